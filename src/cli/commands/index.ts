@@ -1,0 +1,10 @@
+// The list of commands. Each module exports register(program) and keeps its heavy imports lazy.
+import type { Command } from 'commander';
+import { register as compareVersions } from './compare-versions.ts';
+import { register as inventory } from './inventory.ts';
+import { register as db } from './db.ts';
+import { register as scan } from './scan.ts';
+
+export function registerCommands(program: Command): void {
+  for (const register of [compareVersions, inventory, db, scan]) register(program);
+}
