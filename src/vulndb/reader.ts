@@ -1,0 +1,198 @@
+// The read side of the vulnerability DB: opens every feed file read-only and answers the
+// matcher's lookups. Files are opened once per process; statements are prepared once.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
+import type { AdvisoryEntry, EntryStatus, PackageKeyKind, Severity, VersionSchemeName, VulnerabilityInfo } from '../core/types.ts';
+import { SCHEMA_VERSION } from './schema.ts';
+import { vulnDbDir } from './paths.ts';
+
+export interface FeedInfo {
+  feed: string;
+  file: string;
+  updated_at: string;
+  distros: string[];
+  entry_count: number;
+  /** Everything else the importer recorded (source, etag, …). */
+  meta: Record<string, string>;
+}
+
+export class VulnDbError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VulnDbError';
+  }
+}
+
+interface EntryRow {
+  distro: string;
+  release: string;
+  package: string;
+  key_kind: string;
+  scheme: string;
+  vuln_id: string;
+  status: string;
+  raw_status: string;
+  introduced: string | null;
+  fixed_version: string | null;
+  last_affected: string | null;
+  severity: string;
+  raw_severity: string;
+  advisory_ids: string;
+  module_stream: string | null;
+  arches: string | null;
+  pro_only: number;
+  feed?: string;
+}
+
+class FeedFile {
+  readonly info: FeedInfo;
+  private readonly db: DatabaseSync;
+  private readonly byPackage: StatementSync;
+  private readonly vuln: StatementSync;
+  private readonly supportStmt: StatementSync;
+
+  constructor(file: string) {
+    try {
+      this.db = new DatabaseSync(file, { readOnly: true });
+      const meta = Object.fromEntries(
+        (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+      );
+      if (Number(meta.schema_version) !== SCHEMA_VERSION) {
+        throw new Error(`schema version ${meta.schema_version ?? '(none)'}, this patchloop reads ${SCHEMA_VERSION}; run \`patchloop db update\``);
+      }
+      this.info = {
+        feed: meta.feed,
+        file,
+        updated_at: meta.updated_at,
+        distros: JSON.parse(meta.distros ?? '[]') as string[],
+        entry_count: Number(meta.entry_count ?? 0),
+        meta,
+      };
+      this.byPackage = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package = ?');
+      this.vuln = this.db.prepare('SELECT * FROM vulnerabilities WHERE id = ?');
+      this.supportStmt = this.db.prepare('SELECT kind, note FROM support WHERE distro = ? AND release = ? AND package = ?');
+    } catch (err) {
+      throw new VulnDbError(`cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  covers(distro: string): boolean {
+    return this.info.distros.includes(distro);
+  }
+
+  entries(distro: string, release: string, pkg: string): AdvisoryEntry[] {
+    return (this.byPackage.all(distro, release, pkg) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
+  }
+
+  vulnerability(id: string): VulnerabilityInfo | null {
+    const r = this.vuln.get(id) as
+      | { id: string; aliases: string; description: string; published: string | null; modified: string | null; refs: string }
+      | undefined;
+    if (!r) return null;
+    return {
+      id: r.id,
+      aliases: JSON.parse(r.aliases) as string[],
+      description: r.description,
+      published: r.published,
+      modified: r.modified,
+      references: JSON.parse(r.refs) as string[],
+    };
+  }
+
+  support(distro: string, release: string, pkg: string): SupportNote | null {
+    const r = this.supportStmt.get(distro, release, pkg) as { kind: 'ended' | 'limited'; note: string } | undefined;
+    return r ? { kind: r.kind, note: r.note } : null;
+  }
+
+  /** Every entry of one distribution release (server-side bulk matching). */
+  *allEntries(distro: string, release: string): Iterable<AdvisoryEntry> {
+    const stmt = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ?');
+    for (const r of stmt.iterate(distro, release) as Iterable<EntryRow>) yield toEntry(r, this.info.feed);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toEntry(r: EntryRow, feed: string): AdvisoryEntry {
+  return {
+    feed,
+    distro: r.distro,
+    release: r.release,
+    package: r.package,
+    key_kind: r.key_kind as PackageKeyKind,
+    scheme: r.scheme as VersionSchemeName,
+    vuln_id: r.vuln_id,
+    status: r.status as EntryStatus,
+    raw_status: r.raw_status,
+    introduced: r.introduced,
+    fixed_version: r.fixed_version,
+    last_affected: r.last_affected,
+    severity: r.severity as Severity,
+    raw_severity: r.raw_severity,
+    advisory_ids: JSON.parse(r.advisory_ids) as string[],
+    module_stream: r.module_stream,
+    arches: r.arches ? (JSON.parse(r.arches) as string[]) : [],
+    pro_only: r.pro_only === 1,
+  };
+}
+
+/** An open vulnerability DB: every feed file present under the data directory. */
+export class VulnDb implements AdvisoryLookup {
+  private readonly files: FeedFile[];
+
+  private constructor(files: FeedFile[]) {
+    this.files = files;
+  }
+
+  /** Opens the feed files present; `feeds` restricts to those names. Missing DB: empty list of feeds. */
+  static open(dataDir: string, feeds?: string[]): VulnDb {
+    const dir = vulnDbDir(dataDir);
+    const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sqlite')).sort() : [];
+    const wanted = feeds ? names.filter((n) => feeds.includes(n.slice(0, -'.sqlite'.length))) : names;
+    return new VulnDb(wanted.map((n) => new FeedFile(join(dir, n))));
+  }
+
+  feeds(): FeedInfo[] {
+    return this.files.map((f) => f.info);
+  }
+
+  /** Feeds that carry data for this distribution. */
+  feedsFor(distro: string): FeedInfo[] {
+    return this.files.filter((f) => f.covers(distro)).map((f) => f.info);
+  }
+
+  entries(distro: string, release: string, packageKey: string): AdvisoryEntry[] {
+    const out: AdvisoryEntry[] = [];
+    for (const f of this.files) if (f.covers(distro)) out.push(...f.entries(distro, release, packageKey));
+    return out;
+  }
+
+  *allEntries(distro: string, release: string): Iterable<AdvisoryEntry> {
+    for (const f of this.files) if (f.covers(distro)) yield* f.allEntries(distro, release);
+  }
+
+  vulnerability(id: string): VulnerabilityInfo | null {
+    for (const f of this.files) {
+      const v = f.vulnerability(id);
+      if (v) return v;
+    }
+    return null;
+  }
+
+  support(distro: string, release: string, packageKey: string): SupportNote | null {
+    for (const f of this.files) {
+      if (!f.covers(distro)) continue;
+      const s = f.support(distro, release, packageKey);
+      if (s) return s;
+    }
+    return null;
+  }
+
+  close(): void {
+    for (const f of this.files) f.close();
+  }
+}
