@@ -1,0 +1,41 @@
+// The feed registry: one entry per source name accepted by `patchloop db update --source`.
+// Modules are loaded only when their feed is used.
+import type { FeedWriter } from '../vulndb/writer.ts';
+
+export interface FeedImportContext {
+  writer: FeedWriter;
+  /** Progress and non-fatal problems (e.g. a skipped malformed record, naming file and record). */
+  warn: (message: string) => void;
+}
+
+export interface FeedSource {
+  /** The source name (`debian`, `ubuntu`, …), also the feed file name in the vulnerability DB. */
+  readonly name: string;
+  readonly description: string;
+  /** Where `db update` downloads from when no --from is given. Empty: --from is required. */
+  readonly defaultUrls: readonly string[];
+  /**
+   * Imports local inputs (files, directories or archives; URLs have been downloaded to local
+   * files already). Throws on input that is not this feed's format: the update is then
+   * abandoned and the previous DB kept.
+   */
+  import(inputs: readonly string[], ctx: FeedImportContext): Promise<void>;
+}
+
+const LOADERS: Record<string, () => Promise<FeedSource>> = {
+  debian: async () => (await import('./debian/index.ts')).debianFeed,
+  ubuntu: async () => (await import('./ubuntu/index.ts')).ubuntuFeed,
+  alpine: async () => (await import('./alpine/index.ts')).alpineFeed,
+  almalinux: async () => (await import('./almalinux/index.ts')).almalinuxFeed,
+  rocky: async () => (await import('./rocky/index.ts')).rockyFeed,
+  redhat: async () => (await import('./redhat/index.ts')).redhatFeed,
+  osv: async () => (await import('./osv/index.ts')).osvFeed,
+};
+
+export const FEED_NAMES = Object.keys(LOADERS);
+
+export async function loadFeed(name: string): Promise<FeedSource> {
+  const load = LOADERS[name];
+  if (!load) throw new Error(`unknown feed source "${name}" (known: ${FEED_NAMES.join(', ')})`);
+  return load();
+}
