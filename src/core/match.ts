@@ -1,24 +1,251 @@
-// Matching: installed packages × advisory entries → findings. Pure: reads through AdvisoryLookup.
-// (Placeholder signature; the implementation lands next.)
-import type { AdvisoryLookup } from './lookup.ts';
-import type { Finding, Inventory } from './types.ts';
+// Matching: installed packages × advisory entries → findings. Pure: all data comes through
+// AdvisoryLookup, so the same code serves `patchloop scan` on one host and the server's fleet.
+import { kernelRole } from './kernel.ts';
+import { resolveDistro, supportState, type DistroProfile, type SupportState } from './distros.ts';
+import type { AdvisoryLookup, SupportNote } from './lookup.ts';
+import type { AdvisoryEntry, Finding, FindingStatus, InstalledPackage, Inventory } from './types.ts';
+import { getScheme } from './version/index.ts';
+import type { VersionScheme } from './version/scheme.ts';
 
 export interface MatchOptions {
-  /** Report `undetermined` / `under_investigation` entries (off by default). */
+  /** Report `undetermined` / `under_investigation` entries as affected (off by default). */
   includeUndetermined?: boolean;
   /** Ubuntu: the host is attached to Ubuntu Pro (esm-infra/esm-apps fixes are installable). */
   proAttached?: boolean;
+  /** Release key to use instead of the one os-release gives (Alpine branch from repositories). */
+  release?: string;
+  /** Today's date (ISO, YYYY-MM-DD) for support-lifecycle checks; none made without it. */
+  today?: string;
+}
+
+export interface KernelSummary {
+  running: string | null;
+  /** Installed kernel images, with whether each is the running one. */
+  images: { name: string; version: string; running: boolean }[];
+  /** An image newer than the running one is installed: a reboot would activate it. */
+  newer_installed: boolean;
 }
 
 export interface MatchResult {
   findings: Finding[];
-  /** Problems that did not stop matching (unknown release, EOL release, mixed branches…). */
+  /** Problems that did not stop matching (invalid versions in data, unknown running kernel…). */
   warnings: string[];
   /** The distribution and release key the inventory was matched as. */
   distro: string;
   release: string;
+  kernel: KernelSummary;
+  /** Where the release stands in its distribution's support lifecycle (needs options.today). */
+  support: SupportState;
+  /** Source packages the distribution lists as out of (or limited in) security support. */
+  unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[];
 }
 
-export function matchInventory(_inventory: Inventory, _lookup: AdvisoryLookup, _options: MatchOptions = {}): MatchResult {
-  throw new Error('not implemented');
+/** The key and version an installed package is looked up and compared with. */
+interface MatchKey {
+  key: string;
+  version: string;
+  notRunningKernel: boolean;
+}
+
+export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, options: MatchOptions = {}): MatchResult {
+  const { profile, release: osRelease } = resolveDistro(inventory.os);
+  const release = options.release ?? osRelease;
+  const scheme = getScheme(profile.scheme);
+  const warnings: string[] = [];
+  const findings: Finding[] = [];
+  const entriesByKey = new Map<string, AdvisoryEntry[]>();
+  const kernel: KernelSummary = { running: inventory.kernel, images: [], newer_installed: false };
+  const badVersions = new Set<string>();
+  const unsupported: MatchResult['unsupported'] = [];
+  const unsupportedSeen = new Set<string>();
+  const releaseSupport = options.today ? supportState(profile, release, options.today) : { state: 'unknown' as const };
+  if (releaseSupport.state === 'ended') {
+    warnings.push(`${profile.name} ${release} reached the end of its security support on ${releaseSupport.ended}: no new fixes are published for it`);
+  } else if (releaseSupport.state === 'extended') {
+    warnings.push(`${profile.name} ${release} is past regular security support; fixes come from ${releaseSupport.name} until ${releaseSupport.ends}`);
+  }
+
+  for (const pkg of inventory.packages) {
+    if (pkg.format !== profile.format) continue;
+    const mk = matchKey(pkg, profile, inventory.kernel, kernel);
+    if (!mk) continue;
+    let entries = entriesByKey.get(mk.key);
+    if (!entries) {
+      entries = lookup.entries(profile.id, release, mk.key);
+      entriesByKey.set(mk.key, entries);
+    }
+    const support = lookup.support(profile.id, release, mk.key);
+    if (support && !unsupportedSeen.has(mk.key)) {
+      unsupportedSeen.add(mk.key);
+      unsupported.push({ source: mk.key, kind: support.kind, note: support.note });
+    }
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      const verdict = judge(entry, pkg, mk, scheme, options, badVersions);
+      if (!verdict) continue;
+      // Several entries (feeds, ranges) can say the same thing; the first — the distro's own
+      // feed comes first in lookup order — wins for a package and vulnerability.
+      if (seen.has(entry.vuln_id)) continue;
+      seen.add(entry.vuln_id);
+      findings.push(toFinding(entry, pkg, endOfSupport(verdict, support), mk, lookup));
+    }
+  }
+
+  if (inventory.kernel === null && kernel.images.length > 0) {
+    warnings.push('running kernel unknown (use --kernel for another root): every installed kernel image is treated as running');
+  }
+  kernel.newer_installed = newerKernelInstalled(kernel, scheme);
+  for (const b of badVersions) warnings.push(b);
+  findings.sort(compareFindings);
+  return { findings, warnings, distro: profile.id, release, kernel, support: releaseSupport, unsupported };
+}
+
+function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string | null, kernel: KernelSummary): MatchKey | null {
+  const role = kernelRole(pkg, profile.format, running);
+  if (role.kind === 'excluded') return null;
+  if (role.kind === 'image') {
+    kernel.images.push({ name: pkg.name, version: pkg.version, running: role.running });
+    return { key: role.key, version: role.version, notRunningKernel: !role.running };
+  }
+  if (profile.keyKind === 'source') return { key: pkg.source, version: pkg.source_version, notRunningKernel: false };
+  return { key: pkg.name, version: pkg.version, notRunningKernel: false };
+}
+
+interface Verdict {
+  status: FindingStatus;
+  fixed_version: string | null;
+  raw_status: string;
+  reason: string;
+}
+
+/** Whether one entry applies to one installed package, and with which status. */
+function judge(
+  entry: AdvisoryEntry,
+  pkg: InstalledPackage,
+  mk: MatchKey,
+  scheme: VersionScheme,
+  options: MatchOptions,
+  badVersions: Set<string>,
+): Verdict | null {
+  let status: FindingStatus;
+  switch (entry.status) {
+    case 'not_affected':
+      return null;
+    case 'undetermined':
+    case 'under_investigation':
+      if (!options.includeUndetermined) return null;
+      status = 'affected';
+      break;
+    default:
+      status = entry.status;
+  }
+  if (entry.arches?.length && pkg.arch !== 'noarch' && !entry.arches.includes(pkg.arch)) return null;
+  if (entry.module_stream && moduleStream(pkg) !== entry.module_stream) return null;
+  // A modular package is only matched by advisories for its own stream: a fix in another
+  // stream (nodejs 20 for an installed nodejs:18) is not an update this host can take.
+  if (!entry.module_stream && moduleStream(pkg)) return null;
+
+  const cmp = (a: string, b: string): number | null => {
+    try {
+      return scheme.compare(a, withEpochOf(b, a, pkg.format));
+    } catch (err) {
+      badVersions.add(`skipped ${entry.vuln_id} for ${pkg.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  };
+  const installed = mk.version;
+  if (entry.introduced !== null) {
+    const c = cmp(installed, entry.introduced);
+    if (c === null || c < 0) return null;
+  }
+  if (entry.fixed_version !== null) {
+    const c = cmp(installed, entry.fixed_version);
+    if (c === null || c >= 0) return null;
+    if (entry.pro_only && !options.proAttached) {
+      return {
+        status: 'affected',
+        fixed_version: null,
+        raw_status: `${entry.raw_status}; fix ${entry.fixed_version} only through Ubuntu Pro`,
+        reason: `${installed} < ${entry.fixed_version}, a fix published only for Ubuntu Pro (this host is not attached)`,
+      };
+    }
+    return {
+      status: entry.status === 'fixed' ? 'fixed' : status,
+      fixed_version: entry.fixed_version,
+      raw_status: entry.raw_status,
+      reason: `installed ${installed} < fixed ${entry.fixed_version} (${scheme.name} order)`,
+    };
+  }
+  if (entry.last_affected !== null) {
+    const c = cmp(installed, entry.last_affected);
+    if (c === null || c > 0) return null;
+    return { status, fixed_version: null, raw_status: entry.raw_status, reason: `installed ${installed} <= last affected ${entry.last_affected}` };
+  }
+  // A "fixed" entry without a version says nothing usable.
+  if (entry.status === 'fixed') return null;
+  return { status, fixed_version: null, raw_status: entry.raw_status, reason: `${entry.raw_status} for every version of ${mk.key} in this release` };
+}
+
+function newerKernelInstalled(kernel: KernelSummary, scheme: VersionScheme): boolean {
+  const running = kernel.images.filter((i) => i.running);
+  if (kernel.running === null || running.length === 0) return false;
+  return kernel.images.some((i) => !i.running && running.every((r) => safeCompare(scheme, i.version, r.version) > 0));
+}
+
+function safeCompare(scheme: VersionScheme, a: string, b: string): number {
+  try {
+    return scheme.compare(a, b);
+  } catch {
+    return 0;
+  }
+}
+
+function moduleStream(pkg: InstalledPackage): string | null {
+  if (!pkg.modularity_label) return null;
+  const [name, stream] = pkg.modularity_label.split(':');
+  return name && stream ? `${name}:${stream}` : null;
+}
+
+/**
+ * rpm data sometimes omits an epoch the package has (a known source of false results in
+ * other scanners). When the advisory version has no epoch and the installed one has, the
+ * advisory is taken to mean the installed epoch.
+ */
+function withEpochOf(advisoryVersion: string, installed: string, format: string): string {
+  if (format !== 'rpm' || advisoryVersion.includes(':')) return advisoryVersion;
+  const epoch = /^(\d+):/.exec(installed)?.[1];
+  return epoch && epoch !== '0' ? `${epoch}:${advisoryVersion}` : advisoryVersion;
+}
+
+/** A package the distribution no longer supports gets no fix for what is still open. */
+function endOfSupport(v: Verdict, support: SupportNote | null): Verdict {
+  if (support?.kind !== 'ended' || v.status === 'fixed') return v;
+  return { ...v, status: 'end_of_life', raw_status: `${v.raw_status}; security support ended: ${support.note}` };
+}
+
+function toFinding(entry: AdvisoryEntry, pkg: InstalledPackage, v: Verdict, mk: MatchKey, lookup: AdvisoryLookup): Finding {
+  const info = lookup.vulnerability(entry.vuln_id);
+  const aliases = info ? info.aliases.filter((a) => a !== entry.vuln_id) : [];
+  const f: Finding = {
+    id: entry.vuln_id,
+    aliases,
+    package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version },
+    status: v.status,
+    raw_status: v.raw_status,
+    fixed_version: v.fixed_version,
+    severity: entry.severity,
+    raw_severity: entry.raw_severity,
+    feed: entry.feed,
+    advisory_ids: entry.advisory_ids,
+    reason: v.reason,
+  };
+  if (mk.notRunningKernel) {
+    f.kernel_not_running = true;
+    f.reason += '; this kernel image is installed but not running';
+  }
+  return f;
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return a.package.name.localeCompare(b.package.name) || a.id.localeCompare(b.id);
 }

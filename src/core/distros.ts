@@ -1,0 +1,154 @@
+// The distribution registry: how a host's os-release maps to the release key its feeds use,
+// the version scheme and package key to match with, and when its security support ends.
+import type { OsInfo, PackageFormat, PackageKeyKind, VersionSchemeName } from './types.ts';
+
+export interface ReleaseSupport {
+  /** Last day of the distribution's regular security support (ISO date). */
+  ends: string;
+  /** Extended support that a scan can still use data from (Debian LTS, Ubuntu Pro/ESM), if any. */
+  extendedEnds?: string;
+  extendedName?: string;
+}
+
+export interface DistroProfile {
+  /** os-release ID, also the `distro` of advisory entries. */
+  id: string;
+  name: string;
+  format: PackageFormat;
+  scheme: VersionSchemeName;
+  /** Whether advisories are keyed on the source (deb, apk origin) or the binary (rpm) name. */
+  keyKind: PackageKeyKind;
+  /** Feeds that carry this distribution's own data, best first. */
+  feeds: readonly string[];
+  /** The release key advisory entries use for this host; null when it cannot be told. */
+  releaseKey(os: OsInfo): string | null;
+  support: Readonly<Record<string, ReleaseSupport>>;
+}
+
+export class UnsupportedDistroError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedDistroError';
+  }
+}
+
+const DEBIAN_CODENAMES: Record<string, string> = {
+  '9': 'stretch', '10': 'buster', '11': 'bullseye', '12': 'bookworm', '13': 'trixie', '14': 'forky',
+};
+
+const majorVersion = (os: OsInfo): string | null => /^(\d+)/.exec(os.version_id)?.[1] ?? null;
+
+const debian: DistroProfile = {
+  id: 'debian',
+  name: 'Debian',
+  format: 'deb',
+  scheme: 'deb',
+  keyKind: 'source',
+  feeds: ['debian', 'osv'],
+  releaseKey: (os) => {
+    if (os.codename) return os.codename.split('/')[0];
+    const major = majorVersion(os);
+    return major ? (DEBIAN_CODENAMES[major] ?? null) : null;
+  },
+  support: {
+    stretch: { ends: '2020-07-06', extendedEnds: '2022-06-30', extendedName: 'LTS' },
+    buster: { ends: '2022-09-10', extendedEnds: '2024-06-30', extendedName: 'LTS' },
+    bullseye: { ends: '2024-08-14', extendedEnds: '2026-08-31', extendedName: 'LTS' },
+    bookworm: { ends: '2026-06-10', extendedEnds: '2028-06-30', extendedName: 'LTS' },
+    trixie: { ends: '2028-08-09', extendedEnds: '2030-06-30', extendedName: 'LTS' },
+  },
+};
+
+const ubuntu: DistroProfile = {
+  id: 'ubuntu',
+  name: 'Ubuntu',
+  format: 'deb',
+  scheme: 'deb',
+  keyKind: 'source',
+  feeds: ['ubuntu', 'osv'],
+  releaseKey: (os) => /^\d+\.\d+/.exec(os.version_id)?.[0] ?? null,
+  support: {
+    '16.04': { ends: '2021-04-30', extendedEnds: '2026-04-30', extendedName: 'Ubuntu Pro (ESM)' },
+    '18.04': { ends: '2023-05-31', extendedEnds: '2028-05-31', extendedName: 'Ubuntu Pro (ESM)' },
+    '20.04': { ends: '2025-05-31', extendedEnds: '2030-05-31', extendedName: 'Ubuntu Pro (ESM)' },
+    '22.04': { ends: '2027-06-01', extendedEnds: '2032-04-30', extendedName: 'Ubuntu Pro (ESM)' },
+    '24.04': { ends: '2029-05-31', extendedEnds: '2034-04-30', extendedName: 'Ubuntu Pro (ESM)' },
+    '24.10': { ends: '2025-07-10' },
+    '25.04': { ends: '2026-01-15' },
+    '25.10': { ends: '2026-07-09' },
+    '26.04': { ends: '2031-05-31', extendedEnds: '2036-04-30', extendedName: 'Ubuntu Pro (ESM)' },
+  },
+};
+
+const rhelSupport: Record<string, ReleaseSupport> = {
+  '7': { ends: '2024-06-30' },
+  '8': { ends: '2029-05-31' },
+  '9': { ends: '2032-05-31' },
+  '10': { ends: '2035-05-31' },
+};
+
+function rhelFamily(id: string, name: string, feeds: string[]): DistroProfile {
+  return { id, name, format: 'rpm', scheme: 'rpm', keyKind: 'binary', feeds, releaseKey: majorVersion, support: rhelSupport };
+}
+
+const alpine: DistroProfile = {
+  id: 'alpine',
+  name: 'Alpine Linux',
+  format: 'apk',
+  scheme: 'apk',
+  keyKind: 'source',
+  feeds: ['alpine', 'osv'],
+  // `3.18.4` → branch `3.18`; the inventory may override this from /etc/apk/repositories.
+  releaseKey: (os) => (/_alpha|edge/.test(os.version_id) ? 'edge' : (/^\d+\.\d+/.exec(os.version_id)?.[0] ?? null)),
+  support: {
+    '3.11': { ends: '2021-11-01' }, '3.12': { ends: '2022-05-01' }, '3.13': { ends: '2022-11-01' },
+    '3.14': { ends: '2023-05-01' }, '3.15': { ends: '2023-11-01' }, '3.16': { ends: '2024-05-23' },
+    '3.17': { ends: '2024-11-22' }, '3.18': { ends: '2025-05-09' }, '3.19': { ends: '2025-11-01' },
+    '3.20': { ends: '2026-04-01' }, '3.21': { ends: '2026-11-01' }, '3.22': { ends: '2027-05-01' },
+    '3.23': { ends: '2027-11-01' },
+  },
+};
+
+const PROFILES: readonly DistroProfile[] = [
+  debian,
+  ubuntu,
+  rhelFamily('rhel', 'Red Hat Enterprise Linux', ['redhat', 'osv']),
+  rhelFamily('almalinux', 'AlmaLinux', ['almalinux', 'osv']),
+  rhelFamily('rocky', 'Rocky Linux', ['rocky', 'osv']),
+  alpine,
+];
+
+export const SUPPORTED_DISTROS = PROFILES.map((p) => p.id);
+
+export function distroProfile(id: string): DistroProfile | undefined {
+  return PROFILES.find((p) => p.id === id);
+}
+
+/** The profile for a host; throws UnsupportedDistroError with a message a user can act on. */
+export function resolveDistro(os: OsInfo): { profile: DistroProfile; release: string } {
+  const profile = distroProfile(os.id);
+  if (!profile) {
+    const what = os.pretty_name || os.id || 'an unknown distribution (no os-release)';
+    throw new UnsupportedDistroError(`${what} is not supported; patchloop scans ${SUPPORTED_DISTROS.join(', ')}`);
+  }
+  const release = profile.releaseKey(os);
+  if (!release) {
+    throw new UnsupportedDistroError(`cannot tell the ${profile.name} release from os-release (VERSION_ID "${os.version_id}", codename "${os.codename}")`);
+  }
+  return { profile, release };
+}
+
+export type SupportState =
+  | { state: 'supported'; ends: string }
+  | { state: 'extended'; ends: string; name: string }
+  | { state: 'ended'; ended: string }
+  | { state: 'unknown' };
+
+/** Where a release stands on `today` (ISO date) according to the table above. */
+export function supportState(profile: DistroProfile, release: string, today: string): SupportState {
+  const s = profile.support[release];
+  if (!s) return { state: 'unknown' };
+  if (today <= s.ends) return { state: 'supported', ends: s.ends };
+  if (s.extendedEnds && today <= s.extendedEnds) return { state: 'extended', ends: s.extendedEnds, name: s.extendedName ?? 'extended support' };
+  return { state: 'ended', ended: s.extendedEnds ?? s.ends };
+}

@@ -1,0 +1,81 @@
+// Kernel awareness: kernel CVEs apply to the image of the running kernel. Other installed
+// images are reported as "installed, not running"; headers, linux-libc-dev and build tooling
+// built from the kernel source are not reported for kernel CVEs at all.
+import type { InstalledPackage, PackageFormat } from './types.ts';
+
+export type KernelRole =
+  /** Not a kernel package: matched like any other. */
+  | { kind: 'none' }
+  /** A kernel image: matched, flagged when it is not the running kernel. */
+  | { kind: 'image'; running: boolean; key: string; version: string }
+  /** Built from the kernel source but not the kernel (headers, libc-dev, tools): no kernel findings. */
+  | { kind: 'excluded' };
+
+// Source packages that build Linux kernels: `linux`, Debian's `linux-signed-amd64` and
+// `linux-5.10`, Ubuntu's flavours (`linux-aws`, `linux-hwe-6.8`, `linux-signed-hwe-6.8`).
+// `linux-base`, `linux-firmware`, `linux-atm` and similar are userland and do not match.
+const KERNEL_FLAVOURS = new Set([
+  'hwe', 'aws', 'azure', 'gcp', 'gke', 'gkeop', 'oracle', 'ibm', 'kvm', 'lowlatency', 'oem', 'nvidia', 'intel',
+  'raspi', 'realtime', 'riscv', 'bluefield', 'xilinx', 'fips', 'starfive', 'allwinner', 'mtk', 'laptop', 'lts',
+]);
+const DEB_ARCHES = /-(?:amd64|arm64|armhf|armel|i386|ppc64el|s390x|mips64el|mipsel|riscv64|loong64)$/;
+
+function debKernelKey(source: string): string | null {
+  if (source === 'linux' || source === 'linux-signed') return 'linux';
+  if (!source.startsWith('linux-')) return null;
+  const unsigned = source.replace(/^linux-signed-/, 'linux-').replace(DEB_ARCHES, '');
+  if (unsigned === 'linux') return 'linux';
+  const first = unsigned.slice('linux-'.length).split('-')[0];
+  return KERNEL_FLAVOURS.has(first) || /^\d+\.\d+$/.test(first) ? unsigned : null;
+}
+
+// A real kernel image carries its ABI in the name; meta packages (linux-image-amd64,
+// linux-image-generic-hwe-22.04) only pull one in.
+const DEB_IMAGE = /^linux-image-(?:unsigned-)?(\d+\.\d+[\w.+~-]*)$/;
+
+const RPM_KERNEL_SOURCES = new Set(['kernel', 'kernel-rt', 'kernel-uek', 'kernel-64k']);
+const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k)?(?:-core|-modules|-modules-core|-modules-extra)?$/;
+const RPM_EXCLUDED = /^kernel(?:-rt|-uek|-64k)?-(?:headers|devel|devel-matched|doc|abi-stablelists|abi-whitelists|srpm-macros|debug-devel)$/;
+
+const APK_IMAGE = /^linux-(lts|virt|edge|rpi|rpi4)$/;
+
+export function kernelRole(pkg: InstalledPackage, format: PackageFormat, runningKernel: string | null): KernelRole {
+  switch (format) {
+    case 'deb':
+      return debRole(pkg, runningKernel);
+    case 'rpm':
+      return rpmRole(pkg, runningKernel);
+    case 'apk':
+      return apkRole(pkg, runningKernel);
+  }
+}
+
+function debRole(pkg: InstalledPackage, running: string | null): KernelRole {
+  const key = debKernelKey(pkg.source);
+  if (!key) return { kind: 'none' };
+  const image = DEB_IMAGE.exec(pkg.name);
+  if (!image) return { kind: 'excluded' };
+  const abi = image[1].replace(/-unsigned$/, '');
+  // Signed images are rebuilt from the unsigned source with a version of their own
+  // (linux-signed-amd64 6.1.119+1 for linux 6.1.119-1); the binary's version is the kernel's.
+  return { kind: 'image', running: running === null || running === abi, key, version: pkg.version };
+}
+
+function rpmRole(pkg: InstalledPackage, running: string | null): KernelRole {
+  if (!RPM_KERNEL_SOURCES.has(pkg.source)) return { kind: 'none' };
+  if (RPM_EXCLUDED.test(pkg.name)) return { kind: 'excluded' };
+  if (!RPM_IMAGE.test(pkg.name)) return { kind: 'none' };
+  const vr = pkg.version.replace(/^\d+:/, '');
+  const isRunning = running === null || running === `${vr}.${pkg.arch}` || running.startsWith(`${vr}.${pkg.arch}+`);
+  return { kind: 'image', running: isRunning, key: pkg.name, version: pkg.version };
+}
+
+function apkRole(pkg: InstalledPackage, running: string | null): KernelRole {
+  if (pkg.name === 'linux-headers') return { kind: 'excluded' };
+  const flavour = APK_IMAGE.exec(pkg.name);
+  if (!flavour) return { kind: 'none' };
+  // linux-lts 6.6.31-r0 runs as 6.6.31-0-lts
+  const m = /^(.+)-r(\d+)$/.exec(pkg.version);
+  const release = m ? `${m[1]}-${m[2]}-${flavour[1]}` : null;
+  return { kind: 'image', running: running === null || running === release, key: pkg.source, version: pkg.source_version };
+}
