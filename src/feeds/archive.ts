@@ -1,0 +1,256 @@
+// Reads feed inputs — a file, a directory tree, a zip, a tar (plain, gzip or xz) or a single
+// gzip/xz-compressed file — as one stream of member files. Formats are told by their magic
+// bytes, not by their names. Members are yielded one at a time so that a large archive is
+// never held decompressed in memory as a whole.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { createTarDecoder } from 'modern-tar';
+
+/** One member file of an input. */
+export interface InputFile {
+  /** Where it came from, for messages: a path, or `archive.zip!member/path`. */
+  origin: string;
+  /** Path inside the input (relative to a directory, or the archive member name). */
+  name: string;
+  data: Uint8Array;
+}
+
+export interface ReadInputOptions {
+  /** Which member names to read (others are skipped unread). Default: names ending in `.json`. */
+  accept?: (name: string) => boolean;
+}
+
+/** An input that cannot be read as a file, directory or archive; the message names it. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export type InputFormat = 'directory' | 'zip' | 'tar' | 'tar.gz' | 'tar.xz' | 'gz' | 'xz' | 'file';
+
+const isJson = (name: string): boolean => name.toLowerCase().endsWith('.json');
+
+/** Reads every accepted member of every input, in input order (directories sorted by name). */
+export async function* readInputs(inputs: readonly string[], options: ReadInputOptions = {}): AsyncGenerator<InputFile> {
+  for (const input of inputs) yield* readInput(input, options);
+}
+
+export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputFile> {
+  const accept = options.accept ?? isJson;
+  const format = await detectFormat(input);
+  switch (format) {
+    case 'directory':
+      yield* readDirectory(input, accept);
+      return;
+    case 'zip':
+      yield* readZip(input, accept);
+      return;
+    case 'tar':
+    case 'tar.gz':
+    case 'tar.xz':
+      yield* readTar(input, format, accept);
+      return;
+    case 'gz': {
+      // A single compressed file: its member name is the file name without `.gz`.
+      const name = basename(input).replace(/\.gz$/i, '');
+      let data: Uint8Array;
+      try {
+        data = gunzipSync(await readFile(input));
+      } catch (err) {
+        throw new InputError(`${input}: corrupt gzip data: ${(err as Error).message}`);
+      }
+      yield { origin: input, name, data };
+      return;
+    }
+    case 'xz': {
+      const name = basename(input).replace(/\.xz$/i, '');
+      const chunks: Buffer[] = [];
+      for await (const c of xzDecompress(input)) chunks.push(c as Buffer);
+      yield { origin: input, name, data: Buffer.concat(chunks) };
+      return;
+    }
+    case 'file':
+      // A plain file given by name is read whatever its name: the caller asked for it.
+      yield { origin: input, name: basename(input), data: await readFile(input) };
+      return;
+  }
+}
+
+/** Tells an input's format from its first bytes (and, for compressed data, what is inside). */
+export async function detectFormat(input: string): Promise<InputFormat> {
+  let st;
+  try {
+    st = await stat(input);
+  } catch (err) {
+    throw new InputError(`${input}: cannot read input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (st.isDirectory()) return 'directory';
+  if (!st.isFile()) throw new InputError(`${input}: not a regular file or directory`);
+  const head = await readHead(input, 512);
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06)) {
+    return 'zip';
+  }
+  if (isTarHeader(head)) return 'tar';
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    return isTarHeader(await gunzipHead(input)) ? 'tar.gz' : 'gz';
+  }
+  if (head.length >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) {
+    return /\.(tar\.xz|txz)$/i.test(input) ? 'tar.xz' : 'xz';
+  }
+  return 'file';
+}
+
+async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** ustar / GNU tar: "ustar" at offset 257. */
+function isTarHeader(head: Uint8Array): boolean {
+  return head.length >= 262 && Buffer.from(head.subarray(257, 262)).toString('latin1') === 'ustar';
+}
+
+async function gunzipHead(path: string): Promise<Buffer> {
+  const gunzip = createGunzip();
+  const src = createReadStream(path);
+  src.pipe(gunzip);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of gunzip) {
+      chunks.push(c as Buffer);
+      size += (c as Buffer).length;
+      if (size >= 512) break;
+    }
+  } catch {
+    // a corrupt stream is reported when it is read for real
+  } finally {
+    src.destroy();
+    gunzip.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, 512);
+}
+
+async function* readDirectory(root: string, accept: (name: string) => boolean): AsyncGenerator<InputFile> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && accept(relative(root, p))) files.push(p);
+    }
+  };
+  await walk(root);
+  for (const p of files) yield { origin: p, name: relative(root, p), data: await readFile(p) };
+}
+
+async function* readZip(path: string, accept: (name: string) => boolean): AsyncGenerator<InputFile> {
+  const buf = await readFile(path);
+  const done: InputFile[] = [];
+  let failure: Error | null = null;
+  const unzip = new Unzip((file: UnzipFile) => {
+    if (file.name.endsWith('/') || !accept(file.name)) return;
+    const parts: Uint8Array[] = [];
+    file.ondata = (err, chunk, final) => {
+      if (err) {
+        failure ??= new InputError(`${path}!${file.name}: corrupt zip member: ${err.message}`);
+        return;
+      }
+      parts.push(chunk);
+      if (final) done.push({ origin: `${path}!${file.name}`, name: file.name, data: Buffer.concat(parts) });
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  // Push in slices and hand out what each slice completed: memory stays near one member.
+  const SLICE = 1 << 20;
+  for (let off = 0; off < buf.length; off += SLICE) {
+    try {
+      unzip.push(buf.subarray(off, off + SLICE), off + SLICE >= buf.length);
+    } catch (err) {
+      throw new InputError(`${path}: corrupt zip archive: ${(err as Error).message}`);
+    }
+    if (failure) throw failure;
+    while (done.length) yield done.shift() as InputFile;
+  }
+  if (failure) throw failure;
+}
+
+function xzDecompress(path: string): Readable {
+  const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const out = child.stdout;
+  child.on('error', (err) => out.destroy(new InputError(`${path}: cannot run xz to decompress it (${err.message}); install xz-utils`)));
+  child.on('close', (code) => {
+    if (code !== 0) out.destroy(new InputError(`${path}: corrupt xz data: ${stderr.trim() || `xz exited with ${code}`}`));
+  });
+  return out;
+}
+
+async function* readTar(path: string, format: 'tar' | 'tar.gz' | 'tar.xz', accept: (name: string) => boolean): AsyncGenerator<InputFile> {
+  let byteStream: Readable;
+  if (format === 'tar.xz') {
+    byteStream = xzDecompress(path);
+  } else {
+    const file = createReadStream(path);
+    if (format === 'tar.gz') {
+      const gunzip = createGunzip();
+      file.on('error', (err) => gunzip.destroy(err));
+      byteStream = file.pipe(gunzip);
+    } else {
+      byteStream = file;
+    }
+  }
+  let streamError: Error | null = null;
+  byteStream.on('error', (err) => (streamError ??= err));
+  const entries = (Readable.toWeb(byteStream) as ReadableStream<Uint8Array>).pipeThrough(createTarDecoder({ strict: true }));
+  try {
+    for await (const entry of entries) {
+      const name = entry.header.name.replace(/^\.\//, '');
+      const isFile = (entry.header.type ?? 'file') === 'file';
+      if (!isFile || !accept(name)) {
+        await entry.body.cancel();
+        continue;
+      }
+      const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
+      yield { origin: `${path}!${name}`, name, data };
+    }
+  } catch (err) {
+    const cause = (streamError as Error | null) ?? (err as Error);
+    if (cause instanceof InputError) throw cause;
+    throw new InputError(`${path}: corrupt ${format} archive: ${cause.message || String(cause)}`);
+  } finally {
+    byteStream.destroy();
+  }
+}
+
+/** Decodes a member as UTF-8 text (a byte-order mark is dropped). */
+export function textOf(file: InputFile): string {
+  const text = Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Parses a member as JSON; the error names the member. */
+export function jsonOf(file: InputFile): unknown {
+  try {
+    return JSON.parse(textOf(file));
+  } catch (err) {
+    throw new InputError(`${file.origin}: not valid JSON: ${(err as Error).message}`);
+  }
+}
