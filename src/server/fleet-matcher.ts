@@ -1,0 +1,289 @@
+// Fleet matching with the same pure matcher `patchloop scan` uses, made affordable for
+// thousands of hosts: a package's findings depend only on the host's distribution release
+// (and Pro attachment), the package itself and, for kernel images, whether it is the running
+// kernel. So results are cached per (release, package) and the matcher only ever sees the
+// packages a host has that no host of its release had before.
+import { resolveDistro, supportState, type SupportState } from '../core/distros.ts';
+import { kernelRole } from '../core/kernel.ts';
+import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
+import { matchInventory } from '../core/match.ts';
+import { SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type OsInfo, type VulnerabilityInfo } from '../core/types.ts';
+import type { Interner } from './store/interner.ts';
+
+export interface HostMatchInput {
+  os: OsInfo;
+  kernel: string | null;
+  /** Release key the agent determined (Alpine branch), else from os-release. */
+  releaseHint?: string | null;
+  proAttached: boolean;
+  pkgIds: ArrayLike<number>;
+}
+
+/** One finding as the store keeps it: all ids. */
+export interface StoredFinding {
+  nameId: number;
+  vulnId: number;
+  pkgId: number;
+  detailId: number;
+  severity: number;
+  fixable: boolean;
+}
+
+export interface HostMatch {
+  distro: string;
+  release: string;
+  /** Exposure findings by identity (see findingIdentity). */
+  findings: Map<number, StoredFinding>;
+  /** Findings on kernel images that are installed but not running: reported, not exposure. */
+  dormant: number;
+  kernelNewer: boolean;
+  support: SupportState;
+  unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[];
+  warnings: string[];
+}
+
+interface CachedFinding {
+  nameId: number;
+  vulnId: number;
+  detailId: number;
+  severity: number;
+  fixable: boolean;
+  dormant: boolean;
+}
+
+interface PackageResult {
+  findings: CachedFinding[];
+  unsupported: { source: string; kind: 'ended' | 'limited'; note: string } | null;
+}
+
+export class UnmatchableHostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnmatchableHostError';
+  }
+}
+
+/** Package name+arch and vulnerability in one safe integer (both ids stay below 2^26). */
+export function findingIdentity(nameId: number, vulnId: number): number {
+  return nameId * 67_108_864 + vulnId;
+}
+
+export function splitIdentity(identity: number): { nameId: number; vulnId: number } {
+  return { nameId: Math.floor(identity / 67_108_864), vulnId: identity % 67_108_864 };
+}
+
+export interface FleetMatcherOptions {
+  includeUndetermined?: boolean;
+  /** Today's date, ISO (YYYY-MM-DD), for release support states. */
+  today: () => string;
+  onWarning?: (message: string) => void;
+}
+
+export class FleetMatcher {
+  private lookup: MemoLookup;
+  private readonly interner: Interner;
+  private readonly options: FleetMatcherOptions;
+  private readonly results = new Map<string, Map<number, PackageResult>>();
+  private readonly kernels = new Map<string, boolean>();
+  /** Incremented whenever the vulnerability data changes. */
+  generation: number;
+
+  constructor(lookup: AdvisoryLookup, interner: Interner, generation: number, options: FleetMatcherOptions) {
+    this.lookup = new MemoLookup(lookup);
+    this.interner = interner;
+    this.generation = generation;
+    this.options = options;
+  }
+
+  /** New vulnerability data: every cached result is dropped. */
+  reset(lookup: AdvisoryLookup, generation: number): void {
+    this.lookup = new MemoLookup(lookup);
+    this.results.clear();
+    this.kernels.clear();
+    this.generation = generation;
+  }
+
+  get cachedPackages(): number {
+    let n = 0;
+    for (const m of this.results.values()) n += m.size;
+    return n;
+  }
+
+  matchHost(input: HostMatchInput): HostMatch {
+    let resolved: ReturnType<typeof resolveDistro>;
+    try {
+      resolved = resolveDistro(input.os);
+    } catch (err) {
+      throw new UnmatchableHostError(err instanceof Error ? err.message : String(err));
+    }
+    const { profile } = resolved;
+    const release = input.releaseHint || resolved.release;
+    const osKey = `${profile.id}\u0000${release}\u0000${input.proAttached ? 1 : 0}`;
+    let cache = this.results.get(osKey);
+    if (!cache) {
+      cache = new Map();
+      this.results.set(osKey, cache);
+    }
+
+    const misses: { cacheKey: number; pkg: InstalledPackage; id: number }[] = [];
+    const images: { id: number; running: boolean }[] = [];
+    const slots: number[] = [];
+    for (let i = 0; i < input.pkgIds.length; i++) {
+      const id = input.pkgIds[i];
+      const p = this.interner.pkg(id);
+      let cacheKey = id * 2;
+      if (p.kernelImage) {
+        const role = kernelRole(p.pkg, profile.format, input.kernel);
+        const running = role.kind === 'image' && role.running;
+        images.push({ id, running });
+        cacheKey += running ? 1 : 0;
+      }
+      slots.push(cacheKey);
+      if (!cache.has(cacheKey)) misses.push({ cacheKey, pkg: p.pkg, id });
+    }
+
+    const kernelKey = `${osKey}\u0000${input.kernel ?? ''}\u0000${images.map((i) => i.id).sort((a, b) => a - b).join(',')}`;
+    const kernelKnown = this.kernels.has(kernelKey);
+    const warnings: string[] = [];
+    if (misses.length > 0 || !kernelKnown) {
+      const inCall = new Map<number, { cacheKey: number; pkg: InstalledPackage; id: number }>();
+      for (const m of misses) inCall.set(m.id, m);
+      // The kernel summary (is a newer image installed?) needs every image of the host.
+      if (!kernelKnown) {
+        for (const img of images) {
+          if (!inCall.has(img.id)) inCall.set(img.id, { cacheKey: img.id * 2 + (img.running ? 1 : 0), pkg: this.interner.pkg(img.id).pkg, id: img.id });
+        }
+      }
+      const result = matchInventory({ os: input.os, kernel: input.kernel, packages: [...inCall.values()].map((m) => m.pkg) }, this.lookup, {
+        release,
+        today: this.options.today(),
+        includeUndetermined: this.options.includeUndetermined,
+        proAttached: input.proAttached,
+      });
+      this.kernels.set(kernelKey, result.kernel.newer_installed);
+      warnings.push(...result.warnings);
+      for (const w of result.warnings) if (w.startsWith('skipped ')) this.options.onWarning?.(w);
+      this.store(cache, [...inCall.values()], result.findings, result.unsupported, profile.keyKind);
+    }
+
+    const findings = new Map<number, StoredFinding>();
+    const dormantSeen = new Set<number>();
+    const unsupported = new Map<string, HostMatch['unsupported'][number]>();
+    for (let i = 0; i < slots.length; i++) {
+      const r = cache.get(slots[i]);
+      if (!r) throw new Error(`fleet matcher: no result for package ${input.pkgIds[i]}`);
+      if (r.unsupported) unsupported.set(r.unsupported.source, r.unsupported);
+      for (const f of r.findings) {
+        const identity = findingIdentity(f.nameId, f.vulnId);
+        if (f.dormant) {
+          dormantSeen.add(identity);
+          continue;
+        }
+        // Several installed versions of one name+arch (rpm multi-install) make one finding.
+        if (!findings.has(identity)) {
+          findings.set(identity, { nameId: f.nameId, vulnId: f.vulnId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, fixable: f.fixable });
+        }
+      }
+    }
+    let dormant = 0;
+    for (const identity of dormantSeen) if (!findings.has(identity)) dormant++;
+
+    const support = supportState(profile, release, this.options.today());
+    return {
+      distro: profile.id,
+      release,
+      findings,
+      dormant,
+      kernelNewer: this.kernels.get(kernelKey) ?? false,
+      support,
+      unsupported: [...unsupported.values()],
+      warnings: warnings.filter((w) => !w.startsWith('skipped ')),
+    };
+  }
+
+  private store(
+    cache: Map<number, PackageResult>,
+    called: { cacheKey: number; pkg: InstalledPackage; id: number }[],
+    findings: Finding[],
+    unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[],
+    keyKind: 'source' | 'binary',
+  ): void {
+    const byTriple = new Map<string, PackageResult[]>();
+    for (const c of called) {
+      const r: PackageResult = { findings: [], unsupported: null };
+      cache.set(c.cacheKey, r);
+      const t = triple(c.pkg.name, c.pkg.version, c.pkg.arch);
+      const list = byTriple.get(t);
+      if (list) list.push(r);
+      else byTriple.set(t, [r]);
+      const key = keyKind === 'source' ? c.pkg.source : c.pkg.name;
+      r.unsupported = unsupported.find((u) => u.source === key) ?? null;
+    }
+    for (const f of findings) {
+      const targets = byTriple.get(triple(f.package.name, f.package.version, f.package.arch));
+      if (!targets) continue;
+      const cached: CachedFinding = {
+        nameId: this.interner.nameId(f.package.name, f.package.arch),
+        vulnId: this.interner.vulnId(f.id),
+        detailId: this.interner.detailId({
+          status: f.status,
+          raw_status: f.raw_status,
+          fixed_version: f.fixed_version,
+          severity: f.severity,
+          raw_severity: f.raw_severity,
+          feed: f.feed,
+          advisory_ids: f.advisory_ids,
+        }),
+        severity: SEVERITIES.indexOf(f.severity),
+        fixable: f.status === 'fixed',
+        dormant: f.kernel_not_running === true,
+      };
+      for (const t of targets) t.findings.push(cached);
+    }
+  }
+}
+
+function triple(name: string, version: string, arch: string): string {
+  return `${name}\u0000${version}\u0000${arch}`;
+}
+
+/** Remembers lookups: hosts of one release ask for the same package keys over and over. */
+class MemoLookup implements AdvisoryLookup {
+  private readonly inner: AdvisoryLookup;
+  private readonly entryMemo = new Map<string, AdvisoryEntry[]>();
+  private readonly supportMemo = new Map<string, SupportNote | null>();
+  private readonly vulnMemo = new Map<string, VulnerabilityInfo | null>();
+
+  constructor(inner: AdvisoryLookup) {
+    this.inner = inner;
+  }
+
+  entries(distro: string, release: string, key: string): AdvisoryEntry[] {
+    const k = `${distro}\u0000${release}\u0000${key}`;
+    let e = this.entryMemo.get(k);
+    if (!e) {
+      e = this.inner.entries(distro, release, key);
+      this.entryMemo.set(k, e);
+    }
+    return e;
+  }
+
+  support(distro: string, release: string, key: string): SupportNote | null {
+    const k = `${distro}\u0000${release}\u0000${key}`;
+    let s = this.supportMemo.get(k);
+    if (s === undefined) {
+      s = this.inner.support(distro, release, key);
+      this.supportMemo.set(k, s);
+    }
+    return s;
+  }
+
+  vulnerability(id: string): VulnerabilityInfo | null {
+    let v = this.vulnMemo.get(id);
+    if (v === undefined) {
+      v = this.inner.vulnerability(id);
+      this.vulnMemo.set(id, v);
+    }
+    return v;
+  }
+}

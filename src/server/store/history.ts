@@ -1,0 +1,167 @@
+// Finding history: the diff between what a host's findings were and what the latest match
+// says, written as row changes, events (detected / resolved / reopened) and aggregate deltas.
+import { splitIdentity, findingIdentity, type StoredFinding } from '../fleet-matcher.ts';
+import type { AggregateBatch } from './aggregates.ts';
+import type { Store } from './store.ts';
+
+export interface DiffContext {
+  hostId: number;
+  grp: string;
+  now: number;
+  cause: 'scan' | 'feed';
+  scanId: number | null;
+  refreshId: number | null;
+  /** When findings that disappear now were last present (the previous report's time). */
+  lastSeen: number;
+  agg: AggregateBatch;
+}
+
+export interface DiffCounts {
+  detected: number;
+  resolved: number;
+  reopened: number;
+  /** Per severity index: change in open findings, and in open fixable findings. */
+  open: number[];
+  fixable: number[];
+}
+
+interface Row {
+  name_id: number;
+  vuln_id: number;
+  pkg_id: number;
+  detail_id: number;
+  severity: number;
+  fixable: number;
+  open: number;
+  opened_at: number;
+}
+
+const COLUMNS = 'name_id, vuln_id, pkg_id, detail_id, severity, fixable, open, opened_at';
+
+/**
+ * Brings the stored findings of one host in line with `next` (all its current exposure
+ * findings). `scope` limits the comparison to some package names (a delta report); 'all'
+ * compares everything (a full report, a re-match after a feed refresh).
+ */
+export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, StoredFinding>, scope: 'all' | Set<number>): DiffCounts {
+  const counts: DiffCounts = { detected: 0, resolved: 0, reopened: 0, open: [0, 0, 0, 0, 0, 0], fixable: [0, 0, 0, 0, 0, 0] };
+  const old = new Map<number, Row>();
+  if (scope === 'all') {
+    for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)) old.set(findingIdentity(r.name_id, r.vuln_id), r);
+  } else {
+    for (const nameId of scope) {
+      for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND name_id = ?`, ctx.hostId, nameId)) {
+        old.set(findingIdentity(r.name_id, r.vuln_id), r);
+      }
+    }
+  }
+  const { agg } = ctx;
+  // Per vulnerability: change in this host's open findings (for the affected-host counts).
+  const vulnDelta = new Map<number, number>();
+  const bump = (vulnId: number, d: number): void => {
+    vulnDelta.set(vulnId, (vulnDelta.get(vulnId) ?? 0) + d);
+  };
+  const event = (type: string, f: { nameId: number; vulnId: number; pkgId: number; severity: number }): void => {
+    store.run(
+      'INSERT INTO events (at, type, host_id, name_id, vuln_id, pkg_id, severity, scan_id, refresh_id, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ctx.now, type, ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.severity, ctx.scanId, ctx.refreshId, ctx.cause,
+    );
+  };
+
+  for (const [identity, f] of next) {
+    if (scope !== 'all' && !scope.has(f.nameId)) continue;
+    const fix = f.fixable ? 1 : 0;
+    const r = old.get(identity);
+    if (!r) {
+      store.run(
+        `INSERT INTO findings (host_id, name_id, vuln_id, pkg_id, detail_id, severity, fixable, open, first_seen, opened_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+        ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, fix, ctx.now, ctx.now,
+      );
+      event('detected', f);
+      counts.detected++;
+      counts.open[f.severity]++;
+      counts.fixable[f.severity] += fix;
+      agg.detected(ctx.grp, f.severity, ctx.now);
+      agg.openAgeChange(ctx.grp, f.severity, ctx.now, 1);
+      agg.vuln(f.vulnId, { findings: 1, fixable: fix, severity: f.severity });
+      bump(f.vulnId, 1);
+      continue;
+    }
+    old.delete(identity);
+    if (r.open === 0) {
+      store.run(
+        `UPDATE findings SET open = 1, opened_at = ?, pkg_id = ?, detail_id = ?, severity = ?, fixable = ?, last_seen = NULL,
+           resolved_at = NULL, resolved_scan = NULL, resolved_cause = NULL, reopened = reopened + 1
+         WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
+        ctx.now, f.pkgId, f.detailId, f.severity, fix, ctx.hostId, f.nameId, f.vulnId,
+      );
+      event('reopened', f);
+      counts.reopened++;
+      counts.open[f.severity]++;
+      counts.fixable[f.severity] += fix;
+      agg.reopened(ctx.grp, f.severity, ctx.now);
+      agg.openAgeChange(ctx.grp, f.severity, ctx.now, 1);
+      agg.vuln(f.vulnId, { findings: 1, fixable: fix, severity: f.severity });
+      bump(f.vulnId, 1);
+      continue;
+    }
+    if (r.pkg_id === f.pkgId && r.detail_id === f.detailId && r.severity === f.severity && r.fixable === fix) continue;
+    // Still open, but on another version or with other advisory data (a fix was published,
+    // the rating changed): the same finding, updated in place.
+    store.run(
+      'UPDATE findings SET pkg_id = ?, detail_id = ?, severity = ?, fixable = ? WHERE host_id = ? AND name_id = ? AND vuln_id = ?',
+      f.pkgId, f.detailId, f.severity, fix, ctx.hostId, f.nameId, f.vulnId,
+    );
+    counts.open[r.severity]--;
+    counts.fixable[r.severity] -= r.fixable;
+    counts.open[f.severity]++;
+    counts.fixable[f.severity] += fix;
+    if (r.severity !== f.severity) {
+      agg.openAgeChange(ctx.grp, r.severity, r.opened_at, -1);
+      agg.openAgeChange(ctx.grp, f.severity, r.opened_at, 1);
+    }
+    agg.vuln(f.vulnId, { fixable: fix - r.fixable, severity: f.severity });
+  }
+
+  for (const [identity, r] of old) {
+    if (r.open === 0) continue;
+    const { nameId, vulnId } = splitIdentity(identity);
+    store.run(
+      `UPDATE findings SET open = 0, last_seen = ?, resolved_at = ?, resolved_scan = ?, resolved_cause = ?
+       WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
+      ctx.cause === 'scan' ? ctx.lastSeen : ctx.now, ctx.now, ctx.scanId, ctx.cause, ctx.hostId, nameId, vulnId,
+    );
+    event('resolved', { nameId, vulnId, pkgId: r.pkg_id, severity: r.severity });
+    counts.resolved++;
+    counts.open[r.severity]--;
+    counts.fixable[r.severity] -= r.fixable;
+    agg.resolved(ctx.grp, r.severity, ctx.now, r.opened_at);
+    agg.openAgeChange(ctx.grp, r.severity, r.opened_at, -1);
+    agg.vuln(vulnId, { findings: -1, fixable: -r.fixable });
+    bump(vulnId, -1);
+  }
+
+  // Affected-host counts: a host counts once per vulnerability, whatever the package count.
+  for (const [vulnId, d] of vulnDelta) {
+    if (d === 0) continue;
+    const after = store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE vuln_id = ? AND open = 1 AND host_id = ?', vulnId, ctx.hostId)!.n;
+    const before = after - d;
+    const hosts = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+    if (hosts !== 0) agg.vuln(vulnId, { hosts });
+  }
+  return counts;
+}
+
+/** Resolves every open finding of a host that is being removed (cause 'host_removed'). */
+export function closeAllFindings(store: Store, ctx: DiffContext): number {
+  const rows = store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND open = 1`, ctx.hostId);
+  const vulns = new Set<number>();
+  for (const r of rows) {
+    ctx.agg.openAgeChange(ctx.grp, r.severity, r.opened_at, -1);
+    ctx.agg.vuln(r.vuln_id, { findings: -1, fixable: -r.fixable });
+    vulns.add(r.vuln_id);
+  }
+  for (const v of vulns) ctx.agg.vuln(v, { hosts: -1 });
+  return rows.length;
+}

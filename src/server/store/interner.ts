@@ -1,0 +1,191 @@
+// Interned values held in memory and in the store: each distinct package, package name,
+// vulnerability id and finding detail gets one integer id. New ids are written in the caller's
+// transaction; if it rolls back, rollback() forgets them so memory and store stay in step.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { kernelRole } from '../../core/kernel.ts';
+import { keyHash, packageKey } from '../../core/protocol.ts';
+import type { FindingStatus, InstalledPackage, PackageFormat, Severity } from '../../core/types.ts';
+
+export interface InternedPackage {
+  id: number;
+  key: string;
+  pkg: InstalledPackage;
+  /** sha256 of the key: its share of the package-set digest. */
+  hash: Buffer;
+  nameId: number;
+  /** A kernel image: its findings depend on the running kernel. */
+  kernelImage: boolean;
+}
+
+export interface FindingDetail {
+  status: FindingStatus;
+  raw_status: string;
+  fixed_version: string | null;
+  severity: Severity;
+  raw_severity: string;
+  feed: string;
+  advisory_ids: string[];
+}
+
+class Table<V> {
+  readonly byKey = new Map<string, number>();
+  readonly byId = new Map<number, V>();
+  private readonly insert: StatementSync;
+  private readonly insertArgs: (key: string) => (string | number)[];
+  private pending: { key: string; id: number }[] = [];
+
+  constructor(db: DatabaseSync, insertSql: string, insertArgs: (key: string) => (string | number)[]) {
+    this.insert = db.prepare(insertSql);
+    this.insertArgs = insertArgs;
+  }
+
+  load(key: string, id: number, value: V): void {
+    this.byKey.set(key, id);
+    this.byId.set(id, value);
+  }
+
+  id(key: string, make: (id: number) => V): number {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const id = Number(this.insert.run(...this.insertArgs(key)).lastInsertRowid);
+    this.byKey.set(key, id);
+    this.byId.set(id, make(id));
+    this.pending.push({ key, id });
+    return id;
+  }
+
+  commit(): void {
+    this.pending = [];
+  }
+
+  rollback(): void {
+    for (const { key, id } of this.pending) {
+      this.byKey.delete(key);
+      this.byId.delete(id);
+    }
+    this.pending = [];
+  }
+}
+
+export class Interner {
+  private readonly pkgs: Table<InternedPackage>;
+  private readonly names: Table<{ name: string; arch: string }>;
+  private readonly vulns: Table<string>;
+  private readonly details: Table<FindingDetail>;
+
+  constructor(db: DatabaseSync) {
+    this.pkgs = new Table(db, 'INSERT INTO pkgs (key) VALUES (?)', (k) => [k]);
+    this.names = new Table(db, 'INSERT INTO pkg_names (name, arch) VALUES (?, ?)', (k) => JSON.parse(k) as [string, string]);
+    this.vulns = new Table(db, 'INSERT INTO vulns (name) VALUES (?)', (k) => [k]);
+    this.details = new Table(db, 'INSERT INTO details (key) VALUES (?)', (k) => [k]);
+    for (const r of db.prepare('SELECT id, name, arch FROM pkg_names').iterate() as Iterable<{ id: number; name: string; arch: string }>) {
+      this.names.load(JSON.stringify([r.name, r.arch]), r.id, { name: r.name, arch: r.arch });
+    }
+    for (const r of db.prepare('SELECT id, key FROM pkgs').iterate() as Iterable<{ id: number; key: string }>) {
+      this.pkgs.load(r.key, r.id, this.makePackage(r.id, r.key, fromKey(r.key)));
+    }
+    for (const r of db.prepare('SELECT id, name FROM vulns').iterate() as Iterable<{ id: number; name: string }>) {
+      this.vulns.load(r.name, r.id, r.name);
+    }
+    for (const r of db.prepare('SELECT id, key FROM details').iterate() as Iterable<{ id: number; key: string }>) {
+      this.details.load(r.key, r.id, parseDetailKey(r.key));
+    }
+  }
+
+  private makePackage(id: number, key: string, pkg: InstalledPackage): InternedPackage {
+    return {
+      id,
+      key,
+      pkg,
+      hash: keyHash(key),
+      nameId: this.nameId(pkg.name, pkg.arch),
+      kernelImage: kernelRole(pkg, pkg.format as PackageFormat, null).kind === 'image',
+    };
+  }
+
+  packageId(pkg: InstalledPackage): number {
+    return this.packageIdForKey(packageKey(pkg));
+  }
+
+  /** The id for a protocol packageKey(), interning it when new. */
+  packageIdForKey(key: string): number {
+    return this.pkgs.id(key, (id) => this.makePackage(id, key, fromKey(key)));
+  }
+
+  /** The id of an already known package key, or undefined. */
+  knownPackage(key: string): number | undefined {
+    return this.pkgs.byKey.get(key);
+  }
+
+  pkg(id: number): InternedPackage {
+    const p = this.pkgs.byId.get(id);
+    if (!p) throw new Error(`store inconsistency: unknown package id ${id}`);
+    return p;
+  }
+
+  nameId(name: string, arch: string): number {
+    return this.names.id(JSON.stringify([name, arch]), () => ({ name, arch }));
+  }
+
+  name(id: number): { name: string; arch: string } {
+    const n = this.names.byId.get(id);
+    if (!n) throw new Error(`store inconsistency: unknown package name id ${id}`);
+    return n;
+  }
+
+  vulnId(name: string): number {
+    return this.vulns.id(name, () => name);
+  }
+
+  knownVuln(name: string): number | undefined {
+    return this.vulns.byKey.get(name);
+  }
+
+  vuln(id: number): string {
+    const v = this.vulns.byId.get(id);
+    if (v === undefined) throw new Error(`store inconsistency: unknown vulnerability id ${id}`);
+    return v;
+  }
+
+  detailId(d: FindingDetail): number {
+    const key = JSON.stringify([d.status, d.raw_status, d.fixed_version, d.severity, d.raw_severity, d.feed, d.advisory_ids]);
+    return this.details.id(key, () => d);
+  }
+
+  detail(id: number): FindingDetail {
+    const d = this.details.byId.get(id);
+    if (!d) throw new Error(`store inconsistency: unknown detail id ${id}`);
+    return d;
+  }
+
+  get packageCount(): number {
+    return this.pkgs.byId.size;
+  }
+
+  commit(): void {
+    for (const t of [this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]) t.commit();
+  }
+
+  rollback(): void {
+    for (const t of [this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]) t.rollback();
+  }
+}
+
+function fromKey(key: string): InstalledPackage {
+  const [name, version, arch, source, source_version, format, vendor, modularity_label, epoch] = JSON.parse(key) as [
+    string, string, string, string, string, PackageFormat, string | null, string | null, number | null,
+  ];
+  const p: InstalledPackage = { name, version, arch, source, source_version, format };
+  if (vendor !== null) p.vendor = vendor;
+  if (modularity_label !== null) p.modularity_label = modularity_label;
+  if (epoch !== null) p.epoch = epoch;
+  return p;
+}
+
+/** The detail JSON keys are positional: this reads them back. */
+export function parseDetailKey(key: string): FindingDetail {
+  const [status, raw_status, fixed_version, severity, raw_severity, feed, advisory_ids] = JSON.parse(key) as [
+    FindingStatus, string, string | null, Severity, string, string, string[],
+  ];
+  return { status, raw_status, fixed_version, severity, raw_severity, feed, advisory_ids };
+}

@@ -1,0 +1,135 @@
+// The server store's tables. Times are milliseconds since the epoch (UTC); days are
+// floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
+// names, vulnerability ids, finding details) are interned once and referenced by integer id,
+// which keeps 10,000 hosts × 1,500 packages small and fast to diff.
+export const STORE_SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+-- Interned values. pkgs.key is protocol packageKey(): the JSON of every package field.
+CREATE TABLE pkgs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE) STRICT;
+CREATE TABLE pkg_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL, arch TEXT NOT NULL, UNIQUE (name, arch)) STRICT;
+CREATE TABLE vulns (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+-- What a finding says apart from its host and package: status, fix, severity, feed, advisories (JSON).
+CREATE TABLE details (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE) STRICT;
+
+CREATE TABLE hosts (
+  id INTEGER PRIMARY KEY,
+  hostname TEXT NOT NULL,
+  machine_id TEXT UNIQUE,
+  grp TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '[]',
+  enrolled_at INTEGER NOT NULL,
+  last_seen INTEGER,
+  last_scan_id INTEGER,
+  os TEXT,                                -- OsInfo JSON as reported
+  distro TEXT, release TEXT, release_hint TEXT,
+  kernel TEXT,
+  pro_attached INTEGER NOT NULL DEFAULT 0,
+  reboot_required INTEGER NOT NULL DEFAULT 0,   -- the agent found /run/reboot-required
+  kernel_newer INTEGER NOT NULL DEFAULT 0,      -- a newer kernel image than the running one is installed
+  package_count INTEGER NOT NULL DEFAULT 0,
+  match_gen INTEGER NOT NULL DEFAULT 0,         -- vulnerability DB generation the findings come from
+  match_error TEXT,
+  warnings TEXT NOT NULL DEFAULT '[]',        -- the agent's inventory warnings
+  match_warnings TEXT NOT NULL DEFAULT '[]',
+  unsupported TEXT NOT NULL DEFAULT '[]',
+  agent_version TEXT,
+  dormant INTEGER NOT NULL DEFAULT 0,           -- findings on kernel images installed but not running
+  open_critical INTEGER NOT NULL DEFAULT 0, open_high INTEGER NOT NULL DEFAULT 0,
+  open_medium INTEGER NOT NULL DEFAULT 0, open_low INTEGER NOT NULL DEFAULT 0,
+  open_negligible INTEGER NOT NULL DEFAULT 0, open_unknown INTEGER NOT NULL DEFAULT 0,
+  fix_critical INTEGER NOT NULL DEFAULT 0, fix_high INTEGER NOT NULL DEFAULT 0,
+  fix_medium INTEGER NOT NULL DEFAULT 0, fix_low INTEGER NOT NULL DEFAULT 0,
+  fix_negligible INTEGER NOT NULL DEFAULT 0, fix_unknown INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX hosts_by_last_seen ON hosts (last_seen);
+CREATE INDEX hosts_by_group ON hosts (grp);
+CREATE INDEX hosts_by_release ON hosts (distro, release);
+
+-- The host's current package set: sorted uint32 pkg ids, and its protocol digest.
+CREATE TABLE host_packages (host_id INTEGER PRIMARY KEY, digest TEXT NOT NULL, ids BLOB NOT NULL) STRICT;
+
+-- One row per (host, binary package name+arch, vulnerability) ever found; open or resolved.
+CREATE TABLE findings (
+  host_id INTEGER NOT NULL,
+  name_id INTEGER NOT NULL,
+  vuln_id INTEGER NOT NULL,
+  pkg_id INTEGER NOT NULL,                -- the installed package it was last seen on
+  detail_id INTEGER NOT NULL,
+  severity INTEGER NOT NULL,              -- index into SEVERITIES
+  fixable INTEGER NOT NULL,               -- status 'fixed': an update exists
+  open INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL,             -- first_seen, or when it was last reopened
+  last_seen INTEGER,                      -- for resolved findings: last time it was present
+  resolved_at INTEGER,
+  resolved_scan INTEGER,                  -- the scan where it disappeared (cause 'scan')
+  resolved_cause TEXT,                    -- 'scan' | 'feed' | 'host_removed'
+  reopened INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (host_id, name_id, vuln_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX findings_by_vuln ON findings (vuln_id, open, host_id);
+CREATE INDEX findings_open_by_severity ON findings (open, severity, opened_at);
+
+CREATE TABLE scans (
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  report_id TEXT UNIQUE,
+  kind TEXT NOT NULL,                     -- 'full' | 'delta'
+  at INTEGER NOT NULL,
+  collected_at TEXT,
+  digest TEXT NOT NULL,
+  package_count INTEGER NOT NULL,
+  added INTEGER NOT NULL, removed INTEGER NOT NULL,
+  detected INTEGER NOT NULL, resolved INTEGER NOT NULL, reopened INTEGER NOT NULL,
+  open INTEGER NOT NULL,
+  skipped_reports INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX scans_by_host ON scans (host_id, id);
+
+-- detected / resolved / reopened per finding; enrolled / revoked / removed per host.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  host_id INTEGER NOT NULL,
+  name_id INTEGER, vuln_id INTEGER, pkg_id INTEGER, severity INTEGER,
+  scan_id INTEGER, refresh_id INTEGER,
+  cause TEXT
+) STRICT;
+CREATE INDEX events_by_host ON events (host_id, id);
+
+CREATE TABLE refreshes (
+  id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER,
+  feeds TEXT NOT NULL, outcome TEXT, message TEXT,
+  hosts INTEGER, detected INTEGER, resolved INTEGER, reopened INTEGER, duration_ms INTEGER
+) STRICT;
+
+-- Aggregates kept up to date by every change, so fleet statistics never scan findings.
+CREATE TABLE open_age (grp TEXT NOT NULL, severity INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (grp, severity, day)) STRICT, WITHOUT ROWID;
+CREATE TABLE daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NOT NULL,
+  detected INTEGER NOT NULL DEFAULT 0, reopened INTEGER NOT NULL DEFAULT 0, resolved INTEGER NOT NULL DEFAULT 0,
+  resolved_ms INTEGER NOT NULL DEFAULT 0, resolved_in_sla INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, grp, severity)) STRICT, WITHOUT ROWID;
+CREATE TABLE open_daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NOT NULL,
+  open INTEGER NOT NULL, fixable INTEGER NOT NULL, PRIMARY KEY (day, grp, severity)) STRICT, WITHOUT ROWID;
+CREATE TABLE vuln_counts (vuln_id INTEGER PRIMARY KEY, severity INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+  open_hosts INTEGER NOT NULL, fixable INTEGER NOT NULL) STRICT;
+CREATE INDEX vuln_counts_by_hosts ON vuln_counts (open_hosts);
+
+-- Credentials: only hashes are stored.
+CREATE TABLE admins (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL, source TEXT NOT NULL) STRICT;
+CREATE TABLE sessions (hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  created_at INTEGER NOT NULL, revoked_at INTEGER) STRICT;
+CREATE TABLE enrollment_tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  grp TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', uses_left INTEGER, expires_at INTEGER,
+  created_at INTEGER NOT NULL, revoked_at INTEGER, used INTEGER NOT NULL DEFAULT 0) STRICT;
+CREATE TABLE host_tokens (hash TEXT PRIMARY KEY, host_id INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  revoked_at INTEGER) STRICT;
+CREATE INDEX host_tokens_by_host ON host_tokens (host_id);
+`;

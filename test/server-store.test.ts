@@ -1,0 +1,227 @@
+// The server store on real data: the real bookworm host inventory, a tracker feed imported by
+// the real `db update`, ingest of full and delta reports, finding history, re-match.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { matchInventory } from '../src/core/match.ts';
+import { packageDelta, packageDigest, REPORT_SCHEMA, toWirePackage, type Report } from '../src/core/protocol.ts';
+import type { Inventory } from '../src/core/types.ts';
+import { readInventory } from '../src/inventory/index.ts';
+import { VulnDb } from '../src/vulndb/reader.ts';
+import { ManualClock, DAY_MS } from '../src/server/clock.ts';
+import { FleetMatcher } from '../src/server/fleet-matcher.ts';
+import { Store } from '../src/server/store/store.ts';
+import { ingestReport, ReportError } from '../src/server/store/ingest.ts';
+import { rematchFleet } from '../src/server/store/rematch.ts';
+import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
+import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from '../src/server/testing/fixtures.ts';
+import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+
+const KERNEL = '6.1.0-40-amd64';
+
+function fullReport(inv: Inventory, hostname = 'bookworm-1'): Report {
+  return {
+    schema: REPORT_SCHEMA,
+    report_id: randomUUID(),
+    kind: 'full',
+    collected_at: new Date().toISOString(),
+    agent: { version: 'test' },
+    host: { hostname, os: inv.os, kernel: inv.kernel, reboot_required: false },
+    digest: packageDigest(inv.packages),
+    warnings: [],
+    skipped_reports: 0,
+    packages: inv.packages.map(toWirePackage),
+  };
+}
+
+function deltaReport(before: Inventory, after: Inventory): Report {
+  const { added, removed } = packageDelta(before.packages, after.packages);
+  return {
+    schema: REPORT_SCHEMA,
+    report_id: randomUUID(),
+    kind: 'delta',
+    collected_at: new Date().toISOString(),
+    agent: { version: 'test' },
+    host: { hostname: 'bookworm-1', os: after.os, kernel: after.kernel, reboot_required: false },
+    base: packageDigest(before.packages),
+    digest: packageDigest(after.packages),
+    warnings: [],
+    skipped_reports: 0,
+    added,
+    removed,
+  };
+}
+
+function setup(feed: unknown) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-store-'));
+  importDebianFeed(dataDir, feed);
+  const clock = new ManualClock('2026-11-01T00:00:00Z');
+  const store = Store.open(join(dataDir, 'server.sqlite'), clock);
+  let db = VulnDb.open(dataDir);
+  const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), { today: () => new Date(clock.now()).toISOString().slice(0, 10) });
+  store.onInternRollback = () => matcher.reset(db, matcher.generation);
+  const enrol = (hostname: string) => {
+    const { token } = createEnrollmentToken(store, { name: 't', uses: 1, ttlMs: null });
+    return enrollHost(store, { token, hostname })!.host_id;
+  };
+  const refresh = async (next: unknown) => {
+    importDebianFeed(dataDir, next, 'debian-next.json');
+    db.close();
+    db = VulnDb.open(dataDir);
+    store.setMeta('match_gen', String(matcher.generation + 1));
+    matcher.reset(db, matcher.generation + 1);
+    return rematchFleet(store, matcher, { refreshId: null });
+  };
+  return { dataDir, clock, store, matcher, enrol, refresh, lookup: () => db };
+}
+
+const openFindings = (store: Store, hostId: number) =>
+  store
+    .all<{ name_id: number; vuln_id: number }>('SELECT name_id, vuln_id FROM findings WHERE host_id = ? AND open = 1', hostId)
+    .map((r) => `${store.interner.name(r.name_id).name} ${store.interner.vuln(r.vuln_id)}`)
+    .sort();
+
+test('a full report of the real bookworm host gives exactly the findings the standalone matcher gives', async () => {
+  const s = setup(trackerFeedV1());
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  assert.equal(inv.packages.length, 729);
+  const hostId = s.enrol('bookworm-1');
+  const out = ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  assert.equal(out.kind, 'ack');
+  const direct = matchInventory(inv, s.lookup(), {})
+    .findings.filter((f) => !f.kernel_not_running)
+    .map((f) => `${f.package.name} ${f.id}`)
+    .sort();
+  assert.ok(direct.length >= 7, `expected the feed to give findings, got ${direct.length}`);
+  assert.deepEqual(openFindings(s.store, hostId), direct);
+  if (out.kind === 'ack') {
+    assert.equal(out.ack.status, 'accepted');
+    assert.equal(out.ack.changes.detected, direct.length);
+    assert.equal(out.ack.changes.open, direct.length);
+    assert.equal(out.ack.digest, packageDigest(inv.packages));
+  }
+  const host = s.store.get<{ open_high: number; fix_high: number; open_medium: number; distro: string; release: string }>(
+    'SELECT open_high, fix_high, open_medium, distro, release FROM hosts WHERE id = ?',
+    hostId,
+  )!;
+  assert.deepEqual({ ...host }, { open_high: 3, fix_high: 3, open_medium: 2, distro: 'debian', release: 'bookworm' });
+  const events = s.store.get<{ n: number }>("SELECT count(*) AS n FROM events WHERE type = 'detected' AND host_id = ?", hostId)!.n;
+  assert.equal(events, direct.length);
+});
+
+test('a retried report changes nothing and is acknowledged as a duplicate', async () => {
+  const s = setup(trackerFeedV1());
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const hostId = s.enrol('bookworm-1');
+  const report = fullReport(inv);
+  const first = ingestReport(s.store, s.matcher, hostId, report);
+  const counts = () => s.store.get<{ e: number; s: number; f: number }>('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f')!;
+  const before = counts();
+  const again = ingestReport(s.store, s.matcher, hostId, report);
+  assert.equal(again.kind, 'ack');
+  if (again.kind === 'ack' && first.kind === 'ack') {
+    assert.equal(again.ack.status, 'duplicate');
+    assert.equal(again.ack.scan_id, first.ack.scan_id);
+    assert.equal(again.ack.digest, first.ack.digest);
+  }
+  assert.deepEqual({ ...counts() }, { ...before });
+  const other = s.enrol('bookworm-2');
+  const stolen = ingestReport(s.store, s.matcher, other, report);
+  assert.equal(stolen.kind, 'rejected');
+});
+
+test('a full report whose digest does not match its packages is rejected and writes nothing', async () => {
+  const s = setup(trackerFeedV1());
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const hostId = s.enrol('bookworm-1');
+  const report = fullReport(inv);
+  (report as { packages: unknown[] }).packages = report.kind === 'full' ? report.packages.slice(1) : [];
+  assert.throws(() => ingestReport(s.store, s.matcher, hostId, report), ReportError);
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, 0);
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM findings')!.n, 0);
+});
+
+test('an upgrade reported as a delta resolves the finding it fixes, with the scan it disappeared in', async () => {
+  const s = setup(trackerFeedV1());
+  const before = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const hostId = s.enrol('bookworm-1');
+  ingestReport(s.store, s.matcher, hostId, fullReport(before));
+  const firstSeen = s.clock.now();
+
+  const root = copyBookwormRoot();
+  assert.equal(upgradeSource(root, 'openssl', '3.0.19-1~deb12u3'), 3);
+  const after = await readInventory(root, { kernel: KERNEL });
+  s.clock.advance(3 * DAY_MS);
+  const delta = deltaReport(before, after);
+  assert.equal(delta.kind === 'delta' && delta.added.length, 3);
+  const out = ingestReport(s.store, s.matcher, hostId, delta);
+  assert.equal(out.kind, 'ack');
+  if (out.kind !== 'ack') return;
+  assert.deepEqual(out.ack.changes, { detected: 0, resolved: 3, reopened: 0, open: 6 });
+  assert.ok(!openFindings(s.store, hostId).some((f) => f.includes('CVE-2099-1001')));
+  const fixed = s.store.all<{ resolved_at: number; resolved_scan: number; last_seen: number; first_seen: number; resolved_cause: string }>(
+    "SELECT resolved_at, resolved_scan, last_seen, first_seen, resolved_cause FROM findings WHERE open = 0 AND vuln_id = (SELECT id FROM vulns WHERE name = 'CVE-2099-1001')",
+  );
+  assert.equal(fixed.length, 3);
+  for (const f of fixed) {
+    assert.equal(f.resolved_scan, out.ack.scan_id);
+    assert.equal(f.resolved_at, s.clock.now());
+    assert.equal(f.first_seen, firstSeen);
+    assert.equal(f.last_seen, firstSeen);
+    assert.equal(f.resolved_cause, 'scan');
+  }
+  // MTTR material: three high findings resolved after three days, within the 30-day SLA.
+  const daily = s.store.get<{ resolved: number; resolved_ms: number; resolved_in_sla: number }>(
+    'SELECT sum(resolved) AS resolved, sum(resolved_ms) AS resolved_ms, sum(resolved_in_sla) AS resolved_in_sla FROM daily',
+  )!;
+  assert.deepEqual({ ...daily }, { resolved: 3, resolved_ms: 9 * DAY_MS, resolved_in_sla: 3 });
+
+  // Downgrading again reopens the same findings: same rows, reopened counted.
+  s.clock.advance(DAY_MS);
+  const back = ingestReport(s.store, s.matcher, hostId, deltaReport(after, before));
+  assert.equal(back.kind === 'ack' && back.ack.changes.reopened, 3);
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE reopened = 1 AND open = 1')!.n, 3);
+});
+
+test('a delta on a base the server does not hold asks for a full report and writes nothing', async () => {
+  const s = setup(trackerFeedV1());
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const hostId = s.enrol('bookworm-1');
+  const root = copyBookwormRoot();
+  upgradeSource(root, 'openssl', '3.0.19-1~deb12u3');
+  const after = await readInventory(root, { kernel: KERNEL });
+  const noBase = ingestReport(s.store, s.matcher, hostId, deltaReport(inv, after));
+  assert.equal(noBase.kind, 'resend');
+  ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  const wrong = deltaReport(inv, after);
+  if (wrong.kind === 'delta') wrong.removed = wrong.removed.slice(1);
+  const before = s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n;
+  assert.equal(ingestReport(s.store, s.matcher, hostId, wrong).kind, 'resend');
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, before);
+});
+
+test('a feed refresh re-matches stored inventories: a new advisory becomes a finding without a report', async () => {
+  const s = setup(trackerFeedV1());
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const hostId = s.enrol('bookworm-1');
+  ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  const scans = s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n;
+  s.clock.advance(DAY_MS);
+  const summary = await s.refresh(trackerFeedV2());
+  assert.equal(summary.hosts, 1);
+  assert.equal(summary.detected, 1);
+  assert.ok(openFindings(s.store, hostId).includes('bash CVE-2099-1003'));
+  const ev = s.store.get<{ type: string; cause: string; scan_id: number | null }>(
+    "SELECT type, cause, scan_id FROM events WHERE vuln_id = (SELECT id FROM vulns WHERE name = 'CVE-2099-1003')",
+  );
+  assert.deepEqual({ ...ev }, { type: 'detected', cause: 'feed', scan_id: null });
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, scans);
+  // A second re-match with the same data changes nothing.
+  s.store.setMeta('match_gen', String(s.matcher.generation + 1));
+  s.matcher.reset(s.lookup(), s.matcher.generation + 1);
+  const again = await rematchFleet(s.store, s.matcher, { refreshId: null });
+  assert.deepEqual([again.detected, again.resolved, again.reopened], [0, 0, 0]);
+});
