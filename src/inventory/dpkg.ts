@@ -112,7 +112,10 @@ async function readStatusFile(file: string): Promise<DpkgParse> {
   if (path.basename(file) !== 'status') return parsed;
   const adminDir = path.dirname(file);
   const journal = await readJournal(path.join(adminDir, 'updates'));
-  const merged: DpkgParse = { records: mergeRecords(parsed.records, journal.records, parsed.warnings), warnings: [...parsed.warnings, ...journal.warnings], corrupt: parsed.corrupt };
+  const warnings = [...parsed.warnings];
+  const records = mergeRecords(parsed.records, journal.records, warnings);
+  warnings.push(...journal.warnings);
+  const merged: DpkgParse = { records, warnings, corrupt: parsed.corrupt + journal.corrupt };
   const statusD = path.join(adminDir, 'status.d');
   if ((await kindOf(statusD)) === 'dir') {
     const extra = await readStatusDir(statusD);
