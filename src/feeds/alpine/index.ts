@@ -1,11 +1,151 @@
-// Placeholder until the alpine importer lands.
-import type { FeedSource } from '../registry.ts';
+// Alpine: the secdb files (secdb.alpinelinux.org/vX.Y/{main,community}.json, or the YAML form
+// the aports tooling writes), one per branch and repository.
+//
+// - `secfixes: {fixedVersion: [CVE…]}` → one `fixed` entry per CVE; the version `0` means the
+//   branch was never affected (a `not_affected` entry).
+// - Key: the origin (source) package; release: the branch from `distroversion` (`v3.12` →
+//   `3.12`, `edge`); versions in apk order.
+// - secdb holds fixes only: an open vulnerability is simply absent, so an Alpine scan can only
+//   report what a newer package fixed (no `affected` or `will_not_fix` entries exist), and
+//   Alpine gives no severity (`unknown`).
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AdvisoryEntry } from '../../core/types.ts';
+import { getScheme } from '../../core/version/index.ts';
+import { InputError, jsonOf, readInputs, textOf, type InputFile } from '../archive.ts';
+import type { FeedImportContext, FeedSource } from '../registry.ts';
+import { EntryBuffer } from '../osv/entries.ts';
+import { describeIssues } from '../osv/schema.ts';
+
+const secdbSchema = z.object({
+  distroversion: z.string().regex(/^(v\d+\.\d+|edge)$/, 'expected a branch such as "v3.18" or "edge"'),
+  reponame: z.string().optional(),
+  archs: z.array(z.string()).optional(),
+  // An empty repository is written as `{}` rather than `[]`.
+  packages: z.union([z.array(z.unknown()), z.object({}).strict()]),
+});
+
+const packageSchema = z.object({
+  pkg: z.object({
+    name: z.string().min(1),
+    secfixes: z.record(z.string(), z.unknown()).nullish(),
+  }),
+});
+
+const VULN_ID = /^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+export interface AlpineImportSummary {
+  files: number;
+  documents: number;
+  packages: number;
+  entries: number;
+}
+
+function parseDocument(file: InputFile): unknown {
+  if (/\.ya?ml$/i.test(file.name)) {
+    try {
+      return parseYaml(textOf(file));
+    } catch (err) {
+      throw new InputError(`${file.origin}: not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  return jsonOf(file);
+}
+
+export async function importAlpine(inputs: readonly string[], ctx: FeedImportContext): Promise<AlpineImportSummary> {
+  const apk = getScheme('apk');
+  const buffer = new EntryBuffer();
+  const summary: AlpineImportSummary = { files: 0, documents: 0, packages: 0, entries: 0 };
+  const accept = (name: string): boolean => /\.(json|ya?ml)$/i.test(name);
+  for await (const file of readInputs(inputs, { accept })) {
+    summary.files++;
+    let doc: unknown;
+    try {
+      doc = parseDocument(file);
+    } catch (err) {
+      ctx.warn(`skipped ${(err as Error).message}`);
+      continue;
+    }
+    const parsed = secdbSchema.safeParse(doc);
+    if (!parsed.success) {
+      ctx.warn(`skipped ${file.origin}: not an Alpine secdb document: ${describeIssues(parsed.error)}`);
+      continue;
+    }
+    summary.documents++;
+    const branch = parsed.data.distroversion.replace(/^v/, '');
+    const packages = Array.isArray(parsed.data.packages) ? parsed.data.packages : [];
+    for (const [i, raw] of packages.entries()) {
+      const p = packageSchema.safeParse(raw);
+      if (!p.success) {
+        ctx.warn(`skipped ${file.origin}: packages[${i}]: ${describeIssues(p.error)}`);
+        continue;
+      }
+      summary.packages++;
+      const name = p.data.pkg.name;
+      for (const [version, ids] of Object.entries(p.data.pkg.secfixes ?? {})) {
+        const where = `${file.origin}: ${name} ${version}`;
+        if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
+          ctx.warn(`skipped ${where}: expected a list of vulnerability ids, found ${JSON.stringify(ids)}`);
+          continue;
+        }
+        const never = version === '0';
+        const why = never ? null : apk.validate(version);
+        if (why) {
+          ctx.warn(`skipped ${where}: invalid apk version: ${why}`);
+          continue;
+        }
+        for (const item of ids as string[]) {
+          // Items are ids, sometimes followed by a note ("CVE-2017-1000376 (not in musl)").
+          const id = item.trim().split(/\s+/)[0] ?? '';
+          if (!VULN_ID.test(id)) {
+            ctx.warn(`skipped ${where}: not a vulnerability id: ${JSON.stringify(item)}`);
+            continue;
+          }
+          const entry: AdvisoryEntry = {
+            feed: 'alpine',
+            distro: 'alpine',
+            release: branch,
+            package: name,
+            key_kind: 'source',
+            scheme: 'apk',
+            vuln_id: id,
+            status: never ? 'not_affected' : 'fixed',
+            raw_status: never ? 'not affected (secfixes 0)' : 'fixed',
+            introduced: null,
+            fixed_version: never ? null : version,
+            last_affected: null,
+            severity: 'unknown',
+            raw_severity: '',
+            advisory_ids: [],
+            module_stream: null,
+            arches: [],
+          };
+          buffer.add(entry);
+          ctx.writer.vulnerability({
+            id,
+            aliases: [],
+            description: '',
+            published: null,
+            modified: null,
+            references: id.startsWith('CVE-') ? [`https://security.alpinelinux.org/vuln/${id}`] : [],
+          });
+        }
+      }
+    }
+  }
+  if (summary.documents === 0) {
+    throw new InputError(`${inputs.join(', ')}: not Alpine secdb data (${summary.files} file(s), none a secdb document)`);
+  }
+  summary.entries = buffer.flush(ctx.writer);
+  ctx.writer.meta('note', 'Alpine secdb lists fixed versions only: vulnerabilities without a fix are absent');
+  return summary;
+}
 
 export const alpineFeed: FeedSource = {
   name: 'alpine',
-  description: '(not yet implemented)',
+  description: 'Alpine secdb (JSON or YAML, per branch and repository): fixed versions by origin package',
   defaultUrls: [],
-  async import() {
-    throw new Error('the alpine feed is not implemented yet');
+  async import(inputs, ctx) {
+    await importAlpine(inputs, ctx);
   },
 };
