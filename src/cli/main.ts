@@ -4,10 +4,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
 import { EXIT } from './exit.ts';
+import { packageVersion } from './version.ts';
 
 const program = new Command('patchloop')
   .description('Self-hosted patch management for Linux fleets: scan, report, patch, prove.')
-  .version(await packageVersion(), '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -24,10 +25,4 @@ try {
     if (process.env.PATCHLOOP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = (err as { exitCode?: number }).exitCode ?? EXIT.failure;
   }
-}
-
-async function packageVersion(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

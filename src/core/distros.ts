@@ -98,8 +98,9 @@ const alpine: DistroProfile = {
   scheme: 'apk',
   keyKind: 'source',
   feeds: ['alpine', 'osv'],
-  // `3.18.4` → branch `3.18`; the inventory may override this from /etc/apk/repositories.
-  releaseKey: (os) => (/_alpha|edge/.test(os.version_id) ? 'edge' : (/^\d+\.\d+/.exec(os.version_id)?.[0] ?? null)),
+  // The inventory puts the branch it found in /etc/apk/repositories into `codename`;
+  // otherwise `3.18.4` → `3.18`, and a development snapshot (`3.21_alpha2024…`) is edge.
+  releaseKey: (os) => os.codename || (/_alpha|edge/.test(os.version_id) ? 'edge' : (/^\d+\.\d+/.exec(os.version_id)?.[0] ?? null)),
   support: {
     '3.11': { ends: '2021-11-01' }, '3.12': { ends: '2022-05-01' }, '3.13': { ends: '2022-11-01' },
     '3.14': { ends: '2023-05-01' }, '3.15': { ends: '2023-11-01' }, '3.16': { ends: '2024-05-23' },

@@ -1,11 +1,84 @@
-import type { Command } from 'commander';
-import { CliError } from '../exit.ts';
+import { Command, Option } from 'commander';
+import { SEVERITIES, type Severity } from '../../core/types.ts';
+import { CliError, EXIT } from '../exit.ts';
+
+interface ScanFlags {
+  root: string;
+  dataDir?: string;
+  kernel?: string;
+  format: 'table' | 'json' | 'sarif' | 'ecs';
+  failOn?: Severity;
+  onlyFixed?: boolean;
+  includeUndetermined?: boolean;
+  pro?: boolean;
+  output?: string;
+}
 
 export function register(program: Command): void {
   program
     .command('scan')
-    .description('(not yet implemented)')
-    .action(() => {
-      throw new CliError('scan: not yet implemented');
+    .description('scan the installed packages of this host (or a root directory) for known vulnerabilities')
+    .option('--root <dir>', 'root directory of the system to scan', '/')
+    .option('--data-dir <dir>', 'data directory holding the vulnerability DB (default: $PATCHLOOP_HOME, /var/lib/patchloop as root, else ~/.local/share/patchloop)')
+    .option('--kernel <release>', 'running kernel release of that root (default for /: uname -r)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif', 'ecs']).default('table'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(SEVERITIES as string[]))
+    .option('--only-fixed', 'report only vulnerabilities with a fixed version available')
+    .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
+    .option('--pro', 'Ubuntu: the host is attached to Ubuntu Pro (esm fixes are installable)')
+    .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .addHelpText('after', '\nExit codes: 0 done; 1 --fail-on met; 2 usage error; 3 cannot scan (unsupported distribution, unreadable package DB, no vulnerability data).')
+    .action(async (flags: ScanFlags) => {
+      const { scanHost, meetsFailOn, CannotScanError } = await import('../../agent/scan.ts');
+      const { defaultDataDir } = await import('../../vulndb/paths.ts');
+      let report;
+      try {
+        report = await scanHost({
+          root: flags.root,
+          dataDir: flags.dataDir ?? defaultDataDir(),
+          kernel: flags.kernel,
+          onlyFixed: flags.onlyFixed,
+          includeUndetermined: flags.includeUndetermined,
+          proAttached: flags.pro,
+        });
+      } catch (err) {
+        if (err instanceof CannotScanError) throw new CliError(`cannot scan: ${err.message}`, EXIT.cannotScan);
+        throw err;
+      }
+      const toFile = flags.output !== undefined;
+      // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
+      // JSON report carries them too).
+      if (flags.format !== 'table' || toFile) for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
+      const text = await render(report, flags.format, !toFile && process.stdout.isTTY && !process.env.NO_COLOR);
+      if (toFile) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(flags.output as string, text);
+      } else {
+        process.stdout.write(text);
+      }
+      if (flags.failOn && meetsFailOn(report.findings, flags.failOn)) process.exitCode = EXIT.failure;
     });
+}
+
+async function render(
+  report: import('../../agent/scan.ts').ScanReport,
+  format: ScanFlags['format'],
+  colour: boolean,
+): Promise<string> {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'table':
+      return (await import('../../report/table.ts')).renderTable(report, colour);
+    case 'sarif': {
+      const { renderSarif } = await import('../../report/sarif.ts');
+      const { distroProfile } = await import('../../core/distros.ts');
+      const version = (await import('../version.ts')).packageVersion();
+      return `${JSON.stringify(renderSarif(report, version, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`;
+    }
+    case 'ecs': {
+      const { renderEcsNdjson } = await import('../../report/ecs.ts');
+      return renderEcsNdjson(report);
+    }
+  }
 }

@@ -1,0 +1,156 @@
+// A standalone scan of one host or root directory: inventory → local vulnerability DB → findings.
+import { hostname } from 'node:os';
+import { resolveDistro, distroProfile, UnsupportedDistroError } from '../core/distros.ts';
+import { matchInventory, type KernelSummary } from '../core/match.ts';
+import { SEVERITIES, type Finding, type FindingStatus, type Inventory, type OsInfo, type Severity } from '../core/types.ts';
+import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
+
+export const SCAN_SCHEMA = 'patchloop.scan/v1';
+
+/** A DB older than this gets a warning: feeds publish daily. */
+const STALE_AFTER_MS = 2 * 24 * 3600 * 1000;
+
+export interface ScanOptions {
+  root: string;
+  dataDir: string;
+  /** Running kernel release for a root other than `/`. */
+  kernel?: string;
+  onlyFixed?: boolean;
+  includeUndetermined?: boolean;
+  proAttached?: boolean;
+  now?: Date;
+}
+
+export interface ScanReport {
+  schema: typeof SCAN_SCHEMA;
+  scanned_at: string;
+  host: {
+    hostname: string | null;
+    root: string;
+    os: OsInfo;
+    kernel: string | null;
+    distro: string;
+    release: string;
+    package_count: number;
+  };
+  db: { feed: string; updated_at: string; entries: number }[];
+  summary: {
+    /** Findings that are exposure: everything except kernels installed but not running. */
+    total: number;
+    kernel_not_running: number;
+    by_severity: Record<Severity, number>;
+    by_status: Record<FindingStatus, number>;
+  };
+  kernel: KernelSummary;
+  support: ReturnType<typeof matchInventory>['support'];
+  unsupported_packages: ReturnType<typeof matchInventory>['unsupported'];
+  warnings: string[];
+  findings: Finding[];
+}
+
+/** Thrown when the host cannot be scanned at all (exit code 3). */
+export class CannotScanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CannotScanError';
+  }
+}
+
+export async function scanHost(options: ScanOptions): Promise<ScanReport> {
+  const { readInventory } = await import('../inventory/index.ts');
+  let inventory: Inventory;
+  try {
+    inventory = await readInventory(options.root, { kernel: options.kernel });
+  } catch (err) {
+    throw new CannotScanError(err instanceof Error ? err.message : String(err));
+  }
+  const now = options.now ?? new Date();
+  const warnings = [...(inventory.warnings ?? [])];
+
+  let distro: ReturnType<typeof resolveDistro>;
+  try {
+    distro = resolveDistro(inventory.os);
+  } catch (err) {
+    if (err instanceof UnsupportedDistroError) throw new CannotScanError(err.message);
+    throw err;
+  }
+
+  const db = openDb(options.dataDir, distro.profile.id);
+  try {
+    const feeds = db.feedsFor(distro.profile.id);
+    for (const f of feeds) {
+      const age = now.getTime() - Date.parse(f.updated_at);
+      if (age > STALE_AFTER_MS) {
+        warnings.push(`vulnerability data of feed "${f.feed}" is ${Math.floor(age / 86400000)} days old (updated ${f.updated_at}); run \`patchloop db update\``);
+      }
+    }
+    const result = matchInventory(inventory, db, {
+      today: now.toISOString().slice(0, 10),
+      includeUndetermined: options.includeUndetermined,
+      proAttached: options.proAttached,
+    });
+    warnings.push(...result.warnings);
+    const findings = options.onlyFixed ? result.findings.filter((f) => f.status === 'fixed') : result.findings;
+    return {
+      schema: SCAN_SCHEMA,
+      scanned_at: now.toISOString(),
+      host: {
+        hostname: options.root === '/' ? hostname() : null,
+        root: options.root,
+        os: inventory.os,
+        kernel: inventory.kernel,
+        distro: result.distro,
+        release: result.release,
+        package_count: inventory.packages.length,
+      },
+      db: feeds.map((f: FeedInfo) => ({ feed: f.feed, updated_at: f.updated_at, entries: f.entry_count })),
+      summary: summarise(findings),
+      kernel: result.kernel,
+      support: result.support,
+      unsupported_packages: result.unsupported,
+      warnings,
+      findings,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function openDb(dataDir: string, distroId: string): VulnDb {
+  const profile = distroProfile(distroId);
+  let db: VulnDb;
+  try {
+    db = VulnDb.open(dataDir);
+  } catch (err) {
+    throw new CannotScanError(err instanceof Error ? err.message : String(err));
+  }
+  if (db.feedsFor(distroId).length === 0) {
+    db.close();
+    const feed = profile?.feeds[0] ?? distroId;
+    throw new CannotScanError(
+      `no vulnerability data for ${profile?.name ?? distroId} in ${dataDir}; run \`patchloop db update --source ${feed}\` first`,
+    );
+  }
+  return db;
+}
+
+export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
+  const by_severity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const by_status: Record<FindingStatus, number> = { fixed: 0, affected: 0, will_not_fix: 0, fix_deferred: 0, end_of_life: 0 };
+  let kernelNotRunning = 0;
+  for (const f of findings) {
+    if (f.kernel_not_running) {
+      kernelNotRunning++;
+      continue;
+    }
+    by_severity[f.severity]++;
+    by_status[f.status]++;
+  }
+  return { total: findings.length - kernelNotRunning, kernel_not_running: kernelNotRunning, by_severity, by_status };
+}
+
+/** True when an exposure finding at or above `threshold` exists (`--fail-on`). */
+export function meetsFailOn(findings: readonly Finding[], threshold: Severity): boolean {
+  const limit = SEVERITIES.indexOf(threshold);
+  return findings.some((f) => !f.kernel_not_running && SEVERITIES.indexOf(f.severity) <= limit);
+}
