@@ -25,18 +25,9 @@ const REVISION_NO = 6;
 const END = 7;
 const INVALID = 8;
 
-// Suffix ranks; NONE (the plain release) sits between the pre-release and post-release ones.
-const SUFFIX_RANK: Readonly<Record<string, number>> = {
-  alpha: 0,
-  beta: 1,
-  pre: 2,
-  rc: 3,
-  cvs: 5,
-  svn: 6,
-  git: 7,
-  hg: 8,
-  p: 9,
-};
+// Suffix names by rank; NONE (the plain release, rank 4) sits between the pre-release and
+// post-release ones, so its slot here is empty.
+const SUFFIXES = ['alpha', 'beta', 'pre', 'rc', '', 'cvs', 'svn', 'git', 'hg', 'p'];
 const SUFFIX_NONE = 4;
 
 const CH_0 = 48;
@@ -56,6 +47,17 @@ function isLower(c: number): boolean {
 
 function isHex(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 102);
+}
+
+/** Rank of the suffix name s[start, end), or -1; compares in place to allocate nothing. */
+function suffixRank(s: string, start: number, end: number): number {
+  const len = end - start;
+  if (len === 0) return -1;
+  for (let rank = 0; rank < SUFFIXES.length; rank++) {
+    const name = SUFFIXES[rank];
+    if (name.length === len && s.startsWith(name, start)) return rank;
+  }
+  return -1;
 }
 
 /** apk-tools' token_state: walks one version string token by token, without allocating. */
@@ -107,8 +109,8 @@ class Tokenizer {
       if (prev > SUFFIX_NO) return this.invalid('a suffix may not follow a hash or revision');
       let i = ++this.pos;
       while (i < s.length && isLower(s.charCodeAt(i))) i++;
-      const rank = SUFFIX_RANK[s.slice(this.pos, i)];
-      if (rank === undefined) return this.invalid(`unknown suffix "_${s.slice(this.pos, i)}"`);
+      const rank = suffixRank(s, this.pos, i);
+      if (rank < 0) return this.invalid(`unknown suffix "_${s.slice(this.pos, i)}"`);
       this.start = this.pos;
       this.end = this.pos = i;
       this.suffix = rank;
