@@ -198,3 +198,25 @@ test('usage errors: empty DB without --source, unknown source, --from without on
   const badFormat = await patchloop('db', 'status', '--data-dir', dir, '--format', 'xml');
   assert.equal(badFormat.code, 2);
 });
+
+test('file:// inputs are cached like downloads; db status reports an unreadable feed file without failing', async (t) => {
+  const dir = tmp(t);
+  const dataDir = join(dir, 'data');
+  const url = `file://${SAMPLE}`;
+  const first = await patchloop('db', 'update', '--source', 'debian', '--from', url, '--data-dir', dataDir);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await patchloop('db', 'update', '--source', 'debian', '--from', url, '--data-dir', dataDir);
+  assert.match(second.stdout, /^debian: up to date/);
+
+  writeFileSync(join(dataDir, 'vulndb', 'ubuntu.sqlite'), 'not a database');
+  const status = await patchloop('db', 'status', '--data-dir', dataDir, '--format', 'json');
+  assert.equal(status.code, 0, status.stderr);
+  const feeds = (JSON.parse(status.stdout) as { feeds: { feed: string; entries: number | null; error?: string }[] }).feeds;
+  assert.deepEqual(feeds.map((f) => [f.feed, f.entries]), [
+    ['debian', 21],
+    ['ubuntu', null],
+  ]);
+  assert.match(feeds[1].error ?? '', /cannot read vulnerability database .*ubuntu\.sqlite/);
+  const table = await patchloop('db', 'status', '--data-dir', dataDir);
+  assert.match(table.stdout, /\nubuntu +- +- +- +- +unreadable: cannot read vulnerability database/);
+});
