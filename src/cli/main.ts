@@ -4,11 +4,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
 import { EXIT } from './exit.ts';
-import { packageVersion } from './version.ts';
+import { PATCHLOOP_VERSION } from '../version.ts';
 
 const program = new Command('patchloop')
   .description('Self-hosted patch management for Linux fleets: scan, report, patch, prove.')
-  .version(packageVersion(), '-V, --version')
+  .version(PATCHLOOP_VERSION, '-V, --version')
   .showHelpAfterError()
   .exitOverride();
 

@@ -14,4 +14,9 @@ export interface AdvisoryLookup {
   entries(distro: string, release: string, packageKey: string): AdvisoryEntry[];
   vulnerability(id: string): VulnerabilityInfo | null;
   support(distro: string, release: string, packageKey: string): SupportNote | null;
+  /**
+   * Optional: fetch the entries and support notes of many keys at once, so the calls above
+   * that follow are served from memory (one query instead of thousands for a large host).
+   */
+  prefetch?(distro: string, release: string, packageKeys: readonly string[]): void;
 }

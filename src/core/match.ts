@@ -65,10 +65,16 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
     warnings.push(`${profile.name} ${release} is past regular security support; fixes come from ${releaseSupport.name} until ${releaseSupport.ends}`);
   }
 
+  const keyed: [InstalledPackage, MatchKey][] = [];
   for (const pkg of inventory.packages) {
     if (pkg.format !== profile.format) continue;
     const mk = matchKey(pkg, profile, inventory.kernel, kernel);
-    if (!mk) continue;
+    if (mk) keyed.push([pkg, mk]);
+  }
+  lookup.prefetch?.(profile.id, release, keyed.map(([, mk]) => mk.key));
+  const aliasCache = new Map<string, string[]>();
+
+  for (const [pkg, mk] of keyed) {
     let entries = entriesByKey.get(mk.key);
     if (!entries) {
       entries = lookup.entries(profile.id, release, mk.key);
@@ -87,7 +93,7 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       // feed comes first in lookup order — wins for a package and vulnerability.
       if (seen.has(entry.vuln_id)) continue;
       seen.add(entry.vuln_id);
-      findings.push(toFinding(entry, pkg, endOfSupport(verdict, support), mk, lookup));
+      findings.push(toFinding(entry, pkg, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
     }
   }
 
@@ -223,9 +229,17 @@ function endOfSupport(v: Verdict, support: SupportNote | null): Verdict {
   return { ...v, status: 'end_of_life', raw_status: `${v.raw_status}; security support ended: ${support.note}` };
 }
 
-function toFinding(entry: AdvisoryEntry, pkg: InstalledPackage, v: Verdict, mk: MatchKey, lookup: AdvisoryLookup): Finding {
-  const info = lookup.vulnerability(entry.vuln_id);
-  const aliases = info ? info.aliases.filter((a) => a !== entry.vuln_id) : [];
+/** Aliases of an entry's vulnerability, never repeating its own id; looked up once per id. */
+function aliasesOf(entry: AdvisoryEntry, lookup: AdvisoryLookup, cache: Map<string, string[]>): string[] {
+  let aliases = cache.get(entry.vuln_id);
+  if (!aliases) {
+    aliases = (entry.aliases ?? lookup.vulnerability(entry.vuln_id)?.aliases ?? []).filter((a) => a !== entry.vuln_id);
+    cache.set(entry.vuln_id, aliases);
+  }
+  return aliases;
+}
+
+function toFinding(entry: AdvisoryEntry, pkg: InstalledPackage, v: Verdict, mk: MatchKey, aliases: string[]): Finding {
   const f: Finding = {
     id: entry.vuln_id,
     aliases,

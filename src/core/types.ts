@@ -102,6 +102,8 @@ export interface AdvisoryEntry {
   arches?: string[];
   /** Ubuntu: fix available only through Ubuntu Pro (esm-infra / esm-apps pocket). */
   pro_only?: boolean;
+  /** The vulnerability's aliases, when the store keeps them with the entry (saves a lookup). */
+  aliases?: string[];
 }
 
 /** Descriptive data about one vulnerability, independent of packages. */

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
+import { PATCHLOOP_VERSION } from '../version.ts';
 
 export interface DownloadOptions {
   /** Attempts in all, the first one included (default 4). */
@@ -345,17 +346,6 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-let userAgent: string | undefined;
 export function defaultUserAgent(): string {
-  if (userAgent === undefined) {
-    let version = 'unknown';
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-      if (typeof pkg.version === 'string') version = pkg.version;
-    } catch {
-      // A bundled build has no package.json beside it; the agent string stays informative.
-    }
-    userAgent = `patchloop/${version}`;
-  }
-  return userAgent;
+  return `patchloop/${PATCHLOOP_VERSION}`;
 }

@@ -43,7 +43,7 @@ interface EntryRow {
   module_stream: string | null;
   arches: string | null;
   pro_only: number;
-  feed?: string;
+  aliases: string | null;
 }
 
 class FeedFile {
@@ -52,6 +52,8 @@ class FeedFile {
   private readonly byPackage: StatementSync;
   private readonly vuln: StatementSync;
   private readonly supportStmt: StatementSync;
+  private readonly manyEntries: StatementSync;
+  private readonly manySupport: StatementSync;
 
   constructor(file: string) {
     try {
@@ -73,9 +75,21 @@ class FeedFile {
       this.byPackage = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package = ?');
       this.vuln = this.db.prepare('SELECT * FROM vulnerabilities WHERE id = ?');
       this.supportStmt = this.db.prepare('SELECT kind, note FROM support WHERE distro = ? AND release = ? AND package = ?');
+      this.manyEntries = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
+      this.manySupport = this.db.prepare('SELECT package, kind, note FROM support WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
     } catch (err) {
       throw new VulnDbError(`cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /** Entries and support notes of many keys in two queries. */
+  prefetch(distro: string, release: string, keysJson: string): { entries: AdvisoryEntry[]; support: Map<string, SupportNote> } {
+    const entries = (this.manyEntries.all(distro, release, keysJson) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
+    const support = new Map<string, SupportNote>();
+    for (const r of this.manySupport.all(distro, release, keysJson) as { package: string; kind: 'ended' | 'limited'; note: string }[]) {
+      support.set(r.package, { kind: r.kind, note: r.note });
+    }
+    return { entries, support };
   }
 
   covers(distro: string): boolean {
@@ -137,15 +151,36 @@ function toEntry(r: EntryRow, feed: string): AdvisoryEntry {
     module_stream: r.module_stream,
     arches: r.arches ? (JSON.parse(r.arches) as string[]) : [],
     pro_only: r.pro_only === 1,
+    ...(r.aliases !== null ? { aliases: JSON.parse(r.aliases) as string[] } : {}),
   };
 }
 
 /** An open vulnerability DB: every feed file present under the data directory. */
 export class VulnDb implements AdvisoryLookup {
   private readonly files: FeedFile[];
+  /** Filled by prefetch(): `${distro}\0${release}` → key → entries / support notes. */
+  private prefetched: { scope: string; entries: Map<string, AdvisoryEntry[]>; support: Map<string, SupportNote> } | null = null;
 
   private constructor(files: FeedFile[]) {
     this.files = files;
+  }
+
+  prefetch(distro: string, release: string, packageKeys: readonly string[]): void {
+    const keysJson = JSON.stringify([...new Set(packageKeys)]);
+    const entries = new Map<string, AdvisoryEntry[]>();
+    const support = new Map<string, SupportNote>();
+    for (const k of packageKeys) entries.set(k, []);
+    for (const f of this.files) {
+      if (!f.covers(distro)) continue;
+      const got = f.prefetch(distro, release, keysJson);
+      for (const e of got.entries) entries.get(e.package)?.push(e);
+      for (const [k, note] of got.support) if (!support.has(k)) support.set(k, note);
+    }
+    this.prefetched = { scope: `${distro}\0${release}`, entries, support };
+  }
+
+  private fromPrefetch(distro: string, release: string): VulnDb['prefetched'] {
+    return this.prefetched?.scope === `${distro}\0${release}` ? this.prefetched : null;
   }
 
   /** Opens the feed files present; `feeds` restricts to those names. Missing DB: empty list of feeds. */
@@ -166,6 +201,8 @@ export class VulnDb implements AdvisoryLookup {
   }
 
   entries(distro: string, release: string, packageKey: string): AdvisoryEntry[] {
+    const cached = this.fromPrefetch(distro, release)?.entries.get(packageKey);
+    if (cached) return cached;
     const out: AdvisoryEntry[] = [];
     for (const f of this.files) if (f.covers(distro)) out.push(...f.entries(distro, release, packageKey));
     return out;
@@ -184,6 +221,8 @@ export class VulnDb implements AdvisoryLookup {
   }
 
   support(distro: string, release: string, packageKey: string): SupportNote | null {
+    const cached = this.fromPrefetch(distro, release);
+    if (cached?.entries.has(packageKey)) return cached.support.get(packageKey) ?? null;
     for (const f of this.files) {
       if (!f.covers(distro)) continue;
       const s = f.support(distro, release, packageKey);

@@ -1,6 +1,6 @@
 // Table definitions of one feed file. Bump SCHEMA_VERSION on any incompatible change: readers
 // refuse files of another version with a message that says to run `patchloop db update`.
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const CREATE_TABLES = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -11,7 +11,8 @@ CREATE TABLE entries (
   severity TEXT NOT NULL, raw_severity TEXT NOT NULL,
   advisory_ids TEXT NOT NULL,            -- JSON array
   module_stream TEXT, arches TEXT,       -- arches: JSON array or NULL
-  pro_only INTEGER NOT NULL DEFAULT 0
+  pro_only INTEGER NOT NULL DEFAULT 0,
+  aliases TEXT                           -- JSON array copied from vulnerabilities at the end of an import
 ) STRICT;
 CREATE TABLE vulnerabilities (
   id TEXT PRIMARY KEY, aliases TEXT NOT NULL, description TEXT NOT NULL,

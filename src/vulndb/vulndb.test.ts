@@ -30,7 +30,13 @@ test('a feed round-trips through the store', async () => {
 
   const db = VulnDb.open(dir);
   try {
-    assert.deepEqual(db.entries('debian', 'bookworm', 'openssl'), [{ ...entry(), module_stream: null, arches: [], pro_only: false }]);
+    assert.deepEqual(db.entries('debian', 'bookworm', 'openssl'), [{ ...entry(), module_stream: null, arches: [], pro_only: false, aliases: ['A', 'B'] }]);
+    // A batch prefetch answers the same, and says "nothing" for keys it fetched without entries.
+    db.prefetch('debian', 'bookworm', ['openssl', 'zlib']);
+    assert.equal(db.entries('debian', 'bookworm', 'openssl')[0].vuln_id, 'CVE-2024-0001');
+    assert.deepEqual(db.entries('debian', 'bookworm', 'zlib'), []);
+    assert.deepEqual(db.support('debian', 'bookworm', 'openssl'), { kind: 'limited', note: 'n' });
+    assert.equal(db.support('debian', 'bookworm', 'zlib'), null);
     assert.deepEqual(db.entries('debian', 'trixie', 'openssl')[0].arches, ['amd64']);
     assert.deepEqual(db.entries('ubuntu', 'bookworm', 'openssl'), []);
     const v = db.vulnerability('CVE-2024-0001');

@@ -81,6 +81,8 @@ export async function replaceFeed(
     sink.setMeta('updated_at', updatedAt);
     sink.setMeta('distros', JSON.stringify(distros));
     sink.setMeta('entry_count', String(sink.entries));
+    // Scans need each finding's aliases; keeping them on the entry spares a lookup per finding.
+    db.exec('UPDATE entries SET aliases = (SELECT v.aliases FROM vulnerabilities v WHERE v.id = entries.vuln_id)');
     db.exec('COMMIT');
     db.exec(CREATE_INDEXES);
     db.exec('ANALYZE');

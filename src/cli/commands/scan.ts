@@ -73,8 +73,8 @@ async function render(
     case 'sarif': {
       const { renderSarif } = await import('../../report/sarif.ts');
       const { distroProfile } = await import('../../core/distros.ts');
-      const version = (await import('../version.ts')).packageVersion();
-      return `${JSON.stringify(renderSarif(report, version, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`;
+      const { PATCHLOOP_VERSION } = await import('../../version.ts');
+      return `${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`;
     }
     case 'ecs': {
       const { renderEcsNdjson } = await import('../../report/ecs.ts');
