@@ -82,7 +82,9 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
   const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-alma-'));
   try {
     const warnings: string[] = [];
-    await replaceFeed(dataDir, 'almalinux', (writer) => importAlmaLinux([ALMA9], { writer, warn: (m) => warnings.push(m) }));
+    await replaceFeed(dataDir, 'almalinux', async (writer) => {
+      await importAlmaLinux([ALMA9], { writer, warn: (m) => warnings.push(m) });
+    });
 
     // The oracle: per (package, module stream), each vulnerability's lowest fixed build.
     const files = readdirSync(ALMA9).filter((f) => f.endsWith('.json')).sort();
