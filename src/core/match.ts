@@ -75,6 +75,7 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
   const aliasCache = new Map<string, string[]>();
 
   for (const [pkg, mk] of keyed) {
+    let reported: Finding['package'] | undefined;
     let entries = entriesByKey.get(mk.key);
     if (!entries) {
       entries = lookup.entries(profile.id, release, mk.key);
@@ -93,7 +94,9 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       // feed comes first in lookup order — wins for a package and vulnerability.
       if (seen.has(entry.vuln_id)) continue;
       seen.add(entry.vuln_id);
-      findings.push(toFinding(entry, pkg, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
+      // One package object for all findings of a package: large hosts have thousands.
+      reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
+      findings.push(toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
     }
   }
 
@@ -239,11 +242,11 @@ function aliasesOf(entry: AdvisoryEntry, lookup: AdvisoryLookup, cache: Map<stri
   return aliases;
 }
 
-function toFinding(entry: AdvisoryEntry, pkg: InstalledPackage, v: Verdict, mk: MatchKey, aliases: string[]): Finding {
+function toFinding(entry: AdvisoryEntry, pkg: Finding['package'], v: Verdict, mk: MatchKey, aliases: string[]): Finding {
   const f: Finding = {
     id: entry.vuln_id,
     aliases,
-    package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version },
+    package: pkg,
     status: v.status,
     raw_status: v.raw_status,
     fixed_version: v.fixed_version,
@@ -260,6 +263,9 @@ function toFinding(entry: AdvisoryEntry, pkg: InstalledPackage, v: Verdict, mk: 
   return f;
 }
 
+/** Code-point order (stable across locales, and much cheaper than localeCompare). */
 function compareFindings(a: Finding, b: Finding): number {
-  return a.package.name.localeCompare(b.package.name) || a.id.localeCompare(b.id);
+  return cmp(a.package.name, b.package.name) || cmp(a.package.arch, b.package.arch) || cmp(a.id, b.id);
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -147,12 +147,17 @@ function toEntry(r: EntryRow, feed: string): AdvisoryEntry {
     last_affected: r.last_affected,
     severity: r.severity as Severity,
     raw_severity: r.raw_severity,
-    advisory_ids: JSON.parse(r.advisory_ids) as string[],
+    advisory_ids: parseList(r.advisory_ids),
     module_stream: r.module_stream,
-    arches: r.arches ? (JSON.parse(r.arches) as string[]) : [],
+    arches: r.arches ? parseList(r.arches) : [],
     pro_only: r.pro_only === 1,
-    ...(r.aliases !== null ? { aliases: JSON.parse(r.aliases) as string[] } : {}),
+    ...(r.aliases !== null ? { aliases: parseList(r.aliases) } : {}),
   };
+}
+
+/** JSON string arrays; most are empty, and a scan reads thousands of them. */
+function parseList(json: string): string[] {
+  return json === '[]' ? [] : (JSON.parse(json) as string[]);
 }
 
 /** An open vulnerability DB: every feed file present under the data directory. */

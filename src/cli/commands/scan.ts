@@ -49,13 +49,8 @@ export function register(program: Command): void {
       // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
       // JSON report carries them too).
       if (flags.format !== 'table' || toFile) for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
-      const text = await render(report, flags.format, !toFile && process.stdout.isTTY && !process.env.NO_COLOR);
-      if (toFile) {
-        const { writeFileSync } = await import('node:fs');
-        writeFileSync(flags.output as string, text);
-      } else {
-        process.stdout.write(text);
-      }
+      const chunks = await render(report, flags.format, !toFile && process.stdout.isTTY && !process.env.NO_COLOR);
+      await writeOut(chunks, flags.output);
       if (flags.failOn && meetsFailOn(report.findings, flags.failOn)) process.exitCode = EXIT.failure;
     });
 }
@@ -64,21 +59,33 @@ async function render(
   report: import('../../agent/scan.ts').ScanReport,
   format: ScanFlags['format'],
   colour: boolean,
-): Promise<string> {
+): Promise<Iterable<string>> {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return (await import('../../report/json.ts')).jsonReportChunks(report);
     case 'table':
-      return (await import('../../report/table.ts')).renderTable(report, colour);
+      return [(await import('../../report/table.ts')).renderTable(report, colour)];
     case 'sarif': {
       const { renderSarif } = await import('../../report/sarif.ts');
       const { distroProfile } = await import('../../core/distros.ts');
       const { PATCHLOOP_VERSION } = await import('../../version.ts');
-      return `${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`;
+      return [`${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`];
     }
     case 'ecs': {
       const { renderEcsNdjson } = await import('../../report/ecs.ts');
-      return renderEcsNdjson(report);
+      return [renderEcsNdjson(report)];
     }
+  }
+}
+
+/** Writes the report to a file or standard output, respecting back-pressure. */
+async function writeOut(chunks: Iterable<string>, file: string | undefined): Promise<void> {
+  const { createWriteStream } = await import('node:fs');
+  const { once } = await import('node:events');
+  const out = file === undefined ? process.stdout : createWriteStream(file);
+  for (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
+  if (file !== undefined) {
+    out.end();
+    await once(out, 'finish');
   }
 }
