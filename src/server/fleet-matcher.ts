@@ -7,7 +7,7 @@ import { resolveDistro, supportState, type SupportState } from '../core/distros.
 import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory } from '../core/match.ts';
-import { SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type OsInfo, type VulnerabilityInfo } from '../core/types.ts';
+import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type OsInfo, type VulnerabilityInfo } from '../core/types.ts';
 import type { Interner } from './store/interner.ts';
 
 export interface HostMatchInput {
@@ -26,6 +26,7 @@ export interface StoredFinding {
   pkgId: number;
   detailId: number;
   severity: number;
+  status: number;
   fixable: boolean;
 }
 
@@ -47,6 +48,7 @@ interface CachedFinding {
   vulnId: number;
   detailId: number;
   severity: number;
+  status: number;
   fixable: boolean;
   dormant: boolean;
 }
@@ -181,7 +183,7 @@ export class FleetMatcher {
         }
         // Several installed versions of one name+arch (rpm multi-install) make one finding.
         if (!findings.has(identity)) {
-          findings.set(identity, { nameId: f.nameId, vulnId: f.vulnId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, fixable: f.fixable });
+          findings.set(identity, { nameId: f.nameId, vulnId: f.vulnId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, status: f.status, fixable: f.fixable });
         }
       }
     }
@@ -235,6 +237,7 @@ export class FleetMatcher {
           advisory_ids: f.advisory_ids,
         }),
         severity: SEVERITIES.indexOf(f.severity),
+        status: FINDING_STATUSES.indexOf(f.status),
         fixable: f.status === 'fixed',
         dormant: f.kernel_not_running === true,
       };

@@ -4,7 +4,8 @@ import { register as compareVersions } from './compare-versions.ts';
 import { register as inventory } from './inventory.ts';
 import { register as db } from './db.ts';
 import { register as scan } from './scan.ts';
+import { register as server } from './server.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [compareVersions, inventory, db, scan]) register(program);
+  for (const register of [compareVersions, inventory, db, scan, server]) register(program);
 }

@@ -31,12 +31,13 @@ interface Row {
   pkg_id: number;
   detail_id: number;
   severity: number;
+  status: number;
   fixable: number;
   open: number;
   opened_at: number;
 }
 
-const COLUMNS = 'name_id, vuln_id, pkg_id, detail_id, severity, fixable, open, opened_at';
+const COLUMNS = 'name_id, vuln_id, pkg_id, detail_id, severity, status, fixable, open, opened_at';
 
 /**
  * Brings the stored findings of one host in line with `next` (all its current exposure
@@ -74,9 +75,9 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     const r = old.get(identity);
     if (!r) {
       store.run(
-        `INSERT INTO findings (host_id, name_id, vuln_id, pkg_id, detail_id, severity, fixable, open, first_seen, opened_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-        ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, fix, ctx.now, ctx.now,
+        `INSERT INTO findings (host_id, name_id, vuln_id, pkg_id, detail_id, severity, status, fixable, open, first_seen, opened_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+        ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, f.status, fix, ctx.now, ctx.now,
       );
       event('detected', f);
       counts.detected++;
@@ -91,10 +92,10 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     old.delete(identity);
     if (r.open === 0) {
       store.run(
-        `UPDATE findings SET open = 1, opened_at = ?, pkg_id = ?, detail_id = ?, severity = ?, fixable = ?, last_seen = NULL,
+        `UPDATE findings SET open = 1, opened_at = ?, pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ?, last_seen = NULL,
            resolved_at = NULL, resolved_scan = NULL, resolved_cause = NULL, reopened = reopened + 1
          WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
-        ctx.now, f.pkgId, f.detailId, f.severity, fix, ctx.hostId, f.nameId, f.vulnId,
+        ctx.now, f.pkgId, f.detailId, f.severity, f.status, fix, ctx.hostId, f.nameId, f.vulnId,
       );
       event('reopened', f);
       counts.reopened++;
@@ -106,12 +107,12 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
       bump(f.vulnId, 1);
       continue;
     }
-    if (r.pkg_id === f.pkgId && r.detail_id === f.detailId && r.severity === f.severity && r.fixable === fix) continue;
+    if (r.pkg_id === f.pkgId && r.detail_id === f.detailId) continue;
     // Still open, but on another version or with other advisory data (a fix was published,
     // the rating changed): the same finding, updated in place.
     store.run(
-      'UPDATE findings SET pkg_id = ?, detail_id = ?, severity = ?, fixable = ? WHERE host_id = ? AND name_id = ? AND vuln_id = ?',
-      f.pkgId, f.detailId, f.severity, fix, ctx.hostId, f.nameId, f.vulnId,
+      'UPDATE findings SET pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ? WHERE host_id = ? AND name_id = ? AND vuln_id = ?',
+      f.pkgId, f.detailId, f.severity, f.status, fix, ctx.hostId, f.nameId, f.vulnId,
     );
     counts.open[r.severity]--;
     counts.fixable[r.severity] -= r.fixable;

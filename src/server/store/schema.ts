@@ -59,6 +59,7 @@ CREATE TABLE findings (
   pkg_id INTEGER NOT NULL,                -- the installed package it was last seen on
   detail_id INTEGER NOT NULL,
   severity INTEGER NOT NULL,              -- index into SEVERITIES
+  status INTEGER NOT NULL,                -- index into FINDING_STATUSES
   fixable INTEGER NOT NULL,               -- status 'fixed': an update exists
   open INTEGER NOT NULL,
   first_seen INTEGER NOT NULL,

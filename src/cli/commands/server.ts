@@ -1,0 +1,152 @@
+// `patchloop server`: the central server, and the admin tasks that work on its store directly
+// (enrolment tokens, the admin password) so a fresh installation needs no dashboard.
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit.ts';
+
+interface ConfigOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+interface RunOptions extends ConfigOptions {
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel?: string;
+}
+
+const CONFIG_HELP = 'configuration file (default: /etc/patchloop/server.yaml when it exists)';
+const DATA_DIR_HELP = 'data directory (default: $PATCHLOOP_HOME, else /var/lib/patchloop as root, else ~/.local/share/patchloop)';
+
+export function register(program: Command): void {
+  const server = program.command('server').description('Run the central server (HTTP API, store, feed refresh, fleet matching) and its admin tasks');
+
+  server
+    .command('run', { isDefault: true })
+    .description('Run the server (the default)')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key the server speaks HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+    .addHelpText(
+      'after',
+      `
+The first start creates the admin account and prints its password once on stderr. Logs are
+JSON lines (pino) on stdout. SIGINT/SIGTERM stop the server cleanly.`,
+    )
+    .action(async (opts: RunOptions) => {
+      const config = await loadServerConfig(opts);
+      const { startServer } = await import('../../server/server.ts');
+      const running = await startServer(config);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void running.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+
+  server
+    .command('enrollment-token')
+    .description('Create an enrolment token for agents (`patchloop agent enroll --token …`); prints it once')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .option('--name <name>', 'what it is for', 'cli')
+    .option('--uses <n>', 'how many hosts may enrol with it (default 1)')
+    .option('--unlimited', 'any number of hosts until it expires')
+    .option('--ttl <duration>', 'lifetime, e.g. 30m, 24h, 7d; "none" with a use limit', '24h')
+    .option('--group <group>', 'group the hosts join', '')
+    .option('--tag <tag...>', 'tags the hosts get')
+    .action(async (opts: ConfigOptions & { name: string; uses?: string; unlimited?: boolean; ttl: string; group: string; tag?: string[] }) => {
+      const config = await loadServerConfig(opts);
+      const { parseDuration } = await import('../../server/config.ts');
+      const uses = opts.unlimited ? null : opts.uses === undefined ? 1 : Number(opts.uses);
+      if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new CliError(`--uses must be a whole number of at least 1 (got ${opts.uses})`, EXIT.usage);
+      let ttlMs: number | null;
+      try {
+        ttlMs = opts.ttl === 'none' ? null : parseDuration(opts.ttl);
+      } catch (err) {
+        throw new CliError(`--ttl: ${(err as Error).message}`, EXIT.usage);
+      }
+      if (uses === null && ttlMs === null) throw new CliError('an unlimited token needs a lifetime (--ttl)', EXIT.usage);
+      const { Store } = await import('../../server/store/store.ts');
+      const { systemClock } = await import('../../server/clock.ts');
+      const { createEnrollmentToken } = await import('../../server/store/credentials.ts');
+      const store = Store.open(config.store.file, systemClock);
+      try {
+        const t = createEnrollmentToken(store, { name: opts.name, uses, ttlMs, grp: opts.group, tags: opts.tag ?? [] });
+        process.stdout.write(`${t.token}\n`);
+        process.stderr.write(
+          `enrolment token ${t.id}: ${uses === null ? 'any number of hosts' : `${uses} host(s)`}, ${t.expires_at ? `valid until ${t.expires_at}` : 'no expiry'}\n`,
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+  server
+    .command('set-admin-password')
+    .description('Set the admin password (read from stdin) and end existing sessions')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .action(async (opts: ConfigOptions) => {
+      const config = await loadServerConfig(opts);
+      const password = await readSecret();
+      const { Store } = await import('../../server/store/store.ts');
+      const { systemClock } = await import('../../server/clock.ts');
+      const { setAdminPassword } = await import('../../server/store/credentials.ts');
+      const store = Store.open(config.store.file, systemClock);
+      try {
+        await setAdminPassword(store, config.admin.username, password);
+        process.stderr.write(`password of "${config.admin.username}" set\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  server
+    .command('hash-password')
+    .description('Print the scrypt hash of a password read from stdin, for admin.password_hash in the config')
+    .action(async () => {
+      const { hashPassword } = await import('../../server/store/credentials.ts');
+      process.stdout.write(`${await hashPassword(await readSecret())}\n`);
+    });
+}
+
+async function readSecret(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (password.length < 12) throw new CliError('the password must have at least 12 characters (give it on stdin)', EXIT.usage);
+  return password;
+}
+
+async function loadServerConfig(opts: RunOptions): Promise<import('../../server/config.ts').ServerConfig> {
+  const { configFileToUse, loadConfigFile, resolveConfig, ConfigError } = await import('../../server/config.ts');
+  try {
+    const file = configFileToUse(opts.config);
+    const raw = (file ? loadConfigFile(file) : {}) as Record<string, unknown>;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
+    const merged: Record<string, unknown> = { ...raw };
+    if (opts.dataDir) merged.data_dir = opts.dataDir;
+    if (opts.logLevel) merged.log_level = opts.logLevel;
+    if (opts.listen) {
+      const m = /^(.*):(\d+)$/.exec(opts.listen);
+      if (!m) throw new ConfigError(`--listen: expected HOST:PORT, got ${JSON.stringify(opts.listen)}`);
+      merged.listen = { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    }
+    if (opts.tlsCert || opts.tlsKey) {
+      if (!opts.tlsCert || !opts.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+      merged.tls = { cert: opts.tlsCert, key: opts.tlsKey };
+    }
+    return resolveConfig(merged, file ?? 'the configuration');
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}

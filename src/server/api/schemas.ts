@@ -1,0 +1,341 @@
+// The HTTP API's request and response shapes (version 1). The same zod schemas validate
+// requests, type the handlers and produce the OpenAPI description at /api/docs.
+import { z } from 'zod';
+import { FINDING_STATUSES, SEVERITIES } from '../../core/types.ts';
+
+export const SeveritySchema = z.enum(SEVERITIES as [string, ...string[]]);
+export const StatusSchema = z.enum(FINDING_STATUSES as [string, ...string[]]);
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+/** A comma-separated list of enum values in a query string. */
+const csvOf = (values: readonly string[]) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values as [string, ...string[]])).min(1));
+
+export const SeverityCountsSchema = z.object({
+  critical: z.number().int(),
+  high: z.number().int(),
+  medium: z.number().int(),
+  low: z.number().int(),
+  negligible: z.number().int(),
+  unknown: z.number().int(),
+  total: z.number().int(),
+});
+
+export const PagingQuery = {
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(500).default(50),
+  order: z.enum(['asc', 'desc']).optional(),
+};
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    /** Matching items; a lower bound when total_exact is false (counting stops at 10,000). */
+    total: z.number().int(),
+    total_exact: z.boolean(),
+    page: z.number().int(),
+    per_page: z.number().int(),
+    items: z.array(item),
+  });
+
+export const OsSchema = z.object({ id: z.string(), version_id: z.string(), codename: z.string(), pretty_name: z.string() });
+
+export const SupportSchema = z.object({
+  state: z.enum(['supported', 'extended', 'ended', 'unknown']),
+  ends: z.string().optional(),
+  ended: z.string().optional(),
+  name: z.string().optional(),
+});
+
+export const HostSummarySchema = z.object({
+  id: z.number().int(),
+  hostname: z.string(),
+  group: z.string(),
+  tags: z.array(z.string()),
+  os: OsSchema.nullable(),
+  distro: z.string().nullable(),
+  release: z.string().nullable(),
+  kernel: z.string().nullable(),
+  last_seen: z.string().nullable(),
+  stale: z.boolean(),
+  reboot_pending: z.boolean(),
+  package_count: z.number().int(),
+  open: SeverityCountsSchema,
+  fixable: SeverityCountsSchema,
+  match_error: z.string().nullable(),
+  agent_version: z.string().nullable(),
+});
+
+export const ScanSchema = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  at: z.string(),
+  collected_at: z.string().nullable(),
+  package_count: z.number().int(),
+  added: z.number().int(),
+  removed: z.number().int(),
+  detected: z.number().int(),
+  resolved: z.number().int(),
+  reopened: z.number().int(),
+  open: z.number().int(),
+  skipped_reports: z.number().int(),
+});
+
+export const HostDetailSchema = HostSummarySchema.extend({
+  machine_id: z.string().nullable(),
+  enrolled_at: z.string(),
+  reboot_required: z.boolean(),
+  kernel_newer_installed: z.boolean(),
+  kernel_not_running_findings: z.number().int(),
+  support: SupportSchema,
+  unsupported_packages: z.array(z.object({ source: z.string(), kind: z.string(), note: z.string() })),
+  warnings: z.array(z.string()),
+  match_warnings: z.array(z.string()),
+  credential_revoked: z.boolean(),
+  recent_scans: z.array(ScanSchema),
+});
+
+export const HostsQuerySchema = z.object({
+  ...PagingQuery,
+  search: z.string().max(200).optional(),
+  group: z.string().max(200).optional(),
+  tag: z.string().max(200).optional(),
+  distro: z.string().max(64).optional(),
+  release: z.string().max(64).optional(),
+  state: z.enum(['reporting', 'stale', 'never']).optional(),
+  reboot_pending: bool.optional(),
+  /** Hosts with at least one open finding of this severity or worse. */
+  min_severity: SeveritySchema.optional(),
+  sort: z.enum(['hostname', 'last_seen', 'open', 'critical', 'high', 'fixable', 'group', 'release']).default('hostname'),
+});
+
+export const HostPatchSchema = z
+  .object({
+    group: z.string().max(200).optional(),
+    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .strict();
+
+export const PackageSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  arch: z.string(),
+  source: z.string(),
+  source_version: z.string(),
+  format: z.string(),
+});
+
+export const PackagesQuerySchema = z.object({ ...PagingQuery, search: z.string().max(200).optional() });
+
+export const FindingSchema = z.object({
+  id: z.string(),
+  host: z.object({ id: z.number().int(), hostname: z.string(), group: z.string() }),
+  vulnerability: z.string(),
+  package: PackageSchema.omit({ format: true }),
+  severity: SeveritySchema,
+  status: StatusSchema,
+  fixable: z.boolean(),
+  fixed_version: z.string().nullable(),
+  raw_status: z.string(),
+  raw_severity: z.string(),
+  feed: z.string(),
+  advisory_ids: z.array(z.string()),
+  state: z.enum(['open', 'resolved']),
+  first_seen: z.string(),
+  opened_at: z.string(),
+  last_seen: z.string().nullable(),
+  resolved_at: z.string().nullable(),
+  resolved_scan: z.number().int().nullable(),
+  resolved_cause: z.string().nullable(),
+  reopened: z.number().int(),
+  /** Days open (to resolution, or to now). */
+  age_days: z.number(),
+  sla_due: z.string(),
+  overdue: z.boolean(),
+});
+
+export const FindingsQuerySchema = z.object({
+  ...PagingQuery,
+  state: z.enum(['open', 'resolved', 'all']).default('open'),
+  severity: csvOf(SEVERITIES).optional(),
+  status: csvOf(FINDING_STATUSES).optional(),
+  fixable: bool.optional(),
+  group: z.string().max(200).optional(),
+  host: z.coerce.number().int().optional(),
+  vulnerability: z.string().max(100).optional(),
+  package: z.string().max(200).optional(),
+  min_age_days: z.coerce.number().min(0).optional(),
+  max_age_days: z.coerce.number().min(0).optional(),
+  overdue: bool.optional(),
+  sort: z.enum(['severity', 'age', 'host', 'vulnerability']).default('severity'),
+});
+
+export const ExportQuerySchema = FindingsQuerySchema.omit({ page: true, per_page: true, sort: true, order: true }).extend({
+  format: z.enum(['csv', 'json', 'ndjson']).default('csv'),
+});
+
+export const EventSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  type: z.string(),
+  host: z.object({ id: z.number().int(), hostname: z.string() }),
+  vulnerability: z.string().nullable(),
+  package: z.object({ name: z.string(), version: z.string(), arch: z.string() }).nullable(),
+  severity: SeveritySchema.nullable(),
+  scan_id: z.number().int().nullable(),
+  refresh_id: z.number().int().nullable(),
+  cause: z.string().nullable(),
+});
+
+export const EventsQuerySchema = z.object({
+  /** Events with an id above this (for tailing: pass the last id seen). */
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+  type: z.enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed']).optional(),
+  host: z.coerce.number().int().optional(),
+});
+
+export const HostHistoryQuerySchema = z.object({
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const VulnSummarySchema = z.object({
+  id: z.string(),
+  severity: SeveritySchema,
+  open_hosts: z.number().int(),
+  open_findings: z.number().int(),
+  fixable_findings: z.number().int(),
+  fixed_versions: z.array(z.string()),
+});
+
+export const VulnsQuerySchema = z.object({
+  ...PagingQuery,
+  /** A CVE (or advisory) id, or the start of one. */
+  search: z.string().max(100).optional(),
+  min_severity: SeveritySchema.optional(),
+  fixable: bool.optional(),
+  sort: z.enum(['hosts', 'severity', 'findings', 'id']).default('hosts'),
+});
+
+export const VulnDetailSchema = VulnSummarySchema.extend({
+  aliases: z.array(z.string()),
+  description: z.string(),
+  published: z.string().nullable(),
+  modified: z.string().nullable(),
+  references: z.array(z.string()),
+  resolved_findings: z.number().int(),
+});
+
+export const GroupQuerySchema = z.object({ group: z.string().max(200).optional() });
+
+export const OverviewSchema = z.object({
+  generated_at: z.string(),
+  group: z.string().nullable(),
+  hosts: z.object({
+    total: z.number().int(),
+    reporting: z.number().int(),
+    stale: z.number().int(),
+    never_reported: z.number().int(),
+    reboot_pending: z.number().int(),
+    unmatched: z.number().int(),
+    with_critical: z.number().int(),
+  }),
+  open: SeverityCountsSchema,
+  fixable: SeverityCountsSchema,
+  sla: z.object({
+    targets_days: z.record(z.string(), z.number()),
+    by_severity: z.record(
+      z.string(),
+      z.object({
+        open: z.number().int(),
+        overdue: z.number().int(),
+        /** Share of open findings still within their SLA (1 when there are none). */
+        open_within_sla: z.number(),
+        resolved_90d: z.number().int(),
+        resolved_in_sla_90d: z.number().int(),
+        /** Share of findings resolved in the last 90 days that were resolved within SLA. */
+        resolved_within_sla: z.number().nullable(),
+      }),
+    ),
+    compliance: z.number(),
+  }),
+  mttr_days: z.record(z.string(), z.number().nullable()),
+  releases: z.array(
+    z.object({ distro: z.string(), release: z.string(), hosts: z.number().int(), support: SupportSchema, end_of_life: z.boolean() }),
+  ),
+  feeds: z.array(z.object({ feed: z.string(), updated_at: z.string(), entry_count: z.number().int() })),
+  last_refresh: z.object({ at: z.string(), outcome: z.string().nullable() }).nullable(),
+});
+
+export const TrendsQuerySchema = GroupQuerySchema.extend({ days: z.coerce.number().int().min(1).max(365).default(90) });
+
+export const TrendsSchema = z.object({
+  group: z.string().nullable(),
+  days: z.array(
+    z.object({
+      date: z.string(),
+      open: SeverityCountsSchema,
+      new: SeverityCountsSchema,
+      resolved: SeverityCountsSchema,
+    }),
+  ),
+});
+
+export const EnrollmentTokenCreateSchema = z
+  .object({
+    name: z.string().min(1).max(100).default('enrolment'),
+    /** Hosts that may enrol with it (default 1: a one-time token); null for any number until it expires. */
+    uses: z.number().int().min(1).max(1_000_000).nullable().default(1),
+    /** Lifetime in seconds (default 24 h); null: until used up or revoked. */
+    ttl_seconds: z.number().int().min(60).max(366 * 86400).nullable().default(86400),
+    group: z.string().max(200).default(''),
+    tags: z.array(z.string().min(1).max(100)).max(50).default([]),
+  })
+  .strict()
+  .refine((v) => v.uses !== null || v.ttl_seconds !== null, { message: 'give uses, ttl_seconds or both' });
+
+export const EnrollmentTokenSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  grp: z.string(),
+  tags: z.array(z.string()),
+  uses_left: z.number().int().nullable(),
+  used: z.number().int(),
+  expires_at: z.string().nullable(),
+  created_at: z.string(),
+  revoked: z.boolean(),
+});
+
+export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
+export const SessionSchema = z.object({ username: z.string(), csrf_token: z.string(), expires_at: z.string() });
+
+export const FeedStatusSchema = z.object({
+  feeds: z.array(z.object({ feed: z.string(), updated_at: z.string(), distros: z.array(z.string()), entry_count: z.number().int() })),
+  configured: z.array(z.string()),
+  refresh_interval_seconds: z.number(),
+  refreshing: z.boolean(),
+  next_refresh: z.string().nullable(),
+  recent: z.array(
+    z.object({
+      id: z.number().int(),
+      started_at: z.string(),
+      finished_at: z.string().nullable(),
+      outcome: z.string().nullable(),
+      message: z.string().nullable(),
+      hosts: z.number().int().nullable(),
+      detected: z.number().int().nullable(),
+      resolved: z.number().int().nullable(),
+      duration_ms: z.number().int().nullable(),
+    }),
+  ),
+});
+
+export const IdParams = z.object({ id: z.coerce.number().int().min(1) });
+export const ErrorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});

@@ -1,0 +1,110 @@
+// The fastify application: plugins, authentication, body decoding, error shape, routes, the
+// OpenAPI description at /api/docs, and the dashboard's static files at / when built.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ServerContext } from './context.ts';
+import { authorize } from './http/auth.ts';
+import { registerBodyDecoding } from './http/body.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { fleetRoutes } from './routes/fleet.ts';
+import { z } from 'zod';
+
+/** The dashboard bundle of this installation (web/dist), used when no web_dir is configured. */
+export const BUNDLED_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+export async function buildApp(ctx: ServerContext) {
+  const tls = ctx.config.tls;
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Requests are logged once, by the onResponse hook below, at a level that fits the outcome.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.limits.body,
+    ...(tls ? { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } } : {}),
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+  registerErrorHandling(app, ctx.config.limits.body);
+  registerBodyDecoding(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'patchloop server API',
+        version: ctx.version,
+        description:
+          'Agents enrol with an enrolment token and send inventory reports with their host token (Bearer). ' +
+          'People log in for a session cookie (send the CSRF token as X-CSRF-Token on changes) or use an API token (Bearer).',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'patchloop_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    await authorize(ctx.store, request, reply);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    if (request.url.startsWith('/api/')) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    } else {
+      reply.header('content-security-policy', "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
+    request.log[level]({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.get(
+    '/api/v1/health',
+    { config: { auth: 'none' }, schema: { summary: 'Liveness', tags: ['meta'], response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } },
+    async () => ({ status: 'ok' as const, version: ctx.version }),
+  );
+  await app.register(agentRoutes(ctx));
+  await app.register(adminRoutes(ctx));
+  await app.register(fleetRoutes(ctx));
+  app.get('/api/docs', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/docs/openapi.yaml', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
+
+  const webDir = ctx.config.web_dir ?? BUNDLED_WEB_DIR;
+  if (existsSync(join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
+    // Client-side routes of the dashboard get its index page.
+    app.setNotFoundHandler((request, reply) => {
+      if (request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
+      return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    });
+  } else {
+    app.get('/', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/plain').send(`patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,218 @@
+// Read side for findings: the filtered query behind the findings page and the CSV/JSON export.
+import type { SQLInputValue } from 'node:sqlite';
+import type { z } from 'zod';
+import { FINDING_STATUSES, SEVERITIES, type FindingStatus, type Severity } from '../../core/types.ts';
+import type { ExportQuerySchema, FindingSchema, FindingsQuerySchema } from '../api/schemas.ts';
+import { DAY_MS } from '../clock.ts';
+import type { Store } from '../store/store.ts';
+import { COUNT_CAP, iso, type Page } from './common.ts';
+
+export type FindingItem = z.infer<typeof FindingSchema>;
+type Filters = Omit<z.infer<typeof FindingsQuerySchema>, 'page' | 'per_page' | 'sort' | 'order'>;
+
+interface Row {
+  host_id: number;
+  name_id: number;
+  vuln_id: number;
+  pkg_id: number;
+  detail_id: number;
+  severity: number;
+  open: number;
+  first_seen: number;
+  opened_at: number;
+  last_seen: number | null;
+  resolved_at: number | null;
+  resolved_scan: number | null;
+  resolved_cause: string | null;
+  reopened: number;
+  hostname: string;
+  grp: string;
+  host_last_seen: number | null;
+}
+
+const SELECT = `SELECT f.host_id, f.name_id, f.vuln_id, f.pkg_id, f.detail_id, f.severity, f.open, f.first_seen, f.opened_at, f.last_seen,
+  f.resolved_at, f.resolved_scan, f.resolved_cause, f.reopened, h.hostname, h.grp, h.last_seen AS host_last_seen
+  FROM findings f JOIN hosts h ON h.id = f.host_id`;
+
+/** SQL conditions for the filters; null when they can match nothing (an unknown id). */
+function conditions(store: Store, q: Filters): { where: string[]; params: SQLInputValue[] } | null {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  const now = store.clock.now();
+  if (q.state === 'open') where.push('f.open = 1');
+  else if (q.state === 'resolved') where.push('f.open = 0');
+  if (q.severity) where.push(`f.severity IN (${q.severity.map((s) => SEVERITIES.indexOf(s as Severity)).join(', ')})`);
+  if (q.status) where.push(`f.status IN (${q.status.map((s) => FINDING_STATUSES.indexOf(s as FindingStatus)).join(', ')})`);
+  if (q.fixable !== undefined) where.push(`f.fixable = ${q.fixable ? 1 : 0}`);
+  if (q.group !== undefined) {
+    where.push('h.grp = ?');
+    params.push(q.group);
+  }
+  if (q.host !== undefined) {
+    where.push('f.host_id = ?');
+    params.push(q.host);
+  }
+  if (q.vulnerability) {
+    const id = store.interner.knownVuln(q.vulnerability.trim()) ?? store.interner.knownVuln(q.vulnerability.trim().toUpperCase());
+    if (id === undefined) return null;
+    where.push('f.vuln_id = ?');
+    params.push(id);
+  }
+  if (q.package) {
+    const ids = store.all<{ id: number }>('SELECT id FROM pkg_names WHERE name = ?', q.package).map((r) => r.id);
+    if (ids.length === 0) return null;
+    where.push(`f.name_id IN (${ids.join(', ')})`);
+  }
+  if (q.min_age_days !== undefined) {
+    where.push('f.opened_at <= ?');
+    params.push(now - q.min_age_days * DAY_MS);
+  }
+  if (q.max_age_days !== undefined) {
+    where.push('f.opened_at >= ?');
+    params.push(now - q.max_age_days * DAY_MS);
+  }
+  if (q.overdue !== undefined) {
+    const due = `CASE f.severity ${SEVERITIES.map((_, i) => `WHEN ${i} THEN ${store.slaMs(i)}`).join(' ')} END`;
+    where.push(q.overdue ? `(f.open = 1 AND f.opened_at + ${due} < ?)` : `NOT (f.open = 1 AND f.opened_at + ${due} < ?)`);
+    params.push(now);
+  }
+  return { where, params };
+}
+
+function toItem(store: Store, r: Row): FindingItem {
+  const now = store.clock.now();
+  const p = store.interner.pkg(r.pkg_id).pkg;
+  const d = store.interner.detail(r.detail_id);
+  const end = r.open === 1 ? now : (r.resolved_at ?? now);
+  const due = r.opened_at + store.slaMs(r.severity);
+  return {
+    id: `${r.host_id}-${r.name_id}-${r.vuln_id}`,
+    host: { id: r.host_id, hostname: r.hostname, group: r.grp },
+    vulnerability: store.interner.vuln(r.vuln_id),
+    package: { name: p.name, version: p.version, arch: p.arch, source: p.source, source_version: p.source_version },
+    severity: d.severity,
+    status: d.status,
+    fixable: d.status === 'fixed',
+    fixed_version: d.fixed_version,
+    raw_status: d.raw_status,
+    raw_severity: d.raw_severity,
+    feed: d.feed,
+    advisory_ids: d.advisory_ids,
+    state: r.open === 1 ? 'open' : 'resolved',
+    first_seen: iso(r.first_seen),
+    opened_at: iso(r.opened_at),
+    last_seen: iso(r.open === 1 ? r.host_last_seen : r.last_seen),
+    resolved_at: iso(r.resolved_at),
+    resolved_scan: r.resolved_scan,
+    resolved_cause: r.resolved_cause,
+    reopened: r.reopened,
+    age_days: Math.round(((end - r.opened_at) / DAY_MS) * 10) / 10,
+    sla_due: iso(due),
+    overdue: r.open === 1 && now > due,
+  };
+}
+
+const SORTS: Record<z.infer<typeof FindingsQuerySchema>['sort'], { sql: string; natural: 'ASC' | 'DESC' }> = {
+  severity: { sql: 'f.severity {o}, f.opened_at {o2}', natural: 'ASC' },
+  age: { sql: 'f.opened_at {o}', natural: 'ASC' },
+  host: { sql: 'h.hostname {o}, f.severity ASC', natural: 'ASC' },
+  vulnerability: { sql: '(SELECT name FROM vulns WHERE id = f.vuln_id) {o}', natural: 'DESC' },
+};
+
+export function queryFindings(store: Store, q: z.infer<typeof FindingsQuerySchema>): Page<FindingItem> {
+  const c = conditions(store, q);
+  if (!c) return { total: 0, total_exact: true, page: q.page, per_page: q.per_page, items: [] };
+  const w = c.where.length ? `WHERE ${c.where.join(' AND ')}` : '';
+  const counted = store.get<{ n: number }>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM findings f JOIN hosts h ON h.id = f.host_id ${w} LIMIT ${COUNT_CAP + 1})`,
+    ...c.params,
+  )!.n;
+  const sort = SORTS[q.sort];
+  const dir = q.order ? (q.order.toUpperCase() as 'ASC' | 'DESC') : sort.natural;
+  const flip = dir === 'ASC' ? 'ASC' : 'DESC';
+  const orderBy = sort.sql.replace('{o}', dir).replace('{o2}', flip);
+  const rows = store.all<Row>(`${SELECT} ${w} ORDER BY ${orderBy}, f.host_id, f.name_id, f.vuln_id LIMIT ? OFFSET ?`, ...c.params, q.per_page, (q.page - 1) * q.per_page);
+  return {
+    total: Math.min(counted, COUNT_CAP),
+    total_exact: counted <= COUNT_CAP,
+    page: q.page,
+    per_page: q.per_page,
+    items: rows.map((r) => toItem(store, r)),
+  };
+}
+
+const CSV_COLUMNS = [
+  'host_id', 'hostname', 'group', 'vulnerability', 'severity', 'status', 'fixable', 'package', 'version', 'arch', 'source',
+  'source_version', 'fixed_version', 'state', 'first_seen', 'opened_at', 'last_seen', 'resolved_at', 'age_days', 'overdue', 'feed', 'advisory_ids',
+] as const;
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  // Quote when needed; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvLine(f: FindingItem): string {
+  const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    host_id: f.host.id,
+    hostname: f.host.hostname,
+    group: f.host.group,
+    vulnerability: f.vulnerability,
+    severity: f.severity,
+    status: f.status,
+    fixable: f.fixable,
+    package: f.package.name,
+    version: f.package.version,
+    arch: f.package.arch,
+    source: f.package.source,
+    source_version: f.package.source_version,
+    fixed_version: f.fixed_version,
+    state: f.state,
+    first_seen: f.first_seen,
+    opened_at: f.opened_at,
+    last_seen: f.last_seen,
+    resolved_at: f.resolved_at,
+    age_days: f.age_days,
+    overdue: f.overdue,
+    feed: f.feed,
+    advisory_ids: f.advisory_ids.join(' '),
+  };
+  return `${CSV_COLUMNS.map((c) => csvCell(values[c])).join(',')}\r\n`;
+}
+
+/**
+ * The export, in chunks of text. Rows are read in primary-key batches (no statement stays
+ * open between chunks), so a long download never holds the database.
+ */
+export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchema>, batch = 2000): Generator<string> {
+  const c = conditions(store, q);
+  if (q.format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+  if (q.format === 'json') yield '[';
+  if (!c) {
+    if (q.format === 'json') yield ']\n';
+    return;
+  }
+  let after: [number, number, number] = [-1, -1, -1];
+  let first = true;
+  for (;;) {
+    const where = [...c.where, '(f.host_id, f.name_id, f.vuln_id) > (?, ?, ?)'];
+    const rows = store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.name_id, f.vuln_id LIMIT ?`, ...c.params, ...after, batch);
+    if (rows.length === 0) break;
+    let out = '';
+    for (const r of rows) {
+      const item = toItem(store, r);
+      if (q.format === 'csv') out += csvLine(item);
+      else if (q.format === 'ndjson') out += `${JSON.stringify(item)}\n`;
+      else {
+        out += `${first ? '' : ','}\n${JSON.stringify(item)}`;
+        first = false;
+      }
+    }
+    yield out;
+    const last = rows[rows.length - 1];
+    after = [last.host_id, last.name_id, last.vuln_id];
+    if (rows.length < batch) break;
+  }
+  if (q.format === 'json') yield '\n]\n';
+}
