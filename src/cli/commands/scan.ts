@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../../core/types.ts';
 import { CliError, EXIT } from '../exit.ts';
@@ -80,8 +82,6 @@ async function render(
 
 /** Writes the report to a file or standard output, respecting back-pressure. */
 async function writeOut(chunks: Iterable<string>, file: string | undefined): Promise<void> {
-  const { createWriteStream } = await import('node:fs');
-  const { once } = await import('node:events');
   const out = file === undefined ? process.stdout : createWriteStream(file);
   for (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
   if (file !== undefined) {
