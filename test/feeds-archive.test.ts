@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { packTar } from 'modern-tar';
 import { detectFormat, InputError, readInput } from '../src/feeds/archive.ts';
@@ -21,7 +21,7 @@ async function members(input: string): Promise<Map<string, string>> {
   return out;
 }
 
-test('directory, zip, tar, tar.gz, tar.xz and .gz inputs yield the same JSON members', async (t) => {
+test('directory, zip, tar, tar.gz, tar.zst, tar.xz and .gz inputs yield the same JSON members', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-archive-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const files = Object.fromEntries(names.map((n) => [n, readFileSync(join(ROCKY, n))]));
@@ -35,18 +35,21 @@ test('directory, zip, tar, tar.gz, tar.xz and .gz inputs yield the same JSON mem
   ]);
   writeFileSync(join(dir, 'all.tar'), tar);
   writeFileSync(join(dir, 'all.tar.gz'), gzipSync(tar));
+  writeFileSync(join(dir, 'all.tar.zst'), zstdCompressSync(tar));
   writeFileSync(join(dir, `${names[0]}.gz`), gzipSync(files[names[0]]));
 
   assert.equal(await detectFormat(ROCKY), 'directory');
   assert.equal(await detectFormat(join(dir, 'all.zip')), 'zip');
   assert.equal(await detectFormat(join(dir, 'all.tar')), 'tar');
   assert.equal(await detectFormat(join(dir, 'all.tar.gz')), 'tar.gz');
+  assert.equal(await detectFormat(join(dir, 'all.tar.zst')), 'tar.zst');
   assert.equal(await detectFormat(join(dir, `${names[0]}.gz`)), 'gz');
 
   assert.deepEqual(await members(ROCKY), expected);
   assert.deepEqual(await members(join(dir, 'all.zip')), expected);
   assert.deepEqual(await members(join(dir, 'all.tar')), expected, 'tar: README.md and the directory entry are skipped');
   assert.deepEqual(await members(join(dir, 'all.tar.gz')), expected);
+  assert.deepEqual(await members(join(dir, 'all.tar.zst')), expected, "Red Hat's CSAF VEX collection is a .tar.zst");
   assert.deepEqual(await members(join(dir, `${names[0]}.gz`)), new Map([[names[0], expected.get(names[0])]]));
 
   // xz archives (Canonical's osv-all.tar.xz) go through the xz tool.

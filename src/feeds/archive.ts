@@ -1,13 +1,13 @@
-// Reads feed inputs — a file, a directory tree, a zip, a tar (plain, gzip or xz) or a single
-// gzip/xz-compressed file — as one stream of member files. Formats are told by their magic
+// Reads feed inputs — a file, a directory tree, a zip, a tar (plain, gzip, xz or zstd) or a
+// single gzip/xz/zstd-compressed file — as one stream of member files. Formats are told by their magic
 // bytes, not by their names. Members are yielded one at a time so that a large archive is
 // never held decompressed in memory as a whole.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import { createGunzip, createZstdDecompress, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { createTarDecoder } from 'modern-tar';
 
@@ -33,7 +33,7 @@ export class InputError extends Error {
   }
 }
 
-export type InputFormat = 'directory' | 'zip' | 'tar' | 'tar.gz' | 'tar.xz' | 'gz' | 'xz' | 'file';
+export type InputFormat = 'directory' | 'zip' | 'tar' | 'tar.gz' | 'tar.xz' | 'tar.zst' | 'gz' | 'xz' | 'zst' | 'file';
 
 const isJson = (name: string): boolean => name.toLowerCase().endsWith('.json');
 
@@ -55,8 +55,20 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
     case 'tar':
     case 'tar.gz':
     case 'tar.xz':
+    case 'tar.zst':
       yield* readTar(input, format, accept);
       return;
+    case 'zst': {
+      const name = basename(input).replace(/\.zst$/i, '');
+      let data: Uint8Array;
+      try {
+        data = zstdDecompressSync(await readFile(input));
+      } catch (err) {
+        throw new InputError(`${input}: corrupt zstd data: ${(err as Error).message}`);
+      }
+      yield { origin: input, name, data };
+      return;
+    }
     case 'gz': {
       // A single compressed file: its member name is the file name without `.gz`.
       const name = basename(input).replace(/\.gz$/i, '');
@@ -99,10 +111,14 @@ export async function detectFormat(input: string): Promise<InputFormat> {
   }
   if (isTarHeader(head)) return 'tar';
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    return isTarHeader(await gunzipHead(input)) ? 'tar.gz' : 'gz';
+    return isTarHeader(await decompressedHead(input, createGunzip())) ? 'tar.gz' : 'gz';
   }
   if (head.length >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) {
     return /\.(tar\.xz|txz)$/i.test(input) ? 'tar.xz' : 'xz';
+  }
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    // Red Hat ships its CSAF VEX collection as a .tar.zst.
+    return isTarHeader(await decompressedHead(input, createZstdDecompress())) ? 'tar.zst' : 'zst';
   }
   return 'file';
 }
@@ -123,14 +139,13 @@ function isTarHeader(head: Uint8Array): boolean {
   return head.length >= 262 && Buffer.from(head.subarray(257, 262)).toString('latin1') === 'ustar';
 }
 
-async function gunzipHead(path: string): Promise<Buffer> {
-  const gunzip = createGunzip();
+async function decompressedHead(path: string, decompress: Transform): Promise<Buffer> {
   const src = createReadStream(path);
-  src.pipe(gunzip);
+  src.pipe(decompress);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const c of gunzip) {
+    for await (const c of decompress) {
       chunks.push(c as Buffer);
       size += (c as Buffer).length;
       if (size >= 512) break;
@@ -139,7 +154,7 @@ async function gunzipHead(path: string): Promise<Buffer> {
     // a corrupt stream is reported when it is read for real
   } finally {
     src.destroy();
-    gunzip.destroy();
+    decompress.destroy();
   }
   return Buffer.concat(chunks).subarray(0, 512);
 }
@@ -203,16 +218,16 @@ function xzDecompress(path: string): Readable {
   return out;
 }
 
-async function* readTar(path: string, format: 'tar' | 'tar.gz' | 'tar.xz', accept: (name: string) => boolean): AsyncGenerator<InputFile> {
+async function* readTar(path: string, format: 'tar' | 'tar.gz' | 'tar.xz' | 'tar.zst', accept: (name: string) => boolean): AsyncGenerator<InputFile> {
   let byteStream: Readable;
   if (format === 'tar.xz') {
     byteStream = xzDecompress(path);
   } else {
     const file = createReadStream(path);
-    if (format === 'tar.gz') {
-      const gunzip = createGunzip();
-      file.on('error', (err) => gunzip.destroy(err));
-      byteStream = file.pipe(gunzip);
+    if (format === 'tar.gz' || format === 'tar.zst') {
+      const decompress = format === 'tar.gz' ? createGunzip() : createZstdDecompress();
+      file.on('error', (err) => decompress.destroy(err));
+      byteStream = file.pipe(decompress);
     } else {
       byteStream = file;
     }
