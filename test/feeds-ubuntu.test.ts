@@ -1,10 +1,12 @@
 // Ubuntu: Canonical's OSV records refined by its OpenVEX statuses, and the Ubuntu Pro cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { packTar } from 'modern-tar';
 import { matchInventory } from '../src/core/match.ts';
 import type { Inventory } from '../src/core/types.ts';
 import { importUbuntu, type UbuntuImportSummary } from '../src/feeds/ubuntu/index.ts';
@@ -68,4 +70,44 @@ test('Ubuntu Pro: a fix only in Ubuntu:Pro is pro_only; the base archive fix win
   assert.deepEqual(plain.map((f) => [f.status, f.fixed_version]), [['affected', null]]);
   const pro = matchInventory(inventory, db, { proAttached: true }).findings.filter((f) => f.id === 'CVE-2022-24823');
   assert.deepEqual(pro.map((f) => [f.status, f.fixed_version]), [['fixed', '1:4.1.45-1ubuntu0.1~esm2']]);
+});
+
+/** A gzip tarball of some directories under the Ubuntu data, the way Canonical ships osv-all / vex-all. */
+async function tarball(path: string, dirs: string[]): Promise<void> {
+  const entries = dirs.flatMap((d) =>
+    (readdirSync(join(UBUNTU, d), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => {
+        const body = new Uint8Array(readFileSync(join(UBUNTU, d, f)));
+        return { header: { name: `${d}/${f}`, size: body.length }, body };
+      }),
+  );
+  writeFileSync(path, gzipSync(await packTar(entries)));
+}
+
+test('separate OSV and VEX archives are both applied; VEX buried after OSV records in one archive is reported', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'patchloop-ubuntu-tar-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await tarball(join(dir, 'osv-all.tar.gz'), ['osv']);
+  await tarball(join(dir, 'vex-all.tar.gz'), ['vex']);
+  await tarball(join(dir, 'mixed.tar.gz'), ['osv', 'vex']);
+
+  const both = await load([join(dir, 'osv-all.tar.gz'), join(dir, 'vex-all.tar.gz')]);
+  t.after(() => {
+    both.db.close();
+    rmSync(both.dir, { recursive: true, force: true });
+  });
+  assert.deepEqual(both.warnings, []);
+  assert.equal(both.summary.vexDocuments, 2);
+  assert.deepEqual(view(both.db, '24.04', 'sssd').map((e) => e.status), ['will_not_fix']);
+
+  const mixed = await load([join(dir, 'mixed.tar.gz')]);
+  t.after(() => {
+    mixed.db.close();
+    rmSync(mixed.dir, { recursive: true, force: true });
+  });
+  assert.equal(mixed.warnings.length, 1);
+  assert.match(mixed.warnings[0], /^2 OpenVEX document\(s\) sat after OSV records in an archive and were not applied/);
+  assert.deepEqual(view(mixed.db, '24.04', 'sssd').map((e) => e.status), ['affected']);
 });

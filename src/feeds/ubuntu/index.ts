@@ -83,6 +83,7 @@ function prunePro(entries: ConvertedEntry[]): ConvertedEntry[] {
 export async function importUbuntu(inputs: readonly string[], ctx: FeedImportContext): Promise<UbuntuImportSummary> {
   const overlay = await readVex(inputs, ctx);
   let refinedByVex = 0;
+  let vexSeenAgain = 0;
   const refine = (rec: ConvertedRecord): ConvertedEntry[] => {
     const kept = prunePro(rec.entries);
     if (overlay.size === 0) return kept;
@@ -103,8 +104,18 @@ export async function importUbuntu(inputs: readonly string[], ctx: FeedImportCon
     // UBUNTU-CVE records are one per CVE: folding within a record is enough.
     consolidate: 'record',
     refine,
-    claimDocument: (doc) => isOpenVex(doc),
+    claimDocument: (doc) => {
+      if (!isOpenVex(doc)) return false;
+      vexSeenAgain++;
+      return true;
+    },
   });
+  if (vexSeenAgain > overlay.documents) {
+    ctx.warn(
+      `${vexSeenAgain - overlay.documents} OpenVEX document(s) sat after OSV records in an archive and were not applied: ` +
+        'give the VEX archive as an input of its own (as Canonical publishes vex-all.tar.xz)',
+    );
+  }
   ctx.writer.meta('vex_documents', String(overlay.documents));
   return { ...summary, vexDocuments: overlay.documents, vexStatuses: overlay.size, refinedByVex };
 }
