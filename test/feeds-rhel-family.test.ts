@@ -37,6 +37,26 @@ test('Rocky OSV: source packages, full E:V-R, module stream and severity from th
   assert.deepEqual(db.vulnerability('RLSA-2024:3671')?.aliases.sort(), ['CVE-2024-27280', 'CVE-2024-27281', 'CVE-2024-27282']);
 });
 
+test('Rocky updateinfo.xml: binary rpms with arches and module streams; bug-fix updates and broken XML skipped', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'patchloop-updateinfo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'broken-updateinfo.xml'), '<updates><update type="security"><id>RLSA-1:1</id></updates>');
+  const { db, warnings, cleanup } = await load('rocky', [data('rocky/updateinfo'), dir]);
+  t.after(cleanup);
+  assert.deepEqual(db.entries('rocky', '8', 'lz4').map(brief), [
+    { vuln: 'CVE-2021-3520', key: 'binary', status: 'fixed', raw: 'fixed', fixed: '1.8.3-3.el8_4', sev: 'medium', ids: ['RLSA-2021:2575'], stream: null, arches: ['x86_64'] },
+  ]);
+  // Three CVEs: the advisory is the vulnerability id, the CVEs its aliases.
+  assert.deepEqual(db.entries('rocky', '8', 'kernel').map((e) => [e.vuln_id, e.fixed_version, e.severity]), [['RLSA-2021:3057', '4.18.0-305.12.1.el8_4', 'high']]);
+  assert.deepEqual(db.vulnerability('RLSA-2021:3057')?.aliases, ['CVE-2021-22543', 'CVE-2021-22555', 'CVE-2021-3609']);
+  // The collection's <module> gives the stream; noarch builds fit any arch.
+  assert.deepEqual(db.entries('rocky', '8', 'rubygem-bson').map((e) => [e.module_stream, e.arches]), [['ruby:2.6', ['x86_64']]]);
+  assert.deepEqual(db.entries('rocky', '8', 'rubygem-abrt').map((e) => [e.module_stream, e.arches]), [['ruby:2.6', []]]);
+  assert.deepEqual(db.entries('rocky', '8', 'firewalld'), [], 'RLBA-2021:2580 fixes no CVE');
+  assert.ok(warnings.some((w) => w.includes('updateinfo.xml: skipped 1 bug-fix/enhancement updates')));
+  assert.ok(warnings.some((w) => w.includes('broken-updateinfo.xml') && /not well-formed XML/.test(w)), warnings.join('\n'));
+});
+
 test('Red Hat CSAF advisories: binary rpms per mainline RHEL release, module streams, arches, impact', async (t) => {
   const { db, warnings, cleanup } = await load('redhat', [data('redhat/csaf/advisories'), data('redhat/csaf-osv-pairs/CSAF')]);
   t.after(cleanup);

@@ -2,17 +2,19 @@
 // AlmaLinux all.zip). Records are ALSA/ALBA/ALEA advisories naming binary rpm packages with
 // full E:V-R fixed versions; the severity and the module stream are in the summary
 // ("Moderate: php:8.2 security update"). Bug-fix advisories that name no CVE are skipped.
+// A repository's updateinfo.xml is read too (binary rpms with arches and module streams).
 import type { FeedSource } from '../registry.ts';
-import { importOsv, type OsvImportSummary } from '../osv/import.ts';
+import type { OsvImportSummary } from '../osv/import.ts';
+import { importRhelFamily } from '../osv/rhel-family.ts';
 import type { FeedImportContext } from '../registry.ts';
 
 export async function importAlmaLinux(inputs: readonly string[], ctx: FeedImportContext): Promise<OsvImportSummary> {
-  return importOsv(inputs, ctx, { feed: 'almalinux', acceptTarget: (t) => t.distro === 'almalinux', consolidate: 'global' });
+  return importRhelFamily('almalinux', 'almalinux', inputs, ctx);
 }
 
 export const almalinuxFeed: FeedSource = {
   name: 'almalinux',
-  description: 'AlmaLinux OSV advisories (ALSA), from a directory or archive of OSV records',
+  description: 'AlmaLinux advisories (ALSA): OSV records and/or repository updateinfo.xml',
   defaultUrls: ['https://osv-vulnerabilities.storage.googleapis.com/AlmaLinux/all.zip'],
   async import(inputs, ctx) {
     await importAlmaLinux(inputs, ctx);

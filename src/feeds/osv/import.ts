@@ -3,6 +3,7 @@
 // is skipped with a warning naming its file and id; an input with no OSV record at all is an
 // error (it is not this feed's data, and the previous database must be kept).
 import { createHash } from 'node:crypto';
+import type { AdvisoryEntry, VulnerabilityInfo } from '../../core/types.ts';
 import { InputError, jsonOf, readInputs, type InputFile } from '../archive.ts';
 import type { FeedImportContext } from '../registry.ts';
 import { convertRecord, newStats, type ConvertedEntry, type ConvertedRecord } from './convert.ts';
@@ -27,6 +28,11 @@ export interface OsvImportOptions {
   refine?: (rec: ConvertedRecord) => ConvertedEntry[];
   /** Claims documents of another format that may sit beside the records (returns true when it did). */
   claimDocument?: (doc: unknown, file: InputFile) => boolean;
+  /** Non-JSON files this feed also reads (updateinfo.xml), turned into entries; throws for a broken one. */
+  extraFiles?: {
+    accept: (name: string) => boolean;
+    read: (file: InputFile) => { entries: AdvisoryEntry[]; vulnerabilities: VulnerabilityInfo[]; notes: string[] };
+  };
 }
 
 export interface OsvImportSummary {
@@ -60,8 +66,24 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
     if (options.consolidate === 'record') summary.entries += buffer.flush(ctx.writer);
   };
 
-  for await (const file of readInputs(inputs)) {
+  const isJson = (name: string): boolean => name.toLowerCase().endsWith('.json');
+  const extra = options.extraFiles;
+  const accept = extra ? (name: string) => isJson(name) || extra.accept(name) : isJson;
+  for await (const file of readInputs(inputs, { accept })) {
     summary.files++;
+    if (extra && !isJson(file.name) && extra.accept(file.name)) {
+      try {
+        const r = extra.read(file);
+        for (const e of r.entries) buffer.add(e);
+        for (const v of r.vulnerabilities) ctx.writer.vulnerability(v);
+        for (const n of r.notes) ctx.warn(n);
+        otherDocs++;
+      } catch (err) {
+        ctx.warn(`skipped ${file.origin}: ${(err as Error).message}`);
+        summary.invalid++;
+      }
+      continue;
+    }
     let doc: unknown;
     try {
       doc = jsonOf(file);
@@ -115,7 +137,7 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
   }
 
   if (summary.records === 0 && otherDocs === 0) {
-    const what = summary.files === 0 ? 'no JSON files' : `${summary.files} JSON file(s), none of them a valid OSV record`;
+    const what = summary.files === 0 ? 'no JSON files' : `${summary.files} file(s), none of them a valid OSV record${extra ? ' or updateinfo document' : ''}`;
     throw new InputError(`${inputs.join(', ')}: not ${options.feed} OSV data (${what})`);
   }
 
