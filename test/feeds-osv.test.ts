@@ -78,7 +78,7 @@ test('withdrawn records are skipped; the rest of a directory still imports', asy
 });
 
 test('inputs that are not OSV data are an error, not an empty database', async () => {
-  await assert.rejects(importOsvInto([data('alpine/secdb-json')]), /not osv OSV data \(6 JSON file\(s\), none of them a valid OSV record\)/);
+  await assert.rejects(importOsvInto([data('alpine/secdb-json')]), /not osv OSV data \(6 file\(s\), none of them a valid OSV record\)/);
   await assert.rejects(importOsvInto([data('debian/security-support-lists')]), /no JSON files/);
 });
 
