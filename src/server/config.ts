@@ -5,21 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from '../core/protocol.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { DEFAULT_SLA_DAYS } from './store/store.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/patchloop/server.yaml';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "90s", "30m", "24h", "7d" (or a number of seconds) → milliseconds. */
-export function parseDuration(v: string | number): number {
-  if (typeof v === 'number') return v * 1000;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v.trim());
-  if (!m) throw new Error(`invalid duration ${JSON.stringify(v)} (use e.g. 90s, 30m, 24h, 7d)`);
-  return Math.round(Number(m[1]) * UNITS[m[2]]);
-}
+export { parseDuration };
 
 const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, ctx) => {
   try {

@@ -26,12 +26,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(feed: unknown, config: Partial<ServerConfigInput> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-server-'));
-  if (feed) importDebianFeed(dataDir, feed);
-  const clock = new ManualClock('2026-11-01T00:00:00Z');
+export interface TestServerOptions {
+  /** Reuse a data directory (a restart); the feed is then not imported again. */
+  dataDir?: string;
+  port?: number;
+  clock?: ManualClock;
+}
+
+export async function startTestServer(feed: unknown, config: Partial<ServerConfigInput> = {}, o: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'patchloop-server-'));
+  if (feed && !o.dataDir) importDebianFeed(dataDir, feed);
+  const clock = o.clock ?? new ManualClock('2026-11-01T00:00:00Z');
   const resolved = resolveConfig({
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host: '127.0.0.1', port: o.port ?? 0 },
     data_dir: dataDir,
     admin: { username: 'admin', password_hash: await hashPassword(ADMIN_PASSWORD) },
     feeds: { refresh_interval: 0 },
@@ -60,7 +67,11 @@ export async function api(
       headers['content-encoding'] = 'gzip';
     }
   }
-  const res = await fetch(`${base}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
