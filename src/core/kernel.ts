@@ -34,8 +34,9 @@ function debKernelKey(source: string): string | null {
 const DEB_IMAGE = /^linux-image-(?:unsigned-)?(\d+\.\d+[\w.+~-]*)$/;
 
 const RPM_KERNEL_SOURCES = new Set(['kernel', 'kernel-rt', 'kernel-uek', 'kernel-64k']);
-const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k)?(?:-core|-modules|-modules-core|-modules-extra)?$/;
-const RPM_EXCLUDED = /^kernel(?:-rt|-uek|-64k)?-(?:headers|devel|devel-matched|doc|abi-stablelists|abi-whitelists|srpm-macros|debug-devel)$/;
+// The kernel itself in its variants (rt, 64k pages, debug build, s390x dump kernel) and the
+// pieces an installed kernel is made of: image, modules, the unified kernel image.
+const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k|-zfcpdump)?(-debug)?(?:-core|-modules|-modules-core|-modules-extra|-uki-virt)?$/;
 
 const APK_IMAGE = /^linux-(lts|virt|edge|rpi|rpi4)$/;
 
@@ -63,10 +64,18 @@ function debRole(pkg: InstalledPackage, running: string | null): KernelRole {
 
 function rpmRole(pkg: InstalledPackage, running: string | null): KernelRole {
   if (!RPM_KERNEL_SOURCES.has(pkg.source)) return { kind: 'none' };
-  if (RPM_EXCLUDED.test(pkg.name)) return { kind: 'excluded' };
-  if (!RPM_IMAGE.test(pkg.name)) return { kind: 'none' };
+  // Everything else the kernel source builds (headers, devel, tools, perf, bpftool, docs) is
+  // not the kernel: kernel CVEs are not its findings, as for Debian's linux source.
+  const image = RPM_IMAGE.exec(pkg.name);
+  if (!image) return { kind: 'excluded' };
   const vr = pkg.version.replace(/^\d+:/, '');
-  const isRunning = running === null || running === `${vr}.${pkg.arch}` || running.startsWith(`${vr}.${pkg.arch}+`);
+  // `uname -r` of a variant carries a suffix after the arch (`…x86_64+debug`, `…aarch64+64k`);
+  // a debug image runs only as a debug kernel, and the plain image never as one.
+  const debug = image[1] !== undefined;
+  const base = `${vr}.${pkg.arch}`;
+  const isRunning =
+    running === null ||
+    (debug ? running.startsWith(`${base}+`) && running.includes('debug') : running === base || (running.startsWith(`${base}+`) && !running.includes('debug')));
   return { kind: 'image', running: isRunning, key: pkg.name, version: pkg.version };
 }
 

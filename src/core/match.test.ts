@@ -107,6 +107,36 @@ test('rpm: a modular package matches only advisories for its own stream; arches 
   assert.deepEqual(r.findings.map((f) => f.id), ['CVE-S18']);
 });
 
+test('rpm: source-keyed entries apply to every binary of that source, by the source version', () => {
+  const rocky: OsInfo = { id: 'rocky', version_id: '9.4', codename: '', pretty_name: 'Rocky Linux 9.4' };
+  const lookup = lookupOf([
+    entry({ distro: 'rocky', release: '9', package: 'python3.9', key_kind: 'source', scheme: 'rpm', vuln_id: 'CVE-SRC', fixed_version: '3.9.18-3.el9_4.5' }),
+    // Keyed on the source rpm `python3`, not on the binary of that name built from python3.9.
+    entry({ distro: 'rocky', release: '9', package: 'python3', key_kind: 'source', scheme: 'rpm', vuln_id: 'CVE-OTHER-SRC', fixed_version: '9:9-1' }),
+    entry({ distro: 'rocky', release: '9', package: 'python3', key_kind: 'binary', scheme: 'rpm', vuln_id: 'CVE-BIN', fixed_version: '3.9.18-3.el9_4.4' }),
+  ]);
+  const py = (name: string) => rpm(name, '3.9.18-3.el9_4.3', { source: 'python3.9', source_version: '3.9.18-3.el9_4.3' });
+  const r = matchInventory(inv(rocky, [py('python3'), py('python3-libs')]), lookup);
+  assert.deepEqual(
+    r.findings.map((f) => [f.package.name, f.id, f.fixed_version]),
+    [['python3', 'CVE-BIN', '3.9.18-3.el9_4.4'], ['python3', 'CVE-SRC', '3.9.18-3.el9_4.5'], ['python3-libs', 'CVE-SRC', '3.9.18-3.el9_4.5']],
+  );
+});
+
+test('rpm kernels: tools built from the kernel source get no kernel findings; a debug image runs only as +debug', () => {
+  const lookup = lookupOf(
+    ['kernel-core', 'kernel-debug-core', 'kernel-tools', 'perf', 'bpftool', 'kernel-headers'].map((p) =>
+      entry({ distro: 'almalinux', release: '9', package: p, key_kind: 'binary', scheme: 'rpm', vuln_id: 'ALSA-K', fixed_version: '5.14.0-427.20.1.el9_4' }),
+    ),
+  );
+  const k = (name: string) => rpm(name, '5.14.0-427.13.1.el9_4', { source: 'kernel' });
+  const packages = ['kernel-core', 'kernel-debug-core', 'kernel-tools', 'perf', 'bpftool', 'kernel-headers'].map(k);
+  const plain = matchInventory(inv(ALMA9, packages, '5.14.0-427.13.1.el9_4.x86_64'), lookup);
+  assert.deepEqual(plain.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]), [['kernel-core', false], ['kernel-debug-core', true]]);
+  const debug = matchInventory(inv(ALMA9, packages, '5.14.0-427.13.1.el9_4.x86_64+debug'), lookup);
+  assert.deepEqual(debug.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]), [['kernel-core', true], ['kernel-debug-core', false]]);
+});
+
 test('Ubuntu Pro-only fixes: a non-attached host is told it is affected, not to install +esm', () => {
   const noble: OsInfo = { id: 'ubuntu', version_id: '20.04', codename: 'focal', pretty_name: 'Ubuntu 20.04' };
   const lookup = lookupOf([

@@ -3,7 +3,7 @@
 import { kernelRole } from './kernel.ts';
 import { resolveDistro, supportState, type DistroProfile, type SupportState } from './distros.ts';
 import type { AdvisoryLookup, SupportNote } from './lookup.ts';
-import type { AdvisoryEntry, Finding, FindingStatus, InstalledPackage, Inventory } from './types.ts';
+import type { AdvisoryEntry, Finding, FindingStatus, InstalledPackage, Inventory, PackageKeyKind } from './types.ts';
 import { getScheme } from './version/index.ts';
 import type { VersionScheme } from './version/scheme.ts';
 
@@ -40,10 +40,17 @@ export interface MatchResult {
   unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[];
 }
 
-/** The key and version an installed package is looked up and compared with. */
-interface MatchKey {
+/** One package key an installed package is looked up under, and the version compared then. */
+interface KeyLookup {
   key: string;
+  /** Only entries keyed this way apply (null: every entry of the key). */
+  kind: PackageKeyKind | null;
   version: string;
+}
+
+/** How an installed package is looked up and compared. */
+interface MatchKey {
+  lookups: KeyLookup[];
   notRunningKernel: boolean;
 }
 
@@ -71,32 +78,37 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
     const mk = matchKey(pkg, profile, inventory.kernel, kernel);
     if (mk) keyed.push([pkg, mk]);
   }
-  lookup.prefetch?.(profile.id, release, keyed.map(([, mk]) => mk.key));
+  lookup.prefetch?.(profile.id, release, [...new Set(keyed.flatMap(([, mk]) => mk.lookups.map((l) => l.key)))]);
   const aliasCache = new Map<string, string[]>();
 
   for (const [pkg, mk] of keyed) {
     let reported: Finding['package'] | undefined;
-    let entries = entriesByKey.get(mk.key);
-    if (!entries) {
-      entries = lookup.entries(profile.id, release, mk.key);
-      entriesByKey.set(mk.key, entries);
-    }
-    const support = lookup.support(profile.id, release, mk.key);
-    if (support && !unsupportedSeen.has(mk.key)) {
-      unsupportedSeen.add(mk.key);
-      unsupported.push({ source: mk.key, kind: support.kind, note: support.note });
+    const primary = mk.lookups[0].key;
+    const support = lookup.support(profile.id, release, primary);
+    if (support && !unsupportedSeen.has(primary)) {
+      unsupportedSeen.add(primary);
+      unsupported.push({ source: primary, kind: support.kind, note: support.note });
     }
     const seen = new Set<string>();
-    for (const entry of entries) {
-      const verdict = judge(entry, pkg, mk, scheme, options, badVersions);
-      if (!verdict) continue;
-      // Several entries (feeds, ranges) can say the same thing; the first — the distro's own
-      // feed comes first in lookup order — wins for a package and vulnerability.
-      if (seen.has(entry.vuln_id)) continue;
-      seen.add(entry.vuln_id);
-      // One package object for all findings of a package: large hosts have thousands.
-      reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
-      findings.push(toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
+    for (const l of mk.lookups) {
+      let entries = entriesByKey.get(l.key);
+      if (!entries) {
+        entries = lookup.entries(profile.id, release, l.key);
+        entriesByKey.set(l.key, entries);
+      }
+      for (const entry of entries) {
+        if (l.kind !== null && entry.key_kind !== l.kind) continue;
+        const verdict = judge(entry, pkg, l.version, scheme, options, badVersions);
+        if (!verdict) continue;
+        // Several entries (feeds, ranges, binary and source keys) can say the same thing; the
+        // first — the distro's own feed comes first in lookup order, the binary key before
+        // the source key — wins for a package and vulnerability.
+        if (seen.has(entry.vuln_id)) continue;
+        seen.add(entry.vuln_id);
+        // One package object for all findings of a package: large hosts have thousands.
+        reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
+        findings.push(toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
+      }
     }
   }
 
@@ -112,12 +124,20 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
 function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string | null, kernel: KernelSummary): MatchKey | null {
   const role = kernelRole(pkg, profile.format, running);
   if (role.kind === 'excluded') return null;
-  if (role.kind === 'image') {
-    kernel.images.push({ name: pkg.name, version: pkg.version, running: role.running });
-    return { key: role.key, version: role.version, notRunningKernel: !role.running };
+  const notRunningKernel = role.kind === 'image' && !role.running;
+  if (role.kind === 'image') kernel.images.push({ name: pkg.name, version: pkg.version, running: role.running });
+  if (profile.keyKind === 'source') {
+    if (role.kind === 'image') return { lookups: [{ key: role.key, kind: null, version: role.version }], notRunningKernel };
+    return { lookups: [{ key: pkg.source, kind: null, version: pkg.source_version }], notRunningKernel };
   }
-  if (profile.keyKind === 'source') return { key: pkg.source, version: pkg.source_version, notRunningKernel: false };
-  return { key: pkg.name, version: pkg.version, notRunningKernel: false };
+  // rpm distributions publish both: binary packages with their builds (ALSA, RHSA CSAF) and
+  // source packages (Rocky OSV, Red Hat's unfixed statements and Security Data API). Each
+  // entry applies through the key it names, compared with that package's own version.
+  const lookups: KeyLookup[] = [
+    { key: pkg.name, kind: 'binary', version: pkg.version },
+    { key: pkg.source, kind: 'source', version: pkg.source_version },
+  ];
+  return { lookups, notRunningKernel };
 }
 
 interface Verdict {
@@ -131,7 +151,7 @@ interface Verdict {
 function judge(
   entry: AdvisoryEntry,
   pkg: InstalledPackage,
-  mk: MatchKey,
+  installed: string,
   scheme: VersionScheme,
   options: MatchOptions,
   badVersions: Set<string>,
@@ -162,7 +182,6 @@ function judge(
       return null;
     }
   };
-  const installed = mk.version;
   if (entry.introduced !== null) {
     const c = cmp(installed, entry.introduced);
     if (c === null || c < 0) return null;
@@ -192,7 +211,7 @@ function judge(
   }
   // A "fixed" entry without a version says nothing usable.
   if (entry.status === 'fixed') return null;
-  return { status, fixed_version: null, raw_status: entry.raw_status, reason: `${entry.raw_status} for every version of ${mk.key} in this release` };
+  return { status, fixed_version: null, raw_status: entry.raw_status, reason: `${entry.raw_status} for every version of ${entry.package} in this release` };
 }
 
 function newerKernelInstalled(kernel: KernelSummary, scheme: VersionScheme): boolean {
