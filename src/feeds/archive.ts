@@ -8,7 +8,7 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress, gunzipSync, zstdDecompressSync } from 'node:zlib';
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { inflateSync } from 'fflate';
 import { createTarDecoder } from 'modern-tar';
 
 /** One member file of an input. */
@@ -174,36 +174,98 @@ async function* readDirectory(root: string, accept: (name: string) => boolean): 
   for (const p of files) yield { origin: p, name: relative(root, p), data: await readFile(p) };
 }
 
+interface ZipMember {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+/**
+ * The members a zip's central directory lists (zip64 included: osv.dev's larger all.zip files
+ * have more than 65,535 members). fflate's streaming reader was measured at 220 MB peak RSS for
+ * AlmaLinux's 6 MB all.zip; reading the directory and inflating each member with zlib stays
+ * near the size of the archive.
+ */
+function zipDirectory(path: string, buf: Buffer): ZipMember[] {
+  const bad = (why: string): InputError => new InputError(`${path}: corrupt zip archive: ${why}`);
+  // End of central directory: 22 bytes plus a comment of up to 65,535 bytes, at the very end.
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw bad('no end-of-central-directory record (truncated?)');
+  let count = buf.readUInt16LE(eocd + 10);
+  let dirOffset = buf.readUInt32LE(eocd + 16);
+  if ((count === 0xffff || dirOffset === 0xffffffff) && eocd >= 20 && buf.readUInt32LE(eocd - 20) === 0x07064b50) {
+    const z64 = Number(buf.readBigUInt64LE(eocd - 20 + 8));
+    if (z64 + 56 > buf.length || buf.readUInt32LE(z64) !== 0x06064b50) throw bad('broken zip64 end record');
+    count = Number(buf.readBigUInt64LE(z64 + 32));
+    dirOffset = Number(buf.readBigUInt64LE(z64 + 48));
+  }
+  const members: ZipMember[] = [];
+  let p = dirOffset;
+  for (let n = 0; n < count; n++) {
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== 0x02014b50) throw bad(`central directory entry ${n} is missing`);
+    const method = buf.readUInt16LE(p + 10);
+    let compressedSize = buf.readUInt32LE(p + 20);
+    let size = buf.readUInt32LE(p + 24);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    let localHeaderOffset = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    // zip64 extra field: the 64-bit values of the fields that are 0xffffffff, in this order.
+    let e = p + 46 + nameLen;
+    const extraEnd = e + extraLen;
+    while (e + 4 <= extraEnd) {
+      const id = buf.readUInt16LE(e);
+      const len = buf.readUInt16LE(e + 2);
+      if (id === 0x0001) {
+        let q = e + 4;
+        if (size === 0xffffffff) {
+          size = Number(buf.readBigUInt64LE(q));
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = Number(buf.readBigUInt64LE(q));
+          q += 8;
+        }
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(buf.readBigUInt64LE(q));
+      }
+      e += 4 + len;
+    }
+    members.push({ name, method, compressedSize, size, localHeaderOffset });
+    p = extraEnd + commentLen;
+  }
+  return members;
+}
+
 async function* readZip(path: string, accept: (name: string) => boolean): AsyncGenerator<InputFile> {
   const buf = await readFile(path);
-  const done: InputFile[] = [];
-  let failure: Error | null = null;
-  const unzip = new Unzip((file: UnzipFile) => {
-    if (file.name.endsWith('/') || !accept(file.name)) return;
-    const parts: Uint8Array[] = [];
-    file.ondata = (err, chunk, final) => {
-      if (err) {
-        failure ??= new InputError(`${path}!${file.name}: corrupt zip member: ${err.message}`);
-        return;
+  for (const m of zipDirectory(path, buf)) {
+    if (m.name.endsWith('/') || !accept(m.name)) continue;
+    const h = m.localHeaderOffset;
+    if (h + 30 > buf.length || buf.readUInt32LE(h) !== 0x04034b50) throw new InputError(`${path}!${m.name}: corrupt zip member: no local header`);
+    const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
+    const raw = buf.subarray(start, start + m.compressedSize);
+    if (raw.length !== m.compressedSize) throw new InputError(`${path}!${m.name}: corrupt zip member: truncated`);
+    let data: Uint8Array;
+    if (m.method === 0) data = raw;
+    else if (m.method === 8) {
+      try {
+        data = inflateSync(raw, { out: new Uint8Array(m.size) });
+      } catch (err) {
+        throw new InputError(`${path}!${m.name}: corrupt zip member: ${(err as Error).message}`);
       }
-      parts.push(chunk);
-      if (final) done.push({ origin: `${path}!${file.name}`, name: file.name, data: Buffer.concat(parts) });
-    };
-    file.start();
-  });
-  unzip.register(UnzipInflate);
-  // Push in slices and hand out what each slice completed: memory stays near one member.
-  const SLICE = 1 << 20;
-  for (let off = 0; off < buf.length; off += SLICE) {
-    try {
-      unzip.push(buf.subarray(off, off + SLICE), off + SLICE >= buf.length);
-    } catch (err) {
-      throw new InputError(`${path}: corrupt zip archive: ${(err as Error).message}`);
-    }
-    if (failure) throw failure;
-    while (done.length) yield done.shift() as InputFile;
+    } else throw new InputError(`${path}!${m.name}: unsupported zip compression method ${m.method}`);
+    if (data.length !== m.size) throw new InputError(`${path}!${m.name}: corrupt zip member: ${data.length} bytes, expected ${m.size}`);
+    yield { origin: `${path}!${m.name}`, name: m.name, data };
   }
-  if (failure) throw failure;
 }
 
 function xzDecompress(path: string): Readable {
