@@ -68,6 +68,13 @@ test('a truncated archive or a missing input is an error naming it', async (t) =
   const zip = zipSync({ 'a.json': body, 'b.json': body });
   writeFileSync(join(dir, 'cut.zip'), zip.subarray(0, 40));
 
+  // A member whose compressed bytes are damaged: the error names the member.
+  const damaged = Buffer.from(zipSync({ 'a.json': body, 'b.json': body }, { level: 9 }));
+  const bStart = damaged.indexOf('b.json') + 'b.json'.length;
+  for (let i = bStart + 8; i < bStart + 40; i++) damaged[i] ^= 0xff;
+  writeFileSync(join(dir, 'damaged.zip'), damaged);
+  await assert.rejects(members(join(dir, 'damaged.zip')), (err: Error) => err instanceof InputError && err.message.includes('damaged.zip!b.json'));
+
   await assert.rejects(members(join(dir, 'cut.tar.gz')), (err: Error) => err instanceof InputError && err.message.includes('cut.tar.gz') && /corrupt/.test(err.message));
   await assert.rejects(members(join(dir, 'cut.zip')), (err: Error) => err instanceof InputError && err.message.includes('cut.zip'));
   await assert.rejects(members(join(dir, 'missing.zip')), (err: Error) => err instanceof InputError && err.message.includes('missing.zip') && /ENOENT/.test(err.message));
