@@ -94,17 +94,18 @@ export async function buildApp(ctx: ServerContext) {
   );
 
   const webDir = ctx.config.web_dir ?? BUNDLED_WEB_DIR;
-  if (existsSync(join(webDir, 'index.html'))) {
+  const hasWeb = existsSync(join(webDir, 'index.html'));
+  if (hasWeb) {
     await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
-    // Client-side routes of the dashboard get its index page.
-    app.setNotFoundHandler((request, reply) => {
-      if (request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-      return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
-    });
   } else {
     app.get('/', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/plain').send(`patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`),
     );
   }
+  app.setNotFoundHandler((request, reply) => {
+    // Client-side routes of the dashboard get its index page; unknown API paths a JSON 404.
+    if (hasWeb && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
+    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
   return app;
 }

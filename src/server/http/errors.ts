@@ -56,8 +56,4 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal server error' });
   });
-
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
-  });
 }
