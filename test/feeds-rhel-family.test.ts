@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { matchInventory } from '../src/core/match.ts';
 import type { AdvisoryEntry } from '../src/core/types.ts';
 import { loadFeed } from '../src/feeds/registry.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
@@ -35,6 +36,16 @@ test('Rocky OSV: source packages, full E:V-R, module stream and severity from th
   assert.deepEqual(db.entries('rocky', '8', 'java-11-openjdk').map((e) => [e.fixed_version, e.severity, e.raw_severity]), [['1:11.0.13.0.8-1.el8_4', 'high', 'Important']]);
   assert.deepEqual(db.entries('rocky', '8', 'firefox').map((e) => [e.fixed_version, e.module_stream]), [['102.11.0-2.el8_7', null]]);
   assert.deepEqual(db.vulnerability('RLSA-2024:3671')?.aliases.sort(), ['CVE-2024-27280', 'CVE-2024-27281', 'CVE-2024-27282']);
+
+  // Through the matcher: a binary of the `ruby` source in the ruby:3.3 stream, older and fixed.
+  const host = (version: string) => ({
+    os: { id: 'rocky', version_id: '9.4', codename: '', pretty_name: 'Rocky Linux 9.4 (Blue Onyx)' },
+    kernel: null,
+    packages: [{ name: 'ruby-libs', version, arch: 'x86_64', source: 'ruby', source_version: version, format: 'rpm' as const, modularity_label: 'ruby:3.3:9040020240423083203:9' }],
+  });
+  const older = matchInventory(host('3.3.0-1.module+el9.4.0+19001+1f3a2e20'), db).findings.map((f) => [f.package.name, f.id, f.fixed_version]);
+  assert.deepEqual(older, [['ruby-libs', 'RLSA-2024:3671', '3.3.1-2.module+el9.4.0+20787+4c237fd3']]);
+  assert.deepEqual(matchInventory(host('3.3.1-2.module+el9.4.0+20787+4c237fd3'), db).findings, []);
 });
 
 test('Rocky updateinfo.xml: binary rpms with arches and module streams; bug-fix updates and broken XML skipped', async (t) => {
@@ -142,6 +153,18 @@ test('Red Hat CSAF VEX: known_affected with remediations, under_investigation an
   assert.deepEqual(one('curl'), [['source', 'not_affected', 'Not affected', null, 'high', null, []]]);
   assert.deepEqual(one('openssl'), [['binary', 'fixed', 'fixed', '1:3.0.7-27.el9', 'high', null, ['RHSA-2099:1234']]]);
   assert.equal(db.vulnerability('CVE-2099-0001')?.description, 'An example flaw.');
+
+  // Through the matcher: binaries of the unfixed sources carry the component's status.
+  const rpmPkg = (name: string, source: string, version: string) => ({ name, version, arch: 'x86_64', source, source_version: version, format: 'rpm' as const });
+  const result = matchInventory({
+    os: { id: 'rhel', version_id: '9.4', codename: '', pretty_name: 'Red Hat Enterprise Linux 9.4 (Plow)' },
+    kernel: null,
+    packages: [rpmPkg('openssh-server', 'openssh', '8.7p1-38.el9'), rpmPkg('curl', 'curl', '7.76.1-29.el9'), rpmPkg('vim-minimal', 'vim', '2:8.2.2637-20.el9'), rpmPkg('openssl', 'openssl', '1:3.0.7-24.el9')],
+  }, db);
+  assert.deepEqual(result.findings.map((f) => [f.package.name, f.status, f.raw_status, f.fixed_version, f.severity]).sort(), [
+    ['openssh-server', 'will_not_fix', 'Will not fix', null, 'high'],
+    ['openssl', 'fixed', 'fixed', '1:3.0.7-27.el9', 'high'],
+  ]);
 });
 
 test('a Red Hat import of something else is an error', async () => {
