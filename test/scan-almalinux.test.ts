@@ -1,0 +1,116 @@
+// End to end on an AlmaLinux 9.4 root whose rpmdb.sqlite rpm itself wrote: `db update` imports
+// real ALSA records from the AlmaLinux OSV database, `scan` reports exactly what they imply.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './fixtures/estate/lib.ts';
+
+after(removeTemporaries);
+
+const ALMA9 = join(FEEDS, 'almalinux/osv/almalinux9');
+const RUNNING = '5.14.0-427.13.1.el9_4.x86_64';
+const K13 = '5.14.0-427.13.1.el9_4';
+const K18 = '5.14.0-427.18.1.el9_4';
+
+// The records imported, and what each says about the host (test/fixtures/estate/rpm/almalinux-9.4.tsv).
+const ADVISORIES = [
+  'ALSA-2024:6783', // Moderate, CVE-2024-6119: openssl* 1:3.0.7-28.el9_4 > installed 1:3.0.7-27.el9
+  'ALSA-2024:2447', // Low, 7 CVEs: openssl* 1:3.0.7-27.el9 = installed: nothing
+  'ALSA-2024:0310', // Moderate, CVE-2023-5363: 1:3.0.7-25.el9_3 < installed: nothing
+  'ALSA-2024:2779', // Important, nodejs:18, 5 CVEs: nodejs 1:18.20.2-2…, npm 1:10.5.0-1.18.20.2.2… > installed
+  'ALSA-2024:1503', // Important, nodejs:18: the installed build itself: nothing
+  'ALSA-2024:1688', // Important, nodejs:20: 1:20.11.1-1… is higher, but another stream: nothing
+  'ALSA-2024:5534', // Important, CVE-2024-6345: python3-setuptools(-wheel) 53.0.0-12.el9_4.1 (noarch) > installed
+  'ALSA-2023:0952', // Moderate, CVE-2022-40897: 53.0.0-10.el9_1.1 < installed: nothing
+  'ALSA-2024:3306', // Moderate, 4 CVEs: kernel 427.18.1: the running 427.13.1 only
+  'ALSA-2024:3619', // Moderate, 2 CVEs: kernel 427.20.1: both kernels (427.18.1 installed, not running)
+  'ALSA-2024:0811', // Moderate, 3 CVEs: sudo 1.9.5p2-10.el9_3 > installed 1.9.5p2-9.el9
+  'ALSA-2023:0282', // Important, CVE-2023-22809: sudo 1.9.5p2-7.el9_1.1 < installed: nothing
+  'ALSA-2023:0340', // Moderate, CVE-2022-3715: bash 5.1.8-6.el9_1 < installed 5.1.8-9.el9: nothing
+].map((id) => join(ALMA9, `${id}.json`));
+
+const kernelRows = (id: string, fixed: string, version: string, notRunning: boolean): Row[] =>
+  ['kernel', 'kernel-core', 'kernel-modules-core'].map((p) => [p, version, id, 'fixed', fixed, 'medium', notRunning]);
+
+const EXPECTED: Row[] = [
+  ['openssl', '1:3.0.7-27.el9', 'CVE-2024-6119', 'fixed', '1:3.0.7-28.el9_4', 'medium', false],
+  ['openssl-libs', '1:3.0.7-27.el9', 'CVE-2024-6119', 'fixed', '1:3.0.7-28.el9_4', 'medium', false],
+  ['nodejs', '1:18.19.1-1.module_el9.3.0+59+28b95644', 'ALSA-2024:2779', 'fixed', '1:18.20.2-2.module_el9.4.0+99+a01f7676', 'high', false],
+  ['npm', '1:10.2.4-1.18.19.1.1.module_el9.3.0+59+28b95644', 'ALSA-2024:2779', 'fixed', '1:10.5.0-1.18.20.2.2.module_el9.4.0+99+a01f7676', 'high', false],
+  ['python3-setuptools', '53.0.0-12.el9', 'CVE-2024-6345', 'fixed', '53.0.0-12.el9_4.1', 'high', false],
+  ['python3-setuptools-wheel', '53.0.0-12.el9', 'CVE-2024-6345', 'fixed', '53.0.0-12.el9_4.1', 'high', false],
+  ...kernelRows('ALSA-2024:3306', K18, K13, false),
+  ...kernelRows('ALSA-2024:3619', '5.14.0-427.20.1.el9_4', K13, false),
+  // Installed but not running: reported as such, not as exposure. kernel-headers and
+  // kernel-tools of that build are never reported for kernel advisories.
+  ...kernelRows('ALSA-2024:3619', '5.14.0-427.20.1.el9_4', K18, true),
+  ['sudo', '1.9.5p2-9.el9', 'ALSA-2024:0811', 'fixed', '1.9.5p2-10.el9_3', 'medium', false],
+];
+
+test('AlmaLinux 9.4 root with a real rpmdb.sqlite: exactly the findings the ALSA records imply', async () => {
+  const root = rpmRoot('almalinux-9.4.tsv', 'almalinux-9.4');
+  const dataDir = await importFeed('almalinux', ADVISORIES);
+  const report = await scanJson(root, dataDir, ['--kernel', RUNNING]);
+  assert.equal(report.host.distro, 'almalinux');
+  assert.equal(report.host.release, '9');
+  assert.equal(report.host.package_count, 16);
+  assertFindings(report, EXPECTED);
+
+  const openssl = findingOf(report, 'openssl-libs', 'CVE-2024-6119');
+  assert.deepEqual([openssl.feed, openssl.advisory_ids, openssl.package.source], ['almalinux', ['ALSA-2024:6783'], 'openssl']);
+  assert.ok(openssl.aliases.includes('ALSA-2024:6783'));
+  const node = findingOf(report, 'nodejs', 'ALSA-2024:2779');
+  assert.deepEqual([...node.aliases].sort(), ['CVE-2024-22025', 'CVE-2024-25629', 'CVE-2024-27982', 'CVE-2024-27983', 'CVE-2024-28182']);
+
+  assert.equal(report.summary.total, 13);
+  assert.equal(report.summary.kernel_not_running, 3);
+  assert.deepEqual(report.summary.by_severity, { critical: 0, high: 4, medium: 9, low: 0, negligible: 0, unknown: 0 });
+  assert.deepEqual(
+    report.kernel.images.map((i) => [i.name, i.version, i.running]).sort(),
+    [['kernel', K13, true], ['kernel', K18, false], ['kernel-core', K13, true], ['kernel-core', K18, false], ['kernel-modules-core', K13, true], ['kernel-modules-core', K18, false]],
+  );
+  assert.equal(report.kernel.newer_installed, true, 'a newer kernel is installed: a reboot is pending');
+  assert.equal(report.support.state, 'supported');
+  assert.deepEqual(report.warnings, []);
+});
+
+test('booted into the newer kernel, the older one is the one installed but not running', async () => {
+  const root = rpmRoot('almalinux-9.4.tsv', 'almalinux-9.4');
+  const dataDir = await importFeed('almalinux', ADVISORIES);
+  const report = await scanJson(root, dataDir, ['--kernel', `${K18}.x86_64`]);
+  const kernel = report.findings.filter((f) => f.package.source === 'kernel').map((f) => [f.package.name, f.package.version, f.id, f.kernel_not_running === true]);
+  assert.deepEqual(kernel.sort(), [
+    ...['kernel', 'kernel-core', 'kernel-modules-core'].flatMap((p) => [
+      [p, K13, 'ALSA-2024:3306', true],
+      [p, K13, 'ALSA-2024:3619', true],
+      [p, K18, 'ALSA-2024:3619', false],
+    ]),
+  ].sort());
+  assert.equal(report.kernel.newer_installed, false);
+});
+
+test('against the whole AlmaLinux 9 database the nodejs:18 packages get only nodejs:18 advisories', async () => {
+  const root = rpmRoot('almalinux-9.4.tsv', 'almalinux-9.4');
+  const dataDir = await importFeed('almalinux', [ALMA9]);
+  const report = await scanJson(root, dataDir, ['--kernel', RUNNING]);
+  // Read straight from the records: the advisories of each module stream.
+  const streamOf = new Map<string, string | null>();
+  for (const file of readdirSync(ALMA9)) {
+    const rec = JSON.parse(readFileSync(join(ALMA9, file), 'utf8')) as { id: string; summary: string };
+    streamOf.set(rec.id, /^[A-Za-z]+: ([\w.-]+:[\w.-]+) /.exec(rec.summary)?.[1] ?? null);
+  }
+  const nodeFindings = report.findings.filter((f) => f.package.source === 'nodejs');
+  assert.ok(nodeFindings.length >= 2);
+  for (const f of nodeFindings) {
+    assert.ok(f.advisory_ids.length > 0);
+    for (const a of f.advisory_ids) assert.equal(streamOf.get(a), 'nodejs:18', `${f.package.name} ${f.id} via ${a}`);
+  }
+  // Everything the selected records said is still said (no other record fixes those ids first).
+  const ids = new Set(report.findings.map((f) => `${f.package.name} ${f.package.version} ${f.id} ${f.fixed_version}`));
+  for (const [name, version, id, , fixed] of EXPECTED) assert.ok(ids.has(`${name} ${version} ${id} ${fixed}`), `${name} ${id}`);
+  for (const f of report.findings) {
+    assert.ok(!['kernel-headers', 'kernel-tools', 'bash'].includes(f.package.name), `${f.package.name} ${f.id}`);
+    if (f.package.version === K18 && f.package.source === 'kernel') assert.equal(f.kernel_not_running, true);
+  }
+});
