@@ -1,0 +1,67 @@
+// End to end on RHEL 9.4, 8.8 and 7.9 roots whose rpmdb.sqlite rpm itself wrote, against real
+// Red Hat data: CSAF advisories (binary packages per mainline release, module streams) and
+// Security Data API documents (fixes named by source package).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './fixtures/estate/lib.ts';
+
+after(removeTemporaries);
+
+// CSAF: RHSA-2024:0811 (sudo, RHEL 8 and 9 mainline: 1.9.5p2-10.el9_3, 3 CVEs, Moderate);
+// RHSA-2023:3821 / RHSA-2023:7025 / RHSA-2024:1431 (ruby:2.7 / ruby:2.5 / ruby:3.1 on RHEL 8);
+// RHSA-2024:6163 and RHSA-2024:9371 list only the python3.9 source rpm (no binaries to key on);
+// RHSA-2025:23414 is RHEL 6 ELS. Security Data API: CVE-2021-25220 (bind fixed in
+// 32:9.16.23-5.el9_1 on RHEL 9, 32:9.11.4-26.P2.el7_9.13 on RHEL 7; dhcp 12:4.4.2-17.b1.el9),
+// CVE-2024-8088 (python3.9 3.9.18-3.el9_4.5 and 3.9.19-8.el9). Both Moderate.
+const INPUTS = [join(FEEDS, 'redhat/csaf/advisories'), join(FEEDS, 'redhat/csaf/hydra')];
+let dataDir = '';
+before(async () => {
+  dataDir = await importFeed('redhat', INPUTS);
+});
+
+test('RHEL 9.4: binary advisories and source-package fixes, epochs, noarch, equal builds', async () => {
+  const report = await scanJson(rpmRoot('rhel-9.4.tsv', 'rhel-9.4'), dataDir);
+  assert.deepEqual([report.host.distro, report.host.release, report.host.package_count], ['rhel', '9', 7]);
+  const bind = '32:9.16.23-1.el9';
+  const py = '3.9.18-3.el9';
+  const expected: Row[] = [
+    ['bind-libs', bind, 'CVE-2021-25220', 'fixed', '32:9.16.23-5.el9_1', 'medium', false],
+    ['bind-license', bind, 'CVE-2021-25220', 'fixed', '32:9.16.23-5.el9_1', 'medium', false],
+    // The lower of the two fixed builds.
+    ['python3', py, 'CVE-2024-8088', 'fixed', '3.9.18-3.el9_4.5', 'medium', false],
+    ['python3-libs', py, 'CVE-2024-8088', 'fixed', '3.9.18-3.el9_4.5', 'medium', false],
+    ...['CVE-2023-28486', 'CVE-2023-28487', 'CVE-2023-42465'].map((id): Row => ['sudo', '1.9.5p2-9.el9', id, 'fixed', '1.9.5p2-10.el9_3', 'medium', false]),
+    // dhcp-client and dhcp-common (epoch 12) are the fixed build itself: nothing.
+  ];
+  assertFindings(report, expected);
+  assert.deepEqual(findingOf(report, 'python3-libs', 'CVE-2024-8088').advisory_ids, ['RHSA-2024:6163', 'RHSA-2024:9371']);
+  assert.deepEqual(findingOf(report, 'bind-libs', 'CVE-2021-25220').advisory_ids, ['RHSA-2022:8068']);
+  assert.deepEqual(findingOf(report, 'sudo', 'CVE-2023-42465').advisory_ids, ['RHSA-2024:0811']);
+  assert.deepEqual(report.warnings, []);
+});
+
+test('RHEL 8.8 on ruby:2.7: only the ruby:2.7 advisory applies, not those of ruby:2.5 or ruby:3.1', async () => {
+  const report = await scanJson(rpmRoot('rhel-8.8.tsv', 'rhel-8.8'), dataDir);
+  assert.deepEqual([report.host.distro, report.host.release], ['rhel', '8']);
+  const installed = '2.7.6-138.module+el8.6.0+16021+3a7c4b9e';
+  const fixed = '2.7.8-139.module+el8.8.0+18745+f1bef313';
+  const expected: Row[] = ['ruby', 'ruby-libs'].flatMap((p) =>
+    ['CVE-2021-33621', 'CVE-2023-28755', 'CVE-2023-28756'].map((id): Row => [p, installed, id, 'fixed', fixed, 'medium', false]),
+  );
+  assertFindings(report, expected);
+  assert.deepEqual(findingOf(report, 'ruby-libs', 'CVE-2021-33621').advisory_ids, ['RHSA-2023:3821']);
+});
+
+test('RHEL 7.9, past its end of support: the scan warns, and still reports what the data says', async () => {
+  const report = await scanJson(rpmRoot('rhel-7.9.tsv', 'rhel-7.9'), dataDir);
+  assert.deepEqual([report.host.distro, report.host.release], ['rhel', '7']);
+  assert.deepEqual(report.support, { state: 'ended', ended: '2024-06-30' });
+  assert.ok(
+    report.warnings.includes('Red Hat Enterprise Linux 7 reached the end of its security support on 2024-06-30: no new fixes are published for it'),
+    report.warnings.join('\n'),
+  );
+  const expected: Row[] = ['bind-libs', 'bind-utils'].map((p): Row => [p, '32:9.11.4-26.P2.el7_9.9', 'CVE-2021-25220', 'fixed', '32:9.11.4-26.P2.el7_9.13', 'medium', false]);
+  assertFindings(report, expected);
+  assert.deepEqual(findingOf(report, 'bind-utils', 'CVE-2021-25220').advisory_ids, ['RHSA-2023:0402']);
+});
