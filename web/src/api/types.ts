@@ -1,0 +1,23 @@
+// Response shapes of the server's API, taken from the server's own zod schemas (types only:
+// nothing of the server ends up in the bundle), so a change there shows up here as a type error.
+import type { z } from 'zod';
+import type * as S from '../../../src/server/api/schemas.ts';
+import type { Severity } from '../../../src/core/types.ts';
+
+export type { Severity };
+export type SeverityCounts = Record<Severity, number> & { total: number };
+export type Page<T> = { total: number; total_exact: boolean; page: number; per_page: number; items: T[] };
+
+export type Session = { username: string; csrf_token: string; expires_at?: string };
+export type Overview = z.infer<typeof S.OverviewSchema>;
+export type Trends = z.infer<typeof S.TrendsSchema>;
+export type HostSummary = z.infer<typeof S.HostSummarySchema>;
+export type HostDetail = z.infer<typeof S.HostDetailSchema>;
+export type Package = z.infer<typeof S.PackageSchema>;
+export type Finding = z.infer<typeof S.FindingSchema>;
+export type HostEvent = z.infer<typeof S.EventSchema>;
+export type Scan = z.infer<typeof S.ScanSchema>;
+export type HostHistory = { events: HostEvent[]; scans: Scan[] };
+export type VulnSummary = z.infer<typeof S.VulnSummarySchema>;
+export type VulnDetail = z.infer<typeof S.VulnDetailSchema>;
+export type FeedStatus = z.infer<typeof S.FeedStatusSchema>;

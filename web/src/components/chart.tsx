@@ -1,0 +1,111 @@
+// Charts: a thin Preact wrapper around uPlot (small, fast, canvas, CSP-safe), and the two
+// charts of the exposure trend built on it.
+import { useEffect, useMemo, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { Trends } from '../api/types.ts';
+import { SEVERITY_LABEL, type Severity } from '../lib/severity.ts';
+
+export const SEVERITY_COLOR: Record<Severity, string> = {
+  critical: '#b42318',
+  high: '#e8590c',
+  medium: '#d9a400',
+  low: '#3b6fd4',
+  negligible: '#98a2b3',
+  unknown: '#c8ced8',
+};
+
+const AXIS = { stroke: '#667085', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e4e7ec', width: 1 }, font: '11px system-ui, sans-serif' };
+
+function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  useEffect(() => {
+    const el = box.current!;
+    const u = new uPlot({ ...props.options, width: Math.max(200, el.clientWidth) }, props.data, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: props.options.height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+  }, [props.options]);
+  useEffect(() => {
+    plot.current?.setData(props.data);
+  }, [props.data]);
+  return <div class="chart" ref={box} role="img" aria-label={props.label} />;
+}
+
+const STACK: Severity[] = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'];
+const toSeconds = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
+
+/** Open findings per day, stacked by severity (the legend shows each severity's own count). */
+export function OpenTrendChart(props: { days: Trends['days'] }) {
+  const { options, data } = useMemo(() => openTrend(props.days), [props.days]);
+  return <UPlot options={options} data={data} label="Open findings per day by severity" />;
+}
+
+function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData } {
+  const x = days.map((d) => toSeconds(d.date));
+  const raw = STACK.map((s) => days.map((d) => d.open[s]));
+  // Cumulative from the bottom (unknown) up, so each band is one severity.
+  const stacked: number[][] = [];
+  let acc = days.map(() => 0);
+  for (let i = STACK.length - 1; i >= 0; i--) {
+    acc = acc.map((v, j) => v + raw[i][j]);
+    stacked[i] = acc;
+  }
+  const options: Omit<uPlot.Options, 'width'> = {
+    height: 220,
+    legend: { show: true, live: true },
+    cursor: { points: { show: false }, drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.08] } },
+    axes: [
+      { ...AXIS, space: 60 },
+      { ...AXIS, size: 56, values: (_u, splits) => splits.map((v) => v.toLocaleString('en-US')) },
+    ],
+    series: [
+      { value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      ...STACK.map((s, i) => ({
+        label: SEVERITY_LABEL[s],
+        stroke: SEVERITY_COLOR[s],
+        fill: `${SEVERITY_COLOR[s]}cc`,
+        width: 1,
+        points: { show: false },
+        value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx == null ? '' : raw[i][idx].toLocaleString('en-US')),
+      })),
+    ],
+    bands: STACK.slice(0, -1).map((_, i) => ({ series: [i + 1, i + 2] as [number, number] })),
+  };
+  return { options, data: [x, ...stacked] };
+}
+
+/** New (up) and resolved (down) findings per day. */
+export function FlowChart(props: { days: Trends['days'] }) {
+  const { options, data } = useMemo(() => flow(props.days), [props.days]);
+  return <UPlot options={options} data={data} label="New and resolved findings per day" />;
+}
+
+function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData } {
+  const x = days.map((d) => toSeconds(d.date));
+  const added = days.map((d) => d.new.total);
+  const resolved = days.map((d) => -d.resolved.total);
+  const bars = uPlot.paths.bars!({ size: [0.7, 14], align: 0 });
+  const options: Omit<uPlot.Options, 'width'> = {
+    height: 150,
+    legend: { show: true, live: true },
+    cursor: { points: { show: false }, drag: { x: false, y: false } },
+    scales: { x: { time: true } },
+    axes: [
+      { ...AXIS, space: 60 },
+      { ...AXIS, size: 56, values: (_u, splits) => splits.map((v) => Math.abs(v).toLocaleString('en-US')) },
+    ],
+    series: [
+      { value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      { label: 'New', stroke: '#d9480f', fill: '#f08c4bcc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : v.toLocaleString('en-US')) },
+      { label: 'Resolved', stroke: '#2b8a3e', fill: '#51cf66cc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : Math.abs(v).toLocaleString('en-US')) },
+    ],
+  };
+  return { options, data: [x, added, resolved] };
+}

@@ -1,0 +1,56 @@
+// The frame around every page: the navigation, who is logged in, and log-out.
+import type { ComponentChildren } from 'preact';
+import { useLocation } from 'preact-iso';
+import { apiSend } from '../api/client.ts';
+
+const NAV: { href: string; label: string; icon: string }[] = [
+  { href: '/', label: 'Overview', icon: 'M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z' },
+  { href: '/hosts', label: 'Hosts', icon: 'M4 4h16v6H4zm0 10h16v6H4zm3-8h2v2H7zm0 10h2v2H7z' },
+  { href: '/vulnerabilities', label: 'Vulnerabilities', icon: 'M12 2 3 6v6c0 5 3.8 9.7 9 11 5.2-1.3 9-6 9-11V6zm-1 5h2v6h-2zm0 8h2v2h-2z' },
+  { href: '/findings', label: 'Findings', icon: 'M4 5h16v2H4zm0 6h16v2H4zm0 6h10v2H4z' },
+  { href: '/patching', label: 'Patching', icon: 'M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' },
+];
+
+export function Shell(props: { username: string; onLogout(): void; children: ComponentChildren }) {
+  const { path } = useLocation();
+  const active = (href: string) => (href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`));
+  return (
+    <div class="shell">
+      <aside class="sidebar">
+        <a class="brand" href="/">
+          <img src="/favicon.svg" alt="" width={26} height={26} />
+          <span>patchloop</span>
+        </a>
+        <nav aria-label="Main">
+          {NAV.map((n) => (
+            <a key={n.href} href={n.href} class={active(n.href) ? 'nav active' : 'nav'} aria-current={active(n.href) ? 'page' : undefined}>
+              <svg viewBox="0 0 24 24" width={18} height={18} aria-hidden="true">
+                <path d={n.icon} fill="currentColor" />
+              </svg>
+              {n.label}
+            </a>
+          ))}
+        </nav>
+        <div class="sidebar-foot">
+          <span class="user" title="Logged in as">
+            {props.username}
+          </span>
+          <button
+            type="button"
+            class="link logout"
+            onClick={async () => {
+              try {
+                await apiSend('POST', '/api/v1/auth/logout');
+              } finally {
+                props.onLogout();
+              }
+            }}
+          >
+            Log out
+          </button>
+        </div>
+      </aside>
+      <main class="content">{props.children}</main>
+    </div>
+  );
+}

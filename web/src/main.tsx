@@ -1,0 +1,76 @@
+// The dashboard's entry point: checks the session, shows the login form or the app, and
+// routes between the pages. Everything is client-side; the server serves index.html for
+// every path that is not an API route, so deep links and reloads work.
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { LocationProvider, Route, Router } from 'preact-iso';
+import { apiGet, onUnauthorized, setCsrfToken } from './api/client.ts';
+import type { Session } from './api/types.ts';
+import { Shell } from './components/shell.tsx';
+import { Loading } from './components/ui.tsx';
+import { FindingsPage } from './pages/findings.tsx';
+import { HostPage } from './pages/host.tsx';
+import { HostsPage } from './pages/hosts.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { NotFound } from './pages/not-found.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { PatchingPage } from './pages/patching.tsx';
+import { VulnerabilitiesPage } from './pages/vulnerabilities.tsx';
+import { VulnerabilityPage } from './pages/vulnerability.tsx';
+
+function App() {
+  // undefined: still asking the server whether the browser has a session.
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [expired, setExpired] = useState(false);
+
+  useEffect(() => {
+    apiGet<Session>('/api/v1/auth/session').then(
+      (s) => {
+        setCsrfToken(s.csrf_token);
+        setSession(s);
+      },
+      () => setSession(null),
+    );
+    return onUnauthorized(() => {
+      setExpired(true);
+      setSession(null);
+    });
+  }, []);
+
+  if (session === undefined) return <Loading label="Connecting…" />;
+  if (session === null) {
+    return (
+      <LoginPage
+        expired={expired}
+        onLogin={(s) => {
+          setCsrfToken(s.csrf_token);
+          setExpired(false);
+          setSession(s);
+        }}
+      />
+    );
+  }
+  return (
+    <Shell username={session.username} onLogout={() => setSession(null)}>
+      <Router>
+        <Route path="/" component={OverviewPage} />
+        <Route path="/hosts" component={HostsPage} />
+        <Route path="/hosts/:id" component={HostPage} />
+        <Route path="/vulnerabilities" component={VulnerabilitiesPage} />
+        <Route path="/vulnerabilities/:id" component={VulnerabilityPage} />
+        <Route path="/findings" component={FindingsPage} />
+        <Route path="/patching" component={PatchingPage} />
+        <Route default component={NotFound} />
+      </Router>
+    </Shell>
+  );
+}
+
+render(
+  <LocationProvider>
+    <App />
+  </LocationProvider>,
+  document.getElementById('app')!,
+);

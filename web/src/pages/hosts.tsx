@@ -1,0 +1,164 @@
+// Hosts: the whole fleet as a sortable, filterable table (group, tag, OS, severity, stale,
+// reboot pending, search), every filter in the URL, and the filtered list as CSV.
+import { allPages } from '../api/all-pages.ts';
+import type { HostSummary, Overview, Page } from '../api/types.ts';
+import { useApi } from '../api/use-api.ts';
+import { SelectFilter, TextFilter } from '../components/filters.tsx';
+import { DataTable, ExportButton, nextSort, Pager, type Column, type SortState } from '../components/table.tsx';
+import { Badge, Card, Count, PageHeader } from '../components/ui.tsx';
+import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
+import { int, relative } from '../lib/format.ts';
+import { MAIN_SEVERITIES, SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
+import { intParam, useQuery } from '../lib/url.ts';
+
+const ASC_SORTS = new Set(['hostname', 'group', 'release']);
+const defaultOrder = (key: string) => (ASC_SORTS.has(key) ? 'asc' : 'desc');
+
+export function HostsPage() {
+  const { query, set } = useQuery();
+  const sortKey = query.sort ?? 'hostname';
+  const sort: SortState = { key: sortKey, order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey) };
+  const page = intParam(query.page, 1);
+  const perPage = intParam(query.per_page, 50);
+  const [distro, release] = (query.os ?? '').split('/');
+  const filters = {
+    search: query.search,
+    group: query.group,
+    tag: query.tag,
+    distro: distro || undefined,
+    release: release || undefined,
+    state: query.state,
+    reboot_pending: query.reboot_pending,
+    min_severity: query.min_severity,
+  };
+  const hosts = useApi<Page<HostSummary>>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order, page, per_page: perPage });
+  // The releases in the fleet (for the OS filter) come with the overview's figures.
+  const ov = useApi<Overview>('/api/v1/stats/overview');
+  const osOptions: [string, string][] = (ov.data?.releases ?? []).map((r) => [`${r.distro}/${r.release}`, `${r.distro} ${r.release} (${r.hosts})`]);
+  if (query.os && !osOptions.some(([v]) => v === query.os)) osOptions.push([query.os, query.os]);
+
+  return (
+    <>
+      <PageHeader title="Hosts" subtitle={hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined} />
+      <Card
+        id="hosts"
+        actions={
+          <ExportButton
+            id="hosts"
+            run={async () => {
+              const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
+              download(stamped('hosts'), toCsv(HOST_CSV, rows));
+            }}
+          />
+        }
+      >
+        <div class="filters">
+          <TextFilter name="search" label="Search" wide placeholder="hostname, kernel, OS" value={query.search} onChange={(v) => set({ search: v })} />
+          <TextFilter name="group" label="Group" value={query.group} onChange={(v) => set({ group: v })} />
+          <TextFilter name="tag" label="Tag" value={query.tag} onChange={(v) => set({ tag: v })} />
+          <SelectFilter name="os" label="OS" value={query.os} options={osOptions} onChange={(v) => set({ os: v })} />
+          <SelectFilter
+            name="min_severity"
+            label="Has findings"
+            anyLabel="Any"
+            value={query.min_severity}
+            options={MAIN_SEVERITIES.map((s) => [s, `${SEVERITY_LABEL[s]}${s === 'critical' ? '' : ' or worse'}`])}
+            onChange={(v) => set({ min_severity: v })}
+          />
+          <SelectFilter
+            name="state"
+            label="Reporting"
+            value={query.state}
+            options={[
+              ['reporting', 'Reporting'],
+              ['stale', 'Stale'],
+              ['never', 'Never reported'],
+            ]}
+            onChange={(v) => set({ state: v })}
+          />
+          <SelectFilter
+            name="reboot_pending"
+            label="Reboot"
+            value={query.reboot_pending}
+            options={[
+              ['true', 'Reboot pending'],
+              ['false', 'No reboot pending'],
+            ]}
+            onChange={(v) => set({ reboot_pending: v })}
+          />
+        </div>
+        <DataTable
+          id="hosts"
+          columns={HOST_COLUMNS}
+          rows={hosts.data?.items}
+          rowKey={(h) => h.id}
+          sort={sort}
+          onSort={(key) => {
+            const s = nextSort(sort, key, defaultOrder);
+            set({ sort: s.key === 'hostname' && s.order === 'asc' ? undefined : s.key, order: s.order === defaultOrder(s.key) ? undefined : s.order });
+          }}
+          loading={hosts.loading}
+          error={hosts.error}
+          retry={hosts.reload}
+          empty="No host matches these filters."
+        />
+        {hosts.data && <Pager page={page} perPage={perPage} total={hosts.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+      </Card>
+    </>
+  );
+}
+
+export const HOST_COLUMNS: Column<HostSummary>[] = [
+  {
+    key: 'hostname',
+    label: 'Host',
+    sort: 'hostname',
+    render: (h) => (
+      <span class="host-cell">
+        <a href={`/hosts/${h.id}`} class="strong">
+          {h.hostname}
+        </a>
+        {h.stale && (
+          <Badge tone="warn" title={h.last_seen ? `last report ${h.last_seen}` : 'never reported'}>
+            {h.last_seen ? 'stale' : 'never reported'}
+          </Badge>
+        )}
+        {h.reboot_pending && <Badge tone="warn">reboot</Badge>}
+        {h.match_error && (
+          <Badge tone="bad" title={h.match_error}>
+            not matched
+          </Badge>
+        )}
+      </span>
+    ),
+  },
+  { key: 'group', label: 'Group', sort: 'group', render: (h) => h.group || <span class="muted">—</span> },
+  { key: 'tags', label: 'Tags', render: (h) => <span class="tags">{h.tags.map((t) => <span key={t} class="tag">{t}</span>)}</span> },
+  { key: 'os', label: 'OS', sort: 'release', render: (h) => (h.distro ? `${h.distro} ${h.release ?? ''}` : <span class="muted">—</span>) },
+  { key: 'last_seen', label: 'Last report', sort: 'last_seen', render: (h) => <span title={h.last_seen ?? ''}>{relative(h.last_seen)}</span> },
+  { key: 'critical', label: 'Crit', sort: 'critical', align: 'right', render: (h) => <Count n={h.open.critical} severity="critical" /> },
+  { key: 'high', label: 'High', sort: 'high', align: 'right', render: (h) => <Count n={h.open.high} severity="high" /> },
+  { key: 'medium', label: 'Med', align: 'right', render: (h) => <Count n={h.open.medium} severity="medium" /> },
+  { key: 'low', label: 'Low', align: 'right', render: (h) => <Count n={h.open.low} severity="low" /> },
+  { key: 'open', label: 'Open', sort: 'open', align: 'right', render: (h) => <b>{int(h.open.total)}</b> },
+  { key: 'fixable', label: 'Fixable', sort: 'fixable', align: 'right', render: (h) => int(h.fixable.total) },
+];
+
+const HOST_CSV: CsvColumn<HostSummary>[] = [
+  { header: 'id', value: (h) => h.id },
+  { header: 'hostname', value: (h) => h.hostname },
+  { header: 'group', value: (h) => h.group },
+  { header: 'tags', value: (h) => h.tags.join(' ') },
+  { header: 'distro', value: (h) => h.distro },
+  { header: 'release', value: (h) => h.release },
+  { header: 'os', value: (h) => h.os?.pretty_name },
+  { header: 'kernel', value: (h) => h.kernel },
+  { header: 'last_seen', value: (h) => h.last_seen },
+  { header: 'stale', value: (h) => h.stale },
+  { header: 'reboot_pending', value: (h) => h.reboot_pending },
+  { header: 'package_count', value: (h) => h.package_count },
+  ...SEVERITIES.map((s) => ({ header: `open_${s}`, value: (h: HostSummary) => h.open[s] })),
+  { header: 'open_total', value: (h) => h.open.total },
+  { header: 'fixable_total', value: (h) => h.fixable.total },
+  { header: 'agent_version', value: (h) => h.agent_version },
+];

@@ -1,0 +1,279 @@
+// A realistic fleet for the dashboard's browser tests, screenshots and measurements, built
+// through the server's real API: hosts enrol with enrolment tokens and send inventory reports
+// (full, then deltas) of the real bookworm host in ../shared/data, varied per host; new
+// advisories arrive through feed refreshes (each re-matches the fleet) and hosts patch on
+// their group's rhythm. Time runs on a ManualClock over the past `days` days, so trends, time
+// to remediate, SLA breaches, stale hosts and pending reboots all have history behind them.
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { generateTracker } from '../../../bench/gen-debian-tracker.ts';
+import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../../src/core/protocol.ts';
+import type { OsInfo } from '../../../src/core/types.ts';
+import { compareVersions } from '../../../src/core/version/index.ts';
+import { readInventory } from '../../../src/inventory/index.ts';
+import { DAY_MS, ManualClock } from '../../../src/server/clock.ts';
+import { resolveConfig } from '../../../src/server/config.ts';
+import { startServer } from '../../../src/server/server.ts';
+import { createApiToken, hashPassword } from '../../../src/server/store/credentials.ts';
+import { BOOKWORM_ROOT } from '../../../src/server/testing/fixtures.ts';
+
+export interface FleetSpec {
+  hosts: number;
+  /** How far back the history goes. */
+  days: number;
+  /** CVE ids in the generated tracker (the more, the more findings per host). */
+  cves: number;
+  seed?: number;
+  /** Feed refreshes that bring new advisories over the period. */
+  feedUpdates?: number;
+  log?: (line: string) => void;
+}
+
+export interface Fleet {
+  dir: string;
+  dataDir: string;
+  feedFile: string;
+  /** The admin's password (its scrypt hash is in the server config). */
+  password: string;
+  passwordHash: string;
+  hosts: number;
+  /** When the simulated history ends (just before now). */
+  endedAt: number;
+}
+
+const PASSWORD = 'dashboard test password';
+const RELEASES: Record<string, OsInfo> = {
+  bookworm: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
+  trixie: { id: 'debian', version_id: '13', codename: 'trixie', pretty_name: 'Debian GNU/Linux 13 (trixie)' },
+  bullseye: { id: 'debian', version_id: '11', codename: 'bullseye', pretty_name: 'Debian GNU/Linux 11 (bullseye)' },
+};
+
+interface Role {
+  prefix: string;
+  group: string;
+  tags: string[];
+  weight: number;
+  /** Days between patch runs (0: never patches) and the share of fixes a run installs. */
+  patchEvery: number;
+  patchShare: number;
+  /** Days a pending reboot waits. */
+  rebootAfter: number;
+}
+
+const ROLES: Role[] = [
+  { prefix: 'web', group: 'web', tags: ['prod', 'dc1'], weight: 5, patchEvery: 7, patchShare: 0.8, rebootAfter: 2 },
+  { prefix: 'api', group: 'web', tags: ['prod', 'dc2'], weight: 4, patchEvery: 7, patchShare: 0.7, rebootAfter: 3 },
+  { prefix: 'db', group: 'db', tags: ['prod', 'dc1'], weight: 3, patchEvery: 21, patchShare: 0.6, rebootAfter: 30 },
+  { prefix: 'k8s-node', group: 'k8s', tags: ['prod', 'dc2'], weight: 6, patchEvery: 5, patchShare: 0.9, rebootAfter: 1 },
+  { prefix: 'ci-runner', group: 'ci', tags: ['staging'], weight: 3, patchEvery: 3, patchShare: 1, rebootAfter: 1 },
+  { prefix: 'mail', group: 'infra', tags: ['prod', 'dc1'], weight: 1, patchEvery: 14, patchShare: 0.5, rebootAfter: 10 },
+  { prefix: 'legacy-app', group: 'infra', tags: ['prod', 'legacy'], weight: 1, patchEvery: 0, patchShare: 0, rebootAfter: 0 },
+];
+
+/** mulberry32: small and the same on every platform. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Tracker = Record<string, Record<string, { releases: Record<string, { status: string; fixed_version?: string }> }>>;
+
+/** Newest fixed version per release and source package (what `apt upgrade` would bring). */
+function fixedVersions(tracker: Tracker): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [source, ids] of Object.entries(tracker)) {
+    for (const rec of Object.values(ids)) {
+      for (const [rel, e] of Object.entries(rec.releases)) {
+        if (e.status !== 'resolved' || !e.fixed_version || e.fixed_version === '0') continue;
+        let m = out.get(rel);
+        if (!m) out.set(rel, (m = new Map()));
+        const cur = m.get(source);
+        if (!cur || compareVersions('deb', cur, e.fixed_version) < 0) m.set(source, e.fixed_version);
+      }
+    }
+  }
+  return out;
+}
+
+/** The tracker as known on a day: advisories published up to then (by a stable hash of the id). */
+function trackerAsOf(tracker: Tracker, published: (id: string) => number, day: number): Tracker {
+  const out: Tracker = {};
+  for (const [source, ids] of Object.entries(tracker)) {
+    const kept = Object.entries(ids).filter(([id]) => published(id) <= day);
+    if (kept.length) out[source] = Object.fromEntries(kept);
+  }
+  return out;
+}
+
+interface SimHost {
+  name: string;
+  role: Role;
+  release: keyof typeof RELEASES;
+  token: string;
+  packages: WirePackage[];
+  digest: string;
+  enrolDay: number;
+  stopDay: number;
+  patchOffset: number;
+  rebootDueDay: number | null;
+  neverReports: boolean;
+}
+
+export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
+  const log = spec.log ?? (() => {});
+  const rand = prng(spec.seed ?? 7);
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const fullTracker = join(dir, 'tracker-full.json');
+  const feedFile = join(dir, 'debian-tracker.json');
+  await generateTracker(fullTracker, { seed: spec.seed ?? 7, cves: spec.cves, dpkgStatus: [join(BOOKWORM_ROOT, 'var/lib/dpkg/status')] });
+  const tracker = JSON.parse(readFileSync(fullTracker, 'utf8')) as Tracker;
+  const fixes = fixedVersions(tracker);
+  // Most advisories are known when the history starts; the rest are published over the period.
+  const published = (id: string): number => {
+    let h = 2166136261;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+    const u = (h >>> 0) / 4294967296;
+    return u < 0.8 ? 0 : Math.floor(((u - 0.8) / 0.2) * spec.days);
+  };
+
+  const passwordHash = await hashPassword(PASSWORD);
+  const endedAt = Date.now() - 30 * 60_000;
+  const clock = new ManualClock(endedAt - spec.days * DAY_MS);
+  const config = resolveConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    data_dir: dataDir,
+    admin: { username: 'admin', password_hash: passwordHash },
+    feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [feedFile] }] },
+    log_level: 'silent',
+  });
+  const server = await startServer(config, { clock, logger: pino({ level: 'silent' }) });
+  const base = server.url;
+  const adminToken = createApiToken(server.ctx.store, 'fleet builder').token;
+  const call = async (path: string, body: unknown, token: string): Promise<unknown> => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+
+  try {
+    const feedSteps = spec.feedUpdates ?? 6;
+    const refreshDays = new Set(Array.from({ length: feedSteps }, (_, i) => Math.round(((i + 1) * spec.days) / (feedSteps + 1))));
+    writeFileSync(feedFile, JSON.stringify(trackerAsOf(tracker, published, 0)));
+    await server.refreshNow();
+
+    const inventory = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+    const basePackages = inventory.packages.map(toWirePackage);
+    const totalWeight = ROLES.reduce((n, r) => n + r.weight, 0);
+    const counters = new Map<string, number>();
+    const tokens = new Map<string, string>();
+    const hosts: SimHost[] = [];
+    for (let i = 0; i < spec.hosts; i++) {
+      let pick = rand() * totalWeight;
+      const role = ROLES.find((r) => (pick -= r.weight) < 0) ?? ROLES[0];
+      const n = (counters.get(role.prefix) ?? 0) + 1;
+      counters.set(role.prefix, n);
+      const r = rand();
+      const release: keyof typeof RELEASES = role.prefix === 'legacy-app' || r < 0.12 ? 'bullseye' : r < 0.26 ? 'trixie' : 'bookworm';
+      const tags = [...role.tags, ...(n === 1 ? ['canary'] : [])];
+      const key = `${role.group}|${tags.join(',')}`;
+      if (!tokens.has(key)) {
+        const t = (await call('/api/v1/enrollment-tokens', { name: key, uses: 1_000_000, ttl_seconds: null, group: role.group, tags }, adminToken)) as { token: string };
+        tokens.set(key, t.token);
+      }
+      // Hosts drop a few packages each, so no two inventories are quite the same.
+      const packages = basePackages.filter(() => rand() > 0.03);
+      const stale = rand() < 0.06;
+      hosts.push({
+        name: `${role.prefix}-${String(n).padStart(2, '0')}.${role.tags.includes('dc2') ? 'dc2' : 'dc1'}.example.net`,
+        role,
+        release,
+        token: tokens.get(key)!,
+        packages,
+        digest: packageDigest(packages),
+        enrolDay: Math.floor(rand() * rand() * spec.days * 0.6),
+        stopDay: stale ? spec.days - 3 - Math.floor(rand() * 15) : spec.days + 1,
+        patchOffset: Math.floor(rand() * 7),
+        rebootDueDay: null,
+        neverReports: i > 3 && rand() < 0.015,
+      });
+    }
+
+    const send = async (h: SimHost, report: ReportInput): Promise<void> => {
+      await call('/api/v1/reports', report, h.token);
+    };
+    const facts = (h: SimHost, day: number) => ({
+      hostname: h.name,
+      os: RELEASES[h.release],
+      kernel: inventory.kernel,
+      reboot_required: h.rebootDueDay !== null && day < h.rebootDueDay,
+    });
+    const common = (h: SimHost, day: number) => ({
+      schema: REPORT_SCHEMA as typeof REPORT_SCHEMA,
+      report_id: randomUUID(),
+      collected_at: new Date(clock.now()).toISOString(),
+      agent: { version: '0.1.0' },
+      host: facts(h, day),
+    });
+
+    for (let day = 0; day <= spec.days; day++) {
+      clock.set(endedAt - (spec.days - day) * DAY_MS);
+      if (refreshDays.has(day)) {
+        writeFileSync(feedFile, JSON.stringify(trackerAsOf(tracker, published, day)));
+        const r = await server.refreshNow();
+        await server.idle();
+        log(`day ${day}: feed refresh ${r?.outcome}, ${r?.rematch?.detected ?? 0} detected`);
+      }
+      for (const h of hosts) {
+        if (day < h.enrolDay || day > h.stopDay) continue;
+        // A report a day, at a time of day of the host's own.
+        clock.set(endedAt - (spec.days - day) * DAY_MS + h.patchOffset * 3_600_000);
+        if (day === h.enrolDay) {
+          const e = (await call('/api/v1/enroll', { token: h.token, hostname: h.name }, '')) as { host_token: string };
+          h.token = e.host_token;
+          if (h.neverReports) continue;
+          await send(h, { ...common(h, day), kind: 'full', digest: h.digest, packages: h.packages });
+          continue;
+        }
+        if (h.neverReports) continue;
+        if (h.rebootDueDay !== null && day >= h.rebootDueDay) h.rebootDueDay = null;
+        const patchDay = h.role.patchEvery > 0 && (day + h.patchOffset) % h.role.patchEvery === 0;
+        const baseDigest = h.digest;
+        const removed: WirePackage[] = [];
+        const added: WirePackage[] = [];
+        if (patchDay) {
+          const fix = fixes.get(h.release) ?? new Map<string, string>();
+          const next = h.packages.map((p) => {
+            const to = fix.get(p.source);
+            if (!to || compareVersions('deb', p.source_version, to) >= 0 || rand() > h.role.patchShare) return p;
+            const upgraded = { ...p, version: to, source_version: to };
+            removed.push(p);
+            added.push(upgraded);
+            return upgraded;
+          });
+          if (added.length) {
+            h.packages = next;
+            h.digest = packageDigest(next);
+            h.rebootDueDay = day + h.role.rebootAfter;
+          }
+        }
+        await send(h, { ...common(h, day), kind: 'delta', base: baseDigest, digest: h.digest, added, removed });
+      }
+    }
+    clock.set(endedAt);
+    await server.idle();
+    log(`fleet: ${hosts.length} hosts over ${spec.days} days`);
+    return { dir, dataDir, feedFile, password: PASSWORD, passwordHash, hosts: hosts.length, endedAt };
+  } finally {
+    await server.close();
+  }
+}

@@ -1,0 +1,62 @@
+// Screenshots of the dashboard's main pages at 1280×800 for docs/screenshots (README):
+//   node web/src/testing/screenshots.ts [--hosts N] [--keep DIR]
+// Builds a fleet (or reuses the one in DIR), runs the real server on it, and photographs.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, logIn } from './browser.ts';
+import { buildFleet, type Fleet } from './fleet.ts';
+import { startServerProcess } from './server-process.ts';
+
+const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const hosts = Number(opt('--hosts') ?? 120);
+const keep = opt('--keep');
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'patchloop-shots-'));
+mkdirSync(dir, { recursive: true });
+
+let fleet: Fleet;
+const saved = join(dir, 'fleet.json');
+if (existsSync(saved)) fleet = JSON.parse(readFileSync(saved, 'utf8')) as Fleet;
+else {
+  fleet = await buildFleet(dir, { hosts, days: 90, cves: 2500, log: (l) => console.log(l) });
+  writeFileSync(saved, JSON.stringify(fleet));
+}
+const server = await startServerProcess(fleet);
+const browser = await launchBrowser();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(server.url);
+  await page.getByLabel('Password').waitFor();
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, 'login.png') });
+  await logIn(page, server.url, fleet.password);
+  const shots: [string, string, string][] = [
+    ['overview', '/', '[data-card="trend"] canvas'],
+    ['hosts', '/hosts?sort=critical', 'table[data-table="hosts"] tbody tr'],
+    ['vulnerabilities', '/vulnerabilities', 'table[data-table="vulns"] tbody tr'],
+    ['patching', '/patching', '[data-card="reboots"]'],
+  ];
+  for (const [name, path, ready] of shots) {
+    await page.goto(`${server.url}${path}`);
+    await page.locator(ready).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(OUT, `${name}.png`) });
+    console.log(`${name}.png`);
+  }
+  // A host with findings: the first of the hosts list sorted by critical findings.
+  await page.goto(`${server.url}/hosts?sort=high`);
+  await page.locator('table[data-table="hosts"] tbody tr a').first().click();
+  await page.locator('table[data-table="host-findings"] tbody tr').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(OUT, 'host.png') });
+  console.log('host.png');
+} finally {
+  await browser.close();
+  await server.stop();
+}
