@@ -6,7 +6,8 @@ import { register as db } from './db.ts';
 import { register as scan } from './scan.ts';
 import { register as server } from './server.ts';
 import { register as agent } from './agent.ts';
+import { register as patch } from './patch.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [compareVersions, inventory, db, scan, server, agent]) register(program);
+  for (const register of [compareVersions, inventory, db, scan, server, agent, patch]) register(program);
 }
