@@ -11,25 +11,32 @@ after(removeTemporaries);
 // RLSA-2021:3891 (Rocky 8, Important): java-11-openjdk fixed in 1:11.0.13.0.8-1.el8_4, 10 CVEs.
 // RLSA-2023:3220 (Rocky 8, Important): firefox fixed in 102.11.0-2.el8_7, 7 CVEs.
 // RLSA-2024:3671 (Rocky 9, Moderate, ruby:3.3): ruby 3.3.1-2.module+el9.4.0+20787+4c237fd3,
-// rubygem-pg 1.5.4-1.…, rubygem-mysql2 0.5.5-1.…, 3 CVEs. The directory also holds an
-// updateinfo.xml, which is not OSV and is not read.
+// rubygem-pg 1.5.4-1.…, rubygem-mysql2 0.5.5-1.…, 3 CVEs. The repository updateinfo.xml beside
+// them names binary packages: RLSA-2021:2575 (Moderate, CVE-2021-3520) lz4 1.8.3-3.el8_4;
+// RLSA-2021:3057 (Important, 3 CVEs) kernel 4.18.0-305.12.1.el8_4; RLSA-2019:1972 (ruby:2.5).
 const ROCKY = join(FEEDS, 'rocky');
 
 test('Rocky Linux 8.7: binaries of a source package named by an RLSA are found, epochs kept', async () => {
   const dataDir = await importFeed('rocky', [ROCKY]);
-  const report = await scanJson(rpmRoot('rocky-8.7.tsv', 'rocky-8.7'), dataDir);
-  assert.deepEqual([report.host.distro, report.host.release, report.host.package_count], ['rocky', '8', 3]);
+  const report = await scanJson(rpmRoot('rocky-8.7.tsv', 'rocky-8.7'), dataDir, ['--kernel', '4.18.0-425.3.1.el8.x86_64']);
+  assert.deepEqual([report.host.distro, report.host.release, report.host.package_count], ['rocky', '8', 10]);
   const java = '1:11.0.12.0.7-0.el8_4';
   const expected: Row[] = [
     ['firefox', '102.10.0-1.el8_7', 'RLSA-2023:3220', 'fixed', '102.11.0-2.el8_7', 'high', false],
     ['java-11-openjdk', java, 'RLSA-2021:3891', 'fixed', '1:11.0.13.0.8-1.el8_4', 'high', false],
     // Named nowhere in the record: it is a binary of the java-11-openjdk source rpm.
     ['java-11-openjdk-headless', java, 'RLSA-2021:3891', 'fixed', '1:11.0.13.0.8-1.el8_4', 'high', false],
+    // updateinfo names the binary lz4 only: lz4-libs of the same build is not named there.
+    ['lz4', '1.8.3-2.el8', 'CVE-2021-3520', 'fixed', '1.8.3-3.el8_4', 'medium', false],
+    // The 8.4 kernel is installed, not running; the running 8.7 kernel is newer than the fix.
+    ['kernel', '4.18.0-305.10.2.el8_4', 'RLSA-2021:3057', 'fixed', '4.18.0-305.12.1.el8_4', 'high', true],
   ];
   assertFindings(report, expected);
   const f = findingOf(report, 'java-11-openjdk-headless', 'RLSA-2021:3891');
   assert.deepEqual([f.feed, f.advisory_ids, f.package.source], ['rocky', ['RLSA-2021:3891'], 'java-11-openjdk']);
   assert.equal(f.aliases.length, 10);
+  assert.deepEqual(findingOf(report, 'lz4', 'CVE-2021-3520').advisory_ids, ['RLSA-2021:2575']);
+  assert.deepEqual([report.summary.total, report.summary.kernel_not_running, report.kernel.newer_installed], [4, 1, false]);
   assert.deepEqual(report.warnings, []);
 });
 
