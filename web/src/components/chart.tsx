@@ -14,6 +14,14 @@ export const SEVERITY_COLOR: Record<Severity, string> = {
   unknown: '#c8ced8',
 };
 
+/** 1,200 → 1.2k, 150,000 → 150k: axis labels stay short. */
+function compact(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
+  return String(v);
+}
+
 const AXIS = { stroke: '#667085', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e4e7ec', width: 1 }, font: '11px system-ui, sans-serif' };
 
 function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; label: string }) {
@@ -63,10 +71,10 @@ function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.08] } },
     axes: [
       { ...AXIS, space: 60 },
-      { ...AXIS, size: 56, values: (_u, splits) => splits.map((v) => v.toLocaleString('en-US')) },
+      { ...AXIS, size: 48, values: (_u, splits) => splits.map(compact) },
     ],
     series: [
-      { value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
       ...STACK.map((s, i) => ({
         label: SEVERITY_LABEL[s],
         stroke: SEVERITY_COLOR[s],
@@ -99,10 +107,10 @@ function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; da
     scales: { x: { time: true } },
     axes: [
       { ...AXIS, space: 60 },
-      { ...AXIS, size: 56, values: (_u, splits) => splits.map((v) => Math.abs(v).toLocaleString('en-US')) },
+      { ...AXIS, size: 48, values: (_u, splits) => splits.map((v) => compact(Math.abs(v))) },
     ],
     series: [
-      { value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
       { label: 'New', stroke: '#d9480f', fill: '#f08c4bcc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : v.toLocaleString('en-US')) },
       { label: 'Resolved', stroke: '#2b8a3e', fill: '#51cf66cc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : Math.abs(v).toLocaleString('en-US')) },
     ],

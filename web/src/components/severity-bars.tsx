@@ -10,8 +10,14 @@ export function SeverityBars(props: { open: SeverityCounts; fixable: SeverityCou
   return (
     <div class="sevbars" data-chart="open-by-severity">
       <div class="sevbars-legend">
-        <span class="key key-fix">Fix available now</span>
-        <span class="key key-nofix">No fix yet</span>
+        <span>
+          <span class="key key-fix" />
+          Fix available now
+        </span>
+        <span>
+          <span class="key key-nofix" />
+          No fix yet
+        </span>
       </div>
       {SEVERITIES.map((s) => {
         const open = props.open[s];
@@ -28,9 +34,9 @@ export function SeverityBars(props: { open: SeverityCounts; fixable: SeverityCou
             </span>
             <span class="sevbar-nums">
               <b data-open>{int(open)}</b>
-              <span class="muted">
+              <span class="muted" title="fix available now">
                 {' '}
-                (<span data-fixable>{int(fix)}</span> fixable)
+                <span data-fixable>{int(fix)}</span> fix
               </span>
             </span>
           </a>

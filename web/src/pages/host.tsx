@@ -8,7 +8,7 @@ import { TextFilter } from '../components/filters.tsx';
 import { DataTable, ExportButton, Pager, type Column } from '../components/table.tsx';
 import { Badge, Card, Count, Empty, ErrorNote, Facts, Loading, PageHeader, SeverityBadge, Tabs } from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
-import { date, dateTime, int, relative } from '../lib/format.ts';
+import { date, dateTime, int, plural, relative } from '../lib/format.ts';
 import { SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
 import { href, intParam, useQuery } from '../lib/url.ts';
 
@@ -81,7 +81,7 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
           )}
           {[...h.warnings, ...h.match_warnings].length > 0 && (
             <details class="warnings">
-              <summary>{int(h.warnings.length + h.match_warnings.length)} warnings</summary>
+              <summary>{plural(h.warnings.length + h.match_warnings.length, 'warning')}</summary>
               <ul>
                 {[...h.warnings, ...h.match_warnings].map((w, i) => (
                   <li key={i}>{w}</li>

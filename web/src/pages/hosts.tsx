@@ -40,18 +40,7 @@ export function HostsPage() {
   return (
     <>
       <PageHeader title="Hosts" subtitle={hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined} />
-      <Card
-        id="hosts"
-        actions={
-          <ExportButton
-            id="hosts"
-            run={async () => {
-              const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
-              download(stamped('hosts'), toCsv(HOST_CSV, rows));
-            }}
-          />
-        }
-      >
+      <Card id="hosts">
         <div class="filters">
           <TextFilter name="search" label="Search" wide placeholder="hostname, kernel, OS" value={query.search} onChange={(v) => set({ search: v })} />
           <TextFilter name="group" label="Group" value={query.group} onChange={(v) => set({ group: v })} />
@@ -86,6 +75,15 @@ export function HostsPage() {
             ]}
             onChange={(v) => set({ reboot_pending: v })}
           />
+          <span class="filters-end">
+            <ExportButton
+              id="hosts"
+              run={async () => {
+                const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
+                download(stamped('hosts'), toCsv(HOST_CSV, rows));
+              }}
+            />
+          </span>
         </div>
         <DataTable
           id="hosts"
@@ -115,27 +113,42 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
     sort: 'hostname',
     render: (h) => (
       <span class="host-cell">
-        <a href={`/hosts/${h.id}`} class="strong">
-          {h.hostname}
-        </a>
-        {h.stale && (
-          <Badge tone="warn" title={h.last_seen ? `last report ${h.last_seen}` : 'never reported'}>
-            {h.last_seen ? 'stale' : 'never reported'}
-          </Badge>
-        )}
-        {h.reboot_pending && <Badge tone="warn">reboot</Badge>}
-        {h.match_error && (
-          <Badge tone="bad" title={h.match_error}>
-            not matched
-          </Badge>
+        <span>
+          <a href={`/hosts/${h.id}`} class="strong">
+            {h.hostname}
+          </a>
+          {h.stale && (
+            <Badge tone="warn" title={h.last_seen ? `last report ${h.last_seen}` : 'never reported'}>
+              {h.last_seen ? 'stale' : 'never reported'}
+            </Badge>
+          )}
+          {h.reboot_pending && <Badge tone="warn">reboot</Badge>}
+          {h.match_error && (
+            <Badge tone="bad" title={h.match_error}>
+              not matched
+            </Badge>
+          )}
+        </span>
+        {h.tags.length > 0 && (
+          <span class="tags">
+            {h.tags.map((t) => (
+              <span key={t} class="tag">
+                {t}
+              </span>
+            ))}
+          </span>
         )}
       </span>
     ),
   },
   { key: 'group', label: 'Group', sort: 'group', render: (h) => h.group || <span class="muted">—</span> },
-  { key: 'tags', label: 'Tags', render: (h) => <span class="tags">{h.tags.map((t) => <span key={t} class="tag">{t}</span>)}</span> },
-  { key: 'os', label: 'OS', sort: 'release', render: (h) => (h.distro ? `${h.distro} ${h.release ?? ''}` : <span class="muted">—</span>) },
-  { key: 'last_seen', label: 'Last report', sort: 'last_seen', render: (h) => <span title={h.last_seen ?? ''}>{relative(h.last_seen)}</span> },
+  {
+    key: 'os',
+    label: 'OS',
+    sort: 'release',
+    render: (h) => (h.distro ? <span class="nowrap" title={h.os?.pretty_name}>{`${h.distro} ${h.os?.version_id ?? ''}`.trim()} <span class="muted">{h.release}</span></span> : <span class="muted">—</span>),
+  },
+  { key: 'last_seen', label: 'Last report', sort: 'last_seen', render: (h) => <span class="nowrap" title={h.last_seen ?? ''}>{relative(h.last_seen)}</span> },
   { key: 'critical', label: 'Crit', sort: 'critical', align: 'right', render: (h) => <Count n={h.open.critical} severity="critical" /> },
   { key: 'high', label: 'High', sort: 'high', align: 'right', render: (h) => <Count n={h.open.high} severity="high" /> },
   { key: 'medium', label: 'Med', align: 'right', render: (h) => <Count n={h.open.medium} severity="medium" /> },

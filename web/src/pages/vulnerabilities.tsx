@@ -32,15 +32,7 @@ export function VulnerabilitiesPage() {
           { id: 'severe', label: 'Most severe', href: href('/vulnerabilities', { ...filters, view: 'severe' }) },
         ]}
       />
-      <Card
-        id="vulns"
-        actions={
-          <ExportButton
-            id="vulns"
-            run={async () => download(stamped('vulnerabilities'), toCsv(VULN_CSV, await allPages<VulnSummary>('/api/v1/vulnerabilities', { ...filters, sort: sort.key, order: sort.order })))}
-          />
-        }
-      >
+      <Card id="vulns">
         <div class="filters">
           <TextFilter name="search" label="CVE or advisory id" wide placeholder="CVE-2024-" value={query.search} onChange={(v) => set({ search: v })} />
           <SelectFilter
@@ -60,6 +52,12 @@ export function VulnerabilitiesPage() {
             ]}
             onChange={(v) => set({ fixable: v })}
           />
+          <span class="filters-end">
+            <ExportButton
+              id="vulns"
+              run={async () => download(stamped('vulnerabilities'), toCsv(VULN_CSV, await allPages<VulnSummary>('/api/v1/vulnerabilities', { ...filters, sort: sort.key, order: sort.order })))}
+            />
+          </span>
         </div>
         <DataTable
           id="vulns"

@@ -28,6 +28,8 @@ export interface FleetSpec {
   seed?: number;
   /** Feed refreshes that bring new advisories over the period. */
   feedUpdates?: number;
+  /** Days between a host's reports (1: daily, as the agent's timer does by default). */
+  reportEvery?: number;
   log?: (line: string) => void;
 }
 
@@ -123,6 +125,7 @@ interface SimHost {
   enrolDay: number;
   stopDay: number;
   patchOffset: number;
+  lastPatchDay: number;
   rebootDueDay: number | null;
   neverReports: boolean;
 }
@@ -136,7 +139,6 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   const feedFile = join(dir, 'debian-tracker.json');
   await generateTracker(fullTracker, { seed: spec.seed ?? 7, cves: spec.cves, dpkgStatus: [join(BOOKWORM_ROOT, 'var/lib/dpkg/status')] });
   const tracker = JSON.parse(readFileSync(fullTracker, 'utf8')) as Tracker;
-  const fixes = fixedVersions(tracker);
   // Most advisories are known when the history starts; the rest are published over the period.
   const published = (id: string): number => {
     let h = 2166136261;
@@ -147,7 +149,7 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
 
   const passwordHash = await hashPassword(PASSWORD);
   const endedAt = Date.now() - 30 * 60_000;
-  const clock = new ManualClock(endedAt - spec.days * DAY_MS);
+  const clock = new ManualClock(endedAt - spec.days * DAY_MS - 9 * 3_600_000);
   const config = resolveConfig({
     listen: { host: '127.0.0.1', port: 0 },
     data_dir: dataDir,
@@ -168,7 +170,10 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   try {
     const feedSteps = spec.feedUpdates ?? 6;
     const refreshDays = new Set(Array.from({ length: feedSteps }, (_, i) => Math.round(((i + 1) * spec.days) / (feedSteps + 1))));
-    writeFileSync(feedFile, JSON.stringify(trackerAsOf(tracker, published, 0)));
+    // Hosts can only install fixes that have been published: the tracker as of the last refresh.
+    let known = trackerAsOf(tracker, published, 0);
+    let fixes = fixedVersions(known);
+    writeFileSync(feedFile, JSON.stringify(known));
     await server.refreshNow();
 
     const inventory = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
@@ -192,7 +197,8 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
       }
       // Hosts drop a few packages each, so no two inventories are quite the same.
       const packages = basePackages.filter(() => rand() > 0.03);
-      const stale = rand() < 0.06;
+      // A few hosts stopped reporting (always the second one, so small fleets have one too).
+      const stale = i === 1 || rand() < 0.05;
       hosts.push({
         name: `${role.prefix}-${String(n).padStart(2, '0')}.${role.tags.includes('dc2') ? 'dc2' : 'dc1'}.example.net`,
         role,
@@ -203,8 +209,9 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
         enrolDay: Math.floor(rand() * rand() * spec.days * 0.6),
         stopDay: stale ? spec.days - 3 - Math.floor(rand() * 15) : spec.days + 1,
         patchOffset: Math.floor(rand() * 7),
+        lastPatchDay: 0,
         rebootDueDay: null,
-        neverReports: i > 3 && rand() < 0.015,
+        neverReports: i === 4 || (i > 4 && rand() < 0.012),
       });
     }
 
@@ -226,9 +233,13 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
     });
 
     for (let day = 0; day <= spec.days; day++) {
-      clock.set(endedAt - (spec.days - day) * DAY_MS);
+      // Each day starts with any feed refresh; hosts report in the hours after it, all before endedAt.
+      const dayStart = endedAt - (spec.days - day) * DAY_MS - 8 * 3_600_000;
+      clock.set(dayStart);
       if (refreshDays.has(day)) {
-        writeFileSync(feedFile, JSON.stringify(trackerAsOf(tracker, published, day)));
+        known = trackerAsOf(tracker, published, day);
+        fixes = fixedVersions(known);
+        writeFileSync(feedFile, JSON.stringify(known));
         const r = await server.refreshNow();
         await server.idle();
         log(`day ${day}: feed refresh ${r?.outcome}, ${r?.rematch?.detected ?? 0} detected`);
@@ -236,7 +247,7 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
       for (const h of hosts) {
         if (day < h.enrolDay || day > h.stopDay) continue;
         // A report a day, at a time of day of the host's own.
-        clock.set(endedAt - (spec.days - day) * DAY_MS + h.patchOffset * 3_600_000);
+        clock.set(dayStart + h.patchOffset * 3_600_000);
         if (day === h.enrolDay) {
           const e = (await call('/api/v1/enroll', { token: h.token, hostname: h.name }, '')) as { host_token: string };
           h.token = e.host_token;
@@ -244,9 +255,10 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
           await send(h, { ...common(h, day), kind: 'full', digest: h.digest, packages: h.packages });
           continue;
         }
-        if (h.neverReports) continue;
+        if (h.neverReports || (day + h.patchOffset) % (spec.reportEvery ?? 1) !== 0) continue;
         if (h.rebootDueDay !== null && day >= h.rebootDueDay) h.rebootDueDay = null;
-        const patchDay = h.role.patchEvery > 0 && (day + h.patchOffset) % h.role.patchEvery === 0;
+        const patchDay = h.role.patchEvery > 0 && day - h.lastPatchDay >= h.role.patchEvery;
+        if (patchDay) h.lastPatchDay = day;
         const baseDigest = h.digest;
         const removed: WirePackage[] = [];
         const added: WirePackage[] = [];

@@ -15,7 +15,7 @@ const opt = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const hosts = Number(opt('--hosts') ?? 120);
+const hosts = Number(opt('--hosts') ?? 150);
 const keep = opt('--keep');
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'patchloop-shots-'));
 mkdirSync(dir, { recursive: true });
@@ -24,7 +24,7 @@ let fleet: Fleet;
 const saved = join(dir, 'fleet.json');
 if (existsSync(saved)) fleet = JSON.parse(readFileSync(saved, 'utf8')) as Fleet;
 else {
-  fleet = await buildFleet(dir, { hosts, days: 90, cves: 2500, log: (l) => console.log(l) });
+  fleet = await buildFleet(dir, { hosts, days: 90, cves: 1500, log: (l) => console.log(l) });
   writeFileSync(saved, JSON.stringify(fleet));
 }
 const server = await startServerProcess(fleet);
