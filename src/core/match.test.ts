@@ -123,6 +123,18 @@ test('rpm: source-keyed entries apply to every binary of that source, by the sou
   );
 });
 
+test('rpm: a source epoch is the advisory\'s, not the binary\'s (SOURCERPM names none)', () => {
+  const rocky: OsInfo = { id: 'rocky', version_id: '9.4', codename: '', pretty_name: 'Rocky Linux 9.4' };
+  const lookup = lookupOf([entry({ distro: 'rocky', release: '9', package: 'perl', key_kind: 'source', scheme: 'rpm', fixed_version: '4:5.32.1-481.el9' })]);
+  // perl (epoch 4) builds sub-packages with epochs and versions of their own.
+  const sub = (release: string) =>
+    rpm('perl-Attribute-Handlers', `1.01-${release}`, { arch: 'noarch', source: 'perl', source_version: `5.32.1-${release}` });
+  const libs = (release: string) => rpm('perl-libs', `4:5.32.1-${release}`, { epoch: 4, source: 'perl', source_version: `4:5.32.1-${release}` });
+  const names = (release: string) => matchInventory(inv(rocky, [sub(release), libs(release)]), lookup).findings.map((f) => f.package.name);
+  assert.deepEqual(names('481.el9'), []);
+  assert.deepEqual(names('480.el9'), ['perl-Attribute-Handlers', 'perl-libs']);
+});
+
 test('rpm kernels: tools built from the kernel source get no kernel findings; a debug image runs only as +debug', () => {
   const lookup = lookupOf(
     ['kernel-core', 'kernel-debug-core', 'kernel-tools', 'perf', 'bpftool', 'kernel-headers'].map((p) =>

@@ -46,6 +46,11 @@ interface KeyLookup {
   /** Only entries keyed this way apply (null: every entry of the key). */
   kind: PackageKeyKind | null;
   version: string;
+  /**
+   * rpm source versions: a binary's SOURCERPM names no epoch, so the epoch of `version` is the
+   * binary's own, a guess; the source's is the one the advisory writes.
+   */
+  epochFromAdvisory?: boolean;
 }
 
 /** How an installed package is looked up and compared. */
@@ -98,7 +103,7 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       }
       for (const entry of entries) {
         if (l.kind !== null && entry.key_kind !== l.kind) continue;
-        const verdict = judge(entry, pkg, l.version, scheme, options, badVersions);
+        const verdict = judge(entry, pkg, l.version, l.epochFromAdvisory === true, scheme, options, badVersions);
         if (!verdict) continue;
         // Several entries (feeds, ranges, binary and source keys) can say the same thing; the
         // first — the distro's own feed comes first in lookup order, the binary key before
@@ -135,7 +140,7 @@ function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string
   // entry applies through the key it names, compared with that package's own version.
   const lookups: KeyLookup[] = [
     { key: pkg.name, kind: 'binary', version: pkg.version },
-    { key: pkg.source, kind: 'source', version: pkg.source_version },
+    { key: pkg.source, kind: 'source', version: pkg.source_version, epochFromAdvisory: true },
   ];
   return { lookups, notRunningKernel };
 }
@@ -152,6 +157,7 @@ function judge(
   entry: AdvisoryEntry,
   pkg: InstalledPackage,
   installed: string,
+  epochFromAdvisory: boolean,
   scheme: VersionScheme,
   options: MatchOptions,
   badVersions: Set<string>,
@@ -176,7 +182,8 @@ function judge(
 
   const cmp = (a: string, b: string): number | null => {
     try {
-      return scheme.compare(a, withEpochOf(b, a, pkg.format));
+      const left = epochFromAdvisory ? withEpochFrom(b, a) : a;
+      return scheme.compare(left, withEpochOf(b, left, pkg.format));
     } catch (err) {
       badVersions.add(`skipped ${entry.vuln_id} for ${pkg.name}: ${err instanceof Error ? err.message : String(err)}`);
       return null;
@@ -243,6 +250,13 @@ function withEpochOf(advisoryVersion: string, installed: string, format: string)
   if (format !== 'rpm' || advisoryVersion.includes(':')) return advisoryVersion;
   const epoch = /^(\d+):/.exec(installed)?.[1];
   return epoch && epoch !== '0' ? `${epoch}:${advisoryVersion}` : advisoryVersion;
+}
+
+/** `installed` with the epoch `advisoryVersion` writes (none when it writes none). */
+function withEpochFrom(advisoryVersion: string, installed: string): string {
+  const epoch = /^(\d+):/.exec(advisoryVersion)?.[1];
+  const bare = installed.replace(/^\d+:/, '');
+  return epoch ? `${epoch}:${bare}` : bare;
 }
 
 /** A package the distribution no longer supports gets no fix for what is still open. */
