@@ -15,7 +15,8 @@ export interface ServerProcess {
 
 /** Starts the server; `listen` defaults to a free loopback port (pass the old one to restart). */
 export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'server', 'run', '--listen', listen, ...args], {
+  // The address is read from the "listening" log line, which needs log level info.
+  const child = spawn(process.execPath, [CLI, 'server', 'run', '--listen', listen, '--log-level', 'info', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
