@@ -71,6 +71,30 @@ function olderThan(fixed: string): string | null {
   return candidates.find((c) => c !== null && rpm.compare(c, fixed) < 0) ?? null;
 }
 
+/** Epoch and version of a build, without its release: the upstream version line it is on. */
+function lineOf(v: string): string {
+  const evr = parseEvr(v);
+  return evr.epoch && evr.epoch !== '0' ? `${evr.epoch}:${evr.version}` : evr.version;
+}
+
+/**
+ * The fix a build is held to, from every fixed build the advisories give one vulnerability of
+ * one package (and stream). Fixes on one upstream version line mean "fixed from the lowest on";
+ * fixes on several lines (389-ds-base 2.5.2-9.el9_5 and 2.6.1-8.el9_6) each hold the builds of
+ * their own line; a build older than every line is held to the lowest fix; one between lines or
+ * above all of them was never named as unfixed. null: no finding.
+ */
+function fixFor(version: string, fixes: readonly string[]): string | null {
+  const lowest = (list: readonly string[]): string => list.reduce((a, b) => (rpm.compare(b, a) < 0 ? b : a));
+  const ownLine = fixes.filter((f) => rpm.compare(lineOf(f), lineOf(version)) === 0);
+  if (ownLine.length) {
+    const fix = lowest(ownLine);
+    return rpm.compare(version, fix) < 0 ? fix : null;
+  }
+  const fix = lowest(fixes);
+  return rpm.compare(version, fix) < 0 ? fix : null;
+}
+
 /** A build rpm orders after `fixed`: one more release segment. */
 function newerThan(fixed: string): string | null {
   const evr = parseEvr(fixed);
@@ -86,9 +110,10 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
       await importAlmaLinux([ALMA9], { writer, warn: (m) => warnings.push(m) });
     });
 
-    // The oracle: per (package, module stream), each vulnerability's lowest fixed build.
+    // The oracle: per (package, module stream), every fixed build of each vulnerability (fixFor
+    // says which one a build is held to).
     const files = readdirSync(ALMA9).filter((f) => f.endsWith('.json')).sort();
-    const fixedBy = new Map<string, Map<string, string>>();
+    const fixedBy = new Map<string, Map<string, string[]>>();
     const advisoryOf = new Map<string, string[]>();
     const checks: { advisory: string; vulnId: string; name: string; stream: string | null; fixed: string; builds: string[] }[] = [];
     let skippedNonSecurity = 0;
@@ -101,10 +126,9 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
       }
       for (const fx of exp.fixes) {
         const key = `${fx.name}\u0000${fx.stream ?? ''}`;
-        const byVuln = fixedBy.get(key) ?? new Map<string, string>();
+        const byVuln = fixedBy.get(key) ?? new Map<string, string[]>();
         fixedBy.set(key, byVuln);
-        const prev = byVuln.get(exp.vulnId);
-        if (prev === undefined || rpm.compare(fx.fixed, prev) < 0) byVuln.set(exp.vulnId, fx.fixed);
+        byVuln.set(exp.vulnId, [...(byVuln.get(exp.vulnId) ?? []), fx.fixed]);
         checks.push({ advisory: adv.id, vulnId: exp.vulnId, name: fx.name, stream: fx.stream, fixed: fx.fixed, builds: [] });
         advisoryOf.set(exp.vulnId, [...(advisoryOf.get(exp.vulnId) ?? []), adv.id]);
       }
@@ -164,12 +188,13 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
       m.set(f.id, f.fixed_version);
     }
 
-    // Every installed build: exactly the vulnerabilities whose lowest fix is newer, each with that fix.
+    // Every installed build: exactly the vulnerabilities whose fix for it (fixFor) is newer, each with that fix.
     const mismatches: string[] = [];
     for (const [id, p] of installed) {
       const expected = new Map<string, string>();
-      for (const [vuln, fixed] of fixedBy.get(`${p.name}\u0000${p.stream ?? ''}`) ?? []) {
-        if (rpm.compare(p.version, fixed) < 0) expected.set(vuln, fixed);
+      for (const [vuln, fixes] of fixedBy.get(`${p.name}\u0000${p.stream ?? ''}`) ?? []) {
+        const fixed = fixFor(p.version, fixes);
+        if (fixed !== null) expected.set(vuln, fixed);
       }
       const actual = found.get(id) ?? new Map<string, string | null>();
       for (const [vuln, fixed] of expected) {
@@ -183,22 +208,34 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
     let older = 0;
     let equalOrNewer = 0;
     let fixedEarlier = 0;
+    let betweenLines = 0;
+    let ownLine = 0;
     for (const c of checks) {
-      const lowest = fixedBy.get(`${c.name}\u0000${c.stream ?? ''}`)?.get(c.vulnId) as string;
+      const fixes = fixedBy.get(`${c.name}\u0000${c.stream ?? ''}`)?.get(c.vulnId) as string[];
+      const lowest = fixes.reduce((a, b) => (rpm.compare(b, a) < 0 ? b : a));
       for (const id of c.builds) {
         const build = installed.get(id) as InstalledPackage & { stream: string | null };
         // The same build of a package shipped in two module streams is installed once, in the first.
         if (build.stream !== c.stream) continue;
         const version = build.version;
         const reported = found.get(id)?.get(c.vulnId);
+        const sameLine = fixes.filter((f) => rpm.compare(lineOf(f), lineOf(version)) === 0);
+        const lineFix = sameLine.length ? sameLine.reduce((a, b) => (rpm.compare(b, a) < 0 ? b : a)) : null;
         if (rpm.compare(version, lowest) < 0) {
           assert.equal(reported, lowest, `${c.advisory}: ${id} older than ${lowest}: ${c.vulnId} finding`);
           older++;
+        } else if (lineFix !== null && rpm.compare(version, lineFix) < 0) {
+          // Above a lower version line's fix, but older than the fix of its own line (the same
+          // CVE fixed in 2.5.2-9.el9_5 and 2.6.1-8.el9_6, installed 2.6.1-7): held to its line.
+          assert.equal(reported, lineFix, `${c.advisory}: ${id} older than ${lineFix} on its own version line: ${c.vulnId} finding`);
+          ownLine++;
         } else if (rpm.compare(version, c.fixed) < 0) {
-          // Older than this advisory's build, but the same CVE was fixed by a lower build
-          // (another minor release or an earlier advisory): that build counts as fixed.
-          assert.equal(reported, undefined, `${c.advisory}: ${id} >= lowest fix ${lowest} still reported`);
-          fixedEarlier++;
+          // Older than this advisory's build, but the same CVE was fixed by a lower build of its
+          // line (another minor release or an earlier advisory), or it lies between two lines:
+          // that build counts as fixed.
+          assert.equal(reported, undefined, `${c.advisory}: ${id} >= its line's fix ${lineFix ?? '(none: between lines)'} still reported`);
+          if (lineFix === null) betweenLines++;
+          else fixedEarlier++;
         } else {
           assert.equal(reported, undefined, `${c.advisory}: ${id} >= ${c.fixed} still reported`);
           equalOrNewer++;
@@ -209,7 +246,8 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
     console.log(
       `AlmaLinux 9: ${files.length} advisories (${advisories.size} with fixes checked, ${skippedNonSecurity} bug-fix advisories without CVE skipped), ` +
         `${checks.length} package fixes, ${installed.size} installed builds, ${result.findings.length} findings; ` +
-        `${older} older-build checks, ${equalOrNewer} equal/newer-build checks, ${fixedEarlier} builds older than an advisory but fixed by a lower build of the same CVE, ${noOlder} fixes without a derivable older build, ${noNewer} without a newer one; ` +
+        `${older} older-build checks, ${equalOrNewer} equal/newer-build checks, ${ownLine} older builds on a higher version line held to that line's fix, ` +
+        `${fixedEarlier} builds older than an advisory but fixed by a lower build of the same CVE on their line, ${betweenLines} between two lines, ${noOlder} fixes without a derivable older build, ${noNewer} without a newer one; ` +
         `import warnings: ${warnings.length}`,
     );
     assert.ok(advisories.size > 1700, `only ${advisories.size} advisories checked`);

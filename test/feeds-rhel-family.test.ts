@@ -90,11 +90,13 @@ test('Red Hat CSAF advisories: binary rpms per mainline RHEL release, module str
   assert.ok(warnings.some((w) => /skipped \d+ product statuses for other platforms/.test(w)));
 });
 
-test('Red Hat Security Data API: source fixes per release; two fixes for one CVE keep the lower build', async (t) => {
+test('Red Hat Security Data API: source fixes per release; two fixes for one CVE on two version lines keep one entry per line', async (t) => {
   const { db, cleanup } = await load('redhat', [data('redhat/csaf/hydra')]);
   t.after(cleanup);
-  assert.deepEqual(db.entries('rhel', '9', 'python3.9').map(brief), [
-    { vuln: 'CVE-2024-8088', key: 'source', status: 'fixed', raw: 'fixed', fixed: '3.9.18-3.el9_4.5', sev: 'medium', ids: ['RHSA-2024:6163', 'RHSA-2024:9371'], stream: null, arches: [] },
+  // 3.9.18-3.el9_4.5 (9.4 z-stream) and 3.9.19-8.el9 (9.5): the 3.9.19 line starts at 3.9.19.
+  assert.deepEqual(db.entries('rhel', '9', 'python3.9').map((e) => ({ ...brief(e), introduced: e.introduced })), [
+    { vuln: 'CVE-2024-8088', key: 'source', status: 'fixed', raw: 'fixed', fixed: '3.9.18-3.el9_4.5', sev: 'medium', ids: ['RHSA-2024:6163'], stream: null, arches: [], introduced: null },
+    { vuln: 'CVE-2024-8088', key: 'source', status: 'fixed', raw: 'fixed', fixed: '3.9.19-8.el9', sev: 'medium', ids: ['RHSA-2024:9371'], stream: null, arches: [], introduced: '3.9.19' },
   ]);
   assert.deepEqual(db.entries('rhel', '8', 'bind').map((e) => e.fixed_version), ['32:9.11.36-5.el8'], 'the 8.6 EUS and 8.2 AUS builds are not mainline');
 });

@@ -18,7 +18,8 @@
 //   summaries, `severity` in ecosystem/database_specific) before a CVSS v3 score.
 // - a record deriving from other records of the same input (USN → UBUNTU-CVE) is used only
 //   when those records are absent.
-// - several fixed builds of one vulnerability for one package: the lowest one stays (entries.ts).
+// - several fixed builds of one vulnerability for one package: the lowest one of each upstream
+//   version line stays, higher rpm lines starting where their line starts (entries.ts).
 import type { FeedSource } from '../registry.ts';
 import { importOsv } from './import.ts';
 
