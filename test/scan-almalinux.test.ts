@@ -137,10 +137,42 @@ test('AlmaLinux 8.10 on pki-core:10.6: the stream the advisory summary names fir
   assertFindings(report, [['idm-pki-base', '10.12.0-2.module_el8.6.0+2764+9fc58d50', 'CVE-2022-2414', 'fixed', '10.12.0-4.module_el8.7.0+3316+50b99934', 'high', false]]);
 });
 
-// Known problem (src/feeds/osv/convert.ts, parseRhSummary): "Moderate: pki-core:10.6 and
-// pki-deps:10.6 security update" yields the stream pki-core:10.6 for every package of the record,
-// so packages of the second module (jackson-databind is pki-deps) never match their own fix.
-test('an advisory for two module streams reaches the packages of the second one', { todo: 'only the first module stream of a summary is kept' }, async () => {
+// "Moderate: pki-core:10.6 and pki-deps:10.6 security update" names two modules, and the record
+// does not say which of them each package is from: every modular fix is filed under both
+// streams, so jackson-databind (installed from pki-deps) meets its own fix.
+test('an advisory for two module streams reaches the packages of the second one', async () => {
   const report = await scanJson(rpmRoot('almalinux-8.10.tsv', 'almalinux-8.10'), await importFeed('almalinux', [join(ALMA8, 'ALSA-2024:3061.json')]));
   assertFindings(report, [['jackson-databind', '2.10.0-1.module_el8.5.0+2577+9e95fe00', 'CVE-2020-36518', 'fixed', '2.14.2-1.module_el8.10.0+3791+e0637953', 'medium', false]]);
+  assert.deepEqual(findingOf(report, 'jackson-databind', 'CVE-2020-36518').advisory_ids, ['ALSA-2024:3061']);
+});
+
+test('both pki advisories together: each package is held to the fix of its own stream', async () => {
+  const report = await scanJson(
+    rpmRoot('almalinux-8.10.tsv', 'almalinux-8.10'),
+    await importFeed('almalinux', [join(ALMA8, 'ALSA-2022:7470.json'), join(ALMA8, 'ALSA-2024:3061.json')]),
+  );
+  assertFindings(report, [
+    ['idm-pki-base', '10.12.0-2.module_el8.6.0+2764+9fc58d50', 'CVE-2022-2414', 'fixed', '10.12.0-4.module_el8.7.0+3316+50b99934', 'high', false],
+    ['jackson-databind', '2.10.0-1.module_el8.5.0+2577+9e95fe00', 'CVE-2020-36518', 'fixed', '2.14.2-1.module_el8.10.0+3791+e0637953', 'medium', false],
+  ]);
+});
+
+test('against the whole AlmaLinux 8 database every finding of a modular package comes from an advisory naming its stream', async () => {
+  const report = await scanJson(rpmRoot('almalinux-8.10.tsv', 'almalinux-8.10'), await importFeed('almalinux', [ALMA8]));
+  const streamOfPackage: Record<string, string> = { 'idm-pki-base': 'pki-core:10.6', 'jackson-databind': 'pki-deps:10.6' };
+  const summaries = new Map<string, string>();
+  for (const file of readdirSync(ALMA8)) {
+    const rec = JSON.parse(readFileSync(join(ALMA8, file), 'utf8')) as { id: string; summary?: string };
+    summaries.set(rec.id, rec.summary ?? '');
+  }
+  assert.ok(report.findings.length >= 2);
+  for (const f of report.findings) {
+    assert.ok(f.advisory_ids.length > 0, `${f.package.name} ${f.id}`);
+    for (const a of f.advisory_ids) {
+      const words = (summaries.get(a) ?? '').split(/[\s/,]+/);
+      assert.ok(words.includes(streamOfPackage[f.package.name]), `${f.package.name} ${f.id} via ${a}: "${summaries.get(a)}"`);
+    }
+  }
+  const ids = report.findings.map((f) => `${f.package.name} ${f.id}`);
+  assert.ok(ids.includes('jackson-databind CVE-2020-36518') && ids.includes('idm-pki-base CVE-2022-2414'), ids.join(', '));
 });

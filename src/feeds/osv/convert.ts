@@ -86,12 +86,27 @@ function rhFamily(t: EcosystemTarget): boolean {
   return t.scheme === 'rpm';
 }
 
-/** `Important: nodejs:18 security update` → severity word and module stream. */
-function parseRhSummary(summary: string | undefined): { impact: string | null; stream: string | null } {
-  if (!summary) return { impact: null, stream: null };
-  const impact = /^(Low|Moderate|Important|Critical|None):\s/.exec(summary)?.[1] ?? null;
-  const stream = /^(?:[^:]*:\s)?([A-Za-z0-9_.+-]+):([A-Za-z0-9_.+-]+)\s/.exec(summary);
-  return { impact, stream: stream ? `${stream[1]}:${stream[2]}` : null };
+const RH_IMPACT_LEAD = /^(Low|Moderate|Important|Critical|None):\s/;
+const RH_IMPACT_TRAIL = /\((Low|Moderate|Important|Critical|None)\)\s*$/;
+/** A `module:stream` word: after a space or the start, before a space, `/component`, a comma or the end. */
+const MODULE_STREAM = /(?<=^|\s)([A-Za-z0-9_.+-]+:[A-Za-z0-9_.+-]+)(?=[\s/,]|$)/g;
+const ADVISORY_ID_WORD = /^[A-Z]+-\d{4}:\d+$/;
+
+/**
+ * The Red Hat impact and the module streams an RHEL-family advisory summary names, in the forms
+ * the real records use: `Important: nodejs:18 security update`, `Moderate: pki-core:10.6 and
+ * pki-deps:10.6 security update`, `Moderate: httpd:2.4/httpd security update`,
+ * `ALSA-2022:5468: php:8.0 security update (Important)`. Every stream is kept: an advisory for
+ * two modules (or two streams of one, `idm:DL1 and idm:client`) fixes packages of each.
+ */
+export function parseRhSummary(summary: string | undefined): { impact: string | null; streams: string[] } {
+  if (!summary) return { impact: null, streams: [] };
+  const impact = RH_IMPACT_LEAD.exec(summary)?.[1] ?? RH_IMPACT_TRAIL.exec(summary)?.[1] ?? null;
+  const streams: string[] = [];
+  for (const m of summary.matchAll(MODULE_STREAM)) {
+    if (!ADVISORY_ID_WORD.test(m[1]) && !streams.includes(m[1])) streams.push(m[1]);
+  }
+  return { impact, streams };
 }
 
 interface SeverityChoice {
@@ -264,29 +279,39 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
     const pro = t.pro === true || availabilityIsPro(a);
     for (const iv of intervals) {
       const fixed = iv.fixed === null ? null : normaliseVersion(t.scheme, iv.fixed);
-      const moduleStream = rhFamily(t) && fixed !== null && /\.module[_+]/.test(fixed) ? rh.stream : null;
-      const entry: AdvisoryEntry = {
-        feed: opts.feed,
-        distro: t.distro,
-        release: t.release,
-        package: a.package.name,
-        key_kind: t.key_kind,
-        scheme: t.scheme,
-        vuln_id: vulnId,
-        status: fixed !== null ? 'fixed' : 'affected',
-        raw_status: fixed !== null ? 'fixed' : iv.last_affected !== null ? 'affected (last affected version known)' : 'affected',
-        introduced: iv.introduced === null ? null : normaliseVersion(t.scheme, iv.introduced),
-        fixed_version: fixed,
-        last_affected: iv.last_affected === null ? null : normaliseVersion(t.scheme, iv.last_affected),
-        severity: severity.severity,
-        raw_severity: severity.raw,
-        // Related advisories carry fixes for other releases; an unfixed entry has none.
-        advisory_ids: fixed !== null ? [...advisoryIds] : isAdvisory ? [rec.id] : [],
-        module_stream: moduleStream,
-        arches: [],
-        pro_only: fixed !== null && pro,
-      };
-      entries.push({ entry, purlDistro: purlDistro(a.package.purl), fromPro: t.pro === true });
+      const modular = rhFamily(t) && fixed !== null && /\.module[_+]/.test(fixed);
+      // Which module a package of a several-module advisory is from cannot be told from the
+      // record: the module build in its release is not the module's name, and the real records
+      // share builds across streams (pki-deps and maven, idm:DL1 and idm:client) and list
+      // packages of python39-devel under a python39 build. So a modular fix is filed under
+      // every stream the summary names. That is safe: the matcher applies a stream-tagged entry
+      // only to a package installed from that stream, and a package of this name installed from
+      // any of those streams is one the advisory updates.
+      const streams: (string | null)[] = modular && rh.streams.length ? rh.streams : [null];
+      for (const moduleStream of streams) {
+        const entry: AdvisoryEntry = {
+          feed: opts.feed,
+          distro: t.distro,
+          release: t.release,
+          package: a.package.name,
+          key_kind: t.key_kind,
+          scheme: t.scheme,
+          vuln_id: vulnId,
+          status: fixed !== null ? 'fixed' : 'affected',
+          raw_status: fixed !== null ? 'fixed' : iv.last_affected !== null ? 'affected (last affected version known)' : 'affected',
+          introduced: iv.introduced === null ? null : normaliseVersion(t.scheme, iv.introduced),
+          fixed_version: fixed,
+          last_affected: iv.last_affected === null ? null : normaliseVersion(t.scheme, iv.last_affected),
+          severity: severity.severity,
+          raw_severity: severity.raw,
+          // Related advisories carry fixes for other releases; an unfixed entry has none.
+          advisory_ids: fixed !== null ? [...advisoryIds] : isAdvisory ? [rec.id] : [],
+          module_stream: moduleStream,
+          arches: [],
+          pro_only: fixed !== null && pro,
+        };
+        entries.push({ entry, purlDistro: purlDistro(a.package.purl), fromPro: t.pro === true });
+      }
     }
   }
   if (nonSecurity && entries.length === 0) opts.stats.nonSecurity++;
