@@ -79,15 +79,42 @@ test('Red Hat CSAF advisories: binary rpms per mainline RHEL release, module str
     { vuln: 'CVE-2025-40778', key: 'binary', status: 'fixed', raw: 'fixed', fixed: '32:9.8.2-0.68.rc1.el6_10.17', sev: 'high', ids: ['RHSA-2025:23414'], stream: null, arches },
   ]);
   // ruby in three RHEL 8 module streams, one advisory each.
-  const ruby = db.entries('rhel', '8', 'ruby').filter((e) => e.vuln_id === 'CVE-2021-33621').map((e) => [e.module_stream, e.fixed_version, e.advisory_ids[0]]);
+  const ruby = db.entries('rhel', '8', 'ruby').filter((e) => e.vuln_id === 'CVE-2021-33621' && e.key_kind === 'binary').map((e) => [e.module_stream, e.fixed_version, e.advisory_ids[0]]);
   assert.deepEqual(ruby.sort(), [
     ['ruby:2.5', '2.5.9-111.module+el8.9.0+19193+435404ae', 'RHSA-2023:7025'],
     ['ruby:2.7', '2.7.8-139.module+el8.8.0+18745+f1bef313', 'RHSA-2023:3821'],
     ['ruby:3.1', '3.1.4-142.module+el8.9.0+21471+7d1e4a35', 'RHSA-2024:1431'],
   ]);
+  // Beside the binaries, each advisory's source rpm: its name, full E:V-R and stream.
+  const rubySource = db.entries('rhel', '8', 'ruby').filter((e) => e.vuln_id === 'CVE-2021-33621' && e.key_kind === 'source').map((e) => [e.module_stream, e.fixed_version]);
+  assert.deepEqual(rubySource.sort(), [
+    ['ruby:2.5', '2.5.9-111.module+el8.9.0+19193+435404ae'],
+    ['ruby:2.7', '2.7.8-139.module+el8.8.0+18745+f1bef313'],
+    ['ruby:3.1', '3.1.4-142.module+el8.9.0+21471+7d1e4a35'],
+  ]);
   // RHSA-2024:6220 (python39:3.9) is for 8.6 AUS/E4S/TUS only.
   assert.deepEqual(db.entries('rhel', '8', 'PyYAML'), []);
   assert.ok(warnings.some((w) => /skipped \d+ product statuses for other platforms/.test(w)));
+});
+
+test('Red Hat CSAF advisories that list only a source rpm (RHSA-2024:6163, RHSA-2024:9371): source-keyed fixes', async (t) => {
+  const { db, cleanup } = await load('redhat', [data('redhat/csaf/advisories/2024')]);
+  t.after(cleanup);
+  assert.deepEqual(db.entries('rhel', '9', 'python3.9').map((e) => ({ ...brief(e), introduced: e.introduced })), [
+    { vuln: 'CVE-2024-8088', key: 'source', status: 'fixed', raw: 'fixed', fixed: '3.9.18-3.el9_4.5', sev: 'medium', ids: ['RHSA-2024:6163'], stream: null, arches: [], introduced: null },
+    { vuln: 'CVE-2024-8088', key: 'source', status: 'fixed', raw: 'fixed', fixed: '3.9.19-8.el9', sev: 'medium', ids: ['RHSA-2024:9371'], stream: null, arches: [], introduced: '3.9.19' },
+  ]);
+  // Through the matcher: every binary built from python3.9, by its SOURCERPM version.
+  const host = (version: string) => ({
+    os: { id: 'rhel', version_id: '9.4', codename: '', pretty_name: 'Red Hat Enterprise Linux 9.4 (Plow)' },
+    kernel: null,
+    packages: ['python3', 'python3-libs', 'python3-tkinter'].map((name) => ({ name, version, arch: 'x86_64', source: 'python3.9', source_version: version, format: 'rpm' as const })),
+  });
+  const found = (version: string) => matchInventory(host(version), db).findings.map((f) => [f.package.name, f.fixed_version, f.advisory_ids]);
+  assert.deepEqual(found('3.9.18-3.el9'), ['python3', 'python3-libs', 'python3-tkinter'].map((p) => [p, '3.9.18-3.el9_4.5', ['RHSA-2024:6163']]));
+  assert.deepEqual(found('3.9.19-7.el9'), ['python3', 'python3-libs', 'python3-tkinter'].map((p) => [p, '3.9.19-8.el9', ['RHSA-2024:9371']]));
+  assert.deepEqual(found('3.9.18-3.el9_4.5'), []);
+  assert.deepEqual(found('3.9.19-8.el9'), []);
 });
 
 test('Red Hat Security Data API: source fixes per release; two fixes for one CVE on two version lines keep one entry per line', async (t) => {

@@ -10,7 +10,7 @@ after(removeTemporaries);
 
 // CSAF: RHSA-2024:0811 (sudo, RHEL 8 and 9 mainline: 1.9.5p2-10.el9_3, 3 CVEs, Moderate);
 // RHSA-2023:3821 / RHSA-2023:7025 / RHSA-2024:1431 (ruby:2.7 / ruby:2.5 / ruby:3.1 on RHEL 8);
-// RHSA-2024:6163 and RHSA-2024:9371 list only the python3.9 source rpm (no binaries to key on);
+// RHSA-2024:6163 and RHSA-2024:9371 list only the python3.9 source rpm (source-keyed fixes);
 // RHSA-2025:23414 is RHEL 6 ELS. Security Data API: CVE-2021-25220 (bind fixed in
 // 32:9.16.23-5.el9_1 on RHEL 9, 32:9.11.4-26.P2.el7_9.13 on RHEL 7; dhcp 12:4.4.2-17.b1.el9),
 // CVE-2024-8088 (python3.9 3.9.18-3.el9_4.5 and 3.9.19-8.el9). Both Moderate.
@@ -39,6 +39,18 @@ test('RHEL 9.4: binary advisories and source-package fixes, epochs, noarch, equa
   assert.deepEqual(findingOf(report, 'python3-libs', 'CVE-2024-8088').advisory_ids, ['RHSA-2024:6163']);
   assert.deepEqual(findingOf(report, 'bind-libs', 'CVE-2021-25220').advisory_ids, ['RHSA-2022:8068']);
   assert.deepEqual(findingOf(report, 'sudo', 'CVE-2023-42465').advisory_ids, ['RHSA-2024:0811']);
+  assert.deepEqual(report.warnings, []);
+});
+
+test('RHEL 9.4 with the CSAF advisories alone: python3.9, fixed by advisories that list only its source rpm, is still found', async () => {
+  const report = await scanJson(rpmRoot('rhel-9.4.tsv', 'rhel-9.4'), await importFeed('redhat', [join(FEEDS, 'redhat/csaf/advisories')]));
+  const expected: Row[] = [
+    ['python3', '3.9.18-3.el9', 'CVE-2024-8088', 'fixed', '3.9.18-3.el9_4.5', 'medium', false],
+    ['python3-libs', '3.9.18-3.el9', 'CVE-2024-8088', 'fixed', '3.9.18-3.el9_4.5', 'medium', false],
+    ...['CVE-2023-28486', 'CVE-2023-28487', 'CVE-2023-42465'].map((id): Row => ['sudo', '1.9.5p2-9.el9', id, 'fixed', '1.9.5p2-10.el9_3', 'medium', false]),
+  ];
+  assertFindings(report, expected);
+  assert.deepEqual(findingOf(report, 'python3', 'CVE-2024-8088').advisory_ids, ['RHSA-2024:6163']);
   assert.deepEqual(report.warnings, []);
 });
 

@@ -3,7 +3,8 @@
 // known_not_affected and under_investigation components with the remediation that says why
 // an affected component has no fix ("Will not fix", "Out of support scope", "Deferred").
 //
-// - Fixed: one entry per binary rpm (binary key), full E:V-R, module stream, arches.
+// - Fixed: one entry per binary rpm (binary key), full E:V-R, module stream, arches; and one
+//   per source rpm (source key, any arch), which reaches binaries the advisory does not list.
 // - Not fixed: one entry per component, which Red Hat names by its SOURCE package (source key).
 // - Only mainline RHEL platforms (enterprise_linux:N, rhel_els:N) are imported; minor-pinned
 //   streams (EUS, AUS, TUS, E4S) and other products are skipped.
@@ -153,20 +154,23 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
           }
         }
         if (kind === 'fixed') {
-          // A source rpm is not installed; its binaries carry the fix.
-          if (c.evr === null || c.arch === 'src') continue;
+          if (c.evr === null) continue;
           const rem = remediationFor(pid);
           const advisory = ADVISORY.exec(rem?.url ?? '')?.[0] ?? (docIsAdvisory ? docId : null);
+          // A source rpm is never installed, but every binary built from it carries the fix:
+          // the entry is keyed on the source name, which the matcher compares with each
+          // binary's SOURCERPM version. Some advisories list nothing else (RHSA-2024:6163).
+          const source = c.arch === 'src';
           out.entries.push({
             ...base(pid, c, release),
-            key_kind: 'binary',
+            key_kind: source ? 'source' : 'binary',
             status: 'fixed',
             raw_status: 'fixed',
             introduced: null,
             fixed_version: c.evr,
             last_affected: null,
             advisory_ids: advisory ? [advisory] : [],
-            arches: c.arch && c.arch !== 'noarch' ? [c.arch] : [],
+            arches: c.arch && c.arch !== 'noarch' && !source ? [c.arch] : [],
           });
           continue;
         }
