@@ -5,6 +5,10 @@
 //   branch was never affected (a `not_affected` entry).
 // - Key: the origin (source) package; release: the branch from `distroversion` (`v3.12` →
 //   `3.12`, `edge`); versions in apk order.
+// - a fixed version with no ids (`"2.8.0-r0": {}` in the real v3.12 main.json, or an empty
+//   list) names no vulnerability, so it yields no entry; such fixes are counted in the import
+//   summary and the feed's metadata rather than warned about on every update. Anything else
+//   where a list of ids belongs is malformed and warned about.
 // - secdb holds fixes only: an open vulnerability is simply absent, so an Alpine scan can only
 //   report what a newer package fixed (no `affected` or `will_not_fix` entries exist), and
 //   Alpine gives no severity (`unknown`).
@@ -39,6 +43,15 @@ export interface AlpineImportSummary {
   documents: number;
   packages: number;
   entries: number;
+  /** Fixed versions listed without any vulnerability id (`{}`, `[]` or nothing). */
+  fixesWithoutIds: number;
+}
+
+/** `{}`, `[]` or a missing value where a list of ids belongs. */
+function noIds(ids: unknown): boolean {
+  if (ids === null || ids === undefined) return true;
+  if (Array.isArray(ids)) return ids.length === 0;
+  return typeof ids === 'object' && Object.keys(ids).length === 0;
 }
 
 function parseDocument(file: InputFile): unknown {
@@ -55,7 +68,7 @@ function parseDocument(file: InputFile): unknown {
 export async function importAlpine(inputs: readonly string[], ctx: FeedImportContext): Promise<AlpineImportSummary> {
   const apk = getScheme('apk');
   const buffer = new EntryBuffer();
-  const summary: AlpineImportSummary = { files: 0, documents: 0, packages: 0, entries: 0 };
+  const summary: AlpineImportSummary = { files: 0, documents: 0, packages: 0, entries: 0, fixesWithoutIds: 0 };
   const accept = (name: string): boolean => /\.(json|ya?ml)$/i.test(name);
   for await (const file of readInputs(inputs, { accept })) {
     summary.files++;
@@ -84,6 +97,10 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
       const name = p.data.pkg.name;
       for (const [version, ids] of Object.entries(p.data.pkg.secfixes ?? {})) {
         const where = `${file.origin}: ${name} ${version}`;
+        if (noIds(ids)) {
+          summary.fixesWithoutIds++;
+          continue;
+        }
         if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
           ctx.warn(`skipped ${where}: expected a list of vulnerability ids, found ${JSON.stringify(ids)}`);
           continue;
@@ -138,6 +155,7 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
   }
   summary.entries = buffer.flush(ctx.writer);
   ctx.writer.meta('note', 'Alpine secdb lists fixed versions only: vulnerabilities without a fix are absent');
+  ctx.writer.meta('fixes_without_ids', String(summary.fixesWithoutIds));
   return summary;
 }
 
