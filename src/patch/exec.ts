@@ -14,23 +14,44 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** A directory mounted over another for the command only (inside its private mount namespace). */
+export interface Bind {
+  /** Host path. */
+  source: string;
+  /** Path as the command sees it (inside the root). */
+  target: string;
+}
+
 export interface ExecOptions {
   env?: Record<string, string>;
+  binds?: readonly Bind[];
   timeoutMs?: number;
   /** Bytes of output kept per stream (the tail), so a chatty command cannot exhaust memory. */
   maxOutput?: number;
 }
 
-const CHROOT_SCRIPT = 'mount --rbind /dev "$0/dev" && mount -t sysfs sysfs "$0/sys" && exec chroot "$0" "$@"';
+// $0: the root ('' for the running system), $1: the number of binds, then source/target
+// pairs, then the command.
+const SCRIPT = [
+  'root=$0; n=$1; shift',
+  'if [ -n "$root" ]; then mount --rbind /dev "$root/dev" && mount -t sysfs sysfs "$root/sys" || exit 125; fi',
+  'while [ "$n" -gt 0 ]; do mount --bind "$1" "$root$2" || exit 125; shift 2; n=$((n - 1)); done',
+  'if [ -n "$root" ]; then exec chroot "$root" "$@"; else exec "$@"; fi',
+].join('\n');
 
-/** The argv that runs `argv` for `root`. */
-export function rootArgv(root: string, argv: readonly string[]): string[] {
-  if (isHostRoot(root)) return [...argv];
-  return ['unshare', '--fork', '--kill-child=SIGTERM', '--pid', '--mount', '--propagation', 'private', `--mount-proc=${root}/proc`, 'sh', '-c', CHROOT_SCRIPT, root, ...argv];
+/** The argv that runs `argv` for `root`, with `binds` mounted for it alone. */
+export function rootArgv(root: string, argv: readonly string[], binds: readonly Bind[] = []): string[] {
+  const pairs = binds.flatMap((b) => [b.source, b.target]);
+  if (isHostRoot(root)) {
+    if (binds.length === 0) return [...argv];
+    return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', SCRIPT, '', String(binds.length), ...pairs, ...argv];
+  }
+  return ['unshare', '--fork', '--kill-child=SIGTERM', '--pid', '--mount', '--propagation', 'private', `--mount-proc=${root}/proc`, 'sh', '-c', SCRIPT, root, String(binds.length), ...pairs, ...argv];
 }
 
 export function execInRoot(root: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const full = rootArgv(root, argv);
+  const full = rootArgv(root, argv, opts.binds);
+  const wrapped = !isHostRoot(root);
   const max = opts.maxOutput ?? 4 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     const child = spawn(full[0], full.slice(1), {
@@ -53,9 +74,14 @@ export function execInRoot(root: string, argv: readonly string[], opts: ExecOpti
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
-          // SIGTERM first: unattended-upgrade stops cleanly between MinimalSteps sets
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
+          // The command should stop cleanly (unattended-upgrade does between MinimalSteps sets
+          // on SIGTERM). Inside a root, unshare ignores SIGTERM while it waits; killing it makes
+          // it hand SIGTERM to the command (--kill-child=SIGTERM).
+          if (wrapped) child.kill('SIGKILL');
+          else {
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
+          }
         }, opts.timeoutMs)
       : null;
     child.on('error', (e) => {

@@ -6,15 +6,14 @@
 // the probe and its own attempt) it waits again and retries while the lock timeout lasts.
 //
 // Dry run: `unattended-upgrade --dry-run` is not free of side effects (it downloads the debs,
-// writes its logs, adds fake stanzas to history.log, touches its stamp and removes the
-// kept-back file). Here it runs with APT_CONFIG pointing at a private configuration: the
-// root's apt.conf.d plus the policy's snippet, logs and downloads in a scratch directory;
-// the stamp and kept-back file are put back as they were, and the scratch directory removed.
+// writes its logs, adds fake stanzas to history.log, touches its stamp, removes the kept-back
+// file, and apt runs the dpkg hooks). Here it runs over scratch copies of those places,
+// mounted in its own mount namespace (see dryRunScratch), which are removed afterwards.
 import { cp, mkdir, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { zonedToInstant, type PatchPolicy } from '../../core/policy.ts';
 import type { OsInfo } from '../../core/types.ts';
-import { execInRoot } from '../exec.ts';
+import { execInRoot, type Bind } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';
 import { fileSize, readOptional, readTail, removeIfPresent, rootTimeZone, writeIfChanged } from '../root-files.ts';
 import type { PatchError } from '../types.ts';
@@ -74,18 +73,22 @@ function requireTool(root: string, rel: string, pkg: string): Promise<void> {
 
 interface Scratch {
   dir: string;
-  /** The same directory as the root sees it. */
-  inRoot: string;
-  env: Record<string, string>;
+  binds: Bind[];
+  files: { uuLog: string; dpkgLog: string; history: string };
   restore: () => Promise<void>;
 }
 
-/** A private apt configuration for a side-effect-free dry run (see the file comment). */
+/**
+ * Private state for a side-effect-free dry run: inside the command's own mount namespace,
+ * scratch directories are mounted over the places u-u and apt write to. apt.conf.d is a copy
+ * with the policy's snippet and with apt's dpkg hooks cleared (they run even for a simulated
+ * install: needrestart's removes its marker, etckeeper's would commit /etc). A mount, not
+ * Dir::Etc::Parts, because python-apt reads /etc/apt/apt.conf.d again when u-u opens its cache.
+ */
 async function dryRunScratch(root: string, snippet: string): Promise<Scratch> {
   const runDir = path.join(root, 'run');
   await mkdir(runDir, { recursive: true });
   const dir = await mkdtemp(path.join(runDir, 'patchloop-dry-'));
-  const inRoot = `/run/${path.basename(dir)}`;
   const parts = path.join(dir, 'apt.conf.d');
   await mkdir(parts);
   const etcParts = path.join(root, 'etc/apt/apt.conf.d');
@@ -94,34 +97,52 @@ async function dryRunScratch(root: string, snippet: string): Promise<Scratch> {
     await cp(path.join(etcParts, f), path.join(parts, f), { dereference: true, recursive: true }).catch(() => undefined);
   }
   await writeIfChanged(path.join(parts, path.basename(APT_CONF_PATH)), snippet);
-  await mkdir(path.join(dir, 'log/unattended-upgrades'), { recursive: true });
-  await mkdir(path.join(dir, 'log/apt'), { recursive: true });
-  await mkdir(path.join(dir, 'archives/partial'), { recursive: true });
   await writeIfChanged(
-    path.join(dir, 'apt.conf'),
-    [
-      `Dir::Etc::Parts "${inRoot}/apt.conf.d";`,
-      // history.log and term.log are relative to Dir::Log
-      `Dir::Log "${inRoot}/log/apt";`,
-      `Dir::Cache::Archives "${inRoot}/archives";`,
-      `Unattended-Upgrade::LogDir "${inRoot}/log/unattended-upgrades";`,
-      '',
-    ].join('\n'),
+    path.join(parts, 'zzzz-patchloop-dry-run'),
+    ['DPkg::Pre-Invoke', 'DPkg::Post-Invoke', 'DPkg::Pre-Install-Pkgs', 'DPkg::Post-Invoke-Success', 'APT::Update::Pre-Invoke', 'APT::Update::Post-Invoke', 'APT::Update::Post-Invoke-Success']
+      .map((k) => `#clear ${k};\n`)
+      .join(''),
   );
-  // state u-u changes even in a dry run: put it back afterwards
-  const keep = ['var/lib/apt/periodic/unattended-upgrades-stamp', KEPT_BACK, 'run/unattended-upgrades.lock', 'run/unattended-upgrades.progress'];
+  const binds: Bind[] = [{ source: parts, target: '/etc/apt/apt.conf.d' }];
+  const created: string[] = [];
+  const over = async (name: string, target: string, copyFrom: boolean) => {
+    const source = path.join(dir, name);
+    const real = path.join(root, target);
+    try {
+      await stat(real);
+    } catch {
+      await mkdir(real, { recursive: true });
+      created.push(real);
+    }
+    if (copyFrom) await cp(real, source, { recursive: true });
+    else await mkdir(source, { recursive: true });
+    binds.push({ source, target });
+  };
+  await over('log-apt', '/var/log/apt', false);
+  await over('log-uu', '/var/log/unattended-upgrades', false);
+  await over('archives', '/var/cache/apt/archives', false);
+  await mkdir(path.join(dir, 'archives/partial'));
+  // u-u writes its stamp and deletes kept-back in a dry run: let it, on copies
+  await over('periodic', '/var/lib/apt/periodic', true);
+  await over('uu-state', '/var/lib/unattended-upgrades', true);
+  // /run stays shared (u-u's lock there keeps a real run and the dry run apart); put back
+  // what u-u leaves there
+  const keep = ['run/unattended-upgrades.lock', 'run/unattended-upgrades.progress'];
   const saved = await Promise.all(
     keep.map(async (rel) => {
       const file = path.join(root, rel);
       const content = await readOptional(file);
-      const times = content === null ? null : await stat(file);
-      return { file, content, times };
+      return { file, content, times: content === null ? null : await stat(file) };
     }),
   );
   return {
     dir,
-    inRoot,
-    env: { APT_CONFIG: `${inRoot}/apt.conf` },
+    binds,
+    files: {
+      uuLog: path.join(dir, 'log-uu/unattended-upgrades.log'),
+      dpkgLog: path.join(dir, 'log-uu/unattended-upgrades-dpkg.log'),
+      history: path.join(dir, 'log-apt/history.log'),
+    },
     restore: async () => {
       for (const s of saved) {
         if (s.content === null) await removeIfPresent(s.file);
@@ -130,6 +151,7 @@ async function dryRunScratch(root: string, snippet: string): Promise<Scratch> {
           if (s.times) await utimes(s.file, s.times.atime, s.times.mtime);
         }
       }
+      for (const d of created) await rm(d, { recursive: true, force: true });
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -149,9 +171,7 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
     config = { file: applied.file, changed: applied.changed };
   }
   try {
-    const files = scratch
-      ? { uuLog: path.join(scratch.dir, 'log/unattended-upgrades/unattended-upgrades.log'), dpkgLog: path.join(scratch.dir, 'log/unattended-upgrades/unattended-upgrades-dpkg.log'), history: path.join(scratch.dir, 'log/apt/history.log') }
-      : { uuLog: path.join(root, UU_LOG), dpkgLog: path.join(root, UU_DPKG_LOG), history: path.join(root, HISTORY_LOG) };
+    const files = scratch ? scratch.files : { uuLog: path.join(root, UU_LOG), dpkgLog: path.join(root, UU_DPKG_LOG), history: path.join(root, HISTORY_LOG) };
     const lockTimeoutMs = policy.schedule.lock_timeout_seconds * 1000;
     const deadline = started + lockTimeoutMs;
     const extraErrors: PatchError[] = [];
@@ -192,7 +212,7 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
     let interp: AptInterpretation | null = null;
     for (let attempt = 1; ; attempt++) {
       log(`${argv.join(' ')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      const res = await execInRoot(root, argv, { env: scratch?.env, timeoutMs: opts.timeoutMs ?? 3 * 3600_000 });
+      const res = await execInRoot(root, argv, { binds: scratch?.binds, timeoutMs: opts.timeoutMs ?? 3 * 3600_000 });
       exitCode = res.code;
       if (res.timedOut) extraErrors.push({ kind: 'interrupted', where: null, package: null, message: `unattended-upgrade ran longer than ${Math.round((opts.timeoutMs ?? 3 * 3600_000) / 60_000)} min and was stopped` });
       interp = await interpretLogs(root, files, offsets, exitCode, dryRun, started, res.stdout);
