@@ -1,0 +1,346 @@
+// ECS documents from patchloop records, and the bulk items that carry them. ECS fields
+// where ECS has them (vulnerability.*, package.*, host.*, agent.*, event.*); patchloop's
+// own under `patchloop.*` (and `package.fixed_version`, as Elastic's own CNVM does).
+import { createHash } from 'node:crypto';
+import type { Severity } from '../core/types.ts';
+import type { BulkItem } from './bulk.ts';
+import type { ExportNames } from './names.ts';
+import type {
+  AgentRecord,
+  FindingLifecycle,
+  FindingRecord,
+  HostDaySummaryRecord,
+  HostRecord,
+  PatchRunRecord,
+  VulnerabilityEventRecord,
+} from './records.ts';
+
+export const ECS_VERSION = '8.11.0';
+const MODULE = 'patchloop';
+
+type Doc = Record<string, unknown>;
+
+/**
+ * The state document id: a hash of the finding's stable identity only (host, package,
+ * architecture, vulnerability), so every later export of the same finding overwrites the
+ * same document, whatever else changed.
+ */
+export function findingId(hostId: string, packageName: string, arch: string, vulnerabilityId: string): string {
+  return digest(['finding', hostId, packageName, arch, vulnerabilityId]);
+}
+
+/** Event ids are deterministic too: a resent event is a 409 duplicate, never a second copy. */
+export function vulnerabilityEventId(event: VulnerabilityEventRecord): string {
+  const f = event.finding;
+  return digest(['vulnerability-event', event.action, f.host.id, f.package.name, f.package.arch, f.vulnerability.id, instant(event.at)]);
+}
+
+export function patchRunId(run: PatchRunRecord): string {
+  return digest(['patch-run', run.host.id, run.id]);
+}
+
+export function hostSummaryId(summary: HostDaySummaryRecord): string {
+  return digest(['host-summary', summary.host.id, summary.date]);
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 5, high: 4, medium: 3, low: 2, negligible: 1, unknown: 0 };
+
+/** ECS `vulnerability.status` (beta) for a lifecycle state: open, fixed, reopened, unknown. */
+export function ecsVulnerabilityStatus(state: FindingLifecycle): string {
+  switch (state) {
+    case 'open':
+      return 'open';
+    case 'reopened':
+      return 'reopened';
+    case 'resolved':
+      return 'fixed';
+    case 'stale':
+      return 'unknown';
+  }
+}
+
+/** Identifier scheme of a vulnerability id: CVE, GHSA, DSA, USN, ALSA, ... */
+export function enumeration(id: string): string {
+  const match = /^([A-Za-z]+)-/.exec(id);
+  return match ? match[1].toUpperCase() : 'OTHER';
+}
+
+/** The state document for a finding (state index). */
+export function findingDocument(record: FindingRecord): Doc {
+  const id = findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id);
+  const when = record.state === 'resolved' && record.fixed_at ? record.fixed_at : record.last_seen;
+  return compact({
+    '@timestamp': when,
+    ecs: { version: ECS_VERSION },
+    event: {
+      kind: 'state',
+      category: ['vulnerability'],
+      type: ['info'],
+      dataset: `${MODULE}.finding`,
+      module: MODULE,
+      created: record.updated_at,
+    },
+    ...findingFields(record),
+    patchloop: {
+      ...findingPatchloopFields(record, id),
+      state: record.state,
+      first_seen: record.first_seen,
+      last_seen: record.last_seen,
+      fixed_at: record.fixed_at,
+      sla_due: record.sla_due,
+      updated_at: record.updated_at,
+    },
+  });
+}
+
+/** A detected / resolved / reopened event (vulnerability event stream). */
+export function vulnerabilityEventDocument(event: VulnerabilityEventRecord): Doc {
+  const record = event.finding;
+  const id = findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id);
+  // Time the finding stayed open, for MTTR: ECS event.duration is in nanoseconds.
+  const openFor = event.action === 'resolved' ? Date.parse(event.at) - Date.parse(record.first_seen) : null;
+  return compact({
+    '@timestamp': event.at,
+    ecs: { version: ECS_VERSION },
+    event: {
+      kind: 'event',
+      category: ['vulnerability'],
+      type: ['info'],
+      action: `vulnerability-${event.action}`,
+      dataset: `${MODULE}.vulnerability`,
+      module: MODULE,
+      id: vulnerabilityEventId(event),
+      duration: openFor !== null && openFor >= 0 ? openFor * 1_000_000 : null,
+    },
+    ...findingFields(record),
+    patchloop: {
+      ...findingPatchloopFields(record, id),
+      state: record.state,
+      first_seen: record.first_seen,
+      last_seen: record.last_seen,
+      fixed_at: record.fixed_at,
+      sla_due: record.sla_due,
+      // Resolved after the due date: the SLA was missed.
+      sla_missed: event.action === 'resolved' && record.sla_due ? Date.parse(event.at) > Date.parse(record.sla_due) : null,
+    },
+  });
+}
+
+/** A patch run (patch event stream): ECS `event.category: package`, with the outcome. */
+export function patchRunDocument(run: PatchRunRecord): Doc {
+  const types = new Set<string>();
+  for (const p of run.packages) types.add(p.action === 'install' ? 'installation' : p.action === 'remove' ? 'deletion' : 'change');
+  if (types.size === 0) types.add('change');
+  const duration = run.ended_at ? Date.parse(run.ended_at) - Date.parse(run.started_at) : null;
+  return compact({
+    '@timestamp': run.ended_at ?? run.started_at,
+    ecs: { version: ECS_VERSION },
+    event: {
+      kind: 'event',
+      category: ['package'],
+      type: [...types].sort(),
+      action: 'patch-run',
+      outcome: run.outcome,
+      start: run.started_at,
+      end: run.ended_at,
+      duration: duration !== null && duration >= 0 ? duration * 1_000_000 : null,
+      dataset: `${MODULE}.patch`,
+      module: MODULE,
+      id: patchRunId(run),
+    },
+    host: hostFields(run.host),
+    agent: agentFields(run.agent),
+    package: { name: [...new Set(run.packages.map((p) => p.name))].sort() },
+    error: run.error ? { message: run.error } : null,
+    patchloop: {
+      host: patchloopHostFields(run.host),
+      patch: {
+        run_id: run.id,
+        tool: run.tool,
+        trigger: run.trigger ?? null,
+        reboot_required: run.reboot_required,
+        package_count: run.packages.length,
+        packages: run.packages.map((p) => ({
+          name: p.name,
+          arch: p.arch ?? null,
+          from_version: p.from_version,
+          to_version: p.to_version,
+          action: p.action,
+        })),
+      },
+    },
+  });
+}
+
+/**
+ * One host's day (summary stream). `@timestamp` is the start of the UTC day, so a daily
+ * date histogram puts each summary in its own bucket; `event.created` says when it was made.
+ */
+export function hostSummaryDocument(summary: HostDaySummaryRecord): Doc {
+  const openTotal = Object.values(summary.open).reduce((a, b) => a + b, 0);
+  return compact({
+    '@timestamp': `${summary.date}T00:00:00.000Z`,
+    ecs: { version: ECS_VERSION },
+    event: {
+      kind: 'metric',
+      category: ['host'],
+      type: ['info'],
+      dataset: `${MODULE}.summary`,
+      module: MODULE,
+      created: summary.at,
+      id: hostSummaryId(summary),
+    },
+    host: hostFields(summary.host),
+    agent: agentFields(summary.agent),
+    patchloop: {
+      host: patchloopHostFields(summary.host),
+      summary: {
+        date: summary.date,
+        open: { ...summary.open, total: openTotal },
+        fixable: summary.fixable,
+        sla_breached: summary.sla_breached,
+        detected: summary.detected,
+        resolved: summary.resolved,
+        // Compliant: nothing open that could be fixed by patching.
+        compliant: summary.fixable === 0,
+        reboot_required: summary.reboot_required,
+        pending_updates: summary.pending_updates ?? null,
+        security_updates: summary.security_updates ?? null,
+        last_scan_at: summary.last_scan_at,
+      },
+    },
+  });
+}
+
+/** Bulk item for a finding: `index` with the record's `updated_at` as external version. */
+export function findingItem(record: FindingRecord, names: ExportNames): BulkItem {
+  const version = Date.parse(record.updated_at);
+  if (!Number.isFinite(version) || version < 0) {
+    throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: updated_at "${record.updated_at}" is not a timestamp after 1970`);
+  }
+  return {
+    action: 'index',
+    index: names.findings,
+    id: findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id),
+    version,
+    doc: findingDocument(record),
+  };
+}
+
+/** Bulk items for events are `create` (data streams take nothing else). */
+export function vulnerabilityEventItem(event: VulnerabilityEventRecord, names: ExportNames): BulkItem {
+  return { action: 'create', index: names.vulnerabilityEvents, id: vulnerabilityEventId(event), doc: vulnerabilityEventDocument(event) };
+}
+
+export function patchRunItem(run: PatchRunRecord, names: ExportNames): BulkItem {
+  return { action: 'create', index: names.patchEvents, id: patchRunId(run), doc: patchRunDocument(run) };
+}
+
+/** First summary of a host's day wins; send it when the day's numbers are final. */
+export function hostSummaryItem(summary: HostDaySummaryRecord, names: ExportNames): BulkItem {
+  return { action: 'create', index: names.hostSummaries, id: hostSummaryId(summary), doc: hostSummaryDocument(summary) };
+}
+
+/** Delete of a finding's state document (after the retention period). */
+export function findingDeleteItem(record: Pick<FindingRecord, 'host' | 'package' | 'vulnerability'>, names: ExportNames): BulkItem {
+  return { action: 'delete', index: names.findings, id: findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id) };
+}
+
+function findingFields(record: FindingRecord): Doc {
+  const v = record.vulnerability;
+  return {
+    host: hostFields(record.host),
+    agent: agentFields(record.agent),
+    package: {
+      name: record.package.name,
+      version: record.package.version,
+      architecture: record.package.arch,
+      type: record.package.format ?? null,
+      fixed_version: record.fixed_version,
+    },
+    vulnerability: {
+      id: v.id,
+      enumeration: enumeration(v.id),
+      severity: v.severity,
+      description: v.description ?? null,
+      reference: v.references && v.references.length > 0 ? v.references : null,
+      category: ['Packages'],
+      classification: v.score ? 'CVSS' : null,
+      score: v.score ? { base: v.score.base, version: v.score.version } : null,
+      scanner: { vendor: 'patchloop' },
+      report_id: record.scan_id ?? null,
+      status: ecsVulnerabilityStatus(record.state),
+    },
+  };
+}
+
+function findingPatchloopFields(record: FindingRecord, id: string): Doc {
+  return {
+    finding_id: id,
+    status: record.status,
+    raw_status: record.raw_status ?? null,
+    severity_rank: SEVERITY_RANK[record.vulnerability.severity],
+    raw_severity: record.vulnerability.raw_severity ?? null,
+    fix_available: record.fixed_version !== null,
+    feed: record.feed,
+    advisory_ids: record.advisory_ids,
+    aliases: record.vulnerability.aliases,
+    published: record.vulnerability.published ?? null,
+    kernel_not_running: record.kernel_not_running ?? null,
+    package: { source: record.package.source, source_version: record.package.source_version },
+    host: patchloopHostFields(record.host),
+  };
+}
+
+function hostFields(host: HostRecord): Doc {
+  return {
+    id: host.id,
+    name: host.name,
+    hostname: host.name,
+    architecture: host.arch ?? null,
+    ip: host.ip && host.ip.length > 0 ? host.ip : null,
+    os: {
+      type: 'linux',
+      platform: host.os.id || null,
+      family: host.os.id_like?.[0] ?? (host.os.id || null),
+      full: host.os.pretty_name || null,
+      version: host.os.version_id || null,
+      kernel: host.kernel,
+    },
+  };
+}
+
+function patchloopHostFields(host: HostRecord): Doc {
+  return { group: host.group ?? null, tags: host.tags ?? [], os_codename: host.os.codename || null };
+}
+
+function agentFields(agent: AgentRecord | null | undefined): Doc | null {
+  if (!agent) return null;
+  return { id: agent.id, name: agent.name ?? null, type: 'patchloop', version: agent.version };
+}
+
+/** Drops null/undefined members (recursively): absent facts are absent fields, not nulls. */
+export function compact(value: Doc): Doc {
+  const out: Doc = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (member === null || member === undefined) continue;
+    if (typeof member === 'object' && !Array.isArray(member)) {
+      const inner = compact(member as Doc);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    } else if (Array.isArray(member)) {
+      out[key] = member.map((m) => (m && typeof m === 'object' && !Array.isArray(m) ? compact(m as Doc) : m));
+    } else {
+      out[key] = member;
+    }
+  }
+  return out;
+}
+
+function digest(parts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** One spelling per instant, so `...Z` and `+00:00` forms of the same time give one id. */
+function instant(timestamp: string): string {
+  return new Date(Date.parse(timestamp)).toISOString();
+}
