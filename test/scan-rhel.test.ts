@@ -3,8 +3,10 @@
 // Security Data API documents (fixes named by source package).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './fixtures/estate/lib.ts';
+import { runCli } from './helpers/cli.ts';
+import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, temporary, type Row } from './fixtures/estate/lib.ts';
 
 after(removeTemporaries);
 
@@ -77,4 +79,42 @@ test('RHEL 7.9, past its end of support: the scan warns, and still reports what 
   const expected: Row[] = ['bind-libs', 'bind-utils'].map((p): Row => [p, '32:9.11.4-26.P2.el7_9.9', 'CVE-2021-25220', 'fixed', '32:9.11.4-26.P2.el7_9.13', 'medium', false]);
   assertFindings(report, expected);
   assert.deepEqual(findingOf(report, 'bind-utils', 'CVE-2021-25220').advisory_ids, ['RHSA-2023:0402']);
+});
+
+// CentOS hosts: the same rpm databases under the os-release files CentOS Linux 7 and CentOS
+// Stream 9 ship. CentOS Linux is matched against the Red Hat feed's RHEL data; CentOS Stream,
+// to which that data does not apply, is scanned without data and says so.
+const CENTOS_7 = 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\nCPE_NAME="cpe:/o:centos:centos:7"\n';
+const STREAM_9 = 'NAME="CentOS Stream"\nVERSION="9"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="9"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="CentOS Stream 9"\nCPE_NAME="cpe:/o:centos:centos:9"\n';
+
+function centosRoot(list: string, osRelease: string): string {
+  const root = rpmRoot(list, 'rhel-7.9');
+  writeFileSync(join(root, 'etc/os-release'), osRelease);
+  return root;
+}
+
+test('CentOS Linux 7: matched against the RHEL 7 data of the Red Hat feed, with its end of life and where its data comes from', async () => {
+  const root = centosRoot('rhel-7.9.tsv', CENTOS_7);
+  const report = await scanJson(root, dataDir);
+  assert.deepEqual([report.host.distro, report.host.release], ['centos', '7']);
+  assert.deepEqual(report.support, { state: 'ended', ended: '2024-06-30' });
+  const expected: Row[] = ['bind-libs', 'bind-utils'].map((p): Row => [p, '32:9.11.4-26.P2.el7_9.9', 'CVE-2021-25220', 'fixed', '32:9.11.4-26.P2.el7_9.13', 'medium', false]);
+  assertFindings(report, expected);
+  assert.ok(report.warnings.includes('CentOS Linux 7 reached the end of its security support on 2024-06-30: no new fixes are published for it'), report.warnings.join('\n'));
+  assert.ok(report.warnings.some((w) => w.startsWith('no feed carries CentOS Linux data') && w.includes('RHEL 7 data of the Red Hat feed')), report.warnings.join('\n'));
+
+  // Without the Red Hat feed there is nothing to match with: the scan says which feed to fetch.
+  const empty = await runCli(['scan', '--root', root, '--data-dir', temporary('empty'), '--format', 'json']);
+  assert.equal(empty.code, 3);
+  assert.match(empty.stderr, /no vulnerability data for CentOS Linux in .*; run `patchloop db update --source redhat` first/);
+});
+
+test('CentOS Stream 9: scanned with no feed, and the report says no package was checked', async () => {
+  const root = centosRoot('rhel-9.4.tsv', STREAM_9);
+  for (const dir of [dataDir, temporary('empty')]) {
+    const report = await scanJson(root, dir);
+    assert.deepEqual([report.host.distro, report.host.release, report.host.package_count, report.findings.length], ['centos-stream', '9', 7, 0]);
+    assert.equal(report.support.ends ?? report.support.ended, '2027-05-31');
+    assert.ok(report.warnings.some((w) => w.startsWith('no feed carries CentOS Stream data') && w.endsWith('no package of this host was checked for vulnerabilities')), report.warnings.join('\n'));
+  }
 });

@@ -1,6 +1,6 @@
 // A standalone scan of one host or root directory: inventory → local vulnerability DB → findings.
 import { hostname } from 'node:os';
-import { resolveDistro, distroProfile, UnsupportedDistroError } from '../core/distros.ts';
+import { resolveDistro, UnsupportedDistroError, type DistroProfile } from '../core/distros.ts';
 import { matchInventory, type KernelSummary } from '../core/match.ts';
 import { SEVERITIES, type Finding, type FindingStatus, type Inventory, type OsInfo, type Severity } from '../core/types.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
@@ -75,9 +75,9 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
     throw err;
   }
 
-  const db = openDb(options.dataDir, distro.profile.id);
+  const db = openDb(options.dataDir, distro.profile);
   try {
-    const feeds = db.feedsFor(distro.profile.id);
+    const feeds = db.feedsFor(distro.profile.advisoryDistro ?? distro.profile.id);
     for (const f of feeds) {
       const age = now.getTime() - Date.parse(f.updated_at);
       if (age > STALE_AFTER_MS) {
@@ -116,19 +116,18 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
   }
 }
 
-function openDb(dataDir: string, distroId: string): VulnDb {
-  const profile = distroProfile(distroId);
+function openDb(dataDir: string, profile: DistroProfile): VulnDb {
   let db: VulnDb;
   try {
     db = VulnDb.open(dataDir);
   } catch (err) {
     throw new CannotScanError(err instanceof Error ? err.message : String(err));
   }
-  if (db.feedsFor(distroId).length === 0) {
+  // A distribution no feed applies to (CentOS Stream) is scanned without data; the matcher says so.
+  if (profile.feeds.length > 0 && db.feedsFor(profile.advisoryDistro ?? profile.id).length === 0) {
     db.close();
-    const feed = profile?.feeds[0] ?? distroId;
     throw new CannotScanError(
-      `no vulnerability data for ${profile?.name ?? distroId} in ${dataDir}; run \`patchloop db update --source ${feed}\` first`,
+      `no vulnerability data for ${profile.name} in ${dataDir}; run \`patchloop db update --source ${profile.feeds[0]}\` first`,
     );
   }
   return db;

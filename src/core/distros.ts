@@ -11,15 +11,25 @@ export interface ReleaseSupport {
 }
 
 export interface DistroProfile {
-  /** os-release ID, also the `distro` of advisory entries. */
+  /**
+   * os-release ID, also the `distro` of advisory entries. CentOS Stream shares CentOS Linux's
+   * `centos` and is told apart as `centos-stream`.
+   */
   id: string;
   name: string;
   format: PackageFormat;
   scheme: VersionSchemeName;
   /** Whether advisories are keyed on the source (deb, apk origin) or the binary (rpm) name. */
   keyKind: PackageKeyKind;
-  /** Feeds that carry this distribution's own data, best first. */
+  /**
+   * Feeds whose data applies to this distribution, best first (its own, or those of
+   * `advisoryDistro`); empty when none does.
+   */
   feeds: readonly string[];
+  /** The distribution whose advisory entries apply here, when it publishes none of its own (CentOS Linux: `rhel`). */
+  advisoryDistro?: string;
+  /** What a scan of a release must say about where its vulnerability data comes from, or that none applies. */
+  dataNote?: (release: string) => string | null;
   /** The release key advisory entries use for this host; null when it cannot be told. */
   releaseKey(os: OsInfo): string | null;
   support: Readonly<Record<string, ReleaseSupport>>;
@@ -91,6 +101,64 @@ function rhelFamily(id: string, name: string, feeds: string[]): DistroProfile {
   return { id, name, format: 'rpm', scheme: 'rpm', keyKind: 'binary', feeds, releaseKey: majorVersion, support: rhelSupport };
 }
 
+// CentOS Linux 7 and 8 were rebuilds of RHEL 7 and 8 from Red Hat's sources, with the same
+// package versions, and CentOS published no vulnerability data of its own beyond mirrored
+// announcements; other scanners (Trivy, Vuls) match them against Red Hat's data, and so does
+// patchloop. What does not carry over: fixes Red Hat shipped after a CentOS release ended (RHEL 7
+// ELS, RHEL 8 after 2021) were never built for CentOS, so those fixed versions exist only for
+// RHEL; the scan says so. Both releases have ended.
+const centosLinuxSupport: Record<string, ReleaseSupport> = {
+  '7': { ends: '2024-06-30' },
+  '8': { ends: '2021-12-31' },
+};
+
+const centosLinux: DistroProfile = {
+  id: 'centos',
+  name: 'CentOS Linux',
+  format: 'rpm',
+  scheme: 'rpm',
+  keyKind: 'binary',
+  feeds: ['redhat'],
+  advisoryDistro: 'rhel',
+  releaseKey: majorVersion,
+  support: centosLinuxSupport,
+  dataNote: (release) => {
+    const ended = centosLinuxSupport[release]?.ends;
+    return (
+      `no feed carries CentOS Linux data: CentOS Linux ${release} rebuilt the packages of Red Hat Enterprise Linux ${release} with their versions, ` +
+      `so it is matched against the RHEL ${release} data of the Red Hat feed` +
+      (ended ? `; fixes Red Hat published after ${ended} were never built for CentOS Linux ${release}, and their fixed versions exist only for RHEL` : '')
+    );
+  },
+};
+
+// CentOS Stream is developed ahead of RHEL: a fix reaches Stream as a later build of the next
+// minor release (libxml2 2.9.7-11.el8 in Stream 8, 2.9.7-9.el8_4.2 in RHEL 8.4), never as
+// RHEL's build, and CentOS publishes no advisories for it. RHEL's fixed versions therefore say
+// nothing reliable about a Stream host (Trivy declines Stream for this reason), and no feed
+// patchloop reads carries Stream data: a Stream host is scanned with none, and told so, so an
+// empty result is not mistaken for a clean one. Stream 10's end date is not yet published.
+const centosStream: DistroProfile = {
+  id: 'centos-stream',
+  name: 'CentOS Stream',
+  format: 'rpm',
+  scheme: 'rpm',
+  keyKind: 'binary',
+  feeds: [],
+  releaseKey: majorVersion,
+  support: { '8': { ends: '2024-05-31' }, '9': { ends: '2027-05-31' } },
+  dataNote: () =>
+    "no feed carries CentOS Stream data, and Red Hat's RHEL data does not apply to it (CentOS Stream is built ahead of RHEL, " +
+    "with other release numbers than RHEL's fixes): no package of this host was checked for vulnerabilities",
+};
+
+/** CentOS Stream says so in its name; no CentOS Linux release after 8 exists. */
+function isCentosStream(os: OsInfo): boolean {
+  if (/\bstream\b/i.test(os.pretty_name)) return true;
+  const major = Number(majorVersion(os));
+  return Number.isInteger(major) && major >= 9;
+}
+
 const alpine: DistroProfile = {
   id: 'alpine',
   name: 'Alpine Linux',
@@ -116,6 +184,8 @@ const PROFILES: readonly DistroProfile[] = [
   rhelFamily('rhel', 'Red Hat Enterprise Linux', ['redhat', 'osv']),
   rhelFamily('almalinux', 'AlmaLinux', ['almalinux', 'osv']),
   rhelFamily('rocky', 'Rocky Linux', ['rocky', 'osv']),
+  centosLinux,
+  centosStream,
   alpine,
 ];
 
@@ -127,7 +197,7 @@ export function distroProfile(id: string): DistroProfile | undefined {
 
 /** The profile for a host; throws UnsupportedDistroError with a message a user can act on. */
 export function resolveDistro(os: OsInfo): { profile: DistroProfile; release: string } {
-  const profile = distroProfile(os.id);
+  const profile = os.id === 'centos' && isCentosStream(os) ? centosStream : distroProfile(os.id);
   if (!profile) {
     const what = os.pretty_name || os.id || 'an unknown distribution (no os-release)';
     throw new UnsupportedDistroError(`${what} is not supported; patchloop scans ${SUPPORTED_DISTROS.join(', ')}`);

@@ -195,6 +195,6 @@ test('support lifecycle: an ended release warns', () => {
 test('an unknown distribution is refused with a clear message', () => {
   assert.throws(
     () => matchInventory(inv({ id: 'gentoo', version_id: '', codename: '', pretty_name: 'Gentoo Linux' }, []), lookupOf([])),
-    /Gentoo Linux is not supported; patchloop scans debian, ubuntu, rhel, almalinux, rocky, alpine/,
+    /Gentoo Linux is not supported; patchloop scans debian, ubuntu, rhel, almalinux, rocky, centos, centos-stream, alpine/,
   );
 });

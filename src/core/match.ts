@@ -76,6 +76,10 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
   } else if (releaseSupport.state === 'extended') {
     warnings.push(`${profile.name} ${release} is past regular security support; fixes come from ${releaseSupport.name} until ${releaseSupport.ends}`);
   }
+  const dataNote = profile.dataNote?.(release);
+  if (dataNote) warnings.push(dataNote);
+  // Entries are filed under the distribution that publishes them (CentOS Linux: RHEL's).
+  const dataDistro = profile.advisoryDistro ?? profile.id;
 
   const keyed: [InstalledPackage, MatchKey][] = [];
   for (const pkg of inventory.packages) {
@@ -83,13 +87,13 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
     const mk = matchKey(pkg, profile, inventory.kernel, kernel);
     if (mk) keyed.push([pkg, mk]);
   }
-  lookup.prefetch?.(profile.id, release, [...new Set(keyed.flatMap(([, mk]) => mk.lookups.map((l) => l.key)))]);
+  lookup.prefetch?.(dataDistro, release, [...new Set(keyed.flatMap(([, mk]) => mk.lookups.map((l) => l.key)))]);
   const aliasCache = new Map<string, string[]>();
 
   for (const [pkg, mk] of keyed) {
     let reported: Finding['package'] | undefined;
     const primary = mk.lookups[0].key;
-    const support = lookup.support(profile.id, release, primary);
+    const support = lookup.support(dataDistro, release, primary);
     if (support && !unsupportedSeen.has(primary)) {
       unsupportedSeen.add(primary);
       unsupported.push({ source: primary, kind: support.kind, note: support.note });
@@ -98,7 +102,7 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
     for (const l of mk.lookups) {
       let entries = entriesByKey.get(l.key);
       if (!entries) {
-        entries = lookup.entries(profile.id, release, l.key);
+        entries = lookup.entries(dataDistro, release, l.key);
         entriesByKey.set(l.key, entries);
       }
       for (const entry of entries) {
