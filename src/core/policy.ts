@@ -13,7 +13,8 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 const timeOfDay = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM (00:00 to 24:00)');
 
-function isTimeZone(tz: string): boolean {
+/** Whether Intl knows `tz` as a time zone (IANA name or UTC). */
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
@@ -43,9 +44,8 @@ export type MaintenanceWindow = z.infer<typeof WindowSchema>;
  * run of characters. Turned into anchored regexes for unattended-upgrades and into globs for
  * dnf and apk, so the character set is kept to what package names use.
  */
-const packagePattern = z
-  .string()
-  .regex(/^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/, 'expected a package name, optionally with * wildcards');
+export const PACKAGE_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/;
+const packagePattern = z.string().regex(PACKAGE_PATTERN, 'expected a package name, optionally with * wildcards');
 
 /** One extra apt origin, in unattended-upgrades' Origins-Pattern keywords (all must match). */
 const originValue = z.string().min(1).regex(/^[^"\n\r\\]+$/, 'must not contain quotes, backslashes or line breaks');

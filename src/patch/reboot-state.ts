@@ -2,9 +2,10 @@
 // installed against the running one, and needrestart's batch output (`needrestart -b`).
 // On Debian only kernel packages (and a few others' postinst scripts) create the reboot flag,
 // so the kernel comparison and needrestart complete the picture.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { compareVersions } from '../core/version/index.ts';
+import { readOptional } from './root-files.ts';
 import type { KernelState } from './types.ts';
 
 export interface NeedrestartBatch {
@@ -82,21 +83,11 @@ export interface RebootFlag {
 /** /run/reboot-required and its .pkgs list (one package per line, duplicates dropped). */
 export async function readRebootFlag(root: string): Promise<RebootFlag> {
   const flag = path.join(root, 'run/reboot-required');
-  let required = false;
-  try {
-    await readFile(flag);
-    required = true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${flag}: ${(err as Error).message}`, { cause: err });
-  }
-  let packages: string[] = [];
-  try {
-    const text = await readFile(`${flag}.pkgs`, 'utf8');
-    packages = [...new Set(text.split('\n').map((l) => l.trim()).filter((l) => l !== ''))];
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${flag}.pkgs: ${(err as Error).message}`, { cause: err });
-  }
-  return { required, packages };
+  const pkgs = await readOptional(`${flag}.pkgs`);
+  return {
+    required: (await readOptional(flag)) !== null,
+    packages: [...new Set((pkgs ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''))],
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { isTimeZone } from '../core/policy.ts';
 import { isHostRoot, resolveInRoot } from '../inventory/rootfs.ts';
 
 export async function fileSize(file: string): Promise<number> {
@@ -72,24 +73,15 @@ export async function rootTimeZone(root: string): Promise<string> {
   if (isHostRoot(root) && process.env.TZ) return process.env.TZ.replace(/^:/, '');
   const tzFile = await readOptional(await resolveInRoot(root, 'etc/timezone'));
   const fromFile = tzFile?.trim();
-  if (fromFile && isZone(fromFile)) return fromFile;
+  if (fromFile && isTimeZone(fromFile)) return fromFile;
   try {
     const target = await readlink(path.join(root, 'etc/localtime'));
     const m = /zoneinfo\/(.+)$/.exec(target);
-    if (m && isZone(m[1])) return m[1];
+    if (m && isTimeZone(m[1])) return m[1];
   } catch {
     // not a link: fall through
   }
   return 'UTC';
-}
-
-function isZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function rootHostname(root: string): Promise<string | null> {

@@ -2,7 +2,7 @@
 // after the distribution's 50unattended-upgrades), and the systemd drop-in that moves
 // apt-daily-upgrade.timer into the maintenance windows when the policy leaves the running to
 // the timer. Pure text generation; the runner writes the files.
-import type { AptOrigin, PatchPolicy } from '../../core/policy.ts';
+import { PACKAGE_PATTERN, type AptOrigin, type PatchPolicy } from '../../core/policy.ts';
 import { windowTimerDropIn } from '../systemd-timer.ts';
 
 export const APT_CONF_PATH = 'etc/apt/apt.conf.d/51patchloop';
@@ -15,7 +15,7 @@ export const TIMER_DROPIN_PATH = 'etc/systemd/system/apt-daily-upgrade.timer.d/5
  * `libstdc++6`, `perl-modules-5.36`) are escaped, and `*` becomes `.*`.
  */
 export function namePatternRegex(pattern: string): string {
-  if (!/^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/.test(pattern)) throw new Error(`not a package name pattern: ${JSON.stringify(pattern)}`);
+  if (!PACKAGE_PATTERN.test(pattern)) throw new Error(`not a package name pattern: ${JSON.stringify(pattern)}`);
   return `${pattern.replace(/[.+]/g, '\\$&').replace(/\*/g, '.*')}$`;
 }
 

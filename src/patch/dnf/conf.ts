@@ -2,7 +2,7 @@
 // its own file (/etc/patchloop/dnf-automatic.conf) for the runs it starts itself, and writes
 // /etc/dnf/automatic.conf only when the policy leaves the running to dnf-automatic.timer.
 // Reboots stay patchloop's (`reboot = never`): they need the window and the server's lease.
-import type { PatchPolicy } from '../../core/policy.ts';
+import { PACKAGE_PATTERN, type PatchPolicy } from '../../core/policy.ts';
 import { windowTimerDropIn } from '../systemd-timer.ts';
 
 export const DNF_OWN_CONF = 'etc/patchloop/dnf-automatic.conf';
@@ -11,7 +11,7 @@ export const DNF_TIMER_DROPIN = 'etc/systemd/system/dnf-automatic.timer.d/51patc
 
 /** dnf matches exclude/include entries as globs: a policy pattern is one already. */
 function globList(patterns: readonly string[]): string {
-  for (const p of patterns) if (!/^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/.test(p)) throw new Error(`not a package name pattern: ${JSON.stringify(p)}`);
+  for (const p of patterns) if (!PACKAGE_PATTERN.test(p)) throw new Error(`not a package name pattern: ${JSON.stringify(p)}`);
   return patterns.join(' ');
 }
 
