@@ -133,8 +133,14 @@ public final class Main {
         try {
             node.start();
         } catch (Exception e) {
-            System.err.println("OpenSearch test node failed to start: " + e);
             e.printStackTrace();
+            // Last, so the tail of the log that scripts/opensearch-node shows names the cause.
+            StringBuilder causes = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                causes.append(causes.length() == 0 ? "" : " <- ").append(t);
+            }
+            System.err.println("OpenSearch test node failed to start: " + causes);
+            System.err.flush();
             Runtime.getRuntime().halt(1);
         }
         int boundPort = node.injector().getInstance(HttpServerTransport.class)
