@@ -206,11 +206,12 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
       else for (const l of u.stderr.split('\n')) if (/^(W|E): /.test(l)) warnings.push(`apt-get update: ${l}`);
     }
 
-    const offsets = { uu: await fileSize(files.uuLog), dpkg: await fileSize(files.dpkgLog), history: await fileSize(files.history) };
     const argv = ['unattended-upgrade', '-v', ...(dryRun ? ['--dry-run'] : [])];
     let exitCode: number | null = null;
     let interp: AptInterpretation | null = null;
     for (let attempt = 1; ; attempt++) {
+      // each attempt is judged by what it alone appended to the logs
+      const offsets = { uu: await fileSize(files.uuLog), dpkg: await fileSize(files.dpkgLog), history: await fileSize(files.history) };
       log(`${argv.join(' ')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       const res = await execInRoot(root, argv, { binds: scratch?.binds, timeoutMs: opts.timeoutMs ?? 3 * 3600_000 });
       exitCode = res.code;
