@@ -1,12 +1,15 @@
 // The cluster goes away in the middle of an export and comes back: nothing is lost and
 // nothing arrives twice. Runs its own OpenSearch node (scripts/opensearch-node with its own
-// port and directory), since stopping the shared one would break other test files.
+// port and directory), since stopping the shared one would break other test files. That
+// node also takes requests of at most 256 KiB, for the batch-splitting test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SearchClient } from '../src/export/client.ts';
+import { bulk } from '../src/export/bulk.ts';
+import { readDeadLetters } from '../src/export/deadletter.ts';
 import { exportNames } from '../src/export/names.ts';
 import { installTemplates } from '../src/export/install.ts';
 import { findingId, findingItem, vulnerabilityEventId, vulnerabilityEventItem } from '../src/export/ecs.ts';
@@ -25,7 +28,11 @@ let env: NodeJS.ProcessEnv = {};
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'patchloop-restart-'));
-  env = { PATCHLOOP_TEST_OPENSEARCH_PORT: String(await freePort()), PATCHLOOP_TEST_OPENSEARCH_DIR: join(dir, 'node') };
+  env = {
+    PATCHLOOP_TEST_OPENSEARCH_PORT: String(await freePort()),
+    PATCHLOOP_TEST_OPENSEARCH_DIR: join(dir, 'node'),
+    PATCHLOOP_TEST_OPENSEARCH_SETTINGS: 'http.max_content_length=256kb',
+  };
   const started = await runNodeScript(['start'], env);
   assert.equal(started.code, 0, `the restart test's own node did not start:\n${started.stderr}`);
 });
@@ -42,7 +49,7 @@ test('a node stopped mid-export and restarted: every document arrives exactly on
   const url = `http://127.0.0.1:${env.PATCHLOOP_TEST_OPENSEARCH_PORT}`;
   const client = new SearchClient({
     url,
-    bulk: { maxDocs: 200 },
+    bulk: { maxDocs: 200, maxBytes: 200 * 1024 },
     retry: { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 400 },
     requestTimeoutMs: 15_000,
     deadLetterFile: join(dir, 'dead-letters.ndjson'),
@@ -102,5 +109,24 @@ test('a node stopped mid-export and restarted: every document arrives exactly on
   assert.ok(storedFindings.every((d) => d._version === Date.parse(findings[0].updated_at)));
   const storedEvents = await allDocs(client, names.vulnerabilityEvents);
   assert.deepEqual(storedEvents.map((d) => d._id), events.map(vulnerabilityEventId).sort());
+  await client.close();
+});
+
+test('batches larger than the cluster accepts are split; a document that alone is too large is dead-lettered', { timeout: 300_000 }, async () => {
+  const url = `http://127.0.0.1:${env.PATCHLOOP_TEST_OPENSEARCH_PORT}`;
+  const deadLetters = join(dir, 'too-large.ndjson');
+  // Default byte limit (5 MiB): far above the node's 256 KiB.
+  const client = new SearchClient({ url, bulk: { maxDocs: 1_000 }, retry: { maxRetries: 1, baseDelayMs: 10 }, deadLetterFile: deadLetters });
+  const names = exportNames('split');
+  await installTemplates(client, { names });
+  const scanned = await almaFindingRecords();
+  const items = [...scanned, ...scanned.map((r) => ({ ...r, host: { ...r.host, id: 'second-host' } }))].map((r) => findingItem(r, names));
+  const huge = findingItem({ ...scanned[0], host: { ...scanned[0].host, id: 'huge' }, vulnerability: { ...scanned[0].vulnerability, description: 'x'.repeat(300 * 1024) } }, names);
+  const report = await bulk(client, [...items, huge]);
+  assert.equal(report.created, items.length);
+  assert.ok(report.requests > 3, `${report.requests} requests: the batch was halved until it fitted`);
+  assert.deepEqual(report.rejected.map((r) => [r.item.id, r.status]), [[huge.id, 413]]);
+  assert.deepEqual((await readDeadLetters(deadLetters)).map((l) => l.id), [huge.id]);
+  assert.equal((await allDocs(client, names.findings)).length, items.length);
   await client.close();
 });

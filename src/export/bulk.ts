@@ -138,9 +138,10 @@ export function emptyReport(): BulkReport {
 
 /**
  * Sends items through `_bulk`. Never throws for delivery problems: undelivered items come
- * back in `pending`, rejected ones in `rejected` (and the dead-letter file). Throws only
- * for a cluster that refuses the request as a whole for a non-transient reason (401, 403,
- * 413, a malformed request), since resending cannot help and nothing was written.
+ * back in `pending`, rejected ones in `rejected` (and the dead-letter file). A batch the
+ * cluster finds too large (413) is split. Throws only for a cluster that refuses the
+ * request as a whole for a non-transient reason (401, 403, untrusted TLS, a malformed
+ * request), since resending cannot help and nothing was written.
  */
 export async function bulk(client: SearchClient, items: readonly BulkItem[], options: BulkOptions = {}): Promise<BulkReport> {
   const report = emptyReport();
@@ -158,9 +159,10 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
     }
     throw error;
   }
-  const batches = planBatches(items, limits);
+  const queue = planBatches(items, limits);
   let clusterDown = false;
-  for (const batch of batches) {
+  while (queue.length > 0) {
+    const batch = queue.shift() as Batch;
     if (clusterDown) {
       report.pending.push(...batch.items);
       continue;
@@ -188,6 +190,21 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
         }
         answer = parsed.data;
       } catch (error) {
+        if (error instanceof ClusterError && error.status === 413) {
+          // The cluster's http.max_content_length is below maxBytes: halve the batch until
+          // it fits; a single document that never fits is rejected rather than resent forever.
+          if (toSend.length > 1) {
+            const half = Math.ceil(toSend.length / 2);
+            const parts = [toSend.slice(0, half), toSend.slice(half)].map((part) => ({ items: part, body: part.map(itemLines).join('') }));
+            client.logger.warn(`bulk: ${error.message}; splitting ${toSend.length} items in two`);
+            queue.unshift(...parts);
+          } else {
+            const dead: RejectedItem[] = [{ item: toSend[0], status: 413, type: error.type, reason: 'document larger than the cluster accepts in one request' }];
+            report.rejected.push(...dead);
+            await recordRejected(client, dead);
+          }
+          break;
+        }
         if (!(error instanceof ClusterError) || !error.retryable) throw error;
         if (attempt >= retry.maxRetries) {
           client.logger.warn(`bulk: ${error.message}; giving up for now, ${toSend.length} items pending`);

@@ -26,7 +26,8 @@ import org.opensearch.transport.Netty4Plugin;
 /**
  * Starts one OpenSearch node in this JVM, bound to 127.0.0.1, for integration tests.
  *
- * <p>Usage: {@code Main <home-dir> <http-port>}. Index data lives in {@code <home-dir>/data}
+ * <p>Usage: {@code Main <home-dir> <http-port> [setting=value ...]}; the extra node settings
+ * let a test run a node with, say, a small {@code http.max_content_length}. Index data lives in {@code <home-dir>/data}
  * and survives a restart with the same home, which is what the tests' restart scenario
  * relies on. The node runs until the JVM receives SIGTERM/SIGINT; the shutdown hook closes
  * it cleanly so nothing acknowledged is lost.
@@ -77,8 +78,8 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: Main <home-dir> <http-port>");
+        if (args.length < 2) {
+            System.err.println("usage: Main <home-dir> <http-port> [setting=value ...]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
@@ -94,6 +95,15 @@ public final class Main {
             Files.createDirectories(home.resolve(dir));
         }
 
+        Settings.Builder extra = Settings.builder();
+        for (int i = 2; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            if (eq <= 0) {
+                System.err.println("node setting is not setting=value: " + args[i]);
+                System.exit(2);
+            }
+            extra.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
         Settings settings = Settings.builder()
             .put("path.home", home.toString())
             .put("path.data", home.resolve("data").toString())
@@ -108,6 +118,7 @@ public final class Main {
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             // Containers often keep vm.max_map_count low; NIO file access avoids that limit.
             .put("node.store.allow_mmap", false)
+            .put(extra.build())
             .build();
 
         // Without a log4j2.properties OpenSearch logs errors only; INFO lines on stdout (which
