@@ -29,6 +29,13 @@ test('Elasticsearch data streams name their ILM policy; OpenSearch templates car
   }
   const sl = templateFor(serverless, names.patchEvents).body as { template: { settings?: unknown; lifecycle?: unknown } };
   assert.deepEqual(sl.template, { lifecycle: { data_retention: '400d' } });
+  const settingsOf = (product: Product) =>
+    buildTemplates(product, names, DEFAULT_RETENTION).components.filter((c) => c.name.includes('settings')).map((c) => c.body.template);
+  assert.deepEqual(settingsOf(elasticsearch), [
+    { settings: { index: { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '5s' } } },
+    { settings: { index: { number_of_shards: 1, auto_expand_replicas: '0-1' } } },
+  ]);
+  assert.deepEqual(settingsOf(serverless), [{ settings: { index: {} } }, { settings: { index: {} } }], 'Serverless manages shards itself');
   // The state index is never rolled over or deleted by a policy.
   assert.deepEqual((templateFor(elasticsearch, names.findings).body as { template: unknown }).template, {});
 });

@@ -200,10 +200,13 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     [c.patch]: patchProperties(),
     [c.summary]: summaryProperties(),
   };
-  const indexSettings = { number_of_shards: 1, auto_expand_replicas: '0-1' };
+  // One shard is plenty for these volumes; a replica wherever a second node exists.
+  // Serverless refuses shard and replica settings (it manages them itself).
+  const indexSettings = product.serverless ? {} : { number_of_shards: 1, auto_expand_replicas: '0-1' };
+  const stateSettings = product.serverless ? {} : { ...indexSettings, refresh_interval: '5s' };
   const components: ComponentTemplate[] = [
     ...Object.entries(props).map(([name, properties]) => ({ name, body: { template: { mappings: mappings(properties) }, _meta: meta } })),
-    { name: c.stateSettings, body: { template: { settings: { index: { ...indexSettings, refresh_interval: '5s' } } }, _meta: meta } },
+    { name: c.stateSettings, body: { template: { settings: { index: stateSettings } }, _meta: meta } },
     { name: c.eventSettings, body: { template: { settings: { index: indexSettings } }, _meta: meta } },
   ];
 
