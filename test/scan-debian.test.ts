@@ -181,3 +181,26 @@ test('an unsupported distribution and a missing vulnerability DB exit 3 with a c
   assert.equal(noDb.code, 3);
   assert.match(noDb.stderr, /no vulnerability data for Debian .*patchloop db update --source debian/);
 });
+
+test('ECS output: one finding-state document per finding, with ids stable across scans', async () => {
+  const dataDir = await importedDataDir();
+  const args = ['scan', '--root', ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', dataDir, '--format', 'ecs'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ECS documents are deep JSON
+  type Doc = Record<string, any>;
+  const docsOf = async (): Promise<Doc[]> => {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const first = await docsOf();
+  assert.equal(first.length, EXPECTED.length);
+  for (const d of first) {
+    assert.equal(d.event.kind, 'state');
+    assert.equal(d.host.os.platform, 'debian');
+  }
+  const vim = first.find((d) => d.package.name === 'vim');
+  assert.deepEqual([vim.vulnerability.id, vim.package.fixed_version, vim.vulnerability.severity], ['CVE-2099-0070', '2:9.0.1378-2+deb12u3', 'high']);
+  const ids = (docs: Doc[]) => docs.map((d) => d.patchloop.finding_id).sort();
+  assert.equal(new Set(ids(first)).size, first.length);
+  assert.deepEqual(ids(await docsOf()), ids(first));
+});
