@@ -124,7 +124,7 @@ test('a report whose answer was lost is resent with the same id and changes noth
   assert.deepEqual([r.sent, r.pending], [1, 0]);
   assert.equal(d.sleeps.length, 1, 'one retry');
   assert.equal(count(s, 'SELECT count(*) AS n FROM scans'), 1);
-  assert.equal(count(s, "SELECT count(*) AS n FROM events WHERE type = 'detected'"), 9);
+  assert.equal(count(s, "SELECT sum(count) AS n FROM events WHERE type = 'detected'"), 9);
   assert.equal(loadAcked(config.state_dir)!.report_id, r.report_id);
 });
 

@@ -163,10 +163,15 @@ test('the dashboard queries answer from the stored report', async () => {
   assert.equal(trends.days.length, 7);
   assert.equal(trends.days.at(-1)!.open.total, 9);
 
-  const events = (await api(s.url, '/api/v1/events?type=detected', { token: s.adminToken })).body as { items: { vulnerability: string }[]; next_after: number };
+  type Events = { items: { id: string; vulnerability: string }[]; next_after: string };
+  const events = (await api(s.url, '/api/v1/events?type=detected', { token: s.adminToken })).body as Events;
   assert.equal(events.items.length, 9);
-  const tail = (await api(s.url, `/api/v1/events?after=${events.next_after}&type=detected`, { token: s.adminToken })).body as { items: unknown[] };
+  const tail = (await api(s.url, `/api/v1/events?after=${events.next_after}&type=detected`, { token: s.adminToken })).body as Events;
   assert.equal(tail.items.length, 0);
+  // Paging through the feed gives every event once.
+  const first = (await api(s.url, '/api/v1/events?type=detected&limit=4', { token: s.adminToken })).body as Events;
+  const rest = (await api(s.url, `/api/v1/events?type=detected&after=${first.next_after}`, { token: s.adminToken })).body as Events;
+  assert.deepEqual([...first.items, ...rest.items].map((e) => e.id), events.items.map((e) => e.id));
 });
 
 test('findings export as CSV and NDJSON with the same filters', async () => {

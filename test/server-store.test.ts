@@ -17,6 +17,7 @@ import { Store } from '../src/server/store/store.ts';
 import { ingestReport, ReportError } from '../src/server/store/ingest.ts';
 import { rematchFleet } from '../src/server/store/rematch.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
+import { readEvents } from '../src/server/queries/events.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from '../src/server/testing/fixtures.ts';
 import { importDebianFeed } from '../src/server/testing/vulndb.ts';
 
@@ -108,8 +109,8 @@ test('a full report of the real bookworm host gives exactly the findings the sta
     hostId,
   )!;
   assert.deepEqual({ ...host }, { open_high: 3, fix_high: 3, open_medium: 2, distro: 'debian', release: 'bookworm' });
-  const events = s.store.get<{ n: number }>("SELECT count(*) AS n FROM events WHERE type = 'detected' AND host_id = ?", hostId)!.n;
-  assert.equal(events, direct.length);
+  const events = readEvents(s.store, { hostId, type: 'detected' }, null, 'ASC', 10_000).items;
+  assert.deepEqual(events.map((e) => `${e.package?.name} ${e.vulnerability}`).sort(), direct);
 });
 
 test('a retried report changes nothing and is acknowledged as a duplicate', async () => {
@@ -118,7 +119,7 @@ test('a retried report changes nothing and is acknowledged as a duplicate', asyn
   const hostId = s.enrol('bookworm-1');
   const report = fullReport(inv);
   const first = ingestReport(s.store, s.matcher, hostId, report);
-  const counts = () => s.store.get<{ e: number; s: number; f: number }>('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f')!;
+  const counts = () => s.store.get<{ e: number; s: number; f: number }>('SELECT (SELECT sum(count) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f')!;
   const before = counts();
   const again = ingestReport(s.store, s.matcher, hostId, report);
   assert.equal(again.kind, 'ack');
@@ -214,10 +215,8 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   assert.equal(summary.hosts, 1);
   assert.equal(summary.detected, 1);
   assert.ok(openFindings(s.store, hostId).includes('bash CVE-2099-1003'));
-  const ev = s.store.get<{ type: string; cause: string; scan_id: number | null }>(
-    "SELECT type, cause, scan_id FROM events WHERE vuln_id = (SELECT id FROM vulns WHERE name = 'CVE-2099-1003')",
-  );
-  assert.deepEqual({ ...ev }, { type: 'detected', cause: 'feed', scan_id: null });
+  const ev = readEvents(s.store, { hostId }, null, 'ASC', 100).items.filter((e) => e.vulnerability === 'CVE-2099-1003');
+  assert.deepEqual(ev.map((e) => [e.type, e.cause, e.scan_id]), [['detected', 'feed', null]]);
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, scans);
   // A second re-match with the same data changes nothing.
   s.store.setMeta('match_gen', String(s.matcher.generation + 1));

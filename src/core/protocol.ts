@@ -19,19 +19,29 @@ export const LIMITS = {
 const text = z.string().max(LIMITS.text);
 const nonEmpty = z.string().min(1).max(LIMITS.text);
 
+// Lengths are checked in one refinement rather than per field: the same rules, at a fraction
+// of the cost on a report of thousands of packages.
 export const PackageSchema = z
   .object({
-    name: nonEmpty,
-    version: nonEmpty,
-    arch: text,
-    source: text,
-    source_version: text,
+    name: z.string(),
+    version: z.string(),
+    arch: z.string(),
+    source: z.string(),
+    source_version: z.string(),
     format: z.enum(['deb', 'rpm', 'apk']),
-    vendor: text.optional(),
-    modularity_label: text.optional(),
+    vendor: z.string().optional(),
+    modularity_label: z.string().optional(),
     epoch: z.number().int().min(0).max(2 ** 31).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.name.length === 0) ctx.addIssue({ code: 'custom', path: ['name'], message: 'empty package name' });
+    if (p.version.length === 0) ctx.addIssue({ code: 'custom', path: ['version'], message: 'empty version' });
+    for (const k of ['name', 'version', 'arch', 'source', 'source_version', 'vendor', 'modularity_label'] as const) {
+      const v = p[k];
+      if (v !== undefined && v.length > LIMITS.text) ctx.addIssue({ code: 'custom', path: [k], message: `longer than ${LIMITS.text} characters` });
+    }
+  });
 
 export const OsSchema = z
   .object({
@@ -215,6 +225,13 @@ export function toggleDigest(digest: string, hashes: Iterable<Buffer>): string {
 }
 
 function xorInto(acc: Buffer, h: Buffer): void {
+  // Word by word where both buffers are aligned (hash digests usually are); else byte by byte.
+  if (acc.byteOffset % 4 === 0 && h.byteOffset % 4 === 0) {
+    const a = new Uint32Array(acc.buffer, acc.byteOffset, 8);
+    const b = new Uint32Array(h.buffer, h.byteOffset, 8);
+    for (let i = 0; i < 8; i++) a[i] ^= b[i];
+    return;
+  }
   for (let i = 0; i < 32; i++) acc[i] ^= h[i];
 }
 

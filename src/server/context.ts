@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import type { FleetMatcher } from './fleet-matcher.ts';
+import type { IngestQueue } from './ingest-queue.ts';
 import type { Store } from './store/store.ts';
 import type { VulnDbHolder } from './vulndb-holder.ts';
 
@@ -16,6 +17,7 @@ export interface FeedControl {
 export interface ServerContext {
   store: Store;
   matcher: FleetMatcher;
+  ingest: IngestQueue;
   vulndb: VulnDbHolder;
   config: ServerConfig;
   log: Logger;

@@ -7,6 +7,8 @@ import type { ServerConfig } from './config.ts';
 import type { FeedControl, ServerContext } from './context.ts';
 import { FeedRefresher } from './feed-refresh.ts';
 import { FleetMatcher } from './fleet-matcher.ts';
+import { IngestQueue } from './ingest-queue.ts';
+import { Checkpointer } from './store/checkpointer.ts';
 import { buildApp, type App } from './app.ts';
 import { writeOpenSnapshot } from './queries/stats.ts';
 import { ensureAdmin } from './store/credentials.ts';
@@ -62,6 +64,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     { slaDays: config.sla_days, staleAfterMs: config.stale_after },
     { synchronous: config.store.synchronous, cacheMiB: Math.round(config.store.cache / 1024 / 1024) },
   );
+  // WAL checkpoints happen in a worker; the automatic one is only a backstop (~80 MB of WAL).
+  store.db.exec('PRAGMA wal_autocheckpoint = 20000');
+  const checkpointer = new Checkpointer(config.store.file, 1000, (m) => log.warn({ error: m }, 'WAL checkpoint failed'));
   const vulndb = new VulnDbHolder(config.data_dir);
   let generation = store.matchGeneration();
   const matcher = new FleetMatcher(vulndb.current(), store.interner, generation, {
@@ -106,7 +111,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const rematch = (refreshId: number | null): Promise<RematchSummary> => {
     const run = rematching.then(async () => {
       const summary = await rematchFleet(store, matcher, { refreshId, signal: abort.signal });
-      if (!abort.signal.aborted) writeOpenSnapshot(store);
+      if (!abort.signal.aborted) {
+        writeOpenSnapshot(store);
+        store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+      }
       log.info({ ...summary, generation: matcher.generation }, 'fleet re-matched');
       return summary;
     });
@@ -181,7 +189,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     nextRefresh: () => nextRefreshAt,
   };
 
-  const ctx: ServerContext = { store, matcher, vulndb, config, log, version: packageVersion(), feeds };
+  const ingest = new IngestQueue(store, matcher);
+  const ctx: ServerContext = { store, matcher, ingest, vulndb, config, log, version: packageVersion(), feeds };
   const app = await buildApp(ctx);
   const address = await app.listen({ host: config.listen.host, port: config.listen.port });
   log.info({ address, data_dir: config.data_dir, feeds: vulndb.current().feeds().map((f) => f.feed) }, 'patchloop server listening');
@@ -193,7 +202,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     void rematch(null);
   }
   schedule();
-  const snapshots = setInterval(() => writeOpenSnapshot(store), SNAPSHOT_EVERY_MS);
+  const snapshots = setInterval(() => {
+    writeOpenSnapshot(store);
+    // Keeps the query planner's statistics current as the fleet grows (bounded work).
+    store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+  }, SNAPSHOT_EVERY_MS);
   snapshots.unref();
 
   return {
@@ -214,6 +227,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await refreshing?.catch(() => null);
       await rematching;
       writeOpenSnapshot(store);
+      await checkpointer.stop();
       store.close();
       vulndb.close();
       log.info('patchloop server stopped');

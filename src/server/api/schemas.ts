@@ -177,7 +177,8 @@ export const ExportQuerySchema = FindingsQuerySchema.omit({ page: true, per_page
 });
 
 export const EventSchema = z.object({
-  id: z.number().int(),
+  /** Position in the feed ("row.index"): pass the last one as `after` to continue. */
+  id: z.string(),
   at: z.string(),
   type: z.string(),
   host: z.object({ id: z.number().int(), hostname: z.string() }),
@@ -189,16 +190,19 @@ export const EventSchema = z.object({
   cause: z.string().nullable(),
 });
 
+const cursor = z.string().regex(/^\d+(\.\d+)?$/, 'expected an event id such as 1234.5');
+
 export const EventsQuerySchema = z.object({
-  /** Events with an id above this (for tailing: pass the last id seen). */
-  after: z.coerce.number().int().min(0).default(0),
+  /** Events after this one (for tailing: pass the last id, or next_after, seen). */
+  after: cursor.optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
   type: z.enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed']).optional(),
   host: z.coerce.number().int().optional(),
 });
 
 export const HostHistoryQuerySchema = z.object({
-  before: z.coerce.number().int().min(1).optional(),
+  /** Events older than this one (newest first; pass next_before to continue). */
+  before: cursor.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 

@@ -34,14 +34,14 @@ const SELECT = `SELECT f.host_id, f.name_id, f.vuln_id, f.pkg_id, f.detail_id, f
   f.resolved_at, f.resolved_scan, f.resolved_cause, f.reopened, h.hostname, h.grp, h.last_seen AS host_last_seen
   FROM findings f JOIN hosts h ON h.id = f.host_id`;
 
-/** SQL conditions for the filters; null when they can match nothing (an unknown id). */
+/**
+ * SQL conditions for the filters, except state, severity and overdue (see stateConditions);
+ * null when they can match nothing (an unknown id).
+ */
 function conditions(store: Store, q: Filters): { where: string[]; params: SQLInputValue[] } | null {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
   const now = store.clock.now();
-  if (q.state === 'open') where.push('f.open = 1');
-  else if (q.state === 'resolved') where.push('f.open = 0');
-  if (q.severity) where.push(`f.severity IN (${q.severity.map((s) => SEVERITIES.indexOf(s as Severity)).join(', ')})`);
   if (q.status) where.push(`f.status IN (${q.status.map((s) => FINDING_STATUSES.indexOf(s as FindingStatus)).join(', ')})`);
   if (q.fixable !== undefined) where.push(`f.fixable = ${q.fixable ? 1 : 0}`);
   if (q.group !== undefined) {
@@ -71,12 +71,31 @@ function conditions(store: Store, q: Filters): { where: string[]; params: SQLInp
     where.push('f.opened_at >= ?');
     params.push(now - q.max_age_days * DAY_MS);
   }
-  if (q.overdue !== undefined) {
-    const due = `CASE f.severity ${SEVERITIES.map((_, i) => `WHEN ${i} THEN ${store.slaMs(i)}`).join(' ')} END`;
-    where.push(q.overdue ? `(f.open = 1 AND f.opened_at + ${due} < ?)` : `NOT (f.open = 1 AND f.opened_at + ${due} < ?)`);
-    params.push(now);
-  }
   return { where, params };
+}
+
+/** The severities asked for, as indexes. */
+function severities(q: Filters): number[] {
+  return q.severity ? [...new Set(q.severity.map((s) => SEVERITIES.indexOf(s as Severity)))].sort() : SEVERITIES.map((_, i) => i);
+}
+
+/**
+ * Conditions on state, severity and SLA for the general path. `plain` keeps the planner off the
+ * (open, severity, opened_at) index: used when a host, vulnerability or package filter makes
+ * another index the selective one.
+ */
+function stateConditions(store: Store, q: Filters, plain: boolean): string[] {
+  const col = (c: string): string => (plain ? `+${c}` : c);
+  const out: string[] = [];
+  if (q.state === 'open') out.push(`${col('f.open')} = 1`);
+  else if (q.state === 'resolved') out.push(`${col('f.open')} = 0`);
+  if (q.severity) out.push(`${col('f.severity')} IN (${severities(q).join(', ')})`);
+  if (q.overdue !== undefined) {
+    const now = store.clock.now();
+    const due = SEVERITIES.map((_, i) => `(${col('f.severity')} = ${i} AND ${col('f.opened_at')} < ${now - store.slaMs(i)})`).join(' OR ');
+    out.push(q.overdue ? `(${col('f.open')} = 1 AND (${due}))` : `NOT (${col('f.open')} = 1 AND (${due}))`);
+  }
+  return out;
 }
 
 function toItem(store: Store, r: Row): FindingItem {
@@ -113,32 +132,75 @@ function toItem(store: Store, r: Row): FindingItem {
 }
 
 const SORTS: Record<z.infer<typeof FindingsQuerySchema>['sort'], { sql: string; natural: 'ASC' | 'DESC' }> = {
-  severity: { sql: 'f.severity {o}, f.opened_at {o2}', natural: 'ASC' },
-  age: { sql: 'f.opened_at {o}', natural: 'ASC' },
+  severity: { sql: '+f.severity {o}, +f.opened_at {o}', natural: 'ASC' },
+  age: { sql: '+f.opened_at {o}', natural: 'ASC' },
   host: { sql: 'h.hostname {o}, f.severity ASC', natural: 'ASC' },
   vulnerability: { sql: '(SELECT name FROM vulns WHERE id = f.vuln_id) {o}', natural: 'DESC' },
 };
 
-export function queryFindings(store: Store, q: z.infer<typeof FindingsQuerySchema>): Page<FindingItem> {
+type Query = z.infer<typeof FindingsQuerySchema>;
+
+export function queryFindings(store: Store, q: Query): Page<FindingItem> {
   const c = conditions(store, q);
   if (!c) return { total: 0, total_exact: true, page: q.page, per_page: q.per_page, items: [] };
-  const w = c.where.length ? `WHERE ${c.where.join(' AND ')}` : '';
+  const selective = q.host !== undefined || q.vulnerability !== undefined || q.package !== undefined;
+  const r = q.state === 'open' && !selective && (q.sort === 'severity' || q.sort === 'age') ? bySeverityRanges(store, q, c) : general(store, q, c, selective);
+  return {
+    total: Math.min(r.counted, COUNT_CAP),
+    total_exact: r.counted <= COUNT_CAP,
+    page: q.page,
+    per_page: q.per_page,
+    items: r.rows.map((row) => toItem(store, row)),
+  };
+}
+
+function general(store: Store, q: Query, c: { where: string[]; params: SQLInputValue[] }, selective: boolean): { counted: number; rows: Row[] } {
+  const where = [...c.where, ...stateConditions(store, q, selective)];
+  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const counted = store.get<{ n: number }>(
     `SELECT count(*) AS n FROM (SELECT 1 FROM findings f JOIN hosts h ON h.id = f.host_id ${w} LIMIT ${COUNT_CAP + 1})`,
     ...c.params,
   )!.n;
   const sort = SORTS[q.sort];
-  const dir = q.order ? (q.order.toUpperCase() as 'ASC' | 'DESC') : sort.natural;
-  const flip = dir === 'ASC' ? 'ASC' : 'DESC';
-  const orderBy = sort.sql.replace('{o}', dir).replace('{o2}', flip);
-  const rows = store.all<Row>(`${SELECT} ${w} ORDER BY ${orderBy}, f.host_id, f.name_id, f.vuln_id LIMIT ? OFFSET ?`, ...c.params, q.per_page, (q.page - 1) * q.per_page);
-  return {
-    total: Math.min(counted, COUNT_CAP),
-    total_exact: counted <= COUNT_CAP,
-    page: q.page,
-    per_page: q.per_page,
-    items: rows.map((r) => toItem(store, r)),
-  };
+  const dir = q.order ? q.order.toUpperCase() : sort.natural;
+  const rows = store.all<Row>(
+    `${SELECT} ${w} ORDER BY ${sort.sql.replaceAll('{o}', dir)}, f.host_id, f.name_id, f.vuln_id LIMIT ? OFFSET ?`,
+    ...c.params, q.per_page, (q.page - 1) * q.per_page,
+  );
+  return { counted, rows };
+}
+
+/**
+ * Open findings sorted by severity or age, the dashboard's usual views: one index range of
+ * (open, severity, opened_at) per severity, read in opened_at order and merged here, so a page
+ * costs about its own size whatever the fleet's size.
+ */
+function bySeverityRanges(store: Store, q: Query, c: { where: string[]; params: SQLInputValue[] }): { counted: number; rows: Row[] } {
+  const now = store.clock.now();
+  const dir = q.order ? q.order.toUpperCase() : 'ASC';
+  const need = q.page * q.per_page;
+  let counted = 0;
+  const lists: Row[][] = [];
+  for (const sev of severities(q)) {
+    const where = [...c.where, 'f.open = 1', `f.severity = ${sev}`];
+    const cutoff = now - store.slaMs(sev);
+    if (q.overdue === true) where.push(`f.opened_at < ${cutoff}`);
+    if (q.overdue === false) where.push(`f.opened_at >= ${cutoff}`);
+    const w = `WHERE ${where.join(' AND ')}`;
+    // Counting stops at the cap across all severities; hosts are joined only when filtered on.
+    if (counted <= COUNT_CAP) {
+      const join = where.some((x) => x.includes('h.')) ? 'JOIN hosts h ON h.id = f.host_id' : '';
+      counted += store.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM findings f ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`, ...c.params)!.n;
+    }
+    lists.push(store.all<Row>(`${SELECT} ${w} ORDER BY f.opened_at ${dir}, f.host_id, f.name_id, f.vuln_id LIMIT ?`, ...c.params, need));
+  }
+  let merged: Row[];
+  if (q.sort === 'severity') {
+    merged = (dir === 'ASC' ? lists : [...lists].reverse()).flat();
+  } else {
+    merged = lists.flat().sort((a, b) => (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.name_id - b.name_id || a.vuln_id - b.vuln_id);
+  }
+  return { counted, rows: merged.slice((q.page - 1) * q.per_page, need) };
 }
 
 const CSV_COLUMNS = [
@@ -195,8 +257,9 @@ export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchem
   }
   let after: [number, number, number] = [-1, -1, -1];
   let first = true;
+  const filters = [...c.where, ...stateConditions(store, q, true)];
   for (;;) {
-    const where = [...c.where, '(f.host_id, f.name_id, f.vuln_id) > (?, ?, ?)'];
+    const where = [...filters, '(f.host_id, f.name_id, f.vuln_id) > (?, ?, ?)'];
     const rows = store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.name_id, f.vuln_id LIMIT ?`, ...c.params, ...after, batch);
     if (rows.length === 0) break;
     let out = '';

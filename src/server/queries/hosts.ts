@@ -7,7 +7,7 @@ import type { HostDetailSchema, HostsQuerySchema, HostSummarySchema, PackagesQue
 import { decodeIds } from '../store/package-set.ts';
 import type { Store } from '../store/store.ts';
 import { iso, likeText, severityCounts, type Page } from './common.ts';
-import { eventsWhere } from './events.ts';
+import { parseCursor, readEvents } from './events.ts';
 
 type HostSummary = z.infer<typeof HostSummarySchema>;
 type HostDetail = z.infer<typeof HostDetailSchema>;
@@ -202,7 +202,7 @@ export function hostPackages(store: Store, id: number, q: z.infer<typeof Package
 }
 
 export function hostHistory(store: Store, id: number, q: z.infer<typeof HostHistoryQuerySchema>) {
-  const events = eventsWhere(store, 'e.host_id = ?' + (q.before ? ' AND e.id < ?' : ''), q.before ? [id, q.before] : [id], 'DESC', q.limit);
+  const events = readEvents(store, { hostId: id }, parseCursor(q.before), 'DESC', q.limit);
   const scans = store.all<ScanRow>('SELECT * FROM scans WHERE host_id = ? ORDER BY id DESC LIMIT ?', id, Math.min(q.limit, 100)).map(toScan);
-  return { events, scans };
+  return { events: events.items, next_before: events.cursor, scans };
 }

@@ -19,15 +19,33 @@ interface CountRow {
   fixable: number;
 }
 
-/** The fixed versions the open findings of one vulnerability point to (bounded sample). */
+// Fixed versions per vulnerability, remembered for a minute: lists show them for every row.
+const FIXED_TTL_MS = 60_000;
+const fixedCache = new WeakMap<Store, Map<number, { at: number; versions: string[] }>>();
+
+/**
+ * The fixed versions the open findings of one vulnerability point to. A sample of its open
+ * findings is enough: fixed versions differ per release, not per host.
+ */
 function fixedVersions(store: Store, vulnId: number): string[] {
-  const details = store.all<{ detail_id: number }>('SELECT DISTINCT detail_id FROM (SELECT detail_id FROM findings WHERE vuln_id = ? AND open = 1 LIMIT 2000)', vulnId);
+  let cache = fixedCache.get(store);
+  if (!cache) {
+    cache = new Map();
+    fixedCache.set(store, cache);
+  }
+  const now = store.clock.now();
+  const hit = cache.get(vulnId);
+  if (hit && now - hit.at < FIXED_TTL_MS) return hit.versions;
+  const details = store.all<{ detail_id: number }>('SELECT DISTINCT detail_id FROM (SELECT detail_id FROM findings WHERE vuln_id = ? AND open = 1 LIMIT 300)', vulnId);
   const out = new Set<string>();
   for (const d of details) {
     const fv = store.interner.detail(d.detail_id).fixed_version;
     if (fv) out.add(fv);
   }
-  return [...out].sort();
+  const versions = [...out].sort();
+  if (cache.size > 50_000) cache.clear();
+  cache.set(vulnId, { at: now, versions });
+  return versions;
 }
 
 function toSummary(store: Store, r: CountRow): VulnSummary {

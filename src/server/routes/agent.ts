@@ -18,7 +18,7 @@ import { ErrorSchema } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
 import { enrollHost } from '../store/credentials.ts';
-import { ingestReport, ReportError } from '../store/ingest.ts';
+import { ReportError } from '../store/ingest.ts';
 
 /** sha256 of feed files, by identity (inode, size, mtime): computed once per file version. */
 const hashes = new Map<string, string>();
@@ -64,7 +64,7 @@ export const agentRoutes =
         if (principal?.kind !== 'host') throw new HttpError(403, 'forbidden', 'not allowed with these credentials');
         let out;
         try {
-          out = ingestReport(ctx.store, ctx.matcher, principal.hostId, request.body);
+          out = await ctx.ingest.submit(principal.hostId, request.body);
         } catch (err) {
           if (err instanceof ReportError) throw new HttpError(400, 'invalid_report', `report rejected, nothing was stored: ${err.message}`);
           throw err;

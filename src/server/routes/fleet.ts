@@ -132,7 +132,7 @@ export const fleetRoutes =
           tags: ['hosts'],
           params: IdParams,
           querystring: HostHistoryQuerySchema,
-          response: { 200: z.object({ events: z.array(EventSchema), scans: z.array(ScanSchema) }) },
+          response: { 200: z.object({ events: z.array(EventSchema), next_before: z.string().nullable(), scans: z.array(ScanSchema) }) },
         },
       },
       async (request) => {
@@ -227,10 +227,10 @@ export const fleetRoutes =
       '/api/v1/events',
       {
         schema: {
-          summary: 'Events in id order; tail with after=<last id>',
+          summary: 'Events in order, one item per finding; tail with after=<next_after>',
           tags: ['events'],
           querystring: EventsQuerySchema,
-          response: { 200: z.object({ items: z.array(EventSchema), next_after: z.number().int() }) },
+          response: { 200: z.object({ items: z.array(EventSchema), next_after: z.string().nullable() }) },
         },
       },
       async (request) => listEvents(store, request.query),

@@ -1,6 +1,7 @@
 // Aggregates that fleet statistics read instead of scanning findings. Changes are collected
 // per transaction and written once per distinct key when it commits.
 import { dayOf } from '../clock.ts';
+import { BatchInsert } from './batch.ts';
 import type { Store } from './store.ts';
 
 interface DailyDelta {
@@ -93,17 +94,20 @@ export class AggregateBatch {
         Number(day), grp, Number(sev), d.detected, d.reopened, d.resolved, d.resolvedMs, d.inSla,
       );
     }
+    const vulns = new BatchInsert(
+      s,
+      'vuln_counts',
+      ['vuln_id', 'severity', 'open_findings', 'open_hosts', 'fixable'],
+      `ON CONFLICT (vuln_id) DO UPDATE SET
+         severity = CASE WHEN vuln_counts.open_findings <= 0 THEN excluded.severity ELSE min(vuln_counts.severity, excluded.severity) END,
+         open_findings = open_findings + excluded.open_findings, open_hosts = open_hosts + excluded.open_hosts,
+         fixable = fixable + excluded.fixable`,
+    );
     for (const [vulnId, v] of this.vulns) {
       if (v.findings === 0 && v.hosts === 0 && v.fixable === 0 && v.severity === 99) continue;
-      s.run(
-        `INSERT INTO vuln_counts (vuln_id, severity, open_findings, open_hosts, fixable) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (vuln_id) DO UPDATE SET
-           severity = CASE WHEN vuln_counts.open_findings <= 0 THEN excluded.severity ELSE min(vuln_counts.severity, excluded.severity) END,
-           open_findings = open_findings + excluded.open_findings, open_hosts = open_hosts + excluded.open_hosts,
-           fixable = fixable + excluded.fixable`,
-        vulnId, v.severity, v.findings, v.hosts, v.fixable,
-      );
+      vulns.add([vulnId, v.severity, v.findings, v.hosts, v.fixable]);
     }
+    vulns.flush();
     this.openAge.clear();
     this.daily.clear();
     this.vulns.clear();

@@ -2,6 +2,7 @@
 // says, written as row changes, events (detected / resolved / reopened) and aggregate deltas.
 import { splitIdentity, findingIdentity, type StoredFinding } from '../fleet-matcher.ts';
 import type { AggregateBatch } from './aggregates.ts';
+import { BatchInsert } from './batch.ts';
 import type { Store } from './store.ts';
 
 export interface DiffContext {
@@ -57,16 +58,20 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     }
   }
   const { agg } = ctx;
-  // Per vulnerability: change in this host's open findings (for the affected-host counts).
+  // Per vulnerability: this host's open findings before the diff (known completely only for
+  // scope 'all') and the change the diff makes, for the affected-host counts.
+  const openBefore = new Map<number, number>();
+  if (scope === 'all') for (const r of old.values()) if (r.open === 1) openBefore.set(r.vuln_id, (openBefore.get(r.vuln_id) ?? 0) + 1);
   const vulnDelta = new Map<number, number>();
   const bump = (vulnId: number, d: number): void => {
     vulnDelta.set(vulnId, (vulnDelta.get(vulnId) ?? 0) + d);
   };
-  const event = (type: string, f: { nameId: number; vulnId: number; pkgId: number; severity: number }): void => {
-    store.run(
-      'INSERT INTO events (at, type, host_id, name_id, vuln_id, pkg_id, severity, scan_id, refresh_id, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ctx.now, type, ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.severity, ctx.scanId, ctx.refreshId, ctx.cause,
-    );
+  const events: Record<'detected' | 'resolved' | 'reopened', number[]> = { detected: [], resolved: [], reopened: [] };
+  const inserts = new BatchInsert(store, 'findings', [
+    'host_id', 'name_id', 'vuln_id', 'pkg_id', 'detail_id', 'severity', 'status', 'fixable', 'open', 'first_seen', 'opened_at',
+  ]);
+  const event = (type: keyof typeof events, f: { nameId: number; vulnId: number; pkgId: number; severity: number }): void => {
+    events[type].push(f.nameId, f.vulnId, f.pkgId, f.severity);
   };
 
   for (const [identity, f] of next) {
@@ -74,11 +79,7 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     const fix = f.fixable ? 1 : 0;
     const r = old.get(identity);
     if (!r) {
-      store.run(
-        `INSERT INTO findings (host_id, name_id, vuln_id, pkg_id, detail_id, severity, status, fixable, open, first_seen, opened_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-        ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, f.status, fix, ctx.now, ctx.now,
-      );
+      inserts.add([ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, f.status, fix, 1, ctx.now, ctx.now]);
       event('detected', f);
       counts.detected++;
       counts.open[f.severity]++;
@@ -143,11 +144,23 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     bump(vulnId, -1);
   }
 
+  inserts.flush();
+  for (const type of ['detected', 'reopened', 'resolved'] as const) {
+    const items = events[type];
+    if (items.length === 0) continue;
+    store.run(
+      'INSERT INTO events (at, type, host_id, scan_id, refresh_id, cause, count, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ctx.now, type, ctx.hostId, ctx.scanId, ctx.refreshId, ctx.cause, items.length / 4, packItems(items),
+    );
+  }
   // Affected-host counts: a host counts once per vulnerability, whatever the package count.
   for (const [vulnId, d] of vulnDelta) {
     if (d === 0) continue;
-    const after = store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE vuln_id = ? AND open = 1 AND host_id = ?', vulnId, ctx.hostId)!.n;
-    const before = after - d;
+    const before =
+      scope === 'all'
+        ? (openBefore.get(vulnId) ?? 0)
+        : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE vuln_id = ? AND open = 1 AND host_id = ?', vulnId, ctx.hostId)!.n - d;
+    const after = before + d;
     const hosts = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
     if (hosts !== 0) agg.vuln(vulnId, { hosts });
   }
@@ -165,4 +178,15 @@ export function closeAllFindings(store: Store, ctx: DiffContext): number {
   }
   for (const v of vulns) ctx.agg.vuln(v, { hosts: -1 });
   return rows.length;
+}
+
+/** Event items as stored: uint32 quadruples (name_id, vuln_id, pkg_id, severity). */
+export function packItems(items: number[]): Uint8Array {
+  const a = Uint32Array.from(items);
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+export function unpackItems(blob: Uint8Array): Uint32Array {
+  const copy = new Uint8Array(blob);
+  return new Uint32Array(copy.buffer, 0, copy.byteLength / 4);
 }

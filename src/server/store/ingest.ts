@@ -2,7 +2,7 @@
 // set, a match, and the finding history diff, all in one transaction. A report is checked
 // completely before anything is written; a retried report (same id) is answered from the
 // record of the first one and changes nothing.
-import { digestOfKeys, keyHash, packageKey, toggleDigest, type Report, type ReportAck, type ResendFull } from '../../core/protocol.ts';
+import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ReportAck, type ResendFull } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
 import { UnmatchableHostError, type FleetMatcher, type HostMatch } from '../fleet-matcher.ts';
 import { AggregateBatch } from './aggregates.ts';
@@ -27,6 +27,7 @@ export interface HostRow {
   pro_attached: number;
   match_gen: number;
   match_error: string | null;
+  open_total: number;
 }
 
 interface ScanRow {
@@ -59,7 +60,8 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
     return { kind: 'ack', ack: toAck(report.report_id, 'duplicate', previous) };
   }
   const host = store.get<HostRow>(
-    'SELECT id, hostname, grp, last_seen, kernel, os, release_hint, pro_attached, match_gen, match_error FROM hosts WHERE id = ?',
+    `SELECT id, hostname, grp, last_seen, kernel, os, release_hint, pro_attached, match_gen, match_error, ${OPEN_COLS.join(' + ')} AS open_total
+     FROM hosts WHERE id = ?`,
     hostId,
   );
   if (!host) return { kind: 'rejected', status: 403, error: 'forbidden', message: 'this host is not enrolled' };
@@ -71,13 +73,26 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
   let removedCount = 0;
   let touchedNames: Set<number> | null = null;
   if (report.kind === 'full') {
-    const keys = [...new Set(report.packages.map(packageKey))];
-    const digest = digestOfKeys(keys);
-    if (digest !== report.digest) {
-      throw new ReportError(`digest ${report.digest} does not match the ${keys.length} packages in the report (they give ${digest})`);
-    }
+    const keys = new Set(report.packages.map(packageKey));
+    // Known packages have their id and hash already; only new ones are hashed here (and
+    // interned below, in the transaction).
     keep = [];
-    addedKeys = keys;
+    addedKeys = [];
+    const hashes: Buffer[] = [];
+    for (const k of keys) {
+      const id = store.interner.knownPackage(k);
+      if (id === undefined) {
+        addedKeys.push(k);
+        hashes.push(keyHash(k));
+      } else {
+        keep.push(id);
+        hashes.push(store.interner.pkg(id).hash);
+      }
+    }
+    const digest = toggleDigest(EMPTY_DIGEST, hashes);
+    if (digest !== report.digest) {
+      throw new ReportError(`digest ${report.digest} does not match the ${keys.size} packages in the report (they give ${digest})`);
+    }
   } else {
     if (!stored || stored.digest !== report.base) {
       return {
@@ -188,15 +203,17 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
       }
     }
     store.run(`UPDATE hosts SET ${sets.join(', ')} WHERE id = ?`, ...values, hostId);
-    const open = store.get<{ n: number }>(`SELECT ${OPEN_COLS.join(' + ')} AS n FROM hosts WHERE id = ?`, hostId)!.n;
+    const open = host.open_total + (counts ? counts.open.reduce((a, b) => a + b, 0) : 0);
     store.run(
       'UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?',
       counts?.detected ?? 0, counts?.resolved ?? 0, counts?.reopened ?? 0, open, scanId,
     );
-    store.run(
-      'INSERT INTO host_packages (host_id, digest, ids) VALUES (?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET digest = excluded.digest, ids = excluded.ids',
-      hostId, digest, encodeIds(ids),
-    );
+    if (stored?.digest !== digest) {
+      store.run(
+        'INSERT INTO host_packages (host_id, digest, ids) VALUES (?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET digest = excluded.digest, ids = excluded.ids',
+        hostId, digest, encodeIds(ids),
+      );
+    }
     return {
       kind: 'ack' as const,
       ack: toAck(report.report_id, 'accepted', {

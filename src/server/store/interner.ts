@@ -58,12 +58,18 @@ class Table<V> {
     this.pending = [];
   }
 
-  rollback(): void {
-    for (const { key, id } of this.pending) {
+  get mark(): number {
+    return this.pending.length;
+  }
+
+  /** Forgets what was interned since `mark` (everything by default). */
+  rollback(mark = 0): number {
+    const dropped = this.pending.splice(mark);
+    for (const { key, id } of dropped) {
       this.byKey.delete(key);
       this.byId.delete(id);
     }
-    this.pending = [];
+    return dropped.length;
   }
 }
 
@@ -166,8 +172,16 @@ export class Interner {
     for (const t of [this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]) t.commit();
   }
 
-  rollback(): void {
-    for (const t of [this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]) t.rollback();
+  /** Where the pending (uncommitted) values stand now, to roll back to. */
+  mark(): number[] {
+    return ([this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]).map((t) => t.mark);
+  }
+
+  /** Forgets values interned since `mark` (all uncommitted ones by default); true if any were. */
+  rollback(mark?: number[]): boolean {
+    let dropped = 0;
+    ([this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i] ?? 0)));
+    return dropped > 0;
   }
 }
 

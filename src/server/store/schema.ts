@@ -90,15 +90,19 @@ CREATE TABLE scans (
 ) STRICT;
 CREATE INDEX scans_by_host ON scans (host_id, id);
 
--- detected / resolved / reopened per finding; enrolled / revoked / removed per host.
+-- History events. Finding events (detected / resolved / reopened) are grouped: one row per
+-- host, scan or refresh and type, its findings packed in items (count × 4 uint32: name_id,
+-- vuln_id, pkg_id, severity); a first report's hundreds of detections are one row. Host events
+-- (enrolled / reenrolled / revoked / removed) have no items.
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
   type TEXT NOT NULL,
   host_id INTEGER NOT NULL,
-  name_id INTEGER, vuln_id INTEGER, pkg_id INTEGER, severity INTEGER,
   scan_id INTEGER, refresh_id INTEGER,
-  cause TEXT
+  cause TEXT,
+  count INTEGER NOT NULL DEFAULT 0,
+  items BLOB
 ) STRICT;
 CREATE INDEX events_by_host ON events (host_id, id);
 

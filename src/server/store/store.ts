@@ -61,17 +61,52 @@ export class Store {
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
-  /** One write transaction; interned values created inside it are forgotten if it fails. */
+  /**
+   * One atomic unit of writes: a transaction, or a savepoint inside the transaction already
+   * open (group commit, see IngestQueue). Interned values created inside it are forgotten
+   * if it fails.
+   */
   tx<T>(fn: () => T): T {
+    if (this.db.isTransaction) return this.savepoint(fn);
     try {
       const out = transaction(this.db, fn);
       this.interner.commit();
       return out;
     } catch (err) {
-      this.interner.rollback();
-      this.onInternRollback();
+      if (this.interner.rollback()) this.onInternRollback();
       throw err;
     }
+  }
+
+  private savepoint<T>(fn: () => T): T {
+    const mark = this.interner.mark();
+    this.db.exec('SAVEPOINT unit');
+    try {
+      const out = fn();
+      this.db.exec('RELEASE unit');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK TO unit');
+      this.db.exec('RELEASE unit');
+      if (this.interner.rollback(mark)) this.onInternRollback();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs several atomic units in one transaction (group commit): each unit commits or rolls
+   * back on its own (savepoints), and the whole group becomes durable with one COMMIT.
+   */
+  group<T>(units: (() => T)[]): ({ ok: true; value: T } | { ok: false; error: unknown })[] {
+    return this.tx(() =>
+      units.map((u) => {
+        try {
+          return { ok: true as const, value: this.savepoint(u) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      }),
+    );
   }
 
   meta(key: string): string | undefined {

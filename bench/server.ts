@@ -1,0 +1,508 @@
+// `npm run bench:server [-- --hosts N --packages N --concurrency N --keep]`
+// Simulates a fleet doing its daily run against a real `patchloop server` process on loopback:
+//   1. enrolment of every host;
+//   2. first full inventories (target ≥ 100 hosts/s);
+//   3. the next day's delta reports, a quarter of the hosts having upgraded packages (≥ 1,000 hosts/s);
+//   4. a feed refresh (new advisories, fixes published, withdrawn entries) and the re-match of the
+//      whole fleet it triggers (≤ 60 s);
+//   5. the dashboard's API calls (statistics p95 ≤ 50 ms; every page's calls p95 ≤ 100 ms);
+// and the server's peak RSS (≤ 1 GiB). The fleet and the vulnerability DB are generated here,
+// deterministically (seeded), in the real formats: package lists as the inventory readers
+// produce them, advisory entries as the feed importers write them (vulndb writer).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { EMPTY_DIGEST, keyHash, packageDelta, packageKey, REPORT_SCHEMA, toggleDigest, type WirePackage } from '../src/core/protocol.ts';
+import type { AdvisoryEntry, EntryStatus, OsInfo, Severity } from '../src/core/types.ts';
+import { startServerProcess, runPatchloop } from '../src/server/testing/process.ts';
+import { replaceFeed } from '../src/vulndb/writer.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '10000' },
+    packages: { type: 'string', default: '1500' },
+    concurrency: { type: 'string', default: '16' },
+    keep: { type: 'boolean', default: false },
+    /** Write a CPU profile of the server process into this directory. */
+    profile: { type: 'string' },
+  },
+});
+const HOSTS = Number(args.hosts);
+const PACKAGES = Number(args.packages);
+const CONCURRENCY = Number(args.concurrency);
+
+// ---------------------------------------------------------------- deterministic randomness
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+
+// ---------------------------------------------------------------- the fleet's releases
+interface Release {
+  name: string;
+  share: number;
+  os: OsInfo;
+  feed: string;
+  distro: string;
+  release: string;
+  format: 'deb' | 'rpm' | 'apk';
+  arch: string;
+  /** Version string of source s at level v (0 oldest, 2 current, 3 published later). */
+  version(s: number, v: number): string;
+  kernel(v: number): { pkg: WirePackage; running: string };
+}
+
+function debRelease(name: string, share: number, os: OsInfo, feed: string, suffix: string): Release {
+  const version = (s: number, v: number) => `${1 + (s % 7)}.${s % 13}.${s % 5}-${1 + (s % 3)}${v === 0 ? '' : `+${suffix}u${v}`}`;
+  return {
+    name, share, os, feed, distro: os.id, release: os.id === 'debian' ? os.codename : os.version_id, format: 'deb', arch: 'amd64', version,
+    kernel: (v) => ({
+      pkg: { name: `linux-image-6.1.0-${20 + v}-amd64`, version: `6.1.${100 + v * 10}-1`, arch: 'amd64', source: 'linux-signed-amd64', source_version: `6.1.${100 + v * 10}+1`, format: 'deb' },
+      running: `6.1.0-${20 + v}-amd64`,
+    }),
+  };
+}
+
+export const RELEASES: Release[] = [
+  debRelease('debian 12', 0.35, { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' }, 'debian', 'deb12'),
+  debRelease('debian 11', 0.1, { id: 'debian', version_id: '11', codename: 'bullseye', pretty_name: 'Debian GNU/Linux 11 (bullseye)' }, 'debian', 'deb11'),
+  debRelease('ubuntu 22.04', 0.2, { id: 'ubuntu', version_id: '22.04', codename: 'jammy', pretty_name: 'Ubuntu 22.04.5 LTS' }, 'ubuntu', 'ubuntu22.04.'),
+  debRelease('ubuntu 24.04', 0.15, { id: 'ubuntu', version_id: '24.04', codename: 'noble', pretty_name: 'Ubuntu 24.04.1 LTS' }, 'ubuntu', 'ubuntu24.04.'),
+  {
+    name: 'almalinux 9', share: 0.12, os: { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4 (Seafoam Ocelot)' },
+    feed: 'almalinux', distro: 'almalinux', release: '9', format: 'rpm', arch: 'x86_64',
+    version: (s, v) => `${1 + (s % 7)}.${s % 13}.${s % 5}-${1 + (s % 3)}.el9${v === 0 ? '' : `_${v}`}`,
+    kernel: (v) => ({
+      pkg: { name: 'kernel-core', version: `5.14.0-${400 + v * 10}.el9`, arch: 'x86_64', source: 'kernel', source_version: `5.14.0-${400 + v * 10}.el9`, format: 'rpm' },
+      running: `5.14.0-${400 + v * 10}.el9.x86_64`,
+    }),
+  },
+  {
+    name: 'alpine 3.19', share: 0.08, os: { id: 'alpine', version_id: '3.19.1', codename: '', pretty_name: 'Alpine Linux v3.19' },
+    feed: 'alpine', distro: 'alpine', release: '3.19', format: 'apk', arch: 'x86_64',
+    version: (s, v) => `${1 + (s % 7)}.${s % 13}.${s % 5}-r${v}`,
+    kernel: (v) => ({
+      pkg: { name: 'linux-lts', version: `6.6.${30 + v * 5}-r0`, arch: 'x86_64', source: 'linux-lts', source_version: `6.6.${30 + v * 5}-r0`, format: 'apk' },
+      running: `6.6.${30 + v * 5}-0-lts`,
+    }),
+  },
+];
+
+// Package universe of a release: SOURCES sources with 1–3 binaries; the first BASE binaries are
+// on every host, the rest are picked per host.
+const SOURCES = 1600;
+interface Binary {
+  name: string;
+  source: number;
+}
+const UNIVERSE: Binary[] = [];
+for (let s = 0; s < SOURCES; s++) {
+  const n = 1 + (s % 3 === 0 ? 2 : s % 5 === 0 ? 1 : 0);
+  for (let b = 0; b < n; b++) UNIVERSE.push({ name: b === 0 ? `pkg${s}` : `lib${s}-${b}`, source: s });
+}
+const BASE = Math.min(UNIVERSE.length, Math.round(PACKAGES * 0.7));
+
+export interface HostSpec {
+  index: number;
+  hostname: string;
+  release: Release;
+  lag: number;
+  kernelLevel: number;
+  extras: number[];
+}
+
+export function hostSpec(i: number): HostSpec {
+  const r = rng(i * 7919 + 1);
+  let acc = 0;
+  const x = r();
+  let release = RELEASES[RELEASES.length - 1];
+  for (const rel of RELEASES) {
+    acc += rel.share;
+    if (x < acc) {
+      release = rel;
+      break;
+    }
+  }
+  const lag = pick(r, [0.02, 0.02, 0.02, 0.05, 0.1, 0.1, 0.3]);
+  const extras = new Set<number>();
+  while (extras.size < PACKAGES - BASE - 1) extras.add(BASE + Math.floor(r() * (UNIVERSE.length - BASE)));
+  return { index: i, hostname: `host-${String(i).padStart(5, '0')}.example.net`, release, lag, kernelLevel: r() < 0.8 ? 2 : 1, extras: [...extras] };
+}
+
+/** The host's packages on `day` (0: first report; 1: after its daily upgrades). */
+export function packagesOf(h: HostSpec, day: number): { packages: WirePackage[]; kernel: string } {
+  const r = rng(h.index * 104729 + 17);
+  const upgrades = day > 0 && rng(h.index * 31 + 5)() < 0.25;
+  const level = new Map<number, number>();
+  const levelOf = (s: number): number => {
+    let v = level.get(s);
+    if (v === undefined) {
+      const y = r();
+      v = y < h.lag / 3 ? 0 : y < h.lag ? 1 : 2;
+      // The upgrading hosts bring some lagging sources up to date.
+      if (upgrades && v < 2 && r() < 0.5) v = 2;
+      level.set(s, v);
+    }
+    return v;
+  };
+  const rel = h.release;
+  const out: WirePackage[] = [];
+  for (const idx of [...Array(BASE).keys(), ...h.extras]) {
+    const b = UNIVERSE[idx];
+    const v = rel.version(b.source, levelOf(b.source));
+    out.push({ name: b.name, version: v, arch: rel.arch, source: `src${b.source}`, source_version: v, format: rel.format });
+  }
+  const k = rel.kernel(h.kernelLevel);
+  out.push(k.pkg);
+  return { packages: out, kernel: k.running };
+}
+
+// ---------------------------------------------------------------- the vulnerability DB
+const SEVERITY_MIX: Severity[] = [
+  'critical', 'high', 'high', 'high', 'medium', 'medium', 'medium', 'medium', 'medium', 'medium', 'medium',
+  'low', 'low', 'low', 'low', 'low', 'low', 'negligible', 'negligible', 'unknown',
+];
+
+function entriesFor(rel: Release, generation: number): AdvisoryEntry[] {
+  const r = rng(rel.name.length * 1000 + rel.release.charCodeAt(0));
+  // Changes of generation 2 draw from their own sequence, so generation 1's data stays the same.
+  const r2 = rng(rel.name.length * 3000 + 7);
+  const out: AdvisoryEntry[] = [];
+  const keyed = rel.format === 'rpm' ? 'binary' : 'source';
+  const scheme = rel.format;
+  const entry = (pkg: string, vuln: string, status: EntryStatus, fixed: string | null, severity: Severity): AdvisoryEntry => ({
+    feed: rel.feed, distro: rel.distro, release: rel.release, package: pkg, key_kind: keyed, scheme, vuln_id: vuln, status,
+    raw_status: status, introduced: null, fixed_version: fixed, last_affected: null, severity, raw_severity: severity,
+    advisory_ids: fixed ? [`${rel.feed.toUpperCase()}-${vuln.slice(4)}`] : [], module_stream: null, arches: [], pro_only: false,
+  });
+  for (let s = 0; s < SOURCES; s++) {
+    const affected = r() < 0.2;
+    const n = 1 + Math.floor(r() * 8);
+    const binaries = UNIVERSE.filter((b) => b.source === s);
+    const keys = keyed === 'source' ? [`src${s}`] : binaries.map((b) => b.name);
+    if (!affected) {
+      // Generation 2 publishes advisories for packages that had none.
+      if (r2() < 0.03 && generation === 2) for (const key of keys) out.push(entry(key, `CVE-2026-${String(50000 + s).padStart(5, '0')}`, 'fixed', rel.version(s, 3), 'high'));
+      continue;
+    }
+    for (let j = 0; j < n; j++) {
+      const vuln = `CVE-${2018 + ((s + j) % 8)}-${String(10000 + s * 10 + j).padStart(5, '0')}`;
+      const severity = pick(r, SEVERITY_MIX);
+      const y = r();
+      let status: EntryStatus;
+      let fixed: string | null = null;
+      if (y < 0.55) {
+        status = 'fixed';
+        fixed = rel.version(s, r() < 0.5 ? 1 : 2);
+      } else if (y < 0.65) {
+        status = 'not_affected';
+      } else if (y < 0.85) {
+        status = 'affected';
+        // Generation 2: a fix is published for some of them (a version no host has yet).
+        if (r2() < 0.15 && generation === 2) {
+          status = 'fixed';
+          fixed = rel.version(s, 3);
+        }
+      } else if (y < 0.95) {
+        status = r() < 0.5 ? 'will_not_fix' : 'fix_deferred';
+      } else {
+        status = 'undetermined';
+      }
+      // Generation 2 withdraws a few entries.
+      if (r2() < 0.01 && generation === 2) continue;
+      for (const key of keys) out.push(entry(key, vuln, status, fixed, severity));
+    }
+  }
+  // The kernel: many entries, most fixed in the current kernel.
+  const k = rel.kernel(2).pkg;
+  const kernelKey = rel.format === 'deb' ? 'linux' : k.source === 'kernel' ? k.name : k.source;
+  for (let j = 0; j < 600; j++) {
+    const vuln = `CVE-2024-${String(30000 + j).padStart(5, '0')}`;
+    const y = r();
+    const severity = pick(r, SEVERITY_MIX);
+    if (y < 0.7) out.push(entry(kernelKey, vuln, 'fixed', rel.kernel(r() < 0.5 ? 1 : 2).pkg.version, severity));
+    else if (y < 0.85) out.push(entry(kernelKey, vuln, 'affected', null, severity));
+  }
+  return out;
+}
+
+export async function writeVulnDb(dataDir: string, generation: number): Promise<number> {
+  let total = 0;
+  for (const feed of [...new Set(RELEASES.map((r) => r.feed))]) {
+    const summary = await replaceFeed(dataDir, feed, (w) => {
+      for (const rel of RELEASES.filter((x) => x.feed === feed)) {
+        for (const e of entriesFor(rel, generation)) {
+          w.entry(e);
+          w.vulnerability({ id: e.vuln_id, aliases: [], description: `synthetic ${e.vuln_id}`, published: null, modified: null, references: [] });
+        }
+      }
+    });
+    total += summary.entries;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------- HTTP
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+/** The server under test, set once it listens. */
+const target = { url: new URL('http://127.0.0.1') };
+
+function request(method: string, path: string, token: string, body?: Buffer, gz = false): Promise<{ status: number; body: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+      if (gz) headers['content-encoding'] = 'gzip';
+    }
+    const req = http.request({ host: target.url.hostname, port: target.url.port, path, method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+// Package hashes repeat across the fleet: remembering them keeps preparing reports quick.
+const hashMemo = new Map<string, Buffer>();
+function packageDigest(packages: WirePackage[]): string {
+  return toggleDigest(
+    EMPTY_DIGEST,
+    packages.map((p) => {
+      const k = packageKey(p);
+      let h = hashMemo.get(k);
+      if (!h) {
+        h = keyHash(k);
+        hashMemo.set(k, h);
+      }
+      return h;
+    }),
+  );
+}
+
+export function reportBody(h: HostSpec, token: string, kind: 'full' | 'delta', day: number): { token: string; body: Buffer; digest: string } {
+  const now = packagesOf(h, day);
+  const host = { hostname: h.hostname, os: h.release.os, kernel: now.kernel, reboot_required: false };
+  const common = { schema: REPORT_SCHEMA, report_id: crypto.randomUUID(), collected_at: new Date().toISOString(), agent: { version: 'bench' }, host, digest: packageDigest(now.packages) };
+  let report: object;
+  if (kind === 'full') report = { ...common, kind: 'full', packages: now.packages };
+  else {
+    const before = packagesOf(h, day - 1).packages;
+    report = { ...common, kind: 'delta', base: packageDigest(before), ...packageDelta(before, now.packages) };
+  }
+  return { token, body: gzipSync(JSON.stringify(report), { level: 6 }), digest: common.digest };
+}
+
+/** CPU seconds the process has used (user + system), so figures can be read on a busy machine. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function p95(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
+}
+
+// ---------------------------------------------------------------- run
+const rows: { what: string; figure: string; target: string; ok: boolean }[] = [];
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+const row = (what: string, value: number, unit: string, target: string, ok: boolean): void => {
+  rows.push({ what, figure: `${value.toFixed(value >= 100 ? 0 : 1)} ${unit}`, target, ok });
+  log(`  ${what}: ${value.toFixed(1)} ${unit} (target ${target}) ${ok ? 'ok' : 'MISSED'}`);
+};
+
+if (import.meta.main) log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
+if (import.meta.main) log(`fleet: ${HOSTS} hosts × ${PACKAGES} packages; ${RELEASES.map((r) => `${r.name} ${Math.round(r.share * 100)}%`).join(', ')}; ${CONCURRENCY} concurrent connections`);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-bench-'));
+  const t0 = performance.now();
+  const entries = await writeVulnDb(dataDir, 1);
+  log(`vulnerability DB: ${entries} advisory entries over ${RELEASES.length} releases (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const config = join(dataDir, 'server.yaml');
+  writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\nlog_level: warn\n`);
+  const server = await startServerProcess(['--config', config], '127.0.0.1:0', args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args.profile}` } : {});
+  target.url = new URL(server.url);
+  const pid = server.child.pid!;
+  try {
+    const enrolToken = (await runPatchloop(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '2h'])).stdout.trim();
+
+    // 1. Enrolment.
+    const specs = Array.from({ length: HOSTS }, (_, i) => hostSpec(i));
+    const tokens: string[] = new Array(HOSTS);
+    let t = performance.now();
+    await pool(specs, CONCURRENCY, async (h) => {
+      const body = Buffer.from(JSON.stringify({ token: enrolToken, hostname: h.hostname }));
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: target.url.hostname, port: target.url.port, path: '/api/v1/enroll', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (r) => {
+          let s = '';
+          r.on('data', (c) => (s += c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: s }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      if (res.status !== 201) throw new Error(`enrolment failed: ${res.status} ${res.body}`);
+      tokens[h.index] = (JSON.parse(res.body) as { host_token: string }).host_token;
+    });
+    log(`enrolment: ${HOSTS} hosts in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // 2. First full inventories (bodies prepared before the clock starts).
+    t = performance.now();
+    const fulls = specs.map((h) => reportBody(h, tokens[h.index], 'full', 0));
+    const size = fulls.reduce((n, b) => n + b.body.length, 0);
+    log(`prepared ${HOSTS} full reports (${(size / HOSTS / 1024).toFixed(1)} KiB gzip each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    let findings = 0;
+    let cpu = cpuSeconds(pid);
+    t = performance.now();
+    await pool(fulls, CONCURRENCY, async (r) => {
+      const res = await request('POST', '/api/v1/reports', r.token, r.body, true);
+      if (res.status !== 200) throw new Error(`full report: ${res.status} ${res.body.slice(0, 300)}`);
+      findings += (JSON.parse(res.body) as { changes: { open: number } }).changes.open;
+    });
+    let secs = (performance.now() - t) / 1000;
+    log(`first full inventories: ${HOSTS} in ${secs.toFixed(1)} s; ${Math.round(findings / HOSTS)} open findings per host on average; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(1)} ms per host`);
+    row('first full inventories', HOSTS / secs, 'hosts/s', '≥ 100', HOSTS / secs >= 100);
+    fulls.length = 0;
+
+    // 3. The next day: delta reports.
+    t = performance.now();
+    const deltas = specs.map((h) => reportBody(h, tokens[h.index], 'delta', 1));
+    log(`prepared ${HOSTS} delta reports in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    let changed = 0;
+    cpu = cpuSeconds(pid);
+    t = performance.now();
+    await pool(deltas, CONCURRENCY, async (r) => {
+      const res = await request('POST', '/api/v1/reports', r.token, r.body, true);
+      if (res.status !== 200) throw new Error(`delta report: ${res.status} ${res.body.slice(0, 300)}`);
+      const c = (JSON.parse(res.body) as { changes: { resolved: number; detected: number } }).changes;
+      if (c.resolved || c.detected) changed++;
+    });
+    secs = (performance.now() - t) / 1000;
+    log(`daily delta reports: ${HOSTS} in ${secs.toFixed(1)} s; ${changed} hosts had finding changes; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(2)} ms per host`);
+    row('daily delta reports', HOSTS / secs, 'hosts/s', '≥ 1,000', HOSTS / secs >= 1000);
+
+    // 4. Feed refresh: new vulnerability data, then the server re-matches every host.
+    t = performance.now();
+    const entries2 = await writeVulnDb(dataDir, 2);
+    log(`vulnerability DB generation 2: ${entries2} entries (written in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    const adminToken = createApiToken(dataDir);
+    cpu = cpuSeconds(pid);
+    t = performance.now();
+    const started = await request('POST', '/api/v1/feeds/refresh', adminToken, Buffer.from('{}'));
+    if (started.status !== 202) throw new Error(`refresh: ${started.status} ${started.body}`);
+    let last: { outcome: string | null; hosts: number | null; detected: number | null; resolved: number | null; duration_ms: number | null } | undefined;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const f = JSON.parse((await request('GET', '/api/v1/feeds', adminToken)).body) as { refreshing: boolean; recent: (typeof last)[] };
+      if (!f.refreshing && f.recent[0]?.outcome) {
+        last = f.recent[0];
+        break;
+      }
+    }
+    secs = (performance.now() - t) / 1000;
+    log(`feed refresh: ${last?.hosts} hosts re-matched, ${last?.detected} detected, ${last?.resolved} resolved, in ${secs.toFixed(1)} s (server CPU ${(cpuSeconds(pid) - cpu).toFixed(1)} s)`);
+    row('re-match of the fleet after a feed refresh', secs, 's', '≤ 60 s', secs <= 60);
+
+    // 5. Dashboard API calls.
+    const hostId = Math.floor(HOSTS / 2) + 1;
+    const topVuln = (JSON.parse((await request('GET', '/api/v1/vulnerabilities?sort=hosts&per_page=1', adminToken)).body) as { items: { id: string }[] }).items[0].id;
+    const statsCalls = ['/api/v1/stats/overview', '/api/v1/stats/trends?days=90', '/api/v1/stats/overview?group=', '/api/v1/vulnerabilities?sort=hosts&per_page=10', '/api/v1/vulnerabilities?sort=severity&per_page=10'];
+    const pageCalls = [
+      '/api/v1/hosts?sort=open&per_page=50',
+      '/api/v1/hosts?state=stale&per_page=50',
+      '/api/v1/hosts?search=host-0421&per_page=50',
+      `/api/v1/hosts/${hostId}`,
+      `/api/v1/hosts/${hostId}/findings?per_page=50`,
+      `/api/v1/hosts/${hostId}/packages?per_page=100`,
+      `/api/v1/hosts/${hostId}/history?limit=100`,
+      '/api/v1/findings?severity=critical&per_page=50',
+      '/api/v1/findings?fixable=true&sort=age&per_page=50',
+      '/api/v1/findings?overdue=true&per_page=50',
+      `/api/v1/findings?vulnerability=${topVuln}&per_page=50`,
+      '/api/v1/vulnerabilities?search=CVE-2021-1&per_page=50',
+      `/api/v1/vulnerabilities/${topVuln}`,
+      '/api/v1/events?per_page=100',
+    ];
+    const measure = async (path: string, n: number): Promise<number> => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await request('GET', path, adminToken);
+        if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.body.slice(0, 200)}`);
+        times.push(r.ms);
+      }
+      return p95(times);
+    };
+    let worstStats = 0;
+    for (const c of statsCalls) {
+      const p = await measure(c, 100);
+      log(`  p95 ${p.toFixed(1)} ms  ${c}`);
+      worstStats = Math.max(worstStats, p);
+    }
+    row('fleet statistics queries, worst p95', worstStats, 'ms', '≤ 50 ms', worstStats <= 50);
+    let worstPage = worstStats;
+    for (const c of pageCalls) {
+      const p = await measure(c, 60);
+      log(`  p95 ${p.toFixed(1)} ms  ${c}`);
+      worstPage = Math.max(worstPage, p);
+    }
+    row('dashboard page API calls, worst p95', worstPage, 'ms', '≤ 100 ms', worstPage <= 100);
+
+    const rss = peakRss(pid);
+    row('server peak RSS', rss / 2 ** 20, 'MiB', '≤ 1024 MiB', rss <= 2 ** 30);
+  } finally {
+    await server.stop('SIGTERM');
+    agent.destroy();
+    if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+    else log(`data kept in ${dataDir}`);
+  }
+
+  log('');
+  for (const r of rows) log(`${r.what.padEnd(48)} ${r.figure.padStart(14)}   target ${r.target.padEnd(10)} ${r.ok ? 'ok' : 'MISSED'}`);
+  log(`\nreproduce: npm run bench:server -- --hosts ${HOSTS} --packages ${PACKAGES} --concurrency ${CONCURRENCY}`);
+  process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
+}
+
+if (import.meta.main) await main();
+
+function createApiToken(dir: string): string {
+  // An admin API token straight in the store (the server shares it through WAL).
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+    import { Store } from ${JSON.stringify(new URL('../src/server/store/store.ts', import.meta.url).href)};
+    import { createApiToken } from ${JSON.stringify(new URL('../src/server/store/credentials.ts', import.meta.url).href)};
+    import { systemClock } from ${JSON.stringify(new URL('../src/server/clock.ts', import.meta.url).href)};
+    const s = Store.open(${JSON.stringify(join(dir, 'server.sqlite'))}, systemClock);
+    process.stdout.write(createApiToken(s, 'bench').token);
+    s.close();
+  `]);
+  return out.toString();
+}
