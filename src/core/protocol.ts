@@ -17,7 +17,6 @@ export const LIMITS = {
 } as const;
 
 const text = z.string().max(LIMITS.text);
-const nonEmpty = z.string().min(1).max(LIMITS.text);
 
 // Lengths are checked in one refinement rather than per field: the same rules, at a fraction
 // of the cost on a report of thousands of packages.
