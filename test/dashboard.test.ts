@@ -235,6 +235,10 @@ test('vulnerabilities: search by CVE id, open one, see its hosts and fixed versi
   const affected = await apiGet<ApiPage<Finding>>(`/api/v1/findings?vulnerability=${encodeURIComponent(v.id)}&per_page=50`);
   await page.locator('table[data-table="vuln-findings"] tbody tr').first().waitFor();
   assert.equal(await page.locator('table[data-table="vuln-findings"] tbody tr').count(), affected.items.length);
+
+  // An id no feed knows is said to be unknown, not shown as an empty vulnerability.
+  await page.goto(`${server.url}/vulnerabilities/CVE-1999-99999`);
+  await page.getByText('CVE-1999-99999 is not known to this server').waitFor();
 });
 
 test('patching lists the hosts waiting for a reboot and says what the server does not record yet', async () => {

@@ -53,9 +53,11 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
       label: 'Host',
       sort: 'host',
       render: (f) => (
-        <span>
-          <a href={`/hosts/${f.host.id}`}>{f.host.hostname}</a>
-          {f.host.group && <span class="muted small"> · {f.host.group}</span>}
+        <span class="stack">
+          <a class="nowrap" href={`/hosts/${f.host.id}`}>
+            {f.host.hostname}
+          </a>
+          {f.host.group && <span class="muted small">{f.host.group}</span>}
         </span>
       ),
     });
@@ -128,9 +130,12 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
         {props.fixed.vulnerability === undefined && props.show.vulnerability !== false && props.fixed.host === undefined && (
           <TextFilter name="vulnerability" label="CVE" value={query.vulnerability} onChange={(v) => set({ vulnerability: v })} />
         )}
-        <span class="filters-end">
-          <ExportLink id={props.id} href={exportHref} />
+      </div>
+      <div class="table-toolbar">
+        <span class="muted" data-findings-total={res.data?.total}>
+          {res.data ? `${res.data.total_exact ? '' : 'more than '}${int(res.data.total)} findings` : ''}
         </span>
+        <ExportLink id={props.id} href={exportHref} />
       </div>
       <DataTable
         id={props.id}

@@ -9,12 +9,12 @@ export function int(n: number | null | undefined): string {
 
 /** A share 0..1 as a percentage with one decimal. */
 export function percent(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(Math.round(x * 1000) / 10).toFixed(1)} %`;
+  return x === null || x === undefined ? '–' : `${(Math.round(x * 1000) / 10).toFixed(1)}\u00a0%`;
 }
 
 export function days(x: number | null | undefined): string {
   if (x === null || x === undefined) return '–';
-  return x < 10 ? `${x.toFixed(1)} d` : `${Math.round(x)} d`;
+  return x < 10 ? `${x.toFixed(1)}\u00a0d` : `${Math.round(x)}\u00a0d`;
 }
 
 /** 2026-11-27 14:03 (UTC, as the server keeps time). */

@@ -39,7 +39,19 @@ export function HostsPage() {
 
   return (
     <>
-      <PageHeader title="Hosts" subtitle={hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined} />
+      <PageHeader
+        title="Hosts"
+        subtitle={hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined}
+        actions={
+          <ExportButton
+            id="hosts"
+            run={async () => {
+              const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
+              download(stamped('hosts'), toCsv(HOST_CSV, rows));
+            }}
+          />
+        }
+      />
       <Card id="hosts">
         <div class="filters">
           <TextFilter name="search" label="Search" wide placeholder="hostname, kernel, OS" value={query.search} onChange={(v) => set({ search: v })} />
@@ -75,15 +87,6 @@ export function HostsPage() {
             ]}
             onChange={(v) => set({ reboot_pending: v })}
           />
-          <span class="filters-end">
-            <ExportButton
-              id="hosts"
-              run={async () => {
-                const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
-                download(stamped('hosts'), toCsv(HOST_CSV, rows));
-              }}
-            />
-          </span>
         </div>
         <DataTable
           id="hosts"
@@ -146,7 +149,14 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
     key: 'os',
     label: 'OS',
     sort: 'release',
-    render: (h) => (h.distro ? <span class="nowrap" title={h.os?.pretty_name}>{`${h.distro} ${h.os?.version_id ?? ''}`.trim()} <span class="muted">{h.release}</span></span> : <span class="muted">—</span>),
+    render: (h) =>
+      h.distro ? (
+        <span class="nowrap" title={h.os?.pretty_name}>
+          {`${h.distro} ${h.os?.version_id ?? h.release ?? ''}`.trim()}
+        </span>
+      ) : (
+        <span class="muted">—</span>
+      ),
   },
   { key: 'last_seen', label: 'Last report', sort: 'last_seen', render: (h) => <span class="nowrap" title={h.last_seen ?? ''}>{relative(h.last_seen)}</span> },
   { key: 'critical', label: 'Crit', sort: 'critical', align: 'right', render: (h) => <Count n={h.open.critical} severity="critical" /> },

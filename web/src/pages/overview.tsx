@@ -161,18 +161,16 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
         </Card>
       </div>
 
-      <div class="grid grid-2-1">
-        <SlaCard ov={ov} group={group} />
+      <SlaCard ov={ov} group={group} />
+
+      <div class="grid grid-2-1-1">
+        <ReleasesCard releases={ov.releases} eolHosts={eolHosts} />
         <Card id="patch-runs" title="Last patch runs">
           <Empty title="No patch runs reported yet">
             Patch runs appear here once agents report their unattended-upgrades runs to this server. Until then, see{' '}
             <a href={href('/hosts', { reboot_pending: 'true', group })}>{int(h.reboot_pending)} hosts waiting for a reboot</a>.
           </Empty>
         </Card>
-      </div>
-
-      <div class="grid grid-2-1">
-        <ReleasesCard releases={ov.releases} eolHosts={eolHosts} />
         <Card id="feeds" title="Vulnerability data">
           {ov.feeds.length === 0 ? (
             <Empty title="No vulnerability feeds imported">Run `patchloop db update` or configure feeds.sources; until then nothing can be matched.</Empty>
@@ -277,7 +275,7 @@ function SlaCard(props: { ov: Overview; group: string | undefined }) {
     },
     { key: 'within', label: 'Open within SLA', align: 'right', render: (r) => <Meter value={r.open_within_sla} /> },
     { key: 'resolved', label: 'Resolved (90 d)', align: 'right', render: (r) => `${int(r.resolved_in_sla_90d)} / ${int(r.resolved_90d)} in SLA` },
-    { key: 'mttr', label: 'Mean time to remediate', align: 'right', render: (r) => days(r.mttr) },
+    { key: 'mttr', label: 'Mean time to remediate (90 d)', align: 'right', render: (r) => days(r.mttr) },
   ];
   const csv: CsvColumn<SlaRow>[] = [
     { header: 'severity', value: (r) => r.severity },

@@ -38,7 +38,7 @@ try {
   await logIn(page, server.url, fleet.password);
   const shots: [string, string, string][] = [
     ['overview', '/', '[data-card="trend"] canvas'],
-    ['hosts', '/hosts?sort=critical', 'table[data-table="hosts"] tbody tr'],
+    ['hosts', '/hosts?sort=high', 'table[data-table="hosts"] tbody tr'],
     ['vulnerabilities', '/vulnerabilities', 'table[data-table="vulns"] tbody tr'],
     ['patching', '/patching', '[data-card="reboots"]'],
   ];
