@@ -199,6 +199,7 @@ test('ECS output: one finding-state document per finding, with ids stable across
     assert.equal(d.host.os.platform, 'debian');
   }
   const vim = first.find((d) => d.package.name === 'vim');
+  assert.ok(vim);
   assert.deepEqual([vim.vulnerability.id, vim.package.fixed_version, vim.vulnerability.severity], ['CVE-2099-0070', '2:9.0.1378-2+deb12u3', 'high']);
   const ids = (docs: Doc[]) => docs.map((d) => d.patchloop.finding_id).sort();
   assert.equal(new Set(ids(first)).size, first.length);
