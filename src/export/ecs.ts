@@ -11,7 +11,9 @@ import type {
   FindingRecord,
   HostDaySummaryRecord,
   HostRecord,
+  HostStateRecord,
   PatchRunRecord,
+  SeverityCounts,
   VulnerabilityEventRecord,
 } from './records.ts';
 
@@ -41,6 +43,11 @@ export function patchRunId(run: PatchRunRecord): string {
 
 export function hostSummaryId(summary: HostDaySummaryRecord): string {
   return digest(['host-summary', summary.host.id, summary.date]);
+}
+
+/** The host state document id: one document per host id. */
+export function hostStateId(hostId: string): string {
+  return digest(['host', hostId]);
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 5, high: 4, medium: 3, low: 2, negligible: 1, unknown: 0 };
@@ -85,6 +92,7 @@ export function findingDocument(record: FindingRecord): Doc {
       ...findingPatchloopFields(record, id),
       state: record.state,
       first_seen: record.first_seen,
+      opened_at: record.opened_at ?? record.first_seen,
       last_seen: record.last_seen,
       fixed_at: record.fixed_at,
       sla_due: record.sla_due,
@@ -97,8 +105,16 @@ export function findingDocument(record: FindingRecord): Doc {
 export function vulnerabilityEventDocument(event: VulnerabilityEventRecord): Doc {
   const record = event.finding;
   const id = findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id);
-  // Time the finding stayed open, for MTTR: ECS event.duration is in nanoseconds.
-  const openFor = event.action === 'resolved' ? Date.parse(event.at) - Date.parse(record.first_seen) : null;
+  const openedAt = record.opened_at ?? record.first_seen;
+  // Time the finding stayed open (this open period), for MTTR: ECS event.duration is in nanoseconds.
+  const openFor = event.action === 'resolved' ? Date.parse(event.at) - Date.parse(openedAt) : null;
+  const fields = findingFields(record);
+  const own = findingPatchloopFields(record, id);
+  if (event.detail_unknown) {
+    // Nothing about the advisory at that time is known: leave it out rather than guess.
+    delete (fields.package as Doc).fixed_version;
+    for (const key of ['status', 'raw_status', 'fix_available', 'feed', 'advisory_ids']) delete own[key];
+  }
   return compact({
     '@timestamp': event.at,
     ecs: { version: ECS_VERSION },
@@ -112,11 +128,12 @@ export function vulnerabilityEventDocument(event: VulnerabilityEventRecord): Doc
       id: vulnerabilityEventId(event),
       duration: openFor !== null && openFor >= 0 ? openFor * 1_000_000 : null,
     },
-    ...findingFields(record),
+    ...fields,
     patchloop: {
-      ...findingPatchloopFields(record, id),
+      ...own,
       state: record.state,
       first_seen: record.first_seen,
+      opened_at: openedAt,
       last_seen: record.last_seen,
       fixed_at: record.fixed_at,
       sla_due: record.sla_due,
@@ -157,6 +174,7 @@ export function patchRunDocument(run: PatchRunRecord): Doc {
       patch: {
         run_id: run.id,
         tool: run.tool,
+        result: run.result ?? null,
         trigger: run.trigger ?? null,
         reboot_required: run.reboot_required,
         package_count: run.packages.length,
@@ -212,11 +230,52 @@ export function hostSummaryDocument(summary: HostDaySummaryRecord): Doc {
   });
 }
 
-/** Bulk item for a finding: `index` with the record's `updated_at` as external version. */
-export function findingItem(record: FindingRecord, names: ExportNames): BulkItem {
-  const version = Date.parse(record.updated_at);
-  if (!Number.isFinite(version) || version < 0) {
-    throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: updated_at "${record.updated_at}" is not a timestamp after 1970`);
+/**
+ * A host as the server knows it now (host state index): whether it reports, reboot
+ * pending, open and fixable counts. `@timestamp` is its last report (or its enrolment).
+ */
+export function hostStateDocument(record: HostStateRecord): Doc {
+  const total = (counts: SeverityCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
+  return compact({
+    '@timestamp': record.last_seen ?? record.enrolled_at,
+    ecs: { version: ECS_VERSION },
+    event: { kind: 'state', category: ['host'], type: ['info'], dataset: `${MODULE}.host`, module: MODULE },
+    host: hostFields(record.host),
+    agent: agentFields(record.agent),
+    patchloop: {
+      host: {
+        ...patchloopHostFields(record.host),
+        state: record.state,
+        enrolled_at: record.enrolled_at,
+        last_seen: record.last_seen,
+        distro: record.distro,
+        release: record.release,
+        reboot_required: record.reboot_required,
+        kernel_newer: record.kernel_newer,
+        // What "reboot pending" means on the server's dashboard: either reason.
+        reboot_pending: record.reboot_required || record.kernel_newer,
+        package_count: record.package_count,
+        open: { ...record.open, total: total(record.open) },
+        fixable: { ...record.fixable, total: total(record.fixable) },
+        match_error: record.match_error,
+      },
+    },
+  });
+}
+
+/**
+ * Bulk item for a finding: `index` with an external version, so an older copy never
+ * overwrites a newer one. The version is the record's `updated_at` unless the caller
+ * gives one (an exporter that numbers its writes itself).
+ */
+export function findingItem(record: FindingRecord, names: ExportNames, version?: number): BulkItem {
+  if (version === undefined) {
+    version = Date.parse(record.updated_at);
+    if (!Number.isFinite(version) || version < 0) {
+      throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: updated_at "${record.updated_at}" is not a timestamp after 1970`);
+    }
+  } else if (!Number.isInteger(version) || version < 0) {
+    throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: version ${version} is not a non-negative integer`);
   }
   return {
     action: 'index',
@@ -239,6 +298,17 @@ export function patchRunItem(run: PatchRunRecord, names: ExportNames): BulkItem 
 /** First summary of a host's day wins; send it when the day's numbers are final. */
 export function hostSummaryItem(summary: HostDaySummaryRecord, names: ExportNames): BulkItem {
   return { action: 'create', index: names.hostSummaries, id: hostSummaryId(summary), doc: hostSummaryDocument(summary) };
+}
+
+/** Bulk item for a host state document: `index` with the caller's external version. */
+export function hostStateItem(record: HostStateRecord, names: ExportNames, version: number): BulkItem {
+  if (!Number.isInteger(version) || version < 0) throw new Error(`host ${record.host.id}: version ${version} is not a non-negative integer`);
+  return { action: 'index', index: names.hosts, id: hostStateId(record.host.id), version, doc: hostStateDocument(record) };
+}
+
+/** Delete of a host's state document (the host was removed). */
+export function hostStateDeleteItem(hostId: string, names: ExportNames): BulkItem {
+  return { action: 'delete', index: names.hosts, id: hostStateId(hostId) };
 }
 
 /** Delete of a finding's state document (after the retention period). */

@@ -13,10 +13,12 @@ export interface ExportNames {
   patchEvents: string;
   /** Data stream: one summary per host per day. */
   hostSummaries: string;
+  /** State index: one document per host (reporting or not, reboot pending, open counts). */
+  hosts: string;
   /** Component templates shared by the index templates. */
-  components: { base: string; vulnerability: string; patch: string; summary: string; stateSettings: string; eventSettings: string };
+  components: { base: string; vulnerability: string; patch: string; summary: string; host: string; stateSettings: string; eventSettings: string };
   /** Index templates. */
-  templates: { findings: string; vulnerabilityEvents: string; patchEvents: string; hostSummaries: string };
+  templates: { findings: string; vulnerabilityEvents: string; patchEvents: string; hostSummaries: string; hosts: string };
   /** Lifecycle (ILM/ISM) policy ids. */
   policies: { events: string; summaries: string };
 }
@@ -34,11 +36,13 @@ export function exportNames(prefix: string = DEFAULT_PREFIX): ExportNames {
     vulnerabilityEvents: `${prefix}-events-vulnerability`,
     patchEvents: `${prefix}-events-patch`,
     hostSummaries: `${prefix}-summary-host`,
+    hosts: `${prefix}-hosts`,
     components: {
       base: `${prefix}-ecs-base`,
       vulnerability: `${prefix}-ecs-vulnerability`,
       patch: `${prefix}-ecs-patch`,
       summary: `${prefix}-ecs-summary`,
+      host: `${prefix}-ecs-host`,
       stateSettings: `${prefix}-settings-state`,
       eventSettings: `${prefix}-settings-events`,
     },
@@ -47,6 +51,7 @@ export function exportNames(prefix: string = DEFAULT_PREFIX): ExportNames {
       vulnerabilityEvents: `${prefix}-events-vulnerability`,
       patchEvents: `${prefix}-events-patch`,
       hostSummaries: `${prefix}-summary-host`,
+      hosts: `${prefix}-hosts`,
     },
     policies: { events: `${prefix}-events`, summaries: `${prefix}-summaries` },
   };

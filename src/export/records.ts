@@ -74,6 +74,12 @@ export interface FindingRecord {
   advisory_ids: string[];
   state: FindingLifecycle;
   first_seen: string;
+  /**
+   * Start of the current (or, when resolved, the last) open period: first_seen, or when the
+   * finding was last reopened. Time to remediate and SLA due dates count from here; absent
+   * means first_seen.
+   */
+  opened_at?: string;
   last_seen: string;
   /** When the finding was last seen gone (state `resolved`); null otherwise. */
   fixed_at: string | null;
@@ -100,6 +106,12 @@ export interface VulnerabilityEventRecord {
   at: string;
   /** The finding as it stands after the change. */
   finding: FindingRecord;
+  /**
+   * The advisory data at the time of the event is not known (the finding is gone from the
+   * source, e.g. its host was removed): status, fixed version, feed and advisories are left
+   * out of the document instead of being guessed.
+   */
+  detail_unknown?: boolean;
 }
 
 export type PatchPackageAction = 'upgrade' | 'install' | 'remove';
@@ -114,6 +126,8 @@ export interface PatchRunRecord {
   started_at: string;
   ended_at: string | null;
   outcome: 'success' | 'failure' | 'unknown';
+  /** The patch tool's own verdict when it says more than the outcome (`partial`, `nothing_to_do`, `skipped`, ...). */
+  result?: string | null;
   /** `scheduled` (timer) or `manual` (operator-triggered), when known. */
   trigger?: string | null;
   packages: { name: string; arch?: string | null; from_version: string | null; to_version: string | null; action: PatchPackageAction }[];
@@ -122,6 +136,36 @@ export interface PatchRunRecord {
 }
 
 export type SeverityCounts = Record<Severity, number>;
+
+/**
+ * Whether a host reports: `reporting` (heard from within the stale threshold), `stale`
+ * (heard from before, not since), `never` (enrolled, no report yet).
+ */
+export type HostReportingState = 'reporting' | 'stale' | 'never';
+export const HOST_REPORTING_STATES: readonly HostReportingState[] = ['reporting', 'stale', 'never'];
+
+/** One host as the server knows it now: the host state document's source. */
+export interface HostStateRecord {
+  host: HostRecord;
+  agent?: AgentRecord | null;
+  state: HostReportingState;
+  enrolled_at: string;
+  /** Last report received, or null before the first. */
+  last_seen: string | null;
+  /** Distribution and release the server matched the host against (null when unmatched). */
+  distro: string | null;
+  release: string | null;
+  /** The host said a reboot is required (reboot-required flag). */
+  reboot_required: boolean;
+  /** A kernel newer than the running one is installed. */
+  kernel_newer: boolean;
+  package_count: number;
+  /** Open findings by severity, and those of them with a fix available. */
+  open: SeverityCounts;
+  fixable: SeverityCounts;
+  /** Why the host's packages could not be matched, when they could not. */
+  match_error: string | null;
+}
 
 /** One host's numbers for one UTC day: cheap trend lines without scanning history. */
 export interface HostDaySummaryRecord {
@@ -198,6 +242,7 @@ export const findingRecordSchema = z.object({
   advisory_ids: z.array(z.string()),
   state: z.enum(FINDING_LIFECYCLES as [FindingLifecycle, ...FindingLifecycle[]]),
   first_seen: timestamp,
+  opened_at: timestamp.optional(),
   last_seen: timestamp,
   fixed_at: timestamp.nullable(),
   sla_due: timestamp.nullable(),
@@ -210,6 +255,7 @@ export const vulnerabilityEventRecordSchema = z.object({
   action: z.enum(['detected', 'resolved', 'reopened']),
   at: timestamp,
   finding: findingRecordSchema,
+  detail_unknown: z.boolean().optional(),
 }) satisfies z.ZodType<VulnerabilityEventRecord>;
 
 export const patchRunRecordSchema = z.object({
@@ -220,6 +266,7 @@ export const patchRunRecordSchema = z.object({
   started_at: timestamp,
   ended_at: timestamp.nullable(),
   outcome: z.enum(['success', 'failure', 'unknown']),
+  result: z.string().nullable().optional(),
   trigger: z.string().nullable().optional(),
   packages: z.array(
     z.object({
@@ -251,6 +298,24 @@ export const hostDaySummaryRecordSchema = z.object({
   security_updates: count.nullable().optional(),
   last_scan_at: timestamp.nullable(),
 }) satisfies z.ZodType<HostDaySummaryRecord>;
+
+const severityCountsSchema = z.object({ critical: count, high: count, medium: count, low: count, negligible: count, unknown: count });
+
+export const hostStateRecordSchema = z.object({
+  host: hostRecordSchema,
+  agent: agentRecordSchema.nullable().optional(),
+  state: z.enum(HOST_REPORTING_STATES as [HostReportingState, ...HostReportingState[]]),
+  enrolled_at: timestamp,
+  last_seen: timestamp.nullable(),
+  distro: z.string().nullable(),
+  release: z.string().nullable(),
+  reboot_required: z.boolean(),
+  kernel_newer: z.boolean(),
+  package_count: count,
+  open: severityCountsSchema,
+  fixable: severityCountsSchema,
+  match_error: z.string().nullable(),
+}) satisfies z.ZodType<HostStateRecord>;
 
 /** Validates one record; the error names the source (file:line, request, ...) and each bad field. */
 export function parseRecord<T>(schema: z.ZodType<T>, value: unknown, source: string): T {

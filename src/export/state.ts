@@ -30,18 +30,27 @@ export async function deleteHostFindings(client: SearchClient, names: ExportName
   return deleteByQuery(client, names, { term: { 'host.id': hostId } }, refresh);
 }
 
-async function deleteByQuery(client: SearchClient, names: ExportNames, query: unknown, refresh?: boolean): Promise<{ deleted: number }> {
+/**
+ * Removes hosts entirely: their finding documents and their host state documents (the hosts
+ * were removed from the fleet, or their ids are about to be reused).
+ */
+export async function deleteHosts(client: SearchClient, names: ExportNames, hostIds: readonly string[], refresh?: boolean): Promise<{ deleted: number }> {
+  if (hostIds.length === 0) return { deleted: 0 };
+  return deleteByQuery(client, names, { terms: { 'host.id': [...hostIds] } }, refresh, [names.findings, names.hosts]);
+}
+
+async function deleteByQuery(client: SearchClient, names: ExportNames, query: unknown, refresh?: boolean, targets = [names.findings]): Promise<{ deleted: number }> {
   const response = await client.request({
     method: 'POST',
-    path: `/${encodeURIComponent(names.findings)}/_delete_by_query`,
+    path: `/${targets.map(encodeURIComponent).join(',')}/_delete_by_query`,
     // proceed: a finding re-exported meanwhile is newer than the purge decision; keep it.
     query: { conflicts: 'proceed', refresh: refresh ? 'true' : undefined },
     body: { query },
   });
   const parsed = deleteByQuerySchema.safeParse(response.body);
-  if (!parsed.success) throw new Error(`_delete_by_query on ${names.findings}: unexpected answer`);
+  if (!parsed.success) throw new Error(`_delete_by_query on ${targets.join(',')}: unexpected answer`);
   if (parsed.data.failures && parsed.data.failures.length > 0) {
-    throw new Error(`_delete_by_query on ${names.findings}: ${parsed.data.failures.length} failures, first: ${JSON.stringify(parsed.data.failures[0]).slice(0, 300)}`);
+    throw new Error(`_delete_by_query on ${targets.join(',')}: ${parsed.data.failures.length} failures, first: ${JSON.stringify(parsed.data.failures[0]).slice(0, 300)}`);
   }
   return { deleted: parsed.data.deleted };
 }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findingDocument, hostSummaryDocument, patchRunDocument, vulnerabilityEventDocument } from './ecs.ts';
+import { findingDocument, hostStateDocument, hostSummaryDocument, patchRunDocument, vulnerabilityEventDocument } from './ecs.ts';
 import { DEFAULT_RETENTION, ilmPolicy, ismPolicy, policySpecs } from './lifecycle.ts';
 import { exportNames } from './names.ts';
 import { detectProduct, type Product } from './product.ts';
-import type { FindingRecord, HostDaySummaryRecord, PatchRunRecord } from './records.ts';
+import type { FindingRecord, HostDaySummaryRecord, HostStateRecord, PatchRunRecord } from './records.ts';
 import { buildTemplates, type IndexTemplate } from './templates.ts';
 
 const opensearch = detectProduct({ version: { distribution: 'opensearch', number: '2.19.6' } }, {});
@@ -49,6 +49,7 @@ test('data stream templates for events, a plain index template for the state', (
       ['acme-events-vulnerability', 'acme-events-vulnerability', true, true],
       ['acme-events-patch', 'acme-events-patch', true, true],
       ['acme-summary-host', 'acme-summary-host', true, true],
+      ['acme-hosts', 'acme-hosts', false, false],
     ],
   );
   const components = new Set(set.components.map((c) => c.name));
@@ -109,6 +110,7 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
     advisory_ids: ['DSA-5764-1'],
     state: 'resolved',
     first_seen: '2026-03-02T06:00:00Z',
+    opened_at: '2026-03-02T06:00:00Z',
     last_seen: '2026-03-04T06:00:00Z',
     fixed_at: '2026-03-05T06:00:00Z',
     sla_due: '2026-04-01T06:00:00Z',
@@ -124,6 +126,7 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
     started_at: '2026-03-03T02:00:00Z',
     ended_at: '2026-03-03T02:01:00Z',
     outcome: 'success',
+    result: 'success',
     trigger: 'scheduled',
     packages: [{ name: 'libssl3', arch: 'amd64', from_version: 'a', to_version: 'b', action: 'upgrade' }],
     reboot_required: false,
@@ -144,7 +147,23 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
     security_updates: 1,
     last_scan_at: '2026-03-04T06:00:00Z',
   };
+  const hostState: HostStateRecord = {
+    host,
+    agent: finding.agent,
+    state: 'stale',
+    enrolled_at: '2026-03-01T06:00:00Z',
+    last_seen: '2026-03-04T06:00:00Z',
+    distro: 'debian',
+    release: 'bookworm',
+    reboot_required: true,
+    kernel_newer: false,
+    package_count: 729,
+    open: { critical: 1, high: 1, medium: 1, low: 1, negligible: 1, unknown: 1 },
+    fixable: { critical: 1, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 },
+    match_error: 'none',
+  };
   const docs: [string, unknown][] = [
+    [names.hosts, hostStateDocument(hostState)],
     [names.findings, findingDocument(finding)],
     [names.vulnerabilityEvents, vulnerabilityEventDocument({ action: 'resolved', at: '2026-03-05T06:00:00Z', finding })],
     [names.patchEvents, patchRunDocument(run)],

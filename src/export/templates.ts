@@ -7,7 +7,7 @@ import type { ExportNames } from './names.ts';
 import { policySpecs, type RetentionSettings } from './lifecycle.ts';
 
 /** Bumped whenever a mapping changes; recorded in every template's `_meta`. */
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 type Mapping = Record<string, unknown>;
 
@@ -87,6 +87,7 @@ function vulnerabilityProperties(): Record<string, Mapping> {
       kernel_not_running: boolean,
       state: keyword,
       first_seen: date,
+      opened_at: date,
       last_seen: date,
       fixed_at: date,
       sla_due: date,
@@ -103,6 +104,7 @@ function patchProperties(): Record<string, Mapping> {
       patch: object({
         run_id: keyword,
         tool: keyword,
+        result: keyword,
         trigger: keyword,
         reboot_required: boolean,
         package_count: integer,
@@ -136,6 +138,31 @@ function summaryProperties(): Record<string, Mapping> {
         pending_updates: integer,
         security_updates: integer,
         last_scan_at: date,
+      }),
+    }),
+  };
+}
+
+function severityCountProperties(): Mapping {
+  return object({ critical: integer, high: integer, medium: integer, low: integer, negligible: integer, unknown: integer, total: integer });
+}
+
+function hostStateProperties(): Record<string, Mapping> {
+  return {
+    patchloop: object({
+      host: object({
+        state: keyword,
+        enrolled_at: date,
+        last_seen: date,
+        distro: keyword,
+        release: keyword,
+        reboot_required: boolean,
+        kernel_newer: boolean,
+        reboot_pending: boolean,
+        package_count: integer,
+        open: severityCountProperties(),
+        fixable: severityCountProperties(),
+        match_error: { type: 'text' },
       }),
     }),
   };
@@ -199,6 +226,7 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     [c.vulnerability]: vulnerabilityProperties(),
     [c.patch]: patchProperties(),
     [c.summary]: summaryProperties(),
+    [c.host]: hostStateProperties(),
   };
   // One shard is plenty for these volumes; a replica wherever a second node exists.
   // Serverless refuses shard and replica settings (it manages them itself).
@@ -240,6 +268,13 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     dataStreamTemplate(names.templates.vulnerabilityEvents, names.vulnerabilityEvents, [c.base, c.vulnerability]),
     dataStreamTemplate(names.templates.patchEvents, names.patchEvents, [c.base, c.patch]),
     dataStreamTemplate(names.templates.hostSummaries, names.hostSummaries, [c.base, c.summary]),
+    {
+      name: names.templates.hosts,
+      target: names.hosts,
+      dataStream: false,
+      mappings: mappings(mergeProperties(props[c.base], props[c.host])),
+      body: { index_patterns: [names.hosts], composed_of: [c.base, c.host, c.stateSettings], priority: 200, template: {}, _meta: meta },
+    },
   ];
   return { components, indexTemplates };
 }
