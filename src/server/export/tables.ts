@@ -1,0 +1,99 @@
+// The exporter's own tables in the server's store, beside (never inside) the store's tables:
+// its cursor and settings, what it last exported per host, and a change log of the one kind
+// of finding change the store's event history does not record.
+//
+// The store writes an event row for every finding detected, resolved or reopened, and for
+// host enrolment and removal; events are append-only with increasing ids, so the exporter
+// follows them by id. A finding that stays open but moves to another package version or
+// gets other advisory data (a fix published, the severity changed) is updated in place
+// without an event; the trigger below logs those updates in export_changes (in the same
+// transaction as the update), with an AUTOINCREMENT sequence so an id is never reused.
+import type { Store } from '../store/store.ts';
+
+export const EXPORT_TABLES = `
+CREATE TABLE IF NOT EXISTS export_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS export_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  host_id INTEGER NOT NULL, name_id INTEGER NOT NULL, vuln_id INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS export_hosts (
+  host_id INTEGER PRIMARY KEY,
+  enrolled_at INTEGER NOT NULL,
+  doc_hash TEXT NOT NULL,        -- the host state document as last exported
+  findings_hash TEXT NOT NULL    -- the host fields its finding documents carry (name, group, OS, stale)
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS export_finding_updated AFTER UPDATE OF pkg_id, detail_id ON findings
+  WHEN OLD.open = 1 AND NEW.open = 1 AND (OLD.pkg_id IS NOT NEW.pkg_id OR OLD.detail_id IS NOT NEW.detail_id)
+BEGIN
+  INSERT INTO export_changes (host_id, name_id, vuln_id) VALUES (NEW.host_id, NEW.name_id, NEW.vuln_id);
+END;
+`;
+
+/** Creates the exporter's tables and trigger when missing (safe to repeat). */
+export function ensureExportTables(store: Store): void {
+  try {
+    store.db.exec(EXPORT_TABLES);
+  } catch (err) {
+    throw new Error(`cannot set up the exporter's tables in the server store: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Whether the exporter was ever set up on this store (read-only check for `status`). */
+export function exportTablesExist(store: Store): boolean {
+  return store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'export_state'")!.n > 0;
+}
+
+/**
+ * Removes the trigger and the exporter's tables (the exporter is no longer used): the
+ * change log would otherwise keep growing with nobody reading it.
+ */
+export function dropExportTables(store: Store): void {
+  store.db.exec(`DROP TRIGGER IF EXISTS export_finding_updated;
+    DROP TABLE IF EXISTS export_changes; DROP TABLE IF EXISTS export_hosts; DROP TABLE IF EXISTS export_state;`);
+}
+
+export interface ExportCursor {
+  /** Last store event id exported. */
+  events: number;
+  /** Last export_changes sequence exported. */
+  changes: number;
+}
+
+/** The exporter's persisted state, one key per value. */
+export class ExportState {
+  readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  get(key: string): string | undefined {
+    return this.store.get<{ value: string }>('SELECT value FROM export_state WHERE key = ?', key)?.value;
+  }
+
+  set(key: string, value: string): void {
+    this.store.run('INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  number(key: string): number | null {
+    const v = this.get(key);
+    return v === undefined ? null : Number(v);
+  }
+
+  cursor(): ExportCursor | null {
+    const events = this.number('cursor_events');
+    const changes = this.number('cursor_changes');
+    return events === null || changes === null ? null : { events, changes };
+  }
+
+  /**
+   * A new external version for the documents about to be written: above every version
+   * used before (reserved before sending, so a failed attempt's documents never outrank a
+   * later one), and near the wall clock so versions read as times.
+   */
+  reserveVersion(now = Date.now()): number {
+    const version = Math.max((this.number('version') ?? 0) + 1, now);
+    this.set('version', String(version));
+    return version;
+  }
+}
