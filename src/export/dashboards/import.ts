@@ -1,0 +1,100 @@
+// Imports saved objects into Kibana or OpenSearch Dashboards through their saved objects API:
+// `POST /api/saved_objects/_import?overwrite=true`, multipart with the NDJSON as `file`, and
+// the product's anti-CSRF header (`kbn-xsrf` for Kibana, `osd-xsrf` for OpenSearch
+// Dashboards; requests without it are refused).
+import { readFileSync } from 'node:fs';
+import { Agent, fetch, FormData } from 'undici';
+import { z } from 'zod';
+import { authorizationHeader } from '../client.ts';
+import type { Auth } from '../options.ts';
+import type { Flavor } from './saved-objects.ts';
+
+export interface ImportOptions {
+  /** Kibana or OpenSearch Dashboards base URL (with its base path, if any). */
+  url: string;
+  flavor: Flavor;
+  auth?: Auth;
+  caFile?: string;
+  /** Kibana space to import into (default: the default space). */
+  space?: string;
+  /** OpenSearch security plugin tenant (e.g. `global`), sent as `securitytenant`. */
+  tenant?: string;
+  timeoutMs?: number;
+}
+
+export interface ImportReport {
+  successCount: number;
+  /** Objects the server refused, with its reason. */
+  errors: { id: string; type: string; error: string }[];
+}
+
+const answerSchema = z.object({
+  success: z.boolean(),
+  successCount: z.number().int(),
+  errors: z
+    .array(z.object({ id: z.string(), type: z.string(), error: z.object({ type: z.string() }).catchall(z.unknown()) }))
+    .optional(),
+});
+
+export class DashboardsImportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DashboardsImportError';
+  }
+}
+
+/** Where and with which headers the import goes (pure, for tests). */
+export function importTarget(options: ImportOptions): { url: URL; headers: Record<string, string> } {
+  const base = new URL(options.url);
+  if (base.username || base.password) throw new DashboardsImportError('put credentials in the auth options, not in the dashboards URL');
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const space = options.space && options.flavor === 'kibana' ? `/s/${encodeURIComponent(options.space)}` : '';
+  const url = new URL(`${prefix}${space}/api/saved_objects/_import`, base);
+  url.searchParams.set('overwrite', 'true');
+  const headers: Record<string, string> = { [options.flavor === 'kibana' ? 'kbn-xsrf' : 'osd-xsrf']: 'true' };
+  const authorization = authorizationHeader(options.auth);
+  if (authorization) headers.authorization = authorization;
+  if (options.tenant) headers.securitytenant = options.tenant;
+  return { url, headers };
+}
+
+export async function importSavedObjects(ndjson: string, options: ImportOptions): Promise<ImportReport> {
+  const { url, headers } = importTarget(options);
+  const form = new FormData();
+  form.append('file', new Blob([ndjson], { type: 'application/ndjson' }), 'patchloop.ndjson');
+  let dispatcher: Agent | undefined;
+  if (options.caFile) {
+    let ca: string;
+    try {
+      ca = readFileSync(options.caFile, 'utf8');
+    } catch (err) {
+      throw new DashboardsImportError(`cannot read CA file ${options.caFile}: ${(err as Error).message}`);
+    }
+    dispatcher = new Agent({ connect: { ca } });
+  }
+  const where = `POST ${url.origin}${url.pathname}`;
+  try {
+    let response;
+    try {
+      response = await fetch(url, { method: 'POST', headers, body: form, dispatcher, signal: AbortSignal.timeout(options.timeoutMs ?? 60_000) });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new DashboardsImportError(`${where}: cannot reach ${options.flavor === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'} (${(err as Error).message}${cause})`);
+    }
+    const text = await response.text();
+    if (response.status === 401 || response.status === 403) throw new DashboardsImportError(`${where}: HTTP ${response.status}: check the credentials (${text.slice(0, 200)})`);
+    if (response.status !== 200) throw new DashboardsImportError(`${where}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new DashboardsImportError(`${where}: the answer is not JSON: ${text.slice(0, 200)}`);
+    }
+    const parsed = answerSchema.safeParse(body);
+    if (!parsed.success) throw new DashboardsImportError(`${where}: unexpected answer ${text.slice(0, 300)}`);
+    const errors = (parsed.data.errors ?? []).map((e) => ({ id: e.id, type: e.type, error: [e.error.type, typeof e.error.message === 'string' ? e.error.message : ''].filter(Boolean).join(': ') }));
+    return { successCount: parsed.data.successCount, errors };
+  } finally {
+    await dispatcher?.close();
+  }
+}
