@@ -7,7 +7,8 @@ import { register as scan } from './scan.ts';
 import { register as server } from './server.ts';
 import { register as agent } from './agent.ts';
 import { register as patch } from './patch.ts';
+import { register as elastic } from './elastic.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [compareVersions, inventory, db, scan, server, agent, patch]) register(program);
+  for (const register of [compareVersions, inventory, db, scan, server, agent, patch, elastic]) register(program);
 }
