@@ -15,6 +15,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
 
 /** The dashboard bundle of this installation (web/dist), used when no web_dir is configured. */
@@ -88,6 +89,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(agentRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(fleetRoutes(ctx));
+  await app.register(patchingRoutes(ctx));
   app.get('/api/docs', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs/openapi.yaml', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),
