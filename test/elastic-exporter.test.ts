@@ -125,7 +125,7 @@ test('exporting again without changes writes nothing, and the documents keep the
   const before = await allDocs(client, names.findings);
   const report = await exporter.runOnce();
   assert.equal(report.rebuilt, false);
-  assert.deepEqual(report.sent, { hosts: 0, findings: 0, events: 0, summaries: 0, removedHosts: 0, purged: 0 });
+  assert.deepEqual(report.sent, { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, removedHosts: 0, purged: 0 });
   assert.equal(report.bulk.requests, 0);
   const afterDocs = await allDocs(client, names.findings);
   assert.deepEqual(

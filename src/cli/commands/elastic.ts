@@ -151,9 +151,9 @@ the cluster was unavailable: nothing is lost, the next run continues where this 
         else {
           const t = report.sent;
           process.stdout.write(
-            `${report.rebuilt ? 'rebuilt' : 'exported'}: ${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.summaries} summary documents; ` +
+            `${report.rebuilt ? 'rebuilt' : 'exported'}: ${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary documents; ` +
               `${t.removedHosts} removed hosts, ${t.purged} purged; ${report.bulk.rejected} rejected` +
-              `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}` : ''}\n`,
+              `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}, patch runs ${report.cursor.runs}` : ''}\n`,
           );
         }
         if (report.unavailable) {
@@ -220,8 +220,8 @@ the cluster was unavailable: nothing is lost, the next run continues where this 
       const lines = [
         `exporter: ${status.configured ? 'set up' : 'never ran on this store'}${status.needs_rebuild ? ' (next run rebuilds the indices)' : ''}`,
         `target: ${status.target ?? '-'}`,
-        `cursor: ${status.cursor ? `events ${status.cursor.events}, updates ${status.cursor.changes}` : '-'}`,
-        `backlog: ${status.backlog.finding_events} finding events in ${status.backlog.event_rows} event rows, ${status.backlog.updates} in-place updates`,
+        `cursor: ${status.cursor ? `events ${status.cursor.events}, updates ${status.cursor.changes}, patch runs ${status.cursor.runs}` : '-'}`,
+        `backlog: ${status.backlog.finding_events} finding events in ${status.backlog.event_rows} event rows, ${status.backlog.updates} in-place updates, ${status.backlog.patch_runs} patch runs`,
         `last run: ${status.last_run_at ?? '-'}; last success: ${status.last_success_at ?? '-'}`,
         `last error: ${status.last_error ?? '-'}`,
         `host summaries written up to: ${status.summary_day ?? '-'}`,

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { bulk, emptyReport, type BulkItem, type BulkOptions, type BulkReport } from '../../export/bulk.ts';
 import { ClusterError, type ExportLogger, type SearchClient } from '../../export/client.ts';
-import { findingItem, hostStateItem, hostSummaryItem, vulnerabilityEventItem } from '../../export/ecs.ts';
+import { findingItem, hostStateItem, hostSummaryItem, patchRunItem, vulnerabilityEventItem } from '../../export/ecs.ts';
 import { installTemplates } from '../../export/install.ts';
 import type { ExportNames } from '../../export/names.ts';
 import { deleteHosts, purgeFindings } from '../../export/state.ts';
@@ -25,12 +25,16 @@ import {
   findingEvents,
   findingRecord,
   findingRow,
+  hasPatchRuns,
   hostFindingRecords,
+  patchRunRows,
+  storedPatchRunRecord,
   keepFinding,
   lastCompleteDay,
   readEventRows,
   readHosts,
   type HostSnapshot,
+  type PatchRunRow,
   type RetentionMs,
 } from './source.ts';
 import { ensureExportTables, ExportState, type ExportCursor } from './tables.ts';
@@ -57,6 +61,7 @@ export interface ExportCounts {
   hosts: number;
   findings: number;
   events: number;
+  patchRuns: number;
   summaries: number;
   /** Hosts whose documents were deleted (removed from the fleet). */
   removedHosts: number;
@@ -89,7 +94,7 @@ class Unavailable extends Error {}
 const LEASE_MS = 10 * 60_000;
 
 function emptyCounts(): ExportCounts {
-  return { hosts: 0, findings: 0, events: 0, summaries: 0, removedHosts: 0, purged: 0 };
+  return { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, removedHosts: 0, purged: 0 };
 }
 
 export class StoreExporter {
@@ -215,6 +220,7 @@ export class StoreExporter {
       'SELECT seq, host_id, name_id, vuln_id FROM export_changes WHERE seq > ? ORDER BY seq LIMIT ?',
       cursor.changes, batch,
     );
+    const runs = hasPatchRuns(store) ? patchRunRows(store, cursor.runs, batch) : [];
     const hosts = readHosts(store, now);
     const byId = new Map(hosts.map((h) => [h.id, h]));
     const exported = new Map(
@@ -270,8 +276,11 @@ export class StoreExporter {
       items.push(findingItem(findingRecord(store, row, host), this.names, version));
       findingDocs++;
     }
-    const eventRecords = new EventRecords(store, byId).build(events);
+    const builder = new EventRecords(store, byId);
+    const eventRecords = builder.build(events);
     for (const e of eventRecords) items.push(vulnerabilityEventItem(e, this.names));
+    const runItems = this.patchRunItems(runs, builder);
+    items.push(...runItems);
 
     // Send: deletions first, then documents in order.
     if (removed.size > 0) {
@@ -282,11 +291,13 @@ export class StoreExporter {
     report.sent.hosts += hostDocs.length;
     report.sent.findings += findingDocs;
     report.sent.events += eventRecords.length;
+    report.sent.patchRuns += runItems.length;
 
     // Acknowledged: remember what was exported and move the cursor, atomically.
     const next: ExportCursor = {
       events: events.length > 0 ? events[events.length - 1].id : cursor.events,
       changes: changes.length > 0 ? changes[changes.length - 1].seq : cursor.changes,
+      runs: runs.length > 0 ? runs[runs.length - 1].rowid : cursor.runs,
     };
     store.tx(() => {
       for (const id of removed) store.run('DELETE FROM export_hosts WHERE host_id = ?', id);
@@ -307,7 +318,7 @@ export class StoreExporter {
       this.saveCursor(next);
     });
     const moreEvents = store.get<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE id > ? LIMIT 1)', next.events)!.n > 0;
-    return !moreEvents && changes.length < batch && deferredHosts === 0;
+    return !moreEvents && changes.length < batch && runs.length < batch && deferredHosts === 0;
   }
 
   // ------------------------------------------------------------------ rebuild
@@ -334,6 +345,8 @@ export class StoreExporter {
     const now = store.clock.now();
     const maxEvent = store.get<{ n: number | null }>('SELECT max(id) AS n FROM events')!.n ?? 0;
     const maxChange = store.get<{ n: number | null }>('SELECT max(seq) AS n FROM export_changes')!.n ?? 0;
+    const withRuns = hasPatchRuns(store);
+    const maxRun = withRuns ? (store.get<{ n: number | null }>('SELECT max(rowid) AS n FROM patch_runs')!.n ?? 0) : 0;
     const hosts = readHosts(store, now);
     const byId = new Map(hosts.map((h) => [h.id, h]));
     const version = this.state.reserveVersion();
@@ -379,12 +392,24 @@ export class StoreExporter {
     }
     await flush();
 
+    // Patch runs (events too: already present ones are kept).
+    const runBuilder = new EventRecords(store, byId);
+    for (let after = 0; withRuns; ) {
+      const rows = patchRunRows(store, after, chunk, maxRun);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1].rowid;
+      const runItems = this.patchRunItems(rows, runBuilder);
+      items.push(...runItems);
+      report.sent.patchRuns += runItems.length;
+      await flush();
+    }
+
     store.tx(() => {
       store.run('DELETE FROM export_hosts');
       for (const h of hosts) {
         store.run('INSERT INTO export_hosts (host_id, enrolled_at, doc_hash, findings_hash) VALUES (?, ?, ?, ?)', h.id, h.enrolledAt, h.docHash, h.findingsHash);
       }
-      this.saveCursor({ events: maxEvent, changes: maxChange });
+      this.saveCursor({ events: maxEvent, changes: maxChange, runs: maxRun });
       this.state.set('needs_rebuild', '0');
       this.state.set('target', this.options.target);
     });
@@ -435,9 +460,22 @@ export class StoreExporter {
     if (r.pending.length > 0) throw new Unavailable(`${r.pending.length} of ${items.length} documents not delivered`);
   }
 
+  /** Event items for stored patch runs (dry runs and unreadable ones left out, the latter logged). */
+  private patchRunItems(rows: readonly PatchRunRow[], hosts: EventRecords): BulkItem[] {
+    const problems: string[] = [];
+    const items: BulkItem[] = [];
+    for (const row of rows) {
+      const record = storedPatchRunRecord(row, hosts.hostOf(row.host_id), problems);
+      if (record) items.push(patchRunItem(record, this.names));
+    }
+    for (const p of problems) this.log.warn(`export: ${p}; not exported`);
+    return items;
+  }
+
   private saveCursor(cursor: ExportCursor): void {
     this.state.set('cursor_events', String(cursor.events));
     this.state.set('cursor_changes', String(cursor.changes));
+    this.state.set('cursor_runs', String(cursor.runs));
     // Consumed in-place updates are not needed any more.
     this.store.run('DELETE FROM export_changes WHERE seq <= ?', cursor.changes);
   }

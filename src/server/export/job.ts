@@ -54,7 +54,7 @@ export function startExportJob(store: Store, config: ExportConfig, dataDir: stri
         const report = await exporter.runOnce();
         last = report;
         const { sent } = report;
-        if (report.unavailable === null && (sent.hosts || sent.findings || sent.events || sent.summaries || sent.removedHosts || sent.purged)) {
+        if (report.unavailable === null && (sent.hosts || sent.findings || sent.events || sent.patchRuns || sent.summaries || sent.removedHosts || sent.purged)) {
           log.info({ ...sent, rebuilt: report.rebuilt, steps: report.steps, rejected: report.bulk.rejected }, 'export: documents written');
         }
         return report;

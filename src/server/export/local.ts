@@ -6,7 +6,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import { configFileToUse, ConfigError, loadConfigFile, resolveConfig, type ServerConfig } from '../config.ts';
 import { Store } from '../store/store.ts';
 import { resolveExportConfig, type ExportConfig, type ExportConfigInput } from './config.ts';
-import { exportTablesExist, ExportState } from './tables.ts';
+import { hasPatchRuns } from './source.ts';
+import { exportTablesExist, ExportState, type ExportCursor } from './tables.ts';
 
 export interface LocalExportSettings {
   server: ServerConfig;
@@ -47,9 +48,9 @@ export function openServerStore(server: ServerConfig, clock: Clock = systemClock
 export interface ExportStatus {
   configured: boolean;
   target: string | null;
-  cursor: { events: number; changes: number } | null;
-  /** Store event rows and in-place updates not exported yet. */
-  backlog: { event_rows: number; finding_events: number; updates: number };
+  cursor: ExportCursor | null;
+  /** Store event rows, in-place updates and patch runs not exported yet. */
+  backlog: { event_rows: number; finding_events: number; updates: number; patch_runs: number };
   last_run_at: string | null;
   last_success_at: string | null;
   last_error: string | null;
@@ -61,12 +62,13 @@ export interface ExportStatus {
 /** The exporter's state in a store, read-only (nothing is created when it never ran). */
 export function exportStatus(store: Store): ExportStatus {
   const events = store.get<{ n: number | null; items: number | null }>('SELECT count(*) AS n, sum(count) AS items FROM events')!;
+  const runsAfter = (rowid: number): number => (hasPatchRuns(store) ? store.get<{ n: number }>('SELECT count(*) AS n FROM patch_runs WHERE rowid > ?', rowid)!.n : 0);
   if (!exportTablesExist(store)) {
     return {
       configured: false,
       target: null,
       cursor: null,
-      backlog: { event_rows: events.n ?? 0, finding_events: events.items ?? 0, updates: 0 },
+      backlog: { event_rows: events.n ?? 0, finding_events: events.items ?? 0, updates: 0, patch_runs: runsAfter(0) },
       last_run_at: null,
       last_success_at: null,
       last_error: null,
@@ -87,7 +89,7 @@ export function exportStatus(store: Store): ExportStatus {
     configured: true,
     target: state.get('target') ?? null,
     cursor,
-    backlog: { event_rows: pending.n, finding_events: pending.items ?? 0, updates },
+    backlog: { event_rows: pending.n, finding_events: pending.items ?? 0, updates, patch_runs: runsAfter(cursor?.runs ?? 0) },
     last_run_at: state.get('last_run_at') ?? null,
     last_success_at: state.get('last_success_at') ?? null,
     last_error: state.get('last_error') || null,

@@ -4,8 +4,11 @@
 // incremental export gave.
 import { createHash } from 'node:crypto';
 import { SEVERITIES, type OsInfo, type Severity } from '../../core/types.ts';
+import { patchRunRecord } from '../../export/agent-ship.ts';
+import { PatchRunSchema } from '../../patch/types.ts';
 import type {
   FindingLifecycle,
+  PatchRunRecord,
   FindingRecord,
   HostDaySummaryRecord,
   HostRecord,
@@ -321,7 +324,7 @@ export class EventRecords {
     }
   }
 
-  private hostOf(hostId: number): HostRecord {
+  hostOf(hostId: number): HostRecord {
     const live = this.hosts.get(hostId);
     if (live) return live.host;
     let gone = this.removed.get(hostId);
@@ -428,4 +431,43 @@ export function daySummaries(store: Store, day: number, hosts: readonly HostSnap
 /** The last complete UTC day before `now`. */
 export function lastCompleteDay(now: number): number {
   return dayOf(now) - 1;
+}
+
+/** A patch run as the server keeps it (patching tables, when the server has them). */
+export interface PatchRunRow {
+  rowid: number;
+  id: string;
+  host_id: number;
+  doc: string;
+}
+
+/** Whether this store keeps patch runs (the patching tables exist). */
+export function hasPatchRuns(store: Store): boolean {
+  return store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'patch_runs'")!.n > 0;
+}
+
+/** Patch runs first stored after `afterRowid`, in the order they arrived. */
+export function patchRunRows(store: Store, afterRowid: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): PatchRunRow[] {
+  return store.all<PatchRunRow>('SELECT rowid, id, host_id, doc FROM patch_runs WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?', afterRowid, upTo, limit);
+}
+
+/**
+ * The export record of a stored patch run; null for a dry run (nothing was meant to change)
+ * or a document that does not read as a patch run (reported through `problems`).
+ */
+export function storedPatchRunRecord(row: PatchRunRow, host: HostRecord, problems: string[]): PatchRunRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(row.doc);
+  } catch {
+    problems.push(`patch run ${row.id}: stored document is not JSON`);
+    return null;
+  }
+  const parsed = PatchRunSchema.safeParse(value);
+  if (!parsed.success) {
+    problems.push(`patch run ${row.id}: ${parsed.error.issues.slice(0, 2).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return null;
+  }
+  if (parsed.data.mode === 'dry_run' || parsed.data.outcome === 'dry_run') return null;
+  return patchRunRecord(parsed.data, host);
 }

@@ -57,6 +57,8 @@ export interface ExportCursor {
   events: number;
   /** Last export_changes sequence exported. */
   changes: number;
+  /** Last patch run (rowid of the server's patch_runs) exported. */
+  runs: number;
 }
 
 /** The exporter's persisted state, one key per value. */
@@ -83,7 +85,7 @@ export class ExportState {
   cursor(): ExportCursor | null {
     const events = this.number('cursor_events');
     const changes = this.number('cursor_changes');
-    return events === null || changes === null ? null : { events, changes };
+    return events === null || changes === null ? null : { events, changes, runs: this.number('cursor_runs') ?? 0 };
   }
 
   /**
