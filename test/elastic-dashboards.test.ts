@@ -4,8 +4,8 @@
 // fleet there, and must show the numbers the server's own statistics API gives for the same
 // fleet: open and fixable by severity, most vulnerable hosts, most widespread
 // vulnerabilities, new vs resolved per day, mean time to remediate, SLA, hosts not
-// reporting, reboots pending, open per day. Patch-run panels are checked against the runs
-// shipped (the server keeps no patch runs).
+// reporting, reboots pending, open per day, patch runs by outcome and failed runs by host
+// (runs the agents reported to the server, and one shipped straight from a host).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../src/patch/ty
 import { StoreExporter } from '../src/server/export/exporter.ts';
 import { BOOKWORM_KERNEL, TestFleet, trackerFeedV3 } from '../src/server/export/testing.ts';
 import { copyBookwormRoot, REPO_ROOT, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
+import { api } from '../src/server/testing/harness.ts';
 import { testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
 
 const DAY = 86_400_000;
@@ -33,7 +34,7 @@ let names: ExportNames;
 let work: string;
 let objects: SavedObject[];
 let patterns: Map<string, SavedObject>;
-const shippedRuns: { host: string; outcome: string; day: string }[] = [];
+const shippedDirectly: { host: string; outcome: string; day: string }[] = [];
 const checked = new Set<string>();
 
 interface Overview {
@@ -133,24 +134,33 @@ before(async () => {
   assert.equal(report.bulk.rejected, 0);
   assert.ok(report.sent.summaries > 0, 'yesterday\'s host summaries are written');
 
-  // Patch runs, shipped the way an agent does.
-  const spool = new Spool(join(work, 'spool'));
+  // Patch runs the agents report to the server (the exporter takes them from its store).
   const runs: [string, PatchRun['outcome'], string][] = [
     ['bookworm-1', 'success', '2026-11-09T02:10:00.000Z'],
     ['bookworm-1', 'nothing_to_do', '2026-11-10T02:10:00.000Z'],
     ['bookworm-2', 'failed', '2026-11-09T02:20:00.000Z'],
     ['bookworm-2', 'partial', '2026-11-10T02:20:00.000Z'],
     ['alma-1', 'failed', '2026-11-10T03:00:00.000Z'],
+    ['alma-1', 'skipped', '2026-11-10T04:00:00.000Z'],
     ['alma-1', 'dry_run', '2026-11-10T03:30:00.000Z'],
   ];
   for (const [i, [host, outcome, at]] of runs.entries()) {
-    const r = await shipPatchRun(client, spool, names, patchRun(`run-${i}`, host, outcome, at), { id: host, name: host, os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' }, kernel: null });
-    if (outcome === 'dry_run') assert.equal(r, null, 'a dry run is not shipped');
-    else {
-      assert.equal(r?.spoolRemaining, 0);
-      shippedRuns.push({ host, outcome: outcome === 'success' || outcome === 'nothing_to_do' ? 'success' : 'failure', day: at.slice(0, 10) });
-    }
+    const r = await api(fleet.server.url, '/api/v1/agent/patch-runs', { token: fleet.hosts.get(host)!.token, body: patchRun(`run-${i}`, host, outcome, at) });
+    assert.equal(r.status, 201, r.text);
   }
+  const again = await exporter.runOnce();
+  assert.equal(again.sent.patchRuns, runs.length - 1, 'every run but the dry run');
+
+  // And one shipped straight from a host (no server), into the same stream.
+  const spool = new Spool(join(work, 'spool'));
+  const direct = await shipPatchRun(client, spool, names, patchRun('direct-1', 'edge-1', 'failed', '2026-11-10T05:00:00.000Z'), {
+    id: 'edge-1',
+    name: 'edge-1',
+    os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
+    kernel: null,
+  });
+  assert.equal(direct?.spoolRemaining, 0);
+  shippedDirectly.push({ host: 'edge-1', outcome: 'failure', day: '2026-11-10' });
   await client.request({ method: 'POST', path: `/${names.patchEvents}/_refresh` });
 });
 
@@ -284,14 +294,21 @@ test('open findings per day from the host summaries match the open count the day
   assert.deepEqual(rows.map((r) => [r.keys[0].slice(0, 10), r.values['1']]), [[yesterday, total]]);
 });
 
-test('patch runs by outcome per day, and failed runs by host, as shipped', async () => {
-  const perDay = new Map<string, number>();
-  for (const r of shippedRuns) perDay.set(`${r.day} ${r.outcome}`, (perDay.get(`${r.day} ${r.outcome}`) ?? 0) + 1);
-  const rows = await panel('patch-runs', { timeRange: { from: 'now-13d/d', to: 'now' } });
-  assert.deepEqual(rows.map((r) => `${r.keys[0].slice(0, 10)} ${r.keys[1]} ${r.values['1']}`).sort(), [...perDay].map(([k, n]) => `${k} ${n}`).sort());
-  const failures = new Map<string, number>();
-  for (const r of shippedRuns.filter((x) => x.outcome === 'failure')) failures.set(r.host, (failures.get(r.host) ?? 0) + 1);
-  assert.deepEqual((await panel('patch-failures')).map((r) => [r.keys[0], r.values['1']]), [...failures].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+test('patch runs by outcome and failed runs by host match the server\'s patch-run summary and list', async () => {
+  const summary = await fleet.get<{ by_outcome: Record<string, number> }>('/api/v1/patch-runs/summary?days=7');
+  const o = summary.by_outcome;
+  const expected: Record<string, number> = { success: o.success + o.nothing_to_do, failure: o.failed + o.partial, unknown: o.skipped };
+  for (const r of shippedDirectly) expected[r.outcome]++;
+  const rows = await panel('patch-runs', { timeRange: { from: 'now-7d', to: 'now' } });
+  const got: Record<string, number> = { success: 0, failure: 0, unknown: 0 };
+  for (const r of rows) got[r.keys[1]] += r.values['1'] as number;
+  assert.deepEqual(got, expected);
+  assert.ok(expected.success > 0 && expected.failure > 0 && expected.unknown > 0);
+
+  const failed = await fleet.get<{ items: { host: { hostname: string } }[] }>('/api/v1/patch-runs?outcome=failed,partial&per_page=100');
+  const perHost = new Map<string, number>();
+  for (const r of [...failed.items.map((x) => x.host.hostname), ...shippedDirectly.filter((x) => x.outcome === 'failure').map((x) => x.host)]) perHost.set(r, (perHost.get(r) ?? 0) + 1);
+  assert.deepEqual((await panel('patch-failures')).map((r) => [r.keys[0], r.values['1']]), [...perHost].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 });
 
 test('every visualization of the dashboard was checked against the node', () => {
