@@ -10,7 +10,7 @@ import { collectSnapshot } from './collect.ts';
 import { loadCredential, saveCredential, type Credential } from './credentials.ts';
 import { ensurePrivateDir } from './files.ts';
 import { AgentHttpClient, jsonBody } from './http.ts';
-import { sendSpool, type SendOutcome } from './send.ts';
+import { CredentialRefusedError, sendSpool, type SendOutcome } from './send.ts';
 import { Spool } from './spool.ts';
 import { loadAcked } from './acked.ts';
 
@@ -106,6 +106,12 @@ function sender(config: AgentConfig, cred: Credential, deps: AgentDeps, force: b
 export interface RunOutcome extends SendOutcome {
   report_id: string;
   packages: number;
+  /** With patching enabled in agent.yaml: what the patch phase did. */
+  patch?: { state: string; run_id: string | null; outcome: string | null; message?: string };
+}
+
+function patchingEnabled(config: AgentConfig): boolean {
+  return config.patch?.enabled === true;
 }
 
 /** Collects the inventory, spools it, sends the spool. */
@@ -113,11 +119,35 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
   const cred = loadCredential(config.state_dir);
   const unlock = lock(config.state_dir);
   try {
-    const snapshot = await collectSnapshot({ root: config.root, kernel: config.kernel, hostname: config.hostname, proAttached: config.pro_attached });
     const { spool, client, send } = sender(config, cred, deps, true);
-    const entry = spool.add(snapshot, (deps.now ?? Date.now)());
-    deps.log.info({ report_id: entry.report_id, packages: snapshot.packages.length }, 'inventory collected and spooled');
-    const outcome = await send();
+    const patching = patchingEnabled(config) ? await import('./patching.ts') : null;
+    const patchDeps = { log: deps.log, now: deps.now ?? Date.now };
+    if (patching) await patching.beforeInventory(config, client, patchDeps);
+    const collect = async () => {
+      const snapshot = await collectSnapshot({ root: config.root, kernel: config.kernel, hostname: config.hostname, proAttached: config.pro_attached });
+      const entry = spool.add(snapshot, (deps.now ?? Date.now)());
+      deps.log.info({ report_id: entry.report_id, packages: snapshot.packages.length }, 'inventory collected and spooled');
+      return { snapshot, entry };
+    };
+    let { snapshot, entry } = await collect();
+    let outcome = await send();
+    let patch: RunOutcome['patch'];
+    if (patching && outcome.pending === 0) {
+      let phase;
+      try {
+        phase = await patching.patchPhase(config, client, patchDeps);
+      } catch (err) {
+        if (err instanceof CredentialRefusedError) throw err;
+        deps.log.error({ err: (err as Error).message }, 'patch phase failed; the inventory report was sent');
+        patch = { state: 'error', run_id: null, outcome: null, message: (err as Error).message };
+      }
+      if (phase) patch = { state: phase.state, run_id: 'run' in phase ? phase.run.id : null, outcome: 'run' in phase ? phase.run.outcome : null };
+      // The inventory after a run that changed packages confirms what it closed (server side).
+      if (phase?.state === 'ran' && phase.run.mode !== 'dry_run' && phase.run.changes.length > 0) {
+        ({ snapshot, entry } = await collect());
+        outcome = await send();
+      }
+    }
     if (config.vulndb_sync && outcome.pending === 0) {
       const { syncVulnDb } = await import('./vulndb-sync.ts');
       try {
@@ -126,7 +156,7 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
         deps.log.warn({ err: (err as Error).message }, 'vulnerability DB download failed; the previous copy is kept');
       }
     }
-    return { ...outcome, report_id: entry.report_id, packages: snapshot.packages.length };
+    return { ...outcome, report_id: entry.report_id, packages: snapshot.packages.length, ...(patch ? { patch } : {}) };
   } finally {
     unlock();
   }

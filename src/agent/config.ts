@@ -7,6 +7,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/protocol.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
+import { parseAgentPatchConfig } from './patch-config.ts';
 
 export const DEFAULT_AGENT_CONFIG = '/etc/patchloop/agent.yaml';
 
@@ -51,7 +52,7 @@ export const AgentConfigSchema = z
     timeout: duration.default(120_000),
     /** Download the server's vulnerability DB after each run, for `patchloop scan` without internet. */
     vulndb_sync: z.boolean().default(false),
-    /** Patching policy: read by the patching module. */
+    /** Patching opt-in and local limits (agent/patch-config.ts validates it). */
     patch: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
@@ -75,6 +76,13 @@ export function resolveAgentConfig(input: unknown, origin = 'the agent configura
     throw new AgentConfigError(`${origin} is invalid:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n')}`);
   }
   const c = r.data;
+  if (c.patch !== undefined) {
+    try {
+      parseAgentPatchConfig(c.patch, origin);
+    } catch (err) {
+      throw new AgentConfigError((err as Error).message);
+    }
+  }
   return { ...c, root: resolve(c.root), state_dir: resolve(c.state_dir ?? defaultStateDir()), data_dir: resolve(c.data_dir ?? defaultDataDir()) };
 }
 
