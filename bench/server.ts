@@ -254,7 +254,13 @@ export async function writeVulnDb(dataDir: string, generation: number): Promise<
 }
 
 // ---------------------------------------------------------------- HTTP
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+// A fresh connection pool per phase: idle keep-alive sockets may have been closed by the server
+// while the next phase's reports were being prepared.
+const pool_ = { agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
+function freshConnections(): void {
+  pool_.agent.destroy();
+  pool_.agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+}
 /** The server under test, set once it listens. */
 const target = { url: new URL('http://127.0.0.1') };
 
@@ -267,7 +273,7 @@ function request(method: string, path: string, token: string, body?: Buffer, gz 
       headers['content-length'] = String(body.length);
       if (gz) headers['content-encoding'] = 'gzip';
     }
-    const req = http.request({ host: target.url.hostname, port: target.url.port, path, method, headers, agent }, (res) => {
+    const req = http.request({ host: target.url.hostname, port: target.url.port, path, method, headers, agent: pool_.agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
@@ -287,7 +293,7 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 }
 
 // Package hashes repeat across the fleet: remembering them keeps preparing reports quick.
-const hashMemo = new Map<string, Buffer>();
+const hashMemo = new Map<string, Uint32Array>();
 function packageDigest(packages: WirePackage[]): string {
   return toggleDigest(
     EMPTY_DIGEST,
@@ -363,7 +369,7 @@ async function main(): Promise<void> {
     await pool(specs, CONCURRENCY, async (h) => {
       const body = Buffer.from(JSON.stringify({ token: enrolToken, hostname: h.hostname }));
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request({ host: target.url.hostname, port: target.url.port, path: '/api/v1/enroll', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (r) => {
+        const req = http.request({ host: target.url.hostname, port: target.url.port, path: '/api/v1/enroll', method: 'POST', agent: pool_.agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (r) => {
           let s = '';
           r.on('data', (c) => (s += c));
           r.on('end', () => resolve({ status: r.statusCode ?? 0, body: s }));
@@ -382,6 +388,7 @@ async function main(): Promise<void> {
     const size = fulls.reduce((n, b) => n + b.body.length, 0);
     log(`prepared ${HOSTS} full reports (${(size / HOSTS / 1024).toFixed(1)} KiB gzip each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     let findings = 0;
+    freshConnections();
     let cpu = cpuSeconds(pid);
     t = performance.now();
     await pool(fulls, CONCURRENCY, async (r) => {
@@ -399,6 +406,7 @@ async function main(): Promise<void> {
     const deltas = specs.map((h) => reportBody(h, tokens[h.index], 'delta', 1));
     log(`prepared ${HOSTS} delta reports in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     let changed = 0;
+    freshConnections();
     cpu = cpuSeconds(pid);
     t = performance.now();
     await pool(deltas, CONCURRENCY, async (r) => {
@@ -416,6 +424,7 @@ async function main(): Promise<void> {
     const entries2 = await writeVulnDb(dataDir, 2);
     log(`vulnerability DB generation 2: ${entries2} entries (written in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
     const adminToken = createApiToken(dataDir);
+    freshConnections();
     cpu = cpuSeconds(pid);
     t = performance.now();
     const started = await request('POST', '/api/v1/feeds/refresh', adminToken, Buffer.from('{}'));
@@ -481,7 +490,7 @@ async function main(): Promise<void> {
     row('server peak RSS', rss / 2 ** 20, 'MiB', '≤ 1024 MiB', rss <= 2 ** 30);
   } finally {
     await server.stop('SIGTERM');
-    agent.destroy();
+    pool_.agent.destroy();
     if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
     else log(`data kept in ${dataDir}`);
   }

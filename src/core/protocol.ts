@@ -205,33 +205,31 @@ export function packageDigest(packages: Iterable<InstalledPackage | WirePackage>
 
 export const EMPTY_DIGEST = '0'.repeat(64);
 
-export function keyHash(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+/** sha256 of a package key, as eight 32-bit words (the unit the digest XORs). */
+export function keyHash(key: string): Uint32Array {
+  const d = createHash('sha256').update(key).digest();
+  const words = new Uint32Array(8);
+  new Uint8Array(words.buffer).set(d);
+  return words;
 }
 
 /** Digest of distinct keys (the caller de-duplicates). */
 export function digestOfKeys(keys: Iterable<string>): string {
-  const acc = Buffer.alloc(32);
+  const acc = new Uint32Array(8);
   for (const k of keys) xorInto(acc, keyHash(k));
-  return acc.toString('hex');
+  return Buffer.from(acc.buffer).toString('hex');
 }
 
 /** The digest after toggling members in or out of the set (XOR is its own inverse). */
-export function toggleDigest(digest: string, hashes: Iterable<Buffer>): string {
-  const acc = Buffer.from(digest, 'hex');
+export function toggleDigest(digest: string, hashes: Iterable<Uint32Array>): string {
+  const acc = new Uint32Array(8);
+  new Uint8Array(acc.buffer).set(Buffer.from(digest, 'hex'));
   for (const h of hashes) xorInto(acc, h);
-  return acc.toString('hex');
+  return Buffer.from(acc.buffer).toString('hex');
 }
 
-function xorInto(acc: Buffer, h: Buffer): void {
-  // Word by word where both buffers are aligned (hash digests usually are); else byte by byte.
-  if (acc.byteOffset % 4 === 0 && h.byteOffset % 4 === 0) {
-    const a = new Uint32Array(acc.buffer, acc.byteOffset, 8);
-    const b = new Uint32Array(h.buffer, h.byteOffset, 8);
-    for (let i = 0; i < 8; i++) a[i] ^= b[i];
-    return;
-  }
-  for (let i = 0; i < 32; i++) acc[i] ^= h[i];
+function xorInto(acc: Uint32Array, h: Uint32Array): void {
+  for (let i = 0; i < 8; i++) acc[i] ^= h[i];
 }
 
 /** What changed between the set the server acknowledged and the current one. */

@@ -1,8 +1,8 @@
 // Report ingest: one agent report (full inventory or delta) becomes the host's new package
-// set, a match, and the finding history diff, all in one transaction. A report is checked
-// completely before anything is written; a retried report (same id) is answered from the
-// record of the first one and changes nothing.
-import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ReportAck, type ResendFull } from '../../core/protocol.ts';
+// set, a match, and the finding history diff, all in one atomic unit (a transaction, or a
+// savepoint in a group commit). A report is checked completely before anything is written;
+// a retried report (same id) is answered from the record of the first one and changes nothing.
+import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ReportAck, type ResendFull, type WirePackage } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
 import { UnmatchableHostError, type FleetMatcher, type HostMatch } from '../fleet-matcher.ts';
 import { AggregateBatch } from './aggregates.ts';
@@ -16,7 +16,7 @@ export type IngestOutcome =
   /** The report is well-formed but cannot be accepted (id reused by another host, unknown host). */
   | { kind: 'rejected'; status: number; error: string; message: string };
 
-export interface HostRow {
+interface HostRow {
   id: number;
   hostname: string;
   grp: string;
@@ -25,6 +25,9 @@ export interface HostRow {
   os: string | null;
   release_hint: string | null;
   pro_attached: number;
+  reboot_required: number;
+  warnings: string;
+  agent_version: string | null;
   match_gen: number;
   match_error: string | null;
   open_total: number;
@@ -51,6 +54,20 @@ export class ReportError extends Error {
   }
 }
 
+/** The package set a report leads to, worked out before anything is written. */
+interface NewSet {
+  /** Ids of packages already interned that are in the new set. */
+  keep: number[];
+  /** Package keys not interned yet (interned in the transaction). */
+  fresh: string[];
+  added: number;
+  removed: number;
+  /** Package names+arch touched by a delta (null for a full report: compare everything). */
+  touched: Set<number> | null;
+}
+
+const resend = (message: string, digest: string | null): IngestOutcome => ({ kind: 'resend', body: { error: 'resend_full', message, digest } });
+
 export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number, report: Report): IngestOutcome {
   const previous = store.get<ScanRow>('SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?', report.report_id);
   if (previous) {
@@ -60,95 +77,44 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
     return { kind: 'ack', ack: toAck(report.report_id, 'duplicate', previous) };
   }
   const host = store.get<HostRow>(
-    `SELECT id, hostname, grp, last_seen, kernel, os, release_hint, pro_attached, match_gen, match_error, ${OPEN_COLS.join(' + ')} AS open_total
-     FROM hosts WHERE id = ?`,
+    `SELECT id, hostname, grp, last_seen, kernel, os, release_hint, pro_attached, reboot_required, warnings, agent_version, match_gen, match_error,
+       ${OPEN_COLS.join(' + ')} AS open_total FROM hosts WHERE id = ?`,
     hostId,
   );
   if (!host) return { kind: 'rejected', status: 403, error: 'forbidden', message: 'this host is not enrolled' };
+  const storedDigest = store.get<{ digest: string }>('SELECT digest FROM host_packages WHERE host_id = ?', hostId)?.digest ?? null;
 
-  // Work out the new package set before writing anything.
-  const stored = store.get<{ digest: string; ids: Uint8Array }>('SELECT digest, ids FROM host_packages WHERE host_id = ?', hostId);
-  let keep: number[];
-  let addedKeys: string[];
-  let removedCount = 0;
-  let touchedNames: Set<number> | null = null;
-  if (report.kind === 'full') {
-    const keys = new Set(report.packages.map(packageKey));
-    // Known packages have their id and hash already; only new ones are hashed here (and
-    // interned below, in the transaction).
-    keep = [];
-    addedKeys = [];
-    const hashes: Buffer[] = [];
-    for (const k of keys) {
-      const id = store.interner.knownPackage(k);
-      if (id === undefined) {
-        addedKeys.push(k);
-        hashes.push(keyHash(k));
-      } else {
-        keep.push(id);
-        hashes.push(store.interner.pkg(id).hash);
-      }
+  const h = report.host;
+  const osJson = JSON.stringify(h.os);
+  const hostChanged =
+    host.kernel !== h.kernel || host.os !== osJson || (host.release_hint ?? null) !== (h.release ?? null) || host.pro_attached !== (h.pro_attached ? 1 : 0);
+  const current = host.match_gen === matcher.generation && host.match_error === null;
+
+  if (report.kind === 'delta') {
+    if (storedDigest === null) return resend('the server holds no inventory for this host', null);
+    if (storedDigest !== report.base) return resend('the delta is based on a package set the server does not hold', storedDigest);
+    // The daily report of a host where nothing changed: record that it was seen, nothing else.
+    if (report.added.length === 0 && report.removed.length === 0 && !hostChanged && current) {
+      if (report.digest !== storedDigest) return resend("the package set after the delta differs from the agent's", storedDigest);
+      return store.tx(() => seenUnchanged(store, host, report, storedDigest));
     }
-    const digest = toggleDigest(EMPTY_DIGEST, hashes);
-    if (digest !== report.digest) {
-      throw new ReportError(`digest ${report.digest} does not match the ${keys.size} packages in the report (they give ${digest})`);
-    }
-  } else {
-    if (!stored || stored.digest !== report.base) {
-      return {
-        kind: 'resend',
-        body: {
-          error: 'resend_full',
-          message: stored ? 'the delta is based on a package set the server does not hold' : 'the server holds no inventory for this host',
-          digest: stored?.digest ?? null,
-        },
-      };
-    }
-    const current = new Set(decodeIds(stored.ids));
-    const hashes: Buffer[] = [];
-    touchedNames = new Set();
-    for (const p of report.removed) {
-      const key = packageKey(p);
-      const id = store.interner.knownPackage(key);
-      if (id === undefined || !current.delete(id)) {
-        return { kind: 'resend', body: { error: 'resend_full', message: `removed package ${p.name} ${p.version} is not in the server's set`, digest: stored.digest } };
-      }
-      hashes.push(store.interner.pkg(id).hash);
-      touchedNames.add(store.interner.pkg(id).nameId);
-      removedCount++;
-    }
-    addedKeys = [];
-    for (const p of report.added) {
-      const key = packageKey(p);
-      const id = store.interner.knownPackage(key);
-      if (id !== undefined && current.has(id)) {
-        return { kind: 'resend', body: { error: 'resend_full', message: `added package ${p.name} ${p.version} is already in the server's set`, digest: stored.digest } };
-      }
-      if (addedKeys.includes(key)) continue;
-      addedKeys.push(key);
-      hashes.push(keyHash(key));
-    }
-    const digest = toggleDigest(stored.digest, hashes);
-    if (digest !== report.digest) {
-      return { kind: 'resend', body: { error: 'resend_full', message: 'the package set after the delta differs from the agent\'s', digest: stored.digest } };
-    }
-    keep = [...current];
   }
+
+  let set: NewSet | IngestOutcome;
+  if (report.kind === 'full') set = fullSet(store, report.packages, report.digest);
+  else set = deltaSet(store, hostId, storedDigest!, report.added, report.removed, report.digest);
+  if ('kind' in set) return set;
+  const newSet = set;
 
   const now = store.clock.now();
   return store.tx(() => {
-    const ids = keep;
-    for (const key of addedKeys) {
+    const ids = newSet.keep;
+    for (const key of newSet.fresh) {
       const id = store.interner.packageIdForKey(key);
       ids.push(id);
-      if (touchedNames) touchedNames.add(store.interner.pkg(id).nameId);
+      newSet.touched?.add(store.interner.pkg(id).nameId);
     }
-    const h = report.host;
-    const osJson = JSON.stringify(h.os);
-    const hostChanged =
-      host.kernel !== h.kernel || host.os !== osJson || (host.release_hint ?? null) !== (h.release ?? null) || host.pro_attached !== (h.pro_attached ? 1 : 0);
-    const fullDiff = report.kind === 'full' || hostChanged || host.match_gen !== matcher.generation || host.match_error !== null;
-    const scope: 'all' | Set<number> = fullDiff ? 'all' : touchedNames!;
+    const scope: 'all' | Set<number> = newSet.touched === null || hostChanged || !current ? 'all' : newSet.touched;
 
     let match: HostMatch | null = null;
     let matchError: string | null = null;
@@ -161,12 +127,10 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
       }
     }
 
-    const digest = report.digest;
     const scanId = store.run(
       `INSERT INTO scans (host_id, report_id, kind, at, collected_at, digest, package_count, added, removed, detected, resolved, reopened, open, skipped_reports)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?)`,
-      hostId, report.report_id, report.kind, now, report.collected_at, digest, ids.length,
-      report.kind === 'full' ? ids.length : report.added.length, removedCount, report.skipped_reports,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)`,
+      hostId, report.report_id, report.kind, now, report.collected_at, report.digest, ids.length, newSet.added, newSet.removed, host.open_total, report.skipped_reports,
     ).lastInsertRowid;
 
     const agg = new AggregateBatch(store);
@@ -187,7 +151,7 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
     ];
     const values: (string | number | null)[] = [
       h.hostname, now, scanId, osJson, h.kernel, h.release ?? null, h.pro_attached ? 1 : 0,
-      h.reboot_required ? 1 : 0, ids.length, JSON.stringify(report.warnings.slice(0, 200)), report.agent.version,
+      h.reboot_required ? 1 : 0, ids.length, warningsJson(report), report.agent.version,
     ];
     if (match) {
       sets.push('distro = ?', 'release = ?', 'kernel_newer = ?', 'dormant = ?', 'unsupported = ?', 'match_warnings = ?', 'match_gen = ?', 'match_error = NULL');
@@ -196,32 +160,116 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
       sets.push('match_error = ?', 'match_gen = ?');
       values.push(matchError, matcher.generation);
     }
+    let open = host.open_total;
     if (counts) {
       for (let i = 0; i < SEVERITIES.length; i++) {
         if (counts.open[i]) sets.push(`${OPEN_COLS[i]} = ${OPEN_COLS[i]} + ${counts.open[i]}`);
         if (counts.fixable[i]) sets.push(`${FIX_COLS[i]} = ${FIX_COLS[i]} + ${counts.fixable[i]}`);
+        open += counts.open[i];
+      }
+      if (counts.detected || counts.resolved || counts.reopened || open !== host.open_total) {
+        store.run('UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?', counts.detected, counts.resolved, counts.reopened, open, scanId);
       }
     }
     store.run(`UPDATE hosts SET ${sets.join(', ')} WHERE id = ?`, ...values, hostId);
-    const open = host.open_total + (counts ? counts.open.reduce((a, b) => a + b, 0) : 0);
-    store.run(
-      'UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?',
-      counts?.detected ?? 0, counts?.resolved ?? 0, counts?.reopened ?? 0, open, scanId,
-    );
-    if (stored?.digest !== digest) {
+    if (storedDigest !== report.digest) {
       store.run(
         'INSERT INTO host_packages (host_id, digest, ids) VALUES (?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET digest = excluded.digest, ids = excluded.ids',
-        hostId, digest, encodeIds(ids),
+        hostId, report.digest, encodeIds(ids),
       );
     }
     return {
       kind: 'ack' as const,
       ack: toAck(report.report_id, 'accepted', {
-        id: scanId, host_id: hostId, at: now, digest,
+        id: scanId, host_id: hostId, at: now, digest: report.digest,
         detected: counts?.detected ?? 0, resolved: counts?.resolved ?? 0, reopened: counts?.reopened ?? 0, open,
       }),
     };
   });
+}
+
+function warningsJson(report: Report): string {
+  return report.warnings.length ? JSON.stringify(report.warnings.slice(0, 200)) : '[]';
+}
+
+/** A delta without changes from a host whose findings are current: a scan record, a last-seen time. */
+function seenUnchanged(store: Store, host: HostRow, report: Report, digest: string): IngestOutcome {
+  const now = store.clock.now();
+  const scanId = store.run(
+    `INSERT INTO scans (host_id, report_id, kind, at, collected_at, digest, package_count, added, removed, detected, resolved, reopened, open, skipped_reports)
+     VALUES (?, ?, 'delta', ?, ?, ?, (SELECT package_count FROM hosts WHERE id = ?), 0, 0, 0, 0, 0, ?, ?)`,
+    host.id, report.report_id, now, report.collected_at, digest, host.id, host.open_total, report.skipped_reports,
+  ).lastInsertRowid;
+  const h = report.host;
+  const warnings = warningsJson(report);
+  if (host.hostname === h.hostname && host.reboot_required === (h.reboot_required ? 1 : 0) && host.warnings === warnings && host.agent_version === report.agent.version) {
+    store.run('UPDATE hosts SET last_seen = ?, last_scan_id = ? WHERE id = ?', now, scanId, host.id);
+  } else {
+    store.run(
+      'UPDATE hosts SET last_seen = ?, last_scan_id = ?, hostname = ?, reboot_required = ?, warnings = ?, agent_version = ? WHERE id = ?',
+      now, scanId, h.hostname, h.reboot_required ? 1 : 0, warnings, report.agent.version, host.id,
+    );
+  }
+  return { kind: 'ack', ack: toAck(report.report_id, 'accepted', { id: scanId, host_id: host.id, at: now, digest, detected: 0, resolved: 0, reopened: 0, open: host.open_total }) };
+}
+
+function fullSet(store: Store, packages: WirePackage[], expected: string): NewSet {
+  const keep: number[] = [];
+  const fresh: string[] = [];
+  const seen = new Set<number>();
+  const hashes: Uint32Array[] = [];
+  for (const p of packages) {
+    // Known packages have their id and hash already; only new ones are keyed and hashed.
+    const id = store.interner.find(p);
+    if (id !== undefined) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      keep.push(id);
+      hashes.push(store.interner.pkg(id).hash);
+    } else {
+      const key = packageKey(p);
+      if (fresh.includes(key)) continue;
+      fresh.push(key);
+      hashes.push(keyHash(key));
+    }
+  }
+  const digest = toggleDigest(EMPTY_DIGEST, hashes);
+  if (digest !== expected) {
+    throw new ReportError(`digest ${expected} does not match the ${keep.length + fresh.length} packages in the report (they give ${digest})`);
+  }
+  return { keep, fresh, added: keep.length + fresh.length, removed: 0, touched: null };
+}
+
+function deltaSet(store: Store, hostId: number, stored: string, added: WirePackage[], removed: WirePackage[], expected: string): NewSet | IngestOutcome {
+  const blob = store.get<{ ids: Uint8Array }>('SELECT ids FROM host_packages WHERE host_id = ?', hostId)!.ids;
+  const current = new Set(decodeIds(blob));
+  const hashes: Uint32Array[] = [];
+  const touched = new Set<number>();
+  for (const p of removed) {
+    const id = store.interner.find(p);
+    if (id === undefined || !current.delete(id)) return resend(`removed package ${p.name} ${p.version} is not in the server's set`, stored);
+    const ip = store.interner.pkg(id);
+    hashes.push(ip.hash);
+    touched.add(ip.nameId);
+  }
+  const fresh: string[] = [];
+  for (const p of added) {
+    const id = store.interner.find(p);
+    if (id !== undefined) {
+      if (current.has(id)) return resend(`added package ${p.name} ${p.version} is already in the server's set`, stored);
+      current.add(id);
+      const ip = store.interner.pkg(id);
+      hashes.push(ip.hash);
+      touched.add(ip.nameId);
+      continue;
+    }
+    const key = packageKey(p);
+    if (fresh.includes(key)) continue;
+    fresh.push(key);
+    hashes.push(keyHash(key));
+  }
+  if (toggleDigest(stored, hashes) !== expected) return resend("the package set after the delta differs from the agent's", stored);
+  return { keep: [...current], fresh, added: added.length, removed: removed.length, touched };
 }
 
 function toAck(reportId: string, status: 'accepted' | 'duplicate', s: ScanRow): ReportAck {

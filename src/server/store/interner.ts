@@ -3,7 +3,7 @@
 // transaction; if it rolls back, rollback() forgets them so memory and store stay in step.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { kernelRole } from '../../core/kernel.ts';
-import { keyHash, packageKey } from '../../core/protocol.ts';
+import { keyHash, packageKey, type WirePackage } from '../../core/protocol.ts';
 import type { FindingStatus, InstalledPackage, PackageFormat, Severity } from '../../core/types.ts';
 
 export interface InternedPackage {
@@ -11,7 +11,7 @@ export interface InternedPackage {
   key: string;
   pkg: InstalledPackage;
   /** sha256 of the key: its share of the package-set digest. */
-  hash: Buffer;
+  hash: Uint32Array;
   nameId: number;
   /** A kernel image: its findings depend on the running kernel. */
   kernelImage: boolean;
@@ -62,19 +62,23 @@ class Table<V> {
     return this.pending.length;
   }
 
-  /** Forgets what was interned since `mark` (everything by default). */
-  rollback(mark = 0): number {
+  /** Forgets what was interned since `mark` (everything by default); returns what it forgot. */
+  rollback(mark = 0): V[] {
     const dropped = this.pending.splice(mark);
+    const values: V[] = [];
     for (const { key, id } of dropped) {
+      values.push(this.byId.get(id)!);
       this.byKey.delete(key);
       this.byId.delete(id);
     }
-    return dropped.length;
+    return values;
   }
 }
 
 export class Interner {
   private readonly pkgs: Table<InternedPackage>;
+  /** name → version → packages: finds a reported package without building its key. */
+  private readonly byNameVersion = new Map<string, Map<string, InternedPackage[]>>();
   private readonly names: Table<{ name: string; arch: string }>;
   private readonly vulns: Table<string>;
   private readonly details: Table<FindingDetail>;
@@ -99,7 +103,7 @@ export class Interner {
   }
 
   private makePackage(id: number, key: string, pkg: InstalledPackage): InternedPackage {
-    return {
+    const ip: InternedPackage = {
       id,
       key,
       pkg,
@@ -107,6 +111,31 @@ export class Interner {
       nameId: this.nameId(pkg.name, pkg.arch),
       kernelImage: kernelRole(pkg, pkg.format as PackageFormat, null).kind === 'image',
     };
+    let versions = this.byNameVersion.get(pkg.name);
+    if (!versions) {
+      versions = new Map();
+      this.byNameVersion.set(pkg.name, versions);
+    }
+    const list = versions.get(pkg.version);
+    if (list) list.push(ip);
+    else versions.set(pkg.version, [ip]);
+    return ip;
+  }
+
+  /** The id of a package already interned with exactly these fields, or undefined. */
+  find(p: InstalledPackage | WirePackage): number | undefined {
+    const list = this.byNameVersion.get(p.name)?.get(p.version);
+    if (!list) return undefined;
+    for (const ip of list) {
+      const q = ip.pkg;
+      if (
+        q.arch === p.arch && q.source === p.source && q.source_version === p.source_version && q.format === p.format &&
+        q.vendor === p.vendor && q.modularity_label === p.modularity_label && q.epoch === p.epoch
+      ) {
+        return ip.id;
+      }
+    }
+    return undefined;
   }
 
   packageId(pkg: InstalledPackage): number {
@@ -179,8 +208,15 @@ export class Interner {
 
   /** Forgets values interned since `mark` (all uncommitted ones by default); true if any were. */
   rollback(mark?: number[]): boolean {
-    let dropped = 0;
-    ([this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i] ?? 0)));
+    const pkgs = this.pkgs.rollback(mark?.[0] ?? 0);
+    for (const ip of pkgs) {
+      const versions = this.byNameVersion.get(ip.pkg.name);
+      const list = versions?.get(ip.pkg.version)?.filter((x) => x !== ip);
+      if (list?.length) versions!.set(ip.pkg.version, list);
+      else versions?.delete(ip.pkg.version);
+    }
+    let dropped = pkgs.length;
+    ([this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i + 1] ?? 0).length));
     return dropped > 0;
   }
 }
