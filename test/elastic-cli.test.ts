@@ -1,0 +1,159 @@
+// `patchloop elastic` as a user runs it (./bin/patchloop): setup against the real node with
+// the dashboards import taken by a loopback stand-in for OpenSearch Dashboards (which does
+// not run here), export and status against a running server's data directory, settings
+// from the server configuration, exit statuses, and no secret in any output.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SearchClient } from '../src/export/client.ts';
+import { exportNames, type ExportNames } from '../src/export/names.ts';
+import { readInventory } from '../src/inventory/index.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
+import { BOOKWORM_ROOT, REPO_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { runCli } from './helpers/cli.ts';
+import { testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+
+let url: string;
+let client: SearchClient;
+let work: string;
+let server: TestServer;
+const prefixes: ExportNames[] = [];
+
+function newNames(label: string): ExportNames {
+  const n = exportNames(uniquePrefix(label));
+  prefixes.push(n);
+  return n;
+}
+
+before(async () => {
+  url = await testClusterUrl();
+  client = new SearchClient({ url });
+  work = mkdtempSync(join(tmpdir(), 'patchloop-elastic-cli-'));
+  server = await startTestServer(trackerFeedV1());
+  const token = await enrollTestHost(server, 'bookworm-1', 'web');
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+  const r = await api(server.url, '/api/v1/reports', { token, body: fullReportOf(inv, 'bookworm-1') });
+  assert.equal(r.status, 200, r.text);
+});
+
+after(async () => {
+  await server?.close();
+  if (client) {
+    const accept = [404];
+    for (const n of prefixes) {
+      for (const s of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+      for (const i of [n.findings, n.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
+      for (const t of Object.values(n.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
+      for (const t of Object.values(n.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
+    }
+    await client.close();
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('--help on every elastic command', async () => {
+  for (const args of [['elastic'], ['elastic', 'setup'], ['elastic', 'export'], ['elastic', 'status'], ['elastic', 'dashboards']]) {
+    const r = await runCli([...args, '--help']);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.stdout, /Usage: patchloop elastic/);
+  }
+  assert.match((await runCli(['elastic', 'setup', '--help'])).stdout, /--dashboards <url>[\s\S]*osd|--kibana <url>/);
+});
+
+test('setup installs templates, indices and streams, and imports the dashboards with osd-xsrf', { timeout: 120_000 }, async () => {
+  const names = newNames('cli-setup');
+  const received: { url: string; headers: IncomingHttpHeaders; body: Buffer }[] = [];
+  const dashboards = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: true, successCount: 20 }));
+    });
+  });
+  await new Promise<void>((resolve) => dashboards.listen(0, '127.0.0.1', resolve));
+  try {
+    const at = `http://127.0.0.1:${(dashboards.address() as AddressInfo).port}`;
+    const r = await runCli(['elastic', 'setup', '--url', url, '--prefix', names.prefix, '--dashboards', at], { env: { PATCHLOOP_EXPORT_URL: '' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^cluster: opensearch 2\.19\.6 at http/m);
+    assert.match(r.stdout, /^lifecycle: skipped/m);
+    assert.match(r.stderr, /no ISM plugin/);
+    assert.match(r.stdout, /^dashboards: 20 of 20 saved objects imported/m);
+    assert.equal(received.length, 1);
+    assert.equal(received[0].url, '/api/saved_objects/_import?overwrite=true');
+    assert.equal(received[0].headers['osd-xsrf'], 'true');
+    // The objects imported read this prefix's indices.
+    const body = received[0].body.toString('utf8');
+    assert.ok(body.includes(`"title":"${names.findings}"`));
+    for (const target of [names.findings, names.hosts]) assert.equal((await client.request({ method: 'HEAD', path: `/${target}`, accept: [404] })).status, 200, target);
+    assert.equal((await client.request({ method: 'GET', path: `/_data_stream/${names.vulnerabilityEvents}`, accept: [404] })).status, 200);
+  } finally {
+    await new Promise((resolve) => dashboards.close(resolve));
+  }
+  assert.equal((await runCli(['elastic', 'setup', '--url', url, '--kibana', 'http://a', '--dashboards', 'http://b'])).code, 2);
+  const none = await runCli(['elastic', 'setup'], { env: { PATCHLOOP_EXPORT_URL: '' } });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no cluster given: use --url/);
+});
+
+test('export and status against a running server\'s data directory', { timeout: 180_000 }, async () => {
+  const names = newNames('cli-export');
+  const common = ['--data-dir', server.dataDir, '--url', url, '--prefix', names.prefix];
+  const first = await runCli(['elastic', 'export', ...common]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^rebuilt: 1 host, 9 finding, 9 event, 0 patch run/m);
+  const second = await runCli(['elastic', 'export', ...common]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /^exported: 0 host, 0 finding, 0 event/m);
+  await client.request({ method: 'POST', path: `/${names.findings},${names.hosts}/_refresh` });
+  const status = await runCli(['elastic', 'status', ...common, '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const s = JSON.parse(status.stdout) as { configured: boolean; needs_rebuild: boolean; backlog: { finding_events: number }; cluster: { documents: Record<string, number | null> } };
+  assert.deepEqual([s.configured, s.needs_rebuild, s.backlog.finding_events], [true, false, 0]);
+  assert.equal(s.cluster.documents[names.findings], 9);
+  assert.equal(s.cluster.documents[names.hosts], 1);
+  const text = await runCli(['elastic', 'status', ...common]);
+  assert.match(text.stdout, /^cursor: events \d+, updates 0, patch runs 0$/m);
+  const bad = await runCli(['elastic', 'export', '--data-dir', join(work, 'nothing-here'), '--url', url]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /no server store at .*nothing-here/);
+});
+
+test('settings from the server configuration; a cluster away exits 75; secrets appear nowhere', { timeout: 180_000 }, async () => {
+  const names = newNames('cli-config');
+  const password = 'hunter2-never-printed';
+  writeFileSync(join(work, 'password'), `${password}\n`);
+  const config = join(work, 'server.yaml');
+  const yaml = (target: string) =>
+    `data_dir: ${server.dataDir}\nexport:\n  url: ${target}\n  prefix: ${names.prefix}\n  username: patchloop\n  password_file: ${join(work, 'password')}\n  request_timeout: 5s\n`;
+  writeFileSync(config, yaml(url));
+  const ok = await runCli(['elastic', 'export', '--config', config]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^rebuilt: 1 host/m);
+
+  writeFileSync(config, yaml('http://127.0.0.1:1'));
+  const away = await runCli(['elastic', 'export', '--config', config]);
+  assert.equal(away.code, 75, away.stderr);
+  assert.match(away.stderr, /cluster unavailable .*the next run continues from here/);
+  const status = await runCli(['elastic', 'status', '--config', config]);
+  assert.match(status.stdout, /^cluster: http:\/\/127\.0\.0\.1:1: .*cannot reach the cluster/m);
+  for (const out of [ok.stdout, ok.stderr, away.stdout, away.stderr, status.stdout, status.stderr]) assert.ok(!out.includes(password));
+
+  writeFileSync(config, `data_dir: ${server.dataDir}\nexport:\n  url: ftp://search.example\n`);
+  const invalid = await runCli(['elastic', 'export', '--config', config]);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.stderr, /server\.yaml: export\.url/);
+});
+
+test('dashboards prints the shipped saved objects', async () => {
+  const r = await runCli(['elastic', 'dashboards', '--flavor', 'opensearch-dashboards']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, readFileSync(join(REPO_ROOT, 'deploy/elastic/opensearch-dashboards.ndjson'), 'utf8'));
+  assert.equal((await runCli(['elastic', 'dashboards', '--prefix', 'Bad Prefix'])).code, 2);
+});
