@@ -3,8 +3,8 @@
 // failed update leaves the previous feed in place (the writer's atomic swap). When any feed
 // file changed, the caller re-matches the fleet.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { cliPath } from '../project-root.ts';
 
 export interface FeedSourceConfig {
   name: string;
@@ -25,8 +25,6 @@ export interface FeedRefresherOptions {
   fingerprint: () => string;
 }
 
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-
 export class FeedRefresher {
   private readonly o: FeedRefresherOptions;
   private child: ChildProcess | null = null;
@@ -42,7 +40,7 @@ export class FeedRefresher {
     const feeds: RefreshOutcome['feeds'] = [];
     for (const source of this.o.sources) {
       if (this.stopped) break;
-      const args = [CLI, 'db', 'update', '--source', source.name, '--data-dir', this.o.dataDir];
+      const args = ['db', 'update', '--source', source.name, '--data-dir', this.o.dataDir];
       if (source.from?.length) args.push('--from', ...source.from);
       const r = await this.run(args);
       const message = r.output.trim().split('\n').slice(-5).join('\n');
@@ -55,7 +53,8 @@ export class FeedRefresher {
 
   private run(args: string[]): Promise<{ code: number | null; output: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // The installation's own CLI (bundle or sources, whichever bin/patchloop picks).
+      const child = spawn(cliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
       let output = '';
       const keep = (c: Buffer): void => {
