@@ -142,8 +142,9 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
         patch = { state: 'error', run_id: null, outcome: null, message: (err as Error).message };
       }
       if (phase) patch = { state: phase.state, run_id: 'run' in phase ? phase.run.id : null, outcome: 'run' in phase ? phase.run.outcome : null };
-      // The inventory after a run that changed packages confirms what it closed (server side).
-      if (phase?.state === 'ran' && phase.run.mode !== 'dry_run' && phase.run.changes.length > 0) {
+      // The inventory after a run that changed packages confirms what it closed (server side);
+      // a host that is going down for its reboot sends it when it is back.
+      if (phase?.state === 'ran' && phase.run.mode !== 'dry_run' && phase.run.changes.length > 0 && phase.run.reboot.status !== 'rebooting') {
         ({ snapshot, entry } = await collect());
         outcome = await send();
       }
