@@ -3,10 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../project-root.ts';
 
-export const UNITS_DIR = fileURLToPath(new URL('../../deploy/systemd/', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const REPO = projectRoot();
+export const UNITS_DIR = join(REPO, 'deploy', 'systemd');
 
 export interface InstallOptions {
   unitDir: string;

@@ -2,7 +2,6 @@
 // OpenAPI description at /api/docs, and the dashboard's static files at / when built.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -17,9 +16,10 @@ import { agentRoutes } from './routes/agent.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
+import { projectRoot } from '../project-root.ts';
 
 /** The dashboard bundle of this installation (web/dist), used when no web_dir is configured. */
-export const BUNDLED_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const BUNDLED_WEB_DIR = join(projectRoot(), 'web', 'dist');
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 

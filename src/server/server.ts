@@ -1,6 +1,5 @@
 // The running server: store, vulnerability DB, fleet matcher, HTTP app, the feed refresh
 // schedule and the background jobs, started and stopped together.
-import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
@@ -15,6 +14,7 @@ import { ensureAdmin } from './store/credentials.ts';
 import { rematchFleet, type RematchSummary } from './store/rematch.ts';
 import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
+import { PATCHLOOP_VERSION } from '../version.ts';
 
 export interface StartOptions {
   clock?: Clock;
@@ -43,8 +43,7 @@ export interface RefreshResult {
 const SNAPSHOT_EVERY_MS = 5 * 60_000;
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return PATCHLOOP_VERSION;
 }
 
 export function createLogger(level: string): Logger {
