@@ -13,6 +13,7 @@ import { registerBodyDecoding } from './http/body.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
+import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
@@ -88,6 +89,7 @@ export async function buildApp(ctx: ServerContext) {
   );
   await app.register(agentRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));
   app.get('/api/docs', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
