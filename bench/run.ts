@@ -9,6 +9,7 @@ import type { BenchContext, BenchSection } from './lib/context.ts';
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   debian: async () => (await import('./debian.ts')).section,
   almalinux: async () => (await import('./almalinux.ts')).section,
+  export: async () => (await import('./export.ts')).section,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SearchClient } from '../src/export/client.ts';
@@ -113,4 +115,81 @@ test('a node stopped mid-export and restarted: the exporter catches up, nothing 
   assert.deepEqual(strip(await allDocs(client, fresh.hosts)), strip(await allDocs(client, names.hosts)));
   assert.deepEqual((await allDocs(client, fresh.vulnerabilityEvents)).map((d) => d._id).sort(), events.map((d) => d._id).sort());
   await client.close();
+});
+
+/**
+ * An HTTP forwarder to the node that goes dark after a number of `_bulk` requests (every
+ * connection reset, as when the node dies) until told to come back.
+ */
+async function cutOff(target: string): Promise<{ url: string; cutAfterBulks(n: number): void; restore(): void; close(): Promise<void> }> {
+  const to = new URL(target);
+  let bulks = 0;
+  let limit = Number.POSITIVE_INFINITY;
+  let down = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    if (!down && req.url?.startsWith('/_bulk') && ++bulks > limit) {
+      down = true;
+      for (const s of sockets) s.destroy();
+    }
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    const up = httpRequest({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cutAfterBulks(n) {
+      bulks = 0;
+      limit = n;
+    },
+    restore() {
+      down = false;
+      limit = Number.POSITIVE_INFINITY;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('the cluster gone in the middle of a rebuild: the next run rebuilds again, with the same result', { timeout: 600_000 }, async () => {
+  const direct = new SearchClient({ url: `http://127.0.0.1:${env.PATCHLOOP_TEST_OPENSEARCH_PORT}` });
+  const proxy = await cutOff(direct.url);
+  const client = new SearchClient({ url: proxy.url, bulk: { maxDocs: 200 }, retry: { maxRetries: 1, baseDelayMs: 50, maxDelayMs: 100 } });
+  const names = exportNames('restart-cut');
+  const exporter = new StoreExporter(fleet.store, client, { names, target: `${direct.url}|${names.prefix}`, retention: { resolved: 30 * DAY, stale: 30 * DAY }, refresh: true });
+  try {
+    proxy.cutAfterBulks(5);
+    const cut = await exporter.rebuild();
+    assert.ok(cut.unavailable, 'the rebuild was cut short');
+    assert.ok(cut.sent.findings > 0, 'documents had been sent when the cluster went away');
+    assert.equal(exporter.state.get('needs_rebuild'), '1');
+    proxy.restore();
+    const again = await exporter.runOnce();
+    assert.equal(again.rebuilt, true);
+    assert.equal(again.unavailable, null);
+    assert.equal(exporter.state.get('needs_rebuild'), '0');
+    // The same documents as the rebuild of the first test, which ran without interruption.
+    const strip = (docs: StoredDoc[]) => docs.map((d) => [d._id, d._source]);
+    const fresh = exportNames('restart-fresh');
+    assert.deepEqual(strip(await allDocs(direct, names.findings)), strip(await allDocs(direct, fresh.findings)));
+    assert.deepEqual((await allDocs(direct, names.vulnerabilityEvents)).map((d) => d._id).sort(), (await allDocs(direct, fresh.vulnerabilityEvents)).map((d) => d._id).sort());
+  } finally {
+    await client.close();
+    await direct.close();
+    await proxy.close();
+  }
 });

@@ -48,6 +48,8 @@ export interface StoreExporterOptions {
   hostsPerStep?: number;
   /** Documents per request group when rebuilding (bounds memory, not the request size). */
   rebuildChunk?: number;
+  /** Request groups in flight at once when rebuilding. */
+  rebuildConcurrency?: number;
   /** Identifies the cluster and prefix; exporting to another target starts with a rebuild. */
   target: string;
   /** How often resolved and stale findings past retention are purged from the state index. */
@@ -117,7 +119,8 @@ export class StoreExporter {
       names: options.names,
       batch: options.batch ?? 20_000,
       hostsPerStep: options.hostsPerStep ?? 200,
-      rebuildChunk: options.rebuildChunk ?? options.batch ?? 20_000,
+      rebuildChunk: options.rebuildChunk ?? Math.min(options.batch ?? 5_000, 5_000),
+      rebuildConcurrency: options.rebuildConcurrency ?? 2,
       target: options.target,
       purgeEveryMs: options.purgeEveryMs ?? 3_600_000,
       refresh: options.refresh,
@@ -341,6 +344,9 @@ export class StoreExporter {
       },
     });
 
+    // Bulk loading: no refreshes until the end (restored below, and by the next rebuild if this one fails).
+    await this.refreshEvery('-1');
+
     // Where the incremental export will continue from, read with the hosts it starts from.
     const now = store.clock.now();
     const maxEvent = store.get<{ n: number | null }>('SELECT max(id) AS n FROM events')!.n ?? 0;
@@ -356,13 +362,32 @@ export class StoreExporter {
 
     const chunk = this.options.rebuildChunk;
     let items: BulkItem[] = [];
+    // Chunks are indexed while the next ones are built, a few at a time: the cluster's write
+    // threads and this process work at once. (Order does not matter here: every document of a
+    // rebuild is new, with its own id.)
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown = null;
     const flush = async (): Promise<void> => {
       if (items.length === 0) return;
       const sending = items;
       items = [];
-      await this.send(sending, report);
+      while (inflight.size >= this.options.rebuildConcurrency) await Promise.race(inflight);
+      if (failure) throw failure;
+      const p: Promise<void> = this.send(sending, report).then(
+        () => void inflight.delete(p),
+        (error: unknown) => {
+          inflight.delete(p);
+          failure ??= error;
+        },
+      );
+      inflight.add(p);
       this.renewLease();
       await yieldToEventLoop();
+    };
+    const drain = async (): Promise<void> => {
+      await flush();
+      await Promise.all(inflight);
+      if (failure) throw failure;
     };
     for (const h of hosts) {
       for (const r of hostFindingRecords(store, h, now, this.retention)) {
@@ -371,7 +396,7 @@ export class StoreExporter {
       }
       if (items.length >= chunk) await flush();
     }
-    await flush();
+    await drain();
 
     // The whole event history, host by host (each host's events in order give every
     // resolved event its open period without looking back).
@@ -390,7 +415,7 @@ export class StoreExporter {
         if (items.length >= chunk) await flush();
       }
     }
-    await flush();
+    await drain();
 
     // Patch runs (events too: already present ones are kept).
     const runBuilder = new EventRecords(store, byId);
@@ -403,6 +428,8 @@ export class StoreExporter {
       report.sent.patchRuns += runItems.length;
       await flush();
     }
+    await drain();
+    await this.refreshEvery(null);
 
     store.tx(() => {
       store.run('DELETE FROM export_hosts');
@@ -458,6 +485,22 @@ export class StoreExporter {
     report.bulk.requests += r.requests;
     report.bulk.rejected += r.rejected.length;
     if (r.pending.length > 0) throw new Unavailable(`${r.pending.length} of ${items.length} documents not delivered`);
+  }
+
+  /**
+   * Refresh interval of the state indices and the event stream: '-1' (none) while a rebuild
+   * loads them, null for their usual setting.
+   */
+  private async refreshEvery(interval: '-1' | null): Promise<void> {
+    // Elasticsearch Serverless manages refreshes itself.
+    if (this.client.product?.serverless) return;
+    for (const [target, usual] of [
+      [this.names.findings, '5s'],
+      [this.names.hosts, '5s'],
+      [this.names.vulnerabilityEvents, null],
+    ] as const) {
+      await this.client.request({ method: 'PUT', path: `/${encodeURIComponent(target)}/_settings`, body: { index: { refresh_interval: interval ?? usual } } });
+    }
   }
 
   /** Event items for stored patch runs (dry runs and unreadable ones left out, the latter logged). */
