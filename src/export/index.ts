@@ -18,10 +18,20 @@ export {
   patchRunItem,
   hostSummaryDocument,
   hostSummaryItem,
+  hostStateId,
+  hostStateDocument,
+  hostStateItem,
+  hostStateDeleteItem,
   ECS_VERSION,
 } from './ecs.ts';
 export { findingRecordsFromScan, type ScanLike, type ScanRecordOptions } from './scan-records.ts';
 export { buildTemplates, TEMPLATE_VERSION, type TemplateSet } from './templates.ts';
 export { DEFAULT_RETENTION, ilmPolicy, ismPolicy, type RetentionSettings } from './lifecycle.ts';
 export { installTemplates, ISM_PLUGIN, type InstallOptions, type InstallReport } from './install.ts';
-export { purgeFindings, deleteHostFindings, type PurgeOptions } from './state.ts';
+export { purgeFindings, deleteHostFindings, deleteHosts, type PurgeOptions } from './state.ts';
+export { setupCluster, type SetupOptions, type SetupReport } from './setup.ts';
+export { shipScanResults, shipPatchRun, nextScanState, patchRunRecord, patchOutcome, type ScanShipOptions, type ScanShipReport } from './agent-ship.ts';
+export { savedObjects, toNdjson, NDJSON_FILES, type Flavor, type SavedObject } from './dashboards/saved-objects.ts';
+export { PANELS, type PanelSpec } from './dashboards/panels.ts';
+export { panelRequest, panelRows, type PanelRequest, type PanelRow } from './dashboards/request.ts';
+export { importSavedObjects, type ImportOptions, type ImportReport } from './dashboards/import.ts';
