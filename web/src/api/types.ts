@@ -2,6 +2,8 @@
 // nothing of the server ends up in the bundle), so a change there shows up here as a type error.
 import type { z } from 'zod';
 import type * as S from '../../../src/server/api/schemas.ts';
+import type * as P from '../../../src/server/patching/schemas.ts';
+import type * as F from '../../../src/server/routes/facets.ts';
 import type { Severity } from '../../../src/core/types.ts';
 
 export type { Severity };
@@ -21,3 +23,13 @@ export type HostHistory = { events: HostEvent[]; scans: Scan[] };
 export type VulnSummary = z.infer<typeof S.VulnSummarySchema>;
 export type VulnDetail = z.infer<typeof S.VulnDetailSchema>;
 export type FeedStatus = z.infer<typeof S.FeedStatusSchema>;
+
+// Patching (src/server/patching/schemas.ts) and host facets (src/server/routes/facets.ts).
+export type PatchRun = z.infer<typeof P.PatchRunItemSchema>;
+export type PatchOutcome = PatchRun['outcome'];
+export type PatchRunSummary = z.infer<typeof P.PatchRunSummarySchema>;
+export type RingView = z.infer<typeof P.RingViewSchema>;
+export type LeaseView = z.infer<typeof P.LeaseViewSchema>;
+export type HostPolicyView = z.infer<typeof P.HostPolicyViewSchema>;
+export type Gate = RingView['gate'];
+export type HostFacets = z.infer<typeof F.HostFacetsSchema>;

@@ -1,11 +1,12 @@
 // Findings with the reason for each: which feed and advisory said so, and the installed
 // version compared with the fixed one. Used on the host, vulnerability and findings pages.
-import type { Finding, Page } from '../api/types.ts';
+import type { Finding, HostFacets, Page } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { queryString } from '../api/client.ts';
 import { date, int } from '../lib/format.ts';
 import { FINDING_STATUS_OPTIONS, SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
 import { intParam, useQuery } from '../lib/url.ts';
+import { GroupSelect } from './facet-filters.tsx';
 import { SelectFilter, TextFilter } from './filters.tsx';
 import { DataTable, ExportLink, nextSort, Pager, type Column, type SortState } from './table.tsx';
 import { Badge, SeverityBadge, StatusBadge } from './ui.tsx';
@@ -31,6 +32,8 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
     host: props.fixed.host,
   };
   const path = props.fixed.host !== undefined ? `/api/v1/hosts/${props.fixed.host}/findings` : '/api/v1/findings';
+  // Facets only feed the group select: not loaded where it is not shown.
+  const facets = useApi<HostFacets>(props.show.group ? '/api/v1/hosts/facets' : null);
   const res = useApi<Page<Finding>>(path, { ...filters, host: undefined, sort: sort.key, order: sort.order, page, per_page: perPage });
   const exportHref = `/api/v1/findings/export${queryString({ ...filters, format: 'csv' })}`;
 
@@ -125,7 +128,7 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
           ]}
           onChange={(v) => set({ overdue: v })}
         />
-        {props.show.group && <TextFilter name="group" label="Group" value={query.group} onChange={(v) => set({ group: v })} />}
+        {props.show.group && <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />}
         {props.show.package !== false && <TextFilter name="package" label="Package" value={query.package} onChange={(v) => set({ package: v })} />}
         {props.fixed.vulnerability === undefined && props.show.vulnerability !== false && props.fixed.host === undefined && (
           <TextFilter name="vulnerability" label="CVE" value={query.vulnerability} onChange={(v) => set({ vulnerability: v })} />

@@ -1,10 +1,11 @@
 // One host: its state and support, findings with their reasons, installed packages, history
 // (scans and events), and patching (policy, next window and runs, once the server has them).
 import { allPages } from '../api/all-pages.ts';
-import type { HostDetail, HostEvent, HostHistory, Package, Page, Scan } from '../api/types.ts';
+import type { HostDetail, HostEvent, HostHistory, HostPolicyView, Package, Page, PatchRun, Scan } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { FindingsTable } from '../components/findings-table.tsx';
 import { TextFilter } from '../components/filters.tsx';
+import { GateBadge, RUN_CSV, runColumns, whenText } from '../components/patch-runs.tsx';
 import { DataTable, ExportButton, Pager, type Column } from '../components/table.tsx';
 import { Badge, Card, Count, Empty, ErrorNote, Facts, Loading, PageHeader, SeverityBadge, Tabs } from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
@@ -234,17 +235,58 @@ function HistoryTab(props: { id: number; hostname: string }) {
 
 function PatchingTab(props: { host: HostDetail }) {
   const h = props.host;
+  const { query, set } = useQuery();
+  const page = intParam(query.page, 1);
+  const view = useApi<HostPolicyView>(`/api/v1/hosts/${h.id}/policy`);
+  const runs = useApi<Page<PatchRun>>('/api/v1/patch-runs', { host: h.id, page, per_page: 20 });
+  const v = view.data;
   return (
-    <div class="grid grid-2">
+    <div class="grid grid-1-2">
       <Card id="host-policy" title="Policy and next window">
-        <Empty title="This server does not publish patch policies yet">
-          When it does, this shows the host's ring, its maintenance windows and what the next window will install. Today the host has{' '}
-          <b>{int(h.fixable.total)}</b> findings with a fix available
-          {h.reboot_pending ? ' and is waiting for a reboot' : ''}.
-        </Empty>
+        {view.error && <ErrorNote error={view.error} retry={view.reload} />}
+        {!v && !view.error && <Loading />}
+        {v && (
+          <>
+            <Facts
+              items={[
+                ['Policy', <span data-fact="policy">{v.policy ? `${v.policy.name} v${v.policy.version}` : 'none'}</span>],
+                ['Ring', <span data-fact="ring">{v.ring ? `${v.ring.name} (${v.ring.index + 1})` : '–'}</span>],
+                ['Ring gate', v.gate ? <GateBadge gate={v.gate} reasons={false} /> : '–'],
+                ['Next window', <span data-fact="next-window">{v.next_window ? `${dateTime(v.next_window.start)} – ${dateTime(v.next_window.end)} UTC` : v.policy && v.windows.length === 0 ? 'any time' : '–'}</span>],
+                ['Will patch', <span data-fact="will-patch">{v.outlook ? (v.outlook.will_patch ? `yes, ${whenText(v.outlook.patch_at)}` : 'no') : '–'}</span>],
+                ['Installs', v.outlook?.would_install ?? '–'],
+                ['Reboot', v.outlook?.reboot ?? '–'],
+                ['Windows', v.windows.length ? v.windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.time_zone}`).join('; ') : '–'],
+              ]}
+            />
+            <h3 class="chart-title">What will happen tonight, and why</h3>
+            <ul class="lines" data-lines>
+              {v.lines.map((l, i) => (
+                <li key={i} class={l.startsWith('  ') ? 'sub' : undefined}>
+                  {l.trim().replace(/^- /, '')}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </Card>
-      <Card id="host-runs" title="Patch runs">
-        <Empty title="No patch runs reported">Runs of unattended-upgrades on this host appear here once agents report them.</Empty>
+      <Card
+        id="host-runs"
+        title={<>Patch runs {runs.data && <span class="title-n">{int(runs.data.total)}</span>}</>}
+        note={<>Today {int(h.fixable.total)} findings have a fix available{h.reboot_pending ? '; the host is waiting for a reboot' : ''}.</>}
+        actions={<ExportButton id="host-runs" run={async () => download(stamped(`${h.hostname}-patch-runs`), toCsv(RUN_CSV, await allPages<PatchRun>('/api/v1/patch-runs', { host: h.id }, undefined, 200)))} />}
+      >
+        <DataTable
+          id="host-runs"
+          columns={runColumns({ host: false })}
+          rows={runs.data?.items}
+          rowKey={(r) => r.id}
+          loading={runs.loading}
+          error={runs.error}
+          retry={runs.reload}
+          empty="No patch run reported by this host. Its agent reports runs when patching is enabled in agent.yaml."
+        />
+        {runs.data && runs.data.total > 20 && <Pager page={page} perPage={20} total={runs.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
       </Card>
     </div>
   );

@@ -1,8 +1,9 @@
 // Hosts: the whole fleet as a sortable, filterable table (group, tag, OS, severity, stale,
 // reboot pending, search), every filter in the URL, and the filtered list as CSV.
 import { allPages } from '../api/all-pages.ts';
-import type { HostSummary, Overview, Page } from '../api/types.ts';
+import type { HostSummary, Page } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
+import { GroupSelect, releaseOptions, TagSelect, useFacets } from '../components/facet-filters.tsx';
 import { SelectFilter, TextFilter } from '../components/filters.tsx';
 import { DataTable, ExportButton, nextSort, Pager, type Column, type SortState } from '../components/table.tsx';
 import { Badge, Card, Count, PageHeader } from '../components/ui.tsx';
@@ -32,10 +33,8 @@ export function HostsPage() {
     min_severity: query.min_severity,
   };
   const hosts = useApi<Page<HostSummary>>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order, page, per_page: perPage });
-  // The releases in the fleet (for the OS filter) come with the overview's figures.
-  const ov = useApi<Overview>('/api/v1/stats/overview');
-  const osOptions: [string, string][] = (ov.data?.releases ?? []).map((r) => [`${r.distro}/${r.release}`, `${r.distro} ${r.release} (${r.hosts})`]);
-  if (query.os && !osOptions.some(([v]) => v === query.os)) osOptions.push([query.os, query.os]);
+  // The groups, tags and releases in the fleet, for the selects.
+  const facets = useFacets();
 
   return (
     <>
@@ -55,9 +54,9 @@ export function HostsPage() {
       <Card id="hosts">
         <div class="filters">
           <TextFilter name="search" label="Search" wide placeholder="hostname, kernel, OS" value={query.search} onChange={(v) => set({ search: v })} />
-          <TextFilter name="group" label="Group" value={query.group} onChange={(v) => set({ group: v })} />
-          <TextFilter name="tag" label="Tag" value={query.tag} onChange={(v) => set({ tag: v })} />
-          <SelectFilter name="os" label="OS" value={query.os} options={osOptions} onChange={(v) => set({ os: v })} />
+          <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />
+          <TagSelect facets={facets.data} value={query.tag} onChange={(v) => set({ tag: v })} />
+          <SelectFilter name="os" label="OS" value={query.os} options={releaseOptions(facets.data, query.os)} onChange={(v) => set({ os: v })} />
           <SelectFilter
             name="min_severity"
             label="Has findings"

@@ -1,10 +1,11 @@
 // Overview: where the fleet stands — open findings and what can be fixed now, the 90-day
 // exposure trend, SLA compliance and breaches, time to remediate, hosts reporting, reboots,
 // releases out of support, and the vulnerability data behind it all.
-import { useState } from 'preact/hooks';
-import type { Overview, Trends } from '../api/types.ts';
+import type { Overview, PatchRunSummary, Trends } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { FlowChart, OpenTrendChart } from '../components/chart.tsx';
+import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
+import { OUTCOME_LABEL, OUTCOMES, OutcomeBadge } from '../components/patch-runs.tsx';
 import { SeverityBars } from '../components/severity-bars.tsx';
 import { DataTable, ExportButton, type Column } from '../components/table.tsx';
 import { Badge, Card, Empty, ErrorNote, Kpi, Loading, PageHeader, SeverityBadge, type Tone } from '../components/ui.tsx';
@@ -37,35 +38,11 @@ export function OverviewPage() {
 }
 
 function GroupFilter(props: { value: string | undefined; onChange(g: string | undefined): void }) {
-  const [text, setText] = useState(props.value ?? '');
+  const facets = useFacets();
   return (
-    <form
-      class="inline-filter"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onChange(text.trim() || undefined);
-      }}
-    >
-      <label>
-        Group
-        <input name="group" placeholder="all groups" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-      </label>
-      <button type="submit" class="secondary">
-        Apply
-      </button>
-      {props.value && (
-        <button
-          type="button"
-          class="link"
-          onClick={() => {
-            setText('');
-            props.onChange(undefined);
-          }}
-        >
-          Clear
-        </button>
-      )}
-    </form>
+    <div class="inline-filter">
+      <GroupSelect facets={facets.data} value={props.value} onChange={props.onChange} />
+    </div>
   );
 }
 
@@ -165,12 +142,7 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
 
       <div class="grid grid-2-1-1">
         <ReleasesCard releases={ov.releases} eolHosts={eolHosts} />
-        <Card id="patch-runs" title="Last patch runs">
-          <Empty title="No patch runs reported yet">
-            Patch runs appear here once agents report their unattended-upgrades runs to this server. Until then, see{' '}
-            <a href={href('/hosts', { reboot_pending: 'true', group })}>{int(h.reboot_pending)} hosts waiting for a reboot</a>.
-          </Empty>
-        </Card>
+        <PatchRunsTile group={group} rebootPending={h.reboot_pending} />
         <Card id="feeds" title="Vulnerability data">
           {ov.feeds.length === 0 ? (
             <Empty title="No vulnerability feeds imported">Run `patchloop db update` or configure feeds.sources; until then nothing can be matched.</Empty>
@@ -198,6 +170,52 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
         </Card>
       </div>
     </>
+  );
+}
+
+/** The last 7 days of patch runs by outcome (the server's summary), with the hosts whose latest run failed. */
+function PatchRunsTile(props: { group: string | undefined; rebootPending: number }) {
+  const sum = useApi<PatchRunSummary>('/api/v1/patch-runs/summary', { days: 7, group: props.group });
+  const s = sum.data;
+  const total = s ? OUTCOMES.reduce((n, o) => n + s.by_outcome[o], 0) : 0;
+  return (
+    <Card
+      id="patch-runs"
+      title="Last patch runs"
+      note={s ? <>Last 7 days · newest {relative(s.last_at)}</> : undefined}
+      actions={<a href={href('/patching', { group: props.group })}>Patching →</a>}
+    >
+      {sum.error && <ErrorNote error={sum.error} retry={sum.reload} />}
+      {!s && !sum.error && <Loading />}
+      {s && total === 0 && (
+        <Empty title={s.last_at ? 'No patch run in the last 7 days' : 'No patch runs reported yet'}>
+          Agents with patching enabled report every run here. <a href={href('/hosts', { reboot_pending: 'true', group: props.group })}>{int(props.rebootPending)} hosts are waiting for a reboot</a>.
+        </Empty>
+      )}
+      {s && total > 0 && (
+        <>
+          <ul class="outcome-list" data-total={total}>
+            {OUTCOMES.filter((o) => s.by_outcome[o] > 0).map((o) => (
+              <li key={o} data-outcome-row={o}>
+                <a href={href('/patching', { group: props.group, outcome: o, days: '7' })}>
+                  <OutcomeBadge outcome={o} title={OUTCOME_LABEL[o]} />
+                </a>
+                <b data-n>{int(s.by_outcome[o])}</b>
+              </li>
+            ))}
+          </ul>
+          <p class="small" data-hosts-failed={s.hosts_failed}>
+            {s.hosts_failed > 0 ? (
+              <a class="bad-text" href={href('/patching', { group: props.group, outcome: 'failed,partial', days: '7' })}>
+                {int(s.hosts_failed)} hosts whose latest run failed
+              </a>
+            ) : (
+              <span class="muted">No host's latest run failed.</span>
+            )}
+          </p>
+        </>
+      )}
+    </Card>
   );
 }
 

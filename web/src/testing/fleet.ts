@@ -4,9 +4,14 @@
 // advisories arrive through feed refreshes (each re-matches the fleet) and hosts patch on
 // their group's rhythm. Time runs on a ManualClock over the past `days` days, so trends, time
 // to remediate, SLA breaches, stale hosts and pending reboots all have history behind them.
+// Patching goes through the real API too: policies for most groups (PUT /api/v1/policies),
+// every patch day reported as a patch run by the host (before its next inventory, which
+// confirms the CVEs the run closed), failures on some hosts, and reboot leases asked for at
+// the end by the hosts of a group that reboots one at a time.
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PATCH_RUN_SCHEMA, type PatchRun } from '../../../src/patch/types.ts';
 import pino from 'pino';
 import { generateTracker } from '../../../bench/gen-debian-tracker.ts';
 import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../../src/core/protocol.ts';
@@ -43,6 +48,8 @@ export interface Fleet {
   hosts: number;
   /** When the simulated history ends (just before now). */
   endedAt: number;
+  /** Policies stored, by name (each governs the group of the same name). */
+  policies: string[];
 }
 
 const PASSWORD = 'dashboard test password';
@@ -73,6 +80,35 @@ const ROLES: Role[] = [
   { prefix: 'mail', group: 'infra', tags: ['prod', 'dc1'], weight: 1, patchEvery: 14, patchShare: 0.5, rebootAfter: 10 },
   { prefix: 'legacy-app', group: 'infra', tags: ['prod', 'legacy'], weight: 1, patchEvery: 0, patchShare: 0, rebootAfter: 0 },
 ];
+
+/**
+ * The fleet's patch policies (group infra has none: its hosts say so). web and db roll out in
+ * rings, canary first; k8s reboots one host at a time, at any time, so its hosts queue for the
+ * reboot lease; ci only reports.
+ */
+const POLICIES: Record<string, object> = {
+  web: {
+    group: 'web',
+    description: 'Web and API front ends: canary first, the rest a day later',
+    schedule: { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '01:00', end: '05:00', time_zone: 'Europe/Berlin' }] },
+    rings: [{ name: 'canary', tags: ['canary'] }, { name: 'rest', soak_hours: 24 }],
+    reboot: { mode: 'when_required', max_concurrent: 2, lease_ttl_minutes: 60 },
+  },
+  db: {
+    group: 'db',
+    description: 'Databases: security updates in the Sunday window, canary first',
+    schedule: { windows: [{ days: ['sun'], start: '02:00', end: '06:00', time_zone: 'UTC' }] },
+    rings: [{ name: 'canary', tags: ['canary'] }, { name: 'rest', soak_hours: 48 }],
+    install: { blocklist: ['postgresql-*'] },
+    reboot: { mode: 'when_required', max_concurrent: 1, lease_ttl_minutes: 120 },
+  },
+  k8s: {
+    group: 'k8s',
+    description: 'Kubernetes nodes: patch any time, reboot one node at a time',
+    reboot: { mode: 'when_required', only_in_window: false, max_concurrent: 1, lease_ttl_minutes: 24 * 60 },
+  },
+  ci: { group: 'ci', description: 'CI runners: patch and report, never reboot', reboot: { mode: 'never' } },
+};
 
 /** mulberry32: small and the same on every platform. */
 function prng(seed: number): () => number {
@@ -128,6 +164,8 @@ interface SimHost {
   lastPatchDay: number;
   rebootDueDay: number | null;
   neverReports: boolean;
+  /** The host's newest patch run that asked for a reboot (the reboot lease names it). */
+  rebootRun: { id: string; day: number } | null;
 }
 
 export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
@@ -160,8 +198,8 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   const server = await startServer(config, { clock, logger: pino({ level: 'silent' }) });
   const base = server.url;
   const adminToken = createApiToken(server.ctx.store, 'fleet builder').token;
-  const call = async (path: string, body: unknown, token: string): Promise<unknown> => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const call = async (path: string, body: unknown, token: string, method = 'POST'): Promise<unknown> => {
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const text = await res.text();
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text}`);
     return JSON.parse(text);
@@ -175,6 +213,12 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
     let fixes = fixedVersions(known);
     writeFileSync(feedFile, JSON.stringify(known));
     await server.refreshNow();
+
+    const policyVersions = new Map<string, { name: string; version: number; group: string }>();
+    for (const [name, doc] of Object.entries(POLICIES)) {
+      const stored = (await call(`/api/v1/policies/${name}`, doc, adminToken, 'PUT')) as { name: string; version: number; group: string };
+      policyVersions.set(stored.group, { name: stored.name, version: stored.version, group: stored.group });
+    }
 
     const inventory = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
     const basePackages = inventory.packages.map(toWirePackage);
@@ -212,6 +256,7 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
         lastPatchDay: 0,
         rebootDueDay: null,
         neverReports: i === 4 || (i > 4 && rand() < 0.012),
+        rebootRun: null,
       });
     }
 
@@ -278,14 +323,86 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
             h.rebootDueDay = day + h.role.rebootAfter;
           }
         }
+        if (patchDay) {
+          const policy = policyVersions.get(h.role.group);
+          if (policy) {
+            const run = patchRunOf(h, policy, clock.now(), removed, added, rand);
+            // A failed run installed nothing: the host keeps its packages and needs no reboot.
+            if (run.outcome === 'failed') {
+              h.packages = h.packages.map((p) => removed.find((r) => r.name === p.name && r.arch === p.arch) ?? p);
+              h.digest = baseDigest;
+              h.rebootDueDay = null;
+              removed.length = 0;
+              added.length = 0;
+            }
+            await call('/api/v1/agent/patch-runs', run, h.token);
+            if (run.reboot.required) h.rebootRun = { id: run.id, day };
+          }
+        }
         await send(h, { ...common(h, day), kind: 'delta', base: baseDigest, digest: h.digest, added, removed });
       }
     }
     clock.set(endedAt);
+    // k8s nodes are drained before they reboot, one at a time: the nodes with a patch run of the
+    // last two weeks that asked for a reboot queue for the group's one lease. One gets it, the
+    // others wait.
+    for (const h of hosts) {
+      if (h.role.group !== 'k8s' || h.neverReports || h.stopDay <= spec.days || h.rebootRun === null || spec.days - h.rebootRun.day > 14) continue;
+      const lease = (await call('/api/v1/agent/reboot-lease', { action: 'acquire', run_id: h.rebootRun.id }, h.token)) as { granted: boolean };
+      log(`${h.name}: reboot lease ${lease.granted ? 'granted' : 'refused, waits'}`);
+    }
     await server.idle();
     log(`fleet: ${hosts.length} hosts over ${spec.days} days`);
-    return { dir, dataDir, feedFile, password: PASSWORD, passwordHash, hosts: hosts.length, endedAt };
+    return { dir, dataDir, feedFile, password: PASSWORD, passwordHash, hosts: hosts.length, endedAt, policies: Object.keys(POLICIES) };
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The patch run a host reports for a patch day: the upgrades it made, or (db canaries always,
+ * other hosts now and then) a dpkg failure. Reboot state as the agent reports it before the reboot.
+ */
+function patchRunOf(h: SimHost, policy: { name: string; version: number; group: string }, now: number, removed: WirePackage[], added: WirePackage[], rand: () => number): PatchRun {
+  const canaryFails = h.role.group === 'db' && h.name.startsWith('db-01.');
+  const r = rand();
+  const outcome: PatchRun['outcome'] = added.length === 0 ? 'nothing_to_do' : canaryFails || r < 0.04 ? 'failed' : r < 0.1 ? 'partial' : 'success';
+  const broken = outcome === 'failed' || outcome === 'partial' ? added[0] : undefined;
+  const rebootNever = (POLICIES[h.role.group] as { reboot?: { mode?: string } }).reboot?.mode === 'never';
+  const required = outcome !== 'failed' && added.length > 0;
+  return {
+    schema: PATCH_RUN_SCHEMA,
+    id: randomUUID(),
+    host: { hostname: h.name, machine_id: null, root: '/', os: { id: RELEASES[h.release].id, version_id: RELEASES[h.release].version_id, codename: RELEASES[h.release].codename } },
+    policy,
+    backend: 'unattended-upgrades',
+    mode: 'run',
+    started_at: new Date(now - 6 * 60_000).toISOString(),
+    finished_at: new Date(now - 60_000).toISOString(),
+    outcome,
+    skip_reason: null,
+    exit_code: outcome === 'failed' || outcome === 'partial' ? 1 : 0,
+    changes: added.map((p, i) => ({ name: p.name, arch: p.arch, action: 'upgrade' as const, from: removed[i]?.version ?? null, to: p.version, automatic: false, ok: outcome === 'failed' ? false : p !== broken })),
+    held_back: [],
+    errors: broken
+      ? [{ kind: 'dpkg' as const, where: '/var/log/unattended-upgrades/unattended-upgrades-dpkg.log:42', package: broken.name, message: `dpkg: error processing package ${broken.name} (--configure): installed ${broken.name} package post-installation script subprocess returned error exit status 1` }]
+      : [],
+    reboot: {
+      required,
+      because: required ? ['reboot-required'] : [],
+      packages: required ? added.slice(0, 3).map((p) => p.name) : [],
+      kernel: { running: '6.1.0-40-amd64', newest_installed: '6.1.0-40-amd64', installed: ['6.1.0-40-amd64'], needrestart_status: 1, reboot_needed: false },
+      status: !required ? 'not_required' : rebootNever ? 'policy_never' : 'pending_window',
+      detail: '',
+      lease_id: null,
+      requested_at: null,
+      back_at: null,
+      boot_id_before: null,
+    },
+    restarts: { needed: [], restarted: [], failed: [], skipped: [] },
+    cves_closed: null,
+    findings_before: null,
+    findings_after: null,
+    warnings: [],
+  };
 }
