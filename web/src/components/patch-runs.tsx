@@ -78,14 +78,14 @@ function changesCell(r: PatchRun): ComponentChildren {
 
 /** The runs table's columns; `host: false` on a host's own page. */
 export function runColumns(o: { host: boolean }): Column<PatchRun>[] {
-  const cols: Column<PatchRun>[] = [{ key: 'finished', label: 'Finished (UTC)', render: (r) => <span title={r.finished_at}>{dateTime(r.finished_at)}</span> }];
+  const cols: Column<PatchRun>[] = [{ key: 'finished', label: 'Finished (UTC)', render: (r) => <span class="nowrap" title={r.finished_at}>{dateTime(r.finished_at)}</span> }];
   if (o.host) {
     cols.push(
       {
         key: 'host',
         label: 'Host',
         render: (r) => (
-          <a class="strong" href={`/hosts/${r.host.id}?tab=patching`}>
+          <a class="strong nowrap" href={`/hosts/${r.host.id}?tab=patching`}>
             {r.host.hostname}
           </a>
         ),
@@ -94,7 +94,7 @@ export function runColumns(o: { host: boolean }): Column<PatchRun>[] {
     );
   }
   cols.push(
-    { key: 'policy', label: 'Policy', render: (r) => `${r.policy.name} v${r.policy.version}` },
+    { key: 'policy', label: 'Policy', render: (r) => <span class="nowrap">{`${r.policy.name} v${r.policy.version}`}</span> },
     { key: 'outcome', label: 'Outcome', render: (r) => <OutcomeBadge outcome={r.outcome} title={r.skip_reason ?? r.errors[0]?.message} /> },
     { key: 'changes', label: 'Changed', align: 'right', render: changesCell },
     { key: 'held_back', label: 'Held back', align: 'right', render: (r) => (r.held_back.length ? <span title={r.held_back.map((h) => `${h.name}: ${h.reason}`).join('\n')}>{int(r.held_back.length)}</span> : <span class="zero">0</span>) },

@@ -241,12 +241,24 @@ function PatchingTab(props: { host: HostDetail }) {
   const runs = useApi<Page<PatchRun>>('/api/v1/patch-runs', { host: h.id, page, per_page: 20 });
   const v = view.data;
   return (
-    <div class="grid grid-1-2">
+    <div class="grid">
       <Card id="host-policy" title="Policy and next window">
         {view.error && <ErrorNote error={view.error} retry={view.reload} />}
         {!v && !view.error && <Loading />}
-        {v && (
+        {v && !v.policy && (
           <>
+            <p class="muted">
+              Policy: <span data-fact="policy">none</span>
+            </p>
+            <ul class="lines" data-lines>
+              {v.lines.map((l, i) => (
+                <li key={i}>{l}</li>
+              ))}
+            </ul>
+          </>
+        )}
+        {v?.policy && (
+          <div class="policy-view">
             <Facts
               items={[
                 ['Policy', <span data-fact="policy">{v.policy ? `${v.policy.name} v${v.policy.version}` : 'none'}</span>],
@@ -259,15 +271,17 @@ function PatchingTab(props: { host: HostDetail }) {
                 ['Windows', v.windows.length ? v.windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.time_zone}`).join('; ') : '–'],
               ]}
             />
-            <h3 class="chart-title">What will happen tonight, and why</h3>
-            <ul class="lines" data-lines>
-              {v.lines.map((l, i) => (
-                <li key={i} class={l.startsWith('  ') ? 'sub' : undefined}>
-                  {l.trim().replace(/^- /, '')}
-                </li>
-              ))}
-            </ul>
-          </>
+            <div>
+              <h3 class="chart-title">What will happen tonight, and why</h3>
+              <ul class="lines" data-lines>
+                {v.lines.map((l, i) => (
+                  <li key={i} class={l.startsWith('  ') ? 'sub' : undefined}>
+                    {l.trim().replace(/^- /, '')}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          </div>
         )}
       </Card>
       <Card

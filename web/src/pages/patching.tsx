@@ -67,12 +67,12 @@ export function PatchingPage() {
           sub={<>{int(leases.data ? leases.data.length - (held ?? 0) : undefined)} hosts waiting</>}
         />
       </div>
-      <RunsCard />
+      <RingsCard group={group} />
       <div class="grid grid-2">
         <FailuresCard group={group} />
         <LeasesCard leases={leases} />
       </div>
-      <RingsCard group={group} />
+      <RunsCard />
       <RebootsCard group={group} />
       <RefreshesCard />
     </>
@@ -225,9 +225,9 @@ const RING_CSV: CsvColumn<RingView>[] = [
 ];
 
 const RING_COLUMNS: Column<RingView>[] = [
-  { key: 'policy', label: 'Policy', render: (r) => <span title={`group ${r.group}`}>{r.policy} v{r.policy_version}</span> },
+  { key: 'policy', label: 'Policy', render: (r) => <span class="nowrap" title={`group ${r.group}`}>{r.policy} v{r.policy_version}</span> },
   { key: 'group', label: 'Group', render: (r) => <a href={href('/hosts', { group: r.group })}>{r.group}</a> },
-  { key: 'ring', label: 'Ring', render: (r) => <b>{`${r.index + 1}. ${r.ring}`}</b> },
+  { key: 'ring', label: 'Ring', render: (r) => <b class="nowrap">{`${r.index + 1}. ${r.ring}`}</b> },
   { key: 'hosts', label: 'Hosts', align: 'right', render: (r) => int(r.hosts) },
   { key: 'patched', label: 'Patched', align: 'right', render: (r) => <Count n={r.patched} /> },
   { key: 'failed', label: 'Failed', align: 'right', render: (r) => <Count n={r.failed} severity={r.failed > 0 ? 'critical' : undefined} /> },

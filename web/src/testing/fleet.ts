@@ -164,8 +164,8 @@ interface SimHost {
   lastPatchDay: number;
   rebootDueDay: number | null;
   neverReports: boolean;
-  /** The host's newest patch run that asked for a reboot (the reboot lease names it). */
-  rebootRun: { id: string; day: number } | null;
+  /** The patch run whose reboot is still to come (reported again once the host is back). */
+  rebootRun: PatchRun | null;
 }
 
 export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
@@ -301,7 +301,15 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
           continue;
         }
         if (h.neverReports || (day + h.patchOffset) % (spec.reportEvery ?? 1) !== 0) continue;
-        if (h.rebootDueDay !== null && day >= h.rebootDueDay) h.rebootDueDay = null;
+        if (h.rebootDueDay !== null && day >= h.rebootDueDay) {
+          h.rebootDueDay = null;
+          // The host is back: its agent sends the boot report for the run that asked for it.
+          if (h.rebootRun) {
+            const boot = { run_id: h.rebootRun.id, hostname: h.name, lease_id: null, boot_id: randomUUID(), booted_at: new Date(clock.now() - 60_000).toISOString(), kernel: inventory.kernel, reboot_still_required: false };
+            await call('/api/v1/agent/boot', boot, h.token);
+            h.rebootRun = null;
+          }
+        }
         const patchDay = h.role.patchEvery > 0 && day - h.lastPatchDay >= h.role.patchEvery;
         if (patchDay) h.lastPatchDay = day;
         const baseDigest = h.digest;
@@ -320,7 +328,9 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
           if (added.length) {
             h.packages = next;
             h.digest = packageDigest(next);
-            h.rebootDueDay = day + h.role.rebootAfter;
+            // k8s nodes reboot one at a time through the lease; over the last two weeks the
+            // queue is stuck behind a node that holds it, so theirs are still to come.
+            h.rebootDueDay = h.role.group === 'k8s' && day > spec.days - 14 ? spec.days + 1 : day + h.role.rebootAfter;
           }
         }
         if (patchDay) {
@@ -331,23 +341,23 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
             if (run.outcome === 'failed') {
               h.packages = h.packages.map((p) => removed.find((r) => r.name === p.name && r.arch === p.arch) ?? p);
               h.digest = baseDigest;
-              h.rebootDueDay = null;
+              if (added.length) h.rebootDueDay = null;
               removed.length = 0;
               added.length = 0;
             }
             await call('/api/v1/agent/patch-runs', run, h.token);
-            if (run.reboot.required) h.rebootRun = { id: run.id, day };
+            // The newest run carries the reboot still to come (policy "never": none is coming).
+            if (run.reboot.required && run.reboot.status !== 'policy_never') h.rebootRun = run;
           }
         }
         await send(h, { ...common(h, day), kind: 'delta', base: baseDigest, digest: h.digest, added, removed });
       }
     }
     clock.set(endedAt);
-    // k8s nodes are drained before they reboot, one at a time: the nodes with a patch run of the
-    // last two weeks that asked for a reboot queue for the group's one lease. One gets it, the
-    // others wait.
+    // The k8s nodes whose reboot is still to come queue for the group's one lease: one gets it,
+    // the others wait.
     for (const h of hosts) {
-      if (h.role.group !== 'k8s' || h.neverReports || h.stopDay <= spec.days || h.rebootRun === null || spec.days - h.rebootRun.day > 14) continue;
+      if (h.role.group !== 'k8s' || h.neverReports || h.stopDay <= spec.days || h.rebootRun === null || h.rebootDueDay === null) continue;
       const lease = (await call('/api/v1/agent/reboot-lease', { action: 'acquire', run_id: h.rebootRun.id }, h.token)) as { granted: boolean };
       log(`${h.name}: reboot lease ${lease.granted ? 'granted' : 'refused, waits'}`);
     }
@@ -370,6 +380,7 @@ function patchRunOf(h: SimHost, policy: { name: string; version: number; group: 
   const broken = outcome === 'failed' || outcome === 'partial' ? added[0] : undefined;
   const rebootNever = (POLICIES[h.role.group] as { reboot?: { mode?: string } }).reboot?.mode === 'never';
   const required = outcome !== 'failed' && added.length > 0;
+  const leased = h.role.group === 'k8s';
   return {
     schema: PATCH_RUN_SCHEMA,
     id: randomUUID(),
@@ -392,7 +403,7 @@ function patchRunOf(h: SimHost, policy: { name: string; version: number; group: 
       because: required ? ['reboot-required'] : [],
       packages: required ? added.slice(0, 3).map((p) => p.name) : [],
       kernel: { running: '6.1.0-40-amd64', newest_installed: '6.1.0-40-amd64', installed: ['6.1.0-40-amd64'], needrestart_status: 1, reboot_needed: false },
-      status: !required ? 'not_required' : rebootNever ? 'policy_never' : 'pending_window',
+      status: !required ? 'not_required' : rebootNever ? 'policy_never' : leased ? 'pending_lease' : 'pending_window',
       detail: '',
       lease_id: null,
       requested_at: null,

@@ -40,7 +40,7 @@ try {
     ['overview', '/', '[data-card="trend"] canvas'],
     ['hosts', '/hosts?sort=high', 'table[data-table="hosts"] tbody tr'],
     ['vulnerabilities', '/vulnerabilities', 'table[data-table="vulns"] tbody tr'],
-    ['patching', '/patching', '[data-card="reboots"]'],
+    ['patching', '/patching', 'table[data-table="runs"] tbody tr'],
   ];
   for (const [name, path, ready] of shots) {
     await page.goto(`${server.url}${path}`);
@@ -56,6 +56,14 @@ try {
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: join(OUT, 'host.png') });
   console.log('host.png');
+  // A web host's patching tab: policy, ring, next window, tonight's plan and its runs.
+  await page.goto(`${server.url}/hosts?group=web&sort=high`);
+  await page.locator('table[data-table="hosts"] tbody tr a').first().click();
+  await page.getByRole('tab', { name: 'Patching' }).click();
+  await page.locator('[data-card="host-policy"] [data-lines] li').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(OUT, 'host-patching.png') });
+  console.log('host-patching.png');
 } finally {
   await browser.close();
   await server.stop();
