@@ -66,7 +66,16 @@ try {
   const cve = encodeURIComponent(vulns.items[0].id);
   // The calls each page makes, as the pages make them (web/src/pages).
   const pages: Record<string, string[]> = {
-    overview: ['/api/v1/auth/session', '/api/v1/stats/overview', '/api/v1/stats/trends?days=90', '/api/v1/stats/overview?group=web', '/api/v1/stats/trends?group=web&days=90'],
+    overview: [
+      '/api/v1/auth/session',
+      '/api/v1/stats/overview',
+      '/api/v1/stats/trends?days=90',
+      '/api/v1/stats/overview?group=web',
+      '/api/v1/stats/trends?group=web&days=90',
+      '/api/v1/hosts/facets',
+      '/api/v1/patch-runs/summary?days=7',
+      '/api/v1/patch-runs/summary?days=7&group=web',
+    ],
     hosts: [
       '/api/v1/hosts?sort=hostname&order=asc&page=1&per_page=50',
       '/api/v1/hosts?sort=critical&order=desc&page=1&per_page=50',
@@ -75,12 +84,15 @@ try {
       '/api/v1/hosts?search=k8s-node-1&sort=hostname&order=asc&page=1&per_page=50',
       '/api/v1/hosts?state=stale&sort=hostname&order=asc&page=1&per_page=50',
       '/api/v1/hosts?tag=canary&sort=hostname&order=asc&page=1&per_page=50',
+      '/api/v1/hosts/facets',
     ],
     host: [
       `/api/v1/hosts/${hostId}`,
       `/api/v1/hosts/${hostId}/findings?state=open&sort=severity&order=asc&page=1&per_page=50`,
       `/api/v1/hosts/${hostId}/packages?page=1&per_page=100`,
       `/api/v1/hosts/${hostId}/history?limit=500`,
+      `/api/v1/hosts/${hostId}/policy`,
+      `/api/v1/patch-runs?host=${hostId}&page=1&per_page=20`,
     ],
     vulnerabilities: [
       '/api/v1/vulnerabilities?sort=hosts&order=desc&page=1&per_page=50',
@@ -94,7 +106,16 @@ try {
       '/api/v1/findings?state=open&severity=high&overdue=true&sort=severity&order=asc&page=1&per_page=50',
       '/api/v1/findings?state=open&fixable=true&group=db&sort=age&order=asc&page=1&per_page=50',
     ],
-    patching: ['/api/v1/hosts?reboot_pending=true&sort=critical&order=desc&page=1&per_page=25', '/api/v1/feeds'],
+    patching: [
+      '/api/v1/patch-runs/summary?days=7',
+      '/api/v1/reboot-leases',
+      '/api/v1/rings',
+      '/api/v1/patch-runs?outcome=failed%2Cpartial&per_page=8',
+      '/api/v1/patch-runs?page=1&per_page=25',
+      '/api/v1/patch-runs?outcome=success&since=2000-01-01T00%3A00%3A00.000Z&page=20&per_page=25',
+      '/api/v1/hosts?reboot_pending=true&sort=critical&page=1&per_page=25',
+      '/api/v1/feeds',
+    ],
   };
   for (const [name, paths] of Object.entries(pages)) {
     let worst = 0;
