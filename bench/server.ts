@@ -18,8 +18,12 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { EMPTY_DIGEST, keyHash, packageDelta, packageKey, REPORT_SCHEMA, toggleDigest, type WirePackage } from '../src/core/protocol.ts';
 import type { AdvisoryEntry, EntryStatus, OsInfo, Severity } from '../src/core/types.ts';
+import { reportId } from '../src/agent/spool.ts';
 import { startServerProcess, runPatchloop } from '../src/server/testing/process.ts';
 import { replaceFeed } from '../src/vulndb/writer.ts';
+
+/** What deploy/systemd/patchloop-server.service gives the server in NODE_OPTIONS. */
+const SERVER_NODE_OPTIONS = '--max-semi-space-size=32 --max-old-space-size=512';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +31,8 @@ const { values: args } = parseArgs({
     packages: { type: 'string', default: '1500' },
     concurrency: { type: 'string', default: '16' },
     keep: { type: 'boolean', default: false },
+    /** V8 options for the server process (the systemd unit sets the same by default). */
+    'server-node-options': { type: 'string', default: SERVER_NODE_OPTIONS },
     /** Write a CPU profile of the server process into this directory. */
     profile: { type: 'string' },
   },
@@ -312,7 +318,7 @@ function packageDigest(packages: WirePackage[]): string {
 export function reportBody(h: HostSpec, token: string, kind: 'full' | 'delta', day: number): { token: string; body: Buffer; digest: string } {
   const now = packagesOf(h, day);
   const host = { hostname: h.hostname, os: h.release.os, kernel: now.kernel, reboot_required: false };
-  const common = { schema: REPORT_SCHEMA, report_id: crypto.randomUUID(), collected_at: new Date().toISOString(), agent: { version: 'bench' }, host, digest: packageDigest(now.packages) };
+  const common = { schema: REPORT_SCHEMA, report_id: reportId(), collected_at: new Date().toISOString(), agent: { version: 'bench' }, host, digest: packageDigest(now.packages) };
   let report: object;
   if (kind === 'full') report = { ...common, kind: 'full', packages: now.packages };
   else {
@@ -356,7 +362,8 @@ async function main(): Promise<void> {
   log(`vulnerability DB: ${entries} advisory entries over ${RELEASES.length} releases (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const config = join(dataDir, 'server.yaml');
   writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\nlog_level: warn\n`);
-  const server = await startServerProcess(['--config', config], '127.0.0.1:0', args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args.profile}` } : {});
+  const nodeOptions = [args['server-node-options'], args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : ''].join(' ').trim();
+  const server = await startServerProcess(['--config', config], '127.0.0.1:0', nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
   target.url = new URL(server.url);
   const pid = server.child.pid!;
   try {

@@ -18,6 +18,7 @@ import { ingestReport, ReportError } from '../src/server/store/ingest.ts';
 import { rematchFleet } from '../src/server/store/rematch.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
 import { readEvents } from '../src/server/queries/events.ts';
+import { VulnIndex } from '../src/server/store/vuln-index.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from '../src/server/testing/fixtures.ts';
 import { importDebianFeed } from '../src/server/testing/vulndb.ts';
 
@@ -77,6 +78,13 @@ function setup(feed: unknown) {
     return rematchFleet(store, matcher, { refreshId: null });
   };
   return { dataDir, clock, store, matcher, enrol, refresh, lookup: () => db };
+}
+
+/** The in-memory index kept up by ingest equals the one built from the rows. */
+function assertVulnIndexMatchesRows(store: Store): void {
+  const flat = (index: VulnIndex) =>
+    Object.fromEntries([...index.entries()].map(([id, v]) => [store.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]]));
+  assert.deepEqual(flat(store.vulns), flat(VulnIndex.load(store)));
 }
 
 const openFindings = (store: Store, hostId: number) =>
@@ -180,11 +188,13 @@ test('an upgrade reported as a delta resolves the finding it fixes, with the sca
   )!;
   assert.deepEqual({ ...daily }, { resolved: 3, resolved_ms: 9 * DAY_MS, resolved_in_sla: 3 });
 
+  assertVulnIndexMatchesRows(s.store);
   // Downgrading again reopens the same findings: same rows, reopened counted.
   s.clock.advance(DAY_MS);
   const back = ingestReport(s.store, s.matcher, hostId, deltaReport(after, before));
   assert.equal(back.kind === 'ack' && back.ack.changes.reopened, 3);
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE reopened = 1 AND open = 1')!.n, 3);
+  assertVulnIndexMatchesRows(s.store);
 });
 
 test('a delta on a base the server does not hold asks for a full report and writes nothing', async () => {
@@ -215,6 +225,7 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   assert.equal(summary.hosts, 1);
   assert.equal(summary.detected, 1);
   assert.ok(openFindings(s.store, hostId).includes('bash CVE-2099-1003'));
+  assertVulnIndexMatchesRows(s.store);
   const ev = readEvents(s.store, { hostId }, null, 'ASC', 100).items.filter((e) => e.vulnerability === 'CVE-2099-1003');
   assert.deepEqual(ev.map((e) => [e.type, e.cause, e.scan_id]), [['detected', 'feed', null]]);
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, scans);

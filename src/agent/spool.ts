@@ -3,7 +3,7 @@
 // bounded: when it is full the oldest snapshots are dropped — a later snapshot supersedes them,
 // since each is a whole inventory — and the drop is logged and counted in the next report
 // (`skipped_reports`), so the server's history shows the gap. Nothing is dropped silently.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -21,6 +21,20 @@ const EntrySchema = z.object({
   force_full: z.boolean(),
   last_error: z.string().nullable(),
 });
+
+/**
+ * A time-ordered UUID (version 7, RFC 9562): 48-bit milliseconds, then randomness. Report ids
+ * of a fleet then arrive at the server in roughly ascending order, which keeps its index of
+ * report ids compact.
+ */
+export function reportId(now = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 export type SpoolEntry = z.infer<typeof EntrySchema> & { file: string; bytes: number };
 
@@ -48,7 +62,7 @@ export class Spool {
   /** Spools a new snapshot under a fresh report id, then enforces the bounds. */
   add(snapshot: Snapshot, now: number): SpoolEntry {
     const entry = {
-      report_id: randomUUID(),
+      report_id: reportId(now),
       snapshot,
       skipped_reports: 0,
       attempts: 0,

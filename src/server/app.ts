@@ -39,7 +39,7 @@ export async function buildApp(ctx: ServerContext) {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   registerErrorHandling(app, ctx.config.limits.body);
-  registerBodyDecoding(app);
+  registerBodyDecoding(app, ctx.config.limits.body);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {

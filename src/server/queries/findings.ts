@@ -38,9 +38,17 @@ const SELECT = `SELECT f.host_id, f.name_id, f.vuln_id, f.pkg_id, f.detail_id, f
  * SQL conditions for the filters, except state, severity and overdue (see stateConditions);
  * null when they can match nothing (an unknown id).
  */
-function conditions(store: Store, q: Filters): { where: string[]; params: SQLInputValue[] } | null {
+interface Conditions {
+  where: string[];
+  params: SQLInputValue[];
+  /** The interned id of the vulnerability filtered on, if any. */
+  vulnId?: number;
+}
+
+function conditions(store: Store, q: Filters): Conditions | null {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
+  let vulnId: number | undefined;
   const now = store.clock.now();
   if (q.status) where.push(`f.status IN (${q.status.map((s) => FINDING_STATUSES.indexOf(s as FindingStatus)).join(', ')})`);
   if (q.fixable !== undefined) where.push(`f.fixable = ${q.fixable ? 1 : 0}`);
@@ -53,10 +61,10 @@ function conditions(store: Store, q: Filters): { where: string[]; params: SQLInp
     params.push(q.host);
   }
   if (q.vulnerability) {
-    const id = store.interner.knownVuln(q.vulnerability.trim()) ?? store.interner.knownVuln(q.vulnerability.trim().toUpperCase());
-    if (id === undefined) return null;
+    vulnId = store.interner.knownVuln(q.vulnerability.trim()) ?? store.interner.knownVuln(q.vulnerability.trim().toUpperCase());
+    if (vulnId === undefined) return null;
     where.push('f.vuln_id = ?');
-    params.push(id);
+    params.push(vulnId);
   }
   if (q.package) {
     const ids = store.all<{ id: number }>('SELECT id FROM pkg_names WHERE name = ?', q.package).map((r) => r.id);
@@ -71,7 +79,7 @@ function conditions(store: Store, q: Filters): { where: string[]; params: SQLInp
     where.push('f.opened_at >= ?');
     params.push(now - q.max_age_days * DAY_MS);
   }
-  return { where, params };
+  return { where, params, vulnId };
 }
 
 /** The severities asked for, as indexes. */
@@ -144,7 +152,12 @@ export function queryFindings(store: Store, q: Query): Page<FindingItem> {
   const c = conditions(store, q);
   if (!c) return { total: 0, total_exact: true, page: q.page, per_page: q.per_page, items: [] };
   const selective = q.host !== undefined || q.vulnerability !== undefined || q.package !== undefined;
-  const r = q.state === 'open' && !selective && (q.sort === 'severity' || q.sort === 'age') ? bySeverityRanges(store, q, c) : general(store, q, c, selective);
+  const r =
+    q.vulnerability !== undefined && q.host === undefined
+      ? byVulnerability(store, q, c)
+      : q.state === 'open' && !selective && (q.sort === 'severity' || q.sort === 'age')
+        ? bySeverityRanges(store, q, c)
+        : general(store, q, c, selective);
   return {
     total: Math.min(r.counted, COUNT_CAP),
     total_exact: r.counted <= COUNT_CAP,
@@ -154,7 +167,7 @@ export function queryFindings(store: Store, q: Query): Page<FindingItem> {
   };
 }
 
-function general(store: Store, q: Query, c: { where: string[]; params: SQLInputValue[] }, selective: boolean): { counted: number; rows: Row[] } {
+function general(store: Store, q: Query, c: Conditions, selective: boolean): { counted: number; rows: Row[] } {
   const where = [...c.where, ...stateConditions(store, q, selective)];
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const counted = store.get<{ n: number }>(
@@ -164,7 +177,7 @@ function general(store: Store, q: Query, c: { where: string[]; params: SQLInputV
   const sort = SORTS[q.sort];
   const dir = q.order ? q.order.toUpperCase() : sort.natural;
   const rows = store.all<Row>(
-    `${SELECT} ${w} ORDER BY ${sort.sql.replaceAll('{o}', dir)}, f.host_id, f.name_id, f.vuln_id LIMIT ? OFFSET ?`,
+    `${SELECT} ${w} ORDER BY ${sort.sql.replaceAll('{o}', dir)}, f.host_id, f.vuln_id, f.name_id LIMIT ? OFFSET ?`,
     ...c.params, q.per_page, (q.page - 1) * q.per_page,
   );
   return { counted, rows };
@@ -175,7 +188,7 @@ function general(store: Store, q: Query, c: { where: string[]; params: SQLInputV
  * (open, severity, opened_at) per severity, read in opened_at order and merged here, so a page
  * costs about its own size whatever the fleet's size.
  */
-function bySeverityRanges(store: Store, q: Query, c: { where: string[]; params: SQLInputValue[] }): { counted: number; rows: Row[] } {
+function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
   const now = store.clock.now();
   const dir = q.order ? q.order.toUpperCase() : 'ASC';
   const need = q.page * q.per_page;
@@ -192,15 +205,47 @@ function bySeverityRanges(store: Store, q: Query, c: { where: string[]; params: 
       const join = where.some((x) => x.includes('h.')) ? 'JOIN hosts h ON h.id = f.host_id' : '';
       counted += store.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM findings f ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`, ...c.params)!.n;
     }
-    lists.push(store.all<Row>(`${SELECT} ${w} ORDER BY f.opened_at ${dir}, f.host_id, f.name_id, f.vuln_id LIMIT ?`, ...c.params, need));
+    lists.push(store.all<Row>(`${SELECT} ${w} ORDER BY f.opened_at ${dir}, f.host_id, f.vuln_id, f.name_id LIMIT ?`, ...c.params, need));
   }
   let merged: Row[];
   if (q.sort === 'severity') {
     merged = (dir === 'ASC' ? lists : [...lists].reverse()).flat();
   } else {
-    merged = lists.flat().sort((a, b) => (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.name_id - b.name_id || a.vuln_id - b.vuln_id);
+    merged = lists.flat().sort((a, b) => (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.vuln_id - b.vuln_id || a.name_id - b.name_id);
   }
   return { counted, rows: merged.slice((q.page - 1) * q.per_page, need) };
+}
+
+/**
+ * Findings of one vulnerability. Its open findings are found through the in-memory index of
+ * the hosts it affects (the store keeps no SQL index of open findings by vulnerability), its
+ * resolved ones through the partial index; the rows are sorted here.
+ */
+function byVulnerability(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
+  const rows: Row[] = [];
+  const others = stateConditions(store, { ...q, state: 'all' }, false);
+  if (q.state !== 'resolved') {
+    const hosts = store.vulns.get(c.vulnId!)?.hosts.sorted() ?? [];
+    for (let i = 0; i < hosts.length && rows.length <= COUNT_CAP * 2; i += 500) {
+      const chunk = hosts.slice(i, i + 500);
+      const where = [...c.where, `f.host_id IN (${chunk.join(', ')})`, 'f.open = 1', ...others];
+      rows.push(...store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')}`, ...c.params));
+    }
+  }
+  if (q.state !== 'open') {
+    const where = [...c.where, 'f.open = 0', ...others];
+    rows.push(...store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} LIMIT ${COUNT_CAP * 2}`, ...c.params));
+  }
+  const dir = q.order === 'desc' ? -1 : q.order === 'asc' ? 1 : q.sort === 'vulnerability' ? -1 : 1;
+  const tie = (a: Row, b: Row): number => a.host_id - b.host_id || a.name_id - b.name_id;
+  const compare: Record<Query['sort'], (a: Row, b: Row) => number> = {
+    severity: (a, b) => dir * (a.severity - b.severity || a.opened_at - b.opened_at) || tie(a, b),
+    age: (a, b) => dir * (a.opened_at - b.opened_at) || tie(a, b),
+    host: (a, b) => dir * (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0) || a.severity - b.severity || tie(a, b),
+    vulnerability: (a, b) => dir * tie(a, b),
+  };
+  rows.sort(compare[q.sort]);
+  return { counted: rows.length, rows: rows.slice((q.page - 1) * q.per_page, q.page * q.per_page) };
 }
 
 const CSV_COLUMNS = [
@@ -259,8 +304,8 @@ export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchem
   let first = true;
   const filters = [...c.where, ...stateConditions(store, q, true)];
   for (;;) {
-    const where = [...filters, '(f.host_id, f.name_id, f.vuln_id) > (?, ?, ?)'];
-    const rows = store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.name_id, f.vuln_id LIMIT ?`, ...c.params, ...after, batch);
+    const where = [...filters, '(f.host_id, f.vuln_id, f.name_id) > (?, ?, ?)'];
+    const rows = store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.vuln_id, f.name_id LIMIT ?`, ...c.params, ...after, batch);
     if (rows.length === 0) break;
     let out = '';
     for (const r of rows) {
@@ -274,7 +319,7 @@ export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchem
     }
     yield out;
     const last = rows[rows.length - 1];
-    after = [last.host_id, last.name_id, last.vuln_id];
+    after = [last.host_id, last.vuln_id, last.name_id];
     if (rows.length < batch) break;
   }
   if (q.format === 'json') yield '\n]\n';

@@ -1,8 +1,9 @@
 // Aggregates that fleet statistics read instead of scanning findings. Changes are collected
-// per transaction and written once per distinct key when it commits.
+// per unit of work and written once per distinct key; per-vulnerability counts go to the
+// in-memory index once the transaction commits.
 import { dayOf } from '../clock.ts';
-import { BatchInsert } from './batch.ts';
 import type { Store } from './store.ts';
+import type { VulnChange } from './vuln-index.ts';
 
 interface DailyDelta {
   detected: number;
@@ -12,17 +13,11 @@ interface DailyDelta {
   inSla: number;
 }
 
-interface VulnDelta {
-  findings: number;
-  hosts: number;
-  fixable: number;
-  severity: number;
-}
 
 export class AggregateBatch {
   private readonly openAge = new Map<string, number>();
   private readonly daily = new Map<string, DailyDelta>();
-  private readonly vulns = new Map<number, VulnDelta>();
+  private vulns = new Map<number, VulnChange>();
   private readonly store: Store;
 
   constructor(store: Store) {
@@ -61,16 +56,17 @@ export class AggregateBatch {
     if (took <= this.store.slaMs(severity)) d.inSla++;
   }
 
-  vuln(vulnId: number, change: { findings?: number; hosts?: number; fixable?: number; severity?: number }): void {
+  /** Open findings of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. */
+  vuln(vulnId: number, change: { findings?: number; fixable?: number; severity?: number; host?: { id: number; delta: number } }): void {
     let v = this.vulns.get(vulnId);
     if (!v) {
-      v = { findings: 0, hosts: 0, fixable: 0, severity: 99 };
+      v = { vulnId, findings: 0, fixable: 0, severity: 99, hostsAdded: [], hostsRemoved: [] };
       this.vulns.set(vulnId, v);
     }
     v.findings += change.findings ?? 0;
-    v.hosts += change.hosts ?? 0;
     v.fixable += change.fixable ?? 0;
     if (change.severity !== undefined) v.severity = Math.min(v.severity, change.severity);
+    if (change.host) (change.host.delta > 0 ? v.hostsAdded : v.hostsRemoved).push(change.host.id);
   }
 
   flush(): void {
@@ -94,22 +90,12 @@ export class AggregateBatch {
         Number(day), grp, Number(sev), d.detected, d.reopened, d.resolved, d.resolvedMs, d.inSla,
       );
     }
-    const vulns = new BatchInsert(
-      s,
-      'vuln_counts',
-      ['vuln_id', 'severity', 'open_findings', 'open_hosts', 'fixable'],
-      `ON CONFLICT (vuln_id) DO UPDATE SET
-         severity = CASE WHEN vuln_counts.open_findings <= 0 THEN excluded.severity ELSE min(vuln_counts.severity, excluded.severity) END,
-         open_findings = open_findings + excluded.open_findings, open_hosts = open_hosts + excluded.open_hosts,
-         fixable = fixable + excluded.fixable`,
-    );
-    for (const [vulnId, v] of this.vulns) {
-      if (v.findings === 0 && v.hosts === 0 && v.fixable === 0 && v.severity === 99) continue;
-      vulns.add([vulnId, v.severity, v.findings, v.hosts, v.fixable]);
+    if (this.vulns.size > 0) {
+      const changes = [...this.vulns.values()];
+      s.afterCommit(() => s.vulns.apply(changes));
     }
-    vulns.flush();
     this.openAge.clear();
     this.daily.clear();
-    this.vulns.clear();
+    this.vulns = new Map();
   }
 }

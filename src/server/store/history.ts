@@ -48,14 +48,8 @@ const COLUMNS = 'name_id, vuln_id, pkg_id, detail_id, severity, status, fixable,
 export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, StoredFinding>, scope: 'all' | Set<number>): DiffCounts {
   const counts: DiffCounts = { detected: 0, resolved: 0, reopened: 0, open: [0, 0, 0, 0, 0, 0], fixable: [0, 0, 0, 0, 0, 0] };
   const old = new Map<number, Row>();
-  if (scope === 'all') {
-    for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)) old.set(findingIdentity(r.name_id, r.vuln_id), r);
-  } else {
-    for (const nameId of scope) {
-      for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND name_id = ?`, ctx.hostId, nameId)) {
-        old.set(findingIdentity(r.name_id, r.vuln_id), r);
-      }
-    }
+  for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)) {
+    if (scope === 'all' || scope.has(r.name_id)) old.set(findingIdentity(r.name_id, r.vuln_id), r);
   }
   const { agg } = ctx;
   // Per vulnerability: this host's open findings before the diff (known completely only for
@@ -159,10 +153,10 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     const before =
       scope === 'all'
         ? (openBefore.get(vulnId) ?? 0)
-        : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE vuln_id = ? AND open = 1 AND host_id = ?', vulnId, ctx.hostId)!.n - d;
+        : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE host_id = ? AND vuln_id = ? AND open = 1', ctx.hostId, vulnId)!.n - d;
     const after = before + d;
     const hosts = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
-    if (hosts !== 0) agg.vuln(vulnId, { hosts });
+    if (hosts !== 0) agg.vuln(vulnId, { host: { id: ctx.hostId, delta: hosts } });
   }
   return counts;
 }
@@ -176,7 +170,7 @@ export function closeAllFindings(store: Store, ctx: DiffContext): number {
     ctx.agg.vuln(r.vuln_id, { findings: -1, fixable: -r.fixable });
     vulns.add(r.vuln_id);
   }
-  for (const v of vulns) ctx.agg.vuln(v, { hosts: -1 });
+  for (const v of vulns) ctx.agg.vuln(v, { host: { id: ctx.hostId, delta: -1 } });
   return rows.length;
 }
 

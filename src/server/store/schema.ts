@@ -69,9 +69,10 @@ CREATE TABLE findings (
   resolved_scan INTEGER,                  -- the scan where it disappeared (cause 'scan')
   resolved_cause TEXT,                    -- 'scan' | 'feed' | 'host_removed'
   reopened INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (host_id, name_id, vuln_id)
+  PRIMARY KEY (host_id, vuln_id, name_id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX findings_by_vuln ON findings (vuln_id, open, host_id);
+-- Open findings by vulnerability are indexed in memory (vuln-index.ts); resolved ones here.
+CREATE INDEX findings_resolved_by_vuln ON findings (vuln_id, host_id) WHERE open = 0;
 CREATE INDEX findings_open_by_severity ON findings (open, severity, opened_at);
 
 CREATE TABLE scans (
@@ -112,7 +113,8 @@ CREATE TABLE refreshes (
   hosts INTEGER, detected INTEGER, resolved INTEGER, reopened INTEGER, duration_ms INTEGER
 ) STRICT;
 
--- Aggregates kept up to date by every change, so fleet statistics never scan findings.
+-- Aggregates kept up to date by every change, so fleet statistics never scan findings
+-- (per-vulnerability counts are kept in memory: vuln-index.ts).
 CREATE TABLE open_age (grp TEXT NOT NULL, severity INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (grp, severity, day)) STRICT, WITHOUT ROWID;
 CREATE TABLE daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NOT NULL,
@@ -121,9 +123,6 @@ CREATE TABLE daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NO
   PRIMARY KEY (day, grp, severity)) STRICT, WITHOUT ROWID;
 CREATE TABLE open_daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NOT NULL,
   open INTEGER NOT NULL, fixable INTEGER NOT NULL, PRIMARY KEY (day, grp, severity)) STRICT, WITHOUT ROWID;
-CREATE TABLE vuln_counts (vuln_id INTEGER PRIMARY KEY, severity INTEGER NOT NULL, open_findings INTEGER NOT NULL,
-  open_hosts INTEGER NOT NULL, fixable INTEGER NOT NULL) STRICT;
-CREATE INDEX vuln_counts_by_hosts ON vuln_counts (open_hosts);
 
 -- Credentials: only hashes are stored.
 CREATE TABLE admins (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL, source TEXT NOT NULL) STRICT;

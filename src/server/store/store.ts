@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { DAY_MS } from '../clock.ts';
 import { openDatabase, transaction, type StoreOptions } from './database.ts';
 import { Interner } from './interner.ts';
+import { VulnIndex } from './vuln-index.ts';
 
 export interface StoreSettings {
   /** Days within which a finding of each severity should be resolved. */
@@ -23,7 +24,10 @@ export class Store {
   readonly interner: Interner;
   readonly clock: Clock;
   readonly settings: StoreSettings;
+  readonly vulns: VulnIndex;
   private readonly statements = new Map<string, StatementSync>();
+  /** Work for when the current transaction commits (memory that mirrors committed rows). */
+  private afterCommitQueue: (() => void)[] = [];
   /** Called when a rollback dropped interned ids that a cache might hold. */
   onInternRollback: () => void = () => {};
 
@@ -32,6 +36,13 @@ export class Store {
     this.clock = clock;
     this.settings = settings;
     this.interner = new Interner(db);
+    this.vulns = VulnIndex.load(this);
+  }
+
+  /** Runs `fn` once the current transaction commits (now, outside one); dropped on rollback. */
+  afterCommit(fn: () => void): void {
+    if (this.db.isTransaction) this.afterCommitQueue.push(fn);
+    else fn();
   }
 
   static open(file: string, clock: Clock, settings?: StoreSettings, options?: StoreOptions): Store {
@@ -68,18 +79,24 @@ export class Store {
    */
   tx<T>(fn: () => T): T {
     if (this.db.isTransaction) return this.savepoint(fn);
+    let out: T;
     try {
-      const out = transaction(this.db, fn);
+      out = transaction(this.db, fn);
       this.interner.commit();
-      return out;
     } catch (err) {
+      this.afterCommitQueue = [];
       if (this.interner.rollback()) this.onInternRollback();
       throw err;
     }
+    const queue = this.afterCommitQueue;
+    this.afterCommitQueue = [];
+    for (const f of queue) f();
+    return out;
   }
 
   private savepoint<T>(fn: () => T): T {
     const mark = this.interner.mark();
+    const queued = this.afterCommitQueue.length;
     this.db.exec('SAVEPOINT unit');
     try {
       const out = fn();
@@ -88,6 +105,7 @@ export class Store {
     } catch (err) {
       this.db.exec('ROLLBACK TO unit');
       this.db.exec('RELEASE unit');
+      this.afterCommitQueue.length = queued;
       if (this.interner.rollback(mark)) this.onInternRollback();
       throw err;
     }

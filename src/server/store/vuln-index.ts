@@ -1,0 +1,143 @@
+// Open findings by vulnerability, in memory: which hosts each vulnerability affects, and how
+// many open and fixable findings it has. Kept out of SQLite on purpose: an index on findings by
+// vulnerability costs a random page write per new finding, which dominated the cost of a
+// host's first report. It is derived data — rebuilt from the findings at startup and updated
+// only after the transactions that change findings commit.
+import type { Store } from './store.ts';
+
+/** A set of host ids: a Set while small, a bitmap once a vulnerability spans many hosts. */
+export class HostSet {
+  private small: Set<number> | null = new Set();
+  private bits: Uint32Array | null = null;
+  size = 0;
+
+  add(id: number): void {
+    if (this.has(id)) return;
+    this.size++;
+    if (this.small) {
+      this.small.add(id);
+      if (this.small.size > 256) this.toBitmap();
+      return;
+    }
+    this.ensure(id);
+    this.bits![id >>> 5] |= 1 << (id & 31);
+  }
+
+  delete(id: number): void {
+    if (!this.has(id)) return;
+    this.size--;
+    if (this.small) this.small.delete(id);
+    else this.bits![id >>> 5] &= ~(1 << (id & 31));
+  }
+
+  has(id: number): boolean {
+    if (this.small) return this.small.has(id);
+    const w = id >>> 5;
+    return w < this.bits!.length && (this.bits![w] & (1 << (id & 31))) !== 0;
+  }
+
+  /** Host ids in ascending order. */
+  sorted(): number[] {
+    if (this.small) return [...this.small].sort((a, b) => a - b);
+    const out: number[] = [];
+    const b = this.bits!;
+    for (let w = 0; w < b.length; w++) {
+      let word = b[w];
+      while (word !== 0) {
+        const bit = 31 - Math.clz32(word & -word);
+        out.push(w * 32 + bit);
+        word &= word - 1;
+      }
+    }
+    return out;
+  }
+
+  private ensure(id: number): void {
+    const need = (id >>> 5) + 1;
+    if (this.bits!.length >= need) return;
+    const grown = new Uint32Array(Math.max(need, this.bits!.length * 2));
+    grown.set(this.bits!);
+    this.bits = grown;
+  }
+
+  private toBitmap(): void {
+    const ids = [...this.small!];
+    this.bits = new Uint32Array((Math.max(...ids) >>> 5) + 1);
+    for (const id of ids) this.bits[id >>> 5] |= 1 << (id & 31);
+    this.small = null;
+  }
+}
+
+export interface VulnStats {
+  findings: number;
+  fixable: number;
+  /** The most severe rating among its open findings (index into SEVERITIES). */
+  severity: number;
+  hosts: HostSet;
+}
+
+export interface VulnChange {
+  vulnId: number;
+  findings: number;
+  fixable: number;
+  /** Severity of findings that became open (99: none did). */
+  severity: number;
+  /** Hosts that now have, or no longer have, an open finding of it. */
+  hostsAdded: number[];
+  hostsRemoved: number[];
+}
+
+export class VulnIndex {
+  private readonly byVuln = new Map<number, VulnStats>();
+
+  /** Built from the open findings in the store. */
+  static load(store: Store): VulnIndex {
+    const index = new VulnIndex();
+    let last = -1;
+    let stats: VulnStats | undefined;
+    // Per host, in primary-key order (host, vulnerability, package): a host's rows for one
+    // vulnerability are adjacent.
+    for (const r of store.db.prepare('SELECT host_id, vuln_id, severity, fixable FROM findings WHERE open = 1').iterate() as Iterable<{
+      host_id: number;
+      vuln_id: number;
+      severity: number;
+      fixable: number;
+    }>) {
+      stats = index.byVuln.get(r.vuln_id);
+      if (!stats) {
+        stats = { findings: 0, fixable: 0, severity: 99, hosts: new HostSet() };
+        index.byVuln.set(r.vuln_id, stats);
+      }
+      stats.findings++;
+      stats.fixable += r.fixable;
+      if (r.severity < stats.severity) stats.severity = r.severity;
+      if (last !== r.host_id * 0x4000000 + r.vuln_id) stats.hosts.add(r.host_id);
+      last = r.host_id * 0x4000000 + r.vuln_id;
+    }
+    return index;
+  }
+
+  get(vulnId: number): VulnStats | undefined {
+    return this.byVuln.get(vulnId);
+  }
+
+  entries(): IterableIterator<[number, VulnStats]> {
+    return this.byVuln.entries();
+  }
+
+  apply(changes: Iterable<VulnChange>): void {
+    for (const c of changes) {
+      let s = this.byVuln.get(c.vulnId);
+      if (!s) {
+        s = { findings: 0, fixable: 0, severity: 99, hosts: new HostSet() };
+        this.byVuln.set(c.vulnId, s);
+      }
+      s.findings += c.findings;
+      s.fixable += c.fixable;
+      if (c.severity < s.severity) s.severity = c.severity;
+      for (const h of c.hostsAdded) s.hosts.add(h);
+      for (const h of c.hostsRemoved) s.hosts.delete(h);
+      if (s.findings <= 0) this.byVuln.delete(c.vulnId);
+    }
+  }
+}
