@@ -228,7 +228,7 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
     const hosts = store.vulns.get(c.vulnId!)?.hosts.sorted() ?? [];
     for (let i = 0; i < hosts.length && rows.length <= COUNT_CAP * 2; i += 500) {
       const chunk = hosts.slice(i, i + 500);
-      const where = [...c.where, `f.host_id IN (${chunk.join(', ')})`, 'f.open = 1', ...others];
+      const where = [...c.where, `f.host_id IN (${chunk.join(', ')})`, '+f.open = 1', ...others];
       rows.push(...store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')}`, ...c.params));
     }
   }

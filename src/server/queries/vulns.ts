@@ -31,7 +31,7 @@ function fixedVersions(store: Store, vulnId: number): string[] {
   const step = Math.max(1, Math.floor(hosts.length / 40));
   const out = new Set<string>();
   for (let i = 0; i < hosts.length; i += step) {
-    for (const d of store.all<{ detail_id: number }>('SELECT detail_id FROM findings WHERE host_id = ? AND vuln_id = ? AND open = 1', hosts[i], vulnId)) {
+    for (const d of store.all<{ detail_id: number }>('SELECT detail_id FROM findings WHERE host_id = ? AND vuln_id = ? AND +open = 1', hosts[i], vulnId)) {
       const fv = store.interner.detail(d.detail_id).fixed_version;
       if (fv) out.add(fv);
     }

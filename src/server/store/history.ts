@@ -153,7 +153,7 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     const before =
       scope === 'all'
         ? (openBefore.get(vulnId) ?? 0)
-        : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE host_id = ? AND vuln_id = ? AND open = 1', ctx.hostId, vulnId)!.n - d;
+        : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE host_id = ? AND vuln_id = ? AND +open = 1', ctx.hostId, vulnId)!.n - d;
     const after = before + d;
     const hosts = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
     if (hosts !== 0) agg.vuln(vulnId, { host: { id: ctx.hostId, delta: hosts } });
@@ -163,7 +163,7 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
 
 /** Resolves every open finding of a host that is being removed (cause 'host_removed'). */
 export function closeAllFindings(store: Store, ctx: DiffContext): number {
-  const rows = store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND open = 1`, ctx.hostId);
+  const rows = store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND +open = 1`, ctx.hostId);
   const vulns = new Set<number>();
   for (const r of rows) {
     ctx.agg.openAgeChange(ctx.grp, r.severity, r.opened_at, -1);

@@ -10,7 +10,7 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
     if (change.tags !== undefined) store.run('UPDATE hosts SET tags = ? WHERE id = ?', JSON.stringify([...new Set(change.tags)].sort()), id);
     if (change.group !== undefined && change.group !== h.grp) {
       const agg = new AggregateBatch(store);
-      for (const f of store.all<{ severity: number; opened_at: number }>('SELECT severity, opened_at FROM findings WHERE host_id = ? AND open = 1', id)) {
+      for (const f of store.all<{ severity: number; opened_at: number }>('SELECT severity, opened_at FROM findings WHERE host_id = ? AND +open = 1', id)) {
         agg.openAgeChange(h.grp, f.severity, f.opened_at, -1);
         agg.openAgeChange(change.group, f.severity, f.opened_at, 1);
       }

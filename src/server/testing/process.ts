@@ -24,7 +24,10 @@ export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: 
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${err}\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 30 s:\n${err}\n${out}`));
+    }, 30_000);
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       out += c;
