@@ -23,7 +23,7 @@ import { startServerProcess, runPatchloop } from '../src/server/testing/process.
 import { replaceFeed } from '../src/vulndb/writer.ts';
 
 /** What deploy/systemd/patchloop-server.service gives the server in NODE_OPTIONS. */
-const SERVER_NODE_OPTIONS = '--max-semi-space-size=32 --max-old-space-size=512';
+const SERVER_NODE_OPTIONS = '--max-old-space-size=512';
 
 const { values: args } = parseArgs({
   options: {

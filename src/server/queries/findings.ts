@@ -185,35 +185,50 @@ function general(store: Store, q: Query, c: Conditions, selective: boolean): { c
 
 /**
  * Open findings sorted by severity or age, the dashboard's usual views: one index range of
- * (open, severity, opened_at) per severity, read in opened_at order and merged here, so a page
- * costs about its own size whatever the fleet's size.
+ * (open, severity, fixable, opened_at) per severity and fixability, read in opened_at order and
+ * merged here, so a page costs about its own size whatever the fleet's size. With no other
+ * filter than severity, fixability and group, the total comes from the per-host counters.
  */
 function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
   const now = store.clock.now();
   const dir = q.order ? q.order.toUpperCase() : 'ASC';
   const need = q.page * q.per_page;
-  let counted = 0;
+  const byAge = (a: Row, b: Row): number =>
+    (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.vuln_id - b.vuln_id || a.name_id - b.name_id;
+  const simple = !q.status && !q.package && q.min_age_days === undefined && q.max_age_days === undefined && q.overdue === undefined;
+  const fixables = q.fixable === undefined ? [0, 1] : [q.fixable ? 1 : 0];
+  let counted = simple ? countFromHosts(store, q) : 0;
   const lists: Row[][] = [];
   for (const sev of severities(q)) {
-    const where = [...c.where, 'f.open = 1', `f.severity = ${sev}`];
-    const cutoff = now - store.slaMs(sev);
-    if (q.overdue === true) where.push(`f.opened_at < ${cutoff}`);
-    if (q.overdue === false) where.push(`f.opened_at >= ${cutoff}`);
-    const w = `WHERE ${where.join(' AND ')}`;
-    // Counting stops at the cap across all severities; hosts are joined only when filtered on.
-    if (counted <= COUNT_CAP) {
-      const join = where.some((x) => x.includes('h.')) ? 'JOIN hosts h ON h.id = f.host_id' : '';
-      counted += store.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM findings f ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`, ...c.params)!.n;
+    const parts: Row[][] = [];
+    for (const fx of fixables) {
+      const where = [...c.where, 'f.open = 1', `f.severity = ${sev}`, `f.fixable = ${fx}`];
+      const cutoff = now - store.slaMs(sev);
+      if (q.overdue === true) where.push(`f.opened_at < ${cutoff}`);
+      if (q.overdue === false) where.push(`f.opened_at >= ${cutoff}`);
+      const w = `WHERE ${where.join(' AND ')}`;
+      // Counting stops at the cap across all ranges; hosts are joined only when filtered on.
+      if (!simple && counted <= COUNT_CAP) {
+        const join = where.some((x) => x.includes('h.')) ? 'JOIN hosts h ON h.id = f.host_id' : '';
+        counted += store.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM findings f ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`, ...c.params)!.n;
+      }
+      parts.push(store.all<Row>(`${SELECT} ${w} ORDER BY f.opened_at ${dir}, f.host_id, f.vuln_id, f.name_id LIMIT ?`, ...c.params, need));
     }
-    lists.push(store.all<Row>(`${SELECT} ${w} ORDER BY f.opened_at ${dir}, f.host_id, f.vuln_id, f.name_id LIMIT ?`, ...c.params, need));
+    lists.push(parts.length === 1 ? parts[0] : parts.flat().sort(byAge));
   }
-  let merged: Row[];
-  if (q.sort === 'severity') {
-    merged = (dir === 'ASC' ? lists : [...lists].reverse()).flat();
-  } else {
-    merged = lists.flat().sort((a, b) => (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.vuln_id - b.vuln_id || a.name_id - b.name_id);
-  }
+  const merged = q.sort === 'severity' ? (dir === 'ASC' ? lists : [...lists].reverse()).flat() : lists.flat().sort(byAge);
   return { counted, rows: merged.slice((q.page - 1) * q.per_page, need) };
+}
+
+/** Open findings by severity (and fixability, group) from the per-host counters: exact and cheap. */
+function countFromHosts(store: Store, q: Query): number {
+  const cols = severities(q).map((i) => {
+    const sev = SEVERITIES[i];
+    return q.fixable === undefined ? `open_${sev}` : q.fixable ? `fix_${sev}` : `open_${sev} - fix_${sev}`;
+  });
+  const where = q.group === undefined ? '' : 'WHERE grp = ?';
+  const params = q.group === undefined ? [] : [q.group];
+  return store.get<{ n: number | null }>(`SELECT sum(${cols.join(' + ')}) AS n FROM hosts ${where}`, ...params)!.n ?? 0;
 }
 
 /**

@@ -73,9 +73,9 @@ CREATE TABLE findings (
 ) STRICT, WITHOUT ROWID;
 -- Open findings by vulnerability are indexed in memory (vuln-index.ts); resolved ones here.
 CREATE INDEX findings_resolved_by_vuln ON findings (vuln_id, host_id) WHERE open = 0;
--- Fleet-wide pages by severity and age. Per-host queries write "+open" so the planner keeps to
+-- Fleet-wide pages by severity, fixability and age. Per-host queries write "+open" so the planner keeps to
 -- the primary key instead of this index's open = 1 range.
-CREATE INDEX findings_open_by_severity ON findings (open, severity, opened_at);
+CREATE INDEX findings_open_by_severity ON findings (open, severity, fixable, opened_at);
 
 CREATE TABLE scans (
   id INTEGER PRIMARY KEY,
