@@ -60,6 +60,11 @@ test('cached fleet matching equals the standalone matcher, host by host, kernels
     assert.deepEqual(cached, exposure, `host with kernel ${inv.kernel}`);
     assert.equal(got.dormant, direct.findings.filter((f) => f.kernel_not_running).length);
     assert.equal(got.kernelNewer, direct.kernel.newer_installed);
+    // A delta's matching (only some package names) gives those names' findings, same facts.
+    const some = new Set(ids.filter((_, i) => i % 3 === 0).map((id) => store.interner.pkg(id).nameId));
+    const part = matcher.matchHost({ os: inv.os, kernel: inv.kernel, proAttached: false, pkgIds: ids, onlyNames: some });
+    assert.deepEqual(new Set(part.findings.keys()), new Set([...got.findings.keys()].filter((k) => some.has(got.findings.get(k)!.nameId))));
+    assert.deepEqual([part.dormant, part.kernelNewer], [got.dormant, got.kernelNewer]);
   }
   // The running -40 image has both kernel CVEs; -41 is newer and fixes one.
   const first = matcher.matchHost({ os: hosts[0].os, kernel: hosts[0].kernel, proAttached: false, pkgIds: hosts[0].packages.map((p) => store.interner.find(p)!) });

@@ -17,6 +17,11 @@ export interface HostMatchInput {
   releaseHint?: string | null;
   proAttached: boolean;
   pkgIds: ArrayLike<number>;
+  /**
+   * Only these package names (name+arch ids) need findings (a delta's scope). Kernel, support
+   * and dormant-count facts still cover the whole host.
+   */
+  onlyNames?: Set<number>;
 }
 
 /** One finding as the store keeps it: all ids. */
@@ -170,6 +175,7 @@ export class FleetMatcher {
 
     const findings = new Map<number, StoredFinding>();
     const dormantSeen = new Set<number>();
+    const outOfScope = new Set<number>();
     const unsupported = new Map<string, HostMatch['unsupported'][number]>();
     for (let i = 0; i < slots.length; i++) {
       const r = cache.get(slots[i]);
@@ -177,6 +183,11 @@ export class FleetMatcher {
       if (r.unsupported) unsupported.set(r.unsupported.source, r.unsupported);
       for (const f of r.findings) {
         const identity = findingIdentity(f.nameId, f.vulnId);
+        if (input.onlyNames && !f.dormant && !input.onlyNames.has(f.nameId)) {
+          // Not needed as a finding, but it still makes a same-named dormant one exposure.
+          outOfScope.add(identity);
+          continue;
+        }
         if (f.dormant) {
           dormantSeen.add(identity);
           continue;
@@ -188,7 +199,7 @@ export class FleetMatcher {
       }
     }
     let dormant = 0;
-    for (const identity of dormantSeen) if (!findings.has(identity)) dormant++;
+    for (const identity of dormantSeen) if (!findings.has(identity) && !outOfScope.has(identity)) dormant++;
 
     const support = supportState(profile, release, this.options.today());
     return {

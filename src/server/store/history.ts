@@ -48,9 +48,11 @@ const COLUMNS = 'name_id, vuln_id, pkg_id, detail_id, severity, status, fixable,
 export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, StoredFinding>, scope: 'all' | Set<number>): DiffCounts {
   const counts: DiffCounts = { detected: 0, resolved: 0, reopened: 0, open: [0, 0, 0, 0, 0, 0], fixable: [0, 0, 0, 0, 0, 0] };
   const old = new Map<number, Row>();
-  for (const r of store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)) {
-    if (scope === 'all' || scope.has(r.name_id)) old.set(findingIdentity(r.name_id, r.vuln_id), r);
-  }
+  const rows =
+    scope === 'all'
+      ? store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)
+      : store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND name_id IN (${[...scope].join(', ')})`, ctx.hostId);
+  for (const r of rows) old.set(findingIdentity(r.name_id, r.vuln_id), r);
   const { agg } = ctx;
   // Per vulnerability: this host's open findings before the diff (known completely only for
   // scope 'all') and the change the diff makes, for the affected-host counts.
