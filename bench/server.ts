@@ -353,6 +353,7 @@ const row = (what: string, value: number, unit: string, target: string, ok: bool
 };
 
 if (import.meta.main) log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
+if (import.meta.main) log(`server NODE_OPTIONS: ${args['server-node-options'] || '(none)'} (as in deploy/systemd/patchloop-server.service)`);
 if (import.meta.main) log(`fleet: ${HOSTS} hosts × ${PACKAGES} packages; ${RELEASES.map((r) => `${r.name} ${Math.round(r.share * 100)}%`).join(', ')}; ${CONCURRENCY} concurrent connections`);
 
 async function main(): Promise<void> {

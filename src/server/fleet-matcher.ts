@@ -175,19 +175,21 @@ export class FleetMatcher {
 
     const findings = new Map<number, StoredFinding>();
     const dormantSeen = new Set<number>();
-    const outOfScope = new Set<number>();
     const unsupported = new Map<string, HostMatch['unsupported'][number]>();
+    // Packages outside a delta's scope: their findings are looked at only if a dormant kernel
+    // finding could share an identity with one of them.
+    const skipped: PackageResult[] = [];
     for (let i = 0; i < slots.length; i++) {
       const r = cache.get(slots[i]);
       if (!r) throw new Error(`fleet matcher: no result for package ${input.pkgIds[i]}`);
       if (r.unsupported) unsupported.set(r.unsupported.source, r.unsupported);
+      if (r.findings.length === 0) continue;
+      if (input.onlyNames && !input.onlyNames.has(this.interner.pkg(input.pkgIds[i]).nameId)) {
+        skipped.push(r);
+        continue;
+      }
       for (const f of r.findings) {
         const identity = findingIdentity(f.nameId, f.vulnId);
-        if (input.onlyNames && !f.dormant && !input.onlyNames.has(f.nameId)) {
-          // Not needed as a finding, but it still makes a same-named dormant one exposure.
-          outOfScope.add(identity);
-          continue;
-        }
         if (f.dormant) {
           dormantSeen.add(identity);
           continue;
@@ -198,8 +200,13 @@ export class FleetMatcher {
         }
       }
     }
+    for (const r of skipped) for (const f of r.findings) if (f.dormant) dormantSeen.add(findingIdentity(f.nameId, f.vulnId));
+    const exposureElsewhere = new Set<number>();
+    if (dormantSeen.size > 0) {
+      for (const r of skipped) for (const f of r.findings) if (!f.dormant) exposureElsewhere.add(findingIdentity(f.nameId, f.vulnId));
+    }
     let dormant = 0;
-    for (const identity of dormantSeen) if (!findings.has(identity) && !outOfScope.has(identity)) dormant++;
+    for (const identity of dormantSeen) if (!findings.has(identity) && !exposureElsewhere.has(identity)) dormant++;
 
     const support = supportState(profile, release, this.options.today());
     return {

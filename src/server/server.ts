@@ -64,7 +64,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     { synchronous: config.store.synchronous, cacheMiB: Math.round(config.store.cache / 1024 / 1024) },
   );
   // WAL checkpoints happen in a worker; the automatic one is only a backstop (~80 MB of WAL).
-  store.db.exec('PRAGMA wal_autocheckpoint = 20000');
+  store.db.exec('PRAGMA wal_autocheckpoint = 20000; PRAGMA journal_size_limit = 67108864;');
   const checkpointer = new Checkpointer(config.store.file, 1000, (m) => log.warn({ error: m }, 'WAL checkpoint failed'));
   const vulndb = new VulnDbHolder(config.data_dir);
   let generation = store.matchGeneration();
