@@ -232,7 +232,7 @@ test('findings pages, merged from index ranges, agree with a sort of the whole e
   ];
   for (const c of cases) {
     const pages: F[] = [];
-    let total = -1;
+    let total: number | undefined;
     for (let page = 1; ; page++) {
       const p = (await api(s.url, `/api/v1/findings?${c.query}&per_page=4&page=${page}`, { token: s.adminToken })).body as { total: number; items: F[] };
       total = p.total;
