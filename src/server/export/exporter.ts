@@ -235,7 +235,12 @@ export class StoreExporter {
     // Hosts gone from the store, or removed and their id given to a new host: their
     // documents go first, and a host now holding the id is exported afresh.
     const removed = new Set<number>();
-    for (const e of events) if (e.type === 'removed') removed.add(e.host_id);
+    for (const e of events) {
+      // A removal whose id now belongs to a host enrolled after it: that host stays (the
+      // enrolment-time check below already replaced the removed one's documents).
+      const live = byId.get(e.host_id);
+      if (e.type === 'removed' && !(live && live.enrolledAt >= e.at)) removed.add(e.host_id);
+    }
     for (const [id, row] of exported) {
       const live = byId.get(id);
       if (!live || live.enrolledAt !== row.enrolled_at) removed.add(id);

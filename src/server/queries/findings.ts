@@ -237,30 +237,37 @@ function countFromHosts(store: Store, q: Query): number {
  * resolved ones through the partial index; the rows are sorted here.
  */
 function byVulnerability(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
-  const rows: Row[] = [];
+  // Sort keys first (a widespread vulnerability has a row on every host), full rows for the page.
+  type Key = [hostId: number, nameId: number, severity: number, openedAt: number, hostname: string];
+  const keys: Key[] = [];
   const others = stateConditions(store, { ...q, state: 'all' }, false);
+  const columns = 'f.host_id, f.name_id, f.severity, f.opened_at, h.hostname FROM findings f JOIN hosts h ON h.id = f.host_id';
+  const read = (sql: string, ...params: SQLInputValue[]): void => {
+    const stmt = store.stmt(sql);
+    stmt.setReturnArrays(true);
+    keys.push(...(stmt.all(...params) as unknown as Key[]));
+  };
   if (q.state !== 'resolved') {
     const hosts = store.vulns.get(c.vulnId!)?.hosts.sorted() ?? [];
-    for (let i = 0; i < hosts.length && rows.length <= COUNT_CAP * 2; i += 500) {
-      const chunk = hosts.slice(i, i + 500);
-      const where = [...c.where, `f.host_id IN (${chunk.join(', ')})`, '+f.open = 1', ...others];
-      rows.push(...store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')}`, ...c.params));
+    const where = [...c.where, 'f.host_id IN (SELECT value FROM json_each(?))', '+f.open = 1', ...others];
+    for (let i = 0; i < hosts.length && keys.length <= COUNT_CAP * 2; i += 2000) {
+      read(`SELECT ${columns} WHERE ${where.join(' AND ')}`, ...c.params, JSON.stringify(hosts.slice(i, i + 2000)));
     }
   }
-  if (q.state !== 'open') {
-    const where = [...c.where, 'f.open = 0', ...others];
-    rows.push(...store.all<Row>(`${SELECT} WHERE ${where.join(' AND ')} LIMIT ${COUNT_CAP * 2}`, ...c.params));
-  }
+  if (q.state !== 'open') read(`SELECT ${columns} WHERE ${[...c.where, 'f.open = 0', ...others].join(' AND ')} LIMIT ${COUNT_CAP * 2}`, ...c.params);
   const dir = q.order === 'desc' ? -1 : q.order === 'asc' ? 1 : q.sort === 'vulnerability' ? -1 : 1;
-  const tie = (a: Row, b: Row): number => a.host_id - b.host_id || a.name_id - b.name_id;
-  const compare: Record<Query['sort'], (a: Row, b: Row) => number> = {
-    severity: (a, b) => dir * (a.severity - b.severity || a.opened_at - b.opened_at) || tie(a, b),
-    age: (a, b) => dir * (a.opened_at - b.opened_at) || tie(a, b),
-    host: (a, b) => dir * (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0) || a.severity - b.severity || tie(a, b),
+  const tie = (a: Key, b: Key): number => a[0] - b[0] || a[1] - b[1];
+  const compare: Record<Query['sort'], (a: Key, b: Key) => number> = {
+    severity: (a, b) => dir * (a[2] - b[2] || a[3] - b[3]) || tie(a, b),
+    age: (a, b) => dir * (a[3] - b[3]) || tie(a, b),
+    host: (a, b) => dir * (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0) || a[2] - b[2] || tie(a, b),
     vulnerability: (a, b) => dir * tie(a, b),
   };
-  rows.sort(compare[q.sort]);
-  return { counted: rows.length, rows: rows.slice((q.page - 1) * q.per_page, q.page * q.per_page) };
+  keys.sort(compare[q.sort]);
+  const rows = keys
+    .slice((q.page - 1) * q.per_page, q.page * q.per_page)
+    .map((k) => store.get<Row>(`${SELECT} WHERE f.host_id = ? AND f.vuln_id = ? AND f.name_id = ?`, k[0], c.vulnId!, k[1])!);
+  return { counted: keys.length, rows };
 }
 
 const CSV_COLUMNS = [
