@@ -223,6 +223,7 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   s.clock.advance(DAY_MS);
   const summary = await s.refresh(trackerFeedV2());
   assert.equal(summary.hosts, 1);
+  assert.equal(summary.unchanged, 0);
   assert.equal(summary.detected, 1);
   assert.ok(openFindings(s.store, hostId).includes('bash CVE-2099-1003'));
   assertVulnIndexMatchesRows(s.store);
@@ -234,4 +235,6 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   s.matcher.reset(s.lookup(), s.matcher.generation + 1);
   const again = await rematchFleet(s.store, s.matcher, { refreshId: null });
   assert.deepEqual([again.detected, again.resolved, again.reopened], [0, 0, 0]);
+  // Same data again: every package's result is unchanged, so the host is not even compared.
+  assert.equal(again.unchanged, 1);
 });

@@ -43,6 +43,8 @@ export interface HostMatch {
   /** Findings on kernel images that are installed but not running: reported, not exposure. */
   dormant: number;
   kernelNewer: boolean;
+  /** Every package's result is what it was with the previous vulnerability data. */
+  sameAsBefore: boolean;
   support: SupportState;
   unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[];
   warnings: string[];
@@ -90,7 +92,12 @@ export class FleetMatcher {
   private lookup: MemoLookup;
   private readonly interner: Interner;
   private readonly options: FleetMatcherOptions;
-  private readonly results = new Map<string, Map<number, PackageResult>>();
+  private results = new Map<string, Map<number, PackageResult>>();
+  /** The results of the previous vulnerability data, kept while the fleet is re-matched. */
+  private previous: Map<string, Map<number, PackageResult>> | null = null;
+  /** The generation `previous` belongs to: only hosts matched with it can be compared with it. */
+  previousGeneration: number | null = null;
+  private readonly unchanged = new Map<string, Map<number, boolean>>();
   private readonly kernels = new Map<string, boolean>();
   /** Incremented whenever the vulnerability data changes. */
   generation: number;
@@ -102,12 +109,50 @@ export class FleetMatcher {
     this.options = options;
   }
 
-  /** New vulnerability data: every cached result is dropped. */
+  /**
+   * New vulnerability data (a new generation), or interned ids dropped by a rollback (same
+   * generation): every cached result is dropped. On new data the old results are kept aside
+   * until forgetPrevious(), so a re-match can tell which hosts' results did not change.
+   */
   reset(lookup: AdvisoryLookup, generation: number): void {
     this.lookup = new MemoLookup(lookup);
-    this.results.clear();
+    if (generation !== this.generation) {
+      this.previous = this.results.size > 0 ? this.results : null;
+      this.previousGeneration = this.previous ? this.generation : null;
+      this.unchanged.clear();
+    }
+    this.results = new Map();
     this.kernels.clear();
     this.generation = generation;
+  }
+
+  forgetPrevious(): void {
+    this.previous = null;
+    this.previousGeneration = null;
+    this.unchanged.clear();
+  }
+
+  /** Whether this package's result is the same as with the previous data (memoised). */
+  private sameAsPrevious(osKey: string, slot: number, now: PackageResult): boolean {
+    let memo = this.unchanged.get(osKey);
+    if (!memo) {
+      memo = new Map();
+      this.unchanged.set(osKey, memo);
+    }
+    let same = memo.get(slot);
+    if (same === undefined) {
+      const before = this.previous?.get(osKey)?.get(slot);
+      same =
+        before !== undefined &&
+        before.findings.length === now.findings.length &&
+        before.findings.every((f, i) => {
+          const g = now.findings[i];
+          return f.nameId === g.nameId && f.vulnId === g.vulnId && f.detailId === g.detailId && f.dormant === g.dormant;
+        }) &&
+        JSON.stringify(before.unsupported) === JSON.stringify(now.unsupported);
+      memo.set(slot, same);
+    }
+    return same;
   }
 
   get cachedPackages(): number {
@@ -208,8 +253,12 @@ export class FleetMatcher {
     let dormant = 0;
     for (const identity of dormantSeen) if (!findings.has(identity) && !exposureElsewhere.has(identity)) dormant++;
 
+    let sameAsBefore = this.previous !== null;
+    for (let i = 0; sameAsBefore && i < slots.length; i++) sameAsBefore = this.sameAsPrevious(osKey, slots[i], cache.get(slots[i])!);
+
     const support = supportState(profile, release, this.options.today());
     return {
+      sameAsBefore,
       distro: profile.id,
       release,
       findings,

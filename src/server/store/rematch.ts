@@ -12,6 +12,8 @@ import type { Store } from './store.ts';
 
 export interface RematchSummary {
   hosts: number;
+  /** Hosts whose every package gives the same result as before: nothing to compare or write. */
+  unchanged: number;
   skipped: number;
   detected: number;
   resolved: number;
@@ -40,7 +42,7 @@ interface HostRow {
 
 export async function rematchFleet(store: Store, matcher: FleetMatcher, options: RematchOptions): Promise<RematchSummary> {
   const started = performance.now();
-  const summary: RematchSummary = { hosts: 0, skipped: 0, detected: 0, resolved: 0, reopened: 0, duration_ms: 0 };
+  const summary: RematchSummary = { hosts: 0, unchanged: 0, skipped: 0, detected: 0, resolved: 0, reopened: 0, duration_ms: 0 };
   const ids = store.all<{ id: number }>(
     'SELECT h.id FROM hosts h JOIN host_packages p ON p.host_id = h.id WHERE h.os IS NOT NULL ORDER BY h.distro, h.release, h.id',
   ).map((r) => r.id);
@@ -53,6 +55,7 @@ export async function rematchFleet(store: Store, matcher: FleetMatcher, options:
     });
     await yieldToEventLoop();
   }
+  if (!options.signal?.aborted) matcher.forgetPrevious();
   summary.duration_ms = Math.round(performance.now() - started);
   return summary;
 }
@@ -82,6 +85,13 @@ function rematchHost(store: Store, matcher: FleetMatcher, hostId: number, gen: n
     if (!(err instanceof UnmatchableHostError)) throw err;
     store.run('UPDATE hosts SET match_error = ?, match_gen = ? WHERE id = ?', err.message, gen, hostId);
     summary.skipped++;
+    return;
+  }
+  // Unchanged results mean unchanged findings only for a host matched with the previous data.
+  if (match.sameAsBefore && h.match_gen === matcher.previousGeneration) {
+    store.run('UPDATE hosts SET match_gen = ? WHERE id = ?', gen, hostId);
+    summary.hosts++;
+    summary.unchanged++;
     return;
   }
   const agg = new AggregateBatch(store);
