@@ -248,3 +248,20 @@ test('findings pages, merged from index ranges, agree with a sort of the whole e
     assert.deepEqual(new Set(pages.map((x) => x.id)), new Set(expected.map((x) => x.id)), c.query);
   }
 });
+
+test('a host enrolling again with the same machine id keeps its record; its old credential stops working', async () => {
+  const machine_id = 'a'.repeat(32);
+  const enrol = async () => {
+    const t = (await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 're' } })).body as { token: string };
+    return (await api(s.url, '/api/v1/enroll', { body: { token: t.token, hostname: 'rebuilt', machine_id } })).body as { host_id: number; host_token: string };
+  };
+  const first = await enrol();
+  const second = await enrol();
+  assert.equal(second.host_id, first.host_id);
+  const report = (token: string) => api(s.url, '/api/v1/reports', { token, body: fullReportOf(inv, 'rebuilt') });
+  assert.equal((await report(first.host_token)).status, 401);
+  assert.equal((await report(second.host_token)).status, 200);
+  const history = (await api(s.url, `/api/v1/hosts/${first.host_id}/history`, { token: s.adminToken })).body as { events: { type: string }[] };
+  assert.deepEqual(history.events.filter((e) => e.type.endsWith('enrolled')).map((e) => e.type), ['reenrolled', 'enrolled']);
+  await api(s.url, `/api/v1/hosts/${first.host_id}`, { token: s.adminToken, method: 'DELETE' });
+});
