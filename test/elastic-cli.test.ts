@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SearchClient } from '../src/export/client.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
 import { readInventory } from '../src/inventory/index.ts';
+import { ManualClock } from '../src/server/clock.ts';
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
 import { BOOKWORM_ROOT, REPO_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
 import { runCli } from './helpers/cli.ts';
@@ -33,7 +34,10 @@ before(async () => {
   url = await testClusterUrl();
   client = new SearchClient({ url });
   work = mkdtempSync(join(tmpdir(), 'patchloop-elastic-cli-'));
-  server = await startTestServer(trackerFeedV1());
+  // The server runs on today's time: `patchloop elastic export` runs in another process on
+  // the system clock, and judges the host's last report by it (a host silent longer than
+  // stale_after is stale, its findings leave the state index after retention.stale).
+  server = await startTestServer(trackerFeedV1(), {}, { clock: new ManualClock(Date.now()) });
   const token = await enrollTestHost(server, 'bookworm-1', 'web');
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
   const r = await api(server.url, '/api/v1/reports', { token, body: fullReportOf(inv, 'bookworm-1') });
@@ -118,6 +122,9 @@ test('export and status against a running server\'s data directory', { timeout: 
   assert.deepEqual([s.configured, s.needs_rebuild, s.backlog.finding_events], [true, false, 0]);
   assert.equal(s.cluster.documents[names.findings], 9);
   assert.equal(s.cluster.documents[names.hosts], 1);
+  // Judged by the exporter's clock, the host reported just now.
+  const hosts = await client.request<{ hits: { hits: { _source: { patchloop: { host: { state: string } } } }[] } }>({ method: 'GET', path: `/${names.hosts}/_search` });
+  assert.deepEqual(hosts.body.hits.hits.map((h) => h._source.patchloop.host.state), ['reporting']);
   const text = await runCli(['elastic', 'status', ...common]);
   assert.match(text.stdout, /^cursor: events \d+, updates 0, patch runs 0$/m);
   const bad = await runCli(['elastic', 'export', '--data-dir', join(work, 'nothing-here'), '--url', url]);
