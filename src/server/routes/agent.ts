@@ -17,7 +17,7 @@ import { feedFile } from '../../vulndb/paths.ts';
 import { ErrorSchema } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
-import { enrollHost } from '../store/credentials.ts';
+import { EnrolmentRefused, enrollHost } from '../store/credentials.ts';
 import { ReportError } from '../store/ingest.ts';
 
 /** sha256 of feed files, by identity (inode, size, mtime): computed once per file version. */
@@ -34,11 +34,18 @@ export const agentRoutes =
           summary: 'Enrol a host with an enrolment token; returns its agent credential (shown once)',
           tags: ['agent'],
           body: EnrollRequestSchema,
-          response: { 201: EnrollResponseSchema, 401: ErrorSchema },
+          response: { 201: EnrollResponseSchema, 401: ErrorSchema, 409: ErrorSchema },
         },
       },
       async (request, reply) => {
-        const r = enrollHost(ctx.store, request.body);
+        let r;
+        try {
+          r = enrollHost(ctx.store, request.body);
+        } catch (err) {
+          if (!(err instanceof EnrolmentRefused)) throw err;
+          request.log.warn({ hostname: request.body.hostname, reason: err.code }, 'enrolment refused');
+          throw new HttpError(409, err.code, err.message);
+        }
         if (!r) throw new HttpError(401, 'unauthorized', 'invalid, expired or used-up enrolment token');
         request.log.info({ host_id: r.host_id, hostname: request.body.hostname }, 'host enrolled');
         return reply.code(201).send({ ...r, server_time: new Date(ctx.store.clock.now()).toISOString() });

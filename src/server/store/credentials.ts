@@ -166,10 +166,28 @@ export function revokeEnrollmentToken(store: Store, id: number): boolean {
   return store.run('UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', store.clock.now(), id).changes > 0;
 }
 
+/** A well-formed enrolment the server refuses (the token itself stays unused). */
+export class EnrolmentRefused extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'EnrolmentRefused';
+    this.code = code;
+  }
+}
+
 /**
- * Enrols a host with an enrolment token: consumes one use and issues the host token. A host
- * that enrols again with the same machine id keeps its record (history) and its old tokens
- * are revoked. Returns null for an unknown, used-up, expired or revoked token.
+ * Enrols a host with an enrolment token: consumes one use and issues the host token. Returns
+ * null for an unknown, used-up, expired or revoked token.
+ *
+ * A machine id already enrolled is the same machine coming back (reinstalled agent, lost
+ * credential): it keeps its record (history) and its old tokens are revoked — but only with a
+ * token of the group the host is in now. A token of another group never rebinds a host
+ * (EnrolmentRefused, nothing written): whoever holds any enrolment token could otherwise
+ * take over every host whose machine id they have seen, revoke its agent and then empty its
+ * findings with their own reports. A second record for the same machine id is not made
+ * either: it would split one machine's history and let a decoy stand beside the real host.
+ * Moving a host to another group is an admin change (PATCH the host's group) made first.
  */
 export function enrollHost(store: Store, req: { token: string; hostname: string; machine_id?: string }): { host_id: number; host_token: string } | null {
   return store.tx(() => {
@@ -179,8 +197,14 @@ export function enrollHost(store: Store, req: { token: string; hostname: string;
       hashToken(req.token),
     );
     if (!t || (t.uses_left !== null && t.uses_left <= 0) || (t.expires_at !== null && t.expires_at <= now)) return null;
+    const existing = req.machine_id ? store.get<{ id: number; grp: string }>('SELECT id, grp FROM hosts WHERE machine_id = ?', req.machine_id) : undefined;
+    if (existing && existing.grp !== t.grp) {
+      throw new EnrolmentRefused(
+        'machine_id_in_other_group',
+        'a host with this machine id is enrolled in another group: re-enrol it with an enrolment token of its group, or have an administrator move or remove it first',
+      );
+    }
     store.run('UPDATE enrollment_tokens SET uses_left = CASE WHEN uses_left IS NULL THEN NULL ELSE uses_left - 1 END, used = used + 1 WHERE id = ?', t.id);
-    const existing = req.machine_id ? store.get<{ id: number }>('SELECT id FROM hosts WHERE machine_id = ?', req.machine_id) : undefined;
     let hostId: number;
     if (existing) {
       hostId = existing.id;
