@@ -111,7 +111,7 @@ test('bulk: every real finding lands once, in bounded batches, as the ECS docume
   const items = records.map((r) => findingItem(r, names));
   const report = await bulk(client, items);
   assert.equal(report.created, records.length);
-  assert.deepEqual([report.rejected, report.pending], [[], []]);
+  assert.deepEqual([report.rejected, report.pending, report.pendingReason], [[], [], null]);
   assert.ok(report.requests >= Math.ceil(records.length / 100), `${report.requests} requests for ${records.length} items`);
 
   const stored = await allDocs(client, names.findings);

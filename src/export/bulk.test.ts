@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { bulk, classifyItem, itemLines, planBatches, type BulkItem } from './bulk.ts';
@@ -88,5 +89,33 @@ test('a cluster that cannot be reached leaves every item pending, nothing reject
   const report = await bulk(client, items);
   assert.deepEqual(report.pending, items);
   assert.deepEqual([report.created, report.rejected.length, report.total], [0, 0, 25]);
+  assert.match(report.pendingReason ?? '', /cannot reach the cluster \(ECONNREFUSED/);
   await client.close();
+});
+
+test('items the cluster keeps refusing for now (429) stay pending, with the cluster\'s reason', async () => {
+  // A loopback stand-in for an OpenSearch node whose write queue stays full.
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/') return void res.end(JSON.stringify({ version: { number: '2.19.6', distribution: 'opensearch' } }));
+      const actions = Buffer.concat(chunks).toString('utf8').split('\n').filter((line) => line.startsWith('{"create"'));
+      const refused = { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'write queue full' } };
+      res.end(JSON.stringify({ errors: true, items: actions.map(() => ({ create: refused })) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new SearchClient({ url: `http://127.0.0.1:${port}`, retry: { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+  try {
+    const items = Array.from({ length: 3 }, (_, i) => item(i));
+    const report = await bulk(client, items);
+    assert.equal(report.pending.length, 3);
+    assert.equal(report.pendingReason, '3 items refused for now after 2 retries (429 es_rejected_execution_exception: write queue full)');
+  } finally {
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -32,6 +32,8 @@ export interface BulkReport {
   rejected: RejectedItem[];
   /** Still undelivered after the retries (cluster down or overloaded): spool and resend. */
   pending: BulkItem[];
+  /** Why items are pending: the last failure that left them so (null when none are). */
+  pendingReason: string | null;
   /** `_bulk` requests made, retries included. */
   requests: number;
 }
@@ -133,7 +135,7 @@ function itemError(error: unknown): { type: string | null; reason: string } {
 }
 
 export function emptyReport(): BulkReport {
-  return { total: 0, created: 0, updated: 0, deleted: 0, unchanged: 0, rejected: [], pending: [], requests: 0 };
+  return { total: 0, created: 0, updated: 0, deleted: 0, unchanged: 0, rejected: [], pending: [], pendingReason: null, requests: 0 };
 }
 
 /**
@@ -155,6 +157,7 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
     if (error instanceof ClusterError && error.retryable) {
       client.logger.warn(`bulk: ${error.message}; ${items.length} items left pending`);
       report.pending.push(...items);
+      report.pendingReason = error.message;
       return report;
     }
     throw error;
@@ -209,6 +212,7 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
         if (attempt >= retry.maxRetries) {
           client.logger.warn(`bulk: ${error.message}; giving up for now, ${toSend.length} items pending`);
           report.pending.push(...toSend);
+          report.pendingReason = error.message;
           // Retrying every later batch the same way would block the caller for minutes
           // when the cluster is down; they are pending too and the spool resends them.
           if (error.status === null) clusterDown = true;
@@ -221,6 +225,7 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
       }
       const again: BulkItem[] = [];
       const dead: RejectedItem[] = [];
+      let refusal = '';
       answer.items.forEach((entry, i) => {
         const item = toSend[i];
         const result = entry[item.action] ?? Object.values(entry)[0];
@@ -241,6 +246,7 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
               dead.push({ item: { ...item, attempts }, status: outcome.status, type: outcome.type, reason: `${outcome.reason} (after ${attempts} attempts)` });
             } else {
               again.push({ ...item, attempts });
+              refusal = `${outcome.status}${outcome.type ? ` ${outcome.type}` : ''}${outcome.reason ? `: ${outcome.reason}` : ''}`;
             }
             break;
           }
@@ -255,6 +261,7 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
       if (attempt >= retry.maxRetries) {
         client.logger.warn(`bulk: ${toSend.length} items still refused after ${retry.maxRetries} retries; left pending`);
         report.pending.push(...toSend);
+        report.pendingReason = `${toSend.length} items refused for now after ${retry.maxRetries} retries (${refusal})`;
         break;
       }
       body = toSend.map(itemLines).join('');

@@ -135,6 +135,7 @@ function merge(into: BulkReport, from: BulkReport): void {
   into.unchanged += from.unchanged;
   into.rejected.push(...from.rejected);
   into.pending.push(...from.pending);
+  into.pendingReason = from.pendingReason ?? into.pendingReason;
   into.requests += from.requests;
 }
 
