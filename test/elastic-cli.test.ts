@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { ManualClock } from '../src/server/clock.ts';
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
 import { BOOKWORM_ROOT, REPO_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
 import { runCli } from './helpers/cli.ts';
-import { testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+import { freePort, testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
 
 let url: string;
 let client: SearchClient;
@@ -132,6 +132,61 @@ test('export and status against a running server\'s data directory', { timeout: 
   assert.match(bad.stderr, /no server store at .*nothing-here/);
 });
 
+/** A TCP forwarder to the node: the cluster as the exporter sees it, until it is closed. */
+async function forwarder(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const to = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((inbound) => {
+    const outbound = connect(Number(to.port), to.hostname);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => (s === inbound ? outbound : inbound).destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('the cluster gone: export says it is unreachable, prints no summary, exits 75, and leaves cursor and target', { timeout: 180_000 }, async () => {
+  const names = newNames('cli-away');
+  const node = await forwarder(url);
+  const common = ['--data-dir', server.dataDir, '--url', node.url, '--prefix', names.prefix];
+  const first = await runCli(['elastic', 'export', ...common]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^rebuilt: 1 host, 9 finding/m);
+  const status = async () => JSON.parse((await runCli(['elastic', 'status', ...common, '--json'])).stdout) as { target: string; cursor: unknown; needs_rebuild: boolean };
+  const before = await status();
+  assert.equal(before.target, `${node.url}|${names.prefix}`);
+
+  // The cluster goes away (its port refuses connections). Nothing changed in the store
+  // since the last run, so there is nothing to send: the run must still not pass for one.
+  await node.close();
+  const away = await runCli(['elastic', 'export', ...common]);
+  assert.equal(away.code, 75, away.stderr);
+  assert.equal(away.stdout, '');
+  assert.match(away.stderr, /^patchloop: export not done, cluster unavailable: GET http:\/\/127\.0\.0\.1:\d+\/: cannot reach the cluster \(ECONNREFUSED/m);
+  assert.match(away.stderr, /^patchloop: nothing is lost: the next run continues from here$/m);
+
+  // A URL nothing listens on (a typo): the run does not rebuild, nor point the store at it
+  // (the next run to the real cluster would otherwise rebuild everything).
+  const typo = await runCli(['elastic', 'export', '--data-dir', server.dataDir, '--url', `http://127.0.0.1:${await freePort()}`, '--prefix', names.prefix, '--json']);
+  assert.equal(typo.code, 75, typo.stderr);
+  const report = JSON.parse(typo.stdout) as { rebuilt: boolean; unavailable: string | null; sent: Record<string, number> };
+  assert.equal(report.rebuilt, false);
+  assert.match(report.unavailable ?? '', /cannot reach the cluster \(ECONNREFUSED/);
+  assert.deepEqual(Object.values(report.sent), [0, 0, 0, 0, 0, 0, 0]);
+  const after = await status();
+  assert.deepEqual([after.target, after.cursor, after.needs_rebuild], [before.target, before.cursor, false]);
+});
+
 test('settings from the server configuration; a cluster away exits 75; secrets appear nowhere', { timeout: 180_000 }, async () => {
   const names = newNames('cli-config');
   const password = 'hunter2-never-printed';
@@ -147,7 +202,8 @@ test('settings from the server configuration; a cluster away exits 75; secrets a
   writeFileSync(config, yaml('http://127.0.0.1:1'));
   const away = await runCli(['elastic', 'export', '--config', config]);
   assert.equal(away.code, 75, away.stderr);
-  assert.match(away.stderr, /cluster unavailable .*the next run continues from here/);
+  assert.equal(away.stdout, '');
+  assert.match(away.stderr, /export not done, cluster unavailable: .*cannot reach the cluster/);
   const status = await runCli(['elastic', 'status', '--config', config]);
   assert.match(status.stdout, /^cluster: http:\/\/127\.0\.0\.1:1: .*cannot reach the cluster/m);
   for (const out of [ok.stdout, ok.stderr, away.stdout, away.stderr, status.stdout, status.stderr]) assert.ok(!out.includes(password));

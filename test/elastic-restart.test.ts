@@ -16,6 +16,7 @@ import { exportNames } from '../src/export/names.ts';
 import { StoreExporter, type ExportRunReport } from '../src/server/export/exporter.ts';
 import { TestFleet } from '../src/server/export/testing.ts';
 import { trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { runCli } from './helpers/cli.ts';
 import { allDocs, freePort, runNodeScript, type StoredDoc } from './opensearch/harness.ts';
 
 const DAY = 86_400_000;
@@ -84,6 +85,14 @@ test('a node stopped mid-export and restarted: the exporter catches up, nothing 
   await fleet.report('alma-7');
   const down = await exporter.runOnce();
   assert.ok(down.unavailable);
+  assert.equal(down.sent.hosts + down.sent.findings + down.sent.events, 0);
+  // `patchloop elastic export` on the server's data directory says so too: no summary of a
+  // run that did not happen, exit 75.
+  const cli = await runCli(['elastic', 'export', '--data-dir', fleet.server.dataDir, '--url', url, '--prefix', names.prefix]);
+  assert.equal(cli.code, 75, cli.stderr);
+  assert.equal(cli.stdout, '');
+  assert.match(cli.stderr, /^patchloop: export not done, cluster unavailable: .*cannot reach the cluster \(ECONNREFUSED/m);
+  assert.deepEqual(exporter.state.cursor(), before, 'the cursor stays where the cluster stopped taking documents');
 
   const restarted = await runNodeScript(['start'], env);
   assert.equal(restarted.code, 0, restarted.stderr);

@@ -127,7 +127,8 @@ set it to UTC to see the same days as the patchloop server.`,
       `
 The server may be running meanwhile (it runs the same exporter on its own schedule when its
 configuration has an export: section); two exporters never run at once. Exit status 75 when
-the cluster was unavailable: nothing is lost, the next run continues where this one stopped.`,
+the cluster was unavailable (unreachable, or not taking the documents): the reason is on
+stderr, no summary on stdout; nothing is lost, the next run continues where this one stopped.`,
     )
     .action(async (opts: ConnectionOptions & { rebuild?: boolean; dropEvents?: boolean; json?: boolean }) => {
       if (opts.dropEvents && !opts.rebuild) throw new CliError('--drop-events goes with --rebuild', EXIT.usage);
@@ -150,14 +151,20 @@ the cluster was unavailable: nothing is lost, the next run continues where this 
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
           const t = report.sent;
-          process.stdout.write(
-            `${report.rebuilt ? 'rebuilt' : 'exported'}: ${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary documents; ` +
-              `${t.removedHosts} removed hosts, ${t.purged} purged; ${report.bulk.rejected} rejected` +
-              `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}, patch runs ${report.cursor.runs}` : ''}\n`,
-          );
+          const documents =
+            `${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary documents; ` +
+            `${t.removedHosts} removed hosts, ${t.purged} purged; ${report.bulk.rejected} rejected` +
+            `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}, patch runs ${report.cursor.runs}` : ''}`;
+          // A run the cluster stopped is no export: only the steps it took before it stopped
+          // are worth a line (their cursor moved; a rebuild cut short is redone whole).
+          if (!report.unavailable) process.stdout.write(`${report.rebuilt ? 'rebuilt' : 'exported'}: ${documents}\n`);
+          else if (report.steps > 0) process.stdout.write(`partly exported before the cluster became unavailable: ${documents}\n`);
         }
         if (report.unavailable) {
-          process.stderr.write(`patchloop: cluster unavailable (${report.unavailable}); the next run continues from here\n`);
+          process.stderr.write(
+            `patchloop: export not done, cluster unavailable: ${report.unavailable}\n` +
+              'patchloop: nothing is lost: the next run continues from here\n',
+          );
           process.exitCode = EXIT_TEMPFAIL;
         } else if (report.bulk.rejected > 0) {
           process.stderr.write(`patchloop: ${report.bulk.rejected} document(s) rejected by the cluster, kept in ${exporter.client.options.deadLetterFile}\n`);

@@ -72,6 +72,7 @@ export interface ExportCounts {
 }
 
 export interface ExportRunReport {
+  /** The state indices were rebuilt (false when a rebuild was cut short: the next run redoes it). */
   rebuilt: boolean;
   steps: number;
   /** Every change up to the moment of the last step was exported. */
@@ -79,7 +80,7 @@ export interface ExportRunReport {
   /** Why the run stopped early with the cluster unavailable (the next run resumes), or null. */
   unavailable: string | null;
   sent: ExportCounts;
-  bulk: Omit<BulkReport, 'rejected' | 'pending'> & { rejected: number };
+  bulk: Omit<BulkReport, 'rejected' | 'pending' | 'pendingReason'> & { rejected: number };
   cursor: ExportCursor | null;
 }
 
@@ -138,6 +139,7 @@ export class StoreExporter {
     const report = this.emptyReport();
     this.acquireLease();
     try {
+      await this.reachCluster();
       const cursor = this.state.cursor();
       if (!cursor || this.state.get('target') !== this.options.target || this.state.get('needs_rebuild') === '1') {
         this.log.info(cursor ? `export: rebuilding the indices (${this.state.get('needs_rebuild') === '1' ? 'an earlier rebuild did not finish' : 'the export target changed'})` : 'export: first export from this store, building the indices');
@@ -184,6 +186,7 @@ export class StoreExporter {
     const report = this.emptyReport();
     this.acquireLease();
     try {
+      await this.reachCluster();
       await this.rebuildInto(report, options.dropEvents === true);
       await this.summaries(report);
       report.cursor = this.state.cursor();
@@ -204,7 +207,7 @@ export class StoreExporter {
   }
 
   private emptyReport(): ExportRunReport {
-    const { rejected: _r, pending: _p, ...counts } = emptyReport();
+    const { rejected: _r, pending: _p, pendingReason: _why, ...counts } = emptyReport();
     return { rebuilt: false, steps: 0, caughtUp: false, unavailable: null, sent: emptyCounts(), bulk: { ...counts, rejected: 0 }, cursor: null };
   }
 
@@ -333,7 +336,6 @@ export class StoreExporter {
 
   private async rebuildInto(report: ExportRunReport, dropEvents: boolean): Promise<void> {
     const store = this.store;
-    report.rebuilt = true;
     this.state.set('needs_rebuild', '1');
     this.state.set('target', this.options.target);
     await this.client.info();
@@ -445,6 +447,7 @@ export class StoreExporter {
       this.state.set('needs_rebuild', '0');
       this.state.set('target', this.options.target);
     });
+    report.rebuilt = true;
     report.caughtUp = true;
   }
 
@@ -478,6 +481,17 @@ export class StoreExporter {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * Asks the cluster at the start of every run, before the run decides anything: a run with
+   * nothing to send must not pass for a success while the cluster is down, and a cluster
+   * that cannot be reached must not mark the store for a rebuild (a mistyped URL would
+   * otherwise make the next run to the right one rebuild everything).
+   */
+  private async reachCluster(): Promise<void> {
+    if (this.client.product) await this.client.request({ method: 'GET', path: '/' });
+    else await this.client.info();
+  }
+
   /** Sends items; throws Unavailable when any could not be delivered (the caller keeps its cursor). */
   private async send(items: readonly BulkItem[], report: ExportRunReport): Promise<void> {
     if (items.length === 0) return;
@@ -489,7 +503,7 @@ export class StoreExporter {
     report.bulk.unchanged += r.unchanged;
     report.bulk.requests += r.requests;
     report.bulk.rejected += r.rejected.length;
-    if (r.pending.length > 0) throw new Unavailable(`${r.pending.length} of ${items.length} documents not delivered`);
+    if (r.pending.length > 0) throw new Unavailable(`${r.pending.length} of ${items.length} documents not delivered: ${r.pendingReason ?? 'no reason given'}`);
   }
 
   /**
