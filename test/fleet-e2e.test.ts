@@ -36,7 +36,7 @@ async function login(srv: ServerProcess, password: string): Promise<Session> {
   });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { csrf_token: string };
-  return { cookie: res.headers.get('set-cookie')!.split(';')[0], csrf: body.csrf_token };
+  return { cookie: res.headers.getSetCookie().find((c) => c.startsWith('patchloop_session='))!.split(';')[0], csrf: body.csrf_token };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {

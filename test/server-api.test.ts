@@ -47,7 +47,7 @@ test('admin login sets an HttpOnly session cookie; changes need the CSRF token',
   assert.equal(bad.status, 401);
   const ok = await api(s.url, '/api/v1/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
   assert.equal(ok.status, 200, ok.text);
-  const cookie = ok.headers.get('set-cookie')!;
+  const cookie = ok.headers.getSetCookie().find((c) => c.startsWith('patchloop_session='))!;
   assert.match(cookie, /HttpOnly/i);
   assert.match(cookie, /SameSite=Strict/i);
   const session = cookie.split(';')[0];

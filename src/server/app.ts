@@ -1,6 +1,7 @@
 // The fastify application: plugins, authentication, body decoding, error shape, routes, the
 // OpenAPI description at /api/docs, and the dashboard's static files at / when built.
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -8,7 +9,8 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServerContext } from './context.ts';
-import { authorize } from './http/auth.ts';
+import { registerAccessControl } from './http/access.ts';
+import { registerRequestLimits } from './http/request-limits.ts';
 import { registerBodyDecoding } from './http/body.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -21,6 +23,9 @@ import { projectRoot } from '../project-root.ts';
 
 /** The dashboard bundle of this installation (web/dist), used when no web_dir is configured. */
 export const BUNDLED_WEB_DIR = join(projectRoot(), 'web', 'dist');
+
+/** Client-side routes of the dashboard (web/src/main.tsx); `/` is its index file. */
+const DASHBOARD_PAGES = ['/hosts', '/hosts/:id', '/vulnerabilities', '/vulnerabilities/:id', '/findings', '/patching'];
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -62,15 +67,13 @@ export async function buildApp(ctx: ServerContext) {
     transform: jsonSchemaTransform,
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    await authorize(ctx.store, request, reply);
-  });
+  registerAccessControl(app, ctx.store);
+  registerRequestLimits(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
-    if (request.url.startsWith('/api/')) {
+    if (isApiPath(request.url)) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     } else {
       reply.header('content-security-policy', "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
@@ -84,7 +87,7 @@ export async function buildApp(ctx: ServerContext) {
 
   app.get(
     '/api/v1/health',
-    { config: { auth: 'none' }, schema: { summary: 'Liveness', tags: ['meta'], response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } },
+    { config: { access: 'public' }, schema: { summary: 'Liveness', tags: ['meta'], response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } },
     async () => ({ status: 'ok' as const, version: ctx.version }),
   );
   await app.register(agentRoutes(ctx));
@@ -92,24 +95,41 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));
-  app.get('/api/docs', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/docs/openapi.yaml', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
+  app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/docs/openapi.yaml', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),
   );
 
   const webDir = ctx.config.web_dir ?? BUNDLED_WEB_DIR;
   const hasWeb = existsSync(join(webDir, 'index.html'));
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
+    // The dashboard's files are public (the data they show is not); this scope declares so for
+    // the routes the static plugin adds.
+    await app.register(async (scope) => {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'public' };
+      });
+      await scope.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
+    });
   } else {
-    app.get('/', { config: { auth: 'none' }, schema: { hide: true } }, async (_request, reply) =>
+    app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/plain').send(`patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`),
     );
   }
-  app.setNotFoundHandler((request, reply) => {
-    // Client-side routes of the dashboard get its index page; unknown API paths a JSON 404.
-    if (hasWeb && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
-  });
+  if (hasWeb) {
+    // The dashboard's own pages, loaded directly or reloaded, get its index page; keep in step
+    // with the routes in web/src/main.tsx. Any other path is a 404.
+    for (const page of DASHBOARD_PAGES) {
+      app.get(page, { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+        reply.type('text/html; charset=utf-8').send(await readFile(join(webDir, 'index.html'))),
+      );
+    }
+  }
+  app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   return app;
+}
+
+/** API paths: JSON answers, never cached. (Access is decided per route, not by this prefix.) */
+function isApiPath(url: string): boolean {
+  return url === '/api' || url.startsWith('/api/');
 }

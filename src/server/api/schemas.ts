@@ -24,9 +24,21 @@ export const SeverityCountsSchema = z.object({
   total: z.number().int(),
 });
 
+/**
+ * A whole number in a path or query, written plainly: digits only, no sign, space, exponent,
+ * fraction or leading zero — so one value has one spelling (`1 `, `01`, `1e0` are refused).
+ */
+export function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
 export const PagingQuery = {
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(500).default(50),
+  page: wholeNumber(1, 1_000_000).default(1),
+  per_page: wholeNumber(1, 500).default(50),
   order: z.enum(['asc', 'desc']).optional(),
 };
 
@@ -93,6 +105,13 @@ export const HostDetailSchema = HostSummarySchema.extend({
   unsupported_packages: z.array(z.object({ source: z.string(), kind: z.string(), note: z.string() })),
   warnings: z.array(z.string()),
   match_warnings: z.array(z.string()),
+  /**
+   * The host's last report listed fewer than a fifth of the packages it had (from at least 20):
+   * accepted, but flagged until the count recovers. Null otherwise.
+   */
+  inventory_shrunk: z
+    .object({ at: z.string(), scan_id: z.number().int(), before: z.number().int(), after: z.number().int() })
+    .nullable(),
   credential_revoked: z.boolean(),
   recent_scans: z.array(ScanSchema),
 });
@@ -163,11 +182,11 @@ export const FindingsQuerySchema = z.object({
   status: csvOf(FINDING_STATUSES).optional(),
   fixable: bool.optional(),
   group: z.string().max(200).optional(),
-  host: z.coerce.number().int().optional(),
+  host: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   vulnerability: z.string().max(100).optional(),
   package: z.string().max(200).optional(),
-  min_age_days: z.coerce.number().min(0).optional(),
-  max_age_days: z.coerce.number().min(0).optional(),
+  min_age_days: wholeNumber(0, 100_000).optional(),
+  max_age_days: wholeNumber(0, 100_000).optional(),
   overdue: bool.optional(),
   sort: z.enum(['severity', 'age', 'host', 'vulnerability']).default('severity'),
 });
@@ -190,20 +209,21 @@ export const EventSchema = z.object({
   cause: z.string().nullable(),
 });
 
-const cursor = z.string().regex(/^\d+(\.\d+)?$/, 'expected an event id such as 1234.5');
+// Digits bounded so that every cursor accepted is one the API could have returned itself.
+const cursor = z.string().regex(/^(0|[1-9][0-9]{0,14})(\.(0|[1-9][0-9]{0,8}))?$/, 'expected an event id such as 1234.5');
 
 export const EventsQuerySchema = z.object({
   /** Events after this one (for tailing: pass the last id, or next_after, seen). */
   after: cursor.optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(500),
-  type: z.enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed']).optional(),
-  host: z.coerce.number().int().optional(),
+  limit: wholeNumber(1, 5000).default(500),
+  type: z.enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed', 'inventory_shrunk']).optional(),
+  host: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
 });
 
 export const HostHistoryQuerySchema = z.object({
   /** Events older than this one (newest first; pass next_before to continue). */
   before: cursor.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: wholeNumber(1, 1000).default(200),
 });
 
 export const VulnSummarySchema = z.object({
@@ -274,7 +294,7 @@ export const OverviewSchema = z.object({
   last_refresh: z.object({ at: z.string(), outcome: z.string().nullable() }).nullable(),
 });
 
-export const TrendsQuerySchema = GroupQuerySchema.extend({ days: z.coerce.number().int().min(1).max(365).default(90) });
+export const TrendsQuerySchema = GroupQuerySchema.extend({ days: wholeNumber(1, 365).default(90) });
 
 export const TrendsSchema = z.object({
   group: z.string().nullable(),
@@ -337,7 +357,7 @@ export const FeedStatusSchema = z.object({
   ),
 });
 
-export const IdParams = z.object({ id: z.coerce.number().int().min(1) });
+export const IdParams = z.object({ id: wholeNumber(1, Number.MAX_SAFE_INTEGER) });
 export const ErrorSchema = z.object({
   error: z.string(),
   message: z.string(),

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { ringOf } from '../../core/policy.ts';
 import { AgentPolicyResponseSchema, BootAckSchema, LeaseRequestSchema, LeaseResponseSchema, PatchRunAckSchema } from '../../core/patch-protocol.ts';
 import { BootReportSchema, PatchRunSchema } from '../../patch/types.ts';
-import { ErrorSchema, IdParams, pageOf } from '../api/schemas.ts';
+import { ErrorSchema, IdParams, pageOf, wholeNumber } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
-import type { Principal } from '../http/auth.ts';
+import { actorName, type Principal } from '../http/auth.ts';
 import { HttpError } from '../http/errors.ts';
 import { acquireLease, listLeases, releaseLease, renewLease } from './leases.ts';
 import { latestPolicy, listPolicies, policyForGroup, policyVersion, policyVersions, putPolicy } from './policies.ts';
@@ -41,12 +41,12 @@ export const patchingRoutes =
       if (!h) throw new HttpError(403, 'forbidden', 'this host no longer exists on the server');
       return h;
     };
-    const who = (p: Principal | null): string => (p?.kind === 'admin' ? (p.via === 'session' ? p.username : 'api-token') : 'unknown');
 
     // ---- policies (admin)
     app.put(
       '/api/v1/policies/:name',
       {
+        config: { access: 'operator' },
         schema: {
           summary: 'Create or change a policy: validated, stored as its next version (an identical document is not a new version)',
           description:
@@ -59,24 +59,25 @@ export const patchingRoutes =
         },
       },
       async (request, reply) => {
-        const r = putPolicy(store, request.params.name, request.body, who(request.principal));
+        const r = putPolicy(store, request.params.name, request.body, actorName(request.principal));
         request.log.info({ policy: r.stored.name, version: r.stored.version, status: r.status }, 'policy stored');
         return reply.code(r.status === 'created' ? 201 : 200).send(r.stored);
       },
     );
     app.get(
       '/api/v1/policies',
-      { schema: { summary: 'Policies in force (newest version of each)', tags: ['patching'], response: { 200: z.array(PolicyListItemSchema) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Policies in force (newest version of each)', tags: ['patching'], response: { 200: z.array(PolicyListItemSchema) } } },
       async () => listPolicies(store),
     );
     app.get(
       '/api/v1/policies/:name',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'One policy: the newest version, or ?version=N',
           tags: ['patching'],
           params: PolicyNameParams,
-          querystring: z.object({ version: z.coerce.number().int().min(1).optional() }),
+          querystring: z.object({ version: wholeNumber(1, 1_000_000_000).optional() }),
           response: { 200: StoredPolicySchema, 404: ErrorSchema },
         },
       },
@@ -88,7 +89,7 @@ export const patchingRoutes =
     );
     app.get(
       '/api/v1/policies/:name/versions',
-      { schema: { summary: 'Every version of a policy, newest first', tags: ['patching'], params: PolicyNameParams, response: { 200: z.array(StoredPolicySchema), 404: ErrorSchema } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Every version of a policy, newest first', tags: ['patching'], params: PolicyNameParams, response: { 200: z.array(StoredPolicySchema), 404: ErrorSchema } } },
       async (request) => {
         const list = policyVersions(store, request.params.name);
         if (list.length === 0) throw new HttpError(404, 'not_found', `no policy ${request.params.name}`);
@@ -99,16 +100,17 @@ export const patchingRoutes =
     // ---- dashboard (admin)
     app.get(
       '/api/v1/patch-runs',
-      { schema: { summary: 'Patch runs, newest first: filter by host id, group, outcome (comma-separated), since (ISO)', tags: ['patching'], querystring: PatchRunsQuerySchema, response: { 200: pageOf(PatchRunItemSchema) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Patch runs, newest first: filter by host id, group, outcome (comma-separated), since (ISO)', tags: ['patching'], querystring: PatchRunsQuerySchema, response: { 200: pageOf(PatchRunItemSchema) } } },
       async (request) => listRuns(store, request.query),
     );
     app.get(
       '/api/v1/patch-runs/summary',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Patch runs of the last N days by outcome, hosts whose latest run failed, the latest run',
           tags: ['patching'],
-          querystring: z.object({ days: z.coerce.number().int().min(1).max(365).default(7), group: z.string().max(200).optional() }),
+          querystring: z.object({ days: wholeNumber(1, 365).default(7), group: z.string().max(200).optional() }),
           response: { 200: PatchRunSummarySchema },
         },
       },
@@ -117,6 +119,7 @@ export const patchingRoutes =
     app.get(
       '/api/v1/patch-runs/:id',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'One patch run: the summary and the full record as the agent reported it',
           tags: ['patching'],
@@ -132,12 +135,13 @@ export const patchingRoutes =
     );
     app.get(
       '/api/v1/rings',
-      { schema: { summary: 'Rings of every policy: hosts, how many patched or failed, and the ring gate now', tags: ['patching'], response: { 200: z.array(RingViewSchema) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Rings of every policy: hosts, how many patched or failed, and the ring gate now', tags: ['patching'], response: { 200: z.array(RingViewSchema) } } },
       async () => ringViews(store),
     );
     app.get(
       '/api/v1/reboot-leases',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Reboot leases held now and hosts waiting for one',
           tags: ['patching'],
@@ -150,6 +154,7 @@ export const patchingRoutes =
     app.get(
       '/api/v1/hosts/:id/policy',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: "A host's policy, ring, windows and ring gate: what will happen in the next 24 hours, and why",
           tags: ['patching'],
@@ -168,7 +173,7 @@ export const patchingRoutes =
     app.get(
       '/api/v1/agent/policy',
       {
-        config: { auth: 'host' },
+        config: { access: 'host' },
         schema: {
           summary: "The calling host's policy, its ring and the ring gate (from the other rings' patch runs)",
           description: 'policy is null when no policy governs the host\'s group. The agent narrows the policy by its own configuration; the server cannot widen what an agent may do.',
@@ -197,7 +202,9 @@ export const patchingRoutes =
     app.post(
       '/api/v1/agent/patch-runs',
       {
-        config: { auth: 'host' },
+        config: { access: 'host' },
+        // 20,000 changes with their versions and messages fit well within this.
+        bodyLimit: 8 * 1024 * 1024,
         schema: {
           summary: 'Report a patch run (patchloop.patch-run/v1); idempotent by run id, a later report of the same run updates its reboot state',
           tags: ['agent'],
@@ -215,7 +222,7 @@ export const patchingRoutes =
     app.post(
       '/api/v1/agent/boot',
       {
-        config: { auth: 'host' },
+        config: { access: 'host' },
         schema: {
           summary: 'The host is back after a reboot patchloop asked for: records it and releases the lease',
           tags: ['agent'],
@@ -233,7 +240,7 @@ export const patchingRoutes =
     app.post(
       '/api/v1/agent/reboot-lease',
       {
-        config: { auth: 'host' },
+        config: { access: 'host' },
         schema: {
           summary: "Acquire, renew or release a slot of the group's reboot semaphore",
           description:

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { GateSchema } from '../../core/patch-protocol.ts';
 import { WindowSchema } from '../../core/policy.ts';
-import { PagingQuery } from '../api/schemas.ts';
+import { PagingQuery, wholeNumber } from '../api/schemas.ts';
 
 const OUTCOMES = ['success', 'nothing_to_do', 'partial', 'failed', 'skipped', 'dry_run'] as const;
 
@@ -25,8 +25,8 @@ export const HostRefSchema = z.object({ id: z.number().int(), hostname: z.string
 
 export const PatchRunsQuerySchema = z.object({
   ...PagingQuery,
-  per_page: z.coerce.number().int().min(1).max(200).default(50),
-  host: z.coerce.number().int().min(1).optional(),
+  per_page: wholeNumber(1, 200).default(50),
+  host: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   group: z.string().max(200).optional(),
   outcome: z
     .string()

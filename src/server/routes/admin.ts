@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EnrollmentTokenCreateSchema, EnrollmentTokenSchema, ErrorSchema, IdParams, LoginSchema, SessionSchema } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
-import { LoginThrottle, SESSION_COOKIE } from '../http/auth.ts';
+import { SESSION_COOKIE } from '../http/auth.ts';
+import { LoginBrake } from '../http/login-brake.ts';
 import { HttpError } from '../http/errors.ts';
 import {
   checkAdminLogin,
@@ -16,33 +17,52 @@ import {
   revokeEnrollmentToken,
 } from '../store/credentials.ts';
 
+/** Marks a browser that has logged in before: its attempts have a brake of their own (login-brake.ts). */
+const DEVICE_COOKIE = 'patchloop_device';
+
 export const adminRoutes =
   (ctx: ServerContext): FastifyPluginAsyncZod =>
   async (app) => {
-    const throttle = new LoginThrottle();
+    const brake = new LoginBrake(ctx.store);
     const secure = ctx.config.tls !== undefined;
 
     app.post(
       '/api/v1/auth/login',
       {
-        config: { auth: 'none' },
+        config: { access: 'public' },
         schema: {
           summary: 'Log in as the admin: sets an HttpOnly session cookie; send csrf_token as X-CSRF-Token on changes',
           tags: ['auth'],
           body: LoginSchema,
-          response: { 200: SessionSchema, 401: ErrorSchema, 429: ErrorSchema },
+          response: { 200: SessionSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
         },
       },
       async (request, reply) => {
-        const now = ctx.store.clock.now();
-        if (throttle.blocked(request.ip, now)) throw new HttpError(429, 'too_many_requests', 'too many failed logins; try again later');
-        const ok = await checkAdminLogin(ctx.store, request.body.username, request.body.password);
+        const admission = brake.admit(request.ip, request.body.username, request.cookies[DEVICE_COOKIE]);
+        if (!admission.ok) {
+          const seconds = Math.ceil(admission.retryAfterMs / 1000);
+          reply.header('retry-after', String(seconds));
+          if (admission.reason === 'busy') throw new HttpError(503, 'busy', 'too many logins at once; try again in a second');
+          request.log.warn({ ip: request.ip }, 'login refused by the brake');
+          throw new HttpError(429, 'too_many_requests', `too many failed logins; try again in ${seconds} s`);
+        }
+        let ok = false;
+        try {
+          ok = await checkAdminLogin(ctx.store, request.body.username, request.body.password);
+        } finally {
+          if (!ok) admission.attempt.failed();
+        }
         if (!ok) {
-          throttle.fail(request.ip, now);
           request.log.warn({ ip: request.ip }, 'failed admin login');
           throw new HttpError(401, 'unauthorized', 'wrong username or password');
         }
-        throttle.succeed(request.ip);
+        reply.setCookie(DEVICE_COOKIE, admission.attempt.succeeded(), {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure,
+          path: '/api/v1/auth/login',
+          maxAge: 365 * 86_400,
+        });
         const s = createSession(ctx.store, request.body.username, ctx.config.session_ttl);
         reply.setCookie(SESSION_COOKIE, s.token, {
           httpOnly: true,
@@ -57,7 +77,7 @@ export const adminRoutes =
 
     app.post(
       '/api/v1/auth/logout',
-      { schema: { summary: 'End the session', tags: ['auth'], response: { 204: z.null() } } },
+      { config: { access: 'viewer' }, schema: { summary: 'End the session', tags: ['auth'], response: { 204: z.null() } } },
       async (request, reply) => {
         const cookie = request.cookies[SESSION_COOKIE];
         if (cookie) deleteSession(ctx.store, cookie);
@@ -68,10 +88,10 @@ export const adminRoutes =
 
     app.get(
       '/api/v1/auth/session',
-      { schema: { summary: 'The current session (and its CSRF token)', tags: ['auth'], response: { 200: SessionSchema.partial({ expires_at: true }) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'The current session (and its CSRF token)', tags: ['auth'], response: { 200: SessionSchema.partial({ expires_at: true }) } } },
       async (request) => {
         const p = request.principal;
-        if (p?.kind === 'admin' && p.via === 'session') return { username: p.username, csrf_token: p.csrf };
+        if (p?.kind === 'person' && p.via === 'session') return { username: p.username, csrf_token: p.csrf };
         return { username: 'api-token', csrf_token: '' };
       },
     );
@@ -79,6 +99,7 @@ export const adminRoutes =
     app.post(
       '/api/v1/api-tokens',
       {
+        config: { access: 'admin' },
         schema: {
           summary: 'Create an admin API token for scripts (Authorization: Bearer …); shown once',
           tags: ['auth'],
@@ -91,7 +112,7 @@ export const adminRoutes =
 
     app.delete(
       '/api/v1/api-tokens/:id',
-      { schema: { summary: 'Revoke an API token', tags: ['auth'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
+      { config: { access: 'admin' }, schema: { summary: 'Revoke an API token', tags: ['auth'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
         if (!revokeApiToken(ctx.store, request.params.id)) throw new HttpError(404, 'not_found', 'no such active API token');
         return reply.code(204).send(null);
@@ -101,6 +122,7 @@ export const adminRoutes =
     app.post(
       '/api/v1/enrollment-tokens',
       {
+        config: { access: 'admin' },
         schema: {
           summary: 'Create an enrolment token (one-time by default, valid 24 h); the token is shown once',
           tags: ['enrolment'],
@@ -123,13 +145,13 @@ export const adminRoutes =
 
     app.get(
       '/api/v1/enrollment-tokens',
-      { schema: { summary: 'List enrolment tokens (never the tokens themselves)', tags: ['enrolment'], response: { 200: z.array(EnrollmentTokenSchema) } } },
+      { config: { access: 'admin' }, schema: { summary: 'List enrolment tokens (never the tokens themselves)', tags: ['enrolment'], response: { 200: z.array(EnrollmentTokenSchema) } } },
       async () => listEnrollmentTokens(ctx.store),
     );
 
     app.delete(
       '/api/v1/enrollment-tokens/:id',
-      { schema: { summary: 'Revoke an enrolment token', tags: ['enrolment'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
+      { config: { access: 'admin' }, schema: { summary: 'Revoke an enrolment token', tags: ['enrolment'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
         if (!revokeEnrollmentToken(ctx.store, request.params.id)) throw new HttpError(404, 'not_found', 'no such active enrolment token');
         return reply.code(204).send(null);

@@ -29,7 +29,7 @@ export const agentRoutes =
     app.post(
       '/api/v1/enroll',
       {
-        config: { auth: 'none' },
+        config: { access: 'public' },
         schema: {
           summary: 'Enrol a host with an enrolment token; returns its agent credential (shown once)',
           tags: ['agent'],
@@ -55,7 +55,8 @@ export const agentRoutes =
     app.post(
       '/api/v1/reports',
       {
-        config: { auth: 'host' },
+        config: { access: 'host' },
+        bodyLimit: ctx.config.limits.body,
         schema: {
           summary: 'Send an inventory report (full, or a delta on the last acknowledged one); gzip accepted',
           description:
@@ -86,7 +87,7 @@ export const agentRoutes =
     app.get(
       '/api/v1/vulndb',
       {
-        config: { auth: 'agent' },
+        config: { access: 'host-or-viewer' },
         schema: {
           summary: 'List the vulnerability DB feed files agents can download for standalone scans',
           tags: ['agent'],
@@ -109,7 +110,7 @@ export const agentRoutes =
     app.get(
       '/api/v1/vulndb/:feed',
       {
-        config: { auth: 'agent' },
+        config: { access: 'host-or-viewer' },
         schema: {
           summary: 'Download one feed file (SQLite); ETag is its sha256, If-None-Match gives 304; gzip on request',
           tags: ['agent'],

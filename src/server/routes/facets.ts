@@ -38,6 +38,7 @@ export const facetRoutes =
     app.get(
       '/api/v1/hosts/facets',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Groups, tags and releases in the fleet with their host counts (for filters)',
           tags: ['hosts'],

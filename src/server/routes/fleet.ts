@@ -50,13 +50,13 @@ export const fleetRoutes =
 
     app.get(
       '/api/v1/hosts',
-      { schema: { summary: 'Hosts: filter, sort, page', tags: ['hosts'], querystring: HostsQuerySchema, response: { 200: pageOf(HostSummarySchema) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Hosts: filter, sort, page', tags: ['hosts'], querystring: HostsQuerySchema, response: { 200: pageOf(HostSummarySchema) } } },
       async (request) => listHosts(store, request.query),
     );
 
     app.get(
       '/api/v1/hosts/:id',
-      { schema: { summary: 'One host with its state, support, warnings and recent scans', tags: ['hosts'], params: IdParams, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
+      { config: { access: 'viewer' }, schema: { summary: 'One host with its state, support, warnings and recent scans', tags: ['hosts'], params: IdParams, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
       async (request) => {
         const h = hostDetail(store, request.params.id);
         if (!h) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
@@ -66,7 +66,7 @@ export const fleetRoutes =
 
     app.patch(
       '/api/v1/hosts/:id',
-      { schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
+      { config: { access: 'operator' }, schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
       async (request) => {
         if (!updateHost(store, request.params.id, request.body)) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
         return hostDetail(store, request.params.id)!;
@@ -75,7 +75,7 @@ export const fleetRoutes =
 
     app.delete(
       '/api/v1/hosts/:id',
-      { schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
+      { config: { access: 'admin' }, schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
         if (!removeHost(store, request.params.id)) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
         return reply.code(204).send(null);
@@ -85,6 +85,7 @@ export const fleetRoutes =
     app.post(
       '/api/v1/hosts/:id/revoke',
       {
+        config: { access: 'admin' },
         schema: {
           summary: 'Revoke the host\'s agent credential (it must enrol again)',
           tags: ['hosts'],
@@ -100,7 +101,7 @@ export const fleetRoutes =
 
     app.get(
       '/api/v1/hosts/:id/packages',
-      { schema: { summary: 'The host\'s installed packages', tags: ['hosts'], params: IdParams, querystring: PackagesQuerySchema, response: { 200: pageOf(PackageSchema) } } },
+      { config: { access: 'viewer' }, schema: { summary: 'The host\'s installed packages', tags: ['hosts'], params: IdParams, querystring: PackagesQuerySchema, response: { 200: pageOf(PackageSchema) } } },
       async (request) => {
         hostExists(request.params.id);
         return hostPackages(store, request.params.id, request.query);
@@ -110,6 +111,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/hosts/:id/findings',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'The host\'s findings (open by default)',
           tags: ['hosts'],
@@ -127,6 +129,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/hosts/:id/history',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'The host\'s events (newest first) and scans',
           tags: ['hosts'],
@@ -144,6 +147,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/findings',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Findings across the fleet: by state, severity, status, fixable, group, host, vulnerability, package, age, SLA',
           tags: ['findings'],
@@ -157,6 +161,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/findings/export',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Export findings (same filters) as CSV, JSON or NDJSON, streamed',
           tags: ['findings'],
@@ -175,6 +180,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/vulnerabilities',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Vulnerabilities with open findings: most widespread (sort=hosts), most severe (sort=severity), search by id',
           tags: ['vulnerabilities'],
@@ -188,6 +194,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/vulnerabilities/:id',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'One vulnerability: description, counts, fixed versions (affected hosts: /api/v1/findings?vulnerability=ID)',
           tags: ['vulnerabilities'],
@@ -205,6 +212,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/stats/overview',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Fleet KPIs: open and fixable by severity, hosts reporting/stale, reboots, SLA compliance, MTTR, releases and EOL, feeds',
           tags: ['statistics'],
@@ -218,6 +226,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/stats/trends',
       {
+        config: { access: 'viewer' },
         schema: { summary: 'Open, new and resolved findings per day (default 90 days)', tags: ['statistics'], querystring: TrendsQuerySchema, response: { 200: TrendsSchema } },
       },
       async (request) => trends(store, request.query.group, request.query.days),
@@ -226,6 +235,7 @@ export const fleetRoutes =
     app.get(
       '/api/v1/events',
       {
+        config: { access: 'viewer' },
         schema: {
           summary: 'Events in order, one item per finding; tail with after=<next_after>',
           tags: ['events'],
@@ -238,7 +248,7 @@ export const fleetRoutes =
 
     app.get(
       '/api/v1/feeds',
-      { schema: { summary: 'Vulnerability feeds, the refresh schedule and recent refreshes', tags: ['feeds'], response: { 200: FeedStatusSchema } } },
+      { config: { access: 'viewer' }, schema: { summary: 'Vulnerability feeds, the refresh schedule and recent refreshes', tags: ['feeds'], response: { 200: FeedStatusSchema } } },
       async () => {
         const next = ctx.feeds.nextRefresh();
         return {
@@ -259,6 +269,7 @@ export const fleetRoutes =
     app.post(
       '/api/v1/feeds/refresh',
       {
+        config: { access: 'operator' },
         schema: {
           summary: 'Refresh the feeds now (then re-match the fleet); 409 when a refresh is running',
           tags: ['feeds'],

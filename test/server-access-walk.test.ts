@@ -1,0 +1,274 @@
+// Access control walked end to end: every operation of the server's OpenAPI description, with
+// every kind of credential, under every spelling of its path an attacker might try (each
+// character percent-encoded, `//`, `/./`, `/../`, case, a trailing slash, `;` parameters,
+// encoded slashes, double encoding). Raw HTTP on loopback, so no client normalises the path.
+//
+// The expected access of each operation is written here, independently of the server's own
+// route table: a route that declares too little access fails this test, and a new route must
+// be added below before the test passes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request as httpRequest } from 'node:http';
+import { readInventory } from '../src/inventory/index.ts';
+import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { samplePatchRun } from '../src/server/testing/patch-run.ts';
+
+type Access = 'public' | 'host' | 'host-or-viewer' | 'viewer' | 'operator' | 'admin';
+
+const EXPECTED: Record<string, Access> = {
+  'GET /api/v1/health': 'public',
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/enroll': 'public',
+  'POST /api/v1/auth/logout': 'viewer',
+  'GET /api/v1/auth/session': 'viewer',
+  'POST /api/v1/api-tokens': 'admin',
+  'DELETE /api/v1/api-tokens/{id}': 'admin',
+  'POST /api/v1/enrollment-tokens': 'admin',
+  'GET /api/v1/enrollment-tokens': 'admin',
+  'DELETE /api/v1/enrollment-tokens/{id}': 'admin',
+  'POST /api/v1/reports': 'host',
+  'GET /api/v1/vulndb': 'host-or-viewer',
+  'GET /api/v1/vulndb/{feed}': 'host-or-viewer',
+  'GET /api/v1/hosts': 'viewer',
+  'GET /api/v1/hosts/facets': 'viewer',
+  'GET /api/v1/hosts/{id}': 'viewer',
+  'PATCH /api/v1/hosts/{id}': 'operator',
+  'DELETE /api/v1/hosts/{id}': 'admin',
+  'POST /api/v1/hosts/{id}/revoke': 'admin',
+  'GET /api/v1/hosts/{id}/packages': 'viewer',
+  'GET /api/v1/hosts/{id}/findings': 'viewer',
+  'GET /api/v1/hosts/{id}/history': 'viewer',
+  'GET /api/v1/hosts/{id}/policy': 'viewer',
+  'GET /api/v1/findings': 'viewer',
+  'GET /api/v1/findings/export': 'viewer',
+  'GET /api/v1/vulnerabilities': 'viewer',
+  'GET /api/v1/vulnerabilities/{id}': 'viewer',
+  'GET /api/v1/stats/overview': 'viewer',
+  'GET /api/v1/stats/trends': 'viewer',
+  'GET /api/v1/events': 'viewer',
+  'GET /api/v1/feeds': 'viewer',
+  'POST /api/v1/feeds/refresh': 'operator',
+  'PUT /api/v1/policies/{name}': 'operator',
+  'GET /api/v1/policies': 'viewer',
+  'GET /api/v1/policies/{name}': 'viewer',
+  'GET /api/v1/policies/{name}/versions': 'viewer',
+  'GET /api/v1/patch-runs': 'viewer',
+  'GET /api/v1/patch-runs/summary': 'viewer',
+  'GET /api/v1/patch-runs/{id}': 'viewer',
+  'GET /api/v1/rings': 'viewer',
+  'GET /api/v1/reboot-leases': 'viewer',
+  'GET /api/v1/agent/policy': 'host',
+  'POST /api/v1/agent/patch-runs': 'host',
+  'POST /api/v1/agent/boot': 'host',
+  'POST /api/v1/agent/reboot-lease': 'host',
+};
+
+/** A credential and the access levels it passes (people here are administrators). */
+interface Credential {
+  name: string;
+  headers: Record<string, string>;
+  passes: (access: Access, method: string) => boolean;
+}
+
+const PERSON: Access[] = ['viewer', 'operator', 'admin', 'host-or-viewer'];
+const nothing = (a: Access): boolean => a === 'public';
+
+let s: TestServer;
+let creds: Credential[];
+const values: Record<string, string> = {};
+const bodies: Record<string, unknown> = {};
+// One connection per request: a request the parser refuses cannot disturb the next one.
+const keepAlive = new Agent({ keepAlive: false });
+
+before(async () => {
+  s = await startTestServer(trackerFeedV1(), { limits: { body: 1024 * 1024 } });
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+  const hostToken = await enrollTestHost(s, 'walk-a', 'web');
+  const report = fullReportOf(inv, 'walk-a');
+  assert.equal((await api(s.url, '/api/v1/reports', { token: hostToken, body: report, gzip: true })).status, 200);
+  const revokedHost = await enrollTestHost(s, 'walk-revoked', 'web');
+  const hosts = (await api(s.url, '/api/v1/hosts', { token: s.adminToken })).body as { items: { id: number; hostname: string }[] };
+  const hostId = hosts.items.find((h) => h.hostname === 'walk-a')!.id;
+  const revokedId = hosts.items.find((h) => h.hostname === 'walk-revoked')!.id;
+  assert.equal((await api(s.url, `/api/v1/hosts/${revokedId}/revoke`, { method: 'POST', token: s.adminToken })).status, 200);
+
+  const policy = { group: 'web', rings: [{ name: 'all' }] };
+  assert.equal((await api(s.url, '/api/v1/policies/web', { method: 'PUT', token: s.adminToken, body: policy })).status, 201);
+  const run = samplePatchRun({ id: 'walk-run-1', hostname: 'walk-a', finishedAt: new Date(s.clock.now()).toISOString(), group: 'web', policy: 'web' });
+  assert.equal((await api(s.url, '/api/v1/agent/patch-runs', { token: hostToken, body: run })).status, 201);
+
+  const enrolment = (await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 'walk', uses: 5 } })).body as { id: number; token: string };
+  const spareApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'spare' } })).body as { id: number; token: string };
+  const revokedApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'revoked' } })).body as { id: number; token: string };
+  assert.equal((await api(s.url, `/api/v1/api-tokens/${revokedApi.id}`, { method: 'DELETE', token: s.adminToken })).status, 204);
+  const feeds = (await api(s.url, '/api/v1/vulndb', { token: s.adminToken })).body as { feeds: { feed: string }[] };
+
+  const login = await api(s.url, '/api/v1/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+  assert.equal(login.status, 200, login.text);
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const csrf = (login.body as { csrf_token: string }).csrf_token;
+
+  Object.assign(values, {
+    '/api/v1/hosts/{id}': String(hostId),
+    '/api/v1/api-tokens/{id}': String(spareApi.id),
+    '/api/v1/enrollment-tokens/{id}': String(enrolment.id),
+    '/api/v1/vulnerabilities/{id}': 'CVE-2099-1001',
+    '/api/v1/policies/{name}': 'web',
+    '/api/v1/patch-runs/{id}': run.id,
+    '/api/v1/vulndb/{feed}': feeds.feeds[0].feed,
+  });
+  Object.assign(bodies, {
+    'POST /api/v1/auth/login': { username: 'admin', password: 'not the password' },
+    'POST /api/v1/enroll': { token: enrolment.token, hostname: 'walk-new' },
+    'POST /api/v1/api-tokens': { name: 'walked' },
+    'POST /api/v1/enrollment-tokens': { name: 'walked', group: 'prod' },
+    'POST /api/v1/reports': report,
+    'PATCH /api/v1/hosts/{id}': { group: 'prod' },
+    'PUT /api/v1/policies/{name}': { ...policy, description: 'walked' },
+    'POST /api/v1/agent/patch-runs': { ...run, id: 'walk-run-2' },
+    'POST /api/v1/agent/boot': { run_id: run.id, hostname: 'walk-a', lease_id: null, boot_id: 'b-1', booted_at: run.finished_at, kernel: null, reboot_still_required: false },
+    'POST /api/v1/agent/reboot-lease': { action: 'acquire', run_id: run.id },
+  });
+
+  const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` });
+  creds = [
+    { name: 'none', headers: {}, passes: nothing },
+    { name: 'forged api token', headers: bearer('pla_forged-token-that-is-not-stored'), passes: nothing },
+    { name: 'forged host token', headers: bearer('plh_forged-token-that-is-not-stored'), passes: nothing },
+    { name: 'basic auth', headers: { authorization: 'Basic YWRtaW46Y29ycmVjdA==' }, passes: nothing },
+    { name: 'enrolment token as bearer', headers: bearer(enrolment.token), passes: nothing },
+    { name: 'revoked host token', headers: bearer(revokedHost), passes: nothing },
+    { name: 'revoked api token', headers: bearer(revokedApi.token), passes: nothing },
+    { name: 'forged session cookie', headers: { cookie: 'patchloop_session=pls_forged' }, passes: nothing },
+    { name: 'host token', headers: bearer(hostToken), passes: (a) => a === 'public' || a === 'host' || a === 'host-or-viewer' },
+    // Without its CSRF token a session reads but changes nothing.
+    { name: 'session without CSRF', headers: { cookie }, passes: (a, m) => a === 'public' || ((m === 'GET' || m === 'HEAD') && PERSON.includes(a)) },
+    { name: 'session', headers: { cookie, 'x-csrf-token': csrf }, passes: (a) => a === 'public' || PERSON.includes(a) },
+    { name: 'api token', headers: bearer(s.adminToken), passes: (a) => a === 'public' || PERSON.includes(a) },
+  ];
+});
+after(async () => {
+  keepAlive.destroy();
+  await s.close();
+});
+
+/** A request the HTTP parser refused (connection closed with a 400). */
+const PARSER_REFUSED = -400;
+
+function raw(method: string, path: string, headers: Record<string, string>, body: unknown): Promise<number> {
+  const u = new URL(s.url);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        agent: keepAlive,
+        headers: { ...headers, ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    // Node's HTTP parser refuses some request targets (a backslash) itself: it answers 400 and
+    // closes the connection before any route or hook runs.
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code?.startsWith('HPE_') ? resolve(PARSER_REFUSED) : reject(err)));
+    req.end(payload);
+  });
+}
+
+/** Spellings of a path that a normalising proxy, a browser or a lenient router might take for it. */
+function spellings(path: string): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i < path.length; i++) {
+    const hex = path.charCodeAt(i).toString(16).padStart(2, '0');
+    out.add(`${path.slice(0, i)}%${hex.toUpperCase()}${path.slice(i + 1)}`);
+    out.add(`${path.slice(0, i)}%${hex.toLowerCase()}${path.slice(i + 1)}`);
+  }
+  const [, first, ...rest] = path.split('/');
+  const tail = rest.join('/');
+  for (const p of [
+    `/${path}`,
+    `/${first}//${tail}`,
+    `/${first}/./${tail}`,
+    `/./${first}/${tail}`,
+    `/${first}/x/../${tail}`,
+    `/x/../${first}/${tail}`,
+    `/${first}/%2e/${tail}`,
+    `/${first}/%2E%2E/${first}/${tail}`,
+    `/%2561${first.slice(1)}/${tail}`,
+    `/${first}%2F${tail.replace(/\//g, '%2F')}`,
+    `/${first}%2f${tail}`,
+    `/${first}\\${tail}`,
+    `${path}/`,
+    `${path}//`,
+    `${path}/.`,
+    `${path};x=1`,
+    `/${first};x=1/${tail}`,
+    `${path}%00`,
+    path.toUpperCase(),
+    `/${first.toUpperCase()}/${tail}`,
+    path.replace(/\/([a-z])/g, (_, c: string) => `/${c.toUpperCase()}`),
+  ]) {
+    if (p !== path) out.add(p);
+  }
+  return [...out];
+}
+
+test('every operation, credential and path spelling: nothing passes without the right credential; other spellings are 404', { timeout: 600_000 }, async () => {
+  const doc = (await api(s.url, '/api/docs')).body as { paths: Record<string, Record<string, unknown>> };
+  const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), template: path })));
+  const described = operations.map((o) => `${o.method} ${o.template}`).sort();
+  assert.deepEqual(described, Object.keys(EXPECTED).sort(), 'the OpenAPI description lists exactly the operations this test knows');
+
+  const wrong: string[] = [];
+  let requests = 0;
+  for (const { method, template } of operations) {
+    const key = `${method} ${template}`;
+    const access = EXPECTED[key];
+    // Values are keyed by the path up to the parameter: /api/v1/hosts/{id} also fills /api/v1/hosts/{id}/findings.
+    const path = template.replace(/\{[a-z]+\}/, (param, at: number) => values[template.slice(0, at) + param] ?? assert.fail(`no value for ${template}`));
+    const body = bodies[key];
+    const methods = method === 'GET' ? ['GET', 'HEAD'] : [method];
+    for (const m of methods) {
+      for (const cred of creds) {
+        const allowed = cred.passes(access, m);
+        // The canonical path: refused without the right credential; with it, reads answer (so
+        // the ids above exist, and a refusal elsewhere is not a 404 in disguise). Changes made
+        // with the right credential are the functional tests' business.
+        if (allowed && m !== 'GET' && m !== 'HEAD') continue;
+        const status = await raw(m, path, cred.headers, m === 'HEAD' ? undefined : body);
+        requests++;
+        if (allowed ? status < 200 || status > 299 : ![401, 403].includes(status)) wrong.push(`${m} ${path} as ${cred.name}: ${status}`);
+        // A neighbouring path (a parameter with a trailing space) is another resource: it must
+        // not answer 2xx either, and is refused without the right credential.
+        const neighbour = await raw(m, `${path}%20`, cred.headers, m === 'HEAD' ? undefined : body);
+        requests++;
+        if ((neighbour >= 200 && neighbour <= 299) || (!allowed && ![401, 403, 404].includes(neighbour))) wrong.push(`${m} ${path}%20 as ${cred.name}: ${neighbour}`);
+        for (const spelling of spellings(path)) {
+          const st = await raw(m, spelling, cred.headers, m === 'HEAD' ? undefined : body);
+          requests++;
+          // A target that does not start with "/" is refused by the HTTP layer (400) before routing.
+          const refusedEarly = st === PARSER_REFUSED || (st === 400 && !spelling.startsWith('/'));
+          if (st !== 404 && !refusedEarly) wrong.push(`${m} ${spelling} as ${cred.name}: ${st} (expected 404)`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(wrong.slice(0, 400).filter((_, i) => i % 8 === 0), [], `${wrong.length} of ${requests} requests answered wrongly`);
+  assert.ok(requests > 10_000, `${requests} requests`);
+});
+
+test('the dashboard pages and files are public; unknown and non-canonical paths outside the API are 404', async () => {
+  for (const p of ['/', '/hosts', '/hosts/1', '/vulnerabilities/CVE-2099-1001', '/findings', '/patching', '/app.js']) assert.equal(await raw('GET', p, {}, undefined), 200, p);
+  for (const p of ['/nope', '/API/v1/hosts', '/Hosts', '/hosts/', '//hosts', '/%68osts', '/hosts/1/x', '/app.js/', '/%2e%2e/etc/passwd', '/../etc/passwd']) {
+    assert.equal(await raw('GET', p, {}, undefined), 404, p);
+  }
+});
