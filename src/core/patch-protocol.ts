@@ -2,6 +2,7 @@
 // requests and the acknowledgements of patch-run and boot reports. Shared by the server's
 // routes and the agent's clients, so both sides validate the same shapes.
 import { z } from 'zod';
+import { clientId } from './bounds.ts';
 
 export const GateSchema = z.union([
   z.object({ state: z.literal('open'), reasons: z.array(z.string()) }),
@@ -28,9 +29,9 @@ export type AgentPolicyResponse = z.infer<typeof AgentPolicyResponseSchema>;
 
 /** POST /api/v1/agent/reboot-lease: acquire, renew or release one slot of the group's semaphore. */
 export const LeaseRequestSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('acquire'), run_id: z.string().min(1).max(200), ttl_seconds: z.number().int().min(60).max(86_400).optional() }),
-  z.strictObject({ action: z.literal('renew'), lease_id: z.string().min(1).max(200) }),
-  z.strictObject({ action: z.literal('release'), lease_id: z.string().min(1).max(200) }),
+  z.strictObject({ action: z.literal('acquire'), run_id: clientId, ttl_seconds: z.number().int().min(60).max(86_400).optional() }),
+  z.strictObject({ action: z.literal('renew'), lease_id: clientId }),
+  z.strictObject({ action: z.literal('release'), lease_id: clientId }),
 ]);
 export type LeaseRequest = z.infer<typeof LeaseRequestSchema>;
 

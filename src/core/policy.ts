@@ -4,6 +4,10 @@
 // previous ring's run history, reboot-lease decisions and the per-host "what will happen
 // tonight, and why". No I/O: the server and the agent both call these with their own clock.
 import { z } from 'zod';
+import { MAX, text } from './bounds.ts';
+
+/** Most entries a policy list may hold: far beyond a real policy, small enough to evaluate on every request. */
+const LIST = 1_000;
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -31,10 +35,10 @@ export function isTimeZone(tz: string): boolean {
  */
 export const WindowSchema = z
   .strictObject({
-    days: z.array(z.enum(WEEKDAYS)).min(1).default(() => [...WEEKDAYS]),
+    days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(() => [...WEEKDAYS]),
     start: timeOfDay.refine((s) => s !== '24:00', 'a window cannot start at 24:00'),
     end: timeOfDay,
-    time_zone: z.string().refine(isTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin or UTC)` }),
+    time_zone: text(64).refine(isTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin or UTC)` }),
   })
   .refine((w) => w.start !== w.end, { message: 'start and end are equal: use 00:00 to 24:00 for a whole day', path: ['end'] });
 export type MaintenanceWindow = z.infer<typeof WindowSchema>;
@@ -45,10 +49,10 @@ export type MaintenanceWindow = z.infer<typeof WindowSchema>;
  * dnf and apk, so the character set is kept to what package names use.
  */
 export const PACKAGE_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/;
-const packagePattern = z.string().regex(PACKAGE_PATTERN, 'expected a package name, optionally with * wildcards');
+const packagePattern = text(256).regex(PACKAGE_PATTERN, 'expected a package name, optionally with * wildcards');
 
 /** One extra apt origin, in unattended-upgrades' Origins-Pattern keywords (all must match). */
-const originValue = z.string().min(1).regex(/^[^"\n\r\\]+$/, 'must not contain quotes, backslashes or line breaks');
+const originValue = text(256).min(1).regex(/^[^"\n\r\\]+$/, 'must not contain quotes, backslashes or line breaks');
 export const AptOriginSchema = z
   .strictObject({
     origin: originValue.optional(),
@@ -65,9 +69,9 @@ export const InstallSchema = z.strictObject({
   /** `security`: only updates published as security fixes; `all`: every stable update. */
   updates: z.enum(['security', 'all']).default('security'),
   /** Never changed by patchloop (exact names or `*` globs). */
-  blocklist: z.array(packagePattern).default([]),
+  blocklist: z.array(packagePattern).max(LIST).default([]),
   /** When non-empty, only these may be upgraded (plus, unless strict, what they need). */
-  allowlist: z.array(packagePattern).default([]),
+  allowlist: z.array(packagePattern).max(LIST).default([]),
   allowlist_strict: z.boolean().default(false),
   /**
    * A package whose configuration file was changed locally: `keep_local` upgrades it and keeps
@@ -77,7 +81,7 @@ export const InstallSchema = z.strictObject({
   config_files: z.enum(['keep_local', 'skip_package']).default('keep_local'),
   remove_unused_kernels: z.boolean().default(true),
   /** Further apt repositories whose updates count (third-party vendors, local mirrors). */
-  extra_apt_origins: z.array(AptOriginSchema).default([]),
+  extra_apt_origins: z.array(AptOriginSchema).max(100).default([]),
 });
 export type InstallPolicy = z.infer<typeof InstallSchema>;
 
@@ -89,18 +93,18 @@ export const ScheduleSchema = z.strictObject({
    */
   runner: z.enum(['patchloop', 'timer']).default('patchloop'),
   /** No windows: patching (and rebooting) may happen at any time. */
-  windows: z.array(WindowSchema).default([]),
+  windows: z.array(WindowSchema).max(100).default([]),
   /** How long to wait for another package manager to release the dpkg/rpm lock. */
   lock_timeout_seconds: z.number().int().min(0).max(3600).default(300),
 });
 export type SchedulePolicy = z.infer<typeof ScheduleSchema>;
 
 export const RingSchema = z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a lower-case name (a-z, 0-9, _ and -)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lower-case name (a-z, 0-9, _ and -, up to 64)'),
     /** Host name globs (`web-*`); a host belongs to the first ring that selects it. */
-    hosts: z.array(z.string().min(1)).default([]),
+    hosts: z.array(text(253).min(1)).max(10_000).default([]),
     /** Host tags; a ring with neither hosts nor tags takes every host not selected before it. */
-    tags: z.array(z.string().min(1)).default([]),
+    tags: z.array(text(100).min(1)).max(LIST).default([]),
     /** Hours the previous ring must have been healthy before this ring patches. */
     soak_hours: z.number().min(0).max(24 * 90).default(0),
     /** Runs older than this are no evidence: a previous-ring host silent for longer blocks. */
@@ -124,7 +128,7 @@ export const RestartSchema = z.strictObject({
   /** `restart`: restart the services needrestart reports as using replaced files. */
   services: z.enum(['report', 'restart']).default('report'),
   /** Unit name globs never restarted by patchloop (they wait for the reboot). */
-  exclude: z.array(z.string().min(1)).default(['dbus.service', 'systemd-logind.service', 'getty@*.service', 'serial-getty@*.service', 'user@*.service']),
+  exclude: z.array(text(256).min(1)).max(LIST).default(['dbus.service', 'systemd-logind.service', 'getty@*.service', 'serial-getty@*.service', 'user@*.service']),
 });
 export type RestartPolicy = z.infer<typeof RestartSchema>;
 
@@ -135,13 +139,13 @@ export const PolicySchema = z
     schema: z.literal('patchloop.policy/v1').default('patchloop.policy/v1'),
     name: slug,
     /** Increases with every change; every patch run records the version it ran under. */
-    version: z.number().int().min(1),
+    version: z.number().int().min(1).max(1_000_000_000),
     /** The group of hosts this policy governs. */
     group: slug,
-    description: z.string().default(''),
+    description: text(MAX.longText).default(''),
     install: InstallSchema.default(() => InstallSchema.parse({})),
     schedule: ScheduleSchema.default(() => ScheduleSchema.parse({})),
-    rings: z.array(RingSchema).min(1).default(() => [RingSchema.parse({ name: 'all' })]),
+    rings: z.array(RingSchema).min(1).max(32).default(() => [RingSchema.parse({ name: 'all' })]),
     reboot: RebootSchema.default(() => RebootSchema.parse({})),
     restart: RestartSchema.default(() => RestartSchema.parse({})),
   })

@@ -3,6 +3,10 @@
 // the server validates it with PatchRunSchema. The lease and report clients are interfaces
 // only: the agent implements them over HTTP, tests over the real server on loopback.
 import { z } from 'zod';
+import { clientId, isoTime, MAX, text } from '../core/bounds.ts';
+
+/** Most entries one run may report per list: far beyond a real run, small enough to bound the server's work. */
+export const PATCH_RUN_LIMITS = { changes: 20_000, errors: 1_000, warnings: 1_000, cvesClosed: 100_000, services: 2_000, kernels: 256 } as const;
 
 export const PATCH_RUN_SCHEMA = 'patchloop.patch-run/v1';
 
@@ -10,12 +14,12 @@ export const ChangeActionSchema = z.enum(['upgrade', 'install', 'downgrade', 're
 
 /** One package the run changed (or, in a dry run, would change). */
 export const PackageChangeSchema = z.strictObject({
-  name: z.string().min(1),
+  name: text().min(1),
   /** Architecture as the package manager logged it (`amd64`, `all`, `x86_64`, `noarch`); null when not logged. */
-  arch: z.string().nullable(),
+  arch: text().nullable(),
   action: ChangeActionSchema,
-  from: z.string().nullable(),
-  to: z.string().nullable(),
+  from: text().nullable(),
+  to: text().nullable(),
   /** Installed as a dependency rather than asked for. */
   automatic: z.boolean().default(false),
   /** false: the package manager reported an error for this package (e.g. its postinst failed). */
@@ -35,10 +39,10 @@ export const HeldReasonSchema = z.enum(['blocklist', 'config_prompt', 'dependenc
 export type HeldReason = z.infer<typeof HeldReasonSchema>;
 
 export const HeldBackSchema = z.strictObject({
-  name: z.string().min(1),
+  name: text().min(1),
   reason: HeldReasonSchema,
   /** The package manager's own words. */
-  detail: z.string(),
+  detail: text(MAX.longText),
 });
 export type HeldBack = z.infer<typeof HeldBackSchema>;
 
@@ -46,9 +50,9 @@ export const PatchErrorSchema = z.strictObject({
   /** `lock`: another package manager; `dpkg`/`rpm`/`apk`: the package manager failed on a package; `resolver`; `download`; `interrupted`; `exit`: a failure known only from the exit status. */
   kind: z.enum(['lock', 'dpkg', 'rpm', 'apk', 'resolver', 'download', 'interrupted', 'config', 'exit', 'internal']),
   /** `file:line` in the host's log where known. */
-  where: z.string().nullable(),
-  package: z.string().nullable(),
-  message: z.string(),
+  where: text(MAX.longText).nullable(),
+  package: text().nullable(),
+  message: text(MAX.longText),
 });
 export type PatchError = z.infer<typeof PatchErrorSchema>;
 
@@ -71,10 +75,10 @@ export type RebootStatus = z.infer<typeof RebootStatusSchema>;
 
 export const KernelStateSchema = z.strictObject({
   /** `uname -r` of the running system; null for a root that is not the running system. */
-  running: z.string().nullable(),
+  running: text().nullable(),
   /** The newest kernel installed in the root. */
-  newest_installed: z.string().nullable(),
-  installed: z.array(z.string()),
+  newest_installed: text().nullable(),
+  installed: z.array(text()).max(PATCH_RUN_LIMITS.kernels),
   /** needrestart's verdict: 0 unknown, 1 current, 2 ABI-compatible upgrade, 3 version upgrade. */
   needrestart_status: z.number().int().min(0).max(3).nullable(),
   /** Running differs from the newest installed. */
@@ -87,72 +91,72 @@ export const RebootStateSchema = z.strictObject({
   /** Why: `reboot-required` (the flag file), `kernel` (a newer kernel than the running one). */
   because: z.array(z.enum(['reboot-required', 'kernel'])),
   /** /run/reboot-required.pkgs */
-  packages: z.array(z.string()),
+  packages: z.array(text()).max(PATCH_RUN_LIMITS.changes),
   kernel: KernelStateSchema,
   status: RebootStatusSchema,
-  detail: z.string().default(''),
-  lease_id: z.string().nullable().default(null),
-  requested_at: z.string().nullable().default(null),
+  detail: text(MAX.longText).default(''),
+  lease_id: clientId.nullable().default(null),
+  requested_at: isoTime.nullable().default(null),
   /** First report from the host after the reboot (set by the agent after boot). */
-  back_at: z.string().nullable().default(null),
-  boot_id_before: z.string().nullable().default(null),
+  back_at: isoTime.nullable().default(null),
+  boot_id_before: clientId.nullable().default(null),
 });
 export type RebootState = z.infer<typeof RebootStateSchema>;
 
 export const RestartStateSchema = z.strictObject({
   /** Services needrestart reports as running replaced binaries or libraries. */
-  needed: z.array(z.string()),
-  restarted: z.array(z.string()),
-  failed: z.array(z.strictObject({ service: z.string(), message: z.string() })),
+  needed: z.array(text()).max(PATCH_RUN_LIMITS.services),
+  restarted: z.array(text()).max(PATCH_RUN_LIMITS.services),
+  failed: z.array(z.strictObject({ service: text(), message: text(MAX.longText) })).max(PATCH_RUN_LIMITS.services),
   /** Left alone: excluded by the policy, or restarts are report-only. */
-  skipped: z.array(z.string()),
+  skipped: z.array(text()).max(PATCH_RUN_LIMITS.services),
 });
 export type RestartState = z.infer<typeof RestartStateSchema>;
 
 export const PatchRunSchema = z.strictObject({
   schema: z.literal(PATCH_RUN_SCHEMA),
-  id: z.string().min(1),
+  id: clientId,
   host: z.strictObject({
-    hostname: z.string().nullable(),
-    machine_id: z.string().nullable(),
+    hostname: text(253).nullable(),
+    machine_id: text(64).nullable(),
     /** The root directory patched (`/` for the running system). */
-    root: z.string(),
-    os: z.strictObject({ id: z.string(), version_id: z.string(), codename: z.string() }),
+    root: text(MAX.longText),
+    os: z.strictObject({ id: text(), version_id: text(), codename: text() }),
   }),
-  policy: z.strictObject({ name: z.string(), version: z.number().int(), group: z.string() }),
+  policy: z.strictObject({ name: text(128), version: z.number().int().min(0).max(1_000_000_000), group: text(200) }),
   /** Which package manager did the work. */
   backend: z.enum(['unattended-upgrades', 'dnf-automatic', 'apk']),
   /** `run`: patchloop ran it; `collect`: the distribution's timer ran it, patchloop read the results. */
   mode: z.enum(['run', 'dry_run', 'collect']),
-  started_at: z.string(),
-  finished_at: z.string(),
+  started_at: isoTime,
+  finished_at: isoTime,
   outcome: OutcomeSchema,
   /** For `skipped`: why. */
-  skip_reason: z.string().nullable(),
+  skip_reason: text(MAX.longText).nullable(),
   /** The package manager's exit status (0 also for "nothing to do"); null when it did not run. */
-  exit_code: z.number().int().nullable(),
-  changes: z.array(PackageChangeSchema),
-  held_back: z.array(HeldBackSchema),
-  errors: z.array(PatchErrorSchema),
+  exit_code: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).nullable(),
+  changes: z.array(PackageChangeSchema).max(PATCH_RUN_LIMITS.changes),
+  held_back: z.array(HeldBackSchema).max(PATCH_RUN_LIMITS.changes),
+  errors: z.array(PatchErrorSchema).max(PATCH_RUN_LIMITS.errors),
   reboot: RebootStateSchema,
   restarts: RestartStateSchema,
   /** Vulnerability ids fixed by this run: in the findings before, gone after (null: not computed). */
-  cves_closed: z.array(z.string()).nullable(),
-  findings_before: z.number().int().nullable(),
-  findings_after: z.number().int().nullable(),
+  cves_closed: z.array(text(128)).max(PATCH_RUN_LIMITS.cvesClosed).nullable(),
+  findings_before: z.number().int().min(0).max(100_000_000).nullable(),
+  findings_after: z.number().int().min(0).max(100_000_000).nullable(),
   /** Non-fatal notes (log lines that could not be interpreted, a root that is not the running system). */
-  warnings: z.array(z.string()),
+  warnings: z.array(text(MAX.longText)).max(PATCH_RUN_LIMITS.warnings),
 });
 export type PatchRun = z.infer<typeof PatchRunSchema>;
 
 /** Sent by the agent after a reboot patchloop started, once the host is back. */
 export const BootReportSchema = z.strictObject({
-  run_id: z.string().min(1),
-  hostname: z.string().nullable(),
-  lease_id: z.string().nullable(),
-  boot_id: z.string().min(1),
-  booted_at: z.string(),
-  kernel: z.string().nullable(),
+  run_id: clientId,
+  hostname: text(253).nullable(),
+  lease_id: clientId.nullable(),
+  boot_id: clientId,
+  booted_at: isoTime,
+  kernel: text().nullable(),
   /** Still needs a reboot after booting (e.g. the newest kernel did not come up). */
   reboot_still_required: z.boolean(),
 });
