@@ -37,6 +37,21 @@ test('a failed transaction marks its changes and reports the return code', () =>
   assert.equal(t.errors[0].message, 'transaction 15: Failure: 1');
   assert.throws(() => parseDnfHistoryInfo('Begin time : x\n', 'info'), /info: no "Transaction ID" line/);
   assert.throws(() => parseDnfHistoryList('ID | Command line | Date | Action(s) | Altered\nbroken row\n', 'list'), /list:2: not a history row/);
+  // A transaction id too long for an exact number would make the runner read another transaction.
+  assert.throws(() => parseDnfHistoryList('ID | Command line | Date | Action(s) | Altered\n99999999999999999999 | dnf | d | U | 1\n', 'list'), /list:2: not a history row/);
+  assert.throws(() => parseDnfHistoryInfo('Transaction ID : 99999999999999999999\n', 'info'), /info: no "Transaction ID" line/);
+});
+
+test('history info fields: keys padded with spaces or tabs before the colon, however many', () => {
+  const t = parseDnfHistoryInfo(`Transaction ID \t: 16\nBegin time${' '.repeat(50_000)}: Fri 15 May 2026\nReturn-Code : Success\nEnd time: x (1 s)\nBad key! : y\n`);
+  assert.equal(t.id, 16);
+  assert.equal(t.begin, 'Fri 15 May 2026');
+  assert.equal(t.return_code, 'Success');
+  assert.equal(t.end, 'x');
+  // The end time loses its "(duration)" only: spaces without one stay, however many.
+  const spaces = ' '.repeat(50_000);
+  assert.equal(parseDnfHistoryInfo(`Transaction ID : 16\nEnd time : Fri 15 May${spaces}\n`).end, `Fri 15 May${spaces}`);
+  assert.equal(parseDnfHistoryInfo(`Transaction ID : 16\nEnd time : Fri 15 May${spaces}(4 seconds)\n`).end, 'Fri 15 May');
 });
 
 test('dnf check-update rows for the dry run', () => {

@@ -3,6 +3,14 @@
 // emits a human summary, so the results of a run come from the history transactions it added.
 import type { PackageChange, PatchError } from '../types.ts';
 
+/** dnf output that is not in the expected format; the message names the output and line. */
+export class DnfOutputError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DnfOutputError';
+  }
+}
+
 export interface Nevra {
   name: string;
   /** `[E:]V-R`, the epoch only when set (the inventory's rpm version format). */
@@ -15,12 +23,18 @@ export function parseNevra(s: string): Nevra {
   const dot = s.lastIndexOf('.');
   const rel = s.lastIndexOf('-', dot);
   const ver = s.lastIndexOf('-', rel - 1);
-  if (dot <= 0 || rel <= 0 || ver <= 0) throw new Error(`not a package NEVRA: ${JSON.stringify(s)}`);
+  if (dot <= 0 || rel <= 0 || ver <= 0) throw new DnfOutputError(`not a package NEVRA: ${JSON.stringify(s)}`);
   const name = s.slice(0, ver);
   let version = s.slice(ver + 1, rel);
   const m = /^(\d+):(.*)$/.exec(version);
   if (m && m[1] === '0') version = m[2];
   return { name, version: `${version}-${s.slice(rel + 1, dot)}`, arch: s.slice(dot + 1) };
+}
+
+/** A transaction id: digits that make an exact number (a longer run would name another transaction). */
+function transactionNumber(s: string): number | null {
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 export interface HistoryListRow {
@@ -42,10 +56,11 @@ export function parseDnfHistoryList(text: string, file = 'dnf history list'): Hi
     }
     if (!header || /^-+$/.test(line.trim()) || line.trim() === '') return;
     const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 5 || !/^\d+$/.test(cells[0])) throw new Error(`${file}:${i + 1}: not a history row: ${JSON.stringify(line.slice(0, 80))}`);
-    rows.push({ id: Number(cells[0]), command: cells[1], date: cells[2], actions: cells[3], altered: Number(/^\d+/.exec(cells[4])?.[0] ?? 'NaN') });
+    const id = cells.length < 5 ? null : transactionNumber(cells[0]);
+    if (id === null) throw new DnfOutputError(`${file}:${i + 1}: not a history row: ${JSON.stringify(line.slice(0, 80))}`);
+    rows.push({ id, command: cells[1], date: cells[2], actions: cells[3], altered: Number(/^\d+/.exec(cells[4])?.[0] ?? 'NaN') });
   });
-  if (!header && text.trim() !== '' && !/^No transactions/m.test(text)) throw new Error(`${file}: no "ID | Command line" header`);
+  if (!header && text.trim() !== '' && !/^No transactions/m.test(text)) throw new DnfOutputError(`${file}: no "ID | Command line" header`);
   return rows;
 }
 
@@ -60,6 +75,32 @@ export interface DnfTransaction {
   errors: PatchError[];
 }
 
+/**
+ * `Key   : value` (dnf pads keys to align the colons); null for any other line. Split at the
+ * first colon: one regular expression with a lazy key before `\s*:` backtracks quadratically
+ * over a long run of spaces, and a megabyte of them took minutes.
+ */
+function fieldOf(line: string): [string, string] | null {
+  const colon = line.indexOf(':');
+  if (colon < 1) return null;
+  const key = line.slice(0, colon).trimEnd();
+  const value = /^ ?(.*)$/.exec(line.slice(colon + 1));
+  return value && /^[A-Za-z][A-Za-z -]*$/.test(key) ? [key, value[1]] : null;
+}
+
+/**
+ * `Fri 15 May 2026 02:13:40 AM UTC (4 seconds)` without the duration: what `/\s*\(.*\)$/`
+ * would strip, found without that expression, whose `\s*` is tried from every space of a long
+ * run of them (quadratic).
+ */
+function withoutDuration(value: string): string {
+  if (!value.endsWith(')')) return value;
+  // `.` stops at line terminators: the parenthesis opens after the last one.
+  const lastBreak = Math.max(value.lastIndexOf('\r'), value.lastIndexOf('\u2028'), value.lastIndexOf('\u2029'));
+  const open = value.indexOf('(', lastBreak + 1);
+  return open === -1 ? value : value.slice(0, open).trimEnd();
+}
+
 const NEW_STATE: Record<string, PackageChange['action']> = { Install: 'install', Upgrade: 'upgrade', Downgrade: 'downgrade', Reinstall: 'reinstall', Removed: 'remove', Erase: 'remove', Obsoleting: 'install' };
 const OLD_STATE = new Set(['Upgraded', 'Downgraded', 'Reinstalled', 'Obsoleted']);
 
@@ -70,28 +111,29 @@ export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): Dn
   const pairs = new Map<string, PackageChange>();
   const list: PackageChange[] = [];
   text.split('\n').forEach((line, i) => {
-    const field = /^([A-Za-z][A-Za-z -]*?)\s*: ?(.*)$/.exec(line);
+    const field = fieldOf(line);
     if (section === 'head' || (field && !line.startsWith(' '))) {
       if (!field) return;
-      const [, key, value] = field;
+      const [key, value] = field;
       if (key === 'Packages Altered') section = 'packages';
       else if (/^(Scriptlet output|Packages Skipped|Problems|Rpmdb problems)$/.test(key)) section = 'other';
-      else if (key === 'Transaction ID') t.id = Number(value.split(/\s/)[0]);
+      else if (key === 'Transaction ID') t.id = transactionNumber(value.split(/\s/)[0]) ?? NaN;
       else if (key === 'Begin time') t.begin = value;
-      else if (key === 'End time') t.end = value.replace(/\s*\(.*\)$/, '');
+      else if (key === 'End time') t.end = withoutDuration(value);
       else if (key === 'Command Line') t.command = value;
       else if (key === 'Return-Code') t.return_code = value;
       return;
     }
     if (section !== 'packages' || line.trim() === '') return;
     const m = /^\s+(?:\*\*\s*)?(Reason Change|\S+)\s+(\S+)\s+(@\S+)?/.exec(line);
-    if (!m) throw new Error(`${file}:${i + 1}: not a package line: ${JSON.stringify(line.slice(0, 80))}`);
+    if (!m) throw new DnfOutputError(`${file}:${i + 1}: not a package line: ${JSON.stringify(line.slice(0, 80))}`);
     const [, state, nevraText] = m;
     let nevra: Nevra;
     try {
       nevra = parseNevra(nevraText);
     } catch (err) {
-      throw new Error(`${file}:${i + 1}: ${(err as Error).message}`, { cause: err });
+      if (!(err instanceof DnfOutputError)) throw err;
+      throw new DnfOutputError(`${file}:${i + 1}: ${err.message}`, { cause: err });
     }
     // Upgrade/Upgraded (and Downgrade, Reinstall) pairs are one change; installs and removals
     // stand alone (a kernel is installed and an older one removed under the same name)
@@ -122,7 +164,7 @@ export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): Dn
     }
     list.push({ name: nevra.name, arch: nevra.arch, action, from: action === 'remove' ? nevra.version : null, to: action === 'remove' ? null : nevra.version, automatic: false, ok: true });
   });
-  if (!Number.isFinite(t.id)) throw new Error(`${file}: no "Transaction ID" line`);
+  if (!Number.isFinite(t.id)) throw new DnfOutputError(`${file}: no "Transaction ID" line`);
   t.changes = list;
   if (t.return_code && t.return_code !== 'Success') {
     for (const c of t.changes) c.ok = false;
