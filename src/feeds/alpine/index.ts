@@ -12,7 +12,7 @@
 // - secdb holds fixes only: an open vulnerability is simply absent, so an Alpine scan can only
 //   report what a newer package fixed (no `affected` or `will_not_fix` entries exist), and
 //   Alpine gives no severity (`unknown`).
-import { parse as parseYaml } from 'yaml';
+import { Lexer, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AdvisoryEntry } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
@@ -56,13 +56,68 @@ function noIds(ids: unknown): boolean {
 
 function parseDocument(file: InputFile): unknown {
   if (/\.ya?ml$/i.test(file.name)) {
+    const text = textOf(file);
+    const tooDeep = flowNestingBeyond(text, MAX_FLOW_DEPTH);
+    if (tooDeep !== null) throw new InputError(`${file.origin}:${lineAt(text, tooDeep)}: not a secdb document: YAML collections nested more than ${MAX_FLOW_DEPTH} deep`);
     try {
-      return parseYaml(textOf(file));
+      // Without prettyErrors: the library's context for each error costs time in proportion to
+      // the input, and a damaged file can hold tens of thousands of errors (minutes for 1 MB).
+      return parseYaml(text, { prettyErrors: false });
     } catch (err) {
-      throw new InputError(`${file.origin}: not valid YAML: ${(err as Error).message}`);
+      const pos = (err as { pos?: [number, number] }).pos?.[0];
+      const line = pos === undefined ? '' : `:${lineAt(text, pos)}`;
+      throw new InputError(`${file.origin}${line}: not valid YAML: ${(err as Error).message}`);
     }
   }
   return jsonOf(file);
+}
+
+/** secdb nests three levels; the YAML library's memory grows steeply with flow nesting (500 MB for 1 MB of `{`). */
+const MAX_FLOW_DEPTH = 64;
+
+/** Offset of the first flow collection (`{`, `[`) nested deeper than `max`, or null: a linear scan of the tokens. */
+function flowNestingBeyond(text: string, max: number): number | null {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '{' || token === '[') {
+      if (++depth > max) return offset;
+    } else if (token === '}' || token === ']') {
+      depth = Math.max(0, depth - 1);
+    }
+    offset += token.length;
+  }
+  return null;
+}
+
+function lineAt(text: string, pos: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** A value in a message: its JSON when it is small, and never a walk through a deep structure. */
+function glimpse(value: unknown): string {
+  const s = small(value) ? (JSON.stringify(value) ?? String(value)) : Array.isArray(value) ? `a list of ${value.length} items` : 'a large or deeply nested object';
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** At most 4 levels and 100 values, checked level by level (JSON.stringify recurses). */
+function small(value: unknown): boolean {
+  let level: unknown[] = [value];
+  let values = 0;
+  for (let depth = 0; level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const v of level) {
+      if (typeof v !== 'object' || v === null) continue;
+      const children = Object.values(v);
+      values += children.length;
+      if (depth >= 4 || values > 100) return false;
+      for (const c of children) next.push(c);
+    }
+    level = next;
+  }
+  return true;
 }
 
 export async function importAlpine(inputs: readonly string[], ctx: FeedImportContext): Promise<AlpineImportSummary> {
@@ -102,7 +157,7 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
           continue;
         }
         if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
-          ctx.warn(`skipped ${where}: expected a list of vulnerability ids, found ${JSON.stringify(ids)}`);
+          ctx.warn(`skipped ${where}: expected a list of vulnerability ids, found ${glimpse(ids)}`);
           continue;
         }
         const never = version === '0';
