@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { replaceFeed } from '../../vulndb/writer.ts';
 import { VulnDb } from '../../vulndb/reader.ts';
 import { debianFeed, importDebian, type DebianImportStats } from './index.ts';
+import { DebianInputError } from './inputs.ts';
 
 const DATA = new URL('../../../../shared/data/feeds/debian/', import.meta.url).pathname;
 const SAMPLE_DIR = join(DATA, 'tracker-json-sample');
@@ -194,6 +195,17 @@ test('a few malformed records are warnings; mostly malformed records fail the im
   const most = join(dir, 'most.json');
   writeFileSync(most, JSON.stringify({ a: { 'CVE-1': good, 'CVE-2': { releases: 5 }, 'CVE-3': [] } }));
   await assert.rejects(importInto(join(dir, 'd2'), [most]), /2 of 3 records are malformed; is this the Debian tracker JSON format\?/);
+});
+
+test('a tracker JSON without records, or with mostly malformed ones, is refused with a DebianInputError', async (t) => {
+  const dir = tmp(t);
+  const empty = join(dir, 'empty.json');
+  writeFileSync(empty, '{}');
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ a: { 'CVE-1': { releases: 5 } } }));
+  for (const [input, why] of [[empty, /the tracker JSON holds no records/], [bad, /1 of 1 records are malformed/]] as const) {
+    await assert.rejects(importInto(join(dir, 'data'), [input]), (err: Error) => err.cause instanceof DebianInputError && why.test(err.cause.message));
+  }
 });
 
 test('debianFeed implements the registry contract', () => {

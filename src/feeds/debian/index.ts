@@ -2,7 +2,7 @@
 // DSA/DLA lists and Debian's security-support lists. See ./README.md for the rules.
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 import { AdvisoryIndex, parseAdvisoryList } from './advisory-list.ts';
-import { classifyInputs, readText } from './inputs.ts';
+import { classifyInputs, DebianInputError, readText } from './inputs.ts';
 import { endedNote, expandPattern, limitedNote, parseSupportEnded, parseSupportLimited } from './support-lists.ts';
 import { convertRecord, PACKAGE_NAME } from './tracker.ts';
 import { fileChunks, readTopLevelObjects } from './tracker-stream.ts';
@@ -49,7 +49,7 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
   for (const f of files) if (f.kind === 'advisories') advisories.add(parseAdvisoryList(readText(f.path), f.path, ctx.warn));
 
   const tracker = files.find((f) => f.kind === 'tracker');
-  if (!tracker) throw new Error('no tracker JSON among the inputs');
+  if (!tracker) throw new DebianInputError('no tracker JSON among the inputs');
   const stats: DebianImportStats = {
     packages: 0,
     records: 0,
@@ -100,10 +100,10 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
     }
   }
   stats.packages = packages.size;
-  if (stats.records === 0) throw new Error(`${tracker.path}: the tracker JSON holds no records`);
+  if (stats.records === 0) throw new DebianInputError(`${tracker.path}: the tracker JSON holds no records`);
   // A file whose records are mostly unreadable is a format change, not a few bad records.
   if (stats.malformedRecords * 2 > stats.records) {
-    throw new Error(`${tracker.path}: ${stats.malformedRecords} of ${stats.records} records are malformed; is this the Debian tracker JSON format?`);
+    throw new DebianInputError(`${tracker.path}: ${stats.malformedRecords} of ${stats.records} records are malformed; is this the Debian tracker JSON format?`);
   }
 
   for (const [id, v] of vulns) {

@@ -39,6 +39,14 @@ interface Update {
   collections: { stream: string | null; packages: Pkg[] }[];
 }
 
+/** An updateinfo document that cannot be read; the message says why. */
+export class UpdateinfoError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UpdateinfoError';
+  }
+}
+
 export function looksLikeUpdateinfo(text: string): boolean {
   return /<updates[\s>]/.test(text.slice(0, 4096));
 }
@@ -166,10 +174,10 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
     });
   };
 
-  try {
-    parser.write(xml).close();
-  } catch (err) {
-    throw new Error(`not well-formed XML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
+  // Only sax's own complaints are about the document; anything else thrown here is a bug to surface.
+  parser.onerror = (err) => {
+    throw new UpdateinfoError(`not well-formed XML: ${err.message.split('\n')[0]}`, { cause: err });
+  };
+  parser.write(xml).close();
   return out;
 }
