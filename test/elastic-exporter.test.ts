@@ -15,6 +15,8 @@ import { copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/te
 import { readInventory } from '../src/inventory/index.ts';
 import { BOOKWORM_KERNEL } from '../src/server/export/testing.ts';
 import { exportStatus } from '../src/server/export/local.ts';
+import { daySummaries, readHosts } from '../src/server/export/source.ts';
+import { dayOf } from '../src/server/clock.ts';
 import { allDocs, testClusterUrl, uniquePrefix, type StoredDoc } from './opensearch/harness.ts';
 
 const DAY = 86_400_000;
@@ -172,6 +174,34 @@ test('an upgrade resolves findings, a feed refresh adds one and publishes a fix:
   assert.equal((await allDocs(client, names.vulnerabilityEvents)).filter((d) => sourceOf(d).event.action === 'vulnerability-resolved').length, 3);
 });
 
+/** The store's finding events of a host id, counted by the host that held the id then, and action. */
+function eventsOfHolders(hostId: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let holder: string | null = null;
+  const rows = fleet.store.all<{ id: number; type: string; cause: string | null; count: number }>('SELECT id, type, cause, count FROM events WHERE host_id = ? ORDER BY id DESC', hostId);
+  for (const r of rows) {
+    // Walking back in time: a removal names the host that held the id until then.
+    if (r.type === 'removed') holder = r.cause?.replace(/^hostname /, '') ?? null;
+    else if (r.type === 'detected' || r.type === 'resolved' || r.type === 'reopened') {
+      const key = `${holder ?? fleet.store.get<{ hostname: string }>('SELECT hostname FROM hosts WHERE id = ?', hostId)?.hostname} ${r.type}`;
+      out[key] = (out[key] ?? 0) + r.count;
+    }
+  }
+  return out;
+}
+
+/** Exported vulnerability events of one host id, counted by host name and action. */
+async function exportedEventsByName(hostId: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const d of await allDocs(client, names.vulnerabilityEvents)) {
+    const e = sourceOf(d);
+    if (e.host.id !== hostId) continue;
+    const key = `${e.host.name} ${e.event.action?.replace('vulnerability-', '')}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 test('a host that stops reporting is marked stale with its findings; a removed host disappears', { timeout: 300_000 }, async () => {
   fleet.advance(2);
   for (const h of ['bookworm-1', 'bookworm-2', 'alma-1', 'alma-2']) await fleet.report(h);
@@ -184,10 +214,34 @@ test('a host that stops reporting is marked stale with its findings; a removed h
   assert.ok(stale.length > 0 && stale.every((d) => d.patchloop.state === 'stale'));
   assert.ok(docs.filter((d) => d.host.name === 'bookworm-1').every((d) => d.patchloop.state !== 'stale'));
 
+  // alma-2 and never-1, the last two hosts enrolled, are removed: the next host enrolled gets
+  // alma-2's id (a new row takes the highest id in use + 1). Its documents must not be
+  // mistaken for alma-2's, nor alma-2's hundreds of findings be left under that id.
+  const hostId = (name: string) => fleet.store.get<{ id: number }>('SELECT id FROM hosts WHERE hostname = ?', name)?.id;
+  const almaId = hostId('alma-2');
+  // alma-2 first loses three packages with findings: resolutions on the day of its removal.
+  const gone = new Set(fleet.store.all<{ name: string }>('SELECT DISTINCT n.name FROM findings f JOIN pkg_names n ON n.id = f.name_id WHERE f.host_id = ? AND f.open = 1 AND n.name NOT LIKE ? ORDER BY n.name LIMIT 3', almaId!, 'kernel%').map((r) => r.name));
+  await fleet.report('alma-2', { ...fleet.alma, packages: fleet.alma.packages.filter((p) => !gone.has(p.name)) });
   await fleet.removeHost('alma-2');
+  await fleet.removeHost('never-1');
+  await fleet.enroll('fresh-1', 'web', fleet.bookworm);
+  await fleet.report('fresh-1');
+  assert.equal(hostId('fresh-1'), almaId, 'the id was reused');
   await exporter.runOnce();
   hosts = new Map((await allDocs(client, names.hosts)).map((d) => [sourceOf(d).host.name, sourceOf(d).patchloop.host]));
   assert.equal(hosts.has('alma-2'), false);
+  assert.equal(hosts.has('never-1'), false);
+  assert.equal(hosts.get('fresh-1')?.state, 'reporting');
+  assert.ok((await allDocs(client, names.findings)).some((d) => sourceOf(d).host.name === 'fresh-1'));
+  // Events under the reused id: those before alma-2's removal are alma-2's, those after
+  // are fresh-1's.
+  const holders = eventsOfHolders(almaId as number);
+  assert.deepEqual(Object.keys(holders).sort(), ['alma-2 detected', 'alma-2 resolved', 'fresh-1 detected']);
+  assert.deepEqual(await exportedEventsByName(String(almaId)), holders);
+  // fresh-1's summary of the day counts its own detections, not alma-2's resolutions.
+  const now = fleet.server.clock.now();
+  const summary = daySummaries(fleet.store, dayOf(now), readHosts(fleet.store, now), now).find((h) => h.host.name === 'fresh-1');
+  assert.deepEqual([summary?.detected, summary?.resolved], [holders['fresh-1 detected'], 0]);
   assert.equal((await allDocs(client, names.findings)).filter((d) => sourceOf(d).host.name === 'alma-2').length, 0);
   assert.deepEqual(
     (await allDocs(client, names.findings)).map(identity).sort(),
@@ -210,4 +264,8 @@ test('a rebuild from scratch gives the same state documents and the same events'
   const fresh = await exporter.rebuild({ dropEvents: true });
   assert.equal(fresh.bulk.rejected, 0);
   assert.deepEqual((await allDocs(client, names.vulnerabilityEvents)).map((d) => d._id).sort(), events);
+  // The rebuilt history gives a reused host id's events to the hosts that held it, as the
+  // incremental export did.
+  const reused = fleet.store.get<{ id: number }>("SELECT id FROM hosts WHERE hostname = 'fresh-1'")!.id;
+  assert.deepEqual(await exportedEventsByName(String(reused)), eventsOfHolders(reused));
 });

@@ -527,7 +527,7 @@ export class StoreExporter {
     const problems: string[] = [];
     const items: BulkItem[] = [];
     for (const row of rows) {
-      const record = storedPatchRunRecord(row, hosts.hostOf(row.host_id), problems);
+      const record = storedPatchRunRecord(row, hosts.holderOf(row.host_id, row.received_at).host, problems);
       if (record) items.push(patchRunItem(record, this.names));
     }
     for (const p of problems) this.log.warn(`export: ${p}; not exported`);

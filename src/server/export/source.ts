@@ -269,16 +269,27 @@ export function readEventRows(store: Store, afterId: number, budget: number, ext
   }
 }
 
+/** Who held a host id at some point of the history: the live host, or one removed since. */
+export interface Holder {
+  host: HostRecord;
+  live: boolean;
+}
+
 /**
  * Turns store events into vulnerability event records. A resolved event's open period
  * starts at the finding's last detected/reopened event (what the server's time-to-remediate
  * counts from): known from the events already seen (rows are given in id order), else from
  * the finding itself when this resolution is its latest, else looked up in the host's history.
+ *
+ * Host ids are reused: a host enrolled after the removal of the host with the highest id
+ * takes that id. An event is the host's that held the id when it was written: the live host
+ * from its enrolment on, before that the host named by the first removal of the id after it.
  */
 export class EventRecords {
   private readonly store: Store;
   private readonly hosts: Map<number, HostSnapshot>;
-  private readonly removed = new Map<number, HostRecord>();
+  /** Removal events per host id (id order), read when an event may predate the live host. */
+  private readonly removals = new Map<number, { id: number; at: number; host: HostRecord }[]>();
   private readonly openedAt = new Map<string, number>();
 
   constructor(store: Store, hosts: Map<number, HostSnapshot>) {
@@ -292,7 +303,8 @@ export class EventRecords {
     for (const row of rows) {
       for (const e of findingEvents(row)) {
         const key = `${e.hostId}:${e.nameId}:${e.vulnId}`;
-        const current = this.hosts.has(e.hostId) ? findingRow(this.store, e.hostId, e.nameId, e.vulnId) : undefined;
+        const holder = this.holderOf(e.hostId, e.at, row.id);
+        const current = holder.live ? findingRow(this.store, e.hostId, e.nameId, e.vulnId) : undefined;
         let opened: number | null;
         if (e.type === 'resolved') {
           opened = this.openedAt.get(key) ?? null;
@@ -302,7 +314,7 @@ export class EventRecords {
           opened = e.at;
           this.openedAt.set(key, e.at);
         }
-        out.push(this.record(e, opened ?? e.at, current));
+        out.push(this.record(e, opened ?? e.at, current, holder.host));
       }
     }
     return out;
@@ -324,26 +336,39 @@ export class EventRecords {
     }
   }
 
-  hostOf(hostId: number): HostRecord {
+  /**
+   * The host that held `hostId` at `at`: for a store event, `eventId` settles a tie with the
+   * live host's enrolment time (a removal and the next enrolment in the same millisecond);
+   * for anything else (a patch run), a tie goes to the live host.
+   */
+  holderOf(hostId: number, at: number, eventId?: number): Holder {
     const live = this.hosts.get(hostId);
-    if (live) return live.host;
-    let gone = this.removed.get(hostId);
-    if (!gone) {
-      // A removed host: its name survives in the removal event.
-      const cause = this.store.get<{ cause: string | null }>("SELECT cause FROM events WHERE host_id = ? AND type = 'removed' ORDER BY id DESC LIMIT 1", hostId)?.cause;
-      const name = cause?.startsWith('hostname ') ? cause.slice('hostname '.length) : `host ${hostId} (removed)`;
-      gone = { id: String(hostId), name, os: EMPTY_OS, kernel: null, group: null, tags: [] };
-      this.removed.set(hostId, gone);
-    }
-    return gone;
+    if (live && at > live.enrolledAt) return { host: live.host, live: true };
+    if (live && at === live.enrolledAt && eventId === undefined) return { host: live.host, live: true };
+    const next = this.removalsOf(hostId).find((r) => (eventId === undefined ? r.at >= at : r.id > eventId));
+    if (next) return { host: next.host, live: false };
+    if (live) return { host: live.host, live: true };
+    return { host: removedHost(hostId, `host ${hostId} (removed)`), live: false };
   }
 
-  private record(e: FindingEvent, openedAt: number, current: FindingRow | undefined): VulnerabilityEventRecord {
+  private removalsOf(hostId: number): { id: number; at: number; host: HostRecord }[] {
+    let list = this.removals.get(hostId);
+    if (!list) {
+      // A removed host's name survives in its removal event.
+      list = this.store
+        .all<{ id: number; at: number; cause: string | null }>("SELECT id, at, cause FROM events WHERE host_id = ? AND type = 'removed' ORDER BY id", hostId)
+        .map((r) => ({ id: r.id, at: r.at, host: removedHost(hostId, r.cause?.startsWith('hostname ') ? r.cause.slice('hostname '.length) : `host ${hostId} (removed)`) }));
+      this.removals.set(hostId, list);
+    }
+    return list;
+  }
+
+  private record(e: FindingEvent, openedAt: number, current: FindingRow | undefined, host: HostRecord): VulnerabilityEventRecord {
     const pkg = this.store.interner.pkg(e.pkgId).pkg;
     const severity = SEVERITIES[e.severity] as Severity;
     const detail = current ? this.store.interner.detail(current.detail_id) : null;
     const finding: FindingRecord = {
-      host: this.hostOf(e.hostId),
+      host,
       agent: null,
       package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version, format: pkg.format },
       vulnerability: { id: this.store.interner.vuln(e.vulnId), aliases: [], severity, raw_severity: detail?.raw_severity || null },
@@ -362,6 +387,10 @@ export class EventRecords {
     };
     return { action: e.type, at: iso(e.at), finding, detail_unknown: detail === null ? true : undefined };
   }
+}
+
+function removedHost(hostId: number, name: string): HostRecord {
+  return { id: String(hostId), name, os: EMPTY_OS, kernel: null, group: null, tags: [] };
 }
 
 /** The first event id whose time is at or after `t` (events are written in time order). */
@@ -390,8 +419,11 @@ export function daySummaries(store: Store, day: number, hosts: readonly HostSnap
   const flow = new Map<number, { detected: number; resolved: number }>();
   const first = firstEventAtOrAfter(store, start);
   if (first !== null) {
+    // Events followed by a removal of their host id were a removed host's, even when a host
+    // enrolled since holds the id now (see EventRecords).
     const rows = store.all<{ host_id: number; type: string; n: number }>(
-      `SELECT host_id, type, sum(count) AS n FROM events WHERE id >= ? AND at >= ? AND at < ? AND type IN ('detected', 'reopened', 'resolved')
+      `SELECT host_id, type, sum(count) AS n FROM events e WHERE id >= ? AND at >= ? AND at < ? AND type IN ('detected', 'reopened', 'resolved')
+         AND NOT EXISTS (SELECT 1 FROM events r WHERE r.host_id = e.host_id AND r.id > e.id AND r.type = 'removed')
        GROUP BY host_id, type`,
       first, start, end,
     );
@@ -438,6 +470,8 @@ export interface PatchRunRow {
   rowid: number;
   id: string;
   host_id: number;
+  /** When the server first stored it (which host held `host_id` then). */
+  received_at: number;
   doc: string;
 }
 
@@ -448,7 +482,7 @@ export function hasPatchRuns(store: Store): boolean {
 
 /** Patch runs first stored after `afterRowid`, in the order they arrived. */
 export function patchRunRows(store: Store, afterRowid: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): PatchRunRow[] {
-  return store.all<PatchRunRow>('SELECT rowid, id, host_id, doc FROM patch_runs WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?', afterRowid, upTo, limit);
+  return store.all<PatchRunRow>('SELECT rowid, id, host_id, received_at, doc FROM patch_runs WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?', afterRowid, upTo, limit);
 }
 
 /**
