@@ -269,3 +269,22 @@ test('a rebuild from scratch gives the same state documents and the same events'
   const reused = fleet.store.get<{ id: number }>("SELECT id FROM hosts WHERE hostname = 'fresh-1'")!.id;
   assert.deepEqual(await exportedEventsByName(String(reused)), eventsOfHolders(reused));
 });
+
+test('past their retention, resolved findings and those of a host silent too long leave the state index; a rebuild agrees', { timeout: 300_000 }, async () => {
+  // 31 days on: everyone reports again but bookworm-3 (silent since day 0).
+  fleet.advance(31);
+  for (const h of ['bookworm-1', 'bookworm-2', 'alma-1', 'fresh-1']) await fleet.report(h);
+  const report = await exporter.runOnce();
+  assert.equal(report.unavailable, null);
+  assert.ok(report.sent.purged > 0, 'documents were purged');
+  const docs = (await allDocs(client, names.findings)).map(sourceOf);
+  assert.equal(docs.filter((d) => d.host.name === 'bookworm-3').length, 0, 'the silent host\'s findings are gone');
+  assert.equal(docs.filter((d) => d.patchloop.state === 'resolved').length, 0, 'findings resolved a month ago are gone');
+  assert.ok(docs.length > 0 && docs.every((d) => d.patchloop.state === 'open' || d.patchloop.state === 'reopened'));
+  // The host document stays (stale) until the host is removed.
+  const hosts = new Map((await allDocs(client, names.hosts)).map((d) => [sourceOf(d).host.name, sourceOf(d).patchloop.host]));
+  assert.equal(hosts.get('bookworm-3')?.state, 'stale');
+  const before = (await allDocs(client, names.findings)).map((d) => [d._id, d._source]);
+  await exporter.rebuild();
+  assert.deepEqual((await allDocs(client, names.findings)).map((d) => [d._id, d._source]), before);
+});
