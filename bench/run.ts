@@ -10,6 +10,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   debian: async () => (await import('./debian.ts')).section,
   almalinux: async () => (await import('./almalinux.ts')).section,
   export: async () => (await import('./export.ts')).section,
+  ingest: async () => (await import('./ingest.ts')).section,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -3,10 +3,10 @@
 // (and Pro attachment), the package itself and, for kernel images, whether it is the running
 // kernel. So results are cached per (release, package) and the matcher only ever sees the
 // packages a host has that no host of its release had before.
-import { resolveDistro, supportState, type SupportState } from '../core/distros.ts';
+import { resolveDistro, supportState, type DistroProfile, type SupportState } from '../core/distros.ts';
 import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
-import { matchInventory } from '../core/match.ts';
+import { matchInventory, type MatchResult } from '../core/match.ts';
 import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type OsInfo, type VulnerabilityInfo } from '../core/types.ts';
 import type { Interner } from './store/interner.ts';
 
@@ -65,12 +65,23 @@ interface PackageResult {
   unsupported: { source: string; kind: 'ended' | 'limited'; note: string } | null;
 }
 
+/** The result of a package with no finding and full support (shared, never changed). */
+const NOTHING: PackageResult = Object.freeze({ findings: Object.freeze([]) as unknown as CachedFinding[], unsupported: null });
+
 export class UnmatchableHostError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UnmatchableHostError';
   }
 }
+
+/**
+ * Releases whose results are cached at once. A fleet has a few dozen (distribution release ×
+ * Pro attachment); a host can name any release key, so the least recently used one is dropped.
+ */
+const MAX_RELEASES = 64;
+/** Entries per memo of advisory lookups: package keys come from hosts, so the memo is bounded. */
+const MAX_MEMO = 50_000;
 
 /** Package name+arch and vulnerability in one safe integer (both ids stay below 2^26). */
 export function findingIdentity(nameId: number, vulnId: number): number {
@@ -161,7 +172,8 @@ export class FleetMatcher {
     return n;
   }
 
-  matchHost(input: HostMatchInput): HostMatch {
+  /** The host's distribution release and the result cache of that release. */
+  private releaseOf(input: Omit<HostMatchInput, 'pkgIds'>): { profile: DistroProfile; release: string; osKey: string; cache: Map<number, PackageResult> } {
     let resolved: ReturnType<typeof resolveDistro>;
     try {
       resolved = resolveDistro(input.os);
@@ -172,10 +184,74 @@ export class FleetMatcher {
     const release = input.releaseHint || resolved.release;
     const osKey = `${profile.id}\u0000${release}\u0000${input.proAttached ? 1 : 0}`;
     let cache = this.results.get(osKey);
-    if (!cache) {
+    if (cache) {
+      // Most recently used last: the release whose cache is dropped first is the one unused longest.
+      this.results.delete(osKey);
+    } else {
       cache = new Map();
-      this.results.set(osKey, cache);
+      if (this.results.size >= MAX_RELEASES) this.results.delete(this.results.keys().next().value!);
     }
+    this.results.set(osKey, cache);
+    return { profile, release, osKey, cache };
+  }
+
+  private matchMisses(
+    input: Omit<HostMatchInput, 'pkgIds'>,
+    r: { profile: DistroProfile; release: string; cache: Map<number, PackageResult> },
+    called: { cacheKey: number; pkg: InstalledPackage; id: number }[],
+  ): MatchResult {
+    const result = matchInventory({ os: input.os, kernel: input.kernel, packages: called.map((m) => m.pkg) }, this.lookup, {
+      release: r.release,
+      today: this.options.today(),
+      includeUndetermined: this.options.includeUndetermined,
+      proAttached: input.proAttached,
+    });
+    for (const w of result.warnings) if (w.startsWith('skipped ')) this.options.onWarning?.(w);
+    this.store(r.cache, called, result.findings, result.unsupported, r.profile.keyKind);
+    return result;
+  }
+
+  /**
+   * Matches those of `ids` (not kernel images) that no host of this release had before, so
+   * that matchHost on a large package set finds them cached: a big report is matched piece
+   * by piece, with the event loop free in between. Results are the ones matchHost would get.
+   */
+  warm(input: Omit<HostMatchInput, 'pkgIds' | 'onlyNames'>, ids: ArrayLike<number>): void {
+    const r = this.releaseOf(input);
+    const misses: { cacheKey: number; pkg: InstalledPackage; id: number }[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const p = this.interner.pkg(ids[i]);
+      if (!p.kernelImage && !r.cache.has(ids[i] * 2)) misses.push({ cacheKey: ids[i] * 2, pkg: p.pkg, id: ids[i] });
+    }
+    if (misses.length > 0) this.matchMisses(input, r, misses);
+  }
+
+  /** Drops every cached result of packages the store no longer has (collected garbage). */
+  forgetPackages(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    for (const results of [this.results, this.previous]) {
+      if (!results) continue;
+      for (const [osKey, cache] of results) {
+        for (const id of ids) {
+          cache.delete(id * 2);
+          cache.delete(id * 2 + 1);
+        }
+        if (cache.size === 0 && results === this.results) results.delete(osKey);
+      }
+    }
+    for (const memo of this.unchanged.values()) {
+      for (const id of ids) {
+        memo.delete(id * 2);
+        memo.delete(id * 2 + 1);
+      }
+    }
+    // Kernel summaries are keyed by the images' ids; they are few and cheap to recompute.
+    if (ids.some((id) => this.interner.pkg(id).kernelImage)) this.kernels.clear();
+  }
+
+  matchHost(input: HostMatchInput): HostMatch {
+    const rel = this.releaseOf(input);
+    const { profile, release, osKey, cache } = rel;
 
     const misses: { cacheKey: number; pkg: InstalledPackage; id: number }[] = [];
     const images: { id: number; running: boolean }[] = [];
@@ -206,16 +282,9 @@ export class FleetMatcher {
           if (!inCall.has(img.id)) inCall.set(img.id, { cacheKey: img.id * 2 + (img.running ? 1 : 0), pkg: this.interner.pkg(img.id).pkg, id: img.id });
         }
       }
-      const result = matchInventory({ os: input.os, kernel: input.kernel, packages: [...inCall.values()].map((m) => m.pkg) }, this.lookup, {
-        release,
-        today: this.options.today(),
-        includeUndetermined: this.options.includeUndetermined,
-        proAttached: input.proAttached,
-      });
+      const result = this.matchMisses(input, rel, [...inCall.values()]);
       this.kernels.set(kernelKey, result.kernel.newer_installed);
       warnings.push(...result.warnings);
-      for (const w of result.warnings) if (w.startsWith('skipped ')) this.options.onWarning?.(w);
-      this.store(cache, [...inCall.values()], result.findings, result.unsupported, profile.keyKind);
     }
 
     const findings = new Map<number, StoredFinding>();
@@ -310,6 +379,12 @@ export class FleetMatcher {
       };
       for (const t of targets) t.findings.push(cached);
     }
+    // Most packages have no finding and full support: they share one result (a cache entry
+    // then costs its map slot only, which matters for a host with 100,000 packages).
+    for (const c of called) {
+      const r = cache.get(c.cacheKey)!;
+      if (r.findings.length === 0 && r.unsupported === null) cache.set(c.cacheKey, NOTHING);
+    }
   }
 }
 
@@ -317,12 +392,38 @@ function triple(name: string, version: string, arch: string): string {
   return `${name}\u0000${version}\u0000${arch}`;
 }
 
+/** A Map that forgets its oldest entries beyond a size: a memo that hosts cannot grow without bound. */
+class BoundedMemo<V> {
+  private readonly map = new Map<string, V>();
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: V): void {
+    if (this.map.size >= this.max) {
+      // Drop the oldest tenth at once: eviction stays cheap per insertion.
+      let n = Math.ceil(this.max / 10);
+      for (const k of this.map.keys()) {
+        if (n-- <= 0) break;
+        this.map.delete(k);
+      }
+    }
+    this.map.set(key, value);
+  }
+}
+
 /** Remembers lookups: hosts of one release ask for the same package keys over and over. */
 class MemoLookup implements AdvisoryLookup {
   private readonly inner: AdvisoryLookup;
-  private readonly entryMemo = new Map<string, AdvisoryEntry[]>();
-  private readonly supportMemo = new Map<string, SupportNote | null>();
-  private readonly vulnMemo = new Map<string, VulnerabilityInfo | null>();
+  private readonly entryMemo = new BoundedMemo<AdvisoryEntry[]>(MAX_MEMO);
+  private readonly supportMemo = new BoundedMemo<SupportNote | null>(MAX_MEMO);
+  private readonly vulnMemo = new BoundedMemo<VulnerabilityInfo | null>(MAX_MEMO);
 
   constructor(inner: AdvisoryLookup) {
     this.inner = inner;

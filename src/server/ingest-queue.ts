@@ -3,14 +3,24 @@
 // rolled back alone, and every report is acknowledged only after the COMMIT that made it
 // durable. One COMMIT per group instead of per report is what lets a fleet's daily deltas be
 // taken at thousands per second.
+//
+// A large report (more than PREPARE_ABOVE packages) is first prepared in pieces with the event
+// loop free in between (store/prepare.ts), one such report at a time, so that a 100,000-package
+// inventory never stops the server from answering health checks, the dashboard and other
+// hosts; its unit then joins a group like any other. Packages nothing holds any more are
+// collected after the commits that released them (store/package-gc.ts).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Report } from '../core/protocol.ts';
 import type { FleetMatcher } from './fleet-matcher.ts';
-import { ingestReport, type IngestOutcome } from './store/ingest.ts';
+import { ingestReport, type IngestOutcome, type PreparedSet } from './store/ingest.ts';
+import { PackageCollector } from './store/package-gc.ts';
+import { PREPARE_ABOVE, prepareReport, reportSize } from './store/prepare.ts';
 import type { Store } from './store/store.ts';
 
 interface Pending {
   hostId: number;
   report: Report;
+  prepared?: PreparedSet;
   resolve: (o: IngestOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -21,16 +31,43 @@ export class IngestQueue {
   private readonly maxGroup: number;
   private queue: Pending[] = [];
   private scheduled = false;
+  /** The large report being prepared: the next one waits for it. */
+  private preparing: Promise<unknown> = Promise.resolve();
+  readonly collector: PackageCollector;
 
   constructor(store: Store, matcher: FleetMatcher, maxGroup = 64) {
     this.store = store;
     this.matcher = matcher;
     this.maxGroup = maxGroup;
+    this.collector = new PackageCollector(store, matcher);
   }
 
   submit(hostId: number, report: Report): Promise<IngestOutcome> {
+    if (reportSize(report) > PREPARE_ABOVE) return this.submitLarge(hostId, report);
+    return this.enqueue(hostId, report);
+  }
+
+  private async submitLarge(hostId: number, report: Report): Promise<IngestOutcome> {
+    const turn = this.preparing.then(() => this.prepareAndIngest(hostId, report));
+    this.preparing = turn.catch(() => {});
+    return turn;
+  }
+
+  private async prepareAndIngest(hostId: number, report: Report): Promise<IngestOutcome> {
+    const held: number[] = [];
+    try {
+      const p = await prepareReport(this.store, this.matcher, hostId, report, held, () => nextTurn());
+      if (p.outcome) return p.outcome;
+      return await this.enqueue(hostId, report, p.prepared);
+    } finally {
+      // After the commit: the host's set holds what it kept; nothing else stays held.
+      this.store.interner.release(held);
+    }
+  }
+
+  private enqueue(hostId: number, report: Report, prepared?: PreparedSet): Promise<IngestOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ hostId, report, resolve, reject });
+      this.queue.push({ hostId, report, prepared, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // After the I/O callbacks of this turn: requests parsed meanwhile join the group.
@@ -45,7 +82,7 @@ export class IngestQueue {
       const group = this.queue.splice(0, this.maxGroup);
       let results;
       try {
-        results = this.store.group(group.map((p) => () => ingestReport(this.store, this.matcher, p.hostId, p.report)));
+        results = this.store.group(group.map((p) => () => ingestReport(this.store, this.matcher, p.hostId, p.report, p.prepared)));
       } catch (err) {
         for (const p of group) p.reject(err);
         continue;

@@ -1,8 +1,9 @@
 // Opens the server's SQLite store: WAL journal (readers never block the writer), schema
-// created on first use and checked on every open.
+// created on first use, checked on every open and upgraded from older versions (migrate.ts).
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { migrateStore } from './migrate.ts';
 import { SCHEMA, STORE_SCHEMA_VERSION } from './schema.ts';
 
 export interface StoreOptions {
@@ -52,7 +53,8 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
     db.exec('COMMIT');
   } else {
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-    if (Number(row?.value) !== STORE_SCHEMA_VERSION) {
+    const version = Number(row?.value);
+    if (version !== STORE_SCHEMA_VERSION && !migrateStore(db, version, STORE_SCHEMA_VERSION)) {
       db.close();
       throw new StoreError(`${file} has store schema ${row?.value ?? '(none)'}, this patchloop uses ${STORE_SCHEMA_VERSION}`);
     }

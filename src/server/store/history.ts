@@ -69,11 +69,14 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
   const event = (type: keyof typeof events, f: { nameId: number; vulnId: number; pkgId: number; severity: number }): void => {
     events[type].push(f.nameId, f.vulnId, f.pkgId, f.severity);
   };
+  // Every package a finding row or an event names (history keeps naming it).
+  const named = new Set<number>();
 
   for (const [identity, f] of next) {
     if (scope !== 'all' && !scope.has(f.nameId)) continue;
     const fix = f.fixable ? 1 : 0;
     const r = old.get(identity);
+    if (!r || r.open === 0 || r.pkg_id !== f.pkgId) named.add(f.pkgId);
     if (!r) {
       inserts.add([ctx.hostId, f.nameId, f.vulnId, f.pkgId, f.detailId, f.severity, f.status, fix, 1, ctx.now, ctx.now]);
       event('detected', f);
@@ -141,6 +144,7 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
   }
 
   inserts.flush();
+  pinPackages(store, named);
   for (const type of ['detected', 'reopened', 'resolved'] as const) {
     const items = events[type];
     if (items.length === 0) continue;
@@ -161,6 +165,19 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     if (hosts !== 0) agg.vuln(vulnId, { host: { id: ctx.hostId, delta: hosts } });
   }
   return counts;
+}
+
+/**
+ * Marks packages named by finding rows or events as pinned: the package collector never
+ * deletes them, so the history can always say which version a finding was on.
+ */
+export function pinPackages(store: Store, ids: Iterable<number>): void {
+  const fresh: number[] = [];
+  for (const id of ids) if (!store.interner.pkg(id).pinned) fresh.push(id);
+  if (fresh.length === 0) return;
+  // Rare after a fleet's first reports: only versions that carry a finding for the first time.
+  for (const id of fresh) store.run('UPDATE pkgs SET pinned = 1 WHERE id = ?', id);
+  store.afterCommit(() => store.interner.markPinned(fresh));
 }
 
 /** Resolves every open finding of a host that is being removed (cause 'host_removed'). */

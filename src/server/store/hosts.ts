@@ -1,6 +1,7 @@
 // Host administration: group and tags, removal. Aggregates keyed by group follow the host.
 import { AggregateBatch } from './aggregates.ts';
 import { closeAllFindings } from './history.ts';
+import { storedSet } from './report-set.ts';
 import type { Store } from './store.ts';
 
 export function updateHost(store: Store, id: number, change: { group?: string; tags?: string[] }): boolean {
@@ -21,7 +22,10 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
   });
 }
 
-/** Removes a host and its findings, packages and credentials; its events stay as the record. */
+/**
+ * Removes a host and its findings, packages and credentials; its events stay as the record
+ * (and the packages they name stay pinned).
+ */
 export function removeHost(store: Store, id: number): boolean {
   return store.tx(() => {
     const h = store.get<{ grp: string; hostname: string }>('SELECT grp, hostname FROM hosts WHERE id = ?', id);
@@ -31,6 +35,9 @@ export function removeHost(store: Store, id: number): boolean {
     closeAllFindings(store, { hostId: id, grp: h.grp, now, cause: 'scan', scanId: null, refreshId: null, lastSeen: now, agg });
     agg.flush();
     store.run('DELETE FROM findings WHERE host_id = ?', id);
+    // Its packages are no longer held by it; those nothing else holds or pins are collected.
+    const set = storedSet(store, id);
+    if (set) store.afterCommit(() => store.interner.release(set.ids));
     store.run('DELETE FROM host_packages WHERE host_id = ?', id);
     store.run('DELETE FROM host_tokens WHERE host_id = ?', id);
     store.run('DELETE FROM scans WHERE host_id = ?', id);

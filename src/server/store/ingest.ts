@@ -2,19 +2,31 @@
 // set, a match, and the finding history diff, all in one atomic unit (a transaction, or a
 // savepoint in a group commit). A report is checked completely before anything is written;
 // a retried report (same id) is answered from the record of the first one and changes nothing.
-import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ReportAck, type ResendFull, type WirePackage } from '../../core/protocol.ts';
+// A large report is prepared first, piece by piece (prepare.ts); the unit then only commits.
+import type { Report, ReportAck } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
 import { UnmatchableHostError, type FleetMatcher, type HostMatch } from '../fleet-matcher.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { applyFindings, type DiffCounts } from './history.ts';
-import { decodeIds, encodeIds } from './package-set.ts';
+import { diffSortedIds, encodeSortedIds, sortIds } from './package-set.ts';
+import { resend, resolveSet, storedSet, type NewSet, type Resend } from './report-set.ts';
+import { checkShrink } from './shrink.ts';
 import type { Store } from './store.ts';
+
+export { ReportError } from './report-set.ts';
 
 export type IngestOutcome =
   | { kind: 'ack'; ack: ReportAck }
-  | { kind: 'resend'; body: ResendFull }
+  | Resend
   /** The report is well-formed but cannot be accepted (id reused by another host, unknown host). */
   | { kind: 'rejected'; status: number; error: string; message: string };
+
+/** A report's set worked out ahead of its unit (prepare.ts): every package interned and held. */
+export interface PreparedSet {
+  /** Digest of the stored set it was computed on (null: none); stale if the host's set moved on. */
+  basis: string | null;
+  set: NewSet;
+}
 
 interface HostRow {
   id: number;
@@ -30,6 +42,8 @@ interface HostRow {
   agent_version: string | null;
   match_gen: number;
   match_error: string | null;
+  package_count: number;
+  inventory_shrunk: string | null;
   open_total: number;
 }
 
@@ -47,29 +61,13 @@ interface ScanRow {
 const OPEN_COLS = SEVERITIES.map((s) => `open_${s}`);
 const FIX_COLS = SEVERITIES.map((s) => `fix_${s}`);
 
-export class ReportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ReportError';
-  }
+/** The report already stored under this id (a resend), or undefined. */
+export function previousScan(store: Store, reportId: string): ScanRow | undefined {
+  return store.get<ScanRow>('SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?', reportId);
 }
 
-/** The package set a report leads to, worked out before anything is written. */
-interface NewSet {
-  /** Ids of packages already interned that are in the new set. */
-  keep: number[];
-  /** Package keys not interned yet (interned in the transaction). */
-  fresh: string[];
-  added: number;
-  removed: number;
-  /** Package names+arch touched by a delta (null for a full report: compare everything). */
-  touched: Set<number> | null;
-}
-
-const resend = (message: string, digest: string | null): IngestOutcome => ({ kind: 'resend', body: { error: 'resend_full', message, digest } });
-
-export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number, report: Report): IngestOutcome {
-  const previous = store.get<ScanRow>('SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?', report.report_id);
+export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number, report: Report, prepared?: PreparedSet): IngestOutcome {
+  const previous = previousScan(store, report.report_id);
   if (previous) {
     if (previous.host_id !== hostId) {
       return { kind: 'rejected', status: 409, error: 'report_id_reused', message: `report id ${report.report_id} was already used by another host` };
@@ -78,7 +76,7 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
   }
   const host = store.get<HostRow>(
     `SELECT id, hostname, grp, last_seen, kernel, os, release_hint, pro_attached, reboot_required, warnings, agent_version, match_gen, match_error,
-       ${OPEN_COLS.join(' + ')} AS open_total FROM hosts WHERE id = ?`,
+       package_count, inventory_shrunk, ${OPEN_COLS.join(' + ')} AS open_total FROM hosts WHERE id = ?`,
     hostId,
   );
   if (!host) return { kind: 'rejected', status: 403, error: 'forbidden', message: 'this host is not enrolled' };
@@ -100,9 +98,11 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
     }
   }
 
-  let set: NewSet | IngestOutcome;
-  if (report.kind === 'full') set = fullSet(store, report.packages, report.digest);
-  else set = deltaSet(store, hostId, storedDigest!, report.added, report.removed, report.digest);
+  // The stored set, for a delta's base and for the packages the host stops holding.
+  const stored = storedDigest === null ? null : storedSet(store, hostId);
+  // A prepared full report holds whatever the host had meanwhile; a delta only on the base it was prepared on.
+  const usable = prepared && (report.kind === 'full' || prepared.basis === storedDigest);
+  const set = usable ? prepared.set : resolveSet(store, report, stored);
   if ('kind' in set) return set;
   const newSet = set;
 
@@ -178,12 +178,24 @@ export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number
         store.run('UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?', counts.detected, counts.resolved, counts.reopened, open, scanId);
       }
     }
+    const shrink = checkShrink(store, { hostId, scanId, now, before: host.package_count, after: ids.length, standing: host.inventory_shrunk });
+    if (shrink !== undefined) {
+      sets.push('inventory_shrunk = ?');
+      values.push(shrink);
+    }
     store.run(`UPDATE hosts SET ${sets.join(', ')} WHERE id = ?`, ...values, hostId);
     if (storedDigest !== report.digest) {
+      const sorted = sortIds(ids);
       store.run(
         'INSERT INTO host_packages (host_id, digest, ids) VALUES (?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET digest = excluded.digest, ids = excluded.ids',
-        hostId, report.digest, encodeIds(ids),
+        hostId, report.digest, encodeSortedIds(sorted),
       );
+      // The host now holds what it gained and no longer holds what it lost (once committed).
+      const { gained, lost } = diffSortedIds(stored?.ids ?? new Uint32Array(0), sorted);
+      store.afterCommit(() => {
+        store.interner.hold(gained);
+        store.interner.release(lost);
+      });
     }
     return {
       kind: 'ack' as const,
@@ -218,83 +230,6 @@ function seenUnchanged(store: Store, host: HostRow, report: Report, digest: stri
     );
   }
   return { kind: 'ack', ack: toAck(report.report_id, 'accepted', { id: scanId, host_id: host.id, at: now, digest, detected: 0, resolved: 0, reopened: 0, open: host.open_total }) };
-}
-
-function fullSet(store: Store, packages: WirePackage[], expected: string): NewSet {
-  const keep: number[] = [];
-  const fresh: string[] = [];
-  const seen = new Set<number>();
-  const hashes: Uint32Array[] = [];
-  for (const p of packages) {
-    // Known packages have their id and hash already; only new ones are keyed and hashed.
-    const id = store.interner.find(p);
-    if (id !== undefined) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      keep.push(id);
-      hashes.push(store.interner.pkg(id).hash);
-    } else {
-      const key = packageKey(p);
-      if (fresh.includes(key)) continue;
-      fresh.push(key);
-      hashes.push(keyHash(key));
-    }
-  }
-  const digest = toggleDigest(EMPTY_DIGEST, hashes);
-  if (digest !== expected) {
-    throw new ReportError(`digest ${expected} does not match the ${keep.length + fresh.length} packages in the report (they give ${digest})`);
-  }
-  return { keep, fresh, added: keep.length + fresh.length, removed: 0, touched: null };
-}
-
-function deltaSet(store: Store, hostId: number, stored: string, added: WirePackage[], removed: WirePackage[], expected: string): NewSet | IngestOutcome {
-  const blob = store.get<{ ids: Uint8Array }>('SELECT ids FROM host_packages WHERE host_id = ?', hostId)!.ids;
-  // The stored set is sorted: membership by binary search, no hashing of 1,500 ids.
-  const current = decodeIds(blob);
-  const has = (id: number): number => {
-    let lo = 0;
-    let hi = current.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (current[mid] === id) return mid;
-      if (current[mid] < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  };
-  const drop = new Set<number>();
-  const hashes: Uint32Array[] = [];
-  const touched = new Set<number>();
-  for (const p of removed) {
-    const id = store.interner.find(p);
-    if (id === undefined || has(id) < 0 || drop.has(id)) return resend(`removed package ${p.name} ${p.version} is not in the server's set`, stored);
-    drop.add(id);
-    const ip = store.interner.pkg(id);
-    hashes.push(ip.hash);
-    touched.add(ip.nameId);
-  }
-  const keep: number[] = [];
-  for (const id of current) if (!drop.has(id)) keep.push(id);
-  const fresh: string[] = [];
-  const addedIds = new Set<number>();
-  for (const p of added) {
-    const id = store.interner.find(p);
-    if (id !== undefined) {
-      if ((has(id) >= 0 && !drop.has(id)) || addedIds.has(id)) return resend(`added package ${p.name} ${p.version} is already in the server's set`, stored);
-      addedIds.add(id);
-      keep.push(id);
-      const ip = store.interner.pkg(id);
-      hashes.push(ip.hash);
-      touched.add(ip.nameId);
-      continue;
-    }
-    const key = packageKey(p);
-    if (fresh.includes(key)) continue;
-    fresh.push(key);
-    hashes.push(keyHash(key));
-  }
-  if (toggleDigest(stored, hashes) !== expected) return resend("the package set after the delta differs from the agent's", stored);
-  return { keep, fresh, added: added.length, removed: removed.length, touched };
 }
 
 function toAck(reportId: string, status: 'accepted' | 'duplicate', s: ScanRow): ReportAck {

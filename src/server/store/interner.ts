@@ -1,21 +1,18 @@
 // Interned values held in memory and in the store: each distinct package, package name,
 // vulnerability id and finding detail gets one integer id. New ids are written in the caller's
 // transaction; if it rolls back, rollback() forgets them so memory and store stay in step.
+//
+// Packages are reference-counted so that memory follows the fleet, not every package ever
+// reported: a package is held by each host whose current set has it (and, briefly, by a report
+// being prepared); one named by a finding or an event is pinned (history names it forever).
+// A package neither held nor pinned is garbage: package-gc.ts deletes it from store and memory.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { kernelRole } from '../../core/kernel.ts';
-import { keyHash, packageKey, type WirePackage } from '../../core/protocol.ts';
-import type { FindingStatus, InstalledPackage, PackageFormat, Severity } from '../../core/types.ts';
+import type { WirePackage } from '../../core/protocol.ts';
+import type { FindingStatus, InstalledPackage, Severity } from '../../core/types.ts';
+import { decodeIds } from './package-set.ts';
+import { PackageTable, type InternedPackage } from './package-table.ts';
 
-export interface InternedPackage {
-  id: number;
-  key: string;
-  pkg: InstalledPackage;
-  /** sha256 of the key: its share of the package-set digest. */
-  hash: Uint32Array;
-  nameId: number;
-  /** A kernel image: its findings depend on the running kernel. */
-  kernelImage: boolean;
-}
+export type { InternedPackage } from './package-table.ts';
 
 export interface FindingDetail {
   status: FindingStatus;
@@ -62,38 +59,46 @@ class Table<V> {
     return this.pending.length;
   }
 
-  /** Forgets what was interned since `mark` (everything by default); returns what it forgot. */
-  rollback(mark = 0): V[] {
+  /** Drops a value from memory (its row is deleted by the caller). */
+  drop(key: string, id: number): void {
+    this.byKey.delete(key);
+    this.byId.delete(id);
+  }
+
+  /** Forgets what was interned since `mark` (everything by default); how many. */
+  rollback(mark = 0): number {
     const dropped = this.pending.splice(mark);
-    const values: V[] = [];
     for (const { key, id } of dropped) {
-      values.push(this.byId.get(id)!);
       this.byKey.delete(key);
       this.byId.delete(id);
     }
-    return values;
+    return dropped.length;
   }
 }
 
 export class Interner {
-  private readonly pkgs: Table<InternedPackage>;
-  /** name → version → packages: finds a reported package without building its key. */
-  private readonly byNameVersion = new Map<string, Map<string, InternedPackage[]>>();
+  private readonly pkgs: PackageTable;
   private readonly names: Table<{ name: string; arch: string }>;
   private readonly vulns: Table<string>;
   private readonly details: Table<FindingDetail>;
+  /** Called when packages became garbage (the server schedules a collection). */
+  onGarbage: () => void = () => {};
 
   constructor(db: DatabaseSync) {
-    this.pkgs = new Table(db, 'INSERT INTO pkgs (key) VALUES (?)', (k) => [k]);
     this.names = new Table(db, 'INSERT INTO pkg_names (name, arch) VALUES (?, ?)', (k) => JSON.parse(k) as [string, string]);
+    this.pkgs = new PackageTable(db, (name, arch) => this.nameId(name, arch));
     this.vulns = new Table(db, 'INSERT INTO vulns (name) VALUES (?)', (k) => [k]);
     this.details = new Table(db, 'INSERT INTO details (key) VALUES (?)', (k) => [k]);
     for (const r of db.prepare('SELECT id, name, arch FROM pkg_names').iterate() as Iterable<{ id: number; name: string; arch: string }>) {
       this.names.load(JSON.stringify([r.name, r.arch]), r.id, { name: r.name, arch: r.arch });
     }
-    for (const r of db.prepare('SELECT id, key FROM pkgs').iterate() as Iterable<{ id: number; key: string }>) {
-      this.pkgs.load(r.key, r.id, this.makePackage(r.id, r.key, fromKey(r.key)));
+    for (const r of db.prepare('SELECT id, key, pinned FROM pkgs').iterate() as Iterable<{ id: number; key: string; pinned: number }>) {
+      this.pkgs.load(r.id, r.key, r.pinned === 1);
     }
+    for (const r of db.prepare('SELECT ids FROM host_packages').iterate() as Iterable<{ ids: Uint8Array }>) {
+      for (const id of decodeIds(r.ids)) this.pkg(id).holders++;
+    }
+    for (const ip of this.pkgs.byId.values()) if (ip.holders === 0 && !ip.pinned) this.pkgs.unheld.add(ip.id);
     for (const r of db.prepare('SELECT id, name FROM vulns').iterate() as Iterable<{ id: number; name: string }>) {
       this.vulns.load(r.name, r.id, r.name);
     }
@@ -102,60 +107,96 @@ export class Interner {
     }
   }
 
-  private makePackage(id: number, key: string, pkg: InstalledPackage): InternedPackage {
-    const ip: InternedPackage = {
-      id,
-      key,
-      pkg,
-      hash: keyHash(key),
-      nameId: this.nameId(pkg.name, pkg.arch),
-      kernelImage: kernelRole(pkg, pkg.format as PackageFormat, null).kind === 'image',
-    };
-    let versions = this.byNameVersion.get(pkg.name);
-    if (!versions) {
-      versions = new Map();
-      this.byNameVersion.set(pkg.name, versions);
-    }
-    const list = versions.get(pkg.version);
-    if (list) list.push(ip);
-    else versions.set(pkg.version, [ip]);
-    return ip;
-  }
-
   /** The id of a package already interned with exactly these fields, or undefined. */
   find(p: InstalledPackage | WirePackage): number | undefined {
-    const list = this.byNameVersion.get(p.name)?.get(p.version);
-    if (!list) return undefined;
-    for (const ip of list) {
-      const q = ip.pkg;
-      if (
-        q.arch === p.arch && q.source === p.source && q.source_version === p.source_version && q.format === p.format &&
-        q.vendor === p.vendor && q.modularity_label === p.modularity_label && q.epoch === p.epoch
-      ) {
-        return ip.id;
-      }
-    }
-    return undefined;
+    return this.pkgs.find(p)?.id;
   }
 
   packageId(pkg: InstalledPackage): number {
-    return this.packageIdForKey(packageKey(pkg));
+    return this.pkgs.idFor(pkg);
   }
 
-  /** The id for a protocol packageKey(), interning it when new. */
+  /** The id for a protocol packageKey(), interning it when new (unheld until a set holds it). */
   packageIdForKey(key: string): number {
-    return this.pkgs.id(key, (id) => this.makePackage(id, key, fromKey(key)));
-  }
-
-  /** The id of an already known package key, or undefined. */
-  knownPackage(key: string): number | undefined {
-    return this.pkgs.byKey.get(key);
+    return this.pkgs.idForKey(key);
   }
 
   pkg(id: number): InternedPackage {
     const p = this.pkgs.byId.get(id);
     if (!p) throw new Error(`store inconsistency: unknown package id ${id}`);
     return p;
+  }
+
+  /** sha256 of the package's key: its share of the package-set digest (a view: use it at once). */
+  hash(id: number): Uint32Array {
+    return this.pkgs.hash(this.pkg(id));
+  }
+
+  /** A host set (or a report in preparation) now has these packages. */
+  hold(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const ip = this.pkg(id);
+      if (ip.holders++ === 0) this.pkgs.unheld.delete(id);
+    }
+  }
+
+  /** A host set (or a report in preparation) no longer has these packages. */
+  release(ids: Iterable<number>): void {
+    let garbage = false;
+    for (const id of ids) {
+      const ip = this.pkg(id);
+      if (ip.holders <= 0) throw new Error(`store inconsistency: package ${id} released more often than held`);
+      if (--ip.holders === 0 && !ip.pinned) {
+        this.pkgs.unheld.add(id);
+        garbage = true;
+      }
+    }
+    if (garbage) this.onGarbage();
+  }
+
+  /** Packages now named by committed findings or events (their rows are marked pinned). */
+  markPinned(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const ip = this.pkgs.byId.get(id);
+      if (!ip) continue;
+      ip.pinned = true;
+      this.pkgs.unheld.delete(id);
+    }
+  }
+
+  /** Up to `limit` packages that nothing holds or pins. */
+  garbage(limit: number): number[] {
+    const out: number[] = [];
+    for (const id of this.pkgs.unheld) {
+      if (out.length >= limit) break;
+      out.push(id);
+    }
+    return out;
+  }
+
+  get garbageCount(): number {
+    return this.pkgs.unheld.size;
+  }
+
+  /** Forgets collected packages (their rows were deleted in the committed transaction). */
+  forget(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const ip = this.pkgs.byId.get(id);
+      if (ip) this.pkgs.drop(ip);
+    }
+  }
+
+  /** Forgets package names that no package has any more (their rows were deleted). */
+  forgetNames(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const n = this.names.byId.get(id);
+      if (n && this.pkgs.nameUses(id) === 0) this.names.drop(JSON.stringify([n.name, n.arch]), id);
+    }
+  }
+
+  /** How many interned packages have this name id. */
+  nameUses(id: number): number {
+    return this.pkgs.nameUses(id);
   }
 
   nameId(name: string, arch: string): number {
@@ -198,38 +239,22 @@ export class Interner {
   }
 
   commit(): void {
-    for (const t of [this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]) t.commit();
+    this.pkgs.commit();
+    for (const t of [this.names, this.vulns, this.details] as Table<unknown>[]) t.commit();
   }
 
   /** Where the pending (uncommitted) values stand now, to roll back to. */
   mark(): number[] {
-    return ([this.pkgs, this.names, this.vulns, this.details] as Table<unknown>[]).map((t) => t.mark);
+    return [this.pkgs.mark, ...([this.names, this.vulns, this.details] as Table<unknown>[]).map((t) => t.mark)];
   }
 
   /** Forgets values interned since `mark` (all uncommitted ones by default); true if any were. */
   rollback(mark?: number[]): boolean {
-    const pkgs = this.pkgs.rollback(mark?.[0] ?? 0);
-    for (const ip of pkgs) {
-      const versions = this.byNameVersion.get(ip.pkg.name);
-      const list = versions?.get(ip.pkg.version)?.filter((x) => x !== ip);
-      if (list?.length) versions!.set(ip.pkg.version, list);
-      else versions?.delete(ip.pkg.version);
-    }
-    let dropped = pkgs.length;
-    ([this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i + 1] ?? 0).length));
+    // Packages first: dropping one updates its name's use count before the name goes.
+    let dropped = this.pkgs.rollback(mark?.[0] ?? 0);
+    ([this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i + 1] ?? 0)));
     return dropped > 0;
   }
-}
-
-function fromKey(key: string): InstalledPackage {
-  const [name, version, arch, source, source_version, format, vendor, modularity_label, epoch] = JSON.parse(key) as [
-    string, string, string, string, string, PackageFormat, string | null, string | null, number | null,
-  ];
-  const p: InstalledPackage = { name, version, arch, source, source_version, format };
-  if (vendor !== null) p.vendor = vendor;
-  if (modularity_label !== null) p.modularity_label = modularity_label;
-  if (epoch !== null) p.epoch = epoch;
-  return p;
 }
 
 /** The detail JSON keys are positional: this reads them back. */

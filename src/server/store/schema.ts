@@ -2,13 +2,15 @@
 // floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
 // names, vulnerability ids, finding details) are interned once and referenced by integer id,
 // which keeps 10,000 hosts × 1,500 packages small and fast to diff.
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 
--- Interned values. pkgs.key is protocol packageKey(): the JSON of every package field.
-CREATE TABLE pkgs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE) STRICT;
+-- Interned values. pkgs.key is protocol packageKey(): the JSON of every package field. A package
+-- named by a finding or an event is pinned; one that no host set has and nothing pins is deleted
+-- (interner.ts, package-gc.ts).
+CREATE TABLE pkgs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, pinned INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE pkg_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL, arch TEXT NOT NULL, UNIQUE (name, arch)) STRICT;
 CREATE TABLE vulns (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
 -- What a finding says apart from its host and package: status, fix, severity, feed, advisories (JSON).
@@ -36,6 +38,7 @@ CREATE TABLE hosts (
   match_warnings TEXT NOT NULL DEFAULT '[]',
   unsupported TEXT NOT NULL DEFAULT '[]',
   agent_version TEXT,
+  inventory_shrunk TEXT,                        -- JSON {at, scan_id, before, after} while a drastic shrink stands
   dormant INTEGER NOT NULL DEFAULT 0,           -- findings on kernel images installed but not running
   open_critical INTEGER NOT NULL DEFAULT 0, open_high INTEGER NOT NULL DEFAULT 0,
   open_medium INTEGER NOT NULL DEFAULT 0, open_low INTEGER NOT NULL DEFAULT 0,
@@ -96,7 +99,7 @@ CREATE INDEX scans_by_host ON scans (host_id, id);
 -- History events. Finding events (detected / resolved / reopened) are grouped: one row per
 -- host, scan or refresh and type, its findings packed in items (count × 4 uint32: name_id,
 -- vuln_id, pkg_id, severity); a first report's hundreds of detections are one row. Host events
--- (enrolled / reenrolled / revoked / removed) have no items.
+-- (enrolled / reenrolled / revoked / removed / inventory_shrunk) have no items.
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
