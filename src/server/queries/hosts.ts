@@ -5,6 +5,7 @@ import { distroProfile, supportState, type SupportState } from '../../core/distr
 import { SEVERITIES, type OsInfo } from '../../core/types.ts';
 import type { HostDetailSchema, HostsQuerySchema, HostSummarySchema, PackagesQuerySchema, ScanSchema, HostHistoryQuerySchema } from '../api/schemas.ts';
 import { decodeIds } from '../store/package-set.ts';
+import type { InventoryShrunk } from '../store/shrink.ts';
 import type { Store } from '../store/store.ts';
 import { iso, likeText, severityCounts, type Page } from './common.ts';
 import { parseCursor, readEvents } from './events.ts';
@@ -127,8 +128,10 @@ export function releaseSupport(distro: string | null, release: string | null, no
 }
 
 export function hostDetail(store: Store, id: number): HostDetail | null {
-  const r = store.get<HostRowFull & { machine_id: string | null; enrolled_at: number; dormant: number; unsupported: string; warnings: string; match_warnings: string }>(
-    `SELECT ${SUMMARY_COLUMNS}, machine_id, enrolled_at, dormant, unsupported, warnings, match_warnings FROM hosts WHERE id = ?`,
+  const r = store.get<
+    HostRowFull & { machine_id: string | null; enrolled_at: number; dormant: number; unsupported: string; warnings: string; match_warnings: string; inventory_shrunk: string | null }
+  >(
+    `SELECT ${SUMMARY_COLUMNS}, machine_id, enrolled_at, dormant, unsupported, warnings, match_warnings, inventory_shrunk FROM hosts WHERE id = ?`,
     id,
   );
   if (!r) return null;
@@ -145,9 +148,16 @@ export function hostDetail(store: Store, id: number): HostDetail | null {
     unsupported_packages: JSON.parse(r.unsupported) as HostDetail['unsupported_packages'],
     warnings: JSON.parse(r.warnings) as string[],
     match_warnings: JSON.parse(r.match_warnings) as string[],
+    inventory_shrunk: inventoryShrunk(r.inventory_shrunk),
     credential_revoked: revoked,
     recent_scans: scans.map(toScan),
   };
+}
+
+function inventoryShrunk(json: string | null): HostDetail['inventory_shrunk'] {
+  if (!json) return null;
+  const s = JSON.parse(json) as InventoryShrunk;
+  return { at: iso(s.at), scan_id: s.scan_id, before: s.before, after: s.after };
 }
 
 interface ScanRow {

@@ -66,7 +66,19 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
             )}
             {h.credential_revoked && <Badge tone="bad">Agent credential revoked</Badge>}
             {h.match_error && <Badge tone="bad">Not matched: {h.match_error}</Badge>}
+            {h.inventory_shrunk && (
+              <Badge tone="bad" title="The host's report listed fewer than a fifth of the packages it had before">
+                Inventory shrank: {int(h.inventory_shrunk.before)} → {int(h.inventory_shrunk.after)} packages
+              </Badge>
+            )}
           </div>
+          {h.inventory_shrunk && (
+            <p id="inventory-shrunk" class="small">
+              Its report of {dateTime(h.inventory_shrunk.at)} UTC listed {int(h.inventory_shrunk.after)} packages where it had {int(h.inventory_shrunk.before)}; the
+              findings on the missing packages were resolved by that report. Check the host's package database (or the agent's root) before trusting it: see
+              the <a href={href(`/hosts/${id}`, { tab: 'history' })}>history</a>.
+            </p>
+          )}
           <Facts
             items={[
               ['Last report', <span title={h.last_seen ?? ''}>{h.last_seen ? `${relative(h.last_seen)} (${dateTime(h.last_seen)} UTC)` : 'never'}</span>],
