@@ -81,6 +81,28 @@ export const csafSchema = z.object({
 
 export type CsafDocument = z.infer<typeof csafSchema>;
 
+/** Red Hat's product trees nest branches 4 or 5 deep (vendor, family, product, version, arch). */
+export const MAX_BRANCH_DEPTH = 32;
+
+/**
+ * Why a document's product tree is nested too deep to validate, or null. The schema of a branch
+ * is recursive and validated by recursion, which overflows the stack at some thousand levels;
+ * this check goes level by level.
+ */
+export function branchNestingProblem(doc: unknown): string | null {
+  let level: unknown[] = [(doc as { product_tree?: { branches?: unknown } } | null)?.product_tree?.branches];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_BRANCH_DEPTH) return `product_tree branches nested more than ${MAX_BRANCH_DEPTH} deep`;
+    const next: unknown[] = [];
+    for (const list of level) {
+      if (!Array.isArray(list)) continue;
+      for (const b of list) if (typeof b === 'object' && b !== null && 'branches' in b) next.push(b.branches);
+    }
+    level = next;
+  }
+  return null;
+}
+
 export function isCsaf(doc: unknown): boolean {
   return typeof doc === 'object' && doc !== null && 'document' in doc && typeof (doc as { document: unknown }).document === 'object';
 }

@@ -5,7 +5,7 @@ import { InputError, jsonOf, readInputs } from '../archive.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 import { EntryBuffer } from '../osv/entries.ts';
 import { describeIssues } from '../osv/schema.ts';
-import { convertCsaf, csafSchema, isCsaf } from './csaf.ts';
+import { branchNestingProblem, convertCsaf, csafSchema, isCsaf } from './csaf.ts';
 import { convertHydra, hydraSchema, isHydra } from './hydra.ts';
 
 export interface RedHatImportSummary {
@@ -29,6 +29,11 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
       continue;
     }
     if (isCsaf(doc)) {
+      const tooDeep = branchNestingProblem(doc);
+      if (tooDeep !== null) {
+        ctx.warn(`skipped ${file.origin}: not a valid CSAF document: ${tooDeep}`);
+        continue;
+      }
       const parsed = csafSchema.safeParse(doc);
       if (!parsed.success) {
         ctx.warn(`skipped ${file.origin}: not a valid CSAF document: ${describeIssues(parsed.error)}`);
