@@ -27,6 +27,11 @@ test('apk errors name the package; a locked database is a lock error', () => {
   assert.equal(locked.errors[0].kind, 'lock');
 });
 
+test('a word that is no apk action is skipped, even one every JavaScript object has (found by the fuzz suite)', () => {
+  const r = parseApkOutput('(1/3) __proto__ zlib (1.3-r0 -> 1.3.1-r0)\n(2/3) constructor musl (1.2.4-r1 -> 1.2.4-r2)\n(3/3) Upgrading libfoo (1.0-r0 -> 1.1-r0)\nOK: 10 MiB in 18 packages\n');
+  assert.deepEqual(r.changes.map((c) => [c.action, c.name]), [['upgrade', 'libfoo']]);
+});
+
 test('apk version -l "<": upgradable packages', () => {
   assert.deepEqual(parseApkVersionList(fixture('apk/version-list.txt')), [
     { name: 'busybox', installed: '1.36.1-r2', available: '1.36.1-r5' },

@@ -82,4 +82,12 @@ test('malformed history is an error naming file and line', () => {
   assert.throws(() => parseHistoryLog('Install: a:amd64 (1.0), garbage\n', 'h.log'), /h\.log:1: cannot read the package list of Install at "garbage"/);
   const { warnings } = parseHistoryLog('Start-Date: 2026-01-10  10:00:00\nFrobnicate: yes\n', 'h.log');
   assert.deepEqual(warnings, ['h.log:2: unknown history field Frobnicate']);
+  // Found by the fuzz suite: an entry without a package name.
+  assert.throws(() => parseHistoryLog('Upgrade: apt:amd64 (2.6.1, 2.6.2), : (2.6.1, 2.6.2)\n', 'h.log'), (e: unknown) => e instanceof HistoryLogError && e.message === 'h.log:1: Upgrade lists ":", which names no package');
+});
+
+test('fields named like members of every JavaScript object are unknown fields, not actions', () => {
+  const { entries, warnings } = parseHistoryLog('Start-Date: 2026-01-10  10:00:00\nconstructor: foo (1.0)\ntoString: bar (2.0)\nInstall: baz:amd64 (3.0)\n', 'h.log');
+  assert.deepEqual(entries[0].changes.map((c) => [c.action, c.name]), [['install', 'baz']]);
+  assert.deepEqual(warnings, ['h.log:2: unknown history field constructor', 'h.log:3: unknown history field toString']);
 });

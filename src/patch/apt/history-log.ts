@@ -52,6 +52,7 @@ function parseItems(key: string, value: string): Omit<PackageChange, 'ok'>[] {
     const [pkg, inner] = [m[1], m[2]];
     const colon = pkg.indexOf(':');
     const name = colon >= 0 ? pkg.slice(0, colon) : pkg;
+    if (name === '') throw new Error(`${key} lists ${JSON.stringify(pkg)}, which names no package`);
     const arch = colon >= 0 ? pkg.slice(colon + 1) : null;
     const parts = inner.split(', ');
     const automatic = parts.at(-1) === 'automatic';
@@ -117,7 +118,8 @@ export function parseHistoryLog(text: string, file: string, firstLine = 1): Hist
         entry.error = entry.error ? `${entry.error}\n${value}` : value;
         break;
       default:
-        if (key in ACTIONS) {
+        // Own keys only: a field named `constructor` or `toString` is no action.
+        if (Object.hasOwn(ACTIONS, key)) {
           try {
             entry.changes.push(...parseItems(key, value));
           } catch (err) {

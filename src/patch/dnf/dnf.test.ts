@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicy } from '../../core/policy.ts';
+import { parsePolicy } from '../../core/policy/schema.ts';
 import { fixture } from '../test-data.ts';
 import { dnfAutomaticConf, dnfTimerDropIn } from './conf.ts';
 import { parseDnfCheckUpdate, parseDnfHistoryInfo, parseDnfHistoryList, parseNevra } from './history.ts';
@@ -52,6 +52,11 @@ test('history info fields: keys padded with spaces or tabs before the colon, how
   const spaces = ' '.repeat(50_000);
   assert.equal(parseDnfHistoryInfo(`Transaction ID : 16\nEnd time : Fri 15 May${spaces}\n`).end, `Fri 15 May${spaces}`);
   assert.equal(parseDnfHistoryInfo(`Transaction ID : 16\nEnd time : Fri 15 May${spaces}(4 seconds)\n`).end, 'Fri 15 May');
+});
+
+test('a package state that is no dnf state alters no package, even one every JavaScript object has', () => {
+  const t = parseDnfHistoryInfo('Transaction ID : 17\nPackages Altered:\n    constructor openssl-1:3.0.7-27.el9.x86_64 @baseos\n    toString    tzdata-2026a-1.el9.noarch      @baseos\n    Install     kernel-5.14.0-427.16.1.el9_4.x86_64 @baseos\n');
+  assert.deepEqual(t.changes.map((c) => [c.action, c.name]), [['install', 'kernel']]);
 });
 
 test('dnf check-update rows for the dry run', () => {

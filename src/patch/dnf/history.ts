@@ -148,7 +148,7 @@ export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): Dn
       }
       return;
     }
-    const action = NEW_STATE[state];
+    const action = Object.hasOwn(NEW_STATE, state) ? NEW_STATE[state] : undefined;
     if (!action) return; // "Reason Change" and the like alter no package
     if (action === 'upgrade' || action === 'downgrade' || action === 'reinstall') {
       const prev = pairs.get(key);
