@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readInventory } from '../src/inventory/index.ts';
-import { parsePolicy, type PatchPolicy } from '../src/core/policy.ts';
+import { parsePolicy, type PatchPolicy } from '../src/core/policy/schema.ts';
 import { AgentHttpClient } from '../src/agent/http.ts';
 import { fetchPolicy, PatchReportSpool, ServerLeaseClient, ServerReportClient } from '../src/agent/patch-clients.ts';
 import { afterBoot, rebootIfDue } from '../src/patch/reboot-flow.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicy } from '../core/policy.ts';
+import { parsePolicy } from '../core/policy/schema.ts';
 import { narrowPolicy, parseAgentPatchConfig } from './patch-config.ts';
 import { loadAgentConfig, AgentConfigError } from './config.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
 // make an agent install outside its local allowance, reboot it, restart its services or add
 // package sources. narrowPolicy() applies the local limits to the policy the server sent.
 import { z } from 'zod';
-import { globMatch, PACKAGE_PATTERN, type PatchPolicy } from '../core/policy.ts';
+import { globMatch, PACKAGE_PATTERN, type PatchPolicy } from '../core/policy/index.ts';
 
 const pattern = z.string().regex(PACKAGE_PATTERN, 'expected a package name, optionally with * wildcards');
 

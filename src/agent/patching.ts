@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { insideWindow, parsePolicy, PolicyError, type GateDecision } from '../core/policy.ts';
+import { insideWindow, parsePolicy, PolicyError, type GateDecision } from '../core/policy/index.ts';
 import { afterBoot, rebootIfDue, type AfterBoot } from '../patch/reboot-flow.ts';
 import { readRebootFlag } from '../patch/reboot-state.ts';
 import { PatchRunSchema, type PatchRun } from '../patch/types.ts';

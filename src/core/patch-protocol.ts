@@ -11,7 +11,7 @@ export const GateSchema = z.union([
 ]);
 
 /**
- * GET /api/v1/agent/policy. `policy` is the validated policy document (core/policy.ts
+ * GET /api/v1/agent/policy. `policy` is the validated policy document (core/policy/schema.ts
  * PolicySchema output) or null when no policy governs the host's group; the agent validates it
  * again with parsePolicy before use. `gate` is computed by the server from the other rings'
  * patch-run history; the agent patches only when it is open.

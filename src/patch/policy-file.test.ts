@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PolicyError } from '../core/policy.ts';
+import { PolicyError } from '../core/policy/schema.ts';
 import { parsePolicyText } from './policy-file.ts';
 
 const YAML = `name: web

@@ -2,7 +2,7 @@
 // line of every problem.
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isNode, parseDocument } from 'yaml';
-import { PolicyError, PolicySchema, formatIssuePath, type PatchPolicy } from '../core/policy.ts';
+import { PolicyError, PolicySchema, formatIssuePath, type PatchPolicy } from '../core/policy/schema.ts';
 
 export function parsePolicyText(text: string, file: string): PatchPolicy {
   const lineCounter = new LineCounter();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { decideLease, parsePolicy, type Lease, type PatchPolicy } from '../core/policy.ts';
+import { decideLease, parsePolicy, type Lease, type PatchPolicy } from '../core/policy/index.ts';
 import { afterBoot, rebootIfDue } from './reboot-flow.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type BootReport, type PatchRun, type RebootLeaseClient } from './types.ts';
 

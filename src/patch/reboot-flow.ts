@@ -3,7 +3,7 @@
 // after the boot (a new boot id) with a report to the server and the lease given back.
 // A host that dies while rebooting never gives the lease back: the server lets it expire.
 import { readFile } from 'node:fs/promises';
-import { rebootAllowedNow, type PatchPolicy } from '../core/policy.ts';
+import { rebootAllowedNow, type PatchPolicy } from '../core/policy/index.ts';
 import { removeIfPresent, writeIfChanged } from './root-files.ts';
 import type { BootReport, PatchReportClient, PatchRun, RebootLeaseClient } from './types.ts';
 

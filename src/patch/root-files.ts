@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { isTimeZone } from '../core/policy.ts';
+import { isTimeZone } from '../core/policy/schema.ts';
 import { isHostRoot, resolveInRoot } from '../inventory/rootfs.ts';
 
 export async function fileSize(file: string): Promise<number> {

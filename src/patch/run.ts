@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { insideWindow, nextWindow, describeInstant, rebootAllowedNow, globMatch, type PatchPolicy } from '../core/policy.ts';
+import { insideWindow, nextWindow, describeInstant, rebootAllowedNow, globMatch, type PatchPolicy } from '../core/policy/index.ts';
 import type { Finding, OsInfo } from '../core/types.ts';
 import { isHostRoot } from '../inventory/rootfs.ts';
 import { runningKernel } from '../inventory/kernel.ts';

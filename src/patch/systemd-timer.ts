@@ -1,7 +1,7 @@
 // systemd timer drop-ins that move a distribution's patch timer (apt-daily-upgrade.timer,
 // dnf-automatic.timer) into the policy's maintenance windows, when the policy leaves the
 // running to that timer.
-import { WEEKDAYS, type MaintenanceWindow, type PatchPolicy } from '../core/policy.ts';
+import { WEEKDAYS, type MaintenanceWindow, type PatchPolicy } from '../core/policy/schema.ts';
 
 const DAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = { sun: 'Sun', mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat' };
 

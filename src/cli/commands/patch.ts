@@ -2,7 +2,7 @@
 // dnf-automatic or apk, and report what really happened. The patch code loads only when the
 // command runs.
 import { Option, type Command } from 'commander';
-import type { PatchPolicy } from '../../core/policy.ts';
+import type { PatchPolicy } from '../../core/policy/schema.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 interface PatchFlags {
@@ -54,7 +54,7 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
     )
     .action(async (flags: PatchFlags) => {
       const { readPolicyFile } = await import('../../patch/policy-file.ts');
-      const { defaultPolicy, PolicyError } = await import('../../core/policy.ts');
+      const { defaultPolicy, PolicyError } = await import('../../core/policy/schema.ts');
       let policy;
       try {
         policy = flags.policy ? await readPolicyFile(flags.policy) : defaultPolicy();
@@ -105,7 +105,7 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
 }
 
 async function explain(policy: PatchPolicy, flags: PatchFlags): Promise<void> {
-  const { hostOutlook } = await import('../../core/policy.ts');
+  const { hostOutlook } = await import('../../core/policy/outlook.ts');
   const { hostname } = await import('node:os');
   const now = flags.at ? Date.parse(flags.at) : Date.now();
   if (Number.isNaN(now)) throw new CliError(`patch: --at: not an ISO time: ${flags.at}`, EXIT.usage);

@@ -2,7 +2,7 @@
 // except the blocklisted ones (and, with an allowlist, only the listed ones) is upgraded with
 // `apk add --upgrade`; `--simulate` for a dry run. Only the output parser is tested against
 // text (no Alpine system here); this orchestration has not run on a real Alpine host yet.
-import { globMatch, type PatchPolicy } from '../../core/policy.ts';
+import { globMatch, type PatchPolicy } from '../../core/policy/index.ts';
 import { outcomeOf, type BackendReport } from '../backend.ts';
 import { execInRoot } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { nextWindow, parsePolicy } from '../../core/policy.ts';
+import { nextWindow, parsePolicy } from '../../core/policy/index.ts';
 import { aptConfSnippet, distroOrigins, namePatternRegex, originPattern, timerDropIn } from './conf.ts';
 
 const policy = parsePolicy({

@@ -2,7 +2,7 @@
 // after the distribution's 50unattended-upgrades), and the systemd drop-in that moves
 // apt-daily-upgrade.timer into the maintenance windows when the policy leaves the running to
 // the timer. Pure text generation; the runner writes the files.
-import { PACKAGE_PATTERN, type AptOrigin, type PatchPolicy } from '../../core/policy.ts';
+import { PACKAGE_PATTERN, type AptOrigin, type PatchPolicy } from '../../core/policy/schema.ts';
 import { windowTimerDropIn } from '../systemd-timer.ts';
 
 export const APT_CONF_PATH = 'etc/apt/apt.conf.d/51patchloop';

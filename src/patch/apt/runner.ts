@@ -11,7 +11,7 @@
 // mounted in its own mount namespace (see dryRunScratch), which are removed afterwards.
 import { cp, mkdir, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { zonedToInstant, type PatchPolicy } from '../../core/policy.ts';
+import { zonedToInstant, type PatchPolicy } from '../../core/policy/index.ts';
 import type { OsInfo } from '../../core/types.ts';
 import { execInRoot, type Bind } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';

@@ -2,7 +2,7 @@
 // its own file (/etc/patchloop/dnf-automatic.conf) for the runs it starts itself, and writes
 // /etc/dnf/automatic.conf only when the policy leaves the running to dnf-automatic.timer.
 // Reboots stay patchloop's (`reboot = never`): they need the window and the server's lease.
-import { PACKAGE_PATTERN, type PatchPolicy } from '../../core/policy.ts';
+import { PACKAGE_PATTERN, type PatchPolicy } from '../../core/policy/schema.ts';
 import { windowTimerDropIn } from '../systemd-timer.ts';
 
 export const DNF_OWN_CONF = 'etc/patchloop/dnf-automatic.conf';

@@ -3,7 +3,7 @@
 // a dry run lists what `dnf check-update` offers. Only the parsers are tested against text
 // (no RPM-based system here); this orchestration has not run on a real RHEL host yet.
 import path from 'node:path';
-import type { PatchPolicy } from '../../core/policy.ts';
+import type { PatchPolicy } from '../../core/policy/schema.ts';
 import { outcomeOf, type BackendReport } from '../backend.ts';
 import { execInRoot } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';

@@ -4,7 +4,7 @@
 // released expires after the policy's TTL and stops counting: a host that died while rebooting
 // does not hold its group's slot forever.
 import { randomUUID } from 'node:crypto';
-import { decideLease, nextWindow, rebootAllowedNow, type Lease, type PatchPolicy } from '../../core/policy.ts';
+import { decideLease, nextWindow, rebootAllowedNow, type Lease, type PatchPolicy } from '../../core/policy/index.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { HostInfo } from './rings.ts';

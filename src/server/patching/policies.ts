@@ -2,7 +2,7 @@
 // parsePolicy and stores it as the next version of its name; an identical document is not a
 // new version. One policy governs a group: a second name for the same group is refused.
 import { isDeepStrictEqual } from 'node:util';
-import { parsePolicy, PolicyError, type PatchPolicy } from '../../core/policy.ts';
+import { parsePolicy, PolicyError, type PatchPolicy } from '../../core/policy/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 

@@ -1,6 +1,6 @@
 // Read side of patching for the dashboard: patch-run pages and summary, ring progress, and a
 // host's policy view ("what will happen tonight, and why").
-import { describeInstall, hostOutlook, nextWindow, type PatchPolicy } from '../../core/policy.ts';
+import { describeInstall, hostOutlook, nextWindow, type PatchPolicy } from '../../core/policy/index.ts';
 import type { PatchRun } from '../../patch/types.ts';
 import type { Page } from '../queries/common.ts';
 import type { Store } from '../store/store.ts';

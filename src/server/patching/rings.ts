@@ -1,7 +1,7 @@
 // Ring membership and run evidence for a policy's group, from the store: which ring each host
 // of the group is in, and the real runs (not skips, not dry runs) each host reported recently.
 // core/policy's ringGate and hostOutlook decide from these.
-import { ringGate, ringOf, type GateDecision, type HostHistory, type PatchPolicy, type RunEvidence } from '../../core/policy.ts';
+import { ringGate, ringOf, type GateDecision, type HostHistory, type PatchPolicy, type RunEvidence } from '../../core/policy/index.ts';
 import type { Store } from '../store/store.ts';
 
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
 // agent asks, and the agent's own configuration decides what it may run.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ringOf } from '../../core/policy.ts';
+import { ringOf } from '../../core/policy/rings.ts';
 import { AgentPolicyResponseSchema, BootAckSchema, LeaseRequestSchema, LeaseResponseSchema, PatchRunAckSchema } from '../../core/patch-protocol.ts';
 import { BootReportSchema, PatchRunSchema } from '../../patch/types.ts';
 import { ErrorSchema, IdParams, pageOf, wholeNumber } from '../api/schemas.ts';

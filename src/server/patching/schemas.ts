@@ -2,7 +2,7 @@
 // description at /api/docs).
 import { z } from 'zod';
 import { GateSchema } from '../../core/patch-protocol.ts';
-import { WindowSchema } from '../../core/policy.ts';
+import { WindowSchema } from '../../core/policy/schema.ts';
 import { PagingQuery, wholeNumber } from '../api/schemas.ts';
 
 const OUTCOMES = ['success', 'nothing_to_do', 'partial', 'failed', 'skipped', 'dry_run'] as const;
