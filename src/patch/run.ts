@@ -10,10 +10,8 @@ import type { Finding, OsInfo } from '../core/types.ts';
 import { isHostRoot } from '../inventory/rootfs.ts';
 import { runningKernel } from '../inventory/kernel.ts';
 import { readOsInfo } from '../inventory/os-release.ts';
-import { collectUnattendedUpgrades, runUnattendedUpgrades } from './apt/runner.ts';
-import { runApk } from './apk/runner.ts';
-import { backendFor, type BackendReport } from './backend.ts';
-import { runDnf } from './dnf/runner.ts';
+import { startReport, type BackendReport } from './backend.ts';
+import { backendFor, patchableDistributions } from './backends.ts';
 import { execInRoot } from './exec.ts';
 import { installedKernels, kernelState, parseNeedrestartBatch, readRebootFlag, type NeedrestartBatch } from './reboot-state.ts';
 import { rootHostname, rootMachineId } from './root-files.ts';
@@ -92,9 +90,8 @@ async function restartServices(root: string, policy: PatchPolicy, nr: Needrestar
   return state;
 }
 
-function skippedReport(reason: string, now: number): BackendReport {
-  const t = new Date(now).toISOString();
-  return { outcome: 'skipped', skip_reason: reason, exit_code: null, started_at: t, finished_at: t, changes: [], held_back: [], errors: [], warnings: [] };
+function skippedReport(reason: string, now: () => number): BackendReport {
+  return startReport(now).finish({ outcome: 'skipped', skip_reason: reason });
 }
 
 export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
@@ -105,7 +102,9 @@ export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
   const osInfo = await readOsInfo(root);
   const os: OsInfo = osInfo.os;
   const backend = backendFor(os);
-  if (!backend) throw new Error(`cannot patch ${os.pretty_name || os.id || root}: no backend for this distribution (Debian/Ubuntu, RHEL family and Alpine are supported)`);
+  if (!backend) {
+    throw new Error(`cannot patch ${os.pretty_name || os.id || root}: no backend for this distribution (supported: ${patchableDistributions().join(', ')}, and their derivatives)`);
+  }
   const warnings = [...osInfo.warnings];
   if (!isHostRoot(root)) warnings.push(`${root} is not the running system: running kernel ${opts.kernel ? `given as ${opts.kernel}` : 'unknown'}, services are not restarted`);
 
@@ -114,20 +113,15 @@ export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
   const mode: PatchRun['mode'] = dryRun ? 'dry_run' : policy.schedule.runner === 'timer' ? 'collect' : 'run';
   if (!dryRun && !opts.ignoreWindow && mode === 'run' && !insideWindow(policy.schedule.windows, now())) {
     const next = nextWindow(policy.schedule.windows, now());
-    report = skippedReport(`outside the maintenance window${next ? `; the next opens ${describeInstant(next.start, next.window.time_zone)}` : ''}`, now());
+    report = skippedReport(`outside the maintenance window${next ? `; the next opens ${describeInstant(next.start, next.window.time_zone)}` : ''}`, now);
   } else {
     if (opts.scan && !dryRun) before = await opts.scan(root);
-    if (backend === 'unattended-upgrades') {
-      report =
-        mode === 'collect'
-          ? await collectUnattendedUpgrades({ root, policy, os })
-          : await runUnattendedUpgrades({ root, policy, os, dryRun, refreshLists: opts.refreshLists ?? true, log });
-    } else if (mode === 'collect') {
-      report = skippedReport(`collecting ${backend} timer runs is not implemented yet; use schedule.runner: patchloop`, now());
-    } else if (backend === 'dnf-automatic') {
-      report = await runDnf({ root, policy, dryRun, log });
+    if (mode === 'collect') {
+      report = backend.collect
+        ? await backend.collect({ root, policy, os })
+        : skippedReport(`collecting ${backend.name} timer runs is not implemented yet; use schedule.runner: patchloop`, now);
     } else {
-      report = await runApk({ root, policy, dryRun, log });
+      report = await backend.run({ root, policy, os, dryRun, refreshLists: opts.refreshLists ?? true, log });
     }
   }
 
@@ -142,7 +136,7 @@ export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
     id: randomUUID(),
     host: { hostname: await rootHostname(root), machine_id: await rootMachineId(root), root: path.resolve(root), os: { id: os.id, version_id: os.version_id, codename: os.codename } },
     policy: { name: policy.name, version: policy.version, group: policy.group },
-    backend,
+    backend: backend.name,
     mode,
     started_at: report.started_at,
     finished_at: report.finished_at,

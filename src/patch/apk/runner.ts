@@ -3,36 +3,23 @@
 // `apk add --upgrade`; `--simulate` for a dry run. Only the output parser is tested against
 // text (no Alpine system here); this orchestration has not run on a real Alpine host yet.
 import { globMatch, type PatchPolicy } from '../../core/policy/index.ts';
-import { outcomeOf, type BackendReport } from '../backend.ts';
+import { outcomeOf, startReport, type BackendReport } from '../backend.ts';
 import { execInRoot } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';
-import type { HeldBack, PatchError } from '../types.ts';
+import type { HeldBack } from '../types.ts';
 import { parseApkOutput, parseApkVersionList } from './output.ts';
 
 export const APK_LOCK_FILES = ['lib/apk/db/lock'];
 
 export async function runApk(opts: { root: string; policy: PatchPolicy; dryRun: boolean; log?: (m: string) => void }): Promise<BackendReport> {
   const { root, policy } = opts;
-  const started = new Date().toISOString();
-  const warnings: string[] = [];
-  const errors: PatchError[] = [];
+  const report = startReport();
+  const { errors, warnings } = report;
   if (policy.install.updates === 'security') warnings.push('Alpine publishes no security-only channel: all available updates were considered');
-  const report = (partial: Partial<BackendReport>): BackendReport => ({
-    outcome: outcomeOf(partial.changes ?? [], errors),
-    skip_reason: null,
-    exit_code: null,
-    started_at: started,
-    finished_at: new Date().toISOString(),
-    changes: [],
-    held_back: [],
-    errors,
-    warnings,
-    ...partial,
-  });
   const wait = await waitForLocks(root, { timeoutMs: policy.schedule.lock_timeout_seconds * 1000, files: APK_LOCK_FILES, onWait: (h) => opts.log?.(`waiting: ${describeHeld(h)}`) });
   if (!wait.free) {
     errors.push({ kind: 'lock', where: null, package: null, message: describeHeld(wait.held) });
-    return report({ outcome: 'skipped', skip_reason: 'another apk held the database lock for the whole lock timeout' });
+    return report.finish({ outcome: 'skipped', skip_reason: 'another apk held the database lock for the whole lock timeout' });
   }
   if (!opts.dryRun) {
     const upd = await execInRoot(root, ['apk', 'update', '-q'], { timeoutMs: 15 * 60_000 });
@@ -47,13 +34,13 @@ export async function runApk(opts: { root: string; policy: PatchPolicy; dryRun: 
     else if (policy.install.allowlist.length > 0 && !policy.install.allowlist.some((g) => globMatch(g, u.name))) held_back.push({ name: u.name, reason: 'not_allowlisted', detail: 'not on the policy allowlist' });
     else chosen.push(u.name);
   }
-  if (chosen.length === 0) return report({ outcome: opts.dryRun ? 'dry_run' : 'nothing_to_do', held_back });
+  if (chosen.length === 0) return report.finish({ outcome: opts.dryRun ? 'dry_run' : 'nothing_to_do', held_back });
   const argv = ['apk', 'add', '--upgrade', ...(opts.dryRun ? ['--simulate'] : []), ...chosen];
   opts.log?.(argv.join(' '));
   const r = await execInRoot(root, argv, { timeoutMs: 3 * 3600_000 });
   const parsed = parseApkOutput(`${r.stdout}\n${r.stderr}`, argv.slice(0, 3).join(' '));
   errors.push(...parsed.errors);
   if (r.code !== 0 && parsed.errors.length === 0) errors.push({ kind: 'exit', where: null, package: null, message: `apk exited ${r.code}` });
-  if (parsed.locked && parsed.changes.length === 0) return report({ outcome: 'skipped', skip_reason: 'the apk database was locked', exit_code: r.code, held_back });
-  return report({ outcome: opts.dryRun ? 'dry_run' : outcomeOf(parsed.changes, errors), exit_code: r.code, changes: parsed.changes, held_back });
+  if (parsed.locked && parsed.changes.length === 0) return report.finish({ outcome: 'skipped', skip_reason: 'the apk database was locked', exit_code: r.code, held_back });
+  return report.finish({ outcome: opts.dryRun ? 'dry_run' : outcomeOf(parsed.changes, errors), exit_code: r.code, changes: parsed.changes, held_back });
 }

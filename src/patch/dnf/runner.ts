@@ -4,11 +4,10 @@
 // (no RPM-based system here); this orchestration has not run on a real RHEL host yet.
 import path from 'node:path';
 import type { PatchPolicy } from '../../core/policy/schema.ts';
-import { outcomeOf, type BackendReport } from '../backend.ts';
+import { startReport, type BackendReport } from '../backend.ts';
 import { execInRoot } from '../exec.ts';
 import { describeHeld, waitForLocks } from '../lock.ts';
 import { writeIfChanged, removeIfPresent } from '../root-files.ts';
-import type { PatchError } from '../types.ts';
 import { DNF_OWN_CONF, DNF_TIMER_CONF, DNF_TIMER_DROPIN, dnfAutomaticConf, dnfTimerDropIn } from './conf.ts';
 import { parseDnfCheckUpdate, parseDnfHistoryInfo, parseDnfHistoryList } from './history.ts';
 
@@ -34,25 +33,13 @@ async function lastTransactionId(root: string): Promise<number> {
 export async function runDnf(opts: { root: string; policy: PatchPolicy; dryRun: boolean; log?: (m: string) => void }): Promise<BackendReport> {
   const { root, policy } = opts;
   const log = opts.log ?? (() => {});
-  const started = new Date().toISOString();
-  const warnings = opts.dryRun ? dnfAutomaticConf(policy).warnings : await applyDnfConfig(root, policy);
-  const errors: PatchError[] = [];
-  const done = (partial: Partial<BackendReport>): BackendReport => ({
-    outcome: outcomeOf(partial.changes ?? [], errors),
-    skip_reason: null,
-    exit_code: null,
-    started_at: started,
-    finished_at: new Date().toISOString(),
-    changes: [],
-    held_back: [],
-    errors,
-    warnings,
-    ...partial,
-  });
+  const report = startReport();
+  const { errors, warnings } = report;
+  warnings.push(...(opts.dryRun ? dnfAutomaticConf(policy).warnings : await applyDnfConfig(root, policy)));
   const wait = await waitForLocks(root, { timeoutMs: policy.schedule.lock_timeout_seconds * 1000, files: DNF_LOCK_FILES, onWait: (h) => log(`waiting: ${describeHeld(h)}`) });
   if (!wait.free) {
     errors.push({ kind: 'lock', where: null, package: null, message: describeHeld(wait.held) });
-    return done({ outcome: 'skipped', skip_reason: 'another package manager held the rpm lock for the whole lock timeout' });
+    return report.finish({ outcome: 'skipped', skip_reason: 'another package manager held the rpm lock for the whole lock timeout' });
   }
   if (opts.dryRun) {
     const args = ['dnf', '-q', 'check-update', ...(policy.install.updates === 'security' ? ['--security'] : []), ...policy.install.blocklist.map((b) => `--exclude=${b}`)];
@@ -60,7 +47,7 @@ export async function runDnf(opts: { root: string; policy: PatchPolicy; dryRun: 
     // exit 100: updates available; 0: none; anything else failed
     if (r.code !== 0 && r.code !== 100) errors.push({ kind: 'exit', where: null, package: null, message: `${args.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` });
     const changes = parseDnfCheckUpdate(r.stdout).map((u) => ({ name: u.name, arch: u.arch, action: 'upgrade' as const, from: null, to: u.version, automatic: false, ok: true }));
-    return done({ outcome: 'dry_run', exit_code: r.code, changes });
+    return report.finish({ outcome: 'dry_run', exit_code: r.code, changes });
   }
   const before = await lastTransactionId(root);
   log(`dnf-automatic /${DNF_OWN_CONF} --installupdates`);
@@ -75,5 +62,5 @@ export async function runDnf(opts: { root: string; policy: PatchPolicy; dryRun: 
     errors.push(...t.errors);
   }
   if (r.code !== 0 && errors.length === 0) errors.push({ kind: 'exit', where: null, package: null, message: `dnf-automatic exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` });
-  return done({ exit_code: r.code, changes });
+  return report.finish({ exit_code: r.code, changes });
 }
