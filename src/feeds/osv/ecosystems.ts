@@ -30,7 +30,8 @@ export function mapEcosystem(ecosystem: string): EcosystemMapping {
   const rest = colon < 0 ? '' : ecosystem.slice(colon + 1);
   switch (name) {
     case 'Debian': {
-      const codename = DEBIAN_CODENAMES[rest];
+      // Own keys only: `Debian:constructor` names no release.
+      const codename = Object.hasOwn(DEBIAN_CODENAMES, rest) ? DEBIAN_CODENAMES[rest] : undefined;
       return codename ? { distro: 'debian', release: codename, scheme: 'deb', key_kind: 'source' } : { skip: `${ecosystem} (no Debian release)` };
     }
     case 'Ubuntu': {

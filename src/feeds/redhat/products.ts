@@ -90,7 +90,18 @@ export class ProductTree {
 
 function moduleStreamOfPurl(purl: string): string | null {
   const m = /^pkg:rpmmod\/redhat\/([^@?#]+)@([^:?#]+)/.exec(purl);
-  return m ? `${decodeURIComponent(m[1])}:${decodeURIComponent(m[2])}` : null;
+  const name = m ? decoded(m[1]) : null;
+  const stream = m ? decoded(m[2]) : null;
+  return name !== null && stream !== null ? `${name}:${stream}` : null;
+}
+
+/** A purl part without its percent-encoding; null when that is malformed (`%ZZ`): not a purl. */
+function decoded(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
 }
 
 interface ParsedComponent {
@@ -109,10 +120,12 @@ export function parseRpmPurl(purl: string): ParsedComponent | null {
   const m = /^pkg:rpm\/redhat\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]*))?$/.exec(purl);
   if (!m) return null;
   const q = new URLSearchParams(m[3] ?? '');
-  const vr = m[2] ? decodeURIComponent(m[2]) : null;
+  const name = decoded(m[1]);
+  const vr = m[2] ? decoded(m[2]) : null;
+  if (name === null || (m[2] && vr === null)) return null;
   const rpmmod = q.get('rpmmod');
   return {
-    name: decodeURIComponent(m[1]),
+    name,
     evr: vr && vr.includes('-') ? withEpoch(q.get('epoch'), vr) : null,
     arch: q.get('arch'),
     moduleStream: rpmmod ? rpmmod.split(':').slice(0, 2).join(':') : null,
