@@ -66,7 +66,7 @@ test('a failed update keeps the previous feed and leaves no temporary file behin
   const fresh = VulnDb.open(dir);
   assert.deepEqual(fresh.entries('debian', 'bookworm', 'openssl').map((e) => e.vuln_id), ['CVE-2024-0001']);
   fresh.close();
-  assert.deepEqual(readdirSync(join(dir, 'vulndb')), ['debian.sqlite']);
+  assert.deepEqual(readdirSync(join(dir, 'vulndb')).sort(), ['debian.lock', 'debian.sqlite']);
 });
 
 test('updating one feed leaves the others untouched', async () => {
@@ -83,7 +83,7 @@ test('updating one feed leaves the others untouched', async () => {
   db.close();
 });
 
-test('a concurrent update of the same feed is refused; a stale lock is taken over', async () => {
+test('a concurrent update of the same feed is refused, naming the holder; the lock of an earlier version is cleaned up', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vulndb-'));
   await replaceFeed(dir, 'debian', (w) => w.entry(entry()));
   let inner: Promise<unknown> | undefined;
@@ -91,9 +91,11 @@ test('a concurrent update of the same feed is refused; a stale lock is taken ove
     inner = replaceFeed(dir, 'debian', (w2) => w2.entry(entry()));
     w.entry(entry());
   });
-  await assert.rejects(inner as Promise<unknown>, /another update \(pid \d+\) is running/);
+  await assert.rejects(inner as Promise<unknown>, new RegExp(`another update of feed debian is running \\(pid ${process.pid}; lock `));
+  // Earlier versions kept the pid in <feed>.sqlite.lock; one of a dead process is removed.
   writeFileSync(`${feedFile(dir, 'debian')}.lock`, '999999999');
   await replaceFeed(dir, 'debian', (w) => w.entry(entry()));
+  assert.deepEqual(readdirSync(join(dir, 'vulndb')).sort(), ['debian.lock', 'debian.sqlite']);
 });
 
 test('a corrupt feed file is reported by name, not read as empty', () => {

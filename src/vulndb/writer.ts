@@ -1,11 +1,14 @@
 // Atomic feed updates: build the new feed file beside the old one, check it, rename it into
 // place. A failed import (bad input, full disk, a crash) leaves the previous file untouched.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+// One update of a feed at a time (the feed lock); the update that takes the lock removes what
+// an interrupted one left behind.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AdvisoryEntry, VulnerabilityInfo } from '../core/types.ts';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.ts';
-import { feedFile } from './paths.ts';
+import { feedFile, vulnDbDir } from './paths.ts';
+import { acquireLock, LockHeldError, processAlive, readPidFile } from './lock.ts';
 
 export interface SupportRow {
   distro: string;
@@ -48,6 +51,64 @@ export interface ReplaceOptions {
   allowEmpty?: boolean;
   /** Clock, for tests. */
   now?: () => Date;
+  /** The caller holds the feed lock already (withFeedLock). */
+  locked?: boolean;
+}
+
+/** The lock file of one feed's updates (see lock.ts: never deleted). */
+export function feedLockFile(dataDir: string, feed: string): string {
+  return join(vulnDbDir(dataDir), `${feed}.lock`);
+}
+
+/**
+ * Runs `fn` holding the update lock of `feed`, after removing the leftovers of interrupted
+ * updates (reported through `onLeftovers`). Another update of the feed holding the lock: a
+ * FeedUpdateError naming its pid, at once.
+ */
+export async function withFeedLock<T>(dataDir: string, feed: string, fn: () => Promise<T> | T, onLeftovers?: (files: string[]) => void): Promise<T> {
+  feedFile(dataDir, feed); // validates the name
+  mkdirSync(vulnDbDir(dataDir), { recursive: true });
+  let lock;
+  try {
+    lock = acquireLock(feedLockFile(dataDir, feed), `another update of feed ${feed} is running`);
+  } catch (err) {
+    throw new FeedUpdateError(feed, err instanceof LockHeldError ? new Error(err.message) : err);
+  }
+  try {
+    const removed = removeLeftovers(dataDir, feed);
+    if (removed.length) onLeftovers?.(removed);
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/** `<name>.tmp-<pid>[-<random>][-journal|-wal|-shm]`: a temporary file and the pid that made it. */
+const TEMPORARY = /\.tmp-(\d+)(?:-[0-9a-f]+)?(?:-journal|-wal|-shm)?$/;
+
+/**
+ * Removes a feed's temporary files (the new database and its journal, downloads in the
+ * cache) whose writer is no longer running, and the pid-file lock of earlier versions.
+ * Called with the feed lock held, so no update of this feed is writing them; the pid check
+ * spares a vulnerability DB download by the agent, which writes beside the feed file too.
+ */
+export function removeLeftovers(dataDir: string, feed: string): string[] {
+  const removed: string[] = [];
+  const sweep = (dir: string, belongs: (name: string) => boolean): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const m = TEMPORARY.exec(name);
+      const legacyLock = name === `${feed}.sqlite.lock`;
+      if (!belongs(name) || (!m && !legacyLock)) continue;
+      const pid = m ? Number(m[1]) : readPidFile(join(dir, name));
+      if (pid !== null && pid !== process.pid && processAlive(pid)) continue;
+      rmSync(join(dir, name), { force: true });
+      removed.push(join(dir, name));
+    }
+  };
+  sweep(vulnDbDir(dataDir), (name) => name.startsWith(`${feed}.`));
+  sweep(join(dataDir, 'cache', feed), () => true);
+  return removed;
 }
 
 /**
@@ -60,11 +121,11 @@ export async function replaceFeed(
   fill: (w: FeedWriter) => Promise<void> | void,
   options: ReplaceOptions = {},
 ): Promise<FeedSummary> {
+  if (!options.locked) return withFeedLock(dataDir, feed, () => replaceFeed(dataDir, feed, fill, { ...options, locked: true }));
   const file = feedFile(dataDir, feed);
   mkdirSync(dirname(file), { recursive: true });
-  const release = acquireLock(`${file}.lock`, feed);
   const tmp = `${file}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
+  removeDatabaseFile(tmp);
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(tmp);
@@ -100,11 +161,14 @@ export async function replaceFeed(
     } catch {
       // already closed or never opened; the file is removed below either way
     }
-    rmSync(tmp, { force: true });
+    removeDatabaseFile(tmp);
     throw err instanceof FeedUpdateError ? err : new FeedUpdateError(feed, err);
-  } finally {
-    release();
   }
+}
+
+/** A database file with the journal SQLite may have left beside it. */
+function removeDatabaseFile(file: string): void {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
 }
 
 class Sink {
@@ -176,34 +240,5 @@ function fsyncFile(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** One update of a feed at a time; a lock left by a dead process is taken over. */
-function acquireLock(lockPath: string, feed: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o644);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new FeedUpdateError(feed, new Error(`another update (pid ${holder}) is running`));
-      }
-      unlinkSync(lockPath);
-    }
-  }
-  throw new FeedUpdateError(feed, new Error(`could not take the lock ${lockPath}`));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

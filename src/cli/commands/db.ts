@@ -130,7 +130,20 @@ interface ResolvedInput {
   download?: { notModified: boolean; etag: string | null; lastModified: string | null };
 }
 
+/**
+ * Updates one feed holding its lock from the first download to the swap: two updates of a
+ * feed never share the cache or the temporary files, and the one that takes the lock removes
+ * what an interrupted update left behind.
+ */
 async function updateOne(feed: FeedSource, dataDir: string, from: string[] | undefined): Promise<void> {
+  const { withFeedLock } = await import('../../vulndb/writer.ts');
+  const leftovers = (files: string[]): void => {
+    process.stderr.write(`patchloop: ${feed.name}: removed ${files.length} file(s) left by an interrupted update: ${files.join(', ')}\n`);
+  };
+  await withFeedLock(dataDir, feed.name, () => updateLocked(feed, dataDir, from), leftovers);
+}
+
+async function updateLocked(feed: FeedSource, dataDir: string, from: string[] | undefined): Promise<void> {
   const { join, resolve } = await import('node:path');
   const { existsSync } = await import('node:fs');
   const { feedFile } = await import('../../vulndb/paths.ts');
@@ -185,7 +198,7 @@ async function updateOne(feed: FeedSource, dataDir: string, from: string[] | und
         },
       },
     );
-  });
+  }, { locked: true });
   if (warnings.length > WARNINGS_SHOWN) process.stderr.write(`patchloop: ${feed.name}: … and ${warnings.length - WARNINGS_SHOWN} more warnings\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const n = (x: number) => x.toLocaleString('en-US');
