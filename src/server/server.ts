@@ -1,5 +1,9 @@
 // The running server: store, vulnerability DB, fleet matcher, HTTP app, the feed refresh
 // schedule and the background jobs, started and stopped together.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
@@ -14,6 +18,9 @@ import { ensureAdmin } from './store/credentials.ts';
 import { rematchFleet, type RematchSummary } from './store/rematch.ts';
 import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
+import { LogStream } from './log-stream.ts';
+import { isStorageFull } from './http/errors.ts';
+import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
 export interface StartOptions {
@@ -46,27 +53,126 @@ export function packageVersion(): string {
   return PATCHLOOP_VERSION;
 }
 
+/** The server could not start: the message says why (address in use, TLS files, data directory in use). */
+export class ServerStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+/** JSON lines on stdout, through a LogStream: a log that cannot be written never stops the server. */
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'patchloop-server' },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'token', 'host_token', 'password'], censor: '[redacted]' },
+  const stream = new LogStream();
+  const log = pino(
+    {
+      level,
+      base: { service: 'patchloop-server' },
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'token', 'host_token', 'password'], censor: '[redacted]' },
+    },
+    stream,
+  );
+  stream.onRecovered = (dropped, error) => log.warn({ dropped_lines: dropped, error }, 'the log could not be written for a while; writing again');
+  return log;
+}
+
+/** The lock file of a data directory's server (vulndb/lock.ts). */
+export function serverLockFile(dataDir: string): string {
+  return join(dataDir, 'server.lock');
+}
+
+/** One server per data directory: a second one is refused, naming the first one's pid. */
+function lockDataDir(dataDir: string): HeldLock {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    return acquireLock(serverLockFile(dataDir), `the data directory ${dataDir} is in use by another patchloop server`);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new ServerStartError(`${err.message}; stop that server first, or give this one its own data directory`);
+    throw err;
+  }
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another server on that port?)',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'the address is not one of this machine',
+  ENOTFOUND: 'unknown host name',
+};
+
+function listenError(host: string, port: number, err: NodeJS.ErrnoException): ServerStartError {
+  return new ServerStartError(`cannot listen on ${host}:${port}: ${LISTEN_ERRORS[err.code ?? ''] ?? err.code ?? err.message}`);
+}
+
+/**
+ * What would make the server fail after it opened the store, checked before it does: the
+ * TLS files load and pair, and the address can be bound (bound and released again; a port
+ * taken in the instant between is still reported, by the real listen).
+ */
+async function checkCanServe(config: ServerConfig): Promise<void> {
+  if (config.tls) {
+    const read = (what: string, file: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new ServerStartError(`cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
+    const cert = read('certificate', config.tls.cert);
+    const key = read('key', config.tls.key);
+    try {
+      createSecureContext({ cert, key });
+    } catch (err) {
+      throw new ServerStartError(`the TLS certificate ${config.tls.cert} and key ${config.tls.key} cannot be used: ${(err as Error).message}`);
+    }
+  }
+  const { host, port } = config.listen;
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(host, port, err)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger(config.log_level);
+  // Checks that touch nothing on disk come first: a server that cannot start leaves no trace.
+  await checkCanServe(config);
+  const lock = lockDataDir(config.data_dir);
+  // Everything started so far, stopped again when the start fails half-way.
+  const stops: (() => unknown)[] = [() => lock.release()];
+  const undo = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // the start failed already; that error is the one to report
+      }
+    }
+  };
+  try {
+    return await startWithLock(config, options, clock, log, lock, stops);
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+async function startWithLock(config: ServerConfig, options: StartOptions, clock: Clock, log: Logger, lock: HeldLock, stops: (() => unknown)[]): Promise<RunningServer> {
   const store = Store.open(
     config.store.file,
     clock,
     { slaDays: config.sla_days, staleAfterMs: config.stale_after },
     { synchronous: config.store.synchronous, cacheMiB: Math.round(config.store.cache / 1024 / 1024) },
   );
+  stops.push(() => store.close());
   // WAL checkpoints happen in a worker; the automatic one is only a backstop (~80 MB of WAL).
   store.db.exec('PRAGMA wal_autocheckpoint = 20000; PRAGMA journal_size_limit = 67108864;');
   const checkpointer = new Checkpointer(config.store.file, 1000, (m) => log.warn({ error: m }, 'WAL checkpoint failed'));
+  stops.push(() => checkpointer.stop());
   const vulndb = new VulnDbHolder(config.data_dir);
+  stops.push(() => vulndb.close());
   let generation = store.matchGeneration();
   const matcher = new FleetMatcher(vulndb.current(), store.interner, generation, {
     includeUndetermined: config.match.include_undetermined,
@@ -84,15 +190,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     matcher.reset(vulndb.current(), generation);
   }
 
-  const admin = await ensureAdmin(store, config.admin.username, config.admin.password_hash);
-  if (admin.created) {
-    const text =
-      `\npatchloop server: created the admin account "${config.admin.username}" with the password\n\n    ${admin.password}\n\n` +
-      'It is shown this once. Set your own with `patchloop server set-admin-password`, or admin.password_hash in the config.\n\n';
-    (options.announce ?? ((t: string) => process.stderr.write(t)))(text);
-    log.info({ username: config.admin.username }, 'admin account created (password shown once on stderr)');
-  }
-
   const refresher = new FeedRefresher({
     dataDir: config.data_dir,
     sources: config.feeds.sources,
@@ -106,6 +203,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let rematching: Promise<void> = Promise.resolve();
   let nextRefreshAt: number | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
+
+  /** Background work that failed (a full disk, most often): logged, never fatal to the server. */
+  const backgroundFailed = (what: string) => (err: unknown): void => {
+    if (isStorageFull(err)) log.warn({ error: (err as Error).message }, `${what}: the disk is full; tried again later`);
+    else log.error({ err }, `${what} failed`);
+  };
 
   const rematch = (refreshId: number | null): Promise<RematchSummary> => {
     const run = rematching.then(async () => {
@@ -133,8 +236,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const refreshNow = (): Promise<RefreshResult | null> => {
     if (refreshing) return refreshing;
     const started = clock.now();
-    const id = store.run('INSERT INTO refreshes (started_at, feeds) VALUES (?, ?)', started, JSON.stringify(config.feeds.sources.map((s) => s.name)))
-      .lastInsertRowid;
+    let id: number;
+    try {
+      id = store.run('INSERT INTO refreshes (started_at, feeds) VALUES (?, ?)', started, JSON.stringify(config.feeds.sources.map((s) => s.name))).lastInsertRowid;
+    } catch (err) {
+      backgroundFailed('feed refresh')(err);
+      schedule(60_000);
+      return Promise.resolve(null);
+    }
     refreshing = (async (): Promise<RefreshResult | null> => {
       let outcome: RefreshResult['outcome'] = 'unchanged';
       let summary: RematchSummary | null = null;
@@ -155,11 +264,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         log.error({ err }, 'feed refresh failed');
       }
       const finished = clock.now();
-      store.run(
-        'UPDATE refreshes SET finished_at = ?, outcome = ?, message = ?, hosts = ?, detected = ?, resolved = ?, reopened = ?, duration_ms = ? WHERE id = ?',
-        finished, outcome, message, summary?.hosts ?? null, summary?.detected ?? null, summary?.resolved ?? null, summary?.reopened ?? null, finished - started, id,
-      );
-      store.setMeta('last_refresh_at', String(started));
+      try {
+        store.run(
+          'UPDATE refreshes SET finished_at = ?, outcome = ?, message = ?, hosts = ?, detected = ?, resolved = ?, reopened = ?, duration_ms = ? WHERE id = ?',
+          finished, outcome, message, summary?.hosts ?? null, summary?.detected ?? null, summary?.resolved ?? null, summary?.reopened ?? null, finished - started, id,
+        );
+        store.setMeta('last_refresh_at', String(started));
+      } catch (err) {
+        backgroundFailed('recording the feed refresh')(err);
+      }
       return { id, outcome, rematch: summary };
     })().finally(() => {
       refreshing = null;
@@ -168,13 +281,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     return refreshing;
   };
 
-  const schedule = (): void => {
+  /** Plans the next refresh; `retryInMs` for one that could not even begin. */
+  const schedule = (retryInMs?: number): void => {
     if (refreshTimer) clearTimeout(refreshTimer);
     refreshTimer = null;
     nextRefreshAt = null;
     if (abort.signal.aborted || config.feeds.refresh_interval === 0 || config.feeds.sources.length === 0) return;
     const last = Number(store.meta('last_refresh_at') ?? 0);
-    nextRefreshAt = Math.max(clock.now() + 5_000, last + config.feeds.refresh_interval);
+    nextRefreshAt = retryInMs !== undefined ? clock.now() + retryInMs : Math.max(clock.now() + 5_000, last + config.feeds.refresh_interval);
     refreshTimer = setTimeout(() => void refreshNow(), Math.min(nextRefreshAt - clock.now(), 2 ** 31 - 1));
   };
 
@@ -191,20 +305,41 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const ingest = new IngestQueue(store, matcher);
   const ctx: ServerContext = { store, matcher, ingest, vulndb, config, log, version: packageVersion(), feeds };
   const app = await buildApp(ctx);
-  const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+  stops.push(() => app.close());
+  let address: string;
+  try {
+    address = await app.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (err) {
+    throw listenError(config.listen.host, config.listen.port, err as NodeJS.ErrnoException);
+  }
+
+  // Only a server that listens creates the admin account (a failed start changes nothing).
+  const admin = await ensureAdmin(store, config.admin.username, config.admin.password_hash);
+  if (admin.created) {
+    const text =
+      `\npatchloop server: created the admin account "${config.admin.username}" with the password\n\n    ${admin.password}\n\n` +
+      'It is shown this once. Set your own with `patchloop server set-admin-password`, or admin.password_hash in the config.\n\n';
+    (options.announce ?? ((t: string) => process.stderr.write(t)))(text);
+    log.info({ username: config.admin.username }, 'admin account created (password shown once on stderr)');
+  }
+
   log.info({ address, data_dir: config.data_dir, feeds: vulndb.current().feeds().map((f) => f.feed) }, 'patchloop server listening');
 
   // Hosts matched with older data (a crash mid re-match, new feed files): finish the job.
   const behind = store.get<{ n: number }>('SELECT count(*) AS n FROM hosts WHERE os IS NOT NULL AND match_gen != ?', matcher.generation)!.n;
   if (behind > 0) {
     log.info({ hosts: behind }, 're-matching hosts matched with older vulnerability data');
-    void rematch(null);
+    rematch(null).catch(backgroundFailed('re-match'));
   }
   schedule();
   const snapshots = setInterval(() => {
-    writeOpenSnapshot(store);
-    // Keeps the query planner's statistics current as the fleet grows (bounded work).
-    store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+    try {
+      writeOpenSnapshot(store);
+      // Keeps the query planner's statistics current as the fleet grows (bounded work).
+      store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+    } catch (err) {
+      backgroundFailed('statistics snapshot')(err);
+    }
   }, SNAPSHOT_EVERY_MS);
   snapshots.unref();
 
@@ -225,11 +360,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await app.close();
       await refreshing?.catch(() => null);
       await rematching;
-      writeOpenSnapshot(store);
+      try {
+        writeOpenSnapshot(store);
+      } catch (err) {
+        backgroundFailed('statistics snapshot')(err);
+      }
       await checkpointer.stop();
       store.close();
       vulndb.close();
+      lock.release();
       log.info('patchloop server stopped');
+      log.flush();
     },
   };
 }

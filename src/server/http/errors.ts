@@ -16,6 +16,26 @@ export class HttpError extends Error {
   }
 }
 
+/** SQLite's primary result code for "database or disk is full" (extended codes share the low byte). */
+const SQLITE_FULL = 13;
+
+/**
+ * A write that failed for want of space: SQLITE_FULL from the store, ENOSPC or EDQUOT from the
+ * file system (also as the cause of another error). SQLite rolls such a transaction back and
+ * the store stays readable; the same write succeeds once space is back.
+ */
+export function isStorageFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { errcode, code } = e as { errcode?: unknown; code?: unknown };
+    if (typeof errcode === 'number' && (errcode & 0xff) === SQLITE_FULL) return true;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/** How long a client should wait before retrying a write refused for a full disk. */
+const STORAGE_FULL_RETRY_S = 60;
+
 const NAMED: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
@@ -52,6 +72,17 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     if (status >= 400 && status < 500) {
       const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported content-type (send application/json)' : err.message;
       return reply.code(status).send({ error: NAMED[status] ?? 'bad_request', message });
+    }
+    if (isStorageFull(err)) {
+      // Not a fault of the request, nor of the server's code: the operator must free space.
+      request.log.error({ error: err.message, method: request.method, url: request.url.split('?')[0] }, 'write refused: the disk is full');
+      return reply
+        .code(507)
+        .header('retry-after', String(STORAGE_FULL_RETRY_S))
+        .send({
+          error: 'insufficient_storage',
+          message: "the server's disk is full: nothing was stored. Reading works; retry the change once space has been freed on the server",
+        });
     }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal server error' });

@@ -103,8 +103,12 @@ export class Store {
       this.db.exec('RELEASE unit');
       return out;
     } catch (err) {
-      this.db.exec('ROLLBACK TO unit');
-      this.db.exec('RELEASE unit');
+      // On some errors (SQLITE_FULL, I/O errors) SQLite has rolled the whole transaction back
+      // itself: there is no savepoint left to return to, and the original error is the one to report.
+      if (this.db.isTransaction) {
+        this.db.exec('ROLLBACK TO unit');
+        this.db.exec('RELEASE unit');
+      }
       this.afterCommitQueue.length = queued;
       if (this.interner.rollback(mark)) this.onInternRollback();
       throw err;
@@ -121,6 +125,8 @@ export class Store {
         try {
           return { ok: true as const, value: this.savepoint(u) };
         } catch (error) {
+          // The transaction itself is gone (see savepoint): no unit of the group was stored.
+          if (!this.db.isTransaction) throw error;
           return { ok: false as const, error };
         }
       }),
