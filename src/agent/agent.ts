@@ -30,7 +30,10 @@ export class EnrollError extends Error {
 }
 
 export async function enroll(config: AgentConfig, o: { server: string; token: string; hostname?: string }, deps: AgentDeps): Promise<Credential & { file: string }> {
+  // The address is checked before the token is sent (ServerAddressError): a wrong scheme,
+  // port or path is named as such, never reported as a refused token.
   const client = new AgentHttpClient({ server: o.server, caFile: config.ca_file, timeoutMs: config.timeout });
+  await client.checkServer();
   const machineId = (() => {
     try {
       const id = readFileSync(join(config.root, 'etc/machine-id'), 'utf8').trim();

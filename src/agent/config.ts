@@ -7,6 +7,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/protocol.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
+import { ServerUrlSchema } from './http.ts';
 import { parseAgentPatchConfig } from './patch-config.ts';
 
 export const DEFAULT_AGENT_CONFIG = '/etc/patchloop/agent.yaml';
@@ -23,7 +24,7 @@ const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, c
 export const AgentConfigSchema = z
   .object({
     /** Server URL; default: the one the agent enrolled with. */
-    server: z.url({ protocol: /^https?$/ }).optional(),
+    server: ServerUrlSchema.optional(),
     /** CA certificate(s) (PEM) to trust for the server's TLS certificate. */
     ca_file: z.string().optional(),
     /** Where the agent keeps its credential, spool and last acknowledged inventory. */

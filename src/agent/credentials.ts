@@ -4,10 +4,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './files.ts';
+import { ServerUrlSchema } from './http.ts';
 
 export const CredentialSchema = z
   .object({
-    server: z.url(),
+    server: ServerUrlSchema,
     host_id: z.number().int(),
     host_token: z.string().min(8),
     enrolled_at: z.string(),

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
+import { z } from 'zod';
 
 export interface HttpResponse {
   status: number;
@@ -11,11 +13,64 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** The server could not be reached or did not answer: worth retrying later. */
-export class TransientError extends Error {
+/**
+ * The server's address is wrong (not an http(s) URL, the API path instead of the server's
+ * address, HTTPS against a plain-HTTP server, no patchloop server there): a mistake to
+ * correct, not an outage to wait out.
+ */
+export class ServerAddressError extends Error {
   constructor(message: string) {
     super(message);
+    this.name = 'ServerAddressError';
+  }
+}
+
+const URL_EXAMPLE = 'e.g. https://patchloop.example.org:8080';
+/** A path that is the API itself, not where the server is: …/api, …/api/v1. */
+const API_PATH = /\/api(?:\/v\d+)?\/?$/;
+
+/**
+ * A server URL as a person gives it, checked: http:// or https://, a host, no credentials,
+ * query or fragment, and the server's address (a reverse proxy's base path is fine) rather
+ * than the path of its API.
+ */
+export function parseServerUrl(text: string): URL {
+  const shown = JSON.stringify(text);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ServerAddressError(`server URL ${shown} is not a URL (${URL_EXAMPLE})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ServerAddressError(`server URL ${shown}: it must start with http:// or https:// (${URL_EXAMPLE})`);
+  }
+  if (!url.hostname) throw new ServerAddressError(`server URL ${shown} names no host (${URL_EXAMPLE})`);
+  if (url.username || url.password) throw new ServerAddressError(`server URL ${shown}: no user or password in the URL (the agent authenticates with its token)`);
+  if (url.search || url.hash) throw new ServerAddressError(`server URL ${shown}: no query or fragment (${URL_EXAMPLE})`);
+  if (API_PATH.test(url.pathname)) {
+    throw new ServerAddressError(`server URL ${shown} is the path of the API; give the server's address: ${url.origin}${url.pathname.replace(API_PATH, '')}`);
+  }
+  return url;
+}
+
+/** A server URL in a configuration or credential file (zod), with parseServerUrl's messages. */
+export const ServerUrlSchema = z.string().superRefine((text, ctx) => {
+  try {
+    parseServerUrl(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** The server could not be reached or did not answer: worth retrying later. */
+export class TransientError extends Error {
+  /** The system error (ECONNREFUSED, ECONNRESET, …), when there was one. */
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
     this.name = 'TransientError';
+    this.code = code;
   }
 }
 
@@ -33,7 +88,7 @@ export class AgentHttpClient {
   private readonly token: string | undefined;
 
   constructor(o: ClientOptions) {
-    this.base = new URL(o.server);
+    this.base = parseServerUrl(o.server);
     this.ca = o.caFile ? readFileSync(o.caFile) : undefined;
     this.timeoutMs = o.timeoutMs;
     this.token = o.token;
@@ -43,8 +98,35 @@ export class AgentHttpClient {
     return this.base.origin;
   }
 
+  /**
+   * Checks that a patchloop server answers at the address (its public health route): a wrong
+   * port, path or host is named as such instead of surfacing later as a refused token.
+   */
+  async checkServer(): Promise<void> {
+    let res: HttpResponse;
+    try {
+      res = await this.request('GET', '/api/v1/health');
+    } catch (err) {
+      // A TLS server drops a plain-HTTP request without an answer: say so when it is one.
+      if (err instanceof TransientError && err.code === 'ECONNRESET' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
+        throw new ServerAddressError(`${this.base.origin} speaks HTTPS, not plain HTTP: use https://${this.base.host}`);
+      }
+      throw err;
+    }
+    const body = jsonBody(res) as { status?: unknown } | null;
+    if (res.status === 200 && body?.status === 'ok') return;
+    throw new ServerAddressError(
+      `no patchloop server at ${this.base.href}: GET ${this.url('/api/v1/health').href} answered HTTP ${res.status}${body === null ? ' (not JSON)' : ''}; ` +
+        "give the server's address, e.g. http://central:8080 (the port it listens on, no path)",
+    );
+  }
+
+  private url(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+  }
+
   request(method: string, path: string, options: { json?: unknown; gzip?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
-    const url = new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+    const url = this.url(path);
     const headers: Record<string, string> = { 'user-agent': 'patchloop-agent', accept: 'application/json', ...(options.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: Buffer | undefined;
@@ -72,11 +154,37 @@ export class AgentHttpClient {
           reject(new Error(`${url.origin}: TLS certificate not trusted (${err.code}); set ca_file in the agent configuration`));
           return;
         }
-        reject(new TransientError(`${method} ${url.origin}${url.pathname}: ${err.code ?? err.message}`));
+        // A TLS handshake answered in plain HTTP ("wrong version number"): the URL's scheme is wrong.
+        if (url.protocol === 'https:' && err.code === 'EPROTO') {
+          const plain = /wrong version number|packet length too long|http request/i.test(err.message);
+          reject(
+            new ServerAddressError(
+              plain
+                ? `${url.origin} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://${url.host}, or give the server a TLS certificate`
+                : `${url.origin}: the TLS handshake failed (${err.message})`,
+            ),
+          );
+          return;
+        }
+        reject(new TransientError(`${method} ${url.origin}${url.pathname}: ${err.code ?? err.message}`, err.code));
       });
       req.end(body);
     });
   }
+}
+
+/** Whether a TLS handshake succeeds at the URL's host and port (the certificate is not judged). */
+function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: url.hostname, port: Number(url.port || 80), rejectUnauthorized: false, timeout: timeoutMs });
+    const done = (answer: boolean): void => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 /** The JSON body of a response, or null when it is not JSON. */

@@ -3,7 +3,7 @@
 // scan never loads server or export code.
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitFor } from './exit.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
 const program = new Command('patchloop')
@@ -14,6 +14,14 @@ const program = new Command('patchloop')
 
 registerCommands(program);
 
+/** The command that runs, e.g. "scan" or "server run": exit codes depend on it. */
+let running = '';
+program.hook('preAction', (_program, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+  running = names.join(' ');
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -21,8 +29,11 @@ try {
     // help and version exit 0; every other commander error is a usage error.
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
-    process.stderr.write(`patchloop: ${err instanceof Error ? err.message : String(err)}\n`);
+    const { code, message } = exitFor(err, running);
+    process.stderr.write(`patchloop: ${message}\n`);
     if (process.env.PATCHLOOP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = (err as { exitCode?: number }).exitCode ?? EXIT.failure;
+    // A failed command ends now: whatever it started (a worker, a timer, a socket) must not
+    // keep the process alive after the error is reported. stderr is written synchronously.
+    process.exit(code);
   }
 }

@@ -3,7 +3,7 @@
 // server also runs with no file at all.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/protocol.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
@@ -106,11 +106,22 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates a configuration object (from YAML or code); `origin` names it in messages. */
-export function resolveConfig(input: unknown, origin = 'configuration'): ServerConfig {
+/** Where a value of the file is: its line (1-based), or null when the file does not hold it. */
+export type LineOf = (path: readonly PropertyKey[]) => number | null;
+
+/**
+ * Validates a configuration object (from YAML or code); `origin` names it in messages. With
+ * `lineOf` (readConfigFile), each problem is given as `origin:LINE: key: message`.
+ */
+export function resolveConfig(input: unknown, origin = 'configuration', lineOf?: LineOf): ServerConfig {
   const r = ServerConfigSchema.safeParse(input ?? {});
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    const lines = r.error.issues.map((i) => {
+      // An unknown key is reported on its mapping; the line wanted is the key's own.
+      const path = i.code === 'unrecognized_keys' && i.keys.length ? [...i.path, i.keys[0]] : i.path;
+      const line = lineOf?.(path) ?? lineOf?.(i.path) ?? null;
+      return `  ${line !== null ? `${origin}:${line}: ` : ''}${i.path.join('.') || '(top level)'}: ${i.message}`;
+    });
     throw new ConfigError(`${origin} is invalid:\n${lines.join('\n')}`);
   }
   const c = r.data;
@@ -123,23 +134,48 @@ export function resolveConfig(input: unknown, origin = 'configuration'): ServerC
   };
 }
 
-/** Reads a YAML configuration file; errors name the file (and line, for YAML syntax). */
+/** Reads a YAML configuration file; errors name the file and line. */
 export function loadConfigFile(file: string): unknown {
+  return readConfigFile(file).data;
+}
+
+/** A YAML configuration file's data, and where each value is in it (for messages). */
+export function readConfigFile(file: string): { data: unknown; lineOf: LineOf } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  try {
-    return parseYaml(text) ?? {};
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
-    }
-    throw err;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const problem = doc.errors[0];
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
+  return {
+    data: doc.toJS() ?? {},
+    lineOf: (path) => {
+      let node: unknown = doc.contents;
+      let at: number | undefined;
+      for (const key of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+          if (!pair) return null;
+          at = (pair.key as Scalar).range?.[0];
+          node = pair.value;
+        } else if (isSeq(node) && typeof key === 'number') {
+          node = node.items[key];
+          at = (node as { range?: [number] } | undefined)?.range?.[0];
+        } else {
+          return null;
+        }
+      }
+      if (path.length === 0) at = (node as { range?: [number] } | null)?.range?.[0];
+      return at === undefined ? null : lines.linePos(at).line;
+    },
+  };
 }
 
 /** The file to use: the one given, else the default when it exists, else none. */

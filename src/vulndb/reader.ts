@@ -82,14 +82,28 @@ class FeedFile {
     }
   }
 
+  /**
+   * Runs a read of this file. A damaged page only shows when a query reaches it: the error
+   * then names the file, as one found at open does.
+   */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new VulnDbError(`cannot read vulnerability database ${this.info.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** Entries and support notes of many keys in two queries. */
   prefetch(distro: string, release: string, keysJson: string): { entries: AdvisoryEntry[]; support: Map<string, SupportNote> } {
-    const entries = (this.manyEntries.all(distro, release, keysJson) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
-    const support = new Map<string, SupportNote>();
-    for (const r of this.manySupport.all(distro, release, keysJson) as { package: string; kind: 'ended' | 'limited'; note: string }[]) {
-      support.set(r.package, { kind: r.kind, note: r.note });
-    }
-    return { entries, support };
+    return this.read(() => {
+      const entries = (this.manyEntries.all(distro, release, keysJson) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
+      const support = new Map<string, SupportNote>();
+      for (const r of this.manySupport.all(distro, release, keysJson) as { package: string; kind: 'ended' | 'limited'; note: string }[]) {
+        support.set(r.package, { kind: r.kind, note: r.note });
+      }
+      return { entries, support };
+    });
   }
 
   covers(distro: string): boolean {
@@ -97,11 +111,11 @@ class FeedFile {
   }
 
   entries(distro: string, release: string, pkg: string): AdvisoryEntry[] {
-    return (this.byPackage.all(distro, release, pkg) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
+    return this.read(() => (this.byPackage.all(distro, release, pkg) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed)));
   }
 
   vulnerability(id: string): VulnerabilityInfo | null {
-    const r = this.vuln.get(id) as
+    const r = this.read(() => this.vuln.get(id)) as
       | { id: string; aliases: string; description: string; published: string | null; modified: string | null; refs: string }
       | undefined;
     if (!r) return null;
@@ -116,14 +130,18 @@ class FeedFile {
   }
 
   support(distro: string, release: string, pkg: string): SupportNote | null {
-    const r = this.supportStmt.get(distro, release, pkg) as { kind: 'ended' | 'limited'; note: string } | undefined;
+    const r = this.read(() => this.supportStmt.get(distro, release, pkg)) as { kind: 'ended' | 'limited'; note: string } | undefined;
     return r ? { kind: r.kind, note: r.note } : null;
   }
 
   /** Every entry of one distribution release (server-side bulk matching). */
   *allEntries(distro: string, release: string): Iterable<AdvisoryEntry> {
-    const stmt = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ?');
-    for (const r of stmt.iterate(distro, release) as Iterable<EntryRow>) yield toEntry(r, this.info.feed);
+    const rows = this.read(() => this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ?').iterate(distro, release)) as Iterator<EntryRow>;
+    for (;;) {
+      const next = this.read(() => rows.next());
+      if (next.done) return;
+      yield toEntry(next.value, this.info.feed);
+    }
   }
 
   close(): void {

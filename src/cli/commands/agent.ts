@@ -2,9 +2,7 @@
 // install the systemd units, show the agent's state.
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit.ts';
-
-/** The report stays spooled because the server was unreachable (sysexits EX_TEMPFAIL). */
-export const EXIT_TEMPFAIL = 75;
+import { PATCHLOOP_VERSION } from '../../version.ts';
 
 interface CommonOptions {
   config?: string;
@@ -23,32 +21,11 @@ function common(cmd: Command): Command {
 }
 
 async function context(opts: CommonOptions) {
-  const { loadAgentConfig, AgentConfigError } = await import('../../agent/config.ts');
-  const { packageVersion } = await import('../../server/server.ts');
+  const { loadAgentConfig } = await import('../../agent/config.ts');
   const pino = (await import('pino')).default;
-  let config;
-  try {
-    config = loadAgentConfig(opts.config, { state_dir: opts.stateDir, root: opts.root, kernel: opts.kernel, hostname: opts.hostname });
-  } catch (err) {
-    if (err instanceof AgentConfigError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
+  const config = loadAgentConfig(opts.config, { state_dir: opts.stateDir, root: opts.root, kernel: opts.kernel, hostname: opts.hostname });
   const log = pino({ level: process.env.PATCHLOOP_LOG_LEVEL ?? 'info', base: { service: 'patchloop-agent' } }, pino.destination(2));
-  return { config, deps: { log, version: packageVersion() } };
-}
-
-async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
-  const { NotEnrolledError } = await import('../../agent/credentials.ts');
-  const { CredentialRefusedError } = await import('../../agent/send.ts');
-  const { EnrollError } = await import('../../agent/agent.ts');
-  const { TransientError } = await import('../../agent/http.ts');
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof NotEnrolledError || err instanceof CredentialRefusedError || err instanceof EnrollError) throw new CliError(err.message, EXIT.failure);
-    if (err instanceof TransientError) throw new CliError(`server unreachable: ${err.message}`, EXIT_TEMPFAIL);
-    throw err;
-  }
+  return { config, deps: { log, version: PATCHLOOP_VERSION } };
 }
 
 function finish(outcome: { pending: number; rejected: number; message: string | null }): void {
@@ -57,7 +34,7 @@ function finish(outcome: { pending: number; rejected: number; message: string | 
   }
   if (outcome.pending > 0) {
     process.stderr.write(`patchloop: ${outcome.pending} report(s) stay spooled and will be sent later: ${outcome.message ?? 'server unreachable'}\n`);
-    process.exitCode = EXIT_TEMPFAIL;
+    process.exitCode = EXIT.tempfail;
   }
 }
 
@@ -79,7 +56,7 @@ export function register(program: Command): void {
         token = Buffer.concat(chunks).toString('utf8').trim();
       }
       const { enroll } = await import('../../agent/agent.ts');
-      const cred = await mapErrors(() => enroll(config, { server: opts.server, token, hostname: opts.hostname }, deps));
+      const cred = await enroll(config, { server: opts.server, token, hostname: opts.hostname }, deps);
       process.stdout.write(`enrolled with ${cred.server} as host ${cred.host_id}; credential in ${cred.file}\n`);
     });
 
@@ -98,7 +75,7 @@ the credential; 2 usage or configuration error.`,
     .action(async (opts: CommonOptions) => {
       const { config, deps } = await context(opts);
       const { runOnce } = await import('../../agent/agent.ts');
-      finish(await mapErrors(() => runOnce(config, deps)));
+      finish(await runOnce(config, deps));
     });
 
   common(agent.command('flush'))
@@ -107,7 +84,7 @@ the credential; 2 usage or configuration error.`,
     .action(async (opts: CommonOptions & { now?: boolean }) => {
       const { config, deps } = await context(opts);
       const { flushSpool } = await import('../../agent/agent.ts');
-      finish(await mapErrors(() => flushSpool(config, deps, opts.now === true)));
+      finish(await flushSpool(config, deps, opts.now === true));
     });
 
   common(agent.command('status'))
@@ -115,7 +92,7 @@ the credential; 2 usage or configuration error.`,
     .action(async (opts: CommonOptions) => {
       const { config, deps } = await context(opts);
       const { agentStatus } = await import('../../agent/agent.ts');
-      process.stdout.write(`${JSON.stringify(await mapErrors(async () => agentStatus(config, deps)), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(agentStatus(config, deps), null, 2)}\n`);
     });
 
   agent
@@ -128,15 +105,9 @@ the credential; 2 usage or configuration error.`,
     .option('--server <url>', 'server URL to put in a new configuration file')
     .option('--no-enable', 'only write the files (no systemctl)')
     .action(async (opts: { config: string; stateDir?: string; unitDir: string; bin?: string; server?: string; enable: boolean }) => {
-      const { loadAgentConfig, AgentConfigError } = await import('../../agent/config.ts');
+      const { loadAgentConfig } = await import('../../agent/config.ts');
       const { existsSync } = await import('node:fs');
-      let config;
-      try {
-        config = loadAgentConfig(existsSync(opts.config) ? opts.config : undefined, { state_dir: opts.stateDir });
-      } catch (err) {
-        if (err instanceof AgentConfigError) throw new CliError(err.message, EXIT.usage);
-        throw err;
-      }
+      const config = loadAgentConfig(existsSync(opts.config) ? opts.config : undefined, { state_dir: opts.stateDir });
       const { installAgent } = await import('../../agent/install.ts');
       const r = installAgent({
         unitDir: opts.unitDir,

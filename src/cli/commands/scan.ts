@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../../core/types.ts';
 import { CliError, EXIT } from '../exit.ts';
@@ -29,24 +30,24 @@ export function register(program: Command): void {
     .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
     .option('--pro', 'Ubuntu: the host is attached to Ubuntu Pro (esm fixes are installable)')
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
-    .addHelpText('after', '\nExit codes: 0 done; 1 --fail-on met; 2 usage error; 3 cannot scan (unsupported distribution, unreadable package DB, no vulnerability data).')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done; 1 --fail-on met; 2 usage error (including an -o file that cannot be created); 3 cannot scan (unsupported distribution,\n' +
+        'unreadable package or vulnerability database, no vulnerability data, a report that cannot be written). The error names the file.',
+    )
     .action(async (flags: ScanFlags) => {
-      const { scanHost, meetsFailOn, CannotScanError } = await import('../../agent/scan.ts');
+      const { scanHost, meetsFailOn } = await import('../../agent/scan.ts');
       const { defaultDataDir } = await import('../../vulndb/paths.ts');
-      let report;
-      try {
-        report = await scanHost({
-          root: flags.root,
-          dataDir: flags.dataDir ?? defaultDataDir(),
-          kernel: flags.kernel,
-          onlyFixed: flags.onlyFixed,
-          includeUndetermined: flags.includeUndetermined,
-          proAttached: flags.pro,
-        });
-      } catch (err) {
-        if (err instanceof CannotScanError) throw new CliError(`cannot scan: ${err.message}`, EXIT.cannotScan);
-        throw err;
-      }
+      // A report that could not be written would be a scan for nothing: the place is checked first.
+      if (flags.output !== undefined) checkOutputPath(flags.output);
+      const report = await scanHost({
+        root: flags.root,
+        dataDir: flags.dataDir ?? defaultDataDir(),
+        kernel: flags.kernel,
+        onlyFixed: flags.onlyFixed,
+        includeUndetermined: flags.includeUndetermined,
+        proAttached: flags.pro,
+      });
       const toFile = flags.output !== undefined;
       // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
       // JSON report carries them too).
@@ -80,12 +81,35 @@ async function render(
   }
 }
 
+/** -o names a file in an existing directory, not a directory: otherwise a usage error. */
+function checkOutputPath(file: string): void {
+  const dir = dirname(resolve(file));
+  let problem: string | null = null;
+  try {
+    if (!statSync(dir).isDirectory()) problem = `${dir} is not a directory`;
+    else if (existsSync(file) && statSync(file).isDirectory()) problem = `${file} is a directory`;
+    else accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problem = code === 'ENOENT' ? `the directory ${dir} does not exist` : code === 'EACCES' ? `no permission to write in ${dir}` : `${dir}: ${code ?? (err as Error).message}`;
+  }
+  if (problem) throw new CliError(`-o ${file}: cannot write the report there: ${problem}`, EXIT.usage);
+}
+
 /** Writes the report to a file or standard output, respecting back-pressure. */
 async function writeOut(chunks: Iterable<string>, file: string | undefined): Promise<void> {
-  const out = file === undefined ? process.stdout : createWriteStream(file);
-  for (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
-  if (file !== undefined) {
+  if (file === undefined) {
+    for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    return;
+  }
+  const out = createWriteStream(file);
+  try {
+    // Between awaits nothing is emitted, and each await (events.once) rejects on 'error'.
+    for (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
     out.end();
     await once(out, 'finish');
+  } catch (err) {
+    out.destroy();
+    throw new Error(`cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }

@@ -74,10 +74,8 @@ JSON lines (pino) on stdout. SIGINT/SIGTERM stop the server cleanly.`,
         throw new CliError(`--ttl: ${(err as Error).message}`, EXIT.usage);
       }
       if (uses === null && ttlMs === null) throw new CliError('an unlimited token needs a lifetime (--ttl)', EXIT.usage);
-      const { Store } = await import('../../server/store/store.ts');
-      const { systemClock } = await import('../../server/clock.ts');
       const { createEnrollmentToken } = await import('../../server/store/credentials.ts');
-      const store = Store.open(config.store.file, systemClock);
+      const store = await openExistingStore(config);
       try {
         const t = createEnrollmentToken(store, { name: opts.name, uses, ttlMs, grp: opts.group, tags: opts.tag ?? [] });
         process.stdout.write(`${t.token}\n`);
@@ -97,10 +95,8 @@ JSON lines (pino) on stdout. SIGINT/SIGTERM stop the server cleanly.`,
     .action(async (opts: ConfigOptions) => {
       const config = await loadServerConfig(opts);
       const password = await readSecret();
-      const { Store } = await import('../../server/store/store.ts');
-      const { systemClock } = await import('../../server/clock.ts');
       const { setAdminPassword } = await import('../../server/store/credentials.ts');
-      const store = Store.open(config.store.file, systemClock);
+      const store = await openExistingStore(config);
       try {
         await setAdminPassword(store, config.admin.username, password);
         process.stderr.write(`password of "${config.admin.username}" set\n`);
@@ -127,26 +123,42 @@ async function readSecret(): Promise<string> {
 }
 
 async function loadServerConfig(opts: RunOptions): Promise<import('../../server/config.ts').ServerConfig> {
-  const { configFileToUse, loadConfigFile, resolveConfig, ConfigError } = await import('../../server/config.ts');
-  try {
-    const file = configFileToUse(opts.config);
-    const raw = (file ? loadConfigFile(file) : {}) as Record<string, unknown>;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
-    const merged: Record<string, unknown> = { ...raw };
-    if (opts.dataDir) merged.data_dir = opts.dataDir;
-    if (opts.logLevel) merged.log_level = opts.logLevel;
-    if (opts.listen) {
-      const m = /^(.*):(\d+)$/.exec(opts.listen);
-      if (!m) throw new ConfigError(`--listen: expected HOST:PORT, got ${JSON.stringify(opts.listen)}`);
-      merged.listen = { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
-    }
-    if (opts.tlsCert || opts.tlsKey) {
-      if (!opts.tlsCert || !opts.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
-      merged.tls = { cert: opts.tlsCert, key: opts.tlsKey };
-    }
-    return resolveConfig(merged, file ?? 'the configuration');
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-    throw err;
+  const { configFileToUse, readConfigFile, resolveConfig, ConfigError } = await import('../../server/config.ts');
+  const file = configFileToUse(opts.config);
+  const source = file ? readConfigFile(file) : { data: {}, lineOf: () => null };
+  const raw = source.data;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
+  const merged: Record<string, unknown> = { ...raw };
+  if (opts.dataDir) merged.data_dir = opts.dataDir;
+  if (opts.logLevel) merged.log_level = opts.logLevel;
+  if (opts.listen) {
+    const m = /^(.*):(\d+)$/.exec(opts.listen);
+    if (!m) throw new ConfigError(`--listen: expected HOST:PORT, got ${JSON.stringify(opts.listen)}`);
+    merged.listen = { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
   }
+  if (opts.tlsCert || opts.tlsKey) {
+    if (!opts.tlsCert || !opts.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+    merged.tls = { cert: opts.tlsCert, key: opts.tlsKey };
+  }
+  // A value a flag replaced is not on any line of the file.
+  const fromFlags = new Set(['data_dir', 'log_level', 'listen', 'tls'].filter((k) => merged[k] !== (raw as Record<string, unknown>)[k]));
+  return resolveConfig(merged, file ?? 'the configuration', (path) => (fromFlags.has(String(path[0])) ? null : source.lineOf(path)));
+}
+
+/**
+ * Opens the store of an existing server for an admin task. A data directory without one is
+ * refused: a mistyped --data-dir must not create an empty store that no server uses.
+ */
+async function openExistingStore(config: import('../../server/config.ts').ServerConfig): Promise<import('../../server/store/store.ts').Store> {
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(config.store.file) || !statSync(config.store.file).isFile()) {
+    throw new CliError(
+      `no server store at ${config.store.file}: is the data directory (${config.data_dir}) right? ` +
+        'Give the server\'s --config or --data-dir; a new server creates its store on its first `patchloop server run`.',
+      EXIT.usage,
+    );
+  }
+  const { Store } = await import('../../server/store/store.ts');
+  const { systemClock } = await import('../../server/clock.ts');
+  return Store.open(config.store.file, systemClock);
 }
