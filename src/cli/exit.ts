@@ -1,5 +1,6 @@
 // Exit codes shared by every command (DESIGN.md contracts), and the one place that decides
-// which code an error ends a command with. Commands throw; main.ts asks exitFor().
+// which code an error ends a command with: a command that knows the code throws
+// CliError(message, EXIT.x); any other error reaches main.ts, which asks exitFor().
 export const EXIT = {
   ok: 0,
   /** scan: --fail-on was given and met. Other commands: the operation failed. */
