@@ -1,9 +1,11 @@
-// The server's log destination: JSON lines to a file descriptor (stdout), written in the
-// background. A log that cannot be written (a full disk, a quota, an I/O error) never stops
-// or kills the server: lines wait in a bounded buffer while the write is retried, lines beyond
-// the bound are dropped and counted, and when writing works again a line says how many were
-// lost. A closed pipe (EPIPE) ends logging for good; the lines from then on are counted.
-import { write, writeSync } from 'node:fs';
+// The server's log destination: JSON lines to a file descriptor (stdout). While the
+// destination works, each line is written at once (synchronously, as pino's own destination
+// does). A log that cannot be written (a full disk, a quota, an I/O error, a full
+// non-blocking pipe) never stops or kills the server: lines wait in a bounded buffer while the
+// write is retried in the background, lines beyond the bound are dropped and counted, and when
+// writing works again a line says how many were lost. A closed pipe (EPIPE) ends logging for
+// good; the lines from then on are counted.
+import { writeSync } from 'node:fs';
 
 export interface LogStreamOptions {
   fd?: number;
@@ -32,16 +34,15 @@ export class LogStream {
   private readonly maxRetryMs: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private writing = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private delay: number;
   private closed = false;
   private dropped = 0;
-  /** Lines dropped since the last report of drops. */
+  /** Lines dropped since writing last worked. */
   private droppedUnreported = 0;
   private failing: string | null = null;
-  /** Called once writing works again after drops: the caller logs it (through the logger). */
-  onRecovered: (dropped: number, error: string | null) => void = () => {};
+  /** Called once writing works again after a failure: the caller logs it (through the logger). */
+  onRecovered: (dropped: number, error: string) => void = () => {};
 
   constructor(o: LogStreamOptions = {}) {
     this.fd = o.fd ?? 1;
@@ -53,15 +54,22 @@ export class LogStream {
 
   /** pino's destination interface. */
   write(line: string): boolean {
-    if (this.closed || this.pendingBytes + line.length > this.maxBuffered) {
-      this.dropped++;
-      this.droppedUnreported++;
+    if (this.closed) {
+      this.drop(1);
       return true;
     }
-    const b = Buffer.from(line);
-    this.pending.push(b);
-    this.pendingBytes += b.length;
-    this.writeNext();
+    if (this.pendingBytes === 0 && this.failing === null) {
+      const data = Buffer.from(line);
+      const written = this.tryWrite(data);
+      // The rest of a line cut by the error goes first when writing works again.
+      if (written < data.length) {
+        if (this.closed) this.drop(1);
+        else this.enqueue(data.subarray(written));
+      }
+      return true;
+    }
+    if (this.pendingBytes + Buffer.byteLength(line) > this.maxBuffered) this.drop(1);
+    else this.enqueue(Buffer.from(line));
     return true;
   }
 
@@ -69,53 +77,49 @@ export class LogStream {
     return { dropped: this.dropped, failing: this.failing, buffered: this.pendingBytes };
   }
 
-  /** pino's logger.flush(): what is buffered, written now. */
+  /** pino's logger.flush(): one more attempt at what is buffered (shutdown). */
   flush(cb?: (err?: Error) => void): void {
-    this.flushSync();
+    if (this.pendingBytes > 0 && !this.closed) this.retry();
     cb?.();
   }
 
-  /** Writes what is buffered now, synchronously, as far as the destination takes it (shutdown). */
-  flushSync(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    if (this.writing || this.closed) return;
-    const data = Buffer.concat(this.pending);
+  private enqueue(b: Buffer): void {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+  }
+
+  private drop(lines: number): void {
+    this.dropped += lines;
+    this.droppedUnreported += lines;
+  }
+
+  /** Writes as much of `data` as the destination takes now; an error is recorded. Returns the bytes written. */
+  private tryWrite(data: Buffer): number {
     let offset = 0;
     try {
       while (offset < data.length) offset += writeSync(this.fd, data, offset);
-    } catch {
-      // the destination still fails: what is left is lost with the process
+    } catch (err) {
+      this.failed(err as NodeJS.ErrnoException);
     }
-    this.pending = offset < data.length ? [data.subarray(offset)] : [];
-    this.pendingBytes = data.length - offset;
+    return offset;
   }
 
-  private writeNext(): void {
-    if (this.writing || this.retryTimer || this.closed || this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    this.pending = [data];
-    this.writing = true;
-    write(this.fd, data, 0, data.length, null, (err, written) => {
-      this.writing = false;
-      if (err) {
-        this.failed(err);
-        return;
-      }
-      // A partial write (the disk filled up mid-line): the rest goes with the next write.
-      const rest = data.subarray(written);
-      this.pending = rest.length ? [rest, ...this.pending.slice(1)] : this.pending.slice(1);
-      this.pendingBytes -= written;
+  private retry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const error = this.failing;
+    this.failing = null;
+    const data = Buffer.concat(this.pending);
+    const written = this.tryWrite(data);
+    if (this.closed) return;
+    this.pending = written < data.length ? [data.subarray(written)] : [];
+    this.pendingBytes = data.length - written;
+    if (this.failing === null && error !== null) {
       this.delay = this.retryMs;
-      if (this.failing !== null || this.droppedUnreported > 0) {
-        const dropped = this.droppedUnreported;
-        const error = this.failing;
-        this.failing = null;
-        this.droppedUnreported = 0;
-        this.onRecovered(dropped, error);
-      }
-      this.writeNext();
-    });
+      const dropped = this.droppedUnreported;
+      this.droppedUnreported = 0;
+      this.onRecovered(dropped, error);
+    }
   }
 
   private failed(err: NodeJS.ErrnoException): void {
@@ -124,25 +128,19 @@ export class LogStream {
       // EPIPE, EBADF: nobody reads any more. Stop writing; count instead.
       this.closed = true;
       this.failing = code;
-      this.dropped += this.countLines();
+      let lines = 0;
+      for (const b of this.pending) for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) lines++;
+      this.drop(lines);
       this.pending = [];
       this.pendingBytes = 0;
       return;
     }
     this.failing = code;
+    if (this.retryTimer) return;
     const wait = code === 'EAGAIN' || code === 'EINTR' ? 10 : this.delay;
     if (wait === this.delay) this.delay = Math.min(this.delay * 2, this.maxRetryMs);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.writeNext();
-    }, wait);
+    this.retryTimer = setTimeout(() => this.retry(), wait);
     // A process that is otherwise done does not stay alive for its log.
     this.retryTimer.unref();
-  }
-
-  private countLines(): number {
-    let n = 0;
-    for (const b of this.pending) for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
-    return n;
   }
 }
