@@ -392,6 +392,8 @@ function triple(name: string, version: string, arch: string): string {
   return `${name}\u0000${version}\u0000${arch}`;
 }
 
+const NO_ENTRIES: AdvisoryEntry[] = Object.freeze([]) as unknown as AdvisoryEntry[];
+
 /** A Map that forgets its oldest entries beyond a size: a memo that hosts cannot grow without bound. */
 class BoundedMemo<V> {
   private readonly map = new Map<string, V>();
@@ -434,6 +436,8 @@ class MemoLookup implements AdvisoryLookup {
     let e = this.entryMemo.get(k);
     if (!e) {
       e = this.inner.entries(distro, release, key);
+      // Most keys have no entry: one shared empty list instead of one per key.
+      if (e.length === 0) e = NO_ENTRIES;
       this.entryMemo.set(k, e);
     }
     return e;
