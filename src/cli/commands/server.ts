@@ -34,7 +34,10 @@ export function register(program: Command): void {
       'after',
       `
 The first start creates the admin account and prints its password once on stderr. Logs are
-JSON lines (pino) on stdout. SIGINT/SIGTERM stop the server cleanly.`,
+JSON lines (pino) on stdout. SIGINT/SIGTERM stop the server cleanly.
+Exit status: 0 stopped by SIGINT/SIGTERM; 1 cannot start (address in use, a TLS file missing
+or not a pair, the data directory in use by another server: nothing is written then); 2 a
+configuration error (the message names the file and line).`,
     )
     .action(async (opts: RunOptions) => {
       const config = await loadServerConfig(opts);
