@@ -1,0 +1,30 @@
+// Each command loads only its own layers: the agent never loads the server. Checked on the real CLI process, from the
+// TypeScript sources, by recording every module it loads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+function loadedBy(args: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'patchloop-loads-'));
+  const log = join(dir, 'loaded');
+  spawnSync(process.execPath, ['--import', join(REPO, 'test/support/record-module-loads.ts'), join(REPO, 'src/cli/main.ts'), ...args], {
+    env: { ...process.env, PATCHLOOP_LOADED_LOG: log, PATCHLOOP_HOME: dir },
+    encoding: 'utf8',
+  });
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith(`file://${REPO}src/`))
+    .map((u) => u.slice(`file://${REPO}`.length));
+}
+
+test('patchloop agent run loads no server code', () => {
+  const loaded = loadedBy(['agent', 'run', '--state-dir', mkdtempSync(join(tmpdir(), 'patchloop-agent-'))]);
+  assert.ok(loaded.some((m) => m.startsWith('src/agent/')), 'the agent was loaded');
+  assert.deepEqual(loaded.filter((m) => m.startsWith('src/server/')), []);
+});
