@@ -81,22 +81,43 @@ export function isPlainName(pattern: string): boolean {
   return /^[a-z0-9][a-z0-9+.-]*$/.test(pattern);
 }
 
+/** Pieces of source-name characters separated by `.*`: every pattern the lists have used. */
+const WILDCARD_PATTERN = /^[a-z0-9+.-]*(?:\.\*[a-z0-9+.-]*)+$/;
+
 /**
  * The source names a list's column 1 stands for: itself when it is a plain name, else every
- * known name it matches in full. Null (with a warning) when it is not a valid expression.
+ * known name it matches in full. Debian's own tool reads column 1 as a Perl regular expression,
+ * but the lists only ever use names with `.*` wildcards (`node-.*`, `golang.*`); those are
+ * matched here without a regular-expression engine, so that a downloaded list cannot make the
+ * import take exponential time (`a.*.*.*.*…`) or throw while matching. Any other pattern is
+ * skipped with a warning (null).
  */
 export function expandPattern(pattern: string, known: Iterable<string>, where: string, warn: Warn): string[] | null {
   if (isPlainName(pattern)) return [pattern];
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${pattern})$`);
-  } catch (err) {
-    warn(`${where}: ${JSON.stringify(pattern)} is not a valid regular expression, skipped: ${(err as Error).message}`);
+  if (!WILDCARD_PATTERN.test(pattern)) {
+    warn(`${where}: ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 77)}...` : pattern)} is not a source name or a name with ".*" wildcards, skipped`);
     return null;
   }
+  const pieces = pattern.split('.*');
   const names: string[] = [];
-  for (const name of known) if (re.test(name)) names.push(name);
+  for (const name of known) if (matchesWildcards(name, pieces)) names.push(name);
   return names.sort();
+}
+
+/** Whether `name` is pieces[0], anything, pieces[1], …, anything, the last piece (at least two pieces). */
+function matchesWildcards(name: string, pieces: readonly string[]): boolean {
+  const first = pieces[0];
+  const last = pieces[pieces.length - 1];
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  // Each middle piece at its leftmost place after the one before: leaves the most room for the rest.
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const found = name.indexOf(pieces[i], at);
+    if (found === -1 || found + pieces[i].length > end) return false;
+    at = found + pieces[i].length;
+  }
+  return true;
 }
 
 /** The note stored for an ended entry. */
