@@ -1,4 +1,4 @@
-// Fuzzing the inventory's text readers: dpkg status, apk installed, os-release (see harness.ts).
+// Fuzzing the inventory's text readers: dpkg status, apk installed, os-release, apk repositories (see harness.ts).
 import { fuzzSuite } from './harness.ts';
 
-fuzzSuite(['dpkg-status', 'apk-installed', 'os-release']);
+fuzzSuite(['dpkg-status', 'apk-installed', 'os-release', 'alpine-repositories']);

@@ -1,11 +1,14 @@
 // Fuzz targets: the vulnerability feeds in their publishers' formats, each imported from a
 // file through the feed's own import function (the path `db update --from` takes), except
 // the list and XML parsers, which are driven directly.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../../src/feeds/archive.ts';
 import { importAlpine } from '../../../src/feeds/alpine/index.ts';
 import { parseAdvisoryList } from '../../../src/feeds/debian/advisory-list.ts';
 import { importDebian } from '../../../src/feeds/debian/index.ts';
+import { expandPattern, parseSupportEnded, parseSupportLimited } from '../../../src/feeds/debian/support-lists.ts';
+import { parseDpkgStatus } from '../../../src/inventory/dpkg.ts';
 import { DebianInputError } from '../../../src/feeds/debian/inputs.ts';
 import { TrackerFormatError } from '../../../src/feeds/debian/tracker-stream.ts';
 import { importOsv } from '../../../src/feeds/osv/import.ts';
@@ -44,6 +47,34 @@ export const debianAdvisoryList: FuzzTarget = {
     const fixes = parseAdvisoryList(text(input), 'list', () => {});
     for (const f of fixes) invariant(f.advisory !== '' && f.package !== '' && f.version !== '', () => `a fix with empty fields: ${JSON.stringify(f)}`);
     return fixes.length;
+  },
+  clear: [],
+};
+
+/** Source package names a support list's patterns are matched against: those of the real bookworm host. */
+let sourceNames: string[] | null = null;
+function knownSources(): string[] {
+  if (sourceNames === null) {
+    const file = path.join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host/var/lib/dpkg/status');
+    const parsed = parseDpkgStatus(readFileSync(file, 'utf8'), file, 'status');
+    sourceNames = [...new Set(parsed.records.map((r) => r.pkg.source))].sort();
+  }
+  return sourceNames;
+}
+
+export const debianSupportLists: FuzzTarget = {
+  name: 'debian-support-lists',
+  kind: 'text',
+  seeds: () => filesUnder(path.join(FEEDS, 'debian/security-support-lists'), (f) => /security-support-(ended|limited)/.test(f)).map((f) => seedFile(f, 32 << 10)),
+  dictionary: ['golang.*', 'node-.*', '.*', '(', ')', '+', '?', '|', '[a-z]', '\\d', '2026-01-31', '0'],
+  run(input) {
+    // As importDebian reads them: column 1 of each row is a pattern over the known source names.
+    const t = text(input);
+    const warn = (): void => {};
+    const patterns = [...parseSupportEnded(t, 'security-support-ended.deb12', warn), ...parseSupportLimited(t)].map((r) => r.pattern);
+    let names = 0;
+    for (const p of patterns) names += expandPattern(p, knownSources(), 'list', warn)?.length ?? 0;
+    return names;
   },
   clear: [],
 };
@@ -121,4 +152,4 @@ export const alpineSecdbYaml: FuzzTarget = {
   clear: [InputError],
 };
 
-export const feedTargets: FuzzTarget[] = [debianTracker, debianAdvisoryList, osvRecords, updateinfo, redhatCsaf, alpineSecdbJson, alpineSecdbYaml];
+export const feedTargets: FuzzTarget[] = [debianTracker, debianAdvisoryList, debianSupportLists, osvRecords, updateinfo, redhatCsaf, alpineSecdbJson, alpineSecdbYaml];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { InstalledPackage, PackageFormat } from '../../../src/core/types.ts';
 import { readApkDatabase } from '../../../src/inventory/apk.ts';
 import { readDpkgDatabase } from '../../../src/inventory/dpkg.ts';
-import { readOsInfo } from '../../../src/inventory/os-release.ts';
+import { alpineBranch, readOsInfo } from '../../../src/inventory/os-release.ts';
 import { InventoryError } from '../../../src/inventory/reader.ts';
 import { filesUnder, invariant, REPO, SHARED_DATA, seedFile, writeInput, type FuzzTarget } from './common.ts';
 
@@ -83,4 +83,20 @@ export const osRelease: FuzzTarget = {
   clear: [InventoryError],
 };
 
-export const inventoryTargets: FuzzTarget[] = [dpkgStatus, apkInstalled, osRelease];
+export const alpineRepositories: FuzzTarget = {
+  name: 'alpine-repositories',
+  kind: 'text',
+  seeds: () => filesUnder(path.join(ESTATE, 'alpine'), (f) => f.endsWith('/apk/repositories')).map((f) => seedFile(f)),
+  dictionary: ['https://dl-cdn.alpinelinux.org/alpine/v3.18/main', '/edge/community', '@testing ', 'latest-stable', '#', '/v', '3.18', '/'],
+  async run(input, scratch) {
+    // The release file disagrees with most repositories: both are read, the repositories win.
+    await writeInput(scratch, 'root/etc/apk/repositories', input);
+    await writeInput(scratch, 'root/etc/alpine-release', Buffer.from('3.15.4\n'));
+    const b = await alpineBranch(path.join(scratch, 'root'), '3.15.4');
+    invariant(b.branch === null || /^(\d+\.\d+|edge)$/.test(b.branch), () => `branch ${JSON.stringify(b.branch)}`);
+    return b.branch;
+  },
+  clear: [InventoryError],
+};
+
+export const inventoryTargets: FuzzTarget[] = [dpkgStatus, apkInstalled, osRelease, alpineRepositories];
