@@ -13,7 +13,7 @@ import type { Inventory } from '../src/core/types.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { ManualClock, DAY_MS } from '../src/server/clock.ts';
 import { FleetMatcher } from '../src/server/fleet-matcher.ts';
-import { IngestQueue } from '../src/server/ingest-queue.ts';
+import { IngestQueue, MAX_LARGE_REPORTS } from '../src/server/ingest-queue.ts';
 import { readEvents } from '../src/server/queries/events.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
 import { removeHost } from '../src/server/store/hosts.ts';
@@ -216,6 +216,22 @@ test('a large report is prepared piece by piece with the same result as in one g
   assert.equal(fastOut.kind, 'ack');
   assert.equal(slowOut.kind, 'resend');
   assert.equal(rowsLike(s.store, 'slow'), 0);
+  assertReferences(s.store);
+  s.close();
+});
+
+test('large reports wait their turn, a bounded number of them: one more is answered 503 and taken later', async () => {
+  const s = setup();
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
+  const packages = largeInventory(inv, PREPARE_ABOVE + 100, 'turn');
+  const hosts = Array.from({ length: MAX_LARGE_REPORTS + 1 }, (_, i) => s.enrol(`turn-${i}`));
+  const outs = await Promise.all(hosts.map((h, i) => s.queue.submit(h, fullReport(inv, packages, `turn-${i}`))));
+  assert.deepEqual(
+    outs.map((o) => (o.kind === 'rejected' ? `${o.status} ${o.error}` : o.kind)),
+    [...Array(MAX_LARGE_REPORTS).fill('ack'), '503 busy'],
+  );
+  const later = await s.submit(hosts[MAX_LARGE_REPORTS], fullReport(inv, packages, `turn-${MAX_LARGE_REPORTS}`));
+  assert.equal(later.kind, 'ack');
   assertReferences(s.store);
   s.close();
 });

@@ -17,6 +17,12 @@ import { PackageCollector } from './store/package-gc.ts';
 import { PREPARE_ABOVE, prepareReport, reportSize } from './store/prepare.ts';
 import type { Store } from './store/store.ts';
 
+/**
+ * Large reports waiting or being prepared at once; beyond, a report is answered 503 (agents
+ * keep it spooled and retry): each one waiting holds its parsed body in memory.
+ */
+export const MAX_LARGE_REPORTS = 4;
+
 interface Pending {
   hostId: number;
   report: Report;
@@ -33,6 +39,7 @@ export class IngestQueue {
   private scheduled = false;
   /** The large report being prepared: the next one waits for it. */
   private preparing: Promise<unknown> = Promise.resolve();
+  private largeReports = 0;
   readonly collector: PackageCollector;
 
   constructor(store: Store, matcher: FleetMatcher, maxGroup = 64) {
@@ -48,7 +55,11 @@ export class IngestQueue {
   }
 
   private async submitLarge(hostId: number, report: Report): Promise<IngestOutcome> {
-    const turn = this.preparing.then(() => this.prepareAndIngest(hostId, report));
+    if (this.largeReports >= MAX_LARGE_REPORTS) {
+      return { kind: 'rejected', status: 503, error: 'busy', message: `the server is taking ${MAX_LARGE_REPORTS} other large reports: send this one later` };
+    }
+    this.largeReports++;
+    const turn = this.preparing.then(() => this.prepareAndIngest(hostId, report)).finally(() => this.largeReports--);
     this.preparing = turn.catch(() => {});
     return turn;
   }
