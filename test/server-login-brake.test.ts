@@ -1,11 +1,12 @@
 // The brake on password guessing, over real HTTP: counted before the password is checked (so
 // parallel guesses cannot slip through), waits that grow, and no lockout of the real
 // administrator — after the wait the right password passes, a browser that logged in before
-// has a brake of its own, and `unlockLogins` (the CLI's `server unlock-logins`) clears it.
+// has a brake of its own, and `patchloop server unlock-logins` clears it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, ADMIN_PASSWORD, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
 import { unlockLogins } from '../src/server/http/login-brake.ts';
+import { runCli } from './helpers/cli.ts';
 
 let s: TestServer;
 before(async () => {
@@ -69,4 +70,14 @@ test('a browser that logged in before is not kept out by guesses from its addres
 
   unlockLogins(s.running.ctx.store);
   assert.equal((await login(ADMIN_PASSWORD)).status, 200, 'after unlock-logins the address may log in again');
+});
+
+test('patchloop server unlock-logins lifts the brake of the running server', { timeout: 60_000 }, async () => {
+  unlockLogins(s.running.ctx.store);
+  for (let i = 0; i < 6; i++) await login(`guess ${i}`);
+  assert.equal((await login(ADMIN_PASSWORD)).status, 429);
+  const r = await runCli(['server', 'unlock-logins', '--data-dir', s.dataDir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /login brakes lifted/);
+  assert.equal((await login(ADMIN_PASSWORD)).status, 200);
 });

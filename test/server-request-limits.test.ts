@@ -65,6 +65,7 @@ test('policies: a 10 MB description is refused, and so are huge lists; a normal 
 test('every route has a body limit: 1 MiB unless it says otherwise', async () => {
   const r = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 'x', tags: ['a'], pad: 'p'.repeat(DEFAULT_REQUEST_LIMITS.defaultBodyBytes) } });
   assert.equal(r.status, 413);
+  assert.match(r.text, new RegExp(`larger than ${DEFAULT_REQUEST_LIMITS.defaultBodyBytes} bytes`));
 });
 
 test('invalid UTF-8 in a JSON body is refused with 400, not stored with replacement characters', async () => {

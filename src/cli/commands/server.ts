@@ -109,6 +109,23 @@ configuration error (the message names the file and line).`,
     });
 
   server
+    .command('unlock-logins')
+    .description('Lift every login brake of the server on this data directory (a running server sees it at the next attempt)')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .action(async (opts: ConfigOptions) => {
+      const config = await loadServerConfig(opts);
+      const { unlockLogins } = await import('../../server/http/login-brake.ts');
+      const store = await openExistingStore(config);
+      try {
+        unlockLogins(store);
+        process.stderr.write('login brakes lifted: failed logins so far no longer delay anyone\n');
+      } finally {
+        store.close();
+      }
+    });
+
+  server
     .command('hash-password')
     .description('Print the scrypt hash of a password read from stdin, for admin.password_hash in the config')
     .action(async () => {

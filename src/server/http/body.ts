@@ -29,7 +29,7 @@ export function registerBodyDecoding(app: FastifyInstance, bodyLimit: number): v
       }
       let inflated: Buffer;
       try {
-        inflated = gunzipSync(Buffer.concat(chunks), { maxOutputLength: bodyLimit + 1 });
+        inflated = gunzipSync(Buffer.concat(chunks), { maxOutputLength: (request.routeOptions.bodyLimit ?? bodyLimit) + 1 });
       } catch (err) {
         if (err instanceof RangeError) throw httpError(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'request body too large');
         throw httpError(400, 'PL_BAD_GZIP', `request body is not valid gzip: ${(err as Error).message}`);

@@ -67,7 +67,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     }
     const status = err.statusCode ?? 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-      return reply.code(413).send({ error: 'payload_too_large', message: `request body larger than ${bodyLimit} bytes (after decompression)` });
+      return reply.code(413).send({ error: 'payload_too_large', message: `request body larger than ${request.routeOptions.bodyLimit ?? bodyLimit} bytes (after decompression)` });
     }
     if (status >= 400 && status < 500) {
       const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported content-type (send application/json)' : err.message;
