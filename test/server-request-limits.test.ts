@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { api, enrollTestHost, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
 import { trackerFeedV1 } from '../src/server/testing/fixtures.ts';
 import { samplePatchRun } from '../src/server/testing/patch-run.ts';
@@ -124,4 +126,20 @@ test('a refused request with an unread body gets its answer and the connection c
   await closed;
   assert.match(answer, /^HTTP\/1\.1 401 /);
   assert.match(answer, /\r\nconnection: close\r\n/i);
+});
+
+test('body deadlines end with the request: no request (or its parsed body) is kept afterwards, gzip bodies included', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  // 40 bodies of 700 KB (a few KB gzipped), parsed, then refused by validation.
+  const pad = Array.from({ length: 7_000 }, (_, i) => `entry ${i} `.padEnd(100, 'x'));
+  for (let i = 0; i < 40; i++) {
+    const r = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: `gz-${i}`, pad }, gzip: true });
+    assert.equal(r.status, 400);
+  }
+  gc();
+  const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  assert.ok(grown < 15, `heap grew by ${grown.toFixed(1)} MiB after 40 requests`);
 });

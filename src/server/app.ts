@@ -44,6 +44,7 @@ export async function buildApp(ctx: ServerContext) {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   registerErrorHandling(app, ctx.config.limits.body);
+  registerRequestLimits(app);
   registerBodyDecoding(app, ctx.config.limits.body);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
@@ -68,7 +69,6 @@ export async function buildApp(ctx: ServerContext) {
   });
 
   registerAccessControl(app, ctx.store);
-  registerRequestLimits(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');

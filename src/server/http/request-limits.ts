@@ -46,17 +46,29 @@ export function registerRequestLimits(app: FastifyInstance, limits: RequestLimit
     parseJson(request, text, done);
   });
 
+  // Registered before the body decoding so the body is still unread here. The timer holds only
+  // the raw request (not the parsed body), and is cleared when the body has arrived or, at the
+  // latest, when the response is sent.
+  const timers = new WeakMap<object, NodeJS.Timeout>();
   app.addHook('preParsing', async (request, _reply, payload) => {
+    const raw = request.raw;
+    if (raw.readableEnded) return payload;
     const ms = request.principal ? limits.bodyMs : limits.publicBodyMs;
+    const log = request.log;
+    const path = request.url.split('?')[0];
     const timer = setTimeout(() => {
-      request.log.info({ ip: request.ip, url: request.url.split('?')[0], ms }, 'request body not received in time: connection closed');
-      request.raw.destroy();
+      log.info({ url: path, ms }, 'request body not received in time: connection closed');
+      raw.destroy();
     }, ms);
     timer.unref();
+    timers.set(request, timer);
     const done = (): void => clearTimeout(timer);
-    request.raw.once('end', done);
-    request.raw.once('close', done);
+    raw.once('end', done);
+    raw.once('close', done);
     return payload;
+  });
+  app.addHook('onResponse', async (request) => {
+    clearTimeout(timers.get(request));
   });
 
   // A request refused before its body was read: close the connection instead of waiting for it.
