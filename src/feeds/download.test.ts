@@ -292,3 +292,15 @@ test('parseRetryAfter reads seconds and HTTP dates', () => {
 function basenameOf(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
+
+test('a URL whose path holds malformed percent-encoding is downloaded, its cache file named from the raw path', async (t) => {
+  const dir = cacheDir(t);
+  await withServer(
+    (_req, res) => res.writeHead(200, { 'content-length': PAYLOAD.length }).end(PAYLOAD),
+    async (base) => {
+      const r = await download(`${base}/feeds/debian%ZZ.json`, dir, fast);
+      assert.deepEqual(readFileSync(r.path), PAYLOAD);
+      assert.match(r.path, /-debian_ZZ\.json$/);
+    },
+  );
+});

@@ -140,10 +140,19 @@ function wantsGunzip(url: URL, mode: 'auto' | boolean): boolean {
 /** Unique per URL (hash), readable (the URL's file name, which also tells importers what it is). */
 function cacheFileName(url: URL, gunzip: boolean): string {
   const hash = createHash('sha256').update(url.href).digest('hex').slice(0, 16);
-  let base = basename(decodeURIComponent(url.pathname)) || 'index';
+  let base = basename(decodedPath(url.pathname)) || 'index';
   if (gunzip) base = base.replace(/\.gz$/i, '');
   base = base.replace(/[^A-Za-z0-9._+-]/g, '_').slice(-80) || 'index';
   return `${hash}-${base}`;
+}
+
+/** The path without its percent-encoding; as it is where that is malformed (`%ZZ`), rather than a URIError. */
+function decodedPath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
 }
 
 function readCacheMeta(path: string, metaPath: string, url: string): CacheMeta | null {

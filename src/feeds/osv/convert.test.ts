@@ -60,3 +60,20 @@ test('a single-stream summary keeps one stream; a summary in the "ID: title (Imp
   assert.deepEqual(php.entries.map((e) => [e.entry.severity, e.entry.raw_severity])[0], ['high', 'Important']);
   assert.deepEqual(streamsOf(convert('ALSA-2024:4197'), 'httpd'), ['httpd:2.4']);
 });
+
+test('a USN record takes its priority from cves_map; nulls and odd shapes there are passed over (found by the fuzz suite)', () => {
+  const file = fileURLToPath(new URL('../../../../shared/data/feeds/ubuntu/osv/usn/USN-5614-1.json', import.meta.url));
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { affected: { database_specific: { cves_map: { cves: unknown[] } } }[] };
+  const severities = (doc: unknown): string[] => {
+    const rec = osvRecordSchema.parse(doc);
+    const c = convertRecord(rec, file, { feed: 'ubuntu', acceptTarget: () => true, warn: () => {}, stats: newStats() });
+    return [...new Set(c?.entries.map((e) => `${e.entry.severity} (${e.entry.raw_severity})`))];
+  };
+  assert.deepEqual(severities(raw), ['medium (medium)']);
+  const cves = raw.affected[0].database_specific.cves_map.cves as { severity: unknown[] }[];
+  cves[0].severity.unshift(null, 7, { type: null });
+  cves.unshift(null as never, 'CVE-2021-3782' as never);
+  assert.deepEqual(severities(raw), ['medium (medium)']);
+  for (const a of raw.affected) a.database_specific.cves_map = { cves: 5 } as never;
+  assert.deepEqual(severities(raw), ['unknown ()']);
+});

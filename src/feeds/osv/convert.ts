@@ -131,12 +131,21 @@ function stringField(obj: Record<string, unknown> | undefined, key: string): str
   return typeof v === 'string' && v.trim() ? v : null;
 }
 
-/** Ubuntu USN records carry each CVE's priority in `database_specific.cves_map`. */
+/**
+ * Ubuntu USN records carry each CVE's priority in `database_specific.cves_map`, which the
+ * schema leaves unchecked: every level is checked here (a null among the entries threw).
+ */
 function ubuntuCvePriority(a: OsvAffected, cve: string): string | null {
-  const map = a.database_specific?.cves_map as { cves?: { id?: string; severity?: { type?: string; score?: string }[] }[] } | undefined;
-  const hit = map?.cves?.find((c) => c.id === cve);
-  const s = hit?.severity?.find((x) => x.type === 'Ubuntu')?.score;
+  const map = a.database_specific?.cves_map;
+  const cves = isObject(map) && Array.isArray(map.cves) ? map.cves : [];
+  const hit = cves.find((c) => isObject(c) && c.id === cve) as Record<string, unknown> | undefined;
+  const severity = Array.isArray(hit?.severity) ? hit.severity : [];
+  const s = (severity.find((x) => isObject(x) && x.type === 'Ubuntu') as Record<string, unknown> | undefined)?.score;
   return typeof s === 'string' ? s : null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function chooseSeverity(rec: OsvRecord, a: OsvAffected, t: EcosystemTarget, vulnId: string, rhImpact: string | null): SeverityChoice {

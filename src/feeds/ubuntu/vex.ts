@@ -86,10 +86,21 @@ export class VexOverlay {
   }
 }
 
-/** `pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=source&distro=jammy` → its parts. */
+/** `pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=source&distro=jammy` → its parts; null for another shape or malformed percent-encoding. */
 export function parseDebPurl(purl: string): { name: string; version: string; arch: string | null; distro: string | null } | null {
   const m = /^pkg:deb\/ubuntu\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]*))?/.exec(purl);
   if (!m) return null;
   const q = new URLSearchParams(m[3] ?? '');
-  return { name: decodeURIComponent(m[1]), version: m[2] ? decodeURIComponent(m[2]) : '', arch: q.get('arch'), distro: q.get('distro') };
+  const name = decoded(m[1]);
+  const version = m[2] ? decoded(m[2]) : '';
+  return name === null || version === null ? null : { name, version, arch: q.get('arch'), distro: q.get('distro') };
+}
+
+/** decodeURIComponent, or null where it would throw (`%ZZ`). */
+function decoded(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
 }
