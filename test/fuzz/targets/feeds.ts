@@ -14,6 +14,7 @@ import { TrackerFormatError } from '../../../src/feeds/debian/tracker-stream.ts'
 import { importOsv } from '../../../src/feeds/osv/import.ts';
 import { parseUpdateinfo, UpdateinfoError } from '../../../src/feeds/osv/updateinfo.ts';
 import { importRedHat } from '../../../src/feeds/redhat/index.ts';
+import { importUbuntu } from '../../../src/feeds/ubuntu/index.ts';
 import { CollectingWriter, filesUnder, invariant, REPO, SHARED_DATA, seedFile, text, writeInput, type FuzzTarget } from './common.ts';
 
 const FEEDS = path.join(SHARED_DATA, 'feeds');
@@ -98,6 +99,19 @@ export const osvRecords: FuzzTarget = {
   clear: [InputError],
 };
 
+export const ubuntu: FuzzTarget = {
+  name: 'ubuntu',
+  kind: 'json',
+  seeds: () => ['ubuntu/osv', 'ubuntu/vex', 'ubuntu/osv-esm-cases'].flatMap((d) => filesUnder(path.join(FEEDS, d), isJson).map((f) => seedFile(f))),
+  dictionary: ['"statements"', '"products"', '"status"', '"not_affected"', '"affected"', '"fixed"', '"under_investigation"', '"pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=source&distro=jammy"', '"Ubuntu:Pro:16.04:LTS"', '"availability"'],
+  async run(input, scratch) {
+    // OSV records and OpenVEX documents both, as the Ubuntu feed reads them.
+    const file = await writeInput(scratch, 'record.json', input);
+    return importUbuntu([file], new CollectingWriter());
+  },
+  clear: [InputError],
+};
+
 export const updateinfo: FuzzTarget = {
   name: 'updateinfo',
   kind: 'text',
@@ -152,4 +166,4 @@ export const alpineSecdbYaml: FuzzTarget = {
   clear: [InputError],
 };
 
-export const feedTargets: FuzzTarget[] = [debianTracker, debianAdvisoryList, debianSupportLists, osvRecords, updateinfo, redhatCsaf, alpineSecdbJson, alpineSecdbYaml];
+export const feedTargets: FuzzTarget[] = [debianTracker, debianAdvisoryList, debianSupportLists, osvRecords, ubuntu, updateinfo, redhatCsaf, alpineSecdbJson, alpineSecdbYaml];
