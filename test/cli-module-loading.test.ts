@@ -1,5 +1,6 @@
-// Each command loads only its own layers: the agent never loads the server. Checked on the real CLI process, from the
-// TypeScript sources, by recording every module it loads.
+// Each command loads only its own layers: the agent never loads the server; a scan loads neither the server, the
+// agent nor the exporter. Checked on the real CLI process, from the TypeScript sources, by recording every module it
+// loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -27,4 +28,10 @@ test('patchloop agent run loads no server code', () => {
   const loaded = loadedBy(['agent', 'run', '--state-dir', mkdtempSync(join(tmpdir(), 'patchloop-agent-'))]);
   assert.ok(loaded.some((m) => m.startsWith('src/agent/')), 'the agent was loaded');
   assert.deepEqual(loaded.filter((m) => m.startsWith('src/server/')), []);
+});
+
+test('patchloop scan loads neither the server, the agent nor the exporter', () => {
+  const loaded = loadedBy(['scan', '--root', '/nonexistent']);
+  assert.ok(loaded.some((m) => m.startsWith('src/inventory/')), 'the inventory readers were loaded');
+  assert.deepEqual(loaded.filter((m) => /^src\/(server|agent|export)\//.test(m)), []);
 });

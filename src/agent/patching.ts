@@ -156,7 +156,7 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
   const { patchHost } = await import('../patch/run.ts');
   let scan;
   if (local.scan) {
-    const { scanHost } = await import('./scan.ts');
+    const { scanHost } = await import('../scan/scan.ts');
     scan = async (root: string) => (await scanHost({ root, dataDir: config.data_dir, kernel: config.kernel })).findings;
   }
   let run = await patchHost({

@@ -1,11 +1,10 @@
 // A standalone scan of one host or root directory: inventory → local vulnerability DB → findings.
 import { hostname } from 'node:os';
 import { resolveDistro, UnsupportedDistroError, type DistroProfile } from '../core/distros.ts';
-import { matchInventory, type KernelSummary } from '../core/match.ts';
-import { SEVERITIES, type Finding, type FindingStatus, type Inventory, type OsInfo, type Severity } from '../core/types.ts';
+import { matchInventory } from '../core/match.ts';
+import type { Inventory } from '../core/types.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
-
-export const SCAN_SCHEMA = 'patchloop.scan/v1';
+import { SCAN_SCHEMA, summarise, type ScanReport } from './report.ts';
 
 /** A DB older than this gets a warning: feeds publish daily. */
 const STALE_AFTER_MS = 2 * 24 * 3600 * 1000;
@@ -19,33 +18,6 @@ export interface ScanOptions {
   includeUndetermined?: boolean;
   proAttached?: boolean;
   now?: Date;
-}
-
-export interface ScanReport {
-  schema: typeof SCAN_SCHEMA;
-  scanned_at: string;
-  host: {
-    hostname: string | null;
-    root: string;
-    os: OsInfo;
-    kernel: string | null;
-    distro: string;
-    release: string;
-    package_count: number;
-  };
-  db: { feed: string; updated_at: string; entries: number }[];
-  summary: {
-    /** Findings that are exposure: everything except kernels installed but not running. */
-    total: number;
-    kernel_not_running: number;
-    by_severity: Record<Severity, number>;
-    by_status: Record<FindingStatus, number>;
-  };
-  kernel: KernelSummary;
-  support: ReturnType<typeof matchInventory>['support'];
-  unsupported_packages: ReturnType<typeof matchInventory>['unsupported'];
-  warnings: string[];
-  findings: Finding[];
 }
 
 /** Thrown when the host cannot be scanned at all (exit code 3). */
@@ -131,25 +103,4 @@ function openDb(dataDir: string, profile: DistroProfile): VulnDb {
     );
   }
   return db;
-}
-
-export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
-  const by_severity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const by_status: Record<FindingStatus, number> = { fixed: 0, affected: 0, will_not_fix: 0, fix_deferred: 0, end_of_life: 0 };
-  let kernelNotRunning = 0;
-  for (const f of findings) {
-    if (f.kernel_not_running) {
-      kernelNotRunning++;
-      continue;
-    }
-    by_severity[f.severity]++;
-    by_status[f.status]++;
-  }
-  return { total: findings.length - kernelNotRunning, kernel_not_running: kernelNotRunning, by_severity, by_status };
-}
-
-/** True when an exposure finding at or above `threshold` exists (`--fail-on`). */
-export function meetsFailOn(findings: readonly Finding[], threshold: Severity): boolean {
-  const limit = SEVERITIES.indexOf(threshold);
-  return findings.some((f) => !f.kernel_not_running && SEVERITIES.indexOf(f.severity) <= limit);
 }

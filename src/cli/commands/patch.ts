@@ -69,7 +69,7 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
       const { patchHost } = await import('../../patch/run.ts');
       let scan;
       if (flags.scan) {
-        const { scanHost } = await import('../../agent/scan.ts');
+        const { scanHost } = await import('../../scan/scan.ts');
         const { defaultDataDir } = await import('../../vulndb/paths.ts');
         const dataDir = flags.dataDir ?? defaultDataDir();
         scan = async (root: string) => (await scanHost({ root, dataDir, kernel: flags.kernel })).findings;

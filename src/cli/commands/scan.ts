@@ -3,13 +3,14 @@ import { accessSync, constants, createWriteStream, existsSync, statSync } from '
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../../core/types.ts';
+import { renderReport, SCAN_FORMATS, type ScanFormat } from '../../scan/format/index.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 interface ScanFlags {
   root: string;
   dataDir?: string;
   kernel?: string;
-  format: 'table' | 'json' | 'sarif' | 'ecs';
+  format: ScanFormat;
   failOn?: Severity;
   onlyFixed?: boolean;
   includeUndetermined?: boolean;
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .option('--root <dir>', 'root directory of the system to scan', '/')
     .option('--data-dir <dir>', 'data directory holding the vulnerability DB (default: $PATCHLOOP_HOME, /var/lib/patchloop as root, else ~/.local/share/patchloop)')
     .option('--kernel <release>', 'running kernel release of that root (default for /: uname -r)')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif', 'ecs']).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(SEVERITIES as string[]))
     .option('--only-fixed', 'report only vulnerabilities with a fixed version available')
     .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
@@ -36,7 +37,8 @@ export function register(program: Command): void {
         'unreadable package or vulnerability database, no vulnerability data, a report that cannot be written). The error names the file.',
     )
     .action(async (flags: ScanFlags) => {
-      const { scanHost, meetsFailOn } = await import('../../agent/scan.ts');
+      const { scanHost } = await import('../../scan/scan.ts');
+      const { meetsFailOn } = await import('../../scan/report.ts');
       const { defaultDataDir } = await import('../../vulndb/paths.ts');
       // A report that could not be written would be a scan for nothing: the place is checked first.
       if (flags.output !== undefined) checkOutputPath(flags.output);
@@ -52,33 +54,10 @@ export function register(program: Command): void {
       // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
       // JSON report carries them too).
       if (flags.format !== 'table' || toFile) for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
-      const chunks = await render(report, flags.format, !toFile && process.stdout.isTTY && !process.env.NO_COLOR);
+      const chunks = await renderReport(report, flags.format, { colour: !toFile && process.stdout.isTTY && !process.env.NO_COLOR });
       await writeOut(chunks, flags.output);
       if (flags.failOn && meetsFailOn(report.findings, flags.failOn)) process.exitCode = EXIT.failure;
     });
-}
-
-async function render(
-  report: import('../../agent/scan.ts').ScanReport,
-  format: ScanFlags['format'],
-  colour: boolean,
-): Promise<Iterable<string>> {
-  switch (format) {
-    case 'json':
-      return (await import('../../report/json.ts')).jsonReportChunks(report);
-    case 'table':
-      return [(await import('../../report/table.ts')).renderTable(report, colour)];
-    case 'sarif': {
-      const { renderSarif } = await import('../../report/sarif.ts');
-      const { distroProfile } = await import('../../core/distros.ts');
-      const { PATCHLOOP_VERSION } = await import('../../version.ts');
-      return [`${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`];
-    }
-    case 'ecs': {
-      const { renderEcsNdjson } = await import('../../report/ecs.ts');
-      return [renderEcsNdjson(report)];
-    }
-  }
 }
 
 /** -o names a file in an existing directory, not a directory: otherwise a usage error. */

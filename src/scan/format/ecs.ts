@@ -2,9 +2,9 @@
 // Logstash, or to send with _bulk. Uses the exporter's mapping, so a standalone scan and the
 // server's exporter write documents of the same shape (and the same deterministic ids:
 // `patchloop.finding_id`).
-import { findingDocument, findingRecordsFromScan } from '../export/index.ts';
-import { distroProfile } from '../core/distros.ts';
-import type { ScanReport } from '../agent/scan.ts';
+import { findingDocument, findingRecordsFromScan } from '../../export/index.ts';
+import { distroProfile } from '../../core/distros.ts';
+import type { ScanReport } from '../report.ts';
 
 /** Days to fix per severity: the same defaults as the server's SLA targets. */
 const DEFAULT_SLA_DAYS = { critical: 7, high: 30, medium: 90, low: 180 } as const;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonReportChunks } from './json.ts';
-import { summarise, type ScanReport } from '../agent/scan.ts';
-import type { Finding } from '../core/types.ts';
+import { summarise, type ScanReport } from '../report.ts';
+import type { Finding } from '../../core/types.ts';
 
 const finding = (id: string): Finding => ({
   id, aliases: [], package: { name: 'a', version: '1', arch: 'amd64', source: 'a', source_version: '1' }, status: 'fixed',

@@ -1,7 +1,7 @@
 // The JSON report (patchloop.scan/v1), written in pieces: the header pretty-printed, then one
 // finding per line. Large hosts have tens of thousands of findings; one giant string would
 // double the scan's memory. The output is still a single JSON document.
-import type { ScanReport } from '../agent/scan.ts';
+import type { ScanReport } from '../report.ts';
 
 export function* jsonReportChunks(report: ScanReport): Generator<string> {
   const { findings, ...head } = report;

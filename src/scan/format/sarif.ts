@@ -1,7 +1,7 @@
 // SARIF 2.1.0 output, for code-scanning dashboards and CI systems that ingest it.
 // One rule per vulnerability, one result per affected binary package.
-import type { Finding, Severity } from '../core/types.ts';
-import type { ScanReport } from '../agent/scan.ts';
+import type { Finding, Severity } from '../../core/types.ts';
+import type { ScanReport } from '../report.ts';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
   critical: 'error',

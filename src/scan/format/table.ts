@@ -1,8 +1,8 @@
 // Human-readable scan output: findings grouped by source package, worst first, with counts by
 // severity and status. Colour only when the stream is a terminal (and NO_COLOR is unset).
 import { styleText } from 'node:util';
-import { SEVERITIES, type Finding, type Severity } from '../core/types.ts';
-import type { ScanReport } from '../agent/scan.ts';
+import { SEVERITIES, type Finding, type Severity } from '../../core/types.ts';
+import type { ScanReport } from '../report.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
