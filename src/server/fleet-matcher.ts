@@ -3,52 +3,14 @@
 // (and Pro attachment), the package itself and, for kernel images, whether it is the running
 // kernel. So results are cached per (release, package) and the matcher only ever sees the
 // packages a host has that no host of its release had before.
-import { resolveDistro, supportState, type DistroProfile, type SupportState } from '../core/distros.ts';
+import { resolveDistro, supportState, type DistroProfile } from '../core/distros.ts';
 import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory, type MatchResult } from '../core/match.ts';
-import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type OsInfo, type VulnerabilityInfo } from '../core/types.ts';
+import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type VulnerabilityInfo } from '../core/types.ts';
+import { findingIdentity, type StoredFinding } from './store/finding-identity.ts';
+import { UnmatchableHostError, type HostMatch, type HostMatcher, type HostMatchInput } from './store/host-matcher.ts';
 import type { Interner } from './store/interner.ts';
-
-export interface HostMatchInput {
-  os: OsInfo;
-  kernel: string | null;
-  /** Release key the agent determined (Alpine branch), else from os-release. */
-  releaseHint?: string | null;
-  proAttached: boolean;
-  pkgIds: ArrayLike<number>;
-  /**
-   * Only these package names (name+arch ids) need findings (a delta's scope). Kernel, support
-   * and dormant-count facts still cover the whole host.
-   */
-  onlyNames?: Set<number>;
-}
-
-/** One finding as the store keeps it: all ids. */
-export interface StoredFinding {
-  nameId: number;
-  vulnId: number;
-  pkgId: number;
-  detailId: number;
-  severity: number;
-  status: number;
-  fixable: boolean;
-}
-
-export interface HostMatch {
-  distro: string;
-  release: string;
-  /** Exposure findings by identity (see findingIdentity). */
-  findings: Map<number, StoredFinding>;
-  /** Findings on kernel images that are installed but not running: reported, not exposure. */
-  dormant: number;
-  kernelNewer: boolean;
-  /** Every package's result is what it was with the previous vulnerability data. */
-  sameAsBefore: boolean;
-  support: SupportState;
-  unsupported: { source: string; kind: 'ended' | 'limited'; note: string }[];
-  warnings: string[];
-}
 
 interface CachedFinding {
   nameId: number;
@@ -68,13 +30,6 @@ interface PackageResult {
 /** The result of a package with no finding and full support (shared, never changed). */
 const NOTHING: PackageResult = Object.freeze({ findings: Object.freeze([]) as unknown as CachedFinding[], unsupported: null });
 
-export class UnmatchableHostError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnmatchableHostError';
-  }
-}
-
 /**
  * Releases whose results are cached at once. A fleet has a few dozen (distribution release ×
  * Pro attachment); a host can name any release key, so the least recently used one is dropped.
@@ -83,15 +38,6 @@ const MAX_RELEASES = 64;
 /** Entries per memo of advisory lookups: package keys come from hosts, so the memo is bounded. */
 const MAX_MEMO = 50_000;
 
-/** Package name+arch and vulnerability in one safe integer (both ids stay below 2^26). */
-export function findingIdentity(nameId: number, vulnId: number): number {
-  return nameId * 67_108_864 + vulnId;
-}
-
-export function splitIdentity(identity: number): { nameId: number; vulnId: number } {
-  return { nameId: Math.floor(identity / 67_108_864), vulnId: identity % 67_108_864 };
-}
-
 export interface FleetMatcherOptions {
   includeUndetermined?: boolean;
   /** Today's date, ISO (YYYY-MM-DD), for release support states. */
@@ -99,7 +45,7 @@ export interface FleetMatcherOptions {
   onWarning?: (message: string) => void;
 }
 
-export class FleetMatcher {
+export class FleetMatcher implements HostMatcher {
   private lookup: MemoLookup;
   private readonly interner: Interner;
   private readonly options: FleetMatcherOptions;

@@ -1,6 +1,6 @@
 // Finding history: the diff between what a host's findings were and what the latest match
 // says, written as row changes, events (detected / resolved / reopened) and aggregate deltas.
-import { splitIdentity, findingIdentity, type StoredFinding } from '../fleet-matcher.ts';
+import { splitIdentity, findingIdentity, type StoredFinding } from './finding-identity.ts';
 import type { AggregateBatch } from './aggregates.ts';
 import { BatchInsert } from './batch.ts';
 import type { Store } from './store.ts';

@@ -5,9 +5,9 @@
 // A large report is prepared first, piece by piece (prepare.ts); the unit then only commits.
 import type { Report, ReportAck } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
-import { UnmatchableHostError, type FleetMatcher, type HostMatch } from '../fleet-matcher.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { applyFindings, type DiffCounts } from './history.ts';
+import { UnmatchableHostError, type HostMatch, type HostMatcher } from './host-matcher.ts';
 import { diffSortedIds, encodeSortedIds, sortIds } from './package-set.ts';
 import { resend, resolveSet, storedSet, type NewSet, type Resend } from './report-set.ts';
 import { checkShrink } from './shrink.ts';
@@ -66,7 +66,7 @@ export function previousScan(store: Store, reportId: string): ScanRow | undefine
   return store.get<ScanRow>('SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?', reportId);
 }
 
-export function ingestReport(store: Store, matcher: FleetMatcher, hostId: number, report: Report, prepared?: PreparedSet): IngestOutcome {
+export function ingestReport(store: Store, matcher: HostMatcher, hostId: number, report: Report, prepared?: PreparedSet): IngestOutcome {
   const previous = previousScan(store, report.report_id);
   if (previous) {
     if (previous.host_id !== hostId) {

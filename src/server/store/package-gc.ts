@@ -3,14 +3,14 @@
 // host that replaces its packages, or is removed, leaves nothing behind, and memory follows
 // the fleet's current inventories plus the packages its history names — not every package
 // ever reported. Collection runs in bounded batches, each its own short transaction.
-import type { FleetMatcher } from '../fleet-matcher.ts';
+import type { HostMatcher } from './host-matcher.ts';
 import type { Store } from './store.ts';
 
 /** Packages per collection transaction. */
 export const COLLECT_BATCH = 2_000;
 
 /** Collects up to `limit` unreferenced packages (and names no package has any more); returns how many. */
-export function collectPackages(store: Store, matcher: FleetMatcher | null, limit = COLLECT_BATCH): number {
+export function collectPackages(store: Store, matcher: HostMatcher | null, limit = COLLECT_BATCH): number {
   const ids = store.interner.garbage(limit);
   if (ids.length === 0) return 0;
   const perName = new Map<number, number>();
@@ -38,12 +38,12 @@ export function collectPackages(store: Store, matcher: FleetMatcher | null, limi
  */
 export class PackageCollector {
   private readonly store: Store;
-  private readonly matcher: FleetMatcher;
+  private readonly matcher: HostMatcher;
   private scheduled = false;
   /** The last collection failed (the store refused the write): retried on the next garbage. */
   lastError: unknown = null;
 
-  constructor(store: Store, matcher: FleetMatcher) {
+  constructor(store: Store, matcher: HostMatcher) {
     this.store = store;
     this.matcher = matcher;
     store.interner.onGarbage = () => this.schedule();

@@ -6,8 +6,8 @@
 //
 // Everything the preparation finds or interns is held (interner holders) until the caller
 // releases it after the unit, so the package collector cannot take it in between.
-import { UnmatchableHostError, type FleetMatcher } from '../fleet-matcher.ts';
 import type { Report } from '../../core/protocol.ts';
+import { UnmatchableHostError, type HostMatcher } from './host-matcher.ts';
 import { previousScan, type IngestOutcome, type PreparedSet } from './ingest.ts';
 import { SetResolver, storedSet } from './report-set.ts';
 import type { Store } from './store.ts';
@@ -34,7 +34,7 @@ export interface Preparation {
  */
 export async function prepareReport(
   store: Store,
-  matcher: FleetMatcher,
+  matcher: HostMatcher,
   hostId: number,
   report: Report,
   held: number[],

@@ -4,9 +4,9 @@
 // small transactions with a pause between them so reports keep being served meanwhile.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SEVERITIES, type OsInfo } from '../../core/types.ts';
-import { UnmatchableHostError, type FleetMatcher } from '../fleet-matcher.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { applyFindings } from './history.ts';
+import { UnmatchableHostError, type HostMatcher } from './host-matcher.ts';
 import { decodeIds } from './package-set.ts';
 import type { Store } from './store.ts';
 
@@ -40,7 +40,7 @@ interface HostRow {
   ids: Uint8Array;
 }
 
-export async function rematchFleet(store: Store, matcher: FleetMatcher, options: RematchOptions): Promise<RematchSummary> {
+export async function rematchFleet(store: Store, matcher: HostMatcher, options: RematchOptions): Promise<RematchSummary> {
   const started = performance.now();
   const summary: RematchSummary = { hosts: 0, unchanged: 0, skipped: 0, detected: 0, resolved: 0, reopened: 0, duration_ms: 0 };
   const ids = store.all<{ id: number }>(
@@ -60,7 +60,7 @@ export async function rematchFleet(store: Store, matcher: FleetMatcher, options:
   return summary;
 }
 
-function rematchHost(store: Store, matcher: FleetMatcher, hostId: number, gen: number, refreshId: number | null, summary: RematchSummary): void {
+function rematchHost(store: Store, matcher: HostMatcher, hostId: number, gen: number, refreshId: number | null, summary: RematchSummary): void {
   const h = store.get<HostRow>(
     `SELECT h.id, h.grp, h.os, h.kernel, h.release_hint, h.pro_attached, h.match_gen, p.ids
      FROM hosts h JOIN host_packages p ON p.host_id = h.id WHERE h.id = ?`,
