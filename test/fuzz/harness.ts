@@ -85,15 +85,17 @@ function describe(v: Verdict): string {
 export class FuzzWorker {
   readonly #settings: FuzzSettings;
   readonly #scratch = mkdtempSync(path.join(tmpdir(), 'patchloop-fuzz-'));
-  #worker: Worker | null = null;
+  /** The worker, and when it has loaded the targets: null, or why it could not. */
+  #worker: { w: Worker; ready: Promise<string | null> } | null = null;
   #pending: { id: number; worker: Worker; settle: (v: Verdict) => void } | null = null;
+  #busy = false;
   #next = 1;
 
   constructor(settings: FuzzSettings) {
     this.#settings = settings;
   }
 
-  #start(): Worker {
+  #start(): { w: Worker; ready: Promise<string | null> } {
     const w = new Worker(new URL('./worker.ts', import.meta.url), {
       workerData: { scratch: this.#scratch },
       // The stack of a main thread (V8's default is 984 KiB; a worker's, 4 MiB): the parsers run
@@ -102,22 +104,27 @@ export class FuzzWorker {
       stdout: true,
       stderr: true,
     });
+    let started: (failure: string | null) => void = () => {};
+    const ready = new Promise<string | null>((resolve) => (started = resolve));
     // Parsers' console output is noise here; a worker that stops answering is what counts.
     w.stdout.resume();
     w.stderr.resume();
-    w.on('message', (r: WorkResult) => {
-      if (this.#pending?.id === r.id) this.#settle(w, r);
+    w.on('message', (r: WorkResult | 'ready') => {
+      if (r === 'ready') started(null);
+      else if (this.#pending?.id === r.id) this.#settle(w, r);
     });
     w.on('error', (err: Error & { code?: string }) => {
-      if (this.#worker === w) this.#worker = null;
+      started(`the worker failed to start: ${err.stack ?? err.message}`);
+      if (this.#worker?.w === w) this.#worker = null;
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.#settle(w, { outcome: 'memory', message: `the worker's heap (${this.#settings.heapMb} MiB) ran out` });
       else this.#settle(w, { outcome: 'worker-died', message: `uncaught in the worker: ${err.stack ?? err.message}` });
     });
     w.on('exit', (code) => {
-      if (this.#worker === w) this.#worker = null;
+      started(`the worker exited with code ${code} while starting`);
+      if (this.#worker?.w === w) this.#worker = null;
       this.#settle(w, { outcome: 'worker-died', message: `the worker exited with code ${code}` });
     });
-    return w;
+    return { w, ready };
   }
 
   /** Answers the pending input, if `w` is the worker it was given to (a stopped worker's exit is old news). */
@@ -128,15 +135,29 @@ export class FuzzWorker {
     p.settle(v);
   }
 
-  /** Runs one input; never rejects. */
-  run(name: string, input: Uint8Array): Promise<Verdict> {
-    if (this.#pending) throw new Error('FuzzWorker.run: one input at a time');
-    this.#worker ??= this.#start();
-    const w = this.#worker;
+  /** Runs one input; never rejects. The time budget starts once the worker has loaded the targets. */
+  async run(name: string, input: Uint8Array): Promise<Verdict> {
+    if (this.#busy) throw new Error('FuzzWorker.run: one input at a time');
+    this.#busy = true;
+    try {
+      this.#worker ??= this.#start();
+      const { w, ready } = this.#worker;
+      const failure = await ready;
+      if (failure !== null) {
+        if (this.#worker?.w === w) this.#worker = null;
+        return { outcome: 'worker-died', message: failure };
+      }
+      return await this.#send(w, name, input);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #send(w: Worker, name: string, input: Uint8Array): Promise<Verdict> {
     const id = this.#next++;
     return new Promise<Verdict>((resolve) => {
       const timer = setTimeout(() => {
-        this.#worker = null;
+        if (this.#worker?.w === w) this.#worker = null;
         this.#settle(w, { outcome: 'hang', message: `no answer within ${this.#settings.timeoutMs} ms` });
         void w.terminate();
       }, this.#settings.timeoutMs);
@@ -153,7 +174,7 @@ export class FuzzWorker {
   }
 
   async close(): Promise<void> {
-    const w = this.#worker;
+    const w = this.#worker?.w;
     this.#worker = null;
     if (w) await w.terminate();
     rmSync(this.#scratch, { recursive: true, force: true });
