@@ -1,10 +1,7 @@
 // `patchloop db update` and `patchloop db status`: fetch or import feeds into the local
-// vulnerability DB, and show what it holds. Feed, download and database modules are imported
-// only when a subcommand runs.
+// vulnerability DB (src/feeds/update.ts does the work; this prints its results), and show what
+// it holds. Feed, download and database modules are imported only when a subcommand runs.
 import { Option, type Command } from 'commander';
-import type { FeedSource } from '../../feeds/registry.ts';
-import type { FeedSummary } from '../../vulndb/writer.ts';
-import type { FeedInfo } from '../../vulndb/reader.ts';
 import { CliError, EXIT } from '../exit.ts';
 
 interface UpdateOptions {
@@ -71,23 +68,9 @@ async function feedsOnDisk(dataDir: string): Promise<string[]> {
     .sort();
 }
 
-/** The feed's current DB metadata, or null when it has none (or it cannot be read). */
-async function currentFeedInfo(dataDir: string, feed: string): Promise<FeedInfo | null> {
-  const { VulnDb } = await import('../../vulndb/reader.ts');
-  try {
-    const db = VulnDb.open(dataDir, [feed]);
-    try {
-      return db.feeds()[0] ?? null;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return null;
-  }
-}
-
 async function runUpdate(opts: UpdateOptions): Promise<void> {
-  const { FEED_NAMES, loadFeed } = await import('../../feeds/registry.ts');
+  const { FEED_NAMES } = await import('../../feeds/registry.ts');
+  const { updateFeed } = await import('../../feeds/update.ts');
   const dataDir = await dataDirOf(opts);
   let sources = opts.source ? [...new Set(opts.source)] : [];
   const unknown = sources.filter((s) => !FEED_NAMES.includes(s));
@@ -104,108 +87,24 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
 
   const failed: string[] = [];
   for (const name of sources) {
-    try {
-      await updateOne(await loadFeed(name), dataDir, opts.from);
-    } catch (err) {
+    let warningsShown = 0;
+    const result = await updateFeed(name, {
+      dataDir,
+      from: opts.from,
+      onEvent: (e) => {
+        if (e.kind === 'warning' && warningsShown++ >= WARNINGS_SHOWN) return;
+        process.stderr.write(`patchloop: ${name}: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}\n`);
+      },
+    });
+    if (result.warning_count > WARNINGS_SHOWN) process.stderr.write(`patchloop: ${name}: … and ${result.warning_count - WARNINGS_SHOWN} more warnings\n`);
+    if (result.status === 'failed') {
       failed.push(name);
-      const previous = await currentFeedInfo(dataDir, name);
-      const kept = previous ? `previous database kept (updated ${previous.updated_at})` : 'there was no previous database of it';
-      process.stderr.write(`patchloop: update of feed ${name} failed, ${kept}: ${reason(err)}\n`);
+      process.stderr.write(`patchloop: update of feed ${name} failed, ${result.message}\n`);
+    } else {
+      process.stdout.write(`${name}: ${result.message}\n`);
     }
   }
   if (failed.length) throw new CliError(`db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`, EXIT.failure);
-}
-
-/** The message of an error, without the writer's own "update of feed … failed" prefix. */
-function reason(err: unknown): string {
-  if (err instanceof Error && err.name === 'FeedUpdateError' && err.cause instanceof Error) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-interface ResolvedInput {
-  /** What was asked for: a URL or a local path. */
-  spec: string;
-  path: string;
-  /** For downloads: the server's (or file's) version identity. */
-  download?: { notModified: boolean; etag: string | null; lastModified: string | null };
-}
-
-/**
- * Updates one feed holding its lock from the first download to the swap: two updates of a
- * feed never share the cache or the temporary files, and the one that takes the lock removes
- * what an interrupted update left behind.
- */
-async function updateOne(feed: FeedSource, dataDir: string, from: string[] | undefined): Promise<void> {
-  const { withFeedLock } = await import('../../vulndb/writer.ts');
-  const leftovers = (files: string[]): void => {
-    process.stderr.write(`patchloop: ${feed.name}: removed ${files.length} file(s) left by an interrupted update: ${files.join(', ')}\n`);
-  };
-  await withFeedLock(dataDir, feed.name, () => updateLocked(feed, dataDir, from), leftovers);
-}
-
-async function updateLocked(feed: FeedSource, dataDir: string, from: string[] | undefined): Promise<void> {
-  const { join, resolve } = await import('node:path');
-  const { existsSync } = await import('node:fs');
-  const { feedFile } = await import('../../vulndb/paths.ts');
-  const { download, DownloadError } = await import('../../feeds/download.ts');
-  const { replaceFeed } = await import('../../vulndb/writer.ts');
-  const started = performance.now();
-  const specs = from ?? feed.defaultUrls;
-  if (specs.length === 0) throw new Error(`the ${feed.name} feed has no default download location; give its input with --from`);
-
-  const cacheDir = join(dataDir, 'cache', feed.name);
-  const inputs: ResolvedInput[] = [];
-  for (const spec of specs) {
-    if (!/^(?:https?|file):/i.test(spec)) {
-      inputs.push({ spec, path: resolve(spec) });
-      continue;
-    }
-    try {
-      const got = await download(spec, cacheDir, {
-        onRetry: (r) => process.stderr.write(`patchloop: ${feed.name}: ${r.reason}; retrying in ${(r.delayMs / 1000).toFixed(1)} s\n`),
-      });
-      inputs.push({ spec, path: got.path, download: { notModified: got.notModified, etag: got.etag, lastModified: got.lastModified } });
-    } catch (err) {
-      // A default location the publisher no longer serves is skipped; the feed decides
-      // whether what remains is enough. An input the user named is never skipped.
-      if (!from && err instanceof DownloadError && (err.status === 404 || err.status === 410)) {
-        process.stderr.write(`patchloop: ${feed.name}: warning: ${err.message}; going on without it\n`);
-        continue;
-      }
-      throw err;
-    }
-  }
-
-  // What the feed was built from: an update whose downloads are all unchanged is skipped.
-  const identity = JSON.stringify(inputs.map((i) => (i.download ? { url: i.spec, etag: i.download.etag, last_modified: i.download.lastModified } : { path: i.path })));
-  const previous = existsSync(feedFile(dataDir, feed.name)) ? await currentFeedInfo(dataDir, feed.name) : null;
-  if (previous && inputs.every((i) => i.download?.notModified) && previous.meta.inputs === identity) {
-    process.stdout.write(`${feed.name}: up to date (updated ${previous.updated_at}, ${previous.entry_count.toLocaleString('en-US')} entries)\n`);
-    return;
-  }
-
-  const warnings: string[] = [];
-  const summary: FeedSummary = await replaceFeed(dataDir, feed.name, async (writer) => {
-    writer.meta('source', specs.join(' '));
-    writer.meta('inputs', identity);
-    await feed.import(
-      inputs.map((i) => i.path),
-      {
-        writer,
-        warn: (message) => {
-          if (warnings.length < WARNINGS_SHOWN) process.stderr.write(`patchloop: ${feed.name}: warning: ${message}\n`);
-          warnings.push(message);
-        },
-      },
-    );
-  }, { locked: true });
-  if (warnings.length > WARNINGS_SHOWN) process.stderr.write(`patchloop: ${feed.name}: … and ${warnings.length - WARNINGS_SHOWN} more warnings\n`);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const n = (x: number) => x.toLocaleString('en-US');
-  process.stdout.write(
-    `${feed.name}: ${n(summary.entries)} entries, ${n(summary.vulnerabilities)} vulnerabilities, ${n(summary.support)} support rows` +
-      ` (${summary.distros.join(', ') || 'no distros'}) in ${seconds} s${warnings.length ? `, ${n(warnings.length)} warnings` : ''}\n`,
-  );
 }
 
 interface StatusRow {
@@ -241,7 +140,7 @@ async function runStatus(opts: StatusOptions): Promise<void> {
         source: info.meta.source ?? null,
       });
     } catch (err) {
-      rows.push({ feed, file: feedFile(dataDir, feed), updated_at: null, age_seconds: null, entries: null, distros: [], source: null, error: reason(err) });
+      rows.push({ feed, file: feedFile(dataDir, feed), updated_at: null, age_seconds: null, entries: null, distros: [], source: null, error: err instanceof Error ? err.message : String(err) });
     }
   }
   if (opts.format === 'json') {
