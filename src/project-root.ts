@@ -21,8 +21,3 @@ export function projectRoot(): string {
     dir = parent;
   }
 }
-
-/** ./bin/patchloop of this installation, for running the CLI as a child process. */
-export function cliPath(): string {
-  return join(projectRoot(), 'bin', 'patchloop');
-}

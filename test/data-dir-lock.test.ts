@@ -1,14 +1,12 @@
 // Locks between processes, with the real CLI: one server per data directory (a second one is
 // refused at once, naming the directory and the first one's pid; a server killed with -9
 // leaves nothing that stops the next one), and one update per feed, shared by `db update` by
-// hand and the server's own feed refresh (which runs `db update`), whatever lock files an
-// earlier crash or an earlier version left behind.
+// hand and the server's own feed refresh (the same update, in a worker thread of the server),
+// whatever lock files an earlier crash or an earlier version left behind.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api } from '../src/server/testing/harness.ts';
@@ -17,6 +15,8 @@ import { Store } from '../src/server/store/store.ts';
 import { systemClock } from '../src/server/clock.ts';
 import { createApiToken } from '../src/server/store/credentials.ts';
 import { CLI, SHARED_DATA } from '../src/server/testing/fixtures.ts';
+import { stallingFeedServer } from './support/stalling-feed-server.ts';
+import { until } from './support/until.ts';
 
 const SAMPLE = join(SHARED_DATA, 'feeds/debian/tracker-json-sample/debian.json');
 
@@ -24,34 +24,6 @@ function tmp(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-lock-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/**
- * A feed server on loopback whose answer stalls half-way until released: an update that
- * downloads from it holds its feed lock for as long as the test wants.
- */
-async function stallingFeedServer(t: TestContext) {
-  const body = readFileSync(SAMPLE);
-  const stalled: ServerResponse[] = [];
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests++;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
-    res.write(body.subarray(0, 100));
-    stalled.push(res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian.json`,
-    requests: () => requests,
-    release: () => {
-      for (const res of stalled.splice(0)) res.end(body.subarray(100));
-    },
-  };
 }
 
 /** `patchloop db update` started in the background; resolves with its exit. */
@@ -62,14 +34,6 @@ function startUpdate(args: string[]) {
   child.stdout.resume();
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
   return { pid: child.pid!, done };
-}
-
-async function until(ready: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test('a second server on the same data directory is refused, naming the directory and the holder; a killed server leaves no stale lock', { timeout: 120_000 }, async (t) => {
@@ -102,7 +66,7 @@ test('db update: one update per feed, even over an empty or stale lock left behi
   mkdirSync(join(dataDir, 'vulndb'), { recursive: true });
   writeFileSync(join(dataDir, 'vulndb', 'debian.sqlite.lock'), '');
   writeFileSync(join(dataDir, 'vulndb', 'debian.lock.pid'), '999999999\n');
-  const feed = await stallingFeedServer(t);
+  const feed = await stallingFeedServer(t, SAMPLE);
 
   const a = startUpdate(['--source', 'debian', '--from', feed.url, '--data-dir', dataDir]);
   await until(() => feed.requests() === 1, 'the first update to download');
@@ -129,7 +93,7 @@ test("the server's feed refresh and a db update by hand share the feed lock; db 
   const token = createApiToken(store, 'lock test').token;
   store.close();
 
-  const feed = await stallingFeedServer(t);
+  const feed = await stallingFeedServer(t, SAMPLE);
   const manual = startUpdate(['--source', 'debian', '--from', feed.url, '--data-dir', dataDir]);
   await until(() => feed.requests() === 1, 'the manual update to download');
   assert.equal((await api(server.url, '/api/v1/feeds/refresh', { method: 'POST', token })).status, 202);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runPatchloop } from '../src/server/testing/process.ts';
 import { CLI, SHARED_DATA } from '../src/server/testing/fixtures.ts';
 import { mountTmpfs } from './helpers/tmpfs.ts';
+import { until } from './support/until.ts';
 
 const ALMA = join(SHARED_DATA, 'feeds/almalinux/osv');
 const DEBIAN = join(SHARED_DATA, 'feeds/debian/tracker-json-sample/debian.json');
@@ -23,20 +24,12 @@ function tmp(t: TestContext): string {
   return dir;
 }
 
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Starts `db update`, and kills it with SIGKILL as soon as `when()` holds. */
 async function killedUpdate(args: string[], when: (pid: number) => boolean): Promise<number> {
   const child = spawn(process.execPath, [CLI, 'db', 'update', ...args], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const pid = child.pid!;
-  await until(() => when(pid) || child.exitCode !== null, 'the moment to kill the update');
+  await until(() => when(pid) || child.exitCode !== null, 'the moment to kill the update', 5);
   assert.equal(child.exitCode, null, 'the update was still running when killed');
   child.kill('SIGKILL');
   await exited;
