@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { rangeIntervals } from '../src/feeds/osv/convert.ts';
 import { mapEcosystem } from '../src/feeds/osv/ecosystems.ts';
 import { osvFeed } from '../src/feeds/osv/index.ts';
-import { cvss3BaseScore } from '../src/feeds/osv/severity.ts';
+import { cvss3BaseScore } from '../src/feeds/common/severity.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 import { replaceFeed } from '../src/vulndb/writer.ts';
 

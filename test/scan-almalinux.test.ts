@@ -118,7 +118,7 @@ test('against the whole AlmaLinux 9 database the nodejs:18 packages get only nod
 // One CVE fixed on two version lines (389-ds-base CVE-2025-2487: 2.5.2-9.el9_5 for 9.5 by
 // ALSA-2025:4491, 2.6.1-8.el9_6 for 9.6 by ALSA-2025:7395): a 2.6.1 build before the fix is
 // found with both advisories imported, as with the newer one alone, and held to its own line's
-// fix, not to the older line's lower one (src/feeds/osv/entries.test.ts has the older line).
+// fix, not to the older line's lower one (src/feeds/common/entries.test.ts has the older line).
 test('a CVE fixed on two version lines: the newer line\'s earlier build is still found', async () => {
   const root = rpmRoot('almalinux-9.6.tsv', 'almalinux-9.6');
   const newerLineOnly = await scanJson(root, await importFeed('almalinux', [join(ALMA9, 'ALSA-2025:7395.json')]));

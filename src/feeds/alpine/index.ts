@@ -18,8 +18,8 @@ import type { AdvisoryEntry } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
 import { InputError, jsonOf, readInputs, textOf, type InputFile } from '../archive.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
-import { EntryBuffer } from '../osv/entries.ts';
-import { describeIssues } from '../osv/schema.ts';
+import { EntryBuffer } from '../common/entries.ts';
+import { describeIssues } from '../common/issues.ts';
 
 const secdbSchema = z.object({
   distroversion: z.string().regex(/^(v\d+\.\d+|edge)$/, 'expected a branch such as "v3.18" or "edge"'),

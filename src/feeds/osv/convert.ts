@@ -6,7 +6,7 @@ import type { AdvisoryEntry, Severity, VersionSchemeName, VulnerabilityInfo } fr
 import { getScheme } from '../../core/version/index.ts';
 import { mapEcosystem, type EcosystemTarget } from './ecosystems.ts';
 import type { OsvAffected, OsvRange, OsvRecord } from './schema.ts';
-import { cvss3BaseScore, fromCvssScore, fromRedHatImpact, fromSeverityWord, fromUbuntuPriority } from './severity.ts';
+import { cvss3BaseScore, fromCvssScore, fromRedHatImpact, fromSeverityWord, fromUbuntuPriority } from '../common/severity.ts';
 
 export interface ConvertOptions {
   feed: string;

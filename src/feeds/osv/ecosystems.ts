@@ -3,6 +3,7 @@
 // derives from os-release: Debian codename, Ubuntu VERSION_ID, RHEL-family major version,
 // Alpine branch.
 import type { PackageKeyKind, VersionSchemeName } from '../../core/types.ts';
+import { rhelMajorFromCpeProduct } from '../common/rhel-cpe.ts';
 
 export interface EcosystemTarget {
   distro: string;
@@ -62,21 +63,4 @@ export function mapEcosystem(ecosystem: string): EcosystemMapping {
     default:
       return null;
   }
-}
-
-/**
- * The RHEL major release of a mainline product, from the product part of a Red Hat CPE
- * (`enterprise_linux:9::appstream`, `rhel_els:6`). Minor-pinned streams (EUS, AUS, TUS, E4S,
- * SAP) are null: their fixed builds are not what a host on the main stream installs, and a
- * host's os-release does not say which of those streams it follows.
- */
-export function rhelMajorFromCpeProduct(product: string): string | null {
-  const m = /^(enterprise_linux|rhel_els|rhel):(\d+)(?:\.\d+)?(?::|$)/.exec(product);
-  return m ? m[2] : null;
-}
-
-/** RHEL major release of a full CPE (`cpe:/o:redhat:enterprise_linux:9::baseos`); null when not a mainline RHEL product. */
-export function rhelMajorFromCpe(cpe: string): string | null {
-  const m = /^cpe:\/[aoh]:redhat:(.*)$/.exec(cpe);
-  return m ? rhelMajorFromCpeProduct(m[1]) : null;
 }

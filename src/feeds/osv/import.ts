@@ -8,8 +8,9 @@ import { InputError, jsonOf, readInputs, type InputFile } from '../archive.ts';
 import type { FeedImportContext } from '../registry.ts';
 import { convertRecord, newStats, type ConvertedEntry, type ConvertedRecord } from './convert.ts';
 import type { EcosystemTarget } from './ecosystems.ts';
-import { EntryBuffer } from './entries.ts';
-import { describeIssues, looksLikeOsv, osvRecordSchema } from './schema.ts';
+import { EntryBuffer } from '../common/entries.ts';
+import { describeIssues } from '../common/issues.ts';
+import { looksLikeOsv, osvRecordSchema } from './schema.ts';
 
 const BARE_CVE = /^CVE-\d{4}-\d+$/;
 

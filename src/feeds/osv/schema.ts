@@ -73,13 +73,6 @@ export const osvRecordSchema = z.object({
 
 export type OsvRecord = z.infer<typeof osvRecordSchema>;
 
-/** One line naming the first few problems zod found, with their paths. */
-export function describeIssues(error: z.ZodError, limit = 3): string {
-  const parts = error.issues.slice(0, limit).map((i) => `${i.path.length ? i.path.join('.') : '(record)'}: ${i.message}`);
-  if (error.issues.length > limit) parts.push(`and ${error.issues.length - limit} more`);
-  return parts.join('; ');
-}
-
 /** Whether a parsed JSON document looks like an OSV record at all (an object with id and modified). */
 export function looksLikeOsv(doc: unknown): boolean {
   return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'id' in doc && ('modified' in doc || 'affected' in doc);

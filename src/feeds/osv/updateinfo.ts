@@ -5,7 +5,7 @@
 import sax from 'sax';
 import type { AdvisoryEntry, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
-import { fromRedHatImpact } from './severity.ts';
+import { fromRedHatImpact } from '../common/severity.ts';
 
 export interface UpdateinfoResult {
   entries: AdvisoryEntry[];

@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import type { AdvisoryEntry, EntryStatus, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
-import { rhelMajorFromCpe } from '../osv/ecosystems.ts';
-import { fromRedHatImpact } from '../osv/severity.ts';
+import { rhelMajorFromCpe } from '../common/rhel-cpe.ts';
+import { fromRedHatImpact } from '../common/severity.ts';
 
 export const hydraSchema = z.object({
   name: z.string().regex(/^CVE-\d{4}-\d+$/),

@@ -3,8 +3,8 @@
 // directories or archives (Red Hat publishes csaf_vex_*.tar.zst; unpack or re-pack it).
 import { InputError, jsonOf, readInputs } from '../archive.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
-import { EntryBuffer } from '../osv/entries.ts';
-import { describeIssues } from '../osv/schema.ts';
+import { EntryBuffer } from '../common/entries.ts';
+import { describeIssues } from '../common/issues.ts';
 import { branchNestingProblem, convertCsaf, csafSchema, isCsaf } from './csaf.ts';
 import { convertHydra, hydraSchema, isHydra } from './hydra.ts';
 

@@ -15,7 +15,7 @@ import { detectFormat, jsonOf, readInput, textOf } from '../archive.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 import type { ConvertedEntry, ConvertedRecord } from '../osv/convert.ts';
 import { importOsv, type OsvImportSummary } from '../osv/import.ts';
-import { describeIssues } from '../osv/schema.ts';
+import { describeIssues } from '../common/issues.ts';
 import { isOpenVex, openVexSchema, VexOverlay } from './vex.ts';
 
 export interface UbuntuImportSummary extends OsvImportSummary {

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { AdvisoryLookup } from '../../core/lookup.ts';
 import { matchInventory } from '../../core/match.ts';
 import type { AdvisoryEntry, InstalledPackage } from '../../core/types.ts';
-import { convertRecord, newStats } from './convert.ts';
+import { convertRecord, newStats } from '../osv/convert.ts';
 import { EntryBuffer } from './entries.ts';
-import { osvRecordSchema } from './schema.ts';
+import { osvRecordSchema } from '../osv/schema.ts';
 
 const ALMA9 = new URL('../../../../shared/data/feeds/almalinux/osv/almalinux9/', import.meta.url);
 
