@@ -13,7 +13,7 @@ import { matchInventory } from '../src/core/match.ts';
 import type { AdvisoryEntry, InstalledPackage, Inventory, VulnerabilityInfo } from '../src/core/types.ts';
 import { getScheme } from '../src/core/version/index.ts';
 import { parseEvr } from '../src/core/version/rpm.ts';
-import { importAlmaLinux } from '../src/feeds/almalinux/index.ts';
+import { loadFeed } from '../src/feeds/registry.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 import { replaceFeed } from '../src/vulndb/writer.ts';
 
@@ -107,7 +107,7 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
   try {
     const warnings: string[] = [];
     await replaceFeed(dataDir, 'almalinux', async (writer) => {
-      await importAlmaLinux([ALMA9], { writer, warn: (m) => warnings.push(m) });
+      await (await loadFeed('almalinux')).import([ALMA9], { writer, warn: (m) => warnings.push(m) });
     });
 
     // The oracle: per (package, module stream), every fixed build of each vulnerability (fixFor

@@ -1,6 +1,7 @@
 // The feed registry: one entry per source name accepted by `patchloop db update --source`.
 // Modules are loaded only when their feed is used.
 import type { FeedWriter } from '../vulndb/writer.ts';
+import type { RhelRebuild } from './osv/rhel-family.ts';
 
 export interface FeedImportContext {
   writer: FeedWriter;
@@ -22,12 +23,36 @@ export interface FeedSource {
   import(inputs: readonly string[], ctx: FeedImportContext): Promise<void>;
 }
 
+/** The RHEL rebuilds: one importer (osv/rhel-family.ts), an entry of data each. */
+const RHEL_REBUILDS = {
+  // AlmaLinux/osv-database, or osv.dev's AlmaLinux all.zip: ALSA/ALBA/ALEA advisories naming
+  // binary rpms.
+  almalinux: {
+    name: 'almalinux',
+    distro: 'almalinux',
+    description: 'AlmaLinux advisories (ALSA): OSV records and/or repository updateinfo.xml',
+    defaultUrls: ['https://osv-vulnerabilities.storage.googleapis.com/AlmaLinux/all.zip'],
+  },
+  // RLSA as published to osv.dev: the OSV records name source rpms (key kind `source`,
+  // osv/ecosystems.ts); the repositories' updateinfo.xml names the binary rpms.
+  rocky: {
+    name: 'rocky',
+    distro: 'rocky',
+    description: 'Rocky Linux advisories (RLSA): OSV records and/or repository updateinfo.xml',
+    defaultUrls: ['https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip'],
+  },
+} satisfies Record<string, RhelRebuild>;
+
+async function rhelRebuild(rebuild: RhelRebuild): Promise<FeedSource> {
+  return (await import('./osv/rhel-family.ts')).rhelRebuildFeed(rebuild);
+}
+
 const LOADERS: Record<string, () => Promise<FeedSource>> = {
   debian: async () => (await import('./debian/index.ts')).debianFeed,
   ubuntu: async () => (await import('./ubuntu/index.ts')).ubuntuFeed,
   alpine: async () => (await import('./alpine/index.ts')).alpineFeed,
-  almalinux: async () => (await import('./almalinux/index.ts')).almalinuxFeed,
-  rocky: async () => (await import('./rocky/index.ts')).rockyFeed,
+  almalinux: () => rhelRebuild(RHEL_REBUILDS.almalinux),
+  rocky: () => rhelRebuild(RHEL_REBUILDS.rocky),
   redhat: async () => (await import('./redhat/index.ts')).redhatFeed,
   osv: async () => (await import('./osv/index.ts')).osvFeed,
 };
