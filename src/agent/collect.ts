@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname as systemHostname } from 'node:os';
 import { join } from 'node:path';
-import { toWirePackage, type HostFacts, type WirePackage } from '../core/protocol.ts';
+import { LIMITS, PackageSchema, toWirePackage, type HostFacts, type WirePackage } from '../core/protocol.ts';
 import { readInventory } from '../inventory/index.ts';
 import { isHostRoot } from '../inventory/rootfs.ts';
 
@@ -51,10 +51,27 @@ export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
     const b = await alpineBranch(o.root, inv.os.version_id);
     if (b.branch) host.release = b.branch;
   }
+  const { packages, skipped } = reportable(inv.packages.map(toWirePackage));
   return {
     collected_at: (o.now?.() ?? new Date()).toISOString(),
     host,
-    packages: inv.packages.map(toWirePackage),
-    warnings: (inv.warnings ?? []).slice(0, 1000),
+    packages,
+    warnings: [...skipped, ...(inv.warnings ?? [])].slice(0, LIMITS.warnings).map((w) => w.slice(0, LIMITS.longText)),
   };
+}
+
+/**
+ * Packages the server would refuse (a field beyond the protocol's limits, from a damaged
+ * package database record) are left out with a warning naming them: one bad record must not
+ * stop the whole host from reporting.
+ */
+function reportable(all: WirePackage[]): { packages: WirePackage[]; skipped: string[] } {
+  const packages: WirePackage[] = [];
+  const skipped: string[] = [];
+  for (const p of all) {
+    const r = PackageSchema.safeParse(p);
+    if (r.success) packages.push(p);
+    else skipped.push(`package ${JSON.stringify(p.name.slice(0, 100))} left out of the report: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { packages, skipped };
 }

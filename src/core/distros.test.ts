@@ -75,6 +75,11 @@ test('support dates: CentOS Linux 7 and 8, CentOS Stream 8 and 9 as published', 
   assert.deepEqual(state('stream-9', '2027-06-01'), { state: 'ended', ended: '2027-05-31' });
 });
 
+test('a release named like an object property is unknown, not ended', () => {
+  const debian = distroProfile('debian')!;
+  for (const release of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.deepEqual(supportState(debian, release, '2026-01-01'), { state: 'unknown' });
+});
+
 // RHEL data as the Red Hat feed files it: CVE-2021-25220, bind on RHEL 7 (RHSA-2023:0402).
 const RHEL7_BIND: AdvisoryEntry = {
   feed: 'redhat', distro: 'rhel', release: '7', package: 'bind-libs', key_kind: 'binary', scheme: 'rpm', vuln_id: 'CVE-2021-25220',

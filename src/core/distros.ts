@@ -217,7 +217,8 @@ export type SupportState =
 
 /** Where a release stands on `today` (ISO date) according to the table above. */
 export function supportState(profile: DistroProfile, release: string, today: string): SupportState {
-  const s = profile.support[release];
+  // Own keys only: a release named like an object property ("constructor") is unknown, not ended.
+  const s = Object.hasOwn(profile.support, release) ? profile.support[release] : undefined;
   if (!s) return { state: 'unknown' };
   if (today <= s.ends) return { state: 'supported', ends: s.ends };
   if (s.extendedEnds && today <= s.extendedEnds) return { state: 'extended', ends: s.extendedEnds, name: s.extendedName ?? 'extended support' };
