@@ -53,10 +53,16 @@ export function updateFeedInThread(name: string, options: ThreadUpdateOptions): 
   return new Promise((resolve) => {
     let result: FeedUpdateResult | null = null;
     let failure: string | null = null;
-    const worker = new Worker(updateWorkerEntry(), {
-      workerData: { feed: name, dataDir: options.dataDir, from: options.from },
-      resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb },
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(updateWorkerEntry(), {
+        workerData: { feed: name, dataDir: options.dataDir, from: options.from },
+        resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb },
+      });
+    } catch (err) {
+      resolve(failedUpdate(name, options.dataDir, `the update worker did not start: ${(err as Error).message}`, 0));
+      return;
+    }
     const stop = (why: string): void => {
       failure ??= why;
       void worker.terminate();
