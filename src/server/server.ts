@@ -1,5 +1,5 @@
 // The running server: store, vulnerability DB, fleet matcher, HTTP app, the feed refresh
-// schedule and the background jobs, started and stopped together.
+// scheduler (refresh-scheduler.ts) and the background jobs, wired, started and stopped together.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -7,19 +7,19 @@ import { createSecureContext } from 'node:tls';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { ServerConfig } from './config.ts';
-import type { FeedControl, ServerContext } from './context.ts';
+import type { ServerContext } from './context.ts';
 import { FeedRefresher } from './feed-refresh.ts';
 import { FleetMatcher } from './fleet-matcher.ts';
 import { IngestQueue } from './ingest-queue.ts';
+import { logBackgroundFailure, snapshotStatistics } from './background.ts';
+import { RefreshScheduler, type RefreshResult } from './refresh-scheduler.ts';
 import { Checkpointer } from './store/checkpointer.ts';
 import { buildApp, type App } from './app.ts';
 import { writeOpenSnapshot } from './queries/stats.ts';
 import { ensureAdmin } from './store/credentials.ts';
-import { rematchFleet, type RematchSummary } from './store/rematch.ts';
 import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
 import { LogStream } from './log-stream.ts';
-import { isStorageFull } from './http/errors.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
@@ -36,15 +36,9 @@ export interface RunningServer {
   /** The address actually listened on (port 0 picks a free port). */
   url: string;
   refreshNow(): Promise<RefreshResult | null>;
-  /** Resolves when the current background re-match (if any) has finished. */
+  /** Resolves when the feed refresh and the background re-match (if any) have finished. */
   idle(): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface RefreshResult {
-  id: number;
-  outcome: 'updated' | 'unchanged' | 'failed' | 'partial';
-  rematch: RematchSummary | null;
 }
 
 const SNAPSHOT_EVERY_MS = 5 * 60_000;
@@ -173,22 +167,12 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
   stops.push(() => checkpointer.stop());
   const vulndb = new VulnDbHolder(config.data_dir);
   stops.push(() => vulndb.close());
-  let generation = store.matchGeneration();
-  const matcher = new FleetMatcher(vulndb.current(), store.interner, generation, {
+  const matcher = new FleetMatcher(vulndb.current(), store.interner, store.matchGeneration(), {
     includeUndetermined: config.match.include_undetermined,
     today: () => new Date(clock.now()).toISOString().slice(0, 10),
     onWarning: (m) => log.debug({ warning: m }, 'matcher skipped an entry'),
   });
   store.onInternRollback = () => matcher.reset(vulndb.current(), matcher.generation);
-
-  // Feed files replaced while the server was down (a manual `db update`): new generation.
-  const fingerprint = vulndb.fingerprint();
-  if (store.meta('vulndb_fingerprint') !== fingerprint) {
-    generation++;
-    store.setMeta('match_gen', String(generation));
-    store.setMeta('vulndb_fingerprint', fingerprint);
-    matcher.reset(vulndb.current(), generation);
-  }
 
   const refresher = new FeedRefresher({
     dataDir: config.data_dir,
@@ -197,113 +181,20 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
     log: log.child({ job: 'feeds' }),
     fingerprint: () => vulndb.fingerprint(),
   });
-
-  const abort = new AbortController();
-  let refreshing: Promise<RefreshResult | null> | null = null;
-  let rematching: Promise<void> = Promise.resolve();
-  let nextRefreshAt: number | null = null;
-  let refreshTimer: NodeJS.Timeout | null = null;
-
-  /** Background work that failed (a full disk, most often): logged, never fatal to the server. */
-  const backgroundFailed = (what: string) => (err: unknown): void => {
-    if (isStorageFull(err)) log.warn({ error: (err as Error).message }, `${what}: the disk is full; tried again later`);
-    else log.error({ err }, `${what} failed`);
-  };
-
-  const rematch = (refreshId: number | null): Promise<RematchSummary> => {
-    const run = rematching.then(async () => {
-      const summary = await rematchFleet(store, matcher, { refreshId, signal: abort.signal });
-      if (!abort.signal.aborted) {
-        writeOpenSnapshot(store);
-        store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
-      }
-      log.info({ ...summary, generation: matcher.generation }, 'fleet re-matched');
-      return summary;
-    });
-    rematching = run.then(() => undefined, () => undefined);
-    return run;
-  };
-
-  const newData = (refreshId: number | null): Promise<RematchSummary> => {
-    vulndb.reload();
-    generation = matcher.generation + 1;
-    store.setMeta('match_gen', String(generation));
-    store.setMeta('vulndb_fingerprint', vulndb.fingerprint());
-    matcher.reset(vulndb.current(), generation);
-    return rematch(refreshId);
-  };
-
-  const refreshNow = (): Promise<RefreshResult | null> => {
-    if (refreshing) return refreshing;
-    const started = clock.now();
-    let id: number;
-    try {
-      id = store.run('INSERT INTO refreshes (started_at, feeds) VALUES (?, ?)', started, JSON.stringify(config.feeds.sources.map((s) => s.name))).lastInsertRowid;
-    } catch (err) {
-      backgroundFailed('feed refresh')(err);
-      schedule(60_000);
-      return Promise.resolve(null);
-    }
-    refreshing = (async (): Promise<RefreshResult | null> => {
-      let outcome: RefreshResult['outcome'] = 'unchanged';
-      let summary: RematchSummary | null = null;
-      let message: string | null;
-      try {
-        const r = await refresher.refresh();
-        const failed = r.feeds.filter((f) => !f.ok);
-        message = failed.map((f) => `${f.name}: ${f.message}`).join('\n') || null;
-        if (r.changed || vulndb.fingerprint() !== store.meta('vulndb_fingerprint')) {
-          summary = await newData(id);
-          outcome = failed.length ? 'partial' : 'updated';
-        } else if (failed.length) {
-          outcome = 'failed';
-        }
-      } catch (err) {
-        outcome = 'failed';
-        message = err instanceof Error ? err.message : String(err);
-        log.error({ err }, 'feed refresh failed');
-      }
-      const finished = clock.now();
-      try {
-        store.run(
-          'UPDATE refreshes SET finished_at = ?, outcome = ?, message = ?, hosts = ?, detected = ?, resolved = ?, reopened = ?, duration_ms = ? WHERE id = ?',
-          finished, outcome, message, summary?.hosts ?? null, summary?.detected ?? null, summary?.resolved ?? null, summary?.reopened ?? null, finished - started, id,
-        );
-        store.setMeta('last_refresh_at', String(started));
-      } catch (err) {
-        backgroundFailed('recording the feed refresh')(err);
-      }
-      return { id, outcome, rematch: summary };
-    })().finally(() => {
-      refreshing = null;
-      schedule();
-    });
-    return refreshing;
-  };
-
-  /** Plans the next refresh; `retryInMs` for one that could not even begin. */
-  const schedule = (retryInMs?: number): void => {
-    if (refreshTimer) clearTimeout(refreshTimer);
-    refreshTimer = null;
-    nextRefreshAt = null;
-    if (abort.signal.aborted || config.feeds.refresh_interval === 0 || config.feeds.sources.length === 0) return;
-    const last = Number(store.meta('last_refresh_at') ?? 0);
-    nextRefreshAt = retryInMs !== undefined ? clock.now() + retryInMs : Math.max(clock.now() + 5_000, last + config.feeds.refresh_interval);
-    refreshTimer = setTimeout(() => void refreshNow(), Math.min(nextRefreshAt - clock.now(), 2 ** 31 - 1));
-  };
-
-  const feeds: FeedControl = {
-    trigger: () => {
-      if (refreshing) return false;
-      void refreshNow();
-      return true;
-    },
-    refreshing: () => refreshing !== null,
-    nextRefresh: () => nextRefreshAt,
-  };
+  const refreshes = new RefreshScheduler({
+    store,
+    matcher,
+    vulndb,
+    refresher,
+    clock,
+    log,
+    feeds: config.feeds.sources.map((s) => s.name),
+    intervalMs: config.feeds.refresh_interval,
+  });
+  refreshes.adoptFeedFilesOnDisk();
 
   const ingest = new IngestQueue(store, matcher);
-  const ctx: ServerContext = { store, matcher, ingest, vulndb, config, log, version: packageVersion(), feeds };
+  const ctx: ServerContext = { store, matcher, ingest, vulndb, config, log, version: packageVersion(), feeds: refreshes };
   const app = await buildApp(ctx);
   stops.push(() => app.close());
   let address: string;
@@ -325,20 +216,12 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
 
   log.info({ address, data_dir: config.data_dir, feeds: vulndb.current().feeds().map((f) => f.feed) }, 'patchloop server listening');
 
-  // Hosts matched with older data (a crash mid re-match, new feed files): finish the job.
-  const behind = store.get<{ n: number }>('SELECT count(*) AS n FROM hosts WHERE os IS NOT NULL AND match_gen != ?', matcher.generation)!.n;
-  if (behind > 0) {
-    log.info({ hosts: behind }, 're-matching hosts matched with older vulnerability data');
-    rematch(null).catch(backgroundFailed('re-match'));
-  }
-  schedule();
+  refreshes.start();
   const snapshots = setInterval(() => {
     try {
-      writeOpenSnapshot(store);
-      // Keeps the query planner's statistics current as the fleet grows (bounded work).
-      store.db.exec('PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+      snapshotStatistics(store);
     } catch (err) {
-      backgroundFailed('statistics snapshot')(err);
+      logBackgroundFailure(log, 'statistics snapshot', err);
     }
   }, SNAPSHOT_EVERY_MS);
   snapshots.unref();
@@ -347,23 +230,17 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
     app,
     ctx,
     url: address,
-    refreshNow,
-    idle: async () => {
-      await refreshing;
-      await rematching;
-    },
+    refreshNow: () => refreshes.refreshNow(),
+    idle: () => refreshes.idle(),
     close: async () => {
-      abort.abort();
-      if (refreshTimer) clearTimeout(refreshTimer);
       clearInterval(snapshots);
-      refresher.stop();
+      const refreshesStopped = refreshes.stop();
       await app.close();
-      await refreshing?.catch(() => null);
-      await rematching;
+      await refreshesStopped;
       try {
         writeOpenSnapshot(store);
       } catch (err) {
-        backgroundFailed('statistics snapshot')(err);
+        logBackgroundFailure(log, 'statistics snapshot', err);
       }
       await checkpointer.stop();
       store.close();
