@@ -214,9 +214,9 @@ test('a host that stops reporting is marked stale with its findings; a removed h
   assert.ok(stale.length > 0 && stale.every((d) => d.patchloop.state === 'stale'));
   assert.ok(docs.filter((d) => d.host.name === 'bookworm-1').every((d) => d.patchloop.state !== 'stale'));
 
-  // alma-2 and never-1, the last two hosts enrolled, are removed: the next host enrolled gets
-  // alma-2's id (a new row takes the highest id in use + 1). Its documents must not be
-  // mistaken for alma-2's, nor alma-2's hundreds of findings be left under that id.
+  // alma-2 and never-1, the last two hosts enrolled, are removed, and a host is enrolled: it
+  // gets an id of its own (host ids are never reused). Its documents must not be mistaken for
+  // alma-2's, nor alma-2's hundreds of findings be left under alma-2's id.
   const hostId = (name: string) => fleet.store.get<{ id: number }>('SELECT id FROM hosts WHERE hostname = ?', name)?.id;
   const almaId = hostId('alma-2');
   // alma-2 first loses three packages with findings: resolutions on the day of its removal.
@@ -226,22 +226,25 @@ test('a host that stops reporting is marked stale with its findings; a removed h
   await fleet.removeHost('never-1');
   await fleet.enroll('fresh-1', 'web', fleet.bookworm);
   await fleet.report('fresh-1');
-  assert.equal(hostId('fresh-1'), almaId, 'the id was reused');
+  const freshId = hostId('fresh-1')!;
+  assert.ok(freshId > almaId!, 'a new id');
   await exporter.runOnce();
   hosts = new Map((await allDocs(client, names.hosts)).map((d) => [sourceOf(d).host.name, sourceOf(d).patchloop.host]));
   assert.equal(hosts.has('alma-2'), false);
   assert.equal(hosts.has('never-1'), false);
   assert.equal(hosts.get('fresh-1')?.state, 'reporting');
   assert.ok((await allDocs(client, names.findings)).some((d) => sourceOf(d).host.name === 'fresh-1'));
-  // Events under the reused id: those before alma-2's removal are alma-2's, those after
-  // are fresh-1's.
+  // Events under alma-2's id are alma-2's, those under fresh-1's are fresh-1's.
   const holders = eventsOfHolders(almaId as number);
-  assert.deepEqual(Object.keys(holders).sort(), ['alma-2 detected', 'alma-2 resolved', 'fresh-1 detected']);
+  assert.deepEqual(Object.keys(holders).sort(), ['alma-2 detected', 'alma-2 resolved']);
   assert.deepEqual(await exportedEventsByName(String(almaId)), holders);
+  const freshHolders = eventsOfHolders(freshId);
+  assert.deepEqual(Object.keys(freshHolders), ['fresh-1 detected']);
+  assert.deepEqual(await exportedEventsByName(String(freshId)), freshHolders);
   // fresh-1's summary of the day counts its own detections, not alma-2's resolutions.
   const now = fleet.server.clock.now();
   const summary = daySummaries(fleet.store, dayOf(now), readHosts(fleet.store, now), now).find((h) => h.host.name === 'fresh-1');
-  assert.deepEqual([summary?.detected, summary?.resolved], [holders['fresh-1 detected'], 0]);
+  assert.deepEqual([summary?.detected, summary?.resolved], [freshHolders['fresh-1 detected'], 0]);
   assert.equal((await allDocs(client, names.findings)).filter((d) => sourceOf(d).host.name === 'alma-2').length, 0);
   assert.deepEqual(
     (await allDocs(client, names.findings)).map(identity).sort(),
@@ -264,10 +267,11 @@ test('a rebuild from scratch gives the same state documents and the same events'
   const fresh = await exporter.rebuild({ dropEvents: true });
   assert.equal(fresh.bulk.rejected, 0);
   assert.deepEqual((await allDocs(client, names.vulnerabilityEvents)).map((d) => d._id).sort(), events);
-  // The rebuilt history gives a reused host id's events to the hosts that held it, as the
-  // incremental export did.
-  const reused = fleet.store.get<{ id: number }>("SELECT id FROM hosts WHERE hostname = 'fresh-1'")!.id;
-  assert.deepEqual(await exportedEventsByName(String(reused)), eventsOfHolders(reused));
+  // The rebuilt history gives a removed host's events and a later host's each to their own
+  // host, as the incremental export did.
+  const almaId = fleet.store.get<{ host_id: number }>("SELECT host_id FROM events WHERE type = 'removed' AND cause = 'hostname alma-2'")!.host_id;
+  const freshId = fleet.store.get<{ id: number }>("SELECT id FROM hosts WHERE hostname = 'fresh-1'")!.id;
+  for (const id of [almaId, freshId]) assert.deepEqual(await exportedEventsByName(String(id)), eventsOfHolders(id));
 });
 
 test('past their retention, resolved findings and those of a host silent too long leave the state index; a rebuild agrees', { timeout: 300_000 }, async () => {

@@ -20,6 +20,7 @@ import { removeHost } from '../src/server/store/hosts.ts';
 import { ingestReport, ReportError, type IngestOutcome } from '../src/server/store/ingest.ts';
 import { decodeIds } from '../src/server/store/package-set.ts';
 import { PREPARE_ABOVE } from '../src/server/store/prepare.ts';
+import { STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
 import { unpackItems } from '../src/server/store/history.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
@@ -247,7 +248,7 @@ test('a store of schema 1 is upgraded on open: packages named by findings and ev
   s.store.db.exec("ALTER TABLE pkgs DROP COLUMN pinned; ALTER TABLE hosts DROP COLUMN inventory_shrunk; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
   s.close();
   const upgraded = open(s.dataDir);
-  assert.equal(upgraded.store.meta('schema_version'), '2');
+  assert.equal(upgraded.store.meta('schema_version'), String(STORE_SCHEMA_VERSION));
   assert.deepEqual(upgraded.store.all<{ id: number }>('SELECT id FROM pkgs WHERE pinned = 1').map((r) => r.id), pinned);
   assertReferences(upgraded.store);
   upgraded.close();

@@ -21,6 +21,31 @@ const STEPS: Record<number, (db: DatabaseSync) => void> = {
       }
     }
   },
+  // 2 → 3: host ids are never reused (AUTOINCREMENT), counting from the highest id any host
+  // ever had, removed ones included (their events, scans and patch runs keep naming it).
+  2: (db) => {
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'hosts'").get() as { sql: string };
+    const autoincrement = table.sql.replace(/\bid INTEGER PRIMARY KEY\b(?! AUTOINCREMENT)/, 'id INTEGER PRIMARY KEY AUTOINCREMENT');
+    if (autoincrement !== table.sql) {
+      // SQLite cannot change a column: the table is rebuilt with its own definition (columns
+      // added by earlier steps included) and its indexes made again.
+      const indexes = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hosts' AND sql IS NOT NULL").all() as { sql: string }[];
+      db.exec(autoincrement.replace(/^CREATE TABLE "?hosts"?/, 'CREATE TABLE hosts_autoincrement'));
+      db.exec('INSERT INTO hosts_autoincrement SELECT * FROM hosts; DROP TABLE hosts; ALTER TABLE hosts_autoincrement RENAME TO hosts');
+      for (const i of indexes) db.exec(i.sql);
+    }
+    let highest = 0;
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+    for (const { name } of tables) {
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all(name) as { name: string }[];
+      const column = name === 'hosts' ? 'id' : columns.some((c) => c.name === 'host_id') ? 'host_id' : null;
+      if (!column) continue;
+      const max = (db.prepare(`SELECT max(${column}) AS n FROM "${name}"`).get() as { n: number | null }).n ?? 0;
+      highest = Math.max(highest, max);
+    }
+    db.prepare("DELETE FROM sqlite_sequence WHERE name = 'hosts'").run();
+    db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('hosts', ?)").run(highest);
+  },
 };
 
 /** Upgrades the store from `from` to `to`; false when there is no way (a newer or unknown store). */

@@ -2,7 +2,7 @@
 // floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
 // names, vulnerability ids, finding details) are interned once and referenced by integer id,
 // which keeps 10,000 hosts × 1,500 packages small and fast to diff.
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -16,8 +16,11 @@ CREATE TABLE vulns (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
 -- What a finding says apart from its host and package: status, fix, severity, feed, advisories (JSON).
 CREATE TABLE details (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE) STRICT;
 
+-- AUTOINCREMENT: a host id is never given again, so history, scans and patch runs kept under a
+-- removed host's id never mix with a later host's (plain INTEGER PRIMARY KEY reuses the highest
+-- id once that host is removed).
 CREATE TABLE hosts (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   hostname TEXT NOT NULL,
   machine_id TEXT UNIQUE,
   grp TEXT NOT NULL DEFAULT '',
