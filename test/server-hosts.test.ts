@@ -1,6 +1,7 @@
 // Host removal through the real server API (loopback, real store, the real bookworm inventory
 // on the Debian test feed): a removed host's id is never given to another host, and stores
-// made when ids were reused are upgraded so they are not from then on.
+// made when ids were reused are upgraded so they are not from then on; a removed host's open
+// findings are resolved (cause host_removed) in the event stream and in every statistic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readInventory } from '../src/inventory/index.ts';
-import { ManualClock } from '../src/server/clock.ts';
+import { DAY_MS, ManualClock } from '../src/server/clock.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
 import { SCHEMA, STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
@@ -19,10 +20,23 @@ import { samplePatchRun } from '../src/server/testing/patch-run.ts';
 const KERNEL = '6.1.0-40-amd64';
 
 interface EventItem {
+  id: string;
   type: string;
   host: { id: number; hostname: string };
   vulnerability: string | null;
+  package: { name: string } | null;
+  severity: string | null;
   cause: string | null;
+}
+
+type Counts = Record<string, number> & { total: number };
+interface Overview {
+  open: Counts;
+  sla: { by_severity: Record<string, { open: number; overdue: number; resolved_90d: number; resolved_in_sla_90d: number }>; compliance: number };
+  mttr_days: Record<string, number | null>;
+}
+interface Trends {
+  days: { date: string; open: Counts; new: Counts; resolved: Counts }[];
 }
 
 interface Host {
@@ -31,8 +45,8 @@ interface Host {
 }
 
 /** Enrols a bookworm host and sends its first report. */
-async function reportingHost(s: TestServer, hostname: string): Promise<Host> {
-  const token = await enrollTestHost(s, hostname);
+async function reportingHost(s: TestServer, hostname: string, group = ''): Promise<Host> {
+  const token = await enrollTestHost(s, hostname, group);
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   const r = await api(s.url, '/api/v1/reports', { token, body: fullReportOf(inv, hostname) });
   assert.equal(r.status, 200, r.text);
@@ -107,4 +121,54 @@ test('a store of schema 2 is upgraded: host ids continue after the highest one a
   const { token } = createEnrollmentToken(store, { name: 't', uses: 1, ttlMs: null });
   assert.equal(enrollHost(store, { token, hostname: 'd' })!.host_id, 4);
   store.close();
+});
+
+test("removing a host resolves its open findings (cause host_removed): the event stream, open counts, trends and resolution statistics agree", { timeout: 120_000 }, async (t) => {
+  const s = await startTestServer(trackerFeedV1());
+  t.after(() => s.close());
+  await reportingHost(s, 'web-1', 'web');
+  const gone = await reportingHost(s, 'db-1', 'db');
+  // 40 days on: its high findings are past their 30-day SLA, the others are not.
+  s.clock.advance(40 * DAY_MS);
+  const open = (await get<{ items: { vulnerability: string; package: { name: string }; severity: string }[] }>(s, `/api/v1/hosts/${gone.id}/findings?per_page=100`)).items;
+  assert.ok(open.length > 0 && open.some((f) => f.severity === 'high') && open.some((f) => f.severity !== 'high'));
+  const before = await get<Overview>(s, '/api/v1/stats/overview');
+  assert.deepEqual([before.sla.by_severity.high.overdue, before.open.total], [2 * open.filter((f) => f.severity === 'high').length, 2 * open.length]);
+
+  assert.equal((await api(s.url, `/api/v1/hosts/${gone.id}`, { token: s.adminToken, method: 'DELETE' })).status, 204);
+
+  // The event stream: each finding that was open is resolved, before the removal itself.
+  const events = await eventsOf(s, gone.id);
+  const resolved = events.filter((e) => e.type === 'resolved');
+  const key = (f: { vulnerability: string | null; package: { name: string } | null }) => `${f.package?.name} ${f.vulnerability}`;
+  assert.deepEqual(resolved.map(key).sort(), open.map(key).sort());
+  assert.ok(resolved.every((e) => e.cause === 'host_removed' && e.host.hostname === '(removed)'));
+  assert.deepEqual(events.slice(-resolved.length - 1).map((e) => e.type), [...resolved.map(() => 'resolved'), 'removed']);
+
+  // Nowhere open any more: fleet and group counts, findings, vulnerabilities.
+  const after = await get<Overview>(s, '/api/v1/stats/overview');
+  assert.equal(after.open.total, open.length);
+  assert.equal((await get<Overview>(s, '/api/v1/stats/overview?group=db')).open.total, 0);
+  assert.equal((await get<{ total: number }>(s, '/api/v1/findings?per_page=1')).total, open.length);
+  const vuln = open.find((f) => f.severity === 'high')!.vulnerability;
+  assert.equal((await get<{ open_hosts: number }>(s, `/api/v1/vulnerabilities/${vuln}`)).open_hosts, 1);
+
+  // Resolved now, 40 days after detection: the high ones outside their SLA, the rest within.
+  // Compliance counts them as it did while they were open (overdue or not).
+  for (const sev of new Set(open.map((f) => f.severity))) {
+    const n = open.filter((f) => f.severity === sev).length;
+    assert.deepEqual(
+      [after.sla.by_severity[sev].resolved_90d, after.sla.by_severity[sev].resolved_in_sla_90d, after.mttr_days[sev]],
+      [n, sev === 'high' ? 0 : n, 40],
+      sev,
+    );
+  }
+  assert.equal(after.sla.compliance, before.sla.compliance);
+
+  // Trends: today's resolved flow explains the drop, so the days before still show both hosts' findings.
+  for (const group of ['', '?group=db']) {
+    const days = (await get<Trends>(s, `/api/v1/stats/trends${group}`)).days;
+    const [yesterday, today] = days.slice(-2);
+    assert.deepEqual([today.resolved.total, today.open.total, yesterday.open.total], group ? [open.length, 0, open.length] : [open.length, open.length, 2 * open.length], group);
+  }
 });

@@ -145,14 +145,7 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
 
   inserts.flush();
   pinPackages(store, named);
-  for (const type of ['detected', 'reopened', 'resolved'] as const) {
-    const items = events[type];
-    if (items.length === 0) continue;
-    store.run(
-      'INSERT INTO events (at, type, host_id, scan_id, refresh_id, cause, count, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ctx.now, type, ctx.hostId, ctx.scanId, ctx.refreshId, ctx.cause, items.length / 4, packItems(items),
-    );
-  }
+  for (const type of ['detected', 'reopened', 'resolved'] as const) insertFindingEvent(store, ctx, type, events[type]);
   // Affected-host counts: a host counts once per vulnerability, whatever the package count.
   for (const [vulnId, d] of vulnDelta) {
     if (d === 0) continue;
@@ -180,16 +173,45 @@ export function pinPackages(store: Store, ids: Iterable<number>): void {
   store.afterCommit(() => store.interner.markPinned(fresh));
 }
 
-/** Resolves every open finding of a host that is being removed (cause 'host_removed'). */
-export function closeAllFindings(store: Store, ctx: DiffContext): number {
+/**
+ * One grouped event row of a host's finding events (none for no items): `items` are
+ * quadruples (name_id, vuln_id, pkg_id, severity).
+ */
+function insertFindingEvent(
+  store: Store,
+  ctx: { now: number; hostId: number; scanId: number | null; refreshId: number | null; cause: string },
+  type: 'detected' | 'reopened' | 'resolved',
+  items: number[],
+): void {
+  if (items.length === 0) return;
+  store.run(
+    'INSERT INTO events (at, type, host_id, scan_id, refresh_id, cause, count, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ctx.now, type, ctx.hostId, ctx.scanId, ctx.refreshId, ctx.cause, items.length / 4, packItems(items),
+  );
+}
+
+/**
+ * Resolves every open finding of a host that is being removed: its exposure ends with it. One
+ * `resolved` event with cause 'host_removed' names them (the exporter's and the history's
+ * record of their end), and the aggregates count them as resolved now, like any resolution:
+ * open counts, trends, time to resolve and SLA compliance stay consistent with the fleet
+ * that remains. The caller deletes the rows.
+ */
+export function closeAllFindings(store: Store, ctx: { hostId: number; grp: string; now: number; agg: AggregateBatch }): number {
   const rows = store.all<Row>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND +open = 1`, ctx.hostId);
   const vulns = new Set<number>();
+  const items: number[] = [];
   for (const r of rows) {
+    ctx.agg.resolved(ctx.grp, r.severity, ctx.now, r.opened_at);
     ctx.agg.openAgeChange(ctx.grp, r.severity, r.opened_at, -1);
     ctx.agg.vuln(r.vuln_id, { findings: -1, fixable: -r.fixable });
     vulns.add(r.vuln_id);
+    items.push(r.name_id, r.vuln_id, r.pkg_id, r.severity);
   }
   for (const v of vulns) ctx.agg.vuln(v, { host: { id: ctx.hostId, delta: -1 } });
+  // A finding row pins its package already; the event keeps naming it once the row is gone.
+  pinPackages(store, rows.map((r) => r.pkg_id));
+  insertFindingEvent(store, { ...ctx, scanId: null, refreshId: null, cause: 'host_removed' }, 'resolved', items);
   return rows.length;
 }
 

@@ -23,8 +23,9 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
 }
 
 /**
- * Removes a host and its findings, packages and credentials; its events stay as the record
- * (and the packages they name stay pinned).
+ * Removes a host and its findings, packages and credentials. Its open findings are resolved
+ * first (cause 'host_removed', see closeAllFindings); its events stay as the record (and the
+ * packages they name stay pinned), under an id no other host will get.
  */
 export function removeHost(store: Store, id: number): boolean {
   return store.tx(() => {
@@ -32,7 +33,7 @@ export function removeHost(store: Store, id: number): boolean {
     if (!h) return false;
     const now = store.clock.now();
     const agg = new AggregateBatch(store);
-    closeAllFindings(store, { hostId: id, grp: h.grp, now, cause: 'scan', scanId: null, refreshId: null, lastSeen: now, agg });
+    closeAllFindings(store, { hostId: id, grp: h.grp, now, agg });
     agg.flush();
     store.run('DELETE FROM findings WHERE host_id = ?', id);
     // Its packages are no longer held by it; those nothing else holds or pins are collected.

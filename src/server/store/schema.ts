@@ -73,7 +73,7 @@ CREATE TABLE findings (
   last_seen INTEGER,                      -- for resolved findings: last time it was present
   resolved_at INTEGER,
   resolved_scan INTEGER,                  -- the scan where it disappeared (cause 'scan')
-  resolved_cause TEXT,                    -- 'scan' | 'feed' | 'host_removed'
+  resolved_cause TEXT,                    -- 'scan' | 'feed' (host removal deletes the rows: cause 'host_removed' in events)
   reopened INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (host_id, vuln_id, name_id)
 ) STRICT, WITHOUT ROWID;
@@ -100,7 +100,7 @@ CREATE TABLE scans (
 CREATE INDEX scans_by_host ON scans (host_id, id);
 
 -- History events. Finding events (detected / resolved / reopened) are grouped: one row per
--- host, scan or refresh and type, its findings packed in items (count × 4 uint32: name_id,
+-- host, scan, refresh or host removal and type, its findings packed in items (count × 4 uint32: name_id,
 -- vuln_id, pkg_id, severity); a first report's hundreds of detections are one row. Host events
 -- (enrolled / reenrolled / revoked / removed / inventory_shrunk) have no items.
 CREATE TABLE events (
