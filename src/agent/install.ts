@@ -50,7 +50,7 @@ export function renderUnit(template: string, o: InstallOptions): string {
 }
 
 export function defaultAgentYaml(server?: string): string {
-  return `# patchloop agent configuration (see the README, section "Agent configuration").
+  return `# patchloop agent configuration (see docs/server.md, "The agent configuration").
 # Every key is optional.
 ${server ? `server: ${server}` : '# server: https://patchloop.example.org:8080   # default: the server the agent enrolled with'}
 # ca_file: /etc/patchloop/ca.pem        # CA to trust for the server's TLS certificate

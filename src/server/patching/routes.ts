@@ -50,7 +50,7 @@ export const patchingRoutes =
         schema: {
           summary: 'Create or change a policy: validated, stored as its next version (an identical document is not a new version)',
           description:
-            'The body is a policy document (patchloop.policy/v1, see the README). `version` may be left out; when given it must be the next version. ' +
+            'The body is a policy document (patchloop.policy/v1, see docs/patching.md). `version` may be left out; when given it must be the next version. ' +
             'A group has one policy. 400 lists every invalid field in details.',
           tags: ['patching'],
           params: PolicyNameParams,

@@ -265,7 +265,7 @@ function RingsCard(props: { group: string | undefined }) {
         retry={rings.reload}
         empty={
           <>
-            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. Create one with <code>PUT /api/v1/policies/NAME</code> (see the README's Patching section).
+            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. Create one with <code>PUT /api/v1/policies/NAME</code> (see docs/patching.md).
           </>
         }
       />
