@@ -78,9 +78,9 @@ test('server down: the report is spooled with backoff, and sent when the server 
 
   const down = await runOnce(config, d);
   assert.deepEqual([down.sent, down.pending, down.stoppedBy], [0, 1, 'unreachable']);
-  // Three attempts, two waits, doubling from the 1 s base: equal jitter with random() = 0.5
-  // waits 3/4 of the cap.
-  assert.deepEqual(d.sleeps, [750, 1500]);
+  // Three attempts, two waits, doubling from the 1 s base: full jitter with random() = 0.5
+  // waits half the ceiling.
+  assert.deepEqual(d.sleeps, [500, 1000]);
   const spooled = readdirSync(join(config.state_dir, 'spool')).filter((f) => f.endsWith('.json.gz'));
   assert.equal(spooled.length, 1);
 

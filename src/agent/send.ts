@@ -1,7 +1,7 @@
 // Sending the spool: oldest report first, as a delta on the last acknowledged inventory when
 // there is one (a full report when there is none, or when the server asks for it). Transient
-// failures back off exponentially with jitter; the backoff state is kept in the spool, so it
-// continues across runs. A report id is fixed when the report is spooled: a resend after a
+// failures back off (net/backoff.ts); the backoff state is kept in the spool, so it continues
+// across runs. A report id is fixed when the report is spooled: a resend after a
 // lost answer is recognised by the server and changes nothing there.
 import {
   packageDelta,
@@ -12,13 +12,13 @@ import {
   type Report,
 } from '../core/protocol.ts';
 import { loadAcked, saveAcked, type AckedState } from './acked.ts';
+import { backoffDelay, type BackoffPolicy } from '../net/backoff.ts';
 import { jsonBody, TransientError, type AgentHttpClient } from './http.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffPolicy {
+  /** Attempts within one run. */
   attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
 }
 
 export interface SendDeps {
@@ -51,12 +51,6 @@ export class CredentialRefusedError extends Error {
     super(message);
     this.name = 'CredentialRefusedError';
   }
-}
-
-/** Exponential backoff with "equal jitter": between half and all of base·2^(n-1), capped. */
-export function backoffDelay(attempt: number, p: RetryPolicy, random: () => number): number {
-  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
 export function buildReport(entry: SpoolEntry, acked: AckedState | null, agentVersion: string): Report {
@@ -155,7 +149,7 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
     tries++;
     entry.attempts++;
     entry.last_error = failure;
-    const delay = backoffDelay(entry.attempts, d.retry, d.random);
+    const delay = backoffDelay(entry.attempts - 1, d.retry, d.random);
     entry.next_attempt_at = d.now() + delay;
     d.spool.update(entry);
     if (tries >= d.retry.attempts) {

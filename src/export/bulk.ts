@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { ClusterError, type SearchClient } from './client.ts';
 import type { BulkLimits } from './options.ts';
-import { backoffDelay, isRetryableStatus, sleep } from './retry.ts';
+import { backoffDelay, sleep } from '../net/backoff.ts';
+import { isRetryableStatus } from './retry.ts';
 import { appendDeadLetters, type DeadLetter } from './deadletter.ts';
 import { bulkItemSchema, type BulkAction, type BulkItem } from './items.ts';
 

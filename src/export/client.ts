@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { detectProduct, mediaTypes, type Product } from './product.ts';
 import { parseClientOptions, type Auth, type ClientOptions, type ClientOptionsInput } from './options.ts';
-import { backoffDelay, isRetryableStatus, sleep } from './retry.ts';
+import { backoffDelay, sleep } from '../net/backoff.ts';
+import { isRetryableStatus } from './retry.ts';
 
 /** Minimal logger; a pino logger fits. Messages never contain credentials. */
 export interface ExportLogger {

@@ -11,16 +11,16 @@ import { request as httpsRequest } from 'node:https';
 import { basename, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
+import { backoffDelay, sleep } from '../net/backoff.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
 export interface DownloadOptions {
   /** Attempts in all, the first one included (default 4). */
   attempts?: number;
-  /** First backoff delay; doubled on each retry, with jitter (default 1000 ms). */
+  /** Ceiling of the first backoff delay; doubled on each retry, with jitter (default 1000 ms). */
   backoffMs?: number;
   /** Upper bound of one backoff delay (default 30 s). */
   maxBackoffMs?: number;
@@ -118,17 +118,11 @@ export async function download(url: string, cacheDir: string, opts: DownloadOpti
           cause: failure,
         });
       }
-      const delayMs = failure.retryAfterMs ?? backoffDelay(attempt, opts.backoffMs ?? 1000, opts.maxBackoffMs ?? 30_000);
+      const delayMs = failure.retryAfterMs ?? backoffDelay(attempt - 1, { baseDelayMs: opts.backoffMs ?? 1000, maxDelayMs: opts.maxBackoffMs ?? 30_000 });
       opts.onRetry?.({ url, attempt, reason: failure.message, delayMs });
-      await sleep(delayMs, undefined, { signal: opts.signal });
+      await sleep(delayMs, opts.signal);
     }
   }
-}
-
-/** Exponential backoff with "equal jitter": half fixed, half random, so clients spread out. */
-function backoffDelay(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 function wantsGunzip(url: URL, mode: 'auto' | boolean): boolean {
