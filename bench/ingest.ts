@@ -26,9 +26,9 @@ import { createApiToken, createEnrollmentToken, enrollHost } from '../src/server
 import { removeHost } from '../src/server/store/hosts.ts';
 import { Store } from '../src/server/store/store.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { startServerProcess, type ServerProcess } from '../src/server/testing/process.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from '../test/support/fixtures.ts';
+import { startServerProcess, type ServerProcess } from '../test/support/server-process.ts';
+import { importDebianFeed } from '../test/support/vulndb.ts';
 import { fmtMs } from './lib/measure.ts';
 import { fullReport, largeInventory } from './lib/large-report.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';

@@ -19,7 +19,8 @@ import { gzipSync } from 'node:zlib';
 import { EMPTY_DIGEST, keyHash, packageDelta, packageKey, REPORT_SCHEMA, toggleDigest, type WirePackage } from '../src/core/protocol.ts';
 import type { AdvisoryEntry, EntryStatus, OsInfo, Severity } from '../src/core/types.ts';
 import { reportId } from '../src/agent/spool.ts';
-import { startServerProcess, runPatchloop } from '../src/server/testing/process.ts';
+import { startServerProcess } from '../test/support/server-process.ts';
+import { runCliFromSources } from '../test/support/cli.ts';
 import { replaceFeed } from '../src/vulndb/writer.ts';
 
 /** What deploy/systemd/patchloop-server.service gives the server in NODE_OPTIONS. */
@@ -368,7 +369,7 @@ async function main(): Promise<void> {
   target.url = new URL(server.url);
   const pid = server.child.pid!;
   try {
-    const enrolToken = (await runPatchloop(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '2h'])).stdout.trim();
+    const enrolToken = (await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '2h'])).stdout.trim();
 
     // 1. Enrolment.
     const specs = Array.from({ length: HOSTS }, (_, i) => hostSpec(i));

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig, AgentConfigError } from '../src/agent/config.ts';
-import { CLI } from '../src/server/testing/fixtures.ts';
+import { CLI } from './support/paths.ts';
 
 test('install writes the service, a randomised daily timer and the flush timer, with hardening', () => {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-install-'));

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { enroll, runOnce, type AgentDeps } from '../src/agent/agent.ts';
 import { resolveAgentConfig, type AgentConfig } from '../src/agent/config.ts';
-import { api, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { api, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 
 const deps = (): AgentDeps => ({ log: pino({ level: 'silent' }), version: 'test', sleep: async () => {}, random: () => 0.5 });
 

@@ -12,8 +12,8 @@ import { enroll, flushSpool, runOnce, type AgentDeps } from '../src/agent/agent.
 import { resolveAgentConfig, type AgentConfig } from '../src/agent/config.ts';
 import { loadAcked, saveAcked } from '../src/agent/acked.ts';
 import { CredentialRefusedError } from '../src/agent/send.ts';
-import { api, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
+import { api, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 

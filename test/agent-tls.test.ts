@@ -11,9 +11,9 @@ import pino from 'pino';
 import { enroll, runOnce } from '../src/agent/agent.ts';
 import { resolveAgentConfig } from '../src/agent/config.ts';
 import { createEnrollmentToken } from '../src/server/store/credentials.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { startTestServer } from '../src/server/testing/harness.ts';
-import { runPatchloop } from '../src/server/testing/process.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { startTestServer } from './support/server.ts';
+import { runCliFromSources } from './support/cli.ts';
 
 function privateCa(dir: string): { ca: string; cert: string; key: string } {
   const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -50,7 +50,7 @@ test('over TLS with a private CA, and the vulnerability DB copy makes an offline
   assert.deepEqual([run.sent, run.pending], [1, 0]);
   assert.ok(existsSync(join(dir, 'agent-data', 'vulndb', 'debian.sqlite')));
 
-  const scan = await runPatchloop(['scan', '--root', BOOKWORM_ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', join(dir, 'agent-data'), '--format', 'json']);
+  const scan = await runCliFromSources(['scan', '--root', BOOKWORM_ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', join(dir, 'agent-data'), '--format', 'json']);
   assert.equal(scan.code, 0, scan.stderr);
   const findings = (JSON.parse(scan.stdout) as { findings: { id: string; package: { name: string } }[] }).findings.map((f) => `${f.package.name} ${f.id}`).sort();
   const server = s.running.ctx.store

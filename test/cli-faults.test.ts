@@ -12,11 +12,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { startServerProcess } from '../src/server/testing/process.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
-import { runCli } from './helpers/cli.ts';
-import { fillUp, mountTmpfs } from './helpers/tmpfs.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { startServerProcess } from './support/server-process.ts';
+import { importDebianFeed } from './support/vulndb.ts';
+import { runCli } from './support/cli.ts';
+import { fillUp, mountTmpfs } from './support/tmpfs.ts';
 
 function tmp(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-faults-'));

@@ -9,12 +9,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api } from '../src/server/testing/harness.ts';
-import { runPatchloop, startServerProcess } from '../src/server/testing/process.ts';
+import { api } from './support/server.ts';
+import { runCliFromSources } from './support/cli.ts';
+import { startServerProcess } from './support/server-process.ts';
 import { Store } from '../src/server/store/store.ts';
 import { systemClock } from '../src/server/clock.ts';
 import { createApiToken } from '../src/server/store/credentials.ts';
-import { CLI, SHARED_DATA } from '../src/server/testing/fixtures.ts';
+import { CLI, SHARED_DATA } from './support/paths.ts';
 import { stallingFeedServer } from './support/stalling-feed-server.ts';
 import { until } from './support/until.ts';
 
@@ -41,7 +42,7 @@ test('a second server on the same data directory is refused, naming the director
   const first = await startServerProcess(['--data-dir', dataDir]);
   t.after(() => first.stop('SIGKILL'));
 
-  const second = await runPatchloop(['server', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0']);
+  const second = await runCliFromSources(['server', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0']);
   assert.equal(second.code, 1, second.stderr);
   assert.equal(
     second.stderr,
@@ -70,7 +71,7 @@ test('db update: one update per feed, even over an empty or stale lock left behi
 
   const a = startUpdate(['--source', 'debian', '--from', feed.url, '--data-dir', dataDir]);
   await until(() => feed.requests() === 1, 'the first update to download');
-  const b = await runPatchloop(['db', 'update', '--source', 'debian', '--from', feed.url, '--data-dir', dataDir]);
+  const b = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', feed.url, '--data-dir', dataDir]);
   assert.equal(b.code, 1, b.stderr);
   assert.match(b.stderr, new RegExp(`update of feed debian failed, there was no previous database of it: another update of feed debian is running \\(pid ${a.pid}; lock `));
   assert.equal(feed.requests(), 1, 'the refused update downloaded nothing');
@@ -78,7 +79,7 @@ test('db update: one update per feed, even over an empty or stale lock left behi
   feed.release();
   const ra = await a.done;
   assert.equal(ra.code, 0, ra.stderr);
-  const again = await runPatchloop(['db', 'update', '--source', 'debian', '--from', SAMPLE, '--data-dir', dataDir]);
+  const again = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', SAMPLE, '--data-dir', dataDir]);
   assert.equal(again.code, 0, again.stderr);
 });
 

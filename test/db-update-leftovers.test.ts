@@ -10,9 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPatchloop } from '../src/server/testing/process.ts';
-import { CLI, SHARED_DATA } from '../src/server/testing/fixtures.ts';
-import { mountTmpfs } from './helpers/tmpfs.ts';
+import { runCliFromSources } from './support/cli.ts';
+import { CLI, SHARED_DATA } from './support/paths.ts';
+import { mountTmpfs } from './support/tmpfs.ts';
 import { until } from './support/until.ts';
 
 const ALMA = join(SHARED_DATA, 'feeds/almalinux/osv');
@@ -46,7 +46,7 @@ test('an update killed in the middle of an import: the next one removes the half
   const left = readdirSync(vulndb).sort();
   assert.ok(left.includes(`almalinux.sqlite.tmp-${pid}`) && left.includes(`almalinux.sqlite.tmp-${pid}-journal`), left.join(' '));
 
-  const next = await runPatchloop(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
+  const next = await runCliFromSources(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
   assert.equal(next.code, 0, next.stderr);
   assert.ok(
     next.stderr.includes(`patchloop: almalinux: removed 2 file(s) left by an interrupted update: ${join(vulndb, `almalinux.sqlite.tmp-${pid}`)}, ${join(vulndb, `almalinux.sqlite.tmp-${pid}-journal`)}\n`),
@@ -75,7 +75,7 @@ test('an update killed in the middle of a download: the next one removes the par
   const pid = await killedUpdate(['--source', 'debian', '--from', url, '--data-dir', dataDir], (p) => requests === 1 && partial(p).length === 1);
   const [leftover] = partial(pid);
 
-  const next = await runPatchloop(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
+  const next = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
   assert.equal(next.code, 0, next.stderr);
   assert.ok(next.stderr.includes(`removed 1 file(s) left by an interrupted update: ${join(cache, leftover)}\n`), next.stderr);
   assert.deepEqual(readdirSync(cache), []);
@@ -85,12 +85,12 @@ test('an update that fails on a full disk removes its temporary files at once an
   const mnt = mountTmpfs(t, '3m');
   if (!mnt) return;
   const dataDir = join(mnt, 'data');
-  const first = await runPatchloop(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
+  const first = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
   assert.equal(first.code, 0, first.stderr);
-  const full = await runPatchloop(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
+  const full = await runCliFromSources(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
   assert.equal(full.code, 1, full.stderr);
   assert.match(full.stderr, /update of feed almalinux failed, there was no previous database of it: .*(database or disk is full|ENOSPC)/);
   assert.deepEqual(readdirSync(join(dataDir, 'vulndb')).sort(), ['almalinux.lock', 'debian.lock', 'debian.sqlite']);
-  const status = await runPatchloop(['db', 'status', '--data-dir', dataDir, '--format', 'json']);
+  const status = await runCliFromSources(['db', 'status', '--data-dir', dataDir, '--format', 'json']);
   assert.deepEqual((JSON.parse(status.stdout) as { feeds: { feed: string; entries: number }[] }).feeds.map((f) => [f.feed, f.entries]), [['debian', 21]]);
 });

@@ -16,8 +16,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, REPO_ROOT } from './helpers/cli.ts';
-import { api, startTestServer } from '../src/server/testing/harness.ts';
+import { runCli } from './support/cli.ts';
+import { REPO_ROOT } from './support/paths.ts';
+import { api, startTestServer } from './support/server.ts';
 
 const BUILD = path.join(REPO_ROOT, 'scripts/build-test-root');
 const missing = ['mmdebstrap', 'zstd', 'apt-ftparchive', 'unshare', 'dpkg-deb'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);

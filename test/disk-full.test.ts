@@ -12,14 +12,15 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readInventory } from '../src/inventory/index.ts';
 import { LogStream } from '../src/server/log-stream.ts';
-import { api, fullReportOf } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, CLI, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { runPatchloop } from '../src/server/testing/process.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { api, fullReportOf } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { CLI } from './support/paths.ts';
+import { runCliFromSources } from './support/cli.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 import { Store } from '../src/server/store/store.ts';
 import { systemClock } from '../src/server/clock.ts';
 import { createApiToken } from '../src/server/store/credentials.ts';
-import { fillUp, mountTmpfs } from './helpers/tmpfs.ts';
+import { fillUp, mountTmpfs } from './support/tmpfs.ts';
 
 /** Waits until `ready()` holds (the work happens in other processes or in the background). */
 async function until(ready: () => boolean, what: string): Promise<void> {
@@ -100,7 +101,7 @@ test('a server whose disk fills up keeps serving: 507 for writes, reads answered
     return url !== '';
   }, 'the server to listen');
 
-  const tok = await runPatchloop(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '1h']);
+  const tok = await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '1h']);
   assert.equal(tok.code, 0, tok.stderr);
   const hostTokens: string[] = [];
   for (const hostname of ['full-1', 'full-2']) {

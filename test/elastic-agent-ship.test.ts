@@ -14,10 +14,10 @@ import { exportNames, type ExportNames } from '../src/export/names.ts';
 import type { ScanLike } from '../src/export/scan-records.ts';
 import { Spool } from '../src/export/spool.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema } from '../src/patch/types.ts';
-import { copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
-import { runCli } from './helpers/cli.ts';
-import { allDocs, testClusterUrl, uniquePrefix, type StoredDoc } from './opensearch/harness.ts';
+import { copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
+import { importDebianFeed } from './support/vulndb.ts';
+import { runCli } from './support/cli.ts';
+import { allDocs, testClusterUrl, uniquePrefix, type StoredDoc } from './support/opensearch.ts';
 
 let work: string;
 let dataDir: string;

@@ -13,10 +13,11 @@ import { SearchClient } from '../src/export/client.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { ManualClock } from '../src/server/clock.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, REPO_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { runCli } from './helpers/cli.ts';
-import { freePort, testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { REPO_ROOT } from './support/paths.ts';
+import { runCli } from './support/cli.ts';
+import { freePort, testClusterUrl, uniquePrefix } from './support/opensearch.ts';
 
 let url: string;
 let client: SearchClient;

@@ -21,10 +21,11 @@ import { Spool } from '../src/export/spool.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../src/patch/types.ts';
 import { StoreExporter } from '../src/server/export/exporter.ts';
-import { BOOKWORM_KERNEL, TestFleet, trackerFeedV3 } from '../src/server/export/testing.ts';
-import { copyBookwormRoot, REPO_ROOT, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
-import { api } from '../src/server/testing/harness.ts';
-import { testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+import { BOOKWORM_KERNEL, TestFleet } from './support/export-fleet.ts';
+import { trackerFeedV3, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
+import { REPO_ROOT } from './support/paths.ts';
+import { api } from './support/server.ts';
+import { testClusterUrl, uniquePrefix } from './support/opensearch.ts';
 
 const DAY = 86_400_000;
 

@@ -15,10 +15,11 @@ import { SearchClient } from '../src/export/client.ts';
 import { installTemplates } from '../src/export/install.ts';
 import type { BulkItem } from '../src/export/items.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
-import { BOOKWORM_ROOT, REPO_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
-import { runCli } from './helpers/cli.ts';
-import { countDocs, testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { REPO_ROOT } from './support/paths.ts';
+import { importDebianFeed } from './support/vulndb.ts';
+import { runCli } from './support/cli.ts';
+import { countDocs, testClusterUrl, uniquePrefix } from './support/opensearch.ts';
 
 const PIPELINE = readFileSync(join(REPO_ROOT, 'deploy/elastic/logstash/patchloop.conf'), 'utf8');
 const FILEBEAT = readFileSync(join(REPO_ROOT, 'deploy/elastic/filebeat/patchloop.yml'), 'utf8');

@@ -10,14 +10,13 @@ import assert from 'node:assert/strict';
 import { SearchClient } from '../src/export/client.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
 import { StoreExporter } from '../src/server/export/exporter.ts';
-import { TestFleet, trackerFeedV3 } from '../src/server/export/testing.ts';
-import { copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
+import { TestFleet, BOOKWORM_KERNEL } from './support/export-fleet.ts';
+import { trackerFeedV3, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
 import { readInventory } from '../src/inventory/index.ts';
-import { BOOKWORM_KERNEL } from '../src/server/export/testing.ts';
 import { exportStatus } from '../src/server/export/local.ts';
 import { daySummaries, readHosts } from '../src/server/export/source.ts';
 import { dayOf } from '../src/server/clock.ts';
-import { allDocs, testClusterUrl, uniquePrefix, type StoredDoc } from './opensearch/harness.ts';
+import { allDocs, testClusterUrl, uniquePrefix, type StoredDoc } from './support/opensearch.ts';
 
 const DAY = 86_400_000;
 

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { SearchClient } from '../src/export/client.ts';
 import { exportNames } from '../src/export/names.ts';
 import { StoreExporter, type ExportRunReport } from '../src/server/export/exporter.ts';
-import { TestFleet } from '../src/server/export/testing.ts';
-import { trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { runCli } from './helpers/cli.ts';
-import { allDocs, freePort, runNodeScript, type StoredDoc } from './opensearch/harness.ts';
+import { TestFleet } from './support/export-fleet.ts';
+import { trackerFeedV1 } from './support/fixtures.ts';
+import { runCli } from './support/cli.ts';
+import { allDocs, freePort, runNodeScript, type StoredDoc } from './support/opensearch.ts';
 
 const DAY = 86_400_000;
 let dir = '';

@@ -16,9 +16,9 @@ import { findingId, findingItem, vulnerabilityEventId, vulnerabilityEventItem } 
 import type { BulkItem } from '../src/export/bulk.ts';
 import type { FindingRecord, VulnerabilityEventRecord } from '../src/export/records.ts';
 import { Spool, ship, type ShipReport } from '../src/export/spool.ts';
-import { allDocs, freePort, runNodeScript } from './opensearch/harness.ts';
-import { removeTemporaries } from './fixtures/estate/lib.ts';
-import { almaFindingRecords } from './opensearch/scan-fixture.ts';
+import { allDocs, freePort, runNodeScript } from './support/opensearch.ts';
+import { removeTemporaries } from './support/estate.ts';
+import { almaFindingRecords } from './support/alma-findings.ts';
 
 const HOSTS = 10;
 const CHUNK = 400;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ClusterError, SearchClient } from '../src/export/client.ts';
 import { bulk } from '../src/export/bulk.ts';
 import { Spool, ship } from '../src/export/spool.ts';
-import { testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
+import { testClusterUrl, uniquePrefix } from './support/opensearch.ts';
 
 let dir = '';
 let proxy: Server;

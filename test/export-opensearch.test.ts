@@ -24,9 +24,9 @@ import {
 import type { FindingRecord, HostDaySummaryRecord, PatchRunRecord, VulnerabilityEventRecord } from '../src/export/records.ts';
 import { readDeadLetters } from '../src/export/deadletter.ts';
 import { purgeFindings, deleteHostFindings } from '../src/export/state.ts';
-import { allDocs, countDocs, removeExport, testClusterUrl, uniquePrefix } from './opensearch/harness.ts';
-import { removeTemporaries } from './fixtures/estate/lib.ts';
-import { almaFindingRecords } from './opensearch/scan-fixture.ts';
+import { allDocs, countDocs, removeExport, testClusterUrl, uniquePrefix } from './support/opensearch.ts';
+import { removeTemporaries } from './support/estate.ts';
+import { almaFindingRecords } from './support/alma-findings.ts';
 
 let client: SearchClient;
 let names: ExportNames;

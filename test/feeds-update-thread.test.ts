@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { updateFeedInThread, type ThreadUpdateOptions } from '../src/feeds/update-thread.ts';
 import type { FeedUpdateEvent } from '../src/feeds/update.ts';
-import { REPO_ROOT, SHARED_DATA } from '../src/server/testing/fixtures.ts';
+import { REPO_ROOT, SHARED_DATA } from './support/paths.ts';
 import { stallingFeedServer } from './support/stalling-feed-server.ts';
 import { until } from './support/until.ts';
 

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource, writeFeedFile } from '../src/server/testing/fixtures.ts';
-import { runPatchloop, startServerProcess, type ServerProcess } from '../src/server/testing/process.ts';
+import { copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource, writeFeedFile } from './support/fixtures.ts';
+import { runCliFromSources } from './support/cli.ts';
+import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 
@@ -54,7 +55,7 @@ test('fleet end to end: enrol, report, restart, feed refresh, upgrade, outage', 
   const dataDir = join(dir, 'server');
   mkdirSync(join(dir, 'feed'));
   const feed = writeFeedFile(join(dir, 'feed'), 'debian.json', trackerFeedV1());
-  const imported = await runPatchloop(['db', 'update', '--source', 'debian', '--from', feed, '--data-dir', dataDir]);
+  const imported = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', feed, '--data-dir', dataDir]);
   assert.equal(imported.code, 0, imported.stderr);
   const config = join(dir, 'server.yaml');
   writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\n  sources:\n    - name: debian\n      from: [${feed}]\n`);
@@ -71,11 +72,11 @@ test('fleet end to end: enrol, report, restart, feed refresh, upgrade, outage', 
   const token = (await call(srv, admin, '/api/v1/enrollment-tokens', { name: 'e2e', uses: 2, group: 'web' })).body as { token: string };
   const agents = ['web-a', 'web-b'].map((hostname) => ({ hostname, root: copyBookwormRoot(), state: join(dir, `agent-${hostname}`) }));
   for (const a of agents) {
-    const r = await runPatchloop(['agent', 'enroll', '--server', srv.url, '--token', '-', '--hostname', a.hostname, '--state-dir', a.state, '--root', a.root], token.token);
+    const r = await runCliFromSources(['agent', 'enroll', '--server', srv.url, '--token', '-', '--hostname', a.hostname, '--state-dir', a.state, '--root', a.root], token.token);
     assert.equal(r.code, 0, r.stderr);
   }
   const run = (a: (typeof agents)[number], cmd = 'run') =>
-    runPatchloop(['agent', cmd, '--state-dir', a.state, ...(cmd === 'run' ? ['--root', a.root, '--kernel', KERNEL, '--hostname', a.hostname] : ['--now'])]);
+    runCliFromSources(['agent', cmd, '--state-dir', a.state, ...(cmd === 'run' ? ['--root', a.root, '--kernel', KERNEL, '--hostname', a.hostname] : ['--now'])]);
   for (const a of agents) assert.equal((await run(a)).code, 0);
 
   type HostList = { total: number; items: { id: number; hostname: string; group: string; open: { total: number }; package_count: number }[] };

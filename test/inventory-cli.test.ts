@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, SHARED_DATA } from './helpers/cli.ts';
+import { runCli } from './support/cli.ts';
+import { SHARED_DATA } from './support/paths.ts';
 
 const ROOT = path.join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host');
 

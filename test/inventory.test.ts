@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { comparePackages, inventoryReaders, readInventory, InventoryError } from '../src/inventory/index.ts';
-import { SHARED_DATA } from './helpers/cli.ts';
+import { SHARED_DATA } from './support/paths.ts';
 
 const PKGDB = path.join(SHARED_DATA, 'pkgdb');
 

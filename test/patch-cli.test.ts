@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, SHARED_DATA } from './helpers/cli.ts';
+import { runCli } from './support/cli.ts';
+import { SHARED_DATA } from './support/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patchloop-patch-cli-'));
 const policy = join(dir, 'web.yaml');

@@ -15,8 +15,8 @@ import { AgentHttpClient } from '../src/agent/http.ts';
 import { fetchPolicy, PatchReportSpool, ServerLeaseClient, ServerReportClient } from '../src/agent/patch-clients.ts';
 import { afterBoot, rebootIfDue } from '../src/patch/reboot-flow.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../src/patch/types.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_DATA } from './helpers/cli.ts';
-import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, temporary, type Row } from './fixtures/estate/lib.ts';
+import { SHARED_DATA } from './support/paths.ts';
+import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, temporary, type Row } from './support/estate.ts';
 
 after(removeTemporaries);
 

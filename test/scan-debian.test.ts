@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, REPO_ROOT, SHARED_DATA } from './helpers/cli.ts';
+import { runCli } from './support/cli.ts';
+import { REPO_ROOT, SHARED_DATA } from './support/paths.ts';
 
 const ROOT = join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host');
 const FEED = join(REPO_ROOT, 'test/fixtures/debian/bookworm-host-tracker.json');

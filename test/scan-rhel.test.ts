@@ -5,8 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.ts';
-import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, temporary, type Row } from './fixtures/estate/lib.ts';
+import { runCli } from './support/cli.ts';
+import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, temporary, type Row } from './support/estate.ts';
 
 after(removeTemporaries);
 

@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './fixtures/estate/lib.ts';
+import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './support/estate.ts';
 
 after(removeTemporaries);
 

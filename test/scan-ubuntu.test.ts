@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, type Row } from './fixtures/estate/lib.ts';
+import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, type Row } from './support/estate.ts';
 
 after(removeTemporaries);
 

@@ -10,9 +10,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { readInventory } from '../src/inventory/index.ts';
-import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { samplePatchRun } from '../src/server/testing/patch-run.ts';
+import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { samplePatchRun } from './support/patch-run.ts';
 
 type Access = 'public' | 'host' | 'host-or-viewer' | 'viewer' | 'operator' | 'admin';
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { readInventory } from '../src/inventory/index.ts';
 import { DAY_MS } from '../src/server/clock.ts';
-import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import type { Inventory } from '../src/core/types.ts';
 
 let s: TestServer;

@@ -13,9 +13,10 @@ import { gzipSync } from 'node:zlib';
 import { packageDigest, REPORT_SCHEMA, toWirePackage, type WirePackage } from '../src/core/protocol.ts';
 import { SEVERITIES } from '../src/core/types.ts';
 import { readInventory } from '../src/inventory/index.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { runPatchloop, startServerProcess } from '../src/server/testing/process.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { runCliFromSources } from './support/cli.ts';
+import { startServerProcess } from './support/server-process.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 import { Store } from '../src/server/store/store.ts';
 import { systemClock } from '../src/server/clock.ts';
 import { createApiToken } from '../src/server/store/credentials.ts';
@@ -30,7 +31,7 @@ test('a server killed mid-ingest loses nothing it acknowledged and corrupts noth
 
   let srv = await startServerProcess(['--config', config]);
   t.after(() => srv.stop('SIGKILL'));
-  const tok = await runPatchloop(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '1h']);
+  const tok = await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '1h']);
   assert.equal(tok.code, 0, tok.stderr);
   const enrolmentToken = tok.stdout.trim();
   const hosts: string[] = [];

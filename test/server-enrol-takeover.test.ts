@@ -4,8 +4,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readInventory } from '../src/inventory/index.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import type { Inventory } from '../src/core/types.ts';
 
 let s: TestServer;

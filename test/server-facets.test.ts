@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { readInventory } from '../src/inventory/index.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import type { HostFacets } from '../src/server/routes/facets.ts';
 
 type HostsPage = { total: number; items: { id: number; hostname: string; group: string; tags: string[]; distro: string | null; release: string | null }[] };

@@ -13,9 +13,9 @@ import { DAY_MS, ManualClock } from '../src/server/clock.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
 import { SCHEMA, STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { samplePatchRun } from '../src/server/testing/patch-run.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { samplePatchRun } from './support/patch-run.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 

@@ -23,8 +23,8 @@ import { PREPARE_ABOVE } from '../src/server/store/prepare.ts';
 import { STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
 import { unpackItems } from '../src/server/store/history.ts';
-import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 import { fullReport, largeInventory } from '../bench/lib/large-report.ts';
 

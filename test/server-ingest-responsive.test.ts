@@ -17,9 +17,9 @@ import { readInventory } from '../src/inventory/index.ts';
 import { systemClock } from '../src/server/clock.ts';
 import { createApiToken, createEnrollmentToken } from '../src/server/store/credentials.ts';
 import { Store } from '../src/server/store/store.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { startServerProcess } from '../src/server/testing/process.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { startServerProcess } from './support/server-process.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 import { fullReport, largeInventory } from '../bench/lib/large-report.ts';
 
 async function call(url: string, path: string, init: { token?: string; body?: Buffer; gzip?: boolean } = {}): Promise<{ status: number; text: string }> {

@@ -4,9 +4,9 @@
 // has a brake of its own, and `patchloop server unlock-logins` clears it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, ADMIN_PASSWORD, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
+import { api, ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
 import { unlockLogins } from '../src/server/http/login-brake.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli } from './support/cli.ts';
 
 let s: TestServer;
 before(async () => {

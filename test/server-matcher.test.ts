@@ -13,8 +13,8 @@ import { VulnDb } from '../src/vulndb/reader.ts';
 import { ManualClock } from '../src/server/clock.ts';
 import { FleetMatcher } from '../src/server/fleet-matcher.ts';
 import { Store } from '../src/server/store/store.ts';
-import { BOOKWORM_ROOT, trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 
 const image = (abi: string, version: string): InstalledPackage => ({
   name: `linux-image-${abi}`,

@@ -8,9 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readInventory } from '../src/inventory/index.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { BOOKWORM_ROOT, trackerFeedV1, trackerFeedV2, writeFeedFile } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1, trackerFeedV2, writeFeedFile } from './support/fixtures.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 const HOUR_MS = 3_600_000;

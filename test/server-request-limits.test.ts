@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { api, enrollTestHost, startTestServer, type TestServer } from '../src/server/testing/harness.ts';
-import { trackerFeedV1 } from '../src/server/testing/fixtures.ts';
-import { samplePatchRun } from '../src/server/testing/patch-run.ts';
+import { api, enrollTestHost, startTestServer, type TestServer } from './support/server.ts';
+import { trackerFeedV1 } from './support/fixtures.ts';
+import { samplePatchRun } from './support/patch-run.ts';
 import { DEFAULT_REQUEST_LIMITS } from '../src/server/http/request-limits.ts';
 
 let s: TestServer;

@@ -19,8 +19,8 @@ import { rematchFleet } from '../src/server/store/rematch.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
 import { readEvents } from '../src/server/queries/events.ts';
 import { VulnIndex } from '../src/server/store/vuln-index.ts';
-import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from '../src/server/testing/fixtures.ts';
-import { importDebianFeed } from '../src/server/testing/vulndb.ts';
+import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from './support/fixtures.ts';
+import { importDebianFeed } from './support/vulndb.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackageSchema } from '../core/protocol.ts';
-import { copyBookwormRoot } from '../server/testing/fixtures.ts';
+import { copyBookwormRoot } from '../../test/support/fixtures.ts';
 import { collectSnapshot } from './collect.ts';
 
 test('a package record beyond the protocol limits is left out with a warning; the rest is reported', async (t) => {

@@ -12,7 +12,7 @@ import { parseDpkgStatus } from '../../../src/inventory/dpkg.ts';
 import { DebianInputError } from '../../../src/feeds/debian/inputs.ts';
 import { TrackerFormatError } from '../../../src/feeds/debian/tracker-stream.ts';
 import { importOsv } from '../../../src/feeds/osv/import.ts';
-import { parseUpdateinfo, UpdateinfoError } from '../../../src/feeds/osv/updateinfo.ts';
+import { parseUpdateinfo, UpdateinfoError } from '../../../src/feeds/common/updateinfo.ts';
 import { importRedHat } from '../../../src/feeds/redhat/index.ts';
 import { importUbuntu } from '../../../src/feeds/ubuntu/index.ts';
 import { CollectingWriter, filesUnder, invariant, REPO, SHARED_DATA, seedFile, text, writeInput, type FuzzTarget } from './common.ts';

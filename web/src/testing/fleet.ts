@@ -22,7 +22,7 @@ import { DAY_MS, ManualClock } from '../../../src/server/clock.ts';
 import { resolveConfig } from '../../../src/server/config.ts';
 import { startServer } from '../../../src/server/server.ts';
 import { createApiToken, hashPassword } from '../../../src/server/store/credentials.ts';
-import { BOOKWORM_ROOT } from '../../../src/server/testing/fixtures.ts';
+import { BOOKWORM_ROOT } from '../../../test/support/fixtures.ts';
 
 export interface FleetSpec {
   hosts: number;

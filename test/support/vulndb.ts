@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, writeFeedFile } from './fixtures.ts';
+import { CLI } from './paths.ts';
+import { writeFeedFile } from './fixtures.ts';
 
 /** Imports a Debian tracker feed (tracker JSON schema) into `dataDir` with `db update`. */
 export function importDebianFeed(dataDir: string, feed: unknown, name = 'debian.json'): void {

@@ -4,12 +4,9 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pkgdb } from './paths.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const SHARED_DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-export const BOOKWORM_ROOT = join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host');
-export const CLI = join(REPO_ROOT, 'src/cli/main.ts');
+export const BOOKWORM_ROOT = pkgdb('dpkg/bookworm-host');
 
 interface TrackerRelease {
   status: 'resolved' | 'open' | 'undetermined';
@@ -43,6 +40,11 @@ export function trackerFeedV1(): Record<string, Record<string, unknown>> {
 /** Generation 2: adds CVE-2099-1003, fixed in bash 5.2.15-3 (high), on top of generation 1. */
 export function trackerFeedV2(): Record<string, Record<string, unknown>> {
   return { ...trackerFeedV1(), bash: { 'CVE-2099-1003': rel({ status: 'resolved', fixed_version: '5.2.15-3', urgency: 'high' }) } };
+}
+
+/** Generation 3: a fix published for zlib's CVE-2099-1002 (open until now), on top of generation 2. */
+export function trackerFeedV3(): Record<string, Record<string, unknown>> {
+  return { ...trackerFeedV2(), zlib: { 'CVE-2099-1002': rel({ status: 'resolved', fixed_version: '1:1.2.13.dfsg-2', urgency: 'medium' }) } };
 }
 
 export function writeFeedFile(dir: string, name: string, feed: unknown): string {

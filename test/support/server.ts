@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput } from '../../core/protocol.ts';
-import type { Inventory } from '../../core/types.ts';
-import { ManualClock } from '../clock.ts';
-import { resolveConfig, type ServerConfigInput } from '../config.ts';
-import { startServer, type RunningServer } from '../server.ts';
-import { hashPassword } from '../store/credentials.ts';
+import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput } from '../../src/core/protocol.ts';
+import type { Inventory } from '../../src/core/types.ts';
+import { ManualClock } from '../../src/server/clock.ts';
+import { resolveConfig, type ServerConfigInput } from '../../src/server/config.ts';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
+import { createApiToken, hashPassword } from '../../src/server/store/credentials.ts';
 import { importDebianFeed } from './vulndb.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -46,7 +46,6 @@ export async function startTestServer(feed: unknown, config: Partial<ServerConfi
   });
   const running = await startServer(resolved, { clock, logger: pino({ level: 'silent' }) });
   const url = running.url;
-  const { createApiToken } = await import('../store/credentials.ts');
   const adminToken = createApiToken(running.ctx.store, 'tests').token;
   return { url, dataDir, clock, running, adminToken, close: () => running.close() };
 }

@@ -1,7 +1,7 @@
-// Real processes for end-to-end tests: the server as `patchloop server run`, agents as
-// `patchloop agent …`, exactly as an operator would run them.
+// The server as its own process for end-to-end tests and benchmarks: `patchloop server run`,
+// exactly as an operator runs it (agents and other commands: cli.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI } from './fixtures.ts';
+import { CLI } from './paths.ts';
 
 export interface ServerProcess {
   url: string;
@@ -54,24 +54,5 @@ export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: 
       clearTimeout(timer);
       reject(new Error(`server exited (${code}) before listening:\n${err}\n${out}`));
     });
-  });
-}
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runPatchloop(args: string[], input?: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
   });
 }

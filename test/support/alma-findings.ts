@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { findingRecordsFromScan, type ScanLike } from '../../src/export/scan-records.ts';
 import type { FindingRecord } from '../../src/export/records.ts';
-import { FEEDS, importFeed, rpmRoot, scanJson } from '../fixtures/estate/lib.ts';
+import { FEEDS, importFeed, rpmRoot, scanJson } from './estate.ts';
 
 export const SCANNED_AT = '2026-03-02T06:00:00.000Z';
 

@@ -4,44 +4,25 @@
 // and the changes a fleet goes through (an upgrade that fixes findings, a feed refresh that
 // adds an advisory and publishes a fix, a host that stops reporting, a removed host).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Inventory } from '../../core/types.ts';
-import { readInventory } from '../../inventory/index.ts';
-import { DAY_MS } from '../clock.ts';
-import type { ServerConfigInput } from '../config.ts';
-import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from '../testing/harness.ts';
-import { BOOKWORM_ROOT, CLI, REPO_ROOT, SHARED_DATA, trackerFeedV2 } from '../testing/fixtures.ts';
-import { importDebianFeed } from '../testing/vulndb.ts';
+import type { Inventory } from '../../src/core/types.ts';
+import { readInventory } from '../../src/inventory/index.ts';
+import { DAY_MS } from '../../src/server/clock.ts';
+import type { ServerConfigInput } from '../../src/server/config.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './server.ts';
+import { BOOKWORM_ROOT } from './fixtures.ts';
+import { CLI, SHARED_DATA } from './paths.ts';
+import { buildRpmRoot } from './estate.ts';
+import { importDebianFeed } from './vulndb.ts';
 
 export const BOOKWORM_KERNEL = '6.1.0-40-amd64';
 export const ALMA_KERNEL = '5.14.0-427.13.1.el9_4.x86_64';
 
-/** Generation 3 of the test feed: V2, and a fix published for zlib's CVE-2099-1002 (open until now). */
-export function trackerFeedV3(): Record<string, Record<string, unknown>> {
-  const v2 = trackerFeedV2();
-  return {
-    ...v2,
-    zlib: {
-      'CVE-2099-1002': {
-        description: 'patchloop server test entry',
-        scope: 'local',
-        releases: { bookworm: { status: 'resolved', fixed_version: '1:1.2.13.dfsg-2', urgency: 'medium', repositories: { bookworm: 'x' } } },
-      },
-    },
-  };
-}
-
 /** The AlmaLinux 9.4 root: rpm's own database for the estate package list, and its os-release. */
 export function almaRoot(into: string): string {
-  const estate = join(REPO_ROOT, 'test/fixtures/estate');
-  const built = execFileSync('sh', [join(REPO_ROOT, 'scripts/make-rpm-root'), join(estate, 'rpm/almalinux-9.4.tsv')], { encoding: 'utf8' }).trim();
-  const root = join(into, 'alma-root');
-  cpSync(join(built, 'var'), join(root, 'var'), { recursive: true });
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  copyFileSync(join(estate, 'os-release/almalinux-9.4'), join(root, 'etc/os-release'));
-  return root;
+  return buildRpmRoot('almalinux-9.4.tsv', 'almalinux-9.4', join(into, 'alma-root'));
 }
 
 export interface FleetHost {

@@ -1,5 +1,5 @@
 // A patch run as an agent reports it, for server tests: a Debian host upgraded libssl3.
-import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../../patch/types.ts';
+import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../../src/patch/types.ts';
 
 export function samplePatchRun(o: { id: string; hostname: string; finishedAt: string; outcome?: PatchRun['outcome']; group?: string; policy?: string; policyVersion?: number }): PatchRun {
   const outcome = o.outcome ?? 'success';

@@ -3,11 +3,10 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SearchClient } from '../../src/export/client.ts';
 import type { ExportNames } from '../../src/export/names.ts';
+import { REPO_ROOT } from './paths.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = join(REPO_ROOT, 'scripts/opensearch-node');
 
 export interface ScriptResult {
