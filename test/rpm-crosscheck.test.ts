@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InstalledPackage } from '../src/core/types.ts';
-import { scratchDir } from '../src/inventory/test-support.ts';
+import { scratchDir } from './support/scratch-dir.ts';
 import { readRpmDatabase } from '../src/inventory/rpm/index.ts';
-import { rpmQueryAll } from '../src/inventory/rpm/testing/rpm-cli.ts';
-import type { RpmCliPackage } from '../src/inventory/rpm/testing/rpm-cli.ts';
-import { buildNdb, fixture, marinerHeaders, writeBdbWithDbLoad } from '../src/inventory/rpm/testing/synth.ts';
+import { rpmQueryAll } from './support/rpm-query.ts';
+import type { RpmCliPackage } from './support/rpm-query.ts';
+import { buildNdb, fixture, marinerHeaders, writeBdbWithDbLoad } from './support/rpm-databases.ts';
 
 interface Row {
   name: string;

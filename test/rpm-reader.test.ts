@@ -7,8 +7,8 @@ import path from 'node:path';
 import { InventoryError } from '../src/inventory/reader.ts';
 import { rpmReader } from '../src/inventory/rpm/index.ts';
 import { parseHeaderFields } from '../src/inventory/rpm/header.ts';
-import { buildNdb, fixture, marinerHeaders } from '../src/inventory/rpm/testing/synth.ts';
-import { scratchDir } from '../src/inventory/test-support.ts';
+import { buildNdb, fixture, marinerHeaders } from './support/rpm-databases.ts';
+import { scratchDir } from './support/scratch-dir.ts';
 
 function place(root: string, rel: string, source: string): string {
   const dest = path.join(root, rel);

@@ -6,9 +6,9 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { InventoryError } from '../src/inventory/reader.ts';
-import { scratchDir } from '../src/inventory/test-support.ts';
+import { scratchDir } from './support/scratch-dir.ts';
 import { readRpmDatabase } from '../src/inventory/rpm/index.ts';
-import { fixture, marinerHeaders, writeSqliteRpmdb } from '../src/inventory/rpm/testing/synth.ts';
+import { fixture, marinerHeaders, writeSqliteRpmdb } from './support/rpm-databases.ts';
 
 const MARINER = fixture('sqlite-cbl-mariner-2.0/rpmdb.sqlite');
 const headers = marinerHeaders();

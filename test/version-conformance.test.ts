@@ -14,7 +14,7 @@ import { getScheme, InvalidVersionError, SCHEME_NAMES } from '../src/core/versio
 import type { VersionSchemeName } from '../src/core/types.ts';
 import { rpmvercmp } from '../src/core/version/rpm.ts';
 import { apkVersionCompareUnchecked } from '../src/core/version/apk.ts';
-import { debVersion, rpmEvr, rpmField } from '../src/core/version/arbitraries.ts';
+import { debVersion, rpmEvr, rpmField } from './support/version-arbitraries.ts';
 
 const VECTORS = new URL('../../shared/data/version-vectors/', import.meta.url);
 

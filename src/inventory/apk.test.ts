@@ -4,7 +4,8 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { apkReader, parseApkInstalled, readApkDatabase } from './apk.ts';
 import { InventoryError } from './reader.ts';
-import { pkgdb, scratchDir } from './test-support.ts';
+import { pkgdb } from '../../test/support/paths.ts';
+import { scratchDir } from '../../test/support/scratch-dir.ts';
 
 /** `name version` of every record, read from the fixture's P: and V: lines directly. */
 function recordedNameVersions(file: string): string[] {

@@ -4,7 +4,9 @@ import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dpkgReader, parseDpkgStatus, readDpkgDatabase } from './dpkg.ts';
 import { InventoryError } from './reader.ts';
-import { dpkgQueryInstalled, haveDpkgQuery, packageLines, pkgdb, scratchDir } from './test-support.ts';
+import { dpkgQueryInstalled, haveDpkgQuery, packageLines } from '../../test/support/dpkg-query.ts';
+import { pkgdb } from '../../test/support/paths.ts';
+import { scratchDir } from '../../test/support/scratch-dir.ts';
 
 const NO_DPKG = haveDpkgQuery() ? false : 'dpkg-query is not installed';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { alpineBranch, branchOfRelease, codenameInVersion, parseOsRelease, readOsInfo } from './os-release.ts';
-import { pkgdb, scratchDir } from './test-support.ts';
+import { pkgdb } from '../../test/support/paths.ts';
+import { scratchDir } from '../../test/support/scratch-dir.ts';
 
 type T = { after(fn: () => void): void };
 

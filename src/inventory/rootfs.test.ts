@@ -4,7 +4,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { countLines, readDatabaseText, resolveInRoot } from './rootfs.ts';
 import { InventoryError } from './reader.ts';
-import { scratchDir } from './test-support.ts';
+import { scratchDir } from '../../test/support/scratch-dir.ts';
 
 test('resolveInRoot: absolute and relative links stay inside the root; .. never climbs above it', async (t) => {
   const root = scratchDir(t);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { distroProfile, SUPPORTED_DISTROS } from '../core/distros.ts';
 import type { OsInfo } from '../core/types.ts';
 import { readOsInfo } from '../inventory/os-release.ts';
-import { PKGDB } from '../inventory/test-support.ts';
+import { PKGDB } from '../../test/support/paths.ts';
 import { startReport } from './backend.ts';
 import { backendFor, backendForFormat, patchableDistributions, patchBackends } from './backends.ts';
 import type { PackageChange } from './types.ts';

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { compareKernelReleases, installedKernels, kernelState, parseNeedrestartBatch, readRebootFlag } from './reboot-state.ts';
-import { patchlab } from './test-data.ts';
+import { patchlab } from '../../test/support/patch-logs.ts';
 
 test('needrestart -b from the patchlab root after a kernel upgrade', () => {
   const nr = parseNeedrestartBatch(patchlab('needrestart-b.txt'));

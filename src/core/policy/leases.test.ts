@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decideLease, rebootAllowedNow, type Lease } from './leases.ts';
 import { defaultPolicy } from './schema.ts';
-import { at, rings } from './test-support.ts';
+import { at, rings } from '../../../test/support/ring-policy.ts';
 
 test('reboot leases: at most K holders, renewal, and expiry of a dead holder', () => {
   const policy = { max_concurrent: 2, lease_ttl_minutes: 20 };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostOutlook } from './outlook.ts';
 import type { HostHistory } from './rings.ts';
-import { at, rings, run } from './test-support.ts';
+import { at, rings, run } from '../../../test/support/ring-policy.ts';
 
 test('what will happen tonight, and why', () => {
   const histories: HostHistory[][] = [[{ host: 'web-canary-1', runs: [run('2026-06-01T23:30:00Z', 'success')] }], [], []];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ringGate, ringOf, type HostHistory, type RunEvidence } from './rings.ts';
 import { parsePolicy } from './schema.ts';
-import { at, rings, run } from './test-support.ts';
+import { at, rings, run } from '../../../test/support/ring-policy.ts';
 
 test('hosts fall into the first ring that selects them', () => {
   assert.equal(ringOf(rings, { hostname: 'web-canary-1' }), 0);

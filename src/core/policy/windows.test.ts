@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parsePolicy, type MaintenanceWindow } from './schema.ts';
-import { at } from './test-support.ts';
+import { at } from '../../../test/support/ring-policy.ts';
 import { activeWindow, insideWindow, nextWindow, zonedTime, zonedToInstant } from './windows.ts';
 
 const H = 3_600_000;

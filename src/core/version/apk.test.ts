@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { apkVersionCompareUnchecked, compareApkVersions, parseApkVersion, validateApkVersion } from './apk.ts';
 import { InvalidVersionError } from './scheme.ts';
-import { apkAnyString, apkVersion } from './arbitraries.ts';
+import { apkAnyString, apkVersion } from '../../../test/support/version-arbitraries.ts';
 
 const cmp = compareApkVersions;
 

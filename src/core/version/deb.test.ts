@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareDebVersions, debVersionWarnings, parseDebVersion, validateDebVersion } from './deb.ts';
 import { InvalidVersionError } from './scheme.ts';
-import { debEpoch, debInvalid, debRevision, debUpstream, debVersion } from './arbitraries.ts';
+import { debEpoch, debInvalid, debRevision, debUpstream, debVersion } from '../../../test/support/version-arbitraries.ts';
 
 const cmp = compareDebVersions;
 

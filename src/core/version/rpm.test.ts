@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareEvr, compareRpmVersions, parseEvr, rpmvercmp, validateEvr } from './rpm.ts';
 import { InvalidVersionError } from './scheme.ts';
-import { rpmEpoch, rpmEvr, rpmField, rpmInvalid } from './arbitraries.ts';
+import { rpmEpoch, rpmEvr, rpmField, rpmInvalid } from '../../../test/support/version-arbitraries.ts';
 
 const cmp = compareRpmVersions;
 

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { InventoryError } from '../reader.ts';
 import { looksLikeBdb, readBdbRecords } from './bdb.ts';
 import { parseHeaderFields } from './header.ts';
-import { collectRecords } from './testing/collect.ts';
-import { fixture } from './testing/synth.ts';
+import { collectRecords } from '../../../test/support/rpm-records.ts';
+import { fixture } from '../../../test/support/rpm-databases.ts';
 
 // bdb-libuuid: 4 KiB pages; buckets 0 and 1 on pages 1 and 2; the one header (about 80 KiB)
 // in an overflow chain over pages 3..22. Cross-checks against rpm itself are in test/.

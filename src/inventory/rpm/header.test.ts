@@ -12,8 +12,8 @@ import {
   TAG_VENDOR,
   TAG_VERSION,
 } from './header.ts';
-import { buildHeader, marinerHeaders } from './testing/synth.ts';
-import type { HeaderEntrySpec } from './testing/synth.ts';
+import { buildHeader, marinerHeaders } from '../../../test/support/rpm-databases.ts';
+import type { HeaderEntrySpec } from '../../../test/support/rpm-databases.ts';
 
 const real = marinerHeaders();
 

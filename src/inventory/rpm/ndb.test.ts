@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InventoryError } from '../reader.ts';
-import { scratchDir } from '../test-support.ts';
+import { scratchDir } from '../../../test/support/scratch-dir.ts';
 import { FileSource, materialize, memorySource } from './bytes.ts';
 import { parseHeaderFields } from './header.ts';
 import { adler32, looksLikeNdb, readNdbRecords } from './ndb.ts';
 import type { HeaderRecord } from './records.ts';
-import { collectRecords } from './testing/collect.ts';
-import { buildNdb, fixture, marinerHeaders, repeatHeaders } from './testing/synth.ts';
+import { collectRecords } from '../../../test/support/rpm-records.ts';
+import { buildNdb, fixture, marinerHeaders, repeatHeaders } from '../../../test/support/rpm-databases.ts';
 
 const SLE = fixture('ndb-sle15-bci/Packages.db');
 

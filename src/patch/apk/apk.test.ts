@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture } from '../test-data.ts';
+import { fixture } from '../../../test/support/patch-logs.ts';
 import { parseApkOutput, parseApkVersionList } from './output.ts';
 
 // The apk texts are written for these tests in apk-tools 2's formats (see test/fixtures/patch/README.md).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpkgLogError, failedPackages, parseDpkgLog } from './dpkg-log.ts';
-import { fixture, patchlab } from '../test-data.ts';
+import { fixture, patchlab } from '../../../test/support/patch-logs.ts';
 
 test('patchlab dpkg log: one block per MinimalSteps set, progress noise ignored, no failures', () => {
   const blocks = parseDpkgLog(patchlab('uu-dpkg.log'), 'uu-dpkg.log');

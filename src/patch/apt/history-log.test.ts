@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryLogError, parseHistoryLog, unattendedEntries } from './history-log.ts';
-import { fixture, patchlab } from '../test-data.ts';
+import { fixture, patchlab } from '../../../test/support/patch-logs.ts';
 
 test('patchlab history.log: real and dry-run stanzas of unattended-upgrade told apart', () => {
   const { entries, warnings } = parseHistoryLog(patchlab('apt-history.log'), 'apt-history.log');

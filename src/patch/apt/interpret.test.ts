@@ -6,7 +6,7 @@ import { parseDpkgLog } from './dpkg-log.ts';
 import { parseHistoryLog } from './history-log.ts';
 import { interpretAptRun, type AptEvidence } from './interpret.ts';
 import { parseKeptBack, parseUuLog } from './uu-log.ts';
-import { fixture, patchlab } from '../test-data.ts';
+import { fixture, patchlab } from '../../../test/support/patch-logs.ts';
 
 const files = { uuLog: 'unattended-upgrades.log', history: 'history.log', dpkgLog: 'unattended-upgrades-dpkg.log' };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UuLogError, parseKeptBack, parseUuLog } from './uu-log.ts';
-import { fixture, patchlab } from '../test-data.ts';
+import { fixture, patchlab } from '../../../test/support/patch-logs.ts';
 
 test('patchlab real run: origins, the upgrade list, success', () => {
   const runs = parseUuLog(patchlab('uu.log'), 'uu.log');

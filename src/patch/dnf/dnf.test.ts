@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePolicy } from '../../core/policy/schema.ts';
-import { fixture } from '../test-data.ts';
+import { fixture } from '../../../test/support/patch-logs.ts';
 import { dnfAutomaticConf, dnfTimerDropIn } from './conf.ts';
 import { parseDnfCheckUpdate, parseDnfHistoryInfo, parseDnfHistoryList, parseNevra } from './history.ts';
 

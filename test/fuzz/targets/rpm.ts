@@ -9,7 +9,7 @@ import { InventoryError } from '../../../src/inventory/reader.ts';
 import { parseHeaderFields, RpmHeaderError } from '../../../src/inventory/rpm/header.ts';
 import { readRpmDatabase } from '../../../src/inventory/rpm/index.ts';
 import { toInstalledPackage } from '../../../src/inventory/rpm/package.ts';
-import { buildNdb, fixture, marinerHeaders, writeSqliteRpmdb, type StoredHeader } from '../../../src/inventory/rpm/testing/synth.ts';
+import { buildNdb, fixture, marinerHeaders, writeSqliteRpmdb, type StoredHeader } from '../../support/rpm-databases.ts';
 import type { Seed } from '../mutate.ts';
 import { invariant, seedFile, writeInput, type FuzzTarget } from './common.ts';
 import { checkPackages } from './inventory.ts';

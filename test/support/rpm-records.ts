@@ -1,5 +1,5 @@
 // Test support: run a backend's record generator to the end, keeping records and problems.
-import type { HeaderRecord, RecordProblems } from '../records.ts';
+import type { HeaderRecord, RecordProblems } from '../../src/inventory/rpm/records.ts';
 
 export interface Collected {
   records: HeaderRecord[];

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
-import { pkgdb } from '../../test-support.ts';
-import { adler32 } from '../ndb.ts';
+import { pkgdb } from './paths.ts';
+import { adler32 } from '../../src/inventory/rpm/ndb.ts';
 
 /** A header blob with its record id, held in memory (what the writers below store). */
 export interface StoredHeader {

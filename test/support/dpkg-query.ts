@@ -1,24 +1,6 @@
-// Helpers shared by the inventory tests: where the shared real data lives, scratch roots, and
-// dpkg-query (the reference implementation the dpkg reader is checked against).
+// dpkg-query, the reference implementation the dpkg reader is checked against, and the same
+// package lines for what patchloop read.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** `/…/shared/data/pkgdb`, beside the repository clone. */
-export const PKGDB = fileURLToPath(new URL('../../../shared/data/pkgdb/', import.meta.url));
-
-export function pkgdb(rel: string): string {
-  return path.join(PKGDB, rel);
-}
-
-/** A fresh scratch directory, removed when the test (or process) ends. */
-export function scratchDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'patchloop-inventory-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Whether dpkg-query can be run here (Debian and derivatives). */
 export function haveDpkgQuery(): boolean {

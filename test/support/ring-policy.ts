@@ -1,7 +1,7 @@
 // Shared by the policy tests (never imported by product code): a three-ring policy with a
 // weekday night window in Berlin, and patch-run evidence for ring gates.
-import type { RunEvidence } from './rings.ts';
-import { parsePolicy } from './schema.ts';
+import type { RunEvidence } from '../../src/core/policy/rings.ts';
+import { parsePolicy } from '../../src/core/policy/schema.ts';
 
 export const at = (iso: string): number => Date.parse(iso);
 

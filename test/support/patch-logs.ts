@@ -2,10 +2,11 @@
 // unattended-upgrades run in a bookworm root, ../shared/reference/patchlab/artifacts) and the
 // failure-mode captures in test/fixtures/patch (made with test/fixtures/patch/capture.sh).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT, SHARED_DATA } from './paths.ts';
 
-export const PATCHLAB = fileURLToPath(new URL('../../../shared/reference/patchlab/artifacts/', import.meta.url));
-export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/patch/', import.meta.url));
+export const PATCHLAB = join(SHARED_DATA, '../reference/patchlab/artifacts/');
+export const FIXTURES = join(REPO_ROOT, 'test/fixtures/patch/');
 
 export function patchlab(name: string): string {
   return readFileSync(PATCHLAB + name, 'utf8');

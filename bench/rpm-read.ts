@@ -1,13 +1,13 @@
 // Benchmark: reading an rpm database of N packages (default 1,548 = 12 x the 129 real
 // CBL-Mariner headers) in each on-disk format. Prints what it measured, on what data, and
 // how to reproduce it:
-//   ./node_modules/.bin/node src/inventory/rpm/testing/bench.ts [packages] [rounds]
+//   ./node_modules/.bin/node bench/rpm-read.ts [packages] [rounds]
 // Berkeley DB needs db5.3_load (Debian package db5.3-util).
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readRpmDatabase } from '../index.ts';
-import { buildNdb, marinerHeaders, repeatHeaders, writeBdbWithDbLoad, writeSqliteRpmdb } from './synth.ts';
+import { readRpmDatabase } from '../src/inventory/rpm/index.ts';
+import { buildNdb, marinerHeaders, repeatHeaders, writeBdbWithDbLoad, writeSqliteRpmdb } from '../test/support/rpm-databases.ts';
 
 export interface RpmReadMeasurement {
   format: string;
@@ -67,5 +67,5 @@ if (import.meta.main) {
       `  ${m.format.padEnd(6)} ${String(m.packages).padStart(5)} packages  ${(m.fileBytes / 1048576).toFixed(1).padStart(6)} MiB  median ${m.medianMs.toFixed(1)} ms  best ${m.minMs.toFixed(1)} ms`,
     );
   }
-  console.log(`reproduce: ./node_modules/.bin/node src/inventory/rpm/testing/bench.ts ${count} ${rounds}`);
+  console.log(`reproduce: ./node_modules/.bin/node bench/rpm-read.ts ${count} ${rounds}`);
 }
