@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateRpmRoot } from './gen-rpm-root.ts';
+import { generateRpmRoot } from '../test/support/rpm-root-generator.ts';
 import { fmtMs, measure, measureMedian } from './lib/measure.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';
 

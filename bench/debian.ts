@@ -2,8 +2,8 @@
 // and for a 3,000-package root, and the matching step alone.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateTracker } from './gen-debian-tracker.ts';
-import { generateStatusRoot } from './gen-dpkg-status.ts';
+import { generateTracker } from '../test/support/debian-tracker-generator.ts';
+import { generateStatusRoot } from '../test/support/dpkg-status-generator.ts';
 import { fmtMs, measure, measureMedian } from './lib/measure.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';
 

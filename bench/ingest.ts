@@ -30,7 +30,7 @@ import { BOOKWORM_ROOT, trackerFeedV1 } from '../test/support/fixtures.ts';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process.ts';
 import { importDebianFeed } from '../test/support/vulndb.ts';
 import { fmtMs } from './lib/measure.ts';
-import { fullReport, largeInventory } from './lib/large-report.ts';
+import { fullReport, largeInventory } from '../test/support/large-report.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';
 import type { Inventory } from '../src/core/types.ts';
 

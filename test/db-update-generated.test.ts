@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateTracker, hostSources } from '../bench/gen-debian-tracker.ts';
+import { generateTracker, hostSources } from './support/debian-tracker-generator.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -17,7 +17,7 @@ import { Store } from '../src/server/store/store.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { importDebianFeed } from './support/vulndb.ts';
-import { fullReport, largeInventory } from '../bench/lib/large-report.ts';
+import { fullReport, largeInventory } from './support/large-report.ts';
 
 async function post(url: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });

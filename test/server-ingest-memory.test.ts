@@ -26,7 +26,7 @@ import { unpackItems } from '../src/server/store/history.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
 import { importDebianFeed } from './support/vulndb.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
-import { fullReport, largeInventory } from '../bench/lib/large-report.ts';
+import { fullReport, largeInventory } from './support/large-report.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 

@@ -20,7 +20,7 @@ import { Store } from '../src/server/store/store.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { importDebianFeed } from './support/vulndb.ts';
-import { fullReport, largeInventory } from '../bench/lib/large-report.ts';
+import { fullReport, largeInventory } from './support/large-report.ts';
 
 async function call(url: string, path: string, init: { token?: string; body?: Buffer; gzip?: boolean } = {}): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {};

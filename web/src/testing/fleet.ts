@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PATCH_RUN_SCHEMA, type PatchRun } from '../../../src/patch/types.ts';
 import pino from 'pino';
-import { generateTracker } from '../../../bench/gen-debian-tracker.ts';
+import { generateTracker } from '../../../test/support/debian-tracker-generator.ts';
 import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../../src/core/protocol.ts';
 import type { OsInfo } from '../../../src/core/types.ts';
 import { compareVersions } from '../../../src/core/version/index.ts';

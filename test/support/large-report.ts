@@ -4,7 +4,7 @@
 // tests that load the server with a 100,000-package report.
 import { toWirePackage, type Report, type WirePackage } from '../../src/core/protocol.ts';
 import type { Inventory } from '../../src/core/types.ts';
-import { fullReportOf } from '../../test/support/server.ts';
+import { fullReportOf } from './server.ts';
 
 /**
  * `total` packages: the inventory's own, then `bulk-<tag>-<n>` packages (each tag gives packages

@@ -4,7 +4,7 @@
 // machine's by default) are among the packages, with bookworm fixed versions around their
 // installed source versions, so scans of that host find (and rule out) real work.
 //
-//   node bench/gen-debian-tracker.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...
+//   node test/support/debian-tracker-generator.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -295,7 +295,7 @@ function release(
 }
 
 function usage(): never {
-  process.stderr.write('usage: node bench/gen-debian-tracker.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...\n');
+  process.stderr.write('usage: node test/support/debian-tracker-generator.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...\n');
   process.exit(2);
 }
 

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareRpmVersions, parseEvr } from '../src/core/version/rpm.ts';
+import { compareRpmVersions, parseEvr } from '../../src/core/version/rpm.ts';
 
 export interface RpmRootOptions {
   /** Directory of AlmaLinux 9 OSV records (AlmaLinux/osv-database's almalinux9). */
