@@ -1,7 +1,7 @@
 // The server as its own process for end-to-end tests and benchmarks: `patchloop server run`,
 // exactly as an operator runs it (agents and other commands: cli.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI } from './paths.ts';
+import { BIN, CLI } from './paths.ts';
 
 export interface ServerProcess {
   url: string;
@@ -13,10 +13,15 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the server; `listen` defaults to a free loopback port (pass the old one to restart). */
-export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Starts the server from the sources, or with `bin` through ./bin/patchloop as an installation
+ * runs it (the bundle, when current); `listen` defaults to a free loopback port (pass the old
+ * one to restart).
+ */
+export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}, o: { bin?: boolean } = {}): Promise<ServerProcess> {
   // The address is read from the "listening" log line, which needs log level info.
-  const child = spawn(process.execPath, [CLI, 'server', 'run', '--listen', listen, '--log-level', 'info', ...args], {
+  const command = ['server', 'run', '--listen', listen, '--log-level', 'info', ...args];
+  const child = spawn(o.bin ? BIN : process.execPath, o.bin ? command : [CLI, ...command], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -26,8 +31,8 @@ export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within 30 s:\n${err}\n${out}`));
-    }, 30_000);
+      reject(new Error(`server did not start within 60 s:\n${err}\n${out}`));
+    }, 60_000);
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       out += c;

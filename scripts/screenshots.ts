@@ -1,15 +1,14 @@
 // Screenshots of the dashboard's main pages at 1280×800 for docs/screenshots (README):
-//   node web/src/testing/screenshots.ts [--hosts N] [--keep DIR]
+//   node scripts/screenshots.ts [--hosts N] [--keep DIR]
 // Builds a fleet (or reuses the one in DIR), runs the real server on it, and photographs.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launchBrowser, logIn } from './browser.ts';
-import { buildFleet, type Fleet } from './fleet.ts';
-import { startServerProcess } from './server-process.ts';
+import { launchBrowser, logIn } from '../test/support/browser.ts';
+import { REPO_ROOT } from '../test/support/paths.ts';
+import { buildFleet, startFleetServer, type Fleet } from '../test/support/dashboard-fleet.ts';
 
-const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const OUT = join(REPO_ROOT, 'docs/screenshots/');
 const args = process.argv.slice(2);
 const opt = (name: string) => {
   const i = args.indexOf(name);
@@ -27,7 +26,7 @@ else {
   fleet = await buildFleet(dir, { hosts, days: 90, cves: 1500, log: (l) => console.log(l) });
   writeFileSync(saved, JSON.stringify(fleet));
 }
-const server = await startServerProcess(fleet);
+const server = await startFleetServer(fleet);
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -1,15 +1,14 @@
 // Measures the dashboard against a large fleet: the JavaScript shipped (gzipped), the time to
 // the first interactive view, and the p95 time of every API call each page makes.
-//   node web/src/testing/measure.ts [--hosts 10000] [--keep DIR] [--runs 30]
+//   node bench/dashboard.ts [--hosts 10000] [--keep DIR] [--runs 30]
 // Figures are printed, never asserted: timing belongs to measurements, not to tests.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { launchBrowser, logIn } from './browser.ts';
-import { buildFleet, type Fleet } from './fleet.ts';
-import { startServerProcess } from './server-process.ts';
+import { launchBrowser, logIn } from '../test/support/browser.ts';
+import { REPO_ROOT } from '../test/support/paths.ts';
+import { buildFleet, startFleetServer, type Fleet } from '../test/support/dashboard-fleet.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -20,7 +19,7 @@ const hosts = Number(opt('--hosts') ?? 10_000);
 const runs = Number(opt('--runs') ?? 30);
 const dir = opt('--keep') ?? mkdtempSync(join(tmpdir(), 'patchloop-measure-'));
 mkdirSync(dir, { recursive: true });
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const dist = join(REPO_ROOT, 'web/dist/');
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
 for (const f of ['app.js', 'app.css']) {
@@ -37,7 +36,7 @@ else {
   writeFileSync(saved, JSON.stringify(fleet));
   log(`fleet of ${hosts} hosts built through the API in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
-const server = await startServerProcess(fleet);
+const server = await startFleetServer(fleet);
 const browser = await launchBrowser();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

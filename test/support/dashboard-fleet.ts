@@ -11,18 +11,19 @@
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { PATCH_RUN_SCHEMA, type PatchRun } from '../../../src/patch/types.ts';
+import { PATCH_RUN_SCHEMA, type PatchRun } from '../../src/patch/types.ts';
 import pino from 'pino';
-import { generateTracker } from '../../../test/support/debian-tracker-generator.ts';
-import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../../src/core/protocol.ts';
-import type { OsInfo } from '../../../src/core/types.ts';
-import { compareVersions } from '../../../src/core/version/index.ts';
-import { readInventory } from '../../../src/inventory/index.ts';
-import { DAY_MS, ManualClock } from '../../../src/server/clock.ts';
-import { resolveConfig } from '../../../src/server/config.ts';
-import { startServer } from '../../../src/server/server.ts';
-import { createApiToken, hashPassword } from '../../../src/server/store/credentials.ts';
-import { BOOKWORM_ROOT } from '../../../test/support/fixtures.ts';
+import { generateTracker } from './debian-tracker-generator.ts';
+import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../src/core/protocol.ts';
+import type { OsInfo } from '../../src/core/types.ts';
+import { compareVersions } from '../../src/core/version/index.ts';
+import { readInventory } from '../../src/inventory/index.ts';
+import { DAY_MS, ManualClock } from '../../src/server/clock.ts';
+import { resolveConfig } from '../../src/server/config.ts';
+import { startServer } from '../../src/server/server.ts';
+import { createApiToken, hashPassword } from '../../src/server/store/credentials.ts';
+import { BOOKWORM_ROOT } from './fixtures.ts';
+import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 export interface FleetSpec {
   hosts: number;
@@ -416,4 +417,28 @@ function patchRunOf(h: SimHost, policy: { name: string; version: number; group: 
     findings_after: null,
     warnings: [],
   };
+}
+
+/**
+ * `patchloop server run` through ./bin/patchloop over the fleet's data, the way an installation
+ * runs it: a YAML config, the fleet's feed as the Debian source, the built dashboard at /.
+ */
+export function startFleetServer(fleet: Fleet): Promise<ServerProcess> {
+  const configFile = join(fleet.dir, 'server.yaml');
+  writeFileSync(
+    configFile,
+    [
+      `data_dir: ${JSON.stringify(fleet.dataDir)}`,
+      'admin:',
+      '  username: admin',
+      `  password_hash: ${JSON.stringify(fleet.passwordHash)}`,
+      'feeds:',
+      '  refresh_interval: 0',
+      '  sources:',
+      '    - name: debian',
+      `      from: [${JSON.stringify(fleet.feedFile)}]`,
+      '',
+    ].join('\n'),
+  );
+  return startServerProcess(['--config', configFile], '127.0.0.1:0', {}, { bin: true });
 }
