@@ -2,21 +2,22 @@
 // CVSS v3 base score for records that carry nothing better.
 import type { Severity } from '../../core/types.ts';
 
-/** Red Hat impact (also used by AlmaLinux and Rocky): Low/Moderate/Important/Critical. */
-export function fromRedHatImpact(word: string): Severity {
-  switch (word.trim().toLowerCase()) {
-    case 'critical':
-      return 'critical';
-    case 'important':
-      return 'high';
-    case 'moderate':
-      return 'medium';
-    case 'low':
-      return 'low';
-    default:
-      return 'unknown';
-  }
+/** A publisher's rating words (lower case) → severity; any other word is `unknown`. */
+function ratingScale(words: Readonly<Record<string, Severity>>): (word: string) => Severity {
+  return (word) => {
+    const w = word.trim().toLowerCase();
+    return Object.hasOwn(words, w) ? words[w] : 'unknown';
+  };
 }
+
+/** Red Hat impact (also used by AlmaLinux and Rocky): Low/Moderate/Important/Critical. */
+export const fromRedHatImpact = ratingScale({ critical: 'critical', important: 'high', moderate: 'medium', low: 'low' });
+
+/**
+ * Amazon Linux (ALAS) severity: Low/Medium/Important/Critical, as its updateinfo.xml writes
+ * them. Amazon says "Medium" where Red Hat says "Moderate".
+ */
+export const fromAmazonSeverity = ratingScale({ critical: 'critical', important: 'high', medium: 'medium', low: 'low' });
 
 /** Ubuntu priority: negligible/low/medium/high/critical ("untriaged" and the rest: unknown). */
 export function fromUbuntuPriority(word: string): Severity {

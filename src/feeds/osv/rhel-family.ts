@@ -7,7 +7,7 @@
 import { textOf, type InputFile } from '../archive.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 import { importOsv, type OsvImportSummary } from './import.ts';
-import { looksLikeUpdateinfo, parseUpdateinfo } from './updateinfo.ts';
+import { looksLikeUpdateinfo, parseUpdateinfo } from '../common/updateinfo.ts';
 
 const UPDATEINFO_NAME = /updateinfo[^/]*\.xml$/i;
 

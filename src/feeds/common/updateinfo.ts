@@ -1,18 +1,54 @@
-// yum/dnf `updateinfo.xml` (repodata), the errata list every RHEL-family repository carries:
-// per update its id, type, severity, CVE references and, per collection, the binary rpms
-// (name, epoch, version, release, arch) and the module stream they belong to. It is the one
-// source of binary package names, arches and module streams for Rocky Linux.
+// yum/dnf `updateinfo.xml` (repodata), the errata list every RHEL-family repository carries,
+// and Amazon Linux's too: per update its id, type, severity, CVE references and, per
+// collection, the binary rpms (name, epoch, version, release, arch) and the module stream they
+// belong to. It is the one source of binary package names, arches and module streams for Rocky
+// Linux, and Amazon Linux's only advisory feed.
+//
+// The document is read as a stream of SAX events, chunk by chunk, and each update is handed on
+// as soon as its closing tag is read: a large file is never held as a tree. What differs
+// between publishers (their severity words, how an update names its release) is an option.
 import sax from 'sax';
-import type { AdvisoryEntry, VulnerabilityInfo } from '../../core/types.ts';
+import type { AdvisoryEntry, Severity, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
-import { fromRedHatImpact } from '../common/severity.ts';
+import { fromRedHatImpact } from './severity.ts';
 
-export interface UpdateinfoResult {
-  entries: AdvisoryEntry[];
-  vulnerabilities: VulnerabilityInfo[];
+/** An update as the document gives it, for the options that decide about it. */
+export interface UpdateHeader {
+  id: string;
+  /** The `<release>` text ("Rocky Linux 8"); empty when the update has none (Amazon Linux). */
+  release: string;
+}
+
+export interface UpdateinfoOptions {
+  feed: string;
+  distro: string;
+  /**
+   * The release key an update is filed under, or why it is skipped. Default: the number in its
+   * `<release>` ("Rocky Linux 8" → `8`), else `defaultRelease`.
+   */
+  releaseOf?: (update: UpdateHeader) => string | { skip: string };
+  defaultRelease?: string;
+  /** The publisher's severity words (default: Red Hat's impact, Low/Moderate/Important/Critical). */
+  severity?: (word: string) => Severity;
+}
+
+/** Where parsed updates go, one at a time. */
+export interface UpdateinfoSink {
+  entry(e: AdvisoryEntry): void;
+  vulnerability(v: VulnerabilityInfo): void;
+  /** A record that was skipped or partly skipped; the message starts with the update's id. */
+  problem(message: string): void;
+}
+
+export interface UpdateinfoCounts {
   updates: number;
   /** Bug-fix/enhancement updates without a CVE. */
   nonSecurity: number;
+}
+
+export interface UpdateinfoResult extends UpdateinfoCounts {
+  entries: AdvisoryEntry[];
+  vulnerabilities: VulnerabilityInfo[];
   problems: string[];
 }
 
@@ -51,13 +87,29 @@ export function looksLikeUpdateinfo(text: string): boolean {
   return /<updates[\s>]/.test(text.slice(0, 4096));
 }
 
+const CVE_ID = /^CVE-\d{4}-\d+$/;
+
+/** Parses one whole updateinfo document, collecting what it holds. */
+export function parseUpdateinfo(xml: string, opts: UpdateinfoOptions): UpdateinfoResult {
+  const out: UpdateinfoResult = { entries: [], vulnerabilities: [], problems: [], updates: 0, nonSecurity: 0 };
+  const counts = readUpdateinfo([xml], opts, {
+    entry: (e) => out.entries.push(e),
+    vulnerability: (v) => out.vulnerabilities.push(v),
+    problem: (m) => out.problems.push(m),
+  });
+  return { ...out, ...counts };
+}
+
 /**
- * Parses one updateinfo document into entries for `distro`. The release (major version) comes
- * from each update's `<release>` ("Rocky Linux 8"), else from `defaultRelease`.
+ * Reads an updateinfo document given as consecutive pieces of its text, handing every update's
+ * entries and vulnerability to `sink` as it is read. Throws UpdateinfoError when the text is
+ * not well-formed XML (what was handed on before stays handed on: the caller abandons the file).
  */
-export function parseUpdateinfo(xml: string, opts: { feed: string; distro: string; defaultRelease?: string }): UpdateinfoResult {
-  const out: UpdateinfoResult = { entries: [], vulnerabilities: [], updates: 0, nonSecurity: 0, problems: [] };
+export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions, sink: UpdateinfoSink): UpdateinfoCounts {
+  const counts: UpdateinfoCounts = { updates: 0, nonSecurity: 0 };
   const rpm = getScheme('rpm');
+  const severityOf = opts.severity ?? fromRedHatImpact;
+  const releaseOf = opts.releaseOf ?? ((u: UpdateHeader) => /(\d+)/.exec(u.release)?.[1] ?? opts.defaultRelease ?? { skip: `no release ("${u.release}") to file it under` });
   const parser = sax.parser(true, { trim: false });
   const path: string[] = [];
   let u: Update | null = null;
@@ -77,7 +129,7 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
       u.updated = a.date ?? null;
     } else if (tag.name === 'reference') {
       if (a.href) u.refs.push(a.href);
-      if ((a.type === 'cve' || /^CVE-\d{4}-\d+$/.test(a.id ?? '')) && /^CVE-\d{4}-\d+$/.test(a.id ?? '') && !u.cves.includes(a.id)) u.cves.push(a.id);
+      if (CVE_ID.test(a.id ?? '') && !u.cves.includes(a.id)) u.cves.push(a.id);
     } else if (tag.name === 'collection') {
       u.collections.push({ stream: null, packages: [] });
     } else if (tag.name === 'module') {
@@ -88,7 +140,7 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
       if (c && a.name && a.version && a.release && a.arch) {
         c.packages.push({ name: a.name, epoch: a.epoch ?? '0', version: a.version, release: a.release, arch: a.arch });
       } else {
-        out.problems.push(`${u.id || '(update)'}: package without name, version, release or arch`);
+        sink.problem(`${u.id || '(update)'}: package without name, version, release or arch`);
       }
     }
   };
@@ -116,21 +168,22 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
   };
 
   const emit = (up: Update): void => {
-    out.updates++;
+    counts.updates++;
     if (!up.id) {
-      out.problems.push('an update without an id');
+      sink.problem('an update without an id');
       return;
     }
     const security = up.type === 'security' || /^(AL|RL|RH)SA-/.test(up.id);
     if (!security && up.cves.length === 0) {
-      out.nonSecurity++;
+      counts.nonSecurity++;
       return;
     }
-    const release = /(\d+)/.exec(up.release)?.[1] ?? opts.defaultRelease;
-    if (!release) {
-      out.problems.push(`${up.id}: no release ("${up.release}") to file it under`);
+    const release = releaseOf({ id: up.id, release: up.release });
+    if (typeof release !== 'string') {
+      sink.problem(`${up.id}: ${release.skip}`);
       return;
     }
+    // One CVE: the CVE is the vulnerability; several: the advisory is, with the CVEs its aliases.
     const vulnId = up.cves.length === 1 ? up.cves[0] : up.id;
     const impact = up.severity && up.severity !== 'None' ? up.severity : (/^(Low|Moderate|Important|Critical):/.exec(up.title)?.[1] ?? '');
     for (const c of up.collections) {
@@ -139,10 +192,10 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
         const evr = `${/^0*$/.test(p.epoch) ? '' : `${p.epoch}:`}${p.version}-${p.release}`;
         const why = rpm.validate(evr);
         if (why) {
-          out.problems.push(`${up.id}: ${p.name} ${evr}: ${why}`);
+          sink.problem(`${up.id}: ${p.name} ${evr}: ${why}`);
           continue;
         }
-        out.entries.push({
+        sink.entry({
           feed: opts.feed,
           distro: opts.distro,
           release,
@@ -155,7 +208,7 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
           introduced: null,
           fixed_version: evr,
           last_affected: null,
-          severity: impact ? fromRedHatImpact(impact) : 'unknown',
+          severity: impact ? severityOf(impact) : 'unknown',
           raw_severity: impact,
           advisory_ids: [up.id],
           module_stream: c.stream,
@@ -164,7 +217,7 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
       }
     }
     const aliases = [...new Set([up.id, ...up.cves])].filter((x) => x !== vulnId);
-    out.vulnerabilities.push({
+    sink.vulnerability({
       id: vulnId,
       aliases,
       description: [up.title, up.description].filter(Boolean).join('\n\n'),
@@ -178,6 +231,15 @@ export function parseUpdateinfo(xml: string, opts: { feed: string; distro: strin
   parser.onerror = (err) => {
     throw new UpdateinfoError(`not well-formed XML: ${err.message.split('\n')[0]}`, { cause: err });
   };
-  parser.write(xml).close();
-  return out;
+  for (const chunk of chunks) parser.write(chunk);
+  parser.close();
+  return counts;
+}
+
+/** The UTF-8 text of `data` in pieces of about `size` bytes (a byte-order mark dropped), for readUpdateinfo. */
+export function* utf8Chunks(data: Uint8Array, size = 1 << 20): Generator<string> {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: false });
+  for (let at = 0; at < data.length; at += size) yield decoder.decode(data.subarray(at, at + size), { stream: true });
+  const rest = decoder.decode();
+  if (rest) yield rest;
 }
