@@ -22,6 +22,7 @@ import { reportId } from '../src/agent/spool.ts';
 import { startServerProcess } from '../test/support/server-process.ts';
 import { runCliFromSources } from '../test/support/cli.ts';
 import { replaceFeed } from '../src/vulndb/writer.ts';
+import { pick, seededRandom } from '../test/support/seeded-random.ts';
 
 /** What deploy/systemd/patchloop-server.service gives the server in NODE_OPTIONS. */
 const SERVER_NODE_OPTIONS = '--max-old-space-size=512';
@@ -41,19 +42,6 @@ const { values: args } = parseArgs({
 const HOSTS = Number(args.hosts);
 const PACKAGES = Number(args.packages);
 const CONCURRENCY = Number(args.concurrency);
-
-// ---------------------------------------------------------------- deterministic randomness
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
 // ---------------------------------------------------------------- the fleet's releases
 interface Release {
@@ -130,7 +118,7 @@ export interface HostSpec {
 }
 
 export function hostSpec(i: number): HostSpec {
-  const r = rng(i * 7919 + 1);
+  const r = seededRandom(i * 7919 + 1);
   let acc = 0;
   const x = r();
   let release = RELEASES[RELEASES.length - 1];
@@ -149,8 +137,8 @@ export function hostSpec(i: number): HostSpec {
 
 /** The host's packages on `day` (0: first report; 1: after its daily upgrades). */
 export function packagesOf(h: HostSpec, day: number): { packages: WirePackage[]; kernel: string } {
-  const r = rng(h.index * 104729 + 17);
-  const upgrades = day > 0 && rng(h.index * 31 + 5)() < 0.25;
+  const r = seededRandom(h.index * 104729 + 17);
+  const upgrades = day > 0 && seededRandom(h.index * 31 + 5)() < 0.25;
   const level = new Map<number, number>();
   const levelOf = (s: number): number => {
     let v = level.get(s);
@@ -182,9 +170,9 @@ const SEVERITY_MIX: Severity[] = [
 ];
 
 function entriesFor(rel: Release, generation: number): AdvisoryEntry[] {
-  const r = rng(rel.name.length * 1000 + rel.release.charCodeAt(0));
+  const r = seededRandom(rel.name.length * 1000 + rel.release.charCodeAt(0));
   // Changes of generation 2 draw from their own sequence, so generation 1's data stays the same.
-  const r2 = rng(rel.name.length * 3000 + 7);
+  const r2 = seededRandom(rel.name.length * 3000 + 7);
   const out: AdvisoryEntry[] = [];
   const keyed = rel.format === 'rpm' ? 'binary' : 'source';
   const scheme = rel.format;

@@ -17,6 +17,7 @@ import { afterBoot, rebootIfDue } from '../src/patch/reboot-flow.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../src/patch/types.ts';
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
+import { seededRandom } from './support/seeded-random.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -216,8 +217,7 @@ test('patching on a fleet: policies, reboot leases, rings and the dashboard endp
     const policy = (await putPolicy(s, 'batch', { group: 'batch', reboot: { max_concurrent: 3, lease_ttl_minutes: 10 } })).body.policy;
     const fleet = await Promise.all(Array.from({ length: 12 }, (_, i) => agent(s, dir, `batch-${i}`, 'batch')));
     const holding = new Map<string, { lease: string; expires: number }>();
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = seededRandom(7);
     let grants = 0;
     for (let round = 0; round < 15; round++) {
       const answers = await Promise.all(fleet.map(async (a) => ({ a, r: holding.has(a.name) ? null : await a.lease.acquire({ group: 'batch', host: a.name, run_id: `r-${round}`, ttl_seconds: 600 }) })));

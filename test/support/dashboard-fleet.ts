@@ -23,6 +23,7 @@ import { resolveConfig } from '../../src/server/config.ts';
 import { startServer } from '../../src/server/server.ts';
 import { createApiToken, hashPassword } from '../../src/server/store/credentials.ts';
 import { BOOKWORM_ROOT } from './fixtures.ts';
+import { seededRandom } from './seeded-random.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 export interface FleetSpec {
@@ -111,18 +112,6 @@ const POLICIES: Record<string, object> = {
   ci: { group: 'ci', description: 'CI runners: patch and report, never reboot', reboot: { mode: 'never' } },
 };
 
-/** mulberry32: small and the same on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Tracker = Record<string, Record<string, { releases: Record<string, { status: string; fixed_version?: string }> }>>;
 
 /** Newest fixed version per release and source package (what `apt upgrade` would bring). */
@@ -171,7 +160,7 @@ interface SimHost {
 
 export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   const log = spec.log ?? (() => {});
-  const rand = prng(spec.seed ?? 7);
+  const rand = seededRandom(spec.seed ?? 7);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const fullTracker = join(dir, 'tracker-full.json');

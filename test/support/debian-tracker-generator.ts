@@ -8,6 +8,7 @@
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { pick, seededRandom } from './seeded-random.ts';
 
 export interface TrackerOptions {
   /** PRNG seed (default 1). */
@@ -36,18 +37,6 @@ export interface TrackerStats {
 const RELEASES = ['buster', 'bullseye', 'bookworm', 'trixie', 'sid'] as const;
 type Release = (typeof RELEASES)[number];
 const SUITE_SUFFIX: Record<Release, string> = { buster: '+deb10u', bullseye: '+deb11u', bookworm: '+deb12u', trixie: '+deb13u', sid: '' };
-
-/** mulberry32: small, fast, good enough for test data, and identical on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Source name → source version, from dpkg status files (`Source: name (version)` or the binary's own). */
 export function hostSources(files: readonly string[]): Map<string, string> {
@@ -91,10 +80,6 @@ const URGENCIES: [string, number][] = [
   ['high**', 0.02],
 ];
 
-function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)];
-}
-
 function weighted(rand: () => number, table: readonly [string, number][]): string {
   let r = rand() * table.reduce((s, [, w]) => s + w, 0);
   for (const [v, w] of table) if ((r -= w) < 0) return v;
@@ -112,7 +97,7 @@ function dumps(v: unknown): string {
 }
 
 export async function generateTracker(path: string, opts: TrackerOptions = {}): Promise<TrackerStats> {
-  const rand = prng(opts.seed ?? 1);
+  const rand = seededRandom(opts.seed ?? 1);
   const cveCount = opts.cves ?? 46_000;
   const statusFiles = opts.dpkgStatus ?? (existsSync('/var/lib/dpkg/status') ? ['/var/lib/dpkg/status'] : []);
   const host = hostSources(statusFiles);

@@ -3,6 +3,7 @@
 // (so the scan has real matching work), deterministic for a given seed.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pick, seededRandom } from './seeded-random.ts';
 
 export interface StatusRootOptions {
   /** A real dpkg status file to start from. */
@@ -19,13 +20,9 @@ export function generateStatusRoot(root: string, o: StatusRootOptions): { packag
   const base = readFileSync(o.baseStatus, 'utf8').trim().split(/\n\n+/);
   const stanzas = base.slice(0, o.count);
   const taken = new Set(stanzas.map((s) => /^Package: (.+)$/m.exec(s)?.[1]));
-  let state = o.seed ?? 42;
-  const rand = (): number => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
+  const rand = seededRandom(o.seed ?? 42);
   for (let i = 0; stanzas.length < o.count; i++) {
-    const source = o.sourceNames[Math.floor(rand() * o.sourceNames.length)];
+    const source = pick(rand, o.sourceNames);
     const name = taken.has(source) ? `${source}-bin${i}` : source;
     if (taken.has(name)) continue;
     taken.add(name);

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareRpmVersions, parseEvr } from '../../src/core/version/rpm.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export interface RpmRootOptions {
   /** Directory of AlmaLinux 9 OSV records (AlmaLinux/osv-database's almalinux9). */
@@ -121,11 +122,7 @@ function newerThan(fixed: string): string {
 }
 
 export function generateRpmRoot(root: string, o: RpmRootOptions): RpmRootSummary {
-  let state = o.seed ?? 42;
-  const rand = (): number => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
+  const rand = seededRandom(o.seed ?? 42);
   const binaries = readBinaries(o.advisories);
   const groups = new Map<string, Binary[]>();
   for (const b of binaries) groups.set(b.group, [...(groups.get(b.group) ?? []), b]);
