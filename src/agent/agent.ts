@@ -13,6 +13,7 @@ import { AgentHttpClient, jsonBody } from './http.ts';
 import { CredentialRefusedError, sendSpool, type SendOutcome } from './send.ts';
 import { Spool } from './spool.ts';
 import { loadAcked } from './acked.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface AgentDeps {
   log: Logger;
@@ -22,10 +23,9 @@ export interface AgentDeps {
   random?: () => number;
 }
 
-export class EnrollError extends Error {
+export class EnrollError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EnrollError';
+    super('PL_E_ENROLMENT_REFUSED', message);
   }
 }
 

@@ -9,6 +9,7 @@ import { parseDuration } from '../core/protocol.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { ServerUrlSchema } from './http.ts';
 import { parseAgentPatchConfig } from './patch-config.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export const DEFAULT_AGENT_CONFIG = '/etc/patchloop/agent.yaml';
 
@@ -60,10 +61,9 @@ export const AgentConfigSchema = z
 
 export type AgentConfig = z.output<typeof AgentConfigSchema> & { state_dir: string; data_dir: string };
 
-export class AgentConfigError extends Error {
+export class AgentConfigError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'AgentConfigError';
+    super('PL_E_CONFIG', message);
   }
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './files.ts';
 import { ServerUrlSchema } from './http.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export const CredentialSchema = z
   .object({
@@ -16,10 +17,9 @@ export const CredentialSchema = z
   .strict();
 export type Credential = z.infer<typeof CredentialSchema>;
 
-export class NotEnrolledError extends Error {
+export class NotEnrolledError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'NotEnrolledError';
+    super('PL_E_NOT_ENROLLED', message);
   }
 }
 

@@ -6,6 +6,7 @@ import https from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface HttpResponse {
   status: number;
@@ -18,10 +19,9 @@ export interface HttpResponse {
  * address, HTTPS against a plain-HTTP server, no patchloop server there): a mistake to
  * correct, not an outage to wait out.
  */
-export class ServerAddressError extends Error {
+export class ServerAddressError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerAddressError';
+    super('PL_E_SERVER_ADDRESS', message);
   }
 }
 
@@ -64,13 +64,12 @@ export const ServerUrlSchema = z.string().superRefine((text, ctx) => {
 });
 
 /** The server could not be reached or did not answer: worth retrying later. */
-export class TransientError extends Error {
+export class TransientError extends PatchloopError {
   /** The system error (ECONNREFUSED, ECONNRESET, …), when there was one. */
-  readonly code: string | undefined;
-  constructor(message: string, code?: string) {
-    super(message);
-    this.name = 'TransientError';
-    this.code = code;
+  readonly systemCode: string | undefined;
+  constructor(message: string, systemCode?: string) {
+    super('PL_E_SERVER_UNREACHABLE', message);
+    this.systemCode = systemCode;
   }
 }
 
@@ -108,7 +107,7 @@ export class AgentHttpClient {
       res = await this.request('GET', '/api/v1/health');
     } catch (err) {
       // A TLS server drops a plain-HTTP request without an answer: say so when it is one.
-      if (err instanceof TransientError && err.code === 'ECONNRESET' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
+      if (err instanceof TransientError && err.systemCode === 'ECONNRESET' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
         throw new ServerAddressError(`${this.base.origin} speaks HTTPS, not plain HTTP: use https://${this.base.host}`);
       }
       throw err;

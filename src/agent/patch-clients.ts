@@ -10,14 +10,14 @@ import { AgentPolicyResponseSchema, BootAckSchema, LeaseResponseSchema, PatchRun
 import { BootReportSchema, PatchRunSchema, type BootReport, type PatchReportClient, type PatchRun, type RebootLeaseClient } from '../patch/types.ts';
 import { ensurePrivateDir, writeFileAtomic } from './files.ts';
 import { jsonBody, TransientError, type AgentHttpClient, type HttpResponse } from './http.ts';
+import { PatchloopError } from '../core/errors.ts';
 import { CredentialRefusedError } from './send.ts';
 
 /** The server answered, but not as the protocol says (a 4xx for this request, or a malformed body). */
-export class PatchProtocolError extends Error {
+export class PatchProtocolError extends PatchloopError {
   readonly status: number;
   constructor(status: number, message: string) {
-    super(message);
-    this.name = 'PatchProtocolError';
+    super('PL_E_PROTOCOL', message);
     this.status = status;
   }
 }

@@ -17,6 +17,7 @@ import { writeFileAtomic } from './files.ts';
 import type { AgentHttpClient } from './http.ts';
 import { fetchPolicy, PatchReportSpool, ServerLeaseClient, ServerReportClient, type PatchLog } from './patch-clients.ts';
 import { narrowPolicy, parseAgentPatchConfig, type AgentPatchConfig } from './patch-config.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export type PatchPhase =
   | { state: 'disabled' }
@@ -117,7 +118,8 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
   try {
     serverPolicy = parsePolicy(answer.policy, 'the policy from the server');
   } catch (err) {
-    if (err instanceof PolicyError) throw new Error(err.message, { cause: err });
+    // The server sent a policy this agent cannot accept: a protocol fault, not the user's input.
+    if (err instanceof PolicyError) throw new PatchloopError('PL_E_PROTOCOL', err.message, { cause: err });
     throw err;
   }
   const running = config.root === '/';

@@ -15,6 +15,7 @@ import { loadAcked, saveAcked, type AckedState } from './acked.ts';
 import { backoffDelay, type BackoffPolicy } from '../net/backoff.ts';
 import { jsonBody, TransientError, type AgentHttpClient } from './http.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Attempts within one run. */
@@ -46,10 +47,9 @@ export interface SendOutcome {
 }
 
 /** The credential was refused (revoked, host removed): retrying will not help. */
-export class CredentialRefusedError extends Error {
+export class CredentialRefusedError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CredentialRefusedError';
+    super('PL_E_CREDENTIAL_REFUSED', message);
   }
 }
 

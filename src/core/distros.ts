@@ -1,6 +1,7 @@
 // The distribution registry: how a host's os-release maps to the release key its feeds use,
 // the version scheme and package key to match with, and when its security support ends.
 import type { OsInfo, PackageFormat, PackageKeyKind, VersionSchemeName } from './types.ts';
+import { PatchloopError } from './errors.ts';
 
 export interface ReleaseSupport {
   /** Last day of the distribution's regular security support (ISO date). */
@@ -30,15 +31,18 @@ export interface DistroProfile {
   advisoryDistro?: string;
   /** What a scan of a release must say about where its vulnerability data comes from, or that none applies. */
   dataNote?: (release: string) => string | null;
-  /** The release key advisory entries use for this host; null when it cannot be told. */
+  /**
+   * The release key advisory entries use for this host; null when it cannot be told. Throws
+   * UnsupportedDistroError, saying why, for a release of the distribution that patchloop does
+   * not support (Amazon Linux 2 beside Amazon Linux 2023).
+   */
   releaseKey(os: OsInfo): string | null;
   support: Readonly<Record<string, ReleaseSupport>>;
 }
 
-export class UnsupportedDistroError extends Error {
+export class UnsupportedDistroError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedDistroError';
+    super('PL_E_UNSUPPORTED_DISTRO', message);
   }
 }
 
@@ -178,12 +182,36 @@ const alpine: DistroProfile = {
   },
 };
 
+// Amazon Linux 2023 (os-release ID "amzn", VERSION_ID "2023"): rpm and dnf like the RHEL family,
+// with advisories of its own (ALAS2023) in its repositories' updateinfo.xml, naming binary
+// packages with full E:V-R. One release key for the whole release: its quarterly versions
+// (2023.6.20241010, in PRETTY_NAME) are snapshots of one repository. Standard support until
+// 2027-06-30, then maintenance support (security fixes only) until 2029-06-30. Amazon Linux 2 and
+// the Amazon Linux AMI share the ID and are not supported: no feed patchloop reads carries their
+// advisories, and they patch with yum, not dnf.
+const amazonLinux: DistroProfile = {
+  id: 'amzn',
+  name: 'Amazon Linux',
+  format: 'rpm',
+  scheme: 'rpm',
+  keyKind: 'binary',
+  feeds: ['amazon'],
+  releaseKey: (os) => {
+    const release = /^(\d+)(?:\.|$)/.exec(os.version_id)?.[1];
+    if (release === undefined) return null;
+    if (release !== '2023') throw new UnsupportedDistroError(`${os.pretty_name || `Amazon Linux ${os.version_id}`} is not supported; patchloop scans Amazon Linux 2023 only`);
+    return release;
+  },
+  support: { '2023': { ends: '2027-06-30', extendedEnds: '2029-06-30', extendedName: 'maintenance support' } },
+};
+
 const PROFILES: readonly DistroProfile[] = [
   debian,
   ubuntu,
   rhelFamily('rhel', 'Red Hat Enterprise Linux', ['redhat', 'osv']),
   rhelFamily('almalinux', 'AlmaLinux', ['almalinux', 'osv']),
   rhelFamily('rocky', 'Rocky Linux', ['rocky', 'osv']),
+  amazonLinux,
   centosLinux,
   centosStream,
   alpine,

@@ -3,6 +3,7 @@
 // products differ only in a few places this module handles (media types, lifecycle APIs).
 import { readFileSync } from 'node:fs';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { PatchloopError } from '../core/errors.ts';
 import { detectProduct, mediaTypes, type Product } from './product.ts';
 import { parseClientOptions, type Auth, type ClientOptions, type ClientOptionsInput } from './options.ts';
 import { backoffDelay, sleep } from '../net/backoff.ts';
@@ -18,15 +19,14 @@ export interface ExportLogger {
 export const silentLogger: ExportLogger = { debug() {}, info() {}, warn() {} };
 
 /** A failed request: `status` is null when the cluster could not be reached at all. */
-export class ClusterError extends Error {
+export class ClusterError extends PatchloopError {
   readonly status: number | null;
   /** Elasticsearch/OpenSearch error type, e.g. `mapper_parsing_exception`. */
   readonly type: string | null;
   readonly retryable: boolean;
 
   constructor(message: string, status: number | null, type: string | null, retryable: boolean) {
-    super(message);
-    this.name = 'ClusterError';
+    super('PL_E_CLUSTER', message);
     this.status = status;
     this.type = type;
     this.retryable = retryable;

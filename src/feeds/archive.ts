@@ -10,6 +10,7 @@ import { Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { inflateSync } from 'fflate';
 import { createTarDecoder } from 'modern-tar';
+import { PatchloopError } from '../core/errors.ts';
 
 /** One member file of an input. */
 export interface InputFile {
@@ -26,10 +27,9 @@ export interface ReadInputOptions {
 }
 
 /** An input that cannot be read as a file, directory or archive; the message names it. */
-export class InputError extends Error {
+export class InputError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
+    super('PL_E_FEED_INPUT', message);
   }
 }
 

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
+import { PatchloopError } from '../core/errors.ts';
 import { backoffDelay, sleep } from '../net/backoff.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
@@ -59,7 +60,7 @@ export interface DownloadResult {
   lastModified: string | null;
 }
 
-export class DownloadError extends Error {
+export class DownloadError extends PatchloopError {
   readonly url: string;
   /** HTTP status of the last response, when there was one. */
   readonly status: number | null;
@@ -67,8 +68,7 @@ export class DownloadError extends Error {
   /** The wait a 429/503 response asked for (Retry-After), when it named one. */
   readonly retryAfterMs: number | null;
   constructor(url: string, message: string, options: { status?: number | null; retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {}) {
-    super(`download of ${url} failed: ${message}`, { cause: options.cause });
-    this.name = 'DownloadError';
+    super('PL_E_DOWNLOAD', `download of ${url} failed: ${message}`, { cause: options.cause });
     this.url = url;
     this.status = options.status ?? null;
     this.retryable = options.retryable ?? false;

@@ -1,5 +1,6 @@
 // The interface every package-database reader implements (one per package format).
 import type { InstalledPackage, PackageFormat } from '../core/types.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface ReadResult {
   packages: InstalledPackage[];
@@ -19,11 +20,10 @@ export interface InventoryReader {
 }
 
 /** A package database that cannot be read; the message names the file. */
-export class InventoryError extends Error {
+export class InventoryError extends PatchloopError {
   readonly file: string;
   constructor(file: string, message: string) {
-    super(`${file}: ${message}`);
-    this.name = 'InventoryError';
+    super('PL_E_INVENTORY', `${file}: ${message}`);
     this.file = file;
   }
 }

@@ -5,6 +5,7 @@ import { matchInventory } from '../core/match.ts';
 import type { Inventory } from '../core/types.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
 import { SCAN_SCHEMA, summarise, type ScanReport } from './report.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 /** A DB older than this gets a warning: feeds publish daily. */
 const STALE_AFTER_MS = 2 * 24 * 3600 * 1000;
@@ -21,10 +22,9 @@ export interface ScanOptions {
 }
 
 /** Thrown when the host cannot be scanned at all (exit code 3). */
-export class CannotScanError extends Error {
+export class CannotScanError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CannotScanError';
+    super('PL_E_CANNOT_SCAN', message);
   }
 }
 

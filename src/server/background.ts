@@ -2,7 +2,7 @@
 // without a request to answer: what fails is logged, never fatal to the server, and tried
 // again later.
 import type { Logger } from 'pino';
-import { isStorageFull } from './http/errors.ts';
+import { isStorageFull } from '../core/errors.ts';
 import { writeOpenSnapshot } from './queries/stats.ts';
 import type { Store } from './store/store.ts';
 

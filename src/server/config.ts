@@ -9,6 +9,7 @@ import { parseDuration } from '../core/protocol.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { DEFAULT_SLA_DAYS } from './store/store.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/patchloop/server.yaml';
 
@@ -99,10 +100,9 @@ export interface ServerConfig extends Omit<z.output<typeof ServerConfigSchema>, 
   sla_days: typeof DEFAULT_SLA_DAYS;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
+    super('PL_E_CONFIG', message);
   }
 }
 

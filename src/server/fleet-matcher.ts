@@ -9,7 +9,7 @@ import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory, type MatchResult } from '../core/match.ts';
 import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type VulnerabilityInfo } from '../core/types.ts';
 import { findingIdentity, type StoredFinding } from './store/finding-identity.ts';
-import { UnmatchableHostError, type HostMatch, type HostMatcher, type HostMatchInput } from './store/host-matcher.ts';
+import { type HostMatch, type HostMatcher, type HostMatchInput } from './store/host-matcher.ts';
 import type { Interner } from './store/interner.ts';
 
 interface CachedFinding {
@@ -120,12 +120,7 @@ export class FleetMatcher implements HostMatcher {
 
   /** The host's distribution release and the result cache of that release. */
   private releaseOf(input: Omit<HostMatchInput, 'pkgIds'>): { profile: DistroProfile; release: string; osKey: string; cache: Map<number, PackageResult> } {
-    let resolved: ReturnType<typeof resolveDistro>;
-    try {
-      resolved = resolveDistro(input.os);
-    } catch (err) {
-      throw new UnmatchableHostError(err instanceof Error ? err.message : String(err));
-    }
+    const resolved = resolveDistro(input.os);
     const { profile } = resolved;
     const release = input.releaseHint || resolved.release;
     const osKey = `${profile.id}\u0000${release}\u0000${input.proAttached ? 1 : 0}`;

@@ -22,6 +22,7 @@ import { VulnDbHolder } from './vulndb-holder.ts';
 import { LogStream } from './log-stream.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface StartOptions {
   clock?: Clock;
@@ -48,10 +49,9 @@ export function packageVersion(): string {
 }
 
 /** The server could not start: the message says why (address in use, TLS files, data directory in use). */
-export class ServerStartError extends Error {
+export class ServerStartError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerStartError';
+    super('PL_E_SERVER_START', message);
   }
 }
 

@@ -9,16 +9,16 @@
 // its lock while the next one locked a new file.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { PatchloopError } from '../core/errors.ts';
 
 const SQLITE_BUSY = 5;
 
-export class LockHeldError extends Error {
+export class LockHeldError extends PatchloopError {
   readonly file: string;
   /** The holder's pid as it recorded it, or null when it has not (yet) written it. */
   readonly holder: number | null;
   constructor(file: string, holder: number | null, what: string) {
-    super(`${what} (${holder === null ? 'pid not recorded' : `pid ${holder}`}; lock ${file})`);
-    this.name = 'LockHeldError';
+    super('PL_E_LOCKED', `${what} (${holder === null ? 'pid not recorded' : `pid ${holder}`}; lock ${file})`);
     this.file = file;
     this.holder = holder;
   }

@@ -7,6 +7,7 @@ import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import type { AdvisoryEntry, EntryStatus, PackageKeyKind, Severity, VersionSchemeName, VulnerabilityInfo } from '../core/types.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { vulnDbDir } from './paths.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface FeedInfo {
   feed: string;
@@ -18,10 +19,9 @@ export interface FeedInfo {
   meta: Record<string, string>;
 }
 
-export class VulnDbError extends Error {
+export class VulnDbError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'VulnDbError';
+    super('PL_E_DB_CORRUPT', message);
   }
 }
 

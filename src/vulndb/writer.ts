@@ -9,6 +9,7 @@ import type { AdvisoryEntry, VulnerabilityInfo } from '../core/types.ts';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.ts';
 import { feedFile, vulnDbDir } from './paths.ts';
 import { acquireLock, LockHeldError, processAlive, readPidFile } from './lock.ts';
+import { PatchloopError } from '../core/errors.ts';
 
 export interface SupportRow {
   distro: string;
@@ -38,11 +39,10 @@ export interface FeedSummary {
   updated_at: string;
 }
 
-export class FeedUpdateError extends Error {
+export class FeedUpdateError extends PatchloopError {
   constructor(feed: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`update of feed "${feed}" failed, previous database kept: ${why}`, { cause });
-    this.name = 'FeedUpdateError';
+    super('PL_E_FEED_UPDATE', `update of feed "${feed}" failed, previous database kept: ${why}`, { cause });
   }
 }
 

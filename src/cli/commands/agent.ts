@@ -1,7 +1,8 @@
 // `patchloop agent …`: enrol with a server, report the inventory, send spooled reports,
 // install the systemd units, show the agent's state.
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
+import { EXIT } from '../exit.ts';
 import { PATCHLOOP_VERSION } from '../../version.ts';
 
 interface CommonOptions {
@@ -30,7 +31,7 @@ async function context(opts: CommonOptions) {
 
 function finish(outcome: { pending: number; rejected: number; message: string | null }): void {
   if (outcome.rejected > 0) {
-    throw new CliError(`${outcome.rejected} report(s) rejected by the server (kept under the spool's rejected/ directory, with the reason)`, EXIT.failure);
+    throw new PatchloopError('PL_E_FAILED', `${outcome.rejected} report(s) rejected by the server (kept under the spool's rejected/ directory, with the reason)`);
   }
   if (outcome.pending > 0) {
     process.stderr.write(`patchloop: ${outcome.pending} report(s) stay spooled and will be sent later: ${outcome.message ?? 'server unreachable'}\n`);

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import type { VersionSchemeName } from '../../core/types.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 // Listed here so that registering the command loads no scheme code; index.ts has the same list.
 const SCHEMES = ['deb', 'rpm', 'apk'] as const satisfies readonly VersionSchemeName[];
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .addHelpText('after', HELP_AFTER)
     .action(async (a: string | undefined, b: string | undefined, opts: { scheme: SchemeName }) => {
       if (a !== undefined && b === undefined) {
-        throw new CliError('compare-versions: give two versions, or none to read A<TAB>B lines from stdin', EXIT.usage);
+        throw new PatchloopError('PL_E_USAGE', 'compare-versions: give two versions, or none to read A<TAB>B lines from stdin');
       }
       const { getScheme, InvalidVersionError } = await import('../../core/version/index.ts');
       const scheme = getScheme(opts.scheme);
@@ -50,7 +50,7 @@ export function register(program: Command): void {
         try {
           result = scheme.compare(a, b);
         } catch (err) {
-          if (err instanceof InvalidVersionError) throw new CliError(err.message, EXIT.usage);
+          if (err instanceof InvalidVersionError) throw new PatchloopError('PL_E_USAGE', err.message);
           throw err;
         }
         process.stdout.write(`${result}\n`);
@@ -67,7 +67,7 @@ export function register(program: Command): void {
       if (malformed.count > 0) {
         const shown = malformed.lines.join(', ');
         const more = malformed.count > malformed.lines.length ? ', …' : '';
-        throw new CliError(`stdin: ${malformed.count} line(s) not of the form A<TAB>B (line ${shown}${more})`, EXIT.failure);
+        throw new PatchloopError('PL_E_FAILED', `stdin: ${malformed.count} line(s) not of the form A<TAB>B (line ${shown}${more})`);
       }
     });
 }

@@ -2,7 +2,7 @@
 // vulnerability DB (src/feeds/update.ts does the work; this prints its results), and show what
 // it holds. Feed, download and database modules are imported only when a subcommand runs.
 import { Option, type Command } from 'commander';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 interface UpdateOptions {
   source?: string[];
@@ -74,14 +74,14 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
   const dataDir = await dataDirOf(opts);
   let sources = opts.source ? [...new Set(opts.source)] : [];
   const unknown = sources.filter((s) => !FEED_NAMES.includes(s));
-  if (unknown.length) throw new CliError(`db update: unknown feed source ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${FEED_NAMES.join(', ')})`, EXIT.usage);
+  if (unknown.length) throw new PatchloopError('PL_E_USAGE', `db update: unknown feed source ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${FEED_NAMES.join(', ')})`);
   if (opts.from && sources.length !== 1) {
-    throw new CliError('db update: --from needs exactly one --source (the feed its inputs are for)', EXIT.usage);
+    throw new PatchloopError('PL_E_USAGE', 'db update: --from needs exactly one --source (the feed its inputs are for)');
   }
   if (sources.length === 0) {
     sources = (await feedsOnDisk(dataDir)).filter((f) => FEED_NAMES.includes(f));
     if (sources.length === 0) {
-      throw new CliError(`db update: the vulnerability database in ${dataDir} has no feeds yet; name the feeds to fetch with --source (${FEED_NAMES.join(', ')})`, EXIT.usage);
+      throw new PatchloopError('PL_E_USAGE', `db update: the vulnerability database in ${dataDir} has no feeds yet; name the feeds to fetch with --source (${FEED_NAMES.join(', ')})`);
     }
   }
 
@@ -104,7 +104,7 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
       process.stdout.write(`${name}: ${result.message}\n`);
     }
   }
-  if (failed.length) throw new CliError(`db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`, EXIT.failure);
+  if (failed.length) throw new PatchloopError('PL_E_FAILED', `db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`);
 }
 
 interface StatusRow {

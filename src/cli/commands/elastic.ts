@@ -3,10 +3,8 @@
 // against its data directory; `status` shows how far it got; `dashboards` writes the saved
 // objects (the NDJSON files in deploy/elastic are made with it).
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../exit.ts';
-
-/** The cluster was unavailable: the export resumes from where it stopped (sysexits EX_TEMPFAIL). */
-export const EXIT_TEMPFAIL = 75;
+import { PatchloopError } from '../../core/errors.ts';
+import { EXIT } from '../exit.ts';
 
 interface ConnectionOptions {
   config?: string;
@@ -34,17 +32,10 @@ function connection(cmd: Command): Command {
 
 async function settings(opts: ConnectionOptions) {
   const { loadLocalExportSettings } = await import('../../server/export/local.ts');
-  const { ConfigError } = await import('../../server/config.ts');
-  const { ExportConfigError } = await import('../../server/export/config.ts');
-  try {
-    return loadLocalExportSettings(
-      { config: opts.config, dataDir: opts.dataDir },
-      { url: opts.url, username: opts.user, password_file: opts.passwordFile, api_key_file: opts.apiKeyFile, ca_file: opts.ca, prefix: opts.prefix },
-    );
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof ExportConfigError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
+  return loadLocalExportSettings(
+    { config: opts.config, dataDir: opts.dataDir },
+    { url: opts.url, username: opts.user, password_file: opts.passwordFile, api_key_file: opts.apiKeyFile, ca_file: opts.ca, prefix: opts.prefix },
+  );
 }
 
 function logger() {
@@ -74,10 +65,10 @@ The dashboards count days in the Kibana / OpenSearch Dashboards time zone (dateF
 set it to UTC to see the same days as the patchloop server.`,
     )
     .action(async (opts: ConnectionOptions & { kibana?: string; dashboards?: string; space?: string; tenant?: string; dashboardsUser?: string; dashboardsPasswordFile?: string }) => {
-      if (opts.kibana && opts.dashboards) throw new CliError('give --kibana or --dashboards, not both', EXIT.usage);
-      if (opts.dashboardsUser && !opts.dashboardsPasswordFile) throw new CliError('--dashboards-user needs --dashboards-password-file', EXIT.usage);
+      if (opts.kibana && opts.dashboards) throw new PatchloopError('PL_E_USAGE', 'give --kibana or --dashboards, not both');
+      if (opts.dashboardsUser && !opts.dashboardsPasswordFile) throw new PatchloopError('PL_E_USAGE', '--dashboards-user needs --dashboards-password-file');
       const s = await settings(opts);
-      if (!s.export) throw new CliError('no cluster given: use --url (or export.url in the server configuration)', EXIT.usage);
+      if (!s.export) throw new PatchloopError('PL_E_USAGE', 'no cluster given: use --url (or export.url in the server configuration)');
       const { exportClientOptions } = await import('../../server/export/config.ts');
       const { SearchClient } = await import('../../export/client.ts');
       const { exportNames } = await import('../../export/names.ts');
@@ -110,7 +101,7 @@ set it to UTC to see the same days as the patchloop server.`,
           for (const e of report.dashboards.errors) out.push(`  refused: ${e.type} ${e.id}: ${e.error}`);
         }
         process.stdout.write(`${out.join('\n')}\n`);
-        if (report.dashboards && report.dashboards.errors.length > 0) throw new CliError(`${report.dashboards.errors.length} saved object(s) were refused`, EXIT.failure);
+        if (report.dashboards && report.dashboards.errors.length > 0) throw new PatchloopError('PL_E_FAILED', `${report.dashboards.errors.length} saved object(s) were refused`);
       } finally {
         await client.close();
       }
@@ -131,20 +122,12 @@ the cluster was unavailable (unreachable, or not taking the documents): the reas
 stderr, no summary on stdout; nothing is lost, the next run continues where this one stopped.`,
     )
     .action(async (opts: ConnectionOptions & { rebuild?: boolean; dropEvents?: boolean; json?: boolean }) => {
-      if (opts.dropEvents && !opts.rebuild) throw new CliError('--drop-events goes with --rebuild', EXIT.usage);
+      if (opts.dropEvents && !opts.rebuild) throw new PatchloopError('PL_E_USAGE', '--drop-events goes with --rebuild');
       const s = await settings(opts);
-      if (!s.export) throw new CliError('no cluster given: use --url (or export.url in the server configuration)', EXIT.usage);
+      if (!s.export) throw new PatchloopError('PL_E_USAGE', 'no cluster given: use --url (or export.url in the server configuration)');
       const { openServerStore } = await import('../../server/export/local.ts');
       const { createStoreExporter } = await import('../../server/export/job.ts');
-      const { ExportBusyError } = await import('../../server/export/exporter.ts');
-      const { ConfigError } = await import('../../server/config.ts');
-      let store;
-      try {
-        store = openServerStore(s.server);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-        throw err;
-      }
+      const store = openServerStore(s.server);
       const exporter = createStoreExporter(store, s.export, s.server.data_dir, logger());
       try {
         const report = opts.rebuild ? await exporter.rebuild({ dropEvents: opts.dropEvents }) : await exporter.runOnce();
@@ -165,13 +148,11 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
             `patchloop: export not done, cluster unavailable: ${report.unavailable}\n` +
               'patchloop: nothing is lost: the next run continues from here\n',
           );
-          process.exitCode = EXIT_TEMPFAIL;
+          // The cluster was unavailable: the export resumes from where it stopped.
+          process.exitCode = EXIT.tempfail;
         } else if (report.bulk.rejected > 0) {
           process.stderr.write(`patchloop: ${report.bulk.rejected} document(s) rejected by the cluster, kept in ${exporter.client.options.deadLetterFile}\n`);
         }
-      } catch (err) {
-        if (err instanceof ExportBusyError) throw new CliError(err.message, EXIT.failure);
-        throw err;
       } finally {
         await exporter.client.close();
         store.close();
@@ -185,14 +166,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
     .action(async (opts: ConnectionOptions & { json?: boolean }) => {
       const s = await settings(opts);
       const { openServerStore, exportStatus } = await import('../../server/export/local.ts');
-      const { ConfigError } = await import('../../server/config.ts');
-      let store;
-      try {
-        store = openServerStore(s.server);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-        throw err;
-      }
+      const store = openServerStore(s.server);
       let status;
       try {
         status = exportStatus(store);
@@ -257,10 +231,10 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
       try {
         names = exportNames(opts.prefix);
       } catch (err) {
-        throw new CliError((err as Error).message, EXIT.usage);
+        throw new PatchloopError('PL_E_USAGE', (err as Error).message);
       }
       if (!opts.out) {
-        if (opts.flavor !== 'kibana' && opts.flavor !== 'opensearch-dashboards') throw new CliError('--flavor is kibana or opensearch-dashboards', EXIT.usage);
+        if (opts.flavor !== 'kibana' && opts.flavor !== 'opensearch-dashboards') throw new PatchloopError('PL_E_USAGE', '--flavor is kibana or opensearch-dashboards');
         process.stdout.write(toNdjson(savedObjects(opts.flavor, names)));
         return;
       }

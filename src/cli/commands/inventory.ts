@@ -2,7 +2,8 @@
 // root filesystem. The readers are imported only when the command runs.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { kernelReleaseProblem } from '../../inventory/kernel.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
+import { EXIT } from '../exit.ts';
 
 interface InventoryOptions {
   root: string;
@@ -35,7 +36,7 @@ package database); 2 for a usage error.
       try {
         inventory = await readInventory(opts.root, { kernel: opts.kernel });
       } catch (err) {
-        if (err instanceof InventoryError) throw new CliError(`inventory: ${err.message}`, EXIT.failure);
+        if (err instanceof InventoryError) throw new PatchloopError('PL_E_FAILED', `inventory: ${err.message}`);
         throw err;
       }
       for (const w of inventory.warnings ?? []) process.stderr.write(`patchloop: warning: ${w}\n`);

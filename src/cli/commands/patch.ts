@@ -3,7 +3,8 @@
 // command runs.
 import { Option, type Command } from 'commander';
 import type { PatchPolicy } from '../../core/policy/schema.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
+import { EXIT } from '../exit.ts';
 
 interface PatchFlags {
   root: string;
@@ -59,13 +60,13 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
       try {
         policy = flags.policy ? await readPolicyFile(flags.policy) : defaultPolicy();
       } catch (err) {
-        throw new CliError(err instanceof PolicyError ? err.message : `patch: ${(err as Error).message}`, EXIT.usage);
+        throw new PatchloopError('PL_E_USAGE', err instanceof PolicyError ? err.message : `patch: ${(err as Error).message}`);
       }
       if (flags.explain) {
         await explain(policy, flags);
         return;
       }
-      if (process.getuid?.() !== 0 && !flags.dryRun) throw new CliError('patch: must run as root (the package manager needs it)', EXIT.cannotScan);
+      if (process.getuid?.() !== 0 && !flags.dryRun) throw new PatchloopError('PL_E_CANNOT_PATCH', 'patch: must run as root (the package manager needs it)');
       const { patchHost } = await import('../../patch/run.ts');
       let scan;
       if (flags.scan) {
@@ -87,7 +88,7 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
           log: (m) => process.stderr.write(`patchloop: ${m}\n`),
         });
       } catch (err) {
-        throw new CliError(`patch: ${(err as Error).message}`, EXIT.cannotScan);
+        throw new PatchloopError('PL_E_CANNOT_PATCH', `patch: ${(err as Error).message}`);
       }
       const json = `${JSON.stringify(run, null, 2)}\n`;
       if (flags.output) {
@@ -108,7 +109,7 @@ async function explain(policy: PatchPolicy, flags: PatchFlags): Promise<void> {
   const { hostOutlook } = await import('../../core/policy/outlook.ts');
   const { hostname } = await import('node:os');
   const now = flags.at ? Date.parse(flags.at) : Date.now();
-  if (Number.isNaN(now)) throw new CliError(`patch: --at: not an ISO time: ${flags.at}`, EXIT.usage);
+  if (Number.isNaN(now)) throw new PatchloopError('PL_E_USAGE', `patch: --at: not an ISO time: ${flags.at}`);
   const host = { hostname: flags.host ?? hostname(), tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()).filter(Boolean) : [] };
   // Run histories of the other rings live on the server; locally none are known.
   const outlook = hostOutlook(policy, host, policy.rings.map(() => []), now);

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SEVERITIES, type Severity } from '../../core/types.ts';
 import { renderReport, SCAN_FORMATS, type ScanFormat } from '../../scan/format/index.ts';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
+import { EXIT } from '../exit.ts';
 
 interface ScanFlags {
   root: string;
@@ -72,7 +73,7 @@ function checkOutputPath(file: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     problem = code === 'ENOENT' ? `the directory ${dir} does not exist` : code === 'EACCES' ? `no permission to write in ${dir}` : `${dir}: ${code ?? (err as Error).message}`;
   }
-  if (problem) throw new CliError(`-o ${file}: cannot write the report there: ${problem}`, EXIT.usage);
+  if (problem) throw new PatchloopError('PL_E_USAGE', `-o ${file}: cannot write the report there: ${problem}`);
 }
 
 /** Writes the report to a file or standard output, respecting back-pressure. */

@@ -1,7 +1,7 @@
 // `patchloop server`: the central server, and the admin tasks that work on its store directly
 // (enrolment tokens, the admin password) so a fresh installation needs no dashboard.
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../exit.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 interface ConfigOptions {
   config?: string;
@@ -69,14 +69,14 @@ configuration error (the message names the file and line).`,
       const config = await loadServerConfig(opts);
       const { parseDuration } = await import('../../server/config.ts');
       const uses = opts.unlimited ? null : opts.uses === undefined ? 1 : Number(opts.uses);
-      if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new CliError(`--uses must be a whole number of at least 1 (got ${opts.uses})`, EXIT.usage);
+      if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new PatchloopError('PL_E_USAGE', `--uses must be a whole number of at least 1 (got ${opts.uses})`);
       let ttlMs: number | null;
       try {
         ttlMs = opts.ttl === 'none' ? null : parseDuration(opts.ttl);
       } catch (err) {
-        throw new CliError(`--ttl: ${(err as Error).message}`, EXIT.usage);
+        throw new PatchloopError('PL_E_USAGE', `--ttl: ${(err as Error).message}`);
       }
-      if (uses === null && ttlMs === null) throw new CliError('an unlimited token needs a lifetime (--ttl)', EXIT.usage);
+      if (uses === null && ttlMs === null) throw new PatchloopError('PL_E_USAGE', 'an unlimited token needs a lifetime (--ttl)');
       const { createEnrollmentToken } = await import('../../server/store/credentials.ts');
       const store = await openExistingStore(config);
       try {
@@ -138,7 +138,7 @@ async function readSecret(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (password.length < 12) throw new CliError('the password must have at least 12 characters (give it on stdin)', EXIT.usage);
+  if (password.length < 12) throw new PatchloopError('PL_E_USAGE', 'the password must have at least 12 characters (give it on stdin)');
   return password;
 }
 
@@ -172,10 +172,10 @@ async function loadServerConfig(opts: RunOptions): Promise<import('../../server/
 async function openExistingStore(config: import('../../server/config.ts').ServerConfig): Promise<import('../../server/store/store.ts').Store> {
   const { existsSync, statSync } = await import('node:fs');
   if (!existsSync(config.store.file) || !statSync(config.store.file).isFile()) {
-    throw new CliError(
+    throw new PatchloopError(
+      'PL_E_USAGE',
       `no server store at ${config.store.file}: is the data directory (${config.data_dir}) right? ` +
         'Give the server\'s --config or --data-dir; a new server creates its store on its first `patchloop server run`.',
-      EXIT.usage,
     );
   }
   const { Store } = await import('../../server/store/store.ts');

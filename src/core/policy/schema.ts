@@ -3,6 +3,7 @@
 // validation with the path of every problem, and the built-in default.
 import { z } from 'zod';
 import { MAX, text } from '../bounds.ts';
+import { PatchloopError } from '../errors.ts';
 
 /** Most entries a policy list may hold: far beyond a real policy, small enough to evaluate on every request. */
 const LIST = 1_000;
@@ -161,11 +162,10 @@ export const PolicySchema = z
 export type PatchPolicy = z.infer<typeof PolicySchema>;
 
 /** A policy document that does not validate; `issues` name the field (`rings[1].soak_hours`). */
-export class PolicyError extends Error {
+export class PolicyError extends PatchloopError {
   readonly issues: { path: string; message: string }[];
   constructor(source: string, issues: { path: string; message: string }[]) {
-    super(`${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}`);
-    this.name = 'PolicyError';
+    super('PL_E_POLICY', `${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}`);
     this.issues = issues;
   }
 }

@@ -1,13 +1,13 @@
 // The interface every version-ordering scheme implements, and the error it throws.
 import type { VersionSchemeName } from '../types.ts';
+import { PatchloopError } from '../errors.ts';
 
 /** Thrown for a version string the scheme rejects; never ordered silently. */
-export class InvalidVersionError extends Error {
+export class InvalidVersionError extends PatchloopError {
   readonly scheme: VersionSchemeName;
   readonly version: string;
   constructor(scheme: VersionSchemeName, version: string, why: string) {
-    super(`invalid ${scheme} version ${JSON.stringify(version)}: ${why}`);
-    this.name = 'InvalidVersionError';
+    super('PL_E_INVALID_VERSION', `invalid ${scheme} version ${JSON.stringify(version)}: ${why}`);
     this.scheme = scheme;
     this.version = version;
   }

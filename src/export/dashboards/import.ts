@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { authorizationHeader } from '../client.ts';
 import type { Auth } from '../options.ts';
 import type { Flavor } from './saved-objects.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface ImportOptions {
   /** Kibana or OpenSearch Dashboards base URL (with its base path, if any). */
@@ -36,10 +37,9 @@ const answerSchema = z.object({
     .optional(),
 });
 
-export class DashboardsImportError extends Error {
+export class DashboardsImportError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DashboardsImportError';
+    super('PL_E_DASHBOARDS_IMPORT', message);
   }
 }
 

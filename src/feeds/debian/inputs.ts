@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { basename, dirname, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { codenameOf } from './releases.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export type DebianInput =
   | { kind: 'tracker'; path: string }
@@ -21,10 +22,9 @@ const ADVISORY_HEADER = /^\[[^\]\n]+\]\s+(?:DSA|DLA|DTSA)-\d+/;
 /** Files that come with the inputs' usual directories and are not inputs. */
 const KNOWN_EXTRAS = new Set(['distributions.json', 'VERSION', 'copyright', 'README', 'README.md']);
 
-export class DebianInputError extends Error {
+export class DebianInputError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DebianInputError';
+    super('PL_E_FEED_INPUT', message);
   }
 }
 

@@ -6,11 +6,11 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
+import { PatchloopError } from '../../core/errors.ts';
 
-export class TrackerFormatError extends Error {
+export class TrackerFormatError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TrackerFormatError';
+    super('PL_E_FEED_INPUT', message);
   }
 }
 

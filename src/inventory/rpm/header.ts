@@ -4,6 +4,7 @@
 // the blob before it is read, so a corrupt record yields an RpmHeaderError, never a crash.
 import { memorySource } from './bytes.ts';
 import type { ByteSource } from './bytes.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export const TAG_NAME = 1000;
 export const TAG_VERSION = 1001;
@@ -39,10 +40,9 @@ export interface RpmHeaderFields {
 }
 
 /** A header blob that is malformed; the message says what is wrong with it. */
-export class RpmHeaderError extends Error {
+export class RpmHeaderError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RpmHeaderError';
+    super('PL_E_INVENTORY', message);
   }
 }
 

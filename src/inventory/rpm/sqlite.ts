@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { InventoryError } from '../reader.ts';
 import { describeFsError } from '../rootfs.ts';
 import type { HeaderRecord, RecordProblems } from './records.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
@@ -29,10 +30,9 @@ export function looksLikeSqlite(head: Uint8Array): boolean {
 }
 
 /** The database changed while it was read without locks; read it again with `live`. */
-export class SqliteChangedError extends Error {
+export class SqliteChangedError extends PatchloopError {
   constructor(file: string) {
-    super(`${file}: changed while being read`);
-    this.name = 'SqliteChangedError';
+    super('PL_E_INVENTORY', `${file}: changed while being read`);
   }
 }
 

@@ -3,6 +3,7 @@
 // separate progress updates ("(Reading database ... 5%"), so they split lines too. What counts
 // here is which packages dpkg reported errors for, and which locally changed config files it
 // kept, since history.log lists a whole transaction even when one package in it failed.
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface DpkgFailure {
   package: string;
@@ -27,10 +28,9 @@ export interface DpkgBlock {
   conffiles_kept: { path: string; package: string | null; line: number }[];
 }
 
-export class DpkgLogError extends Error {
+export class DpkgLogError extends PatchloopError {
   constructor(file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
-    this.name = 'DpkgLogError';
+    super('PL_E_PATCH_LOG', `${file}:${line}: ${message}`);
   }
 }
 

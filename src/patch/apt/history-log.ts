@@ -7,6 +7,7 @@
 // `unattended-upgrade --dry-run` writes stanzas too, for changes that never happened: they are
 // flagged `dry_run` (the Commandline carries --dry-run) so callers can drop them.
 import type { PackageChange } from '../types.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface HistoryEntry {
   /** 1-based line of the stanza's first line. */
@@ -21,10 +22,9 @@ export interface HistoryEntry {
   error: string | null;
 }
 
-export class HistoryLogError extends Error {
+export class HistoryLogError extends PatchloopError {
   constructor(file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
-    this.name = 'HistoryLogError';
+    super('PL_E_PATCH_LOG', `${file}:${line}: ${message}`);
   }
 }
 

@@ -4,6 +4,7 @@
 // record before them. The messages recognised are the ones u-u 2.9.1 writes (see
 // /usr/bin/unattended-upgrade); anything else is kept as a plain record.
 import type { HeldReason } from '../types.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface UuRecord {
   /** 1-based line of the record's first line in the parsed text. */
@@ -51,10 +52,9 @@ export interface UuRun {
   reboot: 'rebooting' | 'skipped_users_logged_in' | null;
 }
 
-export class UuLogError extends Error {
+export class UuLogError extends PatchloopError {
   constructor(file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
-    this.name = 'UuLogError';
+    super('PL_E_PATCH_LOG', `${file}:${line}: ${message}`);
   }
 }
 

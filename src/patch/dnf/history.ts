@@ -2,12 +2,12 @@
 // `dnf history info ID` and `dnf check-update` (the dry run). dnf-automatic itself only
 // emits a human summary, so the results of a run come from the history transactions it added.
 import type { PackageChange, PatchError } from '../types.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 /** dnf output that is not in the expected format; the message names the output and line. */
-export class DnfOutputError extends Error {
+export class DnfOutputError extends PatchloopError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DnfOutputError';
+    super('PL_E_PATCH_LOG', message, options);
   }
 }
 

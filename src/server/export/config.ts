@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/protocol.ts';
 import type { ClientOptionsInput } from '../../export/options.ts';
 import { DEFAULT_PREFIX, exportNames } from '../../export/names.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, ctx) => {
   try {
@@ -71,10 +72,9 @@ export const ExportConfigSchema = z
 export type ExportConfigInput = z.input<typeof ExportConfigSchema>;
 export type ExportConfig = z.output<typeof ExportConfigSchema>;
 
-export class ExportConfigError extends Error {
+export class ExportConfigError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExportConfigError';
+    super('PL_E_CONFIG', message);
   }
 }
 

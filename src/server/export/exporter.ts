@@ -38,6 +38,7 @@ import {
   type RetentionMs,
 } from './source.ts';
 import { ensureExportTables, ExportState, type ExportCursor } from './tables.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface StoreExporterOptions {
   names: ExportNames;
@@ -85,14 +86,11 @@ export interface ExportRunReport {
 }
 
 /** Another process is exporting from this store right now. */
-export class ExportBusyError extends Error {
+export class ExportBusyError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExportBusyError';
+    super('PL_E_EXPORT_BUSY', message);
   }
 }
-
-class Unavailable extends Error {}
 
 const LEASE_MS = 10 * 60_000;
 
@@ -166,7 +164,7 @@ export class StoreExporter {
       this.state.set('last_error', '');
       return report;
     } catch (error) {
-      if (error instanceof Unavailable || (error instanceof ClusterError && error.retryable)) {
+      if (error instanceof ClusterError && error.retryable) {
         report.unavailable = error.message;
         report.cursor = this.state.cursor();
         this.state.set('last_error', error.message);
@@ -195,7 +193,7 @@ export class StoreExporter {
       return report;
     } catch (error) {
       this.state.set('last_error', (error as Error).message);
-      if (error instanceof Unavailable || (error instanceof ClusterError && error.retryable)) {
+      if (error instanceof ClusterError && error.retryable) {
         report.unavailable = error.message;
         return report;
       }
@@ -492,7 +490,7 @@ export class StoreExporter {
     else await this.client.info();
   }
 
-  /** Sends items; throws Unavailable when any could not be delivered (the caller keeps its cursor). */
+  /** Sends items; throws a retryable ClusterError when any could not be delivered (the caller keeps its cursor). */
   private async send(items: readonly BulkItem[], report: ExportRunReport): Promise<void> {
     if (items.length === 0) return;
     const r = await bulk(this.client, items, { refresh: this.options.refresh });
@@ -503,7 +501,7 @@ export class StoreExporter {
     report.bulk.unchanged += r.unchanged;
     report.bulk.requests += r.requests;
     report.bulk.rejected += r.rejected.length;
-    if (r.pending.length > 0) throw new Unavailable(`${r.pending.length} of ${items.length} documents not delivered: ${r.pendingReason ?? 'no reason given'}`);
+    if (r.pending.length > 0) throw new ClusterError(`${r.pending.length} of ${items.length} documents not delivered: ${r.pendingReason ?? 'no reason given'}`, null, null, true);
   }
 
   /**

@@ -1,36 +1,35 @@
 // One error shape for every failure: {error, message, details?}. Client errors say what was
-// wrong; server errors are logged in full and answered without internals.
+// wrong; server errors are logged in full and answered without internals. The one place that
+// maps error codes (core/errors.ts) to HTTP statuses.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isStorageFull, PatchloopError, type ErrorCode } from '../../core/errors.ts';
 
-export class HttpError extends Error {
-  readonly statusCode: number;
-  readonly code: string;
-  readonly details?: { path: string; message: string }[];
-  constructor(statusCode: number, code: string, message: string, details?: { path: string; message: string }[]) {
-    super(message);
-    this.name = 'HttpError';
-    this.statusCode = statusCode;
-    this.code = code;
-    this.details = details;
+type Details = { path: string; message: string }[];
+
+/** Codes the API answers as a client error or a wait, with the status and the body's `error` word. */
+const API_ERRORS: Partial<Record<ErrorCode, [status: number, error: string]>> = {
+  PL_E_BAD_REQUEST: [400, 'bad_request'],
+  PL_E_POLICY: [400, 'invalid_policy'],
+  PL_E_REPORT_INVALID: [400, 'invalid_report'],
+  PL_E_UNAUTHORIZED: [401, 'unauthorized'],
+  PL_E_FORBIDDEN: [403, 'forbidden'],
+  PL_E_NOT_FOUND: [404, 'not_found'],
+  PL_E_CONFLICT: [409, 'conflict'],
+  PL_E_ENROLMENT_REFUSED: [409, 'enrolment_refused'],
+  PL_E_TOO_MANY_REQUESTS: [429, 'too_many_requests'],
+  PL_E_BUSY: [503, 'busy'],
+};
+
+/** An error a route answers with: the status comes from its code; `error` names the case more precisely than the code's word. */
+export class HttpError extends PatchloopError {
+  readonly error: string | undefined;
+  readonly details: Details | undefined;
+  constructor(code: ErrorCode, message: string, o: { error?: string; details?: Details } = {}) {
+    super(code, message);
+    this.error = o.error;
+    this.details = o.details;
   }
-}
-
-/** SQLite's primary result code for "database or disk is full" (extended codes share the low byte). */
-const SQLITE_FULL = 13;
-
-/**
- * A write that failed for want of space: SQLITE_FULL from the store, ENOSPC or EDQUOT from the
- * file system (also as the cause of another error). SQLite rolls such a transaction back and
- * the store stays readable; the same write succeeds once space is back.
- */
-export function isStorageFull(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { errcode, code } = e as { errcode?: unknown; code?: unknown };
-    if (typeof errcode === 'number' && (errcode & 0xff) === SQLITE_FULL) return true;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  }
-  return false;
 }
 
 /** How long a client should wait before retrying a write refused for a full disk. */
@@ -49,9 +48,11 @@ const NAMED: Record<number, string> = {
 };
 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((err: FastifyError & { details?: { path: string; message: string }[] }, request, reply) => {
-    if (err instanceof HttpError) {
-      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const known = err instanceof PatchloopError ? API_ERRORS[err.code] : undefined;
+    if (known) {
+      const { error, details } = err instanceof HttpError ? err : { error: undefined, details: undefined };
+      return reply.code(known[0]).send({ error: error ?? known[1], message: err.message, ...(details ? { details } : {}) });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const details = err.validation.slice(0, 20).map((v) => ({

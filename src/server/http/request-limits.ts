@@ -40,7 +40,7 @@ export function registerRequestLimits(app: FastifyInstance, limits: RequestLimit
     try {
       text = utf8.decode(body as Buffer);
     } catch {
-      done(new HttpError(400, 'bad_request', 'request body is not valid UTF-8'), undefined);
+      done(new HttpError('PL_E_BAD_REQUEST', 'request body is not valid UTF-8'), undefined);
       return;
     }
     parseJson(request, text, done);

@@ -33,7 +33,7 @@ function liveRows(store: Store, group: string, now: number): LeaseRow[] {
  * (the agent's ttl_seconds can only shorten it), and whether a reboot may happen now at all.
  */
 export function acquireLease(store: Store, host: HostInfo, policy: PatchPolicy, req: { run_id: string; ttl_seconds?: number }): AcquireResult {
-  if (policy.reboot.mode === 'never') throw new HttpError(409, 'conflict', `policy ${policy.name} v${policy.version} never reboots hosts of ${policy.group}`);
+  if (policy.reboot.mode === 'never') throw new HttpError('PL_E_CONFLICT', `policy ${policy.name} v${policy.version} never reboots hosts of ${policy.group}`);
   return store.tx(() => {
     const now = store.clock.now();
     const allowed = rebootAllowedNow(policy, now);
@@ -77,9 +77,9 @@ export function renewLease(store: Store, host: HostInfo, policy: PatchPolicy, le
   return store.tx(() => {
     const now = store.clock.now();
     const row = store.get<LeaseRow>('SELECT * FROM reboot_leases WHERE id = ? AND host_id = ?', leaseId, host.id);
-    if (!row) throw new HttpError(404, 'not_found', `no reboot lease ${leaseId} of this host`);
+    if (!row) throw new HttpError('PL_E_NOT_FOUND', `no reboot lease ${leaseId} of this host`);
     if (row.released_at !== null || row.expires_at <= now) {
-      throw new HttpError(409, 'conflict', `reboot lease ${leaseId} ${row.released_at !== null ? 'was released' : `expired at ${iso(row.expires_at)}`}; ask for a new one`);
+      throw new HttpError('PL_E_CONFLICT', `reboot lease ${leaseId} ${row.released_at !== null ? 'was released' : `expired at ${iso(row.expires_at)}`}; ask for a new one`);
     }
     const expires = now + policy.reboot.lease_ttl_minutes * 60_000;
     store.run('UPDATE reboot_leases SET expires_at = ? WHERE id = ?', expires, leaseId);
@@ -92,7 +92,7 @@ export function releaseLease(store: Store, host: HostInfo, leaseId: string, quie
   const row = store.get<LeaseRow>('SELECT * FROM reboot_leases WHERE id = ? AND host_id = ?', leaseId, host.id);
   if (!row) {
     if (quiet) return false;
-    throw new HttpError(404, 'not_found', `no reboot lease ${leaseId} of this host`);
+    throw new HttpError('PL_E_NOT_FOUND', `no reboot lease ${leaseId} of this host`);
   }
   if (row.released_at !== null) return false;
   const now = store.clock.now();

@@ -62,10 +62,10 @@ export function policyForGroup(store: Store, group: string): StoredPolicy | null
  * Throws HttpError 400 (invalid, with one detail per field), 409 (stale version, group taken).
  */
 export function putPolicy(store: Store, name: string, body: unknown, who: string): { status: 'created' | 'unchanged'; stored: StoredPolicy } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_policy', 'the policy must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError('PL_E_POLICY', 'the policy must be a JSON object');
   const doc = { ...(body as Record<string, unknown>) };
   if (doc.name !== undefined && doc.name !== name) {
-    throw new HttpError(400, 'invalid_policy', `the body names policy "${String(doc.name)}" but the URL says "${name}"`, [{ path: 'name', message: `must be "${name}" (or left out)` }]);
+    throw new HttpError('PL_E_POLICY', `the body names policy "${String(doc.name)}" but the URL says "${name}"`, { details: [{ path: 'name', message: `must be "${name}" (or left out)` }] });
   }
   return store.tx(() => {
     const latest = latestPolicy(store, name);
@@ -75,18 +75,18 @@ export function putPolicy(store: Store, name: string, body: unknown, who: string
     try {
       policy = parsePolicy({ ...doc, name, version: next }, `policy ${name}`);
     } catch (err) {
-      if (err instanceof PolicyError) throw new HttpError(400, 'invalid_policy', `policy ${name} rejected: ${err.issues.map((i) => `${i.path || '(document)'}: ${i.message}`).join('; ')}`, err.issues);
+      if (err instanceof PolicyError) throw new HttpError('PL_E_POLICY', `policy ${name} rejected: ${err.issues.map((i) => `${i.path || '(document)'}: ${i.message}`).join('; ')}`, { details: err.issues });
       throw err;
     }
     if (latest && isDeepStrictEqual({ ...latest.policy, version: 0 }, { ...policy, version: 0 }) && (given === undefined || given === latest.version)) {
       return { status: 'unchanged' as const, stored: latest };
     }
     if (given !== undefined && given !== next) {
-      throw new HttpError(409, 'conflict', `policy ${name} is at version ${latest?.version ?? 0}: send version ${next} (or none) for the next change`, [{ path: 'version', message: `expected ${next}` }]);
+      throw new HttpError('PL_E_CONFLICT', `policy ${name} is at version ${latest?.version ?? 0}: send version ${next} (or none) for the next change`, { details: [{ path: 'version', message: `expected ${next}` }] });
     }
     const other = policyForGroup(store, policy.group);
     if (other && other.name !== name) {
-      throw new HttpError(409, 'conflict', `group "${policy.group}" is already governed by policy ${other.name}; a group has one policy`, [{ path: 'group', message: `taken by ${other.name}` }]);
+      throw new HttpError('PL_E_CONFLICT', `group "${policy.group}" is already governed by policy ${other.name}; a group has one policy`, { details: [{ path: 'group', message: `taken by ${other.name}` }] });
     }
     const now = store.clock.now();
     store.run('INSERT INTO policies (name, version, grp, doc, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)', name, next, policy.group, JSON.stringify(policy), now, who);

@@ -36,9 +36,9 @@ export const patchingRoutes =
     ensurePatchingTables(store);
 
     const callingHost = (p: Principal | null): HostInfo => {
-      if (p?.kind !== 'host') throw new HttpError(403, 'forbidden', 'not allowed with these credentials');
+      if (p?.kind !== 'host') throw new HttpError('PL_E_FORBIDDEN', 'not allowed with these credentials');
       const h = hostInfo(store, p.hostId);
-      if (!h) throw new HttpError(403, 'forbidden', 'this host no longer exists on the server');
+      if (!h) throw new HttpError('PL_E_FORBIDDEN', 'this host no longer exists on the server');
       return h;
     };
 
@@ -83,7 +83,7 @@ export const patchingRoutes =
       },
       async (request) => {
         const p = request.query.version ? policyVersion(store, request.params.name, request.query.version) : latestPolicy(store, request.params.name);
-        if (!p) throw new HttpError(404, 'not_found', `no policy ${request.params.name}${request.query.version ? ` version ${request.query.version}` : ''}`);
+        if (!p) throw new HttpError('PL_E_NOT_FOUND', `no policy ${request.params.name}${request.query.version ? ` version ${request.query.version}` : ''}`);
         return p;
       },
     );
@@ -92,7 +92,7 @@ export const patchingRoutes =
       { config: { access: 'viewer' }, schema: { summary: 'Every version of a policy, newest first', tags: ['patching'], params: PolicyNameParams, response: { 200: z.array(StoredPolicySchema), 404: ErrorSchema } } },
       async (request) => {
         const list = policyVersions(store, request.params.name);
-        if (list.length === 0) throw new HttpError(404, 'not_found', `no policy ${request.params.name}`);
+        if (list.length === 0) throw new HttpError('PL_E_NOT_FOUND', `no policy ${request.params.name}`);
         return list;
       },
     );
@@ -129,7 +129,7 @@ export const patchingRoutes =
       },
       async (request) => {
         const r = runById(store, request.params.id);
-        if (!r) throw new HttpError(404, 'not_found', `no patch run ${request.params.id}`);
+        if (!r) throw new HttpError('PL_E_NOT_FOUND', `no patch run ${request.params.id}`);
         return { ...r.item, record: r.run };
       },
     );
@@ -164,7 +164,7 @@ export const patchingRoutes =
       },
       async (request) => {
         const v = hostPolicyView(store, request.params.id);
-        if (!v) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
+        if (!v) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return v;
       },
     );
@@ -256,7 +256,7 @@ export const patchingRoutes =
         const body = request.body;
         if (body.action === 'release') return { released: releaseLease(store, host, body.lease_id), lease_id: body.lease_id };
         const stored = policyForGroup(store, host.group);
-        if (!stored) throw new HttpError(409, 'conflict', `no policy governs group "${host.group}": no reboot leases`);
+        if (!stored) throw new HttpError('PL_E_CONFLICT', `no policy governs group "${host.group}": no reboot leases`);
         if (body.action === 'renew') return { granted: true as const, renewed: true, ...renewLease(store, host, stored.policy, body.lease_id) };
         const r = acquireLease(store, host, stored.policy, body);
         request.log.info({ host_id: host.id, group: host.group, granted: r.granted }, 'reboot lease request');

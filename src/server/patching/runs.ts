@@ -37,7 +37,7 @@ export interface RunRow {
 
 function ms(iso: string, field: string): number {
   const t = Date.parse(iso);
-  if (Number.isNaN(t)) throw new HttpError(400, 'bad_request', `${field} is not an ISO time: ${JSON.stringify(iso)}`, [{ path: field, message: 'expected an ISO 8601 time' }]);
+  if (Number.isNaN(t)) throw new HttpError('PL_E_BAD_REQUEST', `${field} is not an ISO time: ${JSON.stringify(iso)}`, { details: [{ path: field, message: 'expected an ISO 8601 time' }] });
   return t;
 }
 
@@ -50,7 +50,7 @@ export function recordRun(store: Store, host: HostInfo, run: PatchRun): { status
   return store.tx(() => {
     const now = store.clock.now();
     const existing = store.get<RunRow>('SELECT * FROM patch_runs WHERE id = ?', run.id);
-    if (existing && existing.host_id !== host.id) throw new HttpError(409, 'conflict', `patch run ${run.id} was reported by another host`);
+    if (existing && existing.host_id !== host.id) throw new HttpError('PL_E_CONFLICT', `patch run ${run.id} was reported by another host`);
     let doc = run;
     if (existing) {
       const old = JSON.parse(existing.doc) as PatchRun;
@@ -87,7 +87,7 @@ export function recordBoot(store: Store, host: HostInfo, report: BootReport): { 
   return store.tx(() => {
     const now = store.clock.now();
     const row = store.get<RunRow>('SELECT * FROM patch_runs WHERE id = ? AND host_id = ?', report.run_id, host.id);
-    if (!row) throw new HttpError(404, 'not_found', `no patch run ${report.run_id} of this host: report the run before its boot`);
+    if (!row) throw new HttpError('PL_E_NOT_FOUND', `no patch run ${report.run_id} of this host: report the run before its boot`);
     const doc = JSON.parse(row.doc) as PatchRun;
     const leaseId = report.lease_id ?? doc.reboot.lease_id;
     const back = new Date(now).toISOString();

@@ -42,9 +42,9 @@ export const adminRoutes =
         if (!admission.ok) {
           const seconds = Math.ceil(admission.retryAfterMs / 1000);
           reply.header('retry-after', String(seconds));
-          if (admission.reason === 'busy') throw new HttpError(503, 'busy', 'too many logins at once; try again in a second');
+          if (admission.reason === 'busy') throw new HttpError('PL_E_BUSY', 'too many logins at once; try again in a second');
           request.log.warn({ ip: request.ip }, 'login refused by the brake');
-          throw new HttpError(429, 'too_many_requests', `too many failed logins; try again in ${seconds} s`);
+          throw new HttpError('PL_E_TOO_MANY_REQUESTS', `too many failed logins; try again in ${seconds} s`);
         }
         let ok = false;
         try {
@@ -54,7 +54,7 @@ export const adminRoutes =
         }
         if (!ok) {
           request.log.warn({ ip: request.ip }, 'failed admin login');
-          throw new HttpError(401, 'unauthorized', 'wrong username or password');
+          throw new HttpError('PL_E_UNAUTHORIZED', 'wrong username or password');
         }
         reply.setCookie(DEVICE_COOKIE, admission.attempt.succeeded(), {
           httpOnly: true,
@@ -114,7 +114,7 @@ export const adminRoutes =
       '/api/v1/api-tokens/:id',
       { config: { access: 'admin' }, schema: { summary: 'Revoke an API token', tags: ['auth'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
-        if (!revokeApiToken(ctx.store, request.params.id)) throw new HttpError(404, 'not_found', 'no such active API token');
+        if (!revokeApiToken(ctx.store, request.params.id)) throw new HttpError('PL_E_NOT_FOUND', 'no such active API token');
         return reply.code(204).send(null);
       },
     );
@@ -153,7 +153,7 @@ export const adminRoutes =
       '/api/v1/enrollment-tokens/:id',
       { config: { access: 'admin' }, schema: { summary: 'Revoke an enrolment token', tags: ['enrolment'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
-        if (!revokeEnrollmentToken(ctx.store, request.params.id)) throw new HttpError(404, 'not_found', 'no such active enrolment token');
+        if (!revokeEnrollmentToken(ctx.store, request.params.id)) throw new HttpError('PL_E_NOT_FOUND', 'no such active enrolment token');
         return reply.code(204).send(null);
       },
     );

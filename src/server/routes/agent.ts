@@ -43,10 +43,10 @@ export const agentRoutes =
           r = enrollHost(ctx.store, request.body);
         } catch (err) {
           if (!(err instanceof EnrolmentRefused)) throw err;
-          request.log.warn({ hostname: request.body.hostname, reason: err.code }, 'enrolment refused');
-          throw new HttpError(409, err.code, err.message);
+          request.log.warn({ hostname: request.body.hostname, reason: err.reason }, 'enrolment refused');
+          throw new HttpError('PL_E_ENROLMENT_REFUSED', err.message, { error: err.reason });
         }
-        if (!r) throw new HttpError(401, 'unauthorized', 'invalid, expired or used-up enrolment token');
+        if (!r) throw new HttpError('PL_E_UNAUTHORIZED', 'invalid, expired or used-up enrolment token');
         request.log.info({ host_id: r.host_id, hostname: request.body.hostname }, 'host enrolled');
         return reply.code(201).send({ ...r, server_time: new Date(ctx.store.clock.now()).toISOString() });
       },
@@ -64,21 +64,21 @@ export const agentRoutes =
             'A delta the server cannot apply is answered 409 resend_full. A malformed report is rejected whole (400).',
           tags: ['agent'],
           body: ReportSchema,
-          response: { 200: ReportAckSchema, 400: ErrorSchema, 409: z.union([ResendFullSchema, ErrorSchema]) },
+          response: { 200: ReportAckSchema, 400: ErrorSchema, 403: ErrorSchema, 409: z.union([ResendFullSchema, ErrorSchema]), 503: ErrorSchema },
         },
       },
       async (request, reply) => {
         const principal = request.principal;
-        if (principal?.kind !== 'host') throw new HttpError(403, 'forbidden', 'not allowed with these credentials');
+        if (principal?.kind !== 'host') throw new HttpError('PL_E_FORBIDDEN', 'not allowed with these credentials');
         let out;
         try {
           out = await ctx.ingest.submit(principal.hostId, request.body);
         } catch (err) {
-          if (err instanceof ReportError) throw new HttpError(400, 'invalid_report', `report rejected, nothing was stored: ${err.message}`);
+          if (err instanceof ReportError) throw new HttpError('PL_E_REPORT_INVALID', `report rejected, nothing was stored: ${err.message}`);
           throw err;
         }
         if (out.kind === 'resend') return reply.code(409).send(out.body);
-        if (out.kind === 'rejected') throw new HttpError(out.status, out.error, out.message);
+        if (out.kind === 'rejected') return reply.code(out.status).send({ error: out.error, message: out.message });
         request.log.debug({ host_id: principal.hostId, report_id: out.ack.report_id, status: out.ack.status, changes: out.ack.changes }, 'report');
         return reply.code(200).send(out.ack);
       },
@@ -119,7 +119,7 @@ export const agentRoutes =
       },
       async (request, reply) => {
         const file = feedFile(ctx.config.data_dir, request.params.feed);
-        if (!existsSync(file)) throw new HttpError(404, 'not_found', `no feed ${request.params.feed}`);
+        if (!existsSync(file)) throw new HttpError('PL_E_NOT_FOUND', `no feed ${request.params.feed}`);
         // Open first: a refresh may rename a new file over this path; the handle keeps this version.
         const handle = await open(file, 'r');
         try {

@@ -45,7 +45,7 @@ export const fleetRoutes =
   async (app) => {
     const { store } = ctx;
     const hostExists = (id: number): void => {
-      if (!store.get('SELECT 1 AS x FROM hosts WHERE id = ?', id)) throw new HttpError(404, 'not_found', `no host ${id}`);
+      if (!store.get('SELECT 1 AS x FROM hosts WHERE id = ?', id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${id}`);
     };
 
     app.get(
@@ -59,7 +59,7 @@ export const fleetRoutes =
       { config: { access: 'viewer' }, schema: { summary: 'One host with its state, support, warnings and recent scans', tags: ['hosts'], params: IdParams, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
       async (request) => {
         const h = hostDetail(store, request.params.id);
-        if (!h) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
+        if (!h) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return h;
       },
     );
@@ -68,7 +68,7 @@ export const fleetRoutes =
       '/api/v1/hosts/:id',
       { config: { access: 'operator' }, schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
       async (request) => {
-        if (!updateHost(store, request.params.id, request.body)) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
+        if (!updateHost(store, request.params.id, request.body)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return hostDetail(store, request.params.id)!;
       },
     );
@@ -77,7 +77,7 @@ export const fleetRoutes =
       '/api/v1/hosts/:id',
       { config: { access: 'admin' }, schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
-        if (!removeHost(store, request.params.id)) throw new HttpError(404, 'not_found', `no host ${request.params.id}`);
+        if (!removeHost(store, request.params.id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return reply.code(204).send(null);
       },
     );
@@ -204,7 +204,7 @@ export const fleetRoutes =
       },
       async (request) => {
         const v = vulnDetail(store, ctx.vulndb.current(), request.params.id);
-        if (!v) throw new HttpError(404, 'not_found', `unknown vulnerability ${request.params.id}`);
+        if (!v) throw new HttpError('PL_E_NOT_FOUND', `unknown vulnerability ${request.params.id}`);
         return v;
       },
     );
@@ -277,7 +277,7 @@ export const fleetRoutes =
         },
       },
       async (_request, reply) => {
-        if (!ctx.feeds.trigger()) throw new HttpError(409, 'conflict', 'a feed refresh is already running');
+        if (!ctx.feeds.trigger()) throw new HttpError('PL_E_CONFLICT', 'a feed refresh is already running');
         return reply.code(202).send({ started: true });
       },
     );

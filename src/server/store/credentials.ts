@@ -2,6 +2,7 @@
 // and per-host agent tokens. Tokens are 256-bit random strings, so a plain sha256 of them is
 // what is stored and looked up; the password is low-entropy and gets scrypt.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { PatchloopError } from '../../core/errors.ts';
 import type { Store } from './store.ts';
 
 const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
@@ -167,12 +168,12 @@ export function revokeEnrollmentToken(store: Store, id: number): boolean {
 }
 
 /** A well-formed enrolment the server refuses (the token itself stays unused). */
-export class EnrolmentRefused extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'EnrolmentRefused';
-    this.code = code;
+export class EnrolmentRefused extends PatchloopError {
+  /** Why, as the API's error word (e.g. `machine_id_in_other_group`). */
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('PL_E_ENROLMENT_REFUSED', message);
+    this.reason = reason;
   }
 }
 

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { migrateStore } from './migrate.ts';
 import { SCHEMA, STORE_SCHEMA_VERSION } from './schema.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 export interface StoreOptions {
   /**
@@ -16,10 +17,9 @@ export interface StoreOptions {
   cacheMiB?: number;
 }
 
-export class StoreError extends Error {
+export class StoreError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'StoreError';
+    super('PL_E_STORE', message);
   }
 }
 

@@ -34,20 +34,12 @@ export interface HostMatch {
   warnings: string[];
 }
 
-/** The host names no distribution release matching knows: recorded on the host, not an ingest failure. */
-export class UnmatchableHostError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnmatchableHostError';
-  }
-}
-
 export interface HostMatcher {
   /** Generation of the vulnerability data results come from; a host matched with another one is behind. */
   readonly generation: number;
   /** The generation sameAsBefore compares with: only hosts matched with it can skip the diff. */
   readonly previousGeneration: number | null;
-  /** Throws UnmatchableHostError for a host whose release cannot be matched. */
+  /** Throws UnsupportedDistroError for a host whose release cannot be matched (recorded on the host, not an ingest failure). */
   matchHost(input: HostMatchInput): HostMatch;
   /** Matches packages ahead of matchHost (a large report, piece by piece); same results. */
   warm(input: Omit<HostMatchInput, 'pkgIds' | 'onlyNames'>, ids: ArrayLike<number>): void;

@@ -7,7 +7,8 @@ import type { Report, ReportAck } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { applyFindings, type DiffCounts } from './history.ts';
-import { UnmatchableHostError, type HostMatch, type HostMatcher } from './host-matcher.ts';
+import { UnsupportedDistroError } from '../../core/distros.ts';
+import type { HostMatch, HostMatcher } from './host-matcher.ts';
 import { diffSortedIds, encodeSortedIds, sortIds } from './package-set.ts';
 import { resend, resolveSet, storedSet, type NewSet, type Resend } from './report-set.ts';
 import { checkShrink } from './shrink.ts';
@@ -19,7 +20,7 @@ export type IngestOutcome =
   | { kind: 'ack'; ack: ReportAck }
   | Resend
   /** The report is well-formed but cannot be accepted (id reused by another host, unknown host). */
-  | { kind: 'rejected'; status: number; error: string; message: string };
+  | { kind: 'rejected'; status: 403 | 409 | 503; error: string; message: string };
 
 /** A report's set worked out ahead of its unit (prepare.ts): every package interned and held. */
 export interface PreparedSet {
@@ -129,7 +130,7 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
           onlyNames: scope === 'all' ? undefined : scope,
         });
       } catch (err) {
-        if (!(err instanceof UnmatchableHostError)) throw err;
+        if (!(err instanceof UnsupportedDistroError)) throw err;
         matchError = err.message;
       }
     }

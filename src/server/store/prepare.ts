@@ -7,7 +7,8 @@
 // Everything the preparation finds or interns is held (interner holders) until the caller
 // releases it after the unit, so the package collector cannot take it in between.
 import type { Report } from '../../core/protocol.ts';
-import { UnmatchableHostError, type HostMatcher } from './host-matcher.ts';
+import { UnsupportedDistroError } from '../../core/distros.ts';
+import type { HostMatcher } from './host-matcher.ts';
 import { previousScan, type IngestOutcome, type PreparedSet } from './ingest.ts';
 import { SetResolver, storedSet } from './report-set.ts';
 import type { Store } from './store.ts';
@@ -79,7 +80,7 @@ export async function prepareReport(
       store.tx(() => matcher.warm(facts, set.keep.slice(i, i + PIECE)));
     } catch (err) {
       // The unit records why the host cannot be matched.
-      if (err instanceof UnmatchableHostError) break;
+      if (err instanceof UnsupportedDistroError) break;
       throw err;
     }
   }

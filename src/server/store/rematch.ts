@@ -6,7 +6,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SEVERITIES, type OsInfo } from '../../core/types.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { applyFindings } from './history.ts';
-import { UnmatchableHostError, type HostMatcher } from './host-matcher.ts';
+import { UnsupportedDistroError } from '../../core/distros.ts';
+import type { HostMatcher } from './host-matcher.ts';
 import { decodeIds } from './package-set.ts';
 import type { Store } from './store.ts';
 
@@ -82,7 +83,7 @@ function rematchHost(store: Store, matcher: HostMatcher, hostId: number, gen: nu
       pkgIds: decodeIds(h.ids),
     });
   } catch (err) {
-    if (!(err instanceof UnmatchableHostError)) throw err;
+    if (!(err instanceof UnsupportedDistroError)) throw err;
     store.run('UPDATE hosts SET match_error = ?, match_gen = ? WHERE id = ?', err.message, gen, hostId);
     summary.skipped++;
     return;

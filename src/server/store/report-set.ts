@@ -5,11 +5,11 @@
 import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ResendFull, type WirePackage } from '../../core/protocol.ts';
 import { decodeIds, hasId } from './package-set.ts';
 import type { Store } from './store.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
-export class ReportError extends Error {
+export class ReportError extends PatchloopError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ReportError';
+    super('PL_E_REPORT_INVALID', message);
   }
 }
 
