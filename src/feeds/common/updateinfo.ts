@@ -11,6 +11,7 @@ import sax from 'sax';
 import type { AdvisoryEntry, Severity, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
 import { fromRedHatImpact } from './severity.ts';
+import { PatchloopError } from '../../core/errors.ts';
 
 /** An update as the document gives it, for the options that decide about it. */
 export interface UpdateHeader {
@@ -76,10 +77,9 @@ interface Update {
 }
 
 /** An updateinfo document that cannot be read; the message says why. */
-export class UpdateinfoError extends Error {
+export class UpdateinfoError extends PatchloopError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UpdateinfoError';
+    super('PL_E_FEED_INPUT', message, options);
   }
 }
 
