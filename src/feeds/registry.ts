@@ -21,6 +21,19 @@ export interface FeedSource {
    * abandoned and the previous DB kept.
    */
   import(inputs: readonly string[], ctx: FeedImportContext): Promise<void>;
+  /**
+   * For a feed whose download only points at its data (a mirror list naming a repository,
+   * a repomd.xml naming the updateinfo file): given a downloaded input, the URLs to download
+   * in its place; null when it is the data itself. update.ts follows up to MAX_FOLLOW steps;
+   * the URLs a feed was finally built from decide whether a later update is needed.
+   */
+  follow?(download: FeedDownload): Promise<readonly string[] | null>;
+}
+
+/** A downloaded input: the URL asked for and the complete local copy. */
+export interface FeedDownload {
+  url: string;
+  path: string;
 }
 
 /** The RHEL rebuilds: one importer (osv/rhel-family.ts), an entry of data each. */
@@ -53,6 +66,7 @@ const LOADERS: Record<string, () => Promise<FeedSource>> = {
   alpine: async () => (await import('./alpine/index.ts')).alpineFeed,
   almalinux: () => rhelRebuild(RHEL_REBUILDS.almalinux),
   rocky: () => rhelRebuild(RHEL_REBUILDS.rocky),
+  amazon: async () => (await import('./amazon/index.ts')).amazonFeed,
   redhat: async () => (await import('./redhat/index.ts')).redhatFeed,
   osv: async () => (await import('./osv/index.ts')).osvFeed,
 };

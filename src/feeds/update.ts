@@ -5,6 +5,7 @@
 // the result is data, the caller decides what to print or log.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PatchloopError } from '../core/errors.ts';
 import { FeedUpdateError, replaceFeed, withFeedLock } from '../vulndb/writer.ts';
 import { feedFile } from '../vulndb/paths.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
@@ -169,7 +170,13 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
   };
 }
 
-/** Local paths for every input; URLs are downloaded into the feed's cache (revalidated). */
+/** Steps a feed's `follow` may take from an input to its data (mirror list → repomd.xml → updateinfo is two). */
+export const MAX_FOLLOW = 4;
+
+/**
+ * Local paths for every input; URLs are downloaded into the feed's cache (revalidated), and a
+ * download the feed follows (`FeedSource.follow`) is replaced by what it leads to.
+ */
 async function resolveInputs(
   feed: FeedSource,
   dataDir: string,
@@ -179,25 +186,32 @@ async function resolveInputs(
 ): Promise<ResolvedInput[]> {
   const cacheDir = join(dataDir, 'cache', feed.name);
   const inputs: ResolvedInput[] = [];
-  for (const spec of specs) {
-    if (!/^(?:https?|file):/i.test(spec)) {
-      inputs.push({ spec, path: resolve(spec) });
-      continue;
-    }
+  const fetchInput = async (url: string, steps: number): Promise<void> => {
+    let got;
     try {
-      const got = await download(spec, cacheDir, {
+      got = await download(url, cacheDir, {
         onRetry: (r) => onEvent?.({ kind: 'progress', message: `${r.reason}; retrying in ${(r.delayMs / 1000).toFixed(1)} s` }),
       });
-      inputs.push({ spec, path: got.path, download: { notModified: got.notModified, etag: got.etag, lastModified: got.lastModified } });
     } catch (err) {
       // A default location the publisher no longer serves is skipped; the feed decides
       // whether what remains is enough. An input the user named is never skipped.
       if (!named && err instanceof DownloadError && (err.status === 404 || err.status === 410)) {
         onEvent?.({ kind: 'progress', message: `warning: ${err.message}; going on without it` });
-        continue;
+        return;
       }
       throw err;
     }
+    const next = await feed.follow?.({ url, path: got.path });
+    if (!next) {
+      inputs.push({ spec: url, path: got.path, download: { notModified: got.notModified, etag: got.etag, lastModified: got.lastModified } });
+      return;
+    }
+    if (steps >= MAX_FOLLOW) throw new PatchloopError('PL_E_FEED_INPUT', `${url}: still no ${feed.name} data ${MAX_FOLLOW} steps after the input named`);
+    for (const n of next) await fetchInput(n, steps + 1);
+  };
+  for (const spec of specs) {
+    if (/^(?:https?|file):/i.test(spec)) await fetchInput(spec, 0);
+    else inputs.push({ spec, path: resolve(spec) });
   }
   return inputs;
 }
