@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { distroProfile, SUPPORTED_DISTROS } from '../src/core/distros.ts';
 import { matchInventory } from '../src/core/match.ts';
 import type { AdvisoryEntry, InstalledPackage } from '../src/core/types.ts';
 import { followRepository, RepodataError } from '../src/feeds/common/repodata.ts';
@@ -49,7 +50,7 @@ function withDb<T>(dataDir: string, use: (db: VulnDb) => T): T {
 
 const brief = (e: AdvisoryEntry) => [e.vuln_id, e.fixed_version, e.severity, e.raw_severity, e.advisory_ids, e.arches, e.key_kind];
 
-test('the registry knows the amazon feed: the two core repositories of Amazon Linux 2023 by their mirror lists', async () => {
+test('the registry knows the amazon feed (the two core repositories of Amazon Linux 2023 by their mirror lists), as the distribution table does', async () => {
   assert.ok(FEED_NAMES.includes('amazon'));
   const feed = await loadFeed('amazon');
   assert.equal(feed.name, 'amazon');
@@ -58,6 +59,10 @@ test('the registry knows the amazon feed: the two core repositories of Amazon Li
     'https://cdn.amazonlinux.com/al2023/core/mirrors/latest/aarch64/mirror.list',
   ]);
   assert.equal(typeof feed.follow, 'function');
+  // The distribution table names feeds by their registry names: every one of them is registered.
+  const named = SUPPORTED_DISTROS.flatMap((id) => distroProfile(id)!.feeds);
+  assert.deepEqual(named.filter((n) => !FEED_NAMES.includes(n)), []);
+  assert.deepEqual(distroProfile('amzn')?.feeds, ['amazon']);
 });
 
 test('db update --from updateinfo.xml: binary rpms with full E:V-R and arch, Amazon severities, one CVE or the advisory as the id', async () => {

@@ -1,10 +1,11 @@
-// The distribution registry on CentOS: CentOS Linux 7/8 and CentOS Stream 8/9/10 hosts (their
-// os-release files as the releases ship them) are scanned, not refused, each with what its
-// support state and its vulnerability data are.
+// The distribution registry on CentOS and Amazon Linux: CentOS Linux 7/8 and CentOS Stream
+// 8/9/10 hosts (their os-release files as the releases ship them) are scanned, not refused, each
+// with what its support state and its vulnerability data are; Amazon Linux 2023 is, Amazon
+// Linux 2 and the Amazon Linux AMI are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseOsRelease } from '../inventory/os-release.ts';
-import { distroProfile, resolveDistro, supportState, SUPPORTED_DISTROS } from './distros.ts';
+import { distroProfile, resolveDistro, supportState, SUPPORTED_DISTROS, UnsupportedDistroError } from './distros.ts';
 import type { AdvisoryLookup } from './lookup.ts';
 import { matchInventory } from './match.ts';
 import type { AdvisoryEntry, InstalledPackage, OsInfo } from './types.ts';
@@ -129,4 +130,44 @@ test('CentOS Stream is scanned with no feed: RHEL data does not apply to it, and
   ]);
   const ended = matchInventory({ os: osOf('stream-8'), kernel: null, packages: [] }, lookup, { today: '2026-01-15' });
   assert.equal(ended.warnings[0], 'CentOS Stream 8 reached the end of its security support on 2024-05-31: no new fixes are published for it');
+});
+
+// Amazon Linux: os-release ID "amzn" for every release; 2023 is the one supported.
+const AL2023 = [
+  'NAME="Amazon Linux"', 'VERSION="2023"', 'ID="amzn"', 'ID_LIKE="fedora"', 'VERSION_ID="2023"', 'PLATFORM_ID="platform:al2023"',
+  'PRETTY_NAME="Amazon Linux 2023.6.20241010"', 'ANSI_COLOR="0;33"', 'CPE_NAME="cpe:2.3:o:amazon:amazon_linux:2023"', 'SUPPORT_END="2029-06-30"',
+].join('\n');
+const AL2 = ['NAME="Amazon Linux"', 'VERSION="2"', 'ID="amzn"', 'ID_LIKE="centos rhel fedora"', 'VERSION_ID="2"', 'PRETTY_NAME="Amazon Linux 2"'].join('\n');
+const AL1 = ['NAME="Amazon Linux AMI"', 'VERSION="2018.03"', 'ID="amzn"', 'ID_LIKE="rhel fedora"', 'VERSION_ID="2018.03"', 'PRETTY_NAME="Amazon Linux AMI 2018.03"'].join('\n');
+
+function osFrom(text: string): OsInfo {
+  const { fields } = parseOsRelease(text, 'os-release');
+  const get = (k: string): string => fields.get(k) ?? '';
+  return { id: get('ID'), version_id: get('VERSION_ID'), codename: '', pretty_name: get('PRETTY_NAME'), id_like: get('ID_LIKE').split(' ') };
+}
+
+test('Amazon Linux 2023: one release key for its quarterly versions, rpm binaries keyed by name, the amazon feed', () => {
+  const { profile, release } = resolveDistro(osFrom(AL2023));
+  assert.deepEqual(
+    [profile.id, profile.name, release, profile.format, profile.scheme, profile.keyKind, profile.feeds, profile.advisoryDistro],
+    ['amzn', 'Amazon Linux', '2023', 'rpm', 'rpm', 'binary', ['amazon'], undefined],
+  );
+  assert.ok(SUPPORTED_DISTROS.includes('amzn'));
+  assert.equal(resolveDistro({ id: 'amzn', version_id: '2023.6.20241010', codename: '', pretty_name: '' }).release, '2023');
+  assert.throws(() => resolveDistro({ id: 'amzn', version_id: '', codename: '', pretty_name: 'Amazon Linux' }), /cannot tell the Amazon Linux release from os-release/);
+});
+
+test('Amazon Linux 2023 support: standard until 2027-06-30, maintenance support until 2029-06-30', () => {
+  const amzn = distroProfile('amzn')!;
+  assert.deepEqual(supportState(amzn, '2023', '2027-06-30'), { state: 'supported', ends: '2027-06-30' });
+  assert.deepEqual(supportState(amzn, '2023', '2027-07-01'), { state: 'extended', ends: '2029-06-30', name: 'maintenance support' });
+  assert.deepEqual(supportState(amzn, '2023', '2029-07-01'), { state: 'ended', ended: '2029-06-30' });
+  const r = matchInventory({ os: osFrom(AL2023), kernel: null, packages: [] }, lookupOf([]), { today: '2028-01-15' });
+  assert.deepEqual(r.warnings, ['Amazon Linux 2023 is past regular security support; fixes come from maintenance support until 2029-06-30']);
+});
+
+test('Amazon Linux 2 and the Amazon Linux AMI share the ID and are refused, saying only Amazon Linux 2023 is scanned', () => {
+  for (const [text, name] of [[AL2, 'Amazon Linux 2'], [AL1, 'Amazon Linux AMI 2018.03']]) {
+    assert.throws(() => resolveDistro(osFrom(text)), (err: unknown) => err instanceof UnsupportedDistroError && err.message === `${name} is not supported; patchloop scans Amazon Linux 2023 only`);
+  }
 });

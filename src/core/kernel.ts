@@ -33,10 +33,11 @@ function debKernelKey(source: string): string | null {
 // linux-image-generic-hwe-22.04) only pull one in.
 const DEB_IMAGE = /^linux-image-(?:unsigned-)?(\d+\.\d+[\w.+~-]*)$/;
 
-const RPM_KERNEL_SOURCES = new Set(['kernel', 'kernel-rt', 'kernel-uek', 'kernel-64k']);
-// The kernel itself in its variants (rt, 64k pages, debug build, s390x dump kernel) and the
-// pieces an installed kernel is made of: image, modules, the unified kernel image.
-const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k|-zfcpdump)?(-debug)?(?:-core|-modules|-modules-core|-modules-extra|-uki-virt)?$/;
+// Amazon Linux 2023 names its newer kernel lines by version: `kernel6.12` beside `kernel` (6.1).
+const RPM_KERNEL_SOURCE = /^kernel(?:-rt|-uek|-64k|\d+\.\d+)?$/;
+// The kernel itself in its variants (rt, 64k pages, debug build, s390x dump kernel, a versioned
+// line) and the pieces an installed kernel is made of: image, modules, the unified kernel image.
+const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k|-zfcpdump|\d+\.\d+)?(-debug)?(?:-core|-modules|-modules-core|-modules-extra|-uki-virt)?$/;
 
 const APK_IMAGE = /^linux-(lts|virt|edge|rpi|rpi4)$/;
 
@@ -63,7 +64,7 @@ function debRole(pkg: InstalledPackage, running: string | null): KernelRole {
 }
 
 function rpmRole(pkg: InstalledPackage, running: string | null): KernelRole {
-  if (!RPM_KERNEL_SOURCES.has(pkg.source)) return { kind: 'none' };
+  if (!RPM_KERNEL_SOURCE.test(pkg.source)) return { kind: 'none' };
   // Everything else the kernel source builds (headers, devel, tools, perf, bpftool, docs) is
   // not the kernel: kernel CVEs are not its findings, as for Debian's linux source.
   const image = RPM_IMAGE.exec(pkg.name);
