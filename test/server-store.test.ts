@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { matchInventory } from '../src/core/match.ts';
-import { packageDelta, packageDigest, REPORT_SCHEMA, toWirePackage, type Report } from '../src/core/protocol.ts';
+import { packageDelta, packageDigest, REPORT_SCHEMA, type Report } from '../src/core/protocol.ts';
 import type { Inventory } from '../src/core/types.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
@@ -20,24 +20,10 @@ import { createEnrollmentToken, enrollHost } from '../src/server/store/credentia
 import { readEvents } from '../src/server/queries/events.ts';
 import { VulnIndex } from '../src/server/store/vuln-index.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, trackerFeedV2, upgradeSource } from './support/fixtures.ts';
+import { storedReportOf } from './support/server.ts';
 import { importDebianFeed } from './support/vulndb.ts';
 
 const KERNEL = '6.1.0-40-amd64';
-
-function fullReport(inv: Inventory, hostname = 'bookworm-1'): Report {
-  return {
-    schema: REPORT_SCHEMA,
-    report_id: randomUUID(),
-    kind: 'full',
-    collected_at: new Date().toISOString(),
-    agent: { version: 'test' },
-    host: { hostname, os: inv.os, kernel: inv.kernel, reboot_required: false },
-    digest: packageDigest(inv.packages),
-    warnings: [],
-    skipped_reports: 0,
-    packages: inv.packages.map(toWirePackage),
-  };
-}
 
 function deltaReport(before: Inventory, after: Inventory): Report {
   const { added, removed } = packageDelta(before.packages, after.packages);
@@ -98,7 +84,7 @@ test('a full report of the real bookworm host gives exactly the findings the sta
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   assert.equal(inv.packages.length, 729);
   const hostId = s.enrol('bookworm-1');
-  const out = ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  const out = ingestReport(s.store, s.matcher, hostId, storedReportOf(inv, 'bookworm-1'));
   assert.equal(out.kind, 'ack');
   const direct = matchInventory(inv, s.lookup(), {})
     .findings.filter((f) => !f.kernel_not_running)
@@ -125,7 +111,7 @@ test('a retried report changes nothing and is acknowledged as a duplicate', asyn
   const s = setup(trackerFeedV1());
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   const hostId = s.enrol('bookworm-1');
-  const report = fullReport(inv);
+  const report = storedReportOf(inv, 'bookworm-1');
   const first = ingestReport(s.store, s.matcher, hostId, report);
   const counts = () => s.store.get<{ e: number; s: number; f: number }>('SELECT (SELECT sum(count) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f')!;
   const before = counts();
@@ -146,7 +132,7 @@ test('a full report whose digest does not match its packages is rejected and wri
   const s = setup(trackerFeedV1());
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   const hostId = s.enrol('bookworm-1');
-  const report = fullReport(inv);
+  const report = storedReportOf(inv, 'bookworm-1');
   (report as { packages: unknown[] }).packages = report.kind === 'full' ? report.packages.slice(1) : [];
   assert.throws(() => ingestReport(s.store, s.matcher, hostId, report), ReportError);
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, 0);
@@ -157,7 +143,7 @@ test('an upgrade reported as a delta resolves the finding it fixes, with the sca
   const s = setup(trackerFeedV1());
   const before = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   const hostId = s.enrol('bookworm-1');
-  ingestReport(s.store, s.matcher, hostId, fullReport(before));
+  ingestReport(s.store, s.matcher, hostId, storedReportOf(before, 'bookworm-1'));
   const firstSeen = s.clock.now();
 
   const root = copyBookwormRoot();
@@ -206,7 +192,7 @@ test('a delta on a base the server does not hold asks for a full report and writ
   const after = await readInventory(root, { kernel: KERNEL });
   const noBase = ingestReport(s.store, s.matcher, hostId, deltaReport(inv, after));
   assert.equal(noBase.kind, 'resend');
-  ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  ingestReport(s.store, s.matcher, hostId, storedReportOf(inv, 'bookworm-1'));
   const wrong = deltaReport(inv, after);
   if (wrong.kind === 'delta') wrong.removed = wrong.removed.slice(1);
   const before = s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n;
@@ -218,7 +204,7 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   const s = setup(trackerFeedV1());
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: KERNEL });
   const hostId = s.enrol('bookworm-1');
-  ingestReport(s.store, s.matcher, hostId, fullReport(inv));
+  ingestReport(s.store, s.matcher, hostId, storedReportOf(inv, 'bookworm-1'));
   const scans = s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n;
   s.clock.advance(DAY_MS);
   const summary = await s.refresh(trackerFeedV2());

@@ -4,7 +4,7 @@
 // tests that load the server with a 100,000-package report.
 import { toWirePackage, type Report, type WirePackage } from '../../src/core/protocol.ts';
 import type { Inventory } from '../../src/core/types.ts';
-import { fullReportOf } from './server.ts';
+import { storedReportOf } from './server.ts';
 
 /**
  * `total` packages: the inventory's own, then `bulk-<tag>-<n>` packages (each tag gives packages
@@ -21,5 +21,5 @@ export function largeInventory(base: Inventory, total: number, tag: string): Wir
 
 /** A full report of these packages, as the server holds it after validation. */
 export function fullReport(base: Inventory, packages: WirePackage[], hostname: string): Report {
-  return { ...fullReportOf({ ...base, packages }, hostname), warnings: [], skipped_reports: 0 } as Report;
+  return storedReportOf({ ...base, packages }, hostname);
 }

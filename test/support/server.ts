@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput } from '../../src/core/protocol.ts';
+import { packageDigest, REPORT_SCHEMA, toWirePackage, type Report, type ReportInput } from '../../src/core/protocol.ts';
 import type { Inventory } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/server/clock.ts';
 import { resolveConfig, type ServerConfigInput } from '../../src/server/config.ts';
@@ -92,6 +92,11 @@ export function fullReportOf(inv: Inventory, hostname: string): ReportInput {
     digest: packageDigest(inv.packages),
     packages: inv.packages.map(toWirePackage),
   };
+}
+
+/** The same report as the server holds it once validated (for calling the store directly). */
+export function storedReportOf(inv: Inventory, hostname: string): Report {
+  return { ...fullReportOf(inv, hostname), warnings: [], skipped_reports: 0 };
 }
 
 export async function enrollTestHost(s: TestServer, hostname: string, group = ''): Promise<string> {

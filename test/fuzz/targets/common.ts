@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FeedWriter } from '../../../src/vulndb/writer.ts';
+import { REPO_ROOT } from '../../support/paths.ts';
 import type { InputKind, Seed } from '../mutate.ts';
 
 /** An error class whose instances are a parser's clear refusal of its input. */
@@ -43,9 +43,6 @@ export function invariant(ok: boolean, message: () => string): void {
   if (!ok) throw new FuzzInvariantError(message());
 }
 
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-export const SHARED_DATA = path.join(REPO, '..', 'shared', 'data');
-export const PATCH_FIXTURES = path.join(REPO, 'test', 'fixtures', 'patch');
 
 export function text(input: Uint8Array): string {
   return Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
@@ -58,7 +55,7 @@ export function seedFile(file: string, maxBytes = Infinity): Seed {
     const cut = bytes.lastIndexOf(0x0a, maxBytes);
     bytes = bytes.subarray(0, cut > 0 ? cut + 1 : maxBytes);
   }
-  return { name: path.relative(path.join(REPO, '..'), file), bytes };
+  return { name: path.relative(path.join(REPO_ROOT, '..'), file), bytes };
 }
 
 /** Every regular file under `dir` whose path matches `accept`, sorted. */

@@ -15,7 +15,8 @@ import { importOsv } from '../../../src/feeds/osv/import.ts';
 import { parseUpdateinfo, UpdateinfoError } from '../../../src/feeds/common/updateinfo.ts';
 import { importRedHat } from '../../../src/feeds/redhat/index.ts';
 import { importUbuntu } from '../../../src/feeds/ubuntu/index.ts';
-import { CollectingWriter, filesUnder, invariant, REPO, SHARED_DATA, seedFile, text, writeInput, type FuzzTarget } from './common.ts';
+import { REPO_ROOT, SHARED_DATA } from '../../support/paths.ts';
+import { CollectingWriter, filesUnder, invariant, seedFile, text, writeInput, type FuzzTarget } from './common.ts';
 
 const FEEDS = path.join(SHARED_DATA, 'feeds');
 const isJson = (f: string): boolean => f.endsWith('.json');
@@ -23,7 +24,7 @@ const isJson = (f: string): boolean => f.endsWith('.json');
 export const debianTracker: FuzzTarget = {
   name: 'debian-tracker',
   kind: 'json',
-  seeds: () => [seedFile(path.join(FEEDS, 'debian/tracker-json-sample/debian.json')), seedFile(path.join(REPO, 'test/fixtures/debian/bookworm-host-tracker.json'))],
+  seeds: () => [seedFile(path.join(FEEDS, 'debian/tracker-json-sample/debian.json')), seedFile(path.join(REPO_ROOT, 'test/fixtures/debian/bookworm-host-tracker.json'))],
   dictionary: ['"releases"', '"status"', '"resolved"', '"open"', '"fixed_version"', '"urgency"', '"nodsa_reason"', '"bookworm"', '"CVE-2024-1"', '{"', '":{', '}}'],
   async run(input, scratch) {
     const file = await writeInput(scratch, 'tracker.json', input);

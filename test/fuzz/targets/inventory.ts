@@ -6,10 +6,11 @@ import { readApkDatabase } from '../../../src/inventory/apk.ts';
 import { readDpkgDatabase } from '../../../src/inventory/dpkg.ts';
 import { alpineBranch, readOsInfo } from '../../../src/inventory/os-release.ts';
 import { InventoryError } from '../../../src/inventory/reader.ts';
-import { filesUnder, invariant, REPO, SHARED_DATA, seedFile, writeInput, type FuzzTarget } from './common.ts';
+import { REPO_ROOT, SHARED_DATA } from '../../support/paths.ts';
+import { filesUnder, invariant, seedFile, writeInput, type FuzzTarget } from './common.ts';
 
 const PKGDB = path.join(SHARED_DATA, 'pkgdb');
-const ESTATE = path.join(REPO, 'test', 'fixtures', 'estate');
+const ESTATE = path.join(REPO_ROOT, 'test', 'fixtures', 'estate');
 
 /**
  * What every reader promises of a package it returns: a name and a version (the dpkg and apk

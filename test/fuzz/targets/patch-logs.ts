@@ -8,7 +8,8 @@ import { HistoryLogError, parseHistoryLog } from '../../../src/patch/apt/history
 import { parseKeptBack, parseUuLog, UuLogError } from '../../../src/patch/apt/uu-log.ts';
 import { DnfOutputError, parseDnfCheckUpdate, parseDnfHistoryInfo, parseDnfHistoryList } from '../../../src/patch/dnf/history.ts';
 import type { PackageChange } from '../../../src/patch/types.ts';
-import { filesUnder, invariant, PATCH_FIXTURES, seedFile, text, type ErrorClass, type FuzzTarget } from './common.ts';
+import { FIXTURES as PATCH_FIXTURES } from '../../support/patch-logs.ts';
+import { filesUnder, invariant, seedFile, text, type ErrorClass, type FuzzTarget } from './common.ts';
 
 const logs = (name: string) => () => filesUnder(PATCH_FIXTURES, (f) => path.basename(f) === name).map((f) => seedFile(f));
 

@@ -14,7 +14,9 @@ import { interpretAptRun } from '../../../src/patch/apt/interpret.ts';
 import { parseKeptBack, parseUuLog } from '../../../src/patch/apt/uu-log.ts';
 import { BootReportSchema, PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../../../src/patch/types.ts';
 import type { Seed } from '../mutate.ts';
-import { invariant, PATCH_FIXTURES, SHARED_DATA, text, type FuzzTarget } from './common.ts';
+import { FIXTURES as PATCH_FIXTURES } from '../../support/patch-logs.ts';
+import { SHARED_DATA } from '../../support/paths.ts';
+import { invariant, text, type FuzzTarget } from './common.ts';
 
 const json = (name: string, value: unknown): Seed => ({ name, bytes: Buffer.from(JSON.stringify(value)) });
 
