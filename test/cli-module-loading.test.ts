@@ -7,21 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const REPO = fileURLToPath(new URL('../', import.meta.url));
+import { CLI, REPO_ROOT } from './support/paths.ts';
 
 function loadedBy(args: string[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-loads-'));
   const log = join(dir, 'loaded');
-  spawnSync(process.execPath, ['--import', join(REPO, 'test/support/record-module-loads.ts'), join(REPO, 'src/cli/main.ts'), ...args], {
+  spawnSync(process.execPath, ['--import', join(REPO_ROOT, 'test/support/record-module-loads.ts'), CLI, ...args], {
     env: { ...process.env, PATCHLOOP_LOADED_LOG: log, PATCHLOOP_HOME: dir },
     encoding: 'utf8',
   });
   return readFileSync(log, 'utf8')
     .split('\n')
-    .filter((u) => u.startsWith(`file://${REPO}src/`))
-    .map((u) => u.slice(`file://${REPO}`.length));
+    .filter((u) => u.startsWith(`file://${REPO_ROOT}src/`))
+    .map((u) => u.slice(`file://${REPO_ROOT}`.length));
 }
 
 test('patchloop agent run loads no server code', () => {

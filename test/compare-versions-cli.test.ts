@@ -3,11 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getScheme, InvalidVersionError } from '../src/core/version/index.ts';
 import type { VersionSchemeName } from '../src/core/types.ts';
+import { BIN } from './support/paths.ts';
 
-const BIN = fileURLToPath(new URL('../bin/patchloop', import.meta.url));
 const VECTORS = new URL('../../shared/data/version-vectors/', import.meta.url);
 
 function cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {

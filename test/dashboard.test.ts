@@ -8,16 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, logIn } from './support/browser.ts';
 import { buildFleet, startFleetServer, type Fleet } from './support/dashboard-fleet.ts';
+import { REPO_ROOT } from './support/paths.ts';
 import type { ServerProcess } from './support/server-process.ts';
 import type { Finding, HostDetail, HostFacets, HostPolicyView, HostSummary, LeaseView, Overview, Page as ApiPage, PatchRun, PatchRunSummary, RingView, Trends } from '../web/src/api/types.ts';
 import { percent } from '../web/src/lib/format.ts';
 import { SEVERITIES } from '../src/core/types.ts';
-
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 
 let dir: string;
 let fleet: Fleet;
@@ -27,7 +25,7 @@ let context: BrowserContext;
 let page: Page;
 
 before(async () => {
-  execFileSync('sh', [join(REPO, 'scripts/build-web')], { stdio: 'pipe' });
+  execFileSync('sh', [join(REPO_ROOT, 'scripts/build-web')], { stdio: 'pipe' });
   dir = mkdtempSync(join(tmpdir(), 'patchloop-dashboard-'));
   fleet = await buildFleet(dir, { hosts: 28, days: 60, cves: 1500, seed: 11, feedUpdates: 4 });
   server = await startFleetServer(fleet);

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { replaceFeed } from '../src/vulndb/writer.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 import { feedFile } from '../src/vulndb/paths.ts';
+import { BIN, SHARED_DATA } from './support/paths.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/patchloop');
-const DATA = join(ROOT, '../shared/data/feeds/debian');
+const DATA = join(SHARED_DATA, 'feeds/debian');
 const SAMPLE_DIR = join(DATA, 'tracker-json-sample');
 const SAMPLE = join(SAMPLE_DIR, 'debian.json');
 const SUPPORT_DIR = join(DATA, 'security-support-lists');
