@@ -1,4 +1,5 @@
 // Every fuzz target by name (the worker looks targets up here).
+import { amazonTargets } from './amazon.ts';
 import type { FuzzTarget } from './common.ts';
 import { feedTargets } from './feeds.ts';
 import { inventoryTargets } from './inventory.ts';
@@ -8,7 +9,7 @@ import { rpmTargets } from './rpm.ts';
 import { selfTestTargets } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, FuzzTarget> = new Map(
-  [...inventoryTargets, ...rpmTargets, ...feedTargets, ...patchLogTargets, ...protocolTargets, ...selfTestTargets].map((t) => [t.name, t]),
+  [...inventoryTargets, ...rpmTargets, ...feedTargets, ...amazonTargets, ...patchLogTargets, ...protocolTargets, ...selfTestTargets].map((t) => [t.name, t]),
 );
 
 export function target(name: string): FuzzTarget {
