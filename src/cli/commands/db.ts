@@ -3,6 +3,8 @@
 // it holds. Feed, download and database modules are imported only when a subcommand runs.
 import { Option, type Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
+// The registry names the feeds and loads none of them.
+import { FEED_NAMES } from '../../feeds/registry.ts';
 
 interface UpdateOptions {
   source?: string[];
@@ -24,7 +26,7 @@ export function register(program: Command): void {
 
   db.command('update')
     .description('Fetch or import feeds into the local vulnerability database')
-    .option('--source <name...>', 'feed(s) to update: debian, ubuntu, alpine, almalinux, rocky, redhat, osv (default: the feeds already in the database)')
+    .option('--source <name...>', `feed(s) to update: ${FEED_NAMES.join(', ')} (default: the feeds already in the database)`)
     .option('--from <input...>', "file, directory or URL to import instead of the feed's default downloads (repeatable; with one --source)")
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .addHelpText(
@@ -69,7 +71,6 @@ async function feedsOnDisk(dataDir: string): Promise<string[]> {
 }
 
 async function runUpdate(opts: UpdateOptions): Promise<void> {
-  const { FEED_NAMES } = await import('../../feeds/registry.ts');
   const { updateFeed } = await import('../../feeds/update.ts');
   const dataDir = await dataDirOf(opts);
   let sources = opts.source ? [...new Set(opts.source)] : [];
