@@ -89,7 +89,7 @@ test('Amazon Linux 2 is refused with a message saying so; a scan with no amazon 
   assert.match(empty.stderr, /no vulnerability data for Amazon Linux in \S+; run `patchloop db update --source amazon` first/);
 });
 
-test('the server matches an Amazon Linux 2023 host\'s report with the same findings as the scan', async (t) => {
+test('the server matches an Amazon Linux 2023 host\'s report with the same findings as the scan, and says why it does not match an Amazon Linux 2 host', async (t) => {
   const dataDir = await importFeed('amazon', INPUTS);
   const s = await startTestServer(null, {}, { dataDir });
   t.after(() => s.close());
@@ -108,6 +108,13 @@ test('the server matches an Amazon Linux 2023 host\'s report with the same findi
   const exposed = EXPECTED.filter((r) => !r[6]).map((r) => JSON.stringify(r.slice(0, 6))).sort();
   assert.deepEqual(rows, exposed);
   assert.ok(findings.items.every((f) => f.feed === 'amazon' && f.advisory_ids.length === 1 && f.advisory_ids[0].startsWith('ALAS2023-')));
+
+  // An Amazon Linux 2 host's report is stored, and the host says why it is not matched.
+  const al2 = await readInventory(amazonRoot('os-release-amazon-linux-2'), { kernel: RUNNING });
+  const al2Token = await enrollTestHost(s, 'al2-1', 'web');
+  assert.equal((await api(s.url, '/api/v1/reports', { token: al2Token, body: fullReportOf(al2, 'al2-1') })).status, 200);
+  const al2Host = ((await api(s.url, '/api/v1/hosts?search=al2-1', { token: s.adminToken })).body as { items: { id: number; match_error: string | null; open: { total: number } }[] }).items[0];
+  assert.deepEqual([al2Host.match_error, al2Host.open.total], ['Amazon Linux 2 is not supported; patchloop scans Amazon Linux 2023 only', 0]);
 });
 
 test('the patch backend of an Amazon Linux 2023 root is dnf-automatic, through its package format; patch --explain runs', async () => {
