@@ -1,16 +1,16 @@
-// The agent's HTTP client: node:http(s) with an optional CA file, a timeout, gzip request
-// bodies. Network failures become TransientError (retry later); answers are returned as is.
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+// The agent's side of the server's API over net/http.ts: the server's address checked, the
+// host's token, gzip request bodies, TLS failures named as what to correct. An unreachable
+// server is a RequestError with PL_E_SERVER_UNREACHABLE (retry later); answers are returned
+// as they are.
 import { connect as tlsConnect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { PatchloopError } from '../core/errors.ts';
+import { createPool, jsonOrNull, readBody, RequestError, send, type Headers, type Pool } from '../net/http.ts';
 
 export interface HttpResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: Headers;
   body: Buffer;
 }
 
@@ -63,16 +63,6 @@ export const ServerUrlSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** The server could not be reached or did not answer: worth retrying later. */
-export class TransientError extends PatchloopError {
-  /** The system error (ECONNREFUSED, ECONNRESET, …), when there was one. */
-  readonly systemCode: string | undefined;
-  constructor(message: string, systemCode?: string) {
-    super('PL_E_SERVER_UNREACHABLE', message);
-    this.systemCode = systemCode;
-  }
-}
-
 export interface ClientOptions {
   server: string;
   caFile?: string;
@@ -82,13 +72,13 @@ export interface ClientOptions {
 
 export class AgentHttpClient {
   private readonly base: URL;
-  private readonly ca: Buffer | undefined;
+  private readonly pool: Pool;
   private readonly timeoutMs: number;
   private readonly token: string | undefined;
 
   constructor(o: ClientOptions) {
     this.base = parseServerUrl(o.server);
-    this.ca = o.caFile ? readFileSync(o.caFile) : undefined;
+    this.pool = createPool({ caFile: o.caFile, connections: 2 });
     this.timeoutMs = o.timeoutMs;
     this.token = o.token;
   }
@@ -107,7 +97,7 @@ export class AgentHttpClient {
       res = await this.request('GET', '/api/v1/health');
     } catch (err) {
       // A TLS server drops a plain-HTTP request without an answer: say so when it is one.
-      if (err instanceof TransientError && err.systemCode === 'ECONNRESET' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
+      if (err instanceof RequestError && err.kind === 'network' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
         throw new ServerAddressError(`${this.base.origin} speaks HTTPS, not plain HTTP: use https://${this.base.host}`);
       }
       throw err;
@@ -124,7 +114,7 @@ export class AgentHttpClient {
     return new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
   }
 
-  request(method: string, path: string, options: { json?: unknown; gzip?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+  async request(method: 'GET' | 'POST' | 'PUT', path: string, options: { json?: unknown; gzip?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
     const url = this.url(path);
     const headers: Record<string, string> = { 'user-agent': 'patchloop-agent', accept: 'application/json', ...(options.headers ?? {}) };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -136,39 +126,22 @@ export class AgentHttpClient {
         body = gzipSync(body);
         headers['content-encoding'] = 'gzip';
       }
-      headers['content-length'] = String(body.length);
     }
-    const lib = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = lib.request(url, { method, headers, ca: this.ca, timeout: this.timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', (err) => reject(new TransientError(`${method} ${url.origin}${url.pathname}: ${err.message}`)));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(this.timeoutMs / 1000)} s`)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // TLS trust failures are configuration errors, not outages.
-        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err.code ?? '')) {
-          reject(new Error(`${url.origin}: TLS certificate not trusted (${err.code}); set ca_file in the agent configuration`));
-          return;
-        }
-        // A TLS handshake answered in plain HTTP ("wrong version number"): the URL's scheme is wrong.
-        if (url.protocol === 'https:' && err.code === 'EPROTO') {
-          const plain = /wrong version number|packet length too long|http request/i.test(err.message);
-          reject(
-            new ServerAddressError(
-              plain
-                ? `${url.origin} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://${url.host}, or give the server a TLS certificate`
-                : `${url.origin}: the TLS handshake failed (${err.message})`,
-            ),
-          );
-          return;
-        }
-        reject(new TransientError(`${method} ${url.origin}${url.pathname}: ${err.code ?? err.message}`, err.code));
-      });
-      req.end(body);
-    });
+    try {
+      const answer = await send(url, { method, headers, body, pool: this.pool, timeoutMs: this.timeoutMs });
+      return { status: answer.statusCode, headers: answer.headers, body: await readBody(answer, `${method} ${url.origin}${url.pathname}`, this.timeoutMs) };
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      // TLS failures are configuration errors, not outages.
+      if (err.kind === 'untrusted') {
+        throw new PatchloopError('PL_E_TLS', `${url.origin}: TLS certificate not trusted (${err.systemCode}); set ca_file in the agent configuration`, { cause: err });
+      }
+      if (err.kind === 'plain-http') {
+        throw new ServerAddressError(`${url.origin} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://${url.host}, or give the server a TLS certificate`);
+      }
+      if (err.kind === 'tls') throw new ServerAddressError(`${url.origin}: the TLS handshake failed (${err.reason})`);
+      throw err;
+    }
   }
 }
 
@@ -188,9 +161,5 @@ function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
 
 /** The JSON body of a response, or null when it is not JSON. */
 export function jsonBody(r: HttpResponse): unknown {
-  try {
-    return JSON.parse(r.body.toString('utf8'));
-  } catch {
-    return null;
-  }
+  return jsonOrNull(r.body);
 }

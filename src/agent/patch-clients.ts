@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { AgentPolicyResponseSchema, BootAckSchema, LeaseResponseSchema, PatchRunAckSchema, type AgentPolicyResponse } from '../core/patch-protocol.ts';
 import { BootReportSchema, PatchRunSchema, type BootReport, type PatchReportClient, type PatchRun, type RebootLeaseClient } from '../patch/types.ts';
 import { ensurePrivateDir, writeFileAtomic } from './files.ts';
-import { jsonBody, TransientError, type AgentHttpClient, type HttpResponse } from './http.ts';
-import { PatchloopError } from '../core/errors.ts';
+import { errorCode, PatchloopError } from '../core/errors.ts';
+import { jsonBody, type AgentHttpClient, type HttpResponse } from './http.ts';
 import { CredentialRefusedError } from './send.ts';
 
 /** The server answered, but not as the protocol says (a 4xx for this request, or a malformed body). */
@@ -27,7 +27,7 @@ function check(res: HttpResponse, what: string): unknown {
   if (res.status === 401 || res.status === 403) {
     throw new CredentialRefusedError(`the server refused this host's credential (${res.status}) for ${what}; enrol again with \`patchloop agent enroll\``);
   }
-  if (res.status >= 500 || res.status === 429 || res.status === 503) throw new TransientError(`${what}: server answered ${res.status}`);
+  if (res.status >= 500 || res.status === 429 || res.status === 503) throw new PatchloopError('PL_E_SERVER_UNREACHABLE', `${what}: server answered ${res.status}`);
   if (res.status >= 400) throw new PatchProtocolError(res.status, `${what}: server answered ${res.status}: ${(body as { message?: string } | null)?.message ?? res.body.toString('utf8').slice(0, 300)}`);
   return body;
 }
@@ -132,7 +132,7 @@ export class PatchReportSpool {
         rmSync(file, { force: true });
         sent++;
       } catch (err) {
-        if (err instanceof TransientError) return { sent, pending: names.length - i, rejected };
+        if (errorCode(err) === 'PL_E_SERVER_UNREACHABLE') return { sent, pending: names.length - i, rejected };
         if (err instanceof PatchProtocolError) {
           this.setAside(file, err.message);
           rejected++;

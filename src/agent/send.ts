@@ -13,9 +13,9 @@ import {
 } from '../core/protocol.ts';
 import { loadAcked, saveAcked, type AckedState } from './acked.ts';
 import { backoffDelay, type BackoffPolicy } from '../net/backoff.ts';
-import { jsonBody, TransientError, type AgentHttpClient } from './http.ts';
+import { jsonBody, type AgentHttpClient } from './http.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
-import { PatchloopError } from '../core/errors.ts';
+import { errorCode, PatchloopError } from '../core/errors.ts';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Attempts within one run. */
@@ -143,8 +143,8 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
         failure = `server answered ${res.status}`;
       }
     } catch (err) {
-      if (!(err instanceof TransientError)) throw err;
-      failure = err.message;
+      if (errorCode(err) !== 'PL_E_SERVER_UNREACHABLE') throw err;
+      failure = (err as Error).message;
     }
     tries++;
     entry.attempts++;

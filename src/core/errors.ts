@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   PL_E_USAGE: 'a command-line flag or argument is wrong',
   PL_E_CONFIG: 'a configuration file or setting is wrong (the message names the file, line and key)',
   PL_E_SERVER_ADDRESS: "the server's URL is wrong (not http(s), the API path, the wrong scheme, no patchloop server there)",
-  PL_E_SERVER_UNREACHABLE: 'the server could not be reached or did not answer in time: worth retrying later',
+  PL_E_SERVER_UNREACHABLE: 'the server could not be reached, did not answer in time, or answered that it cannot now (5xx, 429): worth retrying later',
   PL_E_TLS: "the TLS handshake failed or the peer's certificate is not trusted (a CA file is missing or wrong)",
   PL_E_NOT_ENROLLED: 'the agent has no usable credential (not enrolled, or the credential file is unreadable)',
   PL_E_CREDENTIAL_REFUSED: "the server refused the host's credential (revoked, host removed): enrol again",

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ClusterError, type SearchClient } from './client.ts';
 import type { BulkLimits } from './options.ts';
 import { backoffDelay, sleep } from '../net/backoff.ts';
-import { isRetryableStatus } from './retry.ts';
+import { isRetryableStatus } from '../net/http.ts';
 import { appendDeadLetters, type DeadLetter } from './deadletter.ts';
 import { bulkItemSchema, type BulkAction, type BulkItem } from './items.ts';
 

@@ -1,13 +1,11 @@
-// The one HTTP client patchloop uses for Elasticsearch 8/9 and OpenSearch 2/3. Thin on
-// purpose: the official Elastic client refuses OpenSearch (product check), and the two
-// products differ only in a few places this module handles (media types, lifecycle APIs).
-import { readFileSync } from 'node:fs';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+// The client for Elasticsearch 8/9 and OpenSearch 2/3, over net/http.ts. Thin on purpose:
+// the official Elastic client refuses OpenSearch (product check), and the two products differ
+// only in a few places this module handles (media types, lifecycle APIs).
 import { PatchloopError } from '../core/errors.ts';
+import { backoffDelay, sleep } from '../net/backoff.ts';
+import { createPool, isRetryableStatus, readBody, RequestError, send, type Pool } from '../net/http.ts';
 import { detectProduct, mediaTypes, type Product } from './product.ts';
 import { parseClientOptions, type Auth, type ClientOptions, type ClientOptionsInput } from './options.ts';
-import { backoffDelay, sleep } from '../net/backoff.ts';
-import { isRetryableStatus } from './retry.ts';
 
 /** Minimal logger; a pino logger fits. Messages never contain credentials. */
 export interface ExportLogger {
@@ -91,7 +89,7 @@ export class SearchClient {
   readonly logger: ExportLogger;
   readonly #base: URL;
   readonly #authorization: string | undefined;
-  readonly #agent: Agent;
+  readonly #pool: Pool;
   #product: Product | null = null;
 
   constructor(input: ClientOptionsInput | ClientOptions, logger: ExportLogger = silentLogger) {
@@ -103,24 +101,7 @@ export class SearchClient {
     this.url = base.href.replace(/\/$/, '');
     this.#authorization = authorizationHeader(auth);
     this.logger = logger;
-    let ca: string | undefined;
-    if (options.caFile) {
-      try {
-        ca = readFileSync(options.caFile, 'utf8');
-      } catch (error) {
-        throw new Error(`cannot read CA file ${options.caFile}: ${(error as Error).message}`, { cause: error });
-      }
-      if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new Error(`CA file ${options.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-      }
-    }
-    this.#agent = new Agent({
-      connect: ca ? { ca } : {},
-      headersTimeout: options.requestTimeoutMs,
-      bodyTimeout: options.requestTimeoutMs,
-      keepAliveTimeout: 10_000,
-      connections: 8,
-    });
+    this.#pool = createPool({ caFile: options.caFile });
   }
 
   /** Product detected by `info()`, or null before the first successful contact. */
@@ -170,26 +151,24 @@ export class SearchClient {
       headers['content-type'] = types.json;
     }
     const where = `${spec.method} ${this.url}${spec.path}`;
-    let answer: Dispatcher.ResponseData;
+    const timeoutMs = this.options.requestTimeoutMs;
+    let answer;
     try {
-      answer = await undiciRequest(target, {
-        method: spec.method,
-        headers,
-        body,
-        dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-      });
+      answer = await send(target, { method: spec.method, headers, body, pool: this.#pool, timeoutMs });
     } catch (error) {
-      const tls = tlsProblem(error);
-      if (tls) {
+      if (!(error instanceof RequestError)) throw error;
+      if (error.kind === 'untrusted') {
         // Resending cannot fix a certificate the client does not trust: say what to change.
-        throw new ClusterError(`${where}: TLS ${tls} (caFile must hold the CA that signed the cluster's certificate)`, null, tls, false);
+        throw new ClusterError(`${where}: TLS ${error.reason} (caFile must hold the CA that signed the cluster's certificate)`, null, error.reason, false);
       }
-      throw new ClusterError(`${where}: cannot reach the cluster (${describeTransportError(error)})`, null, null, true);
+      throw new ClusterError(`${where}: cannot reach the cluster (${error.reason})`, null, null, true);
     }
-    const text = await answer.body.text().catch((error: unknown) => {
-      throw new ClusterError(`${where}: connection lost while reading the answer (${describeTransportError(error)})`, null, null, true);
-    });
+    let text: string;
+    try {
+      text = (await readBody(answer, where, timeoutMs)).toString('utf8');
+    } catch (error) {
+      throw new ClusterError(`${where}: connection lost while reading the answer (${(error as RequestError).reason})`, null, null, true);
+    }
     let parsed: unknown = undefined;
     if (text.length > 0) {
       try {
@@ -211,7 +190,7 @@ export class SearchClient {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await this.#pool.close();
   }
 
   /** What `console.log(client)` and JSON show: never the credentials. */
@@ -233,22 +212,4 @@ export function errorOf(body: unknown): { type: string | null; reason: string } 
     }
   }
   return { type: null, reason: '' };
-}
-
-/** Certificate verification failures (Node's OpenSSL error codes), as `CODE: message`. */
-function tlsProblem(error: unknown): string | null {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_/.test(code))) return `${code}: ${e.message}`;
-  }
-  return null;
-}
-
-function describeTransportError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${typeof code === 'string' ? `${code} ` : ''}${error.message}${cause}`;
-  }
-  return String(error);
 }

@@ -35,7 +35,7 @@ export const clientOptionsSchema = z
     auth: authSchema.optional(),
     /** PEM file with the CA certificate(s) that signed the cluster's TLS certificate. */
     caFile: z.string().min(1).optional(),
-    /** Whole-request timeout (headers and body). */
+    /** No answer, or no body data, for this long fails a request (net/http.ts). */
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     retry: retryPolicySchema.prefault({}),
     bulk: bulkLimitsSchema.prefault({}),

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { download, DownloadError, parseRetryAfter, type RetryInfo } from './download.ts';
+import { download, DownloadError, type RetryInfo } from './download.ts';
 
 // A real tracker excerpt as the payload, so the bytes are the kind the feeds download.
 const PAYLOAD = readFileSync(new URL('../../../shared/data/feeds/debian/tracker-json-sample/debian.json', import.meta.url));
@@ -278,15 +278,6 @@ test('bad URLs are rejected with a clear message', async (t) => {
   const dir = cacheDir(t);
   await assert.rejects(download('not a url', dir), /not a valid URL/);
   await assert.rejects(download('ftp://example.org/x', dir), /unsupported protocol ftp:/);
-});
-
-test('parseRetryAfter reads seconds and HTTP dates', () => {
-  const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
-  assert.equal(parseRetryAfter('120', now), 120_000);
-  assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:28:30 GMT', now), 30_000);
-  assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:00:00 GMT', now), 0);
-  assert.equal(parseRetryAfter('soon', now), null);
-  assert.equal(parseRetryAfter(undefined, now), null);
 });
 
 function basenameOf(p: string): string {

@@ -5,9 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import { basename, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { PatchloopError } from '../core/errors.ts';
 import { backoffDelay, sleep } from '../net/backoff.ts';
+import { describeFailure, headerValue, isRetryableStatus, parseRetryAfter, requestError, send } from '../net/http.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 
 export interface DownloadOptions {
@@ -109,7 +108,7 @@ export async function download(url: string, cacheDir: string, opts: DownloadOpti
     try {
       return await fetchOnce(url, path, metaPath, cached, gunzip, opts);
     } catch (err) {
-      const failure = err instanceof DownloadError ? err : new DownloadError(url, describe(err), { retryable: true, cause: err });
+      const failure = err instanceof DownloadError ? err : new DownloadError(url, describeFailure(err), { retryable: true, cause: err });
       if (!failure.retryable || attempt >= attempts || opts.signal?.aborted) throw failure;
       const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000;
       if (failure.retryAfterMs !== null && failure.retryAfterMs > maxRetryAfter) {
@@ -177,25 +176,27 @@ async function fetchOnce(
 
   let current = url;
   const maxRedirects = opts.maxRedirects ?? 5;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   for (let redirects = 0; ; redirects++) {
-    const res = await get(current, headers, opts);
-    const status = res.statusCode ?? 0;
-    if (status >= 300 && status < 400 && status !== 304 && res.headers.location) {
-      res.resume();
+    const res = await send(new URL(current), { headers, timeoutMs, signal: opts.signal }).catch((err: unknown) => {
+      throw opts.signal?.aborted ? err : new DownloadError(url, requestError(current, err, timeoutMs).reason, { retryable: true, cause: err });
+    });
+    const status = res.statusCode;
+    const location = headerValue(res.headers.location);
+    if (status !== 200) await res.body.dump();
+    if (status >= 300 && status < 400 && status !== 304 && location) {
       if (redirects >= maxRedirects) throw new DownloadError(url, `more than ${maxRedirects} redirects`, { status });
-      current = new URL(res.headers.location, current).href;
+      current = new URL(location, current).href;
       if (!/^https?:$/.test(new URL(current).protocol)) throw new DownloadError(url, `redirected to a non-HTTP URL ${current}`, { status });
       continue;
     }
     if (status === 304) {
-      res.resume();
       if (!cached) throw new DownloadError(url, 'the server answered 304 Not Modified to an unconditional request', { status });
       return { url, path, notModified: true, etag: cached.etag, lastModified: cached.lastModified };
     }
     if (status !== 200) {
-      res.resume();
-      const retryable = status === 408 || status === 429 || status >= 500;
-      throw new DownloadError(url, `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`, {
+      const retryable = isRetryableStatus(status);
+      throw new DownloadError(url, `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`, {
         status,
         retryable,
         retryAfterMs: retryable ? parseRetryAfter(res.headers['retry-after']) : null,
@@ -203,9 +204,9 @@ async function fetchOnce(
     }
     const etag = headerValue(res.headers.etag);
     const lastModified = headerValue(res.headers['last-modified']);
-    const counter = new LengthCheck(url, res);
+    const counter = new LengthCheck(url, status, headerValue(res.headers['content-length']));
     await writeAtomically(path, metaPath, { url, etag, lastModified }, (out) => {
-      const stages: (Readable | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [res, counter];
+      const stages: (Readable | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [res.body, counter];
       const encoding = (headerValue(res.headers['content-encoding']) ?? '').toLowerCase();
       if (encoding === 'gzip' || encoding === 'x-gzip') stages.push(createGunzip());
       else if (encoding && encoding !== 'identity') throw new DownloadError(url, `unsupported Content-Encoding ${encoding}`, { status });
@@ -213,43 +214,31 @@ async function fetchOnce(
       stages.push(out);
       return pipeline(stages, { signal: opts.signal });
     }).catch((err: unknown) => {
-      res.destroy();
+      res.body.destroy();
       if (err instanceof DownloadError) throw err;
       if ((err as { code?: string }).code?.startsWith('Z_')) {
         throw new DownloadError(url, `not valid gzip data: ${describe(err)}`, { status, cause: err });
       }
       const short = counter.shortfall();
-      throw new DownloadError(url, short ? `${short} (${describe(err)})` : describe(err), { status, retryable: true, cause: err });
+      const why = opts.signal?.aborted ? describe(err) : requestError(current, err, timeoutMs).reason;
+      throw new DownloadError(url, short ? `${short} (${why})` : why, { status, retryable: true, cause: err });
     });
     return { url, path, notModified: false, etag, lastModified };
   }
 }
 
-function get(url: string, headers: Record<string, string>, opts: DownloadOptions): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = request(url, { method: 'GET', headers, signal: opts.signal }, resolve);
-    const timeoutMs = opts.timeoutMs ?? 60_000;
-    // The socket timeout covers connecting, waiting for headers and every pause in the body.
-    req.setTimeout(timeoutMs, () => req.destroy(new DownloadError(url, `no data for ${timeoutMs} ms`, { retryable: true })));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** Passes the body through, counting it; at the end it must match the Content-Length. */
 class LengthCheck extends Transform {
   private readonly url: string;
+  private readonly status: number;
   private readonly declared: number | null;
-  private readonly status: number | undefined;
   private received = 0;
 
-  constructor(url: string, res: IncomingMessage) {
+  constructor(url: string, status: number, contentLength: string | null) {
     super();
     this.url = url;
-    const length = res.headers['content-length'];
-    this.declared = length === undefined ? null : Number(length);
-    this.status = res.statusCode;
+    this.status = status;
+    this.declared = contentLength === null ? null : Number(contentLength);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
@@ -325,20 +314,6 @@ async function copyLocal(
     throw new DownloadError(url, describe(err), { cause: err });
   }
   return { url, path, notModified: false, etag: null, lastModified };
-}
-
-/** Retry-After: delay in seconds or an HTTP date. */
-export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | null {
-  const v = headerValue(value);
-  if (v === null) return null;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const when = Date.parse(v);
-  return Number.isNaN(when) ? null : Math.max(0, when - now);
-}
-
-function headerValue(v: string | string[] | undefined): string | null {
-  if (v === undefined) return null;
-  return Array.isArray(v) ? (v[0] ?? null) : v;
 }
 
 function describe(err: unknown): string {

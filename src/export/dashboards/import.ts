@@ -2,13 +2,12 @@
 // `POST /api/saved_objects/_import?overwrite=true`, multipart with the NDJSON as `file`, and
 // the product's anti-CSRF header (`kbn-xsrf` for Kibana, `osd-xsrf` for OpenSearch
 // Dashboards; requests without it are refused).
-import { readFileSync } from 'node:fs';
-import { Agent, fetch, FormData } from 'undici';
 import { z } from 'zod';
+import { PatchloopError } from '../../core/errors.ts';
+import { createPool, jsonOrNull, readBody, RequestError, send } from '../../net/http.ts';
 import { authorizationHeader } from '../client.ts';
 import type { Auth } from '../options.ts';
 import type { Flavor } from './saved-objects.ts';
-import { PatchloopError } from '../../core/errors.ts';
 
 export interface ImportOptions {
   /** Kibana or OpenSearch Dashboards base URL (with its base path, if any). */
@@ -60,41 +59,35 @@ export function importTarget(options: ImportOptions): { url: URL; headers: Recor
 
 export async function importSavedObjects(ndjson: string, options: ImportOptions): Promise<ImportReport> {
   const { url, headers } = importTarget(options);
+  // The multipart body, encoded by the platform's FormData.
   const form = new FormData();
   form.append('file', new Blob([ndjson], { type: 'application/ndjson' }), 'patchloop.ndjson');
-  let dispatcher: Agent | undefined;
-  if (options.caFile) {
-    let ca: string;
-    try {
-      ca = readFileSync(options.caFile, 'utf8');
-    } catch (err) {
-      throw new DashboardsImportError(`cannot read CA file ${options.caFile}: ${(err as Error).message}`);
-    }
-    dispatcher = new Agent({ connect: { ca } });
-  }
+  const multipart = new Response(form);
+  headers['content-type'] = multipart.headers.get('content-type') as string;
+  const body = Buffer.from(await multipart.arrayBuffer());
+  const pool = options.caFile ? createPool({ caFile: options.caFile, connections: 1 }) : undefined;
   const where = `POST ${url.origin}${url.pathname}`;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   try {
-    let response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(url, { method: 'POST', headers, body: form, dispatcher, signal: AbortSignal.timeout(options.timeoutMs ?? 60_000) });
+      const answer = await send(url, { method: 'POST', headers, body, pool, timeoutMs });
+      status = answer.statusCode;
+      text = (await readBody(answer, where, timeoutMs)).toString('utf8');
     } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-      throw new DashboardsImportError(`${where}: cannot reach ${options.flavor === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'} (${(err as Error).message}${cause})`);
+      if (!(err instanceof RequestError)) throw err;
+      throw new DashboardsImportError(`${where}: cannot reach ${options.flavor === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'} (${err.reason})`);
     }
-    const text = await response.text();
-    if (response.status === 401 || response.status === 403) throw new DashboardsImportError(`${where}: HTTP ${response.status}: check the credentials (${text.slice(0, 200)})`);
-    if (response.status !== 200) throw new DashboardsImportError(`${where}: HTTP ${response.status} ${text.slice(0, 300)}`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new DashboardsImportError(`${where}: the answer is not JSON: ${text.slice(0, 200)}`);
-    }
-    const parsed = answerSchema.safeParse(body);
+    if (status === 401 || status === 403) throw new DashboardsImportError(`${where}: HTTP ${status}: check the credentials (${text.slice(0, 200)})`);
+    if (status !== 200) throw new DashboardsImportError(`${where}: HTTP ${status} ${text.slice(0, 300)}`);
+    const answer = jsonOrNull(text);
+    if (answer === null) throw new DashboardsImportError(`${where}: the answer is not JSON: ${text.slice(0, 200)}`);
+    const parsed = answerSchema.safeParse(answer);
     if (!parsed.success) throw new DashboardsImportError(`${where}: unexpected answer ${text.slice(0, 300)}`);
     const errors = (parsed.data.errors ?? []).map((e) => ({ id: e.id, type: e.type, error: [e.error.type, typeof e.error.message === 'string' ? e.error.message : ''].filter(Boolean).join(': ') }));
     return { successCount: parsed.data.successCount, errors };
   } finally {
-    await dispatcher?.close();
+    await pool?.close();
   }
 }
