@@ -20,8 +20,9 @@ export const LAYERS = {
   // name the version in their User-Agent); the update thread finds its worker's entry from
   // the project root.
   feeds: ['core', 'vulndb', 'net', 'config', 'version.ts', 'project-root.ts'],
-  // Backends read the root's package databases and os-release to report what changed.
-  patch: ['core', 'inventory'],
+  // Backends read the root's package databases and os-release to report what changed; policy
+  // files are read with the config loader's YAML reading.
+  patch: ['core', 'inventory', 'config'],
   // The ECS mapping of patch runs (agent-ship.ts) reads the patch run type.
   export: ['core', 'net', 'config', 'patch'],
   // The scan reads the inventory and the local vulnerability DB; its ECS format is the

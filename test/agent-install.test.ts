@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAgentConfig, AgentConfigError } from '../src/agent/config.ts';
+import { loadAgentConfig } from '../src/agent/config.ts';
+import { ConfigError } from '../src/config/load.ts';
 import { CLI } from './support/paths.ts';
 
 test('install writes the service, a randomised daily timer and the flush timer, with hardening', () => {
@@ -45,7 +46,7 @@ test('the agent configuration is validated: YAML errors name the line, unknown k
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-agentconf-'));
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'server: https://x.example\nspool:\n  max_reports: [\n');
-  assert.throws(() => loadAgentConfig(bad), (e: Error) => e instanceof AgentConfigError && e.message.startsWith(`${bad}:`) && /:\d+:\d+/.test(e.message));
+  assert.throws(() => loadAgentConfig(bad), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${bad}:`) && /:\d+:\d+/.test(e.message));
   const typo = join(dir, 'typo.yaml');
   writeFileSync(typo, 'server: https://x.example\nretyr:\n  attempts: 3\n');
   assert.throws(() => loadAgentConfig(typo), /retyr|Unrecognized key/);

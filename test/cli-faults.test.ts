@@ -138,7 +138,7 @@ test('agent URL mistakes are named, with exit 2, and no credential is written', 
   writeFileSync(config, 'server: htp:/central\n');
   const run = await runCli(['agent', 'run', '--config', config, '--state-dir', state]);
   assert.equal(run.code, 2);
-  assert.equal(run.stderr, `patchloop: ${config} is invalid:\n  server: server URL "htp:/central": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n`);
+  assert.equal(run.stderr, `patchloop: ${config} is invalid:\n  ${config}:1: server: server URL "htp:/central": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n`);
 });
 
 test('plain http:// against a TLS server is named (exit 2), not taken for an outage', { timeout: 120_000 }, async (t) => {

@@ -212,7 +212,7 @@ test('settings from the server configuration; a cluster away exits 75; secrets a
   writeFileSync(config, `data_dir: ${server.dataDir}\nexport:\n  url: ftp://search.example\n`);
   const invalid = await runCli(['elastic', 'export', '--config', config]);
   assert.equal(invalid.code, 2);
-  assert.match(invalid.stderr, /server\.yaml: export\.url/);
+  assert.match(invalid.stderr, /server\.yaml:3: export\.url: Invalid URL/);
 });
 
 test('dashboards prints the shipped saved objects', async () => {

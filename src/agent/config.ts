@@ -1,26 +1,14 @@
 // The agent's configuration file (/etc/patchloop/agent.yaml), validated with zod. Every key
-// is optional; the README documents them. Unknown keys are errors (a typo must not be ignored),
-// except under `patch`, which the patching module validates itself.
-import { existsSync, readFileSync } from 'node:fs';
+// is optional; the README documents them. Unknown keys are errors (a typo must not be ignored).
 import { join, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../core/protocol.ts';
+import { readConfig, sourceOf, validate, withOverrides, type ConfigSource } from '../config/load.ts';
+import { duration } from '../core/duration.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { ServerUrlSchema } from './http.ts';
-import { parseAgentPatchConfig } from './patch-config.ts';
-import { PatchloopError } from '../core/errors.ts';
+import { AgentPatchConfigSchema } from './patch-config.ts';
 
 export const DEFAULT_AGENT_CONFIG = '/etc/patchloop/agent.yaml';
-
-const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 export const AgentConfigSchema = z
   .object({
@@ -54,36 +42,20 @@ export const AgentConfigSchema = z
     timeout: duration.default(120_000),
     /** Download the server's vulnerability DB after each run, for `patchloop scan` without internet. */
     vulndb_sync: z.boolean().default(false),
-    /** Patching opt-in and local limits (agent/patch-config.ts validates it). */
-    patch: z.record(z.string(), z.unknown()).optional(),
+    /** Patching opt-in and local limits (agent/patch-config.ts). */
+    patch: AgentPatchConfigSchema.prefault({}),
   })
   .strict();
 
 export type AgentConfig = z.output<typeof AgentConfigSchema> & { state_dir: string; data_dir: string };
 
-export class AgentConfigError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_CONFIG', message);
-  }
-}
-
 export function defaultStateDir(): string {
   return join(defaultDataDir(), 'agent');
 }
 
-export function resolveAgentConfig(input: unknown, origin = 'the agent configuration'): AgentConfig {
-  const r = AgentConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    throw new AgentConfigError(`${origin} is invalid:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n')}`);
-  }
-  const c = r.data;
-  if (c.patch !== undefined) {
-    try {
-      parseAgentPatchConfig(c.patch, origin);
-    } catch (err) {
-      throw new AgentConfigError((err as Error).message);
-    }
-  }
+/** Validates the configuration: a source read by config/load.ts, or an object given in code. */
+export function resolveAgentConfig(input: ConfigSource | z.input<typeof AgentConfigSchema>): AgentConfig {
+  const c = validate(AgentConfigSchema, sourceOf(input));
   return { ...c, root: resolve(c.root), state_dir: resolve(c.state_dir ?? defaultStateDir()), data_dir: resolve(c.data_dir ?? defaultDataDir()) };
 }
 
@@ -92,27 +64,5 @@ export function resolveAgentConfig(input: unknown, origin = 'the agent configura
  * A missing default file is fine; a missing given file is an error.
  */
 export function loadAgentConfig(file: string | undefined, overrides: Record<string, unknown> = {}): AgentConfig {
-  const path = file ?? (existsSync(DEFAULT_AGENT_CONFIG) ? DEFAULT_AGENT_CONFIG : null);
-  let raw: unknown = {};
-  if (path) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new AgentConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (err) {
-      if (err instanceof YAMLParseError) {
-        const pos = err.linePos?.[0];
-        throw new AgentConfigError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
-      }
-      throw err;
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AgentConfigError(`${path}: expected a mapping at the top level`);
-  }
-  const merged = { ...(raw as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
-  return resolveAgentConfig(merged, path ?? 'the agent configuration');
+  return resolveAgentConfig(withOverrides(readConfig(file, DEFAULT_AGENT_CONFIG), overrides));
 }

@@ -37,14 +37,6 @@ export const AgentPatchConfigSchema = z.strictObject({
 });
 export type AgentPatchConfig = z.infer<typeof AgentPatchConfigSchema>;
 
-export function parseAgentPatchConfig(input: unknown, origin: string): AgentPatchConfig {
-  const r = AgentPatchConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    throw new Error(`${origin}: patch section is invalid:\n${r.error.issues.map((i) => `  patch.${i.path.join('.') || '(section)'}: ${i.message}`).join('\n')}`);
-  }
-  return r.data;
-}
-
 /**
  * The policy as this host will apply it: the server's, narrowed by the local configuration.
  * `notes` say what was narrowed (logged, and a policy author can see why a host behaves so).

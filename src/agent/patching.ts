@@ -16,7 +16,7 @@ import type { AgentConfig } from './config.ts';
 import { writeFileAtomic } from './files.ts';
 import type { AgentHttpClient } from './http.ts';
 import { fetchPolicy, PatchReportSpool, ServerLeaseClient, ServerReportClient, type PatchLog } from './patch-clients.ts';
-import { narrowPolicy, parseAgentPatchConfig, type AgentPatchConfig } from './patch-config.ts';
+import { narrowPolicy } from './patch-config.ts';
 import { PatchloopError } from '../core/errors.ts';
 
 export type PatchPhase =
@@ -34,10 +34,6 @@ export interface PatchPhaseDeps {
   /** Test seams for the host's boot identity; default /proc. */
   bootId?: () => Promise<string>;
   reboot?: (command: string[]) => Promise<void>;
-}
-
-export function patchConfigOf(config: AgentConfig): AgentPatchConfig {
-  return parseAgentPatchConfig(config.patch, 'agent configuration');
 }
 
 const files = (config: AgentConfig) => ({ pending: join(config.state_dir, 'pending-reboot.json'), last: join(config.state_dir, 'last-patch-run.json') });
@@ -105,7 +101,7 @@ function lastRun(file: string): PatchRun | null {
 }
 
 export async function patchPhase(config: AgentConfig, client: AgentHttpClient, deps: PatchPhaseDeps): Promise<PatchPhase> {
-  const local = patchConfigOf(config);
+  const local = config.patch;
   if (!local.enabled) return { state: 'disabled' };
   const f = files(config);
   const { lease, report } = patchClients(config, client, deps);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PatchloopError } from '../core/errors.ts';
 import { ServerAddressError } from '../agent/http.ts';
 import { RequestError } from '../net/http.ts';
-import { ConfigError } from '../server/config.ts';
+import { ConfigError } from '../config/load.ts';
 import { LockHeldError } from '../vulndb/lock.ts';
 import { EXIT, exitFor } from './exit.ts';
 

@@ -254,16 +254,3 @@ export function packageDelta(
 export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.slice(0, 20).map((i) => ({ path: i.path.length ? i.path.join('.') : '(root)', message: i.message }));
 }
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * The duration syntax of the server and agent configuration: "90s", "30m", "24h", "7d" (or a
- * number of seconds) → milliseconds.
- */
-export function parseDuration(v: string | number): number {
-  if (typeof v === 'number') return v * 1000;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v.trim());
-  if (!m) throw new Error(`invalid duration ${JSON.stringify(v)} (use e.g. 90s, 30m, 24h, 7d)`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]]);
-}

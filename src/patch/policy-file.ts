@@ -1,28 +1,23 @@
 // Reads a policy document (YAML or JSON) from a file and validates it, naming the file and
-// line of every problem.
+// line of every problem (the YAML reading of config/load.ts).
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isNode, parseDocument } from 'yaml';
+import { parseYaml, YamlSyntaxError, type LineOf } from '../config/load.ts';
 import { PolicyError, PolicySchema, formatIssuePath, type PatchPolicy } from '../core/policy/schema.ts';
 
 export function parsePolicyText(text: string, file: string): PatchPolicy {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new PolicyError(file, [{ path: `line ${pos.line}`, message: e.message.split('\n')[0] }]);
+  let doc: { data: unknown; lineOf: LineOf };
+  try {
+    doc = parseYaml(text, file);
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new PolicyError(file, [{ path: `line ${err.line}`, message: err.reason }]);
+    throw err;
   }
-  const res = PolicySchema.safeParse(doc.toJS());
+  const res = PolicySchema.safeParse(doc.data);
   if (res.success) return res.data;
   throw new PolicyError(
     file,
     res.error.issues.map((issue) => {
-      // the deepest node of the path that exists in the document gives the line
-      let line: number | null = null;
-      for (let n = issue.path.length; n >= 0 && line === null; n--) {
-        const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
-        if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
-      }
+      const line = doc.lineOf(issue.path);
       const p = formatIssuePath(issue.path);
       return { path: line === null ? p : `${p || '(document)'} (line ${line})`, message: issue.message };
     }),

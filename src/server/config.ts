@@ -1,28 +1,15 @@
 // The server's configuration: a YAML file (default /etc/patchloop/server.yaml when present),
 // validated with zod, with command-line flags on top. Every value has a default, so the
 // server also runs with no file at all.
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../core/protocol.ts';
+import { sourceOf, validate, type ConfigSource } from '../config/load.ts';
+import { duration } from '../core/duration.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { DEFAULT_SLA_DAYS } from './store/store.ts';
-import { PatchloopError } from '../core/errors.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/patchloop/server.yaml';
-
-export { parseDuration };
-
-const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 /** "32MiB", "512KiB", or a number of bytes. */
 const size = z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
@@ -100,31 +87,12 @@ export interface ServerConfig extends Omit<z.output<typeof ServerConfigSchema>, 
   sla_days: typeof DEFAULT_SLA_DAYS;
 }
 
-export class ConfigError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_CONFIG', message);
-  }
-}
-
-/** Where a value of the file is: its line (1-based), or null when the file does not hold it. */
-export type LineOf = (path: readonly PropertyKey[]) => number | null;
-
 /**
- * Validates a configuration object (from YAML or code); `origin` names it in messages. With
- * `lineOf` (readConfigFile), each problem is given as `origin:LINE: key: message`.
+ * Validates the configuration: a source read by config/load.ts (problems name the file and
+ * line) or an object given in code.
  */
-export function resolveConfig(input: unknown, origin = 'configuration', lineOf?: LineOf): ServerConfig {
-  const r = ServerConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => {
-      // An unknown key is reported on its mapping; the line wanted is the key's own.
-      const path = i.code === 'unrecognized_keys' && i.keys.length ? [...i.path, i.keys[0]] : i.path;
-      const line = lineOf?.(path) ?? lineOf?.(i.path) ?? null;
-      return `  ${line !== null ? `${origin}:${line}: ` : ''}${i.path.join('.') || '(top level)'}: ${i.message}`;
-    });
-    throw new ConfigError(`${origin} is invalid:\n${lines.join('\n')}`);
-  }
-  const c = r.data;
+export function resolveConfig(input: ConfigSource | ServerConfigInput): ServerConfig {
+  const c = validate(ServerConfigSchema, sourceOf(input));
   const dataDir = resolve(c.data_dir ?? defaultDataDir());
   return {
     ...c,
@@ -132,54 +100,4 @@ export function resolveConfig(input: unknown, origin = 'configuration', lineOf?:
     store: { ...c.store, file: c.store.file ? resolve(c.store.file) : join(dataDir, 'server.sqlite') },
     sla_days: { ...DEFAULT_SLA_DAYS, ...c.sla_days },
   };
-}
-
-/** Reads a YAML configuration file; errors name the file and line. */
-export function loadConfigFile(file: string): unknown {
-  return readConfigFile(file).data;
-}
-
-/** A YAML configuration file's data, and where each value is in it (for messages). */
-export function readConfigFile(file: string): { data: unknown; lineOf: LineOf } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const problem = doc.errors[0];
-  if (problem) {
-    const pos = problem.linePos?.[0];
-    throw new ConfigError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
-  return {
-    data: doc.toJS() ?? {},
-    lineOf: (path) => {
-      let node: unknown = doc.contents;
-      let at: number | undefined;
-      for (const key of path) {
-        if (isMap(node)) {
-          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
-          if (!pair) return null;
-          at = (pair.key as Scalar).range?.[0];
-          node = pair.value;
-        } else if (isSeq(node) && typeof key === 'number') {
-          node = node.items[key];
-          at = (node as { range?: [number] } | undefined)?.range?.[0];
-        } else {
-          return null;
-        }
-      }
-      if (path.length === 0) at = (node as { range?: [number] } | null)?.range?.[0];
-      return at === undefined ? null : lines.linePos(at).line;
-    },
-  };
-}
-
-/** The file to use: the one given, else the default when it exists, else none. */
-export function configFileToUse(given: string | undefined): string | null {
-  if (given) return given;
-  return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : null;
 }

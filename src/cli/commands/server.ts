@@ -67,7 +67,7 @@ configuration error (the message names the file and line).`,
     .option('--tag <tag...>', 'tags the hosts get')
     .action(async (opts: ConfigOptions & { name: string; uses?: string; unlimited?: boolean; ttl: string; group: string; tag?: string[] }) => {
       const config = await loadServerConfig(opts);
-      const { parseDuration } = await import('../../server/config.ts');
+      const { parseDuration } = await import('../../core/duration.ts');
       const uses = opts.unlimited ? null : opts.uses === undefined ? 1 : Number(opts.uses);
       if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new PatchloopError('PL_E_USAGE', `--uses must be a whole number of at least 1 (got ${opts.uses})`);
       let ttlMs: number | null;
@@ -143,26 +143,18 @@ async function readSecret(): Promise<string> {
 }
 
 async function loadServerConfig(opts: RunOptions): Promise<import('../../server/config.ts').ServerConfig> {
-  const { configFileToUse, readConfigFile, resolveConfig, ConfigError } = await import('../../server/config.ts');
-  const file = configFileToUse(opts.config);
-  const source = file ? readConfigFile(file) : { data: {}, lineOf: () => null };
-  const raw = source.data;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
-  const merged: Record<string, unknown> = { ...raw };
-  if (opts.dataDir) merged.data_dir = opts.dataDir;
-  if (opts.logLevel) merged.log_level = opts.logLevel;
+  const { readConfig, withOverrides } = await import('../../config/load.ts');
+  const { DEFAULT_CONFIG_FILE, resolveConfig } = await import('../../server/config.ts');
+  let listen;
   if (opts.listen) {
     const m = /^(.*):(\d+)$/.exec(opts.listen);
-    if (!m) throw new ConfigError(`--listen: expected HOST:PORT, got ${JSON.stringify(opts.listen)}`);
-    merged.listen = { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    if (!m) throw new PatchloopError('PL_E_USAGE', `--listen: expected HOST:PORT, got ${JSON.stringify(opts.listen)}`);
+    listen = { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
   }
-  if (opts.tlsCert || opts.tlsKey) {
-    if (!opts.tlsCert || !opts.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
-    merged.tls = { cert: opts.tlsCert, key: opts.tlsKey };
-  }
-  // A value a flag replaced is not on any line of the file.
-  const fromFlags = new Set(['data_dir', 'log_level', 'listen', 'tls'].filter((k) => merged[k] !== (raw as Record<string, unknown>)[k]));
-  return resolveConfig(merged, file ?? 'the configuration', (path) => (fromFlags.has(String(path[0])) ? null : source.lineOf(path)));
+  if (!opts.tlsCert !== !opts.tlsKey) throw new PatchloopError('PL_E_USAGE', '--tls-cert and --tls-key go together');
+  const tls = opts.tlsCert && opts.tlsKey ? { cert: opts.tlsCert, key: opts.tlsKey } : undefined;
+  const source = readConfig(opts.config, DEFAULT_CONFIG_FILE);
+  return resolveConfig(withOverrides(source, { data_dir: opts.dataDir, log_level: opts.logLevel, listen, tls }));
 }
 
 /**

@@ -4,19 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../../core/protocol.ts';
+import { ConfigError, sectionOf, validate, withOverrides, type ConfigSource } from '../../config/load.ts';
+import { duration } from '../../core/duration.ts';
 import type { ClientOptionsInput } from '../../export/options.ts';
 import { DEFAULT_PREFIX, exportNames } from '../../export/names.ts';
-import { PatchloopError } from '../../core/errors.ts';
-
-const duration = z.union([z.string(), z.number().nonnegative()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 const DAY = 86_400_000;
 
@@ -72,12 +63,6 @@ export const ExportConfigSchema = z
 export type ExportConfigInput = z.input<typeof ExportConfigSchema>;
 export type ExportConfig = z.output<typeof ExportConfigSchema>;
 
-export class ExportConfigError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_CONFIG', message);
-  }
-}
-
 /**
  * Environment variables that override (or, without a file section, make up) the settings:
  * PATCHLOOP_EXPORT_URL, _USERNAME, _PASSWORD_FILE, _API_KEY_FILE, _CA_FILE, _PREFIX, _INTERVAL.
@@ -94,23 +79,16 @@ const ENV_KEYS: Record<string, keyof ExportConfigInput> = {
   PATCHLOOP_EXPORT_INTERVAL: 'interval',
 };
 
-/** Validates the `export:` section (null when absent and no environment variable sets a URL). */
-export function resolveExportConfig(section: unknown, env: NodeJS.ProcessEnv = process.env, origin = 'export'): ExportConfig | null {
-  if (section !== undefined && section !== null && (typeof section !== 'object' || Array.isArray(section))) {
-    throw new ExportConfigError(`${origin}: expected a mapping`);
-  }
-  const merged: Record<string, unknown> = { ...((section as Record<string, unknown> | null) ?? {}) };
-  for (const [name, key] of Object.entries(ENV_KEYS)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') merged[key] = value;
-  }
-  if (Object.keys(merged).length === 0) return null;
-  const r = ExportConfigSchema.safeParse(merged);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${origin}.${i.path.join('.') || '(section)'}: ${i.message}`);
-    throw new ExportConfigError(`${origin} settings are invalid:\n${lines.join('\n')}`);
-  }
-  return r.data;
+/**
+ * Validates the `export:` section of the server configuration with the environment and
+ * `overrides` (command-line values) on top; null when nothing names a cluster.
+ */
+export function resolveExportConfig(config: ConfigSource, env: NodeJS.ProcessEnv = process.env, overrides: Partial<ExportConfigInput> = {}): ExportConfig | null {
+  const section = sectionOf(config, 'export');
+  const fromEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([name, key]) => [key, env[name] || undefined]));
+  const merged = withOverrides(withOverrides(section, fromEnv), overrides);
+  if (Object.keys(merged.data).length === 0) return null;
+  return validate(ExportConfigSchema, merged, { what: `the export section of ${config.file ?? 'the configuration'}`, prefix: 'export' });
 }
 
 function readSecretFile(file: string, what: string): string {
@@ -118,10 +96,10 @@ function readSecretFile(file: string, what: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ExportConfigError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const secret = text.replace(/\r?\n$/, '');
-  if (secret.length === 0) throw new ExportConfigError(`the ${what} file ${file} is empty`);
+  if (secret.length === 0) throw new ConfigError(`the ${what} file ${file} is empty`);
   return secret;
 }
 
@@ -130,7 +108,7 @@ export function exportClientOptions(config: ExportConfig, dataDir: string, env: 
   let auth: ClientOptionsInput['auth'];
   if (config.username) {
     const password = env.PATCHLOOP_EXPORT_PASSWORD ?? (config.password_file ? readSecretFile(config.password_file, 'password') : undefined);
-    if (password === undefined) throw new ExportConfigError('export.username needs export.password_file (or PATCHLOOP_EXPORT_PASSWORD)');
+    if (password === undefined) throw new ConfigError('export.username needs export.password_file (or PATCHLOOP_EXPORT_PASSWORD)');
     auth = { username: config.username, password };
   } else if (config.api_key_file || env.PATCHLOOP_EXPORT_API_KEY) {
     auth = { apiKey: env.PATCHLOOP_EXPORT_API_KEY ?? readSecretFile(config.api_key_file as string, 'API key') };

@@ -3,7 +3,8 @@
 // exporters from running at once): configuration, the store, status.
 import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
-import { configFileToUse, ConfigError, loadConfigFile, resolveConfig, type ServerConfig } from '../config.ts';
+import { ConfigError, readConfig, withOverrides } from '../../config/load.ts';
+import { DEFAULT_CONFIG_FILE, resolveConfig, type ServerConfig } from '../config.ts';
 import { Store } from '../store/store.ts';
 import { resolveExportConfig, type ExportConfig, type ExportConfigInput } from './config.ts';
 import { hasPatchRuns } from './source.ts';
@@ -25,16 +26,9 @@ export function loadLocalExportSettings(
   overrides: Partial<ExportConfigInput> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): LocalExportSettings {
-  const file = configFileToUse(options.config);
-  const raw = (file ? loadConfigFile(file) : {}) as Record<string, unknown>;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
-  const { export: section, ...rest } = raw;
-  if (options.dataDir) rest.data_dir = options.dataDir;
-  const server = resolveConfig(rest, file ?? 'the configuration');
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const merged = section === undefined && Object.keys(given).length === 0 ? undefined : { ...((section as Record<string, unknown>) ?? {}), ...given };
-  const exportConfig = resolveExportConfig(merged, env, file ? `${file}: export` : 'export');
-  return { server, export: exportConfig, file };
+  const source = withOverrides(readConfig(options.config, DEFAULT_CONFIG_FILE), { data_dir: options.dataDir });
+  const { export: _section, ...server } = source.data;
+  return { server: resolveConfig({ ...source, data: server }), export: resolveExportConfig(source, env, overrides), file: source.file };
 }
 
 /** Opens the server's store with the server's SLA and stale settings; it must exist. */
