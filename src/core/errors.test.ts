@@ -38,5 +38,5 @@ test('a full disk is recognised from SQLite (also as a cause) and from the file 
 test('docs/errors.md lists every code', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const listed = new Set([...doc.matchAll(/^\| `(PL_E_[A-Z_]+)` \|/gm)].map((m) => m[1]));
-  assert.deepEqual([...listed].sort(), Object.keys(ERROR_CODES).sort());
+  assert.deepEqual([...listed].sort(), [...ERROR_CODES].sort());
 });

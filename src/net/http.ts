@@ -99,30 +99,19 @@ export async function readBody(answer: Answer, where: string, timeoutMs: number)
 /** A failure of a request or of its body as a RequestError (one that already is, as it is). */
 export function requestError(where: string, err: unknown, timeoutMs: number): RequestError {
   if (err instanceof RequestError) return err;
-  const code = systemCodeOf(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (code && /^UND_ERR_(HEADERS|BODY|CONNECT)_TIMEOUT$/.test(code)) return new RequestError(where, 'timeout', `no data for ${timeoutMs} ms`, code, err);
+  // The system or library error along the cause chain that says what happened.
+  let coded: unknown = err;
+  while (coded instanceof Error && typeof (coded as { code?: unknown }).code !== 'string') coded = coded.cause;
+  const code = coded instanceof Error ? ((coded as { code?: unknown }).code as string) : null;
+  const message = coded instanceof Error ? coded.message : String(err);
+  const failure = (kind: FailureKind, reason: string) => new RequestError(where, kind, reason, code, err);
+  if (code && /^UND_ERR_(HEADERS|BODY|CONNECT)_TIMEOUT$/.test(code)) return failure('timeout', `no data for ${timeoutMs} ms`);
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(message))) {
-    return new RequestError(where, 'plain-http', `${code}: the TLS handshake was answered in plain HTTP`, code, err);
+    return failure('plain-http', `${code}: the TLS handshake was answered in plain HTTP`);
   }
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_/.test(code)) return new RequestError(where, 'untrusted', `${code}: ${messageOf(err, code)}`, code, err);
-  if (code && /^ERR_SSL_|^EPROTO$/.test(code)) return new RequestError(where, 'tls', `${code}: ${message}`, code, err);
-  return new RequestError(where, 'network', describeFailure(err), code, err);
-}
-
-/** The first string `code` along the cause chain. */
-function systemCodeOf(err: unknown): string | null {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return null;
-}
-
-/** The message of the error in the cause chain that carries `code`. */
-function messageOf(err: unknown, code: string): string {
-  for (let e = err; e instanceof Error; e = e.cause) if ((e as { code?: unknown }).code === code) return e.message;
-  return String(err);
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_/.test(code)) return failure('untrusted', `${code}: ${message}`);
+  if (code && /^ERR_SSL_|^EPROTO$/.test(code)) return failure('tls', `${code}: ${message}`);
+  return failure('network', describeFailure(err));
 }
 
 /** `CODE message: cause` of a failure, for messages. */
