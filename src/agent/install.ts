@@ -1,20 +1,20 @@
-// `patchloop agent install`: writes the systemd units (from deploy/systemd) for this
-// installation, a documented default configuration if there is none, and enables the timers.
+// `patchloop agent install`: writes the systemd units (from deploy/systemd, or the copies a
+// single executable embeds) for this installation, a documented default configuration if there
+// is none, and enables the timers.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { projectRoot } from '../project-root.ts';
-
-const REPO = projectRoot();
-export const UNITS_DIR = join(REPO, 'deploy', 'systemd');
+import { installedCommand, installedDocumentation, installedFile } from '../project-root.ts';
 
 export interface InstallOptions {
   unitDir: string;
   config: string;
   stateDir: string;
   dataDir: string;
-  /** The patchloop command the units run (default: this installation's bin/patchloop). */
+  /** The patchloop command the units run (default: this installation's bin/patchloop, or the single executable). */
   bin?: string;
+  /** systemd's Documentation= of the units (default: this installation's). */
+  documentation?: string;
   /** Server URL written into a new configuration file. */
   server?: string;
   enable: boolean;
@@ -41,12 +41,15 @@ function unitPath(p: string, what: string): string {
 }
 
 export function renderUnit(template: string, o: InstallOptions): string {
-  return readFileSync(join(UNITS_DIR, template), 'utf8')
-    .replaceAll('@BIN@', unitPath(o.bin ?? join(REPO, 'bin/patchloop'), 'the patchloop command'))
+  const text = installedFile(`deploy/systemd/${template}`);
+  if (!text) throw new Error(`this installation has no systemd unit template deploy/systemd/${template}`);
+  return text
+    .toString('utf8')
+    .replaceAll('@BIN@', unitPath(o.bin ?? installedCommand(), 'the patchloop command'))
     .replaceAll('@CONFIG@', unitPath(o.config, 'the configuration file'))
     .replaceAll('@STATE_DIR@', unitPath(o.stateDir, 'the state directory'))
     .replaceAll('@DATA_DIR@', unitPath(o.dataDir, 'the data directory'))
-    .replaceAll('@REPO@', REPO);
+    .replaceAll('@DOCUMENTATION@', o.documentation ?? installedDocumentation());
 }
 
 export function defaultAgentYaml(server?: string): string {

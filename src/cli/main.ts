@@ -1,18 +1,12 @@
 // CLI entry point. Each command lives in its own module under ./commands and registers its
 // options here; the module doing the work is imported only when that command runs, so a
 // scan never loads server or export code.
+// No top-level await: the single executable runs this entry as CommonJS (scripts/package).
 import { Command, CommanderError } from 'commander';
-import { registerCommands } from './commands/index.ts';
+import { createProgram } from './program.ts';
 import { EXIT, exitFor } from './exit.ts';
-import { PATCHLOOP_VERSION } from '../version.ts';
 
-const program = new Command('patchloop')
-  .description('Self-hosted patch management for Linux fleets: scan, report, patch, prove.')
-  .version(PATCHLOOP_VERSION, '-V, --version')
-  .showHelpAfterError()
-  .exitOverride();
-
-registerCommands(program);
+const program = createProgram();
 
 /** The command that runs, e.g. "scan" or "server run": exit codes depend on it. */
 let running = '';
@@ -22,9 +16,7 @@ program.hook('preAction', (_program, action) => {
   running = names.join(' ');
 });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // help and version exit 0; every other commander error is a usage error.
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -36,4 +28,4 @@ try {
     // keep the process alive after the error is reported. stderr is written synchronously.
     process.exit(code);
   }
-}
+});

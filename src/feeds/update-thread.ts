@@ -3,11 +3,11 @@
 // the server's memory; a thread that runs past its time is terminated. Terminating a thread
 // closes its databases, which releases the feed lock; the next update removes its temporary
 // files. The worker's messages are checked before use: its file may be of another build.
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { projectRoot } from '../project-root.ts';
+import { installedFile, isSingleExecutable, projectRoot } from '../project-root.ts';
 import { failedUpdate, type FeedUpdateEvent, type FeedUpdateResult, type FeedUpdateOptions } from './update.ts';
 
 export interface ThreadUpdateOptions extends FeedUpdateOptions {
@@ -47,6 +47,17 @@ export function updateWorkerEntry(): URL {
   return pathToFileURL(join(projectRoot(), 'dist', 'feed-update-worker.js'));
 }
 
+/**
+ * Starts the worker: from its entry file, or in the single executable (which has no files) from
+ * the embedded asset dist/feed-update-worker.js, a self-contained CommonJS build run as eval code.
+ */
+function startUpdateWorker(options: WorkerOptions): Worker {
+  if (!isSingleExecutable()) return new Worker(updateWorkerEntry(), options);
+  const code = installedFile('dist/feed-update-worker.js');
+  if (!code) throw new Error('this executable does not embed the feed update worker');
+  return new Worker(code.toString('utf8'), { ...options, eval: true });
+}
+
 /** Updates one feed in a worker thread. Never throws: a thread that fails, overruns or is stopped gives a `failed` result. */
 export function updateFeedInThread(name: string, options: ThreadUpdateOptions): Promise<FeedUpdateResult> {
   const started = performance.now();
@@ -55,7 +66,7 @@ export function updateFeedInThread(name: string, options: ThreadUpdateOptions): 
     let failure: string | null = null;
     let worker: Worker;
     try {
-      worker = new Worker(updateWorkerEntry(), {
+      worker = startUpdateWorker({
         workerData: { feed: name, dataDir: options.dataDir, from: options.from },
         resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb },
       });

@@ -3,7 +3,8 @@
 // be terminated at any point. Progress and the result go back as messages.
 //
 // One entry module that nothing imports: the build bundles it whole into
-// dist/feed-update-worker.js (scripts/build), which a single executable can embed as it is.
+// dist/feed-update-worker.js (scripts/build); the single executable embeds a CommonJS build of it
+// (scripts/package), hence no top-level await.
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { updateFeed } from './update.ts';
@@ -14,5 +15,4 @@ if (!port) throw new Error('the feed update worker runs in a worker thread (see 
 const post = (message: UpdateWorkerMessage): void => port.postMessage(message);
 
 const job = z.object({ feed: z.string(), dataDir: z.string(), from: z.array(z.string()).optional() }).parse(workerData);
-const result = await updateFeed(job.feed, { dataDir: job.dataDir, from: job.from, onEvent: (event) => post({ type: 'event', event }) });
-post({ type: 'result', result });
+void updateFeed(job.feed, { dataDir: job.dataDir, from: job.from, onEvent: (event) => post({ type: 'event', event }) }).then((result) => post({ type: 'result', result }));

@@ -1,8 +1,6 @@
 // The fastify application: plugins, authentication, body decoding, error shape, routes, the
 // OpenAPI description at /api/docs, and the dashboard's static files at / when built.
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -19,10 +17,7 @@ import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
-import { projectRoot } from '../project-root.ts';
-
-/** The dashboard bundle of this installation (web/dist), used when no web_dir is configured. */
-export const BUNDLED_WEB_DIR = join(projectRoot(), 'web', 'dist');
+import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
 
 /** Client-side routes of the dashboard (web/src/main.tsx); `/` is its index file. */
 const DASHBOARD_PAGES = ['/hosts', '/hosts/:id', '/vulnerabilities', '/vulnerabilities/:id', '/findings', '/patching'];
@@ -100,28 +95,30 @@ export async function buildApp(ctx: ServerContext) {
     reply.type('application/yaml').send(app.swagger({ yaml: true })),
   );
 
-  const webDir = ctx.config.web_dir ?? BUNDLED_WEB_DIR;
-  const hasWeb = existsSync(join(webDir, 'index.html'));
-  if (hasWeb) {
+  // The dashboard: the configured web_dir, else this installation's (a directory, or the
+  // assets embedded in the single executable).
+  const web = findWebAssets(ctx.config.web_dir);
+  if (web) {
     // The dashboard's files are public (the data they show is not); this scope declares so for
-    // the routes the static plugin adds.
+    // the routes the static plugin (or the embedded files) add.
     await app.register(async (scope) => {
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, access: 'public' };
       });
-      await scope.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: 'index.html' });
+      if (web.kind === 'directory') await scope.register(fastifyStatic, { root: web.dir, prefix: '/', wildcard: false, index: 'index.html' });
+      else serveEmbedded(scope, web.files);
     });
   } else {
     app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/plain').send(`patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`),
     );
   }
-  if (hasWeb) {
+  if (web) {
     // The dashboard's own pages, loaded directly or reloaded, get its index page; keep in step
     // with the routes in web/src/main.tsx. Any other path is a 404.
     for (const page of DASHBOARD_PAGES) {
       app.get(page, { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-        reply.type('text/html; charset=utf-8').send(await readFile(join(webDir, 'index.html'))),
+        reply.type('text/html; charset=utf-8').send(await indexPage(web)),
       );
     }
   }
