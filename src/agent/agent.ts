@@ -23,12 +23,6 @@ export interface AgentDeps {
   random?: () => number;
 }
 
-export class EnrollError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_ENROLMENT_REFUSED', message);
-  }
-}
-
 export async function enroll(config: AgentConfig, o: { server: string; token: string; hostname?: string }, deps: AgentDeps): Promise<Credential & { file: string }> {
   // The address is checked before the token is sent (ServerAddressError): a wrong scheme,
   // port or path is named as such, never reported as a refused token.
@@ -44,13 +38,13 @@ export async function enroll(config: AgentConfig, o: { server: string; token: st
   })();
   const hostname = o.hostname ?? config.hostname ?? systemHostname();
   const res = await client.request('POST', '/api/v1/enroll', { json: { token: o.token, hostname, ...(machineId ? { machine_id: machineId } : {}) } });
-  if (res.status === 401) throw new EnrollError('the server refused the enrolment token (unknown, expired, used up or revoked)');
+  if (res.status === 401) throw new PatchloopError('PL_E_ENROLMENT_REFUSED', 'the server refused the enrolment token (unknown, expired, used up or revoked)');
   if (res.status !== 201) {
     const msg = (jsonBody(res) as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
-    throw new EnrollError(`enrolment failed: ${msg}`);
+    throw new PatchloopError('PL_E_ENROLMENT_REFUSED', `enrolment failed: ${msg}`);
   }
   const r = EnrollResponseSchema.safeParse(jsonBody(res));
-  if (!r.success) throw new EnrollError('the server answered the enrolment without a credential');
+  if (!r.success) throw new PatchloopError('PL_E_ENROLMENT_REFUSED', 'the server answered the enrolment without a credential');
   const cred: Credential = { server: client.origin, host_id: r.data.host_id, host_token: r.data.host_token, enrolled_at: r.data.server_time };
   const file = saveCredential(config.state_dir, cred);
   deps.log.info({ server: cred.server, host_id: cred.host_id, file }, 'enrolled');

@@ -21,20 +21,13 @@ export interface ScanOptions {
   now?: Date;
 }
 
-/** Thrown when the host cannot be scanned at all (exit code 3). */
-export class CannotScanError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_CANNOT_SCAN', message);
-  }
-}
-
 export async function scanHost(options: ScanOptions): Promise<ScanReport> {
   const { readInventory } = await import('../inventory/index.ts');
   let inventory: Inventory;
   try {
     inventory = await readInventory(options.root, { kernel: options.kernel });
   } catch (err) {
-    throw new CannotScanError(err instanceof Error ? err.message : String(err));
+    throw new PatchloopError('PL_E_CANNOT_SCAN', err instanceof Error ? err.message : String(err));
   }
   const now = options.now ?? new Date();
   const warnings = [...(inventory.warnings ?? [])];
@@ -43,7 +36,7 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
   try {
     distro = resolveDistro(inventory.os);
   } catch (err) {
-    if (err instanceof UnsupportedDistroError) throw new CannotScanError(err.message);
+    if (err instanceof UnsupportedDistroError) throw new PatchloopError('PL_E_CANNOT_SCAN', err.message);
     throw err;
   }
 
@@ -93,14 +86,12 @@ function openDb(dataDir: string, profile: DistroProfile): VulnDb {
   try {
     db = VulnDb.open(dataDir);
   } catch (err) {
-    throw new CannotScanError(err instanceof Error ? err.message : String(err));
+    throw new PatchloopError('PL_E_CANNOT_SCAN', err instanceof Error ? err.message : String(err));
   }
   // A distribution no feed applies to (CentOS Stream) is scanned without data; the matcher says so.
   if (profile.feeds.length > 0 && db.feedsFor(profile.advisoryDistro ?? profile.id).length === 0) {
     db.close();
-    throw new CannotScanError(
-      `no vulnerability data for ${profile.name} in ${dataDir}; run \`patchloop db update --source ${profile.feeds[0]}\` first`,
-    );
+    throw new PatchloopError('PL_E_CANNOT_SCAN', `no vulnerability data for ${profile.name} in ${dataDir}; run \`patchloop db update --source ${profile.feeds[0]}\` first`);
   }
   return db;
 }

@@ -48,13 +48,6 @@ export function packageVersion(): string {
   return PATCHLOOP_VERSION;
 }
 
-/** The server could not start: the message says why (address in use, TLS files, data directory in use). */
-export class ServerStartError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_SERVER_START', message);
-  }
-}
-
 /** JSON lines on stdout, through a LogStream: a log that cannot be written never stops the server. */
 export function createLogger(level: string): Logger {
   const stream = new LogStream();
@@ -81,7 +74,7 @@ function lockDataDir(dataDir: string): HeldLock {
   try {
     return acquireLock(serverLockFile(dataDir), `the data directory ${dataDir} is in use by another patchloop server`);
   } catch (err) {
-    if (err instanceof LockHeldError) throw new ServerStartError(`${err.message}; stop that server first, or give this one its own data directory`);
+    if (err instanceof LockHeldError) throw new PatchloopError('PL_E_SERVER_START', `${err.message}; stop that server first, or give this one its own data directory`);
     throw err;
   }
 }
@@ -93,8 +86,8 @@ const LISTEN_ERRORS: Record<string, string> = {
   ENOTFOUND: 'unknown host name',
 };
 
-function listenError(host: string, port: number, err: NodeJS.ErrnoException): ServerStartError {
-  return new ServerStartError(`cannot listen on ${host}:${port}: ${LISTEN_ERRORS[err.code ?? ''] ?? err.code ?? err.message}`);
+function listenError(host: string, port: number, err: NodeJS.ErrnoException): PatchloopError {
+  return new PatchloopError('PL_E_SERVER_START', `cannot listen on ${host}:${port}: ${LISTEN_ERRORS[err.code ?? ''] ?? err.code ?? err.message}`);
 }
 
 /**
@@ -108,7 +101,7 @@ async function checkCanServe(config: ServerConfig): Promise<void> {
       try {
         return readFileSync(file);
       } catch (err) {
-        throw new ServerStartError(`cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new PatchloopError('PL_E_SERVER_START', `cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     };
     const cert = read('certificate', config.tls.cert);
@@ -116,7 +109,7 @@ async function checkCanServe(config: ServerConfig): Promise<void> {
     try {
       createSecureContext({ cert, key });
     } catch (err) {
-      throw new ServerStartError(`the TLS certificate ${config.tls.cert} and key ${config.tls.key} cannot be used: ${(err as Error).message}`);
+      throw new PatchloopError('PL_E_SERVER_START', `the TLS certificate ${config.tls.cert} and key ${config.tls.key} cannot be used: ${(err as Error).message}`);
     }
   }
   const { host, port } = config.listen;

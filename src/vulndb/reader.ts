@@ -19,12 +19,6 @@ export interface FeedInfo {
   meta: Record<string, string>;
 }
 
-export class VulnDbError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_DB_CORRUPT', message);
-  }
-}
-
 interface EntryRow {
   distro: string;
   release: string;
@@ -78,7 +72,7 @@ class FeedFile {
       this.manyEntries = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
       this.manySupport = this.db.prepare('SELECT package, kind, note FROM support WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
     } catch (err) {
-      throw new VulnDbError(`cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PatchloopError('PL_E_DB_CORRUPT', `cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -90,7 +84,7 @@ class FeedFile {
     try {
       return fn();
     } catch (err) {
-      throw new VulnDbError(`cannot read vulnerability database ${this.info.file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PatchloopError('PL_E_DB_CORRUPT', `cannot read vulnerability database ${this.info.file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -85,13 +85,6 @@ export interface ExportRunReport {
   cursor: ExportCursor | null;
 }
 
-/** Another process is exporting from this store right now. */
-export class ExportBusyError extends PatchloopError {
-  constructor(message: string) {
-    super('PL_E_EXPORT_BUSY', message);
-  }
-}
-
 const LEASE_MS = 10 * 60_000;
 
 function emptyCounts(): ExportCounts {
@@ -545,7 +538,7 @@ export class StoreExporter {
     if (raw) {
       const lease = JSON.parse(raw) as { owner: string; until: number };
       if (lease.owner !== this.owner && lease.until > Date.now()) {
-        throw new ExportBusyError(`another exporter (${lease.owner}) is exporting from this store until ${new Date(lease.until).toISOString()}`);
+        throw new PatchloopError('PL_E_EXPORT_BUSY', `another exporter (${lease.owner}) is exporting from this store until ${new Date(lease.until).toISOString()}`);
       }
     }
     this.renewLease();
