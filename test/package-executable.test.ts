@@ -125,12 +125,12 @@ test('the x64 executable as server: the embedded dashboard, a feed refresh in it
 
   // The dashboard, from the assets embedded in the executable: the same bytes as web/dist.
   for (const [path, file] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/app.css', 'app.css'], ['/hosts', 'index.html']]) {
-    const res = await fetch(`${url}${path}`);
+    const res: Response = await fetch(`${url}${path}`);
     assert.equal(res.status, 200, path);
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), readFileSync(join(REPO_ROOT, 'web/dist', file)), path);
     if (path === '/app.js') {
       assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
-      const again = await fetch(`${url}${path}`, { headers: { 'if-none-match': res.headers.get('etag')! } });
+      const again: Response = await fetch(`${url}${path}`, { headers: { 'if-none-match': res.headers.get('etag')! } });
       assert.equal(again.status, 304);
     }
   }
