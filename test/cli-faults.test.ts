@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { FEED_NAMES } from '../src/feeds/registry.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { importDebianFeed } from './support/vulndb.ts';
@@ -162,7 +163,7 @@ test('server configuration errors name the file and the line; flags on top have 
     r.stderr,
     `patchloop: ${config} is invalid:\n` +
       `  ${config}:3: listen.port: Too big: expected number to be <=65535\n` +
-      `  ${config}:7: feeds.sources.0.name: unknown feed (known: debian, ubuntu, alpine, almalinux, rocky, redhat, osv)\n` +
+      `  ${config}:7: feeds.sources.0.name: unknown feed (known: ${FEED_NAMES.join(', ')})\n` +
       `  ${config}:8: feeds: Unrecognized key: "bogus"\n` +
       `  ${config}:9: log_level: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"\n`,
   );
