@@ -63,3 +63,35 @@ test('YAML flow collections nested beyond any secdb document are refused before 
   await assert.rejects(importInto(dir, [file], warnings), (err: Error) => err.cause instanceof InputError);
   assert.deepEqual(warnings, [`skipped ${file}:2: not a secdb document: YAML collections nested more than 64 deep`]);
 });
+
+test('ids as secdb writes them: a suffixed CVE id is that CVE once, another id beside it its alias, an id with no CVE its own', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'main.json');
+  // Shapes of Alpine's own secdb (aports secfixes): rsync's two patches for one CVE, a patch
+  // file named after its CVE, Xen's advisory beside the CVE it covers and one with no CVE.
+  writeFileSync(file, JSON.stringify({
+    distroversion: 'v3.20',
+    reponame: 'main',
+    packages: [
+      { pkg: { name: 'rsync', secfixes: { '3.1.2-r7': ['CVE-2017-16548', 'CVE-2017-17434-1', 'CVE-2017-17434-2'] } } },
+      { pkg: { name: 'linux-lts', secfixes: { '5.4.5-r1': ['CVE-2019-19451.patch'] } } },
+      { pkg: { name: 'xen', secfixes: { '4.12.1-r0': ['CVE-2019-17340 XSA-284', 'XSA-295'] } } },
+    ],
+  }));
+  const warnings: string[] = [];
+  await importInto(dir, [file], warnings);
+  assert.deepEqual(warnings, []);
+  const { VulnDb } = await import('../../vulndb/reader.ts');
+  const db = VulnDb.open(join(dir, 'data'));
+  try {
+    const ids = (pkg: string): string[] => db.entries('alpine', '3.20', pkg).map((e) => `${e.vuln_id} ${e.fixed_version}`).sort();
+    assert.deepEqual(ids('rsync'), ['CVE-2017-16548 3.1.2-r7', 'CVE-2017-17434 3.1.2-r7']);
+    assert.deepEqual(ids('linux-lts'), ['CVE-2019-19451 5.4.5-r1']);
+    assert.deepEqual(ids('xen'), ['CVE-2019-17340 4.12.1-r0', 'XSA-295 4.12.1-r0']);
+    assert.deepEqual(db.vulnerability('CVE-2019-17340')?.aliases, ['XSA-284']);
+    assert.deepEqual(db.vulnerability('XSA-295')?.aliases, []);
+    assert.equal(db.vulnerability('CVE-2017-17434-1'), null);
+  } finally {
+    db.close();
+  }
+});

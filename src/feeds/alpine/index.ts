@@ -2,7 +2,9 @@
 // the aports tooling writes), one per branch and repository.
 //
 // - `secfixes: {fixedVersion: [CVE…]}` → one `fixed` entry per CVE; the version `0` means the
-//   branch was never affected (a `not_affected` entry).
+//   branch was never affected (a `not_affected` entry). Ids are read as common/ids.ts says:
+//   `CVE-2017-17434-1` and `CVE-2019-19451.patch` name their CVE, and another id written in the
+//   same item (`CVE-2019-17340 XSA-284`) is kept as its alias.
 // - Key: the origin (source) package; release: the branch from `distroversion` (`v3.12` →
 //   `3.12`, `edge`); versions in apk order.
 // - a fixed version with no ids (`"2.8.0-r0": {}` in the real v3.12 main.json, or an empty
@@ -20,6 +22,7 @@ import { InputError, jsonOf, readInputs, textOf, type InputFile } from '../archi
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 import { EntryBuffer } from '../common/entries.ts';
 import { describeIssues } from '../common/issues.ts';
+import { idsOfItem } from '../common/ids.ts';
 
 const secdbSchema = z.object({
   distroversion: z.string().regex(/^(v\d+\.\d+|edge)$/, 'expected a branch such as "v3.18" or "edge"'),
@@ -35,8 +38,6 @@ const packageSchema = z.object({
     secfixes: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
-
-const VULN_ID = /^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 export interface AlpineImportSummary {
   files: number;
@@ -167,12 +168,14 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
           continue;
         }
         for (const item of ids as string[]) {
-          // Items are ids, sometimes followed by a note ("CVE-2017-1000376 (not in musl)").
-          const id = item.trim().split(/\s+/)[0] ?? '';
-          if (!VULN_ID.test(id)) {
+          // Items are ids, sometimes with a note ("CVE-2017-1000376 (not in musl)") or another
+          // id ("CVE-2019-17340 XSA-284"); a suffixed id names its CVE (common/ids.ts).
+          const named = idsOfItem(item);
+          if (!named) {
             ctx.warn(`skipped ${where}: not a vulnerability id: ${JSON.stringify(item)}`);
             continue;
           }
+          const id = named.id;
           const entry: AdvisoryEntry = {
             feed: 'alpine',
             distro: 'alpine',
@@ -195,7 +198,7 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
           buffer.add(entry);
           ctx.writer.vulnerability({
             id,
-            aliases: [],
+            aliases: named.aliases,
             description: '',
             published: null,
             modified: null,
