@@ -28,12 +28,12 @@ interface RawAdvisory {
   affected: { package: { ecosystem: string; name: string }; ranges: { type: string; events: Record<string, string>[] }[] }[];
 }
 
-/** What the advisory data says, read without the importer: CVEs, the vulnerability id, fixes. */
-function expectations(adv: RawAdvisory): { vulnId: string; fixes: { name: string; fixed: string; stream: string | null }[] } | null {
+/** What the advisory data says, read without the importer: CVEs (each a vulnerability, else the advisory is one), fixes. */
+function expectations(adv: RawAdvisory): { vulnIds: string[]; fixes: { name: string; fixed: string; stream: string | null }[] } | null {
   let cves = [...new Set((adv.related ?? []).filter((r) => /^CVE-\d{4}-\d+$/.test(r)))];
   if (cves.length === 0) cves = [...new Set((adv.references ?? []).flatMap((r) => r.url.match(/CVE-\d{4}-\d{4,}/g) ?? []))];
   if (cves.length === 0 && /^AL(BA|EA)-/.test(adv.id)) return null;
-  const vulnId = cves.length === 1 ? cves[0] : adv.id;
+  const vulnIds = cves.length ? cves : [adv.id];
   const streamInSummary = /^(?:[^:]*:\s)?([A-Za-z0-9_.+-]+:[A-Za-z0-9_.+-]+)\s/.exec(adv.summary ?? '')?.[1] ?? null;
   const fixes: { name: string; fixed: string; stream: string | null }[] = [];
   for (const a of adv.affected) {
@@ -46,7 +46,7 @@ function expectations(adv: RawAdvisory): { vulnId: string; fixes: { name: string
       }
     }
   }
-  return { vulnId, fixes };
+  return { vulnIds, fixes };
 }
 
 function evrString(epoch: string | null, version: string, release: string): string {
@@ -114,7 +114,8 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
     // says which one a build is held to).
     const files = readdirSync(ALMA9).filter((f) => f.endsWith('.json')).sort();
     const fixedBy = new Map<string, Map<string, string[]>>();
-    const advisoryOf = new Map<string, string[]>();
+    /** Per (package, stream, vulnerability): each advisory naming it and its fixed build. */
+    const advisoriesOf = new Map<string, { advisory: string; fixed: string }[]>();
     const checks: { advisory: string; vulnId: string; name: string; stream: string | null; fixed: string; builds: string[] }[] = [];
     let skippedNonSecurity = 0;
     for (const f of files) {
@@ -128,9 +129,12 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
         const key = `${fx.name}\u0000${fx.stream ?? ''}`;
         const byVuln = fixedBy.get(key) ?? new Map<string, string[]>();
         fixedBy.set(key, byVuln);
-        byVuln.set(exp.vulnId, [...(byVuln.get(exp.vulnId) ?? []), fx.fixed]);
-        checks.push({ advisory: adv.id, vulnId: exp.vulnId, name: fx.name, stream: fx.stream, fixed: fx.fixed, builds: [] });
-        advisoryOf.set(exp.vulnId, [...(advisoryOf.get(exp.vulnId) ?? []), adv.id]);
+        for (const vulnId of exp.vulnIds) {
+          byVuln.set(vulnId, [...(byVuln.get(vulnId) ?? []), fx.fixed]);
+          checks.push({ advisory: adv.id, vulnId, name: fx.name, stream: fx.stream, fixed: fx.fixed, builds: [] });
+          const named = `${key}\u0000${vulnId}`;
+          advisoriesOf.set(named, [...(advisoriesOf.get(named) ?? []), { advisory: adv.id, fixed: fx.fixed }]);
+        }
       }
     }
 
@@ -180,13 +184,22 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
     assert.equal(result.release, '9');
 
     const found = new Map<string, Map<string, string | null>>();
+    const advisoryMismatches: string[] = [];
     for (const f of result.findings) {
       const id = `${f.package.name} ${f.package.version}`;
       const m = found.get(id) ?? new Map<string, string | null>();
       found.set(id, m);
       assert.equal(f.status, 'fixed', `${id} ${f.id}: status`);
       m.set(f.id, f.fixed_version);
+      // Every advisory naming the vulnerability for the package whose build is newer than the installed one.
+      const stream = installed.get(id)?.stream ?? '';
+      const expected = new Set((advisoriesOf.get(`${f.package.name}\u0000${stream}\u0000${f.id}`) ?? []).filter((a) => rpm.compare(f.package.version, a.fixed) < 0).map((a) => a.advisory));
+      const actual = new Set(f.advisory_ids);
+      if (expected.size !== actual.size || [...expected].some((a) => !actual.has(a))) {
+        advisoryMismatches.push(`${id} ${f.id}: advisories ${[...actual].sort().join(' ')}, expected ${[...expected].sort().join(' ')}`);
+      }
     }
+    assert.deepEqual(advisoryMismatches.slice(0, 10), [], `${advisoryMismatches.length} findings with other advisory ids`);
 
     // Every installed build: exactly the vulnerabilities whose fix for it (fixFor) is newer, each with that fix.
     const mismatches: string[] = [];

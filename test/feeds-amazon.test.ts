@@ -65,20 +65,23 @@ test('the registry knows the amazon feed (the two core repositories of Amazon Li
   assert.deepEqual(distroProfile('amzn')?.feeds, ['amazon']);
 });
 
-test('db update --from updateinfo.xml: binary rpms with full E:V-R and arch, Amazon severities, one CVE or the advisory as the id', async () => {
+test('db update --from updateinfo.xml: binary rpms with full E:V-R and arch, Amazon severities, one entry per CVE with the advisory as its advisory id', async () => {
   const dataDir = scratch('data');
   const r = await update(dataDir, [UPDATEINFO]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^amazon: 44 entries, 9 vulnerabilities, 0 support rows \(amzn\) in [\d.]+ s\n$/);
+  assert.match(r.stdout, /^amazon: 57 entries, 11 vulnerabilities, 0 support rows \(amzn\) in [\d.]+ s\n$/);
   assert.equal(r.stderr, '');
   withDb(dataDir, (db) => {
-    assert.deepEqual(db.feeds().map((f) => [f.feed, f.distros, f.entry_count]), [['amazon', ['amzn'], 44]]);
-    // Two advisories for openssl-libs: the older one (one CVE) and ALAS2023-2024-700 (two CVEs: the advisory is the id).
+    assert.deepEqual(db.feeds().map((f) => [f.feed, f.distros, f.entry_count]), [['amazon', ['amzn'], 57]]);
+    // Two advisories for openssl-libs: the older one (one CVE) and ALAS2023-2024-700, whose two
+    // CVEs are an entry each, found by their CVE with the advisory beside it.
     assert.deepEqual(db.entries('amzn', '2023', 'openssl-libs').map(brief).sort(), [
-      ['ALAS2023-2024-700', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['x86_64'], 'binary'],
       ['CVE-2023-2650', '1:3.0.8-1.amzn2023.0.3', 'medium', 'Medium', ['ALAS2023-2023-181'], ['x86_64'], 'binary'],
+      ['CVE-2024-4741', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['x86_64'], 'binary'],
+      ['CVE-2024-5535', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['x86_64'], 'binary'],
     ]);
-    assert.deepEqual(db.vulnerability('ALAS2023-2024-700')?.aliases.sort(), ['CVE-2024-4741', 'CVE-2024-5535']);
+    assert.equal(db.vulnerability('ALAS2023-2024-700'), null);
+    assert.deepEqual(db.vulnerability('CVE-2024-4741')?.aliases, ['ALAS2023-2024-700']);
     assert.deepEqual(db.entries('amzn', '2023', 'openssh-server').map(brief), [
       ['CVE-2024-6387', '8.7p1-8.amzn2023.0.11', 'critical', 'Critical', ['ALAS2023-2024-652'], ['x86_64'], 'binary'],
     ]);
@@ -106,8 +109,9 @@ test('db update --from a gzip-compressed updateinfo and an aarch64 repository co
     assert.equal(r.code, 0, `${repo}: ${r.stderr}`);
     withDb(dataDir, (db) => {
       assert.deepEqual(db.entries('amzn', '2023', 'openssl-libs').map(brief).sort(), [
-        ['ALAS2023-2024-700', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['aarch64', 'x86_64'], 'binary'],
         ['CVE-2023-2650', '1:3.0.8-1.amzn2023.0.3', 'medium', 'Medium', ['ALAS2023-2023-181'], ['x86_64'], 'binary'],
+        ['CVE-2024-4741', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['aarch64', 'x86_64'], 'binary'],
+        ['CVE-2024-5535', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['aarch64', 'x86_64'], 'binary'],
       ]);
       assert.deepEqual(db.entries('amzn', '2023', 'python3-setuptools').map((e) => e.arches), [[]]);
       assert.deepEqual(db.entries('amzn', '2023', 'libxml2').map(brief), [
@@ -160,8 +164,8 @@ test('Amazon Linux 2 advisories are skipped with a warning; inputs with none of 
     `patchloop: amazon: warning: ${mixed}: skipped ALAS2-2024-2500: not an Amazon Linux 2023 advisory (ALAS2023-…); Amazon Linux 2 and older releases are not supported\n`,
   );
   const before = withDb(dataDir, (db) => db.feeds()[0]);
-  assert.equal(before.entry_count, 44);
-  withDb(dataDir, (db) => assert.ok(db.entries('amzn', '2', 'openssl-libs').length === 0 && db.entries('amzn', '2023', 'openssl-libs').length === 2));
+  assert.equal(before.entry_count, 57);
+  withDb(dataDir, (db) => assert.ok(db.entries('amzn', '2', 'openssl-libs').length === 0 && db.entries('amzn', '2023', 'openssl-libs').length === 3));
 
   const refused = await update(dataDir, [al2Only]);
   assert.equal(refused.code, 1);
@@ -261,13 +265,13 @@ test('by URL as dnf finds it: mirror list → repomd.xml → updateinfo; unchang
 
   const first = await update(dataDir, [mirrorList]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^amazon: 44 entries, 9 vulnerabilities/);
+  assert.match(first.stdout, /^amazon: 57 entries, 11 vulnerabilities/);
   const sum = [...repo.files.keys()].find((k) => k.endsWith('-updateinfo.xml.gz'))!;
   assert.deepEqual(repo.requests, ['/mirrors/latest/x86_64/mirror.list', '/guids/3f2a-0001/x86_64/repodata/repomd.xml', sum]);
 
   const again = await update(dataDir, [mirrorList]);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /^amazon: up to date \(updated [^,]+, 44 entries\)\n$/);
+  assert.match(again.stdout, /^amazon: up to date \(updated [^,]+, 57 entries\)\n$/);
 
   // The next repository snapshot: a new GUID, with one more advisory.
   const newer =
@@ -279,8 +283,8 @@ test('by URL as dnf finds it: mirror list → repomd.xml → updateinfo; unchang
   repo.publish('3f2a-0002', text.replace('</updates>', `${newer}</updates>`));
   const next = await update(dataDir, [mirrorList]);
   assert.equal(next.code, 0, next.stderr);
-  assert.match(next.stdout, /^amazon: 45 entries, 10 vulnerabilities/);
-  withDb(dataDir, (db) => assert.deepEqual(db.entries('amzn', '2023', 'openssl').map((e) => e.advisory_ids[0]).sort(), ['ALAS2023-2023-181', 'ALAS2023-2024-700', 'ALAS2023-2024-999']));
+  assert.match(next.stdout, /^amazon: 58 entries, 12 vulnerabilities/);
+  withDb(dataDir, (db) => assert.deepEqual(db.entries('amzn', '2023', 'openssl').map((e) => e.advisory_ids[0]).sort(), ['ALAS2023-2023-181', 'ALAS2023-2024-700', 'ALAS2023-2024-700', 'ALAS2023-2024-999']));
 
   // A mirror list whose repository is gone: a URL given with --from is never skipped.
   repo.files.delete('/guids/3f2a-0002/x86_64/repodata/repomd.xml');

@@ -98,7 +98,9 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       unsupportedSeen.add(primary);
       unsupported.push({ source: primary, kind: support.kind, note: support.note });
     }
-    const seen = new Set<string>();
+    const found = new Map<string, Finding>();
+    /** Entries with advisories that gave no finding themselves: they may re-list a found vulnerability. */
+    const relisted: [AdvisoryEntry, KeyLookup][] = [];
     for (const l of mk.lookups) {
       let entries = entriesByKey.get(l.key);
       if (!entries) {
@@ -107,17 +109,28 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       }
       for (const entry of entries) {
         if (l.kind !== null && entry.key_kind !== l.kind) continue;
-        const verdict = judge(entry, pkg, l.version, l.epochFromAdvisory === true, scheme, options, badVersions);
-        if (!verdict) continue;
         // Several entries (feeds, ranges, binary and source keys) can say the same thing; the
         // first — the distro's own feed comes first in lookup order, the binary key before
         // the source key — wins for a package and vulnerability.
-        if (seen.has(entry.vuln_id)) continue;
-        seen.add(entry.vuln_id);
+        if (found.has(entry.vuln_id)) {
+          if (entry.advisory_ids.length > 0) relisted.push([entry, l]);
+          continue;
+        }
+        const verdict = judge(entry, pkg, l.version, l.epochFromAdvisory === true, scheme, options, badVersions);
+        if (!verdict) {
+          if (entry.advisory_ids.length > 0 && entry.fixed_version !== null) relisted.push([entry, l]);
+          continue;
+        }
         // One package object for all findings of a package: large hosts have thousands.
         reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
-        findings.push(toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache)));
+        const finding = toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache));
+        found.set(entry.vuln_id, finding);
+        findings.push(finding);
       }
+    }
+    for (const [entry, l] of relisted) {
+      const finding = found.get(entry.vuln_id);
+      if (finding) addRelisting(finding, entry, pkg, l, scheme, badVersions);
     }
   }
 
@@ -149,6 +162,49 @@ function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string
   return { lookups, notRunningKernel };
 }
 
+/**
+ * A later advisory that names a found vulnerability again for this package (AlmaLinux
+ * ALSA-2023:5145, then ALSA-2023:6247 for .NET 7.0): its id joins the finding's advisory ids
+ * when its fix is not installed either, so a host that lacks it is told. The finding's fixed
+ * version stays the lowest fix, the one the finding was made from.
+ */
+function addRelisting(finding: Finding, entry: AdvisoryEntry, pkg: InstalledPackage, l: KeyLookup, scheme: VersionScheme, badVersions: Set<string>): void {
+  const fresh = entry.advisory_ids.filter((id) => !finding.advisory_ids.includes(id));
+  if (fresh.length === 0 || entry.fixed_version === null || !appliesTo(entry, pkg)) return;
+  const c = compareInstalled(entry, pkg, l.version, entry.fixed_version, l.epochFromAdvisory === true, scheme, badVersions);
+  if (c === null || c >= 0) return;
+  finding.advisory_ids = [...finding.advisory_ids, ...fresh];
+}
+
+/** Whether an entry's arches and module stream allow it to apply to this package at all. */
+function appliesTo(entry: AdvisoryEntry, pkg: InstalledPackage): boolean {
+  if (entry.arches?.length && pkg.arch !== 'noarch' && !entry.arches.includes(pkg.arch)) return false;
+  if (entry.module_stream && moduleStream(pkg) !== entry.module_stream) return false;
+  // A modular package is only matched by advisories for its own stream: a fix in another
+  // stream (nodejs 20 for an installed nodejs:18) is not an update this host can take.
+  if (!entry.module_stream && moduleStream(pkg)) return false;
+  return true;
+}
+
+/** The installed version compared with a version an entry writes (null: a version the scheme rejects). */
+function compareInstalled(
+  entry: AdvisoryEntry,
+  pkg: InstalledPackage,
+  installed: string,
+  version: string,
+  epochFromAdvisory: boolean,
+  scheme: VersionScheme,
+  badVersions: Set<string>,
+): number | null {
+  try {
+    const left = epochFromAdvisory ? withEpochFrom(version, installed) : installed;
+    return scheme.compare(left, withEpochOf(version, left, pkg.format));
+  } catch (err) {
+    badVersions.add(`skipped ${entry.vuln_id} for ${pkg.name}: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+}
+
 interface Verdict {
   status: FindingStatus;
   fixed_version: string | null;
@@ -178,21 +234,8 @@ function judge(
     default:
       status = entry.status;
   }
-  if (entry.arches?.length && pkg.arch !== 'noarch' && !entry.arches.includes(pkg.arch)) return null;
-  if (entry.module_stream && moduleStream(pkg) !== entry.module_stream) return null;
-  // A modular package is only matched by advisories for its own stream: a fix in another
-  // stream (nodejs 20 for an installed nodejs:18) is not an update this host can take.
-  if (!entry.module_stream && moduleStream(pkg)) return null;
-
-  const cmp = (a: string, b: string): number | null => {
-    try {
-      const left = epochFromAdvisory ? withEpochFrom(b, a) : a;
-      return scheme.compare(left, withEpochOf(b, left, pkg.format));
-    } catch (err) {
-      badVersions.add(`skipped ${entry.vuln_id} for ${pkg.name}: ${err instanceof Error ? err.message : String(err)}`);
-      return null;
-    }
-  };
+  if (!appliesTo(entry, pkg)) return null;
+  const cmp = (a: string, b: string): number | null => compareInstalled(entry, pkg, a, b, epochFromAdvisory, scheme, badVersions);
   if (entry.introduced !== null) {
     const c = cmp(installed, entry.introduced);
     if (c === null || c < 0) return null;

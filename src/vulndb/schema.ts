@@ -1,6 +1,9 @@
 // Table definitions of one feed file. Bump SCHEMA_VERSION on any incompatible change: readers
 // refuse files of another version with a message that says to run `patchloop db update`.
-export const SCHEMA_VERSION = 2;
+// 3: entries are filed under the CVE wherever the feed names one (an advisory that names CVEs
+// is one entry per CVE with the advisory in advisory_ids), and ids are normalised
+// (feeds/common/ids.ts); a version-2 file would give findings named by advisory.
+export const SCHEMA_VERSION = 3;
 
 export const CREATE_TABLES = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

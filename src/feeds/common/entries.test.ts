@@ -56,10 +56,11 @@ test('CVE-2025-2487 fixed in 389-ds-base 2.5.2-9.el9_5 and 2.6.1-8.el9_6: each l
         ['CVE-2025-2487', '2.6.1', '2.6.1-8.el9_6', ['ALSA-2025:7395']],
       ],
     );
-    const fixed2525: [string, string[]] = ['2.5.2-9.el9_5', ['ALSA-2025:4491']];
     const fixed2618: [string, string[]] = ['2.6.1-8.el9_6', ['ALSA-2025:7395']];
-    assert.deepEqual(findings(entries, '389-ds-base', '2.4.5-5.el9_4'), [fixed2525], 'older than every line: the lowest fix');
-    assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-8.el9_5'), [fixed2525]);
+    // Older than every line: the lowest fix, and both advisories (neither fix is installed).
+    const both: [string, string[]] = ['2.5.2-9.el9_5', ['ALSA-2025:4491', 'ALSA-2025:7395']];
+    assert.deepEqual(findings(entries, '389-ds-base', '2.4.5-5.el9_4'), [both], 'older than every line: the lowest fix');
+    assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-8.el9_5'), [both]);
     assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-9.el9_5'), []);
     assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-10.el9_5'), [], 'a later z-stream build of the older line has the fix');
     assert.deepEqual(findings(entries, '389-ds-base-libs', '2.6.1-7.el9_6'), [fixed2618]);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cveOf, idsOfItem, normaliseVulnId } from './ids.ts';
+import { cveOf, normaliseVulnId } from '../../core/vuln-id.ts';
+import { idsOfItem } from './ids.ts';
 
 test('an id with a suffix names its CVE; other ids are kept as written', () => {
   assert.equal(cveOf('CVE-2017-17434-1'), 'CVE-2017-17434');

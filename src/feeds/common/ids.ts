@@ -7,22 +7,10 @@
 //   several made-up ones.
 // - Other ids written beside it (`CVE-2019-17340 XSA-284`) are aliases of it, never dropped.
 // - An entry that names no CVE keeps its own id (`XSA-295`, an advisory that lists no CVE).
+import { cveOf, normaliseVulnId } from '../../core/vuln-id.ts';
 
-/** A CVE id at the start of an id, in any case, with whatever suffix follows it. */
-const CVE_LEAD = /^CVE-(\d{4})-(\d{4,})(?=$|[^0-9])/i;
 /** What a publisher writes as one vulnerability id: letters, a dash, then no spaces. */
 const VULN_ID = /^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-
-/** The CVE an id names (`CVE-2017-17434-1` → `CVE-2017-17434`), or null when it names none. */
-export function cveOf(id: string): string | null {
-  const m = CVE_LEAD.exec(id.trim());
-  return m ? `CVE-${m[1]}-${m[2]}` : null;
-}
-
-/** An id as findings carry it: the CVE it names, else the id as written. */
-export function normaliseVulnId(id: string): string {
-  return cveOf(id) ?? id.trim();
-}
 
 export interface NamedIds {
   /** The id findings carry: the first CVE named, else the first id. */

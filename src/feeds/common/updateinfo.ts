@@ -183,8 +183,9 @@ export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions
       sink.problem(`${up.id}: ${release.skip}`);
       return;
     }
-    // One CVE: the CVE is the vulnerability; several: the advisory is, with the CVEs its aliases.
-    const vulnId = up.cves.length === 1 ? up.cves[0] : up.id;
+    // Each CVE the update names is a vulnerability of its own, with the update among its
+    // advisory ids; an update that names no CVE is one under its own id.
+    const vulnIds = up.cves.length ? up.cves : [up.id];
     const impact = up.severity && up.severity !== 'None' ? up.severity : (/^(Low|Moderate|Important|Critical):/.exec(up.title)?.[1] ?? '');
     for (const c of up.collections) {
       for (const p of c.packages) {
@@ -195,36 +196,39 @@ export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions
           sink.problem(`${up.id}: ${p.name} ${evr}: ${why}`);
           continue;
         }
-        sink.entry({
-          feed: opts.feed,
-          distro: opts.distro,
-          release,
-          package: p.name,
-          key_kind: 'binary',
-          scheme: 'rpm',
-          vuln_id: vulnId,
-          status: 'fixed',
-          raw_status: 'fixed',
-          introduced: null,
-          fixed_version: evr,
-          last_affected: null,
-          severity: impact ? severityOf(impact) : 'unknown',
-          raw_severity: impact,
-          advisory_ids: [up.id],
-          module_stream: c.stream,
-          arches: p.arch === 'noarch' ? [] : [p.arch],
-        });
+        for (const vulnId of vulnIds) {
+          sink.entry({
+            feed: opts.feed,
+            distro: opts.distro,
+            release,
+            package: p.name,
+            key_kind: 'binary',
+            scheme: 'rpm',
+            vuln_id: vulnId,
+            status: 'fixed',
+            raw_status: 'fixed',
+            introduced: null,
+            fixed_version: evr,
+            last_affected: null,
+            severity: impact ? severityOf(impact) : 'unknown',
+            raw_severity: impact,
+            advisory_ids: [up.id],
+            module_stream: c.stream,
+            arches: p.arch === 'noarch' ? [] : [p.arch],
+          });
+        }
       }
     }
-    const aliases = [...new Set([up.id, ...up.cves])].filter((x) => x !== vulnId);
-    sink.vulnerability({
-      id: vulnId,
-      aliases,
-      description: [up.title, up.description].filter(Boolean).join('\n\n'),
-      published: up.issued,
-      modified: up.updated,
-      references: up.refs,
-    });
+    for (const vulnId of vulnIds) {
+      sink.vulnerability({
+        id: vulnId,
+        aliases: vulnId === up.id ? [] : [up.id],
+        description: [up.title, up.description].filter(Boolean).join('\n\n'),
+        published: up.issued,
+        modified: up.updated,
+        references: up.refs,
+      });
+    }
   };
 
   // Only sax's own complaints are about the document; anything else thrown here is a bug to surface.

@@ -6,6 +6,7 @@ import type { AdvisoryEntry, Severity, VersionSchemeName, VulnerabilityInfo } fr
 import { getScheme } from '../../core/version/index.ts';
 import { mapEcosystem, type EcosystemTarget } from './ecosystems.ts';
 import type { OsvAffected, OsvRange, OsvRecord } from './schema.ts';
+import { cveOf } from '../../core/vuln-id.ts';
 import { cvss3BaseScore, fromCvssScore, fromRedHatImpact, fromSeverityWord, fromUbuntuPriority } from '../common/severity.ts';
 
 export interface ConvertOptions {
@@ -41,7 +42,8 @@ export interface ConvertedEntry {
 export interface ConvertedRecord {
   id: string;
   entries: ConvertedEntry[];
-  vulnerability: VulnerabilityInfo;
+  /** One per vulnerability the record names: each CVE, else the record itself. */
+  vulnerabilities: VulnerabilityInfo[];
   /** CVE ids the record is about. */
   cves: string[];
 }
@@ -227,7 +229,9 @@ function validVersion(scheme: VersionSchemeName, v: string): string | null {
 /** Converts one record; null when it yields nothing for this feed (reasons are counted or warned). */
 export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptions): ConvertedRecord | null {
   const cves = recordCves(rec);
-  const vulnId = cves.length === 1 ? cves[0] : rec.id;
+  // Every CVE the record names is a vulnerability of its own, found under its CVE id with the
+  // advisory among its advisory ids; a record that names no CVE is one under its own id.
+  const vulnIds = cves.length ? cves : [rec.id];
   const isAdvisory = ADVISORY_ID.test(rec.id);
   const advisoryIds = new Set<string>();
   if (isAdvisory) advisoryIds.add(rec.id);
@@ -258,7 +262,6 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
     }
     const t = mapped;
     const where = `${origin}: ${rec.id} affected[${ai}] (${a.package.ecosystem} ${a.package.name})`;
-    const severity = chooseSeverity(rec, a, t, vulnId, rh.impact);
     const intervals: Interval[] = [];
     let bad = false;
     const ecosystemRanges = (a.ranges ?? []).filter((r) => r.type === 'ECOSYSTEM');
@@ -297,7 +300,8 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
       // only to a package installed from that stream, and a package of this name installed from
       // any of those streams is one the advisory updates.
       const streams: (string | null)[] = modular && rh.streams.length ? rh.streams : [null];
-      for (const moduleStream of streams) {
+      for (const [moduleStream, vulnId] of streams.flatMap((m) => vulnIds.map((v) => [m, v] as const))) {
+        const severity = chooseSeverity(rec, a, t, vulnId, rh.impact);
         const entry: AdvisoryEntry = {
           feed: opts.feed,
           distro: t.distro,
@@ -326,20 +330,34 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
   if (nonSecurity && entries.length === 0) opts.stats.nonSecurity++;
   if (entries.length === 0) return null;
 
-  const aliases = new Set<string>([rec.id, ...cves, ...(rec.aliases ?? []), ...(rec.upstream ?? [])]);
-  aliases.delete(vulnId);
   const description = [rec.summary, rec.details].filter((s): s is string => Boolean(s?.trim())).map((s) => s.trim()).join('\n\n');
-  return {
-    id: rec.id,
-    entries,
-    cves,
-    vulnerability: {
-      id: vulnId,
-      aliases: [...aliases],
-      description,
-      published: rec.published ?? null,
-      modified: rec.modified,
-      references: (rec.references ?? []).map((r) => r.url),
-    },
-  };
+  const references = (rec.references ?? []).map((r) => r.url);
+  const vulnerabilities = vulnIds.map((id): VulnerabilityInfo => ({
+    id,
+    aliases: aliasesOf(rec, cves, id),
+    description,
+    published: rec.published ?? null,
+    modified: rec.modified,
+    // An advisory links every CVE it fixes: each CVE keeps its own links and the advisory's.
+    references: cves.length <= 1 ? references : references.filter((url) => ownReference(url, id)),
+  }));
+  return { id: rec.id, entries, cves, vulnerabilities };
+}
+
+/** Whether a reference of a several-CVE advisory belongs to CVE `id`: it names that CVE or none. */
+function ownReference(url: string, id: string): boolean {
+  const named = url.match(CVE_G);
+  return named === null || named.includes(id);
+}
+
+/**
+ * The aliases of one vulnerability a record names. A record about one vulnerability: every
+ * other id it gives (its own, its aliases, its upstream). A record about several CVEs (an
+ * advisory): the record's own id and the ids it gives that name no CVE; the other CVEs are
+ * other vulnerabilities, not names of this one.
+ */
+function aliasesOf(rec: OsvRecord, cves: readonly string[], id: string): string[] {
+  const all = [rec.id, ...cves, ...(rec.aliases ?? []), ...(rec.upstream ?? [])];
+  const kept = cves.length <= 1 ? all : all.filter((x) => x === rec.id || cveOf(x) === null);
+  return [...new Set(kept)].filter((x) => x !== id);
 }

@@ -63,7 +63,7 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
     const entries = options.refine ? options.refine(converted) : converted.entries;
     if (entries.length === 0) return;
     for (const e of entries) buffer.add(e.entry);
-    ctx.writer.vulnerability(converted.vulnerability);
+    for (const v of converted.vulnerabilities) ctx.writer.vulnerability(v);
     if (options.consolidate === 'record') summary.entries += buffer.flush(ctx.writer);
   };
 
