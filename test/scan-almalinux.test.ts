@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertFindings, FEEDS, findingOf, importFeed, removeTemporaries, rpmRoot, scanJson, type Row } from './support/estate.ts';
+import { runCli } from './support/cli.ts';
 
 after(removeTemporaries);
 
@@ -30,22 +31,28 @@ const ADVISORIES = [
   'ALSA-2023:0340', // Moderate, CVE-2022-3715: bash 5.1.8-6.el9_1 < installed 5.1.8-9.el9: nothing
 ].map((id) => join(ALMA9, `${id}.json`));
 
-const kernelRows = (id: string, fixed: string, version: string, notRunning: boolean): Row[] =>
-  ['kernel', 'kernel-core', 'kernel-modules-core'].map((p) => [p, version, id, 'fixed', fixed, 'medium', notRunning]);
+// The CVEs each multi-CVE advisory fixes: findings are named by CVE, the advisory beside them.
+const NODEJS_CVES = ['CVE-2024-22025', 'CVE-2024-25629', 'CVE-2024-27982', 'CVE-2024-27983', 'CVE-2024-28182']; // ALSA-2024:2779
+const KERNEL_3306 = ['CVE-2024-26642', 'CVE-2024-26643', 'CVE-2024-26673', 'CVE-2024-26804'];
+const KERNEL_3619 = ['CVE-2024-26735', 'CVE-2024-26993'];
+const SUDO_CVES = ['CVE-2023-28486', 'CVE-2023-28487', 'CVE-2023-42465']; // ALSA-2024:0811
+
+const kernelRows = (ids: string[], fixed: string, version: string, notRunning: boolean): Row[] =>
+  ['kernel', 'kernel-core', 'kernel-modules-core'].flatMap((p) => ids.map((id): Row => [p, version, id, 'fixed', fixed, 'medium', notRunning]));
 
 const EXPECTED: Row[] = [
   ['openssl', '1:3.0.7-27.el9', 'CVE-2024-6119', 'fixed', '1:3.0.7-28.el9_4', 'medium', false],
   ['openssl-libs', '1:3.0.7-27.el9', 'CVE-2024-6119', 'fixed', '1:3.0.7-28.el9_4', 'medium', false],
-  ['nodejs', '1:18.19.1-1.module_el9.3.0+59+28b95644', 'ALSA-2024:2779', 'fixed', '1:18.20.2-2.module_el9.4.0+99+a01f7676', 'high', false],
-  ['npm', '1:10.2.4-1.18.19.1.1.module_el9.3.0+59+28b95644', 'ALSA-2024:2779', 'fixed', '1:10.5.0-1.18.20.2.2.module_el9.4.0+99+a01f7676', 'high', false],
+  ...NODEJS_CVES.map((id): Row => ['nodejs', '1:18.19.1-1.module_el9.3.0+59+28b95644', id, 'fixed', '1:18.20.2-2.module_el9.4.0+99+a01f7676', 'high', false]),
+  ...NODEJS_CVES.map((id): Row => ['npm', '1:10.2.4-1.18.19.1.1.module_el9.3.0+59+28b95644', id, 'fixed', '1:10.5.0-1.18.20.2.2.module_el9.4.0+99+a01f7676', 'high', false]),
   ['python3-setuptools', '53.0.0-12.el9', 'CVE-2024-6345', 'fixed', '53.0.0-12.el9_4.1', 'high', false],
   ['python3-setuptools-wheel', '53.0.0-12.el9', 'CVE-2024-6345', 'fixed', '53.0.0-12.el9_4.1', 'high', false],
-  ...kernelRows('ALSA-2024:3306', K18, K13, false),
-  ...kernelRows('ALSA-2024:3619', '5.14.0-427.20.1.el9_4', K13, false),
+  ...kernelRows(KERNEL_3306, K18, K13, false),
+  ...kernelRows(KERNEL_3619, '5.14.0-427.20.1.el9_4', K13, false),
   // Installed but not running: reported as such, not as exposure. kernel-headers and
   // kernel-tools of that build are never reported for kernel advisories.
-  ...kernelRows('ALSA-2024:3619', '5.14.0-427.20.1.el9_4', K18, true),
-  ['sudo', '1.9.5p2-9.el9', 'ALSA-2024:0811', 'fixed', '1.9.5p2-10.el9_3', 'medium', false],
+  ...kernelRows(KERNEL_3619, '5.14.0-427.20.1.el9_4', K18, true),
+  ...SUDO_CVES.map((id): Row => ['sudo', '1.9.5p2-9.el9', id, 'fixed', '1.9.5p2-10.el9_3', 'medium', false]),
 ];
 
 test('AlmaLinux 9.4 root with a real rpmdb.sqlite: exactly the findings the ALSA records imply', async () => {
@@ -60,12 +67,16 @@ test('AlmaLinux 9.4 root with a real rpmdb.sqlite: exactly the findings the ALSA
   const openssl = findingOf(report, 'openssl-libs', 'CVE-2024-6119');
   assert.deepEqual([openssl.feed, openssl.advisory_ids, openssl.package.source], ['almalinux', ['ALSA-2024:6783'], 'openssl']);
   assert.ok(openssl.aliases.includes('ALSA-2024:6783'));
-  const node = findingOf(report, 'nodejs', 'ALSA-2024:2779');
-  assert.deepEqual([...node.aliases].sort(), ['CVE-2024-22025', 'CVE-2024-25629', 'CVE-2024-27982', 'CVE-2024-27983', 'CVE-2024-28182']);
+  const node = findingOf(report, 'nodejs', 'CVE-2024-27983');
+  assert.deepEqual([node.advisory_ids, node.aliases], [['ALSA-2024:2779'], ['ALSA-2024:2779']]);
 
-  assert.equal(report.summary.total, 13);
-  assert.equal(report.summary.kernel_not_running, 3);
-  assert.deepEqual(report.summary.by_severity, { critical: 0, high: 4, medium: 9, low: 0, negligible: 0, unknown: 0 });
+  // Counted per vulnerability and source package: openssl and openssl-libs are one exposure,
+  // nodejs and npm (source nodejs) five, kernel, kernel-core and kernel-modules-core six; the
+  // CVEs of the kernel installed but not running are the running one's too, so none is dormant.
+  assert.equal(report.summary.total, 1 + 5 + 1 + 6 + 3);
+  assert.equal(report.summary.findings, 2 + 10 + 2 + 18 + 3);
+  assert.equal(report.summary.kernel_not_running, 0);
+  assert.deepEqual(report.summary.by_severity, { critical: 0, high: 6, medium: 10, low: 0, negligible: 0, unknown: 0 });
   assert.deepEqual(
     report.kernel.images.map((i) => [i.name, i.version, i.running]).sort(),
     [['kernel', K13, true], ['kernel', K18, false], ['kernel-core', K13, true], ['kernel-core', K18, false], ['kernel-modules-core', K13, true], ['kernel-modules-core', K18, false]],
@@ -82,12 +93,14 @@ test('booted into the newer kernel, the older one is the one installed but not r
   const kernel = report.findings.filter((f) => f.package.source === 'kernel').map((f) => [f.package.name, f.package.version, f.id, f.kernel_not_running === true]);
   assert.deepEqual(kernel.sort(), [
     ...['kernel', 'kernel-core', 'kernel-modules-core'].flatMap((p) => [
-      [p, K13, 'ALSA-2024:3306', true],
-      [p, K13, 'ALSA-2024:3619', true],
-      [p, K18, 'ALSA-2024:3619', false],
+      ...KERNEL_3306.map((id) => [p, K13, id, true]),
+      ...KERNEL_3619.map((id) => [p, K13, id, true]),
+      ...KERNEL_3619.map((id) => [p, K18, id, false]),
     ]),
   ].sort());
   assert.equal(report.kernel.newer_installed, false);
+  // ALSA-2024:3306's four CVEs are only in the kernel that is not running: dormant exposures.
+  assert.deepEqual([report.summary.total, report.summary.kernel_not_running], [1 + 5 + 1 + 2 + 3, 4]);
 });
 
 test('against the whole AlmaLinux 9 database the nodejs:18 packages get only nodejs:18 advisories', async () => {
@@ -175,4 +188,53 @@ test('against the whole AlmaLinux 8 database every finding of a modular package 
   }
   const ids = report.findings.map((f) => `${f.package.name} ${f.id}`);
   assert.ok(ids.includes('jackson-databind CVE-2020-36518') && ids.includes('idm-pki-base CVE-2022-2414'), ids.join(', '));
+});
+
+// ALSA-2023:5145 fixes CVE-2023-36799 in .NET 7.0.11, ALSA-2023:6247 names it again with 7.0.13.
+// A host below both is told of both advisories, with the lowest fix; a host at 7.0.12 has the
+// first fix: the CVE is fixed there. The three binaries of the dotnet7.0 source are one exposure.
+test('a CVE named again by a later advisory: every advisory not yet installed is named, the lowest fix stays the fixed version', async () => {
+  const dataDir = await importFeed('almalinux', [join(ALMA8, 'ALSA-2023:5145.json'), join(ALMA8, 'ALSA-2023:6247.json')]);
+  const report = await scanJson(rpmRoot('almalinux-8.10-dotnet.tsv', 'almalinux-8.10'), dataDir);
+  assertFindings(
+    report,
+    ['aspnetcore-runtime-7.0', 'dotnet-host', 'dotnet-runtime-7.0'].map((p): Row => [p, '7.0.10-1.el8_8', 'CVE-2023-36799', 'fixed', '7.0.11-1.el8_8', 'medium', false]),
+  );
+  for (const f of report.findings) assert.deepEqual(f.advisory_ids, ['ALSA-2023:5145', 'ALSA-2023:6247'], f.package.name);
+  assert.deepEqual([report.summary.total, report.summary.findings], [1, 3]);
+  // Between the two fixes: the CVE is fixed (the lowest fix counts), nothing is reported.
+  const { VulnDb } = await import('../src/vulndb/reader.ts');
+  const { matchInventory } = await import('../src/core/match.ts');
+  const db = VulnDb.open(dataDir);
+  try {
+    const os = { id: 'almalinux', version_id: '8.10', codename: '', pretty_name: 'AlmaLinux 8.10' };
+    const pkg = { name: 'dotnet-runtime-7.0', version: '7.0.12-1.el8_8', arch: 'x86_64', source: 'dotnet7.0', source_version: '7.0.112-1.el8_8', format: 'rpm' as const };
+    assert.deepEqual(matchInventory({ os, kernel: null, packages: [pkg] }, db).findings, []);
+  } finally {
+    db.close();
+  }
+});
+
+test('scan --vuln: a CVE, or an advisory id that finds every CVE it carries; a --kernel no image runs as is a warning', async () => {
+  const root = rpmRoot('almalinux-9.4.tsv', 'almalinux-9.4');
+  const dataDir = await importFeed('almalinux', ADVISORIES);
+  const byAdvisory = await scanJson(root, dataDir, ['--kernel', RUNNING, '--vuln', 'alsa-2024:2779']);
+  assert.deepEqual([...new Set(byAdvisory.findings.map((f) => f.id))].sort(), NODEJS_CVES);
+  assert.deepEqual([byAdvisory.summary.total, byAdvisory.summary.findings], [5, 10]);
+  const byCve = await scanJson(root, dataDir, ['--kernel', RUNNING, '--vuln', 'CVE-2024-26993', 'CVE-2024-6119']);
+  assert.deepEqual(byCve.findings.map((f) => `${f.package.name} ${f.package.version} ${f.id}`).sort(), [
+    ...['kernel', 'kernel-core', 'kernel-modules-core'].flatMap((p) => [`${p} ${K13} CVE-2024-26993`, `${p} ${K18} CVE-2024-26993`]),
+    'openssl 1:3.0.7-27.el9 CVE-2024-6119',
+    'openssl-libs 1:3.0.7-27.el9 CVE-2024-6119',
+  ].sort());
+  assert.deepEqual([byCve.summary.total, byCve.summary.kernel_not_running], [2, 0]);
+
+  const r = await runCli(['scan', '--root', root, '--data-dir', dataDir, '--kernel', '5.14.0-427.13.1.el9_4', '--format', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const warning = 'kernel 5.14.0-427.13.1.el9_4 matches no installed kernel image (installed: 5.14.0-427.13.1.el9_4.x86_64, 5.14.0-427.18.1.el9_4.x86_64): every kernel image is treated as installed but not running';
+  assert.ok(r.stderr.includes(`patchloop: warning: ${warning}\n`), r.stderr);
+  assert.ok((JSON.parse(r.stdout) as { warnings: string[] }).warnings.includes(warning));
+  const inventory = await runCli(['inventory', '--root', root, '--kernel', '5.14.0-427.13.1.el9_4']);
+  assert.equal(inventory.code, 0);
+  assert.ok(inventory.stderr.includes(`patchloop: warning: ${warning}\n`), inventory.stderr);
 });

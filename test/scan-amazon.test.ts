@@ -37,10 +37,9 @@ const vim = '2:9.0.2153-1.amzn2023.0.1';
 const EXPECTED: Row[] = [
   ['curl-minimal', '8.5.0-1.amzn2023.0.4', 'CVE-2024-2398', 'fixed', '8.5.0-1.amzn2023.0.5', 'medium', false],
   ['libcurl-minimal', '8.5.0-1.amzn2023.0.4', 'CVE-2024-2398', 'fixed', '8.5.0-1.amzn2023.0.5', 'medium', false],
-  // Epoch 1 on both sides, kept in the fixed version; two CVEs: the advisory is the id. The
-  // older ALAS2023-2023-181 (1:3.0.8-1.amzn2023.0.3) is installed already.
-  ['openssl', ssl, 'ALAS2023-2024-700', 'fixed', '1:3.0.8-1.amzn2023.0.16', 'high', false],
-  ['openssl-libs', ssl, 'ALAS2023-2024-700', 'fixed', '1:3.0.8-1.amzn2023.0.16', 'high', false],
+  // Epoch 1 on both sides, kept in the fixed version; ALAS2023-2024-700 names two CVEs: a
+  // finding each. The older ALAS2023-2023-181 (1:3.0.8-1.amzn2023.0.3) is installed already.
+  ...['openssl', 'openssl-libs'].flatMap((p) => ['CVE-2024-4741', 'CVE-2024-5535'].map((id): Row => [p, ssl, id, 'fixed', '1:3.0.8-1.amzn2023.0.16', 'high', false])),
   ['openssh', ssh, 'CVE-2024-6387', 'fixed', '8.7p1-8.amzn2023.0.11', 'critical', false],
   ['openssh-clients', ssh, 'CVE-2024-6387', 'fixed', '8.7p1-8.amzn2023.0.11', 'critical', false],
   ['openssh-server', ssh, 'CVE-2024-6387', 'fixed', '8.7p1-8.amzn2023.0.11', 'critical', false],
@@ -51,8 +50,10 @@ const EXPECTED: Row[] = [
   ['vim-data', vim, 'CVE-2024-22667', 'fixed', '2:9.1.083-1.amzn2023.0.1', 'low', false],
   // The running kernel; the older image beside it is installed, not running, and so is the
   // newer kernel6.12 line. kernel-headers is not the kernel: no kernel findings.
-  ['kernel', '6.1.94-99.176.amzn2023', 'ALAS2023-2024-745', 'fixed', '6.1.97-104.177.amzn2023', 'high', false],
-  ['kernel', '6.1.92-99.174.amzn2023', 'ALAS2023-2024-745', 'fixed', '6.1.97-104.177.amzn2023', 'high', true],
+  ...['CVE-2024-36971', 'CVE-2024-39480'].flatMap((id): Row[] => [
+    ['kernel', '6.1.94-99.176.amzn2023', id, 'fixed', '6.1.97-104.177.amzn2023', 'high', false],
+    ['kernel', '6.1.92-99.174.amzn2023', id, 'fixed', '6.1.97-104.177.amzn2023', 'high', true],
+  ]),
   ['kernel6.12', '6.12.13-47.116.amzn2023', 'CVE-2025-21756', 'fixed', '6.12.20-50.119.amzn2023', 'high', true],
   // Not reported: expat at the fixed build (ALAS2023-2024-530), libxml2 (ALAS2023-2024-707 has
   // aarch64 builds only), bash (no advisory).
@@ -63,12 +64,14 @@ test('Amazon Linux 2023: db update --source amazon, then scan: every finding exa
   const report = await scanJson(amazonRoot(), dataDir, ['--kernel', RUNNING]);
   assert.deepEqual([report.host.distro, report.host.release, report.host.package_count, report.host.kernel], ['amzn', '2023', 17, RUNNING]);
   assertFindings(report, EXPECTED);
-  const openssl = findingOf(report, 'openssl-libs', 'ALAS2023-2024-700');
-  assert.deepEqual([openssl.feed, openssl.advisory_ids, [...openssl.aliases].sort(), openssl.package.source], ['amazon', ['ALAS2023-2024-700'], ['CVE-2024-4741', 'CVE-2024-5535'], 'openssl']);
+  const openssl = findingOf(report, 'openssl-libs', 'CVE-2024-5535');
+  assert.deepEqual([openssl.feed, openssl.advisory_ids, openssl.aliases, openssl.package.source], ['amazon', ['ALAS2023-2024-700'], ['ALAS2023-2024-700'], 'openssl']);
   const ssh = findingOf(report, 'openssh-server', 'CVE-2024-6387');
   assert.deepEqual([ssh.advisory_ids, ssh.aliases, ssh.raw_status], [['ALAS2023-2024-652'], ['ALAS2023-2024-652'], 'fixed']);
-  assert.deepEqual(report.summary.by_severity, { critical: 3, high: 4, medium: 2, low: 2, negligible: 0, unknown: 0 });
-  assert.equal(report.summary.kernel_not_running, 2);
+  // Per vulnerability and source package: curl, openssl (two CVEs), openssh, python-setuptools,
+  // vim, the running kernel (two CVEs); kernel6.12's CVE is in no running kernel.
+  assert.deepEqual(report.summary.by_severity, { critical: 1, high: 5, medium: 1, low: 1, negligible: 0, unknown: 0 });
+  assert.deepEqual([report.summary.total, report.summary.findings, report.summary.kernel_not_running], [8, 14, 1]);
   assert.deepEqual(
     report.kernel.images.map((i) => [i.name, i.version, i.running]),
     [['kernel', '6.1.92-99.174.amzn2023', false], ['kernel', '6.1.94-99.176.amzn2023', true], ['kernel6.12', '6.12.13-47.116.amzn2023', false]],

@@ -89,3 +89,41 @@ function apkRole(pkg: InstalledPackage, running: string | null): KernelRole {
   const release = m ? `${m[1]}-${m[2]}-${flavour[1]}` : null;
   return { kind: 'image', running: running === null || running === release, key: pkg.source, version: pkg.source_version };
 }
+
+/** The release (`uname -r`) a kernel image package runs as, or null for a package that is not one. */
+export function imageRelease(pkg: InstalledPackage, format: PackageFormat): string | null {
+  if (kernelRole(pkg, format, null).kind !== 'image') return null;
+  switch (format) {
+    case 'deb':
+      return DEB_IMAGE.exec(pkg.name)![1].replace(/-unsigned$/, '');
+    case 'rpm': {
+      const variant = /-(rt|64k)(?:-|$)/.exec(pkg.name)?.[1];
+      const debug = /-debug(?:-|$)/.test(pkg.name);
+      const suffix = [variant, debug ? 'debug' : undefined].filter(Boolean).join('+');
+      return `${pkg.version.replace(/^\d+:/, '')}.${pkg.arch}${suffix ? `+${suffix}` : ''}`;
+    }
+    case 'apk': {
+      const m = /^(.+)-r(\d+)$/.exec(pkg.version);
+      return m ? `${m[1]}-${m[2]}-${APK_IMAGE.exec(pkg.name)![1]}` : pkg.version;
+    }
+  }
+}
+
+/**
+ * A kernel release given for a root (`--kernel`) that matches none of its installed kernel
+ * images: a typing error, or the image of the running kernel removed since boot. Every image is
+ * then reported as installed but not running, so the caller is told which releases there are.
+ * Null when the release matches one, or when there is no kernel image at all.
+ */
+export function unmatchedKernel(packages: readonly InstalledPackage[], running: string | null): string | null {
+  if (running === null) return null;
+  const releases = new Set<string>();
+  for (const p of packages) {
+    const role = kernelRole(p, p.format, running);
+    if (role.kind !== 'image') continue;
+    if (role.running) return null;
+    releases.add(imageRelease(p, p.format) ?? p.version);
+  }
+  if (releases.size === 0) return null;
+  return `kernel ${running} matches no installed kernel image (installed: ${[...releases].sort().join(', ')}): every kernel image is treated as installed but not running`;
+}

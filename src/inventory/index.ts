@@ -1,6 +1,7 @@
 // The inventory of one root filesystem: os-release, every package database found there, and
 // the running kernel. One registry entry per package-database format.
 import path from 'node:path';
+import { unmatchedKernel } from '../core/kernel.ts';
 import type { InstalledPackage, Inventory, PackageFormat } from '../core/types.ts';
 import { apkReader } from './apk.ts';
 import { dpkgReader } from './dpkg.ts';
@@ -80,6 +81,9 @@ export async function readInventory(root: string, opts: ReadInventoryOptions = {
     warnings.push(...r.result.warnings);
   }
   packages.sort(comparePackages);
+  // A release given by hand that no installed image runs as is most likely mistyped.
+  const unmatched = opts.kernel !== undefined ? unmatchedKernel(packages, kernel) : null;
+  if (unmatched) warnings.push(unmatched);
   return { os: osInfo.os, kernel, packages, warnings };
 }
 

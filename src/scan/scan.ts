@@ -4,7 +4,7 @@ import { resolveDistro, UnsupportedDistroError, type DistroProfile } from '../co
 import { matchInventory } from '../core/match.ts';
 import type { Inventory } from '../core/types.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
-import { SCAN_SCHEMA, summarise, type ScanReport } from './report.ts';
+import { findingNamed, SCAN_SCHEMA, summarise, type ScanReport } from './report.ts';
 import { PatchloopError } from '../core/errors.ts';
 
 /** A DB older than this gets a warning: feeds publish daily. */
@@ -16,6 +16,8 @@ export interface ScanOptions {
   /** Running kernel release for a root other than `/`. */
   kernel?: string;
   onlyFixed?: boolean;
+  /** Only findings of these vulnerabilities: an id, an alias or an advisory id each (report.ts findingNamed). */
+  vulnerabilities?: readonly string[];
   includeUndetermined?: boolean;
   proAttached?: boolean;
   now?: Date;
@@ -55,7 +57,10 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
       proAttached: options.proAttached,
     });
     warnings.push(...result.warnings);
-    const findings = options.onlyFixed ? result.findings.filter((f) => f.status === 'fixed') : result.findings;
+    const wanted = options.vulnerabilities ?? [];
+    const findings = result.findings.filter(
+      (f) => (!options.onlyFixed || f.status === 'fixed') && (wanted.length === 0 || wanted.some((id) => findingNamed(f, id))),
+    );
     return {
       schema: SCAN_SCHEMA,
       scanned_at: now.toISOString(),

@@ -14,6 +14,7 @@ interface ScanFlags {
   format: ScanFormat;
   failOn?: Severity;
   onlyFixed?: boolean;
+  vuln?: string[];
   includeUndetermined?: boolean;
   pro?: boolean;
   output?: string;
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(SEVERITIES as string[]))
     .option('--only-fixed', 'report only vulnerabilities with a fixed version available')
+    .option('--vuln <id...>', 'report only these vulnerabilities: a CVE, an alias or an advisory id (ALSA-2024:10274 finds every CVE it fixes)')
     .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
     .option('--pro', 'Ubuntu: the host is attached to Ubuntu Pro (esm fixes are installable)')
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
@@ -48,6 +50,7 @@ export function register(program: Command): void {
         dataDir: flags.dataDir ?? defaultDataDir(),
         kernel: flags.kernel,
         onlyFixed: flags.onlyFixed,
+        vulnerabilities: flags.vuln,
         includeUndetermined: flags.includeUndetermined,
         proAttached: flags.pro,
       });

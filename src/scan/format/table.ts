@@ -43,6 +43,8 @@ export function renderTable(report: ScanReport, colour: boolean): string {
   const sev = SEVERITIES.filter((k) => s.by_severity[k] > 0).map((k) => paint(SEVERITY_STYLE[k], `${k} ${s.by_severity[k]}`));
   const st = Object.entries(s.by_status).filter(([, n]) => n > 0).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`);
   out.push(`${paint('bold', `Total: ${s.total}`)}${sev.length ? ` (${sev.join(', ')})` : ''}${st.length ? `; ${st.join(', ')}` : ''}`);
+  // The unit every count shares (core/exposure.ts), said once where the count is.
+  if (s.total) out.push(paint('gray', `counted per vulnerability and source package: ${s.findings} findings on binary packages`));
   if (s.kernel_not_running) out.push(`plus ${s.kernel_not_running} in kernels installed but not running`);
   if (report.kernel.newer_installed) out.push(paint('yellow', 'A newer kernel is installed than the one running: reboot to activate it.'));
   if (report.unsupported_packages.length) {
