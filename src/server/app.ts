@@ -15,6 +15,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { repoRoutes } from './routes/repo.ts';
 import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
 import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
@@ -90,6 +91,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));
+  await app.register(repoRoutes(ctx));
   app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs/openapi.yaml', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { sourceOf, validate, type ConfigSource } from '../config/load.ts';
 import { duration } from '../core/duration.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
+import { defaultPackagesDir } from './repo/packages-dir.ts';
+import { PublicUrlSchema } from './repo/public-url.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
 import { DEFAULT_SLA_DAYS } from './store/store.ts';
 
@@ -73,6 +75,17 @@ export const ServerConfigSchema = z
       .strict()
       .default({ body: 32 * 1024 * 1024 }),
     match: z.object({ include_undetermined: z.boolean().default(false) }).strict().default({ include_undetermined: false }),
+    /** The package repositories under /repo/ and /install.sh (src/server/repo). */
+    repo: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The packages to publish (default: dist/ of this installation when it holds packages, else <data_dir>/packages). */
+        packages_dir: z.string().optional(),
+        /** The server's address as hosts reach it, for install.sh (default: from each request). */
+        public_url: PublicUrlSchema.optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
     /** The dashboard's static files, served at `/` (default: web/dist of this installation, when built). */
     web_dir: z.string().optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -81,8 +94,9 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig extends Omit<z.output<typeof ServerConfigSchema>, 'sla_days'> {
+export interface ServerConfig extends Omit<z.output<typeof ServerConfigSchema>, 'sla_days' | 'repo'> {
   data_dir: string;
+  repo: z.output<typeof ServerConfigSchema>['repo'] & { packages_dir: string };
   store: z.output<typeof ServerConfigSchema>['store'] & { file: string };
   sla_days: typeof DEFAULT_SLA_DAYS;
 }
@@ -99,5 +113,6 @@ export function resolveConfig(input: ConfigSource | ServerConfigInput): ServerCo
     data_dir: dataDir,
     store: { ...c.store, file: c.store.file ? resolve(c.store.file) : join(dataDir, 'server.sqlite') },
     sla_days: { ...DEFAULT_SLA_DAYS, ...c.sla_days },
+    repo: { ...c.repo, packages_dir: c.repo.packages_dir ? resolve(c.repo.packages_dir) : defaultPackagesDir(dataDir) },
   };
 }

@@ -126,6 +126,27 @@ configuration error (the message names the file and line).`,
     });
 
   server
+    .command('publish')
+    .description('Add patchloop packages (.deb, .rpm, .apk) to the repositories this server publishes under /repo/')
+    .argument('<file...>', 'package files (npm run package writes them to dist/)')
+    .option('--config <file>', CONFIG_HELP)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .addHelpText(
+      'after',
+      `
+The files go to repo.packages_dir (default: dist/ of this installation when it holds packages,
+else packages/ in the data directory). A running server rebuilds and signs the metadata at the
+next request; hosts get the new version with their next update (unattended-upgrades,
+dnf-automatic). Only patchloop packages for x86-64 and arm64 are accepted; a file that is not
+one is refused and nothing is copied.`,
+    )
+    .action(async (files: string[], opts: ConfigOptions) => {
+      const config = await loadServerConfig(opts);
+      const { publishPackages, publishedLine } = await import('../../server/repo/publish.ts');
+      for (const p of await publishPackages(files, config.repo.packages_dir)) process.stdout.write(`${publishedLine(p)}\n`);
+    });
+
+  server
     .command('hash-password')
     .description('Print the scrypt hash of a password read from stdin, for admin.password_hash in the config')
     .action(async () => {
