@@ -75,6 +75,7 @@ test('the snippet, read by the real apt-config after the distribution defaults, 
     assert.deepEqual(values('Unattended-Upgrade::Origins-Pattern'), [
       'origin=Debian,label=Debian-Security,codename=bookworm-security',
       'origin=Debian,label=Debian-Security,codename=bookworm',
+      'origin=patchloop,label=patchloop',
       'origin=nginx,codename=bookworm',
       'label=Internal\\, signed,site=repo.example.com',
     ]);

@@ -3,6 +3,7 @@
 // apt-daily-upgrade.timer into the maintenance windows when the policy leaves the running to
 // the timer. Pure text generation; the runner writes the files.
 import { PACKAGE_PATTERN, type AptOrigin, type PatchPolicy } from '../../core/policy/schema.ts';
+import { PATCHLOOP_APT_ORIGIN } from '../../core/policy/self-update.ts';
 import { windowTimerDropIn } from '../systemd-timer.ts';
 
 export const APT_CONF_PATH = 'etc/apt/apt.conf.d/51patchloop';
@@ -82,10 +83,13 @@ export interface AptConfInput {
 export function aptConfSnippet({ policy, os }: AptConfInput): string {
   const { install, schedule } = policy;
   const family = os.id === 'debian' || os.id === 'ubuntu' ? os.id : (os.id_like ?? []).find((x) => x === 'ubuntu' || x === 'debian');
-  const origins = [...(family ? distroOrigins(family, os.codename, install.updates) : []), ...install.extra_apt_origins];
-  if (origins.length === 0) {
+  const distro = family ? distroOrigins(family, os.codename, install.updates) : [];
+  if (distro.length === 0 && install.extra_apt_origins.length === 0) {
     throw new Error(`no apt origins for ${os.id || 'this distribution'}: patchloop knows Debian and Ubuntu; list the repositories in install.extra_apt_origins`);
   }
+  // patchloop's own repository (the server's /repo/apt) always counts, whatever the update
+  // class: the agent is updated like any other package (blocklist patchloop to hold it).
+  const origins = [...distro, PATCHLOOP_APT_ORIGIN, ...install.extra_apt_origins];
   const timer = schedule.runner === 'timer';
   const lines = [
     `// Written by patchloop from policy ${policy.name} version ${policy.version} (group ${policy.group}).`,
