@@ -11,6 +11,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   almalinux: async () => (await import('./almalinux.ts')).section,
   export: async () => (await import('./export.ts')).section,
   ingest: async () => (await import('./ingest.ts')).section,
+  executable: async () => (await import('./executable.ts')).section,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
