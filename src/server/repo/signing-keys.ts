@@ -89,7 +89,9 @@ export async function loadOrCreateSigningKeys(dataDir: string): Promise<RepoSign
     created,
     publicKeyArmored,
     fingerprint: privateKey.getFingerprint().toUpperCase(),
-    clearSign: async (text) => openpgp.sign({ message: await openpgp.createCleartextMessage({ text }), signingKeys: privateKey }),
+    // OpenPGP.js writes the signed text with CRLF line ends; apt (and Debian's own InRelease)
+    // expect LF. The signature is over the canonical (CRLF) form either way, so both verify.
+    clearSign: async (text) => (await openpgp.sign({ message: await openpgp.createCleartextMessage({ text }), signingKeys: privateKey })).replace(/\r\n/g, '\n'),
     detachSign: async (data) =>
       openpgp.sign({ message: await openpgp.createMessage({ binary: data }), signingKeys: privateKey, detached: true, format: 'armored' }),
     apkKeyName,
