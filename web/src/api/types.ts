@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type * as S from '../../../src/server/api/schemas.ts';
 import type * as P from '../../../src/server/patching/schemas.ts';
 import type * as F from '../../../src/server/routes/facets.ts';
+import type * as A from '../../../src/server/repo/agent-versions.ts';
 import type { Severity } from '../../../src/core/types.ts';
 
 export type { Severity };
@@ -33,3 +34,5 @@ export type LeaseView = z.infer<typeof P.LeaseViewSchema>;
 export type HostPolicyView = z.infer<typeof P.HostPolicyViewSchema>;
 export type Gate = RingView['gate'];
 export type HostFacets = z.infer<typeof F.HostFacetsSchema>;
+// Agent versions against the newest one the server's repository publishes (src/server/repo).
+export type AgentVersions = z.infer<typeof A.AgentVersionsSchema>;

@@ -164,6 +164,7 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
   { key: 'low', label: 'Low', align: 'right', render: (h) => <Count n={h.open.low} severity="low" /> },
   { key: 'open', label: 'Open', sort: 'open', align: 'right', render: (h) => <b>{int(h.open.total)}</b> },
   { key: 'fixable', label: 'Fixable', sort: 'fixable', align: 'right', render: (h) => int(h.fixable.total) },
+  { key: 'agent', label: 'Agent', render: (h) => (h.agent_version ? <span class="nowrap">{h.agent_version}</span> : <span class="muted">—</span>) },
 ];
 
 const HOST_CSV: CsvColumn<HostSummary>[] = [

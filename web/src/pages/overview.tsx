@@ -1,7 +1,7 @@
 // Overview: where the fleet stands — open findings and what can be fixed now, the 90-day
 // exposure trend, SLA compliance and breaches, time to remediate, hosts reporting, reboots,
 // releases out of support, and the vulnerability data behind it all.
-import type { Overview, PatchRunSummary, Trends } from '../api/types.ts';
+import type { AgentVersions, Overview, PatchRunSummary, Trends } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { FlowChart, OpenTrendChart } from '../components/chart.tsx';
 import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
@@ -143,6 +143,7 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
       <div class="grid grid-2-1-1">
         <ReleasesCard releases={ov.releases} eolHosts={eolHosts} />
         <PatchRunsTile group={group} rebootPending={h.reboot_pending} />
+        <AgentVersionsTile />
         <Card id="feeds" title="Vulnerability data">
           {ov.feeds.length === 0 ? (
             <Empty title="No vulnerability feeds imported">Run `patchloop db update` or configure feeds.sources; until then nothing can be matched.</Empty>
@@ -213,6 +214,46 @@ function PatchRunsTile(props: { group: string | undefined; rebootPending: number
               <span class="muted">No host's latest run failed.</span>
             )}
           </p>
+        </>
+      )}
+    </Card>
+  );
+}
+
+/**
+ * Agent versions across the fleet (all groups): how many hosts run the newest version the
+ * server's repository publishes, and every version in use. Hosts update the agent from that
+ * repository with their other updates (unattended-upgrades, dnf-automatic).
+ */
+function AgentVersionsTile() {
+  const av = useApi<AgentVersions>('/api/v1/stats/agent-versions');
+  const v = av.data;
+  return (
+    <Card id="agent-versions" title="Agent versions" note={v ? (v.latest ? <>Latest published: <b data-latest>{v.latest}</b></> : 'The server publishes no packages') : undefined}>
+      {av.error && <ErrorNote error={av.error} retry={av.reload} />}
+      {!v && !av.error && <Loading />}
+      {v && v.hosts === 0 && <Empty title="No hosts enrolled">Hosts install the agent with the server's install.sh.</Empty>}
+      {v && v.hosts > 0 && (
+        <>
+          {v.latest && (
+            <p data-on-latest={v.on_latest}>
+              <b>{int(v.on_latest)}</b> of {int(v.hosts)} hosts on the latest version
+              {v.outdated > 0 && (
+                <>
+                  {' '}
+                  · <span class="warn-text">{int(v.outdated)} older</span>
+                </>
+              )}
+            </p>
+          )}
+          <ul class="outcome-list">
+            {v.versions.map((x) => (
+              <li key={x.version ?? ''} data-agent-version={x.version ?? ''}>
+                {x.version === null ? <span class="muted">never reported</span> : <Badge tone={x.latest ? 'good' : v.latest ? 'warn' : 'neutral'}>{x.version}</Badge>}
+                <b data-n>{int(x.hosts)}</b>
+              </li>
+            ))}
+          </ul>
         </>
       )}
     </Card>
