@@ -71,6 +71,23 @@ test('install.sh: shellcheck-clean, made for this server, refusing plain http an
     }
   });
 
+  await t.test('/repo/ answers only the canonical path of a file it publishes', async () => {
+    const status = (path: string) => new Promise<number>((resolve, reject) => {
+      // Raw paths: fetch would normalise them before sending.
+      const req = request(`${s.url}${path}`, { path }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await status('/repo/key.asc'), 200);
+    assert.equal(await status('/repo/apt/dists/stable/InRelease'), 200);
+    for (const p of ['/repo', '/repo/', '/repo/key.asc/', '/repo//key.asc', '/repo/./key.asc', '/repo/apt/../key.asc', '/repo/%6Bey.asc', '/repo/nope', '/repo/apt/dists/stable', '/repo/repo-keys/openpgp-private.asc']) {
+      assert.equal(await status(p), 404, p);
+    }
+  });
+
   await t.test('run with dash: plain http is refused without --insecure-http, a malformed token always, before any other check', { skip: process.getuid?.() !== 0 && 'the script checks for root first' }, () => {
     const runScript = (...args: string[]) => spawnSync('dash', [file, ...args], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
     const http = runScript('--token', 'ple_abc');

@@ -46,6 +46,8 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/vulnerabilities/{id}': 'viewer',
   'GET /api/v1/stats/overview': 'viewer',
   'GET /api/v1/stats/trends': 'viewer',
+  'GET /api/v1/stats/agent-versions': 'viewer',
+  'GET /api/v1/repo': 'viewer',
   'GET /api/v1/events': 'viewer',
   'GET /api/v1/feeds': 'viewer',
   'POST /api/v1/feeds/refresh': 'operator',
