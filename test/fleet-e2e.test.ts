@@ -82,8 +82,9 @@ test('fleet end to end: enrol, report, restart, feed refresh, upgrade, outage', 
   type HostList = { total: number; items: { id: number; hostname: string; group: string; open: { total: number }; package_count: number }[] };
   const hosts = (await call(srv, admin, '/api/v1/hosts?sort=hostname')).body as HostList;
   assert.deepEqual(hosts.items.map((h) => [h.hostname, h.group, h.package_count, h.open.total]), [
-    ['web-a', 'web', 729, 9],
-    ['web-b', 'web', 729, 9],
+    // Counted per vulnerability and source package: openssl, zlib and curl.
+    ['web-a', 'web', 729, 3],
+    ['web-b', 'web', 729, 3],
   ]);
   const hostA = hosts.items[0].id;
 
@@ -115,18 +116,20 @@ test('fleet end to end: enrol, report, restart, feed refresh, upgrade, outage', 
   assert.equal((await run(agents[0])).code, 0);
   const detail = (await call(srv, admin, `/api/v1/hosts/${hostA}`)).body as { recent_scans: { id: number; kind: string; resolved: number }[] };
   const lastScan = detail.recent_scans[0];
-  assert.deepEqual([lastScan.kind, lastScan.resolved], ['delta', 3]);
+  // openssl's three binaries: one exposure resolved.
+  assert.deepEqual([lastScan.kind, lastScan.resolved], ['delta', 1]);
   const resolved = (await call(srv, admin, `/api/v1/hosts/${hostA}/findings?state=resolved`)).body as {
-    items: { vulnerability: string; resolved_scan: number; resolved_at: string; resolved_cause: string }[];
+    items: { vulnerability: string; packages: { name: string }[]; resolved_scan: number; resolved_at: string; resolved_cause: string }[];
   };
-  assert.equal(resolved.items.length, 3);
+  assert.equal(resolved.items.length, 1);
+  assert.deepEqual(resolved.items[0].packages.map((p) => p.name), ['libssl-dev', 'libssl3', 'openssl']);
   assert.ok(resolved.items.every((f) => f.vulnerability === 'CVE-2099-1001' && f.resolved_scan === lastScan.id && f.resolved_cause === 'scan' && f.resolved_at));
   const stillOpen = (await call(srv, admin, '/api/v1/findings?vulnerability=CVE-2099-1001')).body as { total: number; items: { host: { hostname: string } }[] };
   assert.deepEqual([...new Set(stillOpen.items.map((f) => f.host.hostname))], ['web-b']);
   const overview = (await call(srv, admin, '/api/v1/stats/overview')).body as { mttr_days: { high: number | null }; open: { total: number }; sla: { by_severity: { high: { resolved_90d: number } } } };
-  // Each host: 9 findings + bash; web-a resolved 3.
-  assert.equal(overview.open.total, 2 * (9 + 1) - 3);
-  assert.equal(overview.sla.by_severity.high.resolved_90d, 3);
+  // Each host: 3 exposures + bash; web-a resolved 1.
+  assert.equal(overview.open.total, 2 * (3 + 1) - 1);
+  assert.equal(overview.sla.by_severity.high.resolved_90d, 1);
   assert.notEqual(overview.mttr_days.high, null);
 
   // Outage: web-b's report is spooled (exit 75), then sent by a flush once the server is back.

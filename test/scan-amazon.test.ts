@@ -104,12 +104,15 @@ test('the server matches an Amazon Linux 2023 host\'s report with the same findi
   const hosts = (await api(s.url, '/api/v1/hosts?search=al2023-1', { token: s.adminToken })).body as { items: { id: number }[] };
   const host = (await api(s.url, `/api/v1/hosts/${hosts.items[0].id}`, { token: s.adminToken })).body as { distro: string; release: string; support: { state: string } };
   assert.deepEqual([host.distro, host.release, host.support.state], ['amzn', '2023', 'supported']);
-  type F = { vulnerability: string; package: { name: string; version: string }; status: string; fixed_version: string; severity: string; feed: string; advisory_ids: string[] };
+  type F = { vulnerability: string; packages: { name: string; version: string }[]; status: string; fixed_version: string; severity: string; feed: string; advisory_ids: string[] };
   const findings = (await api(s.url, `/api/v1/findings?host=${hosts.items[0].id}&per_page=100`, { token: s.adminToken })).body as { total: number; items: F[] };
-  const rows = findings.items.map((f) => JSON.stringify([f.package.name, f.package.version, f.vulnerability, f.status, f.fixed_version, f.severity])).sort();
+  const rows = findings.items.flatMap((f) => f.packages.map((p) => JSON.stringify([p.name, p.version, f.vulnerability, f.status, f.fixed_version, f.severity]))).sort();
   // The server keeps installed but not running kernel images apart from exposure, as the scan's summary does.
   const exposed = EXPECTED.filter((r) => !r[6]).map((r) => JSON.stringify(r.slice(0, 6))).sort();
   assert.deepEqual(rows, exposed);
+  assert.equal(findings.total, 8, 'the exposures the scan counts');
+  const detail = (await api(s.url, `/api/v1/hosts/${hosts.items[0].id}`, { token: s.adminToken })).body as { open: { total: number }; kernel_not_running_findings: number };
+  assert.deepEqual([detail.open.total, detail.kernel_not_running_findings], [8, 1]);
   assert.ok(findings.items.every((f) => f.feed === 'amazon' && f.advisory_ids.length === 1 && f.advisory_ids[0].startsWith('ALAS2023-')));
 
   // An Amazon Linux 2 host's report is stored, and the host says why it is not matched.

@@ -120,30 +120,40 @@ test('the dashboard queries answer from the stored report', async () => {
   };
   assert.equal(hosts.total, 1);
   const h = hosts.items[0];
-  assert.deepEqual([h.hostname, h.open.total, h.open.high, h.fixable.total], ['bookworm-1', 9, 3, 3]);
+  // Counted per vulnerability and source package: openssl's three binaries (CVE-2099-1001),
+  // zlib's two (CVE-2099-1002) and curl's four (CVE-2099-1005) are three exposures.
+  assert.deepEqual([h.hostname, h.open.total, h.open.high, h.fixable.total], ['bookworm-1', 3, 1, 1]);
 
   const detail = (await api(s.url, `/api/v1/hosts/${h.id}`, { token: s.adminToken })).body as { release: string; support: { state: string }; recent_scans: unknown[] };
   assert.equal(detail.release, 'bookworm');
   assert.equal(detail.recent_scans.length, 1);
-  const pkgs = (await api(s.url, `/api/v1/hosts/${h.id}/packages?search=openssl`, { token: s.adminToken })).body as { total: number; items: { name: string }[] };
+  // The per-binary view: each installed package with its own open findings.
+  const pkgs = (await api(s.url, `/api/v1/hosts/${h.id}/packages?search=openssl`, { token: s.adminToken })).body as { total: number; items: { name: string; open_findings: number }[] };
   const expected = inv.packages.filter((p) => p.name.includes('openssl') || p.source.includes('openssl')).map((p) => p.name).sort();
   assert.ok(expected.includes('libssl3'));
   assert.deepEqual(pkgs.items.map((p) => p.name), expected);
+  assert.deepEqual(pkgs.items.filter((p) => p.open_findings > 0).map((p) => [p.name, p.open_findings]), [['libssl-dev', 1], ['libssl3', 1], ['openssl', 1]]);
 
   const high = (await api(s.url, '/api/v1/findings?severity=high&fixable=true', { token: s.adminToken })).body as {
     total: number;
-    items: { vulnerability: string; package: { name: string }; fixed_version: string; state: string }[];
+    items: { vulnerability: string; package: { name: string; source: string }; packages: { name: string }[]; fixed_version: string; state: string }[];
   };
-  assert.equal(high.total, 3);
-  assert.deepEqual(new Set(high.items.map((f) => f.package.name)), new Set(['libssl3', 'openssl', 'libssl-dev']));
-  assert.ok(high.items.every((f) => f.vulnerability === 'CVE-2099-1001' && f.fixed_version === '3.0.19-1~deb12u3' && f.state === 'open'));
+  // One exposure: the openssl source, its three binaries listed, the first by name its lead.
+  assert.equal(high.total, 1);
+  assert.deepEqual(high.items.map((f) => [f.vulnerability, f.package.source, f.package.name, f.packages.map((p) => p.name), f.fixed_version, f.state]), [
+    ['CVE-2099-1001', 'openssl', 'libssl-dev', ['libssl-dev', 'libssl3', 'openssl'], '3.0.19-1~deb12u3', 'open'],
+  ]);
+  // A package filter takes a binary name or a source name.
+  for (const name of ['libssl3', 'openssl']) {
+    assert.equal(((await api(s.url, `/api/v1/findings?package=${name}`, { token: s.adminToken })).body as { total: number }).total, 1, name);
+  }
 
   const byVuln = (await api(s.url, '/api/v1/findings?vulnerability=cve-2099-1002', { token: s.adminToken })).body as { total: number };
-  assert.equal(byVuln.total, 2);
+  assert.equal(byVuln.total, 1);
   const vulns = (await api(s.url, '/api/v1/vulnerabilities?sort=severity', { token: s.adminToken })).body as {
     items: { id: string; severity: string; open_hosts: number; open_findings: number; fixed_versions: string[] }[];
   };
-  assert.deepEqual(vulns.items[0], { id: 'CVE-2099-1001', severity: 'high', open_hosts: 1, open_findings: 3, fixable_findings: 3, fixed_versions: ['3.0.19-1~deb12u3'] });
+  assert.deepEqual(vulns.items[0], { id: 'CVE-2099-1001', aliases: [], severity: 'high', open_hosts: 1, open_findings: 1, fixable_findings: 1, fixed_versions: ['3.0.19-1~deb12u3'] });
   const search = (await api(s.url, '/api/v1/vulnerabilities?search=2099-1005', { token: s.adminToken })).body as { items: { id: string }[] };
   assert.deepEqual(search.items.map((v) => v.id), ['CVE-2099-1005']);
   const one = await api(s.url, '/api/v1/vulnerabilities/CVE-2099-1001', { token: s.adminToken });
@@ -156,34 +166,39 @@ test('the dashboard queries answer from the stored report', async () => {
     hosts: { total: number; never_reported: number };
     releases: { release: string; hosts: number }[];
   };
-  assert.equal(overview.open.total, 9);
-  assert.equal(overview.fixable.high, 3);
+  assert.equal(overview.open.total, 3);
+  assert.equal(overview.fixable.high, 1);
   assert.deepEqual(overview.releases.map((r) => [r.release, r.hosts]), [['bookworm', 1]]);
   const trends = (await api(s.url, '/api/v1/stats/trends?days=7', { token: s.adminToken })).body as { days: { open: { total: number }; new: { total: number } }[] };
   assert.equal(trends.days.length, 7);
-  assert.equal(trends.days.at(-1)!.open.total, 9);
+  assert.equal(trends.days.at(-1)!.open.total, 3);
 
   type Events = { items: { id: string; vulnerability: string }[]; next_after: string };
   const events = (await api(s.url, '/api/v1/events?type=detected', { token: s.adminToken })).body as Events;
-  assert.equal(events.items.length, 9);
+  assert.equal(events.items.length, 3, 'one per exposure');
   const tail = (await api(s.url, `/api/v1/events?after=${events.next_after}&type=detected`, { token: s.adminToken })).body as Events;
   assert.equal(tail.items.length, 0);
   // Paging through the feed gives every event once.
-  const first = (await api(s.url, '/api/v1/events?type=detected&limit=4', { token: s.adminToken })).body as Events;
+  const first = (await api(s.url, '/api/v1/events?type=detected&limit=2', { token: s.adminToken })).body as Events;
   const rest = (await api(s.url, `/api/v1/events?type=detected&after=${first.next_after}`, { token: s.adminToken })).body as Events;
   assert.deepEqual([...first.items, ...rest.items].map((e) => e.id), events.items.map((e) => e.id));
 });
 
-test('findings export as CSV and NDJSON with the same filters', async () => {
+test('findings export as CSV and NDJSON with the same filters: a row per binary package, its aliases and its exposure', async () => {
   const csv = await api(s.url, '/api/v1/findings/export?format=csv&severity=high', { token: s.adminToken });
   assert.equal(csv.status, 200);
   assert.match(csv.headers.get('content-type')!, /text\/csv/);
   const lines = csv.text.trim().split('\r\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[0], /^host_id,hostname,group,vulnerability,severity,status/);
-  assert.ok(lines.slice(1).every((l) => l.includes(',CVE-2099-1001,high,fixed,')));
+  assert.match(lines[0], /^host_id,hostname,group,vulnerability,aliases,severity,status,.*,advisory_ids,exposure$/);
+  assert.ok(lines.slice(1).every((l) => l.includes(',CVE-2099-1001,,high,fixed,')));
   const nd = await api(s.url, '/api/v1/findings/export?format=ndjson', { token: s.adminToken });
-  assert.equal(nd.text.trim().split('\n').length, 9);
+  const rows = nd.text.trim().split('\n').map((l) => JSON.parse(l) as { package: { name: string }; exposure: string; aliases: string[] });
+  assert.equal(rows.length, 9);
+  // Three binaries of openssl, two of zlib, four of curl: three exposures, as the API lists them.
+  assert.deepEqual([...new Set(rows.map((r) => r.exposure))].length, 3);
+  const listed = (await api(s.url, '/api/v1/findings?per_page=10', { token: s.adminToken })).body as { items: { id: string }[] };
+  assert.deepEqual(new Set(listed.items.map((f) => f.id)), new Set(rows.map((r) => r.exposure)));
 });
 
 test('the vulnerability DB is downloadable by agents with an ETag', async () => {
@@ -221,7 +236,10 @@ test('findings pages, merged from index ranges, agree with a sort of the whole e
   const r = await api(s.url, '/api/v1/reports', { token: other, body: fullReportOf({ ...inv, packages: inv.packages.slice(3) }, 'bookworm-2') });
   assert.equal(r.status, 200, r.text);
   type F = { id: string; severity: string; opened_at: string; fixable: boolean; host: { id: number; group: string }; vulnerability: string };
-  const all = (await api(s.url, '/api/v1/findings/export?format=ndjson', { token: s.adminToken })).text.trim().split('\n').map((l) => JSON.parse(l) as F);
+  // The export lists binary findings; the pages list their exposures (one per source package:
+  // here the binaries of one exposure share severity, fixability and opening time).
+  const rows = (await api(s.url, '/api/v1/findings/export?format=ndjson', { token: s.adminToken })).text.trim().split('\n').map((l) => JSON.parse(l) as F & { exposure: string });
+  const all = [...new Map(rows.map((r) => [r.exposure, { ...r, id: r.exposure }])).values()];
   const sevIndex = (x: F) => ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'].indexOf(x.severity);
   const cases: { query: string; keep: (x: F) => boolean; cmp: (a: F, b: F) => number }[] = [
     { query: '', keep: () => true, cmp: (a, b) => sevIndex(a) - sevIndex(b) || a.opened_at.localeCompare(b.opened_at) },

@@ -4,18 +4,19 @@
 // findings are resolved (cause host_removed) in the event stream and in every statistic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { readInventory } from '../src/inventory/index.ts';
 import { DAY_MS, ManualClock } from '../src/server/clock.ts';
 import { createEnrollmentToken, enrollHost } from '../src/server/store/credentials.ts';
-import { SCHEMA, STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
+import { STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
+import { REPO_ROOT } from './support/paths.ts';
 
 const KERNEL = '6.1.0-40-amd64';
 
@@ -96,7 +97,7 @@ test('a store of schema 2 is upgraded: host ids continue after the highest one a
   const file = join(mkdtempSync(join(tmpdir(), 'patchloop-host-ids-')), 'server.sqlite');
   // A schema 2 store (hosts without AUTOINCREMENT) whose newest host, 3, was removed.
   const old = new DatabaseSync(file);
-  old.exec(SCHEMA.replace('id INTEGER PRIMARY KEY AUTOINCREMENT', 'id INTEGER PRIMARY KEY'));
+  old.exec(readFileSync(join(REPO_ROOT, 'test/fixtures/store/schema-3.sql'), 'utf8').replace('id INTEGER PRIMARY KEY AUTOINCREMENT', 'id INTEGER PRIMARY KEY'));
   old.exec(`INSERT INTO meta (key, value) VALUES ('schema_version', '2'), ('match_gen', '1');
     INSERT INTO hosts (id, hostname, grp, enrolled_at) VALUES (1, 'a', 'web', 0), (2, 'b', 'db', 0);
     INSERT INTO events (at, type, host_id, cause) VALUES (0, 'enrolled', 1, NULL), (0, 'enrolled', 2, NULL), (0, 'enrolled', 3, NULL),

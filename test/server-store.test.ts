@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compareLead, groupExposures } from '../src/core/exposure.ts';
 import { matchInventory } from '../src/core/match.ts';
+import { SEVERITIES } from '../src/core/types.ts';
+import { summarise } from '../src/scan/report.ts';
 import { packageDelta, packageDigest, REPORT_SCHEMA, type Report } from '../src/core/protocol.ts';
 import type { Inventory } from '../src/core/types.ts';
 import { readInventory } from '../src/inventory/index.ts';
@@ -73,6 +76,37 @@ function assertVulnIndexMatchesRows(store: Store): void {
   assert.deepEqual(flat(store.vulns), flat(VulnIndex.load(store)));
 }
 
+/**
+ * The exposures of a host are what its open finding rows make up (one per source package and
+ * vulnerability, led as core/exposure.ts says), and its counters count them.
+ */
+function assertExposuresMatchRows(store: Store, hostId: number): void {
+  const groups = new Map<string, { severity: number; fixable: number; name: string; arch: string; nameId: number }[]>();
+  for (const r of store.all<{ name_id: number; vuln_id: number; src_id: number; severity: number; fixable: number }>(
+    'SELECT name_id, vuln_id, src_id, severity, fixable FROM findings WHERE host_id = ? AND open = 1',
+    hostId,
+  )) {
+    const key = `${store.interner.vuln(r.vuln_id)} ${store.interner.source(r.src_id)}`;
+    groups.set(key, [...(groups.get(key) ?? []), { severity: r.severity, fixable: r.fixable, ...store.interner.name(r.name_id), nameId: r.name_id }]);
+  }
+  const derived = [...groups].map(([key, m]) => {
+    const lead = m.reduce((a, b) => (compareLead({ ...b, fixable: b.fixable === 1 }, { ...a, fixable: a.fixable === 1 }) < 0 ? b : a));
+    return `${key} ${lead.name} ${lead.severity} ${lead.fixable} ${m.length}`;
+  });
+  const stored = store
+    .all<{ vuln_id: number; src_id: number; lead_name_id: number; severity: number; fixable: number; binaries: number }>(
+      'SELECT vuln_id, src_id, lead_name_id, severity, fixable, binaries FROM exposures WHERE host_id = ? AND open = 1',
+      hostId,
+    )
+    .map((e) => `${store.interner.vuln(e.vuln_id)} ${store.interner.source(e.src_id)} ${store.interner.name(e.lead_name_id).name} ${e.severity} ${e.fixable} ${e.binaries}`);
+  assert.deepEqual(stored.sort(), derived.sort());
+  const h = store.get<Record<string, number>>(`SELECT ${SEVERITIES.map((sev) => `open_${sev}, fix_${sev}`).join(', ')} FROM hosts WHERE id = ?`, hostId)!;
+  for (const [i, sev] of SEVERITIES.entries()) {
+    const rows = store.all<{ fixable: number }>('SELECT fixable FROM exposures WHERE host_id = ? AND open = 1 AND severity = ?', hostId, i);
+    assert.deepEqual([h[`open_${sev}`], h[`fix_${sev}`]], [rows.length, rows.filter((r) => r.fixable === 1).length], sev);
+  }
+}
+
 const openFindings = (store: Store, hostId: number) =>
   store
     .all<{ name_id: number; vuln_id: number }>('SELECT name_id, vuln_id FROM findings WHERE host_id = ? AND open = 1', hostId)
@@ -86,25 +120,31 @@ test('a full report of the real bookworm host gives exactly the findings the sta
   const hostId = s.enrol('bookworm-1');
   const out = ingestReport(s.store, s.matcher, hostId, storedReportOf(inv, 'bookworm-1'));
   assert.equal(out.kind, 'ack');
-  const direct = matchInventory(inv, s.lookup(), {})
-    .findings.filter((f) => !f.kernel_not_running)
+  const matched = matchInventory(inv, s.lookup(), {}).findings;
+  const direct = matched
+    .filter((f) => !f.kernel_not_running)
     .map((f) => `${f.package.name} ${f.id}`)
     .sort();
   assert.ok(direct.length >= 7, `expected the feed to give findings, got ${direct.length}`);
+  // A row per binary package; the counts, per vulnerability and source package, as the scan's summary.
   assert.deepEqual(openFindings(s.store, hostId), direct);
+  const exposures = groupExposures(matched).filter((e) => !e.dormant);
+  assert.equal(exposures.length, summarise(matched).total);
   if (out.kind === 'ack') {
     assert.equal(out.ack.status, 'accepted');
-    assert.equal(out.ack.changes.detected, direct.length);
-    assert.equal(out.ack.changes.open, direct.length);
+    assert.equal(out.ack.changes.detected, exposures.length);
+    assert.equal(out.ack.changes.open, exposures.length);
     assert.equal(out.ack.digest, packageDigest(inv.packages));
   }
   const host = s.store.get<{ open_high: number; fix_high: number; open_medium: number; distro: string; release: string }>(
     'SELECT open_high, fix_high, open_medium, distro, release FROM hosts WHERE id = ?',
     hostId,
   )!;
-  assert.deepEqual({ ...host }, { open_high: 3, fix_high: 3, open_medium: 2, distro: 'debian', release: 'bookworm' });
+  assert.deepEqual({ ...host }, { open_high: 1, fix_high: 1, open_medium: 1, distro: 'debian', release: 'bookworm' });
+  assertExposuresMatchRows(s.store, hostId);
+  // An event per exposure, naming its lead package.
   const events = readEvents(s.store, { hostId, type: 'detected' }, null, 'ASC', 10_000).items;
-  assert.deepEqual(events.map((e) => `${e.package?.name} ${e.vulnerability}`).sort(), direct);
+  assert.deepEqual(events.map((e) => `${e.package?.name} ${e.vulnerability}`).sort(), exposures.map((e) => `${e.lead.package.name} ${e.id}`).sort());
 });
 
 test('a retried report changes nothing and is acknowledged as a duplicate', async () => {
@@ -155,7 +195,9 @@ test('an upgrade reported as a delta resolves the finding it fixes, with the sca
   const out = ingestReport(s.store, s.matcher, hostId, delta);
   assert.equal(out.kind, 'ack');
   if (out.kind !== 'ack') return;
-  assert.deepEqual(out.ack.changes, { detected: 0, resolved: 3, reopened: 0, open: 6 });
+  // openssl's three binaries are one exposure: it resolves once; zlib's and curl's stay open.
+  assert.deepEqual(out.ack.changes, { detected: 0, resolved: 1, reopened: 0, open: 2 });
+  assertExposuresMatchRows(s.store, hostId);
   assert.ok(!openFindings(s.store, hostId).some((f) => f.includes('CVE-2099-1001')));
   const fixed = s.store.all<{ resolved_at: number; resolved_scan: number; last_seen: number; first_seen: number; resolved_cause: string }>(
     "SELECT resolved_at, resolved_scan, last_seen, first_seen, resolved_cause FROM findings WHERE open = 0 AND vuln_id = (SELECT id FROM vulns WHERE name = 'CVE-2099-1001')",
@@ -168,19 +210,21 @@ test('an upgrade reported as a delta resolves the finding it fixes, with the sca
     assert.equal(f.last_seen, firstSeen);
     assert.equal(f.resolved_cause, 'scan');
   }
-  // MTTR material: three high findings resolved after three days, within the 30-day SLA.
+  // MTTR material: one high exposure resolved after three days, within the 30-day SLA.
   const daily = s.store.get<{ resolved: number; resolved_ms: number; resolved_in_sla: number }>(
     'SELECT sum(resolved) AS resolved, sum(resolved_ms) AS resolved_ms, sum(resolved_in_sla) AS resolved_in_sla FROM daily',
   )!;
-  assert.deepEqual({ ...daily }, { resolved: 3, resolved_ms: 9 * DAY_MS, resolved_in_sla: 3 });
+  assert.deepEqual({ ...daily }, { resolved: 1, resolved_ms: 3 * DAY_MS, resolved_in_sla: 1 });
 
   assertVulnIndexMatchesRows(s.store);
   // Downgrading again reopens the same findings: same rows, reopened counted.
   s.clock.advance(DAY_MS);
   const back = ingestReport(s.store, s.matcher, hostId, deltaReport(after, before));
-  assert.equal(back.kind === 'ack' && back.ack.changes.reopened, 3);
+  assert.equal(back.kind === 'ack' && back.ack.changes.reopened, 1);
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE reopened = 1 AND open = 1')!.n, 3);
+  assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM exposures WHERE reopened = 1 AND open = 1')!.n, 1);
   assertVulnIndexMatchesRows(s.store);
+  assertExposuresMatchRows(s.store, hostId);
 });
 
 test('a delta on a base the server does not hold asks for a full report and writes nothing', async () => {

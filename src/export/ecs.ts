@@ -31,6 +31,14 @@ export function findingId(hostId: string, packageName: string, arch: string, vul
   return digest(['finding', hostId, packageName, arch, vulnerabilityId]);
 }
 
+/**
+ * The exposure a finding belongs to (its host, source package and vulnerability): the same id on
+ * every binary package of it, in the state index and the event stream.
+ */
+export function exposureId(hostId: string, source: string, vulnerabilityId: string): string {
+  return digest(['exposure', hostId, source, vulnerabilityId]);
+}
+
 /** Event ids are deterministic too: a resent event is a 409 duplicate, never a second copy. */
 export function vulnerabilityEventId(event: VulnerabilityEventRecord): string {
   const f = event.finding;
@@ -357,6 +365,8 @@ function findingPatchloopFields(record: FindingRecord, id: string): Doc {
     aliases: record.vulnerability.aliases,
     published: record.vulnerability.published ?? null,
     kernel_not_running: record.kernel_not_running ?? null,
+    // Counts are of exposures: dashboards count the documents whose lead is not false.
+    exposure: { id: exposureId(record.host.id, record.package.source || record.package.name, record.vulnerability.id), lead: record.exposure_lead ?? null },
     package: { source: record.package.source, source_version: record.package.source_version },
     host: patchloopHostFields(record.host),
   };

@@ -95,6 +95,12 @@ export interface FindingRecord {
   scan_id?: string | null;
   /** Kernel package installed but not running: reported, not exposure. */
   kernel_not_running?: boolean;
+  /**
+   * The lead finding of its exposure (one vulnerability in one source package of the host,
+   * core/exposure.ts): the one document per exposure that counts are made of. False for the
+   * other binary packages of the exposure (and for kernels that are not running).
+   */
+  exposure_lead?: boolean;
 }
 
 export type VulnerabilityEventAction = 'detected' | 'resolved' | 'reopened';
@@ -249,6 +255,7 @@ export const findingRecordSchema = z.object({
   updated_at: timestamp,
   scan_id: z.string().nullable().optional(),
   kernel_not_running: z.boolean().optional(),
+  exposure_lead: z.boolean().optional(),
 }) satisfies z.ZodType<FindingRecord>;
 
 export const vulnerabilityEventRecordSchema = z.object({

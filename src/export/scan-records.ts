@@ -1,6 +1,7 @@
 // Finding records from one standalone scan (`patchloop scan`, no server): every finding is
 // open and first seen now. The server's exporter builds records from its store instead,
 // where first_seen / fixed_at carry the finding's history.
+import { groupExposures } from '../core/exposure.ts';
 import type { Finding, OsInfo, Severity } from '../core/types.ts';
 import type { AgentRecord, FindingRecord, HostRecord } from './records.ts';
 
@@ -46,6 +47,8 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
     group: options.group ?? null,
     tags: options.tags ?? [],
   };
+  // The lead finding of each exposure the scan counts (core/exposure.ts): one document per exposure is counted.
+  const leads = new Set(groupExposures(scan.findings).filter((e) => !e.dormant).map((e) => e.lead));
   const chosen = new Map<string, Finding>();
   for (const finding of scan.findings) {
     const key = JSON.stringify([finding.package.name, finding.package.arch, finding.id]);
@@ -72,6 +75,7 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
       updated_at: when,
       scan_id: options.scanId ?? null,
       kernel_not_running: finding.kernel_not_running,
+      exposure_lead: leads.has(finding),
     };
   });
 }

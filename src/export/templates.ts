@@ -85,6 +85,7 @@ function vulnerabilityProperties(): Record<string, Mapping> {
       aliases: keyword,
       published: date,
       kernel_not_running: boolean,
+      exposure: object({ id: keyword, lead: boolean }),
       state: keyword,
       first_seen: date,
       opened_at: date,

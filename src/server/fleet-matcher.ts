@@ -8,13 +8,14 @@ import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory, type MatchResult } from '../core/match.ts';
 import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type VulnerabilityInfo } from '../core/types.ts';
-import { findingIdentity, type StoredFinding } from './store/finding-identity.ts';
+import { exposureIdentity, findingIdentity, type StoredFinding } from './store/finding-identity.ts';
 import { type HostMatch, type HostMatcher, type HostMatchInput } from './store/host-matcher.ts';
 import type { Interner } from './store/interner.ts';
 
 interface CachedFinding {
   nameId: number;
   vulnId: number;
+  srcId: number;
   detailId: number;
   severity: number;
   status: number;
@@ -229,7 +230,10 @@ export class FleetMatcher implements HostMatcher {
     }
 
     const findings = new Map<number, StoredFinding>();
+    /** Exposures (source package, vulnerability) found on kernel images that are not running. */
     const dormantSeen = new Set<number>();
+    /** Exposures found otherwise: a dormant one of these is exposure, not dormant. */
+    const exposed = new Set<number>();
     const unsupported = new Map<string, HostMatch['unsupported'][number]>();
     // Packages outside a delta's scope: their findings are looked at only if a dormant kernel
     // finding could share an identity with one of them.
@@ -244,24 +248,24 @@ export class FleetMatcher implements HostMatcher {
         continue;
       }
       for (const f of r.findings) {
-        const identity = findingIdentity(f.nameId, f.vulnId);
         if (f.dormant) {
-          dormantSeen.add(identity);
+          dormantSeen.add(exposureIdentity(f.srcId, f.vulnId));
           continue;
         }
+        exposed.add(exposureIdentity(f.srcId, f.vulnId));
         // Several installed versions of one name+arch (rpm multi-install) make one finding.
+        const identity = findingIdentity(f.nameId, f.vulnId);
         if (!findings.has(identity)) {
-          findings.set(identity, { nameId: f.nameId, vulnId: f.vulnId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, status: f.status, fixable: f.fixable });
+          findings.set(identity, {
+            nameId: f.nameId, vulnId: f.vulnId, srcId: f.srcId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, status: f.status, fixable: f.fixable,
+          });
         }
       }
     }
-    for (const r of skipped) for (const f of r.findings) if (f.dormant) dormantSeen.add(findingIdentity(f.nameId, f.vulnId));
-    const exposureElsewhere = new Set<number>();
-    if (dormantSeen.size > 0) {
-      for (const r of skipped) for (const f of r.findings) if (!f.dormant) exposureElsewhere.add(findingIdentity(f.nameId, f.vulnId));
-    }
+    // The dormant count covers the whole host, a delta's scope or not (the same rule as the scan's summary).
+    for (const r of skipped) for (const f of r.findings) (f.dormant ? dormantSeen : exposed).add(exposureIdentity(f.srcId, f.vulnId));
     let dormant = 0;
-    for (const identity of dormantSeen) if (!findings.has(identity) && !exposureElsewhere.has(identity)) dormant++;
+    for (const identity of dormantSeen) if (!exposed.has(identity)) dormant++;
 
     let sameAsBefore = this.previous !== null;
     for (let i = 0; sameAsBefore && i < slots.length; i++) sameAsBefore = this.sameAsPrevious(osKey, slots[i], cache.get(slots[i])!);
@@ -301,9 +305,13 @@ export class FleetMatcher implements HostMatcher {
     for (const f of findings) {
       const targets = byTriple.get(triple(f.package.name, f.package.version, f.package.arch));
       if (!targets) continue;
+      const vulnId = this.interner.vulnId(f.id);
+      // Its other names, so that searches by an alias or an advisory find it.
+      this.interner.aliases.note(vulnId, f.advisory_ids.length ? [...f.aliases, ...f.advisory_ids] : f.aliases);
       const cached: CachedFinding = {
         nameId: this.interner.nameId(f.package.name, f.package.arch),
-        vulnId: this.interner.vulnId(f.id),
+        vulnId,
+        srcId: this.interner.srcId(f.package.source),
         detailId: this.interner.detailId({
           status: f.status,
           raw_status: f.raw_status,

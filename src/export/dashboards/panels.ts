@@ -43,11 +43,18 @@ export interface PanelSpec {
   grid: { x: number; y: number; w: number; h: number };
 }
 
+/**
+ * What every count counts: exposures, one per vulnerability in a source package of a host
+ * (core/exposure.ts). The state index holds a document per binary package's finding; the one
+ * that leads its exposure counts, the others (`patchloop.exposure.lead: false`) do not.
+ * Documents written before exposures (no lead field) count as they did.
+ */
+export const COUNTED = 'NOT patchloop.exposure.lead:false';
 /** Findings that are open as far as anyone knows: open, reopened, or on a host gone silent. */
-export const OPEN_FINDINGS = 'patchloop.state:(open OR reopened OR stale)';
+export const OPEN_FINDINGS = `patchloop.state:(open OR reopened OR stale) AND ${COUNTED}`;
 /** The server's statistics window for time to remediate and resolutions within SLA. */
 export const LAST_90_DAYS = '@timestamp:["now-89d/d" TO *]';
-const RESOLVED = 'event.action:"vulnerability-resolved"';
+const RESOLVED = `event.action:"vulnerability-resolved" AND ${COUNTED}`;
 
 const SEVERITY_TERMS: BucketSpec = { type: 'terms', field: 'vulnerability.severity', size: 6, orderBy: 'key', label: 'Severity' };
 
@@ -55,7 +62,7 @@ export const PANELS: readonly PanelSpec[] = [
   {
     id: 'open-by-severity',
     title: 'Open findings by severity',
-    description: 'Findings open now (including those on hosts that stopped reporting), by severity.',
+    description: 'Findings open now (one per vulnerability and source package, including those on hosts that stopped reporting), by severity.',
     vis: 'pie',
     dataView: 'findings',
     query: OPEN_FINDINGS,
@@ -102,10 +109,10 @@ export const PANELS: readonly PanelSpec[] = [
   {
     id: 'new-vs-resolved',
     title: 'New vs resolved findings per day',
-    description: 'Findings detected or reopened, and findings resolved, per day.',
+    description: 'Findings (per vulnerability and source package) detected or reopened, and findings resolved, per day.',
     vis: 'histogram',
     dataView: 'vulnerabilityEvents',
-    query: '',
+    query: COUNTED,
     metrics: [{ type: 'count', label: 'Findings' }],
     buckets: [
       { type: 'date_histogram', field: '@timestamp', interval: 'd', label: 'Day' },

@@ -100,6 +100,7 @@ export const HostDetailSchema = HostSummarySchema.extend({
   enrolled_at: z.string(),
   reboot_required: z.boolean(),
   kernel_newer_installed: z.boolean(),
+  /** Exposures found only on kernel images installed but not running (not counted in `open`). */
   kernel_not_running_findings: z.number().int(),
   support: SupportSchema,
   unsupported_packages: z.array(z.object({ source: z.string(), kind: z.string(), note: z.string() })),
@@ -144,15 +145,27 @@ export const PackageSchema = z.object({
   source: z.string(),
   source_version: z.string(),
   format: z.string(),
+  /** On the host's package view: the package's own open findings (one per vulnerability). */
+  open_findings: z.number().int().optional(),
 });
 
 export const PackagesQuerySchema = z.object({ ...PagingQuery, search: z.string().max(200).optional() });
 
+/**
+ * A finding as the findings pages list it: one exposure, the counting unit — a vulnerability in
+ * a source package of a host (core/exposure.ts), with the binary packages it is found on. Its
+ * severity, status, fix and advisories are those of its lead binary finding (`package`).
+ */
 export const FindingSchema = z.object({
   id: z.string(),
   host: z.object({ id: z.number().int(), hostname: z.string(), group: z.string() }),
   vulnerability: z.string(),
-  package: PackageSchema.omit({ format: true }),
+  /** The vulnerability's other names: aliases and the advisories that name it. */
+  aliases: z.array(z.string()),
+  /** The lead binary package; its source is the exposure's. */
+  package: PackageSchema.omit({ format: true, open_findings: true }),
+  /** Every binary package of the exposure: the open ones while it is open, else those it was last seen on. */
+  packages: z.array(z.object({ name: z.string(), version: z.string(), arch: z.string() })),
   severity: SeveritySchema,
   status: StatusSchema,
   fixable: z.boolean(),
@@ -175,6 +188,9 @@ export const FindingSchema = z.object({
   overdue: z.boolean(),
 });
 
+/** One row of a findings export: a binary package's finding (the exposure it belongs to in `exposure`). */
+export const FindingRowSchema = FindingSchema.omit({ packages: true }).extend({ exposure: z.string() });
+
 export const FindingsQuerySchema = z.object({
   ...PagingQuery,
   state: z.enum(['open', 'resolved', 'all']).default('open'),
@@ -183,7 +199,9 @@ export const FindingsQuerySchema = z.object({
   fixable: bool.optional(),
   group: z.string().max(200).optional(),
   host: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  /** A vulnerability id, one of its aliases, or an advisory that names it (ALSA-2024:10274: every CVE it fixes). */
   vulnerability: z.string().max(100).optional(),
+  /** A binary or source package name. */
   package: z.string().max(200).optional(),
   min_age_days: wholeNumber(0, 100_000).optional(),
   max_age_days: wholeNumber(0, 100_000).optional(),
@@ -228,8 +246,11 @@ export const HostHistoryQuerySchema = z.object({
 
 export const VulnSummarySchema = z.object({
   id: z.string(),
+  /** Its other names: aliases and the advisories that name it. */
+  aliases: z.array(z.string()),
   severity: SeveritySchema,
   open_hosts: z.number().int(),
+  /** Open exposures: one per host and source package. */
   open_findings: z.number().int(),
   fixable_findings: z.number().int(),
   fixed_versions: z.array(z.string()),
@@ -237,7 +258,7 @@ export const VulnSummarySchema = z.object({
 
 export const VulnsQuerySchema = z.object({
   ...PagingQuery,
-  /** A CVE (or advisory) id, or the start of one. */
+  /** Part of a vulnerability's id or of one of its other names (an alias, an advisory that names it). */
   search: z.string().max(100).optional(),
   min_severity: SeveritySchema.optional(),
   fixable: bool.optional(),
@@ -245,7 +266,11 @@ export const VulnsQuerySchema = z.object({
 });
 
 export const VulnDetailSchema = VulnSummarySchema.extend({
-  aliases: z.array(z.string()),
+  /**
+   * Asked for by a name several vulnerabilities share (an advisory that fixes several CVEs):
+   * those vulnerabilities; the counts are theirs together. Empty otherwise.
+   */
+  vulnerabilities: z.array(z.string()),
   description: z.string(),
   published: z.string().nullable(),
   modified: z.string().nullable(),

@@ -136,6 +136,7 @@ export interface FindingRow {
   host_id: number;
   name_id: number;
   vuln_id: number;
+  src_id: number;
   pkg_id: number;
   detail_id: number;
   severity: number;
@@ -147,7 +148,12 @@ export interface FindingRow {
   reopened: number;
 }
 
-const FINDING_COLUMNS = 'host_id, name_id, vuln_id, pkg_id, detail_id, severity, open, first_seen, opened_at, last_seen, resolved_at, reopened';
+const FINDING_COLUMNS = 'host_id, name_id, vuln_id, src_id, pkg_id, detail_id, severity, open, first_seen, opened_at, last_seen, resolved_at, reopened';
+
+/** The binary package that leads a finding's exposure (the document counted for it). */
+function exposureLead(store: Store, row: FindingRow): number | undefined {
+  return store.get<{ lead_name_id: number }>('SELECT lead_name_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?', row.host_id, row.vuln_id, row.src_id)?.lead_name_id;
+}
 
 /** Whether a finding belongs in the state index now (retention of resolved and stale ones). */
 export function keepFinding(row: FindingRow, host: HostSnapshot, now: number, retention: RetentionMs): boolean {
@@ -162,7 +168,7 @@ export function keepFinding(row: FindingRow, host: HostSnapshot, now: number, re
  * every finding on every report would multiply the export by the fleet's finding count).
  * A finding of a host that stopped reporting is `stale`, last seen at the host's last report.
  */
-export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot): FindingRecord {
+export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot, lead = exposureLead(store, row)): FindingRecord {
   const pkg = store.interner.pkg(row.pkg_id).pkg;
   const detail = store.interner.detail(row.detail_id);
   const severity = SEVERITIES[row.severity] as Severity;
@@ -186,12 +192,13 @@ export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot)
     host: host.host,
     agent: null,
     package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version, format: pkg.format },
-    vulnerability: { id: store.interner.vuln(row.vuln_id), aliases: [], severity, raw_severity: detail.raw_severity || null },
+    vulnerability: { id: store.interner.vuln(row.vuln_id), aliases: [...store.interner.aliases.of(row.vuln_id)], severity, raw_severity: detail.raw_severity || null },
     status: detail.status,
     raw_status: detail.raw_status || null,
     fixed_version: detail.fixed_version,
     feed: detail.feed,
     advisory_ids: detail.advisory_ids,
+    exposure_lead: lead === row.name_id,
     state,
     first_seen: iso(row.first_seen),
     opened_at: iso(row.opened_at),
@@ -205,7 +212,11 @@ export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot)
 /** Every finding of a host the state index should hold. */
 export function hostFindingRecords(store: Store, host: HostSnapshot, now: number, retention: RetentionMs): FindingRecord[] {
   const rows = store.all<FindingRow>(`SELECT ${FINDING_COLUMNS} FROM findings WHERE host_id = ?`, host.id);
-  return rows.filter((r) => keepFinding(r, host, now, retention)).map((r) => findingRecord(store, r, host));
+  const leads = new Map<string, number>();
+  for (const e of store.all<{ vuln_id: number; src_id: number; lead_name_id: number }>('SELECT vuln_id, src_id, lead_name_id FROM exposures WHERE host_id = ?', host.id)) {
+    leads.set(`${e.vuln_id}:${e.src_id}`, e.lead_name_id);
+  }
+  return rows.filter((r) => keepFinding(r, host, now, retention)).map((r) => findingRecord(store, r, host, leads.get(`${r.vuln_id}:${r.src_id}`)));
 }
 
 /** The stored finding of one identity, if it still exists. */
@@ -276,10 +287,12 @@ export interface Holder {
 }
 
 /**
- * Turns store events into vulnerability event records. A resolved event's open period
- * starts at the finding's last detected/reopened event (what the server's time-to-remediate
+ * Turns store events into vulnerability event records. An event is an exposure's (one
+ * vulnerability in one source package of the host), naming its lead package; events written
+ * before store schema 4 are binary findings', in the same form. A resolved event's open period
+ * starts at the exposure's last detected/reopened event (what the server's time-to-remediate
  * counts from): known from the events already seen (rows are given in id order), else from
- * the finding itself when this resolution is its latest, else looked up in the host's history.
+ * the exposure itself when this resolution is its latest, else looked up in the host's history.
  *
  * Host ids are reused: a host enrolled after the removal of the host with the highest id
  * takes that id. An event is the host's that held the id when it was written: the live host
@@ -302,25 +315,40 @@ export class EventRecords {
     const out: VulnerabilityEventRecord[] = [];
     for (const row of rows) {
       for (const e of findingEvents(row)) {
-        const key = `${e.hostId}:${e.nameId}:${e.vulnId}`;
+        const source = this.sourceOf(e);
+        const key = `${e.hostId}:${source}:${e.vulnId}`;
         const holder = this.holderOf(e.hostId, e.at, row.id);
         const current = holder.live ? findingRow(this.store, e.hostId, e.nameId, e.vulnId) : undefined;
+        const exposure = holder.live ? this.exposureOf(e.hostId, e.vulnId, source) : undefined;
         let opened: number | null;
         if (e.type === 'resolved') {
           opened = this.openedAt.get(key) ?? null;
-          if (opened === null && current && current.open === 0 && current.resolved_at === e.at) opened = current.opened_at;
-          opened ??= this.lookupOpenedAt(row.id, e);
+          const latest = exposure ?? current;
+          if (opened === null && latest && latest.open === 0 && latest.resolved_at === e.at) opened = latest.opened_at;
+          opened ??= this.lookupOpenedAt(row.id, e, source);
         } else {
           opened = e.at;
           this.openedAt.set(key, e.at);
         }
-        out.push(this.record(e, opened ?? e.at, current, holder.host));
+        out.push(this.record(e, opened ?? e.at, current, exposure, holder.host));
       }
     }
     return out;
   }
 
-  private lookupOpenedAt(beforeId: number, e: FindingEvent): number | null {
+  /** The source package an event's package is built from: its exposure with the vulnerability. */
+  private sourceOf(e: FindingEvent): string {
+    const p = this.store.interner.pkg(e.pkgId).pkg;
+    return p.source || p.name;
+  }
+
+  private exposureOf(hostId: number, vulnId: number, source: string): { open: number; opened_at: number; resolved_at: number | null; first_seen: number } | undefined {
+    const srcId = this.store.interner.knownSrc(source);
+    if (srcId === undefined) return undefined;
+    return this.store.get('SELECT open, opened_at, resolved_at, first_seen FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?', hostId, vulnId, srcId);
+  }
+
+  private lookupOpenedAt(beforeId: number, e: FindingEvent, source: string): number | null {
     let before = beforeId;
     for (;;) {
       const rows = this.store.all<EventRow>(
@@ -329,7 +357,7 @@ export class EventRecords {
       );
       for (const row of rows) {
         if (row.type !== 'detected' && row.type !== 'reopened') continue;
-        if (findingEvents(row).some((x) => x.nameId === e.nameId && x.vulnId === e.vulnId)) return row.at;
+        if (findingEvents(row).some((x) => x.vulnId === e.vulnId && this.sourceOf(x) === source)) return row.at;
       }
       if (rows.length < 64) return null;
       before = rows[rows.length - 1].id;
@@ -363,7 +391,7 @@ export class EventRecords {
     return list;
   }
 
-  private record(e: FindingEvent, openedAt: number, current: FindingRow | undefined, host: HostRecord): VulnerabilityEventRecord {
+  private record(e: FindingEvent, openedAt: number, current: FindingRow | undefined, exposure: { first_seen: number } | undefined, host: HostRecord): VulnerabilityEventRecord {
     const pkg = this.store.interner.pkg(e.pkgId).pkg;
     const severity = SEVERITIES[e.severity] as Severity;
     const detail = current ? this.store.interner.detail(current.detail_id) : null;
@@ -371,14 +399,16 @@ export class EventRecords {
       host,
       agent: null,
       package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version, format: pkg.format },
-      vulnerability: { id: this.store.interner.vuln(e.vulnId), aliases: [], severity, raw_severity: detail?.raw_severity || null },
+      vulnerability: { id: this.store.interner.vuln(e.vulnId), aliases: [...this.store.interner.aliases.of(e.vulnId)], severity, raw_severity: detail?.raw_severity || null },
       status: detail?.status ?? 'affected',
       raw_status: detail?.raw_status || null,
       fixed_version: detail?.fixed_version ?? null,
       feed: detail?.feed || 'unknown',
       advisory_ids: detail?.advisory_ids ?? [],
+      // Every event is its exposure's, named by its lead package.
+      exposure_lead: true,
       state: e.type === 'resolved' ? 'resolved' : e.type === 'reopened' ? 'reopened' : 'open',
-      first_seen: iso(current ? Math.min(current.first_seen, openedAt) : openedAt),
+      first_seen: iso(Math.min((exposure ?? current)?.first_seen ?? openedAt, openedAt)),
       opened_at: iso(openedAt),
       last_seen: iso(e.at),
       fixed_at: e.type === 'resolved' ? iso(e.at) : null,
@@ -437,7 +467,7 @@ export function daySummaries(store: Store, day: number, hosts: readonly HostSnap
   const breached = new Map<number, number>();
   for (let sev = 0; sev < SEVERITIES.length; sev++) {
     for (const r of store.all<{ host_id: number; n: number }>(
-      'SELECT host_id, count(*) AS n FROM findings WHERE open = 1 AND severity = ? AND opened_at < ? GROUP BY host_id',
+      'SELECT host_id, count(*) AS n FROM exposures WHERE open = 1 AND severity = ? AND opened_at < ? GROUP BY host_id',
       sev, end - store.slaMs(sev),
     )) {
       breached.set(r.host_id, (breached.get(r.host_id) ?? 0) + r.n);

@@ -2,12 +2,15 @@
 // its cursor and settings, what it last exported per host, and a change log of the one kind
 // of finding change the store's event history does not record.
 //
-// The store writes an event row for every finding detected, resolved or reopened, and for
-// host enrolment and removal; events are append-only with increasing ids, so the exporter
-// follows them by id. A finding that stays open but moves to another package version or
-// gets other advisory data (a fix published, the severity changed) is updated in place
-// without an event; the trigger below logs those updates in export_changes (in the same
-// transaction as the update), with an AUTOINCREMENT sequence so an id is never reused.
+// The store writes an event row for every exposure detected, resolved or reopened (naming its
+// lead package), and for host enrolment and removal; events are append-only with increasing
+// ids, so the exporter follows them by id. The state index holds a document per binary
+// package's finding, and those change without an event of their own: a finding added to or
+// gone from an exposure that stays open, one that moves to another package version or gets
+// other advisory data (a fix published, the severity changed), and the lead of an exposure
+// (the document counts are made of) passing to another package. The triggers below log those
+// changes in export_changes (in the same transaction), with an AUTOINCREMENT sequence so an id
+// is never reused.
 import type { Store } from '../store/store.ts';
 
 export const EXPORT_TABLES = `
@@ -22,10 +25,20 @@ CREATE TABLE IF NOT EXISTS export_hosts (
   doc_hash TEXT NOT NULL,        -- the host state document as last exported
   findings_hash TEXT NOT NULL    -- the host fields its finding documents carry (name, group, OS, stale)
 ) STRICT;
-CREATE TRIGGER IF NOT EXISTS export_finding_updated AFTER UPDATE OF pkg_id, detail_id ON findings
-  WHEN OLD.open = 1 AND NEW.open = 1 AND (OLD.pkg_id IS NOT NEW.pkg_id OR OLD.detail_id IS NOT NEW.detail_id)
+DROP TRIGGER IF EXISTS export_finding_updated;
+CREATE TRIGGER IF NOT EXISTS export_finding_added AFTER INSERT ON findings
 BEGIN
   INSERT INTO export_changes (host_id, name_id, vuln_id) VALUES (NEW.host_id, NEW.name_id, NEW.vuln_id);
+END;
+CREATE TRIGGER IF NOT EXISTS export_finding_changed AFTER UPDATE OF open, pkg_id, detail_id ON findings
+  WHEN OLD.open IS NOT NEW.open OR (NEW.open = 1 AND (OLD.pkg_id IS NOT NEW.pkg_id OR OLD.detail_id IS NOT NEW.detail_id))
+BEGIN
+  INSERT INTO export_changes (host_id, name_id, vuln_id) VALUES (NEW.host_id, NEW.name_id, NEW.vuln_id);
+END;
+CREATE TRIGGER IF NOT EXISTS export_exposure_lead AFTER UPDATE OF lead_name_id ON exposures
+  WHEN OLD.lead_name_id IS NOT NEW.lead_name_id
+BEGIN
+  INSERT INTO export_changes (host_id, name_id, vuln_id) VALUES (OLD.host_id, OLD.lead_name_id, OLD.vuln_id), (NEW.host_id, NEW.lead_name_id, NEW.vuln_id);
 END;
 `;
 
@@ -48,7 +61,8 @@ export function exportTablesExist(store: Store): boolean {
  * change log would otherwise keep growing with nobody reading it.
  */
 export function dropExportTables(store: Store): void {
-  store.db.exec(`DROP TRIGGER IF EXISTS export_finding_updated;
+  store.db.exec(`DROP TRIGGER IF EXISTS export_finding_updated; DROP TRIGGER IF EXISTS export_finding_added;
+    DROP TRIGGER IF EXISTS export_finding_changed; DROP TRIGGER IF EXISTS export_exposure_lead;
     DROP TABLE IF EXISTS export_changes; DROP TABLE IF EXISTS export_hosts; DROP TABLE IF EXISTS export_state;`);
 }
 

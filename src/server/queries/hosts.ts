@@ -192,9 +192,14 @@ function toScan(s: ScanRow): z.infer<typeof ScanSchema> {
   };
 }
 
+/** The host's installed packages, each with its own open findings: the per-binary view of its exposures. */
 export function hostPackages(store: Store, id: number, q: z.infer<typeof PackagesQuerySchema>) {
   const row = store.get<{ ids: Uint8Array }>('SELECT ids FROM host_packages WHERE host_id = ?', id);
-  const all = row ? [...decodeIds(row.ids)].map((pid) => store.interner.pkg(pid).pkg) : [];
+  const open = new Map<number, number>();
+  for (const r of store.all<{ pkg_id: number; n: number }>('SELECT pkg_id, count(*) AS n FROM findings WHERE host_id = ? AND +open = 1 GROUP BY pkg_id', id)) {
+    open.set(r.pkg_id, r.n);
+  }
+  const all = row ? [...decodeIds(row.ids)].map((pid) => ({ ...store.interner.pkg(pid).pkg, open_findings: open.get(pid) ?? 0 })) : [];
   const needle = q.search?.toLowerCase();
   const matching = (needle ? all.filter((p) => p.name.toLowerCase().includes(needle) || p.source.toLowerCase().includes(needle)) : all).sort(
     (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0),
@@ -207,6 +212,7 @@ export function hostPackages(store: Store, id: number, q: z.infer<typeof Package
     source: p.source,
     source_version: p.source_version,
     format: p.format,
+    open_findings: p.open_findings,
   }));
   return { total: matching.length, total_exact: true, page: q.page, per_page: q.per_page, items };
 }

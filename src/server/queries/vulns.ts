@@ -1,8 +1,10 @@
 // Read side for vulnerabilities: the fleet-wide list (most widespread, most severe, search by
-// id) from the in-memory index of open findings, and one vulnerability with its data.
+// id or any other name) from the in-memory index of open exposures, and one vulnerability with
+// its data, found by its id or by one of its other names (an alias, an advisory that names it).
 import type { z } from 'zod';
 import type { AdvisoryLookup } from '../../core/lookup.ts';
 import { SEVERITIES, type Severity } from '../../core/types.ts';
+import { normaliseVulnId } from '../../core/vuln-id.ts';
 import type { VulnDetailSchema, VulnsQuerySchema, VulnSummarySchema } from '../api/schemas.ts';
 import type { Store } from '../store/store.ts';
 import type { VulnStats } from '../store/vuln-index.ts';
@@ -45,6 +47,7 @@ function fixedVersions(store: Store, vulnId: number): string[] {
 function toSummary(store: Store, vulnId: number, v: VulnStats): VulnSummary {
   return {
     id: store.interner.vuln(vulnId),
+    aliases: [...store.interner.aliases.of(vulnId)],
     severity: SEVERITIES[Math.min(v.severity, SEVERITIES.length - 1)],
     open_hosts: v.hosts.size,
     open_findings: v.findings,
@@ -76,7 +79,7 @@ export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Pa
     if (v.findings <= 0 || v.severity > worst) continue;
     if (q.fixable !== undefined && v.fixable > 0 !== q.fixable) continue;
     const name = store.interner.vuln(id);
-    if (needle && !name.toUpperCase().includes(needle)) continue;
+    if (needle && !name.toUpperCase().includes(needle) && !store.interner.aliases.of(id).some((a) => a.toUpperCase().includes(needle))) continue;
     rows.push({ id, name, v });
   }
   const order = ORDERS[q.sort];
@@ -92,22 +95,70 @@ export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Pa
 }
 
 export function vulnDetail(store: Store, lookup: AdvisoryLookup, id: string): z.infer<typeof VulnDetailSchema> | null {
-  const vulnId = store.interner.knownVuln(id) ?? store.interner.knownVuln(id.toUpperCase());
-  const info = lookup.vulnerability(id) ?? lookup.vulnerability(id.toUpperCase());
-  if (vulnId === undefined && !info) return null;
+  const asked = normaliseVulnId(id);
+  const vulnId = store.interner.knownVuln(asked) ?? store.interner.knownVuln(asked.toUpperCase());
+  const info = lookup.vulnerability(asked) ?? lookup.vulnerability(asked.toUpperCase());
+  if (vulnId === undefined && !info) {
+    // Another name: of one vulnerability, its page; of several (an advisory), theirs together.
+    const named = store.interner.vulnsNamed(asked);
+    if (named.length === 1) return vulnDetail(store, lookup, store.interner.vuln(named[0]));
+    return named.length > 1 ? namedTogether(store, lookup, asked, named) : null;
+  }
   const v = vulnId === undefined ? undefined : store.vulns.get(vulnId);
-  const resolved = vulnId === undefined ? 0 : store.get<{ n: number }>('SELECT count(*) AS n FROM findings WHERE vuln_id = ? AND open = 0', vulnId)!.n;
   const summary =
     vulnId !== undefined && v && v.findings > 0
       ? toSummary(store, vulnId, v)
-      : { id: info?.id ?? id, severity: 'unknown' as Severity, open_hosts: 0, open_findings: 0, fixable_findings: 0, fixed_versions: [] };
+      : { id: info?.id ?? asked, aliases: [], severity: 'unknown' as Severity, open_hosts: 0, open_findings: 0, fixable_findings: 0, fixed_versions: [] };
+  const aliases = [...new Set([...(info?.aliases ?? []), ...(vulnId === undefined ? [] : store.interner.aliases.of(vulnId))])];
   return {
     ...summary,
-    aliases: info?.aliases ?? [],
+    aliases,
+    vulnerabilities: [],
     description: info?.description ?? '',
     published: info?.published ?? null,
     modified: info?.modified ?? null,
     references: info?.references ?? [],
-    resolved_findings: resolved,
+    resolved_findings: vulnId === undefined ? 0 : resolvedCount(store, [vulnId]),
+  };
+}
+
+/** Resolved exposures of these vulnerabilities. */
+function resolvedCount(store: Store, vulnIds: readonly number[]): number {
+  return store.get<{ n: number }>(`SELECT count(*) AS n FROM exposures WHERE vuln_id IN (${vulnIds.join(', ')}) AND open = 0`)!.n;
+}
+
+/** The vulnerabilities one name is shared by (an advisory's CVEs), as one: counts together, each named. */
+function namedTogether(store: Store, lookup: AdvisoryLookup, name: string, vulnIds: number[]): z.infer<typeof VulnDetailSchema> {
+  const hosts = new Set<number>();
+  let findings = 0;
+  let fixable = 0;
+  let severity = 99;
+  const fixed = new Set<string>();
+  for (const id of vulnIds) {
+    const v = store.vulns.get(id);
+    if (!v || v.findings <= 0) continue;
+    for (const h of v.hosts.sorted()) hosts.add(h);
+    findings += v.findings;
+    fixable += v.fixable;
+    severity = Math.min(severity, v.severity);
+    for (const f of fixedVersions(store, id)) fixed.add(f);
+  }
+  const names = vulnIds.map((id) => store.interner.vuln(id)).sort();
+  const first = lookup.vulnerability(names[0]);
+  return {
+    id: name,
+    aliases: [],
+    vulnerabilities: names,
+    severity: severity === 99 ? 'unknown' : SEVERITIES[Math.min(severity, SEVERITIES.length - 1)],
+    open_hosts: hosts.size,
+    open_findings: findings,
+    fixable_findings: fixable,
+    fixed_versions: [...fixed].sort(),
+    // Names shared this way are advisories: what one of them says describes the advisory.
+    description: first?.description ?? '',
+    published: null,
+    modified: null,
+    references: [],
+    resolved_findings: resolvedCount(store, vulnIds),
   };
 }

@@ -30,7 +30,11 @@ export const repoRoutes =
     app.get(
       '/api/v1/stats/agent-versions',
       { config: { access: 'viewer' }, schema: { summary: 'Agent versions in the fleet and how many hosts run the newest one the repository publishes', tags: ['stats'], response: { 200: AgentVersionsSchema } } },
-      async () => agentVersions(ctx.store, repo ? (await repo.snapshot()).latest : null),
+      async () => {
+        // The fleet's versions are worth showing even when the repository cannot be built.
+        const latest = repo ? await repo.snapshot().then((s) => s.latest, (err: unknown) => (log.warn({ error: (err as Error).message }, 'package repository unavailable'), null)) : null;
+        return agentVersions(ctx.store, latest);
+      },
     );
     app.get(
       '/api/v1/repo',

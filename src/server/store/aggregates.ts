@@ -1,6 +1,7 @@
-// Aggregates that fleet statistics read instead of scanning findings. Changes are collected
-// per unit of work and written once per distinct key; per-vulnerability counts go to the
-// in-memory index once the transaction commits.
+// Aggregates that fleet statistics read instead of scanning exposures (the counting unit, one
+// per host, vulnerability and source package: every count here is of them). Changes are
+// collected per unit of work and written once per distinct key; per-vulnerability counts go to
+// the in-memory index once the transaction commits.
 import { dayOf } from '../clock.ts';
 import type { Store } from './store.ts';
 import type { VulnChange } from './vuln-index.ts';
@@ -13,7 +14,6 @@ interface DailyDelta {
   inSla: number;
 }
 
-
 export class AggregateBatch {
   private readonly openAge = new Map<string, number>();
   private readonly daily = new Map<string, DailyDelta>();
@@ -24,7 +24,7 @@ export class AggregateBatch {
     this.store = store;
   }
 
-  /** A finding of this severity, opened on `openedAt`, became open (+1) or stopped being open (-1). */
+  /** An exposure of this severity, opened on `openedAt`, became open (+1) or stopped being open (-1). */
   openAgeChange(grp: string, severity: number, openedAt: number, delta: number): void {
     const k = `${grp}\u0000${severity}\u0000${dayOf(openedAt)}`;
     this.openAge.set(k, (this.openAge.get(k) ?? 0) + delta);
@@ -56,7 +56,7 @@ export class AggregateBatch {
     if (took <= this.store.slaMs(severity)) d.inSla++;
   }
 
-  /** Open findings of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. */
+  /** Open exposures of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. */
   vuln(vulnId: number, change: { findings?: number; fixable?: number; severity?: number; host?: { id: number; delta: number } }): void {
     let v = this.vulns.get(vulnId);
     if (!v) {

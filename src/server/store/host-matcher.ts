@@ -24,7 +24,7 @@ export interface HostMatch {
   release: string;
   /** Exposure findings by identity (see findingIdentity). */
   findings: Map<number, StoredFinding>;
-  /** Findings on kernel images that are installed but not running: reported, not exposure. */
+  /** Exposures (source package, vulnerability) found only on kernel images installed but not running: reported, not exposure. */
   dormant: number;
   kernelNewer: boolean;
   /** Every package's result is what it was with the previous vulnerability data. */

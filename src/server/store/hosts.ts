@@ -11,7 +11,7 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
     if (change.tags !== undefined) store.run('UPDATE hosts SET tags = ? WHERE id = ?', JSON.stringify([...new Set(change.tags)].sort()), id);
     if (change.group !== undefined && change.group !== h.grp) {
       const agg = new AggregateBatch(store);
-      for (const f of store.all<{ severity: number; opened_at: number }>('SELECT severity, opened_at FROM findings WHERE host_id = ? AND +open = 1', id)) {
+      for (const f of store.all<{ severity: number; opened_at: number }>('SELECT severity, opened_at FROM exposures WHERE host_id = ? AND +open = 1', id)) {
         agg.openAgeChange(h.grp, f.severity, f.opened_at, -1);
         agg.openAgeChange(change.group, f.severity, f.opened_at, 1);
       }
@@ -23,7 +23,7 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
 }
 
 /**
- * Removes a host and its findings, packages and credentials. Its open findings are resolved
+ * Removes a host and its findings, packages and credentials. Its open exposures are resolved
  * first (cause 'host_removed', see closeAllFindings); its events stay as the record (and the
  * packages they name stay pinned), under an id no other host will get.
  */
@@ -36,6 +36,7 @@ export function removeHost(store: Store, id: number): boolean {
     closeAllFindings(store, { hostId: id, grp: h.grp, now, agg });
     agg.flush();
     store.run('DELETE FROM findings WHERE host_id = ?', id);
+    store.run('DELETE FROM exposures WHERE host_id = ?', id);
     // Its packages are no longer held by it; those nothing else holds or pins are collected.
     const set = storedSet(store, id);
     if (set) store.afterCommit(() => store.interner.release(set.ids));

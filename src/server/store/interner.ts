@@ -9,8 +9,11 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { WirePackage } from '../../core/protocol.ts';
 import type { FindingStatus, InstalledPackage, Severity } from '../../core/types.ts';
+import { normaliseVulnId } from '../../core/vuln-id.ts';
 import { decodeIds } from './package-set.ts';
 import { PackageTable, type InternedPackage } from './package-table.ts';
+import { Pending } from './pending.ts';
+import { VulnAliases } from './vuln-aliases.ts';
 
 export type { InternedPackage } from './package-table.ts';
 
@@ -29,7 +32,7 @@ class Table<V> {
   readonly byId = new Map<number, V>();
   private readonly insert: StatementSync;
   private readonly insertArgs: (key: string) => (string | number)[];
-  private pending: { key: string; id: number }[] = [];
+  private readonly pending = new Pending<{ key: string; id: number }>();
 
   constructor(db: DatabaseSync, insertSql: string, insertArgs: (key: string) => (string | number)[]) {
     this.insert = db.prepare(insertSql);
@@ -47,16 +50,16 @@ class Table<V> {
     const id = Number(this.insert.run(...this.insertArgs(key)).lastInsertRowid);
     this.byKey.set(key, id);
     this.byId.set(id, make(id));
-    this.pending.push({ key, id });
+    this.pending.add({ key, id });
     return id;
   }
 
   commit(): void {
-    this.pending = [];
+    this.pending.commit();
   }
 
   get mark(): number {
-    return this.pending.length;
+    return this.pending.mark;
   }
 
   /** Drops a value from memory (its row is deleted by the caller). */
@@ -67,12 +70,7 @@ class Table<V> {
 
   /** Forgets what was interned since `mark` (everything by default); how many. */
   rollback(mark = 0): number {
-    const dropped = this.pending.splice(mark);
-    for (const { key, id } of dropped) {
-      this.byKey.delete(key);
-      this.byId.delete(id);
-    }
-    return dropped.length;
+    return this.pending.rollback(({ key, id }) => this.drop(key, id), mark);
   }
 }
 
@@ -81,6 +79,9 @@ export class Interner {
   private readonly names: Table<{ name: string; arch: string }>;
   private readonly vulns: Table<string>;
   private readonly details: Table<FindingDetail>;
+  private readonly srcs: Table<string>;
+  /** Other names of the vulnerabilities (aliases, advisory ids): what searches find them by. */
+  readonly aliases: VulnAliases;
   /** Called when packages became garbage (the server schedules a collection). */
   onGarbage: () => void = () => {};
 
@@ -89,6 +90,8 @@ export class Interner {
     this.pkgs = new PackageTable(db, (name, arch) => this.nameId(name, arch));
     this.vulns = new Table(db, 'INSERT INTO vulns (name) VALUES (?)', (k) => [k]);
     this.details = new Table(db, 'INSERT INTO details (key) VALUES (?)', (k) => [k]);
+    this.srcs = new Table(db, 'INSERT INTO srcs (name) VALUES (?)', (k) => [k]);
+    this.aliases = new VulnAliases(db);
     for (const r of db.prepare('SELECT id, name, arch FROM pkg_names').iterate() as Iterable<{ id: number; name: string; arch: string }>) {
       this.names.load(JSON.stringify([r.name, r.arch]), r.id, { name: r.name, arch: r.arch });
     }
@@ -104,6 +107,9 @@ export class Interner {
     }
     for (const r of db.prepare('SELECT id, key FROM details').iterate() as Iterable<{ id: number; key: string }>) {
       this.details.load(r.key, r.id, parseDetailKey(r.key));
+    }
+    for (const r of db.prepare('SELECT id, name FROM srcs').iterate() as Iterable<{ id: number; name: string }>) {
+      this.srcs.load(r.name, r.id, r.name);
     }
   }
 
@@ -217,6 +223,34 @@ export class Interner {
     return this.vulns.byKey.get(name);
   }
 
+  /**
+   * The vulnerabilities `text` (as a user types it) names: the one of that id (in any case; a
+   * suffixed CVE id names its CVE) and those it is an alias or an advisory of.
+   */
+  vulnsNamed(text: string): number[] {
+    const id = normaliseVulnId(text);
+    const out = new Set<number>();
+    const direct = this.knownVuln(id) ?? this.knownVuln(id.toUpperCase());
+    if (direct !== undefined) out.add(direct);
+    for (const v of this.aliases.named(id)) out.add(v);
+    return [...out];
+  }
+
+  /** The id of a source package name, interning it when new. */
+  srcId(name: string): number {
+    return this.srcs.id(name, () => name);
+  }
+
+  knownSrc(name: string): number | undefined {
+    return this.srcs.byKey.get(name);
+  }
+
+  source(id: number): string {
+    const s = this.srcs.byId.get(id);
+    if (s === undefined) throw new Error(`store inconsistency: unknown source package id ${id}`);
+    return s;
+  }
+
   vuln(id: number): string {
     const v = this.vulns.byId.get(id);
     if (v === undefined) throw new Error(`store inconsistency: unknown vulnerability id ${id}`);
@@ -238,21 +272,29 @@ export class Interner {
     return this.pkgs.byId.size;
   }
 
+  private get tables(): Table<unknown>[] {
+    return [this.names, this.vulns, this.details, this.srcs] as Table<unknown>[];
+  }
+
   commit(): void {
     this.pkgs.commit();
-    for (const t of [this.names, this.vulns, this.details] as Table<unknown>[]) t.commit();
+    for (const t of this.tables) t.commit();
+    this.aliases.commit();
   }
 
   /** Where the pending (uncommitted) values stand now, to roll back to. */
   mark(): number[] {
-    return [this.pkgs.mark, ...([this.names, this.vulns, this.details] as Table<unknown>[]).map((t) => t.mark)];
+    return [this.pkgs.mark, ...this.tables.map((t) => t.mark), this.aliases.mark];
   }
 
   /** Forgets values interned since `mark` (all uncommitted ones by default); true if any were. */
   rollback(mark?: number[]): boolean {
     // Packages first: dropping one updates its name's use count before the name goes.
     let dropped = this.pkgs.rollback(mark?.[0] ?? 0);
-    ([this.names, this.vulns, this.details] as Table<unknown>[]).forEach((t, i) => (dropped += t.rollback(mark?.[i + 1] ?? 0)));
+    const tables = this.tables;
+    tables.forEach((t, i) => (dropped += t.rollback(mark?.[i + 1] ?? 0)));
+    // Names dropped here name nothing a cache holds: they do not count as dropped ids.
+    this.aliases.rollback(mark?.[tables.length + 1] ?? 0);
     return dropped > 0;
   }
 }

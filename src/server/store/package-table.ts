@@ -9,6 +9,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { kernelRole } from '../../core/kernel.ts';
 import { keyHash, packageKey, type WirePackage } from '../../core/protocol.ts';
 import type { InstalledPackage, PackageFormat } from '../../core/types.ts';
+import { Pending } from './pending.ts';
 
 export interface InternedPackage {
   id: number;
@@ -75,7 +76,7 @@ export class PackageTable {
   private readonly byName = new Map<string, InternedPackage | InternedPackage[]>();
   private readonly hashes = new HashSlab();
   private readonly insert: StatementSync;
-  private pending: number[] = [];
+  private readonly pending = new Pending<number>();
   /** Packages neither held nor pinned: what the collector may delete. */
   readonly unheld = new Set<number>();
   /** Interned packages per package name id (a name goes when its last package goes). */
@@ -144,7 +145,7 @@ export class PackageTable {
     const id = Number(this.insert.run(key).lastInsertRowid);
     this.add(id, pkg, keyHash(key));
     this.unheld.add(id);
-    this.pending.push(id);
+    this.pending.add(id);
     return id;
   }
 
@@ -161,17 +162,15 @@ export class PackageTable {
   }
 
   commit(): void {
-    this.pending = [];
+    this.pending.commit();
   }
 
   get mark(): number {
-    return this.pending.length;
+    return this.pending.mark;
   }
 
   /** Forgets packages interned since `mark`; how many. */
   rollback(mark = 0): number {
-    const dropped = this.pending.splice(mark);
-    for (const id of dropped) this.drop(this.byId.get(id)!);
-    return dropped.length;
+    return this.pending.rollback((id) => this.drop(this.byId.get(id)!), mark);
   }
 }

@@ -2,7 +2,50 @@
 // floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
 // names, vulnerability ids, finding details) are interned once and referenced by integer id,
 // which keeps 10,000 hosts × 1,500 packages small and fast to diff.
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
+
+/** Tables of schema 4: the names searches find vulnerabilities by, source packages. */
+export const NAMES = `
+-- The other names of a vulnerability: its aliases and the advisories that name it, as the
+-- findings' feeds gave them (searches by any of them find it).
+CREATE TABLE vuln_aliases (alias TEXT NOT NULL, vuln_id INTEGER NOT NULL, PRIMARY KEY (alias, vuln_id)) STRICT, WITHOUT ROWID;
+-- Source package names: an exposure is one vulnerability in one source package of a host.
+CREATE TABLE srcs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+`;
+
+/** Tables of schema 4: exposures, the counting unit. */
+export const EXPOSURES = `
+-- The counting unit (core/exposure.ts): one row per (host, vulnerability, source package) ever
+-- found, open while any of its binary findings is. It shows its lead finding (the most severe,
+-- a fixable one first, then by name): severity, status, fixability and detail are the lead's.
+-- Its lifecycle (opened, reopened, resolved) is what history, events and aggregates count.
+CREATE TABLE exposures (
+  host_id INTEGER NOT NULL,
+  vuln_id INTEGER NOT NULL,
+  src_id INTEGER NOT NULL,
+  lead_name_id INTEGER NOT NULL,
+  lead_pkg_id INTEGER NOT NULL,
+  detail_id INTEGER NOT NULL,
+  severity INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  fixable INTEGER NOT NULL,
+  binaries INTEGER NOT NULL,              -- its open binary findings (0 once resolved)
+  open INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL,
+  last_seen INTEGER,
+  resolved_at INTEGER,
+  resolved_scan INTEGER,
+  resolved_cause TEXT,
+  reopened INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (host_id, vuln_id, src_id)
+) STRICT, WITHOUT ROWID;
+-- Open exposures by vulnerability are indexed in memory (vuln-index.ts); resolved ones here.
+CREATE INDEX exposures_resolved_by_vuln ON exposures (vuln_id, host_id) WHERE open = 0;
+-- Fleet-wide pages by severity, fixability and age. Per-host queries write "+open" so the planner keeps to
+-- the primary key instead of this index's open = 1 range.
+CREATE INDEX exposures_open_by_severity ON exposures (open, severity, fixable, opened_at);
+`;
 
 export const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -13,6 +56,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE pkgs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, pinned INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE pkg_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL, arch TEXT NOT NULL, UNIQUE (name, arch)) STRICT;
 CREATE TABLE vulns (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+${NAMES}
 -- What a finding says apart from its host and package: status, fix, severity, feed, advisories (JSON).
 CREATE TABLE details (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE) STRICT;
 
@@ -42,7 +86,7 @@ CREATE TABLE hosts (
   unsupported TEXT NOT NULL DEFAULT '[]',
   agent_version TEXT,
   inventory_shrunk TEXT,                        -- JSON {at, scan_id, before, after} while a drastic shrink stands
-  dormant INTEGER NOT NULL DEFAULT 0,           -- findings on kernel images installed but not running
+  dormant INTEGER NOT NULL DEFAULT 0,           -- exposures only on kernel images installed but not running
   open_critical INTEGER NOT NULL DEFAULT 0, open_high INTEGER NOT NULL DEFAULT 0,
   open_medium INTEGER NOT NULL DEFAULT 0, open_low INTEGER NOT NULL DEFAULT 0,
   open_negligible INTEGER NOT NULL DEFAULT 0, open_unknown INTEGER NOT NULL DEFAULT 0,
@@ -58,10 +102,12 @@ CREATE INDEX hosts_by_release ON hosts (distro, release);
 CREATE TABLE host_packages (host_id INTEGER PRIMARY KEY, digest TEXT NOT NULL, ids BLOB NOT NULL) STRICT;
 
 -- One row per (host, binary package name+arch, vulnerability) ever found; open or resolved.
+-- Counts are of exposures (below), never of these rows.
 CREATE TABLE findings (
   host_id INTEGER NOT NULL,
   name_id INTEGER NOT NULL,
   vuln_id INTEGER NOT NULL,
+  src_id INTEGER NOT NULL,                -- the source package of the installed package
   pkg_id INTEGER NOT NULL,                -- the installed package it was last seen on
   detail_id INTEGER NOT NULL,
   severity INTEGER NOT NULL,              -- index into SEVERITIES
@@ -77,11 +123,8 @@ CREATE TABLE findings (
   reopened INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (host_id, vuln_id, name_id)
 ) STRICT, WITHOUT ROWID;
--- Open findings by vulnerability are indexed in memory (vuln-index.ts); resolved ones here.
-CREATE INDEX findings_resolved_by_vuln ON findings (vuln_id, host_id) WHERE open = 0;
--- Fleet-wide pages by severity, fixability and age. Per-host queries write "+open" so the planner keeps to
--- the primary key instead of this index's open = 1 range.
-CREATE INDEX findings_open_by_severity ON findings (open, severity, fixable, opened_at);
+
+${EXPOSURES}
 
 CREATE TABLE scans (
   id INTEGER PRIMARY KEY,
@@ -99,9 +142,10 @@ CREATE TABLE scans (
 ) STRICT;
 CREATE INDEX scans_by_host ON scans (host_id, id);
 
--- History events. Finding events (detected / resolved / reopened) are grouped: one row per
--- host, scan, refresh or host removal and type, its findings packed in items (count × 4 uint32: name_id,
--- vuln_id, pkg_id, severity); a first report's hundreds of detections are one row. Host events
+-- History events. Finding events (detected / resolved / reopened of exposures) are grouped: one row per
+-- host, scan, refresh or host removal and type, its exposures packed in items (count × 4 uint32: the lead's
+-- name_id, vuln_id, the lead's pkg_id, severity); a first report's hundreds of detections are one row.
+-- (Stores from before schema 4 hold events of binary findings in the same form.) Host events
 -- (enrolled / reenrolled / revoked / removed / inventory_shrunk) have no items.
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
@@ -121,7 +165,7 @@ CREATE TABLE refreshes (
   hosts INTEGER, detected INTEGER, resolved INTEGER, reopened INTEGER, duration_ms INTEGER
 ) STRICT;
 
--- Aggregates kept up to date by every change, so fleet statistics never scan findings
+-- Aggregates of exposures kept up to date by every change, so fleet statistics never scan them
 -- (per-vulnerability counts are kept in memory: vuln-index.ts).
 CREATE TABLE open_age (grp TEXT NOT NULL, severity INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (grp, severity, day)) STRICT, WITHOUT ROWID;

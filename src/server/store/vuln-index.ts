@@ -1,8 +1,9 @@
-// Open findings by vulnerability, in memory: which hosts each vulnerability affects, and how
-// many open and fixable findings it has. Kept out of SQLite on purpose: an index on findings by
-// vulnerability costs a random page write per new finding, which dominated the cost of a
-// host's first report. It is derived data — rebuilt from the findings at startup and updated
-// only after the transactions that change findings commit.
+// Open exposures by vulnerability, in memory: which hosts each vulnerability affects, and how
+// many open and fixable exposures (the counting unit: one per host and source package) it has.
+// Kept out of SQLite on purpose: an index on exposures by vulnerability costs a random page
+// write per new exposure, which dominated the cost of a host's first report. It is derived
+// data — rebuilt from the exposures at startup and updated only after the transactions that
+// change them commit.
 import type { Store } from './store.ts';
 
 /** A set of host ids: a Set while small, a bitmap once a vulnerability spans many hosts. */
@@ -69,9 +70,10 @@ export class HostSet {
 }
 
 export interface VulnStats {
+  /** Open exposures (host × source package) of the vulnerability. */
   findings: number;
   fixable: number;
-  /** The most severe rating among its open findings (index into SEVERITIES). */
+  /** The most severe rating among its open exposures (index into SEVERITIES). */
   severity: number;
   hosts: HostSet;
 }
@@ -90,14 +92,14 @@ export interface VulnChange {
 export class VulnIndex {
   private readonly byVuln = new Map<number, VulnStats>();
 
-  /** Built from the open findings in the store. */
+  /** Built from the open exposures in the store. */
   static load(store: Store): VulnIndex {
     const index = new VulnIndex();
     let last = -1;
     let stats: VulnStats | undefined;
-    // Per host, in primary-key order (host, vulnerability, package): a host's rows for one
-    // vulnerability are adjacent.
-    for (const r of store.db.prepare('SELECT host_id, vuln_id, severity, fixable FROM findings WHERE +open = 1').iterate() as Iterable<{
+    // Per host, in primary-key order (host, vulnerability, source package): a host's rows for
+    // one vulnerability are adjacent.
+    for (const r of store.db.prepare('SELECT host_id, vuln_id, severity, fixable FROM exposures WHERE +open = 1').iterate() as Iterable<{
       host_id: number;
       vuln_id: number;
       severity: number;

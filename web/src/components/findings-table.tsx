@@ -1,5 +1,7 @@
 // Findings with the reason for each: which feed and advisory said so, and the installed
-// version compared with the fixed one. Used on the host, vulnerability and findings pages.
+// version compared with the fixed one. Used on the host, vulnerability and findings pages. A
+// row is one vulnerability in one source package of a host (the unit every count counts), its
+// binary packages listed; the export has a row per binary package.
 import type { Finding, HostFacets, Page } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { queryString } from '../api/client.ts';
@@ -44,9 +46,12 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
       label: 'Vulnerability',
       sort: 'vulnerability',
       render: (f) => (
-        <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(f.vulnerability)}`}>
-          {f.vulnerability}
-        </a>
+        <span class="stack">
+          <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(f.vulnerability)}`}>
+            {f.vulnerability}
+          </a>
+          {f.aliases.length > 0 && <span class="muted small">{f.aliases.slice(0, 3).join(', ')}{f.aliases.length > 3 ? ` +${f.aliases.length - 3}` : ''}</span>}
+        </span>
       ),
     });
   }
@@ -71,8 +76,13 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
       key: 'package',
       label: 'Package',
       render: (f) => (
-        <span>
-          <b>{f.package.name}</b> <span class="mono small">{f.package.version}</span>
+        <span class="stack">
+          <span>
+            <b>{f.package.source || f.package.name}</b> <span class="mono small">{f.package.source_version || f.package.version}</span>
+          </span>
+          {(f.packages.length > 1 || f.packages[0]?.name !== (f.package.source || f.package.name)) && (
+            <span class="muted small" data-binaries>{f.packages.map((p) => p.name).join(', ')}</span>
+          )}
         </span>
       ),
     },
@@ -131,12 +141,12 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
         {props.show.group && <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />}
         {props.show.package !== false && <TextFilter name="package" label="Package" value={query.package} onChange={(v) => set({ package: v })} />}
         {props.fixed.vulnerability === undefined && props.show.vulnerability !== false && props.fixed.host === undefined && (
-          <TextFilter name="vulnerability" label="CVE" value={query.vulnerability} onChange={(v) => set({ vulnerability: v })} />
+          <TextFilter name="vulnerability" label="CVE or advisory" value={query.vulnerability} onChange={(v) => set({ vulnerability: v })} />
         )}
       </div>
       <div class="table-toolbar">
         <span class="muted" data-findings-total={res.data?.total}>
-          {res.data ? `${res.data.total_exact ? '' : 'more than '}${int(res.data.total)} findings` : ''}
+          {res.data ? `${res.data.total_exact ? '' : 'more than '}${int(res.data.total)} findings (per vulnerability and source package)` : ''}
         </span>
         <ExportLink id={props.id} href={exportHref} />
       </div>

@@ -90,7 +90,7 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
             ]}
           />
           {h.kernel_not_running_findings > 0 && (
-            <p class="muted small">{int(h.kernel_not_running_findings)} findings in installed kernels that are not running are not counted as exposure.</p>
+            <p class="muted small">{int(h.kernel_not_running_findings)} findings only in installed kernels that are not running are not counted as exposure.</p>
           )}
           {[...h.warnings, ...h.match_warnings].length > 0 && (
             <details class="warnings">
@@ -156,8 +156,10 @@ const PACKAGE_COLUMNS: Column<Package>[] = [
   { key: 'source', label: 'Source', render: (p) => (p.source === p.name ? <span class="muted">same</span> : p.source) },
   { key: 'source_version', label: 'Source version', render: (p) => <span class="mono">{p.source_version}</span> },
   { key: 'format', label: 'Format', render: (p) => p.format },
+  // Per binary package: each of its own open findings (a vulnerability on it).
+  { key: 'open_findings', label: 'Open findings', align: 'right', render: (p) => (p.open_findings ? <b>{int(p.open_findings)}</b> : <span class="zero">0</span>) },
 ];
-const PACKAGE_CSV: CsvColumn<Package>[] = ['name', 'version', 'arch', 'source', 'source_version', 'format'].map((k) => ({ header: k, value: (p: Package) => p[k as keyof Package] }));
+const PACKAGE_CSV: CsvColumn<Package>[] = ['name', 'version', 'arch', 'source', 'source_version', 'format', 'open_findings'].map((k) => ({ header: k, value: (p: Package) => p[k as keyof Package] }));
 
 function PackagesTab(props: { id: number; hostname: string }) {
   const { query, set } = useQuery();

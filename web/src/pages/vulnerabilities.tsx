@@ -34,7 +34,7 @@ export function VulnerabilitiesPage() {
       />
       <Card id="vulns">
         <div class="filters">
-          <TextFilter name="search" label="CVE or advisory id" wide placeholder="CVE-2024-" value={query.search} onChange={(v) => set({ search: v })} />
+          <TextFilter name="search" label="CVE, alias or advisory id" wide placeholder="CVE-2024- or ALSA-2024:" value={query.search} onChange={(v) => set({ search: v })} />
           <SelectFilter
             name="min_severity"
             label="Severity"
@@ -86,9 +86,12 @@ const VULN_COLUMNS: Column<VulnSummary>[] = [
     label: 'Vulnerability',
     sort: 'id',
     render: (v) => (
-      <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(v.id)}`}>
-        {v.id}
-      </a>
+      <span class="stack">
+        <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(v.id)}`}>
+          {v.id}
+        </a>
+        {v.aliases.length > 0 && <span class="muted small">{v.aliases.slice(0, 3).join(', ')}{v.aliases.length > 3 ? ` +${v.aliases.length - 3}` : ''}</span>}
+      </span>
     ),
   },
   { key: 'severity', label: 'Severity', sort: 'severity', render: (v) => <SeverityBadge severity={v.severity} /> },
@@ -112,6 +115,7 @@ const VULN_COLUMNS: Column<VulnSummary>[] = [
 
 const VULN_CSV: CsvColumn<VulnSummary>[] = [
   { header: 'id', value: (v) => v.id },
+  { header: 'aliases', value: (v) => v.aliases.join(' ') },
   { header: 'severity', value: (v) => v.severity },
   { header: 'open_hosts', value: (v) => v.open_hosts },
   { header: 'open_findings', value: (v) => v.open_findings },
