@@ -9,6 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isSingleExecutable } from '../../project-root.ts';
 
 export interface RepoSigningKeys {
   /** The OpenPGP public key, ASCII-armored (served at /repo/key.asc). */
@@ -40,6 +41,17 @@ function writeAtomically(file: string, data: string, mode: number): void {
   renameSync(tmp, file);
 }
 
+/**
+ * OpenPGP.js as the running build can load it. The single executable is one CommonJS bundle:
+ * there `require` resolves (and esbuild bundles) openpgp's CommonJS build, since its ES module
+ * build needs import.meta.url, which CommonJS does not have. The sources and the ES module
+ * bundles (bin/patchloop, the Alpine package) import the ES module.
+ */
+async function loadOpenpgp(): Promise<typeof import('openpgp')> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return isSingleExecutable() ? (require('openpgp') as typeof import('openpgp')) : import('openpgp');
+}
+
 /** The directory of the keys below a data directory. */
 export function signingKeyDir(dataDir: string): string {
   return join(dataDir, DIR);
@@ -51,7 +63,7 @@ export function signingKeyDir(dataDir: string): string {
  * key or a whole one (a private half without its public half is completed from it).
  */
 export async function loadOrCreateSigningKeys(dataDir: string): Promise<RepoSigningKeys & { created: boolean }> {
-  const openpgp = await import('openpgp');
+  const openpgp = await loadOpenpgp();
   const dir = signingKeyDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let created = false;
