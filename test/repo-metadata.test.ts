@@ -24,6 +24,7 @@ import { basename, join } from 'node:path';
 import { runCli } from './support/cli.ts';
 import { builtFile } from './support/packages.ts';
 import { api, startTestServer, type TestServer } from './support/server.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['gpgv', 'sqv', 'dpkg-deb', 'createrepo_c', 'openssl', 'python3'].filter((t) => !have(t));
@@ -285,3 +286,21 @@ print(json.dumps({'signature_file': name, 'members': len(idx), 'index': index, '
 function builtVersion(): string {
   return (JSON.parse(readFileSync(join(builtFile('deb', 'x64'), '../packages.json'), 'utf8')) as { version: string }).version;
 }
+
+test('the single executable (dist/patchloop-linux-x64) serves the signed repository and install.sh', { skip: skip || (!have('gpgv') && 'gpgv is missing'), timeout: 120_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'patchloop-repo-sea-'));
+  const config = join(work, 'server.yaml');
+  writeFileSync(config, `data_dir: ${join(work, 'data')}\nfeeds: { refresh_interval: 0 }\nrepo:\n  packages_dir: ${packagesDir(work)}\n`);
+  const server = await startServerProcess(['--config', config], '127.0.0.1:0', {}, { executable: builtFile('executable', 'x64') });
+  t.after(async () => {
+    await server.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+  await download(`${server.url}/repo/key.asc`, join(work, 'key.asc'));
+  await download(`${server.url}/repo/apt/dists/stable/InRelease`, join(work, 'InRelease'));
+  assert.equal(run(['sh', '-c', 'gpg --dearmor < "$0" > "$1"', join(work, 'key.asc'), join(work, 'key.gpg')]).code, 0);
+  const gpgv = run(['gpgv', '--keyring', join(work, 'key.gpg'), join(work, 'InRelease')]);
+  assert.equal(gpgv.code, 0, gpgv.stderr);
+  const script = await (await fetch(`${server.url}/install.sh`)).text();
+  assert.match(script, /^#!\/bin\/sh\n# patchloop agent installation from the patchloop server at http:\/\/127\.0\.0\.1:\d+$/m);
+});

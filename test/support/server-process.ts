@@ -14,14 +14,14 @@ export interface ServerProcess {
 }
 
 /**
- * Starts the server from the sources, or with `bin` through ./bin/patchloop as an installation
- * runs it (the bundle, when current); `listen` defaults to a free loopback port (pass the old
- * one to restart).
+ * Starts the server from the sources; with `bin` through ./bin/patchloop as an installation
+ * runs it (the bundle, when current); with `executable`, that file (a single executable).
+ * `listen` defaults to a free loopback port (pass the old one to restart).
  */
-export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}, o: { bin?: boolean } = {}): Promise<ServerProcess> {
+export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}, o: { bin?: boolean; executable?: string } = {}): Promise<ServerProcess> {
   // The address is read from the "listening" log line, which needs log level info.
   const command = ['server', 'run', '--listen', listen, '--log-level', 'info', ...args];
-  const child = spawn(o.bin ? BIN : process.execPath, o.bin ? command : [CLI, ...command], {
+  const child = spawn(o.executable ?? (o.bin ? BIN : process.execPath), o.executable || o.bin ? command : [CLI, ...command], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
