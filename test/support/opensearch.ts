@@ -81,9 +81,12 @@ export async function removeExport(client: SearchClient, names: ExportNames): Pr
 }
 
 /** Count of documents in an index or data stream (after a refresh, so all writes count). */
-export async function countDocs(client: SearchClient, target: string): Promise<number> {
+/** Documents of `target` (those `query` matches, when given), after a refresh. */
+export async function countDocs(client: SearchClient, target: string, query?: Record<string, unknown>): Promise<number> {
   await client.request({ method: 'POST', path: `/${target}/_refresh` });
-  const response = await client.request<{ count: number }>({ method: 'GET', path: `/${target}/_count` });
+  const response = query
+    ? await client.request<{ count: number }>({ method: 'POST', path: `/${target}/_count`, body: { query } })
+    : await client.request<{ count: number }>({ method: 'GET', path: `/${target}/_count` });
   return response.body.count;
 }
 
