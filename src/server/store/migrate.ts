@@ -80,7 +80,7 @@ interface MigratedFinding extends FindingColumns, LifecycleColumns {
 /**
  * One exposure per (host, vulnerability, source package) of the finding rows: open while any
  * row is, led by the row core/exposure.ts picks among the open ones (open since the earliest of
- * them); a resolved one takes the row resolved last.
+ * them); a resolved one takes the rows resolved last.
  */
 function buildExposures(db: DatabaseSync): void {
   const names = new Map<number, { name: string; arch: string }>();
@@ -101,7 +101,9 @@ function buildExposures(db: DatabaseSync): void {
         firstSeen, openedAt, null, null, null, null, reopened);
       return;
     }
-    const last = group.reduce((a, r) => ((r.resolved_at ?? 0) > (a.resolved_at ?? 0) ? r : a));
+    // Resolved: led by the row the rule picks among those resolved last (they went together).
+    const at = Math.max(...group.map((r) => r.resolved_at ?? 0));
+    const last = group.filter((r) => (r.resolved_at ?? 0) === at).reduce((best, r) => (compareLead(facts(r), facts(best)) < 0 ? r : best));
     insert.run(last.host_id, last.vuln_id, last.src_id, last.name_id, last.pkg_id, last.detail_id, last.severity, last.status, last.fixable, 0, 0,
       firstSeen, last.opened_at, last.last_seen, last.resolved_at, last.resolved_scan, last.resolved_cause, reopened);
   };
