@@ -42,16 +42,27 @@ configuration error (the message names the file and line).`,
     .action(async (opts: RunOptions) => {
       const config = await loadServerConfig(opts);
       const { startServer } = await import('../../server/server.ts');
-      const running = await startServer(config);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      // The handlers are in place before the server starts: a stop asked for while it starts
+      // (it may already have said it listens) waits for the start, then closes cleanly.
+      let stopAsked!: () => void;
+      const stopped = new Promise<void>((resolve) => (stopAsked = resolve));
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        stopAsked();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      let running;
+      try {
+        running = await startServer(config);
+      } catch (err) {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        throw err;
+      }
+      await stopped;
+      await running.close();
     });
 
   server
