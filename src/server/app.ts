@@ -8,20 +8,24 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServerContext } from './context.ts';
 import { registerAccessControl } from './http/access.ts';
+import { registerAudit } from './http/audit.ts';
 import { registerRequestLimits } from './http/request-limits.ts';
 import { registerBodyDecoding } from './http/body.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { oidcRoutes } from './routes/oidc.ts';
 import { repoRoutes } from './routes/repo.ts';
+import { userRoutes } from './routes/users.ts';
 import { patchingRoutes } from './patching/routes.ts';
 import { z } from 'zod';
 import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
 
 /** Client-side routes of the dashboard (web/src/main.tsx); `/` is its index file. */
-const DASHBOARD_PAGES = ['/hosts', '/hosts/:id', '/vulnerabilities', '/vulnerabilities/:id', '/findings', '/patching'];
+const DASHBOARD_PAGES = ['/hosts', '/hosts/:id', '/vulnerabilities', '/vulnerabilities/:id', '/findings', '/patching', '/users', '/audit', '/account'];
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -65,6 +69,7 @@ export async function buildApp(ctx: ServerContext) {
   });
 
   registerAccessControl(app, ctx.store);
+  registerAudit(app, ctx.store);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
@@ -88,6 +93,9 @@ export async function buildApp(ctx: ServerContext) {
   );
   await app.register(agentRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(oidcRoutes(ctx));
+  await app.register(auditRoutes(ctx));
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sourceOf, validate, type ConfigSource } from '../config/load.ts';
 import { duration } from '../core/duration.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
+import { OidcConfigSchema } from './oidc/config.ts';
 import { defaultPackagesDir } from './repo/packages-dir.ts';
 import { PublicUrlSchema } from './repo/public-url.ts';
 import { defaultDataDir } from '../vulndb/paths.ts';
@@ -86,6 +87,8 @@ export const ServerConfigSchema = z
       })
       .strict()
       .default({ enabled: true }),
+    /** Single sign-on with an OpenID Connect provider (oidc/config.ts). */
+    oidc: OidcConfigSchema.optional(),
     /** The dashboard's static files, served at `/` (default: web/dist of this installation, when built). */
     web_dir: z.string().optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

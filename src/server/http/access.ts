@@ -6,6 +6,8 @@
 // the canonical spelling would not.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Store } from '../store/store.ts';
+import { roleAtLeast } from '../store/users.ts';
+import { auditDenied } from './audit.ts';
 import { identify, type Principal, type Role } from './auth.ts';
 
 /**
@@ -20,8 +22,6 @@ declare module 'fastify' {
   }
 }
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
-
 /** The role a person needs for an access level; null for levels people do not pass. */
 export function roleNeeded(access: Access): Role | null {
   if (access === 'viewer' || access === 'operator' || access === 'admin') return access;
@@ -34,7 +34,7 @@ export function allows(access: Access, p: Principal): boolean {
   if (access === 'public') return true;
   if (p.kind === 'host') return access === 'host' || access === 'host-or-viewer';
   const role = roleNeeded(access);
-  return role !== null && RANK[p.role] >= RANK[role];
+  return role !== null && roleAtLeast(p.role, role);
 }
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
@@ -109,7 +109,10 @@ export function registerAccessControl(app: FastifyInstance, store: Store): void 
     if (!p) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'authentication required' });
     }
-    if (!allows(access, p)) return reply.code(403).send({ error: 'forbidden', message: 'not allowed with these credentials' });
+    if (!allows(access, p)) {
+      if (p.kind === 'person') auditDenied(store, request, p, `needs the ${roleNeeded(access) ?? access} role`);
+      return reply.code(403).send({ error: 'forbidden', message: 'not allowed with these credentials' });
+    }
     // Cookie-authenticated changes need the session's CSRF token in a header (which a cross-site
     // form cannot set) and, when the browser says where the request comes from, this origin.
     if (p.kind === 'person' && p.via === 'session' && !SAFE_METHODS.has(request.method)) {
@@ -117,6 +120,7 @@ export function registerAccessControl(app: FastifyInstance, store: Store): void 
       const host = request.headers.host;
       const originOk = !origin || (host !== undefined && originHost(origin) === host);
       if (request.headers['x-csrf-token'] !== p.csrf || !originOk) {
+        auditDenied(store, request, p, originOk ? 'missing or wrong CSRF token' : 'request from another origin');
         return reply.code(403).send({ error: 'forbidden', message: 'missing or wrong CSRF token' });
       }
     }

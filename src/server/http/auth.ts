@@ -1,16 +1,27 @@
 // Who is calling: an agent (host token), a person (session cookie, or API token for scripts), or
-// nobody. What each route lets them do is decided in access.ts.
+// nobody. A person's role is read from their account at every request, so a changed role or a
+// disabled account takes effect at once. What each route lets them do is decided in access.ts.
 import type { FastifyRequest } from 'fastify';
-import { apiTokenValid, hostForToken, sessionFor, TOKEN_PREFIX } from '../store/credentials.ts';
+import { PatchloopError } from '../../core/errors.ts';
+import { apiTokenFor, hostForToken, sessionFor, TOKEN_PREFIX } from '../store/credentials.ts';
 import type { Store } from '../store/store.ts';
+import { isRole, lesserRole, userById, type Role } from '../store/users.ts';
 
-/** What a person may do: viewer reads, operator also changes the fleet's settings, admin everything. */
-export type Role = 'viewer' | 'operator' | 'admin';
+export type { Role };
+
+interface Person {
+  kind: 'person';
+  role: Role;
+  userId: number;
+  username: string;
+}
 
 export type Principal =
   | { kind: 'host'; hostId: number }
-  | { kind: 'person'; role: Role; via: 'session'; username: string; csrf: string }
-  | { kind: 'person'; role: Role; via: 'token' };
+  | (Person & { via: 'session'; csrf: string })
+  | (Person & { via: 'token'; tokenId: number; tokenName: string });
+
+export type PersonPrincipal = Extract<Principal, { kind: 'person' }>;
 
 export const SESSION_COOKIE = 'patchloop_session';
 
@@ -35,20 +46,30 @@ export function identify(store: Store, request: FastifyRequest): Principal | nul
       const hostId = hostForToken(store, token);
       return hostId === null ? null : { kind: 'host', hostId };
     }
-    // Every account and API token is an administrator's until accounts with roles exist.
-    if (token.startsWith(TOKEN_PREFIX.api)) return apiTokenValid(store, token) ? { kind: 'person', role: 'admin', via: 'token' } : null;
+    if (token.startsWith(TOKEN_PREFIX.api)) {
+      const t = apiTokenFor(store, token);
+      if (!t || t.owner_disabled || !isRole(t.role) || !isRole(t.owner_role)) return null;
+      // A token never does more than its owner may do now.
+      return { kind: 'person', role: lesserRole(t.role, t.owner_role), userId: t.owner_id, username: t.owner, via: 'token', tokenId: t.id, tokenName: t.name };
+    }
     return null;
   }
   const cookie = request.cookies?.[SESSION_COOKIE];
   if (cookie) {
     const s = sessionFor(store, cookie);
-    if (s) return { kind: 'person', role: 'admin', via: 'session', username: s.username, csrf: s.csrf };
+    const u = s ? userById(store, s.user_id) : null;
+    if (s && u && u.disabled_at === null && isRole(u.role)) return { kind: 'person', role: u.role, userId: u.id, username: u.username, via: 'session', csrf: s.csrf };
   }
   return null;
 }
 
-/** The name recorded for changes a person makes. */
+/** The person calling a route whose access admits people only. */
+export function person(p: Principal | null): PersonPrincipal {
+  if (p?.kind !== 'person') throw new PatchloopError('PL_E_FORBIDDEN', 'not allowed with these credentials');
+  return p;
+}
+
+/** The name recorded for changes a person makes (with an API token: its owner's). */
 export function actorName(p: Principal | null): string {
-  if (p?.kind !== 'person') return 'unknown';
-  return p.via === 'session' ? p.username : 'api-token';
+  return p?.kind === 'person' ? p.username : 'unknown';
 }

@@ -9,6 +9,7 @@ import { AgentPolicyResponseSchema, BootAckSchema, LeaseRequestSchema, LeaseResp
 import { BootReportSchema, PatchRunSchema } from '../../patch/types.ts';
 import { ErrorSchema, IdParams, pageOf, wholeNumber } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
+import { auditChange } from '../http/audit.ts';
 import { actorName, type Principal } from '../http/auth.ts';
 import { HttpError } from '../http/errors.ts';
 import { acquireLease, listLeases, releaseLease, renewLease } from './leases.ts';
@@ -46,7 +47,7 @@ export const patchingRoutes =
     app.put(
       '/api/v1/policies/:name',
       {
-        config: { access: 'operator' },
+        config: { access: 'operator', audit: 'policy.put' },
         schema: {
           summary: 'Create or change a policy: validated, stored as its next version (an identical document is not a new version)',
           description:
@@ -59,7 +60,10 @@ export const patchingRoutes =
         },
       },
       async (request, reply) => {
+        const before = latestPolicy(store, request.params.name);
+        auditChange(request, { target: { type: 'policy', id: request.params.name }, before: before && { version: before.version, policy: before.policy } });
         const r = putPolicy(store, request.params.name, request.body, actorName(request.principal));
+        auditChange(request, { after: { version: r.stored.version, policy: r.stored.policy }, reason: r.status === 'unchanged' ? 'identical to the version in force' : undefined });
         request.log.info({ policy: r.stored.name, version: r.stored.version, status: r.status }, 'policy stored');
         return reply.code(r.status === 'created' ? 201 : 200).send(r.stored);
       },

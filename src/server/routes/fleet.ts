@@ -30,6 +30,7 @@ import {
   VulnSummarySchema,
 } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
+import { auditChange } from '../http/audit.ts';
 import { HttpError } from '../http/errors.ts';
 import { iso } from '../queries/common.ts';
 import { listEvents } from '../queries/events.ts';
@@ -44,6 +45,11 @@ export const fleetRoutes =
   (ctx: ServerContext): FastifyPluginAsyncZod =>
   async (app) => {
     const { store } = ctx;
+    /** What the audit log keeps of a host: its name and the settings people change. */
+    const hostAudited = (id: number): { hostname: string; group: string; tags: string[] } | null => {
+      const h = store.get<{ hostname: string; grp: string; tags: string }>('SELECT hostname, grp, tags FROM hosts WHERE id = ?', id);
+      return h ? { hostname: h.hostname, group: h.grp, tags: JSON.parse(h.tags) as string[] } : null;
+    };
     const hostExists = (id: number): void => {
       if (!store.get('SELECT 1 AS x FROM hosts WHERE id = ?', id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${id}`);
     };
@@ -66,17 +72,20 @@ export const fleetRoutes =
 
     app.patch(
       '/api/v1/hosts/:id',
-      { config: { access: 'operator' }, schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
+      { config: { access: 'operator', audit: 'host.update' }, schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
       async (request) => {
+        auditChange(request, { target: { type: 'host', id: request.params.id }, before: hostAudited(request.params.id) });
         if (!updateHost(store, request.params.id, request.body)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
+        auditChange(request, { after: hostAudited(request.params.id) });
         return hostDetail(store, request.params.id)!;
       },
     );
 
     app.delete(
       '/api/v1/hosts/:id',
-      { config: { access: 'admin' }, schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
+      { config: { access: 'admin', audit: 'host.delete' }, schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
       async (request, reply) => {
+        auditChange(request, { target: { type: 'host', id: request.params.id }, before: hostAudited(request.params.id) });
         if (!removeHost(store, request.params.id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return reply.code(204).send(null);
       },
@@ -85,7 +94,7 @@ export const fleetRoutes =
     app.post(
       '/api/v1/hosts/:id/revoke',
       {
-        config: { access: 'admin' },
+        config: { access: 'admin', audit: 'host.revoke' },
         schema: {
           summary: 'Revoke the host\'s agent credential (it must enrol again)',
           tags: ['hosts'],
@@ -94,8 +103,11 @@ export const fleetRoutes =
         },
       },
       async (request) => {
+        auditChange(request, { target: { type: 'host', id: request.params.id } });
         hostExists(request.params.id);
-        return { revoked: revokeHostTokens(store, request.params.id) };
+        const revoked = revokeHostTokens(store, request.params.id);
+        auditChange(request, { after: { ...hostAudited(request.params.id), tokens_revoked: revoked } });
+        return { revoked };
       },
     );
 
@@ -269,7 +281,7 @@ export const fleetRoutes =
     app.post(
       '/api/v1/feeds/refresh',
       {
-        config: { access: 'operator' },
+        config: { access: 'operator', audit: 'feeds.refresh' },
         schema: {
           summary: 'Refresh the feeds now (then re-match the fleet); 409 when a refresh is running',
           tags: ['feeds'],

@@ -1,9 +1,10 @@
-// Credentials: the admin password (scrypt), admin sessions and API tokens, enrolment tokens
-// and per-host agent tokens. Tokens are 256-bit random strings, so a plain sha256 of them is
-// what is stored and looked up; the password is low-entropy and gets scrypt.
+// Credentials: passwords (scrypt; the accounts are in users.ts), sessions and API tokens of
+// people, enrolment tokens and per-host agent tokens. Tokens are 256-bit random strings, so a
+// plain sha256 of them is what is stored and looked up; a password is low-entropy and gets scrypt.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { PatchloopError } from '../../core/errors.ts';
 import type { Store } from './store.ts';
+import { ensureBuiltinAdmin, setBuiltinPassword } from './users.ts';
 
 const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
@@ -37,58 +38,36 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** The admin account: from the configured hash, else created with a random password once. */
+/** The built-in administrator: from the configured hash, else created with a random password once. */
 export async function ensureAdmin(store: Store, username: string, configuredHash?: string): Promise<{ created: boolean; password?: string }> {
-  const now = store.clock.now();
-  if (configuredHash) {
-    store.run(
-      `INSERT INTO admins (username, password_hash, created_at, source) VALUES (?, ?, ?, 'config')
-       ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, source = 'config'`,
-      username, configuredHash, now,
-    );
-    return { created: false };
-  }
-  if (store.get('SELECT 1 AS x FROM admins WHERE username = ?', username)) return { created: false };
-  const password = randomBytes(18).toString('base64url');
-  store.run("INSERT INTO admins (username, password_hash, created_at, source) VALUES (?, ?, ?, 'generated')", username, await hashPassword(password), now);
-  return { created: true, password };
+  return ensureBuiltinAdmin(store, username, configuredHash, () => randomBytes(18).toString('base64url'));
 }
 
+/** Sets the built-in administrator's password and ends its sessions. */
 export async function setAdminPassword(store: Store, username: string, password: string): Promise<void> {
-  store.run(
-    `INSERT INTO admins (username, password_hash, created_at, source) VALUES (?, ?, ?, 'set')
-     ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, source = 'set'`,
-    username, await hashPassword(password), store.clock.now(),
-  );
-  store.run('DELETE FROM sessions WHERE username = ?', username);
+  await setBuiltinPassword(store, username, password);
 }
 
-// A fixed hash to verify against when the user does not exist, so the answer takes as long.
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-
-export async function checkAdminLogin(store: Store, username: string, password: string): Promise<boolean> {
-  const row = store.get<{ password_hash: string }>('SELECT password_hash FROM admins WHERE username = ?', username);
-  const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
-  return ok && row !== undefined;
-}
+export type SessionVia = 'password' | 'sso';
 
 export interface Session {
-  username: string;
+  user_id: number;
   csrf: string;
+  via: SessionVia;
   expires_at: number;
 }
 
-export function createSession(store: Store, username: string, ttlMs: number): Session & { token: string } {
+export function createSession(store: Store, userId: number, via: SessionVia, ttlMs: number): Session & { token: string } {
   const token = newToken(TOKEN_PREFIX.session);
   const csrf = randomBytes(24).toString('base64url');
   const now = store.clock.now();
   store.run('DELETE FROM sessions WHERE expires_at < ?', now);
-  store.run('INSERT INTO sessions (hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', hashToken(token), username, csrf, now, now + ttlMs);
-  return { token, username, csrf, expires_at: now + ttlMs };
+  store.run('INSERT INTO sessions (hash, user_id, csrf, via, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', hashToken(token), userId, csrf, via, now, now + ttlMs);
+  return { token, user_id: userId, csrf, via, expires_at: now + ttlMs };
 }
 
 export function sessionFor(store: Store, token: string): Session | null {
-  const row = store.get<Session>('SELECT username, csrf, expires_at FROM sessions WHERE hash = ?', hashToken(token));
+  const row = store.get<Session>('SELECT user_id, csrf, via, expires_at FROM sessions WHERE hash = ?', hashToken(token));
   if (!row || row.expires_at < store.clock.now()) return null;
   return row;
 }
@@ -97,14 +76,63 @@ export function deleteSession(store: Store, token: string): void {
   store.run('DELETE FROM sessions WHERE hash = ?', hashToken(token));
 }
 
-export function createApiToken(store: Store, name: string): { id: number; token: string } {
-  const token = newToken(TOKEN_PREFIX.api);
-  const id = store.run('INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?)', hashToken(token), name, store.clock.now()).lastInsertRowid;
-  return { id, token };
+/** Ends the sessions of local accounts that logged in with a password (local login turned off). */
+export function endLocalPasswordSessions(store: Store): number {
+  return store.run("DELETE FROM sessions WHERE via = 'password' AND user_id IN (SELECT id FROM users WHERE kind = 'local')").changes;
 }
 
-export function apiTokenValid(store: Store, token: string): boolean {
-  return store.get('SELECT 1 AS x FROM api_tokens WHERE hash = ? AND revoked_at IS NULL', hashToken(token)) !== undefined;
+export interface ApiTokenInfo {
+  id: number;
+  name: string;
+  role: string;
+  owner_id: number;
+  owner: string;
+  created_at: string;
+  revoked: boolean;
+}
+
+/**
+ * An API token for scripts, shown once. It belongs to `owner` (default: the built-in
+ * administrator) and acts with `role` (default: the owner's), never more than the owner's role.
+ */
+export function createApiToken(store: Store, name: string, owner?: { userId: number; role: string }): { id: number; token: string; role: string } {
+  let o = owner;
+  if (!o) {
+    const admin = store.get<{ id: number }>("SELECT id FROM users WHERE kind = 'builtin' ORDER BY id LIMIT 1");
+    if (!admin) throw new PatchloopError('PL_E_STORE', 'no built-in administrator to own the token');
+    o = { userId: admin.id, role: 'admin' };
+  }
+  const token = newToken(TOKEN_PREFIX.api);
+  const id = store.run('INSERT INTO api_tokens (hash, name, owner_id, role, created_at) VALUES (?, ?, ?, ?, ?)', hashToken(token), name, o.userId, o.role, store.clock.now())
+    .lastInsertRowid;
+  return { id, token, role: o.role };
+}
+
+/** An active token's id, name and role with its owner's id, role and whether the owner is disabled; null for any other token. */
+export function apiTokenFor(store: Store, token: string): { id: number; name: string; role: string; owner_id: number; owner: string; owner_role: string; owner_disabled: boolean } | null {
+  const row = store.get<{ id: number; name: string; role: string; owner_id: number; owner: string; owner_role: string; disabled_at: number | null }>(
+    `SELECT t.id, t.name, t.role, t.owner_id, u.username AS owner, u.role AS owner_role, u.disabled_at
+     FROM api_tokens t JOIN users u ON u.id = t.owner_id WHERE t.hash = ? AND t.revoked_at IS NULL`,
+    hashToken(token),
+  );
+  if (!row) return null;
+  const { disabled_at, ...rest } = row;
+  return { ...rest, owner_disabled: disabled_at !== null };
+}
+
+/** API tokens (never the tokens themselves), of one owner or of everyone. */
+export function listApiTokens(store: Store, ownerId?: number): ApiTokenInfo[] {
+  return store
+    .all<{ id: number; name: string; role: string; owner_id: number; owner: string; created_at: number; revoked_at: number | null }>(
+      `SELECT t.id, t.name, t.role, t.owner_id, u.username AS owner, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.owner_id
+       WHERE ? IS NULL OR t.owner_id = ? ORDER BY t.id`,
+      ownerId ?? null, ownerId ?? null,
+    )
+    .map((r) => ({ id: r.id, name: r.name, role: r.role, owner_id: r.owner_id, owner: r.owner, created_at: new Date(r.created_at).toISOString(), revoked: r.revoked_at !== null }));
+}
+
+export function apiTokenById(store: Store, id: number): ApiTokenInfo | null {
+  return listApiTokens(store).find((t) => t.id === id) ?? null;
 }
 
 export function revokeApiToken(store: Store, id: number): boolean {

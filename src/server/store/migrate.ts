@@ -6,6 +6,7 @@ import { SEVERITIES } from '../../core/types.ts';
 import { DAY_MS } from '../clock.ts';
 import type { LifecycleColumns } from './finding-identity.ts';
 import { unpackItems, type FindingColumns } from './history.ts';
+import { upgradeToPeople } from './people-schema.ts';
 import { EXPOSURES, NAMES } from './schema.ts';
 
 const STEPS: Record<number, (db: DatabaseSync) => void> = {
@@ -71,6 +72,8 @@ const STEPS: Record<number, (db: DatabaseSync) => void> = {
     db.exec(`DELETE FROM open_age; INSERT INTO open_age (grp, severity, day, n)
       SELECT h.grp, e.severity, e.opened_at / ${DAY_MS}, count(*) FROM exposures e JOIN hosts h ON h.id = e.host_id WHERE e.open = 1 GROUP BY 1, 2, 3`);
   },
+  // 4 → 5: accounts with roles, API tokens with an owner and a role, the audit log (people-schema.ts).
+  4: upgradeToPeople,
 };
 
 interface MigratedFinding extends FindingColumns, LifecycleColumns {

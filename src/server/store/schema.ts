@@ -2,7 +2,9 @@
 // floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
 // names, vulnerability ids, finding details) are interned once and referenced by integer id,
 // which keeps 10,000 hosts × 1,500 packages small and fast to diff.
-export const STORE_SCHEMA_VERSION = 4;
+import { AUDIT, PEOPLE } from './people-schema.ts';
+
+export const STORE_SCHEMA_VERSION = 5;
 
 /** Tables of schema 4: the names searches find vulnerabilities by, source packages. */
 export const NAMES = `
@@ -176,12 +178,10 @@ CREATE TABLE daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NO
 CREATE TABLE open_daily (day INTEGER NOT NULL, grp TEXT NOT NULL, severity INTEGER NOT NULL,
   open INTEGER NOT NULL, fixable INTEGER NOT NULL, PRIMARY KEY (day, grp, severity)) STRICT, WITHOUT ROWID;
 
--- Credentials: only hashes are stored.
-CREATE TABLE admins (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL, source TEXT NOT NULL) STRICT;
-CREATE TABLE sessions (hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
-  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
-CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-  created_at INTEGER NOT NULL, revoked_at INTEGER) STRICT;
+-- Credentials: only hashes are stored. People's accounts, sessions and API tokens, and the
+-- audit log: people-schema.ts.
+${PEOPLE}
+${AUDIT}
 CREATE TABLE enrollment_tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
   grp TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]', uses_left INTEGER, expires_at INTEGER,
   created_at INTEGER NOT NULL, revoked_at INTEGER, used INTEGER NOT NULL DEFAULT 0) STRICT;
