@@ -5,12 +5,15 @@
 //
 // The expected access of each operation is written here, independently of the server's own
 // route table: a route that declares too little access fails this test, and a new route must
-// be added below before the test passes.
+// be added below before the test passes. People come with every role (viewer, operator, admin),
+// each with a session and an API token of that role, and as accounts whose role was lowered or
+// that were disabled after their credentials were made: none gets a 2xx beyond its role.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { readInventory } from '../src/inventory/index.ts';
 import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
 
@@ -20,13 +23,23 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/health': 'public',
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/enroll': 'public',
+  'GET /api/v1/auth/methods': 'public',
+  'GET /api/v1/auth/oidc/login': 'public',
+  'GET /api/v1/auth/oidc/callback': 'public',
   'POST /api/v1/auth/logout': 'viewer',
   'GET /api/v1/auth/session': 'viewer',
-  'POST /api/v1/api-tokens': 'admin',
-  'DELETE /api/v1/api-tokens/{id}': 'admin',
-  'POST /api/v1/enrollment-tokens': 'admin',
-  'GET /api/v1/enrollment-tokens': 'admin',
-  'DELETE /api/v1/enrollment-tokens/{id}': 'admin',
+  'POST /api/v1/auth/password': 'viewer',
+  'POST /api/v1/api-tokens': 'operator',
+  'GET /api/v1/api-tokens': 'operator',
+  'DELETE /api/v1/api-tokens/{id}': 'operator',
+  'POST /api/v1/enrollment-tokens': 'operator',
+  'GET /api/v1/enrollment-tokens': 'operator',
+  'DELETE /api/v1/enrollment-tokens/{id}': 'operator',
+  'GET /api/v1/users': 'admin',
+  'POST /api/v1/users': 'admin',
+  'PATCH /api/v1/users/{id}': 'admin',
+  'POST /api/v1/users/{id}/password': 'admin',
+  'GET /api/v1/audit': 'operator',
   'POST /api/v1/reports': 'host',
   'GET /api/v1/vulndb': 'host-or-viewer',
   'GET /api/v1/vulndb/{feed}': 'host-or-viewer',
@@ -66,17 +79,28 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/v1/agent/reboot-lease': 'host',
 };
 
-/** A credential and the access levels it passes (people here are administrators). */
+/** A credential and the access levels it passes. */
 interface Credential {
   name: string;
   headers: Record<string, string>;
   passes: (access: Access, method: string) => boolean;
+  /** Also tried on every other spelling of each path (the refusal of those comes before any credential is looked at). */
+  spellings?: boolean;
 }
 
-const PERSON: Access[] = ['viewer', 'operator', 'admin', 'host-or-viewer'];
+type Role = 'viewer' | 'operator' | 'admin';
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+/** What a person with `role` passes: public, and the people's levels up to their role. */
+const asRole =
+  (role: Role) =>
+  (a: Access): boolean =>
+    a === 'public' || (a === 'host-or-viewer' ? true : a in RANK && RANK[a as Role] <= RANK[role]);
 const nothing = (a: Access): boolean => a === 'public';
+/** Operations that answer with a redirect (single sign-on): their answer to a caller they admit. */
+const REDIRECTS = new Set(['GET /api/v1/auth/oidc/login', 'GET /api/v1/auth/oidc/callback']);
 
 let s: TestServer;
+let provider: TestProvider;
 let creds: Credential[];
 const values: Record<string, string> = {};
 const bodies: Record<string, unknown> = {};
@@ -84,7 +108,15 @@ const bodies: Record<string, unknown> = {};
 const keepAlive = new Agent({ keepAlive: false });
 
 before(async () => {
-  s = await startTestServer(trackerFeedV1(), { limits: { body: 1024 * 1024 } });
+  // Single sign-on with a real provider, so its routes answer as they do in use (redirects).
+  const port = await freePort();
+  const redirectUri = `http://127.0.0.1:${port}/api/v1/auth/oidc/callback`;
+  provider = await startProvider({ redirectUri, accounts: {} });
+  s = await startTestServer(
+    trackerFeedV1(),
+    { limits: { body: 1024 * 1024 }, oidc: { issuer: provider.issuer, client_id: provider.clientId, client_secret_file: provider.secretFile, redirect_uri: redirectUri } },
+    { port },
+  );
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
   const hostToken = await enrollTestHost(s, 'walk-a', 'web');
   const report = fullReportOf(inv, 'walk-a');
@@ -106,16 +138,55 @@ before(async () => {
   assert.equal((await api(s.url, `/api/v1/api-tokens/${revokedApi.id}`, { method: 'DELETE', token: s.adminToken })).status, 204);
   const feeds = (await api(s.url, '/api/v1/vulndb', { token: s.adminToken })).body as { feeds: { feed: string }[] };
 
-  const login = await api(s.url, '/api/v1/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
-  assert.equal(login.status, 200, login.text);
-  const cookie = login.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const csrf = (login.body as { csrf_token: string }).csrf_token;
+  const logIn = async (username: string, password: string): Promise<{ cookie: string; csrf: string }> => {
+    const login = await api(s.url, '/api/v1/auth/login', { body: { username, password } });
+    assert.equal(login.status, 200, login.text);
+    const cookie = login.headers
+      .getSetCookie()
+      .filter((c) => c.startsWith('patchloop_session='))
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    return { cookie, csrf: (login.body as { csrf_token: string }).csrf_token };
+  };
+  const { cookie, csrf } = await logIn('admin', ADMIN_PASSWORD);
+
+  // People of each role, each with a session and an API token of that role (an operator makes
+  // its own token, and one with the viewer role for a read-only script).
+  const password = 'a walk account password';
+  const account = async (username: string, role: Role): Promise<number> => {
+    const r = await api(s.url, '/api/v1/users', { token: s.adminToken, body: { username, role, password } });
+    assert.equal(r.status, 201, r.text);
+    return (r.body as { id: number }).id;
+  };
+  const tokenBy = async (session: { cookie: string; csrf: string }, name: string, role?: Role): Promise<{ status: number; token: string }> => {
+    const r = await api(s.url, '/api/v1/api-tokens', { body: { name, ...(role ? { role } : {}) }, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+    return { status: r.status, token: (r.body as { token: string }).token };
+  };
+  await account('walk-viewer', 'viewer');
+  await account('walk-operator', 'operator');
+  const demotedId = await account('walk-demoted', 'admin');
+  const disabledId = await account('walk-disabled', 'admin');
+  const viewer = await logIn('walk-viewer', password);
+  const operator = await logIn('walk-operator', password);
+  const demoted = await logIn('walk-demoted', password);
+  const disabled = await logIn('walk-disabled', password);
+  // The operator's own token, and one of the viewer role for a read-only script; an operator
+  // cannot make an admin token, nor a viewer any token.
+  const operatorApi = await tokenBy(operator, 'operator own');
+  const viewerApi = await tokenBy(operator, 'read-only script', 'viewer');
+  assert.deepEqual([operatorApi.status, viewerApi.status], [201, 201]);
+  assert.equal((await tokenBy(operator, 'too high', 'admin')).status, 403);
+  assert.equal((await tokenBy(viewer, 'viewer cannot')).status, 403);
+  // Admins whose credentials outlive their role: one lowered to viewer, one disabled.
+  const demotedApi = await tokenBy(demoted, 'made as admin');
+  const disabledApi = await tokenBy(disabled, 'made before disabled');
+  assert.equal((await api(s.url, `/api/v1/users/${demotedId}`, { method: 'PATCH', token: s.adminToken, body: { role: 'viewer' } })).status, 200);
+  assert.equal((await api(s.url, `/api/v1/users/${disabledId}`, { method: 'PATCH', token: s.adminToken, body: { disabled: true } })).status, 200);
+  const viewerAccount = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as { id: number; username: string }[];
 
   Object.assign(values, {
     '/api/v1/hosts/{id}': String(hostId),
+    '/api/v1/users/{id}': String(viewerAccount.find((u) => u.username === 'walk-viewer')!.id),
     '/api/v1/api-tokens/{id}': String(spareApi.id),
     '/api/v1/enrollment-tokens/{id}': String(enrolment.id),
     '/api/v1/vulnerabilities/{id}': 'CVE-2099-1001',
@@ -131,6 +202,10 @@ before(async () => {
     'POST /api/v1/reports': report,
     'PATCH /api/v1/hosts/{id}': { group: 'prod' },
     'PUT /api/v1/policies/{name}': { ...policy, description: 'walked' },
+    'POST /api/v1/auth/password': { current_password: password, new_password: 'a walked new password' },
+    'POST /api/v1/users': { username: 'walk-new', role: 'admin', password: 'a walked new password' },
+    'PATCH /api/v1/users/{id}': { role: 'admin' },
+    'POST /api/v1/users/{id}/password': { password: 'a walked new password' },
     'POST /api/v1/agent/patch-runs': { ...run, id: 'walk-run-2' },
     'POST /api/v1/agent/boot': { run_id: run.id, hostname: 'walk-a', lease_id: null, boot_id: 'b-1', booted_at: run.finished_at, kernel: null, reboot_still_required: false },
     'POST /api/v1/agent/reboot-lease': { action: 'acquire', run_id: run.id },
@@ -138,24 +213,33 @@ before(async () => {
 
   const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` });
   creds = [
-    { name: 'none', headers: {}, passes: nothing },
-    { name: 'forged api token', headers: bearer('pla_forged-token-that-is-not-stored'), passes: nothing },
-    { name: 'forged host token', headers: bearer('plh_forged-token-that-is-not-stored'), passes: nothing },
-    { name: 'basic auth', headers: { authorization: 'Basic YWRtaW46Y29ycmVjdA==' }, passes: nothing },
-    { name: 'enrolment token as bearer', headers: bearer(enrolment.token), passes: nothing },
-    { name: 'revoked host token', headers: bearer(revokedHost), passes: nothing },
-    { name: 'revoked api token', headers: bearer(revokedApi.token), passes: nothing },
-    { name: 'forged session cookie', headers: { cookie: 'patchloop_session=pls_forged' }, passes: nothing },
-    { name: 'host token', headers: bearer(hostToken), passes: (a) => a === 'public' || a === 'host' || a === 'host-or-viewer' },
+    { name: 'none', headers: {}, passes: nothing, spellings: true },
+    { name: 'forged api token', headers: bearer('pla_forged-token-that-is-not-stored'), passes: nothing, spellings: true },
+    { name: 'forged host token', headers: bearer('plh_forged-token-that-is-not-stored'), passes: nothing, spellings: true },
+    { name: 'basic auth', headers: { authorization: 'Basic YWRtaW46Y29ycmVjdA==' }, passes: nothing, spellings: true },
+    { name: 'enrolment token as bearer', headers: bearer(enrolment.token), passes: nothing, spellings: true },
+    { name: 'revoked host token', headers: bearer(revokedHost), passes: nothing, spellings: true },
+    { name: 'revoked api token', headers: bearer(revokedApi.token), passes: nothing, spellings: true },
+    { name: 'forged session cookie', headers: { cookie: 'patchloop_session=pls_forged' }, passes: nothing, spellings: true },
+    { name: 'host token', headers: bearer(hostToken), passes: (a) => a === 'public' || a === 'host' || a === 'host-or-viewer', spellings: true },
     // Without its CSRF token a session reads but changes nothing.
-    { name: 'session without CSRF', headers: { cookie }, passes: (a, m) => a === 'public' || ((m === 'GET' || m === 'HEAD') && PERSON.includes(a)) },
-    { name: 'session', headers: { cookie, 'x-csrf-token': csrf }, passes: (a) => a === 'public' || PERSON.includes(a) },
-    { name: 'api token', headers: bearer(s.adminToken), passes: (a) => a === 'public' || PERSON.includes(a) },
+    { name: 'session without CSRF', headers: { cookie }, passes: (a, m) => a === 'public' || ((m === 'GET' || m === 'HEAD') && asRole('admin')(a)), spellings: true },
+    { name: 'admin session', headers: { cookie, 'x-csrf-token': csrf }, passes: asRole('admin'), spellings: true },
+    { name: 'admin api token', headers: bearer(s.adminToken), passes: asRole('admin'), spellings: true },
+    { name: 'operator session', headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf }, passes: asRole('operator') },
+    { name: 'operator api token', headers: bearer(operatorApi.token), passes: asRole('operator') },
+    { name: 'viewer session', headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }, passes: asRole('viewer') },
+    { name: 'viewer api token (made by an operator)', headers: bearer(viewerApi.token), passes: asRole('viewer') },
+    { name: 'session of an admin lowered to viewer', headers: { cookie: demoted.cookie, 'x-csrf-token': demoted.csrf }, passes: asRole('viewer') },
+    { name: 'admin-role token of an admin lowered to viewer', headers: bearer(demotedApi.token), passes: asRole('viewer') },
+    { name: 'session of a disabled account', headers: { cookie: disabled.cookie, 'x-csrf-token': disabled.csrf }, passes: nothing },
+    { name: 'token of a disabled account', headers: bearer(disabledApi.token), passes: nothing },
   ];
 });
 after(async () => {
   keepAlive.destroy();
   await s.close();
+  await provider.close();
 });
 
 /** A request the HTTP parser refused (connection closed with a 400). */
@@ -248,12 +332,14 @@ test('every operation, credential and path spelling: nothing passes without the 
         if (allowed && m !== 'GET' && m !== 'HEAD') continue;
         const status = await raw(m, path, cred.headers, m === 'HEAD' ? undefined : body);
         requests++;
-        if (allowed ? status < 200 || status > 299 : ![401, 403].includes(status)) wrong.push(`${m} ${path} as ${cred.name}: ${status}`);
+        const answered = REDIRECTS.has(key) ? status === 302 : status >= 200 && status <= 299;
+        if (allowed ? !answered : ![401, 403].includes(status)) wrong.push(`${m} ${path} as ${cred.name}: ${status}`);
         // A neighbouring path (a parameter with a trailing space) is another resource: it must
         // not answer 2xx either, and is refused without the right credential.
         const neighbour = await raw(m, `${path}%20`, cred.headers, m === 'HEAD' ? undefined : body);
         requests++;
         if ((neighbour >= 200 && neighbour <= 299) || (!allowed && ![401, 403, 404].includes(neighbour))) wrong.push(`${m} ${path}%20 as ${cred.name}: ${neighbour}`);
+        if (!cred.spellings) continue;
         for (const spelling of spellings(path)) {
           const st = await raw(m, spelling, cred.headers, m === 'HEAD' ? undefined : body);
           requests++;
