@@ -106,8 +106,10 @@ test('templates: component and index templates, the state index and the data str
 });
 
 test('bulk: every real finding lands once, in bounded batches, as the ECS document the mapping made', async () => {
-  assert.equal(records.length, 303);
+  assert.equal(records.length, 2230);
   assert.ok(records.every((r) => !r.kernel_not_running), 'the running kernel\'s findings were kept');
+  // One lead document per exposure (vulnerability and source package): the scan's summary total.
+  assert.equal(records.filter((r) => r.exposure_lead).length, 763);
   const items = records.map((r) => findingItem(r, names));
   const report = await bulk(client, items);
   assert.equal(report.created, records.length);

@@ -16,9 +16,11 @@ export async function almaFindingRecords(hostId = 'host-alma94'): Promise<Findin
   const report = await scanJson(root, dataDir, ['--kernel', '5.14.0-427.13.1.el9_4.x86_64']);
   const scan = report as unknown as ScanLike;
   assert.equal(scan.host.os.id, 'almalinux');
-  // 571 findings, 268 of them on installed kernels that are not running; those share their
-  // identity with the running kernel's finding: one state document each.
-  assert.equal(scan.findings.length, 571);
+  // 4,340 findings (each CVE of an ALSA advisory its own), 2,110 of them on installed kernels
+  // that are not running; those share their identity with the running kernel's finding: one
+  // state document each.
+  assert.equal(scan.findings.length, 4340);
+  assert.equal(scan.findings.filter((f) => f.kernel_not_running).length, 2110);
   return findingRecordsFromScan(
     { ...scan, scanned_at: SCANNED_AT, host: { ...scan.host, hostname: 'alma94.example.net' } },
     { hostId, agent: { id: hostId, version: '0.1.0' }, format: 'rpm', slaDays: { high: 30, medium: 90 }, scanId: 'scan-1' },
