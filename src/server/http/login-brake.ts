@@ -1,9 +1,11 @@
-// The brake on password guessing. Each login attempt is counted against three keys before the
-// password is checked — the (address, username) pair, the address and the username — so parallel
+// The brake on password guessing, per account. Each login attempt is counted against three keys
+// before the password is checked — the (address, account) pair, the address and the account
+// (its name in lower case, as accounts are named without case) — so parallel
 // attempts cannot slip past the count while a check is under way. A few failures are free; after
 // them each key waits twice as long as before (1 s, 2 s, 4 s … up to 15 min) before the next
 // attempt is checked at all; attempts inside the wait get 429 with Retry-After. A correct
-// password after the wait still logs in, and clears the pair and the username.
+// password after the wait still logs in, clears the pair and the account, and takes its attempt
+// back from the address (so people sharing an address do not brake each other by logging in).
 //
 // So that someone sharing the administrator's address (or guessing from everywhere) cannot keep
 // them out, a browser that has logged in before carries a signed device cookie; its attempts are
@@ -104,7 +106,10 @@ export class LoginBrake {
       attempt: {
         succeeded: () => {
           end();
-          for (const [key] of keys) if (!key.startsWith('address:')) this.keys.delete(key);
+          for (const [key, free] of keys) {
+            if (key.startsWith('address:')) this.uncount(key, free);
+            else this.keys.delete(key);
+          }
           return this.newDeviceCookie(username);
         },
         failed: end,
@@ -117,10 +122,26 @@ export class LoginBrake {
     s.failures++;
     s.lastFailure = now;
     if (s.failures >= free) {
-      const wait = Math.min(this.limits.maxWaitMs, this.limits.firstWaitMs * 2 ** Math.min(30, s.failures - free));
-      s.notBefore = now + wait;
+      s.notBefore = now + this.waitAfter(s.failures, free);
     }
     this.keys.set(key, s);
+  }
+
+  /**
+   * Takes back one attempt counted on an address that turned out right: the people behind one
+   * address (an office) each log in to their own account without braking the others; only
+   * failures add up there.
+   */
+  private uncount(key: string, free: number): void {
+    const s = this.keys.get(key);
+    if (!s) return;
+    s.failures--;
+    if (s.failures <= 0) this.keys.delete(key);
+    else s.notBefore = s.failures >= free ? s.lastFailure + this.waitAfter(s.failures, free) : 0;
+  }
+
+  private waitAfter(failures: number, free: number): number {
+    return Math.min(this.limits.maxWaitMs, this.limits.firstWaitMs * 2 ** Math.min(30, failures - free));
   }
 
   /** A key's state, or undefined once it has been quiet for forgetAfterMs. */
