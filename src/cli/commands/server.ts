@@ -113,11 +113,16 @@ configuration error (the message names the file and line).`,
       const store = await openExistingStore(config);
       try {
         await setAdminPassword(store, config.admin.username, password);
+        const { cliAudit } = await import('../../server/store/audit-cli.ts');
+        const { recordAudit } = await import('../../server/store/audit.ts');
+        recordAudit(store, { actor: cliAudit(store).actor, action: 'user.password_reset', target: { type: 'user', id: config.admin.username }, outcome: 'success', reason: 'set-admin-password' });
         process.stderr.write(`password of "${config.admin.username}" set\n`);
       } finally {
         store.close();
       }
     });
+
+  registerUserCommands(server);
 
   server
     .command('unlock-logins')
@@ -163,6 +168,89 @@ one is refused and nothing is copied.`,
     .action(async () => {
       const { hashPassword } = await import('../../server/store/credentials.ts');
       process.stdout.write(`${await hashPassword(await readSecret())}\n`);
+    });
+}
+
+/**
+ * `patchloop server user …`: accounts on the store of this data directory (for the first
+ * accounts, or when nobody can log in). Each change is written to the audit log as done on the
+ * command line by the system user who ran it.
+ */
+function registerUserCommands(server: Command): void {
+  const user = server.command('user').description('Manage people\'s accounts (local accounts, roles, disabling) on the store of this data directory');
+  const withStore = async <T>(opts: ConfigOptions, fn: (store: import('../../server/store/store.ts').Store, cli: import('../../server/store/audit-cli.ts').CliAudit) => Promise<T>): Promise<T> => {
+    const config = await loadServerConfig(opts);
+    const { cliAudit } = await import('../../server/store/audit-cli.ts');
+    const store = await openExistingStore(config);
+    try {
+      return await fn(store, cliAudit(store));
+    } finally {
+      store.close();
+    }
+  };
+  const role = (r: string): 'viewer' | 'operator' | 'admin' => {
+    if (r !== 'viewer' && r !== 'operator' && r !== 'admin') throw new PatchloopError('PL_E_USAGE', `unknown role ${JSON.stringify(r)} (viewer, operator or admin)`);
+    return r;
+  };
+  const common = (c: Command): Command => c.option('--config <file>', CONFIG_HELP).option('--data-dir <dir>', DATA_DIR_HELP);
+
+  common(user.command('add').description('Create a local account; its password is read from stdin').argument('<username>').requiredOption('--role <role>', 'viewer, operator or admin'))
+    .option('--name <display name>', 'the name shown for it')
+    .action(async (username: string, opts: ConfigOptions & { role: string; name?: string }) => {
+      const r = role(opts.role);
+      const password = await readSecret();
+      await withStore(opts, async (store, cli) => {
+        const { createLocalUser } = await import('../../server/store/users.ts');
+        const u = await cli.change('user.create', username, async () => createLocalUser(store, { username, role: r, password, display_name: opts.name ?? null }, cli.actor.name));
+        process.stderr.write(`account ${u.username} created with the ${u.role} role\n`);
+      });
+    });
+
+  common(user.command('list').description('List the accounts: name, role, kind, state, last login'))
+    .option('--json', 'JSON instead of a table')
+    .action(async (opts: ConfigOptions & { json?: boolean }) => {
+      await withStore(opts, async (store) => {
+        const { listUsers } = await import('../../server/store/users.ts');
+        const users = listUsers(store);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(users.map((u) => ({ ...u, disabled: u.disabled_at !== null })), null, 2)}\n`);
+          return;
+        }
+        const rows = [['USERNAME', 'ROLE', 'KIND', 'STATE', 'LAST LOGIN'], ...users.map((u) => [u.username, u.role, u.kind, u.disabled_at === null ? 'enabled' : 'disabled', u.last_login_at === null ? '-' : new Date(u.last_login_at).toISOString()])];
+        const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+        for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+      });
+    });
+
+  common(user.command('set-role').description('Change an account\'s role (a single sign-on account gets its role from the provider again at its next login)').argument('<username>').argument('<role>', 'viewer, operator or admin'))
+    .action(async (username: string, newRole: string, opts: ConfigOptions) => {
+      const r = role(newRole);
+      await withStore(opts, async (store, cli) => {
+        const { updateUser } = await import('../../server/store/users.ts');
+        const u = await cli.change('user.update', username, async (id) => updateUser(store, id, { role: r }));
+        process.stderr.write(`${u.username} now has the ${u.role} role\n`);
+      });
+    });
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    common(user.command(name).description(disabled ? 'Disable an account: its sessions end, its API tokens stop working' : 'Enable a disabled account again').argument('<username>'))
+      .action(async (username: string, opts: ConfigOptions) => {
+        await withStore(opts, async (store, cli) => {
+          const { setUserDisabled } = await import('../../server/store/users.ts');
+          const u = await cli.change('user.update', username, async (id) => setUserDisabled(store, id, disabled));
+          process.stderr.write(`${u.username} ${disabled ? 'disabled' : 'enabled'}\n`);
+        });
+      });
+  }
+
+  common(user.command('passwd').description('Set a local account\'s password (read from stdin) and end its sessions').argument('<username>'))
+    .action(async (username: string, opts: ConfigOptions) => {
+      const password = await readSecret();
+      await withStore(opts, async (store, cli) => {
+        const { setUserPassword } = await import('../../server/store/users.ts');
+        const u = await cli.change('user.password_reset', username, async (id) => setUserPassword(store, id, password));
+        process.stderr.write(`password of ${u.username} set\n`);
+      });
     });
 }
 

@@ -8,7 +8,7 @@ import type { ServerContext } from '../context.ts';
 import { auditChange } from '../http/audit.ts';
 import { person } from '../http/auth.ts';
 import { HttpError } from '../http/errors.ts';
-import { createLocalUser, listUsers, setUserDisabled, setUserPassword, updateUser, userById, type User } from '../store/users.ts';
+import { auditedUser, createLocalUser, listUsers, setUserDisabled, setUserPassword, updateUser, userById, type User } from '../store/users.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -27,11 +27,6 @@ export function userView(u: User): z.infer<typeof UserSchema> {
     updated_at: iso(u.updated_at)!,
     last_login_at: iso(u.last_login_at),
   };
-}
-
-/** What the audit log keeps of an account (its state, not its times). */
-function audited(u: User | null): Record<string, unknown> | null {
-  return u && { username: u.username, role: u.role, kind: u.kind, display_name: u.display_name, disabled: u.disabled_at !== null };
 }
 
 export const userRoutes =
@@ -59,7 +54,7 @@ export const userRoutes =
       async (request, reply) => {
         auditChange(request, { target: { type: 'user', id: request.body.username } });
         const u = await createLocalUser(store, request.body, person(request.principal).username);
-        auditChange(request, { after: audited(u) });
+        auditChange(request, { after: auditedUser(u) });
         return reply.code(201).send(userView(u));
       },
     );
@@ -79,7 +74,7 @@ export const userRoutes =
       },
       async (request) => {
         const before = existing(request.params.id);
-        auditChange(request, { target: { type: 'user', id: before.username }, before: audited(before) });
+        auditChange(request, { target: { type: 'user', id: before.username }, before: auditedUser(before) });
         const p = person(request.principal);
         if (before.id === p.userId && (request.body.disabled === true || (request.body.role !== undefined && request.body.role !== 'admin'))) {
           throw new HttpError('PL_E_CONFLICT', 'an administrator cannot disable or demote their own account (another admin can)');
@@ -90,7 +85,7 @@ export const userRoutes =
           if (disabled !== undefined) setUserDisabled(store, before.id, disabled);
         });
         const after = existing(before.id);
-        auditChange(request, { after: audited(after) });
+        auditChange(request, { after: auditedUser(after) });
         return userView(after);
       },
     );

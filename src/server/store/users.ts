@@ -47,6 +47,11 @@ export const MIN_PASSWORD = 12;
 
 const COLUMNS = 'id, username, role, kind, display_name, sso_issuer, created_at, created_by, updated_at, disabled_at, last_login_at';
 
+/** What the audit log keeps of an account (its state, not its times). */
+export function auditedUser(u: User | null): Record<string, unknown> | null {
+  return u && { username: u.username, role: u.role, kind: u.kind, display_name: u.display_name, disabled: u.disabled_at !== null };
+}
+
 export function userById(store: Store, id: number): User | null {
   return store.get<User>(`SELECT ${COLUMNS} FROM users WHERE id = ?`, id) ?? null;
 }
