@@ -116,9 +116,16 @@ export interface VulnerabilityInfo {
   references: string[];
 }
 
-/** One scan finding: an installed binary package affected by one vulnerability (contract). */
+/**
+ * One scan finding: an installed binary package affected by one vulnerability (contract).
+ * Counts are not of findings but of exposures (core/exposure.ts: one vulnerability in one source
+ * package). Enrichment a later feed adds (DESIGN.md "Finding identity": `kev`, `epss`, `cvss`,
+ * `priority`) goes beside these fields as optional ones, known per vulnerability id.
+ */
 export interface Finding {
+  /** The CVE whenever the feed names one (core/vuln-id.ts), else the record's own id. */
   id: string;
+  /** Other names of the vulnerability: the advisories that name it, the feed's aliases. */
   aliases: string[];
   package: {
     name: string;
@@ -133,6 +140,7 @@ export interface Finding {
   severity: Severity;
   raw_severity: string;
   feed: string;
+  /** Every advisory naming the vulnerability for this package whose fix is not installed yet. */
   advisory_ids: string[];
   /** Why: the versions compared and the rule that fired, for explainable results. */
   reason: string;
