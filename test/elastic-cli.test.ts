@@ -50,7 +50,7 @@ after(async () => {
   if (client) {
     const accept = [404];
     for (const n of prefixes) {
-      for (const s of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+      for (const s of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries, n.audit]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
       for (const i of [n.findings, n.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
       for (const t of Object.values(n.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
       for (const t of Object.values(n.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
@@ -184,7 +184,7 @@ test('the cluster gone: export says it is unreachable, prints no summary, exits 
   const report = JSON.parse(typo.stdout) as { rebuilt: boolean; unavailable: string | null; sent: Record<string, number> };
   assert.equal(report.rebuilt, false);
   assert.match(report.unavailable ?? '', /cannot reach the cluster \(ECONNREFUSED/);
-  assert.deepEqual(Object.values(report.sent), [0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Object.values(report.sent), [0, 0, 0, 0, 0, 0, 0, 0]);
   const after = await status();
   assert.deepEqual([after.target, after.cursor, after.needs_rebuild], [before.target, before.cursor, false]);
 });

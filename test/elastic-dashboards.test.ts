@@ -168,7 +168,7 @@ before(async () => {
 after(async () => {
   if (client) {
     const accept = [404];
-    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
     for (const i of [names.findings, names.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
     for (const t of Object.values(names.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
     for (const t of Object.values(names.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });

@@ -27,7 +27,7 @@ let exporter: StoreExporter;
 
 async function removeAll(c: SearchClient, n: ExportNames): Promise<void> {
   const accept = [404];
-  for (const stream of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries]) await c.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept });
+  for (const stream of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries, n.audit]) await c.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept });
   for (const index of [n.findings, n.hosts]) await c.request({ method: 'DELETE', path: `/${index}`, accept });
   for (const t of Object.values(n.templates)) await c.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
   for (const t of Object.values(n.components)) await c.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
@@ -126,7 +126,7 @@ test('exporting again without changes writes nothing, and the documents keep the
   const before = await allDocs(client, names.findings);
   const report = await exporter.runOnce();
   assert.equal(report.rebuilt, false);
-  assert.deepEqual(report.sent, { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, removedHosts: 0, purged: 0 });
+  assert.deepEqual(report.sent, { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, audit: 0, removedHosts: 0, purged: 0 });
   assert.equal(report.bulk.requests, 0);
   const afterDocs = await allDocs(client, names.findings);
   assert.deepEqual(

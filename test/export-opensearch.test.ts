@@ -74,7 +74,7 @@ test('templates: component and index templates, the state index and the data str
   const first = await installTemplates(client, { names });
   assert.equal(first.lifecycle, 'skipped');
   assert.match(first.warnings.join('\n'), /no ISM plugin \(opensearch-index-management\)/);
-  assert.deepEqual(first.created.sort(), [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries].sort());
+  assert.deepEqual(first.created.sort(), [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit].sort());
 
   const template = await client.request<{ index_templates: { name: string; index_template: { composed_of: string[]; data_stream?: unknown } }[] }>({
     method: 'GET',

@@ -5,19 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, ADMIN_PASSWORD, enrollTestHost, startTestServer, type TestServer } from './support/server.ts';
 import { trackerFeedV1 } from './support/fixtures.ts';
+import type { AuditEntry } from '../src/server/store/audit.ts';
 
-interface Entry {
-  id: number;
-  at: string;
-  actor: { kind: string; name: string; user_id: number | null; token_id: number | null; role: string | null };
-  address: string | null;
-  action: string;
-  target: { type: string; id: string } | null;
-  outcome: string;
-  reason: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-}
+/** An entry as the API answers it, with the states as objects. */
+type Entry = Omit<AuditEntry, 'before' | 'after'> & { before: Record<string, unknown> | null; after: Record<string, unknown> | null };
 
 let s: TestServer;
 before(async () => {

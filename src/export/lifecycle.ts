@@ -9,6 +9,8 @@ export interface RetentionSettings {
   eventsDays: number;
   /** Days host day-summaries are kept (trend lines over longer spans). */
   summariesDays: number;
+  /** Days audit log entries are kept. */
+  auditDays: number;
   /** Roll the write index over after this many days ... */
   rolloverMaxAgeDays: number;
   /** ... or once its primary shard reaches this size. */
@@ -18,6 +20,7 @@ export interface RetentionSettings {
 export const DEFAULT_RETENTION: RetentionSettings = {
   eventsDays: 400,
   summariesDays: 800,
+  auditDays: 800,
   rolloverMaxAgeDays: 30,
   rolloverMaxPrimaryShardSizeGb: 50,
 };
@@ -33,6 +36,7 @@ export function policySpecs(names: ExportNames, retention: RetentionSettings): P
   return [
     { id: names.policies.events, dataStreams: [names.vulnerabilityEvents, names.patchEvents], retentionDays: retention.eventsDays },
     { id: names.policies.summaries, dataStreams: [names.hostSummaries], retentionDays: retention.summariesDays },
+    { id: names.policies.audit, dataStreams: [names.audit], retentionDays: retention.auditDays },
   ];
 }
 

@@ -15,12 +15,14 @@ export interface ExportNames {
   hostSummaries: string;
   /** State index: one document per host (reporting or not, reboot pending, open counts). */
   hosts: string;
+  /** Data stream: the audit log (who changed what; src/export/audit.ts). */
+  audit: string;
   /** Component templates shared by the index templates. */
-  components: { base: string; vulnerability: string; patch: string; summary: string; host: string; stateSettings: string; eventSettings: string };
+  components: { base: string; vulnerability: string; patch: string; summary: string; host: string; audit: string; stateSettings: string; eventSettings: string };
   /** Index templates. */
-  templates: { findings: string; vulnerabilityEvents: string; patchEvents: string; hostSummaries: string; hosts: string };
+  templates: { findings: string; vulnerabilityEvents: string; patchEvents: string; hostSummaries: string; hosts: string; audit: string };
   /** Lifecycle (ILM/ISM) policy ids. */
-  policies: { events: string; summaries: string };
+  policies: { events: string; summaries: string; audit: string };
 }
 
 // Lowercase, no wildcard/comma/space/quote/slash, not starting with - _ + or .
@@ -37,12 +39,14 @@ export function exportNames(prefix: string = DEFAULT_PREFIX): ExportNames {
     patchEvents: `${prefix}-events-patch`,
     hostSummaries: `${prefix}-summary-host`,
     hosts: `${prefix}-hosts`,
+    audit: `${prefix}-audit`,
     components: {
       base: `${prefix}-ecs-base`,
       vulnerability: `${prefix}-ecs-vulnerability`,
       patch: `${prefix}-ecs-patch`,
       summary: `${prefix}-ecs-summary`,
       host: `${prefix}-ecs-host`,
+      audit: `${prefix}-ecs-audit`,
       stateSettings: `${prefix}-settings-state`,
       eventSettings: `${prefix}-settings-events`,
     },
@@ -52,7 +56,8 @@ export function exportNames(prefix: string = DEFAULT_PREFIX): ExportNames {
       patchEvents: `${prefix}-events-patch`,
       hostSummaries: `${prefix}-summary-host`,
       hosts: `${prefix}-hosts`,
+      audit: `${prefix}-audit`,
     },
-    policies: { events: `${prefix}-events`, summaries: `${prefix}-summaries` },
+    policies: { events: `${prefix}-events`, summaries: `${prefix}-summaries`, audit: `${prefix}-audit` },
   };
 }

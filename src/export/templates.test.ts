@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { auditDocument, type AuditRecord } from './audit.ts';
 import { findingDocument, hostStateDocument, hostSummaryDocument, patchRunDocument, vulnerabilityEventDocument } from './ecs.ts';
 import { DEFAULT_RETENTION, ilmPolicy, ismPolicy, policySpecs } from './lifecycle.ts';
 import { exportNames } from './names.ts';
@@ -49,6 +50,7 @@ test('data stream templates for events, a plain index template for the state', (
       ['acme-events-vulnerability', 'acme-events-vulnerability', true, true],
       ['acme-events-patch', 'acme-events-patch', true, true],
       ['acme-summary-host', 'acme-summary-host', true, true],
+      ['acme-audit', 'acme-audit', true, true],
       ['acme-hosts', 'acme-hosts', false, false],
     ],
   );
@@ -179,6 +181,45 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
       for (const [path, type] of types) assert.ok(portable.has(type), `${path}: ${type}`);
     }
   }
+});
+
+test('audit documents: ECS event, user and source fields mapped; the states before and after kept in _source only', () => {
+  const entry: AuditRecord = {
+    id: 7,
+    at: '2026-11-01T10:00:00.000Z',
+    actor: { kind: 'token', name: 'olga', user_id: 3, token_id: 12, role: 'operator' },
+    address: '192.0.2.7',
+    action: 'user.update',
+    target: { type: 'user', id: 'victor' },
+    outcome: 'denied',
+    reason: 'needs the admin role',
+    before: { role: 'viewer', display_name: null },
+    after: { role: 'admin', display_name: null },
+  };
+  const doc = auditDocument(entry) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(doc.event.category, ['iam']);
+  assert.deepEqual(doc.event.type, ['user', 'change', 'denied']);
+  assert.deepEqual([doc.event.action, doc.event.outcome, doc.event.dataset], ['user.update', 'failure', 'patchloop.audit']);
+  assert.deepEqual(doc.user, { name: 'olga', id: '3', roles: ['operator'], target: { name: 'victor' } });
+  assert.deepEqual(doc.source, { ip: '192.0.2.7' });
+  const audit = (doc.patchloop as { audit: Record<string, unknown> }).audit;
+  assert.deepEqual([audit.outcome, audit.actor_kind, audit.token_id], ['denied', 'token', 12]);
+  assert.deepEqual(audit.before, { role: 'viewer', display_name: null }, 'the state as written, nulls included');
+  for (const product of [opensearch, elasticsearch]) {
+    const mapping = templateFor(product, names.audit).mappings as { dynamic: boolean; properties: Record<string, unknown> };
+    assert.equal(mapping.dynamic, false);
+    const types = fieldTypes(mapping.properties);
+    for (const path of leafPaths(doc)) {
+      if (/^patchloop\.audit\.(before|after)\./.test(path)) assert.ok(!types.has(path), path);
+      else assert.ok(types.has(path), `${names.audit}: ${path} is written but not mapped`);
+    }
+    assert.equal(types.get('source.ip'), 'ip');
+    assert.equal(types.get('user.name'), 'keyword');
+  }
+  // Its own lifecycle policy, 800 days by default.
+  const spec = policySpecs(names, DEFAULT_RETENTION).find((p) => p.dataStreams.includes(names.audit));
+  assert.deepEqual([spec?.id, spec?.retentionDays], ['acme-audit', 800]);
+  assert.deepEqual((templateFor(elasticsearch, names.audit).body as { template: unknown }).template, { settings: { index: { lifecycle: { name: 'acme-audit' } } } });
 });
 
 test('lifecycle policies: ILM phases for Elasticsearch, ISM states with ism_template on backing indices for OpenSearch', () => {

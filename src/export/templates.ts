@@ -5,9 +5,10 @@ import type { Product } from './product.ts';
 import { lifecycleKind } from './product.ts';
 import type { ExportNames } from './names.ts';
 import { policySpecs, type RetentionSettings } from './lifecycle.ts';
+import { auditProperties } from './audit.ts';
 
 /** Bumped whenever a mapping changes; recorded in every template's `_meta`. */
-export const TEMPLATE_VERSION = 2;
+export const TEMPLATE_VERSION = 3;
 
 type Mapping = Record<string, unknown>;
 
@@ -228,6 +229,7 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     [c.patch]: patchProperties(),
     [c.summary]: summaryProperties(),
     [c.host]: hostStateProperties(),
+    [c.audit]: auditProperties(keyword),
   };
   // One shard is plenty for these volumes; a replica wherever a second node exists.
   // Serverless refuses shard and replica settings (it manages them itself).
@@ -269,6 +271,7 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     dataStreamTemplate(names.templates.vulnerabilityEvents, names.vulnerabilityEvents, [c.base, c.vulnerability]),
     dataStreamTemplate(names.templates.patchEvents, names.patchEvents, [c.base, c.patch]),
     dataStreamTemplate(names.templates.hostSummaries, names.hostSummaries, [c.base, c.summary]),
+    dataStreamTemplate(names.templates.audit, names.audit, [c.base, c.audit]),
     {
       name: names.templates.hosts,
       target: names.hosts,

@@ -68,7 +68,7 @@ export function uniquePrefix(label: string): string {
 /** Removes the data streams, index, templates and policies a test created under `names`. */
 export async function removeExport(client: SearchClient, names: ExportNames): Promise<void> {
   const accept = [404];
-  for (const stream of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries]) {
+  for (const stream of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) {
     await client.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept });
   }
   await client.request({ method: 'DELETE', path: `/${names.findings}`, accept });

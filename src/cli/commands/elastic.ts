@@ -84,7 +84,7 @@ set it to UTC to see the same days as the patchloop server.`,
         }
         const report = await setupCluster(client, {
           names: exportNames(s.export.prefix),
-          retention: { eventsDays: s.export.retention.events_days, summariesDays: s.export.retention.summaries_days },
+          retention: { eventsDays: s.export.retention.events_days, summariesDays: s.export.retention.summaries_days, auditDays: s.export.retention.audit_days },
           dashboards: dashboardsUrl
             ? { url: dashboardsUrl, flavor: opts.kibana ? 'kibana' : 'opensearch-dashboards', auth: dashboardsAuth, caFile: s.export.ca_file, space: opts.space, tenant: opts.tenant }
             : undefined,
@@ -135,7 +135,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         else {
           const t = report.sent;
           const documents =
-            `${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary documents; ` +
+            `${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary, ${t.audit} audit documents; ` +
             `${t.removedHosts} removed hosts, ${t.purged} purged; ${report.bulk.rejected} rejected` +
             `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}, patch runs ${report.cursor.runs}` : ''}`;
           // A run the cluster stopped is no export: only the steps it took before it stopped
@@ -183,7 +183,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         try {
           const product = await client.info();
           const counts: Record<string, number | null> = {};
-          for (const target of [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries]) {
+          for (const target of [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) {
             const r = await client.request<{ count?: number }>({ method: 'GET', path: `/${encodeURIComponent(target)}/_count`, accept: [404] });
             counts[target] = r.status === 404 ? null : (r.body.count ?? null);
           }

@@ -43,6 +43,8 @@ export const ExportConfigSchema = z
         events_days: z.number().int().min(1).max(3650).default(400),
         /** Host day summaries are kept this many days (lifecycle policy). */
         summaries_days: z.number().int().min(1).max(3650).default(800),
+        /** Audit log entries are kept this many days (lifecycle policy). */
+        audit_days: z.number().int().min(1).max(3650).default(800),
       })
       .strict()
       .prefault({}),

@@ -14,10 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { bulk, emptyReport, type BulkItem, type BulkOptions, type BulkReport } from '../../export/bulk.ts';
 import { ClusterError, type ExportLogger, type SearchClient } from '../../export/client.ts';
+import { auditItem } from '../../export/audit.ts';
 import { findingItem, hostStateItem, hostSummaryItem, patchRunItem, vulnerabilityEventItem } from '../../export/ecs.ts';
 import { installTemplates } from '../../export/install.ts';
 import type { ExportNames } from '../../export/names.ts';
 import { deleteHosts, purgeFindings } from '../../export/state.ts';
+import { auditAfter, entryOf } from '../store/audit.ts';
 import type { Store } from '../store/store.ts';
 import {
   EventRecords,
@@ -42,7 +44,7 @@ import { PatchloopError } from '../../core/errors.ts';
 
 export interface StoreExporterOptions {
   names: ExportNames;
-  retention: RetentionMs & { eventsDays?: number; summariesDays?: number };
+  retention: RetentionMs & { eventsDays?: number; summariesDays?: number; auditDays?: number };
   /** Store events / in-place updates taken per step. */
   batch?: number;
   /** Hosts whose findings are all rewritten in one step. */
@@ -66,6 +68,8 @@ export interface ExportCounts {
   events: number;
   patchRuns: number;
   summaries: number;
+  /** Audit log entries. */
+  audit: number;
   /** Hosts whose documents were deleted (removed from the fleet). */
   removedHosts: number;
   /** Documents purged from the state index (retention). */
@@ -88,7 +92,7 @@ export interface ExportRunReport {
 const LEASE_MS = 10 * 60_000;
 
 function emptyCounts(): ExportCounts {
-  return { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, removedHosts: 0, purged: 0 };
+  return { hosts: 0, findings: 0, events: 0, patchRuns: 0, summaries: 0, audit: 0, removedHosts: 0, purged: 0 };
 }
 
 export class StoreExporter {
@@ -320,7 +324,26 @@ export class StoreExporter {
       this.saveCursor(next);
     });
     const moreEvents = store.get<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE id > ? LIMIT 1)', next.events)!.n > 0;
-    return !moreEvents && changes.length < batch && runs.length < batch && deferredHosts === 0;
+    const auditDone = await this.auditStep(report);
+    return !moreEvents && changes.length < batch && runs.length < batch && deferredHosts === 0 && auditDone;
+  }
+
+  /**
+   * The audit log past its cursor (its own, `cursor_audit`): append-only, so entries go out in
+   * order with deterministic ids and the cursor follows what was acknowledged. True when none
+   * was left beyond this batch.
+   */
+  private async auditStep(report: ExportRunReport): Promise<boolean> {
+    const after = this.state.number('cursor_audit') ?? 0;
+    const rows = auditAfter(this.store, after, this.options.batch);
+    if (rows.length === 0) return true;
+    await this.send(
+      rows.map((r) => auditItem(entryOf(r), this.names)),
+      report,
+    );
+    report.sent.audit += rows.length;
+    this.state.set('cursor_audit', String(rows[rows.length - 1].id));
+    return rows.length < this.options.batch;
   }
 
   // ------------------------------------------------------------------ rebuild
@@ -339,6 +362,7 @@ export class StoreExporter {
       retention: {
         ...(this.retention.eventsDays ? { eventsDays: this.retention.eventsDays } : {}),
         ...(this.retention.summariesDays ? { summariesDays: this.retention.summariesDays } : {}),
+        ...(this.retention.auditDays ? { auditDays: this.retention.auditDays } : {}),
       },
     });
 
@@ -427,6 +451,9 @@ export class StoreExporter {
       await flush();
     }
     await drain();
+    // The audit log from its start (entries already there are kept: their ids are deterministic).
+    this.state.set('cursor_audit', '0');
+    while (!(await this.auditStep(report))) this.renewLease();
     await this.refreshEvery(null);
 
     store.tx(() => {

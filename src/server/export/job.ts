@@ -35,6 +35,7 @@ export function createStoreExporter(store: Store, config: ExportConfig, dataDir:
       stale: config.retention.stale,
       eventsDays: config.retention.events_days,
       summariesDays: config.retention.summaries_days,
+      auditDays: config.retention.audit_days,
     },
     logger,
   });
@@ -54,7 +55,7 @@ export function startExportJob(store: Store, config: ExportConfig, dataDir: stri
         const report = await exporter.runOnce();
         last = report;
         const { sent } = report;
-        if (report.unavailable === null && (sent.hosts || sent.findings || sent.events || sent.patchRuns || sent.summaries || sent.removedHosts || sent.purged)) {
+        if (report.unavailable === null && (sent.hosts || sent.findings || sent.events || sent.patchRuns || sent.summaries || sent.audit || sent.removedHosts || sent.purged)) {
           log.info({ ...sent, rebuilt: report.rebuilt, steps: report.steps, rejected: report.bulk.rejected }, 'export: documents written');
         }
         return report;
