@@ -91,12 +91,15 @@ test('a server killed mid-ingest loses nothing it acknowledged and corrupts noth
     const have = new Set((db.prepare('SELECT report_id FROM scans').all() as { report_id: string }[]).map((r) => r.report_id));
     const lost = acked.filter((a) => !have.has(a.report_id));
     assert.deepEqual(lost, [], 'every acknowledged report is stored');
-    // No half-written report: per-host counters and per-vulnerability counts match the rows.
+    // No half-written report: per-host counters match the exposures, and those the finding rows.
     const openSum = SEVERITIES.map((s) => `h.open_${s}`).join(' + ');
     const mismatched = db
-      .prepare(`SELECT h.id, ${openSum} AS counted, (SELECT count(*) FROM findings f WHERE f.host_id = h.id AND f.open = 1) AS rows FROM hosts h`)
-      .all() as { counted: number; rows: number }[];
-    for (const m of mismatched) assert.equal(m.counted, m.rows);
+      .prepare(
+        `SELECT h.id, ${openSum} AS counted, (SELECT count(*) FROM exposures e WHERE e.host_id = h.id AND e.open = 1) AS rows,
+           (SELECT count(*) FROM (SELECT DISTINCT vuln_id, src_id FROM findings f WHERE f.host_id = h.id AND f.open = 1)) AS made FROM hosts h`,
+      )
+      .all() as { counted: number; rows: number; made: number }[];
+    for (const m of mismatched) assert.deepEqual([m.counted, m.rows], [m.made, m.made]);
     const lastScanMismatch = db
       .prepare('SELECT h.id FROM hosts h JOIN host_packages p ON p.host_id = h.id JOIN scans s ON s.id = h.last_scan_id WHERE s.digest != p.digest')
       .all();
@@ -114,10 +117,10 @@ test('a server killed mid-ingest loses nothing it acknowledged and corrupts noth
   });
   assert.equal(r.status, 200);
   assert.equal(((await r.json()) as { status: string }).status, 'duplicate');
-  // The per-vulnerability counts the restarted server derives agree with the rows.
+  // The per-vulnerability counts the restarted server derives agree with the rows (exposures: one per source package).
   const check = new DatabaseSync(join(dataDir, 'server.sqlite'), { readOnly: true });
   const expected = Object.fromEntries(
-    (check.prepare('SELECT v.name, count(*) AS n, count(DISTINCT f.host_id) AS h FROM findings f JOIN vulns v ON v.id = f.vuln_id WHERE f.open = 1 GROUP BY v.name').all() as { name: string; n: number; h: number }[]).map(
+    (check.prepare('SELECT v.name, count(*) AS n, count(DISTINCT f.host_id) AS h FROM (SELECT DISTINCT host_id, vuln_id, src_id FROM findings WHERE open = 1) f JOIN vulns v ON v.id = f.vuln_id GROUP BY v.name').all() as { name: string; n: number; h: number }[]).map(
       (x) => [x.name, [x.n, x.h]],
     ),
   );

@@ -21,6 +21,7 @@ import { VulnIndex } from '../src/server/store/vuln-index.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
 import { BOOKWORM_ROOT, copyBookwormRoot, trackerFeedV1, upgradeSource } from './support/fixtures.ts';
 import { storedReportOf } from './support/server.ts';
+import { backToSchema3 } from './support/store-schema.ts';
 import { importDebianFeed } from './support/vulndb.ts';
 
 const KERNEL = '6.1.0-40-amd64';
@@ -75,15 +76,7 @@ test('a schema 3 store is upgraded to exposures equal to those live ingest write
 
   // Back to schema 3 as it was: what schema 4 added goes, counts and open ages per binary finding.
   const old = Store.open(file, clock).db;
-  const perBinary = (prefix: string, where: string) =>
-    SEVERITIES.map((s, i) => `${prefix}_${s} = (SELECT count(*) FROM findings f WHERE f.host_id = hosts.id AND f.open = 1 AND f.severity = ${i}${where})`);
-  old.exec(`DROP TABLE exposures; DROP TABLE vuln_aliases; DROP TABLE srcs; ALTER TABLE findings DROP COLUMN src_id;
-    CREATE INDEX findings_resolved_by_vuln ON findings (vuln_id, host_id) WHERE open = 0;
-    CREATE INDEX findings_open_by_severity ON findings (open, severity, fixable, opened_at);
-    UPDATE hosts SET ${[...perBinary('open', ''), ...perBinary('fix', ' AND f.fixable = 1')].join(', ')}, match_gen = 1;
-    DELETE FROM open_age; INSERT INTO open_age (grp, severity, day, n)
-      SELECT h.grp, f.severity, f.opened_at / ${DAY_MS}, count(*) FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.open = 1 GROUP BY 1, 2, 3;
-    UPDATE meta SET value = '3' WHERE key = 'schema_version';`);
+  backToSchema3(old);
   old.close();
 
   const upgraded = Store.open(file, clock);

@@ -66,7 +66,8 @@ export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
  * compared without regard to case, and a suffixed CVE id names its CVE.
  */
 export function findingNamed(f: Finding, id: string): boolean {
-  return sameVulnId(id, f.id) || f.aliases.some((a) => sameVulnId(id, a)) || f.advisory_ids.some((a) => sameVulnId(id, a));
+  const wanted = id.trim();
+  return sameVulnId(wanted, f.id) || f.aliases.some((a) => sameVulnId(wanted, a)) || f.advisory_ids.some((a) => sameVulnId(wanted, a));
 }
 
 /** True when an exposure finding at or above `threshold` exists (`--fail-on`). */

@@ -73,7 +73,7 @@ function conditions(store: Store, q: Filters, t: 'e' | 'f'): Conditions | null {
   }
   if (q.vulnerability) {
     // The id itself, or every vulnerability it is an alias or an advisory of.
-    vulnIds = store.interner.vulnsNamed(q.vulnerability);
+    vulnIds = store.interner.vulnsNamed(q.vulnerability.trim());
     if (vulnIds.length === 0) return null;
     where.push(`${t}.vuln_id IN (${vulnIds.join(', ')})`);
   }

@@ -31,7 +31,7 @@ export class VulnAliases {
 
   /** The vulnerabilities a name (an alias or advisory id, in any case) names. */
   named(name: string): readonly number[] {
-    return this.byName.get(name.trim().toUpperCase()) ?? [];
+    return this.byName.get(name.toUpperCase()) ?? [];
   }
 
   /** Every other name of a vulnerability. */
