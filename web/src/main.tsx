@@ -1,5 +1,5 @@
-// The dashboard's entry point: checks the session, shows the login form or the app, and
-// routes between the pages. Everything is client-side; the server serves index.html for
+// The dashboard's entry point: checks the session, shows the login form or the app (with the
+// session, its account and role, for every page), and routes between the pages. Everything is client-side; the server serves index.html for
 // every path that is not an API route, so deep links and reloads work.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
@@ -10,6 +10,9 @@ import { apiGet, onUnauthorized, setCsrfToken } from './api/client.ts';
 import type { Session } from './api/types.ts';
 import { Shell } from './components/shell.tsx';
 import { Loading } from './components/ui.tsx';
+import { SessionContext } from './lib/session.tsx';
+import { AccountPage } from './pages/account.tsx';
+import { AuditPage } from './pages/audit.tsx';
 import { FindingsPage } from './pages/findings.tsx';
 import { HostPage } from './pages/host.tsx';
 import { HostsPage } from './pages/hosts.tsx';
@@ -17,6 +20,7 @@ import { LoginPage } from './pages/login.tsx';
 import { NotFound } from './pages/not-found.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PatchingPage } from './pages/patching.tsx';
+import { UsersPage } from './pages/users.tsx';
 import { VulnerabilitiesPage } from './pages/vulnerabilities.tsx';
 import { VulnerabilityPage } from './pages/vulnerability.tsx';
 
@@ -52,19 +56,25 @@ function App() {
       />
     );
   }
+  const loggedOut = () => setSession(null);
   return (
-    <Shell username={session.username} onLogout={() => setSession(null)}>
-      <Router>
-        <Route path="/" component={OverviewPage} />
-        <Route path="/hosts" component={HostsPage} />
-        <Route path="/hosts/:id" component={HostPage} />
-        <Route path="/vulnerabilities" component={VulnerabilitiesPage} />
-        <Route path="/vulnerabilities/:id" component={VulnerabilityPage} />
-        <Route path="/findings" component={FindingsPage} />
-        <Route path="/patching" component={PatchingPage} />
-        <Route default component={NotFound} />
-      </Router>
-    </Shell>
+    <SessionContext.Provider value={session}>
+      <Shell onLogout={loggedOut}>
+        <Router>
+          <Route path="/" component={OverviewPage} />
+          <Route path="/hosts" component={HostsPage} />
+          <Route path="/hosts/:id" component={HostPage} />
+          <Route path="/vulnerabilities" component={VulnerabilitiesPage} />
+          <Route path="/vulnerabilities/:id" component={VulnerabilityPage} />
+          <Route path="/findings" component={FindingsPage} />
+          <Route path="/patching" component={PatchingPage} />
+          <Route path="/audit" component={AuditPage} />
+          <Route path="/users" component={UsersPage} />
+          <Route path="/account" component={() => <AccountPage onPasswordChanged={loggedOut} />} />
+          <Route default component={NotFound} />
+        </Router>
+      </Shell>
+    </SessionContext.Provider>
   );
 }
 

@@ -5,13 +5,21 @@ import type * as S from '../../../src/server/api/schemas.ts';
 import type * as P from '../../../src/server/patching/schemas.ts';
 import type * as F from '../../../src/server/routes/facets.ts';
 import type * as A from '../../../src/server/repo/agent-versions.ts';
+import type * as U from '../../../src/server/api/people-schemas.ts';
 import type { Severity } from '../../../src/core/types.ts';
 
 export type { Severity };
 export type SeverityCounts = Record<Severity, number> & { total: number };
 export type Page<T> = { total: number; total_exact: boolean; page: number; per_page: number; items: T[] };
 
-export type Session = { username: string; csrf_token: string; expires_at?: string };
+// People (src/server/api/people-schemas.ts): who is logged in, accounts, API tokens, the audit log.
+export type Session = z.infer<typeof U.SessionInfoSchema>;
+export type Role = Session['role'];
+export type User = z.infer<typeof U.UserSchema>;
+export type ApiToken = z.infer<typeof U.ApiTokenSchema>;
+export type AuthMethods = z.infer<typeof U.AuthMethodsSchema>;
+export type AuditEntry = z.infer<typeof U.AuditEntrySchema>;
+export type AuditPage = z.infer<typeof U.AuditPageSchema>;
 export type Overview = z.infer<typeof S.OverviewSchema>;
 export type Trends = z.infer<typeof S.TrendsSchema>;
 export type HostSummary = z.infer<typeof S.HostSummarySchema>;

@@ -1,18 +1,24 @@
-// The frame around every page: the navigation, who is logged in, and log-out.
+// The frame around every page: the navigation (the pages the role may use), who is logged in
+// with which role, and log-out.
 import type { ComponentChildren } from 'preact';
 import { useLocation } from 'preact-iso';
 import { apiSend } from '../api/client.ts';
+import type { Role } from '../api/types.ts';
+import { atLeast, ROLE_LABEL, useSession } from '../lib/session.tsx';
 
-const NAV: { href: string; label: string; icon: string }[] = [
+const NAV: { href: string; label: string; icon: string; role?: Role }[] = [
   { href: '/', label: 'Overview', icon: 'M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z' },
   { href: '/hosts', label: 'Hosts', icon: 'M4 4h16v6H4zm0 10h16v6H4zm3-8h2v2H7zm0 10h2v2H7z' },
   { href: '/vulnerabilities', label: 'Vulnerabilities', icon: 'M12 2 3 6v6c0 5 3.8 9.7 9 11 5.2-1.3 9-6 9-11V6zm-1 5h2v6h-2zm0 8h2v2h-2z' },
   { href: '/findings', label: 'Findings', icon: 'M4 5h16v2H4zm0 6h16v2H4zm0 6h10v2H4z' },
   { href: '/patching', label: 'Patching', icon: 'M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' },
+  { href: '/audit', label: 'Audit log', icon: 'M6 2h9l5 5v15H6zm8 1v5h5M9 12h8v2H9zm0 4h8v2H9z', role: 'operator' },
+  { href: '/users', label: 'Users', icon: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9c0-4 3-6 7-6s7 2 7 6zm15-9a3 3 0 1 0 0-6v6zm1 3c2 .5 4 2 4 6h-3c0-2.5-.5-4.5-1-6z', role: 'admin' },
 ];
 
-export function Shell(props: { username: string; onLogout(): void; children: ComponentChildren }) {
+export function Shell(props: { onLogout(): void; children: ComponentChildren }) {
   const { path } = useLocation();
+  const session = useSession();
   const active = (href: string) => (href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`));
   return (
     <div class="shell">
@@ -22,7 +28,7 @@ export function Shell(props: { username: string; onLogout(): void; children: Com
           <span>patchloop</span>
         </a>
         <nav aria-label="Main">
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.role || atLeast(session.role, n.role)).map((n) => (
             <a key={n.href} href={n.href} class={active(n.href) ? 'nav active' : 'nav'} aria-current={active(n.href) ? 'page' : undefined}>
               <svg viewBox="0 0 24 24" width={18} height={18} aria-hidden="true">
                 <path d={n.icon} fill="currentColor" />
@@ -32,9 +38,12 @@ export function Shell(props: { username: string; onLogout(): void; children: Com
           ))}
         </nav>
         <div class="sidebar-foot">
-          <span class="user" title="Logged in as">
-            {props.username}
-          </span>
+          <a class="user" href="/account" title="Your account: password, API tokens" data-user={session.username}>
+            {session.username}
+            <span class={`role role-${session.role}`} data-role={session.role}>
+              {ROLE_LABEL[session.role]}
+            </span>
+          </a>
           <button
             type="button"
             class="link logout"
