@@ -10,12 +10,15 @@
 // that were disabled after their credentials were made: none gets a 2xx beyond its role.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { readInventory } from '../src/inventory/index.ts';
 import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
 import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
+import { REPO_ROOT } from './support/paths.ts';
 
 type Access = 'public' | 'host' | 'host-or-viewer' | 'viewer' | 'operator' | 'admin';
 
@@ -359,4 +362,25 @@ test('the dashboard pages and files are public; unknown and non-canonical paths 
   for (const p of ['/nope', '/API/v1/hosts', '/Hosts', '/hosts/', '//hosts', '/%68osts', '/hosts/1/x', '/app.js/', '/%2e%2e/etc/passwd', '/../etc/passwd']) {
     assert.equal(await raw('GET', p, {}, undefined), 404, p);
   }
+});
+
+test('the role table of docs/server.md says what this test expects: each route people change or that needs more than viewer, with its least role', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/server.md'), 'utf8');
+  const table = doc.slice(doc.indexOf('| least role | may | routes |'));
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+  assert.ok(rows.length > 5, 'the role table is in docs/server.md');
+  // A route in several rows (an admin may do more with it) needs the least role of them.
+  const least = new Map<string, Role>();
+  for (const row of rows) {
+    const [, role, , routes] = row.split('|').map((c) => c.trim());
+    assert.ok(role in RANK, `a role: ${row}`);
+    for (const m of routes.matchAll(/`(GET|POST|PUT|PATCH|DELETE) ([^`]+)`/g)) {
+      const key = `${m[1]} ${m[2]}`;
+      const before = least.get(key);
+      if (!before || RANK[role as Role] < RANK[before]) least.set(key, role as Role);
+    }
+  }
+  for (const [key, role] of least) assert.equal(EXPECTED[key], role, `docs/server.md: ${key}`);
+  const needed = Object.entries(EXPECTED).filter(([key, a]) => a === 'operator' || a === 'admin' || (a === 'viewer' && !key.startsWith('GET ')));
+  assert.deepEqual(needed.map(([k]) => k).filter((k) => !least.has(k)), [], 'routes missing from the role table');
 });
