@@ -37,38 +37,51 @@ export interface Exposure {
   dormant: boolean;
 }
 
-/** Joins a vulnerability and a source package into one key. */
-export function exposureKey(vulnerability: string, source: string): string {
-  return `${vulnerability}\u0000${source}`;
-}
-
 /**
  * The exposures of one host's findings, in the order their first finding comes. A finding on a
  * kernel image that is not running joins an exposure only when no binary of that source is
- * exposed to the vulnerability otherwise; then the exposure is dormant.
+ * exposed to the vulnerability otherwise; then the exposure is dormant. One pass, no
+ * allocation per comparison: a large host has tens of thousands of findings.
  */
 export function groupExposures(findings: readonly Finding[]): Exposure[] {
-  const groups = new Map<string, { live: Finding[]; dormant: Finding[] }>();
-  for (const f of findings) {
-    const key = exposureKey(f.id, f.package.source);
-    let g = groups.get(key);
-    if (!g) {
-      g = { live: [], dormant: [] };
-      groups.set(key, g);
-    }
-    (f.kernel_not_running ? g.dormant : g.live).push(f);
-  }
+  // By source, then vulnerability: no key string to build per finding.
+  const bySource = new Map<string, Map<string, Exposure>>();
   const out: Exposure[] = [];
-  for (const g of groups.values()) {
-    const members = g.live.length > 0 ? g.live : g.dormant;
-    const lead = members.reduce((best, f) => (compareLead(factsOf(f), factsOf(best)) < 0 ? f : best));
-    out.push({ id: lead.id, source: lead.package.source, lead, findings: members, dormant: g.live.length === 0 });
+  for (const f of findings) {
+    let groups = bySource.get(f.package.source);
+    if (!groups) {
+      groups = new Map();
+      bySource.set(f.package.source, groups);
+    }
+    const g = groups.get(f.id);
+    const dormant = f.kernel_not_running === true;
+    if (!g) {
+      const e: Exposure = { id: f.id, source: f.package.source, lead: f, findings: [f], dormant };
+      groups.set(f.id, e);
+      out.push(e);
+    } else if (g.dormant && !dormant) {
+      // The first exposed binary: the not-running kernels' findings were only standing in.
+      g.dormant = false;
+      g.findings = [f];
+      g.lead = f;
+    } else if (g.dormant === dormant) {
+      g.findings.push(f);
+      if (leads(f, g.lead)) g.lead = f;
+    }
   }
   return out;
 }
 
-function factsOf(f: Finding): LeadFacts {
-  return { severity: SEVERITIES.indexOf(f.severity), fixable: f.status === 'fixed', name: f.package.name, arch: f.package.arch };
+const RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Finding['severity'], number>;
+
+/** Whether `a` comes before `b` in compareLead's order (without building its arguments). */
+function leads(a: Finding, b: Finding): boolean {
+  const c =
+    RANK[a.severity] - RANK[b.severity] ||
+    Number(b.status === 'fixed') - Number(a.status === 'fixed') ||
+    cmp(a.package.name, b.package.name) ||
+    cmp(a.package.arch, b.package.arch);
+  return c < 0;
 }
 
 function cmp(a: string, b: string): number {

@@ -99,8 +99,6 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
       unsupported.push({ source: primary, kind: support.kind, note: support.note });
     }
     const found = new Map<string, Finding>();
-    /** Entries with advisories that gave no finding themselves: they may re-list a found vulnerability. */
-    const relisted: [AdvisoryEntry, KeyLookup][] = [];
     for (const l of mk.lookups) {
       let entries = entriesByKey.get(l.key);
       if (!entries) {
@@ -112,15 +110,9 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
         // Several entries (feeds, ranges, binary and source keys) can say the same thing; the
         // first — the distro's own feed comes first in lookup order, the binary key before
         // the source key — wins for a package and vulnerability.
-        if (found.has(entry.vuln_id)) {
-          if (entry.advisory_ids.length > 0) relisted.push([entry, l]);
-          continue;
-        }
+        if (found.has(entry.vuln_id)) continue;
         const verdict = judge(entry, pkg, l.version, l.epochFromAdvisory === true, scheme, options, badVersions);
-        if (!verdict) {
-          if (entry.advisory_ids.length > 0 && entry.fixed_version !== null) relisted.push([entry, l]);
-          continue;
-        }
+        if (!verdict) continue;
         // One package object for all findings of a package: large hosts have thousands.
         reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
         const finding = toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache));
@@ -128,9 +120,15 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
         findings.push(finding);
       }
     }
-    for (const [entry, l] of relisted) {
-      const finding = found.get(entry.vuln_id);
-      if (finding) addRelisting(finding, entry, pkg, l, scheme, badVersions);
+    // Advisories that name a found vulnerability again: a second look at the package's entries,
+    // for the few packages with findings only.
+    if (found.size === 0) continue;
+    for (const l of mk.lookups) {
+      for (const entry of entriesByKey.get(l.key)!) {
+        if (entry.advisory_ids.length === 0 || (l.kind !== null && entry.key_kind !== l.kind)) continue;
+        const finding = found.get(entry.vuln_id);
+        if (finding) addRelisting(finding, entry, pkg, l, scheme, badVersions);
+      }
     }
   }
 
