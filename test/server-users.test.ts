@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ManualClock } from '../src/server/clock.ts';
-import { apiTokenFor, hashPassword, hashToken } from '../src/server/store/credentials.ts';
+import { apiTokenFor, createApiToken, ensureAdmin, hashPassword, hashToken } from '../src/server/store/credentials.ts';
 import { STORE_SCHEMA_VERSION } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
 import { checkPasswordLogin, listUsers } from '../src/server/store/users.ts';
@@ -248,6 +248,21 @@ test('a store of schema 3 is upgraded: its administrator becomes the built-in ac
     assert.equal(store.get<{ n: number }>('SELECT count(*) AS n FROM sessions')!.n, 0);
     assert.equal(store.get<{ n: number }>('SELECT count(*) AS n FROM audit_log')!.n, 0);
     assert.equal(store.get("SELECT 1 AS x FROM sqlite_master WHERE name = 'admins'"), undefined);
+  } finally {
+    store.close();
+  }
+});
+
+test('an API token made on a store before its first start belongs to the built-in administrator, whose password the first start makes', async () => {
+  const store = Store.open(join(mkdtempSync(join(tmpdir(), 'patchloop-people-')), 'server.sqlite'), new ManualClock('2026-11-01T00:00:00Z'));
+  try {
+    const { token } = createApiToken(store, 'made early');
+    assert.equal(await checkPasswordLogin(store, 'admin', ''), null);
+    const first = await ensureAdmin(store, 'admin');
+    assert.equal(first.created, true);
+    assert.equal((await checkPasswordLogin(store, 'admin', first.password!))?.kind, 'builtin');
+    assert.deepEqual((({ role, owner }) => ({ role, owner }))(apiTokenFor(store, token)!), { role: 'admin', owner: 'admin' });
+    assert.deepEqual(await ensureAdmin(store, 'admin'), { created: false });
   } finally {
     store.close();
   }

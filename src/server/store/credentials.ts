@@ -4,7 +4,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { PatchloopError } from '../../core/errors.ts';
 import type { Store } from './store.ts';
-import { ensureBuiltinAdmin, setBuiltinPassword } from './users.ts';
+import { builtinAdminId, ensureBuiltinAdmin, setBuiltinPassword } from './users.ts';
 
 const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
@@ -96,12 +96,7 @@ export interface ApiTokenInfo {
  * administrator) and acts with `role` (default: the owner's), never more than the owner's role.
  */
 export function createApiToken(store: Store, name: string, owner?: { userId: number; role: string }): { id: number; token: string; role: string } {
-  let o = owner;
-  if (!o) {
-    const admin = store.get<{ id: number }>("SELECT id FROM users WHERE kind = 'builtin' ORDER BY id LIMIT 1");
-    if (!admin) throw new PatchloopError('PL_E_STORE', 'no built-in administrator to own the token');
-    o = { userId: admin.id, role: 'admin' };
-  }
+  const o = owner ?? { userId: builtinAdminId(store), role: 'admin' };
   const token = newToken(TOKEN_PREFIX.api);
   const id = store.run('INSERT INTO api_tokens (hash, name, owner_id, role, created_at) VALUES (?, ?, ?, ?, ?)', hashToken(token), name, o.userId, o.role, store.clock.now())
     .lastInsertRowid;

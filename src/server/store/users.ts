@@ -175,14 +175,34 @@ export async function ensureBuiltinAdmin(store: Store, username: string, configu
     }
     return { created: false };
   }
-  if (existing) return { created: false };
   const password = generate();
+  if (existing) {
+    // Made without a password (a token created on the store before the first start): the
+    // password is made now, as for a new account.
+    if (store.get<{ h: string | null }>('SELECT password_hash AS h FROM users WHERE id = ?', existing.id)?.h !== null) return { created: false };
+    store.run("UPDATE users SET password_hash = ?, password_source = 'generated', updated_at = ? WHERE id = ?", await hashPassword(password), now, existing.id);
+    return { created: true, password };
+  }
   store.run(
     `INSERT INTO users (username, role, kind, password_hash, password_source, created_at, created_by, updated_at)
      VALUES (?, 'admin', 'builtin', ?, 'generated', ?, 'server', ?)`,
     username, await hashPassword(password), now, now,
   );
   return { created: true, password };
+}
+
+/**
+ * The built-in administrator's id; on a store no server has started yet, the account is made
+ * (named admin, the default) without a password, which the first start then makes.
+ */
+export function builtinAdminId(store: Store): number {
+  const row = store.get<{ id: number }>("SELECT id FROM users WHERE kind = 'builtin' ORDER BY id LIMIT 1");
+  if (row) return row.id;
+  const now = store.clock.now();
+  return store.run(
+    "INSERT INTO users (username, role, kind, created_at, created_by, updated_at) VALUES ('admin', 'admin', 'builtin', ?, 'store', ?)",
+    now, now,
+  ).lastInsertRowid;
 }
 
 /** Sets the built-in administrator's password (making the account when it is not there yet). */
