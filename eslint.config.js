@@ -35,7 +35,21 @@ export const LAYERS = {
   // stores patch runs (their schema is patch's) and runs the exporter; never the agent.
   server: ['core', 'vulndb', 'feeds', 'patch', 'export', 'net', 'config', 'version.ts', 'project-root.ts'],
   // The commands: each a thin caller of the layer that does the work.
-  cli: ['core', 'net', 'config', 'inventory', 'vulndb', 'feeds', 'patch', 'export', 'scan', 'agent', 'server', 'version.ts', 'project-root.ts'],
+  cli: [
+    'core',
+    'net',
+    'config',
+    'inventory',
+    'vulndb',
+    'feeds',
+    'patch',
+    'export',
+    'scan',
+    'agent',
+    'server',
+    'version.ts',
+    'project-root.ts',
+  ],
 };
 
 /** What core may load from outside the project: schemas, and hashing (no side effects). */
@@ -59,7 +73,10 @@ function restrictions(rules) {
     'no-restricted-syntax': [
       'error',
       // esquery's regular expressions cannot contain "/": it is written as \x2F there.
-      ...rules.map(({ regex, message }) => ({ selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2F')}/]`, message })),
+      ...rules.map(({ regex, message }) => ({
+        selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2F')}/]`,
+        message,
+      })),
     ],
   };
 }
@@ -75,7 +92,10 @@ function layerBlocks(layer, allowed) {
   for (let depth = 1; depth <= MAX_DEPTH; depth++) {
     const files = [`src/${layer}/${'*/'.repeat(depth - 1)}*.ts`];
     const toRepo = up(depth + 1);
-    const outside = { regex: `${toRepo}(?:test|bench|web)/`, message: `Product code never imports test/, bench/ or web/.` };
+    const outside = {
+      regex: `${toRepo}(?:test|bench|web)/`,
+      message: `Product code never imports test/, bench/ or web/.`,
+    };
     const rules = [
       {
         regex: `${up(depth)}${allowed.length ? `(?!${targets(allowed)})` : ''}(?!\\.\\./(?:test|bench|web)/)`,
@@ -96,7 +116,12 @@ function layerBlocks(layer, allowed) {
     // Unit tests beside the code may use any layer and test/support/, never bench/.
     blocks.push({
       files: files.map((f) => f.replace(/\*\.ts$/, '*.test.ts')),
-      rules: restrictions([{ regex: `${toRepo}(?!test/support/)`, message: 'Unit tests import the project and test/support/ only (not bench/).' }]),
+      rules: restrictions([
+        {
+          regex: `${toRepo}(?!test/support/)`,
+          message: 'Unit tests import the project and test/support/ only (not bench/).',
+        },
+      ]),
     });
   }
   return blocks;
@@ -118,6 +143,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // Prettier (npm run format) keeps code within 120 columns; what it cannot break (comments) is held here.
+      // Long strings, templates and addresses stay whole: a message is easier to find when it is one line.
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
   // The two files at the top of src/ sit below every layer: they import none.
@@ -130,9 +161,18 @@ export default tseslint.config(
   },
   ...Object.entries(LAYERS).flatMap(([layer, allowed]) => layerBlocks(layer, allowed)),
   // Tests never depend on benchmarks: what both need lives in test/support/.
-  ...folderBlocks('test', (toRepo) => ({ regex: `${toRepo}bench/`, message: 'Tests never import bench/: shared generators live in test/support/.' })),
+  ...folderBlocks('test', (toRepo) => ({
+    regex: `${toRepo}bench/`,
+    message: 'Tests never import bench/: shared generators live in test/support/.',
+  })),
   // Benchmarks use the project and test/support/ (generators, servers), not the tests themselves.
-  ...folderBlocks('bench', (toRepo) => ({ regex: `${toRepo}test/(?!support/)`, message: 'Benchmarks import test/support/ only, never tests.' })),
+  ...folderBlocks('bench', (toRepo) => ({
+    regex: `${toRepo}test/(?!support/)`,
+    message: 'Benchmarks import test/support/ only, never tests.',
+  })),
   // The dashboard is product code.
-  ...folderBlocks('web/src', (toRepo) => ({ regex: `${toRepo}(?:test|bench)/`, message: 'The dashboard never imports test/ or bench/.' })),
+  ...folderBlocks('web/src', (toRepo) => ({
+    regex: `${toRepo}(?:test|bench)/`,
+    message: 'The dashboard never imports test/ or bench/.',
+  })),
 );

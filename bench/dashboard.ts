@@ -61,7 +61,9 @@ try {
   log(`store: ${ov.hosts.total} hosts, ${ov.open.total} open findings`);
   const top = (await get('/api/v1/hosts?sort=high&order=desc&page=1&per_page=1')).json as { items: { id: number }[] };
   const hostId = top.items[0].id;
-  const vulns = (await get('/api/v1/vulnerabilities?sort=hosts&order=desc&page=1&per_page=1')).json as { items: { id: string }[] };
+  const vulns = (await get('/api/v1/vulnerabilities?sort=hosts&order=desc&page=1&per_page=1')).json as {
+    items: { id: string }[];
+  };
   const cve = encodeURIComponent(vulns.items[0].id);
   // The calls each page makes, as the pages make them (web/src/pages).
   const pages: Record<string, string[]> = {
@@ -138,7 +140,9 @@ try {
     await tab.close();
   }
   firsts.sort((a, b) => a - b);
-  log(`first view interactive: median ${firsts[3].toFixed(0)} ms, worst ${firsts[6].toFixed(0)} ms of 7 (target 1500 ms)`);
+  log(
+    `first view interactive: median ${firsts[3].toFixed(0)} ms, worst ${firsts[6].toFixed(0)} ms of 7 (target 1500 ms)`,
+  );
 } finally {
   await browser.close();
   await server.stop();

@@ -24,18 +24,38 @@ export const section: BenchSection = {
     const work = mkdtempSync(join(tmpdir(), 'patchloop-bench-sea-'));
     try {
       // Each its own DB (written by itself): the executable may be of an older build than the checkout.
-      for (const [bin, dir] of [[ctx.bin, 'bundle'], [x64, 'executable']]) {
-        const imported = measure(bin, ['db', 'update', '--source', 'debian', '--from', feed, '--data-dir', join(work, dir)]);
+      for (const [bin, dir] of [
+        [ctx.bin, 'bundle'],
+        [x64, 'executable'],
+      ]) {
+        const imported = measure(bin, [
+          'db',
+          'update',
+          '--source',
+          'debian',
+          '--from',
+          feed,
+          '--data-dir',
+          join(work, dir),
+        ]);
         if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr}`);
       }
-      ctx.log(`sizes: ${x64} ${(statSync(x64).size / 2 ** 20).toFixed(1)} MiB` + (existsSync(arm64) ? `, ${arm64} ${(statSync(arm64).size / 2 ** 20).toFixed(1)} MiB` : ''));
+      ctx.log(
+        `sizes: ${x64} ${(statSync(x64).size / 2 ** 20).toFixed(1)} MiB` +
+          (existsSync(arm64) ? `, ${arm64} ${(statSync(arm64).size / 2 ** 20).toFixed(1)} MiB` : ''),
+      );
       const scan = (dir: string) => ['scan', '--root', host, '--data-dir', join(work, dir), '--format', 'json'];
       const rows: BenchRow[] = [];
-      for (const [label, bundleArgs, seaArgs] of [['--version', ['--version'], ['--version']], ['scan of the bookworm host (729 packages)', scan('bundle'), scan('executable')]] as const) {
+      for (const [label, bundleArgs, seaArgs] of [
+        ['--version', ['--version'], ['--version']],
+        ['scan of the bookworm host (729 packages)', scan('bundle'), scan('executable')],
+      ] as const) {
         const bundle = measureMedian(RUNS, ctx.bin, [...bundleArgs]);
         const sea = measureMedian(RUNS, x64, [...seaArgs]);
         const report = (m: Measured) => `${fmtMs(m.wallMs)}, peak RSS ${m.peakRssMb.toFixed(0)} MB`;
-        ctx.log(`$ ${bundle.command}\n  ${report(bundle)} (median of ${RUNS})\n$ ${sea.command}\n  ${report(sea)} (median of ${RUNS})`);
+        ctx.log(
+          `$ ${bundle.command}\n  ${report(bundle)} (median of ${RUNS})\n$ ${sea.command}\n  ${report(sea)} (median of ${RUNS})`,
+        );
         const ratio = sea.wallMs / bundle.wallMs;
         rows.push(
           { what: `${label}: bundle, wall time`, figure: fmtMs(bundle.wallMs), target: '-', ok: true },
@@ -45,9 +65,19 @@ export const section: BenchSection = {
           { what: `${label}: executable, peak RSS`, figure: `${sea.peakRssMb.toFixed(0)} MB`, target: '-', ok: true },
         );
         if (existsSync(arm64) && existsSync('/usr/bin/qemu-aarch64-static')) {
-          const emulated = measureMedian(3, '/usr/bin/qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', arm64, ...seaArgs]);
+          const emulated = measureMedian(3, '/usr/bin/qemu-aarch64-static', [
+            '-L',
+            '/usr/aarch64-linux-gnu',
+            arm64,
+            ...seaArgs,
+          ]);
           ctx.log(`$ ${emulated.command}\n  ${fmtMs(emulated.wallMs)} (median of 3, emulated)`);
-          rows.push({ what: `${label}: arm64 executable under qemu (emulated)`, figure: fmtMs(emulated.wallMs), target: '-', ok: true });
+          rows.push({
+            what: `${label}: arm64 executable under qemu (emulated)`,
+            figure: fmtMs(emulated.wallMs),
+            target: '-',
+            ok: true,
+          });
         }
       }
       return rows;

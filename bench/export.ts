@@ -67,7 +67,13 @@ function report(fleet: Fleet, index: number, day: number): Report {
   } as Report;
 }
 
-function ingestDay(fleet: Fleet, store: Store, matcher: FleetMatcher, ids: number[], day: number): { ms: number; findings: number } {
+function ingestDay(
+  fleet: Fleet,
+  store: Store,
+  matcher: FleetMatcher,
+  ids: number[],
+  day: number,
+): { ms: number; findings: number } {
   const t = performance.now();
   let findings = 0;
   for (let i = 0; i < ids.length; i++) {
@@ -125,7 +131,11 @@ async function timed<T>(pid: number | null, run: () => Promise<T>): Promise<{ va
   const self = process.cpuUsage(self0);
   const node1 = pid === null ? null : cpuSeconds(pid);
   const nodeCpu = node0 === null || node1 === null ? 'unknown' : `${(node1 - node0).toFixed(0)} s`;
-  return { value, ms, cpu: `CPU: exporter ${((self.user + self.system) / 1e6).toFixed(0)} s, OpenSearch node ${nodeCpu}` };
+  return {
+    value,
+    ms,
+    cpu: `CPU: exporter ${((self.user + self.system) / 1e6).toFixed(0)} s, OpenSearch node ${nodeCpu}`,
+  };
 }
 
 function documents(r: ExportRunReport): number {
@@ -143,21 +153,30 @@ export const section: BenchSection = {
     const clock = new ManualClock(DAY0);
     if (ctx.fresh || !existsSync(day0)) {
       // Stores of this size built by other schemas are of no use any more.
-      for (const old of readdirSync(ctx.cacheDir).filter((n) => n === `export-fleet-${HOSTS}x${PACKAGES}` || n.startsWith(`export-fleet-${HOSTS}x${PACKAGES}-`))) {
+      for (const old of readdirSync(ctx.cacheDir).filter(
+        (n) => n === `export-fleet-${HOSTS}x${PACKAGES}` || n.startsWith(`export-fleet-${HOSTS}x${PACKAGES}-`),
+      )) {
         rmSync(join(ctx.cacheDir, old), { recursive: true, force: true });
       }
       mkdirSync(base, { recursive: true });
       const entries = await fleet.writeVulnDb(base, 1);
       const store = Store.open(join(base, 'build.sqlite'), clock);
-      const matcher = new FleetMatcher(VulnDb.open(base), store.interner, store.matchGeneration(), { today: () => DAY0.slice(0, 10) });
+      const matcher = new FleetMatcher(VulnDb.open(base), store.interner, store.matchGeneration(), {
+        today: () => DAY0.slice(0, 10),
+      });
       const { token } = createEnrollmentToken(store, { name: 'bench', uses: null, ttlMs: 365 * DAY_MS });
-      const ids = Array.from({ length: HOSTS }, (_, i) => enrollHost(store, { token, hostname: fleet.hostSpec(i).hostname })!.host_id);
+      const ids = Array.from(
+        { length: HOSTS },
+        (_, i) => enrollHost(store, { token, hostname: fleet.hostSpec(i).hostname })!.host_id,
+      );
       const d0 = ingestDay(fleet, store, matcher, ids, 0);
       store.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       store.close();
       copyFileSync(join(base, 'build.sqlite'), day0);
       rmSync(join(base, 'build.sqlite'));
-      ctx.log(`generated ${day0}: ${HOSTS} hosts × ${PACKAGES} packages, ${entries} advisory entries; ${d0.findings} open findings (${Math.round(d0.findings / HOSTS)} per host), ingested in ${fmtMs(d0.ms)}`);
+      ctx.log(
+        `generated ${day0}: ${HOSTS} hosts × ${PACKAGES} packages, ${entries} advisory entries; ${d0.findings} open findings (${Math.round(d0.findings / HOSTS)} per host), ingested in ${fmtMs(d0.ms)}`,
+      );
     } else {
       ctx.log(`using ${day0} (pass --fresh to regenerate)`);
     }
@@ -171,30 +190,54 @@ export const section: BenchSection = {
     const nodeProcess = nodePid(ctx, node.url);
     const client = new SearchClient({ url: node.url, requestTimeoutMs: 120_000 });
     const names = exportNames('bench-export');
-    const exporter = new StoreExporter(store, client, { names, target: `${client.url}|${names.prefix}`, retention: { resolved: 30 * DAY_MS, stale: 30 * DAY_MS } });
+    const exporter = new StoreExporter(store, client, {
+      names,
+      target: `${client.url}|${names.prefix}`,
+      retention: { resolved: 30 * DAY_MS, stale: 30 * DAY_MS },
+    });
     const rows: BenchRow[] = [];
     try {
       const product = await client.info();
-      ctx.log(`cluster: ${product.kind} ${product.version} at ${client.url} (scripts/opensearch-node; bulk batches of ${client.options.bulk.maxDocs} documents)`);
-      for (const stream of [names.vulnerabilityEvents, names.hostSummaries]) await client.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept: [404] });
+      ctx.log(
+        `cluster: ${product.kind} ${product.version} at ${client.url} (scripts/opensearch-node; bulk batches of ${client.options.bulk.maxDocs} documents)`,
+      );
+      for (const stream of [names.vulnerabilityEvents, names.hostSummaries])
+        await client.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept: [404] });
 
       const { value: rebuilt, ms: rebuildMs, cpu: rebuildCpu } = await timed(nodeProcess, () => exporter.rebuild());
-      if (rebuilt.unavailable || rebuilt.bulk.rejected) throw new Error(`rebuild: ${rebuilt.unavailable ?? `${rebuilt.bulk.rejected} rejected`}`);
+      if (rebuilt.unavailable || rebuilt.bulk.rejected)
+        throw new Error(`rebuild: ${rebuilt.unavailable ?? `${rebuilt.bulk.rejected} rejected`}`);
       const docs = documents(rebuilt);
       ctx.log(
         `rebuild: ${rebuilt.sent.hosts} host, ${rebuilt.sent.findings} finding, ${rebuilt.sent.events} event documents in ${rebuilt.bulk.requests} _bulk requests, ${fmtMs(rebuildMs)}; ${rebuildCpu}`,
       );
       rows.push(
-        { what: `rebuild the indices, ${HOSTS.toLocaleString('en')}-host fleet: wall time`, figure: fmtMs(rebuildMs), target: '≤ 60 min', ok: rebuildMs <= 3_600_000 },
-        { what: 'export throughput into the test node (rebuild)', figure: `${Math.round(docs / (rebuildMs / 1000))} docs/s`, target: '≥ 2,000', ok: docs / (rebuildMs / 1000) >= 2000 },
+        {
+          what: `rebuild the indices, ${HOSTS.toLocaleString('en')}-host fleet: wall time`,
+          figure: fmtMs(rebuildMs),
+          target: '≤ 60 min',
+          ok: rebuildMs <= 3_600_000,
+        },
+        {
+          what: 'export throughput into the test node (rebuild)',
+          figure: `${Math.round(docs / (rebuildMs / 1000))} docs/s`,
+          target: '≥ 2,000',
+          ok: docs / (rebuildMs / 1000) >= 2000,
+        },
       );
 
       // Day 1: the fleet's next inventories, then the exporter's incremental run.
       clock.set(Date.parse(DAY0) + DAY_MS);
-      const matcher = new FleetMatcher(VulnDb.open(base), store.interner, store.matchGeneration(), { today: () => '2026-11-02' });
+      const matcher = new FleetMatcher(VulnDb.open(base), store.interner, store.matchGeneration(), {
+        today: () => '2026-11-02',
+      });
       const ids = store.all<{ id: number }>('SELECT id FROM hosts ORDER BY id').map((r) => r.id);
       const d1 = ingestDay(fleet, store, matcher, ids, 1);
-      const changed = store.get<{ n: number | null }>("SELECT sum(count) AS n FROM events WHERE type IN ('detected', 'resolved', 'reopened') AND at >= ?", Date.parse(DAY0) + DAY_MS)!.n ?? 0;
+      const changed =
+        store.get<{ n: number | null }>(
+          "SELECT sum(count) AS n FROM events WHERE type IN ('detected', 'resolved', 'reopened') AND at >= ?",
+          Date.parse(DAY0) + DAY_MS,
+        )!.n ?? 0;
       ctx.log(`day 1 ingested in ${fmtMs(d1.ms)}: ${changed} findings detected or resolved`);
       clock.advance(60_000);
       const { value: incremental, ms: incMs, cpu: incCpu } = await timed(nodeProcess, () => exporter.runOnce());
@@ -203,14 +246,26 @@ export const section: BenchSection = {
       ctx.log(
         `incremental export after day 1: ${incremental.sent.hosts} host, ${incremental.sent.findings} finding, ${incremental.sent.events} event, ${incremental.sent.summaries} summary documents in ${incremental.steps} steps, ${fmtMs(incMs)}; ${incCpu}`,
       );
-      rows.push({ what: 'export throughput into the test node (a day of changes)', figure: `${Math.round(incDocs / (incMs / 1000))} docs/s`, target: '≥ 2,000', ok: incDocs / (incMs / 1000) >= 2000 });
-      ctx.log(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores (other work on the machine counts)`);
-      ctx.log(`reproduce: PATCHLOOP_BENCH_EXPORT_HOSTS=${HOSTS} PATCHLOOP_BENCH_EXPORT_PACKAGES=${PACKAGES} npm run bench -- export`);
+      rows.push({
+        what: 'export throughput into the test node (a day of changes)',
+        figure: `${Math.round(incDocs / (incMs / 1000))} docs/s`,
+        target: '≥ 2,000',
+        ok: incDocs / (incMs / 1000) >= 2000,
+      });
+      ctx.log(
+        `load average (1, 5, 15 min) at the end: ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(', ')} on ${cpus().length} cores (other work on the machine counts)`,
+      );
+      ctx.log(
+        `reproduce: PATCHLOOP_BENCH_EXPORT_HOSTS=${HOSTS} PATCHLOOP_BENCH_EXPORT_PACKAGES=${PACKAGES} npm run bench -- export`,
+      );
     } finally {
       for (const stream of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries]) {
         await client.request({ method: 'DELETE', path: `/_data_stream/${stream}`, accept: [404] }).catch(() => null);
       }
-      for (const index of [names.findings, names.hosts]) await client.request({ method: 'DELETE', path: `/${index}`, accept: [404] }).catch(() => null);
+      for (const index of [names.findings, names.hosts])
+        await client.request({ method: 'DELETE', path: `/${index}`, accept: [404] }).catch(() => null);
       await client.close();
       store.close();
       for (const f of readdirSync(base).filter((n) => n.startsWith('run.sqlite'))) rmSync(join(base, f));

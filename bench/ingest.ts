@@ -52,8 +52,17 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-async function post(url: string, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
+async function post(
+  url: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: new Uint8Array(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -70,7 +79,10 @@ async function sendWatched(url: string, hostToken: string, body: Buffer): Promis
   let healthMaxMs = 0;
   let healthAnswers = 0;
   const t0 = performance.now();
-  const report = post(url, '/api/v1/reports', body, { authorization: `Bearer ${hostToken}`, 'content-encoding': 'gzip' }).finally(() => (done = true));
+  const report = post(url, '/api/v1/reports', body, {
+    authorization: `Bearer ${hostToken}`,
+    'content-encoding': 'gzip',
+  }).finally(() => (done = true));
   const poll = (async () => {
     // Every probe sent before the acknowledgement counts, also one that waited until after it.
     while (!done) {
@@ -99,18 +111,26 @@ async function liveHeap(ctx: BenchContext, dataDir: string, base: Inventory): Pr
   };
   const store = Store.open(join(dataDir, 'in-process.sqlite'), systemClock);
   const db = VulnDb.open(dataDir);
-  const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), { today: () => new Date().toISOString().slice(0, 10) });
+  const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), {
+    today: () => new Date().toISOString().slice(0, 10),
+  });
   store.onInternRollback = () => matcher.reset(db, matcher.generation);
   const queue = new IngestQueue(store, matcher);
   const settle = async (): Promise<void> => {
     while (store.interner.garbageCount > 0) await new Promise((r) => setImmediate(r));
   };
   try {
-    const hostId = enrollHost(store, { token: createEnrollmentToken(store, { name: 'bench', uses: 1, ttlMs: null }).token, hostname: 'stream' })!.host_id;
+    const hostId = enrollHost(store, {
+      token: createEnrollmentToken(store, { name: 'bench', uses: 1, ttlMs: null }).token,
+      hostname: 'stream',
+    })!.host_id;
     const empty = heap();
     let held = 0;
     for (let i = 1; i <= STREAM_REPORTS; i++) {
-      const out = await queue.submit(hostId, fullReport(base, largeInventory(base, STREAM_PACKAGES, `heap${i}`), 'stream'));
+      const out = await queue.submit(
+        hostId,
+        fullReport(base, largeInventory(base, STREAM_PACKAGES, `heap${i}`), 'stream'),
+      );
       if (out.kind !== 'ack') throw new Error(`stream report: ${JSON.stringify(out)}`);
       await settle();
       if (i === 1) held = heap();
@@ -124,11 +144,28 @@ async function liveHeap(ctx: BenchContext, dataDir: string, base: Inventory): Pr
     removeHost(store, hostId);
     await settle();
     const afterRemoval = heap();
-    ctx.log(`live heap after removing the host: ${mib(afterRemoval)} (${store.interner.packageCount} packages interned: those its history names)`);
+    ctx.log(
+      `live heap after removing the host: ${mib(afterRemoval)} (${store.interner.packageCount} packages interned: those its history names)`,
+    );
     return [
-      { what: `live heap growth over ${STREAM_REPORTS - 1} more such reports`, figure: mib(afterStream - held), target: '≤ 16 MiB', ok: afterStream - held <= 16 * 2 ** 20 },
-      { what: 'live heap per package held (interner, match cache, lookups)', figure: `${perPackage.toFixed(0)} B`, target: '≤ 1,000 B', ok: perPackage <= 1000 },
-      { what: 'live heap after removing the host, over the empty store', figure: mib(afterRemoval - empty), target: '≤ 16 MiB', ok: afterRemoval - empty <= 16 * 2 ** 20 },
+      {
+        what: `live heap growth over ${STREAM_REPORTS - 1} more such reports`,
+        figure: mib(afterStream - held),
+        target: '≤ 16 MiB',
+        ok: afterStream - held <= 16 * 2 ** 20,
+      },
+      {
+        what: 'live heap per package held (interner, match cache, lookups)',
+        figure: `${perPackage.toFixed(0)} B`,
+        target: '≤ 1,000 B',
+        ok: perPackage <= 1000,
+      },
+      {
+        what: 'live heap after removing the host, over the empty store',
+        figure: mib(afterRemoval - empty),
+        target: '≤ 16 MiB',
+        ok: afterRemoval - empty <= 16 * 2 ** 20,
+      },
     ];
   } finally {
     store.close();
@@ -162,7 +199,9 @@ export const section: BenchSection = {
       if (r.status !== 201) throw new Error(`enrolment: ${r.status} ${r.text}`);
       return (JSON.parse(r.text) as { host_token: string }).host_token;
     };
-    ctx.log(`server: patchloop server run, NODE_OPTIONS=${SERVER_NODE_OPTIONS}; data: the bookworm host's ${base.packages.length} packages padded with made-up ones; tracker feed fixture`);
+    ctx.log(
+      `server: patchloop server run, NODE_OPTIONS=${SERVER_NODE_OPTIONS}; data: the bookworm host's ${base.packages.length} packages padded with made-up ones; tracker feed fixture`,
+    );
 
     let server: ServerProcess | null = await start();
     try {
@@ -177,35 +216,66 @@ export const section: BenchSection = {
           `${n} packages (${(body.length / 1024).toFixed(0)} KiB gzip): acknowledged in ${fmtMs(sent.ms)}; /health answered ${sent.healthAnswers} times meanwhile, ` +
             `slowest ${fmtMs(sent.healthMaxMs)}; RSS ${mib(rss)}, peak ${mib(procStatus(pid, 'VmHWM'))}`,
         );
-        rows.push({ what: `ingest of a ${n / 1000}k-package full report`, figure: fmtMs(sent.ms), target: n === 100_000 ? '≤ 10 s' : '—', ok: n !== 100_000 || sent.ms <= 10_000 });
-        rows.push({ what: `  longest /health wait during it (event-loop stall)`, figure: fmtMs(sent.healthMaxMs), target: '≤ 1 s', ok: sent.healthMaxMs <= 1000 });
+        rows.push({
+          what: `ingest of a ${n / 1000}k-package full report`,
+          figure: fmtMs(sent.ms),
+          target: n === 100_000 ? '≤ 10 s' : '—',
+          ok: n !== 100_000 || sent.ms <= 10_000,
+        });
+        rows.push({
+          what: `  longest /health wait during it (event-loop stall)`,
+          figure: fmtMs(sent.healthMaxMs),
+          target: '≤ 1 s',
+          ok: sent.healthMaxMs <= 1000,
+        });
         rows.push({ what: `  server RSS after it`, figure: mib(rss), target: '≤ 768 MiB', ok: rss <= RSS_BOUND });
       }
 
       const token = await enrol(server.url, 'stream');
       let rssStream = 0;
       for (let i = 1; i <= STREAM_REPORTS; i++) {
-        const body = gzipSync(JSON.stringify(fullReport(base, largeInventory(base, STREAM_PACKAGES, `stream${i}`), 'stream')));
+        const body = gzipSync(
+          JSON.stringify(fullReport(base, largeInventory(base, STREAM_PACKAGES, `stream${i}`), 'stream')),
+        );
         await sendWatched(server.url, token, body);
         if (i % 12 === 0) {
           await new Promise((r) => setTimeout(r, 500));
           rssStream = procStatus(pid, 'VmRSS');
-          ctx.log(`stream of never-seen packages: ${i} reports × ${STREAM_PACKAGES} (${i * (STREAM_PACKAGES - base.packages.length)} distinct made-up packages): RSS ${mib(rssStream)}, ${interned()} packages interned`);
+          ctx.log(
+            `stream of never-seen packages: ${i} reports × ${STREAM_PACKAGES} (${i * (STREAM_PACKAGES - base.packages.length)} distinct made-up packages): RSS ${mib(rssStream)}, ${interned()} packages interned`,
+          );
         }
       }
-      rows.push({ what: `RSS after ${STREAM_REPORTS} × ${STREAM_PACKAGES / 1000}k never-seen packages, one host`, figure: mib(rssStream), target: '≤ 768 MiB', ok: rssStream <= RSS_BOUND });
+      rows.push({
+        what: `RSS after ${STREAM_REPORTS} × ${STREAM_PACKAGES / 1000}k never-seen packages, one host`,
+        figure: mib(rssStream),
+        target: '≤ 768 MiB',
+        ok: rssStream <= RSS_BOUND,
+      });
 
-      const hosts = (await (await fetch(`${server.url}/api/v1/hosts?per_page=100`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: { id: number }[] };
+      const hosts = (await (
+        await fetch(`${server.url}/api/v1/hosts?per_page=100`, { headers: { authorization: `Bearer ${admin}` } })
+      ).json()) as { items: { id: number }[] };
       for (const h of hosts.items) {
-        const r = await fetch(`${server.url}/api/v1/hosts/${h.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+        const r = await fetch(`${server.url}/api/v1/hosts/${h.id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${admin}` },
+        });
         if (r.status !== 204) throw new Error(`delete host ${h.id}: ${r.status}`);
       }
       await new Promise((r) => setTimeout(r, 2000));
       const rssDeleted = procStatus(pid, 'VmRSS');
       const left = interned();
-      ctx.log(`after removing every host: RSS ${mib(rssDeleted)}, ${left} packages interned (the ones the history names)`);
+      ctx.log(
+        `after removing every host: RSS ${mib(rssDeleted)}, ${left} packages interned (the ones the history names)`,
+      );
       rows.push({ what: 'RSS after removing every host', figure: mib(rssDeleted), target: '—', ok: true });
-      rows.push({ what: 'packages interned after removing every host', figure: String(left), target: `≤ ${base.packages.length}`, ok: left <= base.packages.length });
+      rows.push({
+        what: 'packages interned after removing every host',
+        figure: String(left),
+        target: `≤ ${base.packages.length}`,
+        ok: left <= base.packages.length,
+      });
 
       await server.stop('SIGTERM');
       server = await start();

@@ -7,7 +7,13 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readRpmDatabase } from '../src/inventory/rpm/index.ts';
-import { buildNdb, marinerHeaders, repeatHeaders, writeBdbWithDbLoad, writeSqliteRpmdb } from '../test/support/rpm-databases.ts';
+import {
+  buildNdb,
+  marinerHeaders,
+  repeatHeaders,
+  writeBdbWithDbLoad,
+  writeSqliteRpmdb,
+} from '../test/support/rpm-databases.ts';
 
 export interface RpmReadMeasurement {
   format: string;
@@ -61,7 +67,9 @@ export async function benchRpmRead(count = 1548, rounds = 15): Promise<RpmReadMe
 if (import.meta.main) {
   const count = Number(process.argv[2] ?? 1548);
   const rounds = Number(process.argv[3] ?? 15);
-  console.log(`rpm database read: ${count} packages (real CBL-Mariner 2.0 headers, repeated), ${rounds} rounds after 2 warm-up reads`);
+  console.log(
+    `rpm database read: ${count} packages (real CBL-Mariner 2.0 headers, repeated), ${rounds} rounds after 2 warm-up reads`,
+  );
   for (const m of await benchRpmRead(count, rounds)) {
     console.log(
       `  ${m.format.padEnd(6)} ${String(m.packages).padStart(5)} packages  ${(m.fileBytes / 1048576).toFixed(1).padStart(6)} MiB  median ${m.medianMs.toFixed(1)} ms  best ${m.minMs.toFixed(1)} ms`,

@@ -30,7 +30,9 @@ const ctx: BenchContext = {
   log: (line) => process.stdout.write(`${line}\n`),
 };
 mkdirSync(ctx.cacheDir, { recursive: true });
-ctx.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
+ctx.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`,
+);
 let missed = 0;
 for (const name of requested.length ? requested : Object.keys(SECTIONS)) {
   ctx.log(`\n== ${name}`);

@@ -16,7 +16,15 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { EMPTY_DIGEST, keyHash, packageDelta, packageKey, REPORT_SCHEMA, toggleDigest, type WirePackage } from '../src/core/protocol.ts';
+import {
+  EMPTY_DIGEST,
+  keyHash,
+  packageDelta,
+  packageKey,
+  REPORT_SCHEMA,
+  toggleDigest,
+  type WirePackage,
+} from '../src/core/protocol.ts';
 import type { AdvisoryEntry, EntryStatus, OsInfo, Severity } from '../src/core/types.ts';
 import { reportId } from '../src/agent/spool.ts';
 import { startServerProcess } from '../test/support/server-process.ts';
@@ -59,36 +67,102 @@ interface Release {
 }
 
 function debRelease(name: string, share: number, os: OsInfo, feed: string, suffix: string): Release {
-  const version = (s: number, v: number) => `${1 + (s % 7)}.${s % 13}.${s % 5}-${1 + (s % 3)}${v === 0 ? '' : `+${suffix}u${v}`}`;
+  const version = (s: number, v: number) =>
+    `${1 + (s % 7)}.${s % 13}.${s % 5}-${1 + (s % 3)}${v === 0 ? '' : `+${suffix}u${v}`}`;
   return {
-    name, share, os, feed, distro: os.id, release: os.id === 'debian' ? os.codename : os.version_id, format: 'deb', arch: 'amd64', version,
+    name,
+    share,
+    os,
+    feed,
+    distro: os.id,
+    release: os.id === 'debian' ? os.codename : os.version_id,
+    format: 'deb',
+    arch: 'amd64',
+    version,
     kernel: (v) => ({
-      pkg: { name: `linux-image-6.1.0-${20 + v}-amd64`, version: `6.1.${100 + v * 10}-1`, arch: 'amd64', source: 'linux-signed-amd64', source_version: `6.1.${100 + v * 10}+1`, format: 'deb' },
+      pkg: {
+        name: `linux-image-6.1.0-${20 + v}-amd64`,
+        version: `6.1.${100 + v * 10}-1`,
+        arch: 'amd64',
+        source: 'linux-signed-amd64',
+        source_version: `6.1.${100 + v * 10}+1`,
+        format: 'deb',
+      },
       running: `6.1.0-${20 + v}-amd64`,
     }),
   };
 }
 
 export const RELEASES: Release[] = [
-  debRelease('debian 12', 0.35, { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' }, 'debian', 'deb12'),
-  debRelease('debian 11', 0.1, { id: 'debian', version_id: '11', codename: 'bullseye', pretty_name: 'Debian GNU/Linux 11 (bullseye)' }, 'debian', 'deb11'),
-  debRelease('ubuntu 22.04', 0.2, { id: 'ubuntu', version_id: '22.04', codename: 'jammy', pretty_name: 'Ubuntu 22.04.5 LTS' }, 'ubuntu', 'ubuntu22.04.'),
-  debRelease('ubuntu 24.04', 0.15, { id: 'ubuntu', version_id: '24.04', codename: 'noble', pretty_name: 'Ubuntu 24.04.1 LTS' }, 'ubuntu', 'ubuntu24.04.'),
+  debRelease(
+    'debian 12',
+    0.35,
+    { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
+    'debian',
+    'deb12',
+  ),
+  debRelease(
+    'debian 11',
+    0.1,
+    { id: 'debian', version_id: '11', codename: 'bullseye', pretty_name: 'Debian GNU/Linux 11 (bullseye)' },
+    'debian',
+    'deb11',
+  ),
+  debRelease(
+    'ubuntu 22.04',
+    0.2,
+    { id: 'ubuntu', version_id: '22.04', codename: 'jammy', pretty_name: 'Ubuntu 22.04.5 LTS' },
+    'ubuntu',
+    'ubuntu22.04.',
+  ),
+  debRelease(
+    'ubuntu 24.04',
+    0.15,
+    { id: 'ubuntu', version_id: '24.04', codename: 'noble', pretty_name: 'Ubuntu 24.04.1 LTS' },
+    'ubuntu',
+    'ubuntu24.04.',
+  ),
   {
-    name: 'almalinux 9', share: 0.12, os: { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4 (Seafoam Ocelot)' },
-    feed: 'almalinux', distro: 'almalinux', release: '9', format: 'rpm', arch: 'x86_64',
+    name: 'almalinux 9',
+    share: 0.12,
+    os: { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4 (Seafoam Ocelot)' },
+    feed: 'almalinux',
+    distro: 'almalinux',
+    release: '9',
+    format: 'rpm',
+    arch: 'x86_64',
     version: (s, v) => `${1 + (s % 7)}.${s % 13}.${s % 5}-${1 + (s % 3)}.el9${v === 0 ? '' : `_${v}`}`,
     kernel: (v) => ({
-      pkg: { name: 'kernel-core', version: `5.14.0-${400 + v * 10}.el9`, arch: 'x86_64', source: 'kernel', source_version: `5.14.0-${400 + v * 10}.el9`, format: 'rpm' },
+      pkg: {
+        name: 'kernel-core',
+        version: `5.14.0-${400 + v * 10}.el9`,
+        arch: 'x86_64',
+        source: 'kernel',
+        source_version: `5.14.0-${400 + v * 10}.el9`,
+        format: 'rpm',
+      },
       running: `5.14.0-${400 + v * 10}.el9.x86_64`,
     }),
   },
   {
-    name: 'alpine 3.19', share: 0.08, os: { id: 'alpine', version_id: '3.19.1', codename: '', pretty_name: 'Alpine Linux v3.19' },
-    feed: 'alpine', distro: 'alpine', release: '3.19', format: 'apk', arch: 'x86_64',
+    name: 'alpine 3.19',
+    share: 0.08,
+    os: { id: 'alpine', version_id: '3.19.1', codename: '', pretty_name: 'Alpine Linux v3.19' },
+    feed: 'alpine',
+    distro: 'alpine',
+    release: '3.19',
+    format: 'apk',
+    arch: 'x86_64',
     version: (s, v) => `${1 + (s % 7)}.${s % 13}.${s % 5}-r${v}`,
     kernel: (v) => ({
-      pkg: { name: 'linux-lts', version: `6.6.${30 + v * 5}-r0`, arch: 'x86_64', source: 'linux-lts', source_version: `6.6.${30 + v * 5}-r0`, format: 'apk' },
+      pkg: {
+        name: 'linux-lts',
+        version: `6.6.${30 + v * 5}-r0`,
+        arch: 'x86_64',
+        source: 'linux-lts',
+        source_version: `6.6.${30 + v * 5}-r0`,
+        format: 'apk',
+      },
       running: `6.6.${30 + v * 5}-0-lts`,
     }),
   },
@@ -132,7 +206,14 @@ export function hostSpec(i: number): HostSpec {
   const lag = pick(r, [0.02, 0.02, 0.02, 0.05, 0.1, 0.1, 0.3]);
   const extras = new Set<number>();
   while (extras.size < PACKAGES - BASE - 1) extras.add(BASE + Math.floor(r() * (UNIVERSE.length - BASE)));
-  return { index: i, hostname: `host-${String(i).padStart(5, '0')}.example.net`, release, lag, kernelLevel: r() < 0.8 ? 2 : 1, extras: [...extras] };
+  return {
+    index: i,
+    hostname: `host-${String(i).padStart(5, '0')}.example.net`,
+    release,
+    lag,
+    kernelLevel: r() < 0.8 ? 2 : 1,
+    extras: [...extras],
+  };
 }
 
 /** The host's packages on `day` (0: first report; 1: after its daily upgrades). */
@@ -156,7 +237,14 @@ export function packagesOf(h: HostSpec, day: number): { packages: WirePackage[];
   for (const idx of [...Array(BASE).keys(), ...h.extras]) {
     const b = UNIVERSE[idx];
     const v = rel.version(b.source, levelOf(b.source));
-    out.push({ name: b.name, version: v, arch: rel.arch, source: `src${b.source}`, source_version: v, format: rel.format });
+    out.push({
+      name: b.name,
+      version: v,
+      arch: rel.arch,
+      source: `src${b.source}`,
+      source_version: v,
+      format: rel.format,
+    });
   }
   const k = rel.kernel(h.kernelLevel);
   out.push(k.pkg);
@@ -165,8 +253,26 @@ export function packagesOf(h: HostSpec, day: number): { packages: WirePackage[];
 
 // ---------------------------------------------------------------- the vulnerability DB
 const SEVERITY_MIX: Severity[] = [
-  'critical', 'high', 'high', 'high', 'medium', 'medium', 'medium', 'medium', 'medium', 'medium', 'medium',
-  'low', 'low', 'low', 'low', 'low', 'low', 'negligible', 'negligible', 'unknown',
+  'critical',
+  'high',
+  'high',
+  'high',
+  'medium',
+  'medium',
+  'medium',
+  'medium',
+  'medium',
+  'medium',
+  'medium',
+  'low',
+  'low',
+  'low',
+  'low',
+  'low',
+  'low',
+  'negligible',
+  'negligible',
+  'unknown',
 ];
 
 function entriesFor(rel: Release, generation: number): AdvisoryEntry[] {
@@ -176,10 +282,31 @@ function entriesFor(rel: Release, generation: number): AdvisoryEntry[] {
   const out: AdvisoryEntry[] = [];
   const keyed = rel.format === 'rpm' ? 'binary' : 'source';
   const scheme = rel.format;
-  const entry = (pkg: string, vuln: string, status: EntryStatus, fixed: string | null, severity: Severity): AdvisoryEntry => ({
-    feed: rel.feed, distro: rel.distro, release: rel.release, package: pkg, key_kind: keyed, scheme, vuln_id: vuln, status,
-    raw_status: status, introduced: null, fixed_version: fixed, last_affected: null, severity, raw_severity: severity,
-    advisory_ids: fixed ? [`${rel.feed.toUpperCase()}-${vuln.slice(4)}`] : [], module_stream: null, arches: [], pro_only: false,
+  const entry = (
+    pkg: string,
+    vuln: string,
+    status: EntryStatus,
+    fixed: string | null,
+    severity: Severity,
+  ): AdvisoryEntry => ({
+    feed: rel.feed,
+    distro: rel.distro,
+    release: rel.release,
+    package: pkg,
+    key_kind: keyed,
+    scheme,
+    vuln_id: vuln,
+    status,
+    raw_status: status,
+    introduced: null,
+    fixed_version: fixed,
+    last_affected: null,
+    severity,
+    raw_severity: severity,
+    advisory_ids: fixed ? [`${rel.feed.toUpperCase()}-${vuln.slice(4)}`] : [],
+    module_stream: null,
+    arches: [],
+    pro_only: false,
   });
   for (let s = 0; s < SOURCES; s++) {
     const affected = r() < 0.2;
@@ -188,7 +315,9 @@ function entriesFor(rel: Release, generation: number): AdvisoryEntry[] {
     const keys = keyed === 'source' ? [`src${s}`] : binaries.map((b) => b.name);
     if (!affected) {
       // Generation 2 publishes advisories for packages that had none.
-      if (r2() < 0.03 && generation === 2) for (const key of keys) out.push(entry(key, `CVE-2026-${String(50000 + s).padStart(5, '0')}`, 'fixed', rel.version(s, 3), 'high'));
+      if (r2() < 0.03 && generation === 2)
+        for (const key of keys)
+          out.push(entry(key, `CVE-2026-${String(50000 + s).padStart(5, '0')}`, 'fixed', rel.version(s, 3), 'high'));
       continue;
     }
     for (let j = 0; j < n; j++) {
@@ -239,7 +368,14 @@ export async function writeVulnDb(dataDir: string, generation: number): Promise<
       for (const rel of RELEASES.filter((x) => x.feed === feed)) {
         for (const e of entriesFor(rel, generation)) {
           w.entry(e);
-          w.vulnerability({ id: e.vuln_id, aliases: [], description: `synthetic ${e.vuln_id}`, published: null, modified: null, references: [] });
+          w.vulnerability({
+            id: e.vuln_id,
+            aliases: [],
+            description: `synthetic ${e.vuln_id}`,
+            published: null,
+            modified: null,
+            references: [],
+          });
         }
       }
     });
@@ -259,7 +395,13 @@ function freshConnections(): void {
 /** The server under test, set once it listens. */
 const target = { url: new URL('http://127.0.0.1') };
 
-function request(method: string, path: string, token: string, body?: Buffer, gz = false): Promise<{ status: number; body: string; ms: number }> {
+function request(
+  method: string,
+  path: string,
+  token: string,
+  body?: Buffer,
+  gz = false,
+): Promise<{ status: number; body: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -268,11 +410,20 @@ function request(method: string, path: string, token: string, body?: Buffer, gz 
       headers['content-length'] = String(body.length);
       if (gz) headers['content-encoding'] = 'gzip';
     }
-    const req = http.request({ host: target.url.hostname, port: target.url.port, path, method, headers, agent: pool_.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
-    });
+    const req = http.request(
+      { host: target.url.hostname, port: target.url.port, path, method, headers, agent: pool_.agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - t0,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -304,10 +455,22 @@ function packageDigest(packages: WirePackage[]): string {
   );
 }
 
-export function reportBody(h: HostSpec, token: string, kind: 'full' | 'delta', day: number): { token: string; body: Buffer; digest: string } {
+export function reportBody(
+  h: HostSpec,
+  token: string,
+  kind: 'full' | 'delta',
+  day: number,
+): { token: string; body: Buffer; digest: string } {
   const now = packagesOf(h, day);
   const host = { hostname: h.hostname, os: h.release.os, kernel: now.kernel, reboot_required: false };
-  const common = { schema: REPORT_SCHEMA, report_id: reportId(), collected_at: new Date().toISOString(), agent: { version: 'bench' }, host, digest: packageDigest(now.packages) };
+  const common = {
+    schema: REPORT_SCHEMA,
+    report_id: reportId(),
+    collected_at: new Date().toISOString(),
+    agent: { version: 'bench' },
+    host,
+    digest: packageDigest(now.packages),
+  };
   let report: object;
   if (kind === 'full') report = { ...common, kind: 'full', packages: now.packages };
   else {
@@ -341,23 +504,42 @@ const row = (what: string, value: number, unit: string, target: string, ok: bool
   log(`  ${what}: ${value.toFixed(1)} ${unit} (target ${target}) ${ok ? 'ok' : 'MISSED'}`);
 };
 
-if (import.meta.main) log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
-if (import.meta.main) log(`server NODE_OPTIONS: ${args['server-node-options'] || '(none)'} (as in deploy/systemd/patchloop-server.service)`);
-if (import.meta.main) log(`fleet: ${HOSTS} hosts × ${PACKAGES} packages; ${RELEASES.map((r) => `${r.name} ${Math.round(r.share * 100)}%`).join(', ')}; ${CONCURRENCY} concurrent connections`);
+if (import.meta.main)
+  log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`,
+  );
+if (import.meta.main)
+  log(
+    `server NODE_OPTIONS: ${args['server-node-options'] || '(none)'} (as in deploy/systemd/patchloop-server.service)`,
+  );
+if (import.meta.main)
+  log(
+    `fleet: ${HOSTS} hosts × ${PACKAGES} packages; ${RELEASES.map((r) => `${r.name} ${Math.round(r.share * 100)}%`).join(', ')}; ${CONCURRENCY} concurrent connections`,
+  );
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-bench-'));
   const t0 = performance.now();
   const entries = await writeVulnDb(dataDir, 1);
-  log(`vulnerability DB: ${entries} advisory entries over ${RELEASES.length} releases (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  log(
+    `vulnerability DB: ${entries} advisory entries over ${RELEASES.length} releases (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   const config = join(dataDir, 'server.yaml');
   writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\nlog_level: warn\n`);
-  const nodeOptions = [args['server-node-options'], args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : ''].join(' ').trim();
-  const server = await startServerProcess(['--config', config], '127.0.0.1:0', nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
+  const nodeOptions = [args['server-node-options'], args.profile ? `--cpu-prof --cpu-prof-dir=${args.profile}` : '']
+    .join(' ')
+    .trim();
+  const server = await startServerProcess(
+    ['--config', config],
+    '127.0.0.1:0',
+    nodeOptions ? { NODE_OPTIONS: nodeOptions } : {},
+  );
   target.url = new URL(server.url);
   const pid = server.child.pid!;
   try {
-    const enrolToken = (await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '2h'])).stdout.trim();
+    const enrolToken = (
+      await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '2h'])
+    ).stdout.trim();
 
     // 1. Enrolment.
     const specs = Array.from({ length: HOSTS }, (_, i) => hostSpec(i));
@@ -366,11 +548,21 @@ async function main(): Promise<void> {
     await pool(specs, CONCURRENCY, async (h) => {
       const body = Buffer.from(JSON.stringify({ token: enrolToken, hostname: h.hostname }));
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request({ host: target.url.hostname, port: target.url.port, path: '/api/v1/enroll', method: 'POST', agent: pool_.agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (r) => {
-          let s = '';
-          r.on('data', (c) => (s += c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: s }));
-        });
+        const req = http.request(
+          {
+            host: target.url.hostname,
+            port: target.url.port,
+            path: '/api/v1/enroll',
+            method: 'POST',
+            agent: pool_.agent,
+            headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+          },
+          (r) => {
+            let s = '';
+            r.on('data', (c) => (s += c));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body: s }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -383,7 +575,9 @@ async function main(): Promise<void> {
     t = performance.now();
     const fulls = specs.map((h) => reportBody(h, tokens[h.index], 'full', 0));
     const size = fulls.reduce((n, b) => n + b.body.length, 0);
-    log(`prepared ${HOSTS} full reports (${(size / HOSTS / 1024).toFixed(1)} KiB gzip each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `prepared ${HOSTS} full reports (${(size / HOSTS / 1024).toFixed(1)} KiB gzip each) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     let findings = 0;
     freshConnections();
     let cpu = cpuSeconds(pid);
@@ -394,7 +588,9 @@ async function main(): Promise<void> {
       findings += (JSON.parse(res.body) as { changes: { open: number } }).changes.open;
     });
     let secs = (performance.now() - t) / 1000;
-    log(`first full inventories: ${HOSTS} in ${secs.toFixed(1)} s; ${Math.round(findings / HOSTS)} open findings per host on average; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(1)} ms per host`);
+    log(
+      `first full inventories: ${HOSTS} in ${secs.toFixed(1)} s; ${Math.round(findings / HOSTS)} open findings per host on average; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(1)} ms per host`,
+    );
     row('first full inventories', HOSTS / secs, 'hosts/s', '≥ 100', HOSTS / secs >= 100);
     fulls.length = 0;
 
@@ -413,36 +609,63 @@ async function main(): Promise<void> {
       if (c.resolved || c.detected) changed++;
     });
     secs = (performance.now() - t) / 1000;
-    log(`daily delta reports: ${HOSTS} in ${secs.toFixed(1)} s; ${changed} hosts had finding changes; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(2)} ms per host`);
+    log(
+      `daily delta reports: ${HOSTS} in ${secs.toFixed(1)} s; ${changed} hosts had finding changes; server CPU ${(((cpuSeconds(pid) - cpu) * 1000) / HOSTS).toFixed(2)} ms per host`,
+    );
     row('daily delta reports', HOSTS / secs, 'hosts/s', '≥ 1,000', HOSTS / secs >= 1000);
 
     // 4. Feed refresh: new vulnerability data, then the server re-matches every host.
     t = performance.now();
     const entries2 = await writeVulnDb(dataDir, 2);
-    log(`vulnerability DB generation 2: ${entries2} entries (written in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    log(
+      `vulnerability DB generation 2: ${entries2} entries (written in ${((performance.now() - t) / 1000).toFixed(1)} s)`,
+    );
     const adminToken = createApiToken(dataDir);
     freshConnections();
     cpu = cpuSeconds(pid);
     t = performance.now();
     const started = await request('POST', '/api/v1/feeds/refresh', adminToken, Buffer.from('{}'));
     if (started.status !== 202) throw new Error(`refresh: ${started.status} ${started.body}`);
-    let last: { outcome: string | null; hosts: number | null; detected: number | null; resolved: number | null; duration_ms: number | null } | undefined;
+    let last:
+      | {
+          outcome: string | null;
+          hosts: number | null;
+          detected: number | null;
+          resolved: number | null;
+          duration_ms: number | null;
+        }
+      | undefined;
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
-      const f = JSON.parse((await request('GET', '/api/v1/feeds', adminToken)).body) as { refreshing: boolean; recent: (typeof last)[] };
+      const f = JSON.parse((await request('GET', '/api/v1/feeds', adminToken)).body) as {
+        refreshing: boolean;
+        recent: (typeof last)[];
+      };
       if (!f.refreshing && f.recent[0]?.outcome) {
         last = f.recent[0];
         break;
       }
     }
     secs = (performance.now() - t) / 1000;
-    log(`feed refresh: ${last?.hosts} hosts re-matched, ${last?.detected} detected, ${last?.resolved} resolved, in ${secs.toFixed(1)} s (server CPU ${(cpuSeconds(pid) - cpu).toFixed(1)} s)`);
+    log(
+      `feed refresh: ${last?.hosts} hosts re-matched, ${last?.detected} detected, ${last?.resolved} resolved, in ${secs.toFixed(1)} s (server CPU ${(cpuSeconds(pid) - cpu).toFixed(1)} s)`,
+    );
     row('re-match of the fleet after a feed refresh', secs, 's', '≤ 60 s', secs <= 60);
 
     // 5. Dashboard API calls.
     const hostId = Math.floor(HOSTS / 2) + 1;
-    const topVuln = (JSON.parse((await request('GET', '/api/v1/vulnerabilities?sort=hosts&per_page=1', adminToken)).body) as { items: { id: string }[] }).items[0].id;
-    const statsCalls = ['/api/v1/stats/overview', '/api/v1/stats/trends?days=90', '/api/v1/stats/overview?group=', '/api/v1/vulnerabilities?sort=hosts&per_page=10', '/api/v1/vulnerabilities?sort=severity&per_page=10'];
+    const topVuln = (
+      JSON.parse((await request('GET', '/api/v1/vulnerabilities?sort=hosts&per_page=1', adminToken)).body) as {
+        items: { id: string }[];
+      }
+    ).items[0].id;
+    const statsCalls = [
+      '/api/v1/stats/overview',
+      '/api/v1/stats/trends?days=90',
+      '/api/v1/stats/overview?group=',
+      '/api/v1/vulnerabilities?sort=hosts&per_page=10',
+      '/api/v1/vulnerabilities?sort=severity&per_page=10',
+    ];
     const pageCalls = [
       '/api/v1/hosts?sort=open&per_page=50',
       '/api/v1/hosts?state=stale&per_page=50',
@@ -493,7 +716,8 @@ async function main(): Promise<void> {
   }
 
   log('');
-  for (const r of rows) log(`${r.what.padEnd(48)} ${r.figure.padStart(14)}   target ${r.target.padEnd(10)} ${r.ok ? 'ok' : 'MISSED'}`);
+  for (const r of rows)
+    log(`${r.what.padEnd(48)} ${r.figure.padStart(14)}   target ${r.target.padEnd(10)} ${r.ok ? 'ok' : 'MISSED'}`);
   log(`\nreproduce: npm run bench:server -- --hosts ${HOSTS} --packages ${PACKAGES} --concurrency ${CONCURRENCY}`);
   process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
 }
@@ -502,13 +726,17 @@ if (import.meta.main) await main();
 
 function createApiToken(dir: string): string {
   // An admin API token straight in the store (the server shares it through WAL).
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+  const out = execFileSync(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `
     import { Store } from ${JSON.stringify(new URL('../src/server/store/store.ts', import.meta.url).href)};
     import { createApiToken } from ${JSON.stringify(new URL('../src/server/store/credentials.ts', import.meta.url).href)};
     import { systemClock } from ${JSON.stringify(new URL('../src/server/clock.ts', import.meta.url).href)};
     const s = Store.open(${JSON.stringify(join(dir, 'server.sqlite'))}, systemClock);
     process.stdout.write(createApiToken(s, 'bench').token);
     s.close();
-  `]);
+  `,
+  ]);
   return out.toString();
 }

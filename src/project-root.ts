@@ -20,11 +20,15 @@ export function isSingleExecutable(): boolean {
 /** The installation directory. A single executable has none: use installedFile() there. */
 export function projectRoot(): string {
   if (cached) return cached;
-  if (isSingleExecutable()) throw new Error('a single executable has no installation directory; its files are embedded');
+  if (isSingleExecutable())
+    throw new Error('a single executable has no installation directory; its files are embedded');
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'patchloop') {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'patchloop'
+    ) {
       cached = dir;
       return dir;
     }
@@ -51,7 +55,10 @@ export function installedFile(path: string): Buffer | null {
 export function installedFiles(folder: string): string[] {
   if (isSingleExecutable()) {
     const prefix = `${folder}/`;
-    return sea.getAssetKeys().filter((key) => key.startsWith(prefix) && !key.slice(prefix.length).includes('/')).sort();
+    return sea
+      .getAssetKeys()
+      .filter((key) => key.startsWith(prefix) && !key.slice(prefix.length).includes('/'))
+      .sort();
   }
   const dir = join(projectRoot(), folder);
   if (!existsSync(dir)) return [];

@@ -12,12 +12,31 @@ import { resolveAgentConfig, type AgentConfig } from '../src/agent/config.ts';
 import { api, startTestServer, type TestServer } from './support/server.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 
-const deps = (): AgentDeps => ({ log: pino({ level: 'silent' }), version: 'test', sleep: async () => {}, random: () => 0.5 });
+const deps = (): AgentDeps => ({
+  log: pino({ level: 'silent' }),
+  version: 'test',
+  sleep: async () => {},
+  random: () => 0.5,
+});
 
-async function enrolled(s: TestServer, dirs: string[], hostname: string, group: string, patch?: object): Promise<AgentConfig> {
+async function enrolled(
+  s: TestServer,
+  dirs: string[],
+  hostname: string,
+  group: string,
+  patch?: object,
+): Promise<AgentConfig> {
   const state = mkdtempSync(join(tmpdir(), 'patchloop-agent-'));
   dirs.push(state);
-  const config = resolveAgentConfig({ state_dir: state, data_dir: join(state, 'data'), root: BOOKWORM_ROOT, kernel: '6.1.0-40-amd64', hostname, retry: { attempts: 1 }, ...(patch ? { patch } : {}) });
+  const config = resolveAgentConfig({
+    state_dir: state,
+    data_dir: join(state, 'data'),
+    root: BOOKWORM_ROOT,
+    kernel: '6.1.0-40-amd64',
+    hostname,
+    retry: { attempts: 1 },
+    ...(patch ? { patch } : {}),
+  });
   const t = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: hostname, group } });
   await enroll(config, { server: s.url, token: (t.body as { token: string }).token }, deps());
   return config;
@@ -30,7 +49,11 @@ test('the patch phase of agent run: opt-in, no policy, closed ring gate', async 
     await s.close();
     for (const d of [...dirs, s.dataDir]) rmSync(d, { recursive: true, force: true });
   });
-  const put = await api(s.url, '/api/v1/policies/app', { method: 'PUT', token: s.adminToken, body: { group: 'app', rings: [{ name: 'canary', hosts: ['app-canary'] }, { name: 'rest' }] } });
+  const put = await api(s.url, '/api/v1/policies/app', {
+    method: 'PUT',
+    token: s.adminToken,
+    body: { group: 'app', rings: [{ name: 'canary', hosts: ['app-canary'] }, { name: 'rest' }] },
+  });
   assert.equal(put.status, 201, put.text);
 
   const off = await runOnce(await enrolled(s, dirs, 'app-off', 'app'), deps());

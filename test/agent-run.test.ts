@@ -32,11 +32,20 @@ function agentConfig(extra: Record<string, unknown> = {}): AgentConfig {
 
 function deps(): AgentDeps & { sleeps: number[] } {
   const sleeps: number[] = [];
-  return { log: pino({ level: 'silent' }), version: 'test', sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, sleeps };
+  return {
+    log: pino({ level: 'silent' }),
+    version: 'test',
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+    sleeps,
+  };
 }
 
 async function enrolmentToken(s: TestServer, uses: number | null = 1): Promise<string> {
-  const t = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 't', uses, ttl_seconds: 3600 } });
+  const t = await api(s.url, '/api/v1/enrollment-tokens', {
+    token: s.adminToken,
+    body: { name: 't', uses, ttl_seconds: 3600 },
+  });
   return (t.body as { token: string }).token;
 }
 
@@ -61,12 +70,17 @@ test('enrol, a full report, then deltas; the credential file is private', async 
   upgradeSource(root, 'openssl', '3.0.19-1~deb12u3');
   const second = await runOnce({ ...config, root }, d);
   assert.equal(second.sent, 1);
-  const scans = s.running.ctx.store.all<{ kind: string; added: number; removed: number; resolved: number }>('SELECT kind, added, removed, resolved FROM scans ORDER BY id');
-  assert.deepEqual(scans.map((x) => ({ ...x })), [
-    { kind: 'full', added: 729, removed: 0, resolved: 0 },
-    // openssl's three binaries: one exposure resolved.
-    { kind: 'delta', added: 3, removed: 3, resolved: 1 },
-  ]);
+  const scans = s.running.ctx.store.all<{ kind: string; added: number; removed: number; resolved: number }>(
+    'SELECT kind, added, removed, resolved FROM scans ORDER BY id',
+  );
+  assert.deepEqual(
+    scans.map((x) => ({ ...x })),
+    [
+      { kind: 'full', added: 729, removed: 0, resolved: 0 },
+      // openssl's three binaries: one exposure resolved.
+      { kind: 'delta', added: 3, removed: 3, resolved: 1 },
+    ],
+  );
 });
 
 test('server down: the report is spooled with backoff, and sent when the server is back', async (t) => {
@@ -104,7 +118,9 @@ test('a report whose answer was lost is resent with the same id and changes noth
     for await (const c of req) chunks.push(c as Buffer);
     const upstream = await fetch(`${s.url}${req.url}`, {
       method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection'].includes(k))) as Record<string, string>,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => !['host', 'connection'].includes(k)),
+      ) as Record<string, string>,
       body: chunks.length ? Buffer.concat(chunks) : undefined,
     });
     const body = Buffer.from(await upstream.arrayBuffer());
@@ -142,7 +158,9 @@ test('the spool is bounded: the oldest reports are dropped, counted and reported
   const sent = await flushSpool(config, d, true);
   assert.equal(sent.sent, 2);
   // Four reports, two kept: each kept one tells the server about the one dropped before it.
-  const skipped = s.running.ctx.store.all<{ skipped_reports: number }>('SELECT skipped_reports FROM scans ORDER BY id').map((x) => x.skipped_reports);
+  const skipped = s.running.ctx.store
+    .all<{ skipped_reports: number }>('SELECT skipped_reports FROM scans ORDER BY id')
+    .map((x) => x.skipped_reports);
   assert.deepEqual(skipped, [1, 1]);
 });
 
@@ -176,5 +194,9 @@ test('a report the server refuses is set aside with the reason; a revoked creden
 
   await api(s.url, `/api/v1/hosts/${cred.host_id}/revoke`, { token: s.adminToken, method: 'POST' });
   await assert.rejects(runOnce(config, d), CredentialRefusedError);
-  assert.equal(readdirSync(join(config.state_dir, 'spool')).filter((f) => f.endsWith('.json.gz')).length, 1, 'the report stays spooled');
+  assert.equal(
+    readdirSync(join(config.state_dir, 'spool')).filter((f) => f.endsWith('.json.gz')).length,
+    1,
+    'the report stays spooled',
+  );
 });

@@ -21,7 +21,23 @@ function privateCa(dir: string): { ca: string; cert: string; key: string } {
   ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=patchloop test CA');
   ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
@@ -35,7 +51,10 @@ test('over TLS with a private CA, and the vulnerability DB copy makes an offline
   const token = () => createEnrollmentToken(s.running.ctx.store, { name: 'tls', uses: 1, ttlMs: 60_000 }).token;
 
   const untrusting = resolveAgentConfig({ state_dir: join(dir, 'a0'), root: BOOKWORM_ROOT, kernel: '6.1.0-40-amd64' });
-  await assert.rejects(enroll(untrusting, { server: s.url, token: token() }, deps), /TLS certificate not trusted .*ca_file/);
+  await assert.rejects(
+    enroll(untrusting, { server: s.url, token: token() }, deps),
+    /TLS certificate not trusted .*ca_file/,
+  );
 
   const config = resolveAgentConfig({
     state_dir: join(dir, 'agent'),
@@ -50,9 +69,21 @@ test('over TLS with a private CA, and the vulnerability DB copy makes an offline
   assert.deepEqual([run.sent, run.pending], [1, 0]);
   assert.ok(existsSync(join(dir, 'agent-data', 'vulndb', 'debian.sqlite')));
 
-  const scan = await runCliFromSources(['scan', '--root', BOOKWORM_ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', join(dir, 'agent-data'), '--format', 'json']);
+  const scan = await runCliFromSources([
+    'scan',
+    '--root',
+    BOOKWORM_ROOT,
+    '--kernel',
+    '6.1.0-40-amd64',
+    '--data-dir',
+    join(dir, 'agent-data'),
+    '--format',
+    'json',
+  ]);
   assert.equal(scan.code, 0, scan.stderr);
-  const findings = (JSON.parse(scan.stdout) as { findings: { id: string; package: { name: string } }[] }).findings.map((f) => `${f.package.name} ${f.id}`).sort();
+  const findings = (JSON.parse(scan.stdout) as { findings: { id: string; package: { name: string } }[] }).findings
+    .map((f) => `${f.package.name} ${f.id}`)
+    .sort();
   const server = s.running.ctx.store
     .all<{ name_id: number; vuln_id: number }>('SELECT name_id, vuln_id FROM findings WHERE open = 1')
     .map((r) => `${s.running.ctx.store.interner.name(r.name_id).name} ${s.running.ctx.store.interner.vuln(r.vuln_id)}`)

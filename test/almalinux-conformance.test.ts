@@ -25,13 +25,21 @@ interface RawAdvisory {
   summary?: string;
   related?: string[];
   references?: { url: string }[];
-  affected: { package: { ecosystem: string; name: string }; ranges: { type: string; events: Record<string, string>[] }[] }[];
+  affected: {
+    package: { ecosystem: string; name: string };
+    ranges: { type: string; events: Record<string, string>[] }[];
+  }[];
 }
 
-/** What the advisory data says, read without the importer: CVEs (each a vulnerability, else the advisory is one), fixes. */
-function expectations(adv: RawAdvisory): { vulnIds: string[]; fixes: { name: string; fixed: string; stream: string | null }[] } | null {
+/**
+ * What the advisory data says, read without the importer: CVEs (each a vulnerability, else the advisory is one), fixes.
+ */
+function expectations(
+  adv: RawAdvisory,
+): { vulnIds: string[]; fixes: { name: string; fixed: string; stream: string | null }[] } | null {
   let cves = [...new Set((adv.related ?? []).filter((r) => /^CVE-\d{4}-\d+$/.test(r)))];
-  if (cves.length === 0) cves = [...new Set((adv.references ?? []).flatMap((r) => r.url.match(/CVE-\d{4}-\d{4,}/g) ?? []))];
+  if (cves.length === 0)
+    cves = [...new Set((adv.references ?? []).flatMap((r) => r.url.match(/CVE-\d{4}-\d{4,}/g) ?? []))];
   if (cves.length === 0 && /^AL(BA|EA)-/.test(adv.id)) return null;
   const vulnIds = cves.length ? cves : [adv.id];
   const streamInSummary = /^(?:[^:]*:\s)?([A-Za-z0-9_.+-]+:[A-Za-z0-9_.+-]+)\s/.exec(adv.summary ?? '')?.[1] ?? null;
@@ -65,8 +73,12 @@ function olderThan(fixed: string): string | null {
   const evr = parseEvr(fixed);
   const release = evr.release ?? '';
   const candidates = [
-    decrementFirstNumber(release) !== null ? evrString(evr.epoch, evr.version, decrementFirstNumber(release) as string) : null,
-    decrementFirstNumber(evr.version) !== null ? evrString(evr.epoch, decrementFirstNumber(evr.version) as string, release) : null,
+    decrementFirstNumber(release) !== null
+      ? evrString(evr.epoch, evr.version, decrementFirstNumber(release) as string)
+      : null,
+    decrementFirstNumber(evr.version) !== null
+      ? evrString(evr.epoch, decrementFirstNumber(evr.version) as string, release)
+      : null,
   ];
   return candidates.find((c) => c !== null && rpm.compare(c, fixed) < 0) ?? null;
 }
@@ -112,11 +124,20 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
 
     // The oracle: per (package, module stream), every fixed build of each vulnerability (fixFor
     // says which one a build is held to).
-    const files = readdirSync(ALMA9).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(ALMA9)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const fixedBy = new Map<string, Map<string, string[]>>();
     /** Per (package, stream, vulnerability): each advisory naming it and its fixed build. */
     const advisoriesOf = new Map<string, { advisory: string; fixed: string }[]>();
-    const checks: { advisory: string; vulnId: string; name: string; stream: string | null; fixed: string; builds: string[] }[] = [];
+    const checks: {
+      advisory: string;
+      vulnId: string;
+      name: string;
+      stream: string | null;
+      fixed: string;
+      builds: string[];
+    }[] = [];
     let skippedNonSecurity = 0;
     for (const f of files) {
       const adv = JSON.parse(readFileSync(join(ALMA9, f), 'utf8')) as RawAdvisory;
@@ -143,7 +164,11 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
     let noOlder = 0;
     let noNewer = 0;
     for (const c of checks) {
-      const versions: ['older' | 'equal' | 'newer', string | null][] = [['older', olderThan(c.fixed)], ['equal', c.fixed], ['newer', newerThan(c.fixed)]];
+      const versions: ['older' | 'equal' | 'newer', string | null][] = [
+        ['older', olderThan(c.fixed)],
+        ['equal', c.fixed],
+        ['newer', newerThan(c.fixed)],
+      ];
       for (const [kind, version] of versions) {
         if (version === null) {
           if (kind === 'older') noOlder++;
@@ -153,8 +178,14 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
         const id = `${c.name} ${version}`;
         if (!installed.has(id)) {
           installed.set(id, {
-            name: c.name, version, arch: 'x86_64', source: c.name, source_version: version, format: 'rpm',
-            modularity_label: c.stream ? `${c.stream}:9040020240101000000:9a5b2f1c` : undefined, stream: c.stream,
+            name: c.name,
+            version,
+            arch: 'x86_64',
+            source: c.name,
+            source_version: version,
+            format: 'rpm',
+            modularity_label: c.stream ? `${c.stream}:9040020240101000000:9a5b2f1c` : undefined,
+            stream: c.stream,
           });
         }
         c.builds.push(id);
@@ -193,13 +224,23 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
       m.set(f.id, f.fixed_version);
       // Every advisory naming the vulnerability for the package whose build is newer than the installed one.
       const stream = installed.get(id)?.stream ?? '';
-      const expected = new Set((advisoriesOf.get(`${f.package.name}\u0000${stream}\u0000${f.id}`) ?? []).filter((a) => rpm.compare(f.package.version, a.fixed) < 0).map((a) => a.advisory));
+      const expected = new Set(
+        (advisoriesOf.get(`${f.package.name}\u0000${stream}\u0000${f.id}`) ?? [])
+          .filter((a) => rpm.compare(f.package.version, a.fixed) < 0)
+          .map((a) => a.advisory),
+      );
       const actual = new Set(f.advisory_ids);
       if (expected.size !== actual.size || [...expected].some((a) => !actual.has(a))) {
-        advisoryMismatches.push(`${id} ${f.id}: advisories ${[...actual].sort().join(' ')}, expected ${[...expected].sort().join(' ')}`);
+        advisoryMismatches.push(
+          `${id} ${f.id}: advisories ${[...actual].sort().join(' ')}, expected ${[...expected].sort().join(' ')}`,
+        );
       }
     }
-    assert.deepEqual(advisoryMismatches.slice(0, 10), [], `${advisoryMismatches.length} findings with other advisory ids`);
+    assert.deepEqual(
+      advisoryMismatches.slice(0, 10),
+      [],
+      `${advisoryMismatches.length} findings with other advisory ids`,
+    );
 
     // Every installed build: exactly the vulnerabilities whose fix for it (fixFor) is newer, each with that fix.
     const mismatches: string[] = [];
@@ -211,7 +252,10 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
       }
       const actual = found.get(id) ?? new Map<string, string | null>();
       for (const [vuln, fixed] of expected) {
-        if (actual.get(vuln) !== fixed) mismatches.push(`${id}: expected ${vuln} fixed in ${fixed}, got ${actual.has(vuln) ? actual.get(vuln) : 'no finding'}`);
+        if (actual.get(vuln) !== fixed)
+          mismatches.push(
+            `${id}: expected ${vuln} fixed in ${fixed}, got ${actual.has(vuln) ? actual.get(vuln) : 'no finding'}`,
+          );
       }
       for (const vuln of actual.keys()) if (!expected.has(vuln)) mismatches.push(`${id}: unexpected finding ${vuln}`);
     }
@@ -240,13 +284,21 @@ test('every AlmaLinux 9 advisory: older builds are found with the fixed version,
         } else if (lineFix !== null && rpm.compare(version, lineFix) < 0) {
           // Above a lower version line's fix, but older than the fix of its own line (the same
           // CVE fixed in 2.5.2-9.el9_5 and 2.6.1-8.el9_6, installed 2.6.1-7): held to its line.
-          assert.equal(reported, lineFix, `${c.advisory}: ${id} older than ${lineFix} on its own version line: ${c.vulnId} finding`);
+          assert.equal(
+            reported,
+            lineFix,
+            `${c.advisory}: ${id} older than ${lineFix} on its own version line: ${c.vulnId} finding`,
+          );
           ownLine++;
         } else if (rpm.compare(version, c.fixed) < 0) {
           // Older than this advisory's build, but the same CVE was fixed by a lower build of its
           // line (another minor release or an earlier advisory), or it lies between two lines:
           // that build counts as fixed.
-          assert.equal(reported, undefined, `${c.advisory}: ${id} >= its line's fix ${lineFix ?? '(none: between lines)'} still reported`);
+          assert.equal(
+            reported,
+            undefined,
+            `${c.advisory}: ${id} >= its line's fix ${lineFix ?? '(none: between lines)'} still reported`,
+          );
           if (lineFix === null) betweenLines++;
           else fixedEarlier++;
         } else {

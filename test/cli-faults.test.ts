@@ -27,49 +27,114 @@ function tmp(t: TestContext): string {
 
 const SCAN = ['scan', '--root', BOOKWORM_ROOT, '--kernel', '6.1.0-40-amd64'];
 
-test('server run that cannot listen exits 1 at once, before it creates a data directory, a store or an admin account', { timeout: 120_000 }, async (t) => {
-  const dir = tmp(t);
-  const taken = createServer();
-  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
-  t.after(() => taken.close());
-  const port = (taken.address() as AddressInfo).port;
+test(
+  'server run that cannot listen exits 1 at once, before it creates a data directory, a store or an admin account',
+  { timeout: 120_000 },
+  async (t) => {
+    const dir = tmp(t);
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    t.after(() => taken.close());
+    const port = (taken.address() as AddressInfo).port;
 
-  const inUse = await runCli(['server', 'run', '--data-dir', join(dir, 'a'), '--listen', `127.0.0.1:${port}`]);
-  assert.equal(inUse.code, 1);
-  assert.equal(inUse.stderr, `patchloop: cannot listen on 127.0.0.1:${port}: the address is already in use (another server on that port?)\n`);
-  assert.equal(existsSync(join(dir, 'a')), false);
+    const inUse = await runCli(['server', 'run', '--data-dir', join(dir, 'a'), '--listen', `127.0.0.1:${port}`]);
+    assert.equal(inUse.code, 1);
+    assert.equal(
+      inUse.stderr,
+      `patchloop: cannot listen on 127.0.0.1:${port}: the address is already in use (another server on that port?)\n`,
+    );
+    assert.equal(existsSync(join(dir, 'a')), false);
 
-  const noCert = await runCli(['server', 'run', '--data-dir', join(dir, 'b'), '--listen', '127.0.0.1:0', '--tls-cert', join(dir, 'missing.pem'), '--tls-key', join(dir, 'missing.key')]);
-  assert.equal(noCert.code, 1);
-  assert.equal(noCert.stderr, `patchloop: cannot read the TLS certificate ${join(dir, 'missing.pem')}: ENOENT\n`);
-  assert.equal(existsSync(join(dir, 'b')), false);
+    const noCert = await runCli([
+      'server',
+      'run',
+      '--data-dir',
+      join(dir, 'b'),
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      join(dir, 'missing.pem'),
+      '--tls-key',
+      join(dir, 'missing.key'),
+    ]);
+    assert.equal(noCert.code, 1);
+    assert.equal(noCert.stderr, `patchloop: cannot read the TLS certificate ${join(dir, 'missing.pem')}: ENOENT\n`);
+    assert.equal(existsSync(join(dir, 'b')), false);
 
-  // A certificate given as its own key: readable, but not a pair.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'pipe' });
-  const notAPair = await runCli(['server', 'run', '--data-dir', join(dir, 'c'), '--listen', '127.0.0.1:0', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'cert.pem')]);
-  assert.equal(notAPair.code, 1);
-  assert.match(notAPair.stderr, new RegExp(`^patchloop: the TLS certificate ${join(dir, 'cert.pem')} and key ${join(dir, 'cert.pem')} cannot be used: `));
-  assert.equal(existsSync(join(dir, 'c')), false);
-});
+    // A certificate given as its own key: readable, but not a pair.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    const notAPair = await runCli([
+      'server',
+      'run',
+      '--data-dir',
+      join(dir, 'c'),
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      join(dir, 'cert.pem'),
+    ]);
+    assert.equal(notAPair.code, 1);
+    assert.match(
+      notAPair.stderr,
+      new RegExp(
+        `^patchloop: the TLS certificate ${join(dir, 'cert.pem')} and key ${join(dir, 'cert.pem')} cannot be used: `,
+      ),
+    );
+    assert.equal(existsSync(join(dir, 'c')), false);
+  },
+);
 
-test('enrollment-token and set-admin-password refuse a data directory without a store (a typo), and work on a server\'s', { timeout: 120_000 }, async (t) => {
-  const dir = tmp(t);
-  const typo = join(dir, 'dtaa');
-  const token = await runCli(['server', 'enrollment-token', '--data-dir', typo]);
-  assert.equal(token.code, 2);
-  assert.equal(token.stdout, '', 'no token printed');
-  assert.match(token.stderr, new RegExp(`^patchloop: no server store at ${join(typo, 'server.sqlite')}: is the data directory \\(${typo}\\) right\\?`));
-  const password = await runCli(['server', 'set-admin-password', '--data-dir', typo], { input: 'a long enough password\n' });
-  assert.equal(password.code, 2);
-  assert.equal(existsSync(typo), false, 'nothing was created');
+test(
+  "enrollment-token and set-admin-password refuse a data directory without a store (a typo), and work on a server's",
+  { timeout: 120_000 },
+  async (t) => {
+    const dir = tmp(t);
+    const typo = join(dir, 'dtaa');
+    const token = await runCli(['server', 'enrollment-token', '--data-dir', typo]);
+    assert.equal(token.code, 2);
+    assert.equal(token.stdout, '', 'no token printed');
+    assert.match(
+      token.stderr,
+      new RegExp(
+        `^patchloop: no server store at ${join(typo, 'server.sqlite')}: is the data directory \\(${typo}\\) right\\?`,
+      ),
+    );
+    const password = await runCli(['server', 'set-admin-password', '--data-dir', typo], {
+      input: 'a long enough password\n',
+    });
+    assert.equal(password.code, 2);
+    assert.equal(existsSync(typo), false, 'nothing was created');
 
-  const data = join(dir, 'data');
-  const server = await startServerProcess(['--data-dir', data]);
-  assert.equal(await server.stop(), 0);
-  const real = await runCli(['server', 'enrollment-token', '--data-dir', data]);
-  assert.equal(real.code, 0, real.stderr);
-  assert.match(real.stdout, /^\S{20,}\n$/);
-});
+    const data = join(dir, 'data');
+    const server = await startServerProcess(['--data-dir', data]);
+    assert.equal(await server.stop(), 0);
+    const real = await runCli(['server', 'enrollment-token', '--data-dir', data]);
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, /^\S{20,}\n$/);
+  },
+);
 
 test('scan: a damaged vulnerability DB page exits 3 naming the file (not 1, which means --fail-on met)', async (t) => {
   const dataDir = join(tmp(t), 'data');
@@ -80,7 +145,11 @@ test('scan: a damaged vulnerability DB page exits 3 naming the file (not 1, whic
   // The header and schema stay readable (the file opens); the entries table's pages do not.
   const file = join(dataDir, 'vulndb', 'debian.sqlite');
   const db = new DatabaseSync(file, { readOnly: true });
-  const pages = (db.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'entries' AND rootpage > 1").all() as { rootpage: number }[]).map((r) => r.rootpage);
+  const pages = (
+    db.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'entries' AND rootpage > 1").all() as {
+      rootpage: number;
+    }[]
+  ).map((r) => r.rootpage);
   const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
   db.close();
   const fd = openSync(file, 'r+');
@@ -90,24 +159,37 @@ test('scan: a damaged vulnerability DB page exits 3 naming the file (not 1, whic
   const damaged = await runCli([...SCAN, '--data-dir', dataDir, '--fail-on', 'high', '--format', 'json']);
   assert.equal(damaged.code, 3);
   assert.equal(damaged.stdout, '');
-  assert.equal(damaged.stderr, `patchloop: cannot scan: cannot read vulnerability database ${file}: database disk image is malformed\n`);
+  assert.equal(
+    damaged.stderr,
+    `patchloop: cannot scan: cannot read vulnerability database ${file}: database disk image is malformed\n`,
+  );
 });
 
-test('scan -o: a missing directory is a usage error (2) found before scanning; a full disk while writing is 3; both name the file', { timeout: 120_000 }, async (t) => {
-  const dataDir = join(tmp(t), 'data');
-  importDebianFeed(dataDir, trackerFeedV1());
-  const missing = await runCli([...SCAN, '--data-dir', dataDir, '-o', '/missing/dir/x.json', '--format', 'json']);
-  assert.equal(missing.code, 2);
-  assert.equal(missing.stderr, 'patchloop: -o /missing/dir/x.json: cannot write the report there: the directory /missing/dir does not exist\n');
+test(
+  'scan -o: a missing directory is a usage error (2) found before scanning; a full disk while writing is 3; both name the file',
+  { timeout: 120_000 },
+  async (t) => {
+    const dataDir = join(tmp(t), 'data');
+    importDebianFeed(dataDir, trackerFeedV1());
+    const missing = await runCli([...SCAN, '--data-dir', dataDir, '-o', '/missing/dir/x.json', '--format', 'json']);
+    assert.equal(missing.code, 2);
+    assert.equal(
+      missing.stderr,
+      'patchloop: -o /missing/dir/x.json: cannot write the report there: the directory /missing/dir does not exist\n',
+    );
 
-  const mnt = mountTmpfs(t, '64k');
-  if (!mnt) return;
-  fillUp(join(mnt, 'filler'));
-  const out = join(mnt, 'report.json');
-  const full = await runCli([...SCAN, '--data-dir', dataDir, '-o', out, '--format', 'json']);
-  assert.equal(full.code, 3);
-  assert.ok(full.stderr.endsWith(`\npatchloop: cannot scan: cannot write the report to ${out}: ENOSPC\n`), full.stderr);
-});
+    const mnt = mountTmpfs(t, '64k');
+    if (!mnt) return;
+    fillUp(join(mnt, 'filler'));
+    const out = join(mnt, 'report.json');
+    const full = await runCli([...SCAN, '--data-dir', dataDir, '-o', out, '--format', 'json']);
+    assert.equal(full.code, 3);
+    assert.ok(
+      full.stderr.endsWith(`\npatchloop: cannot scan: cannot write the report to ${out}: ENOSPC\n`),
+      full.stderr,
+    );
+  },
+);
 
 test('agent URL mistakes are named, with exit 2, and no credential is written', { timeout: 120_000 }, async (t) => {
   const dir = tmp(t);
@@ -115,13 +197,29 @@ test('agent URL mistakes are named, with exit 2, and no credential is written', 
   t.after(() => server.stop('SIGKILL'));
   const port = new URL(server.url).port;
   const state = join(dir, 'state');
-  const enrol = (url: string) => runCli(['agent', 'enroll', '--server', url, '--token', 'pl-enrol-not-checked', '--state-dir', state]);
+  const enrol = (url: string) =>
+    runCli(['agent', 'enroll', '--server', url, '--token', 'pl-enrol-not-checked', '--state-dir', state]);
   const cases: [string, string][] = [
-    ['htp:/', 'patchloop: server URL "htp:/": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n'],
-    [`127.0.0.1:${port}`, `patchloop: server URL "127.0.0.1:${port}" is not a URL (e.g. https://patchloop.example.org:8080)\n`],
-    [`https://127.0.0.1:${port}`, `patchloop: https://127.0.0.1:${port} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://127.0.0.1:${port}, or give the server a TLS certificate\n`],
-    [`http://127.0.0.1:${port}/api`, `patchloop: server URL "http://127.0.0.1:${port}/api" is the path of the API; give the server's address: http://127.0.0.1:${port}\n`],
-    [`http://127.0.0.1:${port}/api/v1/`, `patchloop: server URL "http://127.0.0.1:${port}/api/v1/" is the path of the API; give the server's address: http://127.0.0.1:${port}\n`],
+    [
+      'htp:/',
+      'patchloop: server URL "htp:/": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n',
+    ],
+    [
+      `127.0.0.1:${port}`,
+      `patchloop: server URL "127.0.0.1:${port}" is not a URL (e.g. https://patchloop.example.org:8080)\n`,
+    ],
+    [
+      `https://127.0.0.1:${port}`,
+      `patchloop: https://127.0.0.1:${port} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://127.0.0.1:${port}, or give the server a TLS certificate\n`,
+    ],
+    [
+      `http://127.0.0.1:${port}/api`,
+      `patchloop: server URL "http://127.0.0.1:${port}/api" is the path of the API; give the server's address: http://127.0.0.1:${port}\n`,
+    ],
+    [
+      `http://127.0.0.1:${port}/api/v1/`,
+      `patchloop: server URL "http://127.0.0.1:${port}/api/v1/" is the path of the API; give the server's address: http://127.0.0.1:${port}\n`,
+    ],
     [
       `http://127.0.0.1:${port}/patchloop`,
       `patchloop: no patchloop server at http://127.0.0.1:${port}/patchloop: GET http://127.0.0.1:${port}/patchloop/api/v1/health answered HTTP 404; give the server's address, e.g. http://central:8080 (the port it listens on, no path)\n`,
@@ -139,24 +237,81 @@ test('agent URL mistakes are named, with exit 2, and no credential is written', 
   writeFileSync(config, 'server: htp:/central\n');
   const run = await runCli(['agent', 'run', '--config', config, '--state-dir', state]);
   assert.equal(run.code, 2);
-  assert.equal(run.stderr, `patchloop: ${config} is invalid:\n  ${config}:1: server: server URL "htp:/central": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n`);
+  assert.equal(
+    run.stderr,
+    `patchloop: ${config} is invalid:\n  ${config}:1: server: server URL "htp:/central": it must start with http:// or https:// (e.g. https://patchloop.example.org:8080)\n`,
+  );
 });
 
-test('plain http:// against a TLS server is named (exit 2), not taken for an outage', { timeout: 120_000 }, async (t) => {
-  const dir = tmp(t);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'pipe' });
-  const server = await startServerProcess(['--data-dir', join(dir, 'data'), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
-  t.after(() => server.stop('SIGKILL'));
-  const { host } = new URL(server.url);
-  const r = await runCli(['agent', 'enroll', '--server', `http://${host}`, '--token', 'pl-enrol-not-checked', '--state-dir', join(dir, 'state')]);
-  assert.equal(r.stderr, `patchloop: http://${host} speaks HTTPS, not plain HTTP: use https://${host}\n`);
-  assert.equal(r.code, 2);
-});
+test(
+  'plain http:// against a TLS server is named (exit 2), not taken for an outage',
+  { timeout: 120_000 },
+  async (t) => {
+    const dir = tmp(t);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    const server = await startServerProcess([
+      '--data-dir',
+      join(dir, 'data'),
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      join(dir, 'key.pem'),
+    ]);
+    t.after(() => server.stop('SIGKILL'));
+    const { host } = new URL(server.url);
+    const r = await runCli([
+      'agent',
+      'enroll',
+      '--server',
+      `http://${host}`,
+      '--token',
+      'pl-enrol-not-checked',
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    assert.equal(r.stderr, `patchloop: http://${host} speaks HTTPS, not plain HTTP: use https://${host}\n`);
+    assert.equal(r.code, 2);
+  },
+);
 
 test('server configuration errors name the file and the line; flags on top have no line', async (t) => {
   const dir = tmp(t);
   const config = join(dir, 'server.yaml');
-  writeFileSync(config, ['listen:', '  host: 127.0.0.1', '  port: 99999', 'feeds:', '  refresh_interval: 1h', '  sources:', '    - name: debain', '  bogus: true', 'log_level: loud', ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'listen:',
+      '  host: 127.0.0.1',
+      '  port: 99999',
+      'feeds:',
+      '  refresh_interval: 1h',
+      '  sources:',
+      '    - name: debain',
+      '  bogus: true',
+      'log_level: loud',
+      '',
+    ].join('\n'),
+  );
   const r = await runCli(['server', 'run', '--config', config, '--data-dir', join(dir, 'data')]);
   assert.equal(r.code, 2);
   assert.equal(
@@ -167,7 +322,16 @@ test('server configuration errors name the file and the line; flags on top have 
       `  ${config}:8: feeds: Unrecognized key: "bogus"\n` +
       `  ${config}:9: log_level: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"\n`,
   );
-  const withFlag = await runCli(['server', 'run', '--config', config, '--listen', '127.0.0.1:70000', '--log-level', 'info']);
+  const withFlag = await runCli([
+    'server',
+    'run',
+    '--config',
+    config,
+    '--listen',
+    '127.0.0.1:70000',
+    '--log-level',
+    'info',
+  ]);
   assert.equal(withFlag.code, 2);
   assert.match(withFlag.stderr, /\n {2}listen\.port: Too big/);
 

@@ -24,12 +24,24 @@ function loadedBy(args: string[]): string[] {
 
 test('patchloop agent run loads no server code', () => {
   const loaded = loadedBy(['agent', 'run', '--state-dir', mkdtempSync(join(tmpdir(), 'patchloop-agent-'))]);
-  assert.ok(loaded.some((m) => m.startsWith('src/agent/')), 'the agent was loaded');
-  assert.deepEqual(loaded.filter((m) => m.startsWith('src/server/')), []);
+  assert.ok(
+    loaded.some((m) => m.startsWith('src/agent/')),
+    'the agent was loaded',
+  );
+  assert.deepEqual(
+    loaded.filter((m) => m.startsWith('src/server/')),
+    [],
+  );
 });
 
 test('patchloop scan loads neither the server, the agent nor the exporter', () => {
   const loaded = loadedBy(['scan', '--root', '/nonexistent']);
-  assert.ok(loaded.some((m) => m.startsWith('src/inventory/')), 'the inventory readers were loaded');
-  assert.deepEqual(loaded.filter((m) => /^src\/(server|agent|export)\//.test(m)), []);
+  assert.ok(
+    loaded.some((m) => m.startsWith('src/inventory/')),
+    'the inventory readers were loaded',
+  );
+  assert.deepEqual(
+    loaded.filter((m) => /^src\/(server|agent|export)\//.test(m)),
+    [],
+  );
 });

@@ -37,7 +37,11 @@ test('compare-versions: two arguments print -1, 0 or 1', () => {
   assert.deepEqual(cli(['--scheme', 'deb', '1.0~rc1', '1.0']), { status: 0, stdout: '-1\n', stderr: '' });
   assert.deepEqual(cli(['--scheme', 'rpm', '0:1.0-1.el9', '1.0-1.el9']), { status: 0, stdout: '0\n', stderr: '' });
   assert.deepEqual(cli(['--scheme', 'apk', '1.0_rc1-r0', '1.0-r0']), { status: 0, stdout: '-1\n', stderr: '' });
-  assert.deepEqual(cli(['--scheme', 'rpm', '--', '-1', '0']), { status: 0, stdout: '-1\n', stderr: '' }, 'a version starting with -');
+  assert.deepEqual(
+    cli(['--scheme', 'rpm', '--', '-1', '0']),
+    { status: 0, stdout: '-1\n', stderr: '' },
+    'a version starting with -',
+  );
 });
 
 test('compare-versions: an invalid version in two-argument mode is exit 2 with the reason on stderr', () => {
@@ -51,7 +55,12 @@ test('compare-versions: an invalid version in two-argument mode is exit 2 with t
 });
 
 test('compare-versions: usage errors exit 2', () => {
-  for (const args of [['1', '2'], ['--scheme', 'pkg', '1', '2'], ['--scheme', 'deb', '1'], ['--scheme', 'deb', '1', '2', '3']]) {
+  for (const args of [
+    ['1', '2'],
+    ['--scheme', 'pkg', '1', '2'],
+    ['--scheme', 'deb', '1'],
+    ['--scheme', 'deb', '1', '2', '3'],
+  ]) {
     const r = cli(args);
     assert.equal(r.status, 2, args.join(' '));
     assert.equal(r.stdout, '');
@@ -62,7 +71,8 @@ test('compare-versions: usage errors exit 2', () => {
 test('compare-versions --help documents the scheme, both modes and the invalid result', () => {
   const r = cli(['--help']);
   assert.equal(r.status, 0);
-  for (const word of ['--scheme', 'deb', 'rpm', 'apk', 'A<TAB>B', 'invalid', 'stdin']) assert.ok(r.stdout.includes(word), word);
+  for (const word of ['--scheme', 'deb', 'rpm', 'apk', 'A<TAB>B', 'invalid', 'stdin'])
+    assert.ok(r.stdout.includes(word), word);
 });
 
 for (const scheme of ['deb', 'rpm', 'apk'] as const) {

@@ -76,7 +76,15 @@ before(async () => {
     ['alpine', [join(FEEDS, 'alpine/secdb-json'), join(FEEDS, 'alpine/secdb-yaml')]],
   ];
   for (const [source, inputs] of feeds) {
-    const r = await runCli(['db', 'update', '--source', source, ...inputs.flatMap((i) => ['--from', i]), '--data-dir', dataDir]);
+    const r = await runCli([
+      'db',
+      'update',
+      '--source',
+      source,
+      ...inputs.flatMap((i) => ['--from', i]),
+      '--data-dir',
+      dataDir,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   }
   const roots: Omit<FleetHost, 'scan' | 'id'>[] = [
@@ -91,8 +99,15 @@ before(async () => {
     // What the agent sends: its own collector's snapshot of the root, as a full report.
     const snap = await collectSnapshot({ root: r.root, kernel: r.kernel, hostname: r.name });
     const body = {
-      schema: REPORT_SCHEMA, report_id: randomUUID(), kind: 'full', collected_at: snap.collected_at, agent: { version: 'test' },
-      host: snap.host, digest: packageDigest(snap.packages), packages: snap.packages, warnings: snap.warnings,
+      schema: REPORT_SCHEMA,
+      report_id: randomUUID(),
+      kind: 'full',
+      collected_at: snap.collected_at,
+      agent: { version: 'test' },
+      host: snap.host,
+      digest: packageDigest(snap.packages),
+      packages: snap.packages,
+      warnings: snap.warnings,
     };
     const sent = await api(server.url, '/api/v1/reports', { token, body, gzip: true });
     assert.equal(sent.status, 200, sent.text);
@@ -115,11 +130,17 @@ after(async () => {
 test('the fleet has exposures of every kind: binaries of one source, dormant kernels, an ALSA-carried CVE', () => {
   const [debian, alma, alpine] = hosts;
   assert.ok(debian.scan.summary.findings > debian.scan.summary.total, 'Debian: several binaries of one source');
-  assert.ok(alma.scan.summary.findings > alma.scan.summary.total, 'AlmaLinux: kernel, kernel-core, kernel-modules-core');
+  assert.ok(
+    alma.scan.summary.findings > alma.scan.summary.total,
+    'AlmaLinux: kernel, kernel-core, kernel-modules-core',
+  );
   assert.ok(alma.scan.summary.kernel_not_running > 0, 'AlmaLinux: CVEs only in the kernel that is not running');
   assert.ok(alpine.scan.summary.findings > alpine.scan.summary.total, 'Alpine: xz and xz-libs');
   assert.ok(alma.scan.findings.some((f) => f.id.startsWith('CVE-') && f.advisory_ids.includes('ALSA-2024:2779')));
-  assert.ok(!alma.scan.findings.some((f) => f.id.startsWith('ALSA-')), 'no finding is named by an advisory that names CVEs');
+  assert.ok(
+    !alma.scan.findings.some((f) => f.id.startsWith('ALSA-')),
+    'no finding is named by an advisory that names CVEs',
+  );
 });
 
 test('the scan summary and the server agree host by host: counters, findings totals, the export, dormant kernels', async () => {
@@ -127,14 +148,27 @@ test('the scan summary and the server agree host by host: counters, findings tot
     const s = h.scan.summary;
     const detail = await get<HostDetail>(`/api/v1/hosts/${h.id}`);
     for (const sev of SEVERITIES) assert.equal(detail.open[sev], s.by_severity[sev], `${h.name} ${sev}`);
-    assert.deepEqual([detail.open.total, detail.fixable.total, detail.kernel_not_running_findings], [s.total, s.by_status.fixed, s.kernel_not_running], h.name);
+    assert.deepEqual(
+      [detail.open.total, detail.fixable.total, detail.kernel_not_running_findings],
+      [s.total, s.by_status.fixed, s.kernel_not_running],
+      h.name,
+    );
     const listed = await get<Page<unknown>>(`/api/v1/findings?host=${h.id}&per_page=1`);
     assert.deepEqual([listed.total, listed.total_exact], [s.total, true], h.name);
     for (const sev of SEVERITIES.filter((x) => s.by_severity[x] > 0)) {
-      assert.equal((await get<Page<unknown>>(`/api/v1/findings?host=${h.id}&severity=${sev}&per_page=1`)).total, s.by_severity[sev], `${h.name} ${sev}`);
+      assert.equal(
+        (await get<Page<unknown>>(`/api/v1/findings?host=${h.id}&severity=${sev}&per_page=1`)).total,
+        s.by_severity[sev],
+        `${h.name} ${sev}`,
+      );
     }
     // The export: a row per binary package, as many as the scan's findings behind its count.
-    const rows = (await api(server.url, `/api/v1/findings/export?format=ndjson&host=${h.id}`, { token: server.adminToken })).text.trim().split('\n').filter(Boolean);
+    const rows = (
+      await api(server.url, `/api/v1/findings/export?format=ndjson&host=${h.id}`, { token: server.adminToken })
+    ).text
+      .trim()
+      .split('\n')
+      .filter(Boolean);
     const exposures = new Set(rows.map((l) => (JSON.parse(l) as { exposure: string }).exposure));
     assert.deepEqual([rows.length, exposures.size], [s.findings, s.total], h.name);
   }
@@ -142,11 +176,23 @@ test('the scan summary and the server agree host by host: counters, findings tot
 
 test('fleet-wide: overview, findings totals (both query paths) and trends count what the scans count', async () => {
   const sum = (f: (r: Report) => number) => hosts.reduce((n, h) => n + f(h.scan), 0);
-  const overview = await get<{ open: Counts; fixable: Counts; sla: { by_severity: Record<string, { open: number }> } }>('/api/v1/stats/overview');
-  assert.equal(overview.open.total, sum((r) => r.summary.total));
-  assert.equal(overview.fixable.total, sum((r) => r.summary.by_status.fixed));
+  const overview = await get<{ open: Counts; fixable: Counts; sla: { by_severity: Record<string, { open: number }> } }>(
+    '/api/v1/stats/overview',
+  );
+  assert.equal(
+    overview.open.total,
+    sum((r) => r.summary.total),
+  );
+  assert.equal(
+    overview.fixable.total,
+    sum((r) => r.summary.by_status.fixed),
+  );
   for (const sev of SEVERITIES) {
-    assert.equal(overview.open[sev], sum((r) => r.summary.by_severity[sev]), sev);
+    assert.equal(
+      overview.open[sev],
+      sum((r) => r.summary.by_severity[sev]),
+      sev,
+    );
     assert.equal(overview.sla.by_severity[sev].open, overview.open[sev], sev);
   }
   // Counted from the host counters (the default page), and from the rows (sorted by host).
@@ -165,7 +211,12 @@ test('fleet-wide: overview, findings totals (both query paths) and trends count 
 
 test('the OpenSearch state index: one counted document per exposure, as the dashboards count them', async () => {
   const exporter = new StoreExporter(server.running.ctx.store, client, {
-    names, target: `${client.url}|${names.prefix}`, retention: { resolved: 30 * DAY, stale: 30 * DAY }, batch: 1000, hostsPerStep: 10, refresh: true,
+    names,
+    target: `${client.url}|${names.prefix}`,
+    retention: { resolved: 30 * DAY, stale: 30 * DAY },
+    batch: 1000,
+    hostsPerStep: 10,
+    refresh: true,
   });
   const run = await exporter.runOnce();
   assert.equal(run.unavailable, null);
@@ -174,44 +225,105 @@ test('the OpenSearch state index: one counted document per exposure, as the dash
   for (const h of hosts) {
     const s = h.scan.summary;
     assert.equal(await count(`host.id:"${h.id}" AND ${OPEN_FINDINGS}`), s.total, h.name);
-    assert.equal(await count(`host.id:"${h.id}" AND patchloop.state:(open OR reopened)`), s.findings, `${h.name}: a document per binary package`);
+    assert.equal(
+      await count(`host.id:"${h.id}" AND patchloop.state:(open OR reopened)`),
+      s.findings,
+      `${h.name}: a document per binary package`,
+    );
     for (const sev of SEVERITIES.filter((x) => s.by_severity[x] > 0)) {
-      assert.equal(await count(`host.id:"${h.id}" AND vulnerability.severity:${sev} AND ${OPEN_FINDINGS}`), s.by_severity[sev], `${h.name} ${sev}`);
+      assert.equal(
+        await count(`host.id:"${h.id}" AND vulnerability.severity:${sev} AND ${OPEN_FINDINGS}`),
+        s.by_severity[sev],
+        `${h.name} ${sev}`,
+      );
     }
-    assert.equal(await count(`host.id:"${h.id}" AND patchloop.status:fixed AND ${OPEN_FINDINGS}`), s.by_status.fixed, h.name);
+    assert.equal(
+      await count(`host.id:"${h.id}" AND patchloop.status:fixed AND ${OPEN_FINDINGS}`),
+      s.by_status.fixed,
+      h.name,
+    );
   }
   // The event stream: one detection per exposure, as the server's history counts them.
-  const detected = await countDocs(client, names.vulnerabilityEvents, { query_string: { query: `event.action:"vulnerability-detected" AND ${COUNTED}` } });
-  assert.equal(detected, hosts.reduce((n, h) => n + h.scan.summary.total, 0));
+  const detected = await countDocs(client, names.vulnerabilityEvents, {
+    query_string: { query: `event.action:"vulnerability-detected" AND ${COUNTED}` },
+  });
+  assert.equal(
+    detected,
+    hosts.reduce((n, h) => n + h.scan.summary.total, 0),
+  );
 });
 
 test('a CVE an ALSA advisory carries is found by its CVE and by the advisory, through the API and the CLI', async () => {
   const alma = hosts[1];
-  const carried = [...new Set(alma.scan.findings.filter((f) => f.advisory_ids.includes('ALSA-2024:2779')).map((f) => f.id))].sort();
+  const carried = [
+    ...new Set(alma.scan.findings.filter((f) => f.advisory_ids.includes('ALSA-2024:2779')).map((f) => f.id)),
+  ].sort();
   assert.ok(carried.includes('CVE-2024-27983'), carried.join(' '));
 
-  const cli = await runCli(['scan', '--root', alma.root, '--kernel', ALMA_KERNEL, '--data-dir', dataDir, '--format', 'json', '--vuln', 'ALSA-2024:2779']);
+  const cli = await runCli([
+    'scan',
+    '--root',
+    alma.root,
+    '--kernel',
+    ALMA_KERNEL,
+    '--data-dir',
+    dataDir,
+    '--format',
+    'json',
+    '--vuln',
+    'ALSA-2024:2779',
+  ]);
   assert.equal(cli.code, 0, cli.stderr);
   const byAdvisory = JSON.parse(cli.stdout) as Report;
   assert.deepEqual([...new Set(byAdvisory.findings.map((f) => f.id))].sort(), carried);
 
-  type F = { vulnerability: string; aliases: string[]; advisory_ids: string[]; host: { id: number }; packages: { name: string }[] };
+  type F = {
+    vulnerability: string;
+    aliases: string[];
+    advisory_ids: string[];
+    host: { id: number };
+    packages: { name: string }[];
+  };
   const byCve = await get<Page<F>>('/api/v1/findings?vulnerability=CVE-2024-27983');
-  assert.deepEqual(byCve.items.map((f) => [f.host.id, f.vulnerability, f.packages.map((p) => p.name)]), [[alma.id, 'CVE-2024-27983', ['nodejs', 'npm']]]);
-  assert.ok(byCve.items[0].aliases.includes('ALSA-2024:2779') && byCve.items[0].advisory_ids.includes('ALSA-2024:2779'));
+  assert.deepEqual(
+    byCve.items.map((f) => [f.host.id, f.vulnerability, f.packages.map((p) => p.name)]),
+    [[alma.id, 'CVE-2024-27983', ['nodejs', 'npm']]],
+  );
+  assert.ok(
+    byCve.items[0].aliases.includes('ALSA-2024:2779') && byCve.items[0].advisory_ids.includes('ALSA-2024:2779'),
+  );
   const viaAdvisory = await get<Page<F>>('/api/v1/findings?vulnerability=alsa-2024:2779&per_page=100');
   assert.deepEqual([...new Set(viaAdvisory.items.map((f) => f.vulnerability))].sort(), carried);
   assert.equal(viaAdvisory.total, byAdvisory.summary.total);
 
-  const search = await get<Page<{ id: string; aliases: string[] }>>('/api/v1/vulnerabilities?search=ALSA-2024:2779&per_page=100');
+  const search = await get<Page<{ id: string; aliases: string[] }>>(
+    '/api/v1/vulnerabilities?search=ALSA-2024:2779&per_page=100',
+  );
   assert.deepEqual(search.items.map((v) => v.id).sort(), carried);
-  const detail = await get<{ id: string; vulnerabilities: string[]; open_hosts: number; open_findings: number }>('/api/v1/vulnerabilities/ALSA-2024:2779');
-  assert.deepEqual([detail.id, detail.vulnerabilities, detail.open_hosts, detail.open_findings], ['ALSA-2024:2779', carried, 1, carried.length]);
+  const detail = await get<{ id: string; vulnerabilities: string[]; open_hosts: number; open_findings: number }>(
+    '/api/v1/vulnerabilities/ALSA-2024:2779',
+  );
+  assert.deepEqual(
+    [detail.id, detail.vulnerabilities, detail.open_hosts, detail.open_findings],
+    ['ALSA-2024:2779', carried, 1, carried.length],
+  );
   const one = await get<{ id: string; aliases: string[] }>('/api/v1/vulnerabilities/CVE-2024-27983');
   assert.ok(one.aliases.includes('ALSA-2024:2779'), one.aliases.join(' '));
 
-  const csv = (await api(server.url, '/api/v1/findings/export?format=csv&vulnerability=CVE-2024-27983', { token: server.adminToken })).text.trim().split('\r\n');
+  const csv = (
+    await api(server.url, '/api/v1/findings/export?format=csv&vulnerability=CVE-2024-27983', {
+      token: server.adminToken,
+    })
+  ).text
+    .trim()
+    .split('\r\n');
   const header = csv[0].split(',');
-  assert.deepEqual(csv.slice(1).map((l) => l.split(',')[header.indexOf('package')]).sort(), ['nodejs', 'npm']);
+  assert.deepEqual(
+    csv
+      .slice(1)
+      .map((l) => l.split(',')[header.indexOf('package')])
+      .sort(),
+    ['nodejs', 'npm'],
+  );
   assert.ok(csv.slice(1).every((l) => l.split(',')[header.indexOf('aliases')].split(' ').includes('ALSA-2024:2779')));
 });

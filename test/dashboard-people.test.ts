@@ -56,7 +56,7 @@ async function navLabels(page: Page): Promise<string[]> {
   return (await page.locator('.sidebar nav a').allTextContents()).map((t) => t.trim());
 }
 
-test('single sign-on from the login page: the provider\'s pages, back in the dashboard as an operator', async () => {
+test("single sign-on from the login page: the provider's pages, back in the dashboard as an operator", async () => {
   const { context, page } = await freshPage();
   try {
     await page.goto(`${s.url}/patching`);
@@ -75,7 +75,14 @@ test('single sign-on from the login page: the provider\'s pages, back in the das
     // An operator reads the audit log, where its own login is.
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('table[data-table="audit"] [data-action="auth.login"]').first().waitFor();
-    assert.equal(await page.locator('table[data-table="audit"] tbody tr').first().locator('[data-actor]').getAttribute('data-actor'), 'olga');
+    assert.equal(
+      await page
+        .locator('table[data-table="audit"] tbody tr')
+        .first()
+        .locator('[data-actor]')
+        .getAttribute('data-actor'),
+      'olga',
+    );
     // No Users page for an operator: the page says so, and the API agrees.
     await page.goto(`${s.url}/users`);
     await page.getByText('Only administrators manage accounts.').waitFor();
@@ -105,23 +112,44 @@ test('an admin manages accounts on the Users page and finds each change in the A
   const { context, page } = await freshPage();
   try {
     await logIn(page, s.url, ADMIN_PASSWORD, '/users');
-    assert.deepEqual(await navLabels(page), ['Overview', 'Hosts', 'Vulnerabilities', 'Findings', 'Patching', 'Audit log', 'Users']);
+    assert.deepEqual(await navLabels(page), [
+      'Overview',
+      'Hosts',
+      'Vulnerabilities',
+      'Findings',
+      'Patching',
+      'Audit log',
+      'Users',
+    ]);
     await page.locator('input[name="new-username"]').fill('vic');
     await page.locator('select[name="new-role"]').selectOption('viewer');
     await page.locator('input[name="new-password"]').fill('vic first password');
     await page.getByRole('button', { name: 'Create account' }).click();
-    const row = page.locator('table[data-table="users"] tbody tr').filter({ has: page.locator('[data-username="vic"]') });
+    const row = page
+      .locator('table[data-table="users"] tbody tr')
+      .filter({ has: page.locator('[data-username="vic"]') });
     await row.waitFor();
     await row.locator('select[name="role-vic"]').selectOption('operator');
-    await page.waitForFunction(() => (document.querySelector('select[name="role-vic"]') as HTMLSelectElement | null)?.value === 'operator');
+    await page.waitForFunction(
+      () => (document.querySelector('select[name="role-vic"]') as HTMLSelectElement | null)?.value === 'operator',
+    );
     await row.getByRole('button', { name: 'Disable' }).click();
     await row.getByText('Disabled').waitFor();
     // The built-in administrator's row offers no role change and no disabling.
-    const adminRow = page.locator('table[data-table="users"] tbody tr').filter({ has: page.locator('[data-username="admin"]') });
+    const adminRow = page
+      .locator('table[data-table="users"] tbody tr')
+      .filter({ has: page.locator('[data-username="admin"]') });
     assert.equal(await adminRow.locator('select').count(), 0);
     assert.equal(await adminRow.getByRole('button', { name: 'Disable' }).count(), 0);
-    const users = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as { username: string; role: string; disabled: boolean }[];
-    assert.deepEqual(users.filter((u) => u.username === 'vic').map((u) => [u.role, u.disabled]), [['operator', true]]);
+    const users = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as {
+      username: string;
+      role: string;
+      disabled: boolean;
+    }[];
+    assert.deepEqual(
+      users.filter((u) => u.username === 'vic').map((u) => [u.role, u.disabled]),
+      [['operator', true]],
+    );
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('select[name="action"]').selectOption('user.*');
@@ -139,7 +167,15 @@ test('an admin manages accounts on the Users page and finds each change in the A
 });
 
 test('a viewer sees no change controls; their account page changes the password and ends the session', async () => {
-  assert.equal((await api(s.url, '/api/v1/users', { token: s.adminToken, body: { username: 'wendy', role: 'viewer', password: 'wendy first password' } })).status, 201);
+  assert.equal(
+    (
+      await api(s.url, '/api/v1/users', {
+        token: s.adminToken,
+        body: { username: 'wendy', role: 'viewer', password: 'wendy first password' },
+      })
+    ).status,
+    201,
+  );
   const { context, page } = await freshPage();
   try {
     await page.goto(`${s.url}/`);
@@ -179,7 +215,9 @@ test('API tokens on the account page: shown once, listed without the secret, rev
     assert.match(token, /^pla_/);
     assert.equal((await api(s.url, '/api/v1/hosts', { token })).status, 200);
     assert.equal((await api(s.url, '/api/v1/users', { token })).status, 403, 'a viewer token, though made by an admin');
-    const row = page.locator('table[data-table="api-tokens"] tbody tr').filter({ has: page.locator('[data-token-name="nightly report"]') });
+    const row = page
+      .locator('table[data-table="api-tokens"] tbody tr')
+      .filter({ has: page.locator('[data-token-name="nightly report"]') });
     await row.waitFor();
     assert.ok(!(await page.locator('table[data-table="api-tokens"]').textContent())!.includes(token));
     await row.getByRole('button', { name: 'Revoke nightly report' }).click();

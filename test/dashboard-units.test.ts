@@ -54,11 +54,20 @@ test('CSV cells are quoted when needed and formulas are defused', () => {
 test('a CSV reads back as the cells written (after formula defusing)', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.string(), fc.string({ unit: 'binary' }))), (rows) => {
-      const text = toCsv([{ header: 'a', value: (r: [string, string]) => r[0] }, { header: 'b', value: (r: [string, string]) => r[1] }], rows);
+      const text = toCsv(
+        [
+          { header: 'a', value: (r: [string, string]) => r[0] },
+          { header: 'b', value: (r: [string, string]) => r[1] },
+        ],
+        rows,
+      );
       const back = parseCsv(text);
       assert.deepEqual(back[0], ['a', 'b']);
       const defuse = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
-      assert.deepEqual(back.slice(1), rows.map(([a, b]) => [defuse(a), defuse(b)]));
+      assert.deepEqual(
+        back.slice(1),
+        rows.map(([a, b]) => [defuse(a), defuse(b)]),
+      );
     }),
   );
 });
@@ -79,7 +88,10 @@ test('numbers on screen: exact integers with separators, shares with one decimal
 });
 
 test('links keep filters in a stable order and drop empty ones', () => {
-  assert.equal(href('/hosts', { sort: 'high', group: 'web', tag: undefined, search: '' }), '/hosts?group=web&sort=high');
+  assert.equal(
+    href('/hosts', { sort: 'high', group: 'web', tag: undefined, search: '' }),
+    '/hosts?group=web&sort=high',
+  );
   assert.equal(href('/findings', { vulnerability: 'CVE-2024-1 x&y' }), '/findings?vulnerability=CVE-2024-1+x%26y');
   assert.equal(href('/', {}), '/');
   assert.equal(intParam('3', 1), 3);

@@ -36,61 +36,130 @@ async function killedUpdate(args: string[], when: (pid: number) => boolean): Pro
   return pid;
 }
 
-test('an update killed in the middle of an import: the next one removes the half-built database and its journal', { timeout: 120_000 }, async (t) => {
-  const dataDir = join(tmp(t), 'data');
-  const vulndb = join(dataDir, 'vulndb');
-  const pid = await killedUpdate(['--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir], (p) => {
-    const file = join(vulndb, `almalinux.sqlite.tmp-${p}`);
-    return existsSync(`${file}-journal`) && statSync(file).size > 512 * 1024;
-  });
-  const left = readdirSync(vulndb).sort();
-  assert.ok(left.includes(`almalinux.sqlite.tmp-${pid}`) && left.includes(`almalinux.sqlite.tmp-${pid}-journal`), left.join(' '));
+test(
+  'an update killed in the middle of an import: the next one removes the half-built database and its journal',
+  { timeout: 120_000 },
+  async (t) => {
+    const dataDir = join(tmp(t), 'data');
+    const vulndb = join(dataDir, 'vulndb');
+    const pid = await killedUpdate(['--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir], (p) => {
+      const file = join(vulndb, `almalinux.sqlite.tmp-${p}`);
+      return existsSync(`${file}-journal`) && statSync(file).size > 512 * 1024;
+    });
+    const left = readdirSync(vulndb).sort();
+    assert.ok(
+      left.includes(`almalinux.sqlite.tmp-${pid}`) && left.includes(`almalinux.sqlite.tmp-${pid}-journal`),
+      left.join(' '),
+    );
 
-  const next = await runCliFromSources(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
-  assert.equal(next.code, 0, next.stderr);
-  assert.ok(
-    next.stderr.includes(`patchloop: almalinux: removed 2 file(s) left by an interrupted update: ${join(vulndb, `almalinux.sqlite.tmp-${pid}`)}, ${join(vulndb, `almalinux.sqlite.tmp-${pid}-journal`)}\n`),
-    next.stderr,
-  );
-  assert.deepEqual(readdirSync(vulndb).sort(), ['almalinux.lock', 'almalinux.sqlite']);
-});
+    const next = await runCliFromSources([
+      'db',
+      'update',
+      '--source',
+      'almalinux',
+      '--from',
+      ALMA,
+      '--data-dir',
+      dataDir,
+    ]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.ok(
+      next.stderr.includes(
+        `patchloop: almalinux: removed 2 file(s) left by an interrupted update: ${join(vulndb, `almalinux.sqlite.tmp-${pid}`)}, ${join(vulndb, `almalinux.sqlite.tmp-${pid}-journal`)}\n`,
+      ),
+      next.stderr,
+    );
+    assert.deepEqual(readdirSync(vulndb).sort(), ['almalinux.lock', 'almalinux.sqlite']);
+  },
+);
 
-test('an update killed in the middle of a download: the next one removes the partial download from the cache', { timeout: 120_000 }, async (t) => {
-  const dataDir = join(tmp(t), 'data');
-  const body = readFileSync(DEBIAN);
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests++;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
-    res.write(body.subarray(0, 200)); // and never the rest
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian.json`;
-  const cache = join(dataDir, 'cache', 'debian');
-  const partial = (pid: number): string[] => (existsSync(cache) ? readdirSync(cache).filter((f) => f.includes(`.tmp-${pid}-`)) : []);
-  const pid = await killedUpdate(['--source', 'debian', '--from', url, '--data-dir', dataDir], (p) => requests === 1 && partial(p).length === 1);
-  const [leftover] = partial(pid);
+test(
+  'an update killed in the middle of a download: the next one removes the partial download from the cache',
+  { timeout: 120_000 },
+  async (t) => {
+    const dataDir = join(tmp(t), 'data');
+    const body = readFileSync(DEBIAN);
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+      res.write(body.subarray(0, 200)); // and never the rest
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian.json`;
+    const cache = join(dataDir, 'cache', 'debian');
+    const partial = (pid: number): string[] =>
+      existsSync(cache) ? readdirSync(cache).filter((f) => f.includes(`.tmp-${pid}-`)) : [];
+    const pid = await killedUpdate(
+      ['--source', 'debian', '--from', url, '--data-dir', dataDir],
+      (p) => requests === 1 && partial(p).length === 1,
+    );
+    const [leftover] = partial(pid);
 
-  const next = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
-  assert.equal(next.code, 0, next.stderr);
-  assert.ok(next.stderr.includes(`removed 1 file(s) left by an interrupted update: ${join(cache, leftover)}\n`), next.stderr);
-  assert.deepEqual(readdirSync(cache), []);
-});
+    const next = await runCliFromSources([
+      'db',
+      'update',
+      '--source',
+      'debian',
+      '--from',
+      DEBIAN,
+      '--data-dir',
+      dataDir,
+    ]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.ok(
+      next.stderr.includes(`removed 1 file(s) left by an interrupted update: ${join(cache, leftover)}\n`),
+      next.stderr,
+    );
+    assert.deepEqual(readdirSync(cache), []);
+  },
+);
 
-test('an update that fails on a full disk removes its temporary files at once and keeps the other feeds', { timeout: 120_000 }, async (t) => {
-  const mnt = mountTmpfs(t, '3m');
-  if (!mnt) return;
-  const dataDir = join(mnt, 'data');
-  const first = await runCliFromSources(['db', 'update', '--source', 'debian', '--from', DEBIAN, '--data-dir', dataDir]);
-  assert.equal(first.code, 0, first.stderr);
-  const full = await runCliFromSources(['db', 'update', '--source', 'almalinux', '--from', ALMA, '--data-dir', dataDir]);
-  assert.equal(full.code, 1, full.stderr);
-  assert.match(full.stderr, /update of feed almalinux failed, there was no previous database of it: .*(database or disk is full|ENOSPC)/);
-  assert.deepEqual(readdirSync(join(dataDir, 'vulndb')).sort(), ['almalinux.lock', 'debian.lock', 'debian.sqlite']);
-  const status = await runCliFromSources(['db', 'status', '--data-dir', dataDir, '--format', 'json']);
-  assert.deepEqual((JSON.parse(status.stdout) as { feeds: { feed: string; entries: number }[] }).feeds.map((f) => [f.feed, f.entries]), [['debian', 21]]);
-});
+test(
+  'an update that fails on a full disk removes its temporary files at once and keeps the other feeds',
+  { timeout: 120_000 },
+  async (t) => {
+    const mnt = mountTmpfs(t, '3m');
+    if (!mnt) return;
+    const dataDir = join(mnt, 'data');
+    const first = await runCliFromSources([
+      'db',
+      'update',
+      '--source',
+      'debian',
+      '--from',
+      DEBIAN,
+      '--data-dir',
+      dataDir,
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    const full = await runCliFromSources([
+      'db',
+      'update',
+      '--source',
+      'almalinux',
+      '--from',
+      ALMA,
+      '--data-dir',
+      dataDir,
+    ]);
+    assert.equal(full.code, 1, full.stderr);
+    assert.match(
+      full.stderr,
+      /update of feed almalinux failed, there was no previous database of it: .*(database or disk is full|ENOSPC)/,
+    );
+    assert.deepEqual(readdirSync(join(dataDir, 'vulndb')).sort(), ['almalinux.lock', 'debian.lock', 'debian.sqlite']);
+    const status = await runCliFromSources(['db', 'status', '--data-dir', dataDir, '--format', 'json']);
+    assert.deepEqual(
+      (JSON.parse(status.stdout) as { feeds: { feed: string; entries: number }[] }).feeds.map((f) => [
+        f.feed,
+        f.entries,
+      ]),
+      [['debian', 21]],
+    );
+  },
+);

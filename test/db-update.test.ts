@@ -28,10 +28,15 @@ interface Run {
 /** Runs the CLI without blocking this process (the HTTP server below must keep answering). */
 function patchloop(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(BIN, args, { env: { ...process.env, PATCHLOOP_HOME: '/nonexistent-patchloop-home' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      BIN,
+      args,
+      { env: { ...process.env, PATCHLOOP_HOME: '/nonexistent-patchloop-home' } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,12 +63,24 @@ function sopeFix(dataDir: string): unknown {
 test('import the sample, then a truncated copy: exit 1, the previous database kept and still answering', async (t) => {
   const dir = tmp(t);
   const dataDir = join(dir, 'data');
-  const first = await patchloop('db', 'update', '--source', 'debian', '--from', SAMPLE_DIR, '--from', SUPPORT_DIR, '--data-dir', dataDir);
+  const first = await patchloop(
+    'db',
+    'update',
+    '--source',
+    'debian',
+    '--from',
+    SAMPLE_DIR,
+    '--from',
+    SUPPORT_DIR,
+    '--data-dir',
+    dataDir,
+  );
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /^debian: 21 entries, 7 vulnerabilities, 253 support rows \(debian\) in \d+\.\d s\n$/);
   assert.equal(first.stderr, '');
   const before = fingerprint(feedFile(dataDir, 'debian'));
-  const updatedAt = JSON.parse((await patchloop('db', 'status', '--data-dir', dataDir, '--format', 'json')).stdout).feeds[0].updated_at as string;
+  const updatedAt = JSON.parse((await patchloop('db', 'status', '--data-dir', dataDir, '--format', 'json')).stdout)
+    .feeds[0].updated_at as string;
 
   const text = readFileSync(SAMPLE, 'utf8');
   const cut = join(dir, 'debian.json');
@@ -72,7 +89,9 @@ test('import the sample, then a truncated copy: exit 1, the previous database ke
   assert.equal(second.code, 1);
   assert.equal(second.stdout, '');
   assert.ok(
-    second.stderr.includes(`patchloop: update of feed debian failed, previous database kept (updated ${updatedAt}): ${cut}:`),
+    second.stderr.includes(
+      `patchloop: update of feed debian failed, previous database kept (updated ${updatedAt}): ${cut}:`,
+    ),
     second.stderr,
   );
   assert.match(second.stderr, /truncated Debian tracker JSON: it ends inside or after the record of package "sope"/);
@@ -120,7 +139,9 @@ test('updating debian leaves another feed file untouched; db status lists both',
 
   const status = await patchloop('db', 'status', '--data-dir', dataDir, '--format', 'json');
   assert.equal(status.code, 0);
-  const feeds = (JSON.parse(status.stdout) as { feeds: { feed: string; entries: number; distros: string[]; source: string }[] }).feeds;
+  const feeds = (
+    JSON.parse(status.stdout) as { feeds: { feed: string; entries: number; distros: string[]; source: string }[] }
+  ).feeds;
   assert.deepEqual(
     feeds.map((f) => [f.feed, f.entries, f.distros, f.source]),
     [
@@ -129,7 +150,10 @@ test('updating debian leaves another feed file untouched; db status lists both',
     ],
   );
   const table = await patchloop('db', 'status', '--data-dir', dataDir);
-  assert.match(table.stdout, /^FEED {4}UPDATED +AGE +ENTRIES +DISTROS +SOURCE\nalpine +\S+ +\d+ s +1 +alpine +test\ndebian +\S+ +\d+ s +21 +debian +\S+debian\.json\n$/);
+  assert.match(
+    table.stdout,
+    /^FEED {4}UPDATED +AGE +ENTRIES +DISTROS +SOURCE\nalpine +\S+ +\d+ s +1 +alpine +test\ndebian +\S+ +\d+ s +21 +debian +\S+debian\.json\n$/,
+  );
 
   const db = VulnDb.open(dataDir);
   t.after(() => db.close());
@@ -154,7 +178,18 @@ test('URL inputs: downloaded, then "up to date" without a rebuild while the serv
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const args = ['db', 'update', '--source', 'debian', '--from', `${base}/tracker/data/json`, '--from', `${base}/data/DSA/list`, '--data-dir', dataDir];
+  const args = [
+    'db',
+    'update',
+    '--source',
+    'debian',
+    '--from',
+    `${base}/tracker/data/json`,
+    '--from',
+    `${base}/data/DSA/list`,
+    '--data-dir',
+    dataDir,
+  ];
 
   const first = await patchloop(...args);
   assert.equal(first.code, 0, first.stderr);
@@ -175,9 +210,21 @@ test('URL inputs: downloaded, then "up to date" without a rebuild while the serv
   assert.notEqual(fingerprint(feedFile(dataDir, 'debian')).ino, built.ino);
 
   // A URL the user named that is not there fails the update; the DB stays.
-  const missing = await patchloop('db', 'update', '--source', 'debian', '--from', `${base}/nothing`, '--data-dir', dataDir);
+  const missing = await patchloop(
+    'db',
+    'update',
+    '--source',
+    'debian',
+    '--from',
+    `${base}/nothing`,
+    '--data-dir',
+    dataDir,
+  );
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /update of feed debian failed, previous database kept \(updated [^)]+\): download of http:\/\/127\.0\.0\.1:\d+\/nothing failed: HTTP 404/);
+  assert.match(
+    missing.stderr,
+    /update of feed debian failed, previous database kept \(updated [^)]+\): download of http:\/\/127\.0\.0\.1:\d+\/nothing failed: HTTP 404/,
+  );
 });
 
 test('usage errors: empty DB without --source, unknown source, --from without one --source', async (t) => {
@@ -188,7 +235,18 @@ test('usage errors: empty DB without --source, unknown source, --from without on
   const unknown = await patchloop('db', 'update', '--source', 'gentoo', '--data-dir', dir);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown feed source "gentoo"/);
-  const ambiguous = await patchloop('db', 'update', '--source', 'debian', '--source', 'ubuntu', '--from', SAMPLE, '--data-dir', dir);
+  const ambiguous = await patchloop(
+    'db',
+    'update',
+    '--source',
+    'debian',
+    '--source',
+    'ubuntu',
+    '--from',
+    SAMPLE,
+    '--data-dir',
+    dir,
+  );
   assert.equal(ambiguous.code, 2);
   assert.match(ambiguous.stderr, /--from needs exactly one --source/);
   const status = await patchloop('db', 'status', '--data-dir', dir);
@@ -210,11 +268,15 @@ test('file:// inputs are cached like downloads; db status reports an unreadable 
   writeFileSync(join(dataDir, 'vulndb', 'ubuntu.sqlite'), 'not a database');
   const status = await patchloop('db', 'status', '--data-dir', dataDir, '--format', 'json');
   assert.equal(status.code, 0, status.stderr);
-  const feeds = (JSON.parse(status.stdout) as { feeds: { feed: string; entries: number | null; error?: string }[] }).feeds;
-  assert.deepEqual(feeds.map((f) => [f.feed, f.entries]), [
-    ['debian', 21],
-    ['ubuntu', null],
-  ]);
+  const feeds = (JSON.parse(status.stdout) as { feeds: { feed: string; entries: number | null; error?: string }[] })
+    .feeds;
+  assert.deepEqual(
+    feeds.map((f) => [f.feed, f.entries]),
+    [
+      ['debian', 21],
+      ['ubuntu', null],
+    ],
+  );
   assert.match(feeds[1].error ?? '', /cannot read vulnerability database .*ubuntu\.sqlite/);
   const table = await patchloop('db', 'status', '--data-dir', dataDir);
   assert.match(table.stdout, /\nubuntu +- +- +- +- +unreadable: cannot read vulnerability database/);

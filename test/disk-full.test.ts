@@ -64,96 +64,128 @@ test('a log on a full disk: lines wait in a bounded buffer, the excess is droppe
 
   rmSync(join(mnt, 'filler'));
   await until(() => notices.some((n) => n.error === 'ENOSPC') && stream.state().buffered === 0, 'writing to resume');
-  assert.equal(notices.reduce((sum, n) => sum + n.dropped, 0), during.dropped);
+  assert.equal(
+    notices.reduce((sum, n) => sum + n.dropped, 0),
+    during.dropped,
+  );
   assert.deepEqual(stream.state(), { dropped: during.dropped, failing: null, buffered: 0 });
   // Every line in the file is whole; the ones kept are the first ones, in order.
   const kept = jsonLines(logFile).map((l) => l.i);
-  assert.deepEqual(kept, Array.from({ length: burst + 1000 - during.dropped }, (_, i) => i));
-});
-
-test('a server whose disk fills up keeps serving: 507 for writes, reads answered, the log survives, all recovers without a restart', { timeout: 180_000 }, async (t) => {
-  const mnt = mountTmpfs(t, '24m');
-  if (!mnt) return;
-  const dataDir = join(mnt, 'data');
-  importDebianFeed(dataDir, trackerFeedV1());
-  const work = mkdtempSync(join(tmpdir(), 'patchloop-full-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
-  const config = join(work, 'server.yaml');
-  writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\nlog_level: info\n`);
-
-  // The server's stdout and stderr are files on the tmpfs, as under a service manager that
-  // writes them to /var/log on the same disk.
-  const logFile = join(mnt, 'server.log');
-  const out = openSync(logFile, 'a');
-  const err = openSync(join(mnt, 'server.err'), 'a');
-  const child = spawn(process.execPath, [CLI, 'server', 'run', '--config', config, '--listen', '127.0.0.1:0'], { stdio: ['ignore', out, err] });
-  closeSync(out);
-  closeSync(err);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let url = '';
-  await until(() => {
-    const m = /"address":"(http[^"]+)".*"msg":"patchloop server listening"/.exec(readFileSync(logFile, 'utf8'));
-    url = m?.[1] ?? '';
-    assert.equal(child.exitCode, null, readFileSync(join(mnt, 'server.err'), 'utf8'));
-    return url !== '';
-  }, 'the server to listen');
-
-  const tok = await runCliFromSources(['server', 'enrollment-token', '--config', config, '--unlimited', '--ttl', '1h']);
-  assert.equal(tok.code, 0, tok.stderr);
-  const hostTokens: string[] = [];
-  for (const hostname of ['full-1', 'full-2']) {
-    const e = await api(url, '/api/v1/enroll', { body: { token: tok.stdout.trim(), hostname } });
-    assert.equal(e.status, 201, e.text);
-    hostTokens.push((e.body as { host_token: string }).host_token);
-  }
-  const store = Store.open(join(dataDir, 'server.sqlite'), systemClock);
-  const adminToken = createApiToken(store, 'disk-full test').token;
-  store.close();
-
-  // A first report large enough that it cannot fit in space SQLite already holds (the WAL).
-  const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
-  const extra = Array.from({ length: 20_000 }, (_, i) => ({ ...inv.packages[0], name: `filler-package-${i}`, source: `filler-source-${i}`, version: `1.${i}-1`, source_version: `1.${i}-1` }));
-  const report = fullReportOf({ ...inv, packages: [...inv.packages, ...extra] }, 'full-1');
-
-  fillUp(join(mnt, 'filler'));
-  const refused = await api(url, '/api/v1/reports', { token: hostTokens[0], body: report, gzip: true });
-  assert.equal(refused.status, 507, refused.text);
-  assert.equal((refused.body as { error: string }).error, 'insufficient_storage');
-  assert.match((refused.body as { message: string }).message, /disk is full: nothing was stored/);
-  assert.equal(refused.headers.get('retry-after'), '60');
-
-  // Requests keep coming (each one logs a line the disk cannot take); reads are answered.
-  for (let i = 0; i < 200; i++) assert.equal((await api(url, `/api/v1/no-such-route-${i}`)).status, 404);
-  const hosts = await api(url, '/api/v1/hosts', { token: adminToken });
-  assert.equal(hosts.status, 200, hosts.text);
   assert.deepEqual(
-    (hosts.body as { items: { hostname: string }[] }).items.map((h) => h.hostname).sort(),
-    ['full-1', 'full-2'],
+    kept,
+    Array.from({ length: burst + 1000 - during.dropped }, (_, i) => i),
   );
-  assert.equal((await api(url, '/api/v1/health')).status, 200);
-  assert.equal(child.exitCode, null, 'the server is still running');
-
-  // Space is back: the same report is taken, the log says what happened, no restart.
-  rmSync(join(mnt, 'filler'));
-  const taken = await api(url, '/api/v1/reports', { token: hostTokens[0], body: report, gzip: true });
-  assert.equal(taken.status, 200, taken.text);
-  await until(() => jsonLines(logFile).some((l) => l.msg === 'the log could not be written for a while; writing again'), 'the log to resume');
-  const notice = jsonLines(logFile).find((l) => l.msg === 'the log could not be written for a while; writing again')!;
-  assert.equal(notice.error, 'ENOSPC');
-  assert.equal(typeof notice.dropped_lines, 'number');
-  const refusals = jsonLines(logFile).filter((l) => l.msg === 'write refused: the disk is full');
-  assert.ok(refusals.length >= 1, 'the refused writes are in the log once it can be written again');
-
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
-  const db = new DatabaseSync(join(dataDir, 'server.sqlite'), { readOnly: true });
-  try {
-    assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
-    assert.equal((db.prepare('SELECT count(*) AS n FROM scans WHERE report_id = ?').get(report.report_id) as { n: number }).n, 1);
-  } finally {
-    db.close();
-  }
 });
+
+test(
+  'a server whose disk fills up keeps serving: 507 for writes, reads answered, the log survives, all recovers without a restart',
+  { timeout: 180_000 },
+  async (t) => {
+    const mnt = mountTmpfs(t, '24m');
+    if (!mnt) return;
+    const dataDir = join(mnt, 'data');
+    importDebianFeed(dataDir, trackerFeedV1());
+    const work = mkdtempSync(join(tmpdir(), 'patchloop-full-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const config = join(work, 'server.yaml');
+    writeFileSync(config, `data_dir: ${dataDir}\nfeeds:\n  refresh_interval: 0\nlog_level: info\n`);
+
+    // The server's stdout and stderr are files on the tmpfs, as under a service manager that
+    // writes them to /var/log on the same disk.
+    const logFile = join(mnt, 'server.log');
+    const out = openSync(logFile, 'a');
+    const err = openSync(join(mnt, 'server.err'), 'a');
+    const child = spawn(process.execPath, [CLI, 'server', 'run', '--config', config, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', out, err],
+    });
+    closeSync(out);
+    closeSync(err);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let url = '';
+    await until(() => {
+      const m = /"address":"(http[^"]+)".*"msg":"patchloop server listening"/.exec(readFileSync(logFile, 'utf8'));
+      url = m?.[1] ?? '';
+      assert.equal(child.exitCode, null, readFileSync(join(mnt, 'server.err'), 'utf8'));
+      return url !== '';
+    }, 'the server to listen');
+
+    const tok = await runCliFromSources([
+      'server',
+      'enrollment-token',
+      '--config',
+      config,
+      '--unlimited',
+      '--ttl',
+      '1h',
+    ]);
+    assert.equal(tok.code, 0, tok.stderr);
+    const hostTokens: string[] = [];
+    for (const hostname of ['full-1', 'full-2']) {
+      const e = await api(url, '/api/v1/enroll', { body: { token: tok.stdout.trim(), hostname } });
+      assert.equal(e.status, 201, e.text);
+      hostTokens.push((e.body as { host_token: string }).host_token);
+    }
+    const store = Store.open(join(dataDir, 'server.sqlite'), systemClock);
+    const adminToken = createApiToken(store, 'disk-full test').token;
+    store.close();
+
+    // A first report large enough that it cannot fit in space SQLite already holds (the WAL).
+    const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+    const extra = Array.from({ length: 20_000 }, (_, i) => ({
+      ...inv.packages[0],
+      name: `filler-package-${i}`,
+      source: `filler-source-${i}`,
+      version: `1.${i}-1`,
+      source_version: `1.${i}-1`,
+    }));
+    const report = fullReportOf({ ...inv, packages: [...inv.packages, ...extra] }, 'full-1');
+
+    fillUp(join(mnt, 'filler'));
+    const refused = await api(url, '/api/v1/reports', { token: hostTokens[0], body: report, gzip: true });
+    assert.equal(refused.status, 507, refused.text);
+    assert.equal((refused.body as { error: string }).error, 'insufficient_storage');
+    assert.match((refused.body as { message: string }).message, /disk is full: nothing was stored/);
+    assert.equal(refused.headers.get('retry-after'), '60');
+
+    // Requests keep coming (each one logs a line the disk cannot take); reads are answered.
+    for (let i = 0; i < 200; i++) assert.equal((await api(url, `/api/v1/no-such-route-${i}`)).status, 404);
+    const hosts = await api(url, '/api/v1/hosts', { token: adminToken });
+    assert.equal(hosts.status, 200, hosts.text);
+    assert.deepEqual((hosts.body as { items: { hostname: string }[] }).items.map((h) => h.hostname).sort(), [
+      'full-1',
+      'full-2',
+    ]);
+    assert.equal((await api(url, '/api/v1/health')).status, 200);
+    assert.equal(child.exitCode, null, 'the server is still running');
+
+    // Space is back: the same report is taken, the log says what happened, no restart.
+    rmSync(join(mnt, 'filler'));
+    const taken = await api(url, '/api/v1/reports', { token: hostTokens[0], body: report, gzip: true });
+    assert.equal(taken.status, 200, taken.text);
+    await until(
+      () => jsonLines(logFile).some((l) => l.msg === 'the log could not be written for a while; writing again'),
+      'the log to resume',
+    );
+    const notice = jsonLines(logFile).find((l) => l.msg === 'the log could not be written for a while; writing again')!;
+    assert.equal(notice.error, 'ENOSPC');
+    assert.equal(typeof notice.dropped_lines, 'number');
+    const refusals = jsonLines(logFile).filter((l) => l.msg === 'write refused: the disk is full');
+    assert.ok(refusals.length >= 1, 'the refused writes are in the log once it can be written again');
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const db = new DatabaseSync(join(dataDir, 'server.sqlite'), { readOnly: true });
+    try {
+      assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+      assert.equal(
+        (db.prepare('SELECT count(*) AS n FROM scans WHERE report_id = ?').get(report.report_id) as { n: number }).n,
+        1,
+      );
+    } finally {
+      db.close();
+    }
+  },
+);

@@ -50,10 +50,13 @@ after(async () => {
   if (client) {
     const accept = [404];
     for (const n of prefixes) {
-      for (const s of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries, n.audit]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+      for (const s of [n.vulnerabilityEvents, n.patchEvents, n.hostSummaries, n.audit])
+        await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
       for (const i of [n.findings, n.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
-      for (const t of Object.values(n.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
-      for (const t of Object.values(n.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
+      for (const t of Object.values(n.templates))
+        await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
+      for (const t of Object.values(n.components))
+        await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
     }
     await client.close();
   }
@@ -61,7 +64,13 @@ after(async () => {
 });
 
 test('--help on every elastic command', async () => {
-  for (const args of [['elastic'], ['elastic', 'setup'], ['elastic', 'export'], ['elastic', 'status'], ['elastic', 'dashboards']]) {
+  for (const args of [
+    ['elastic'],
+    ['elastic', 'setup'],
+    ['elastic', 'export'],
+    ['elastic', 'status'],
+    ['elastic', 'dashboards'],
+  ]) {
     const r = await runCli([...args, '--help']);
     assert.equal(r.code, 0, args.join(' '));
     assert.match(r.stdout, /Usage: patchloop elastic/);
@@ -69,45 +78,59 @@ test('--help on every elastic command', async () => {
   assert.match((await runCli(['elastic', 'setup', '--help'])).stdout, /--dashboards <url>[\s\S]*osd|--kibana <url>/);
 });
 
-test('setup installs templates, indices and streams, and imports the dashboards with osd-xsrf', { timeout: 120_000 }, async () => {
-  const names = newNames('cli-setup');
-  const received: { url: string; headers: IncomingHttpHeaders; body: Buffer }[] = [];
-  const dashboards = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: true, successCount: 20 }));
+test(
+  'setup installs templates, indices and streams, and imports the dashboards with osd-xsrf',
+  { timeout: 120_000 },
+  async () => {
+    const names = newNames('cli-setup');
+    const received: { url: string; headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const dashboards = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: true, successCount: 20 }));
+      });
     });
-  });
-  await new Promise<void>((resolve) => dashboards.listen(0, '127.0.0.1', resolve));
-  try {
-    const at = `http://127.0.0.1:${(dashboards.address() as AddressInfo).port}`;
-    const r = await runCli(['elastic', 'setup', '--url', url, '--prefix', names.prefix, '--dashboards', at], { env: { PATCHLOOP_EXPORT_URL: '' } });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^cluster: opensearch 2\.19\.6 at http/m);
-    assert.match(r.stdout, /^lifecycle: skipped/m);
-    assert.match(r.stderr, /no ISM plugin/);
-    assert.match(r.stdout, /^dashboards: 20 of 20 saved objects imported/m);
-    assert.equal(received.length, 1);
-    assert.equal(received[0].url, '/api/saved_objects/_import?overwrite=true');
-    assert.equal(received[0].headers['osd-xsrf'], 'true');
-    // The objects imported read this prefix's indices.
-    const body = received[0].body.toString('utf8');
-    assert.ok(body.includes(`"title":"${names.findings}"`));
-    for (const target of [names.findings, names.hosts]) assert.equal((await client.request({ method: 'HEAD', path: `/${target}`, accept: [404] })).status, 200, target);
-    assert.equal((await client.request({ method: 'GET', path: `/_data_stream/${names.vulnerabilityEvents}`, accept: [404] })).status, 200);
-  } finally {
-    await new Promise((resolve) => dashboards.close(resolve));
-  }
-  assert.equal((await runCli(['elastic', 'setup', '--url', url, '--kibana', 'http://a', '--dashboards', 'http://b'])).code, 2);
-  const none = await runCli(['elastic', 'setup'], { env: { PATCHLOOP_EXPORT_URL: '' } });
-  assert.equal(none.code, 2);
-  assert.match(none.stderr, /no cluster given: use --url/);
-});
+    await new Promise<void>((resolve) => dashboards.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `http://127.0.0.1:${(dashboards.address() as AddressInfo).port}`;
+      const r = await runCli(['elastic', 'setup', '--url', url, '--prefix', names.prefix, '--dashboards', at], {
+        env: { PATCHLOOP_EXPORT_URL: '' },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^cluster: opensearch 2\.19\.6 at http/m);
+      assert.match(r.stdout, /^lifecycle: skipped/m);
+      assert.match(r.stderr, /no ISM plugin/);
+      assert.match(r.stdout, /^dashboards: 20 of 20 saved objects imported/m);
+      assert.equal(received.length, 1);
+      assert.equal(received[0].url, '/api/saved_objects/_import?overwrite=true');
+      assert.equal(received[0].headers['osd-xsrf'], 'true');
+      // The objects imported read this prefix's indices.
+      const body = received[0].body.toString('utf8');
+      assert.ok(body.includes(`"title":"${names.findings}"`));
+      for (const target of [names.findings, names.hosts])
+        assert.equal((await client.request({ method: 'HEAD', path: `/${target}`, accept: [404] })).status, 200, target);
+      assert.equal(
+        (await client.request({ method: 'GET', path: `/_data_stream/${names.vulnerabilityEvents}`, accept: [404] }))
+          .status,
+        200,
+      );
+    } finally {
+      await new Promise((resolve) => dashboards.close(resolve));
+    }
+    assert.equal(
+      (await runCli(['elastic', 'setup', '--url', url, '--kibana', 'http://a', '--dashboards', 'http://b'])).code,
+      2,
+    );
+    const none = await runCli(['elastic', 'setup'], { env: { PATCHLOOP_EXPORT_URL: '' } });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no cluster given: use --url/);
+  },
+);
 
-test('export and status against a running server\'s data directory', { timeout: 180_000 }, async () => {
+test("export and status against a running server's data directory", { timeout: 180_000 }, async () => {
   const names = newNames('cli-export');
   const common = ['--data-dir', server.dataDir, '--url', url, '--prefix', names.prefix];
   const first = await runCli(['elastic', 'export', ...common]);
@@ -120,13 +143,24 @@ test('export and status against a running server\'s data directory', { timeout: 
   await client.request({ method: 'POST', path: `/${names.findings},${names.hosts}/_refresh` });
   const status = await runCli(['elastic', 'status', ...common, '--json']);
   assert.equal(status.code, 0, status.stderr);
-  const s = JSON.parse(status.stdout) as { configured: boolean; needs_rebuild: boolean; backlog: { finding_events: number }; cluster: { documents: Record<string, number | null> } };
+  const s = JSON.parse(status.stdout) as {
+    configured: boolean;
+    needs_rebuild: boolean;
+    backlog: { finding_events: number };
+    cluster: { documents: Record<string, number | null> };
+  };
   assert.deepEqual([s.configured, s.needs_rebuild, s.backlog.finding_events], [true, false, 0]);
   assert.equal(s.cluster.documents[names.findings], 9);
   assert.equal(s.cluster.documents[names.hosts], 1);
   // Judged by the exporter's clock, the host reported just now.
-  const hosts = await client.request<{ hits: { hits: { _source: { patchloop: { host: { state: string } } } }[] } }>({ method: 'GET', path: `/${names.hosts}/_search` });
-  assert.deepEqual(hosts.body.hits.hits.map((h) => h._source.patchloop.host.state), ['reporting']);
+  const hosts = await client.request<{ hits: { hits: { _source: { patchloop: { host: { state: string } } } }[] } }>({
+    method: 'GET',
+    path: `/${names.hosts}/_search`,
+  });
+  assert.deepEqual(
+    hosts.body.hits.hits.map((h) => h._source.patchloop.host.state),
+    ['reporting'],
+  );
   const text = await runCli(['elastic', 'status', ...common]);
   assert.match(text.stdout, /^cursor: events \d+, updates 0, patch runs 0$/m);
   const bad = await runCli(['elastic', 'export', '--data-dir', join(work, 'nothing-here'), '--url', url]);
@@ -157,64 +191,95 @@ async function forwarder(target: string): Promise<{ url: string; close(): Promis
   };
 }
 
-test('the cluster gone: export says it is unreachable, prints no summary, exits 75, and leaves cursor and target', { timeout: 180_000 }, async () => {
-  const names = newNames('cli-away');
-  const node = await forwarder(url);
-  const common = ['--data-dir', server.dataDir, '--url', node.url, '--prefix', names.prefix];
-  const first = await runCli(['elastic', 'export', ...common]);
-  assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^rebuilt: 1 host, 9 finding/m);
-  const status = async () => JSON.parse((await runCli(['elastic', 'status', ...common, '--json'])).stdout) as { target: string; cursor: unknown; needs_rebuild: boolean };
-  const before = await status();
-  assert.equal(before.target, `${node.url}|${names.prefix}`);
+test(
+  'the cluster gone: export says it is unreachable, prints no summary, exits 75, and leaves cursor and target',
+  { timeout: 180_000 },
+  async () => {
+    const names = newNames('cli-away');
+    const node = await forwarder(url);
+    const common = ['--data-dir', server.dataDir, '--url', node.url, '--prefix', names.prefix];
+    const first = await runCli(['elastic', 'export', ...common]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^rebuilt: 1 host, 9 finding/m);
+    const status = async () =>
+      JSON.parse((await runCli(['elastic', 'status', ...common, '--json'])).stdout) as {
+        target: string;
+        cursor: unknown;
+        needs_rebuild: boolean;
+      };
+    const before = await status();
+    assert.equal(before.target, `${node.url}|${names.prefix}`);
 
-  // The cluster goes away (its port refuses connections). Nothing changed in the store
-  // since the last run, so there is nothing to send: the run must still not pass for one.
-  await node.close();
-  const away = await runCli(['elastic', 'export', ...common]);
-  assert.equal(away.code, 75, away.stderr);
-  assert.equal(away.stdout, '');
-  assert.match(away.stderr, /^patchloop: export not done, cluster unavailable: GET http:\/\/127\.0\.0\.1:\d+\/: cannot reach the cluster \(ECONNREFUSED/m);
-  assert.match(away.stderr, /^patchloop: nothing is lost: the next run continues from here$/m);
+    // The cluster goes away (its port refuses connections). Nothing changed in the store
+    // since the last run, so there is nothing to send: the run must still not pass for one.
+    await node.close();
+    const away = await runCli(['elastic', 'export', ...common]);
+    assert.equal(away.code, 75, away.stderr);
+    assert.equal(away.stdout, '');
+    assert.match(
+      away.stderr,
+      /^patchloop: export not done, cluster unavailable: GET http:\/\/127\.0\.0\.1:\d+\/: cannot reach the cluster \(ECONNREFUSED/m,
+    );
+    assert.match(away.stderr, /^patchloop: nothing is lost: the next run continues from here$/m);
 
-  // A URL nothing listens on (a typo): the run does not rebuild, nor point the store at it
-  // (the next run to the real cluster would otherwise rebuild everything).
-  const typo = await runCli(['elastic', 'export', '--data-dir', server.dataDir, '--url', `http://127.0.0.1:${await freePort()}`, '--prefix', names.prefix, '--json']);
-  assert.equal(typo.code, 75, typo.stderr);
-  const report = JSON.parse(typo.stdout) as { rebuilt: boolean; unavailable: string | null; sent: Record<string, number> };
-  assert.equal(report.rebuilt, false);
-  assert.match(report.unavailable ?? '', /cannot reach the cluster \(ECONNREFUSED/);
-  assert.deepEqual(Object.values(report.sent), [0, 0, 0, 0, 0, 0, 0, 0]);
-  const after = await status();
-  assert.deepEqual([after.target, after.cursor, after.needs_rebuild], [before.target, before.cursor, false]);
-});
+    // A URL nothing listens on (a typo): the run does not rebuild, nor point the store at it
+    // (the next run to the real cluster would otherwise rebuild everything).
+    const typo = await runCli([
+      'elastic',
+      'export',
+      '--data-dir',
+      server.dataDir,
+      '--url',
+      `http://127.0.0.1:${await freePort()}`,
+      '--prefix',
+      names.prefix,
+      '--json',
+    ]);
+    assert.equal(typo.code, 75, typo.stderr);
+    const report = JSON.parse(typo.stdout) as {
+      rebuilt: boolean;
+      unavailable: string | null;
+      sent: Record<string, number>;
+    };
+    assert.equal(report.rebuilt, false);
+    assert.match(report.unavailable ?? '', /cannot reach the cluster \(ECONNREFUSED/);
+    assert.deepEqual(Object.values(report.sent), [0, 0, 0, 0, 0, 0, 0, 0]);
+    const after = await status();
+    assert.deepEqual([after.target, after.cursor, after.needs_rebuild], [before.target, before.cursor, false]);
+  },
+);
 
-test('settings from the server configuration; a cluster away exits 75; secrets appear nowhere', { timeout: 180_000 }, async () => {
-  const names = newNames('cli-config');
-  const password = 'hunter2-never-printed';
-  writeFileSync(join(work, 'password'), `${password}\n`);
-  const config = join(work, 'server.yaml');
-  const yaml = (target: string) =>
-    `data_dir: ${server.dataDir}\nexport:\n  url: ${target}\n  prefix: ${names.prefix}\n  username: patchloop\n  password_file: ${join(work, 'password')}\n  request_timeout: 5s\n`;
-  writeFileSync(config, yaml(url));
-  const ok = await runCli(['elastic', 'export', '--config', config]);
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout, /^rebuilt: 1 host/m);
+test(
+  'settings from the server configuration; a cluster away exits 75; secrets appear nowhere',
+  { timeout: 180_000 },
+  async () => {
+    const names = newNames('cli-config');
+    const password = 'hunter2-never-printed';
+    writeFileSync(join(work, 'password'), `${password}\n`);
+    const config = join(work, 'server.yaml');
+    const yaml = (target: string) =>
+      `data_dir: ${server.dataDir}\nexport:\n  url: ${target}\n  prefix: ${names.prefix}\n  username: patchloop\n  password_file: ${join(work, 'password')}\n  request_timeout: 5s\n`;
+    writeFileSync(config, yaml(url));
+    const ok = await runCli(['elastic', 'export', '--config', config]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^rebuilt: 1 host/m);
 
-  writeFileSync(config, yaml('http://127.0.0.1:1'));
-  const away = await runCli(['elastic', 'export', '--config', config]);
-  assert.equal(away.code, 75, away.stderr);
-  assert.equal(away.stdout, '');
-  assert.match(away.stderr, /export not done, cluster unavailable: .*cannot reach the cluster/);
-  const status = await runCli(['elastic', 'status', '--config', config]);
-  assert.match(status.stdout, /^cluster: http:\/\/127\.0\.0\.1:1: .*cannot reach the cluster/m);
-  for (const out of [ok.stdout, ok.stderr, away.stdout, away.stderr, status.stdout, status.stderr]) assert.ok(!out.includes(password));
+    writeFileSync(config, yaml('http://127.0.0.1:1'));
+    const away = await runCli(['elastic', 'export', '--config', config]);
+    assert.equal(away.code, 75, away.stderr);
+    assert.equal(away.stdout, '');
+    assert.match(away.stderr, /export not done, cluster unavailable: .*cannot reach the cluster/);
+    const status = await runCli(['elastic', 'status', '--config', config]);
+    assert.match(status.stdout, /^cluster: http:\/\/127\.0\.0\.1:1: .*cannot reach the cluster/m);
+    for (const out of [ok.stdout, ok.stderr, away.stdout, away.stderr, status.stdout, status.stderr])
+      assert.ok(!out.includes(password));
 
-  writeFileSync(config, `data_dir: ${server.dataDir}\nexport:\n  url: ftp://search.example\n`);
-  const invalid = await runCli(['elastic', 'export', '--config', config]);
-  assert.equal(invalid.code, 2);
-  assert.match(invalid.stderr, /server\.yaml:3: export\.url: Invalid URL/);
-});
+    writeFileSync(config, `data_dir: ${server.dataDir}\nexport:\n  url: ftp://search.example\n`);
+    const invalid = await runCli(['elastic', 'export', '--config', config]);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /server\.yaml:3: export\.url: Invalid URL/);
+  },
+);
 
 test('dashboards prints the shipped saved objects', async () => {
   const r = await runCli(['elastic', 'dashboards', '--flavor', 'opensearch-dashboards']);

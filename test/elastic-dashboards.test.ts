@@ -42,7 +42,9 @@ interface Overview {
   hosts: { total: number; reporting: number; stale: number; never_reported: number; reboot_pending: number };
   open: Record<string, number>;
   fixable: Record<string, number>;
-  sla: { by_severity: Record<string, { open: number; overdue: number; resolved_90d: number; resolved_in_sla_90d: number }> };
+  sla: {
+    by_severity: Record<string, { open: number; overdue: number; resolved_90d: number; resolved_in_sla_90d: number }>;
+  };
   mttr_days: Record<string, number | null>;
 }
 
@@ -60,14 +62,39 @@ function patchRun(id: string, hostname: string, outcome: PatchRun['outcome'], fi
     outcome,
     skip_reason: null,
     exit_code: failed ? 1 : 0,
-    changes: [{ name: 'libssl3', arch: 'amd64', action: 'upgrade', from: '3.0.19-1~deb12u2', to: '3.0.19-1~deb12u3', automatic: false, ok: !failed }],
+    changes: [
+      {
+        name: 'libssl3',
+        arch: 'amd64',
+        action: 'upgrade',
+        from: '3.0.19-1~deb12u2',
+        to: '3.0.19-1~deb12u3',
+        automatic: false,
+        ok: !failed,
+      },
+    ],
     held_back: [],
-    errors: failed ? [{ kind: 'dpkg', where: '/var/log/unattended-upgrades/unattended-upgrades-dpkg.log:12', package: 'libssl3', message: 'subprocess installed post-installation script returned error exit status 1' }] : [],
+    errors: failed
+      ? [
+          {
+            kind: 'dpkg',
+            where: '/var/log/unattended-upgrades/unattended-upgrades-dpkg.log:12',
+            package: 'libssl3',
+            message: 'subprocess installed post-installation script returned error exit status 1',
+          },
+        ]
+      : [],
     reboot: {
       required: false,
       because: [],
       packages: [],
-      kernel: { running: BOOKWORM_KERNEL, newest_installed: BOOKWORM_KERNEL, installed: [BOOKWORM_KERNEL], needrestart_status: 1, reboot_needed: false },
+      kernel: {
+        running: BOOKWORM_KERNEL,
+        newest_installed: BOOKWORM_KERNEL,
+        installed: [BOOKWORM_KERNEL],
+        needrestart_status: 1,
+        reboot_needed: false,
+      },
       status: 'not_required',
     },
     restarts: { needed: [], restarted: [], failed: [], skipped: [] },
@@ -94,7 +121,13 @@ before(async () => {
   patterns = new Map(
     objects
       .filter((o) => o.type === 'index-pattern')
-      .map((o) => [o.id, { ...o, attributes: { ...o.attributes, title: String(o.attributes.title).replace(/^patchloop-/, `${names.prefix}-`) } }]),
+      .map((o) => [
+        o.id,
+        {
+          ...o,
+          attributes: { ...o.attributes, title: String(o.attributes.title).replace(/^patchloop-/, `${names.prefix}-`) },
+        },
+      ]),
   );
 
   // Ten days of a small fleet. Day 0: everyone reports.
@@ -133,7 +166,7 @@ before(async () => {
   const report = await exporter.runOnce();
   assert.equal(report.unavailable, null);
   assert.equal(report.bulk.rejected, 0);
-  assert.ok(report.sent.summaries > 0, 'yesterday\'s host summaries are written');
+  assert.ok(report.sent.summaries > 0, "yesterday's host summaries are written");
 
   // Patch runs the agents report to the server (the exporter takes them from its store).
   const runs: [string, PatchRun['outcome'], string][] = [
@@ -146,7 +179,10 @@ before(async () => {
     ['alma-1', 'dry_run', '2026-11-10T03:30:00.000Z'],
   ];
   for (const [i, [host, outcome, at]] of runs.entries()) {
-    const r = await api(fleet.server.url, '/api/v1/agent/patch-runs', { token: fleet.hosts.get(host)!.token, body: patchRun(`run-${i}`, host, outcome, at) });
+    const r = await api(fleet.server.url, '/api/v1/agent/patch-runs', {
+      token: fleet.hosts.get(host)!.token,
+      body: patchRun(`run-${i}`, host, outcome, at),
+    });
     assert.equal(r.status, 201, r.text);
   }
   const again = await exporter.runOnce();
@@ -154,12 +190,18 @@ before(async () => {
 
   // And one shipped straight from a host (no server), into the same stream.
   const spool = new Spool(join(work, 'spool'));
-  const direct = await shipPatchRun(client, spool, names, patchRun('direct-1', 'edge-1', 'failed', '2026-11-10T05:00:00.000Z'), {
-    id: 'edge-1',
-    name: 'edge-1',
-    os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
-    kernel: null,
-  });
+  const direct = await shipPatchRun(
+    client,
+    spool,
+    names,
+    patchRun('direct-1', 'edge-1', 'failed', '2026-11-10T05:00:00.000Z'),
+    {
+      id: 'edge-1',
+      name: 'edge-1',
+      os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
+      kernel: null,
+    },
+  );
   assert.equal(direct?.spoolRemaining, 0);
   shippedDirectly.push({ host: 'edge-1', outcome: 'failure', day: '2026-11-10' });
   await client.request({ method: 'POST', path: `/${names.patchEvents}/_refresh` });
@@ -168,10 +210,13 @@ before(async () => {
 after(async () => {
   if (client) {
     const accept = [404];
-    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit])
+      await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
     for (const i of [names.findings, names.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
-    for (const t of Object.values(names.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
-    for (const t of Object.values(names.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
+    for (const t of Object.values(names.templates))
+      await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
+    for (const t of Object.values(names.components))
+      await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
     await client.close();
   }
   await fleet?.close();
@@ -187,13 +232,19 @@ async function panel(id: string, options: Omit<RequestOptions, 'now' | 'timeZone
   const pattern = patterns.get(vis.references[0].id);
   assert.ok(pattern);
   const request = panelRequest(vis, pattern, { ...options, now: now(), timeZone: 'UTC' });
-  const response = await client.request<Record<string, unknown>>({ method: 'POST', path: `/${encodeURIComponent(request.index)}/_search`, body: request.body });
+  const response = await client.request<Record<string, unknown>>({
+    method: 'POST',
+    path: `/${encodeURIComponent(request.index)}/_search`,
+    body: request.body,
+  });
   checked.add(vis.id);
   return panelRows(request, response.body);
 }
 
-const bySeverity = (rows: PanelRow[], metric = '1'): Record<string, number> => Object.fromEntries(rows.map((r) => [r.keys[0], r.values[metric] as number]));
-const nonZero = (counts: Record<string, number>): Record<string, number> => Object.fromEntries(SEVERITIES.filter((s) => counts[s] > 0).map((s) => [s, counts[s]]));
+const bySeverity = (rows: PanelRow[], metric = '1'): Record<string, number> =>
+  Object.fromEntries(rows.map((r) => [r.keys[0], r.values[metric] as number]));
+const nonZero = (counts: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(SEVERITIES.filter((s) => counts[s] > 0).map((s) => [s, counts[s]]));
 
 test('open findings by severity and fixable now match the overview', async () => {
   const o = await fleet.get<Overview>('/api/v1/stats/overview');
@@ -203,15 +254,22 @@ test('open findings by severity and fixable now match the overview', async () =>
 });
 
 test('most vulnerable hosts match the hosts list sorted by open findings', async () => {
-  const hosts = await fleet.get<{ items: { hostname: string; open: { total: number } }[] }>('/api/v1/hosts?sort=open&per_page=100');
+  const hosts = await fleet.get<{ items: { hostname: string; open: { total: number } }[] }>(
+    '/api/v1/hosts?sort=open&per_page=100',
+  );
   const expected = hosts.items.filter((h) => h.open.total > 0).map((h) => [h.hostname, h.open.total]);
   const rows = (await panel('most-vulnerable-hosts')).map((r) => [r.keys[0], r.values['1']]);
   assert.equal(rows.length, Math.min(10, expected.length));
-  assert.deepEqual(rows, expected.slice(0, 10).sort((a, b) => Number(b[1]) - Number(a[1]) || String(a[0]).localeCompare(String(b[0]))));
+  assert.deepEqual(
+    rows,
+    expected.slice(0, 10).sort((a, b) => Number(b[1]) - Number(a[1]) || String(a[0]).localeCompare(String(b[0]))),
+  );
 });
 
 test('most widespread vulnerabilities: hosts and findings per vulnerability as the server counts them', async () => {
-  const vulns = await fleet.get<{ items: { id: string; open_hosts: number; open_findings: number }[] }>('/api/v1/vulnerabilities?sort=hosts&per_page=500');
+  const vulns = await fleet.get<{ items: { id: string; open_hosts: number; open_findings: number }[] }>(
+    '/api/v1/vulnerabilities?sort=hosts&per_page=500',
+  );
   const server = new Map(vulns.items.map((v) => [v.id, v]));
   const rows = await panel('most-widespread-vulnerabilities');
   assert.equal(rows.length, 10);
@@ -221,11 +279,16 @@ test('most widespread vulnerabilities: hosts and findings per vulnerability as t
     assert.deepEqual([r.values['1'], r.values['2']], [v.open_hosts, v.open_findings], r.keys[0]);
   }
   // The ten shown are the ten most widespread (ties broken either way).
-  assert.deepEqual(rows.map((r) => r.values['1']), vulns.items.slice(0, 10).map((v) => v.open_hosts));
+  assert.deepEqual(
+    rows.map((r) => r.values['1']),
+    vulns.items.slice(0, 10).map((v) => v.open_hosts),
+  );
 });
 
-test('new vs resolved per day matches the server\'s trends', async () => {
-  const trends = await fleet.get<{ days: { date: string; new: { total: number }; resolved: { total: number } }[] }>('/api/v1/stats/trends?days=14');
+test("new vs resolved per day matches the server's trends", async () => {
+  const trends = await fleet.get<{ days: { date: string; new: { total: number }; resolved: { total: number } }[] }>(
+    '/api/v1/stats/trends?days=14',
+  );
   const expected: string[] = [];
   for (const d of trends.days) {
     if (d.new.total > 0) expected.push(`${d.date} new ${d.new.total}`);
@@ -233,7 +296,9 @@ test('new vs resolved per day matches the server\'s trends', async () => {
   }
   assert.ok(expected.some((e) => e.includes('resolved')) && expected.length >= 4, expected.join('\n'));
   const rows = await panel('new-vs-resolved', { timeRange: { from: 'now-13d/d', to: 'now' } });
-  const got = rows.filter((r) => (r.values['1'] as number) > 0).map((r) => `${r.keys[0].slice(0, 10)} ${r.keys[1]} ${r.values['1']}`);
+  const got = rows
+    .filter((r) => (r.values['1'] as number) > 0)
+    .map((r) => `${r.keys[0].slice(0, 10)} ${r.keys[1]} ${r.values['1']}`);
   assert.deepEqual(got.sort(), expected.sort());
 });
 
@@ -256,13 +321,19 @@ test('mean time to remediate and resolutions within SLA (90 days) match the over
     assert.equal(cell('within SLA'), s.resolved_in_sla_90d, `${sev} within SLA`);
     assert.equal(cell('late'), s.resolved_90d - s.resolved_in_sla_90d, `${sev} late`);
   }
-  assert.ok(o.sla.by_severity.high.resolved_90d > o.sla.by_severity.high.resolved_in_sla_90d, 'a late resolution is counted');
+  assert.ok(
+    o.sla.by_severity.high.resolved_90d > o.sla.by_severity.high.resolved_in_sla_90d,
+    'a late resolution is counted',
+  );
 });
 
 test('open findings within SLA and overdue match the overview', async () => {
   const o = await fleet.get<Overview>('/api/v1/stats/overview');
   const rows = await panel('sla-open');
-  assert.ok(SEVERITIES.some((s) => o.sla.by_severity[s].overdue > 0), 'some findings are overdue');
+  assert.ok(
+    SEVERITIES.some((s) => o.sla.by_severity[s].overdue > 0),
+    'some findings are overdue',
+  );
   for (const sev of SEVERITIES) {
     const s = o.sla.by_severity[sev];
     if (s.open === 0) continue;
@@ -273,10 +344,19 @@ test('open findings within SLA and overdue match the overview', async () => {
 
 test('hosts reporting, not reporting and with a reboot pending match the server', async () => {
   const o = await fleet.get<Overview>('/api/v1/stats/overview');
-  assert.deepEqual(Object.fromEntries((await panel('hosts-reporting')).map((r) => [r.keys[0], r.values['1']])), Object.fromEntries(
-    [['never', o.hosts.never_reported], ['reporting', o.hosts.reporting], ['stale', o.hosts.stale]].filter(([, n]) => Number(n) > 0),
-  ));
-  const stale = await fleet.get<{ items: { hostname: string; last_seen: string }[] }>('/api/v1/hosts?state=stale&per_page=100');
+  assert.deepEqual(
+    Object.fromEntries((await panel('hosts-reporting')).map((r) => [r.keys[0], r.values['1']])),
+    Object.fromEntries(
+      [
+        ['never', o.hosts.never_reported],
+        ['reporting', o.hosts.reporting],
+        ['stale', o.hosts.stale],
+      ].filter(([, n]) => Number(n) > 0),
+    ),
+  );
+  const stale = await fleet.get<{ items: { hostname: string; last_seen: string }[] }>(
+    '/api/v1/hosts?state=stale&per_page=100',
+  );
   assert.deepEqual(
     (await panel('hosts-not-reporting')).map((r) => [r.keys[0], new Date(r.values['1'] as number).toISOString()]),
     stale.items.map((h) => [h.hostname, h.last_seen]).sort(),
@@ -284,7 +364,10 @@ test('hosts reporting, not reporting and with a reboot pending match the server'
   const reboot = await fleet.get<{ items: { hostname: string }[] }>('/api/v1/hosts?reboot_pending=true&per_page=100');
   // bookworm-3 and alma-2 said so; the AlmaLinux hosts also run an older kernel than installed.
   assert.ok(o.hosts.reboot_pending >= 2);
-  assert.deepEqual((await panel('reboots-pending')).map((r) => r.keys[0]), reboot.items.map((h) => h.hostname).sort());
+  assert.deepEqual(
+    (await panel('reboots-pending')).map((r) => r.keys[0]),
+    reboot.items.map((h) => h.hostname).sort(),
+  );
 });
 
 test('open findings per day from the host summaries match the open count the day ended with', async () => {
@@ -292,13 +375,20 @@ test('open findings per day from the host summaries match the open count the day
   const total = SEVERITIES.reduce((n, s) => n + o.open[s], 0);
   const yesterday = new Date(fleet.server.clock.now() - DAY).toISOString().slice(0, 10);
   const rows = await panel('open-trend', { timeRange: { from: 'now-13d/d', to: 'now' } });
-  assert.deepEqual(rows.map((r) => [r.keys[0].slice(0, 10), r.values['1']]), [[yesterday, total]]);
+  assert.deepEqual(
+    rows.map((r) => [r.keys[0].slice(0, 10), r.values['1']]),
+    [[yesterday, total]],
+  );
 });
 
-test('patch runs by outcome and failed runs by host match the server\'s patch-run summary and list', async () => {
+test("patch runs by outcome and failed runs by host match the server's patch-run summary and list", async () => {
   const summary = await fleet.get<{ by_outcome: Record<string, number> }>('/api/v1/patch-runs/summary?days=7');
   const o = summary.by_outcome;
-  const expected: Record<string, number> = { success: o.success + o.nothing_to_do, failure: o.failed + o.partial, unknown: o.skipped };
+  const expected: Record<string, number> = {
+    success: o.success + o.nothing_to_do,
+    failure: o.failed + o.partial,
+    unknown: o.skipped,
+  };
   for (const r of shippedDirectly) expected[r.outcome]++;
   const rows = await panel('patch-runs', { timeRange: { from: 'now-7d', to: 'now' } });
   const got: Record<string, number> = { success: 0, failure: 0, unknown: 0 };
@@ -306,13 +396,25 @@ test('patch runs by outcome and failed runs by host match the server\'s patch-ru
   assert.deepEqual(got, expected);
   assert.ok(expected.success > 0 && expected.failure > 0 && expected.unknown > 0);
 
-  const failed = await fleet.get<{ items: { host: { hostname: string } }[] }>('/api/v1/patch-runs?outcome=failed,partial&per_page=100');
+  const failed = await fleet.get<{ items: { host: { hostname: string } }[] }>(
+    '/api/v1/patch-runs?outcome=failed,partial&per_page=100',
+  );
   const perHost = new Map<string, number>();
-  for (const r of [...failed.items.map((x) => x.host.hostname), ...shippedDirectly.filter((x) => x.outcome === 'failure').map((x) => x.host)]) perHost.set(r, (perHost.get(r) ?? 0) + 1);
-  assert.deepEqual((await panel('patch-failures')).map((r) => [r.keys[0], r.values['1']]), [...perHost].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  for (const r of [
+    ...failed.items.map((x) => x.host.hostname),
+    ...shippedDirectly.filter((x) => x.outcome === 'failure').map((x) => x.host),
+  ])
+    perHost.set(r, (perHost.get(r) ?? 0) + 1);
+  assert.deepEqual(
+    (await panel('patch-failures')).map((r) => [r.keys[0], r.values['1']]),
+    [...perHost].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+  );
 });
 
 test('every visualization of the dashboard was checked against the node', () => {
-  const all = objects.filter((o) => o.type === 'visualization').map((o) => o.id).sort();
+  const all = objects
+    .filter((o) => o.type === 'visualization')
+    .map((o) => o.id)
+    .sort();
   assert.deepEqual([...checked].sort(), all);
 });

@@ -32,9 +32,22 @@ let lines: Record<string, unknown>[];
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'patchloop-deploy-'));
   importDebianFeed(work, trackerFeedV1());
-  const r = await runCli(['scan', '--root', BOOKWORM_ROOT, '--data-dir', work, '--format', 'ecs', '--kernel', '6.1.0-40-amd64']);
+  const r = await runCli([
+    'scan',
+    '--root',
+    BOOKWORM_ROOT,
+    '--data-dir',
+    work,
+    '--format',
+    'ecs',
+    '--kernel',
+    '6.1.0-40-amd64',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  lines = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   client = new SearchClient({ url: await testClusterUrl() });
   names = exportNames(uniquePrefix('deploy'));
 });
@@ -42,16 +55,20 @@ before(async () => {
 after(async () => {
   if (client) {
     const accept = [404];
-    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
+    for (const s of [names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit])
+      await client.request({ method: 'DELETE', path: `/_data_stream/${s}`, accept });
     for (const i of [names.findings, names.hosts]) await client.request({ method: 'DELETE', path: `/${i}`, accept });
-    for (const t of Object.values(names.templates)) await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
-    for (const t of Object.values(names.components)) await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
+    for (const t of Object.values(names.templates))
+      await client.request({ method: 'DELETE', path: `/_index_template/${t}`, accept });
+    for (const t of Object.values(names.components))
+      await client.request({ method: 'DELETE', path: `/_component_template/${t}`, accept });
     await client.close();
   }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const field = (doc: Record<string, unknown>, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
+const field = (doc: Record<string, unknown>, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
 
 test('the pipeline names the fields the scan documents carry, and Filebeat hands it the document where it looks', () => {
   assert.ok(lines.length >= 7);
@@ -60,10 +77,17 @@ test('the pipeline names the fields the scan documents carry, and Filebeat hands
     assert.ok(Number.isFinite(Date.parse(String(field(doc, 'patchloop.updated_at')))));
     assert.ok(typeof doc['@timestamp'] === 'string');
   }
-  for (const ref of ['[patchloop][finding_id]', '[patchloop][updated_at]', '"patchloop-findings"', 'version_type => "external"']) {
+  for (const ref of [
+    '[patchloop][finding_id]',
+    '[patchloop][updated_at]',
+    '"patchloop-findings"',
+    'version_type => "external"',
+  ]) {
     assert.ok(PIPELINE.includes(ref), `the pipeline uses ${ref}`);
   }
-  const beat = parseYaml(FILEBEAT) as { 'filebeat.inputs': { type: string; paths: string[]; parsers: { ndjson: { target: string } }[] }[] };
+  const beat = parseYaml(FILEBEAT) as {
+    'filebeat.inputs': { type: string; paths: string[]; parsers: { ndjson: { target: string } }[] }[];
+  };
   const input = beat['filebeat.inputs'][0];
   assert.equal(input.type, 'filestream');
   const target = input.parsers[0].ndjson.target;

@@ -64,7 +64,11 @@ test('a node stopped mid-export and restarted: every document arrives exactly on
     const host = { ...scanned[0].host, id: `host-${String(h).padStart(2, '0')}`, name: `alma${h}.example.net` };
     for (const r of scanned) findings.push({ ...r, host, agent: { id: host.id, version: '0.1.0' } });
   }
-  const events: VulnerabilityEventRecord[] = findings.map((finding) => ({ action: 'detected', at: finding.first_seen, finding }));
+  const events: VulnerabilityEventRecord[] = findings.map((finding) => ({
+    action: 'detected',
+    at: finding.first_seen,
+    finding,
+  }));
   const items: BulkItem[] = [];
   findings.forEach((finding, i) => items.push(findingItem(finding, names), vulnerabilityEventItem(events[i], names)));
 
@@ -90,10 +94,17 @@ test('a node stopped mid-export and restarted: every document arrives exactly on
   }
   const delivered = reports.reduce((n, r) => n + r.created, 0);
   const spooled = await spool.size();
-  assert.ok(reports.slice(0, 3).every((r) => r.created === CHUNK), 'the first chunks arrived before the stop');
+  assert.ok(
+    reports.slice(0, 3).every((r) => r.created === CHUNK),
+    'the first chunks arrived before the stop',
+  );
   assert.ok(spooled >= 2 * CHUNK, `${spooled} items waiting in the spool`);
   assert.ok(delivered < items.length);
-  assert.deepEqual(reports.flatMap((r) => r.rejected), [], 'nothing was dead-lettered for being unreachable');
+  assert.deepEqual(
+    reports.flatMap((r) => r.rejected),
+    [],
+    'nothing was dead-lettered for being unreachable',
+  );
   const restarted = await runNodeScript(['start'], env);
   assert.equal(restarted.code, 0, restarted.stderr);
   let replay = await ship(client, spool, []);
@@ -103,30 +114,62 @@ test('a node stopped mid-export and restarted: every document arrives exactly on
 
   // Exactly once: every expected id, no other, findings at the version of their record.
   const storedFindings = await allDocs(client, names.findings);
-  const expectedFindingIds = findings.map((f) => findingId(f.host.id, f.package.name, f.package.arch, f.vulnerability.id)).sort();
+  const expectedFindingIds = findings
+    .map((f) => findingId(f.host.id, f.package.name, f.package.arch, f.vulnerability.id))
+    .sort();
   assert.equal(new Set(expectedFindingIds).size, findings.length);
-  assert.deepEqual(storedFindings.map((d) => d._id), expectedFindingIds);
+  assert.deepEqual(
+    storedFindings.map((d) => d._id),
+    expectedFindingIds,
+  );
   assert.ok(storedFindings.every((d) => d._version === Date.parse(findings[0].updated_at)));
   const storedEvents = await allDocs(client, names.vulnerabilityEvents);
-  assert.deepEqual(storedEvents.map((d) => d._id), events.map(vulnerabilityEventId).sort());
+  assert.deepEqual(
+    storedEvents.map((d) => d._id),
+    events.map(vulnerabilityEventId).sort(),
+  );
   await client.close();
 });
 
-test('batches larger than the cluster accepts are split; a document that alone is too large is dead-lettered', { timeout: 300_000 }, async () => {
-  const url = `http://127.0.0.1:${env.PATCHLOOP_TEST_OPENSEARCH_PORT}`;
-  const deadLetters = join(dir, 'too-large.ndjson');
-  // Default byte limit (5 MiB): far above the node's 256 KiB.
-  const client = new SearchClient({ url, bulk: { maxDocs: 1_000 }, retry: { maxRetries: 1, baseDelayMs: 10 }, deadLetterFile: deadLetters });
-  const names = exportNames('split');
-  await installTemplates(client, { names });
-  const scanned = await almaFindingRecords();
-  const items = [...scanned, ...scanned.map((r) => ({ ...r, host: { ...r.host, id: 'second-host' } }))].map((r) => findingItem(r, names));
-  const huge = findingItem({ ...scanned[0], host: { ...scanned[0].host, id: 'huge' }, vulnerability: { ...scanned[0].vulnerability, description: 'x'.repeat(300 * 1024) } }, names);
-  const report = await bulk(client, [...items, huge]);
-  assert.equal(report.created, items.length);
-  assert.ok(report.requests > 3, `${report.requests} requests: the batch was halved until it fitted`);
-  assert.deepEqual(report.rejected.map((r) => [r.item.id, r.status]), [[huge.id, 413]]);
-  assert.deepEqual((await readDeadLetters(deadLetters)).map((l) => l.id), [huge.id]);
-  assert.equal((await allDocs(client, names.findings)).length, items.length);
-  await client.close();
-});
+test(
+  'batches larger than the cluster accepts are split; a document that alone is too large is dead-lettered',
+  { timeout: 300_000 },
+  async () => {
+    const url = `http://127.0.0.1:${env.PATCHLOOP_TEST_OPENSEARCH_PORT}`;
+    const deadLetters = join(dir, 'too-large.ndjson');
+    // Default byte limit (5 MiB): far above the node's 256 KiB.
+    const client = new SearchClient({
+      url,
+      bulk: { maxDocs: 1_000 },
+      retry: { maxRetries: 1, baseDelayMs: 10 },
+      deadLetterFile: deadLetters,
+    });
+    const names = exportNames('split');
+    await installTemplates(client, { names });
+    const scanned = await almaFindingRecords();
+    const items = [...scanned, ...scanned.map((r) => ({ ...r, host: { ...r.host, id: 'second-host' } }))].map((r) =>
+      findingItem(r, names),
+    );
+    const huge = findingItem(
+      {
+        ...scanned[0],
+        host: { ...scanned[0].host, id: 'huge' },
+        vulnerability: { ...scanned[0].vulnerability, description: 'x'.repeat(300 * 1024) },
+      },
+      names,
+    );
+    const report = await bulk(client, [...items, huge]);
+    assert.equal(report.created, items.length);
+    assert.ok(report.requests > 3, `${report.requests} requests: the batch was halved until it fitted`);
+    assert.deepEqual(
+      report.rejected.map((r) => [r.item.id, r.status]),
+      [[huge.id, 413]],
+    );
+    assert.deepEqual(
+      (await readDeadLetters(deadLetters)).map((l) => l.id),
+      [huge.id],
+    );
+    assert.equal((await allDocs(client, names.findings)).length, items.length);
+    await client.close();
+  },
+);

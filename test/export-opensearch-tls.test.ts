@@ -28,29 +28,79 @@ function openssl(args: string[]): void {
 /** A CA, and a server certificate for 127.0.0.1 signed by it. */
 function makeCertificates(): void {
   for (const ca of ['ca', 'other-ca']) {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=patchloop test ${ca}`]);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=patchloop test ${ca}`,
+    ]);
   }
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
 }
 
 before(async () => {
   upstream = new URL(await testClusterUrl());
   dir = mkdtempSync(join(tmpdir(), 'patchloop-tls-'));
   makeCertificates();
-  proxy = createServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }, (req, res) => {
-    seenAuthorization.push(req.headers.authorization);
-    const forward = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.writeHead(502).end());
-    req.pipe(forward);
-  });
+  proxy = createServer(
+    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) },
+    (req, res) => {
+      seenAuthorization.push(req.headers.authorization);
+      const forward = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => res.writeHead(502).end());
+      req.pipe(forward);
+    },
+  );
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `https://127.0.0.1:${(proxy.address() as { port: number }).port}`;
 });
@@ -61,11 +111,19 @@ after(async () => {
 });
 
 test('with the CA file the client reaches the cluster over TLS and indexes; basic auth travels as the header', async () => {
-  const client = new SearchClient({ url: proxyUrl, caFile: join(dir, 'ca.pem'), auth: { username: 'exporter', password: 's3cret' } });
+  const client = new SearchClient({
+    url: proxyUrl,
+    caFile: join(dir, 'ca.pem'),
+    auth: { username: 'exporter', password: 's3cret' },
+  });
   const index = uniquePrefix('tls');
   try {
     assert.equal((await client.info()).kind, 'opensearch');
-    const report = await bulk(client, [{ action: 'create', index, id: 'one', doc: { '@timestamp': '2026-03-02T06:00:00Z' } }], { refresh: true });
+    const report = await bulk(
+      client,
+      [{ action: 'create', index, id: 'one', doc: { '@timestamp': '2026-03-02T06:00:00Z' } }],
+      { refresh: true },
+    );
     assert.equal(report.created, 1);
     assert.ok(seenAuthorization.length >= 2);
     assert.ok(seenAuthorization.every((h) => h === `Basic ${Buffer.from('exporter:s3cret').toString('base64')}`));
@@ -77,7 +135,11 @@ test('with the CA file the client reaches the cluster over TLS and indexes; basi
 
 test('an API key travels as ApiKey base64(id:key)', async () => {
   seenAuthorization.length = 0;
-  const client = new SearchClient({ url: proxyUrl, caFile: join(dir, 'ca.pem'), auth: { apiKey: 'key-id:key-secret' } });
+  const client = new SearchClient({
+    url: proxyUrl,
+    caFile: join(dir, 'ca.pem'),
+    auth: { apiKey: 'key-id:key-secret' },
+  });
   await client.info();
   await client.close();
   assert.deepEqual(seenAuthorization, [`ApiKey ${Buffer.from('key-id:key-secret').toString('base64')}`]);
@@ -92,7 +154,10 @@ test('without the CA, or with another CA, the certificate is refused at once, an
     );
     assert.ok(error instanceof ClusterError);
     assert.equal(error.retryable, false);
-    assert.match(error.message, /TLS (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+    assert.match(
+      error.message,
+      /TLS (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/,
+    );
     assert.match(error.message, /caFile must hold the CA/);
 
     const spool = new Spool(join(dir, `spool-${caFile ? 'other' : 'none'}`));

@@ -21,7 +21,12 @@ import {
   vulnerabilityEventId,
   vulnerabilityEventItem,
 } from '../src/export/ecs.ts';
-import type { FindingRecord, HostDaySummaryRecord, PatchRunRecord, VulnerabilityEventRecord } from '../src/export/records.ts';
+import type {
+  FindingRecord,
+  HostDaySummaryRecord,
+  PatchRunRecord,
+  VulnerabilityEventRecord,
+} from '../src/export/records.ts';
 import { readDeadLetters } from '../src/export/deadletter.ts';
 import { purgeFindings, deleteHostFindings } from '../src/export/state.ts';
 import { allDocs, countDocs, removeExport, testClusterUrl, uniquePrefix } from './support/opensearch.ts';
@@ -74,22 +79,46 @@ test('templates: component and index templates, the state index and the data str
   const first = await installTemplates(client, { names });
   assert.equal(first.lifecycle, 'skipped');
   assert.match(first.warnings.join('\n'), /no ISM plugin \(opensearch-index-management\)/);
-  assert.deepEqual(first.created.sort(), [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit].sort());
+  assert.deepEqual(
+    first.created.sort(),
+    [
+      names.findings,
+      names.hosts,
+      names.vulnerabilityEvents,
+      names.patchEvents,
+      names.hostSummaries,
+      names.audit,
+    ].sort(),
+  );
 
-  const template = await client.request<{ index_templates: { name: string; index_template: { composed_of: string[]; data_stream?: unknown } }[] }>({
+  const template = await client.request<{
+    index_templates: { name: string; index_template: { composed_of: string[]; data_stream?: unknown } }[];
+  }>({
     method: 'GET',
     path: `/_index_template/${names.templates.vulnerabilityEvents}`,
   });
-  assert.deepEqual(template.body.index_templates[0].index_template.composed_of, [names.components.base, names.components.vulnerability, names.components.eventSettings]);
+  assert.deepEqual(template.body.index_templates[0].index_template.composed_of, [
+    names.components.base,
+    names.components.vulnerability,
+    names.components.eventSettings,
+  ]);
   assert.ok(template.body.index_templates[0].index_template.data_stream);
 
   const streams = await client.request<{ data_streams: { name: string; template: string }[] }>({
     method: 'GET',
     path: `/_data_stream/${names.vulnerabilityEvents},${names.patchEvents},${names.hostSummaries}`,
   });
-  assert.deepEqual(streams.body.data_streams.map((s) => s.name).sort(), [names.hostSummaries, names.patchEvents, names.vulnerabilityEvents].sort());
+  assert.deepEqual(
+    streams.body.data_streams.map((s) => s.name).sort(),
+    [names.hostSummaries, names.patchEvents, names.vulnerabilityEvents].sort(),
+  );
 
-  const mapping = await client.request<Record<string, { mappings: { dynamic: string; properties: Record<string, { properties: Record<string, { type: string }> }> } }>>({
+  const mapping = await client.request<
+    Record<
+      string,
+      { mappings: { dynamic: string; properties: Record<string, { properties: Record<string, { type: string }> }> } }
+    >
+  >({
     method: 'GET',
     path: `/${names.findings}/_mapping`,
   });
@@ -107,14 +136,20 @@ test('templates: component and index templates, the state index and the data str
 
 test('bulk: every real finding lands once, in bounded batches, as the ECS document the mapping made', async () => {
   assert.equal(records.length, 2230);
-  assert.ok(records.every((r) => !r.kernel_not_running), 'the running kernel\'s findings were kept');
+  assert.ok(
+    records.every((r) => !r.kernel_not_running),
+    "the running kernel's findings were kept",
+  );
   // One lead document per exposure (vulnerability and source package): the scan's summary total.
   assert.equal(records.filter((r) => r.exposure_lead).length, 763);
   const items = records.map((r) => findingItem(r, names));
   const report = await bulk(client, items);
   assert.equal(report.created, records.length);
   assert.deepEqual([report.rejected, report.pending, report.pendingReason], [[], [], null]);
-  assert.ok(report.requests >= Math.ceil(records.length / 100), `${report.requests} requests for ${records.length} items`);
+  assert.ok(
+    report.requests >= Math.ceil(records.length / 100),
+    `${report.requests} requests for ${records.length} items`,
+  );
 
   const stored = await allDocs(client, names.findings);
   assert.equal(stored.length, records.length);
@@ -127,7 +162,11 @@ test('bulk: every real finding lands once, in bounded batches, as the ECS docume
   }
   const sample = byId.get(findingId('host-alma94', 'openssl', 'x86_64', 'CVE-2024-6119'));
   assert.ok(sample, 'openssl CVE-2024-6119 is one of the findings');
-  const source = sample._source as { package: { fixed_version: string }; event: { kind: string }; host: { os: { platform: string } } };
+  const source = sample._source as {
+    package: { fixed_version: string };
+    event: { kind: string };
+    host: { os: { platform: string } };
+  };
   assert.equal(source.package.fixed_version, '1:3.0.7-28.el9_4');
   assert.equal(source.event.kind, 'state');
   assert.equal(source.host.os.platform, 'almalinux');
@@ -135,7 +174,10 @@ test('bulk: every real finding lands once, in bounded batches, as the ECS docume
 
 test('idempotent upserts: exporting the same set again changes no document, no count, no version', async () => {
   const earlier = await allDocs(client, names.findings);
-  const report = await bulk(client, records.map((r) => findingItem(r, names)));
+  const report = await bulk(
+    client,
+    records.map((r) => findingItem(r, names)),
+  );
   assert.equal(report.unchanged, records.length);
   assert.equal(report.created + report.updated, 0);
   const later = await allDocs(client, names.findings);
@@ -148,13 +190,20 @@ test('idempotent upserts: exporting the same set again changes no document, no c
 
 test('a newer record replaces the document, an older copy replayed afterwards does not', async () => {
   const original = records[0];
-  const resolved: FindingRecord = { ...original, state: 'resolved', fixed_at: '2026-03-05T06:00:00.000Z', updated_at: '2026-03-05T06:00:00.000Z' };
+  const resolved: FindingRecord = {
+    ...original,
+    state: 'resolved',
+    fixed_at: '2026-03-05T06:00:00.000Z',
+    updated_at: '2026-03-05T06:00:00.000Z',
+  };
   const report = await bulk(client, [findingItem(resolved, names)]);
   assert.equal(report.updated, 1);
   const replay = await bulk(client, [findingItem(original, names)]);
   assert.equal(replay.unchanged, 1);
   const id = findingId(original.host.id, original.package.name, original.package.arch, original.vulnerability.id);
-  const doc = await client.request<{ _source: { patchloop: { state: string; fixed_at: string }; vulnerability: { status: string } } }>({
+  const doc = await client.request<{
+    _source: { patchloop: { state: string; fixed_at: string }; vulnerability: { status: string } };
+  }>({
     method: 'GET',
     path: `/${names.findings}/_doc/${id}`,
   });
@@ -168,8 +217,14 @@ test('vulnerability events: detected and resolved are created once in the data s
   const finding = records[0];
   const events: VulnerabilityEventRecord[] = [
     { action: 'detected', at: finding.first_seen, finding },
-    { action: 'resolved', at: '2026-03-05T06:00:00Z', finding: { ...finding, state: 'resolved', fixed_at: '2026-03-05T06:00:00Z' } },
-    ...records.slice(1, 40).map((f): VulnerabilityEventRecord => ({ action: 'detected', at: f.first_seen, finding: f })),
+    {
+      action: 'resolved',
+      at: '2026-03-05T06:00:00Z',
+      finding: { ...finding, state: 'resolved', fixed_at: '2026-03-05T06:00:00Z' },
+    },
+    ...records
+      .slice(1, 40)
+      .map((f): VulnerabilityEventRecord => ({ action: 'detected', at: f.first_seen, finding: f })),
   ];
   const items = events.map((e) => vulnerabilityEventItem(e, names));
   assert.ok(items.every((i) => i.action === 'create'));
@@ -183,7 +238,10 @@ test('vulnerability events: detected and resolved are created once in the data s
   assert.equal(stored.length, events.length);
   const resolved = stored.find((d) => d._id === vulnerabilityEventId(events[1]));
   assert.ok(resolved);
-  const source = resolved._source as { event: { action: string; duration: number; kind: string }; patchloop: { sla_missed: boolean } };
+  const source = resolved._source as {
+    event: { action: string; duration: number; kind: string };
+    patchloop: { sla_missed: boolean };
+  };
   assert.equal(source.event.kind, 'event');
   assert.equal(source.event.action, 'vulnerability-resolved');
   assert.equal(source.event.duration, 3 * 86_400 * 1e9, 'open from 2 to 5 March');
@@ -197,7 +255,9 @@ test('vulnerability events: detected and resolved are created once in the data s
 });
 
 test('dead letters: a document the mapping rejects goes to the dead-letter file, its batch neighbours are indexed', async () => {
-  const good = records.slice(0, 3).map((r) => ({ ...r, host: { ...r.host, id: 'host-dl' }, updated_at: '2026-03-02T06:00:00Z' }));
+  const good = records
+    .slice(0, 3)
+    .map((r) => ({ ...r, host: { ...r.host, id: 'host-dl' }, updated_at: '2026-03-02T06:00:00Z' }));
   const items = good.map((r) => findingItem(r, names));
   const bad = findingItem({ ...good[0], package: { ...good[0].package, name: 'broken-package' } }, names);
   // A date field that is not a date: the cluster refuses it with mapper_parsing_exception.
@@ -212,7 +272,10 @@ test('dead letters: a document the mapping rejects goes to the dead-letter file,
   assert.equal(letter.status, 400);
   assert.match(letter.error.reason, /patchloop\.first_seen/);
   assert.deepEqual(letter.item, bad);
-  assert.ok(!readFileSync(deadLetterFile(), 'utf8').includes(items[1].id as string), 'accepted documents are not dead letters');
+  assert.ok(
+    !readFileSync(deadLetterFile(), 'utf8').includes(items[1].id as string),
+    'accepted documents are not dead letters',
+  );
 });
 
 test('patch runs and day summaries are indexed and aggregate the way dashboards will ask', async () => {
@@ -226,10 +289,28 @@ test('patch runs and day summaries are indexed and aggregate the way dashboards 
       ended_at: '2026-03-03T02:03:30Z',
       outcome: 'success',
       trigger: 'scheduled',
-      packages: [{ name: 'openssl', arch: 'x86_64', from_version: '1:3.0.7-27.el9', to_version: '1:3.0.7-28.el9_4', action: 'upgrade' }],
+      packages: [
+        {
+          name: 'openssl',
+          arch: 'x86_64',
+          from_version: '1:3.0.7-27.el9',
+          to_version: '1:3.0.7-28.el9_4',
+          action: 'upgrade',
+        },
+      ],
       reboot_required: false,
     },
-    { id: 'run-2', host, tool: 'dnf-automatic', started_at: '2026-03-04T02:00:00Z', ended_at: '2026-03-04T02:00:09Z', outcome: 'failure', packages: [], reboot_required: false, error: 'dnf lock held' },
+    {
+      id: 'run-2',
+      host,
+      tool: 'dnf-automatic',
+      started_at: '2026-03-04T02:00:00Z',
+      ended_at: '2026-03-04T02:00:09Z',
+      outcome: 'failure',
+      packages: [],
+      reboot_required: false,
+      error: 'dnf lock held',
+    },
   ];
   const summaries: HostDaySummaryRecord[] = ['2026-03-02', '2026-03-03', '2026-03-04'].map((date, i) => ({
     host,
@@ -243,42 +324,71 @@ test('patch runs and day summaries are indexed and aggregate the way dashboards 
     reboot_required: i === 1,
     last_scan_at: `${date}T06:00:00Z`,
   }));
-  const report = await bulk(client, [...runs.map((r) => patchRunItem(r, names)), ...summaries.map((s) => hostSummaryItem(s, names))]);
+  const report = await bulk(client, [
+    ...runs.map((r) => patchRunItem(r, names)),
+    ...summaries.map((s) => hostSummaryItem(s, names)),
+  ]);
   assert.equal(report.created, 5);
   await client.request({ method: 'POST', path: `/${names.patchEvents},${names.hostSummaries}/_refresh` });
 
-  const outcomes = await client.request<{ aggregations: { outcome: { buckets: { key: string; doc_count: number }[] } } }>({
+  const outcomes = await client.request<{
+    aggregations: { outcome: { buckets: { key: string; doc_count: number }[] } };
+  }>({
     method: 'POST',
     path: `/${names.patchEvents}/_search`,
-    body: { size: 0, query: { term: { 'event.category': 'package' } }, aggs: { outcome: { terms: { field: 'event.outcome' } } } },
+    body: {
+      size: 0,
+      query: { term: { 'event.category': 'package' } },
+      aggs: { outcome: { terms: { field: 'event.outcome' } } },
+    },
   });
-  assert.deepEqual(outcomes.body.aggregations.outcome.buckets.map((b) => [b.key, b.doc_count]).sort(), [['failure', 1], ['success', 1]]);
+  assert.deepEqual(outcomes.body.aggregations.outcome.buckets.map((b) => [b.key, b.doc_count]).sort(), [
+    ['failure', 1],
+    ['success', 1],
+  ]);
 
-  const trend = await client.request<{ aggregations: { day: { buckets: { key_as_string: string; high: { value: number } }[] } } }>({
+  const trend = await client.request<{
+    aggregations: { day: { buckets: { key_as_string: string; high: { value: number } }[] } };
+  }>({
     method: 'POST',
     path: `/${names.hostSummaries}/_search`,
     body: {
       size: 0,
-      aggs: { day: { date_histogram: { field: '@timestamp', calendar_interval: 'day', format: 'yyyy-MM-dd' }, aggs: { high: { sum: { field: 'patchloop.summary.open.high' } } } } },
+      aggs: {
+        day: {
+          date_histogram: { field: '@timestamp', calendar_interval: 'day', format: 'yyyy-MM-dd' },
+          aggs: { high: { sum: { field: 'patchloop.summary.open.high' } } },
+        },
+      },
     },
   });
-  assert.deepEqual(trend.body.aggregations.day.buckets.map((b) => [b.key_as_string, b.high.value]), [
-    ['2026-03-02', 147],
-    ['2026-03-03', 137],
-    ['2026-03-04', 127],
-  ]);
+  assert.deepEqual(
+    trend.body.aggregations.day.buckets.map((b) => [b.key_as_string, b.high.value]),
+    [
+      ['2026-03-02', 147],
+      ['2026-03-03', 137],
+      ['2026-03-04', 127],
+    ],
+  );
 
-  const bySeverity = await client.request<{ aggregations: { severity: { buckets: { key: string; doc_count: number }[] } } }>({
+  const bySeverity = await client.request<{
+    aggregations: { severity: { buckets: { key: string; doc_count: number }[] } };
+  }>({
     method: 'POST',
     path: `/${names.findings}/_search`,
     body: {
       size: 0,
-      query: { bool: { filter: [{ term: { 'host.id': 'host-alma94' } }, { terms: { 'patchloop.state': ['open', 'reopened'] } }] } },
+      query: {
+        bool: {
+          filter: [{ term: { 'host.id': 'host-alma94' } }, { terms: { 'patchloop.state': ['open', 'reopened'] } }],
+        },
+      },
       aggs: { severity: { terms: { field: 'vulnerability.severity' } } },
     },
   });
   const expected = new Map<string, number>();
-  for (const r of records.slice(1)) expected.set(r.vulnerability.severity, (expected.get(r.vulnerability.severity) ?? 0) + 1);
+  for (const r of records.slice(1))
+    expected.set(r.vulnerability.severity, (expected.get(r.vulnerability.severity) ?? 0) + 1);
   assert.deepEqual(
     bySeverity.body.aggregations.severity.buckets.map((b) => [b.key, b.doc_count]).sort(),
     [...expected].sort(),
@@ -288,13 +398,36 @@ test('patch runs and day summaries are indexed and aggregate the way dashboards 
 
 test('state upkeep: resolved findings past retention and stale hosts are purged, open ones stay', async () => {
   const base = records.slice(0, 4).map((r) => ({ ...r, host: { ...r.host, id: 'host-purge' } }));
-  const oldResolved = { ...base[0], state: 'resolved' as const, fixed_at: '2025-01-01T00:00:00Z', updated_at: '2025-01-01T00:00:00Z' };
-  const recentResolved = { ...base[1], state: 'resolved' as const, fixed_at: '2026-03-01T00:00:00Z', updated_at: '2026-03-01T00:00:00Z' };
-  const stale = { ...base[2], state: 'stale' as const, last_seen: '2025-06-01T00:00:00Z', updated_at: '2025-07-01T00:00:00Z' };
+  const oldResolved = {
+    ...base[0],
+    state: 'resolved' as const,
+    fixed_at: '2025-01-01T00:00:00Z',
+    updated_at: '2025-01-01T00:00:00Z',
+  };
+  const recentResolved = {
+    ...base[1],
+    state: 'resolved' as const,
+    fixed_at: '2026-03-01T00:00:00Z',
+    updated_at: '2026-03-01T00:00:00Z',
+  };
+  const stale = {
+    ...base[2],
+    state: 'stale' as const,
+    last_seen: '2025-06-01T00:00:00Z',
+    updated_at: '2025-07-01T00:00:00Z',
+  };
   const open = base[3];
-  const report = await bulk(client, [oldResolved, recentResolved, stale, open].map((r) => findingItem(r, names)), { refresh: true });
+  const report = await bulk(
+    client,
+    [oldResolved, recentResolved, stale, open].map((r) => findingItem(r, names)),
+    { refresh: true },
+  );
   assert.equal(report.created, 4);
-  const purged = await purgeFindings(client, names, { resolvedBefore: '2026-01-01T00:00:00Z', staleBefore: '2026-01-01T00:00:00Z', refresh: true });
+  const purged = await purgeFindings(client, names, {
+    resolvedBefore: '2026-01-01T00:00:00Z',
+    staleBefore: '2026-01-01T00:00:00Z',
+    refresh: true,
+  });
   assert.equal(purged.deleted, 2);
   const left = await client.request<{ hits: { hits: { _source: { patchloop: { state: string } } }[] } }>({
     method: 'POST',

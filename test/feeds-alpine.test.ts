@@ -13,7 +13,9 @@ import { replaceFeed } from '../src/vulndb/writer.ts';
 
 const ALPINE = fileURLToPath(new URL('../../shared/data/feeds/alpine', import.meta.url));
 
-async function load(inputs: string[]): Promise<{ db: VulnDb; warnings: string[]; summary: AlpineImportSummary | undefined; cleanup: () => void }> {
+async function load(
+  inputs: string[],
+): Promise<{ db: VulnDb; warnings: string[]; summary: AlpineImportSummary | undefined; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-alpine-'));
   const warnings: string[] = [];
   let summary: AlpineImportSummary | undefined;
@@ -30,7 +32,10 @@ async function load(inputs: string[]): Promise<{ db: VulnDb; warnings: string[];
 }
 
 const fixes = (db: VulnDb, branch: string, origin: string) =>
-  db.entries('alpine', branch, origin).map((e) => [e.vuln_id, e.status, e.fixed_version, e.key_kind, e.severity]).sort();
+  db
+    .entries('alpine', branch, origin)
+    .map((e) => [e.vuln_id, e.status, e.fixed_version, e.key_kind, e.severity])
+    .sort();
 
 test('secdb JSON and YAML: one fixed entry per id, keyed by origin and branch', async (t) => {
   const { db, warnings, summary, cleanup } = await load([ALPINE]);
@@ -60,8 +65,22 @@ test('secdb JSON and YAML: one fixed entry per id, keyed by origin and branch', 
     os: { id: 'alpine', version_id: '3.15.4', codename: '', pretty_name: 'Alpine Linux v3.15' },
     kernel: null,
     packages: [
-      { name: 'zlib', version: '1.2.12-r0', arch: 'x86_64', source: 'zlib', source_version: '1.2.12-r0', format: 'apk' as const },
-      { name: 'xz-libs', version: '5.2.5-r1', arch: 'x86_64', source: 'xz', source_version: '5.2.5-r1', format: 'apk' as const },
+      {
+        name: 'zlib',
+        version: '1.2.12-r0',
+        arch: 'x86_64',
+        source: 'zlib',
+        source_version: '1.2.12-r0',
+        format: 'apk' as const,
+      },
+      {
+        name: 'xz-libs',
+        version: '5.2.5-r1',
+        arch: 'x86_64',
+        source: 'xz',
+        source_version: '5.2.5-r1',
+        format: 'apk' as const,
+      },
     ],
   };
   const findings = matchInventory(inventory, db).findings.map((f) => [f.package.name, f.id, f.status, f.fixed_version]);
@@ -71,10 +90,23 @@ test('secdb JSON and YAML: one fixed entry per id, keyed by origin and branch', 
 test('fixes without ids are counted in the import summary; a malformed list of ids is still warned about', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-secdb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'v3.18-main.yaml'), [
-    'distroversion: v3.18', 'packages:', '- pkg:', '    name: ansible', '    secfixes:', '      2.8.0-r0: {}', '      2.8.1-r0: []', '      2.8.2-r0:',
-    '      2.8.3-r0:', '      - CVE-2019-10156', '      2.8.4-r0: {CVE-2019-14846: fixed}', '      2.8.5-r0: [42]',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'v3.18-main.yaml'),
+    [
+      'distroversion: v3.18',
+      'packages:',
+      '- pkg:',
+      '    name: ansible',
+      '    secfixes:',
+      '      2.8.0-r0: {}',
+      '      2.8.1-r0: []',
+      '      2.8.2-r0:',
+      '      2.8.3-r0:',
+      '      - CVE-2019-10156',
+      '      2.8.4-r0: {CVE-2019-14846: fixed}',
+      '      2.8.5-r0: [42]',
+    ].join('\n'),
+  );
   const { db, warnings, summary, cleanup } = await load([dir]);
   t.after(cleanup);
   assert.deepEqual(fixes(db, '3.18', 'ansible'), [['CVE-2019-10156', 'fixed', '2.8.3-r0', 'source', 'unknown']]);
@@ -90,9 +122,21 @@ test('fixes without ids are counted in the import summary; a malformed list of i
 test('version 0 means never affected; a document that is not secdb is skipped, and no secdb at all is an error', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-secdb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'v3.18-main.yaml'), [
-    'distroversion: v3.18', 'reponame: main', 'packages:', '- pkg:', '    name: musl', '    secfixes:', "      '0':", '      - CVE-2019-14697', '      1.2.2_pre2-r0:', '      - CVE-2020-28928',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'v3.18-main.yaml'),
+    [
+      'distroversion: v3.18',
+      'reponame: main',
+      'packages:',
+      '- pkg:',
+      '    name: musl',
+      '    secfixes:',
+      "      '0':",
+      '      - CVE-2019-14697',
+      '      1.2.2_pre2-r0:',
+      '      - CVE-2020-28928',
+    ].join('\n'),
+  );
   writeFileSync(join(dir, 'other.json'), JSON.stringify({ hello: 'world' }));
   const { db, warnings, cleanup } = await load([dir]);
   t.after(cleanup);

@@ -35,7 +35,10 @@ after(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-async function update(dataDir: string, inputs: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function update(
+  dataDir: string,
+  inputs: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return runCli(['db', 'update', '--source', 'amazon', ...inputs.flatMap((i) => ['--from', i]), '--data-dir', dataDir]);
 }
 
@@ -48,7 +51,15 @@ function withDb<T>(dataDir: string, use: (db: VulnDb) => T): T {
   }
 }
 
-const brief = (e: AdvisoryEntry) => [e.vuln_id, e.fixed_version, e.severity, e.raw_severity, e.advisory_ids, e.arches, e.key_kind];
+const brief = (e: AdvisoryEntry) => [
+  e.vuln_id,
+  e.fixed_version,
+  e.severity,
+  e.raw_severity,
+  e.advisory_ids,
+  e.arches,
+  e.key_kind,
+];
 
 test('the registry knows the amazon feed (the two core repositories of Amazon Linux 2023 by their mirror lists), as the distribution table does', async () => {
   assert.ok(FEED_NAMES.includes('amazon'));
@@ -61,7 +72,10 @@ test('the registry knows the amazon feed (the two core repositories of Amazon Li
   assert.equal(typeof feed.follow, 'function');
   // The distribution table names feeds by their registry names: every one of them is registered.
   const named = SUPPORTED_DISTROS.flatMap((id) => distroProfile(id)!.feeds);
-  assert.deepEqual(named.filter((n) => !FEED_NAMES.includes(n)), []);
+  assert.deepEqual(
+    named.filter((n) => !FEED_NAMES.includes(n)),
+    [],
+  );
   assert.deepEqual(distroProfile('amzn')?.feeds, ['amazon']);
 });
 
@@ -72,7 +86,10 @@ test('db update --from updateinfo.xml: binary rpms with full E:V-R and arch, Ama
   assert.match(r.stdout, /^amazon: 57 entries, 11 vulnerabilities, 0 support rows \(amzn\) in [\d.]+ s\n$/);
   assert.equal(r.stderr, '');
   withDb(dataDir, (db) => {
-    assert.deepEqual(db.feeds().map((f) => [f.feed, f.distros, f.entry_count]), [['amazon', ['amzn'], 57]]);
+    assert.deepEqual(
+      db.feeds().map((f) => [f.feed, f.distros, f.entry_count]),
+      [['amazon', ['amzn'], 57]],
+    );
     // Two advisories for openssl-libs: the older one (one CVE) and ALAS2023-2024-700, whose two
     // CVEs are an entry each, found by their CVE with the advisory beside it.
     assert.deepEqual(db.entries('amzn', '2023', 'openssl-libs').map(brief).sort(), [
@@ -89,11 +106,16 @@ test('db update --from updateinfo.xml: binary rpms with full E:V-R and arch, Ama
     assert.deepEqual(db.entries('amzn', '2023', 'python3-setuptools').map(brief), [
       ['CVE-2024-6345', '59.6.0-2.amzn2023.0.5', 'high', 'Important', ['ALAS2023-2024-660'], [], 'binary'],
     ]);
-    assert.deepEqual(db.entries('amzn', '2023', 'vim-data').map(brief), [['CVE-2024-22667', '2:9.1.083-1.amzn2023.0.1', 'low', 'Low', ['ALAS2023-2024-512'], [], 'binary']]);
+    assert.deepEqual(db.entries('amzn', '2023', 'vim-data').map(brief), [
+      ['CVE-2024-22667', '2:9.1.083-1.amzn2023.0.1', 'low', 'Low', ['ALAS2023-2024-512'], [], 'binary'],
+    ]);
     const v = db.vulnerability('CVE-2024-6387');
     assert.deepEqual(v?.aliases, ['ALAS2023-2024-652']);
     assert.deepEqual([v?.published, v?.modified], ['2024-07-01 18:41:00', '2024-07-03 21:02:00']);
-    assert.match(v?.description ?? '', /^Amazon Linux 2023 - ALAS2023-2024-652: Critical priority package update for openssh\n\nPackage updates are available/);
+    assert.match(
+      v?.description ?? '',
+      /^Amazon Linux 2023 - ALAS2023-2024-652: Critical priority package update for openssh\n\nPackage updates are available/,
+    );
     // Nothing of the aarch64 repository yet.
     assert.deepEqual(db.entries('amzn', '2023', 'libxml2'), []);
   });
@@ -110,10 +132,29 @@ test('db update --from a gzip-compressed updateinfo and an aarch64 repository co
     withDb(dataDir, (db) => {
       assert.deepEqual(db.entries('amzn', '2023', 'openssl-libs').map(brief).sort(), [
         ['CVE-2023-2650', '1:3.0.8-1.amzn2023.0.3', 'medium', 'Medium', ['ALAS2023-2023-181'], ['x86_64'], 'binary'],
-        ['CVE-2024-4741', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['aarch64', 'x86_64'], 'binary'],
-        ['CVE-2024-5535', '1:3.0.8-1.amzn2023.0.16', 'high', 'Important', ['ALAS2023-2024-700'], ['aarch64', 'x86_64'], 'binary'],
+        [
+          'CVE-2024-4741',
+          '1:3.0.8-1.amzn2023.0.16',
+          'high',
+          'Important',
+          ['ALAS2023-2024-700'],
+          ['aarch64', 'x86_64'],
+          'binary',
+        ],
+        [
+          'CVE-2024-5535',
+          '1:3.0.8-1.amzn2023.0.16',
+          'high',
+          'Important',
+          ['ALAS2023-2024-700'],
+          ['aarch64', 'x86_64'],
+          'binary',
+        ],
       ]);
-      assert.deepEqual(db.entries('amzn', '2023', 'python3-setuptools').map((e) => e.arches), [[]]);
+      assert.deepEqual(
+        db.entries('amzn', '2023', 'python3-setuptools').map((e) => e.arches),
+        [[]],
+      );
       assert.deepEqual(db.entries('amzn', '2023', 'libxml2').map(brief), [
         ['CVE-2024-25062', '2.10.4-1.amzn2023.0.6', 'medium', 'Medium', ['ALAS2023-2024-707'], ['aarch64'], 'binary'],
       ]);
@@ -125,14 +166,29 @@ test('an advisory for aarch64 builds only is not a finding on x86_64; noarch fix
   const dataDir = scratch('data');
   assert.equal((await update(dataDir, [AARCH64_REPO])).code, 0);
   const os = { id: 'amzn', version_id: '2023', codename: '', pretty_name: 'Amazon Linux 2023.5.20240805' };
-  const pkg = (name: string, version: string, arch: string, source: string): InstalledPackage => ({ name, version, arch, source, source_version: version, format: 'rpm' });
+  const pkg = (name: string, version: string, arch: string, source: string): InstalledPackage => ({
+    name,
+    version,
+    arch,
+    source,
+    source_version: version,
+    format: 'rpm',
+  });
   const host = (arch: string) => ({
     os,
     kernel: null,
-    packages: [pkg('libxml2', '2.10.4-1.amzn2023.0.5', arch, 'libxml2'), pkg('python3-setuptools', '59.6.0-2.amzn2023.0.4', 'noarch', 'python-setuptools')],
+    packages: [
+      pkg('libxml2', '2.10.4-1.amzn2023.0.5', arch, 'libxml2'),
+      pkg('python3-setuptools', '59.6.0-2.amzn2023.0.4', 'noarch', 'python-setuptools'),
+    ],
   });
   withDb(dataDir, (db) => {
-    const found = (arch: string) => matchInventory(host(arch), db, { today: '2026-01-15' }).findings.map((f) => [f.package.name, f.id, f.fixed_version]);
+    const found = (arch: string) =>
+      matchInventory(host(arch), db, { today: '2026-01-15' }).findings.map((f) => [
+        f.package.name,
+        f.id,
+        f.fixed_version,
+      ]);
     assert.deepEqual(found('aarch64'), [
       ['libxml2', 'CVE-2024-25062', '2.10.4-1.amzn2023.0.6'],
       ['python3-setuptools', 'CVE-2024-6345', '59.6.0-2.amzn2023.0.5'],
@@ -165,7 +221,11 @@ test('Amazon Linux 2 advisories are skipped with a warning; inputs with none of 
   );
   const before = withDb(dataDir, (db) => db.feeds()[0]);
   assert.equal(before.entry_count, 57);
-  withDb(dataDir, (db) => assert.ok(db.entries('amzn', '2', 'openssl-libs').length === 0 && db.entries('amzn', '2023', 'openssl-libs').length === 3));
+  withDb(dataDir, (db) =>
+    assert.ok(
+      db.entries('amzn', '2', 'openssl-libs').length === 0 && db.entries('amzn', '2023', 'openssl-libs').length === 3,
+    ),
+  );
 
   const refused = await update(dataDir, [al2Only]);
   assert.equal(refused.code, 1);
@@ -173,7 +233,10 @@ test('Amazon Linux 2 advisories are skipped with a warning; inputs with none of 
     refused.stderr,
     /update of feed amazon failed, previous database kept \(updated [^)]+\): \S+al2-updateinfo\.xml: no Amazon Linux 2023 advisory \(ALAS2023-…\): only 1 of other releases \(such as ALAS2-2024-2500\); patchloop reads Amazon Linux 2023 data only/,
   );
-  assert.deepEqual(withDb(dataDir, (db) => db.feeds()[0]), before);
+  assert.deepEqual(
+    withDb(dataDir, (db) => db.feeds()[0]),
+    before,
+  );
 });
 
 test('broken inputs are refused naming the file, and the previous DB stays: bad XML, a mixed repository copy, no repository, another format', async () => {
@@ -207,11 +270,16 @@ test('broken inputs are refused naming the file, and the previous DB stays: bad 
     assert.equal(r.code, 1, input);
     assert.match(r.stderr, /update of feed amazon failed, previous database kept/);
     assert.match(r.stderr, message);
-    assert.deepEqual(withDb(dataDir, (db) => db.feeds()[0]), before);
+    assert.deepEqual(
+      withDb(dataDir, (db) => db.feeds()[0]),
+      before,
+    );
   }
 });
 
-/** A repository as AWS's CDN serves it: a mirror list naming the repository, its repomd.xml and the updateinfo it names. */
+/**
+ * A repository as AWS's CDN serves it: a mirror list naming the repository, its repomd.xml and the updateinfo it names.
+ */
 class RepositoryServer {
   readonly files = new Map<string, Buffer>();
   readonly requests: string[] = [];
@@ -267,7 +335,11 @@ test('by URL as dnf finds it: mirror list → repomd.xml → updateinfo; unchang
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /^amazon: 57 entries, 11 vulnerabilities/);
   const sum = [...repo.files.keys()].find((k) => k.endsWith('-updateinfo.xml.gz'))!;
-  assert.deepEqual(repo.requests, ['/mirrors/latest/x86_64/mirror.list', '/guids/3f2a-0001/x86_64/repodata/repomd.xml', sum]);
+  assert.deepEqual(repo.requests, [
+    '/mirrors/latest/x86_64/mirror.list',
+    '/guids/3f2a-0001/x86_64/repodata/repomd.xml',
+    sum,
+  ]);
 
   const again = await update(dataDir, [mirrorList]);
   assert.equal(again.code, 0, again.stderr);
@@ -284,13 +356,24 @@ test('by URL as dnf finds it: mirror list → repomd.xml → updateinfo; unchang
   const next = await update(dataDir, [mirrorList]);
   assert.equal(next.code, 0, next.stderr);
   assert.match(next.stdout, /^amazon: 58 entries, 12 vulnerabilities/);
-  withDb(dataDir, (db) => assert.deepEqual(db.entries('amzn', '2023', 'openssl').map((e) => e.advisory_ids[0]).sort(), ['ALAS2023-2023-181', 'ALAS2023-2024-700', 'ALAS2023-2024-700', 'ALAS2023-2024-999']));
+  withDb(dataDir, (db) =>
+    assert.deepEqual(
+      db
+        .entries('amzn', '2023', 'openssl')
+        .map((e) => e.advisory_ids[0])
+        .sort(),
+      ['ALAS2023-2023-181', 'ALAS2023-2024-700', 'ALAS2023-2024-700', 'ALAS2023-2024-999'],
+    ),
+  );
 
   // A mirror list whose repository is gone: a URL given with --from is never skipped.
   repo.files.delete('/guids/3f2a-0002/x86_64/repodata/repomd.xml');
   const gone = await update(dataDir, [mirrorList]);
   assert.equal(gone.code, 1);
-  assert.match(gone.stderr, /previous database kept .*download of http:\/\/127\.0\.0\.1:\d+\/guids\/3f2a-0002\/x86_64\/repodata\/repomd\.xml failed: .*404/);
+  assert.match(
+    gone.stderr,
+    /previous database kept .*download of http:\/\/127\.0\.0\.1:\d+\/guids\/3f2a-0002\/x86_64\/repodata\/repomd\.xml failed: .*404/,
+  );
 });
 
 test('following a repository: https never leads to plain http or a local file, a repomd location never leaves the repository', async () => {
@@ -305,18 +388,45 @@ test('following a repository: https never leads to plain http or a local file, a
   assert.deepEqual(await followRepository({ url: `${base}repodata/repomd.xml`, path: file('repomd.xml', repomd) }), [
     `${base}${/href="(repodata\/[0-9a-f]{64}-updateinfo\.xml\.gz)"/.exec(repomd)![1]}`,
   ]);
-  assert.deepEqual(await followRepository({ url: 'https://cdn.example/mirror.list', path: file('a.list', `# mirrors\n${base}\nhttps://other.example/x86_64/\n`) }), [
-    `${base}repodata/repomd.xml`,
-  ]);
+  assert.deepEqual(
+    await followRepository({
+      url: 'https://cdn.example/mirror.list',
+      path: file('a.list', `# mirrors\n${base}\nhttps://other.example/x86_64/\n`),
+    }),
+    [`${base}repodata/repomd.xml`],
+  );
   assert.equal(await followRepository({ url: 'https://cdn.example/u.xml', path: UPDATEINFO }), null);
   const refused: [string, string, RegExp][] = [
-    ['https://cdn.example/mirror.list', 'http://cdn.example/x86_64/\n', /will not follow http:\/\/cdn\.example\/x86_64\/repodata\/repomd\.xml \(from https only to https/],
-    ['https://cdn.example/mirror.list', 'https://cdn.example/x86_64/\nftp://cdn.example/x86_64/\n', /line 2: not an http\(s\) URL: ftp:/],
-    ['https://cdn.example/r/repodata/repomd.xml', repomd.replace(/href="repodata\/[^"]+-updateinfo\.xml\.gz"/, 'href="../../etc/passwd"'), /the updateinfo location "\.\.\/\.\.\/etc\/passwd" is not a path inside the repository/],
-    ['https://cdn.example/r/repodata/repomd.xml', repomd.replace(/href="repodata\/[^"]+-updateinfo\.xml\.gz"/, 'href="file:///etc/passwd"'), /is not a path inside the repository/],
-    ['https://cdn.example/r/repodata/repomd.xml', repomd.replace(/<data type="updateinfo">[\s\S]*?<\/data>/, ''), /the repository publishes no updateinfo/],
+    [
+      'https://cdn.example/mirror.list',
+      'http://cdn.example/x86_64/\n',
+      /will not follow http:\/\/cdn\.example\/x86_64\/repodata\/repomd\.xml \(from https only to https/,
+    ],
+    [
+      'https://cdn.example/mirror.list',
+      'https://cdn.example/x86_64/\nftp://cdn.example/x86_64/\n',
+      /line 2: not an http\(s\) URL: ftp:/,
+    ],
+    [
+      'https://cdn.example/r/repodata/repomd.xml',
+      repomd.replace(/href="repodata\/[^"]+-updateinfo\.xml\.gz"/, 'href="../../etc/passwd"'),
+      /the updateinfo location "\.\.\/\.\.\/etc\/passwd" is not a path inside the repository/,
+    ],
+    [
+      'https://cdn.example/r/repodata/repomd.xml',
+      repomd.replace(/href="repodata\/[^"]+-updateinfo\.xml\.gz"/, 'href="file:///etc/passwd"'),
+      /is not a path inside the repository/,
+    ],
+    [
+      'https://cdn.example/r/repodata/repomd.xml',
+      repomd.replace(/<data type="updateinfo">[\s\S]*?<\/data>/, ''),
+      /the repository publishes no updateinfo/,
+    ],
   ];
   for (const [url, text, message] of refused) {
-    await assert.rejects(followRepository({ url, path: file('input', text) }), (err: unknown) => err instanceof RepodataError && message.test(err.message) && err.message.startsWith(`${url}: `));
+    await assert.rejects(
+      followRepository({ url, path: file('input', text) }),
+      (err: unknown) => err instanceof RepodataError && message.test(err.message) && err.message.startsWith(`${url}: `),
+    );
   }
 });

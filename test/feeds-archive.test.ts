@@ -13,7 +13,9 @@ import { packTar } from 'modern-tar';
 import { detectFormat, InputError, readInput } from '../src/feeds/archive.ts';
 
 const ROCKY = fileURLToPath(new URL('../../shared/data/feeds/rocky', import.meta.url));
-const names = readdirSync(ROCKY).filter((f) => f.endsWith('.json')).sort();
+const names = readdirSync(ROCKY)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 async function members(input: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -27,7 +29,10 @@ test('directory, zip, tar, tar.gz, tar.zst, tar.xz and .gz inputs yield the same
   const files = Object.fromEntries(names.map((n) => [n, readFileSync(join(ROCKY, n))]));
   const expected = new Map(names.map((n) => [n, files[n].toString('utf8')]));
 
-  writeFileSync(join(dir, 'all.zip'), zipSync(Object.fromEntries(names.map((n) => [`rocky/${n}`, new Uint8Array(files[n])]))));
+  writeFileSync(
+    join(dir, 'all.zip'),
+    zipSync(Object.fromEntries(names.map((n) => [`rocky/${n}`, new Uint8Array(files[n])]))),
+  );
   const tar = await packTar([
     { header: { name: 'osv/', type: 'directory', size: 0 } },
     ...names.map((n) => ({ header: { name: `osv/${n}`, size: files[n].length }, body: new Uint8Array(files[n]) })),
@@ -73,9 +78,21 @@ test('a truncated archive or a missing input is an error naming it', async (t) =
   const bStart = damaged.indexOf('b.json') + 'b.json'.length;
   for (let i = bStart + 8; i < bStart + 40; i++) damaged[i] ^= 0xff;
   writeFileSync(join(dir, 'damaged.zip'), damaged);
-  await assert.rejects(members(join(dir, 'damaged.zip')), (err: Error) => err instanceof InputError && err.message.includes('damaged.zip!b.json'));
+  await assert.rejects(
+    members(join(dir, 'damaged.zip')),
+    (err: Error) => err instanceof InputError && err.message.includes('damaged.zip!b.json'),
+  );
 
-  await assert.rejects(members(join(dir, 'cut.tar.gz')), (err: Error) => err instanceof InputError && err.message.includes('cut.tar.gz') && /corrupt/.test(err.message));
-  await assert.rejects(members(join(dir, 'cut.zip')), (err: Error) => err instanceof InputError && err.message.includes('cut.zip'));
-  await assert.rejects(members(join(dir, 'missing.zip')), (err: Error) => err instanceof InputError && err.message.includes('missing.zip') && /ENOENT/.test(err.message));
+  await assert.rejects(
+    members(join(dir, 'cut.tar.gz')),
+    (err: Error) => err instanceof InputError && err.message.includes('cut.tar.gz') && /corrupt/.test(err.message),
+  );
+  await assert.rejects(
+    members(join(dir, 'cut.zip')),
+    (err: Error) => err instanceof InputError && err.message.includes('cut.zip'),
+  );
+  await assert.rejects(
+    members(join(dir, 'missing.zip')),
+    (err: Error) => err instanceof InputError && err.message.includes('missing.zip') && /ENOENT/.test(err.message),
+  );
 });

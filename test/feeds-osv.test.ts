@@ -51,17 +51,46 @@ test('OSV linter samples: Alpine ranges imported per branch, invalid records ski
   const nointro = warnings.find((w) => w.includes('nointroduced-CVE-2023-41045.json'));
   assert.ok(nointro?.includes('CVE-2023-41045') && nointro.includes('introduced'), nointro);
   assert.ok(warnings.some((w) => w.includes('nondistinct-CVE-2018-5407.json') && w.includes('differs')));
-  assert.ok(warnings.some((w) => /outside patchloop's scope: PyPI \(3\), Go \(2\)/.test(w)), warnings.join('\n'));
-  assert.equal(db.vulnerability('CVE-2018-5407')?.references.includes('https://security.alpinelinux.org/vuln/CVE-2018-5407'), true);
+  assert.ok(
+    warnings.some((w) => /outside patchloop's scope: PyPI \(3\), Go \(2\)/.test(w)),
+    warnings.join('\n'),
+  );
+  assert.equal(
+    db.vulnerability('CVE-2018-5407')?.references.includes('https://security.alpinelinux.org/vuln/CVE-2018-5407'),
+    true,
+  );
 });
 
 test('Red Hat OSV: only mainline RHEL streams are imported; minor-pinned streams are skipped, leaving nothing here', async () => {
   await assert.rejects(importOsvInto([data('redhat/csaf-osv-pairs/OSV')]), /no advisory entries/);
-  assert.deepEqual(mapEcosystem('Red Hat:enterprise_linux:9::appstream'), { distro: 'rhel', release: '9', scheme: 'rpm', key_kind: 'binary' });
-  assert.deepEqual(mapEcosystem('Red Hat:rhel_aus:8.6::appstream'), { skip: 'Red Hat:rhel_aus:8.6::appstream (not a mainline RHEL stream)' });
-  assert.deepEqual(mapEcosystem('Ubuntu:Pro:16.04:LTS'), { distro: 'ubuntu', release: '16.04', scheme: 'deb', key_kind: 'source', pro: true });
-  assert.deepEqual(mapEcosystem('Debian:12'), { distro: 'debian', release: 'bookworm', scheme: 'deb', key_kind: 'source' });
-  assert.deepEqual(mapEcosystem('Alpine:v3.18'), { distro: 'alpine', release: '3.18', scheme: 'apk', key_kind: 'source' });
+  assert.deepEqual(mapEcosystem('Red Hat:enterprise_linux:9::appstream'), {
+    distro: 'rhel',
+    release: '9',
+    scheme: 'rpm',
+    key_kind: 'binary',
+  });
+  assert.deepEqual(mapEcosystem('Red Hat:rhel_aus:8.6::appstream'), {
+    skip: 'Red Hat:rhel_aus:8.6::appstream (not a mainline RHEL stream)',
+  });
+  assert.deepEqual(mapEcosystem('Ubuntu:Pro:16.04:LTS'), {
+    distro: 'ubuntu',
+    release: '16.04',
+    scheme: 'deb',
+    key_kind: 'source',
+    pro: true,
+  });
+  assert.deepEqual(mapEcosystem('Debian:12'), {
+    distro: 'debian',
+    release: 'bookworm',
+    scheme: 'deb',
+    key_kind: 'source',
+  });
+  assert.deepEqual(mapEcosystem('Alpine:v3.18'), {
+    distro: 'alpine',
+    release: '3.18',
+    scheme: 'apk',
+    key_kind: 'source',
+  });
   assert.equal(mapEcosystem('PyPI'), null);
 });
 
@@ -74,11 +103,17 @@ test('withdrawn records are skipped; the rest of a directory still imports', asy
   assert.deepEqual(db.entries('ubuntu', '14.04', 'tpp'), []);
   assert.deepEqual(db.entries('ubuntu', '14.04', 'jansson'), []);
   const wayland = db.entries('ubuntu', '22.04', 'wayland');
-  assert.deepEqual(wayland.map((e) => [e.vuln_id, e.fixed_version, e.severity, e.advisory_ids]), [['CVE-2021-3782', '1.20.0-1ubuntu0.1', 'medium', ['USN-5614-1', 'USN-5614-2']]]);
+  assert.deepEqual(
+    wayland.map((e) => [e.vuln_id, e.fixed_version, e.severity, e.advisory_ids]),
+    [['CVE-2021-3782', '1.20.0-1ubuntu0.1', 'medium', ['USN-5614-1', 'USN-5614-2']]],
+  );
 });
 
 test('inputs that are not OSV data are an error, not an empty database', async () => {
-  await assert.rejects(importOsvInto([data('alpine/secdb-json')]), /not osv OSV data \(6 file\(s\), none of them a valid OSV record\)/);
+  await assert.rejects(
+    importOsvInto([data('alpine/secdb-json')]),
+    /not osv OSV data \(6 file\(s\), none of them a valid OSV record\)/,
+  );
   await assert.rejects(importOsvInto([data('debian/security-support-lists')]), /no JSON files/);
 });
 
@@ -91,7 +126,9 @@ test('event lists become intervals in version order, whatever order they are wri
     { introduced: null, fixed: '1.2-r0', last_affected: null },
     { introduced: '2.0-r0', fixed: null, last_affected: '2.1-r3' },
   ]);
-  assert.deepEqual(rangeIntervals({ type: 'ECOSYSTEM', events: [{ introduced: '1:2.0-1' }] }, 'deb'), [{ introduced: '1:2.0-1', fixed: null, last_affected: null }]);
+  assert.deepEqual(rangeIntervals({ type: 'ECOSYSTEM', events: [{ introduced: '1:2.0-1' }] }, 'deb'), [
+    { introduced: '1:2.0-1', fixed: null, last_affected: null },
+  ]);
 });
 
 test('CVSS v3 base scores follow the specification', () => {

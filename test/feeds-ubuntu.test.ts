@@ -15,7 +15,9 @@ import { replaceFeed } from '../src/vulndb/writer.ts';
 
 const UBUNTU = fileURLToPath(new URL('../../shared/data/feeds/ubuntu', import.meta.url));
 
-async function load(inputs: string[]): Promise<{ db: VulnDb; dir: string; summary: UbuntuImportSummary; warnings: string[] }> {
+async function load(
+  inputs: string[],
+): Promise<{ db: VulnDb; dir: string; summary: UbuntuImportSummary; warnings: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-ubuntu-'));
   const warnings: string[] = [];
   let summary: UbuntuImportSummary | undefined;
@@ -26,7 +28,14 @@ async function load(inputs: string[]): Promise<{ db: VulnDb; dir: string; summar
 }
 
 const view = (db: VulnDb, release: string, pkg: string) =>
-  db.entries('ubuntu', release, pkg).map((e) => ({ vuln: e.vuln_id, status: e.status, raw: e.raw_status, fixed: e.fixed_version, pro: e.pro_only, sev: e.severity }));
+  db.entries('ubuntu', release, pkg).map((e) => ({
+    vuln: e.vuln_id,
+    status: e.status,
+    raw: e.raw_status,
+    fixed: e.fixed_version,
+    pro: e.pro_only,
+    sev: e.severity,
+  }));
 
 test('OSV + OpenVEX: unfixed packages get the tracker status; fixes, priorities and USNs come from OSV', async (t) => {
   const { db, dir, summary, warnings } = await load([UBUNTU]);
@@ -38,14 +47,23 @@ test('OSV + OpenVEX: unfixed packages get the tracker status; fixes, priorities 
   assert.equal(summary.vexDocuments, 2);
   assert.equal(summary.withdrawn, 3, 'UBUNTU-CVE-2013-2208, -2020-36325, -2014-2901');
   // CVE-2016-20013: OSV says "affected" everywhere; the VEX statement says the team decided not to fix.
-  assert.deepEqual(view(db, '22.04', 'glibc'), [{ vuln: 'CVE-2016-20013', status: 'will_not_fix', raw: 'ignored', fixed: null, pro: false, sev: 'negligible' }]);
+  assert.deepEqual(view(db, '22.04', 'glibc'), [
+    { vuln: 'CVE-2016-20013', status: 'will_not_fix', raw: 'ignored', fixed: null, pro: false, sev: 'negligible' },
+  ]);
   // zabbix in 22.04 is filed under jammy in OSV and esm-apps/jammy in VEX: same series.
-  assert.deepEqual(view(db, '22.04', 'zabbix'), [{ vuln: 'CVE-2016-20013', status: 'will_not_fix', raw: 'ignored', fixed: null, pro: false, sev: 'negligible' }]);
+  assert.deepEqual(view(db, '22.04', 'zabbix'), [
+    { vuln: 'CVE-2016-20013', status: 'will_not_fix', raw: 'ignored', fixed: null, pro: false, sev: 'negligible' },
+  ]);
   // gitlab has no VEX statement here: it stays plainly affected.
-  assert.deepEqual(view(db, '16.04', 'gitlab'), [{ vuln: 'CVE-2026-1403', status: 'affected', raw: 'affected', fixed: null, pro: false, sev: 'medium' }]);
+  assert.deepEqual(view(db, '16.04', 'gitlab'), [
+    { vuln: 'CVE-2026-1403', status: 'affected', raw: 'affected', fixed: null, pro: false, sev: 'medium' },
+  ]);
   // The USN adds nothing beside the UBUNTU-CVE record that lists it.
   assert.equal(summary.superseded, 1);
-  assert.deepEqual(db.entries('ubuntu', '20.04', 'wayland').map((e) => [e.fixed_version, e.advisory_ids]), [['1.18.0-1ubuntu0.1', ['USN-5614-1', 'USN-5614-2']]]);
+  assert.deepEqual(
+    db.entries('ubuntu', '20.04', 'wayland').map((e) => [e.fixed_version, e.advisory_ids]),
+    [['1.18.0-1ubuntu0.1', ['USN-5614-1', 'USN-5614-2']]],
+  );
 });
 
 test('Ubuntu Pro: a fix only in Ubuntu:Pro is pro_only; the base archive fix wins where there is one', async (t) => {
@@ -54,22 +72,45 @@ test('Ubuntu Pro: a fix only in Ubuntu:Pro is pro_only; the base archive fix win
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  assert.deepEqual(view(db, '20.04', 'netty'), [{ vuln: 'CVE-2022-24823', status: 'fixed', raw: 'fixed', fixed: '1:4.1.45-1ubuntu0.1~esm2', pro: true, sev: 'low' }]);
-  assert.deepEqual(view(db, '14.04', 'netty'), [{ vuln: 'CVE-2022-24823', status: 'affected', raw: 'affected', fixed: null, pro: false, sev: 'low' }]);
-  assert.deepEqual(view(db, '16.04', 'unzip'), [{ vuln: 'CVE-2014-9913', status: 'fixed', raw: 'fixed', fixed: '6.0-20ubuntu1.1', pro: false, sev: 'negligible' }]);
-  assert.deepEqual(view(db, '14.04', 'unzip'), [{ vuln: 'CVE-2014-9913', status: 'fixed', raw: 'fixed', fixed: '6.0-9ubuntu1.6', pro: true, sev: 'negligible' }]);
+  assert.deepEqual(view(db, '20.04', 'netty'), [
+    { vuln: 'CVE-2022-24823', status: 'fixed', raw: 'fixed', fixed: '1:4.1.45-1ubuntu0.1~esm2', pro: true, sev: 'low' },
+  ]);
+  assert.deepEqual(view(db, '14.04', 'netty'), [
+    { vuln: 'CVE-2022-24823', status: 'affected', raw: 'affected', fixed: null, pro: false, sev: 'low' },
+  ]);
+  assert.deepEqual(view(db, '16.04', 'unzip'), [
+    { vuln: 'CVE-2014-9913', status: 'fixed', raw: 'fixed', fixed: '6.0-20ubuntu1.1', pro: false, sev: 'negligible' },
+  ]);
+  assert.deepEqual(view(db, '14.04', 'unzip'), [
+    { vuln: 'CVE-2014-9913', status: 'fixed', raw: 'fixed', fixed: '6.0-9ubuntu1.6', pro: true, sev: 'negligible' },
+  ]);
 
   // Through the matcher: a 20.04 host with the old netty is affected either way; only a
   // Pro-attached host is told to install the +esm build.
   const inventory: Inventory = {
     os: { id: 'ubuntu', version_id: '20.04', codename: 'focal', pretty_name: 'Ubuntu 20.04.6 LTS' },
     kernel: null,
-    packages: [{ name: 'libnetty-java', version: '1:4.1.45-1', arch: 'all', source: 'netty', source_version: '1:4.1.45-1', format: 'deb' }],
+    packages: [
+      {
+        name: 'libnetty-java',
+        version: '1:4.1.45-1',
+        arch: 'all',
+        source: 'netty',
+        source_version: '1:4.1.45-1',
+        format: 'deb',
+      },
+    ],
   };
   const plain = matchInventory(inventory, db).findings.filter((f) => f.id === 'CVE-2022-24823');
-  assert.deepEqual(plain.map((f) => [f.status, f.fixed_version]), [['affected', null]]);
+  assert.deepEqual(
+    plain.map((f) => [f.status, f.fixed_version]),
+    [['affected', null]],
+  );
   const pro = matchInventory(inventory, db, { proAttached: true }).findings.filter((f) => f.id === 'CVE-2022-24823');
-  assert.deepEqual(pro.map((f) => [f.status, f.fixed_version]), [['fixed', '1:4.1.45-1ubuntu0.1~esm2']]);
+  assert.deepEqual(
+    pro.map((f) => [f.status, f.fixed_version]),
+    [['fixed', '1:4.1.45-1ubuntu0.1~esm2']],
+  );
 });
 
 /** A gzip tarball of some directories under the Ubuntu data, the way Canonical ships osv-all / vex-all. */
@@ -100,7 +141,10 @@ test('separate OSV and VEX archives are both applied; VEX buried after OSV recor
   });
   assert.deepEqual(both.warnings, []);
   assert.equal(both.summary.vexDocuments, 2);
-  assert.deepEqual(view(both.db, '24.04', 'sssd').map((e) => e.status), ['will_not_fix']);
+  assert.deepEqual(
+    view(both.db, '24.04', 'sssd').map((e) => e.status),
+    ['will_not_fix'],
+  );
 
   const mixed = await load([join(dir, 'mixed.tar.gz')]);
   t.after(() => {
@@ -109,5 +153,8 @@ test('separate OSV and VEX archives are both applied; VEX buried after OSV recor
   });
   assert.equal(mixed.warnings.length, 1);
   assert.match(mixed.warnings[0], /^2 OpenVEX document\(s\) sat after OSV records in an archive and were not applied/);
-  assert.deepEqual(view(mixed.db, '24.04', 'sssd').map((e) => e.status), ['affected']);
+  assert.deepEqual(
+    view(mixed.db, '24.04', 'sssd').map((e) => e.status),
+    ['affected'],
+  );
 });

@@ -26,23 +26,44 @@ test('JSON: exactly the contract fields, every package dpkg-query lists, in name
   assert.equal(r.stderr, '');
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(doc), ['os', 'kernel', 'packages', 'warnings']);
-  assert.deepEqual(doc.os, { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)', id_like: [] });
+  assert.deepEqual(doc.os, {
+    id: 'debian',
+    version_id: '12',
+    codename: 'bookworm',
+    pretty_name: 'Debian GNU/Linux 12 (bookworm)',
+    id_like: [],
+  });
   assert.equal(doc.kernel, null);
   assert.deepEqual(doc.warnings, []);
-  for (const p of doc.packages) assert.deepEqual(Object.keys(p), ['name', 'version', 'arch', 'source', 'source_version', 'format']);
+  for (const p of doc.packages)
+    assert.deepEqual(Object.keys(p), ['name', 'version', 'arch', 'source', 'source_version', 'format']);
   const names = doc.packages.map((p: { name: string }) => p.name);
   assert.deepEqual(names, [...names].sort());
 
   let reference: string[];
   try {
-    reference = execFileSync('dpkg-query', ['--admindir', path.join(ROOT, 'var/lib/dpkg'), '-W', '-f', '${Package} ${Version} ${source:Package} ${source:Version}\n'], { encoding: 'utf8' })
-      .split('\n').filter((l) => l !== '').sort();
+    reference = execFileSync(
+      'dpkg-query',
+      [
+        '--admindir',
+        path.join(ROOT, 'var/lib/dpkg'),
+        '-W',
+        '-f',
+        '${Package} ${Version} ${source:Package} ${source:Version}\n',
+      ],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort();
   } catch {
     // Without dpkg-query, the fixture's own count (grep -c '^Package:') stands in.
     assert.equal(doc.packages.length, 729);
     return;
   }
-  const ours = doc.packages.map((p: Record<string, string>) => `${p.name} ${p.version} ${p.source} ${p.source_version}`).sort();
+  const ours = doc.packages
+    .map((p: Record<string, string>) => `${p.name} ${p.version} ${p.source} ${p.source_version}`)
+    .sort();
   assert.deepEqual(ours, reference);
 });
 
@@ -72,7 +93,10 @@ test('table: a summary, then aligned columns sorted by name', async () => {
   }
   const names = table.slice(1).map((row) => row.split(/ +/)[0]);
   assert.deepEqual(names, [...names].sort());
-  assert.match(table.find((row) => row.startsWith('bsdutils ')) ?? '', /^bsdutils +1:2\.38\.1-5\+deb12u3 +amd64 +util-linux +2\.38\.1-5\+deb12u3 +deb$/);
+  assert.match(
+    table.find((row) => row.startsWith('bsdutils ')) ?? '',
+    /^bsdutils +1:2\.38\.1-5\+deb12u3 +amd64 +util-linux +2\.38\.1-5\+deb12u3 +deb$/,
+  );
 });
 
 test('warnings go to stderr and into the JSON; the exit status stays 0', async () => {
@@ -82,7 +106,10 @@ test('warnings go to stderr and into the JSON; the exit status stays 0', async (
   const status = path.join(SHARED_DATA, 'pkgdb/dpkg/syft-image-dpkg/var/lib/dpkg/status');
   assert.deepEqual(doc.warnings, [`${status}:1: record skipped: empty Package field`]);
   assert.equal(r.stderr, `patchloop: warning: ${status}:1: record skipped: empty Package field\n`);
-  assert.deepEqual(doc.packages.map((p: { name: string }) => p.name), ['libpam-runtime']);
+  assert.deepEqual(
+    doc.packages.map((p: { name: string }) => p.name),
+    ['libpam-runtime'],
+  );
 });
 
 test('unreadable or missing package database: a message on stderr, exit 1, no stack trace', async (t) => {
@@ -90,13 +117,21 @@ test('unreadable or missing package database: a message on stderr, exit 1, no st
   const r = await runCli(['inventory', '--root', broken]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, new RegExp(`^patchloop: inventory: ${broken}/var/lib/dpkg/status: no valid package record, 2 corrupt; first: .*:1: record skipped`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^patchloop: inventory: ${broken}/var/lib/dpkg/status: no valid package record, 2 corrupt; first: .*:1: record skipped`,
+    ),
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 
   const none = scratchRoot(t, {});
   const n = await runCli(['inventory', '--root', none]);
   assert.equal(n.code, 1);
-  assert.equal(n.stderr, `patchloop: inventory: ${none}: no package database found (looked for deb, rpm, apk: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)\n`);
+  assert.equal(
+    n.stderr,
+    `patchloop: inventory: ${none}: no package database found (looked for deb, rpm, apk: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)\n`,
+  );
 
   const usage = await runCli(['inventory', '--format', 'xml']);
   assert.equal(usage.code, 2);

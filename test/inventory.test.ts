@@ -27,7 +27,13 @@ test('the registry has one reader per format', () => {
 test('bookworm-host: Debian 12, no kernel for another root unless given, 729 packages in name order', async () => {
   const root = path.join(PKGDB, 'dpkg/bookworm-host');
   const inv = await readInventory(root);
-  assert.deepEqual(inv.os, { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)', id_like: [] });
+  assert.deepEqual(inv.os, {
+    id: 'debian',
+    version_id: '12',
+    codename: 'bookworm',
+    pretty_name: 'Debian GNU/Linux 12 (bookworm)',
+    id_like: [],
+  });
   assert.equal(inv.kernel, null);
   assert.equal(inv.packages.length, 729);
   assert.deepEqual(inv.warnings, []);
@@ -38,7 +44,10 @@ test('bookworm-host: Debian 12, no kernel for another root unless given, 729 pac
 
 test('distroless and Alpine roots without os-release: packages read, the missing os-release is a warning', async () => {
   const distroless = await readInventory(path.join(PKGDB, 'dpkg/syft-distroless'));
-  assert.deepEqual(distroless.packages.map((p) => `${p.name} ${p.version} ${p.format}`), ['libsqlite3-0 3.34.1-3 deb']);
+  assert.deepEqual(
+    distroless.packages.map((p) => `${p.name} ${p.version} ${p.format}`),
+    ['libsqlite3-0 3.34.1-3 deb'],
+  );
   assert.equal(distroless.os.id, '');
   assert.match(distroless.warnings?.join('\n') ?? '', /no os-release under/);
 
@@ -55,9 +64,19 @@ test('a root with both dpkg and apk databases: both read, with a warning naming 
     'etc/os-release': path.join(PKGDB, 'dpkg/bookworm-host/etc/os-release'),
   });
   const inv = await readInventory(root);
-  assert.deepEqual(inv.packages.map((p) => `${p.format}:${p.name}`), [
-    'deb:accountsservice', 'deb:acl', 'deb:adduser', 'deb:admin-session', 'deb:attr', 'deb:libacl1', 'apk:musl', 'deb:util-linux-extra',
-  ]);
+  assert.deepEqual(
+    inv.packages.map((p) => `${p.format}:${p.name}`),
+    [
+      'deb:accountsservice',
+      'deb:acl',
+      'deb:adduser',
+      'deb:admin-session',
+      'deb:attr',
+      'deb:libacl1',
+      'apk:musl',
+      'deb:util-linux-extra',
+    ],
+  );
   assert.deepEqual(inv.warnings, [
     `several package databases found, all read: deb (${root}/var/lib/dpkg/status), apk (${root}/lib/apk/db/installed)`,
   ]);
@@ -69,21 +88,39 @@ test('one database unreadable beside a readable one: a warning; all unreadable: 
     'lib/apk/db/installed': path.join(PKGDB, 'apk/trivy/lib/apk/db/installed'),
   });
   const inv = await readInventory(root);
-  assert.deepEqual(inv.packages.map((p) => p.name), ['musl']);
-  assert.ok(inv.warnings?.some((w) => w.startsWith(`${root}/var/lib/dpkg/status: no valid package record`) && w.endsWith('(skipped; other package databases were read)')));
+  assert.deepEqual(
+    inv.packages.map((p) => p.name),
+    ['musl'],
+  );
+  assert.ok(
+    inv.warnings?.some(
+      (w) =>
+        w.startsWith(`${root}/var/lib/dpkg/status: no valid package record`) &&
+        w.endsWith('(skipped; other package databases were read)'),
+    ),
+  );
 
   const broken = scratchRoot(t, { 'var/lib/dpkg/status': path.join(PKGDB, 'dpkg/scalibr/invalid') });
-  await assert.rejects(readInventory(broken), (err: unknown) => err instanceof InventoryError && err.file === `${broken}/var/lib/dpkg/status`);
+  await assert.rejects(
+    readInventory(broken),
+    (err: unknown) => err instanceof InventoryError && err.file === `${broken}/var/lib/dpkg/status`,
+  );
 });
 
 test('no package database, or no such root: InventoryError with a clear message', async (t) => {
   const empty = scratchRoot(t, { 'etc/os-release': path.join(PKGDB, 'dpkg/bookworm-host/etc/os-release') });
   await assert.rejects(readInventory(empty), (err: unknown) => {
     assert.ok(err instanceof InventoryError);
-    assert.equal(err.message, `${empty}: no package database found (looked for deb, rpm, apk: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)`);
+    assert.equal(
+      err.message,
+      `${empty}: no package database found (looked for deb, rpm, apk: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)`,
+    );
     return true;
   });
-  await assert.rejects(readInventory(path.join(empty, 'missing')), new InventoryError(path.join(empty, 'missing'), 'no such directory'));
+  await assert.rejects(
+    readInventory(path.join(empty, 'missing')),
+    new InventoryError(path.join(empty, 'missing'), 'no such directory'),
+  );
   await assert.rejects(readInventory(path.join(empty, 'etc/os-release')), /not a directory/);
 });
 

@@ -12,12 +12,17 @@ import { REPO_ROOT } from './support/paths.ts';
 
 const eslint = new ESLint({ cwd: REPO_ROOT });
 // The layer table as the configuration declares it (a JavaScript module, loaded by its URL).
-const { LAYERS, MAX_DEPTH } = (await import(pathToFileURL(join(REPO_ROOT, 'eslint.config.js')).href)) as { LAYERS: Record<string, string[]>; MAX_DEPTH: number };
+const { LAYERS, MAX_DEPTH } = (await import(pathToFileURL(join(REPO_ROOT, 'eslint.config.js')).href)) as {
+  LAYERS: Record<string, string[]>;
+  MAX_DEPTH: number;
+};
 
 /** The messages of the import rules for `code` as the module `file` (relative to the repository). */
 async function importProblems(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(REPO_ROOT, file) });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  return result.messages
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax')
+    .map((m) => m.message);
 }
 
 const staticImport = (from: string) => `import { thing } from '${from}';\nexport const probe = thing;\n`;
@@ -91,18 +96,32 @@ test('a wrong import fails the lint rules, a right one passes, statically and wi
 
 test('every folder of src/ has its row in the layer table, and every row only existing layers', () => {
   const folders = readdirSync(join(REPO_ROOT, 'src'), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && readdirSync(join(REPO_ROOT, 'src', e.name), { recursive: true }).some((f) => String(f).endsWith('.ts')))
+    .filter(
+      (e) =>
+        e.isDirectory() &&
+        readdirSync(join(REPO_ROOT, 'src', e.name), { recursive: true }).some((f) => String(f).endsWith('.ts')),
+    )
     .map((e) => e.name);
   const rows = Object.keys(LAYERS);
-  assert.deepEqual(folders.filter((f) => !rows.includes(f)), [], 'folders of src/ without a row in LAYERS (eslint.config.js)');
+  assert.deepEqual(
+    folders.filter((f) => !rows.includes(f)),
+    [],
+    'folders of src/ without a row in LAYERS (eslint.config.js)',
+  );
   for (const [layer, allowed] of Object.entries(LAYERS)) {
-    for (const a of allowed) assert.ok(rows.includes(a) || a === 'version.ts' || a === 'project-root.ts', `${layer} → ${a}`);
+    for (const a of allowed)
+      assert.ok(rows.includes(a) || a === 'version.ts' || a === 'project-root.ts', `${layer} → ${a}`);
   }
 });
 
 test('the rules reach the deepest folder of src/', () => {
   const depth = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => 1 + depth(join(dir, e.name))));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => 1 + depth(join(dir, e.name))),
+    );
   for (const layer of Object.keys(LAYERS)) {
     const dir = join(REPO_ROOT, 'src', layer);
     const deepest = readdirSync(join(REPO_ROOT, 'src')).includes(layer) ? 1 + depth(dir) : 0;
@@ -112,11 +131,15 @@ test('the rules reach the deepest folder of src/', () => {
 
 test('npm run lint fails on a core module that imports the server', () => {
   // The CLI as CI runs it, on a module given on stdin under a name in src/core.
-  const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/eslint'), ['--stdin', '--stdin-filename', 'src/core/probe.ts'], {
-    cwd: REPO_ROOT,
-    input: staticImport('../server/server.ts'),
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    join(REPO_ROOT, 'node_modules/.bin/eslint'),
+    ['--stdin', '--stdin-filename', 'src/core/probe.ts'],
+    {
+      cwd: REPO_ROOT,
+      input: staticImport('../server/server.ts'),
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /src\/core imports no other layer/);
 });

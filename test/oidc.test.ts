@@ -10,7 +10,12 @@ import { freePort, startFront, startProvider, type TestProvider } from './suppor
 import { HttpBrowser } from './support/http-browser.ts';
 
 const accounts: Record<string, Record<string, unknown>> = {
-  alice: { preferred_username: 'alice', name: 'Alice Operator', email: 'alice@example.test', groups: ['staff', 'pl-operators'] },
+  alice: {
+    preferred_username: 'alice',
+    name: 'Alice Operator',
+    email: 'alice@example.test',
+    groups: ['staff', 'pl-operators'],
+  },
   bob: { preferred_username: 'bob', name: 'Bob Admin', groups: ['pl-viewers', 'pl-admins'] },
   carol: { preferred_username: 'carol', groups: ['staff'] },
   dave: { preferred_username: 'dave', groups: ['pl-viewers'] },
@@ -65,17 +70,31 @@ async function toCallback(b: HttpBrowser, login: string, editAuthorization?: (u:
   assert.ok(authorization.href.startsWith(front.url), authorization.href);
   editAuthorization?.(authorization);
   const page = await b.follow('GET', authorization.href, undefined, isCallback);
-  const r = page.location && isCallback(new URL(page.location)) ? page : await b.throughProvider(page, login, isCallback);
-  assert.ok(r.location && isCallback(new URL(r.location)), `the provider sends the browser back (${r.status} ${r.location ?? r.body.slice(0, 200)})`);
+  const r =
+    page.location && isCallback(new URL(page.location)) ? page : await b.throughProvider(page, login, isCallback);
+  assert.ok(
+    r.location && isCallback(new URL(r.location)),
+    `the provider sends the browser back (${r.status} ${r.location ?? r.body.slice(0, 200)})`,
+  );
   return new URL(r.location!);
 }
 
 async function session(b: HttpBrowser): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await api(s.url, '/api/v1/auth/session', { headers: { cookie: b.cookieHeader(new URL(`${s.url}/api/v1/auth/session`)) } });
+  const r = await api(s.url, '/api/v1/auth/session', {
+    headers: { cookie: b.cookieHeader(new URL(`${s.url}/api/v1/auth/session`)) },
+  });
   return { status: r.status, body: r.body as Record<string, unknown> };
 }
 
-async function audit(query: string): Promise<{ action: string; outcome: string; reason: string | null; actor: { name: string; role: string | null }; after: Record<string, unknown> | null }[]> {
+async function audit(query: string): Promise<
+  {
+    action: string;
+    outcome: string;
+    reason: string | null;
+    actor: { name: string; role: string | null };
+    after: Record<string, unknown> | null;
+  }[]
+> {
   const r = await api(s.url, `/api/v1/audit?${query}`, { token: s.adminToken });
   assert.equal(r.status, 200, r.text);
   return (r.body as { items: never[] }).items;
@@ -105,9 +124,18 @@ test('the whole flow: provider login and consent, back with a code, a session wi
   assert.match(authorization.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
   assert.ok(authorization.searchParams.get('state') && authorization.searchParams.get('nonce'));
 
-  const users = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as { username: string; kind: string; role: string; display_name: string | null; sso_issuer: string | null }[];
+  const users = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as {
+    username: string;
+    kind: string;
+    role: string;
+    display_name: string | null;
+    sso_issuer: string | null;
+  }[];
   const alice = users.find((u) => u.username === 'alice')!;
-  assert.deepEqual({ kind: alice.kind, role: alice.role, display_name: alice.display_name, sso_issuer: alice.sso_issuer }, { kind: 'sso', role: 'operator', display_name: 'Alice Operator', sso_issuer: front.url });
+  assert.deepEqual(
+    { kind: alice.kind, role: alice.role, display_name: alice.display_name, sso_issuer: alice.sso_issuer },
+    { kind: 'sso', role: 'operator', display_name: 'Alice Operator', sso_issuer: front.url },
+  );
   const [entry] = await audit('action=auth.login&actor=alice');
   assert.equal(entry.outcome, 'success');
   assert.equal(entry.actor.role, 'operator');
@@ -211,11 +239,17 @@ test('an ID token from another issuer is refused, and so is one signed with keys
 });
 
 test('the provider cannot take over a local account by naming it', async () => {
-  const made = await api(s.url, '/api/v1/users', { token: s.adminToken, body: { username: 'Frank', role: 'admin', password: 'a local password of frank' } });
+  const made = await api(s.url, '/api/v1/users', {
+    token: s.adminToken,
+    body: { username: 'Frank', role: 'admin', password: 'a local password of frank' },
+  });
   assert.equal(made.status, 201, made.text);
   accounts.frank = { preferred_username: 'frank', groups: ['pl-viewers'] };
   const b = new HttpBrowser();
-  assert.equal((await b.send('GET', (await toCallback(b, 'frank')).href)).location, `${s.url}/?sso_error=username_taken`);
+  assert.equal(
+    (await b.send('GET', (await toCallback(b, 'frank')).href)).location,
+    `${s.url}/?sso_error=username_taken`,
+  );
   assert.equal((await session(b)).status, 401);
   const [entry] = await audit('action=auth.login&outcome=denied');
   assert.match(entry.reason ?? '', /username_taken/);
@@ -224,7 +258,14 @@ test('the provider cannot take over a local account by naming it', async () => {
 test('a disabled single sign-on account is refused at its next login', async () => {
   const users = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as { id: number; username: string }[];
   const dave = users.find((u) => u.username === 'dave')!;
-  assert.equal((await api(s.url, `/api/v1/users/${dave.id}`, { method: 'PATCH', token: s.adminToken, body: { disabled: true } })).status, 200);
+  assert.equal(
+    (await api(s.url, `/api/v1/users/${dave.id}`, { method: 'PATCH', token: s.adminToken, body: { disabled: true } }))
+      .status,
+    200,
+  );
   const b = new HttpBrowser();
-  assert.equal((await b.send('GET', (await toCallback(b, 'dave')).href)).location, `${s.url}/?sso_error=account_disabled`);
+  assert.equal(
+    (await b.send('GET', (await toCallback(b, 'dave')).href)).location,
+    `${s.url}/?sso_error=account_disabled`,
+  );
 });

@@ -79,8 +79,17 @@ const headers = marinerHeaders();
 for (const opts of [
   { bigEndian: false, pageSize: 4096, label: 'little-endian, 4 KiB pages' },
   { bigEndian: true, pageSize: 4096, label: 'big-endian (as written on s390x), 4 KiB pages' },
-  { bigEndian: false, pageSize: 512, label: 'little-endian, 512-byte pages (long overflow chains, chained bucket pages)' },
-  { bigEndian: true, pageSize: 1024, fillFactor: 2, label: 'big-endian, 1 KiB pages, fill factor 2 (buckets over several split points)' },
+  {
+    bigEndian: false,
+    pageSize: 512,
+    label: 'little-endian, 512-byte pages (long overflow chains, chained bucket pages)',
+  },
+  {
+    bigEndian: true,
+    pageSize: 1024,
+    fillFactor: 2,
+    label: 'big-endian, 1 KiB pages, fill factor 2 (buckets over several split points)',
+  },
 ]) {
   test(`Berkeley DB of 129 real headers, ${opts.label}: the same packages as rpm -qa`, async (t) => {
     const dir = scratchDir(t);

@@ -113,7 +113,10 @@ test('reading an invalid database is an InventoryError naming the file', async (
 
 test('a missing database file is an InventoryError naming it', async (t) => {
   const file = path.join(scratchDir(t), 'var/lib/rpm/Packages');
-  await assert.rejects(rpmReader.read(path.dirname(file), file), (err: unknown) => err instanceof InventoryError && err.file === file && /cannot read/.test(err.message));
+  await assert.rejects(
+    rpmReader.read(path.dirname(file), file),
+    (err: unknown) => err instanceof InventoryError && err.file === file && /cannot read/.test(err.message),
+  );
 });
 
 test('a damaged NDB blob is skipped with a warning that names the record and the checksum finding', async (t) => {

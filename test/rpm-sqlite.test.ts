@@ -97,7 +97,12 @@ test('a truncated rpmdb.sqlite is an InventoryError naming the file', async (t) 
     const file = path.join(dir, `cut-${cut}`, 'rpmdb.sqlite');
     mkdirSync(path.dirname(file));
     writeFileSync(file, data.subarray(0, cut));
-    await rejectsWith(file, cut < 100 ? /not an SQLite database/ : /truncated: \d+ bytes, but the SQLite header describes 880 pages of 4096 bytes/);
+    await rejectsWith(
+      file,
+      cut < 100
+        ? /not an SQLite database/
+        : /truncated: \d+ bytes, but the SQLite header describes 880 pages of 4096 bytes/,
+    );
   }
 });
 
@@ -122,7 +127,7 @@ test('damaged rows become warnings naming the record; all rows damaged is an Inv
   await rejectsWith(allBad, /none of its 1 package records could be read \(first: .*record 1: corrupt header/);
 });
 
-test('an rpmdb.sqlite with an overwritten page is an InventoryError carrying SQLite\'s diagnosis', async (t) => {
+test("an rpmdb.sqlite with an overwritten page is an InventoryError carrying SQLite's diagnosis", async (t) => {
   const file = path.join(scratchDir(t), 'rpmdb.sqlite');
   const data = Uint8Array.from(readFileSync(MARINER));
   // Page 2 onwards: the first table b-tree pages, replaced by noise.

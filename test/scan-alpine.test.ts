@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARED_DATA } from './support/paths.ts';
-import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, temporary, type Row } from './support/estate.ts';
+import {
+  assertFindings,
+  ESTATE,
+  FEEDS,
+  findingOf,
+  importFeed,
+  removeTemporaries,
+  scanJson,
+  temporary,
+  type Row,
+} from './support/estate.ts';
 
 after(removeTemporaries);
 
@@ -45,7 +55,12 @@ test('Alpine 3.15: the YAML secdb of v3.15 judges each package by its origin; ol
   const f = findingOf(report, 'xz-libs', 'CVE-2022-1271');
   assert.deepEqual([f.feed, f.package.source], ['alpine', 'xz']);
   assert.equal(report.support.state, 'ended', 'Alpine 3.15 support ended on 2023-11-01');
-  assert.ok(report.warnings.includes('Alpine Linux 3.15 reached the end of its security support on 2023-11-01: no new fixes are published for it'), report.warnings.join('\n'));
+  assert.ok(
+    report.warnings.includes(
+      'Alpine Linux 3.15 reached the end of its security support on 2023-11-01: no new fixes are published for it',
+    ),
+    report.warnings.join('\n'),
+  );
 });
 
 test('Alpine edge with a real installed database (apk-tools 2.12.10-r1): newer than both edge fixes, nothing to report', async () => {
@@ -57,11 +72,19 @@ test('Alpine edge with a real installed database (apk-tools 2.12.10-r1): newer t
 });
 
 test('Alpine 3.11 with a real installed database: the release ended, the scan says so', async () => {
-  const report = await scanJson(apkRoot(join(SHARED_DATA, 'pkgdb/apk/trivy/lib/apk/db/installed'), 'etc-3.11'), dataDir);
+  const report = await scanJson(
+    apkRoot(join(SHARED_DATA, 'pkgdb/apk/trivy/lib/apk/db/installed'), 'etc-3.11'),
+    dataDir,
+  );
   assert.deepEqual([report.host.distro, report.host.release, report.host.package_count], ['alpine', '3.11', 1]);
   assertFindings(report, []);
   assert.deepEqual(report.support, { state: 'ended', ended: '2021-11-01' });
-  assert.ok(report.warnings.includes('Alpine Linux 3.11 reached the end of its security support on 2021-11-01: no new fixes are published for it'), report.warnings.join('\n'));
+  assert.ok(
+    report.warnings.includes(
+      'Alpine Linux 3.11 reached the end of its security support on 2021-11-01: no new fixes are published for it',
+    ),
+    report.warnings.join('\n'),
+  );
 });
 
 test('the same 3.15 packages on a host following v3.12 are judged by v3.12 data, not v3.15', async () => {
@@ -71,6 +94,15 @@ test('the same 3.15 packages on a host following v3.12 are judged by v3.12 data,
   const report = await scanJson(root, dataDir);
   assert.equal(report.host.release, '3.12');
   assertFindings(report, []);
-  assert.ok(report.warnings.some((w) => w.endsWith('etc/alpine-release says 3.15.4 (branch 3.15) but the repositories use branch 3.12; using 3.12')), report.warnings.join('\n'));
-  assert.ok(report.warnings.includes('Alpine Linux 3.12 reached the end of its security support on 2022-05-01: no new fixes are published for it'));
+  assert.ok(
+    report.warnings.some((w) =>
+      w.endsWith('etc/alpine-release says 3.15.4 (branch 3.15) but the repositories use branch 3.12; using 3.12'),
+    ),
+    report.warnings.join('\n'),
+  );
+  assert.ok(
+    report.warnings.includes(
+      'Alpine Linux 3.12 reached the end of its security support on 2022-05-01: no new fixes are published for it',
+    ),
+  );
 });

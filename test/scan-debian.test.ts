@@ -20,10 +20,12 @@ const EXPECTED: [string, string, string, string | null, string][] = [
     [p, 'CVE-2099-0003', 'fixed', '3.0.19-1', 'medium'],
     [p, 'CVE-2099-0004', 'affected', null, 'medium'],
   ]),
-  ...['curl', 'libcurl3-gnutls', 'libcurl3-nss', 'libcurl4'].flatMap((p): [string, string, string, string | null, string][] => [
-    [p, 'CVE-2099-0010', 'will_not_fix', null, 'low'],
-    [p, 'CVE-2099-0011', 'fix_deferred', null, 'low'],
-  ]),
+  ...['curl', 'libcurl3-gnutls', 'libcurl3-nss', 'libcurl4'].flatMap(
+    (p): [string, string, string, string | null, string][] => [
+      [p, 'CVE-2099-0010', 'will_not_fix', null, 'low'],
+      [p, 'CVE-2099-0011', 'fix_deferred', null, 'low'],
+    ],
+  ),
   ['bash', 'CVE-2099-0020', 'fixed', '5.2.15-3', 'low'],
   ['zlib1g', 'CVE-2099-0030', 'affected', null, 'negligible'],
   ['zlib1g-dev', 'CVE-2099-0030', 'affected', null, 'negligible'],
@@ -32,11 +34,15 @@ const EXPECTED: [string, string, string, string | null, string][] = [
   ),
   ['tar', 'CVE-2099-0060', 'affected', null, 'unknown'],
   ...['vim', 'vim-common', 'vim-runtime', 'xxd'].map((p): [string, string, string, string | null, string] => [
-    p, 'CVE-2099-0070', 'fixed', '2:9.0.1378-2+deb12u3', 'high',
+    p,
+    'CVE-2099-0070',
+    'fixed',
+    '2:9.0.1378-2+deb12u3',
+    'high',
   ]),
-  ...['libperl5.36', 'perl', 'perl-base', 'perl-modules-5.36'].map((p): [string, string, string, string | null, string] => [
-    p, 'TEMP-0000000-ABCDEF', 'affected', null, 'negligible',
-  ]),
+  ...['libperl5.36', 'perl', 'perl-base', 'perl-modules-5.36'].map(
+    (p): [string, string, string, string | null, string] => [p, 'TEMP-0000000-ABCDEF', 'affected', null, 'negligible'],
+  ),
 ];
 
 const key = (r: readonly unknown[]): string => JSON.stringify(r);
@@ -50,7 +56,17 @@ async function importedDataDir(): Promise<string> {
 
 test('scan of a real bookworm host reports exactly the findings the Debian rules give', async () => {
   const dataDir = await importedDataDir();
-  const r = await runCli(['scan', '--root', ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', dataDir, '--format', 'json']);
+  const r = await runCli([
+    'scan',
+    '--root',
+    ROOT,
+    '--kernel',
+    '6.1.0-40-amd64',
+    '--data-dir',
+    dataDir,
+    '--format',
+    'json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.schema, 'patchloop.scan/v1');
@@ -76,7 +92,11 @@ test('scan of a real bookworm host reports exactly the findings the Debian rules
   // Counted per vulnerability and source package: openssl's three binaries are one exposure per
   // CVE, curl's four, gnutls28's five, vim's four and perl's four likewise.
   assert.equal(report.summary.findings, EXPECTED.length);
-  assert.equal(report.summary.total, new Set(report.findings.map((f: { id: string; package: { source: string } }) => `${f.id} ${f.package.source}`)).size);
+  assert.equal(
+    report.summary.total,
+    new Set(report.findings.map((f: { id: string; package: { source: string } }) => `${f.id} ${f.package.source}`))
+      .size,
+  );
   assert.equal(report.summary.total, 11);
   assert.equal(report.summary.by_status.fixed, 2 + 1 + 1);
   assert.equal(report.summary.by_severity.high, 1 + 1);
@@ -99,7 +119,10 @@ test('table and SARIF outputs carry the same findings', async () => {
   const base = ['scan', '--root', ROOT, '--kernel', '6.1.0-40-amd64', '--data-dir', dataDir];
   const table = await runCli([...base, '--format', 'table']);
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^Total: 11 \(high 2, medium 2, low 3, negligible 2, unknown 2\); fixed 4, affected 4, will not fix 1, fix deferred 1, end of life 1\ncounted per vulnerability and source package: 34 findings on binary packages$/m);
+  assert.match(
+    table.stdout,
+    /^Total: 11 \(high 2, medium 2, low 3, negligible 2, unknown 2\); fixed 4, affected 4, will not fix 1, fix deferred 1, end of life 1\ncounted per vulnerability and source package: 34 findings on binary packages$/m,
+  );
   assert.match(table.stdout, /^openssl 3\.0\.19-1~deb12u2 {2}\(libssl-dev, libssl3, openssl\)$/m);
   assert.ok(!table.stdout.includes('\u001b['), 'no colour when not on a terminal');
 
@@ -113,12 +136,15 @@ test('table and SARIF outputs carry the same findings', async () => {
   assert.equal(doc.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'CVE-2099-0001').level, 'error');
 });
 
-test('the fixes recorded in the host packages\' own changelogs are never reported as open', async () => {
+test("the fixes recorded in the host packages' own changelogs are never reported as open", async () => {
   // 8,000+ (source, version, CVE) rows read from this host's Debian changelogs: each CVE's fix
   // is in the installed version. Built into a tracker feed that says "fixed in that version",
   // none may produce a finding; bumped one revision later, every one must.
   const rows = readFileSync(join(SHARED_DATA, 'feeds/debian/bookworm-host-changelog-cves.tsv'), 'utf8')
-    .split('\n').slice(1).filter(Boolean).map((l) => l.split('\t'));
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
   const inv = JSON.parse((await runCli(['inventory', '--root', ROOT, '--format', 'json'])).stdout) as {
     packages: { source: string; source_version: string }[];
   };
@@ -134,7 +160,9 @@ test('the fixes recorded in the host packages\' own changelogs are never reporte
     for (const [, source, version, , cve] of rows) {
       const fixed = trackerVersion(source, version);
       t[source] ??= {};
-      t[source][cve] = { releases: { bookworm: { status: 'resolved', fixed_version: bump ? `${fixed}.1` : fixed, urgency: 'medium' } } };
+      t[source][cve] = {
+        releases: { bookworm: { status: 'resolved', fixed_version: bump ? `${fixed}.1` : fixed, urgency: 'medium' } },
+      };
     }
     return t;
   };
@@ -144,11 +172,28 @@ test('the fixes recorded in the host packages\' own changelogs are never reporte
     writeFileSync(feed, JSON.stringify(tracker(bump)));
     const dataDir = join(dir, `data-${bump}`);
     assert.equal((await runCli(['db', 'update', '--source', 'debian', '--from', feed, '--data-dir', dataDir])).code, 0);
-    const r = await runCli(['scan', '--root', ROOT, '--data-dir', dataDir, '--kernel', '6.1.0-40-amd64', '--format', 'json']);
+    const r = await runCli([
+      'scan',
+      '--root',
+      ROOT,
+      '--data-dir',
+      dataDir,
+      '--kernel',
+      '6.1.0-40-amd64',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const findings = JSON.parse(r.stdout).findings as { id: string; package: { source: string } }[];
     if (!bump) {
-      assert.equal(findings.length, 0, `reported as open: ${findings.slice(0, 5).map((f) => `${f.package.source} ${f.id}`).join(', ')}`);
+      assert.equal(
+        findings.length,
+        0,
+        `reported as open: ${findings
+          .slice(0, 5)
+          .map((f) => `${f.package.source} ${f.id}`)
+          .join(', ')}`,
+      );
     } else {
       // Every row whose changelog version is the installed source version itself must now be
       // reported; nothing outside the rows may be.
@@ -195,7 +240,10 @@ test('ECS output: one finding-state document per finding, with ids stable across
   const docsOf = async (): Promise<Doc[]> => {
     const r = await runCli(args);
     assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   };
   const first = await docsOf();
   assert.equal(first.length, EXPECTED.length);
@@ -205,7 +253,10 @@ test('ECS output: one finding-state document per finding, with ids stable across
   }
   const vim = first.find((d) => d.package.name === 'vim');
   assert.ok(vim);
-  assert.deepEqual([vim.vulnerability.id, vim.package.fixed_version, vim.vulnerability.severity], ['CVE-2099-0070', '2:9.0.1378-2+deb12u3', 'high']);
+  assert.deepEqual(
+    [vim.vulnerability.id, vim.package.fixed_version, vim.vulnerability.severity],
+    ['CVE-2099-0070', '2:9.0.1378-2+deb12u3', 'high'],
+  );
   const ids = (docs: Doc[]) => docs.map((d) => d.patchloop.finding_id).sort();
   assert.equal(new Set(ids(first)).size, first.length);
   assert.deepEqual(ids(await docsOf()), ids(first));

@@ -4,7 +4,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { assertFindings, ESTATE, FEEDS, findingOf, importFeed, removeTemporaries, scanJson, type Row } from './support/estate.ts';
+import {
+  assertFindings,
+  ESTATE,
+  FEEDS,
+  findingOf,
+  importFeed,
+  removeTemporaries,
+  scanJson,
+  type Row,
+} from './support/estate.ts';
 
 after(removeTemporaries);
 
@@ -47,14 +56,17 @@ before(async () => {
 test('Ubuntu 20.04 without Pro: a Pro-only fix leaves the package affected, with no +esm version to install', async () => {
   const report = await scanJson(ROOT, dataDir, ['--kernel', RUNNING]);
   assert.deepEqual([report.host.distro, report.host.release, report.host.package_count], ['ubuntu', '20.04', 12]);
-  assertFindings(report, [...COMMON, ['libnetty-java', '1:4.1.45-1', 'CVE-2022-24823', 'affected', null, 'low', false]]);
+  assertFindings(report, [
+    ...COMMON,
+    ['libnetty-java', '1:4.1.45-1', 'CVE-2022-24823', 'affected', null, 'low', false],
+  ]);
   assert.match(findingOf(report, 'libnetty-java', 'CVE-2022-24823').raw_status, /only through Ubuntu Pro/);
   assert.deepEqual(findingOf(report, 'libwayland-client0', 'CVE-2021-3782').advisory_ids, ['USN-5614-1', 'USN-5614-2']);
   assert.equal(findingOf(report, 'libc6', 'CVE-2016-20013').raw_status, 'ignored');
-  assert.deepEqual(
-    report.kernel.images.map((i) => [i.name, i.running]).sort(),
-    [['linux-image-5.15.0-91-generic', true], ['linux-image-5.15.0-94-generic', false]],
-  );
+  assert.deepEqual(report.kernel.images.map((i) => [i.name, i.running]).sort(), [
+    ['linux-image-5.15.0-91-generic', true],
+    ['linux-image-5.15.0-94-generic', false],
+  ]);
   assert.equal(report.kernel.newer_installed, true);
   // glibc's two binaries are one exposure; the image that is not running has CVE-2099-1001,
   // which the running image of the same source has too: counted once, as exposure.
@@ -62,15 +74,23 @@ test('Ubuntu 20.04 without Pro: a Pro-only fix leaves the package affected, with
   // Standard support of 20.04 ended 2025-05-31; Ubuntu Pro carries it to 2030.
   assert.equal(report.support.state, 'extended');
   assert.ok(
-    report.warnings.includes('Ubuntu 20.04 is past regular security support; fixes come from Ubuntu Pro (ESM) until 2030-05-31'),
+    report.warnings.includes(
+      'Ubuntu 20.04 is past regular security support; fixes come from Ubuntu Pro (ESM) until 2030-05-31',
+    ),
     report.warnings.join('\n'),
   );
 });
 
 test('Ubuntu 20.04 attached to Pro (--pro): the esm fix is the fixed version', async () => {
   const report = await scanJson(ROOT, dataDir, ['--kernel', RUNNING, '--pro']);
-  assertFindings(report, [...COMMON, ['libnetty-java', '1:4.1.45-1', 'CVE-2022-24823', 'fixed', '1:4.1.45-1ubuntu0.1~esm2', 'low', false]]);
+  assertFindings(report, [
+    ...COMMON,
+    ['libnetty-java', '1:4.1.45-1', 'CVE-2022-24823', 'fixed', '1:4.1.45-1ubuntu0.1~esm2', 'low', false],
+  ]);
   const onlyFixed = await scanJson(ROOT, dataDir, ['--kernel', RUNNING, '--pro', '--only-fixed']);
-  assert.deepEqual(onlyFixed.findings.map((f) => f.status).filter((s) => s !== 'fixed'), []);
+  assert.deepEqual(
+    onlyFixed.findings.map((f) => f.status).filter((s) => s !== 'fixed'),
+    [],
+  );
   assert.equal(onlyFixed.findings.length, 5);
 });

@@ -14,7 +14,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { readInventory } from '../src/inventory/index.ts';
-import { api, ADMIN_PASSWORD, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import {
+  api,
+  ADMIN_PASSWORD,
+  enrollTestHost,
+  fullReportOf,
+  startTestServer,
+  type TestServer,
+} from './support/server.ts';
 import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
@@ -87,7 +94,9 @@ interface Credential {
   name: string;
   headers: Record<string, string>;
   passes: (access: Access, method: string) => boolean;
-  /** Also tried on every other spelling of each path (the refusal of those comes before any credential is looked at). */
+  /**
+   * Also tried on every other spelling of each path (the refusal of those comes before any credential is looked at).
+   */
   spellings?: boolean;
 }
 
@@ -117,7 +126,15 @@ before(async () => {
   provider = await startProvider({ redirectUri, accounts: {} });
   s = await startTestServer(
     trackerFeedV1(),
-    { limits: { body: 1024 * 1024 }, oidc: { issuer: provider.issuer, client_id: provider.clientId, client_secret_file: provider.secretFile, redirect_uri: redirectUri } },
+    {
+      limits: { body: 1024 * 1024 },
+      oidc: {
+        issuer: provider.issuer,
+        client_id: provider.clientId,
+        client_secret_file: provider.secretFile,
+        redirect_uri: redirectUri,
+      },
+    },
     { port },
   );
   const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
@@ -125,20 +142,43 @@ before(async () => {
   const report = fullReportOf(inv, 'walk-a');
   assert.equal((await api(s.url, '/api/v1/reports', { token: hostToken, body: report, gzip: true })).status, 200);
   const revokedHost = await enrollTestHost(s, 'walk-revoked', 'web');
-  const hosts = (await api(s.url, '/api/v1/hosts', { token: s.adminToken })).body as { items: { id: number; hostname: string }[] };
+  const hosts = (await api(s.url, '/api/v1/hosts', { token: s.adminToken })).body as {
+    items: { id: number; hostname: string }[];
+  };
   const hostId = hosts.items.find((h) => h.hostname === 'walk-a')!.id;
   const revokedId = hosts.items.find((h) => h.hostname === 'walk-revoked')!.id;
-  assert.equal((await api(s.url, `/api/v1/hosts/${revokedId}/revoke`, { method: 'POST', token: s.adminToken })).status, 200);
+  assert.equal(
+    (await api(s.url, `/api/v1/hosts/${revokedId}/revoke`, { method: 'POST', token: s.adminToken })).status,
+    200,
+  );
 
   const policy = { group: 'web', rings: [{ name: 'all' }] };
-  assert.equal((await api(s.url, '/api/v1/policies/web', { method: 'PUT', token: s.adminToken, body: policy })).status, 201);
-  const run = samplePatchRun({ id: 'walk-run-1', hostname: 'walk-a', finishedAt: new Date(s.clock.now()).toISOString(), group: 'web', policy: 'web' });
+  assert.equal(
+    (await api(s.url, '/api/v1/policies/web', { method: 'PUT', token: s.adminToken, body: policy })).status,
+    201,
+  );
+  const run = samplePatchRun({
+    id: 'walk-run-1',
+    hostname: 'walk-a',
+    finishedAt: new Date(s.clock.now()).toISOString(),
+    group: 'web',
+    policy: 'web',
+  });
   assert.equal((await api(s.url, '/api/v1/agent/patch-runs', { token: hostToken, body: run })).status, 201);
 
-  const enrolment = (await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 'walk', uses: 5 } })).body as { id: number; token: string };
-  const spareApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'spare' } })).body as { id: number; token: string };
-  const revokedApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'revoked' } })).body as { id: number; token: string };
-  assert.equal((await api(s.url, `/api/v1/api-tokens/${revokedApi.id}`, { method: 'DELETE', token: s.adminToken })).status, 204);
+  const enrolment = (
+    await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 'walk', uses: 5 } })
+  ).body as { id: number; token: string };
+  const spareApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'spare' } })).body as {
+    id: number;
+    token: string;
+  };
+  const revokedApi = (await api(s.url, '/api/v1/api-tokens', { token: s.adminToken, body: { name: 'revoked' } }))
+    .body as { id: number; token: string };
+  assert.equal(
+    (await api(s.url, `/api/v1/api-tokens/${revokedApi.id}`, { method: 'DELETE', token: s.adminToken })).status,
+    204,
+  );
   const feeds = (await api(s.url, '/api/v1/vulndb', { token: s.adminToken })).body as { feeds: { feed: string }[] };
 
   const logIn = async (username: string, password: string): Promise<{ cookie: string; csrf: string }> => {
@@ -161,8 +201,15 @@ before(async () => {
     assert.equal(r.status, 201, r.text);
     return (r.body as { id: number }).id;
   };
-  const tokenBy = async (session: { cookie: string; csrf: string }, name: string, role?: Role): Promise<{ status: number; token: string }> => {
-    const r = await api(s.url, '/api/v1/api-tokens', { body: { name, ...(role ? { role } : {}) }, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+  const tokenBy = async (
+    session: { cookie: string; csrf: string },
+    name: string,
+    role?: Role,
+  ): Promise<{ status: number; token: string }> => {
+    const r = await api(s.url, '/api/v1/api-tokens', {
+      body: { name, ...(role ? { role } : {}) },
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf },
+    });
     return { status: r.status, token: (r.body as { token: string }).token };
   };
   await account('walk-viewer', 'viewer');
@@ -183,9 +230,25 @@ before(async () => {
   // Admins whose credentials outlive their role: one lowered to viewer, one disabled.
   const demotedApi = await tokenBy(demoted, 'made as admin');
   const disabledApi = await tokenBy(disabled, 'made before disabled');
-  assert.equal((await api(s.url, `/api/v1/users/${demotedId}`, { method: 'PATCH', token: s.adminToken, body: { role: 'viewer' } })).status, 200);
-  assert.equal((await api(s.url, `/api/v1/users/${disabledId}`, { method: 'PATCH', token: s.adminToken, body: { disabled: true } })).status, 200);
-  const viewerAccount = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as { id: number; username: string }[];
+  assert.equal(
+    (await api(s.url, `/api/v1/users/${demotedId}`, { method: 'PATCH', token: s.adminToken, body: { role: 'viewer' } }))
+      .status,
+    200,
+  );
+  assert.equal(
+    (
+      await api(s.url, `/api/v1/users/${disabledId}`, {
+        method: 'PATCH',
+        token: s.adminToken,
+        body: { disabled: true },
+      })
+    ).status,
+    200,
+  );
+  const viewerAccount = (await api(s.url, '/api/v1/users', { token: s.adminToken })).body as {
+    id: number;
+    username: string;
+  }[];
 
   Object.assign(values, {
     '/api/v1/hosts/{id}': String(hostId),
@@ -210,32 +273,85 @@ before(async () => {
     'PATCH /api/v1/users/{id}': { role: 'admin' },
     'POST /api/v1/users/{id}/password': { password: 'a walked new password' },
     'POST /api/v1/agent/patch-runs': { ...run, id: 'walk-run-2' },
-    'POST /api/v1/agent/boot': { run_id: run.id, hostname: 'walk-a', lease_id: null, boot_id: 'b-1', booted_at: run.finished_at, kernel: null, reboot_still_required: false },
+    'POST /api/v1/agent/boot': {
+      run_id: run.id,
+      hostname: 'walk-a',
+      lease_id: null,
+      boot_id: 'b-1',
+      booted_at: run.finished_at,
+      kernel: null,
+      reboot_still_required: false,
+    },
     'POST /api/v1/agent/reboot-lease': { action: 'acquire', run_id: run.id },
   });
 
   const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` });
   creds = [
     { name: 'none', headers: {}, passes: nothing, spellings: true },
-    { name: 'forged api token', headers: bearer('pla_forged-token-that-is-not-stored'), passes: nothing, spellings: true },
-    { name: 'forged host token', headers: bearer('plh_forged-token-that-is-not-stored'), passes: nothing, spellings: true },
+    {
+      name: 'forged api token',
+      headers: bearer('pla_forged-token-that-is-not-stored'),
+      passes: nothing,
+      spellings: true,
+    },
+    {
+      name: 'forged host token',
+      headers: bearer('plh_forged-token-that-is-not-stored'),
+      passes: nothing,
+      spellings: true,
+    },
     { name: 'basic auth', headers: { authorization: 'Basic YWRtaW46Y29ycmVjdA==' }, passes: nothing, spellings: true },
     { name: 'enrolment token as bearer', headers: bearer(enrolment.token), passes: nothing, spellings: true },
     { name: 'revoked host token', headers: bearer(revokedHost), passes: nothing, spellings: true },
     { name: 'revoked api token', headers: bearer(revokedApi.token), passes: nothing, spellings: true },
-    { name: 'forged session cookie', headers: { cookie: 'patchloop_session=pls_forged' }, passes: nothing, spellings: true },
-    { name: 'host token', headers: bearer(hostToken), passes: (a) => a === 'public' || a === 'host' || a === 'host-or-viewer', spellings: true },
+    {
+      name: 'forged session cookie',
+      headers: { cookie: 'patchloop_session=pls_forged' },
+      passes: nothing,
+      spellings: true,
+    },
+    {
+      name: 'host token',
+      headers: bearer(hostToken),
+      passes: (a) => a === 'public' || a === 'host' || a === 'host-or-viewer',
+      spellings: true,
+    },
     // Without its CSRF token a session reads but changes nothing.
-    { name: 'session without CSRF', headers: { cookie }, passes: (a, m) => a === 'public' || ((m === 'GET' || m === 'HEAD') && asRole('admin')(a)), spellings: true },
+    {
+      name: 'session without CSRF',
+      headers: { cookie },
+      passes: (a, m) => a === 'public' || ((m === 'GET' || m === 'HEAD') && asRole('admin')(a)),
+      spellings: true,
+    },
     { name: 'admin session', headers: { cookie, 'x-csrf-token': csrf }, passes: asRole('admin'), spellings: true },
     { name: 'admin api token', headers: bearer(s.adminToken), passes: asRole('admin'), spellings: true },
-    { name: 'operator session', headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf }, passes: asRole('operator') },
+    {
+      name: 'operator session',
+      headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf },
+      passes: asRole('operator'),
+    },
     { name: 'operator api token', headers: bearer(operatorApi.token), passes: asRole('operator') },
-    { name: 'viewer session', headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }, passes: asRole('viewer') },
+    {
+      name: 'viewer session',
+      headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf },
+      passes: asRole('viewer'),
+    },
     { name: 'viewer api token (made by an operator)', headers: bearer(viewerApi.token), passes: asRole('viewer') },
-    { name: 'session of an admin lowered to viewer', headers: { cookie: demoted.cookie, 'x-csrf-token': demoted.csrf }, passes: asRole('viewer') },
-    { name: 'admin-role token of an admin lowered to viewer', headers: bearer(demotedApi.token), passes: asRole('viewer') },
-    { name: 'session of a disabled account', headers: { cookie: disabled.cookie, 'x-csrf-token': disabled.csrf }, passes: nothing },
+    {
+      name: 'session of an admin lowered to viewer',
+      headers: { cookie: demoted.cookie, 'x-csrf-token': demoted.csrf },
+      passes: asRole('viewer'),
+    },
+    {
+      name: 'admin-role token of an admin lowered to viewer',
+      headers: bearer(demotedApi.token),
+      passes: asRole('viewer'),
+    },
+    {
+      name: 'session of a disabled account',
+      headers: { cookie: disabled.cookie, 'x-csrf-token': disabled.csrf },
+      passes: nothing,
+    },
     { name: 'token of a disabled account', headers: bearer(disabledApi.token), passes: nothing },
   ];
 });
@@ -259,7 +375,12 @@ function raw(method: string, path: string, headers: Record<string, string>, body
         method,
         path,
         agent: keepAlive,
-        headers: { ...headers, ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}) },
+        headers: {
+          ...headers,
+          ...(payload !== undefined
+            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+            : {}),
+        },
       },
       (res) => {
         res.resume();
@@ -268,7 +389,9 @@ function raw(method: string, path: string, headers: Record<string, string>, body
     );
     // Node's HTTP parser refuses some request targets (a backslash) itself: it answers 400 and
     // closes the connection before any route or hook runs.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code?.startsWith('HPE_') ? resolve(PARSER_REFUSED) : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code?.startsWith('HPE_') ? resolve(PARSER_REFUSED) : reject(err),
+    );
     req.end(payload);
   });
 }
@@ -311,55 +434,85 @@ function spellings(path: string): string[] {
   return [...out];
 }
 
-test('every operation, credential and path spelling: nothing passes without the right credential; other spellings are 404', { timeout: 600_000 }, async () => {
-  const doc = (await api(s.url, '/api/docs')).body as { paths: Record<string, Record<string, unknown>> };
-  const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), template: path })));
-  const described = operations.map((o) => `${o.method} ${o.template}`).sort();
-  assert.deepEqual(described, Object.keys(EXPECTED).sort(), 'the OpenAPI description lists exactly the operations this test knows');
+test(
+  'every operation, credential and path spelling: nothing passes without the right credential; other spellings are 404',
+  { timeout: 600_000 },
+  async () => {
+    const doc = (await api(s.url, '/api/docs')).body as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => ({ method: m.toUpperCase(), template: path })),
+    );
+    const described = operations.map((o) => `${o.method} ${o.template}`).sort();
+    assert.deepEqual(
+      described,
+      Object.keys(EXPECTED).sort(),
+      'the OpenAPI description lists exactly the operations this test knows',
+    );
 
-  const wrong: string[] = [];
-  let requests = 0;
-  for (const { method, template } of operations) {
-    const key = `${method} ${template}`;
-    const access = EXPECTED[key];
-    // Values are keyed by the path up to the parameter: /api/v1/hosts/{id} also fills /api/v1/hosts/{id}/findings.
-    const path = template.replace(/\{[a-z]+\}/, (param, at: number) => values[template.slice(0, at) + param] ?? assert.fail(`no value for ${template}`));
-    const body = bodies[key];
-    const methods = method === 'GET' ? ['GET', 'HEAD'] : [method];
-    for (const m of methods) {
-      for (const cred of creds) {
-        const allowed = cred.passes(access, m);
-        // The canonical path: refused without the right credential; with it, reads answer (so
-        // the ids above exist, and a refusal elsewhere is not a 404 in disguise). Changes made
-        // with the right credential are the functional tests' business.
-        if (allowed && m !== 'GET' && m !== 'HEAD') continue;
-        const status = await raw(m, path, cred.headers, m === 'HEAD' ? undefined : body);
-        requests++;
-        const answered = REDIRECTS.has(key) ? status === 302 : status >= 200 && status <= 299;
-        if (allowed ? !answered : ![401, 403].includes(status)) wrong.push(`${m} ${path} as ${cred.name}: ${status}`);
-        // A neighbouring path (a parameter with a trailing space) is another resource: it must
-        // not answer 2xx either, and is refused without the right credential.
-        const neighbour = await raw(m, `${path}%20`, cred.headers, m === 'HEAD' ? undefined : body);
-        requests++;
-        if ((neighbour >= 200 && neighbour <= 299) || (!allowed && ![401, 403, 404].includes(neighbour))) wrong.push(`${m} ${path}%20 as ${cred.name}: ${neighbour}`);
-        if (!cred.spellings) continue;
-        for (const spelling of spellings(path)) {
-          const st = await raw(m, spelling, cred.headers, m === 'HEAD' ? undefined : body);
+    const wrong: string[] = [];
+    let requests = 0;
+    for (const { method, template } of operations) {
+      const key = `${method} ${template}`;
+      const access = EXPECTED[key];
+      // Values are keyed by the path up to the parameter: /api/v1/hosts/{id} also fills /api/v1/hosts/{id}/findings.
+      const path = template.replace(
+        /\{[a-z]+\}/,
+        (param, at: number) => values[template.slice(0, at) + param] ?? assert.fail(`no value for ${template}`),
+      );
+      const body = bodies[key];
+      const methods = method === 'GET' ? ['GET', 'HEAD'] : [method];
+      for (const m of methods) {
+        for (const cred of creds) {
+          const allowed = cred.passes(access, m);
+          // The canonical path: refused without the right credential; with it, reads answer (so
+          // the ids above exist, and a refusal elsewhere is not a 404 in disguise). Changes made
+          // with the right credential are the functional tests' business.
+          if (allowed && m !== 'GET' && m !== 'HEAD') continue;
+          const status = await raw(m, path, cred.headers, m === 'HEAD' ? undefined : body);
           requests++;
-          // A target that does not start with "/" is refused by the HTTP layer (400) before routing.
-          const refusedEarly = st === PARSER_REFUSED || (st === 400 && !spelling.startsWith('/'));
-          if (st !== 404 && !refusedEarly) wrong.push(`${m} ${spelling} as ${cred.name}: ${st} (expected 404)`);
+          const answered = REDIRECTS.has(key) ? status === 302 : status >= 200 && status <= 299;
+          if (allowed ? !answered : ![401, 403].includes(status)) wrong.push(`${m} ${path} as ${cred.name}: ${status}`);
+          // A neighbouring path (a parameter with a trailing space) is another resource: it must
+          // not answer 2xx either, and is refused without the right credential.
+          const neighbour = await raw(m, `${path}%20`, cred.headers, m === 'HEAD' ? undefined : body);
+          requests++;
+          if ((neighbour >= 200 && neighbour <= 299) || (!allowed && ![401, 403, 404].includes(neighbour)))
+            wrong.push(`${m} ${path}%20 as ${cred.name}: ${neighbour}`);
+          if (!cred.spellings) continue;
+          for (const spelling of spellings(path)) {
+            const st = await raw(m, spelling, cred.headers, m === 'HEAD' ? undefined : body);
+            requests++;
+            // A target that does not start with "/" is refused by the HTTP layer (400) before routing.
+            const refusedEarly = st === PARSER_REFUSED || (st === 400 && !spelling.startsWith('/'));
+            if (st !== 404 && !refusedEarly) wrong.push(`${m} ${spelling} as ${cred.name}: ${st} (expected 404)`);
+          }
         }
       }
     }
-  }
-  assert.deepEqual(wrong.slice(0, 400).filter((_, i) => i % 8 === 0), [], `${wrong.length} of ${requests} requests answered wrongly`);
-  assert.ok(requests > 10_000, `${requests} requests`);
-});
+    assert.deepEqual(
+      wrong.slice(0, 400).filter((_, i) => i % 8 === 0),
+      [],
+      `${wrong.length} of ${requests} requests answered wrongly`,
+    );
+    assert.ok(requests > 10_000, `${requests} requests`);
+  },
+);
 
 test('the dashboard pages and files are public; unknown and non-canonical paths outside the API are 404', async () => {
-  for (const p of ['/', '/hosts', '/hosts/1', '/vulnerabilities/CVE-2099-1001', '/findings', '/patching', '/app.js']) assert.equal(await raw('GET', p, {}, undefined), 200, p);
-  for (const p of ['/nope', '/API/v1/hosts', '/Hosts', '/hosts/', '//hosts', '/%68osts', '/hosts/1/x', '/app.js/', '/%2e%2e/etc/passwd', '/../etc/passwd']) {
+  for (const p of ['/', '/hosts', '/hosts/1', '/vulnerabilities/CVE-2099-1001', '/findings', '/patching', '/app.js'])
+    assert.equal(await raw('GET', p, {}, undefined), 200, p);
+  for (const p of [
+    '/nope',
+    '/API/v1/hosts',
+    '/Hosts',
+    '/hosts/',
+    '//hosts',
+    '/%68osts',
+    '/hosts/1/x',
+    '/app.js/',
+    '/%2e%2e/etc/passwd',
+    '/../etc/passwd',
+  ]) {
     assert.equal(await raw('GET', p, {}, undefined), 404, p);
   }
 });
@@ -381,6 +534,12 @@ test('the role table of docs/server.md says what this test expects: each route p
     }
   }
   for (const [key, role] of least) assert.equal(EXPECTED[key], role, `docs/server.md: ${key}`);
-  const needed = Object.entries(EXPECTED).filter(([key, a]) => a === 'operator' || a === 'admin' || (a === 'viewer' && !key.startsWith('GET ')));
-  assert.deepEqual(needed.map(([k]) => k).filter((k) => !least.has(k)), [], 'routes missing from the role table');
+  const needed = Object.entries(EXPECTED).filter(
+    ([key, a]) => a === 'operator' || a === 'admin' || (a === 'viewer' && !key.startsWith('GET ')),
+  );
+  assert.deepEqual(
+    needed.map(([k]) => k).filter((k) => !least.has(k)),
+    [],
+    'routes missing from the role table',
+  );
 });

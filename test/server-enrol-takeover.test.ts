@@ -18,12 +18,16 @@ before(async () => {
 after(() => s.close());
 
 async function enrolmentToken(group: string, uses: number | null = 1): Promise<string> {
-  const t = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: `tok-${group}`, group, uses, ttl_seconds: 3600 } });
+  const t = await api(s.url, '/api/v1/enrollment-tokens', {
+    token: s.adminToken,
+    body: { name: `tok-${group}`, group, uses, ttl_seconds: 3600 },
+  });
   assert.equal(t.status, 201, t.text);
   return (t.body as { token: string }).token;
 }
 
-const enrol = (token: string, hostname: string, machine_id: string) => api(s.url, '/api/v1/enroll', { body: { token, hostname, machine_id } });
+const enrol = (token: string, hostname: string, machine_id: string) =>
+  api(s.url, '/api/v1/enroll', { body: { token, hostname, machine_id } });
 
 interface HostView {
   id: number;
@@ -59,13 +63,22 @@ test("a token of another group cannot take over a host by its machine id: refuse
     [afterAttempt.hostname, afterAttempt.group, afterAttempt.open.total, afterAttempt.credential_revoked],
     ['db-1', 'prod', before.open.total, false],
   );
-  const history = (await api(s.url, `/api/v1/hosts/${victim.host_id}/history`, { token: s.adminToken })).body as { events: { type: string }[] };
-  assert.deepEqual(history.events.filter((e) => e.type.endsWith('enrolled')).map((e) => e.type), ['enrolled']);
+  const history = (await api(s.url, `/api/v1/hosts/${victim.host_id}/history`, { token: s.adminToken })).body as {
+    events: { type: string }[];
+  };
+  assert.deepEqual(
+    history.events.filter((e) => e.type.endsWith('enrolled')).map((e) => e.type),
+    ['enrolled'],
+  );
   const again = await api(s.url, '/api/v1/reports', { token: victim.host_token, body: fullReportOf(inv, 'db-1') });
   assert.equal(again.status, 200, again.text);
 
   // The refused attempt used up nothing: the sandbox token still enrols five new machines.
-  const tokens = (await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken })).body as { name: string; used: number; uses_left: number }[];
+  const tokens = (await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken })).body as {
+    name: string;
+    used: number;
+    uses_left: number;
+  }[];
   assert.deepEqual(
     tokens.filter((t) => t.name === 'tok-sandbox').map((t) => [t.used, t.uses_left]),
     [[0, 5]],
@@ -77,22 +90,38 @@ test("a token of another group cannot take over a host by its machine id: refuse
 
 test('re-enrolment follows the group the host is in now: after an admin moves it, only a token of the new group rebinds it', async () => {
   const machine = '3'.repeat(32);
-  const web = (await enrol(await enrolmentToken('web'), 'web-7', machine)).body as { host_id: number; host_token: string };
-  const moved = await api(s.url, `/api/v1/hosts/${web.host_id}`, { token: s.adminToken, method: 'PATCH', body: { group: 'edge' } });
+  const web = (await enrol(await enrolmentToken('web'), 'web-7', machine)).body as {
+    host_id: number;
+    host_token: string;
+  };
+  const moved = await api(s.url, `/api/v1/hosts/${web.host_id}`, {
+    token: s.adminToken,
+    method: 'PATCH',
+    body: { group: 'edge' },
+  });
   assert.equal(moved.status, 200, moved.text);
 
   const oldGroup = await enrol(await enrolmentToken('web'), 'web-7', machine);
   assert.equal(oldGroup.status, 409, oldGroup.text);
-  assert.equal((await api(s.url, '/api/v1/reports', { token: web.host_token, body: fullReportOf(inv, 'web-7') })).status, 200);
+  assert.equal(
+    (await api(s.url, '/api/v1/reports', { token: web.host_token, body: fullReportOf(inv, 'web-7') })).status,
+    200,
+  );
 
   const newGroup = await enrol(await enrolmentToken('edge'), 'web-7-reinstalled', machine);
   assert.equal(newGroup.status, 201, newGroup.text);
   const rebound = newGroup.body as { host_id: number; host_token: string };
   assert.equal(rebound.host_id, web.host_id, 'a legitimate re-enrolment keeps the host record');
   // Only now is the old credential revoked.
-  assert.equal((await api(s.url, '/api/v1/reports', { token: web.host_token, body: fullReportOf(inv, 'web-7') })).status, 401);
+  assert.equal(
+    (await api(s.url, '/api/v1/reports', { token: web.host_token, body: fullReportOf(inv, 'web-7') })).status,
+    401,
+  );
   assert.equal((await host(web.host_id)).hostname, 'web-7-reinstalled');
-  assert.equal((await api(s.url, '/api/v1/reports', { token: rebound.host_token, body: fullReportOf(inv, 'web-7') })).status, 200);
+  assert.equal(
+    (await api(s.url, '/api/v1/reports', { token: rebound.host_token, body: fullReportOf(inv, 'web-7') })).status,
+    200,
+  );
   assert.equal((await host(web.host_id)).group, 'edge');
 });
 

@@ -38,7 +38,9 @@ function open(dataDir: string) {
   const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), { today: () => '2026-11-01' });
   store.onInternRollback = () => matcher.reset(db, matcher.generation);
   const queue = new IngestQueue(store, matcher);
-  const enrol = (hostname: string) => enrollHost(store, { token: createEnrollmentToken(store, { name: 't', uses: 1, ttlMs: null }).token, hostname })!.host_id;
+  const enrol = (hostname: string) =>
+    enrollHost(store, { token: createEnrollmentToken(store, { name: 't', uses: 1, ttlMs: null }).token, hostname })!
+      .host_id;
   /** Until the collector has taken every unreferenced package. */
   const collected = async () => {
     while (store.interner.garbageCount > 0) {
@@ -63,8 +65,11 @@ function setup() {
 /** Holders are exactly the host sets having each package; pins cover every finding and event; nothing else is kept. */
 function assertReferences(store: Store): void {
   const holders = new Map<number, number>();
-  for (const r of store.all<{ ids: Uint8Array }>('SELECT ids FROM host_packages')) for (const id of decodeIds(r.ids)) holders.set(id, (holders.get(id) ?? 0) + 1);
-  const named = new Set<number>(store.all<{ pkg_id: number }>('SELECT DISTINCT pkg_id FROM findings').map((r) => r.pkg_id));
+  for (const r of store.all<{ ids: Uint8Array }>('SELECT ids FROM host_packages'))
+    for (const id of decodeIds(r.ids)) holders.set(id, (holders.get(id) ?? 0) + 1);
+  const named = new Set<number>(
+    store.all<{ pkg_id: number }>('SELECT DISTINCT pkg_id FROM findings').map((r) => r.pkg_id),
+  );
   for (const r of store.all<{ items: Uint8Array }>('SELECT items FROM events WHERE items IS NOT NULL')) {
     const items = unpackItems(r.items);
     for (let i = 2; i < items.length; i += 4) named.add(items[i]);
@@ -78,17 +83,25 @@ function assertReferences(store: Store): void {
     if (named.has(r.id)) assert.ok(ip.pinned, `package ${r.id} is named by history but not pinned`);
     assert.ok(ip.holders > 0 || ip.pinned, `package ${r.id} is kept although nothing references it`);
   }
-  for (const id of [...holders.keys(), ...named]) assert.ok(store.interner.pkg(id), `package ${id} is referenced but gone`);
+  for (const id of [...holders.keys(), ...named])
+    assert.ok(store.interner.pkg(id), `package ${id} is referenced but gone`);
 }
 
 /** A host's findings by what they say (ids differ between stores). */
 const findingsOf = (store: Store, hostId: number) =>
   store
-    .all<{ name_id: number; vuln_id: number; pkg_id: number; open: number }>('SELECT name_id, vuln_id, pkg_id, open FROM findings WHERE host_id = ?', hostId)
-    .map((r) => `${store.interner.name(r.name_id).name} ${store.interner.pkg(r.pkg_id).pkg.version} ${store.interner.vuln(r.vuln_id)} ${r.open}`)
+    .all<{ name_id: number; vuln_id: number; pkg_id: number; open: number }>(
+      'SELECT name_id, vuln_id, pkg_id, open FROM findings WHERE host_id = ?',
+      hostId,
+    )
+    .map(
+      (r) =>
+        `${store.interner.name(r.name_id).name} ${store.interner.pkg(r.pkg_id).pkg.version} ${store.interner.vuln(r.vuln_id)} ${r.open}`,
+    )
     .sort();
 
-const rowsLike = (store: Store, tag: string) => store.get<{ n: number }>('SELECT count(*) AS n FROM pkgs WHERE key LIKE ?', `%"bulk-${tag}-%`)!.n;
+const rowsLike = (store: Store, tag: string) =>
+  store.get<{ n: number }>('SELECT count(*) AS n FROM pkgs WHERE key LIKE ?', `%"bulk-${tag}-%`)!.n;
 
 function deltaOf(inv: Inventory, before: WirePackage[], after: WirePackage[], hostname: string): Report {
   return {
@@ -118,7 +131,10 @@ test('replaced and removed packages are collected from store and memory; shared 
   const cachedWithFirst = s.matcher.cachedPackages;
 
   // Host a replaces its made-up packages: the old ones go, from the table, the interner and the matcher's cache.
-  assert.equal((await s.submit(a, fullReport(inv, largeInventory(inv, inv.packages.length + 3000, 'second'), 'a'))).kind, 'ack');
+  assert.equal(
+    (await s.submit(a, fullReport(inv, largeInventory(inv, inv.packages.length + 3000, 'second'), 'a'))).kind,
+    'ack',
+  );
   assert.equal(rowsLike(s.store, 'first'), 0);
   assert.equal(rowsLike(s.store, 'second'), 3000);
   assert.equal(s.store.interner.find(first[first.length - 1]), undefined);
@@ -142,7 +158,10 @@ test('replaced and removed packages are collected from store and memory; shared 
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM host_packages')!.n, 1);
   assertReferences(s.store);
   const onlyB = s.store.interner.packageCount;
-  assert.ok(onlyB >= upgraded.packages.length && onlyB <= upgraded.packages.length + 20, `${onlyB} packages kept for one host of ${upgraded.packages.length}`);
+  assert.ok(
+    onlyB >= upgraded.packages.length && onlyB <= upgraded.packages.length + 20,
+    `${onlyB} packages kept for one host of ${upgraded.packages.length}`,
+  );
 
   // History of both hosts reads back with package names (nothing it names was collected).
   for (const hostId of [a, b]) {
@@ -150,7 +169,9 @@ test('replaced and removed packages are collected from store and memory; shared 
     assert.ok(events.length > 0);
     for (const e of events) assert.ok(e.package!.name && e.package!.version);
   }
-  const resolvedOpenssl = readEvents(s.store, { hostId: b, type: 'resolved' }, null, 'ASC', 100).items.map((e) => `${e.package?.name} ${e.package?.version}`);
+  const resolvedOpenssl = readEvents(s.store, { hostId: b, type: 'resolved' }, null, 'ASC', 100).items.map(
+    (e) => `${e.package?.name} ${e.package?.version}`,
+  );
   // One resolved exposure for openssl's three binaries, naming its lead at the version it had.
   assert.deepEqual(resolvedOpenssl, ['libssl-dev 3.0.19-1~deb12u2']);
 
@@ -181,12 +202,18 @@ test('a large report is prepared piece by piece with the same result as in one g
   other.close();
 
   // A large delta (prepared too): most made-up packages replaced.
-  const next = [...inv.packages.map((p) => ({ ...p })), ...largeInventory(inv, inv.packages.length + 6000, 'next').slice(inv.packages.length)];
+  const next = [
+    ...inv.packages.map((p) => ({ ...p })),
+    ...largeInventory(inv, inv.packages.length + 6000, 'next').slice(inv.packages.length),
+  ];
   const delta = deltaOf(inv, big, next, 'prepared');
   assert.ok(delta.kind === 'delta' && delta.added.length + delta.removed.length > PREPARE_ABOVE);
   const d = await s.submit(prepared, delta);
   assert.equal(d.kind === 'ack' && d.ack.digest, packageDigest(next));
-  assert.equal(s.store.get<{ package_count: number }>('SELECT package_count FROM hosts WHERE id = ?', prepared)!.package_count, next.length);
+  assert.equal(
+    s.store.get<{ package_count: number }>('SELECT package_count FROM hosts WHERE id = ?', prepared)!.package_count,
+    next.length,
+  );
   assertReferences(s.store);
 
   // A wrong digest: rejected, nothing interned.
@@ -249,11 +276,16 @@ test('a store of schema 1 is upgraded on open: packages named by findings and ev
   assert.ok(pinned.length > 0);
   // Back to what schema 1 had.
   backToSchema3(s.store.db);
-  s.store.db.exec("ALTER TABLE pkgs DROP COLUMN pinned; ALTER TABLE hosts DROP COLUMN inventory_shrunk; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  s.store.db.exec(
+    "ALTER TABLE pkgs DROP COLUMN pinned; ALTER TABLE hosts DROP COLUMN inventory_shrunk; UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+  );
   s.close();
   const upgraded = open(s.dataDir);
   assert.equal(upgraded.store.meta('schema_version'), String(STORE_SCHEMA_VERSION));
-  assert.deepEqual(upgraded.store.all<{ id: number }>('SELECT id FROM pkgs WHERE pinned = 1').map((r) => r.id), pinned);
+  assert.deepEqual(
+    upgraded.store.all<{ id: number }>('SELECT id FROM pkgs WHERE pinned = 1').map((r) => r.id),
+    pinned,
+  );
   assertReferences(upgraded.store);
   upgraded.close();
 });

@@ -22,12 +22,20 @@ import { startServerProcess } from './support/server-process.ts';
 import { importDebianFeed } from './support/vulndb.ts';
 import { fullReport, largeInventory } from './support/large-report.ts';
 
-async function call(url: string, path: string, init: { token?: string; body?: Buffer; gzip?: boolean } = {}): Promise<{ status: number; text: string }> {
+async function call(
+  url: string,
+  path: string,
+  init: { token?: string; body?: Buffer; gzip?: boolean } = {},
+): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.body) headers['content-type'] = 'application/json';
   if (init.gzip) headers['content-encoding'] = 'gzip';
-  const res = await fetch(`${url}${path}`, { method: init.body ? 'POST' : 'GET', headers, body: init.body ? new Uint8Array(init.body) : undefined });
+  const res = await fetch(`${url}${path}`, {
+    method: init.body ? 'POST' : 'GET',
+    headers,
+    body: init.body ? new Uint8Array(init.body) : undefined,
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -44,10 +52,19 @@ test('health and dashboard reads are answered while a 100,000-package report is 
   const reader = new DatabaseSync(storeFile, { readOnly: true });
   try {
     const enrol = async (hostname: string) =>
-      (JSON.parse((await call(server.url, '/api/v1/enroll', { body: Buffer.from(JSON.stringify({ token: enrolment, hostname })) })).text) as { host_id: number; host_token: string });
+      JSON.parse(
+        (
+          await call(server.url, '/api/v1/enroll', {
+            body: Buffer.from(JSON.stringify({ token: enrolment, hostname })),
+          })
+        ).text,
+      ) as { host_id: number; host_token: string };
     // A host of normal size whose findings the dashboard shows meanwhile.
     const small = await enrol('small');
-    const first = await call(server.url, '/api/v1/reports', { token: small.host_token, body: Buffer.from(JSON.stringify(fullReport(inv, inv.packages, 'small'))) });
+    const first = await call(server.url, '/api/v1/reports', {
+      token: small.host_token,
+      body: Buffer.from(JSON.stringify(fullReport(inv, inv.packages, 'small'))),
+    });
     assert.equal(first.status, 200, first.text);
 
     const big = await enrol('big');
@@ -72,7 +89,9 @@ test('health and dashboard reads are answered while a 100,000-package report is 
     assert.equal(ack.status, 200, ack.text);
     assert.deepEqual(order, ['health 200', 'dashboard 200', 'ack']);
 
-    const host = JSON.parse((await call(server.url, `/api/v1/hosts/${big.host_id}`, { token: admin })).text) as { package_count: number };
+    const host = JSON.parse((await call(server.url, `/api/v1/hosts/${big.host_id}`, { token: admin })).text) as {
+      package_count: number;
+    };
     assert.equal(host.package_count, 100_000);
   } finally {
     reader.close();

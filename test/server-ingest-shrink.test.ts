@@ -29,7 +29,9 @@ interface Ack {
 }
 
 async function hostNamed(hostname: string): Promise<Detail> {
-  const list = (await api(s.url, `/api/v1/hosts?search=${hostname}`, { token: s.adminToken })).body as { items: { id: number }[] };
+  const list = (await api(s.url, `/api/v1/hosts?search=${hostname}`, { token: s.adminToken })).body as {
+    items: { id: number }[];
+  };
   return (await api(s.url, `/api/v1/hosts/${list.items[0].id}`, { token: s.adminToken })).body as Detail;
 }
 
@@ -40,9 +42,11 @@ async function send(token: string, packages: InstalledPackage[], hostname: strin
 }
 
 const shrinkEvents = async (id: number) =>
-  ((await api(s.url, `/api/v1/hosts/${id}/history`, { token: s.adminToken })).body as { events: { type: string; cause: string; scan_id: number }[] }).events.filter(
-    (e) => e.type === 'inventory_shrunk',
-  );
+  (
+    (await api(s.url, `/api/v1/hosts/${id}/history`, { token: s.adminToken })).body as {
+      events: { type: string; cause: string; scan_id: number }[];
+    }
+  ).events.filter((e) => e.type === 'inventory_shrunk');
 
 test('an empty inventory is accepted, resolves the findings, and is flagged with an event and a host warning until the packages are back', async () => {
   const token = await enrollTestHost(s, 'emptied');
@@ -56,17 +60,24 @@ test('an empty inventory is accepted, resolves the findings, and is flagged with
   assert.equal(ack.changes.resolved, full.open.total, 'the report is accepted: its findings are resolved');
   const emptied = await hostNamed('emptied');
   assert.equal(emptied.package_count, 0);
-  assert.deepEqual({ ...emptied.inventory_shrunk, at: undefined }, { at: undefined, scan_id: ack.scan_id, before: 729, after: 0 });
+  assert.deepEqual(
+    { ...emptied.inventory_shrunk, at: undefined },
+    { at: undefined, scan_id: ack.scan_id, before: 729, after: 0 },
+  );
   assert.deepEqual(
     (await shrinkEvents(full.id)).map((e) => [e.cause, e.scan_id]),
     [['packages 729 → 0', ack.scan_id]],
   );
-  const feed = (await api(s.url, `/api/v1/events?type=inventory_shrunk&host=${full.id}`, { token: s.adminToken })).body as { items: { type: string }[] };
+  const feed = (await api(s.url, `/api/v1/events?type=inventory_shrunk&host=${full.id}`, { token: s.adminToken }))
+    .body as { items: { type: string }[] };
   assert.equal(feed.items.length, 1);
 
   // A few packages come back: still a fraction of what the host had, the warning stands.
   await send(token, inv.packages.slice(0, 50), 'emptied');
-  assert.deepEqual({ ...(await hostNamed('emptied')).inventory_shrunk, at: undefined }, { at: undefined, scan_id: ack.scan_id, before: 729, after: 50 });
+  assert.deepEqual(
+    { ...(await hostNamed('emptied')).inventory_shrunk, at: undefined },
+    { at: undefined, scan_id: ack.scan_id, before: 729, after: 50 },
+  );
 
   // The whole inventory again: the warning goes, the event stays in the history.
   const back = await send(token, inv.packages, 'emptied');
@@ -87,7 +98,10 @@ test('the rule: losing more than four fifths of at least 20 packages is drastic;
   assert.deepEqual([drastic.inventory_shrunk?.before, drastic.inventory_shrunk?.after], [146, 29]);
   // Shrinking again while flagged keeps the count it had before it first shrank.
   await send(token, inv.packages.slice(0, 5), 'shrinking');
-  assert.deepEqual([(await hostNamed('shrinking')).inventory_shrunk?.before, (await hostNamed('shrinking')).inventory_shrunk?.after], [146, 5]);
+  assert.deepEqual(
+    [(await hostNamed('shrinking')).inventory_shrunk?.before, (await hostNamed('shrinking')).inventory_shrunk?.after],
+    [146, 5],
+  );
   assert.deepEqual(
     (await shrinkEvents(drastic.id)).map((e) => e.cause),
     ['packages 29 → 5', 'packages 146 → 29'],

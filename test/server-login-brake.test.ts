@@ -66,7 +66,10 @@ test('a browser that logged in before is not kept out by guesses from its addres
   assert.equal((await login(ADMIN_PASSWORD)).status, 429, 'the address is braked');
   assert.equal((await login(ADMIN_PASSWORD, { cookie: deviceCookie })).status, 200, 'the known browser logs in');
   // A forged or other user's device cookie counts for nothing.
-  assert.equal((await login(ADMIN_PASSWORD, { cookie: 'patchloop_device=AAAAAAAAAAAAAAAA.' + 'B'.repeat(43) })).status, 429);
+  assert.equal(
+    (await login(ADMIN_PASSWORD, { cookie: 'patchloop_device=AAAAAAAAAAAAAAAA.' + 'B'.repeat(43) })).status,
+    429,
+  );
 
   unlockLogins(s.running.ctx.store);
   assert.equal((await login(ADMIN_PASSWORD)).status, 200, 'after unlock-logins the address may log in again');

@@ -29,14 +29,19 @@ const image = (abi: string, version: string): InstalledPackage => ({
 const linuxEntry = (status: 'resolved' | 'open', urgency: string, fixed?: string) => ({
   description: 'kernel test entry',
   scope: 'local',
-  releases: { bookworm: { status, urgency, repositories: { bookworm: 'x' }, ...(fixed ? { fixed_version: fixed } : {}) } },
+  releases: {
+    bookworm: { status, urgency, repositories: { bookworm: 'x' }, ...(fixed ? { fixed_version: fixed } : {}) },
+  },
 });
 
 test('cached fleet matching equals the standalone matcher, host by host, kernels included', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'patchloop-fm-'));
   importDebianFeed(dataDir, {
     ...trackerFeedV1(),
-    linux: { 'CVE-2099-2001': linuxEntry('resolved', 'high', '6.1.150-1'), 'CVE-2099-2002': linuxEntry('open', 'medium') },
+    linux: {
+      'CVE-2099-2001': linuxEntry('resolved', 'high', '6.1.150-1'),
+      'CVE-2099-2002': linuxEntry('open', 'medium'),
+    },
   });
   const db = VulnDb.open(dataDir);
   const store = Store.open(':memory:', new ManualClock('2026-11-01T00:00:00Z'));
@@ -54,9 +59,15 @@ test('cached fleet matching equals the standalone matcher, host by host, kernels
     const ids = store.tx(() => inv.packages.map((p) => store.interner.packageId(p)));
     const got = matcher.matchHost({ os: inv.os, kernel: inv.kernel, proAttached: false, pkgIds: ids });
     const direct = matchInventory(inv, db, { today: '2026-11-01' });
-    const exposure = direct.findings.filter((f) => !f.kernel_not_running).map((f) => `${f.package.name} ${f.id} ${f.status}`).sort();
+    const exposure = direct.findings
+      .filter((f) => !f.kernel_not_running)
+      .map((f) => `${f.package.name} ${f.id} ${f.status}`)
+      .sort();
     const cached = [...got.findings.values()]
-      .map((f) => `${store.interner.name(f.nameId).name} ${store.interner.vuln(f.vulnId)} ${store.interner.detail(f.detailId).status}`)
+      .map(
+        (f) =>
+          `${store.interner.name(f.nameId).name} ${store.interner.vuln(f.vulnId)} ${store.interner.detail(f.detailId).status}`,
+      )
       .sort();
     assert.deepEqual(cached, exposure, `host with kernel ${inv.kernel}`);
     // Exposures (source package, vulnerability) on images that are not running only, as the scan counts them.
@@ -64,13 +75,28 @@ test('cached fleet matching equals the standalone matcher, host by host, kernels
     assert.equal(got.kernelNewer, direct.kernel.newer_installed);
     // A delta's matching (only some package names) gives those names' findings, same facts.
     const some = new Set(ids.filter((_, i) => i % 3 === 0).map((id) => store.interner.pkg(id).nameId));
-    const part = matcher.matchHost({ os: inv.os, kernel: inv.kernel, proAttached: false, pkgIds: ids, onlyNames: some });
-    assert.deepEqual(new Set(part.findings.keys()), new Set([...got.findings.keys()].filter((k) => some.has(got.findings.get(k)!.nameId))));
+    const part = matcher.matchHost({
+      os: inv.os,
+      kernel: inv.kernel,
+      proAttached: false,
+      pkgIds: ids,
+      onlyNames: some,
+    });
+    assert.deepEqual(
+      new Set(part.findings.keys()),
+      new Set([...got.findings.keys()].filter((k) => some.has(got.findings.get(k)!.nameId))),
+    );
     assert.deepEqual([part.dormant, part.kernelNewer], [got.dormant, got.kernelNewer]);
   }
   // The running -40 image has both kernel CVEs; -41 is newer and fixes one: its other one is
   // the running kernel's too, so nothing is dormant. Booted into -41, -40's fixed CVE is.
-  const dormantOf = (inv: Inventory) => matcher.matchHost({ os: inv.os, kernel: inv.kernel, proAttached: false, pkgIds: inv.packages.map((p) => store.interner.find(p)!) });
+  const dormantOf = (inv: Inventory) =>
+    matcher.matchHost({
+      os: inv.os,
+      kernel: inv.kernel,
+      proAttached: false,
+      pkgIds: inv.packages.map((p) => store.interner.find(p)!),
+    });
   assert.deepEqual([dormantOf(hosts[0]).kernelNewer, dormantOf(hosts[0]).dormant], [true, 0]);
   assert.deepEqual([dormantOf(hosts[1]).kernelNewer, dormantOf(hosts[1]).dormant], [false, 1]);
   db.close();
@@ -78,7 +104,14 @@ test('cached fleet matching equals the standalone matcher, host by host, kernels
 
 test('values interned in a rolled-back transaction are forgotten, and ids are not confused', () => {
   const store = Store.open(':memory:', new ManualClock(0));
-  const a: InstalledPackage = { name: 'a', version: '1', arch: 'amd64', source: 'a', source_version: '1', format: 'deb' };
+  const a: InstalledPackage = {
+    name: 'a',
+    version: '1',
+    arch: 'amd64',
+    source: 'a',
+    source_version: '1',
+    format: 'deb',
+  };
   const b: InstalledPackage = { ...a, name: 'b' };
   assert.throws(() =>
     store.tx(() => {

@@ -39,9 +39,17 @@ function snapshot(store: Store) {
       src_id: store.interner.source(e.src_id as number),
       lead_name_id: store.interner.name(e.lead_name_id as number).name,
     }));
-  const counters = store.all<Record<string, number>>(`SELECT id, ${SEVERITIES.map((s) => `open_${s}, fix_${s}`).join(', ')} FROM hosts ORDER BY id`).map((r) => ({ ...r }));
-  const openAge = store.all<Record<string, number | string>>('SELECT grp, severity, day, n FROM open_age ORDER BY grp, severity, day').map((r) => ({ ...r }));
-  const index = Object.fromEntries([...store.vulns.entries()].map(([id, v]) => [store.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]]));
+  const counters = store
+    .all<Record<string, number>>(
+      `SELECT id, ${SEVERITIES.map((s) => `open_${s}, fix_${s}`).join(', ')} FROM hosts ORDER BY id`,
+    )
+    .map((r) => ({ ...r }));
+  const openAge = store
+    .all<Record<string, number | string>>('SELECT grp, severity, day, n FROM open_age ORDER BY grp, severity, day')
+    .map((r) => ({ ...r }));
+  const index = Object.fromEntries(
+    [...store.vulns.entries()].map(([id, v]) => [store.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]]),
+  );
   return { exposures, counters, openAge, index };
 }
 
@@ -69,8 +77,14 @@ test('a schema 3 store is upgraded to exposures equal to those live ingest write
   clock.advance(2 * DAY_MS);
   ingestReport(store, matcher, web, storedReportOf(await readInventory(root, { kernel: KERNEL }), 'web-1'));
   const live = snapshot(store);
-  assert.ok(live.exposures.some((e) => e.open === 0 && e.vuln_id === 'CVE-2099-1001' && e.src_id === 'openssl'), 'a resolved exposure');
-  assert.ok(live.exposures.some((e) => (e.binaries as number) > 1), 'exposures of several binaries');
+  assert.ok(
+    live.exposures.some((e) => e.open === 0 && e.vuln_id === 'CVE-2099-1001' && e.src_id === 'openssl'),
+    'a resolved exposure',
+  );
+  assert.ok(
+    live.exposures.some((e) => (e.binaries as number) > 1),
+    'exposures of several binaries',
+  );
   store.close();
   db.close();
 
@@ -83,10 +97,23 @@ test('a schema 3 store is upgraded to exposures equal to those live ingest write
   assert.equal(upgraded.meta('schema_version'), String(STORE_SCHEMA_VERSION));
   assert.deepEqual(snapshot(upgraded), live);
   // The in-memory index, loaded from the upgraded rows, is the one live ingest kept.
-  assert.deepEqual(Object.fromEntries([...VulnIndex.load(upgraded).entries()].map(([id, v]) => [upgraded.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]])), live.index);
+  assert.deepEqual(
+    Object.fromEntries(
+      [...VulnIndex.load(upgraded).entries()].map(([id, v]) => [
+        upgraded.interner.vuln(id),
+        [v.findings, v.fixable, v.hosts.sorted()],
+      ]),
+    ),
+    live.index,
+  );
   // Every host is re-matched next (kernels not running, the vulnerabilities' other names).
-  assert.deepEqual(upgraded.all<{ match_gen: number }>('SELECT match_gen FROM hosts').map((h) => h.match_gen), [0, 0]);
-  const srcless = upgraded.get<{ n: number }>('SELECT count(*) AS n FROM findings f LEFT JOIN srcs s ON s.id = f.src_id WHERE s.id IS NULL')!.n;
+  assert.deepEqual(
+    upgraded.all<{ match_gen: number }>('SELECT match_gen FROM hosts').map((h) => h.match_gen),
+    [0, 0],
+  );
+  const srcless = upgraded.get<{ n: number }>(
+    'SELECT count(*) AS n FROM findings f LEFT JOIN srcs s ON s.id = f.src_id WHERE s.id IS NULL',
+  )!.n;
   assert.equal(srcless, 0, 'every finding row names its source package');
   upgraded.close();
 });

@@ -52,7 +52,9 @@ function setup(feed: unknown) {
   const clock = new ManualClock('2026-11-01T00:00:00Z');
   const store = Store.open(join(dataDir, 'server.sqlite'), clock);
   let db = VulnDb.open(dataDir);
-  const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), { today: () => new Date(clock.now()).toISOString().slice(0, 10) });
+  const matcher = new FleetMatcher(db, store.interner, store.matchGeneration(), {
+    today: () => new Date(clock.now()).toISOString().slice(0, 10),
+  });
   store.onInternRollback = () => matcher.reset(db, matcher.generation);
   const enrol = (hostname: string) => {
     const { token } = createEnrollmentToken(store, { name: 't', uses: 1, ttlMs: null });
@@ -72,7 +74,9 @@ function setup(feed: unknown) {
 /** The in-memory index kept up by ingest equals the one built from the rows. */
 function assertVulnIndexMatchesRows(store: Store): void {
   const flat = (index: VulnIndex) =>
-    Object.fromEntries([...index.entries()].map(([id, v]) => [store.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]]));
+    Object.fromEntries(
+      [...index.entries()].map(([id, v]) => [store.interner.vuln(id), [v.findings, v.fixable, v.hosts.sorted()]]),
+    );
   assert.deepEqual(flat(store.vulns), flat(VulnIndex.load(store)));
 }
 
@@ -87,29 +91,58 @@ function assertExposuresMatchRows(store: Store, hostId: number): void {
     hostId,
   )) {
     const key = `${store.interner.vuln(r.vuln_id)} ${store.interner.source(r.src_id)}`;
-    groups.set(key, [...(groups.get(key) ?? []), { severity: r.severity, fixable: r.fixable, ...store.interner.name(r.name_id), nameId: r.name_id }]);
+    groups.set(key, [
+      ...(groups.get(key) ?? []),
+      { severity: r.severity, fixable: r.fixable, ...store.interner.name(r.name_id), nameId: r.name_id },
+    ]);
   }
   const derived = [...groups].map(([key, m]) => {
-    const lead = m.reduce((a, b) => (compareLead({ ...b, fixable: b.fixable === 1 }, { ...a, fixable: a.fixable === 1 }) < 0 ? b : a));
+    const lead = m.reduce((a, b) =>
+      compareLead({ ...b, fixable: b.fixable === 1 }, { ...a, fixable: a.fixable === 1 }) < 0 ? b : a,
+    );
     return `${key} ${lead.name} ${lead.severity} ${lead.fixable} ${m.length}`;
   });
   const stored = store
-    .all<{ vuln_id: number; src_id: number; lead_name_id: number; severity: number; fixable: number; binaries: number }>(
+    .all<{
+      vuln_id: number;
+      src_id: number;
+      lead_name_id: number;
+      severity: number;
+      fixable: number;
+      binaries: number;
+    }>(
       'SELECT vuln_id, src_id, lead_name_id, severity, fixable, binaries FROM exposures WHERE host_id = ? AND open = 1',
       hostId,
     )
-    .map((e) => `${store.interner.vuln(e.vuln_id)} ${store.interner.source(e.src_id)} ${store.interner.name(e.lead_name_id).name} ${e.severity} ${e.fixable} ${e.binaries}`);
+    .map(
+      (e) =>
+        `${store.interner.vuln(e.vuln_id)} ${store.interner.source(e.src_id)} ${store.interner.name(e.lead_name_id).name} ${e.severity} ${e.fixable} ${e.binaries}`,
+    );
   assert.deepEqual(stored.sort(), derived.sort());
-  const h = store.get<Record<string, number>>(`SELECT ${SEVERITIES.map((sev) => `open_${sev}, fix_${sev}`).join(', ')} FROM hosts WHERE id = ?`, hostId)!;
+  const h = store.get<Record<string, number>>(
+    `SELECT ${SEVERITIES.map((sev) => `open_${sev}, fix_${sev}`).join(', ')} FROM hosts WHERE id = ?`,
+    hostId,
+  )!;
   for (const [i, sev] of SEVERITIES.entries()) {
-    const rows = store.all<{ fixable: number }>('SELECT fixable FROM exposures WHERE host_id = ? AND open = 1 AND severity = ?', hostId, i);
-    assert.deepEqual([h[`open_${sev}`], h[`fix_${sev}`]], [rows.length, rows.filter((r) => r.fixable === 1).length], sev);
+    const rows = store.all<{ fixable: number }>(
+      'SELECT fixable FROM exposures WHERE host_id = ? AND open = 1 AND severity = ?',
+      hostId,
+      i,
+    );
+    assert.deepEqual(
+      [h[`open_${sev}`], h[`fix_${sev}`]],
+      [rows.length, rows.filter((r) => r.fixable === 1).length],
+      sev,
+    );
   }
 }
 
 const openFindings = (store: Store, hostId: number) =>
   store
-    .all<{ name_id: number; vuln_id: number }>('SELECT name_id, vuln_id FROM findings WHERE host_id = ? AND open = 1', hostId)
+    .all<{ name_id: number; vuln_id: number }>(
+      'SELECT name_id, vuln_id FROM findings WHERE host_id = ? AND open = 1',
+      hostId,
+    )
     .map((r) => `${store.interner.name(r.name_id).name} ${store.interner.vuln(r.vuln_id)}`)
     .sort();
 
@@ -136,15 +169,21 @@ test('a full report of the real bookworm host gives exactly the findings the sta
     assert.equal(out.ack.changes.open, exposures.length);
     assert.equal(out.ack.digest, packageDigest(inv.packages));
   }
-  const host = s.store.get<{ open_high: number; fix_high: number; open_medium: number; distro: string; release: string }>(
-    'SELECT open_high, fix_high, open_medium, distro, release FROM hosts WHERE id = ?',
-    hostId,
-  )!;
+  const host = s.store.get<{
+    open_high: number;
+    fix_high: number;
+    open_medium: number;
+    distro: string;
+    release: string;
+  }>('SELECT open_high, fix_high, open_medium, distro, release FROM hosts WHERE id = ?', hostId)!;
   assert.deepEqual({ ...host }, { open_high: 1, fix_high: 1, open_medium: 1, distro: 'debian', release: 'bookworm' });
   assertExposuresMatchRows(s.store, hostId);
   // An event per exposure, naming its lead package.
   const events = readEvents(s.store, { hostId, type: 'detected' }, null, 'ASC', 10_000).items;
-  assert.deepEqual(events.map((e) => `${e.package?.name} ${e.vulnerability}`).sort(), exposures.map((e) => `${e.lead.package.name} ${e.id}`).sort());
+  assert.deepEqual(
+    events.map((e) => `${e.package?.name} ${e.vulnerability}`).sort(),
+    exposures.map((e) => `${e.lead.package.name} ${e.id}`).sort(),
+  );
 });
 
 test('a retried report changes nothing and is acknowledged as a duplicate', async () => {
@@ -153,7 +192,10 @@ test('a retried report changes nothing and is acknowledged as a duplicate', asyn
   const hostId = s.enrol('bookworm-1');
   const report = storedReportOf(inv, 'bookworm-1');
   const first = ingestReport(s.store, s.matcher, hostId, report);
-  const counts = () => s.store.get<{ e: number; s: number; f: number }>('SELECT (SELECT sum(count) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f')!;
+  const counts = () =>
+    s.store.get<{ e: number; s: number; f: number }>(
+      'SELECT (SELECT sum(count) FROM events) AS e, (SELECT count(*) FROM scans) AS s, (SELECT count(*) FROM findings) AS f',
+    )!;
   const before = counts();
   const again = ingestReport(s.store, s.matcher, hostId, report);
   assert.equal(again.kind, 'ack');
@@ -199,7 +241,13 @@ test('an upgrade reported as a delta resolves the finding it fixes, with the sca
   assert.deepEqual(out.ack.changes, { detected: 0, resolved: 1, reopened: 0, open: 2 });
   assertExposuresMatchRows(s.store, hostId);
   assert.ok(!openFindings(s.store, hostId).some((f) => f.includes('CVE-2099-1001')));
-  const fixed = s.store.all<{ resolved_at: number; resolved_scan: number; last_seen: number; first_seen: number; resolved_cause: string }>(
+  const fixed = s.store.all<{
+    resolved_at: number;
+    resolved_scan: number;
+    last_seen: number;
+    first_seen: number;
+    resolved_cause: string;
+  }>(
     "SELECT resolved_at, resolved_scan, last_seen, first_seen, resolved_cause FROM findings WHERE open = 0 AND vuln_id = (SELECT id FROM vulns WHERE name = 'CVE-2099-1001')",
   );
   assert.equal(fixed.length, 3);
@@ -258,7 +306,10 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   assert.ok(openFindings(s.store, hostId).includes('bash CVE-2099-1003'));
   assertVulnIndexMatchesRows(s.store);
   const ev = readEvents(s.store, { hostId }, null, 'ASC', 100).items.filter((e) => e.vulnerability === 'CVE-2099-1003');
-  assert.deepEqual(ev.map((e) => [e.type, e.cause, e.scan_id]), [['detected', 'feed', null]]);
+  assert.deepEqual(
+    ev.map((e) => [e.type, e.cause, e.scan_id]),
+    [['detected', 'feed', null]],
+  );
   assert.equal(s.store.get<{ n: number }>('SELECT count(*) AS n FROM scans')!.n, scans);
   // A second re-match with the same data changes nothing.
   s.store.setMeta('match_gen', String(s.matcher.generation + 1));

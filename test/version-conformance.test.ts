@@ -41,7 +41,8 @@ function loadVectors(scheme: VersionSchemeName): Vector[] {
       if (line.startsWith('# source:')) source = line.slice('# source:'.length).trim();
       if (line === '' || line.startsWith('#')) return;
       const fields = line.split('\t');
-      if (fields.length !== 3) throw new Error(`${where}: expected left<TAB>right<TAB>expected, got ${fields.length} field(s)`);
+      if (fields.length !== 3)
+        throw new Error(`${where}: expected left<TAB>right<TAB>expected, got ${fields.length} field(s)`);
       const [a, b, e] = fields;
       const expected = e === 'invalid' || e === 'error' ? 'invalid' : Number(e);
       if (expected !== 'invalid' && expected !== -1 && expected !== 0 && expected !== 1) {
@@ -93,33 +94,151 @@ const ODD: Record<VersionSchemeName, OddCases> = {
       'go-rpm-version tests rpmvercmp on single fields, with empty strings and several hyphens; ' +
       'as whole EVRs, rpm refuses the empty string and splits the release off at the last hyphen',
     pairs: [
-      ["",""], ["","0"], ["","1"], ["","2"], ["","10"], ["","100"], ["","0.0"], ["","0.1"], ["","0.10"],
-      ["","0.99"], ["","1.0"], ["","1.99"], ["","2.0"], ["","0.0.0"], ["","0.0.1"], ["","0.0.2"], ["","0.0.10"],
-      ["","0.0.99"], ["","0.1.0"], ["","0.2.0"], ["","0.10.0"], ["","0.99.0"], ["","0.100.0"], ["","0.0.0.0"],
-      ["","0.0.0.1"], ["","0.0.0.10"], ["","0.0.1.0"], ["","0.0.01.0"], ["","1.2.3.4"], ["","1-2-3-4"],
-      ["","20150101"], ["","20151212"], ["","20151212.0"], ["","20151212.1"], ["","2015.1.1"], ["","2015.02.02"],
-      ["","2015.12.12"], ["","1.2.3a"], ["","1.2.3b"], ["","R16B"], ["","R16C"], ["","1.2.3.2016.1.1"],
-      ["","0.5a1.dev"], ["","1.8.B59BrZX"], ["","0.07b4p1"], ["","3.99.5final.SP07"], ["","3.99.5final.SP08"],
-      ["","0.4.tbb.20100203"], ["","0.5.20120830CVS.el7"], ["","1.el7"], ["","1.el6"], ["","10.el7"],
-      ["","01.el7"], ["","0.17.20140318svn632.el7"], ["","0.17.20140318svn633.el7"],
-      ["","1.20140522gitad6fb3e.el7"], ["","1.20140522hitad6fb3e.el7"], ["","8.20140605hgacf1c26e3019.el7"],
-      ["","8.20140605hgacf1c26e3029.el7"], ["","22.svn457.el7"], ["","22.svn458.el7"], ["","~"], ["","~~"],
-      ["","~1"], ["","~a"], ["","1~"], ["","2~"], ["0",""], ["1",""], ["2",""], ["10",""], ["100",""], ["0.0",""],
-      ["0.1",""], ["0.10",""], ["0.99",""], ["1.0",""], ["1.99",""], ["2.0",""], ["0.0.0",""], ["0.0.1",""],
-      ["0.0.2",""], ["0.0.10",""], ["0.0.99",""], ["0.1.0",""], ["0.2.0",""], ["0.10.0",""], ["0.99.0",""],
-      ["0.100.0",""], ["0.0.0.0",""], ["0.0.0.1",""], ["0.0.0.10",""], ["0.0.1.0",""], ["0.0.01.0",""],
-      ["1.2.3.4",""], ["1.2.3.4","1-2-3-4"], ["1-2-3-4",""], ["1-2-3-4","1.2.3.4"], ["1-2-3-4","1.2.3a"],
-      ["1-2-3-4","1.2.3b"], ["20150101",""], ["20151212",""], ["20151212.0",""], ["20151212.1",""],
-      ["2015.1.1",""], ["2015.02.02",""], ["2015.12.12",""], ["1.2.3a",""], ["1.2.3a","1-2-3-4"], ["1.2.3b",""],
-      ["1.2.3b","1-2-3-4"], ["R16B",""], ["R16C",""], ["1.2.3.2016.1.1",""], ["0.5a1.dev",""], ["1.8.B59BrZX",""],
-      ["0.07b4p1",""], ["3.99.5final.SP07",""], ["3.99.5final.SP08",""], ["0.4.tbb.20100203",""],
-      ["0.5.20120830CVS.el7",""], ["1.el7",""], ["1.el6",""], ["10.el7",""], ["01.el7",""],
-      ["0.17.20140318svn632.el7",""], ["0.17.20140318svn633.el7",""], ["1.20140522gitad6fb3e.el7",""],
-      ["1.20140522hitad6fb3e.el7",""], ["8.20140605hgacf1c26e3019.el7",""], ["8.20140605hgacf1c26e3029.el7",""],
-      ["22.svn457.el7",""], ["22.svn458.el7",""], ["~",""], ["~~",""], ["~1",""], ["~a",""], ["1~",""], ["2~",""],
+      ['', ''],
+      ['', '0'],
+      ['', '1'],
+      ['', '2'],
+      ['', '10'],
+      ['', '100'],
+      ['', '0.0'],
+      ['', '0.1'],
+      ['', '0.10'],
+      ['', '0.99'],
+      ['', '1.0'],
+      ['', '1.99'],
+      ['', '2.0'],
+      ['', '0.0.0'],
+      ['', '0.0.1'],
+      ['', '0.0.2'],
+      ['', '0.0.10'],
+      ['', '0.0.99'],
+      ['', '0.1.0'],
+      ['', '0.2.0'],
+      ['', '0.10.0'],
+      ['', '0.99.0'],
+      ['', '0.100.0'],
+      ['', '0.0.0.0'],
+      ['', '0.0.0.1'],
+      ['', '0.0.0.10'],
+      ['', '0.0.1.0'],
+      ['', '0.0.01.0'],
+      ['', '1.2.3.4'],
+      ['', '1-2-3-4'],
+      ['', '20150101'],
+      ['', '20151212'],
+      ['', '20151212.0'],
+      ['', '20151212.1'],
+      ['', '2015.1.1'],
+      ['', '2015.02.02'],
+      ['', '2015.12.12'],
+      ['', '1.2.3a'],
+      ['', '1.2.3b'],
+      ['', 'R16B'],
+      ['', 'R16C'],
+      ['', '1.2.3.2016.1.1'],
+      ['', '0.5a1.dev'],
+      ['', '1.8.B59BrZX'],
+      ['', '0.07b4p1'],
+      ['', '3.99.5final.SP07'],
+      ['', '3.99.5final.SP08'],
+      ['', '0.4.tbb.20100203'],
+      ['', '0.5.20120830CVS.el7'],
+      ['', '1.el7'],
+      ['', '1.el6'],
+      ['', '10.el7'],
+      ['', '01.el7'],
+      ['', '0.17.20140318svn632.el7'],
+      ['', '0.17.20140318svn633.el7'],
+      ['', '1.20140522gitad6fb3e.el7'],
+      ['', '1.20140522hitad6fb3e.el7'],
+      ['', '8.20140605hgacf1c26e3019.el7'],
+      ['', '8.20140605hgacf1c26e3029.el7'],
+      ['', '22.svn457.el7'],
+      ['', '22.svn458.el7'],
+      ['', '~'],
+      ['', '~~'],
+      ['', '~1'],
+      ['', '~a'],
+      ['', '1~'],
+      ['', '2~'],
+      ['0', ''],
+      ['1', ''],
+      ['2', ''],
+      ['10', ''],
+      ['100', ''],
+      ['0.0', ''],
+      ['0.1', ''],
+      ['0.10', ''],
+      ['0.99', ''],
+      ['1.0', ''],
+      ['1.99', ''],
+      ['2.0', ''],
+      ['0.0.0', ''],
+      ['0.0.1', ''],
+      ['0.0.2', ''],
+      ['0.0.10', ''],
+      ['0.0.99', ''],
+      ['0.1.0', ''],
+      ['0.2.0', ''],
+      ['0.10.0', ''],
+      ['0.99.0', ''],
+      ['0.100.0', ''],
+      ['0.0.0.0', ''],
+      ['0.0.0.1', ''],
+      ['0.0.0.10', ''],
+      ['0.0.1.0', ''],
+      ['0.0.01.0', ''],
+      ['1.2.3.4', ''],
+      ['1.2.3.4', '1-2-3-4'],
+      ['1-2-3-4', ''],
+      ['1-2-3-4', '1.2.3.4'],
+      ['1-2-3-4', '1.2.3a'],
+      ['1-2-3-4', '1.2.3b'],
+      ['20150101', ''],
+      ['20151212', ''],
+      ['20151212.0', ''],
+      ['20151212.1', ''],
+      ['2015.1.1', ''],
+      ['2015.02.02', ''],
+      ['2015.12.12', ''],
+      ['1.2.3a', ''],
+      ['1.2.3a', '1-2-3-4'],
+      ['1.2.3b', ''],
+      ['1.2.3b', '1-2-3-4'],
+      ['R16B', ''],
+      ['R16C', ''],
+      ['1.2.3.2016.1.1', ''],
+      ['0.5a1.dev', ''],
+      ['1.8.B59BrZX', ''],
+      ['0.07b4p1', ''],
+      ['3.99.5final.SP07', ''],
+      ['3.99.5final.SP08', ''],
+      ['0.4.tbb.20100203', ''],
+      ['0.5.20120830CVS.el7', ''],
+      ['1.el7', ''],
+      ['1.el6', ''],
+      ['10.el7', ''],
+      ['01.el7', ''],
+      ['0.17.20140318svn632.el7', ''],
+      ['0.17.20140318svn633.el7', ''],
+      ['1.20140522gitad6fb3e.el7', ''],
+      ['1.20140522hitad6fb3e.el7', ''],
+      ['8.20140605hgacf1c26e3019.el7', ''],
+      ['8.20140605hgacf1c26e3029.el7', ''],
+      ['22.svn457.el7', ''],
+      ['22.svn458.el7', ''],
+      ['~', ''],
+      ['~~', ''],
+      ['~1', ''],
+      ['~a', ''],
+      ['1~', ''],
+      ['2~', ''],
     ],
     check(v) {
-      assert.ok(v.a === '' || v.b === '' || hyphens(v.a) >= 2 || hyphens(v.b) >= 2, `${v.where}: not an empty or multi-hyphen pair`);
+      assert.ok(
+        v.a === '' || v.b === '' || hyphens(v.a) >= 2 || hyphens(v.b) >= 2,
+        `${v.where}: not an empty or multi-hyphen pair`,
+      );
       assert.equal(rpmvercmp(v.a, v.b), v.expected, `${v.where}: rpmvercmp on the single fields`);
     },
   },
@@ -129,20 +248,47 @@ const ODD: Record<VersionSchemeName, OddCases> = {
       "from tests of apk's internal comparison, which orders up to the first invalid token, and " +
       "from osv-scalibr's own handling of invalid strings",
     pairs: [
-      ["23_foo","4_beta"], ["1.0","1.0bc"], ["1-r","1-r0"], ["1-r-0","1-r0"], ["1-r-1","1-r0"], ["0.r1","0r2"],
-      ["0..1..0","0..1..1"], ["0...1...0","0...1...1"], ["0...1...0.r1","0...1...0.r2"],
-      ["0...1...0r1","0...1...0r2"], ["0..8","0..8"], ["0..8","0...8"], ["0.8.21.r2","0.8.21.r1"],
-      ["10.2.24.r0","10.2.22.r0"], ["0.8.21.r2","0.8.21r2"], ["1.2.0A","1.2.0d"], ["1.2.0D","1.2.0d"],
-      ["1-r2","1-r-1"], ["1","1-ruff"], ["1-r0-1","1-r-2"], ["1-r0-1","1-r0-2"], ["1-ruff2","1-ruff1"],
-      ["1-ruff2","1--ruff1"], ["1-r0-ruff2","1-r0-ruff1"], ["1.2","1.2_blah"], ["1.2_svn1","1.2_csv2"],
-      ["1.2_cvs1","1.2_blah"], [".1","1"], ["1",".1"], [".2",".1"], ["a","b"], ["c","b"], ["c","c"],
+      ['23_foo', '4_beta'],
+      ['1.0', '1.0bc'],
+      ['1-r', '1-r0'],
+      ['1-r-0', '1-r0'],
+      ['1-r-1', '1-r0'],
+      ['0.r1', '0r2'],
+      ['0..1..0', '0..1..1'],
+      ['0...1...0', '0...1...1'],
+      ['0...1...0.r1', '0...1...0.r2'],
+      ['0...1...0r1', '0...1...0r2'],
+      ['0..8', '0..8'],
+      ['0..8', '0...8'],
+      ['0.8.21.r2', '0.8.21.r1'],
+      ['10.2.24.r0', '10.2.22.r0'],
+      ['0.8.21.r2', '0.8.21r2'],
+      ['1.2.0A', '1.2.0d'],
+      ['1.2.0D', '1.2.0d'],
+      ['1-r2', '1-r-1'],
+      ['1', '1-ruff'],
+      ['1-r0-1', '1-r-2'],
+      ['1-r0-1', '1-r0-2'],
+      ['1-ruff2', '1-ruff1'],
+      ['1-ruff2', '1--ruff1'],
+      ['1-r0-ruff2', '1-r0-ruff1'],
+      ['1.2', '1.2_blah'],
+      ['1.2_svn1', '1.2_csv2'],
+      ['1.2_cvs1', '1.2_blah'],
+      ['.1', '1'],
+      ['1', '.1'],
+      ['.2', '.1'],
+      ['a', 'b'],
+      ['c', 'b'],
+      ['c', 'c'],
     ],
     check(v, got) {
       assert.equal(got, 'invalid', v.where);
       const scheme = getScheme('apk');
       assert.ok(scheme.validate(v.a) !== null || scheme.validate(v.b) !== null, v.where);
       // apk-tools' own test data exercises apk_version_compare directly; that walk must agree.
-      if (/apk-tools|go-apk-version/.test(v.source)) assert.equal(apkVersionCompareUnchecked(v.a, v.b), v.expected, v.where);
+      if (/apk-tools|go-apk-version/.test(v.source))
+        assert.equal(apkVersionCompareUnchecked(v.a, v.b), v.expected, v.where);
     },
   },
 };
@@ -167,12 +313,20 @@ for (const scheme of SCHEME_NAMES) {
       } else if (got === v.expected) {
         agreed++;
       } else {
-        mismatches.push(`${v.where}: ${JSON.stringify(v.a)} vs ${JSON.stringify(v.b)}: expected ${v.expected}, got ${got}`);
+        mismatches.push(
+          `${v.where}: ${JSON.stringify(v.a)} vs ${JSON.stringify(v.b)}: expected ${v.expected}, got ${got}`,
+        );
       }
     }
-    t.diagnostic(`${scheme}: checked ${vectors.length}, agreed ${agreed}, allowed odd ${allowedOdd} (${ODD[scheme].why})`);
+    t.diagnostic(
+      `${scheme}: checked ${vectors.length}, agreed ${agreed}, allowed odd ${allowedOdd} (${ODD[scheme].why})`,
+    );
     assert.deepEqual(mismatches, []);
-    assert.deepEqual([...odd].filter((k) => !oddSeen.has(k)), [], 'every listed odd pair is in the data');
+    assert.deepEqual(
+      [...odd].filter((k) => !oddSeen.has(k)),
+      [],
+      'every listed odd pair is in the data',
+    );
     assert.equal(agreed + allowedOdd, vectors.length);
   });
 }
@@ -203,7 +357,10 @@ function rpmVercmpMany(pairs: [string, string][]): number[] {
   try {
     const file = join(dir, 'vercmp.lua');
     writeFileSync(file, script);
-    const out = execFileSync('rpm', ['--eval', `%{lua: dofile(${bytes(file)})}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const out = execFileSync('rpm', ['--eval', `%{lua: dofile(${bytes(file)})}`], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     const results = out.trim().split('\n').map(Number);
     assert.equal(results.length, pairs.length, 'rpm printed one result per pair');
     return results;
@@ -217,7 +374,9 @@ test('rpm: every vector with two non-empty strings agrees with the real rpm.verc
   const real = rpmVercmpMany(vectors.map((v) => [v.a, v.b]));
   const scheme = getScheme('rpm');
   const differ = vectors.filter((v, i) => scheme.compare(v.a, v.b) !== real[i]).map((v) => v.where);
-  t.diagnostic(`rpm: ${vectors.length} vectors compared with ${execFileSync('rpm', ['--version'], { encoding: 'utf8' }).trim()}`);
+  t.diagnostic(
+    `rpm: ${vectors.length} vectors compared with ${execFileSync('rpm', ['--version'], { encoding: 'utf8' }).trim()}`,
+  );
   assert.deepEqual(differ, []);
 });
 
@@ -230,10 +389,12 @@ test('rpm: generated EVRs and fields agree with the real rpm.vercmp', (t) => {
   const scheme = getScheme('rpm');
   const differ: string[] = [];
   evrs.forEach(([a, b], i) => {
-    if (scheme.compare(a, b) !== real[i]) differ.push(`EVR ${JSON.stringify(a)} vs ${JSON.stringify(b)}: rpm says ${real[i]}`);
+    if (scheme.compare(a, b) !== real[i])
+      differ.push(`EVR ${JSON.stringify(a)} vs ${JSON.stringify(b)}: rpm says ${real[i]}`);
   });
   fields.forEach(([a, b], i) => {
-    if (rpmvercmp(a, b) !== real[evrs.length + i]) differ.push(`field ${JSON.stringify(a)} vs ${JSON.stringify(b)}: rpm says ${real[evrs.length + i]}`);
+    if (rpmvercmp(a, b) !== real[evrs.length + i])
+      differ.push(`field ${JSON.stringify(a)} vs ${JSON.stringify(b)}: rpm says ${real[evrs.length + i]}`);
   });
   t.diagnostic(`rpm: ${evrs.length} EVR pairs and ${fields.length} field pairs (seed ${seed})`);
   assert.deepEqual(differ, [], `seed ${seed}`);
@@ -244,7 +405,10 @@ test('deb: generated versions agree with the real dpkg --compare-versions', (t) 
   // Valid versions, and raw strings over dpkg's alphabet (many refused, some only warned about).
   // Strings starting with '-' would read as dpkg options, and dpkg takes '' as "no version".
   const raw = fc
-    .array(fc.constantFrom('0', '1', '9', '10', 'a', 'Z', '.', '+', '~', ':', '-', '_', ' ', '1:', '-1'), { minLength: 1, maxLength: 6 })
+    .array(fc.constantFrom('0', '1', '9', '10', 'a', 'Z', '.', '+', '~', ':', '-', '_', ' ', '1:', '-1'), {
+      minLength: 1,
+      maxLength: 6,
+    })
     .map((xs) => xs.join(''))
     .filter((s) => s !== '' && !s.startsWith('-'));
   const pairs = [

@@ -14,7 +14,11 @@ export interface Measured {
   stderr: string;
 }
 
-export function measure(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Measured {
+export function measure(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Measured {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-bench-'));
   const out = join(dir, 'time');
   try {
@@ -27,14 +31,26 @@ export function measure(command: string, args: string[], options: { env?: NodeJS
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const kb = Number.parseInt(readFileSync(out, 'utf8').trim().split('\n').pop() ?? '0', 10);
-    return { command: [command, ...args].join(' '), wallMs, peakRssMb: kb / 1024, code: r.status, stdout: r.stdout, stderr: r.stderr };
+    return {
+      command: [command, ...args].join(' '),
+      wallMs,
+      peakRssMb: kb / 1024,
+      code: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Median of several runs of the same command (the first run also warms the page cache). */
-export function measureMedian(runs: number, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Measured {
+export function measureMedian(
+  runs: number,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Measured {
   const results: Measured[] = [];
   for (let i = 0; i < runs; i++) results.push(measure(command, args, options));
   const failed = results.find((r) => r.code !== 0);

@@ -28,7 +28,10 @@ export interface CommandNode {
 
 function optionNode(o: Option): OptionNode {
   const value = /[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1] ?? null;
-  const def = o.defaultValue === undefined || typeof o.defaultValue === 'boolean' ? null : JSON.stringify(o.defaultValue).replace(/^"|"$/g, '');
+  const def =
+    o.defaultValue === undefined || typeof o.defaultValue === 'boolean'
+      ? null
+      : JSON.stringify(o.defaultValue).replace(/^"|"$/g, '');
   return {
     flags: o.flags,
     long: o.long ?? null,
@@ -47,9 +50,14 @@ export function commandTree(command: Command, path: string[] = []): CommandNode 
   return {
     path,
     description: command.description(),
-    args: command.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`)).join(' '),
+    args: command.registeredArguments
+      .map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`))
+      .join(' '),
     options,
-    commands: help.visibleCommands(command).filter((c) => c.name() !== 'help').map((c) => commandTree(c, [...path, c.name()])),
+    commands: help
+      .visibleCommands(command)
+      .filter((c) => c.name() !== 'help')
+      .map((c) => commandTree(c, [...path, c.name()])),
   };
 }
 

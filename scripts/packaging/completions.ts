@@ -57,7 +57,12 @@ function shellFunction(tree: CommandNode, d: Dialect): string {
   for (const c of all) {
     for (const o of c.options) {
       const v = valueKind(o);
-      if (v) lines.push(`    ${names(o).map((n) => single(`${key(c)} ${n}`)).join('|')}) ${d.value(v)}; return ;;`);
+      if (v)
+        lines.push(
+          `    ${names(o)
+            .map((n) => single(`${key(c)} ${n}`))
+            .join('|')}) ${d.value(v)}; return ;;`,
+        );
     }
   }
   lines.push('  esac', '  case "$cmdpath" in');
@@ -77,8 +82,15 @@ export function bashCompletion(tree: CommandNode): string {
     first: 1,
     current: 'COMP_CWORD',
     value: (v) =>
-      v.kind === 'choices' ? `COMPREPLY=($(compgen -W ${single(v.values.join(' '))} -- "$cur"))` : v.kind === 'dir' ? 'COMPREPLY=($(compgen -d -- "$cur"))' : v.kind === 'file' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : 'COMPREPLY=()',
-    lists: (c) => `subs=${single(c.commands.map((s) => s.path.at(-1)).join(' '))}; opts=${single(c.options.flatMap(names).join(' '))}`,
+      v.kind === 'choices'
+        ? `COMPREPLY=($(compgen -W ${single(v.values.join(' '))} -- "$cur"))`
+        : v.kind === 'dir'
+          ? 'COMPREPLY=($(compgen -d -- "$cur"))'
+          : v.kind === 'file'
+            ? 'COMPREPLY=($(compgen -f -- "$cur"))'
+            : 'COMPREPLY=()',
+    lists: (c) =>
+      `subs=${single(c.commands.map((s) => s.path.at(-1)).join(' '))}; opts=${single(c.options.flatMap(names).join(' '))}`,
     complete: [
       '  if [[ $cur == -* || -z $subs ]]; then',
       '    COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
@@ -92,7 +104,8 @@ export function bashCompletion(tree: CommandNode): string {
 }
 
 /** zsh: `_describe` entries are "name:description", with colons in the name escaped. */
-const described = (name: string, description: string): string => single(`${name.replace(/:/g, '\\:')}:${description.replace(/\n/g, ' ')}`);
+const described = (name: string, description: string): string =>
+  single(`${name.replace(/:/g, '\\:')}:${description.replace(/\n/g, ' ')}`);
 
 export function zshCompletion(tree: CommandNode): string {
   return shellFunction(tree, {
@@ -106,7 +119,14 @@ export function zshCompletion(tree: CommandNode): string {
     words: 'words',
     first: 2,
     current: 'CURRENT',
-    value: (v) => (v.kind === 'choices' ? `compadd -- ${v.values.map(single).join(' ')}` : v.kind === 'dir' ? '_files -/' : v.kind === 'file' ? '_files' : '_message value'),
+    value: (v) =>
+      v.kind === 'choices'
+        ? `compadd -- ${v.values.map(single).join(' ')}`
+        : v.kind === 'dir'
+          ? '_files -/'
+          : v.kind === 'file'
+            ? '_files'
+            : '_message value',
     lists: (c) =>
       `subs=(${c.commands.map((s) => described(s.path.at(-1)!, s.description)).join(' ')}); opts=(${c.options.flatMap((o) => names(o).map((n) => described(n, o.description))).join(' ')})`,
     complete: [
@@ -141,11 +161,22 @@ export function fishCompletion(tree: CommandNode): string {
   ];
   for (const c of all) {
     const when = `-n ${single(`test (__patchloop_path) = patchloop${key(c)}`)}`;
-    for (const s of c.commands) lines.push(`complete -c patchloop ${when} -a ${single(s.path.at(-1)!)} -d ${single(s.description)}`);
+    for (const s of c.commands)
+      lines.push(`complete -c patchloop ${when} -a ${single(s.path.at(-1)!)} -d ${single(s.description)}`);
     for (const o of c.options) {
-      const flags = [o.short ? `-s ${o.short.slice(1)}` : '', o.long ? `-l ${o.long.slice(2)}` : ''].filter(Boolean).join(' ');
+      const flags = [o.short ? `-s ${o.short.slice(1)}` : '', o.long ? `-l ${o.long.slice(2)}` : '']
+        .filter(Boolean)
+        .join(' ');
       const v = valueKind(o);
-      const value = !v ? '' : v.kind === 'choices' ? ` -x -a ${single(v.values.join(' '))}` : v.kind === 'dir' ? ` -x -a '(__fish_complete_directories)'` : v.kind === 'file' ? ' -r -F' : ' -x';
+      const value = !v
+        ? ''
+        : v.kind === 'choices'
+          ? ` -x -a ${single(v.values.join(' '))}`
+          : v.kind === 'dir'
+            ? ` -x -a '(__fish_complete_directories)'`
+            : v.kind === 'file'
+              ? ' -r -F'
+              : ' -x';
       lines.push(`complete -c patchloop ${when} ${flags}${value} -d ${single(o.description)}`);
     }
   }

@@ -44,7 +44,12 @@ export function packagedServerUnit(text: string): string {
     .replace(/^Environment=PATCHLOOP_HOME=.*$/m, `Environment=PATCHLOOP_HOME=${PACKAGE_PATHS.serverData}`)
     .replace(/^ExecStart=\S+/m, `ExecStart=${PACKAGE_PATHS.bin}`)
     .replace(/^StateDirectory=.*$/m, 'StateDirectory=patchloop/server');
-  for (const [what, re] of [['Documentation', /^Documentation=man:/m], ['ExecStart', /^ExecStart=\/usr\/bin\/patchloop server run$/m], ['StateDirectory', /^StateDirectory=patchloop\/server$/m], ['PATCHLOOP_HOME', /^Environment=PATCHLOOP_HOME=\/var\/lib\/patchloop\/server$/m]] as const) {
+  for (const [what, re] of [
+    ['Documentation', /^Documentation=man:/m],
+    ['ExecStart', /^ExecStart=\/usr\/bin\/patchloop server run$/m],
+    ['StateDirectory', /^StateDirectory=patchloop\/server$/m],
+    ['PATCHLOOP_HOME', /^Environment=PATCHLOOP_HOME=\/var\/lib\/patchloop\/server$/m],
+  ] as const) {
     if (!re.test(replaced)) throw new Error(`deploy/systemd/patchloop-server.service: no ${what}= line to adapt`);
   }
   return `${header}\n${replaced}`;
@@ -63,16 +68,36 @@ if (import.meta.main) {
   const tree = commandTree(createProgram());
   for (const dir of ['man', 'completions', 'systemd', 'doc']) mkdirSync(join(out, dir), { recursive: true });
   // zlib's gzip header carries no name and no time: the same page gives the same bytes.
-  write(join(out, 'man/patchloop.1.gz'), gzipSync(manPage(tree, PATCHLOOP_VERSION, date.toISOString().slice(0, 10)), { level: 9 }));
+  write(
+    join(out, 'man/patchloop.1.gz'),
+    gzipSync(manPage(tree, PATCHLOOP_VERSION, date.toISOString().slice(0, 10)), { level: 9 }),
+  );
   write(join(out, 'completions/patchloop.bash'), bashCompletion(tree));
   write(join(out, 'completions/_patchloop'), zshCompletion(tree));
   write(join(out, 'completions/patchloop.fish'), fishCompletion(tree));
-  const unit = { unitDir: '', enable: false, bin: PACKAGE_PATHS.bin, config: PACKAGE_PATHS.agentConfig, stateDir: PACKAGE_PATHS.agentState, dataDir: PACKAGE_PATHS.dataDir, documentation: PACKAGE_PATHS.documentation };
+  const unit = {
+    unitDir: '',
+    enable: false,
+    bin: PACKAGE_PATHS.bin,
+    config: PACKAGE_PATHS.agentConfig,
+    stateDir: PACKAGE_PATHS.agentState,
+    dataDir: PACKAGE_PATHS.dataDir,
+    documentation: PACKAGE_PATHS.documentation,
+  };
   write(join(out, 'systemd/patchloop-agent.service'), renderUnit('patchloop-agent.service.in', unit));
   write(join(out, 'systemd/patchloop-agent.timer'), renderUnit('patchloop-agent.timer', unit));
   write(join(out, 'systemd/patchloop-agent-flush.service'), renderUnit('patchloop-agent-flush.service.in', unit));
   write(join(out, 'systemd/patchloop-agent-flush.timer'), renderUnit('patchloop-agent-flush.timer', unit));
   write(join(out, 'doc/copyright'), debianCopyright(date.getUTCFullYear()));
-  write(join(out, 'doc/third-party-licenses.txt'), thirdPartyLicences(REPO_ROOT, metafiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { inputs: Record<string, unknown> })));
-  write(join(out, 'systemd/patchloop-server.service'), packagedServerUnit(readFileSync(join(REPO_ROOT, 'deploy/systemd/patchloop-server.service'), 'utf8')));
+  write(
+    join(out, 'doc/third-party-licenses.txt'),
+    thirdPartyLicences(
+      REPO_ROOT,
+      metafiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { inputs: Record<string, unknown> }),
+    ),
+  );
+  write(
+    join(out, 'systemd/patchloop-server.service'),
+    packagedServerUnit(readFileSync(join(REPO_ROOT, 'deploy/systemd/patchloop-server.service'), 'utf8')),
+  );
 }

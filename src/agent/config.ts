@@ -30,12 +30,23 @@ export const AgentConfigSchema = z
     pro_attached: z.boolean().optional(),
     /** Reports kept while the server is unreachable; beyond it the oldest are dropped (counted, logged). */
     spool: z
-      .object({ max_reports: z.number().int().min(1).max(1000).default(30), max_bytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024) })
+      .object({
+        max_reports: z.number().int().min(1).max(1000).default(30),
+        max_bytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(64 * 1024 * 1024),
+      })
       .strict()
       .default({ max_reports: 30, max_bytes: 64 * 1024 * 1024 }),
     /** Retries within one run (exponential backoff with jitter); later runs continue the backoff. */
     retry: z
-      .object({ attempts: z.number().int().min(1).max(20).default(4), base_delay: duration.default(2000), max_delay: duration.default(300_000) })
+      .object({
+        attempts: z.number().int().min(1).max(20).default(4),
+        base_delay: duration.default(2000),
+        max_delay: duration.default(300_000),
+      })
       .strict()
       .default({ attempts: 4, base_delay: 2000, max_delay: 300_000 }),
     /** Timeout of one HTTP request. */
@@ -56,7 +67,12 @@ export function defaultStateDir(): string {
 /** Validates the configuration: a source read by config/load.ts, or an object given in code. */
 export function resolveAgentConfig(input: ConfigSource | z.input<typeof AgentConfigSchema>): AgentConfig {
   const c = validate(AgentConfigSchema, sourceOf(input));
-  return { ...c, root: resolve(c.root), state_dir: resolve(c.state_dir ?? defaultStateDir()), data_dir: resolve(c.data_dir ?? defaultDataDir()) };
+  return {
+    ...c,
+    root: resolve(c.root),
+    state_dir: resolve(c.state_dir ?? defaultStateDir()),
+    data_dir: resolve(c.data_dir ?? defaultDataDir()),
+  };
 }
 
 /**

@@ -34,11 +34,15 @@ export function loadCredential(stateDir: string): Credential {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new PatchloopError('PL_E_NOT_ENROLLED', `not enrolled: no credential in ${file}; run \`patchloop agent enroll --server URL --token TOKEN\``);
+      throw new PatchloopError(
+        'PL_E_NOT_ENROLLED',
+        `not enrolled: no credential in ${file}; run \`patchloop agent enroll --server URL --token TOKEN\``,
+      );
     }
     throw new PatchloopError('PL_E_NOT_ENROLLED', `cannot read ${file}: ${(err as Error).message}`);
   }
-  if ((statSync(file).mode & 0o077) !== 0) throw new PatchloopError('PL_E_NOT_ENROLLED', `${file} is readable by others; it holds a secret (chmod 600 it)`);
+  if ((statSync(file).mode & 0o077) !== 0)
+    throw new PatchloopError('PL_E_NOT_ENROLLED', `${file} is readable by others; it holds a secret (chmod 600 it)`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -46,6 +50,10 @@ export function loadCredential(stateDir: string): Credential {
     throw new PatchloopError('PL_E_NOT_ENROLLED', `${file} is not valid JSON (${(err as Error).message}); enrol again`);
   }
   const r = CredentialSchema.safeParse(parsed);
-  if (!r.success) throw new PatchloopError('PL_E_NOT_ENROLLED', `${file} is not a patchloop credential (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); enrol again`);
+  if (!r.success)
+    throw new PatchloopError(
+      'PL_E_NOT_ENROLLED',
+      `${file} is not a patchloop credential (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); enrol again`,
+    );
   return r.data;
 }

@@ -46,10 +46,16 @@ export function parseServerUrl(text: string): URL {
     throw new ServerAddressError(`server URL ${shown}: it must start with http:// or https:// (${URL_EXAMPLE})`);
   }
   if (!url.hostname) throw new ServerAddressError(`server URL ${shown} names no host (${URL_EXAMPLE})`);
-  if (url.username || url.password) throw new ServerAddressError(`server URL ${shown}: no user or password in the URL (the agent authenticates with its token)`);
-  if (url.search || url.hash) throw new ServerAddressError(`server URL ${shown}: no query or fragment (${URL_EXAMPLE})`);
+  if (url.username || url.password)
+    throw new ServerAddressError(
+      `server URL ${shown}: no user or password in the URL (the agent authenticates with its token)`,
+    );
+  if (url.search || url.hash)
+    throw new ServerAddressError(`server URL ${shown}: no query or fragment (${URL_EXAMPLE})`);
   if (API_PATH.test(url.pathname)) {
-    throw new ServerAddressError(`server URL ${shown} is the path of the API; give the server's address: ${url.origin}${url.pathname.replace(API_PATH, '')}`);
+    throw new ServerAddressError(
+      `server URL ${shown} is the path of the API; give the server's address: ${url.origin}${url.pathname.replace(API_PATH, '')}`,
+    );
   }
   return url;
 }
@@ -97,7 +103,12 @@ export class AgentHttpClient {
       res = await this.request('GET', '/api/v1/health');
     } catch (err) {
       // A TLS server drops a plain-HTTP request without an answer: say so when it is one.
-      if (err instanceof RequestError && err.kind === 'network' && this.base.protocol === 'http:' && (await speaksTls(this.base, this.timeoutMs))) {
+      if (
+        err instanceof RequestError &&
+        err.kind === 'network' &&
+        this.base.protocol === 'http:' &&
+        (await speaksTls(this.base, this.timeoutMs))
+      ) {
         throw new ServerAddressError(`${this.base.origin} speaks HTTPS, not plain HTTP: use https://${this.base.host}`);
       }
       throw err;
@@ -114,9 +125,17 @@ export class AgentHttpClient {
     return new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
   }
 
-  async request(method: 'GET' | 'POST' | 'PUT', path: string, options: { json?: unknown; gzip?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+  async request(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    options: { json?: unknown; gzip?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<HttpResponse> {
     const url = this.url(path);
-    const headers: Record<string, string> = { 'user-agent': 'patchloop-agent', accept: 'application/json', ...(options.headers ?? {}) };
+    const headers: Record<string, string> = {
+      'user-agent': 'patchloop-agent',
+      accept: 'application/json',
+      ...(options.headers ?? {}),
+    };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: Buffer | undefined;
     if (options.json !== undefined) {
@@ -129,15 +148,25 @@ export class AgentHttpClient {
     }
     try {
       const answer = await send(url, { method, headers, body, pool: this.pool, timeoutMs: this.timeoutMs });
-      return { status: answer.statusCode, headers: answer.headers, body: await readBody(answer, `${method} ${url.origin}${url.pathname}`, this.timeoutMs) };
+      return {
+        status: answer.statusCode,
+        headers: answer.headers,
+        body: await readBody(answer, `${method} ${url.origin}${url.pathname}`, this.timeoutMs),
+      };
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       // TLS failures are configuration errors, not outages.
       if (err.kind === 'untrusted') {
-        throw new PatchloopError('PL_E_TLS', `${url.origin}: TLS certificate not trusted (${err.systemCode}); set ca_file in the agent configuration`, { cause: err });
+        throw new PatchloopError(
+          'PL_E_TLS',
+          `${url.origin}: TLS certificate not trusted (${err.systemCode}); set ca_file in the agent configuration`,
+          { cause: err },
+        );
       }
       if (err.kind === 'plain-http') {
-        throw new ServerAddressError(`${url.origin} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://${url.host}, or give the server a TLS certificate`);
+        throw new ServerAddressError(
+          `${url.origin} does not speak HTTPS (it answered the TLS handshake in plain HTTP): use http://${url.host}, or give the server a TLS certificate`,
+        );
       }
       if (err.kind === 'tls') throw new ServerAddressError(`${url.origin}: the TLS handshake failed (${err.reason})`);
       throw err;
@@ -148,7 +177,12 @@ export class AgentHttpClient {
 /** Whether a TLS handshake succeeds at the URL's host and port (the certificate is not judged). */
 function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: url.hostname, port: Number(url.port || 80), rejectUnauthorized: false, timeout: timeoutMs });
+    const socket = tlsConnect({
+      host: url.hostname,
+      port: Number(url.port || 80),
+      rejectUnauthorized: false,
+      timeout: timeoutMs,
+    });
     const done = (answer: boolean): void => {
       socket.destroy();
       resolve(answer);

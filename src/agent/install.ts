@@ -36,7 +36,8 @@ const UNITS: { template: string; name: string }[] = [
 
 /** systemd unit files take paths unquoted: refuse the characters that would need escaping. */
 function unitPath(p: string, what: string): string {
-  if (!/^\/[A-Za-z0-9._/+-]*$/.test(p)) throw new Error(`${what} ${JSON.stringify(p)} must be an absolute path of plain characters for a systemd unit`);
+  if (!/^\/[A-Za-z0-9._/+-]*$/.test(p))
+    throw new Error(`${what} ${JSON.stringify(p)} must be an absolute path of plain characters for a systemd unit`);
   return p;
 }
 
@@ -94,10 +95,15 @@ export function installAgent(o: InstallOptions): InstallResult {
     const systemctl = o.systemctl ?? 'systemctl';
     try {
       execFileSync(systemctl, ['daemon-reload'], { stdio: 'pipe' });
-      execFileSync(systemctl, ['enable', '--now', 'patchloop-agent.timer', 'patchloop-agent-flush.timer'], { stdio: 'pipe' });
+      execFileSync(systemctl, ['enable', '--now', 'patchloop-agent.timer', 'patchloop-agent-flush.timer'], {
+        stdio: 'pipe',
+      });
     } catch (err) {
       const e = err as { stderr?: Buffer; message: string };
-      throw new Error(`units written to ${o.unitDir}, but enabling them failed: ${e.stderr?.toString().trim() || e.message}`, { cause: err });
+      throw new Error(
+        `units written to ${o.unitDir}, but enabling them failed: ${e.stderr?.toString().trim() || e.message}`,
+        { cause: err },
+      );
     }
   }
   return { written, config: { file: o.config, created }, enabled: o.enable };

@@ -6,8 +6,21 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AgentPolicyResponseSchema, BootAckSchema, LeaseResponseSchema, PatchRunAckSchema, type AgentPolicyResponse } from '../core/patch-protocol.ts';
-import { BootReportSchema, PatchRunSchema, type BootReport, type PatchReportClient, type PatchRun, type RebootLeaseClient } from '../patch/types.ts';
+import {
+  AgentPolicyResponseSchema,
+  BootAckSchema,
+  LeaseResponseSchema,
+  PatchRunAckSchema,
+  type AgentPolicyResponse,
+} from '../core/patch-protocol.ts';
+import {
+  BootReportSchema,
+  PatchRunSchema,
+  type BootReport,
+  type PatchReportClient,
+  type PatchRun,
+  type RebootLeaseClient,
+} from '../patch/types.ts';
 import { ensurePrivateDir, writeFileAtomic } from './files.ts';
 import { errorCode, PatchloopError } from '../core/errors.ts';
 import { jsonBody, type AgentHttpClient, type HttpResponse } from './http.ts';
@@ -25,22 +38,38 @@ export class PatchProtocolError extends PatchloopError {
 function check(res: HttpResponse, what: string): unknown {
   const body = jsonBody(res);
   if (res.status === 401 || res.status === 403) {
-    throw new CredentialRefusedError(`the server refused this host's credential (${res.status}) for ${what}; enrol again with \`patchloop agent enroll\``);
+    throw new CredentialRefusedError(
+      `the server refused this host's credential (${res.status}) for ${what}; enrol again with \`patchloop agent enroll\``,
+    );
   }
-  if (res.status >= 500 || res.status === 429 || res.status === 503) throw new PatchloopError('PL_E_SERVER_UNREACHABLE', `${what}: server answered ${res.status}`);
-  if (res.status >= 400) throw new PatchProtocolError(res.status, `${what}: server answered ${res.status}: ${(body as { message?: string } | null)?.message ?? res.body.toString('utf8').slice(0, 300)}`);
+  if (res.status >= 500 || res.status === 429 || res.status === 503)
+    throw new PatchloopError('PL_E_SERVER_UNREACHABLE', `${what}: server answered ${res.status}`);
+  if (res.status >= 400)
+    throw new PatchProtocolError(
+      res.status,
+      `${what}: server answered ${res.status}: ${(body as { message?: string } | null)?.message ?? res.body.toString('utf8').slice(0, 300)}`,
+    );
   return body;
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown, what: string, status: number): z.infer<T> {
   const r = schema.safeParse(body);
-  if (!r.success) throw new PatchProtocolError(status, `${what}: unexpected answer from the server: ${r.error.issues[0]?.path.join('.') || '(body)'}: ${r.error.issues[0]?.message}`);
+  if (!r.success)
+    throw new PatchProtocolError(
+      status,
+      `${what}: unexpected answer from the server: ${r.error.issues[0]?.path.join('.') || '(body)'}: ${r.error.issues[0]?.message}`,
+    );
   return r.data;
 }
 
 export async function fetchPolicy(client: AgentHttpClient): Promise<AgentPolicyResponse> {
   const res = await client.request('GET', '/api/v1/agent/policy');
-  return parse(AgentPolicyResponseSchema, check(res, 'GET /api/v1/agent/policy'), 'GET /api/v1/agent/policy', res.status);
+  return parse(
+    AgentPolicyResponseSchema,
+    check(res, 'GET /api/v1/agent/policy'),
+    'GET /api/v1/agent/policy',
+    res.status,
+  );
 }
 
 export class ServerLeaseClient implements RebootLeaseClient {
@@ -56,7 +85,11 @@ export class ServerLeaseClient implements RebootLeaseClient {
 
   /** group and host are the server's to know (from the credential); they are not sent. */
   async acquire(req: { group: string; host: string; run_id: string; ttl_seconds: number }) {
-    const r = await this.post({ action: 'acquire', run_id: req.run_id, ttl_seconds: Math.max(60, Math.min(86_400, Math.round(req.ttl_seconds))) });
+    const r = await this.post({
+      action: 'acquire',
+      run_id: req.run_id,
+      ttl_seconds: Math.max(60, Math.min(86_400, Math.round(req.ttl_seconds))),
+    });
     if ('granted' in r && r.granted) return { granted: true as const, lease_id: r.lease_id, expires_at: r.expires_at };
     if ('granted' in r) return { granted: false as const, retry_at: r.retry_at, reason: r.reason };
     throw new PatchProtocolError(200, 'reboot lease: the server answered an acquire with a release');
@@ -98,14 +131,22 @@ export class PatchReportSpool {
     ensurePrivateDir(this.dir);
     const id = item.kind === 'run' ? item.body.id : item.body.run_id;
     // A newer state of the same run replaces the older one still waiting.
-    for (const name of this.names()) if (name.endsWith(`-${item.kind}-${id}.json`)) rmSync(join(this.dir, name), { force: true });
-    const file = join(this.dir, `${String(now).padStart(15, '0')}-${String(this.seq++).padStart(4, '0')}-${item.kind}-${id}.json`);
+    for (const name of this.names())
+      if (name.endsWith(`-${item.kind}-${id}.json`)) rmSync(join(this.dir, name), { force: true });
+    const file = join(
+      this.dir,
+      `${String(now).padStart(15, '0')}-${String(this.seq++).padStart(4, '0')}-${item.kind}-${id}.json`,
+    );
     writeFileAtomic(file, JSON.stringify(item));
     return file;
   }
 
   private names(): string[] {
-    return existsSync(this.dir) ? readdirSync(this.dir).filter((n) => n.endsWith('.json')).sort() : [];
+    return existsSync(this.dir)
+      ? readdirSync(this.dir)
+          .filter((n) => n.endsWith('.json'))
+          .sort()
+      : [];
   }
 
   pending(): number {
@@ -183,7 +224,8 @@ export class ServerReportClient implements PatchReportClient {
   private async send(item: Spooled): Promise<void> {
     this.spool.add(item, this.now());
     const r = await this.spool.flush(this.client);
-    if (r.pending > 0) this.log.warn({ pending: r.pending }, 'server unreachable: patch reports stay spooled for the next run');
+    if (r.pending > 0)
+      this.log.warn({ pending: r.pending }, 'server unreachable: patch reports stay spooled for the next run');
   }
 
   sendRun(run: PatchRun): Promise<void> {

@@ -15,7 +15,12 @@ const wide = parsePolicy({
   name: 'wide',
   version: 4,
   group: 'web',
-  install: { updates: 'all', blocklist: ['nginx'], allowlist: ['openssl', 'libssl*', 'curl'], extra_apt_origins: [{ origin: 'vendor' }] },
+  install: {
+    updates: 'all',
+    blocklist: ['nginx'],
+    allowlist: ['openssl', 'libssl*', 'curl'],
+    extra_apt_origins: [{ origin: 'vendor' }],
+  },
   reboot: { mode: 'when_required', max_concurrent: 3 },
   restart: { services: 'restart' },
 });
@@ -43,7 +48,11 @@ test('the server policy can only narrow what the host allows', () => {
   const { policy } = narrowPolicy(wide, local, { runningSystem: true });
   assert.equal(policy.install.updates, 'all');
   assert.deepEqual(policy.install.blocklist, ['nginx', 'linux-image-*']);
-  assert.deepEqual(policy.install.allowlist, ['openssl', 'libssl*'], 'curl is outside the local allowlist; zlib1g is not in the policy');
+  assert.deepEqual(
+    policy.install.allowlist,
+    ['openssl', 'libssl*'],
+    'curl is outside the local allowlist; zlib1g is not in the policy',
+  );
   assert.equal(policy.install.allowlist_strict, true);
   assert.equal(policy.reboot.mode, 'when_required');
   assert.equal(policy.restart.services, 'restart');
@@ -61,7 +70,10 @@ test('a bad patch section is a configuration error naming the key', () => {
     writeFileSync(file, 'patch:\n  enabled: yes please\n  allow: { reboot: true, shutdown: true }\n');
     assert.throws(
       () => loadAgentConfig(file),
-      (err: Error) => err instanceof ConfigError && err.message.includes(`${file}:2: patch.enabled: `) && err.message.includes(`${file}:3: patch.allow: Unrecognized key: "shutdown"`),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.includes(`${file}:2: patch.enabled: `) &&
+        err.message.includes(`${file}:3: patch.allow: Unrecognized key: "shutdown"`),
     );
     writeFileSync(file, 'patch:\n  enabled: true\n  blocklist: ["bad name!"]\n');
     assert.throws(() => loadAgentConfig(file), new RegExp(`${file}:3: patch\\.blocklist\\.0: expected a package name`));

@@ -41,7 +41,11 @@ export type AgentPatchConfig = z.infer<typeof AgentPatchConfigSchema>;
  * The policy as this host will apply it: the server's, narrowed by the local configuration.
  * `notes` say what was narrowed (logged, and a policy author can see why a host behaves so).
  */
-export function narrowPolicy(policy: PatchPolicy, local: AgentPatchConfig, o: { runningSystem: boolean }): { policy: PatchPolicy; notes: string[]; nothingAllowed: boolean } {
+export function narrowPolicy(
+  policy: PatchPolicy,
+  local: AgentPatchConfig,
+  o: { runningSystem: boolean },
+): { policy: PatchPolicy; notes: string[]; nothingAllowed: boolean } {
   const notes: string[] = [];
   const install = { ...policy.install };
   if (install.updates === 'all' && local.allow.updates === 'security') {
@@ -55,7 +59,10 @@ export function narrowPolicy(policy: PatchPolicy, local: AgentPatchConfig, o: { 
   }
   if (local.allowlist.length > 0) {
     const before = install.allowlist;
-    install.allowlist = before.length === 0 ? [...local.allowlist] : before.filter((name) => local.allowlist.some((g) => globMatch(g, name)));
+    install.allowlist =
+      before.length === 0
+        ? [...local.allowlist]
+        : before.filter((name) => local.allowlist.some((g) => globMatch(g, name)));
     // "only these" here means only these: not what they would pull in
     install.allowlist_strict = true;
     notes.push(`limited to this host's allowlist: ${install.allowlist.join(', ') || '(nothing)'}`);
@@ -69,7 +76,11 @@ export function narrowPolicy(policy: PatchPolicy, local: AgentPatchConfig, o: { 
   const reboot = { ...policy.reboot };
   if (reboot.mode !== 'never' && (!local.allow.reboot || !o.runningSystem)) {
     reboot.mode = 'never';
-    notes.push(o.runningSystem ? 'reboots not allowed on this host (allow.reboot is false): reported only' : 'the patched root is not the running system: no reboots');
+    notes.push(
+      o.runningSystem
+        ? 'reboots not allowed on this host (allow.reboot is false): reported only'
+        : 'the patched root is not the running system: no reboots',
+    );
   }
   const restart = { ...policy.restart };
   if (restart.services === 'restart' && (!local.allow.restart_services || !o.runningSystem)) {

@@ -15,7 +15,13 @@ import { PatchRunSchema, type PatchRun } from '../patch/types.ts';
 import type { AgentConfig } from './config.ts';
 import { writeFileAtomic } from './files.ts';
 import type { AgentHttpClient } from './http.ts';
-import { fetchPolicy, PatchReportSpool, ServerLeaseClient, ServerReportClient, type PatchLog } from './patch-clients.ts';
+import {
+  fetchPolicy,
+  PatchReportSpool,
+  ServerLeaseClient,
+  ServerReportClient,
+  type PatchLog,
+} from './patch-clients.ts';
 import { narrowPolicy } from './patch-config.ts';
 import { PatchloopError } from '../core/errors.ts';
 
@@ -36,7 +42,10 @@ export interface PatchPhaseDeps {
   reboot?: (command: string[]) => Promise<void>;
 }
 
-const files = (config: AgentConfig) => ({ pending: join(config.state_dir, 'pending-reboot.json'), last: join(config.state_dir, 'last-patch-run.json') });
+const files = (config: AgentConfig) => ({
+  pending: join(config.state_dir, 'pending-reboot.json'),
+  last: join(config.state_dir, 'last-patch-run.json'),
+});
 
 async function procBootId(): Promise<string> {
   return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
@@ -52,11 +61,19 @@ function runCommand(argv: string[]): Promise<void> {
 
 export function patchClients(config: AgentConfig, client: AgentHttpClient, deps: PatchPhaseDeps) {
   const spool = new PatchReportSpool(config.state_dir, deps.log);
-  return { spool, lease: new ServerLeaseClient(client), report: new ServerReportClient(client, spool, deps.now, deps.log) };
+  return {
+    spool,
+    lease: new ServerLeaseClient(client),
+    report: new ServerReportClient(client, spool, deps.now, deps.log),
+  };
 }
 
 /** At agent start: if patchloop asked for a reboot and this is a new boot, report it. */
-export async function confirmBoot(config: AgentConfig, client: AgentHttpClient, deps: PatchPhaseDeps): Promise<AfterBoot> {
+export async function confirmBoot(
+  config: AgentConfig,
+  client: AgentHttpClient,
+  deps: PatchPhaseDeps,
+): Promise<AfterBoot> {
   const { lease, report } = patchClients(config, client, deps);
   const f = files(config);
   const r = await afterBoot({
@@ -69,7 +86,11 @@ export async function confirmBoot(config: AgentConfig, client: AgentHttpClient, 
     lease,
     report,
   });
-  if (r.state === 'back') deps.log.info({ run_id: r.report.run_id, lease_id: r.report.lease_id }, 'back after the reboot patchloop asked for: reported');
+  if (r.state === 'back')
+    deps.log.info(
+      { run_id: r.report.run_id, lease_id: r.report.lease_id },
+      'back after the reboot patchloop asked for: reported',
+    );
   return r;
 }
 
@@ -78,7 +99,11 @@ export async function confirmBoot(config: AgentConfig, client: AgentHttpClient, 
  * still spooled — so the server has each run before the inventory that confirms it. Failures
  * here are logged: they must not stop the inventory report.
  */
-export async function beforeInventory(config: AgentConfig, client: AgentHttpClient, deps: PatchPhaseDeps): Promise<void> {
+export async function beforeInventory(
+  config: AgentConfig,
+  client: AgentHttpClient,
+  deps: PatchPhaseDeps,
+): Promise<void> {
   try {
     await confirmBoot(config, client, deps);
   } catch (err) {
@@ -100,7 +125,11 @@ function lastRun(file: string): PatchRun | null {
   }
 }
 
-export async function patchPhase(config: AgentConfig, client: AgentHttpClient, deps: PatchPhaseDeps): Promise<PatchPhase> {
+export async function patchPhase(
+  config: AgentConfig,
+  client: AgentHttpClient,
+  deps: PatchPhaseDeps,
+): Promise<PatchPhase> {
   const local = config.patch;
   if (!local.enabled) return { state: 'disabled' };
   const f = files(config);
@@ -120,7 +149,8 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
   }
   const running = config.root === '/';
   const narrowed = narrowPolicy(serverPolicy, local, { runningSystem: running });
-  for (const n of narrowed.notes) deps.log.info({ policy: serverPolicy.name, version: serverPolicy.version }, `policy narrowed: ${n}`);
+  for (const n of narrowed.notes)
+    deps.log.info({ policy: serverPolicy.name, version: serverPolicy.version }, `policy narrowed: ${n}`);
   if (narrowed.nothingAllowed) return { state: 'nothing_allowed', notes: narrowed.notes };
   const policy = narrowed.policy;
   const rebootDeps = {
@@ -135,7 +165,12 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
 
   // A reboot still owed by the last run (no slot, or outside the window then) comes first.
   const previous = lastRun(f.last);
-  if (!local.dry_run && previous && previous.reboot.required && (previous.reboot.status === 'pending_lease' || previous.reboot.status === 'pending_window')) {
+  if (
+    !local.dry_run &&
+    previous &&
+    previous.reboot.required &&
+    (previous.reboot.status === 'pending_lease' || previous.reboot.status === 'pending_window')
+  ) {
     if ((await readRebootFlag(config.root)).required || previous.reboot.because.includes('kernel')) {
       const run = await rebootIfDue(previous, rebootDeps);
       if (run !== previous) await report.sendRun(run);
@@ -146,7 +181,10 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
 
   if (answer.gate?.state !== 'open') {
     const gate: GateDecision = answer.gate ?? { state: 'blocked', reasons: ['not in any ring'] };
-    deps.log.info({ ring: answer.ring?.name ?? null, gate: gate.state, reasons: gate.reasons }, 'ring gate not open: not patching now');
+    deps.log.info(
+      { ring: answer.ring?.name ?? null, gate: gate.state, reasons: gate.reasons },
+      'ring gate not open: not patching now',
+    );
     return { state: 'gate', gate };
   }
   if (!local.dry_run && !insideWindow(policy.schedule.windows, deps.now())) return { state: 'outside_window' };
@@ -167,7 +205,10 @@ export async function patchPhase(config: AgentConfig, client: AgentHttpClient, d
     now: deps.now,
     log: (m) => deps.log.info({}, m),
   });
-  deps.log.info({ run_id: run.id, outcome: run.outcome, changes: run.changes.length, reboot: run.reboot.status }, 'patch run finished');
+  deps.log.info(
+    { run_id: run.id, outcome: run.outcome, changes: run.changes.length, reboot: run.reboot.status },
+    'patch run finished',
+  );
   await report.sendRun(run);
   if (!local.dry_run) {
     run = await rebootIfDue(run, rebootDeps);

@@ -125,7 +125,10 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
         }
       } else if (res.status === 409 && ResendFullSchema.safeParse(body).success && !resent) {
         // The server's copy differs from ours (restored backup, removed host data): start over.
-        d.log.warn({ report_id: report.report_id, reason: (body as { message: string }).message }, 'server asked for a full report');
+        d.log.warn(
+          { report_id: report.report_id, reason: (body as { message: string }).message },
+          'server asked for a full report',
+        );
         entry.force_full = true;
         d.spool.update(entry);
         resent = true;
@@ -134,10 +137,19 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
         throw new CredentialRefusedError(
           `the server refused this host's credential (${res.status}); it may have been revoked: enrol again with \`patchloop agent enroll\``,
         );
-      } else if (res.status === 400 || res.status === 409 || res.status === 413 || res.status === 415 || res.status === 422) {
+      } else if (
+        res.status === 400 ||
+        res.status === 409 ||
+        res.status === 413 ||
+        res.status === 415 ||
+        res.status === 422
+      ) {
         const message = (body as { message?: string } | null)?.message ?? res.body.toString('utf8').slice(0, 500);
         const where = d.spool.reject(entry, `server answered ${res.status}: ${message}`);
-        d.log.error({ report_id: report.report_id, status: res.status, message, kept: where }, 'server rejected the report');
+        d.log.error(
+          { report_id: report.report_id, status: res.status, message, kept: where },
+          'server rejected the report',
+        );
         return 'rejected';
       } else {
         failure = `server answered ${res.status}`;
@@ -153,10 +165,21 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
     entry.next_attempt_at = d.now() + delay;
     d.spool.update(entry);
     if (tries >= d.retry.attempts) {
-      d.log.warn({ report_id: entry.report_id, attempts: entry.attempts, error: failure, next_attempt_at: new Date(entry.next_attempt_at).toISOString() }, 'server unreachable; report stays spooled');
+      d.log.warn(
+        {
+          report_id: entry.report_id,
+          attempts: entry.attempts,
+          error: failure,
+          next_attempt_at: new Date(entry.next_attempt_at).toISOString(),
+        },
+        'server unreachable; report stays spooled',
+      );
       return 'pending';
     }
-    d.log.warn({ report_id: entry.report_id, attempt: entry.attempts, error: failure, retry_in_ms: delay }, 'send failed; retrying');
+    d.log.warn(
+      { report_id: entry.report_id, attempt: entry.attempts, error: failure, retry_in_ms: delay },
+      'send failed; retrying',
+    );
     await d.sleep(delay);
   }
 }

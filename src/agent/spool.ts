@@ -14,7 +14,12 @@ import { ensurePrivateDir, writeFileAtomic } from './files.ts';
 
 const EntrySchema = z.object({
   report_id: z.uuid(),
-  snapshot: z.object({ collected_at: z.string(), host: HostFactsSchema, packages: z.array(PackageSchema), warnings: z.array(z.string()) }),
+  snapshot: z.object({
+    collected_at: z.string(),
+    host: HostFactsSchema,
+    packages: z.array(PackageSchema),
+    warnings: z.array(z.string()),
+  }),
   skipped_reports: z.number().int().min(0),
   attempts: z.number().int().min(0),
   next_attempt_at: z.number(),
@@ -86,7 +91,9 @@ export class Spool {
   list(): SpoolEntry[] {
     if (!existsSync(this.dir)) return [];
     const out: SpoolEntry[] = [];
-    for (const name of readdirSync(this.dir).filter((n) => n.endsWith('.json.gz')).sort()) {
+    for (const name of readdirSync(this.dir)
+      .filter((n) => n.endsWith('.json.gz'))
+      .sort()) {
       const file = join(this.dir, name);
       try {
         const parsed = EntrySchema.parse(JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')));

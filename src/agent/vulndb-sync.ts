@@ -14,7 +14,12 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export async function syncVulnDb(client: AgentHttpClient, dataDir: string, distro: string, log: Pick<Logger, 'info'>): Promise<{ updated: string[]; unchanged: string[] }> {
+export async function syncVulnDb(
+  client: AgentHttpClient,
+  dataDir: string,
+  distro: string,
+  log: Pick<Logger, 'info'>,
+): Promise<{ updated: string[]; unchanged: string[] }> {
   const res = await client.request('GET', `/api/v1/vulndb?distro=${encodeURIComponent(distro)}`);
   if (res.status !== 200) throw new Error(`vulnerability DB manifest: HTTP ${res.status}`);
   const manifest = VulnDbManifestSchema.parse(jsonBody(res));
@@ -26,10 +31,13 @@ export async function syncVulnDb(client: AgentHttpClient, dataDir: string, distr
       unchanged.push(f.feed);
       continue;
     }
-    const r = await client.request('GET', f.url, { headers: { 'accept-encoding': 'gzip', accept: 'application/vnd.sqlite3' } });
+    const r = await client.request('GET', f.url, {
+      headers: { 'accept-encoding': 'gzip', accept: 'application/vnd.sqlite3' },
+    });
     if (r.status !== 200) throw new Error(`feed ${f.feed}: HTTP ${r.status}`);
     const data = r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body;
-    if (sha256(data) !== f.sha256) throw new Error(`feed ${f.feed}: downloaded file does not match its sha256; kept the previous one`);
+    if (sha256(data) !== f.sha256)
+      throw new Error(`feed ${f.feed}: downloaded file does not match its sha256; kept the previous one`);
     writeFileAtomic(target, data, 0o644);
     updated.push(f.feed);
   }

@@ -46,7 +46,9 @@ export function emptySource(): ConfigSource {
 
 /** A source as it is; an object given in code as a source without a file. */
 export function sourceOf(input: ConfigSource | object): ConfigSource {
-  return 'lineOf' in input && 'data' in input ? (input as ConfigSource) : { data: input as Record<string, unknown>, file: null, lineOf: nowhere };
+  return 'lineOf' in input && 'data' in input
+    ? (input as ConfigSource)
+    : { data: input as Record<string, unknown>, file: null, lineOf: nowhere };
 }
 
 /** A YAML document's data and the line of each of its values. */
@@ -56,7 +58,12 @@ export function parseYaml(text: string, file: string): { data: unknown; lineOf: 
   const problem = doc.errors[0];
   if (problem) {
     const pos = problem.linePos?.[0];
-    throw new YamlSyntaxError(file, pos?.line ?? null, pos?.col ?? null, problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+    throw new YamlSyntaxError(
+      file,
+      pos?.line ?? null,
+      pos?.col ?? null,
+      problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+    );
   }
   const lineOf: LineOf = (path) => {
     let node: unknown = doc.contents;
@@ -128,7 +135,11 @@ export function sectionOf(source: ConfigSource, key: string): ConfigSource {
  * file) and every problem as `FILE:LINE: key: message` (`key: message` for a value the file
  * does not hold). `prefix`: the keys above the data (a section), shown in front of each key.
  */
-export function validate<S extends z.ZodType>(schema: S, source: ConfigSource, o: { what?: string; prefix?: string } = {}): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  source: ConfigSource,
+  o: { what?: string; prefix?: string } = {},
+): z.output<S> {
   const r = schema.safeParse(source.data);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => {

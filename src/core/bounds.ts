@@ -25,4 +25,6 @@ export const isoTime = z.iso.datetime({ offset: true }).refine(
 );
 
 /** Ids that outside parties choose (patch run ids, lease ids, boot ids): a UUID or a short token. */
-export const clientId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'expected up to 128 letters, digits, ".", "_", ":" or "-"');
+export const clientId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'expected up to 128 letters, digits, ".", "_", ":" or "-"');

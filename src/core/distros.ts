@@ -47,7 +47,12 @@ export class UnsupportedDistroError extends PatchloopError {
 }
 
 const DEBIAN_CODENAMES: Record<string, string> = {
-  '9': 'stretch', '10': 'buster', '11': 'bullseye', '12': 'bookworm', '13': 'trixie', '14': 'forky',
+  '9': 'stretch',
+  '10': 'buster',
+  '11': 'bullseye',
+  '12': 'bookworm',
+  '13': 'trixie',
+  '14': 'forky',
 };
 
 const majorVersion = (os: OsInfo): string | null => /^(\d+)/.exec(os.version_id)?.[1] ?? null;
@@ -102,7 +107,16 @@ const rhelSupport: Record<string, ReleaseSupport> = {
 };
 
 function rhelFamily(id: string, name: string, feeds: string[]): DistroProfile {
-  return { id, name, format: 'rpm', scheme: 'rpm', keyKind: 'binary', feeds, releaseKey: majorVersion, support: rhelSupport };
+  return {
+    id,
+    name,
+    format: 'rpm',
+    scheme: 'rpm',
+    keyKind: 'binary',
+    feeds,
+    releaseKey: majorVersion,
+    support: rhelSupport,
+  };
 }
 
 // CentOS Linux 7 and 8 were rebuilds of RHEL 7 and 8 from Red Hat's sources, with the same
@@ -131,7 +145,9 @@ const centosLinux: DistroProfile = {
     return (
       `no feed carries CentOS Linux data: CentOS Linux ${release} rebuilt the packages of Red Hat Enterprise Linux ${release} with their versions, ` +
       `so it is matched against the RHEL ${release} data of the Red Hat feed` +
-      (ended ? `; fixes Red Hat published after ${ended} were never built for CentOS Linux ${release}, and their fixed versions exist only for RHEL` : '')
+      (ended
+        ? `; fixes Red Hat published after ${ended} were never built for CentOS Linux ${release}, and their fixed versions exist only for RHEL`
+        : '')
     );
   },
 };
@@ -172,12 +188,21 @@ const alpine: DistroProfile = {
   feeds: ['alpine', 'osv'],
   // The inventory puts the branch it found in /etc/apk/repositories into `codename`;
   // otherwise `3.18.4` → `3.18`, and a development snapshot (`3.21_alpha2024…`) is edge.
-  releaseKey: (os) => os.codename || (/_alpha|edge/.test(os.version_id) ? 'edge' : (/^\d+\.\d+/.exec(os.version_id)?.[0] ?? null)),
+  releaseKey: (os) =>
+    os.codename || (/_alpha|edge/.test(os.version_id) ? 'edge' : (/^\d+\.\d+/.exec(os.version_id)?.[0] ?? null)),
   support: {
-    '3.11': { ends: '2021-11-01' }, '3.12': { ends: '2022-05-01' }, '3.13': { ends: '2022-11-01' },
-    '3.14': { ends: '2023-05-01' }, '3.15': { ends: '2023-11-01' }, '3.16': { ends: '2024-05-23' },
-    '3.17': { ends: '2024-11-22' }, '3.18': { ends: '2025-05-09' }, '3.19': { ends: '2025-11-01' },
-    '3.20': { ends: '2026-04-01' }, '3.21': { ends: '2026-11-01' }, '3.22': { ends: '2027-05-01' },
+    '3.11': { ends: '2021-11-01' },
+    '3.12': { ends: '2022-05-01' },
+    '3.13': { ends: '2022-11-01' },
+    '3.14': { ends: '2023-05-01' },
+    '3.15': { ends: '2023-11-01' },
+    '3.16': { ends: '2024-05-23' },
+    '3.17': { ends: '2024-11-22' },
+    '3.18': { ends: '2025-05-09' },
+    '3.19': { ends: '2025-11-01' },
+    '3.20': { ends: '2026-04-01' },
+    '3.21': { ends: '2026-11-01' },
+    '3.22': { ends: '2027-05-01' },
     '3.23': { ends: '2027-11-01' },
   },
 };
@@ -199,7 +224,10 @@ const amazonLinux: DistroProfile = {
   releaseKey: (os) => {
     const release = /^(\d+)(?:\.|$)/.exec(os.version_id)?.[1];
     if (release === undefined) return null;
-    if (release !== '2023') throw new UnsupportedDistroError(`${os.pretty_name || `Amazon Linux ${os.version_id}`} is not supported; patchloop scans Amazon Linux 2023 only`);
+    if (release !== '2023')
+      throw new UnsupportedDistroError(
+        `${os.pretty_name || `Amazon Linux ${os.version_id}`} is not supported; patchloop scans Amazon Linux 2023 only`,
+      );
     return release;
   },
   support: { '2023': { ends: '2027-06-30', extendedEnds: '2029-06-30', extendedName: 'maintenance support' } },
@@ -232,7 +260,9 @@ export function resolveDistro(os: OsInfo): { profile: DistroProfile; release: st
   }
   const release = profile.releaseKey(os);
   if (!release) {
-    throw new UnsupportedDistroError(`cannot tell the ${profile.name} release from os-release (VERSION_ID "${os.version_id}", codename "${os.codename}")`);
+    throw new UnsupportedDistroError(
+      `cannot tell the ${profile.name} release from os-release (VERSION_ID "${os.version_id}", codename "${os.codename}")`,
+    );
   }
   return { profile, release };
 }
@@ -249,6 +279,7 @@ export function supportState(profile: DistroProfile, release: string, today: str
   const s = Object.hasOwn(profile.support, release) ? profile.support[release] : undefined;
   if (!s) return { state: 'unknown' };
   if (today <= s.ends) return { state: 'supported', ends: s.ends };
-  if (s.extendedEnds && today <= s.extendedEnds) return { state: 'extended', ends: s.extendedEnds, name: s.extendedName ?? 'extended support' };
+  if (s.extendedEnds && today <= s.extendedEnds)
+    return { state: 'extended', ends: s.extendedEnds, name: s.extendedName ?? 'extended support' };
   return { state: 'ended', ended: s.extendedEnds ?? s.ends };
 }

@@ -31,7 +31,10 @@ test('a full disk is recognised from SQLite (also as a cause) and from the file 
   assert.ok(full instanceof Error && /full/.test(full.message), String(full));
   assert.equal(isStorageFull(full), true);
   assert.equal(errorCode(full), 'PL_E_STORAGE_FULL');
-  assert.equal(isStorageFull(new Error('write failed', { cause: Object.assign(new Error('no space'), { code: 'ENOSPC' }) })), true);
+  assert.equal(
+    isStorageFull(new Error('write failed', { cause: Object.assign(new Error('no space'), { code: 'ENOSPC' }) })),
+    true,
+  );
   assert.equal(isStorageFull(Object.assign(new Error('denied'), { code: 'EACCES' })), false);
 });
 

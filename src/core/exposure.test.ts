@@ -6,17 +6,40 @@ import type { Finding, FindingStatus, Severity } from './types.ts';
 const K13 = '5.14.0-427.13.1.el9_4';
 const K18 = '5.14.0-427.18.1.el9_4';
 
-function finding(name: string, version: string, source: string, id: string, severity: Severity, status: FindingStatus, notRunning = false): Finding {
+function finding(
+  name: string,
+  version: string,
+  source: string,
+  id: string,
+  severity: Severity,
+  status: FindingStatus,
+  notRunning = false,
+): Finding {
   const f: Finding = {
-    id, aliases: [], package: { name, version, arch: 'x86_64', source, source_version: version }, status, raw_status: status,
-    fixed_version: status === 'fixed' ? '9' : null, severity, raw_severity: severity, feed: 'almalinux', advisory_ids: [], reason: '',
+    id,
+    aliases: [],
+    package: { name, version, arch: 'x86_64', source, source_version: version },
+    status,
+    raw_status: status,
+    fixed_version: status === 'fixed' ? '9' : null,
+    severity,
+    raw_severity: severity,
+    feed: 'almalinux',
+    advisory_ids: [],
+    reason: '',
   };
   if (notRunning) f.kernel_not_running = true;
   return f;
 }
 
 const brief = (findings: Finding[]) =>
-  groupExposures(findings).map((e) => [e.id, e.source, e.lead.package.name, e.findings.map((f) => `${f.package.name} ${f.package.version}`), e.dormant]);
+  groupExposures(findings).map((e) => [
+    e.id,
+    e.source,
+    e.lead.package.name,
+    e.findings.map((f) => `${f.package.name} ${f.package.version}`),
+    e.dormant,
+  ]);
 
 test('binaries of one source are one exposure per vulnerability, led by the most severe, a fixable one first, then by name', () => {
   assert.deepEqual(
@@ -40,9 +63,11 @@ test('binaries of one source are one exposure per vulnerability, led by the most
   assert.ok(compareLead({ ...facts, arch: 'aarch64' }, facts) < 0);
 });
 
-test('a kernel that is not running: its CVE is the running kernel\'s exposure when that has it too, else dormant', () => {
-  const running = (id: string) => ['kernel', 'kernel-core'].map((p) => finding(p, K13, 'kernel', id, 'medium', 'fixed'));
-  const idle = (id: string) => ['kernel', 'kernel-core'].map((p) => finding(p, K18, 'kernel', id, 'medium', 'fixed', true));
+test("a kernel that is not running: its CVE is the running kernel's exposure when that has it too, else dormant", () => {
+  const running = (id: string) =>
+    ['kernel', 'kernel-core'].map((p) => finding(p, K13, 'kernel', id, 'medium', 'fixed'));
+  const idle = (id: string) =>
+    ['kernel', 'kernel-core'].map((p) => finding(p, K18, 'kernel', id, 'medium', 'fixed', true));
   // The idle kernel's findings come first: the running kernel's still make the exposure.
   assert.deepEqual(brief([...idle('CVE-A'), ...running('CVE-A'), ...idle('CVE-B')]), [
     ['CVE-A', 'kernel', 'kernel', [`kernel ${K13}`, `kernel-core ${K13}`], false],

@@ -15,8 +15,30 @@ export type KernelRole =
 // `linux-5.10`, Ubuntu's flavours (`linux-aws`, `linux-hwe-6.8`, `linux-signed-hwe-6.8`).
 // `linux-base`, `linux-firmware`, `linux-atm` and similar are userland and do not match.
 const KERNEL_FLAVOURS = new Set([
-  'hwe', 'aws', 'azure', 'gcp', 'gke', 'gkeop', 'oracle', 'ibm', 'kvm', 'lowlatency', 'oem', 'nvidia', 'intel',
-  'raspi', 'realtime', 'riscv', 'bluefield', 'xilinx', 'fips', 'starfive', 'allwinner', 'mtk', 'laptop', 'lts',
+  'hwe',
+  'aws',
+  'azure',
+  'gcp',
+  'gke',
+  'gkeop',
+  'oracle',
+  'ibm',
+  'kvm',
+  'lowlatency',
+  'oem',
+  'nvidia',
+  'intel',
+  'raspi',
+  'realtime',
+  'riscv',
+  'bluefield',
+  'xilinx',
+  'fips',
+  'starfive',
+  'allwinner',
+  'mtk',
+  'laptop',
+  'lts',
 ]);
 const DEB_ARCHES = /-(?:amd64|arm64|armhf|armel|i386|ppc64el|s390x|mips64el|mipsel|riscv64|loong64)$/;
 
@@ -37,7 +59,8 @@ const DEB_IMAGE = /^linux-image-(?:unsigned-)?(\d+\.\d+[\w.+~-]*)$/;
 const RPM_KERNEL_SOURCE = /^kernel(?:-rt|-uek|-64k|\d+\.\d+)?$/;
 // The kernel itself in its variants (rt, 64k pages, debug build, s390x dump kernel, a versioned
 // line) and the pieces an installed kernel is made of: image, modules, the unified kernel image.
-const RPM_IMAGE = /^kernel(?:-rt|-uek|-64k|-zfcpdump|\d+\.\d+)?(-debug)?(?:-core|-modules|-modules-core|-modules-extra|-uki-virt)?$/;
+const RPM_IMAGE =
+  /^kernel(?:-rt|-uek|-64k|-zfcpdump|\d+\.\d+)?(-debug)?(?:-core|-modules|-modules-core|-modules-extra|-uki-virt)?$/;
 
 const APK_IMAGE = /^linux-(lts|virt|edge|rpi|rpi4)$/;
 
@@ -76,7 +99,9 @@ function rpmRole(pkg: InstalledPackage, running: string | null): KernelRole {
   const base = `${vr}.${pkg.arch}`;
   const isRunning =
     running === null ||
-    (debug ? running.startsWith(`${base}+`) && running.includes('debug') : running === base || (running.startsWith(`${base}+`) && !running.includes('debug')));
+    (debug
+      ? running.startsWith(`${base}+`) && running.includes('debug')
+      : running === base || (running.startsWith(`${base}+`) && !running.includes('debug')));
   return { kind: 'image', running: isRunning, key: pkg.name, version: pkg.version };
 }
 
@@ -87,7 +112,12 @@ function apkRole(pkg: InstalledPackage, running: string | null): KernelRole {
   // linux-lts 6.6.31-r0 runs as 6.6.31-0-lts
   const m = /^(.+)-r(\d+)$/.exec(pkg.version);
   const release = m ? `${m[1]}-${m[2]}-${flavour[1]}` : null;
-  return { kind: 'image', running: running === null || running === release, key: pkg.source, version: pkg.source_version };
+  return {
+    kind: 'image',
+    running: running === null || running === release,
+    key: pkg.source,
+    version: pkg.source_version,
+  };
 }
 
 /** The release (`uname -r`) a kernel image package runs as, or null for a package that is not one. */

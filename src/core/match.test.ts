@@ -8,21 +8,47 @@ import type { AdvisoryEntry, InstalledPackage, Inventory, OsInfo } from './types
 /** An in-memory lookup: the matcher's contract without the SQLite files. */
 function lookupOf(entries: AdvisoryEntry[], support: Record<string, SupportNote> = {}): AdvisoryLookup {
   return {
-    entries: (distro, release, key) => entries.filter((e) => e.distro === distro && e.release === release && e.package === key),
-    vulnerability: (id) => ({ id, aliases: [`ALIAS-${id}`], description: '', published: null, modified: null, references: [] }),
+    entries: (distro, release, key) =>
+      entries.filter((e) => e.distro === distro && e.release === release && e.package === key),
+    vulnerability: (id) => ({
+      id,
+      aliases: [`ALIAS-${id}`],
+      description: '',
+      published: null,
+      modified: null,
+      references: [],
+    }),
     support: (_d, _r, key) => support[key] ?? null,
   };
 }
 
 function entry(over: Partial<AdvisoryEntry>): AdvisoryEntry {
   return {
-    feed: 'debian', distro: 'debian', release: 'bookworm', package: 'pkg', key_kind: 'source', scheme: 'deb',
-    vuln_id: 'CVE-1', status: 'fixed', raw_status: 'resolved', introduced: null, fixed_version: null, last_affected: null,
-    severity: 'high', raw_severity: 'high', advisory_ids: [], ...over,
+    feed: 'debian',
+    distro: 'debian',
+    release: 'bookworm',
+    package: 'pkg',
+    key_kind: 'source',
+    scheme: 'deb',
+    vuln_id: 'CVE-1',
+    status: 'fixed',
+    raw_status: 'resolved',
+    introduced: null,
+    fixed_version: null,
+    last_affected: null,
+    severity: 'high',
+    raw_severity: 'high',
+    advisory_ids: [],
+    ...over,
   };
 }
 
-const BOOKWORM: OsInfo = { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)' };
+const BOOKWORM: OsInfo = {
+  id: 'debian',
+  version_id: '12',
+  codename: 'bookworm',
+  pretty_name: 'Debian GNU/Linux 12 (bookworm)',
+};
 const ALMA9: OsInfo = { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4' };
 
 function deb(name: string, version: string, source = name, sourceVersion = version): InstalledPackage {
@@ -33,7 +59,11 @@ function rpm(name: string, version: string, extra: Partial<InstalledPackage> = {
   return { name, version, arch: 'x86_64', source: name, source_version: version, format: 'rpm', ...extra };
 }
 
-const inv = (os: OsInfo, packages: InstalledPackage[], kernel: string | null = null): Inventory => ({ os, kernel, packages });
+const inv = (os: OsInfo, packages: InstalledPackage[], kernel: string | null = null): Inventory => ({
+  os,
+  kernel,
+  packages,
+});
 
 test('intervals: introduced, fixed and last_affected bound the affected versions', () => {
   const lookup = lookupOf([
@@ -75,10 +105,16 @@ test('the running kernel image is exposure; other images are flagged; headers an
   const r = matchInventory(inv(BOOKWORM, packages, '6.1.0-28-amd64'), lookup);
   assert.deepEqual(
     r.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]),
-    [['linux-image-6.1.0-28-amd64', false], ['linux-image-6.1.0-31-amd64', true]],
+    [
+      ['linux-image-6.1.0-28-amd64', false],
+      ['linux-image-6.1.0-31-amd64', true],
+    ],
   );
   assert.equal(r.kernel.newer_installed, true);
-  assert.deepEqual(r.kernel.images.map((i) => i.running), [true, false]);
+  assert.deepEqual(
+    r.kernel.images.map((i) => i.running),
+    [true, false],
+  );
 
   const unknown = matchInventory(inv(BOOKWORM, packages, null), lookup);
   assert.ok(unknown.findings.every((f) => !f.kernel_not_running));
@@ -87,51 +123,157 @@ test('the running kernel image is exposure; other images are flagged; headers an
 
 test('rpm: binary name and full E:V-R; an epoch missing from the advisory is the installed one', () => {
   const lookup = lookupOf([
-    entry({ distro: 'almalinux', release: '9', package: 'openssl', key_kind: 'binary', scheme: 'rpm', fixed_version: '3.0.7-27.el9' }),
-    entry({ distro: 'almalinux', release: '9', package: 'bind', key_kind: 'binary', scheme: 'rpm', vuln_id: 'CVE-2', fixed_version: '32:9.16.23-18.el9' }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'openssl',
+      key_kind: 'binary',
+      scheme: 'rpm',
+      fixed_version: '3.0.7-27.el9',
+    }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'bind',
+      key_kind: 'binary',
+      scheme: 'rpm',
+      vuln_id: 'CVE-2',
+      fixed_version: '32:9.16.23-18.el9',
+    }),
   ]);
-  const r = matchInventory(inv(ALMA9, [rpm('openssl', '1:3.0.7-25.el9', { epoch: 1 }), rpm('bind', '32:9.16.23-20.el9', { epoch: 32 })]), lookup);
-  assert.deepEqual(r.findings.map((f) => [f.package.name, f.fixed_version]), [['openssl', '3.0.7-27.el9']]);
+  const r = matchInventory(
+    inv(ALMA9, [rpm('openssl', '1:3.0.7-25.el9', { epoch: 1 }), rpm('bind', '32:9.16.23-20.el9', { epoch: 32 })]),
+    lookup,
+  );
+  assert.deepEqual(
+    r.findings.map((f) => [f.package.name, f.fixed_version]),
+    [['openssl', '3.0.7-27.el9']],
+  );
 });
 
 test('rpm: a modular package matches only advisories for its own stream; arches filter', () => {
   const lookup = lookupOf([
-    entry({ distro: 'almalinux', release: '9', package: 'nodejs', scheme: 'rpm', key_kind: 'binary', vuln_id: 'CVE-S18', fixed_version: '1:18.20.4-1.module_el9', module_stream: 'nodejs:18' }),
-    entry({ distro: 'almalinux', release: '9', package: 'nodejs', scheme: 'rpm', key_kind: 'binary', vuln_id: 'CVE-S20', fixed_version: '1:20.16.0-1.module_el9', module_stream: 'nodejs:20' }),
-    entry({ distro: 'almalinux', release: '9', package: 'nodejs', scheme: 'rpm', key_kind: 'binary', vuln_id: 'CVE-PLAIN', fixed_version: '1:22.0.0-1.el9' }),
-    entry({ distro: 'almalinux', release: '9', package: 'tool', scheme: 'rpm', key_kind: 'binary', vuln_id: 'CVE-ARM', fixed_version: '2-1', arches: ['aarch64'] }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'nodejs',
+      scheme: 'rpm',
+      key_kind: 'binary',
+      vuln_id: 'CVE-S18',
+      fixed_version: '1:18.20.4-1.module_el9',
+      module_stream: 'nodejs:18',
+    }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'nodejs',
+      scheme: 'rpm',
+      key_kind: 'binary',
+      vuln_id: 'CVE-S20',
+      fixed_version: '1:20.16.0-1.module_el9',
+      module_stream: 'nodejs:20',
+    }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'nodejs',
+      scheme: 'rpm',
+      key_kind: 'binary',
+      vuln_id: 'CVE-PLAIN',
+      fixed_version: '1:22.0.0-1.el9',
+    }),
+    entry({
+      distro: 'almalinux',
+      release: '9',
+      package: 'tool',
+      scheme: 'rpm',
+      key_kind: 'binary',
+      vuln_id: 'CVE-ARM',
+      fixed_version: '2-1',
+      arches: ['aarch64'],
+    }),
   ]);
   const r = matchInventory(
-    inv(ALMA9, [rpm('nodejs', '1:18.19.0-1.module_el9', { modularity_label: 'nodejs:18:9040020240101:abcd', epoch: 1 }), rpm('tool', '1-1')]),
+    inv(ALMA9, [
+      rpm('nodejs', '1:18.19.0-1.module_el9', { modularity_label: 'nodejs:18:9040020240101:abcd', epoch: 1 }),
+      rpm('tool', '1-1'),
+    ]),
     lookup,
   );
-  assert.deepEqual(r.findings.map((f) => f.id), ['CVE-S18']);
+  assert.deepEqual(
+    r.findings.map((f) => f.id),
+    ['CVE-S18'],
+  );
 });
 
 test('rpm: source-keyed entries apply to every binary of that source, by the source version', () => {
   const rocky: OsInfo = { id: 'rocky', version_id: '9.4', codename: '', pretty_name: 'Rocky Linux 9.4' };
   const lookup = lookupOf([
-    entry({ distro: 'rocky', release: '9', package: 'python3.9', key_kind: 'source', scheme: 'rpm', vuln_id: 'CVE-SRC', fixed_version: '3.9.18-3.el9_4.5' }),
+    entry({
+      distro: 'rocky',
+      release: '9',
+      package: 'python3.9',
+      key_kind: 'source',
+      scheme: 'rpm',
+      vuln_id: 'CVE-SRC',
+      fixed_version: '3.9.18-3.el9_4.5',
+    }),
     // Keyed on the source rpm `python3`, not on the binary of that name built from python3.9.
-    entry({ distro: 'rocky', release: '9', package: 'python3', key_kind: 'source', scheme: 'rpm', vuln_id: 'CVE-OTHER-SRC', fixed_version: '9:9-1' }),
-    entry({ distro: 'rocky', release: '9', package: 'python3', key_kind: 'binary', scheme: 'rpm', vuln_id: 'CVE-BIN', fixed_version: '3.9.18-3.el9_4.4' }),
+    entry({
+      distro: 'rocky',
+      release: '9',
+      package: 'python3',
+      key_kind: 'source',
+      scheme: 'rpm',
+      vuln_id: 'CVE-OTHER-SRC',
+      fixed_version: '9:9-1',
+    }),
+    entry({
+      distro: 'rocky',
+      release: '9',
+      package: 'python3',
+      key_kind: 'binary',
+      scheme: 'rpm',
+      vuln_id: 'CVE-BIN',
+      fixed_version: '3.9.18-3.el9_4.4',
+    }),
   ]);
-  const py = (name: string) => rpm(name, '3.9.18-3.el9_4.3', { source: 'python3.9', source_version: '3.9.18-3.el9_4.3' });
+  const py = (name: string) =>
+    rpm(name, '3.9.18-3.el9_4.3', { source: 'python3.9', source_version: '3.9.18-3.el9_4.3' });
   const r = matchInventory(inv(rocky, [py('python3'), py('python3-libs')]), lookup);
   assert.deepEqual(
     r.findings.map((f) => [f.package.name, f.id, f.fixed_version]),
-    [['python3', 'CVE-BIN', '3.9.18-3.el9_4.4'], ['python3', 'CVE-SRC', '3.9.18-3.el9_4.5'], ['python3-libs', 'CVE-SRC', '3.9.18-3.el9_4.5']],
+    [
+      ['python3', 'CVE-BIN', '3.9.18-3.el9_4.4'],
+      ['python3', 'CVE-SRC', '3.9.18-3.el9_4.5'],
+      ['python3-libs', 'CVE-SRC', '3.9.18-3.el9_4.5'],
+    ],
   );
 });
 
-test('rpm: a source epoch is the advisory\'s, not the binary\'s (SOURCERPM names none)', () => {
+test("rpm: a source epoch is the advisory's, not the binary's (SOURCERPM names none)", () => {
   const rocky: OsInfo = { id: 'rocky', version_id: '9.4', codename: '', pretty_name: 'Rocky Linux 9.4' };
-  const lookup = lookupOf([entry({ distro: 'rocky', release: '9', package: 'perl', key_kind: 'source', scheme: 'rpm', fixed_version: '4:5.32.1-481.el9' })]);
+  const lookup = lookupOf([
+    entry({
+      distro: 'rocky',
+      release: '9',
+      package: 'perl',
+      key_kind: 'source',
+      scheme: 'rpm',
+      fixed_version: '4:5.32.1-481.el9',
+    }),
+  ]);
   // perl (epoch 4) builds sub-packages with epochs and versions of their own.
   const sub = (release: string) =>
-    rpm('perl-Attribute-Handlers', `1.01-${release}`, { arch: 'noarch', source: 'perl', source_version: `5.32.1-${release}` });
-  const libs = (release: string) => rpm('perl-libs', `4:5.32.1-${release}`, { epoch: 4, source: 'perl', source_version: `4:5.32.1-${release}` });
-  const names = (release: string) => matchInventory(inv(rocky, [sub(release), libs(release)]), lookup).findings.map((f) => f.package.name);
+    rpm('perl-Attribute-Handlers', `1.01-${release}`, {
+      arch: 'noarch',
+      source: 'perl',
+      source_version: `5.32.1-${release}`,
+    });
+  const libs = (release: string) =>
+    rpm('perl-libs', `4:5.32.1-${release}`, { epoch: 4, source: 'perl', source_version: `4:5.32.1-${release}` });
+  const names = (release: string) =>
+    matchInventory(inv(rocky, [sub(release), libs(release)]), lookup).findings.map((f) => f.package.name);
   assert.deepEqual(names('481.el9'), []);
   assert.deepEqual(names('480.el9'), ['perl-Attribute-Handlers', 'perl-libs']);
 });
@@ -139,21 +281,49 @@ test('rpm: a source epoch is the advisory\'s, not the binary\'s (SOURCERPM names
 test('rpm kernels: tools built from the kernel source get no kernel findings; a debug image runs only as +debug', () => {
   const lookup = lookupOf(
     ['kernel-core', 'kernel-debug-core', 'kernel-tools', 'perf', 'bpftool', 'kernel-headers'].map((p) =>
-      entry({ distro: 'almalinux', release: '9', package: p, key_kind: 'binary', scheme: 'rpm', vuln_id: 'ALSA-K', fixed_version: '5.14.0-427.20.1.el9_4' }),
+      entry({
+        distro: 'almalinux',
+        release: '9',
+        package: p,
+        key_kind: 'binary',
+        scheme: 'rpm',
+        vuln_id: 'ALSA-K',
+        fixed_version: '5.14.0-427.20.1.el9_4',
+      }),
     ),
   );
   const k = (name: string) => rpm(name, '5.14.0-427.13.1.el9_4', { source: 'kernel' });
   const packages = ['kernel-core', 'kernel-debug-core', 'kernel-tools', 'perf', 'bpftool', 'kernel-headers'].map(k);
   const plain = matchInventory(inv(ALMA9, packages, '5.14.0-427.13.1.el9_4.x86_64'), lookup);
-  assert.deepEqual(plain.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]), [['kernel-core', false], ['kernel-debug-core', true]]);
+  assert.deepEqual(
+    plain.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]),
+    [
+      ['kernel-core', false],
+      ['kernel-debug-core', true],
+    ],
+  );
   const debug = matchInventory(inv(ALMA9, packages, '5.14.0-427.13.1.el9_4.x86_64+debug'), lookup);
-  assert.deepEqual(debug.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]), [['kernel-core', true], ['kernel-debug-core', false]]);
+  assert.deepEqual(
+    debug.findings.map((f) => [f.package.name, f.kernel_not_running ?? false]),
+    [
+      ['kernel-core', true],
+      ['kernel-debug-core', false],
+    ],
+  );
 });
 
 test('Ubuntu Pro-only fixes: a non-attached host is told it is affected, not to install +esm', () => {
   const noble: OsInfo = { id: 'ubuntu', version_id: '20.04', codename: 'focal', pretty_name: 'Ubuntu 20.04' };
   const lookup = lookupOf([
-    entry({ feed: 'ubuntu', distro: 'ubuntu', release: '20.04', package: 'a', fixed_version: '1.0-1ubuntu0.1+esm1', pro_only: true, raw_status: 'released' }),
+    entry({
+      feed: 'ubuntu',
+      distro: 'ubuntu',
+      release: '20.04',
+      package: 'a',
+      fixed_version: '1.0-1ubuntu0.1+esm1',
+      pro_only: true,
+      raw_status: 'released',
+    }),
   ]);
   const plain = matchInventory(inv(noble, [deb('a', '1.0-1')]), lookup);
   assert.equal(plain.findings[0].status, 'affected');
@@ -173,7 +343,13 @@ test('a package out of security support: open issues become end_of_life, publish
     { a: { kind: 'ended', note: 'see README.Debian.security' } },
   );
   const r = matchInventory(inv(BOOKWORM, [deb('a', '1-1')]), lookup);
-  assert.deepEqual(r.findings.map((f) => [f.id, f.status]), [['CVE-FIX', 'fixed'], ['CVE-OPEN', 'end_of_life']]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.id, f.status]),
+    [
+      ['CVE-FIX', 'fixed'],
+      ['CVE-OPEN', 'end_of_life'],
+    ],
+  );
   assert.deepEqual(r.unsupported, [{ source: 'a', kind: 'ended', note: 'see README.Debian.security' }]);
 });
 
@@ -195,7 +371,11 @@ test('support lifecycle: an ended release warns', () => {
 
 test('an unknown distribution is refused with a clear message', () => {
   assert.throws(
-    () => matchInventory(inv({ id: 'gentoo', version_id: '', codename: '', pretty_name: 'Gentoo Linux' }, []), lookupOf([])),
+    () =>
+      matchInventory(
+        inv({ id: 'gentoo', version_id: '', codename: '', pretty_name: 'Gentoo Linux' }, []),
+        lookupOf([]),
+      ),
     { message: `Gentoo Linux is not supported; patchloop scans ${SUPPORTED_DISTROS.join(', ')}` },
   );
   assert.ok(SUPPORTED_DISTROS.includes('debian') && SUPPORTED_DISTROS.includes('alpine'));

@@ -72,9 +72,13 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
   const unsupportedSeen = new Set<string>();
   const releaseSupport = options.today ? supportState(profile, release, options.today) : { state: 'unknown' as const };
   if (releaseSupport.state === 'ended') {
-    warnings.push(`${profile.name} ${release} reached the end of its security support on ${releaseSupport.ended}: no new fixes are published for it`);
+    warnings.push(
+      `${profile.name} ${release} reached the end of its security support on ${releaseSupport.ended}: no new fixes are published for it`,
+    );
   } else if (releaseSupport.state === 'extended') {
-    warnings.push(`${profile.name} ${release} is past regular security support; fixes come from ${releaseSupport.name} until ${releaseSupport.ends}`);
+    warnings.push(
+      `${profile.name} ${release} is past regular security support; fixes come from ${releaseSupport.name} until ${releaseSupport.ends}`,
+    );
   }
   const dataNote = profile.dataNote?.(release);
   if (dataNote) warnings.push(dataNote);
@@ -114,8 +118,20 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
         const verdict = judge(entry, pkg, l.version, l.epochFromAdvisory === true, scheme, options, badVersions);
         if (!verdict) continue;
         // One package object for all findings of a package: large hosts have thousands.
-        reported ??= { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version };
-        const finding = toFinding(entry, reported, endOfSupport(verdict, support), mk, aliasesOf(entry, lookup, aliasCache));
+        reported ??= {
+          name: pkg.name,
+          version: pkg.version,
+          arch: pkg.arch,
+          source: pkg.source,
+          source_version: pkg.source_version,
+        };
+        const finding = toFinding(
+          entry,
+          reported,
+          endOfSupport(verdict, support),
+          mk,
+          aliasesOf(entry, lookup, aliasCache),
+        );
         found.set(entry.vuln_id, finding);
         findings.push(finding);
       }
@@ -133,7 +149,9 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
   }
 
   if (inventory.kernel === null && kernel.images.length > 0) {
-    warnings.push('running kernel unknown (use --kernel for another root): every installed kernel image is treated as running');
+    warnings.push(
+      'running kernel unknown (use --kernel for another root): every installed kernel image is treated as running',
+    );
   }
   kernel.newer_installed = newerKernelInstalled(kernel, scheme);
   for (const b of badVersions) warnings.push(b);
@@ -141,13 +159,19 @@ export function matchInventory(inventory: Inventory, lookup: AdvisoryLookup, opt
   return { findings, warnings, distro: profile.id, release, kernel, support: releaseSupport, unsupported };
 }
 
-function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string | null, kernel: KernelSummary): MatchKey | null {
+function matchKey(
+  pkg: InstalledPackage,
+  profile: DistroProfile,
+  running: string | null,
+  kernel: KernelSummary,
+): MatchKey | null {
   const role = kernelRole(pkg, profile.format, running);
   if (role.kind === 'excluded') return null;
   const notRunningKernel = role.kind === 'image' && !role.running;
   if (role.kind === 'image') kernel.images.push({ name: pkg.name, version: pkg.version, running: role.running });
   if (profile.keyKind === 'source') {
-    if (role.kind === 'image') return { lookups: [{ key: role.key, kind: null, version: role.version }], notRunningKernel };
+    if (role.kind === 'image')
+      return { lookups: [{ key: role.key, kind: null, version: role.version }], notRunningKernel };
     return { lookups: [{ key: pkg.source, kind: null, version: pkg.source_version }], notRunningKernel };
   }
   // rpm distributions publish both: binary packages with their builds (ALSA, RHSA CSAF) and
@@ -166,10 +190,25 @@ function matchKey(pkg: InstalledPackage, profile: DistroProfile, running: string
  * when its fix is not installed either, so a host that lacks it is told. The finding's fixed
  * version stays the lowest fix, the one the finding was made from.
  */
-function addRelisting(finding: Finding, entry: AdvisoryEntry, pkg: InstalledPackage, l: KeyLookup, scheme: VersionScheme, badVersions: Set<string>): void {
+function addRelisting(
+  finding: Finding,
+  entry: AdvisoryEntry,
+  pkg: InstalledPackage,
+  l: KeyLookup,
+  scheme: VersionScheme,
+  badVersions: Set<string>,
+): void {
   const fresh = entry.advisory_ids.filter((id) => !finding.advisory_ids.includes(id));
   if (fresh.length === 0 || entry.fixed_version === null || !appliesTo(entry, pkg)) return;
-  const c = compareInstalled(entry, pkg, l.version, entry.fixed_version, l.epochFromAdvisory === true, scheme, badVersions);
+  const c = compareInstalled(
+    entry,
+    pkg,
+    l.version,
+    entry.fixed_version,
+    l.epochFromAdvisory === true,
+    scheme,
+    badVersions,
+  );
   if (c === null || c >= 0) return;
   finding.advisory_ids = [...finding.advisory_ids, ...fresh];
 }
@@ -233,7 +272,8 @@ function judge(
       status = entry.status;
   }
   if (!appliesTo(entry, pkg)) return null;
-  const cmp = (a: string, b: string): number | null => compareInstalled(entry, pkg, a, b, epochFromAdvisory, scheme, badVersions);
+  const cmp = (a: string, b: string): number | null =>
+    compareInstalled(entry, pkg, a, b, epochFromAdvisory, scheme, badVersions);
   if (entry.introduced !== null) {
     const c = cmp(installed, entry.introduced);
     if (c === null || c < 0) return null;
@@ -259,11 +299,21 @@ function judge(
   if (entry.last_affected !== null) {
     const c = cmp(installed, entry.last_affected);
     if (c === null || c > 0) return null;
-    return { status, fixed_version: null, raw_status: entry.raw_status, reason: `installed ${installed} <= last affected ${entry.last_affected}` };
+    return {
+      status,
+      fixed_version: null,
+      raw_status: entry.raw_status,
+      reason: `installed ${installed} <= last affected ${entry.last_affected}`,
+    };
   }
   // A "fixed" entry without a version says nothing usable.
   if (entry.status === 'fixed') return null;
-  return { status, fixed_version: null, raw_status: entry.raw_status, reason: `${entry.raw_status} for every version of ${entry.package} in this release` };
+  return {
+    status,
+    fixed_version: null,
+    raw_status: entry.raw_status,
+    reason: `${entry.raw_status} for every version of ${entry.package} in this release`,
+  };
 }
 
 function newerKernelInstalled(kernel: KernelSummary, scheme: VersionScheme): boolean {
@@ -320,7 +370,13 @@ function aliasesOf(entry: AdvisoryEntry, lookup: AdvisoryLookup, cache: Map<stri
   return aliases;
 }
 
-function toFinding(entry: AdvisoryEntry, pkg: Finding['package'], v: Verdict, mk: MatchKey, aliases: string[]): Finding {
+function toFinding(
+  entry: AdvisoryEntry,
+  pkg: Finding['package'],
+  v: Verdict,
+  mk: MatchKey,
+  aliases: string[],
+): Finding {
   const f: Finding = {
     id: entry.vuln_id,
     aliases,

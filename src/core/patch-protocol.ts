@@ -29,7 +29,11 @@ export type AgentPolicyResponse = z.infer<typeof AgentPolicyResponseSchema>;
 
 /** POST /api/v1/agent/reboot-lease: acquire, renew or release one slot of the group's semaphore. */
 export const LeaseRequestSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('acquire'), run_id: clientId, ttl_seconds: z.number().int().min(60).max(86_400).optional() }),
+  z.strictObject({
+    action: z.literal('acquire'),
+    run_id: clientId,
+    ttl_seconds: z.number().int().min(60).max(86_400).optional(),
+  }),
   z.strictObject({ action: z.literal('renew'), lease_id: clientId }),
   z.strictObject({ action: z.literal('release'), lease_id: clientId }),
 ]);
@@ -42,8 +46,15 @@ export const LeaseResponseSchema = z.union([
 ]);
 export type LeaseResponse = z.infer<typeof LeaseResponseSchema>;
 
-/** POST /api/v1/agent/patch-runs: `created` the first time, `updated` for a newer state of the same run (its reboot), `duplicate` when identical. */
-export const PatchRunAckSchema = z.object({ id: z.string(), status: z.enum(['created', 'updated', 'duplicate']), received_at: z.string() });
+/**
+ * POST /api/v1/agent/patch-runs: `created` the first time, `updated` for a newer state of the same run (its reboot),
+ * `duplicate` when identical.
+ */
+export const PatchRunAckSchema = z.object({
+  id: z.string(),
+  status: z.enum(['created', 'updated', 'duplicate']),
+  received_at: z.string(),
+});
 export type PatchRunAck = z.infer<typeof PatchRunAckSchema>;
 
 export const BootAckSchema = z.object({ run_id: z.string(), lease_released: z.boolean(), received_at: z.string() });

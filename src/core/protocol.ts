@@ -30,7 +30,12 @@ export const PackageSchema = z
     format: z.enum(['deb', 'rpm', 'apk']),
     vendor: z.string().optional(),
     modularity_label: z.string().optional(),
-    epoch: z.number().int().min(0).max(2 ** 31).optional(),
+    epoch: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -38,7 +43,8 @@ export const PackageSchema = z
     if (p.version.length === 0) ctx.addIssue({ code: 'custom', path: ['version'], message: 'empty version' });
     for (const k of ['name', 'version', 'arch', 'source', 'source_version', 'vendor', 'modularity_label'] as const) {
       const v = p[k];
-      if (v !== undefined && v.length > LIMITS.text) ctx.addIssue({ code: 'custom', path: [k], message: `longer than ${LIMITS.text} characters` });
+      if (v !== undefined && v.length > LIMITS.text)
+        ctx.addIssue({ code: 'custom', path: [k], message: `longer than ${LIMITS.text} characters` });
     }
   });
 
@@ -56,7 +62,10 @@ export const HostFactsSchema = z
   .object({
     hostname: z.string().min(1).max(253),
     /** /etc/machine-id: keeps a host's identity across re-enrolment and renames. */
-    machine_id: z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex digits').optional(),
+    machine_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'expected 32 lowercase hex digits')
+      .optional(),
     os: OsSchema,
     kernel: text.nullable(),
     /** Release key the agent determined itself (Alpine branch from /etc/apk/repositories). */
@@ -120,7 +129,12 @@ export const ReportAckSchema = z
     digest: z.string().regex(/^[0-9a-f]{64}$/),
     scan_id: z.number().int(),
     received_at: z.iso.datetime(),
-    changes: z.object({ detected: z.number().int(), resolved: z.number().int(), reopened: z.number().int(), open: z.number().int() }),
+    changes: z.object({
+      detected: z.number().int(),
+      resolved: z.number().int(),
+      reopened: z.number().int(),
+      open: z.number().int(),
+    }),
   })
   .strict();
 export type ReportAck = z.infer<typeof ReportAckSchema>;
@@ -140,7 +154,10 @@ export const EnrollRequestSchema = z
   .object({
     token: z.string().min(8).max(256),
     hostname: z.string().min(1).max(253),
-    machine_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+    machine_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional(),
   })
   .strict();
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
@@ -182,12 +199,29 @@ export type VulnDbManifest = z.infer<typeof VulnDbManifestSchema>;
  * source or vendor changed is a different package; keys sort and compare as strings.
  */
 export function packageKey(p: InstalledPackage | WirePackage): string {
-  return JSON.stringify([p.name, p.version, p.arch, p.source, p.source_version, p.format, p.vendor ?? null, p.modularity_label ?? null, p.epoch ?? null]);
+  return JSON.stringify([
+    p.name,
+    p.version,
+    p.arch,
+    p.source,
+    p.source_version,
+    p.format,
+    p.vendor ?? null,
+    p.modularity_label ?? null,
+    p.epoch ?? null,
+  ]);
 }
 
 /** Only the wire fields: readers may attach more than the protocol carries. */
 export function toWirePackage(p: InstalledPackage | WirePackage): WirePackage {
-  const w: WirePackage = { name: p.name, version: p.version, arch: p.arch, source: p.source, source_version: p.source_version, format: p.format };
+  const w: WirePackage = {
+    name: p.name,
+    version: p.version,
+    arch: p.arch,
+    source: p.source,
+    source_version: p.source_version,
+    format: p.format,
+  };
   if (p.vendor !== undefined) w.vendor = p.vendor;
   if (p.modularity_label !== undefined) w.modularity_label = p.modularity_label;
   if (p.epoch !== undefined) w.epoch = p.epoch;
@@ -252,5 +286,7 @@ export function packageDelta(
 
 /** Zod issues as `path: message` pairs, for error bodies that say what exactly is wrong. */
 export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.slice(0, 20).map((i) => ({ path: i.path.length ? i.path.join('.') : '(root)', message: i.message }));
+  return error.issues
+    .slice(0, 20)
+    .map((i) => ({ path: i.path.length ? i.path.join('.') : '(root)', message: i.message }));
 }

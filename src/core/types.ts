@@ -59,7 +59,13 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'negligible' | '
 /** Severities from most to least severe; index order is used for sorting and `--fail-on`. */
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'];
 
-export const FINDING_STATUSES: readonly FindingStatus[] = ['fixed', 'affected', 'will_not_fix', 'fix_deferred', 'end_of_life'];
+export const FINDING_STATUSES: readonly FindingStatus[] = [
+  'fixed',
+  'affected',
+  'will_not_fix',
+  'fix_deferred',
+  'end_of_life',
+];
 
 /** How an advisory entry names the package it applies to. */
 export type PackageKeyKind = 'source' | 'binary';

@@ -13,7 +13,14 @@ import type { SearchClient } from './client.ts';
 import { findingId, findingItem, patchRunItem, vulnerabilityEventItem } from './ecs.ts';
 import type { BulkItem } from './items.ts';
 import type { ExportNames } from './names.ts';
-import { findingRecordSchema, type AgentRecord, type FindingRecord, type HostRecord, type PatchRunRecord, type VulnerabilityEventRecord } from './records.ts';
+import {
+  findingRecordSchema,
+  type AgentRecord,
+  type FindingRecord,
+  type HostRecord,
+  type PatchRunRecord,
+  type VulnerabilityEventRecord,
+} from './records.ts';
 import { findingRecordsFromScan, type ScanLike, type ScanRecordOptions } from './scan-records.ts';
 import { ship, type ShipReport, type Spool } from './spool.ts';
 
@@ -48,7 +55,13 @@ async function readState(file: string): Promise<FindingRecord[]> {
     throw new Error(`${file}: not JSON (delete it to start the finding history afresh)`);
   }
   const parsed = stateSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${file}: not a shipping state: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `${file}: not a shipping state: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   return parsed.data.findings;
 }
 
@@ -66,7 +79,12 @@ const key = (r: FindingRecord): string => findingId(r.host.id, r.package.name, r
  * first_seen and open period, findings back after a fix are reopened, findings gone are
  * resolved now. Pure (the caller keeps the state).
  */
-export function nextScanState(previous: readonly FindingRecord[], scan: ScanLike, options: ScanRecordOptions = {}, resolvedRetentionMs = 30 * 86_400_000) {
+export function nextScanState(
+  previous: readonly FindingRecord[],
+  scan: ScanLike,
+  options: ScanRecordOptions = {},
+  resolvedRetentionMs = 30 * 86_400_000,
+) {
   const now = new Date(Date.parse(scan.scanned_at)).toISOString();
   const before = new Map(previous.map((r) => [key(r), r]));
   const current = findingRecordsFromScan(scan, options);
@@ -87,7 +105,13 @@ export function nextScanState(previous: readonly FindingRecord[], scan: ScanLike
     } else {
       const openedAt = old.opened_at ?? old.first_seen;
       const days = r.sla_due ? Date.parse(r.sla_due) - Date.parse(r.first_seen) : null;
-      records.push({ ...r, first_seen: old.first_seen, opened_at: openedAt, state: old.state, sla_due: days === null ? null : new Date(Date.parse(openedAt) + days).toISOString() });
+      records.push({
+        ...r,
+        first_seen: old.first_seen,
+        opened_at: openedAt,
+        state: old.state,
+        sla_due: days === null ? null : new Date(Date.parse(openedAt) + days).toISOString(),
+      });
     }
   }
   for (const [id, old] of before) {
@@ -105,10 +129,19 @@ export function nextScanState(previous: readonly FindingRecord[], scan: ScanLike
 }
 
 /** Ships one scan's results (state documents and events) through the spool. */
-export async function shipScanResults(client: SearchClient, spool: Spool, names: ExportNames, scan: ScanLike, options: ScanShipOptions): Promise<ScanShipReport> {
+export async function shipScanResults(
+  client: SearchClient,
+  spool: Spool,
+  names: ExportNames,
+  scan: ScanLike,
+  options: ScanShipOptions,
+): Promise<ScanShipReport> {
   const previous = await readState(options.stateFile);
   const { records, events } = nextScanState(previous, scan, options, options.resolvedRetentionMs);
-  const items: BulkItem[] = [...records.map((r) => findingItem(r, names)), ...events.map((e) => vulnerabilityEventItem(e, names))];
+  const items: BulkItem[] = [
+    ...records.map((r) => findingItem(r, names)),
+    ...events.map((e) => vulnerabilityEventItem(e, names)),
+  ];
   let report: ShipReport;
   try {
     report = await ship(client, spool, items);
@@ -117,7 +150,13 @@ export async function shipScanResults(client: SearchClient, spool: Spool, names:
     await writeState(options.stateFile, records);
   }
   const count = (action: string) => events.filter((e) => e.action === action).length;
-  return { ...report, detected: count('detected'), reopened: count('reopened'), resolved: count('resolved'), open: records.filter((r) => r.state !== 'resolved').length };
+  return {
+    ...report,
+    detected: count('detected'),
+    reopened: count('reopened'),
+    resolved: count('resolved'),
+    open: records.filter((r) => r.state !== 'resolved').length,
+  };
 }
 
 /** How a patch run's outcome reads on the dashboards (success / failure / unknown). */
@@ -136,7 +175,14 @@ export function patchOutcome(outcome: PatchRun['outcome']): PatchRunRecord['outc
 
 /** The export record of a patch run as the agent reports it (`patchloop.patch-run/v1`). */
 export function patchRunRecord(run: PatchRun, host: HostRecord, agent?: AgentRecord | null): PatchRunRecord {
-  const actions = { upgrade: 'upgrade', downgrade: 'upgrade', reinstall: 'install', install: 'install', remove: 'remove', purge: 'remove' } as const;
+  const actions = {
+    upgrade: 'upgrade',
+    downgrade: 'upgrade',
+    reinstall: 'install',
+    install: 'install',
+    remove: 'remove',
+    purge: 'remove',
+  } as const;
   const failed = run.errors.map((e) => `${e.kind}${e.package ? ` ${e.package}` : ''}: ${e.message}`);
   return {
     id: run.id,
@@ -148,14 +194,27 @@ export function patchRunRecord(run: PatchRun, host: HostRecord, agent?: AgentRec
     outcome: patchOutcome(run.outcome),
     result: run.outcome,
     trigger: run.mode === 'collect' ? 'scheduled' : 'manual',
-    packages: run.changes.map((c) => ({ name: c.name, arch: c.arch, from_version: c.from, to_version: c.to, action: actions[c.action] })),
+    packages: run.changes.map((c) => ({
+      name: c.name,
+      arch: c.arch,
+      from_version: c.from,
+      to_version: c.to,
+      action: actions[c.action],
+    })),
     reboot_required: run.reboot.required,
     error: failed.length > 0 ? failed.join('; ').slice(0, 4000) : null,
   };
 }
 
 /** Ships one patch run (an event: a resend is a no-op). Dry runs are not patch runs and are skipped. */
-export async function shipPatchRun(client: SearchClient, spool: Spool, names: ExportNames, run: PatchRun, host: HostRecord, agent?: AgentRecord | null): Promise<ShipReport | null> {
+export async function shipPatchRun(
+  client: SearchClient,
+  spool: Spool,
+  names: ExportNames,
+  run: PatchRun,
+  host: HostRecord,
+  agent?: AgentRecord | null,
+): Promise<ShipReport | null> {
   if (run.mode === 'dry_run' || run.outcome === 'dry_run') return null;
   return ship(client, spool, [patchRunItem(patchRunRecord(run, host, agent), names)]);
 }

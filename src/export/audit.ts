@@ -46,7 +46,8 @@ export function auditTypes(r: Pick<AuditRecord, 'action' | 'outcome' | 'before' 
   if (auditCategory(r.action) === 'iam' && r.action.startsWith('user.')) types.push('user');
   if (verb === 'login') types.push('start');
   else if (verb === 'logout') types.push('end');
-  else if (verb === 'create' || (verb === 'put' && (r.before === null || r.before === undefined))) types.push('creation');
+  else if (verb === 'create' || (verb === 'put' && (r.before === null || r.before === undefined)))
+    types.push('creation');
   else if (verb === 'delete' || verb === 'revoke') types.push('deletion');
   else types.push('change');
   if (r.outcome === 'denied') types.push('denied');

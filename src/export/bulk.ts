@@ -118,7 +118,8 @@ export function classifyItem(item: BulkItem, answer: z.infer<typeof itemResultSc
   }
   const { type, reason } = itemError(answer.error);
   if (status === 409 && type === 'version_conflict_engine_exception') {
-    if (item.action === 'create' || (item.action === 'index' && item.version !== undefined)) return { kind: 'unchanged' };
+    if (item.action === 'create' || (item.action === 'index' && item.version !== undefined))
+      return { kind: 'unchanged' };
   }
   if (status === 404 && item.action === 'delete' && answer.result === 'not_found') return { kind: 'unchanged' };
   if (isRetryableStatus(status)) return { kind: 'retry', status, type, reason };
@@ -129,14 +130,25 @@ function itemError(error: unknown): { type: string | null; reason: string } {
   if (error && typeof error === 'object') {
     const e = error as { type?: unknown; reason?: unknown; caused_by?: { type?: unknown; reason?: unknown } };
     let reason = typeof e.reason === 'string' ? e.reason : '';
-    if (e.caused_by && typeof e.caused_by.reason === 'string') reason += ` (caused by ${String(e.caused_by.type)}: ${e.caused_by.reason})`;
+    if (e.caused_by && typeof e.caused_by.reason === 'string')
+      reason += ` (caused by ${String(e.caused_by.type)}: ${e.caused_by.reason})`;
     return { type: typeof e.type === 'string' ? e.type : null, reason };
   }
   return { type: null, reason: typeof error === 'string' ? error : '' };
 }
 
 export function emptyReport(): BulkReport {
-  return { total: 0, created: 0, updated: 0, deleted: 0, unchanged: 0, rejected: [], pending: [], pendingReason: null, requests: 0 };
+  return {
+    total: 0,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    unchanged: 0,
+    rejected: [],
+    pending: [],
+    pendingReason: null,
+    requests: 0,
+  };
 }
 
 /**
@@ -146,7 +158,11 @@ export function emptyReport(): BulkReport {
  * request as a whole for a non-transient reason (401, 403, untrusted TLS, a malformed
  * request), since resending cannot help and nothing was written.
  */
-export async function bulk(client: SearchClient, items: readonly BulkItem[], options: BulkOptions = {}): Promise<BulkReport> {
+export async function bulk(
+  client: SearchClient,
+  items: readonly BulkItem[],
+  options: BulkOptions = {},
+): Promise<BulkReport> {
   const report = emptyReport();
   report.total = items.length;
   if (items.length === 0) return report;
@@ -199,11 +215,21 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
           // it fits; a single document that never fits is rejected rather than resent forever.
           if (toSend.length > 1) {
             const half = Math.ceil(toSend.length / 2);
-            const parts = [toSend.slice(0, half), toSend.slice(half)].map((part) => ({ items: part, body: part.map(itemLines).join('') }));
+            const parts = [toSend.slice(0, half), toSend.slice(half)].map((part) => ({
+              items: part,
+              body: part.map(itemLines).join(''),
+            }));
             client.logger.warn(`bulk: ${error.message}; splitting ${toSend.length} items in two`);
             queue.unshift(...parts);
           } else {
-            const dead: RejectedItem[] = [{ item: toSend[0], status: 413, type: error.type, reason: 'document larger than the cluster accepts in one request' }];
+            const dead: RejectedItem[] = [
+              {
+                item: toSend[0],
+                status: 413,
+                type: error.type,
+                reason: 'document larger than the cluster accepts in one request',
+              },
+            ];
             report.rejected.push(...dead);
             await recordRejected(client, dead);
           }
@@ -244,7 +270,12 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
           case 'retry': {
             const attempts = (item.attempts ?? 0) + 1;
             if (attempts >= limits.maxItemAttempts) {
-              dead.push({ item: { ...item, attempts }, status: outcome.status, type: outcome.type, reason: `${outcome.reason} (after ${attempts} attempts)` });
+              dead.push({
+                item: { ...item, attempts },
+                status: outcome.status,
+                type: outcome.type,
+                reason: `${outcome.reason} (after ${attempts} attempts)`,
+              });
             } else {
               again.push({ ...item, attempts });
               refusal = `${outcome.status}${outcome.type ? ` ${outcome.type}` : ''}${outcome.reason ? `: ${outcome.reason}` : ''}`;
@@ -260,7 +291,9 @@ export async function bulk(client: SearchClient, items: readonly BulkItem[], opt
       toSend = again;
       if (toSend.length === 0) break;
       if (attempt >= retry.maxRetries) {
-        client.logger.warn(`bulk: ${toSend.length} items still refused after ${retry.maxRetries} retries; left pending`);
+        client.logger.warn(
+          `bulk: ${toSend.length} items still refused after ${retry.maxRetries} retries; left pending`,
+        );
         report.pending.push(...toSend);
         report.pendingReason = `${toSend.length} items refused for now after ${retry.maxRetries} retries (${refusal})`;
         break;
@@ -278,7 +311,9 @@ async function recordRejected(client: SearchClient, rejected: RejectedItem[]): P
   const first = rejected[0];
   client.logger.warn(
     `bulk: ${rejected.length} documents rejected for good (first: ${first.item.index}/${first.item.id ?? '-'}: ${first.type ?? first.status}: ${first.reason})` +
-      (client.options.deadLetterFile ? `; written to ${client.options.deadLetterFile}` : '; no dead-letter file configured'),
+      (client.options.deadLetterFile
+        ? `; written to ${client.options.deadLetterFile}`
+        : '; no dead-letter file configured'),
   );
   if (!client.options.deadLetterFile) return;
   const now = new Date().toISOString();

@@ -127,7 +127,9 @@ export class SearchClient {
       } catch (error) {
         if (!(error instanceof ClusterError) || !error.retryable || attempt >= retries) throw error;
         const delay = backoffDelay(attempt, this.options.retry);
-        this.logger.warn(`${spec.method} ${spec.path}: ${error.message}; retry ${attempt + 1}/${retries} in ${delay} ms`);
+        this.logger.warn(
+          `${spec.method} ${spec.path}: ${error.message}; retry ${attempt + 1}/${retries} in ${delay} ms`,
+        );
         await sleep(delay);
       }
     }
@@ -159,7 +161,12 @@ export class SearchClient {
       if (!(error instanceof RequestError)) throw error;
       if (error.kind === 'untrusted') {
         // Resending cannot fix a certificate the client does not trust: say what to change.
-        throw new ClusterError(`${where}: TLS ${error.reason} (caFile must hold the CA that signed the cluster's certificate)`, null, error.reason, false);
+        throw new ClusterError(
+          `${where}: TLS ${error.reason} (caFile must hold the CA that signed the cluster's certificate)`,
+          null,
+          error.reason,
+          false,
+        );
       }
       throw new ClusterError(`${where}: cannot reach the cluster (${error.reason})`, null, null, true);
     }
@@ -167,7 +174,12 @@ export class SearchClient {
     try {
       text = (await readBody(answer, where, timeoutMs)).toString('utf8');
     } catch (error) {
-      throw new ClusterError(`${where}: connection lost while reading the answer (${(error as RequestError).reason})`, null, null, true);
+      throw new ClusterError(
+        `${where}: connection lost while reading the answer (${(error as RequestError).reason})`,
+        null,
+        null,
+        true,
+      );
     }
     let parsed: unknown = undefined;
     if (text.length > 0) {
@@ -175,7 +187,12 @@ export class SearchClient {
         parsed = JSON.parse(text);
       } catch {
         if (answer.statusCode < 300) {
-          throw new ClusterError(`${where}: answer ${answer.statusCode} is not JSON: ${text.slice(0, 200)}`, answer.statusCode, null, false);
+          throw new ClusterError(
+            `${where}: answer ${answer.statusCode} is not JSON: ${text.slice(0, 200)}`,
+            answer.statusCode,
+            null,
+            false,
+          );
         }
         parsed = text;
       }
@@ -184,7 +201,12 @@ export class SearchClient {
     if (!ok) {
       const { type, reason } = errorOf(parsed);
       const detail = type ? `${type}: ${reason}` : typeof parsed === 'string' ? parsed.slice(0, 200) : reason;
-      throw new ClusterError(`${where}: HTTP ${answer.statusCode} ${detail}`.trim(), answer.statusCode, type, isRetryableStatus(answer.statusCode));
+      throw new ClusterError(
+        `${where}: HTTP ${answer.statusCode} ${detail}`.trim(),
+        answer.statusCode,
+        type,
+        isRetryableStatus(answer.statusCode),
+      );
     }
     return { status: answer.statusCode, body: parsed as T, headers: answer.headers };
   }
@@ -207,7 +229,8 @@ export function errorOf(body: unknown): { type: string | null; reason: string } 
     if (error && typeof error === 'object') {
       const e = error as { type?: unknown; reason?: unknown; caused_by?: { type?: unknown; reason?: unknown } };
       let reason = typeof e.reason === 'string' ? e.reason : JSON.stringify(error).slice(0, 300);
-      if (e.caused_by && typeof e.caused_by.reason === 'string') reason += ` (caused by ${String(e.caused_by.type)}: ${e.caused_by.reason})`;
+      if (e.caused_by && typeof e.caused_by.reason === 'string')
+        reason += ` (caused by ${String(e.caused_by.type)}: ${e.caused_by.reason})`;
       return { type: typeof e.type === 'string' ? e.type : null, reason };
     }
   }

@@ -46,7 +46,9 @@ export async function readDeadLetters(file: string): Promise<DeadLetter[]> {
     }
     const parsed = deadLetterSchema.safeParse(value);
     if (!parsed.success) {
-      throw new Error(`${file}:${i + 1}: not a dead-letter record: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+      throw new Error(
+        `${file}:${i + 1}: not a dead-letter record: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      );
     }
     letters.push(parsed.data as DeadLetter);
   });

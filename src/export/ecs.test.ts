@@ -32,8 +32,21 @@ const record: FindingRecord = {
     tags: ['prod'],
   },
   agent: { id: 'b1946ac92492d2347c6235b4d2611184', version: '0.1.0' },
-  package: { name: 'libssl3', version: '3.0.13-1~deb12u1', arch: 'amd64', source: 'openssl', source_version: '3.0.13-1~deb12u1', format: 'deb' },
-  vulnerability: { id: 'CVE-2024-6119', aliases: [], severity: 'high', raw_severity: 'medium', description: 'Possible denial of service in X.509 name checks' },
+  package: {
+    name: 'libssl3',
+    version: '3.0.13-1~deb12u1',
+    arch: 'amd64',
+    source: 'openssl',
+    source_version: '3.0.13-1~deb12u1',
+    format: 'deb',
+  },
+  vulnerability: {
+    id: 'CVE-2024-6119',
+    aliases: [],
+    severity: 'high',
+    raw_severity: 'medium',
+    description: 'Possible denial of service in X.509 name checks',
+  },
   status: 'fixed',
   raw_status: 'resolved',
   fixed_version: '3.0.14-1~deb12u2',
@@ -47,7 +60,7 @@ const record: FindingRecord = {
   updated_at: '2026-03-04T06:00:00Z',
 };
 
-test('a finding\'s id depends on host, package, architecture and vulnerability only', () => {
+test("a finding's id depends on host, package, architecture and vulnerability only", () => {
   const id = findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id);
   assert.match(id, /^[0-9a-f]{64}$/);
   const names = exportNames();
@@ -82,8 +95,21 @@ test('a finding\'s id depends on host, package, architecture and vulnerability o
 test('the state document: ECS fields, package.fixed_version, patchloop lifecycle, no nulls', () => {
   const doc = findingDocument(record) as Record<string, Record<string, unknown>>;
   assert.equal(doc['@timestamp'], record.last_seen);
-  assert.deepEqual(doc.event, { kind: 'state', category: ['vulnerability'], type: ['info'], dataset: 'patchloop.finding', module: 'patchloop', created: record.updated_at });
-  assert.deepEqual(doc.package, { name: 'libssl3', version: '3.0.13-1~deb12u1', architecture: 'amd64', type: 'deb', fixed_version: '3.0.14-1~deb12u2' });
+  assert.deepEqual(doc.event, {
+    kind: 'state',
+    category: ['vulnerability'],
+    type: ['info'],
+    dataset: 'patchloop.finding',
+    module: 'patchloop',
+    created: record.updated_at,
+  });
+  assert.deepEqual(doc.package, {
+    name: 'libssl3',
+    version: '3.0.13-1~deb12u1',
+    architecture: 'amd64',
+    type: 'deb',
+    fixed_version: '3.0.14-1~deb12u2',
+  });
   assert.deepEqual(doc.vulnerability, {
     id: 'CVE-2024-6119',
     enumeration: 'CVE',
@@ -98,31 +124,56 @@ test('the state document: ECS fields, package.fixed_version, patchloop lifecycle
     name: 'web-01',
     hostname: 'web-01',
     architecture: 'x86_64',
-    os: { type: 'linux', platform: 'debian', family: 'debian', full: 'Debian GNU/Linux 12 (bookworm)', version: '12', kernel: '6.1.0-40-amd64' },
+    os: {
+      type: 'linux',
+      platform: 'debian',
+      family: 'debian',
+      full: 'Debian GNU/Linux 12 (bookworm)',
+      version: '12',
+      kernel: '6.1.0-40-amd64',
+    },
   });
   assert.deepEqual(doc.agent, { id: record.agent?.id, type: 'patchloop', version: '0.1.0' });
   const p = doc.patchloop;
-  assert.deepEqual([p.state, p.status, p.first_seen, p.sla_due, p.fix_available, p.severity_rank, p.feed], ['open', 'fixed', record.first_seen, record.sla_due, true, 4, 'debian']);
+  assert.deepEqual(
+    [p.state, p.status, p.first_seen, p.sla_due, p.fix_available, p.severity_rank, p.feed],
+    ['open', 'fixed', record.first_seen, record.sla_due, true, 4, 'debian'],
+  );
   assert.ok(!('fixed_at' in p), 'absent facts are absent fields');
   assert.ok(!JSON.stringify(doc).includes('null'));
 
-  const resolved = findingDocument({ ...record, state: 'resolved', fixed_at: '2026-03-05T06:00:00Z', fixed_version: null });
+  const resolved = findingDocument({
+    ...record,
+    state: 'resolved',
+    fixed_at: '2026-03-05T06:00:00Z',
+    fixed_version: null,
+  });
   assert.equal(resolved['@timestamp'], '2026-03-05T06:00:00Z');
   assert.equal((resolved.vulnerability as { status: string }).status, 'fixed');
   assert.equal((resolved.patchloop as { fix_available: boolean }).fix_available, false);
   assert.ok(!('fixed_version' in (resolved.package as object)));
 });
 
-test('state index items carry the record\'s updated_at as external version; a bad one is refused', () => {
+test("state index items carry the record's updated_at as external version; a bad one is refused", () => {
   const item = findingItem(record, exportNames('acme'));
-  assert.deepEqual([item.action, item.index, item.version], ['index', 'acme-findings', Date.parse('2026-03-04T06:00:00Z')]);
-  assert.throws(() => findingItem({ ...record, updated_at: 'yesterday' }, exportNames()), /updated_at "yesterday" is not a timestamp/);
+  assert.deepEqual(
+    [item.action, item.index, item.version],
+    ['index', 'acme-findings', Date.parse('2026-03-04T06:00:00Z')],
+  );
+  assert.throws(
+    () => findingItem({ ...record, updated_at: 'yesterday' }, exportNames()),
+    /updated_at "yesterday" is not a timestamp/,
+  );
 });
 
 test('vulnerability events: create items, time open as event.duration, SLA kept or missed, one id per instant', () => {
   const names = exportNames();
   const resolvedAt = '2026-04-03T06:00:00Z';
-  const event = { action: 'resolved' as const, at: resolvedAt, finding: { ...record, state: 'resolved' as const, fixed_at: resolvedAt } };
+  const event = {
+    action: 'resolved' as const,
+    at: resolvedAt,
+    finding: { ...record, state: 'resolved' as const, fixed_at: resolvedAt },
+  };
   const doc = vulnerabilityEventDocument(event) as Record<string, Record<string, unknown>>;
   assert.equal(doc.event.action, 'vulnerability-resolved');
   assert.equal(doc.event.kind, 'event');
@@ -133,7 +184,10 @@ test('vulnerability events: create items, time open as event.duration, SLA kept 
   assert.deepEqual([item.action, item.index], ['create', 'patchloop-events-vulnerability']);
   assert.equal(vulnerabilityEventId({ ...event, at: '2026-04-03T08:00:00+02:00' }), vulnerabilityEventId(event));
   assert.notEqual(vulnerabilityEventId({ ...event, action: 'reopened' }), vulnerabilityEventId(event));
-  const detected = vulnerabilityEventDocument({ action: 'detected', at: record.first_seen, finding: record }) as Record<string, Record<string, unknown>>;
+  const detected = vulnerabilityEventDocument({ action: 'detected', at: record.first_seen, finding: record }) as Record<
+    string,
+    Record<string, unknown>
+  >;
   assert.ok(!('duration' in detected.event));
   assert.ok(!('sla_missed' in detected.patchloop));
 });
@@ -179,16 +233,41 @@ test('day summaries: stamped at the start of their UTC day, totals and complianc
   const doc = hostSummaryDocument(summary) as Record<string, Record<string, Record<string, unknown>>>;
   assert.equal(doc['@timestamp'], '2026-03-04T00:00:00.000Z');
   assert.equal(doc.patchloop.summary.compliant, true);
-  assert.deepEqual(doc.patchloop.summary.open, { critical: 1, high: 2, medium: 3, low: 0, negligible: 4, unknown: 0, total: 10 });
+  assert.deepEqual(doc.patchloop.summary.open, {
+    critical: 1,
+    high: 2,
+    medium: 3,
+    low: 0,
+    negligible: 4,
+    unknown: 0,
+    total: 10,
+  });
   assert.ok(!('reboot_required' in doc.patchloop.summary));
-  assert.equal(hostSummaryItem(summary, exportNames()).id, hostSummaryItem({ ...summary, at: '2026-03-04T10:00:00Z', fixable: 3 }, exportNames()).id);
-  assert.notEqual(hostSummaryItem(summary, exportNames()).id, hostSummaryItem({ ...summary, date: '2026-03-05' }, exportNames()).id);
+  assert.equal(
+    hostSummaryItem(summary, exportNames()).id,
+    hostSummaryItem({ ...summary, at: '2026-03-04T10:00:00Z', fixable: 3 }, exportNames()).id,
+  );
+  assert.notEqual(
+    hostSummaryItem(summary, exportNames()).id,
+    hostSummaryItem({ ...summary, date: '2026-03-05' }, exportNames()).id,
+  );
 });
 
 test('helpers: ECS status words, id schemes, compaction', () => {
-  assert.deepEqual((['open', 'reopened', 'resolved', 'stale'] as const).map(ecsVulnerabilityStatus), ['open', 'reopened', 'fixed', 'unknown']);
-  assert.deepEqual(['CVE-2024-1', 'DSA-5764-1', 'ALSA-2024:6783', 'GHSA-xxxx-yyyy', 'TEMP-0000000-ABCDEF', 'weird'].map(enumeration), ['CVE', 'DSA', 'ALSA', 'GHSA', 'TEMP', 'OTHER']);
-  assert.deepEqual(compact({ a: null, b: { c: undefined, d: 0, e: '' }, f: [{ g: null, h: 1 }], i: {} }), { b: { d: 0, e: '' }, f: [{ h: 1 }] });
+  assert.deepEqual((['open', 'reopened', 'resolved', 'stale'] as const).map(ecsVulnerabilityStatus), [
+    'open',
+    'reopened',
+    'fixed',
+    'unknown',
+  ]);
+  assert.deepEqual(
+    ['CVE-2024-1', 'DSA-5764-1', 'ALSA-2024:6783', 'GHSA-xxxx-yyyy', 'TEMP-0000000-ABCDEF', 'weird'].map(enumeration),
+    ['CVE', 'DSA', 'ALSA', 'GHSA', 'TEMP', 'OTHER'],
+  );
+  assert.deepEqual(compact({ a: null, b: { c: undefined, d: 0, e: '' }, f: [{ g: null, h: 1 }], i: {} }), {
+    b: { d: 0, e: '' },
+    f: [{ h: 1 }],
+  });
 });
 
 test('records are validated with the source and field named', () => {
@@ -199,7 +278,7 @@ test('records are validated with the source and field named', () => {
   );
 });
 
-test('scan findings become one record per identity, the running kernel\'s kept', () => {
+test("scan findings become one record per identity, the running kernel's kept", () => {
   const finding = (version: string, notRunning: boolean): Finding => ({
     id: 'CVE-2024-36971',
     aliases: [],
@@ -216,13 +295,20 @@ test('scan findings become one record per identity, the running kernel\'s kept',
   });
   const scan = {
     scanned_at: '2026-03-02T07:00:00+01:00',
-    host: { hostname: 'alma', os: { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4' }, kernel: '5.14.0-427.13.1.el9_4.x86_64' },
+    host: {
+      hostname: 'alma',
+      os: { id: 'almalinux', version_id: '9.4', codename: '', pretty_name: 'AlmaLinux 9.4' },
+      kernel: '5.14.0-427.13.1.el9_4.x86_64',
+    },
     findings: [finding('5.14.0-427.18.1.el9_4', true), finding('5.14.0-427.13.1.el9_4', false)],
   };
   const records = findingRecordsFromScan(scan, { slaDays: { high: 30 } });
   assert.equal(records.length, 1);
   assert.equal(records[0].package.version, '5.14.0-427.13.1.el9_4');
-  assert.deepEqual([records[0].host.id, records[0].first_seen, records[0].sla_due], ['alma', '2026-03-02T06:00:00.000Z', '2026-04-01T06:00:00.000Z']);
+  assert.deepEqual(
+    [records[0].host.id, records[0].first_seen, records[0].sla_due],
+    ['alma', '2026-03-02T06:00:00.000Z', '2026-04-01T06:00:00.000Z'],
+  );
   assert.deepEqual(parseRecord(findingRecordSchema, records[0], 'scan'), records[0]);
   assert.throws(() => findingRecordsFromScan({ ...scan, host: { ...scan.host, hostname: null } }), /no host name/);
 });

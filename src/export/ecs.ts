@@ -42,7 +42,15 @@ export function exposureId(hostId: string, source: string, vulnerabilityId: stri
 /** Event ids are deterministic too: a resent event is a 409 duplicate, never a second copy. */
 export function vulnerabilityEventId(event: VulnerabilityEventRecord): string {
   const f = event.finding;
-  return digest(['vulnerability-event', event.action, f.host.id, f.package.name, f.package.arch, f.vulnerability.id, instant(event.at)]);
+  return digest([
+    'vulnerability-event',
+    event.action,
+    f.host.id,
+    f.package.name,
+    f.package.arch,
+    f.vulnerability.id,
+    instant(event.at),
+  ]);
 }
 
 export function patchRunId(run: PatchRunRecord): string {
@@ -146,7 +154,8 @@ export function vulnerabilityEventDocument(event: VulnerabilityEventRecord): Doc
       fixed_at: record.fixed_at,
       sla_due: record.sla_due,
       // Resolved after the due date: the SLA was missed.
-      sla_missed: event.action === 'resolved' && record.sla_due ? Date.parse(event.at) > Date.parse(record.sla_due) : null,
+      sla_missed:
+        event.action === 'resolved' && record.sla_due ? Date.parse(event.at) > Date.parse(record.sla_due) : null,
     },
   });
 }
@@ -154,7 +163,8 @@ export function vulnerabilityEventDocument(event: VulnerabilityEventRecord): Doc
 /** A patch run (patch event stream): ECS `event.category: package`, with the outcome. */
 export function patchRunDocument(run: PatchRunRecord): Doc {
   const types = new Set<string>();
-  for (const p of run.packages) types.add(p.action === 'install' ? 'installation' : p.action === 'remove' ? 'deletion' : 'change');
+  for (const p of run.packages)
+    types.add(p.action === 'install' ? 'installation' : p.action === 'remove' ? 'deletion' : 'change');
   if (types.size === 0) types.add('change');
   const duration = run.ended_at ? Date.parse(run.ended_at) - Date.parse(run.started_at) : null;
   return compact({
@@ -280,10 +290,14 @@ export function findingItem(record: FindingRecord, names: ExportNames, version?:
   if (version === undefined) {
     version = Date.parse(record.updated_at);
     if (!Number.isFinite(version) || version < 0) {
-      throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: updated_at "${record.updated_at}" is not a timestamp after 1970`);
+      throw new Error(
+        `finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: updated_at "${record.updated_at}" is not a timestamp after 1970`,
+      );
     }
   } else if (!Number.isInteger(version) || version < 0) {
-    throw new Error(`finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: version ${version} is not a non-negative integer`);
+    throw new Error(
+      `finding ${record.host.id}/${record.package.name}/${record.vulnerability.id}: version ${version} is not a non-negative integer`,
+    );
   }
   return {
     action: 'index',
@@ -296,7 +310,12 @@ export function findingItem(record: FindingRecord, names: ExportNames, version?:
 
 /** Bulk items for events are `create` (data streams take nothing else). */
 export function vulnerabilityEventItem(event: VulnerabilityEventRecord, names: ExportNames): BulkItem {
-  return { action: 'create', index: names.vulnerabilityEvents, id: vulnerabilityEventId(event), doc: vulnerabilityEventDocument(event) };
+  return {
+    action: 'create',
+    index: names.vulnerabilityEvents,
+    id: vulnerabilityEventId(event),
+    doc: vulnerabilityEventDocument(event),
+  };
 }
 
 export function patchRunItem(run: PatchRunRecord, names: ExportNames): BulkItem {
@@ -305,13 +324,25 @@ export function patchRunItem(run: PatchRunRecord, names: ExportNames): BulkItem 
 
 /** First summary of a host's day wins; send it when the day's numbers are final. */
 export function hostSummaryItem(summary: HostDaySummaryRecord, names: ExportNames): BulkItem {
-  return { action: 'create', index: names.hostSummaries, id: hostSummaryId(summary), doc: hostSummaryDocument(summary) };
+  return {
+    action: 'create',
+    index: names.hostSummaries,
+    id: hostSummaryId(summary),
+    doc: hostSummaryDocument(summary),
+  };
 }
 
 /** Bulk item for a host state document: `index` with the caller's external version. */
 export function hostStateItem(record: HostStateRecord, names: ExportNames, version: number): BulkItem {
-  if (!Number.isInteger(version) || version < 0) throw new Error(`host ${record.host.id}: version ${version} is not a non-negative integer`);
-  return { action: 'index', index: names.hosts, id: hostStateId(record.host.id), version, doc: hostStateDocument(record) };
+  if (!Number.isInteger(version) || version < 0)
+    throw new Error(`host ${record.host.id}: version ${version} is not a non-negative integer`);
+  return {
+    action: 'index',
+    index: names.hosts,
+    id: hostStateId(record.host.id),
+    version,
+    doc: hostStateDocument(record),
+  };
 }
 
 /** Delete of a host's state document (the host was removed). */
@@ -320,8 +351,15 @@ export function hostStateDeleteItem(hostId: string, names: ExportNames): BulkIte
 }
 
 /** Delete of a finding's state document (after the retention period). */
-export function findingDeleteItem(record: Pick<FindingRecord, 'host' | 'package' | 'vulnerability'>, names: ExportNames): BulkItem {
-  return { action: 'delete', index: names.findings, id: findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id) };
+export function findingDeleteItem(
+  record: Pick<FindingRecord, 'host' | 'package' | 'vulnerability'>,
+  names: ExportNames,
+): BulkItem {
+  return {
+    action: 'delete',
+    index: names.findings,
+    id: findingId(record.host.id, record.package.name, record.package.arch, record.vulnerability.id),
+  };
 }
 
 function findingFields(record: FindingRecord): Doc {
@@ -366,7 +404,10 @@ function findingPatchloopFields(record: FindingRecord, id: string): Doc {
     published: record.vulnerability.published ?? null,
     kernel_not_running: record.kernel_not_running ?? null,
     // Counts are of exposures: dashboards count the documents whose lead is not false.
-    exposure: { id: exposureId(record.host.id, record.package.source || record.package.name, record.vulnerability.id), lead: record.exposure_lead ?? null },
+    exposure: {
+      id: exposureId(record.host.id, record.package.source || record.package.name, record.vulnerability.id),
+      lead: record.exposure_lead ?? null,
+    },
     package: { source: record.package.source, source_version: record.package.source_version },
     host: patchloopHostFields(record.host),
   };

@@ -46,7 +46,11 @@ export async function installTemplates(client: SearchClient, options: InstallOpt
   const specs = policySpecs(names, retention);
   if (report.lifecycle === 'ilm') {
     for (const spec of specs) {
-      await client.request({ method: 'PUT', path: `/_ilm/policy/${encodeURIComponent(spec.id)}`, body: ilmPolicy(spec, retention) });
+      await client.request({
+        method: 'PUT',
+        path: `/_ilm/policy/${encodeURIComponent(spec.id)}`,
+        body: ilmPolicy(spec, retention),
+      });
       report.policies.push(spec.id);
     }
   } else if (report.lifecycle === 'ism') {
@@ -65,11 +69,19 @@ export async function installTemplates(client: SearchClient, options: InstallOpt
 
   const templates = buildTemplates(product, names, retention);
   for (const component of templates.components) {
-    await client.request({ method: 'PUT', path: `/_component_template/${encodeURIComponent(component.name)}`, body: component.body });
+    await client.request({
+      method: 'PUT',
+      path: `/_component_template/${encodeURIComponent(component.name)}`,
+      body: component.body,
+    });
     report.componentTemplates.push(component.name);
   }
   for (const template of templates.indexTemplates) {
-    await client.request({ method: 'PUT', path: `/_index_template/${encodeURIComponent(template.name)}`, body: template.body });
+    await client.request({
+      method: 'PUT',
+      path: `/_index_template/${encodeURIComponent(template.name)}`,
+      body: template.body,
+    });
     report.indexTemplates.push(template.name);
   }
 
@@ -83,7 +95,12 @@ export async function installTemplates(client: SearchClient, options: InstallOpt
     }
     const type = errorType(created.body);
     if (type !== 'resource_already_exists_exception') {
-      throw new ClusterError(`PUT ${client.url}${createPath}: HTTP 400 ${type ?? JSON.stringify(created.body).slice(0, 300)}`, 400, type, false);
+      throw new ClusterError(
+        `PUT ${client.url}${createPath}: HTTP 400 ${type ?? JSON.stringify(created.body).slice(0, 300)}`,
+        400,
+        type,
+        false,
+      );
     }
     // Templates only shape new indices; bring the existing one up to date (additive changes
     // apply, a conflicting one fails here with the cluster's reason).
@@ -95,9 +112,14 @@ export async function installTemplates(client: SearchClient, options: InstallOpt
 const catPluginsSchema = z.array(z.object({ component: z.string() }));
 
 export async function hasOpenSearchPlugin(client: SearchClient, plugin: string): Promise<boolean> {
-  const response = await client.request({ method: 'GET', path: '/_cat/plugins', query: { format: 'json', h: 'component' } });
+  const response = await client.request({
+    method: 'GET',
+    path: '/_cat/plugins',
+    query: { format: 'json', h: 'component' },
+  });
   const parsed = catPluginsSchema.safeParse(response.body);
-  if (!parsed.success) throw new ClusterError(`GET ${client.url}/_cat/plugins: unexpected answer`, response.status, null, false);
+  if (!parsed.success)
+    throw new ClusterError(`GET ${client.url}/_cat/plugins: unexpected answer`, response.status, null, false);
   return parsed.data.some((p) => p.component === plugin);
 }
 
@@ -112,7 +134,13 @@ async function putIsmPolicy(client: SearchClient, id: string, body: Record<strin
     return;
   }
   const current = ismGetSchema.safeParse(existing.body);
-  if (!current.success) throw new ClusterError(`GET ${client.url}${path}: answer lacks _seq_no/_primary_term`, existing.status, null, false);
+  if (!current.success)
+    throw new ClusterError(
+      `GET ${client.url}${path}: answer lacks _seq_no/_primary_term`,
+      existing.status,
+      null,
+      false,
+    );
   await client.request({
     method: 'PUT',
     path,

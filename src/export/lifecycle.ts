@@ -34,7 +34,11 @@ export interface PolicySpec {
 
 export function policySpecs(names: ExportNames, retention: RetentionSettings): PolicySpec[] {
   return [
-    { id: names.policies.events, dataStreams: [names.vulnerabilityEvents, names.patchEvents], retentionDays: retention.eventsDays },
+    {
+      id: names.policies.events,
+      dataStreams: [names.vulnerabilityEvents, names.patchEvents],
+      retentionDays: retention.eventsDays,
+    },
     { id: names.policies.summaries, dataStreams: [names.hostSummaries], retentionDays: retention.summariesDays },
     { id: names.policies.audit, dataStreams: [names.audit], retentionDays: retention.auditDays },
   ];
@@ -49,7 +53,10 @@ export function ilmPolicy(spec: PolicySpec, retention: RetentionSettings): Recor
         hot: {
           min_age: '0ms',
           actions: {
-            rollover: { max_age: `${retention.rolloverMaxAgeDays}d`, max_primary_shard_size: `${retention.rolloverMaxPrimaryShardSizeGb}gb` },
+            rollover: {
+              max_age: `${retention.rolloverMaxAgeDays}d`,
+              max_primary_shard_size: `${retention.rolloverMaxPrimaryShardSizeGb}gb`,
+            },
           },
         },
         delete: { min_age: `${spec.retentionDays}d`, actions: { delete: {} } },

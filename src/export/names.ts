@@ -18,9 +18,25 @@ export interface ExportNames {
   /** Data stream: the audit log (who changed what; src/export/audit.ts). */
   audit: string;
   /** Component templates shared by the index templates. */
-  components: { base: string; vulnerability: string; patch: string; summary: string; host: string; audit: string; stateSettings: string; eventSettings: string };
+  components: {
+    base: string;
+    vulnerability: string;
+    patch: string;
+    summary: string;
+    host: string;
+    audit: string;
+    stateSettings: string;
+    eventSettings: string;
+  };
   /** Index templates. */
-  templates: { findings: string; vulnerabilityEvents: string; patchEvents: string; hostSummaries: string; hosts: string; audit: string };
+  templates: {
+    findings: string;
+    vulnerabilityEvents: string;
+    patchEvents: string;
+    hostSummaries: string;
+    hosts: string;
+    audit: string;
+  };
   /** Lifecycle (ILM/ISM) policy ids. */
   policies: { events: string; summaries: string; audit: string };
 }
@@ -30,7 +46,9 @@ const PREFIX = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 export function exportNames(prefix: string = DEFAULT_PREFIX): ExportNames {
   if (!PREFIX.test(prefix)) {
-    throw new Error(`index prefix "${prefix}" is not usable: use 1-64 characters a-z 0-9 _ . - starting with a letter or digit`);
+    throw new Error(
+      `index prefix "${prefix}" is not usable: use 1-64 characters a-z 0-9 _ . - starting with a letter or digit`,
+    );
   }
   return {
     prefix,

@@ -14,7 +14,11 @@ export const bulkLimitsSchema = z.object({
   /** Documents per `_bulk` request. */
   maxDocs: z.number().int().min(1).max(100_000).default(1_000),
   /** NDJSON bytes per `_bulk` request (a single bigger document is sent alone). */
-  maxBytes: z.number().int().min(1_024).default(5 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .default(5 * 1024 * 1024),
   /**
    * Item-level retryable failures (429/5xx while the cluster answers) a document may
    * collect over bulk calls and spool replays before it counts as rejected for good.

@@ -37,7 +37,9 @@ const rootSchema = z.object({
 export function detectProduct(body: unknown, headers: Record<string, string | string[] | undefined>): Product {
   const parsed = rootSchema.safeParse(body);
   if (!parsed.success) {
-    throw new Error('GET / did not return an Elasticsearch/OpenSearch banner (no version.number); is this the cluster URL?');
+    throw new Error(
+      'GET / did not return an Elasticsearch/OpenSearch banner (no version.number); is this the cluster URL?',
+    );
   }
   const root = parsed.data;
   const elasticHeader = headerValue(headers, 'x-elastic-product');
@@ -54,7 +56,9 @@ export function detectProduct(body: unknown, headers: Record<string, string | st
   const major = Number.parseInt(root.version.number, 10);
   if (!Number.isInteger(major) || !SUPPORTED[kind].includes(major)) {
     const name = kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch';
-    throw new Error(`${name} ${root.version.number} is not supported; patchloop exports to ${name} ${SUPPORTED[kind].join(' or ')}`);
+    throw new Error(
+      `${name} ${root.version.number} is not supported; patchloop exports to ${name} ${SUPPORTED[kind].join(' or ')}`,
+    );
   }
   return { kind, version: root.version.number, major, serverless: root.version.build_flavor === 'serverless' };
 }

@@ -2,7 +2,14 @@
 // kind, with zod schemas so a feeder reading them from anywhere outside the process can
 // validate them at its boundary. Timestamps are ISO 8601 strings with an offset (`Z`).
 import { z } from 'zod';
-import { FINDING_STATUSES, SEVERITIES, type FindingStatus, type OsInfo, type PackageFormat, type Severity } from '../core/types.ts';
+import {
+  FINDING_STATUSES,
+  SEVERITIES,
+  type FindingStatus,
+  type OsInfo,
+  type PackageFormat,
+  type Severity,
+} from '../core/types.ts';
 
 /** The host a record is about. */
 export interface HostRecord {
@@ -136,7 +143,13 @@ export interface PatchRunRecord {
   result?: string | null;
   /** `scheduled` (timer) or `manual` (operator-triggered), when known. */
   trigger?: string | null;
-  packages: { name: string; arch?: string | null; from_version: string | null; to_version: string | null; action: PatchPackageAction }[];
+  packages: {
+    name: string;
+    arch?: string | null;
+    from_version: string | null;
+    to_version: string | null;
+    action: PatchPackageAction;
+  }[];
   reboot_required: boolean;
   error?: string | null;
 }
@@ -216,7 +229,11 @@ export const hostRecordSchema = z.object({
   ip: z.array(z.string()).optional(),
 }) satisfies z.ZodType<HostRecord>;
 
-export const agentRecordSchema = z.object({ id: nonEmpty, version: nonEmpty, name: z.string().nullable().optional() }) satisfies z.ZodType<AgentRecord>;
+export const agentRecordSchema = z.object({
+  id: nonEmpty,
+  version: nonEmpty,
+  name: z.string().nullable().optional(),
+}) satisfies z.ZodType<AgentRecord>;
 
 const severitySchema = z.enum(SEVERITIES as [Severity, ...Severity[]]);
 
@@ -238,7 +255,10 @@ export const findingRecordSchema = z.object({
     raw_severity: z.string().nullable().optional(),
     description: z.string().nullable().optional(),
     references: z.array(z.string()).optional(),
-    score: z.object({ base: z.number().min(0).max(10), version: z.string() }).nullable().optional(),
+    score: z
+      .object({ base: z.number().min(0).max(10), version: z.string() })
+      .nullable()
+      .optional(),
     published: timestamp.nullable().optional(),
   }),
   status: z.enum(FINDING_STATUSES as [FindingStatus, ...FindingStatus[]]),
@@ -306,7 +326,14 @@ export const hostDaySummaryRecordSchema = z.object({
   last_scan_at: timestamp.nullable(),
 }) satisfies z.ZodType<HostDaySummaryRecord>;
 
-const severityCountsSchema = z.object({ critical: count, high: count, medium: count, low: count, negligible: count, unknown: count });
+const severityCountsSchema = z.object({
+  critical: count,
+  high: count,
+  medium: count,
+  low: count,
+  negligible: count,
+  unknown: count,
+});
 
 export const hostStateRecordSchema = z.object({
   host: hostRecordSchema,
@@ -328,7 +355,9 @@ export const hostStateRecordSchema = z.object({
 export function parseRecord<T>(schema: z.ZodType<T>, value: unknown, source: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new Error(`${source}: ${result.error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; ')}`);
+    throw new Error(
+      `${source}: ${result.error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; ')}`,
+    );
   }
   return result.data;
 }

@@ -48,7 +48,11 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
     tags: options.tags ?? [],
   };
   // The lead finding of each exposure the scan counts (core/exposure.ts): one document per exposure is counted.
-  const leads = new Set(groupExposures(scan.findings).filter((e) => !e.dormant).map((e) => e.lead));
+  const leads = new Set(
+    groupExposures(scan.findings)
+      .filter((e) => !e.dormant)
+      .map((e) => e.lead),
+  );
   const chosen = new Map<string, Finding>();
   for (const finding of scan.findings) {
     const key = JSON.stringify([finding.package.name, finding.package.arch, finding.id]);
@@ -61,7 +65,12 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
       host,
       agent: options.agent ?? null,
       package: { ...finding.package, format: options.format },
-      vulnerability: { id: finding.id, aliases: finding.aliases, severity: finding.severity, raw_severity: finding.raw_severity || null },
+      vulnerability: {
+        id: finding.id,
+        aliases: finding.aliases,
+        severity: finding.severity,
+        raw_severity: finding.raw_severity || null,
+      },
       status: finding.status,
       raw_status: finding.raw_status || null,
       fixed_version: finding.fixed_version,

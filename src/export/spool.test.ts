@@ -8,7 +8,12 @@ import { SearchClient } from './client.ts';
 import type { BulkItem } from './items.ts';
 import { ship, Spool } from './spool.ts';
 
-const item = (i: number): BulkItem => ({ action: 'create', index: 'patchloop-events-vulnerability', id: `e${i}`, doc: { '@timestamp': '2026-03-02T06:00:00Z', n: i } });
+const item = (i: number): BulkItem => ({
+  action: 'create',
+  index: 'patchloop-events-vulnerability',
+  id: `e${i}`,
+  doc: { '@timestamp': '2026-03-02T06:00:00Z', n: i },
+});
 
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {

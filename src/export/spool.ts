@@ -97,7 +97,12 @@ export class Spool {
  * without waiting for the cluster to come back. Throws (after spooling the items) only
  * when the cluster refuses the requests as such: wrong credentials, untrusted TLS.
  */
-export async function ship(client: SearchClient, spool: Spool, items: readonly BulkItem[], options: BulkOptions = {}): Promise<ShipReport> {
+export async function ship(
+  client: SearchClient,
+  spool: Spool,
+  items: readonly BulkItem[],
+  options: BulkOptions = {},
+): Promise<ShipReport> {
   let report: ShipReport;
   try {
     report = await spool.replay(client, options);
@@ -159,7 +164,9 @@ async function readSegment(file: string): Promise<BulkItem[]> {
     }
     const parsed = bulkItemSchema.safeParse(value);
     if (!parsed.success) {
-      throw new Error(`${file}:${i + 1}: not a spooled item: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(item)'}: ${x.message}`).join('; ')}`);
+      throw new Error(
+        `${file}:${i + 1}: not a spooled item: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(item)'}: ${x.message}`).join('; ')}`,
+      );
     }
     items.push(parsed.data);
   }

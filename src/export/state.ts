@@ -15,18 +15,41 @@ export interface PurgeOptions {
 
 const deleteByQuerySchema = z.object({ deleted: z.number(), failures: z.array(z.unknown()).optional() });
 
-export async function purgeFindings(client: SearchClient, names: ExportNames, options: PurgeOptions): Promise<{ deleted: number }> {
+export async function purgeFindings(
+  client: SearchClient,
+  names: ExportNames,
+  options: PurgeOptions,
+): Promise<{ deleted: number }> {
   const clauses: unknown[] = [
-    { bool: { filter: [{ term: { 'patchloop.state': 'resolved' } }, { range: { 'patchloop.fixed_at': { lt: instant(options.resolvedBefore) } } }] } },
+    {
+      bool: {
+        filter: [
+          { term: { 'patchloop.state': 'resolved' } },
+          { range: { 'patchloop.fixed_at': { lt: instant(options.resolvedBefore) } } },
+        ],
+      },
+    },
   ];
   if (options.staleBefore) {
-    clauses.push({ bool: { filter: [{ term: { 'patchloop.state': 'stale' } }, { range: { 'patchloop.last_seen': { lt: instant(options.staleBefore) } } }] } });
+    clauses.push({
+      bool: {
+        filter: [
+          { term: { 'patchloop.state': 'stale' } },
+          { range: { 'patchloop.last_seen': { lt: instant(options.staleBefore) } } },
+        ],
+      },
+    });
   }
   return deleteByQuery(client, names, { bool: { should: clauses, minimum_should_match: 1 } }, options.refresh);
 }
 
 /** Removes every state document of one host (the host was deleted from the fleet). */
-export async function deleteHostFindings(client: SearchClient, names: ExportNames, hostId: string, refresh?: boolean): Promise<{ deleted: number }> {
+export async function deleteHostFindings(
+  client: SearchClient,
+  names: ExportNames,
+  hostId: string,
+  refresh?: boolean,
+): Promise<{ deleted: number }> {
   return deleteByQuery(client, names, { term: { 'host.id': hostId } }, refresh);
 }
 
@@ -34,12 +57,23 @@ export async function deleteHostFindings(client: SearchClient, names: ExportName
  * Removes hosts entirely: their finding documents and their host state documents (the hosts
  * were removed from the fleet, or their ids are about to be reused).
  */
-export async function deleteHosts(client: SearchClient, names: ExportNames, hostIds: readonly string[], refresh?: boolean): Promise<{ deleted: number }> {
+export async function deleteHosts(
+  client: SearchClient,
+  names: ExportNames,
+  hostIds: readonly string[],
+  refresh?: boolean,
+): Promise<{ deleted: number }> {
   if (hostIds.length === 0) return { deleted: 0 };
   return deleteByQuery(client, names, { terms: { 'host.id': [...hostIds] } }, refresh, [names.findings, names.hosts]);
 }
 
-async function deleteByQuery(client: SearchClient, names: ExportNames, query: unknown, refresh?: boolean, targets = [names.findings]): Promise<{ deleted: number }> {
+async function deleteByQuery(
+  client: SearchClient,
+  names: ExportNames,
+  query: unknown,
+  refresh?: boolean,
+  targets = [names.findings],
+): Promise<{ deleted: number }> {
   const response = await client.request({
     method: 'POST',
     path: `/${targets.map(encodeURIComponent).join(',')}/_delete_by_query`,
@@ -50,7 +84,9 @@ async function deleteByQuery(client: SearchClient, names: ExportNames, query: un
   const parsed = deleteByQuerySchema.safeParse(response.body);
   if (!parsed.success) throw new Error(`_delete_by_query on ${targets.join(',')}: unexpected answer`);
   if (parsed.data.failures && parsed.data.failures.length > 0) {
-    throw new Error(`_delete_by_query on ${targets.join(',')}: ${parsed.data.failures.length} failures, first: ${JSON.stringify(parsed.data.failures[0]).slice(0, 300)}`);
+    throw new Error(
+      `_delete_by_query on ${targets.join(',')}: ${parsed.data.failures.length} failures, first: ${JSON.stringify(parsed.data.failures[0]).slice(0, 300)}`,
+    );
   }
   return { deleted: parsed.data.deleted };
 }

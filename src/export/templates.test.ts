@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditDocument, type AuditRecord } from './audit.ts';
-import { findingDocument, hostStateDocument, hostSummaryDocument, patchRunDocument, vulnerabilityEventDocument } from './ecs.ts';
+import {
+  findingDocument,
+  hostStateDocument,
+  hostSummaryDocument,
+  patchRunDocument,
+  vulnerabilityEventDocument,
+} from './ecs.ts';
 import { DEFAULT_RETENTION, ilmPolicy, ismPolicy, policySpecs } from './lifecycle.ts';
 import { exportNames } from './names.ts';
 import { detectProduct, type Product } from './product.ts';
@@ -10,7 +16,10 @@ import { buildTemplates, type IndexTemplate } from './templates.ts';
 
 const opensearch = detectProduct({ version: { distribution: 'opensearch', number: '2.19.6' } }, {});
 const elasticsearch = detectProduct({ version: { number: '8.15.2' } }, { 'x-elastic-product': 'Elasticsearch' });
-const serverless = detectProduct({ version: { number: '8.11.0', build_flavor: 'serverless' } }, { 'x-elastic-product': 'Elasticsearch' });
+const serverless = detectProduct(
+  { version: { number: '8.11.0', build_flavor: 'serverless' } },
+  { 'x-elastic-product': 'Elasticsearch' },
+);
 const names = exportNames('acme');
 
 function templateFor(product: Product, target: string): IndexTemplate {
@@ -20,23 +29,35 @@ function templateFor(product: Product, target: string): IndexTemplate {
 }
 
 test('Elasticsearch data streams name their ILM policy; OpenSearch templates carry no lifecycle setting', () => {
-  const es = templateFor(elasticsearch, names.vulnerabilityEvents).body as { template: { settings?: unknown; lifecycle?: unknown } };
+  const es = templateFor(elasticsearch, names.vulnerabilityEvents).body as {
+    template: { settings?: unknown; lifecycle?: unknown };
+  };
   assert.deepEqual(es.template.settings, { index: { lifecycle: { name: 'acme-events' } } });
   assert.equal(es.template.lifecycle, undefined);
-  assert.deepEqual((templateFor(elasticsearch, names.hostSummaries).body as { template: unknown }).template, { settings: { index: { lifecycle: { name: 'acme-summaries' } } } });
+  assert.deepEqual((templateFor(elasticsearch, names.hostSummaries).body as { template: unknown }).template, {
+    settings: { index: { lifecycle: { name: 'acme-summaries' } } },
+  });
   // OpenSearch rejects the unknown index.lifecycle.* settings; ISM attaches by pattern instead.
   for (const t of buildTemplates(opensearch, names, DEFAULT_RETENTION).indexTemplates) {
     assert.deepEqual((t.body as { template: unknown }).template, {}, t.name);
   }
-  const sl = templateFor(serverless, names.patchEvents).body as { template: { settings?: unknown; lifecycle?: unknown } };
+  const sl = templateFor(serverless, names.patchEvents).body as {
+    template: { settings?: unknown; lifecycle?: unknown };
+  };
   assert.deepEqual(sl.template, { lifecycle: { data_retention: '400d' } });
   const settingsOf = (product: Product) =>
-    buildTemplates(product, names, DEFAULT_RETENTION).components.filter((c) => c.name.includes('settings')).map((c) => c.body.template);
+    buildTemplates(product, names, DEFAULT_RETENTION)
+      .components.filter((c) => c.name.includes('settings'))
+      .map((c) => c.body.template);
   assert.deepEqual(settingsOf(elasticsearch), [
     { settings: { index: { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '5s' } } },
     { settings: { index: { number_of_shards: 1, auto_expand_replicas: '0-1' } } },
   ]);
-  assert.deepEqual(settingsOf(serverless), [{ settings: { index: {} } }, { settings: { index: {} } }], 'Serverless manages shards itself');
+  assert.deepEqual(
+    settingsOf(serverless),
+    [{ settings: { index: {} } }, { settings: { index: {} } }],
+    'Serverless manages shards itself',
+  );
   // The state index is never rolled over or deleted by a policy.
   assert.deepEqual((templateFor(elasticsearch, names.findings).body as { template: unknown }).template, {});
 });
@@ -76,7 +97,8 @@ function fieldTypes(properties: Record<string, unknown>, prefix = ''): Map<strin
 
 function leafPaths(value: unknown, prefix = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((v) => leafPaths(v, prefix));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
   return [prefix];
 }
 
@@ -84,7 +106,13 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
   const host = {
     id: 'h1',
     name: 'web-01',
-    os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)', id_like: [] },
+    os: {
+      id: 'debian',
+      version_id: '12',
+      codename: 'bookworm',
+      pretty_name: 'Debian GNU/Linux 12 (bookworm)',
+      id_like: [],
+    },
     kernel: '6.1.0-40-amd64',
     arch: 'x86_64',
     group: 'web',
@@ -94,7 +122,14 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
   const finding: FindingRecord = {
     host,
     agent: { id: 'h1', version: '0.1.0', name: 'agent-web-01' },
-    package: { name: 'libssl3', version: '3.0.13-1~deb12u1', arch: 'amd64', source: 'openssl', source_version: '3.0.13-1~deb12u1', format: 'deb' },
+    package: {
+      name: 'libssl3',
+      version: '3.0.13-1~deb12u1',
+      arch: 'amd64',
+      source: 'openssl',
+      source_version: '3.0.13-1~deb12u1',
+      format: 'deb',
+    },
     vulnerability: {
       id: 'CVE-2024-6119',
       aliases: ['GHSA-x'],
@@ -167,14 +202,20 @@ test('every field the ECS mapping writes is mapped explicitly, with a type both 
   const docs: [string, unknown][] = [
     [names.hosts, hostStateDocument(hostState)],
     [names.findings, findingDocument(finding)],
-    [names.vulnerabilityEvents, vulnerabilityEventDocument({ action: 'resolved', at: '2026-03-05T06:00:00Z', finding })],
+    [
+      names.vulnerabilityEvents,
+      vulnerabilityEventDocument({ action: 'resolved', at: '2026-03-05T06:00:00Z', finding }),
+    ],
     [names.patchEvents, patchRunDocument(run)],
     [names.hostSummaries, hostSummaryDocument(summary)],
   ];
   const portable = new Set(['keyword', 'text', 'date', 'long', 'integer', 'byte', 'float', 'boolean', 'ip']);
   for (const product of [opensearch, elasticsearch]) {
     for (const [target, doc] of docs) {
-      const mapping = templateFor(product, target).mappings as { dynamic: boolean; properties: Record<string, unknown> };
+      const mapping = templateFor(product, target).mappings as {
+        dynamic: boolean;
+        properties: Record<string, unknown>;
+      };
       assert.equal(mapping.dynamic, false);
       const types = fieldTypes(mapping.properties);
       for (const path of leafPaths(doc)) assert.ok(types.has(path), `${target}: ${path} is written but not mapped`);
@@ -199,14 +240,20 @@ test('audit documents: ECS event, user and source fields mapped; the states befo
   const doc = auditDocument(entry) as Record<string, Record<string, unknown>>;
   assert.deepEqual(doc.event.category, ['iam']);
   assert.deepEqual(doc.event.type, ['user', 'change', 'denied']);
-  assert.deepEqual([doc.event.action, doc.event.outcome, doc.event.dataset], ['user.update', 'failure', 'patchloop.audit']);
+  assert.deepEqual(
+    [doc.event.action, doc.event.outcome, doc.event.dataset],
+    ['user.update', 'failure', 'patchloop.audit'],
+  );
   assert.deepEqual(doc.user, { name: 'olga', id: '3', roles: ['operator'], target: { name: 'victor' } });
   assert.deepEqual(doc.source, { ip: '192.0.2.7' });
   const audit = (doc.patchloop as { audit: Record<string, unknown> }).audit;
   assert.deepEqual([audit.outcome, audit.actor_kind, audit.token_id], ['denied', 'token', 12]);
   assert.deepEqual(audit.before, { role: 'viewer', display_name: null }, 'the state as written, nulls included');
   for (const product of [opensearch, elasticsearch]) {
-    const mapping = templateFor(product, names.audit).mappings as { dynamic: boolean; properties: Record<string, unknown> };
+    const mapping = templateFor(product, names.audit).mappings as {
+      dynamic: boolean;
+      properties: Record<string, unknown>;
+    };
     assert.equal(mapping.dynamic, false);
     const types = fieldTypes(mapping.properties);
     for (const path of leafPaths(doc)) {
@@ -219,24 +266,38 @@ test('audit documents: ECS event, user and source fields mapped; the states befo
   // Its own lifecycle policy, 800 days by default.
   const spec = policySpecs(names, DEFAULT_RETENTION).find((p) => p.dataStreams.includes(names.audit));
   assert.deepEqual([spec?.id, spec?.retentionDays], ['acme-audit', 800]);
-  assert.deepEqual((templateFor(elasticsearch, names.audit).body as { template: unknown }).template, { settings: { index: { lifecycle: { name: 'acme-audit' } } } });
+  assert.deepEqual((templateFor(elasticsearch, names.audit).body as { template: unknown }).template, {
+    settings: { index: { lifecycle: { name: 'acme-audit' } } },
+  });
 });
 
 test('lifecycle policies: ILM phases for Elasticsearch, ISM states with ism_template on backing indices for OpenSearch', () => {
   const [events, summaries] = policySpecs(names, { ...DEFAULT_RETENTION, eventsDays: 90 });
   assert.deepEqual(events.dataStreams, ['acme-events-vulnerability', 'acme-events-patch']);
   assert.deepEqual(summaries.dataStreams, ['acme-summary-host']);
-  const ilm = ilmPolicy(events, DEFAULT_RETENTION) as { policy: { phases: Record<string, { min_age: string; actions: Record<string, unknown> }> } };
+  const ilm = ilmPolicy(events, DEFAULT_RETENTION) as {
+    policy: { phases: Record<string, { min_age: string; actions: Record<string, unknown> }> };
+  };
   assert.deepEqual(Object.keys(ilm.policy.phases), ['hot', 'delete']);
   assert.deepEqual(ilm.policy.phases.hot.actions.rollover, { max_age: '30d', max_primary_shard_size: '50gb' });
   assert.equal(ilm.policy.phases.delete.min_age, '90d');
   const ism = ismPolicy(events, DEFAULT_RETENTION) as {
-    policy: { default_state: string; states: { name: string; transitions: { state_name: string; conditions: unknown }[] }[]; ism_template: { index_patterns: string[] }[] };
+    policy: {
+      default_state: string;
+      states: { name: string; transitions: { state_name: string; conditions: unknown }[] }[];
+      ism_template: { index_patterns: string[] }[];
+    };
   };
   assert.equal(ism.policy.default_state, 'hot');
-  assert.deepEqual(ism.policy.states.map((s) => s.name), ['hot', 'delete']);
+  assert.deepEqual(
+    ism.policy.states.map((s) => s.name),
+    ['hot', 'delete'],
+  );
   assert.deepEqual(ism.policy.states[0].transitions, [{ state_name: 'delete', conditions: { min_index_age: '90d' } }]);
-  assert.deepEqual(ism.policy.ism_template[0].index_patterns, ['.ds-acme-events-vulnerability-*', '.ds-acme-events-patch-*']);
+  assert.deepEqual(ism.policy.ism_template[0].index_patterns, [
+    '.ds-acme-events-vulnerability-*',
+    '.ds-acme-events-patch-*',
+  ]);
 });
 
 test('prefixes that would make bad index names are refused', () => {

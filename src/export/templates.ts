@@ -49,7 +49,14 @@ function baseProperties(): Record<string, Mapping> {
       hostname: keyword,
       architecture: keyword,
       ip: { type: 'ip' },
-      os: object({ type: keyword, platform: keyword, family: keyword, full: keywordWithText, version: keyword, kernel: keyword }),
+      os: object({
+        type: keyword,
+        platform: keyword,
+        family: keyword,
+        full: keywordWithText,
+        version: keyword,
+        kernel: keyword,
+      }),
     }),
     agent: object({ id: keyword, name: keyword, type: keyword, version: keyword }),
     error: object({ message: { type: 'text' } }),
@@ -146,7 +153,15 @@ function summaryProperties(): Record<string, Mapping> {
 }
 
 function severityCountProperties(): Mapping {
-  return object({ critical: integer, high: integer, medium: integer, low: integer, negligible: integer, unknown: integer, total: integer });
+  return object({
+    critical: integer,
+    high: integer,
+    medium: integer,
+    low: integer,
+    negligible: integer,
+    unknown: integer,
+    total: integer,
+  });
 }
 
 function hostStateProperties(): Record<string, Mapping> {
@@ -189,7 +204,10 @@ export function mergeProperties(...trees: Record<string, Mapping>[]): Record<str
         out[name] = {
           ...existing,
           ...mapping,
-          properties: mergeProperties(existing.properties as Record<string, Mapping>, mapping.properties as Record<string, Mapping>),
+          properties: mergeProperties(
+            existing.properties as Record<string, Mapping>,
+            mapping.properties as Record<string, Mapping>,
+          ),
         };
       } else {
         out[name] = mapping;
@@ -236,7 +254,10 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
   const indexSettings = product.serverless ? {} : { number_of_shards: 1, auto_expand_replicas: '0-1' };
   const stateSettings = product.serverless ? {} : { ...indexSettings, refresh_interval: '5s' };
   const components: ComponentTemplate[] = [
-    ...Object.entries(props).map(([name, properties]) => ({ name, body: { template: { mappings: mappings(properties) }, _meta: meta } })),
+    ...Object.entries(props).map(([name, properties]) => ({
+      name,
+      body: { template: { mappings: mappings(properties) }, _meta: meta },
+    })),
     { name: c.stateSettings, body: { template: { settings: { index: stateSettings } }, _meta: meta } },
     { name: c.eventSettings, body: { template: { settings: { index: indexSettings } }, _meta: meta } },
   ];
@@ -249,14 +270,22 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
     const policy = policyFor(target);
     const template: Record<string, unknown> = {};
     if (policy && lifecycle === 'ilm') template.settings = { index: { lifecycle: { name: policy.id } } };
-    if (policy && lifecycle === 'data_stream_lifecycle') template.lifecycle = { data_retention: `${policy.retentionDays}d` };
+    if (policy && lifecycle === 'data_stream_lifecycle')
+      template.lifecycle = { data_retention: `${policy.retentionDays}d` };
     // OpenSearch: nothing here; the ISM policy's ism_template picks the backing indices.
     return {
       name,
       target,
       dataStream: true,
       mappings: mappings(mergeProperties(...parts.map((p) => props[p]))),
-      body: { index_patterns: [target], data_stream: {}, composed_of: [...parts, c.eventSettings], priority: 200, template, _meta: meta },
+      body: {
+        index_patterns: [target],
+        data_stream: {},
+        composed_of: [...parts, c.eventSettings],
+        priority: 200,
+        template,
+        _meta: meta,
+      },
     };
   };
 
@@ -266,7 +295,13 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
       target: names.findings,
       dataStream: false,
       mappings: mappings(mergeProperties(props[c.base], props[c.vulnerability])),
-      body: { index_patterns: [names.findings], composed_of: [c.base, c.vulnerability, c.stateSettings], priority: 200, template: {}, _meta: meta },
+      body: {
+        index_patterns: [names.findings],
+        composed_of: [c.base, c.vulnerability, c.stateSettings],
+        priority: 200,
+        template: {},
+        _meta: meta,
+      },
     },
     dataStreamTemplate(names.templates.vulnerabilityEvents, names.vulnerabilityEvents, [c.base, c.vulnerability]),
     dataStreamTemplate(names.templates.patchEvents, names.patchEvents, [c.base, c.patch]),
@@ -277,7 +312,13 @@ export function buildTemplates(product: Product, names: ExportNames, retention: 
       target: names.hosts,
       dataStream: false,
       mappings: mappings(mergeProperties(props[c.base], props[c.host])),
-      body: { index_patterns: [names.hosts], composed_of: [c.base, c.host, c.stateSettings], priority: 200, template: {}, _meta: meta },
+      body: {
+        index_patterns: [names.hosts],
+        composed_of: [c.base, c.host, c.stateSettings],
+        priority: 200,
+        template: {},
+        _meta: meta,
+      },
     },
   ];
   return { components, indexTemplates };

@@ -38,7 +38,10 @@ export type InputFormat = 'directory' | 'zip' | 'tar' | 'tar.gz' | 'tar.xz' | 't
 const isJson = (name: string): boolean => name.toLowerCase().endsWith('.json');
 
 /** Reads every accepted member of every input, in input order (directories sorted by name). */
-export async function* readInputs(inputs: readonly string[], options: ReadInputOptions = {}): AsyncGenerator<InputFile> {
+export async function* readInputs(
+  inputs: readonly string[],
+  options: ReadInputOptions = {},
+): AsyncGenerator<InputFile> {
   for (const input of inputs) yield* readInput(input, options);
 }
 
@@ -101,19 +104,35 @@ export async function detectFormat(input: string): Promise<InputFormat> {
   try {
     st = await stat(input);
   } catch (err) {
-    throw new InputError(`${input}: cannot read input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(
+      `${input}: cannot read input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (st.isDirectory()) return 'directory';
   if (!st.isFile()) throw new InputError(`${input}: not a regular file or directory`);
   const head = await readHead(input, 512);
-  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06)) {
+  if (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 0x03 || head[2] === 0x05) &&
+    (head[3] === 0x04 || head[3] === 0x06)
+  ) {
     return 'zip';
   }
   if (isTarHeader(head)) return 'tar';
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     return isTarHeader(await decompressedHead(input, createGunzip())) ? 'tar.gz' : 'gz';
   }
-  if (head.length >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) {
+  if (
+    head.length >= 6 &&
+    head[0] === 0xfd &&
+    head[1] === 0x37 &&
+    head[2] === 0x7a &&
+    head[3] === 0x58 &&
+    head[4] === 0x5a &&
+    head[5] === 0x00
+  ) {
     return /\.(tar\.xz|txz)$/i.test(input) ? 'tar.xz' : 'xz';
   }
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
@@ -250,7 +269,8 @@ async function* readZip(path: string, accept: (name: string) => boolean): AsyncG
   for (const m of zipDirectory(path, buf)) {
     if (m.name.endsWith('/') || !accept(m.name)) continue;
     const h = m.localHeaderOffset;
-    if (h + 30 > buf.length || buf.readUInt32LE(h) !== 0x04034b50) throw new InputError(`${path}!${m.name}: corrupt zip member: no local header`);
+    if (h + 30 > buf.length || buf.readUInt32LE(h) !== 0x04034b50)
+      throw new InputError(`${path}!${m.name}: corrupt zip member: no local header`);
     const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
     const raw = buf.subarray(start, start + m.compressedSize);
     if (raw.length !== m.compressedSize) throw new InputError(`${path}!${m.name}: corrupt zip member: truncated`);
@@ -263,7 +283,8 @@ async function* readZip(path: string, accept: (name: string) => boolean): AsyncG
         throw new InputError(`${path}!${m.name}: corrupt zip member: ${(err as Error).message}`);
       }
     } else throw new InputError(`${path}!${m.name}: unsupported zip compression method ${m.method}`);
-    if (data.length !== m.size) throw new InputError(`${path}!${m.name}: corrupt zip member: ${data.length} bytes, expected ${m.size}`);
+    if (data.length !== m.size)
+      throw new InputError(`${path}!${m.name}: corrupt zip member: ${data.length} bytes, expected ${m.size}`);
     yield { origin: `${path}!${m.name}`, name: m.name, data };
   }
 }
@@ -273,14 +294,21 @@ function xzDecompress(path: string): Readable {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const out = child.stdout;
-  child.on('error', (err) => out.destroy(new InputError(`${path}: cannot run xz to decompress it (${err.message}); install xz-utils`)));
+  child.on('error', (err) =>
+    out.destroy(new InputError(`${path}: cannot run xz to decompress it (${err.message}); install xz-utils`)),
+  );
   child.on('close', (code) => {
-    if (code !== 0) out.destroy(new InputError(`${path}: corrupt xz data: ${stderr.trim() || `xz exited with ${code}`}`));
+    if (code !== 0)
+      out.destroy(new InputError(`${path}: corrupt xz data: ${stderr.trim() || `xz exited with ${code}`}`));
   });
   return out;
 }
 
-async function* readTar(path: string, format: 'tar' | 'tar.gz' | 'tar.xz' | 'tar.zst', accept: (name: string) => boolean): AsyncGenerator<InputFile> {
+async function* readTar(
+  path: string,
+  format: 'tar' | 'tar.gz' | 'tar.xz' | 'tar.zst',
+  accept: (name: string) => boolean,
+): AsyncGenerator<InputFile> {
   let byteStream: Readable;
   if (format === 'tar.xz') {
     byteStream = xzDecompress(path);
@@ -296,7 +324,9 @@ async function* readTar(path: string, format: 'tar' | 'tar.gz' | 'tar.xz' | 'tar
   }
   let streamError: Error | null = null;
   byteStream.on('error', (err) => (streamError ??= err));
-  const entries = (Readable.toWeb(byteStream) as ReadableStream<Uint8Array>).pipeThrough(createTarDecoder({ strict: true }));
+  const entries = (Readable.toWeb(byteStream) as ReadableStream<Uint8Array>).pipeThrough(
+    createTarDecoder({ strict: true }),
+  );
   try {
     for await (const entry of entries) {
       const name = entry.header.name.replace(/^\.\//, '');

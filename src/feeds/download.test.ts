@@ -12,11 +12,16 @@ import { gzipSync } from 'node:zlib';
 import { download, DownloadError, type RetryInfo } from './download.ts';
 
 // A real tracker excerpt as the payload, so the bytes are the kind the feeds download.
-const PAYLOAD = readFileSync(new URL('../../../shared/data/feeds/debian/tracker-json-sample/debian.json', import.meta.url));
+const PAYLOAD = readFileSync(
+  new URL('../../../shared/data/feeds/debian/tracker-json-sample/debian.json', import.meta.url),
+);
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
-async function withServer(handler: Handler, body: (base: string, requests: IncomingMessage[]) => Promise<void>): Promise<void> {
+async function withServer(
+  handler: Handler,
+  body: (base: string, requests: IncomingMessage[]) => Promise<void>,
+): Promise<void> {
   const requests: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     requests.push(req);
@@ -97,7 +102,8 @@ test('gzip transfer encoding and .gz files are both stored decompressed; .tar.gz
   const gz = gzipSync(PAYLOAD);
   await withServer(
     (req, res) => {
-      if (req.url === '/encoded') res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': gz.length }).end(gz);
+      if (req.url === '/encoded')
+        res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': gz.length }).end(gz);
       else res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': gz.length }).end(gz);
     },
     async (base, requests) => {
@@ -174,7 +180,10 @@ test('client errors are not retried', async (t) => {
   await withServer(
     (_req, res) => res.writeHead(404).end('no such file'),
     async (base, requests) => {
-      await assert.rejects(download(`${base}/missing`, dir, fast), (err: unknown) => err instanceof DownloadError && err.status === 404 && !err.retryable);
+      await assert.rejects(
+        download(`${base}/missing`, dir, fast),
+        (err: unknown) => err instanceof DownloadError && err.status === 404 && !err.retryable,
+      );
       assert.equal(requests.length, 1);
     },
   );
@@ -220,7 +229,10 @@ test('a body shorter than its Content-Length with a clean close is reported as t
       res.socket?.end();
     },
     async (base) => {
-      await assert.rejects(download(`${base}/json`, dir, { ...fast, attempts: 1 }), /truncated response: received 5 of 1000 bytes/);
+      await assert.rejects(
+        download(`${base}/json`, dir, { ...fast, attempts: 1 }),
+        /truncated response: received 5 of 1000 bytes/,
+      );
       assert.deepEqual(readdirSync(dir), []);
     },
   );
@@ -233,7 +245,10 @@ test('a server that stops answering times out', async (t) => {
       // never answers
     },
     async (base, requests) => {
-      await assert.rejects(download(`${base}/json`, dir, { ...fast, attempts: 2, timeoutMs: 100 }), /no data for 100 ms/);
+      await assert.rejects(
+        download(`${base}/json`, dir, { ...fast, attempts: 2, timeoutMs: 100 }),
+        /no data for 100 ms/,
+      );
       assert.equal(requests.length, 2);
     },
   );

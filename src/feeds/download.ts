@@ -3,7 +3,16 @@
 // ever holds complete files: a body is written to a temporary file, checked against
 // Content-Length, and renamed into place; a failed download leaves the previous copy as it was.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { basename, join } from 'node:path';
@@ -66,7 +75,11 @@ export class DownloadError extends PatchloopError {
   readonly retryable: boolean;
   /** The wait a 429/503 response asked for (Retry-After), when it named one. */
   readonly retryAfterMs: number | null;
-  constructor(url: string, message: string, options: { status?: number | null; retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {}) {
+  constructor(
+    url: string,
+    message: string,
+    options: { status?: number | null; retryable?: boolean; retryAfterMs?: number | null; cause?: unknown } = {},
+  ) {
     super('PL_E_DOWNLOAD', `download of ${url} failed: ${message}`, { cause: options.cause });
     this.url = url;
     this.status = options.status ?? null;
@@ -108,16 +121,25 @@ export async function download(url: string, cacheDir: string, opts: DownloadOpti
     try {
       return await fetchOnce(url, path, metaPath, cached, gunzip, opts);
     } catch (err) {
-      const failure = err instanceof DownloadError ? err : new DownloadError(url, describeFailure(err), { retryable: true, cause: err });
+      const failure =
+        err instanceof DownloadError
+          ? err
+          : new DownloadError(url, describeFailure(err), { retryable: true, cause: err });
       if (!failure.retryable || attempt >= attempts || opts.signal?.aborted) throw failure;
       const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000;
       if (failure.retryAfterMs !== null && failure.retryAfterMs > maxRetryAfter) {
-        throw new DownloadError(url, `${failure.message} (the server asks to retry after ${Math.round(failure.retryAfterMs / 1000)} s)`, {
-          status: failure.status,
-          cause: failure,
-        });
+        throw new DownloadError(
+          url,
+          `${failure.message} (the server asks to retry after ${Math.round(failure.retryAfterMs / 1000)} s)`,
+          {
+            status: failure.status,
+            cause: failure,
+          },
+        );
       }
-      const delayMs = failure.retryAfterMs ?? backoffDelay(attempt - 1, { baseDelayMs: opts.backoffMs ?? 1000, maxDelayMs: opts.maxBackoffMs ?? 30_000 });
+      const delayMs =
+        failure.retryAfterMs ??
+        backoffDelay(attempt - 1, { baseDelayMs: opts.backoffMs ?? 1000, maxDelayMs: opts.maxBackoffMs ?? 30_000 });
       opts.onRetry?.({ url, attempt, reason: failure.message, delayMs });
       await sleep(delayMs, opts.signal);
     }
@@ -179,7 +201,9 @@ async function fetchOnce(
   const timeoutMs = opts.timeoutMs ?? 60_000;
   for (let redirects = 0; ; redirects++) {
     const res = await send(new URL(current), { headers, timeoutMs, signal: opts.signal }).catch((err: unknown) => {
-      throw opts.signal?.aborted ? err : new DownloadError(url, requestError(current, err, timeoutMs).reason, { retryable: true, cause: err });
+      throw opts.signal?.aborted
+        ? err
+        : new DownloadError(url, requestError(current, err, timeoutMs).reason, { retryable: true, cause: err });
     });
     const status = res.statusCode;
     const location = headerValue(res.headers.location);
@@ -187,11 +211,13 @@ async function fetchOnce(
     if (status >= 300 && status < 400 && status !== 304 && location) {
       if (redirects >= maxRedirects) throw new DownloadError(url, `more than ${maxRedirects} redirects`, { status });
       current = new URL(location, current).href;
-      if (!/^https?:$/.test(new URL(current).protocol)) throw new DownloadError(url, `redirected to a non-HTTP URL ${current}`, { status });
+      if (!/^https?:$/.test(new URL(current).protocol))
+        throw new DownloadError(url, `redirected to a non-HTTP URL ${current}`, { status });
       continue;
     }
     if (status === 304) {
-      if (!cached) throw new DownloadError(url, 'the server answered 304 Not Modified to an unconditional request', { status });
+      if (!cached)
+        throw new DownloadError(url, 'the server answered 304 Not Modified to an unconditional request', { status });
       return { url, path, notModified: true, etag: cached.etag, lastModified: cached.lastModified };
     }
     if (status !== 200) {
@@ -209,7 +235,8 @@ async function fetchOnce(
       const stages: (Readable | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [res.body, counter];
       const encoding = (headerValue(res.headers['content-encoding']) ?? '').toLowerCase();
       if (encoding === 'gzip' || encoding === 'x-gzip') stages.push(createGunzip());
-      else if (encoding && encoding !== 'identity') throw new DownloadError(url, `unsupported Content-Encoding ${encoding}`, { status });
+      else if (encoding && encoding !== 'identity')
+        throw new DownloadError(url, `unsupported Content-Encoding ${encoding}`, { status });
       if (gunzip) stages.push(createGunzip());
       stages.push(out);
       return pipeline(stages, { signal: opts.signal });
@@ -262,7 +289,12 @@ class LengthCheck extends Transform {
  * Runs `fill` against a temporary file beside `path`, then renames it into place and records
  * the cache metadata. On any failure the temporary file is removed and `path` is untouched.
  */
-async function writeAtomically(path: string, metaPath: string, meta: CacheMeta, fill: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+async function writeAtomically(
+  path: string,
+  metaPath: string,
+  meta: CacheMeta,
+  fill: (out: NodeJS.WritableStream) => Promise<void>,
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await fill(createWriteStream(tmp));

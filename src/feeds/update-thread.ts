@@ -19,7 +19,10 @@ export interface ThreadUpdateOptions extends FeedUpdateOptions {
   signal?: AbortSignal;
 }
 
-const eventSchema = z.object({ kind: z.enum(['progress', 'warning']), message: z.string() }) satisfies z.ZodType<FeedUpdateEvent>;
+const eventSchema = z.object({
+  kind: z.enum(['progress', 'warning']),
+  message: z.string(),
+}) satisfies z.ZodType<FeedUpdateEvent>;
 const resultSchema = z.object({
   feed: z.string(),
   status: z.enum(['updated', 'up_to_date', 'failed']),
@@ -58,7 +61,10 @@ function startUpdateWorker(options: WorkerOptions): Worker {
   return new Worker(code.toString('utf8'), { ...options, eval: true });
 }
 
-/** Updates one feed in a worker thread. Never throws: a thread that fails, overruns or is stopped gives a `failed` result. */
+/**
+ * Updates one feed in a worker thread. Never throws: a thread that fails, overruns or is stopped gives a `failed`
+ * result.
+ */
 export function updateFeedInThread(name: string, options: ThreadUpdateOptions): Promise<FeedUpdateResult> {
   const started = performance.now();
   return new Promise((resolve) => {
@@ -78,14 +84,18 @@ export function updateFeedInThread(name: string, options: ThreadUpdateOptions): 
       failure ??= why;
       void worker.terminate();
     };
-    const timer = setTimeout(() => stop(`abandoned after ${Math.round(options.timeoutMs / 1000)} s`), options.timeoutMs);
+    const timer = setTimeout(
+      () => stop(`abandoned after ${Math.round(options.timeoutMs / 1000)} s`),
+      options.timeoutMs,
+    );
     const onAbort = (): void => stop('stopped: the server is shutting down');
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
 
     worker.on('message', (raw: unknown) => {
       const message = messageSchema.safeParse(raw);
-      if (!message.success) return stop(`the update worker sent a message this version does not read: ${message.error.issues[0]?.message}`);
+      if (!message.success)
+        return stop(`the update worker sent a message this version does not read: ${message.error.issues[0]?.message}`);
       if (message.data.type === 'event') {
         options.onEvent?.(message.data.event);
         return;
@@ -95,7 +105,10 @@ export function updateFeedInThread(name: string, options: ThreadUpdateOptions): 
       void worker.terminate();
     });
     worker.on('error', (err: Error & { code?: string }) => {
-      failure ??= err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the import needed more than its ${options.heapLimitMb} MB heap` : `the update worker failed: ${err.message}`;
+      failure ??=
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the import needed more than its ${options.heapLimitMb} MB heap`
+          : `the update worker failed: ${err.message}`;
     });
     // Only after the thread is gone are its lock and databases closed: then the caller may go on.
     worker.on('exit', (code) => {
@@ -103,7 +116,15 @@ export function updateFeedInThread(name: string, options: ThreadUpdateOptions): 
       options.signal?.removeEventListener('abort', onAbort);
       const seconds = (performance.now() - started) / 1000;
       if (result) resolve(result);
-      else resolve(failedUpdate(name, options.dataDir, failure ?? `the update worker ended (exit code ${code}) without a result`, seconds));
+      else
+        resolve(
+          failedUpdate(
+            name,
+            options.dataDir,
+            failure ?? `the update worker ended (exit code ${code}) without a result`,
+            seconds,
+          ),
+        );
     });
   });
 }

@@ -15,4 +15,8 @@ if (!port) throw new Error('the feed update worker runs in a worker thread (see 
 const post = (message: UpdateWorkerMessage): void => port.postMessage(message);
 
 const job = z.object({ feed: z.string(), dataDir: z.string(), from: z.array(z.string()).optional() }).parse(workerData);
-void updateFeed(job.feed, { dataDir: job.dataDir, from: job.from, onEvent: (event) => post({ type: 'event', event }) }).then((result) => post({ type: 'result', result }));
+void updateFeed(job.feed, {
+  dataDir: job.dataDir,
+  from: job.from,
+  onEvent: (event) => post({ type: 'event', event }),
+}).then((result) => post({ type: 'result', result }));

@@ -69,12 +69,19 @@ export async function updateFeed(name: string, options: FeedUpdateOptions): Prom
   try {
     const feed = await loadFeed(name);
     const leftovers = (files: string[]): void => {
-      options.onEvent?.({ kind: 'progress', message: `removed ${files.length} file(s) left by an interrupted update: ${files.join(', ')}` });
+      options.onEvent?.({
+        kind: 'progress',
+        message: `removed ${files.length} file(s) left by an interrupted update: ${files.join(', ')}`,
+      });
     };
     return await withFeedLock(options.dataDir, feed.name, () => updateLocked(feed, options, run), leftovers);
   } catch (err) {
     // The warnings of an import that then failed often say why.
-    return { ...failedUpdate(name, options.dataDir, reason(err), run.seconds()), warnings: run.warnings, warning_count: run.warningCount };
+    return {
+      ...failedUpdate(name, options.dataDir, reason(err), run.seconds()),
+      warnings: run.warnings,
+      warning_count: run.warningCount,
+    };
   }
 }
 
@@ -88,8 +95,19 @@ interface Run {
 /** The result of an update that did not happen: `why`, and the database that stays. */
 export function failedUpdate(feed: string, dataDir: string, why: string, seconds: number): FeedUpdateResult {
   const previous = currentFeedInfo(dataDir, feed);
-  const kept = previous ? `previous database kept (updated ${previous.updated_at})` : 'there was no previous database of it';
-  return { feed, status: 'failed', message: `${kept}: ${why}`, database: databaseOf(previous), imported: null, seconds, warnings: [], warning_count: 0 };
+  const kept = previous
+    ? `previous database kept (updated ${previous.updated_at})`
+    : 'there was no previous database of it';
+  return {
+    feed,
+    status: 'failed',
+    message: `${kept}: ${why}`,
+    database: databaseOf(previous),
+    imported: null,
+    seconds,
+    warnings: [],
+    warning_count: 0,
+  };
 }
 
 /** The feed's current DB metadata, or null when it has none (or it cannot be read). */
@@ -120,12 +138,17 @@ function databaseOf(info: FeedInfo | null): FeedUpdateResult['database'] {
 async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: Run): Promise<FeedUpdateResult> {
   const { dataDir, from } = options;
   const specs = from ?? feed.defaultUrls;
-  if (specs.length === 0) throw new Error(`the ${feed.name} feed has no default download location; give its input with --from`);
+  if (specs.length === 0)
+    throw new Error(`the ${feed.name} feed has no default download location; give its input with --from`);
 
   const inputs = await resolveInputs(feed, dataDir, specs, from !== undefined, options.onEvent);
 
   // What the feed was built from: an update whose downloads are all unchanged is skipped.
-  const identity = JSON.stringify(inputs.map((i) => (i.download ? { url: i.spec, etag: i.download.etag, last_modified: i.download.lastModified } : { path: i.path })));
+  const identity = JSON.stringify(
+    inputs.map((i) =>
+      i.download ? { url: i.spec, etag: i.download.etag, last_modified: i.download.lastModified } : { path: i.path },
+    ),
+  );
   const previous = currentFeedInfo(dataDir, feed.name);
   if (previous && inputs.every((i) => i.download?.notModified) && previous.meta.inputs === identity) {
     return {
@@ -140,21 +163,26 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
     };
   }
 
-  const summary = await replaceFeed(dataDir, feed.name, async (writer) => {
-    writer.meta('source', specs.join(' '));
-    writer.meta('inputs', identity);
-    await feed.import(
-      inputs.map((i) => i.path),
-      {
-        writer,
-        warn: (message) => {
-          if (run.warnings.length < WARNINGS_KEPT) run.warnings.push(message);
-          run.warningCount++;
-          options.onEvent?.({ kind: 'warning', message });
+  const summary = await replaceFeed(
+    dataDir,
+    feed.name,
+    async (writer) => {
+      writer.meta('source', specs.join(' '));
+      writer.meta('inputs', identity);
+      await feed.import(
+        inputs.map((i) => i.path),
+        {
+          writer,
+          warn: (message) => {
+            if (run.warnings.length < WARNINGS_KEPT) run.warnings.push(message);
+            run.warningCount++;
+            options.onEvent?.({ kind: 'warning', message });
+          },
         },
-      },
-    );
-  }, { locked: true });
+      );
+    },
+    { locked: true },
+  );
   const took = run.seconds();
   return {
     feed: feed.name,
@@ -190,7 +218,8 @@ async function resolveInputs(
     let got;
     try {
       got = await download(url, cacheDir, {
-        onRetry: (r) => onEvent?.({ kind: 'progress', message: `${r.reason}; retrying in ${(r.delayMs / 1000).toFixed(1)} s` }),
+        onRetry: (r) =>
+          onEvent?.({ kind: 'progress', message: `${r.reason}; retrying in ${(r.delayMs / 1000).toFixed(1)} s` }),
       });
     } catch (err) {
       // A default location the publisher no longer serves is skipped; the feed decides
@@ -203,10 +232,18 @@ async function resolveInputs(
     }
     const next = await feed.follow?.({ url, path: got.path });
     if (!next) {
-      inputs.push({ spec: url, path: got.path, download: { notModified: got.notModified, etag: got.etag, lastModified: got.lastModified } });
+      inputs.push({
+        spec: url,
+        path: got.path,
+        download: { notModified: got.notModified, etag: got.etag, lastModified: got.lastModified },
+      });
       return;
     }
-    if (steps >= MAX_FOLLOW) throw new PatchloopError('PL_E_FEED_INPUT', `${url}: still no ${feed.name} data ${MAX_FOLLOW} steps after the input named`);
+    if (steps >= MAX_FOLLOW)
+      throw new PatchloopError(
+        'PL_E_FEED_INPUT',
+        `${url}: still no ${feed.name} data ${MAX_FOLLOW} steps after the input named`,
+      );
     for (const n of next) await fetchInput(n, steps + 1);
   };
   for (const spec of specs) {

@@ -78,14 +78,18 @@ export async function alpineBranch(root: string, osVersionId = ''): Promise<Alpi
   const fromRepos = (repos.find((r) => !r.tagged) ?? null)?.branch ?? null;
   if (fromRepos) {
     if (releaseBranch && releaseBranch !== fromRepos) {
-      warnings.push(`${releaseFile} says ${release} (branch ${releaseBranch}) but the repositories use branch ${fromRepos}; using ${fromRepos}`);
+      warnings.push(
+        `${releaseFile} says ${release} (branch ${releaseBranch}) but the repositories use branch ${fromRepos}; using ${fromRepos}`,
+      );
     }
     return { branch: fromRepos, fromRepositories: true, mixed, warnings };
   }
   if (releaseBranch) return { branch: releaseBranch, fromRepositories: false, mixed, warnings };
   const fromOs = branchOfRelease(osVersionId);
   if (fromOs) return { branch: fromOs, fromRepositories: false, mixed, warnings };
-  warnings.push(`cannot tell the Alpine branch: no branch in ${path.join(root, 'etc/apk/repositories')}, no usable ${releaseFile}`);
+  warnings.push(
+    `cannot tell the Alpine branch: no branch in ${path.join(root, 'etc/apk/repositories')}, no usable ${releaseFile}`,
+  );
   return { branch: null, fromRepositories: false, mixed, warnings };
 }
 
@@ -111,7 +115,8 @@ async function readOptional(file: string, warnings: string[]): Promise<string | 
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warnings.push(`${file}: cannot read: ${describeFsError(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      warnings.push(`${file}: cannot read: ${describeFsError(err)}`);
     return null;
   }
 }

@@ -35,12 +35,16 @@ export function parseApkInstalled(text: string, file: string): ApkParse {
     const version = rec.fields.get('V');
     if (!name || /\s/.test(name)) {
       out.corrupt++;
-      out.warnings.push(`${where}: record skipped: ${name === undefined ? 'no' : 'invalid'} P: (package name) line${problems}`);
+      out.warnings.push(
+        `${where}: record skipped: ${name === undefined ? 'no' : 'invalid'} P: (package name) line${problems}`,
+      );
       continue;
     }
     if (!version || /\s/.test(version)) {
       out.corrupt++;
-      out.warnings.push(`${where}: package ${name} skipped: ${version === undefined ? 'no' : 'invalid'} V: (version) line${problems}`);
+      out.warnings.push(
+        `${where}: package ${name} skipped: ${version === undefined ? 'no' : 'invalid'} V: (version) line${problems}`,
+      );
       continue;
     }
     if (problems) out.warnings.push(`${where}: package ${name}: malformed lines ignored${problems}`);
@@ -62,7 +66,7 @@ function splitRecords(text: string): ApkRecord[] {
   const records: ApkRecord[] = [];
   let current: ApkRecord | null = null;
   let lineNo = 0;
-  for (let pos = 0; pos < text.length; ) {
+  for (let pos = 0; pos < text.length;) {
     lineNo++;
     let next = text.indexOf('\n', pos);
     if (next === -1) next = text.length;
@@ -95,7 +99,10 @@ export async function readApkDatabase(file: string): Promise<ReadResult> {
   const parsed = parseApkInstalled(await readDatabaseText(file), file);
   if (parsed.packages.length === 0) {
     if (parsed.corrupt > 0) {
-      throw new InventoryError(file, `no valid package record, ${parsed.corrupt} corrupt; first: ${parsed.warnings[0]}`);
+      throw new InventoryError(
+        file,
+        `no valid package record, ${parsed.corrupt} corrupt; first: ${parsed.warnings[0]}`,
+      );
     }
     parsed.warnings.push(`${file}: no installed package recorded`);
   }

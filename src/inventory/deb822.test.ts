@@ -5,7 +5,8 @@ import { parseDeb822 } from './deb822.ts';
 const WANTED = new Set(['package', 'version', 'description']);
 
 test('paragraphs split on blank and whitespace-only lines; unwanted fields and their continuations dropped', () => {
-  const text = 'Package: a\nDepends: x,\n y\nVersion: 1\n \t \nPackage: b\nDescription: short\n long line\n .\n more\n\n\n';
+  const text =
+    'Package: a\nDepends: x,\n y\nVersion: 1\n \t \nPackage: b\nDescription: short\n long line\n .\n more\n\n\n';
   const paras = parseDeb822(text, WANTED);
   assert.deepEqual(
     paras.map((p) => [p.line, Object.fromEntries(p.fields), p.problems]),

@@ -25,7 +25,8 @@ export function parseDeb822(text: string, wanted: ReadonlySet<string>): Paragrap
   // Most lines belong to fields nobody asked for: their first letter rules them out cheaply.
   const firstLetters = new Uint8Array(128);
   for (const name of wanted) {
-    if (name.length === 0 || name.length > MAX_WANTED_NAME || name !== name.toLowerCase()) throw new Error(`parseDeb822: bad wanted field name ${name}`);
+    if (name.length === 0 || name.length > MAX_WANTED_NAME || name !== name.toLowerCase())
+      throw new Error(`parseDeb822: bad wanted field name ${name}`);
     firstLetters[name.charCodeAt(0) & 0x7f] = 1;
     firstLetters[name.toUpperCase().charCodeAt(0) & 0x7f] = 1;
   }
@@ -37,7 +38,7 @@ export function parseDeb822(text: string, wanted: ReadonlySet<string>): Paragrap
   // Scans with indexOf rather than splitting: only the lines of wanted fields become strings.
   const length = text.length;
   let lineNo = 0;
-  for (let pos = 0; pos < length; ) {
+  for (let pos = 0; pos < length;) {
     lineNo++;
     let next = text.indexOf('\n', pos);
     if (next === -1) next = length;
@@ -57,7 +58,8 @@ export function parseDeb822(text: string, wanted: ReadonlySet<string>): Paragrap
     }
     if (first === SPACE || first === TAB) {
       if (!sawField) current.problems.push(`line ${lineNo}: continuation line without a field before it`);
-      else if (lastField !== null) current.fields.set(lastField, `${current.fields.get(lastField)}\n${text.slice(start, end).trim()}`);
+      else if (lastField !== null)
+        current.fields.set(lastField, `${current.fields.get(lastField)}\n${text.slice(start, end).trim()}`);
       continue;
     }
     const colon = text.indexOf(':', start);
@@ -83,7 +85,6 @@ export function parseDeb822(text: string, wanted: ReadonlySet<string>): Paragrap
   }
   return paragraphs;
 }
-
 
 /** True when text[start, end) holds only spaces and tabs (stops at the first other character). */
 export function isBlank(text: string, start: number, end: number): boolean {

@@ -21,13 +21,17 @@ function adminDirWith(t: { after(fn: () => void): void }, fixture: string): stri
 
 const find = <P extends { name: string }>(pkgs: P[], name: string): P[] => pkgs.filter((p) => p.name === name);
 
-test('bookworm-host: the same 729 packages, versions, arches and sources as dpkg-query', { skip: NO_DPKG }, async () => {
-  const admin = pkgdb('dpkg/bookworm-host/var/lib/dpkg');
-  const r = await readDpkgDatabase(path.join(admin, 'status'));
-  assert.deepEqual(r.warnings, []);
-  assert.equal(r.packages.length, 729);
-  assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(admin));
-});
+test(
+  'bookworm-host: the same 729 packages, versions, arches and sources as dpkg-query',
+  { skip: NO_DPKG },
+  async () => {
+    const admin = pkgdb('dpkg/bookworm-host/var/lib/dpkg');
+    const r = await readDpkgDatabase(path.join(admin, 'status'));
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.packages.length, 729);
+    assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(admin));
+  },
+);
 
 test('bookworm-host: the source version comes from Source: (binNMU, epoch only on the binary)', async () => {
   const r = await readDpkgDatabase(pkgdb('dpkg/bookworm-host/var/lib/dpkg/status'));
@@ -59,40 +63,71 @@ test("this machine's own status file matches dpkg-query -W", { skip: NO_DPKG }, 
   }
 });
 
-test('scalibr/valid: seven packages, as dpkg-query reads them, epoch and binNMU source kept', { skip: NO_DPKG }, async (t) => {
-  const file = pkgdb('dpkg/scalibr/valid');
-  const r = await readDpkgDatabase(file);
-  assert.deepEqual(r.warnings, []);
-  assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(adminDirWith(t, file)));
-  assert.deepEqual(find(r.packages, 'attr')[0], { name: 'attr', version: '1:2.5.1-4', arch: 'amd64', source: 'attr', source_version: '1:2.5.1-4', format: 'deb' });
-  assert.deepEqual(find(r.packages, 'util-linux-extra')[0], {
-    name: 'util-linux-extra', version: '2.38.1-5+b1', arch: 'amd64', source: 'util-linux', source_version: '2.38.1-5', format: 'deb',
-  });
-  assert.deepEqual(find(r.packages, 'libacl1')[0].source, 'acl');
-});
+test(
+  'scalibr/valid: seven packages, as dpkg-query reads them, epoch and binNMU source kept',
+  { skip: NO_DPKG },
+  async (t) => {
+    const file = pkgdb('dpkg/scalibr/valid');
+    const r = await readDpkgDatabase(file);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(adminDirWith(t, file)));
+    assert.deepEqual(find(r.packages, 'attr')[0], {
+      name: 'attr',
+      version: '1:2.5.1-4',
+      arch: 'amd64',
+      source: 'attr',
+      source_version: '1:2.5.1-4',
+      format: 'deb',
+    });
+    assert.deepEqual(find(r.packages, 'util-linux-extra')[0], {
+      name: 'util-linux-extra',
+      version: '2.38.1-5+b1',
+      arch: 'amd64',
+      source: 'util-linux',
+      source_version: '2.38.1-5',
+      format: 'deb',
+    });
+    assert.deepEqual(find(r.packages, 'libacl1')[0].source, 'acl');
+  },
+);
 
-test('scalibr/statusfield: every state with files on disk counts; config-files does not; no Status is installed', { skip: NO_DPKG }, async (t) => {
-  const file = pkgdb('dpkg/scalibr/statusfield');
-  const r = await readDpkgDatabase(file);
-  const names = r.packages.map((p) => p.name);
-  assert.deepEqual(names, [
-    'wantinstall_installed', 'wantdeinstall_installed', 'wantinstall_unpacked', 'wantpurge_installed', 'wantinstall_halfinstalled', 'wantnostatus',
-  ]);
-  // dpkg-query agrees on all but the record without Status, which dpkg would call not-installed.
-  const reference = dpkgQueryInstalled(adminDirWith(t, file));
-  assert.deepEqual(packageLines(r.packages.filter((p) => p.name !== 'wantnostatus')), reference);
-  assert.deepEqual(r.warnings, [`${file}:25: package wantnostatus has no Status field; counted as installed`]);
-});
+test(
+  'scalibr/statusfield: every state with files on disk counts; config-files does not; no Status is installed',
+  { skip: NO_DPKG },
+  async (t) => {
+    const file = pkgdb('dpkg/scalibr/statusfield');
+    const r = await readDpkgDatabase(file);
+    const names = r.packages.map((p) => p.name);
+    assert.deepEqual(names, [
+      'wantinstall_installed',
+      'wantdeinstall_installed',
+      'wantinstall_unpacked',
+      'wantpurge_installed',
+      'wantinstall_halfinstalled',
+      'wantnostatus',
+    ]);
+    // dpkg-query agrees on all but the record without Status, which dpkg would call not-installed.
+    const reference = dpkgQueryInstalled(adminDirWith(t, file));
+    assert.deepEqual(packageLines(r.packages.filter((p) => p.name !== 'wantnostatus')), reference);
+    assert.deepEqual(r.warnings, [`${file}:25: package wantnostatus has no Status field; counted as installed`]);
+  },
+);
 
 test('scalibr: a record without Package or Version is a warning with its line, the rest is read', async () => {
   const noPackage = pkgdb('dpkg/scalibr/nopackage');
   const a = await readDpkgDatabase(noPackage);
-  assert.deepEqual(a.packages.map((p) => `${p.name} ${p.version}`), ['foo 1.0', 'bar 2.0']);
+  assert.deepEqual(
+    a.packages.map((p) => `${p.name} ${p.version}`),
+    ['foo 1.0', 'bar 2.0'],
+  );
   assert.deepEqual(a.warnings, [`${noPackage}:5: record skipped: no Package field`]);
 
   const noVersion = pkgdb('dpkg/scalibr/noversion');
   const b = await readDpkgDatabase(noVersion);
-  assert.deepEqual(b.packages.map((p) => `${p.name} ${p.version}`), ['foo 1.0', 'bar 2.0']);
+  assert.deepEqual(
+    b.packages.map((p) => `${p.name} ${p.version}`),
+    ['foo 1.0', 'bar 2.0'],
+  );
   assert.deepEqual(b.warnings, [`${noVersion}:5: package acl skipped: no Version field`]);
 });
 
@@ -139,7 +174,16 @@ test('distroless status.d (syft): detected under the root, Source without versio
   const db = await dpkgReader.detect(root);
   assert.equal(db, path.join(root, 'var/lib/dpkg/status.d'));
   const r = await dpkgReader.read(root, db as string);
-  assert.deepEqual(r.packages, [{ name: 'libsqlite3-0', version: '3.34.1-3', arch: 'arm64', source: 'sqlite3', source_version: '3.34.1-3', format: 'deb' }]);
+  assert.deepEqual(r.packages, [
+    {
+      name: 'libsqlite3-0',
+      version: '3.34.1-3',
+      arch: 'arm64',
+      source: 'sqlite3',
+      source_version: '3.34.1-3',
+      format: 'deb',
+    },
+  ]);
   assert.deepEqual(r.warnings, []);
 });
 
@@ -154,11 +198,19 @@ test('syft status.d: corrupt and empty entries warn with file and line; every re
   assert.deepEqual(find(r.packages, 'linux-image-6.8.0-1029-aws'), []);
   assert.deepEqual(find(r.packages, 'linux-image-6.14.0-1012-aws')[0].source, 'linux-signed-aws-6.14');
   assert.deepEqual(find(r.packages, 'libselinux1')[0], {
-    name: 'libselinux1', version: '3.4-1+b6', arch: 'arm64', source: 'libselinux', source_version: '3.4-1', format: 'deb',
+    name: 'libselinux1',
+    version: '3.4-1+b6',
+    arch: 'arm64',
+    source: 'libselinux',
+    source_version: '3.4-1',
+    format: 'deb',
   });
   assert.deepEqual(find(r.packages, 'tzdata')[0].source, 'tzdata-dev');
   const w = r.warnings;
-  assert.ok(w.includes(`${dir}/corrupt:1: record skipped: no Package field (line 5: not a "Field: value" line)`), w.join('\n'));
+  assert.ok(
+    w.includes(`${dir}/corrupt:1: record skipped: no Package field (line 5: not a "Field: value" line)`),
+    w.join('\n'),
+  );
   assert.ok(w.includes(`${dir}/empty:1: record skipped: empty Package field`));
   assert.ok(w.includes(`${dir}/multiple:3: package no-version skipped: no Version field`));
   assert.ok(w.includes(`${dir}/doc-examples:28: package foo skipped: no Version field`));
@@ -174,23 +226,36 @@ test('syft image: an empty Package stanza warns and the rest is read', async () 
   assert.deepEqual(r.warnings, [`${file}:1: record skipped: empty Package field`]);
 });
 
-test('the updates/ journal dpkg has not folded in yet replaces records, as dpkg-query applies it', { skip: NO_DPKG }, async (t) => {
-  const admin = adminDirWith(t, pkgdb('dpkg/scalibr/valid'));
-  // adduser upgraded, acl removed (config files kept), a new package installed.
-  writeFileSync(path.join(admin, 'updates', '0000'), 'Package: adduser\nStatus: install ok installed\nArchitecture: all\nVersion: 3.134\n');
-  writeFileSync(path.join(admin, 'updates', '0001'), 'Package: acl\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 2.3.1-3\n\nPackage: newpkg\nStatus: install ok unpacked\nArchitecture: amd64\nSource: newsrc (1.0-1)\nVersion: 1.0-1+b2\n');
-  const r = await readDpkgDatabase(path.join(admin, 'status'));
-  assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(admin));
-  assert.equal(find(r.packages, 'adduser')[0].version, '3.134');
-  assert.deepEqual(find(r.packages, 'acl'), []);
-  assert.equal(find(r.packages, 'newpkg')[0].source_version, '1.0-1');
-});
+test(
+  'the updates/ journal dpkg has not folded in yet replaces records, as dpkg-query applies it',
+  { skip: NO_DPKG },
+  async (t) => {
+    const admin = adminDirWith(t, pkgdb('dpkg/scalibr/valid'));
+    // adduser upgraded, acl removed (config files kept), a new package installed.
+    writeFileSync(
+      path.join(admin, 'updates', '0000'),
+      'Package: adduser\nStatus: install ok installed\nArchitecture: all\nVersion: 3.134\n',
+    );
+    writeFileSync(
+      path.join(admin, 'updates', '0001'),
+      'Package: acl\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 2.3.1-3\n\nPackage: newpkg\nStatus: install ok unpacked\nArchitecture: amd64\nSource: newsrc (1.0-1)\nVersion: 1.0-1+b2\n',
+    );
+    const r = await readDpkgDatabase(path.join(admin, 'status'));
+    assert.deepEqual(packageLines(r.packages), dpkgQueryInstalled(admin));
+    assert.equal(find(r.packages, 'adduser')[0].version, '3.134');
+    assert.deepEqual(find(r.packages, 'acl'), []);
+    assert.equal(find(r.packages, 'newpkg')[0].source_version, '1.0-1');
+  },
+);
 
 test('a status file with binary data is an InventoryError naming the line; a missing one too', async (t) => {
   const dir = scratchDir(t);
   const file = path.join(dir, 'status');
   writeFileSync(file, 'Package: a\nVersion: 1\n\nPackage: b\0\0\0\n');
-  await assert.rejects(readDpkgDatabase(file), new InventoryError(file, 'line 4: binary data (NUL byte); not a text package database'));
+  await assert.rejects(
+    readDpkgDatabase(file),
+    new InventoryError(file, 'line 4: binary data (NUL byte); not a text package database'),
+  );
   await assert.rejects(readDpkgDatabase(path.join(dir, 'nothing')), /nothing: no such file or directory/);
 });
 
@@ -213,11 +278,14 @@ test('parseDpkgStatus: folded fields, case-insensitive names, CRLF, malformed St
     '',
   ].join('\n');
   const r = parseDpkgStatus(text, 'F', 'status');
-  assert.deepEqual(r.records.map((x) => [x.pkg.name, x.pkg.version, x.pkg.source, x.onDisk]), [
-    ['lower', '1.0-1', 'lower', true],
-    ['weird', '2', 'weird', true],
-    ['crlf', '3', 'crlf', true],
-  ]);
+  assert.deepEqual(
+    r.records.map((x) => [x.pkg.name, x.pkg.version, x.pkg.source, x.onDisk]),
+    [
+      ['lower', '1.0-1', 'lower', true],
+      ['weird', '2', 'weird', true],
+      ['crlf', '3', 'crlf', true],
+    ],
+  );
   assert.deepEqual(r.warnings, [
     'F:1: package lower has no Status field; counted as installed',
     'F:1: package lower: malformed Source "src (oops"; using the binary\'s own name and version',

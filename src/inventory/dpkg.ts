@@ -13,8 +13,14 @@ const FIELDS: ReadonlySet<string> = new Set(['package', 'version', 'architecture
 /** dpkg states (third word of `Status:`) of a package whose files are not on disk. */
 const FILES_ABSENT: ReadonlySet<string> = new Set(['not-installed', 'config-files']);
 const STATES: ReadonlySet<string> = new Set([
-  'not-installed', 'config-files', 'half-installed', 'unpacked', 'half-configured',
-  'triggers-awaited', 'triggers-pending', 'installed',
+  'not-installed',
+  'config-files',
+  'half-installed',
+  'unpacked',
+  'half-configured',
+  'triggers-awaited',
+  'triggers-pending',
+  'installed',
 ]);
 
 /** Which file layout a text comes from: the status file, or one file of `status.d/`. */
@@ -59,7 +65,12 @@ export function parseDpkgStatus(text: string, file: string, layout: DpkgLayout):
       // A purged or config-files record may lawfully lack a version: nothing of it is installed.
       if (!onDisk) continue;
       out.corrupt++;
-      const why = version === undefined ? 'no Version field' : version === '' ? 'empty Version field' : `invalid version ${JSON.stringify(version)}`;
+      const why =
+        version === undefined
+          ? 'no Version field'
+          : version === ''
+            ? 'empty Version field'
+            : `invalid version ${JSON.stringify(version)}`;
       out.warnings.push(`${where}: package ${name} skipped: ${why}${problems}`);
       continue;
     }
@@ -75,7 +86,13 @@ export function parseDpkgStatus(text: string, file: string, layout: DpkgLayout):
   return out;
 }
 
-function filesOnDisk(status: string | undefined, name: string, where: string, layout: DpkgLayout, warnings: string[]): boolean {
+function filesOnDisk(
+  status: string | undefined,
+  name: string,
+  where: string,
+  layout: DpkgLayout,
+  warnings: string[],
+): boolean {
   if (status === undefined) {
     // status.d holds installed packages only and never says so; in the status file dpkg always
     // writes Status, so its absence is worth a word (counted as installed: better a finding too many).
@@ -90,18 +107,27 @@ function filesOnDisk(status: string | undefined, name: string, where: string, la
 }
 
 /** `Source: name` or `Source: name (version)`; absent means the binary's own name and version. */
-function parseSource(field: string | undefined, name: string, version: string, where: string, warnings: string[]): { name: string; version: string } {
+function parseSource(
+  field: string | undefined,
+  name: string,
+  version: string,
+  where: string,
+  warnings: string[],
+): { name: string; version: string } {
   if (!field) return { name, version };
   const open = field.indexOf('(');
   if (open === -1) return /\s/.test(field) ? badSource() : { name: field, version };
   const close = field.indexOf(')', open);
   const srcName = field.slice(0, open).trim();
   const srcVersion = close === -1 ? '' : field.slice(open + 1, close).trim();
-  if (!srcName || !srcVersion || /\s/.test(srcName) || /\s/.test(srcVersion) || field.slice(close + 1).trim() !== '') return badSource();
+  if (!srcName || !srcVersion || /\s/.test(srcName) || /\s/.test(srcVersion) || field.slice(close + 1).trim() !== '')
+    return badSource();
   return { name: srcName, version: srcVersion };
 
   function badSource(): { name: string; version: string } {
-    warnings.push(`${where}: package ${name}: malformed Source ${JSON.stringify(field)}; using the binary's own name and version`);
+    warnings.push(
+      `${where}: package ${name}: malformed Source ${JSON.stringify(field)}; using the binary's own name and version`,
+    );
     return { name, version };
   }
 }
@@ -181,7 +207,10 @@ function mergeRecords(base: DpkgRecord[], updates: DpkgRecord[], warnings: strin
   for (const r of base) {
     const k = keyOf(r);
     const prev = byKey.get(k);
-    if (prev) warnings.push(`${r.where}: package ${r.pkg.name} (${r.pkg.arch || 'no arch'}) already recorded at ${prev.where}; the later record wins`);
+    if (prev)
+      warnings.push(
+        `${r.where}: package ${r.pkg.name} (${r.pkg.arch || 'no arch'}) already recorded at ${prev.where}; the later record wins`,
+      );
     byKey.set(k, r);
   }
   for (const r of updates) byKey.set(keyOf(r), r);
@@ -195,7 +224,9 @@ function addMissing(base: DpkgRecord[], extra: DpkgRecord[], warnings: string[])
     const prev = byKey.get(keyOf(r));
     if (!prev) byKey.set(keyOf(r), r);
     else if (prev.pkg.version !== r.pkg.version) {
-      warnings.push(`${r.where}: package ${r.pkg.name} ${r.pkg.version} is recorded as ${prev.pkg.version} at ${prev.where}; keeping that one`);
+      warnings.push(
+        `${r.where}: package ${r.pkg.name} ${r.pkg.version} is recorded as ${prev.pkg.version} at ${prev.where}; keeping that one`,
+      );
     }
   }
   return [...byKey.values()];
@@ -210,10 +241,17 @@ export async function readDpkgDatabase(dbPath: string): Promise<ReadResult> {
   let parsed: DpkgParse;
   if (kind === 'file') parsed = await readStatusFile(dbPath);
   else if (kind === 'dir' && path.basename(dbPath) !== 'status') parsed = await readStatusDir(dbPath);
-  else throw new InventoryError(dbPath, kind === null ? 'no such file or directory' : 'not a dpkg status file or status.d directory');
+  else
+    throw new InventoryError(
+      dbPath,
+      kind === null ? 'no such file or directory' : 'not a dpkg status file or status.d directory',
+    );
 
   if (parsed.records.length === 0 && parsed.corrupt > 0) {
-    throw new InventoryError(dbPath, `no valid package record, ${parsed.corrupt} corrupt; first: ${parsed.warnings[0]}`);
+    throw new InventoryError(
+      dbPath,
+      `no valid package record, ${parsed.corrupt} corrupt; first: ${parsed.warnings[0]}`,
+    );
   }
   const packages = parsed.records.filter((r) => r.onDisk).map((r) => r.pkg);
   if (packages.length === 0) parsed.warnings.push(`${dbPath}: no installed package recorded`);

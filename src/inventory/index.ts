@@ -38,7 +38,8 @@ export interface ReadInventoryOptions {
 export async function readInventory(root: string, opts: ReadInventoryOptions = {}): Promise<Inventory> {
   const rootAbs = path.resolve(root);
   const rootKind = await kindOf(rootAbs);
-  if (rootKind !== 'dir') throw new InventoryError(rootAbs, rootKind === null ? 'no such directory' : 'not a directory');
+  if (rootKind !== 'dir')
+    throw new InventoryError(rootAbs, rootKind === null ? 'no such directory' : 'not a directory');
   const kernel = runningKernel(rootAbs, opts.kernel);
 
   const [osInfo, detected] = await Promise.all([
@@ -48,7 +49,10 @@ export async function readInventory(root: string, opts: ReadInventoryOptions = {
   const found = detected.filter((d): d is { reader: InventoryReader; dbPath: string } => d.dbPath !== null);
   if (found.length === 0) {
     const formats = inventoryReaders.map((r) => r.format).join(', ');
-    throw new InventoryError(rootAbs, `no package database found (looked for ${formats}: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)`);
+    throw new InventoryError(
+      rootAbs,
+      `no package database found (looked for ${formats}: e.g. var/lib/dpkg/status, lib/apk/db/installed, var/lib/rpm)`,
+    );
   }
 
   const outcomes: ReadOutcome[] = await Promise.all(
@@ -73,7 +77,9 @@ export async function readInventory(root: string, opts: ReadInventoryOptions = {
   for (const err of failed) warnings.push(`${err.message} (skipped; other package databases were read)`);
   const withPackages = read.filter((r) => r.result.packages.length > 0);
   if (withPackages.length > 1) {
-    warnings.push(`several package databases found, all read: ${withPackages.map((r) => `${r.reader.format} (${r.dbPath})`).join(', ')}`);
+    warnings.push(
+      `several package databases found, all read: ${withPackages.map((r) => `${r.reader.format} (${r.dbPath})`).join(', ')}`,
+    );
   }
   const packages: InstalledPackage[] = [];
   for (const r of read) {

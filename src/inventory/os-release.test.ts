@@ -22,7 +22,13 @@ test('bookworm-host: the fixture os-release as written', async () => {
   for (const name of ['bookworm-host', 'syft-image-dpkg']) {
     const root = pkgdb(`dpkg/${name}`);
     const r = await readOsInfo(root);
-    assert.deepEqual(r.os, { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'Debian GNU/Linux 12 (bookworm)', id_like: [] });
+    assert.deepEqual(r.os, {
+      id: 'debian',
+      version_id: '12',
+      codename: 'bookworm',
+      pretty_name: 'Debian GNU/Linux 12 (bookworm)',
+      id_like: [],
+    });
     assert.equal(r.file, path.join(root, 'etc/os-release'));
     assert.deepEqual(r.warnings, []);
   }
@@ -45,7 +51,12 @@ test('parseOsRelease: double, single and unquoted words, escapes, comments; bad 
   ].join('\n');
   const r = parseOsRelease(text, 'F');
   assert.deepEqual(Object.fromEntries(r.fields), {
-    A: 'again', B: 'single $x \\n', C: 'unquoted value', D: 'abc', G: 'x', H: 'indented',
+    A: 'again',
+    B: 'single $x \\n',
+    C: 'unquoted value',
+    D: 'abc',
+    G: 'x',
+    H: 'indented',
   });
   assert.deepEqual(r.warnings, [
     'F:6: E: unterminated double quote; ignored',
@@ -75,7 +86,10 @@ test('no os-release: empty fields and a warning', async (t) => {
   const r = await readOsInfo(root);
   assert.deepEqual(r.os, { id: '', version_id: '', codename: '', pretty_name: '', id_like: [] });
   assert.equal(r.file, null);
-  assert.match(r.warnings.join('\n'), /no os-release under .* \(looked for \/etc\/os-release, \/usr\/lib\/os-release\)/);
+  assert.match(
+    r.warnings.join('\n'),
+    /no os-release under .* \(looked for \/etc\/os-release, \/usr\/lib\/os-release\)/,
+  );
 });
 
 test('codename: VERSION_CODENAME, UBUNTU_CODENAME, then the word in VERSION for the Debian family only', async (t) => {
@@ -101,8 +115,16 @@ test('codename: VERSION_CODENAME, UBUNTU_CODENAME, then the word in VERSION for 
 test('Debian testing/sid without VERSION_ID: codename from /etc/debian_version', async (t) => {
   const testing = 'PRETTY_NAME="Debian GNU/Linux trixie/sid"\nNAME="Debian GNU/Linux"\nID=debian\n';
   const a = await readOsInfo(makeRoot(t, { 'etc/os-release': testing, 'etc/debian_version': 'trixie/sid\n' }));
-  assert.deepEqual(a.os, { id: 'debian', version_id: '', codename: 'trixie', pretty_name: 'Debian GNU/Linux trixie/sid', id_like: [] });
-  const b = await readOsInfo(makeRoot(t, { 'etc/os-release': `${testing}VERSION_CODENAME=forky\n`, 'etc/debian_version': 'trixie/sid\n' }));
+  assert.deepEqual(a.os, {
+    id: 'debian',
+    version_id: '',
+    codename: 'trixie',
+    pretty_name: 'Debian GNU/Linux trixie/sid',
+    id_like: [],
+  });
+  const b = await readOsInfo(
+    makeRoot(t, { 'etc/os-release': `${testing}VERSION_CODENAME=forky\n`, 'etc/debian_version': 'trixie/sid\n' }),
+  );
   assert.equal(b.os.codename, 'forky');
   const stable = await readOsInfo(makeRoot(t, { 'etc/os-release': 'ID=debian\n', 'etc/debian_version': '12.5\n' }));
   assert.equal(stable.os.codename, '');
@@ -119,7 +141,13 @@ test('Alpine: the branch from the repositories, agreeing with alpine-release', a
   });
   assert.deepEqual(await alpineBranch(root), { branch: '3.18', fromRepositories: true, mixed: false, warnings: [] });
   const r = await readOsInfo(root);
-  assert.deepEqual(r.os, { id: 'alpine', version_id: '3.18.4', codename: '3.18', pretty_name: 'Alpine Linux v3.18', id_like: [] });
+  assert.deepEqual(r.os, {
+    id: 'alpine',
+    version_id: '3.18.4',
+    codename: '3.18',
+    pretty_name: 'Alpine Linux v3.18',
+    id_like: [],
+  });
   assert.deepEqual(r.warnings, []);
 });
 
@@ -155,10 +183,16 @@ test('Alpine: mixed branches (a tagged edge repository) warn; the first untagged
 });
 
 test('Alpine: edge, and the fallbacks when repositories name no branch', async (t) => {
-  const edge = makeRoot(t, { 'etc/alpine-release': '3.22_alpha20250108\n', 'etc/apk/repositories': `${CDN}/edge/main\n` });
+  const edge = makeRoot(t, {
+    'etc/alpine-release': '3.22_alpha20250108\n',
+    'etc/apk/repositories': `${CDN}/edge/main\n`,
+  });
   assert.deepEqual(await alpineBranch(edge), { branch: 'edge', fromRepositories: true, mixed: false, warnings: [] });
 
-  const latest = makeRoot(t, { 'etc/alpine-release': '3.20.3\n', 'etc/apk/repositories': `${CDN}/latest-stable/main\n` });
+  const latest = makeRoot(t, {
+    'etc/alpine-release': '3.20.3\n',
+    'etc/apk/repositories': `${CDN}/latest-stable/main\n`,
+  });
   assert.deepEqual(await alpineBranch(latest), { branch: '3.20', fromRepositories: false, mixed: false, warnings: [] });
 
   const osOnly = makeRoot(t, { 'etc/os-release': ALPINE_OS });

@@ -6,7 +6,13 @@ import type { OsInfo } from '../core/types.ts';
 import { alpineBranch } from './alpine-branch.ts';
 import { describeFsError, resolveInRoot } from './rootfs.ts';
 
-export { alpineBranch, branchOfRelease, repositoryBranches, type AlpineBranch, type RepositoryBranch } from './alpine-branch.ts';
+export {
+  alpineBranch,
+  branchOfRelease,
+  repositoryBranches,
+  type AlpineBranch,
+  type RepositoryBranch,
+} from './alpine-branch.ts';
 
 const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'];
 
@@ -60,7 +66,8 @@ function unquote(raw: string): string | { error: string } {
     } else if (c === ' ' || c === '\t') {
       // The word ends here; only a comment may follow it.
       const rest = raw.slice(i).trim();
-      if (rest !== '' && !rest.startsWith('#')) return { error: `text after the value (${JSON.stringify(rest)}); quote values with spaces` };
+      if (rest !== '' && !rest.startsWith('#'))
+        return { error: `text after the value (${JSON.stringify(rest)}); quote values with spaces` };
       break;
     } else {
       out += c;
@@ -103,7 +110,8 @@ export async function readOsInfo(root: string): Promise<OsInfoResult> {
     try {
       text = await readFile(candidate, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warnings.push(`${candidate}: cannot read: ${describeFsError(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        warnings.push(`${candidate}: cannot read: ${describeFsError(err)}`);
       continue;
     }
     const parsed = parseOsRelease(text, candidate);
@@ -120,7 +128,9 @@ export async function readOsInfo(root: string): Promise<OsInfoResult> {
     version_id: get('VERSION_ID'),
     codename: '',
     pretty_name: get('PRETTY_NAME'),
-    id_like: get('ID_LIKE').split(/\s+/).filter((s) => s !== ''),
+    id_like: get('ID_LIKE')
+      .split(/\s+/)
+      .filter((s) => s !== ''),
   };
   if (file !== null && !os.id) warnings.push(`${file}: no ID field; the distribution is unknown`);
   os.codename = await releaseKey(root, os, fields, warnings);
@@ -150,7 +160,8 @@ async function releaseKey(root: string, os: OsInfo, fields: Map<string, string>,
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warnings.push(`${file}: cannot read: ${describeFsError(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      warnings.push(`${file}: cannot read: ${describeFsError(err)}`);
     return '';
   }
   // "trixie/sid" on testing and unstable; a number ("12.5") on a stable release.
@@ -158,7 +169,10 @@ async function releaseKey(root: string, os: OsInfo, fields: Map<string, string>,
   return m ? m[1] : '';
 }
 
-/** The codename word in a Debian/Ubuntu VERSION: "12 (bookworm)", "16.04.7 LTS (Xenial Xerus)", "14.04.6 LTS, Trusty Tahr". */
+/**
+ * The codename word in a Debian/Ubuntu VERSION: "12 (bookworm)", "16.04.7 LTS (Xenial Xerus)", "14.04.6 LTS, Trusty
+ * Tahr".
+ */
 export function codenameInVersion(version: string): string {
   const m = /\(([A-Za-z]+)[^)]*\)/.exec(version) ?? /,\s*([A-Za-z]+)/.exec(version);
   return m ? m[1].toLowerCase() : '';

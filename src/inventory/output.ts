@@ -40,7 +40,14 @@ export function inventoryJson(inv: Inventory): InventoryJson {
 }
 
 function packageJson(p: InstalledPackage): PackageJson {
-  const out: PackageJson = { name: p.name, version: p.version, arch: p.arch, source: p.source, source_version: p.source_version, format: p.format };
+  const out: PackageJson = {
+    name: p.name,
+    version: p.version,
+    arch: p.arch,
+    source: p.source,
+    source_version: p.source_version,
+    format: p.format,
+  };
   if (p.vendor !== undefined) out.vendor = p.vendor;
   if (p.modularity_label !== undefined) out.modularity_label = p.modularity_label;
   if (p.epoch !== undefined) out.epoch = p.epoch;
@@ -52,9 +59,22 @@ const HEADERS = ['NAME', 'VERSION', 'ARCH', 'SOURCE', 'SOURCE VERSION', 'FORMAT'
 /** A summary of the host, then one aligned row per package sorted by name. */
 export function inventoryTable(inv: Inventory): string {
   const os = inv.os;
-  const osLine = [os.pretty_name || '(unknown)', `[id ${os.id || '?'}, version ${os.version_id || '?'}, codename ${os.codename || '?'}]`].join(' ');
-  const rows = [...inv.packages].sort(comparePackages).map((p) => [p.name, p.version, p.arch || '-', p.source, p.source_version, p.format]);
-  return [`OS:       ${osLine}`, `Kernel:   ${inv.kernel ?? 'unknown'}`, `Packages: ${rows.length}`, '', ...alignColumns([HEADERS, ...rows])].join('\n') + '\n';
+  const osLine = [
+    os.pretty_name || '(unknown)',
+    `[id ${os.id || '?'}, version ${os.version_id || '?'}, codename ${os.codename || '?'}]`,
+  ].join(' ');
+  const rows = [...inv.packages]
+    .sort(comparePackages)
+    .map((p) => [p.name, p.version, p.arch || '-', p.source, p.source_version, p.format]);
+  return (
+    [
+      `OS:       ${osLine}`,
+      `Kernel:   ${inv.kernel ?? 'unknown'}`,
+      `Packages: ${rows.length}`,
+      '',
+      ...alignColumns([HEADERS, ...rows]),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Pads every column but the last to its widest cell, two spaces apart. */

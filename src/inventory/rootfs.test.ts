@@ -24,7 +24,10 @@ test('resolveInRoot: a link loop is an InventoryError', async (t) => {
   const root = scratchDir(t);
   symlinkSync('b', path.join(root, 'a'));
   symlinkSync('a', path.join(root, 'b'));
-  await assert.rejects(resolveInRoot(root, 'a/file'), (err: unknown) => err instanceof InventoryError && /too many levels of symbolic links/.test(err.message));
+  await assert.rejects(
+    resolveInRoot(root, 'a/file'),
+    (err: unknown) => err instanceof InventoryError && /too many levels of symbolic links/.test(err.message),
+  );
 });
 
 test('readDatabaseText: unreadable and binary files are InventoryErrors naming the file', async (t) => {
@@ -32,7 +35,10 @@ test('readDatabaseText: unreadable and binary files are InventoryErrors naming t
   await assert.rejects(readDatabaseText(dir), new InventoryError(dir, 'cannot read: is a directory'));
   const bin = path.join(dir, 'bin');
   writeFileSync(bin, 'a\nb\nc\0');
-  await assert.rejects(readDatabaseText(bin), new InventoryError(bin, 'line 3: binary data (NUL byte); not a text package database'));
+  await assert.rejects(
+    readDatabaseText(bin),
+    new InventoryError(bin, 'line 3: binary data (NUL byte); not a text package database'),
+  );
   assert.equal(countLines('a\nb\nc', 0), 1);
   assert.equal(countLines('a\nb\nc', 4), 3);
 });

@@ -32,7 +32,29 @@ async function failure(p: Promise<unknown>): Promise<RequestError> {
 function selfSigned(t: { after: (fn: () => void) => void }): { dir: string; key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-net-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
   return { dir, key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
@@ -41,11 +63,19 @@ test('a refused connection and a server that never answers are worth retrying; t
   const closedPort = await listen(closed, t);
   await new Promise<void>((resolve) => closed.close(() => resolve()));
   const refused = await failure(send(new URL(`http://127.0.0.1:${closedPort}/feed.json`), { timeoutMs: 5000 }));
-  assert.deepEqual([refused.kind, refused.code, refused.retryable, refused.systemCode], ['network', 'PL_E_SERVER_UNREACHABLE', true, 'ECONNREFUSED']);
+  assert.deepEqual(
+    [refused.kind, refused.code, refused.retryable, refused.systemCode],
+    ['network', 'PL_E_SERVER_UNREACHABLE', true, 'ECONNREFUSED'],
+  );
   assert.match(refused.message, new RegExp(`^GET http://127\\.0\\.0\\.1:${closedPort}/feed\\.json: ECONNREFUSED`));
 
-  const silent = await listen(createHttpServer(() => {}), t);
-  const stalled = await failure(send(new URL(`http://127.0.0.1:${silent}/`), { method: 'POST', body: '{}', timeoutMs: 100 }));
+  const silent = await listen(
+    createHttpServer(() => {}),
+    t,
+  );
+  const stalled = await failure(
+    send(new URL(`http://127.0.0.1:${silent}/`), { method: 'POST', body: '{}', timeoutMs: 100 }),
+  );
   assert.deepEqual([stalled.kind, stalled.retryable, stalled.reason], ['timeout', true, 'no data for 100 ms']);
 });
 
@@ -70,7 +100,10 @@ test('a body cut short is a network failure; a whole one is read', async (t) => 
 
 test('TLS: an untrusted certificate and plain HTTP answering https:// are named, not retried; the CA file makes it trusted', async (t) => {
   const pki = selfSigned(t);
-  const tlsPort = await listen(createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => res.end('ok')) as unknown as Server, t);
+  const tlsPort = await listen(
+    createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => res.end('ok')) as unknown as Server,
+    t,
+  );
   const untrusted = await failure(send(new URL(`https://127.0.0.1:${tlsPort}/`), { timeoutMs: 5000 }));
   assert.deepEqual([untrusted.kind, untrusted.code, untrusted.retryable], ['untrusted', 'PL_E_TLS', false]);
   assert.match(untrusted.reason, /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN): /);
@@ -80,17 +113,32 @@ test('TLS: an untrusted certificate and plain HTTP answering https:// are named,
   const trusted = await send(new URL(`https://127.0.0.1:${tlsPort}/`), { pool, timeoutMs: 5000 });
   assert.equal((await readBody(trusted, 'GET /', 5000)).toString(), 'ok');
 
-  const plainPort = await listen(createHttpServer((_req, res) => res.end('plain')), t);
+  const plainPort = await listen(
+    createHttpServer((_req, res) => res.end('plain')),
+    t,
+  );
   const plain = await failure(send(new URL(`https://127.0.0.1:${plainPort}/`), { timeoutMs: 5000 }));
   assert.deepEqual([plain.kind, plain.code, plain.retryable], ['plain-http', 'PL_E_TLS', false]);
 
-  assert.throws(() => createPool({ caFile: join(pki.dir, 'missing.pem') }), (e: Error & { code?: string }) => e.code === 'PL_E_CONFIG' && /cannot read CA file .*missing\.pem/.test(e.message));
+  assert.throws(
+    () => createPool({ caFile: join(pki.dir, 'missing.pem') }),
+    (e: Error & { code?: string }) => e.code === 'PL_E_CONFIG' && /cannot read CA file .*missing\.pem/.test(e.message),
+  );
   assert.throws(() => createPool({ caFile: join(pki.dir, 'key.pem') }), /holds no PEM certificate/);
 });
 
-test('retryable statuses: overload, timeouts and unavailability, not the request\'s own faults', () => {
+test("retryable statuses: overload, timeouts and unavailability, not the request's own faults", () => {
   assert.deepEqual([408, 429, 500, 502, 503, 504].map(isRetryableStatus), [true, true, true, true, true, true]);
-  assert.deepEqual([400, 401, 403, 404, 409, 413, 501, 505].map(isRetryableStatus), [false, false, false, false, false, false, false, false]);
+  assert.deepEqual([400, 401, 403, 404, 409, 413, 501, 505].map(isRetryableStatus), [
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+  ]);
 });
 
 test('parseRetryAfter reads seconds and HTTP dates', () => {

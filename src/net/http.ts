@@ -21,7 +21,11 @@ export interface PoolOptions {
 
 /** A pool of keep-alive connections; idle ones never keep the process alive. */
 export function createPool(o: PoolOptions = {}): Agent {
-  return new Agent({ connect: o.caFile ? { ca: readCaFile(o.caFile) } : {}, keepAliveTimeout: 10_000, connections: o.connections ?? 8 });
+  return new Agent({
+    connect: o.caFile ? { ca: readCaFile(o.caFile) } : {},
+    keepAliveTimeout: 10_000,
+    connections: o.connections ?? 8,
+  });
 }
 
 /** The certificates of a CA file; a file that cannot be read or holds none is a configuration error. */
@@ -32,7 +36,8 @@ function readCaFile(file: string): string {
   } catch (err) {
     throw new PatchloopError('PL_E_CONFIG', `cannot read CA file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new PatchloopError('PL_E_CONFIG', `CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new PatchloopError('PL_E_CONFIG', `CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return ca;
 }
 
@@ -51,10 +56,14 @@ export class RequestError extends PatchloopError {
   readonly kind: FailureKind;
   /** What happened, without the request: `ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1`, `no data for 100 ms`. */
   readonly reason: string;
-  /** The system or library error code (ECONNREFUSED, UND_ERR_SOCKET, SELF_SIGNED_CERT_IN_CHAIN, …), when there was one. */
+  /**
+   * The system or library error code (ECONNREFUSED, UND_ERR_SOCKET, SELF_SIGNED_CERT_IN_CHAIN, …), when there was one.
+   */
   readonly systemCode: string | null;
   constructor(where: string, kind: FailureKind, reason: string, systemCode: string | null, cause: unknown) {
-    super(kind === 'network' || kind === 'timeout' ? 'PL_E_SERVER_UNREACHABLE' : 'PL_E_TLS', `${where}: ${reason}`, { cause });
+    super(kind === 'network' || kind === 'timeout' ? 'PL_E_SERVER_UNREACHABLE' : 'PL_E_TLS', `${where}: ${reason}`, {
+      cause,
+    });
     this.kind = kind;
     this.reason = reason;
     this.systemCode = systemCode;
@@ -81,7 +90,15 @@ export interface SendOptions {
 export async function send(url: URL, o: SendOptions): Promise<Answer> {
   const method = o.method ?? 'GET';
   try {
-    return await request(url, { method, headers: o.headers, body: o.body, dispatcher: o.pool, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs, signal: o.signal });
+    return await request(url, {
+      method,
+      headers: o.headers,
+      body: o.body,
+      dispatcher: o.pool,
+      headersTimeout: o.timeoutMs,
+      bodyTimeout: o.timeoutMs,
+      signal: o.signal,
+    });
   } catch (err) {
     throw o.signal?.aborted ? err : requestError(`${method} ${url.origin}${url.pathname}`, err, o.timeoutMs);
   }
@@ -105,11 +122,16 @@ export function requestError(where: string, err: unknown, timeoutMs: number): Re
   const code = coded instanceof Error ? ((coded as { code?: unknown }).code as string) : null;
   const message = coded instanceof Error ? coded.message : String(err);
   const failure = (kind: FailureKind, reason: string) => new RequestError(where, kind, reason, code, err);
-  if (code && /^UND_ERR_(HEADERS|BODY|CONNECT)_TIMEOUT$/.test(code)) return failure('timeout', `no data for ${timeoutMs} ms`);
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(message))) {
+  if (code && /^UND_ERR_(HEADERS|BODY|CONNECT)_TIMEOUT$/.test(code))
+    return failure('timeout', `no data for ${timeoutMs} ms`);
+  if (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(message))
+  ) {
     return failure('plain-http', `${code}: the TLS handshake was answered in plain HTTP`);
   }
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_/.test(code)) return failure('untrusted', `${code}: ${message}`);
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_/.test(code))
+    return failure('untrusted', `${code}: ${message}`);
   if (code && /^ERR_SSL_|^EPROTO$/.test(code)) return failure('tls', `${code}: ${message}`);
   return failure('network', describeFailure(err));
 }

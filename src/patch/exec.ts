@@ -44,9 +44,37 @@ export function rootArgv(root: string, argv: readonly string[], binds: readonly 
   const pairs = binds.flatMap((b) => [b.source, b.target]);
   if (isHostRoot(root)) {
     if (binds.length === 0) return [...argv];
-    return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', SCRIPT, '', String(binds.length), ...pairs, ...argv];
+    return [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      SCRIPT,
+      '',
+      String(binds.length),
+      ...pairs,
+      ...argv,
+    ];
   }
-  return ['unshare', '--fork', '--kill-child=SIGTERM', '--pid', '--mount', '--propagation', 'private', `--mount-proc=${root}/proc`, 'sh', '-c', SCRIPT, root, String(binds.length), ...pairs, ...argv];
+  return [
+    'unshare',
+    '--fork',
+    '--kill-child=SIGTERM',
+    '--pid',
+    '--mount',
+    '--propagation',
+    'private',
+    `--mount-proc=${root}/proc`,
+    'sh',
+    '-c',
+    SCRIPT,
+    root,
+    String(binds.length),
+    ...pairs,
+    ...argv,
+  ];
 }
 
 export function execInRoot(root: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -90,7 +118,13 @@ export function execInRoot(root: string, argv: readonly string[], opts: ExecOpti
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
     });
   });
 }
@@ -100,7 +134,9 @@ export async function execChecked(root: string, argv: readonly string[], opts: E
   const r = await execInRoot(root, argv, opts);
   if (r.code !== 0) {
     const why = r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exited ${r.code}`;
-    throw new Error(`${argv.join(' ')} ${why}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`);
+    throw new Error(
+      `${argv.join(' ')} ${why}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
+    );
   }
   return r;
 }

@@ -28,7 +28,15 @@ const PYTHON = '/usr/bin/python3';
 /** Holds a lock on `file` in another process: `lockf` is fcntl(F_SETLK), as apt and dpkg lock. */
 async function holdLock(file: string, kind: 'fcntl' | 'flock'): Promise<ChildProcess> {
   const call = kind === 'fcntl' ? 'fcntl.lockf(f, fcntl.LOCK_EX)' : 'fcntl.flock(f, fcntl.LOCK_EX)';
-  const child = spawn(PYTHON, ['-c', `import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\n${call}\nprint('locked', flush=True)\ntime.sleep(60)`, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    PYTHON,
+    [
+      '-c',
+      `import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\n${call}\nprint('locked', flush=True)\ntime.sleep(60)`,
+      file,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   assert.equal(chunk.toString().trim(), 'locked');
   return child;
@@ -40,38 +48,45 @@ async function release(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-test('a held dpkg lock is detected with its holder, by fcntl or flock, without taking it', { skip: !existsSync(PYTHON) && 'python3 is not installed' }, async () => {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'patchloop-lock-'));
-  try {
-    await mkdir(path.join(root, 'var/lib/dpkg'), { recursive: true });
-    const frontend = path.join(root, 'var/lib/dpkg/lock-frontend');
-    await writeFile(frontend, '');
-    await writeFile(path.join(root, 'var/lib/dpkg/lock'), '');
-    assert.deepEqual(await heldLocks(root), [], 'lock files that exist but nobody holds');
-
-    const holder = await holdLock(frontend, 'fcntl');
+test(
+  'a held dpkg lock is detected with its holder, by fcntl or flock, without taking it',
+  { skip: !existsSync(PYTHON) && 'python3 is not installed' },
+  async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'patchloop-lock-'));
     try {
-      const held = await heldLocks(root);
-      assert.deepEqual(held, [{ file: frontend, pid: holder.pid, command: 'python3' }]);
-      const wait = await waitForLocks(root, { timeoutMs: 300, pollMs: 100 });
-      assert.equal(wait.free, false);
-      assert.equal(wait.held[0].pid, holder.pid);
-      // released while waiting: the wait ends free
-      const waiting = waitForLocks(root, { timeoutMs: 30_000, pollMs: 50 });
-      await release(holder);
-      assert.equal((await waiting).free, true);
-    } finally {
-      holder.kill('SIGKILL');
-    }
+      await mkdir(path.join(root, 'var/lib/dpkg'), { recursive: true });
+      const frontend = path.join(root, 'var/lib/dpkg/lock-frontend');
+      await writeFile(frontend, '');
+      await writeFile(path.join(root, 'var/lib/dpkg/lock'), '');
+      assert.deepEqual(await heldLocks(root), [], 'lock files that exist but nobody holds');
 
-    const flocker = await holdLock(path.join(root, 'var/lib/dpkg/lock'), 'flock');
-    try {
-      assert.deepEqual((await heldLocks(root)).map((h) => h.file), [path.join(root, 'var/lib/dpkg/lock')]);
+      const holder = await holdLock(frontend, 'fcntl');
+      try {
+        const held = await heldLocks(root);
+        assert.deepEqual(held, [{ file: frontend, pid: holder.pid, command: 'python3' }]);
+        const wait = await waitForLocks(root, { timeoutMs: 300, pollMs: 100 });
+        assert.equal(wait.free, false);
+        assert.equal(wait.held[0].pid, holder.pid);
+        // released while waiting: the wait ends free
+        const waiting = waitForLocks(root, { timeoutMs: 30_000, pollMs: 50 });
+        await release(holder);
+        assert.equal((await waiting).free, true);
+      } finally {
+        holder.kill('SIGKILL');
+      }
+
+      const flocker = await holdLock(path.join(root, 'var/lib/dpkg/lock'), 'flock');
+      try {
+        assert.deepEqual(
+          (await heldLocks(root)).map((h) => h.file),
+          [path.join(root, 'var/lib/dpkg/lock')],
+        );
+      } finally {
+        await release(flocker);
+      }
+      assert.deepEqual(await heldLocks(root), []);
     } finally {
-      await release(flocker);
+      await rm(root, { recursive: true, force: true });
     }
-    assert.deepEqual(await heldLocks(root), []);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -38,7 +38,14 @@ export function parseProcLocks(text: string): LockEntry[] {
   for (const line of text.split('\n')) {
     const m = /^\d+:\s+(\S+)\s+\S+\s+(\S+)\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
     if (!m) continue; // blank, or a "->" waiter line
-    out.push({ type: m[1], access: m[2], pid: Number(m[3]), major: parseInt(m[4], 16), minor: parseInt(m[5], 16), inode: BigInt(m[6]) });
+    out.push({
+      type: m[1],
+      access: m[2],
+      pid: Number(m[3]),
+      major: parseInt(m[4], 16),
+      minor: parseInt(m[5], 16),
+      inode: BigInt(m[6]),
+    });
   }
   return out;
 }
@@ -89,7 +96,12 @@ export async function heldLocks(root: string, files: readonly string[] = APT_LOC
 }
 
 export function describeHeld(held: readonly HeldLock[]): string {
-  return held.map((h) => `${h.file} held by ${h.pid ? `process ${h.pid}${h.command ? ` (${h.command})` : ''}` : 'a process in another namespace'}`).join('; ');
+  return held
+    .map(
+      (h) =>
+        `${h.file} held by ${h.pid ? `process ${h.pid}${h.command ? ` (${h.command})` : ''}` : 'a process in another namespace'}`,
+    )
+    .join('; ');
 }
 
 export interface WaitResult {
@@ -105,7 +117,14 @@ export interface WaitResult {
  */
 export async function waitForLocks(
   root: string,
-  opts: { timeoutMs: number; pollMs?: number; files?: readonly string[]; now?: () => number; sleep?: (ms: number) => Promise<void>; onWait?: (held: HeldLock[]) => void },
+  opts: {
+    timeoutMs: number;
+    pollMs?: number;
+    files?: readonly string[];
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+    onWait?: (held: HeldLock[]) => void;
+  },
 ): Promise<WaitResult> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

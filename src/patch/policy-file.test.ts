@@ -28,21 +28,36 @@ reboot:
 test('a YAML policy file', () => {
   const p = parsePolicyText(YAML, 'web.yaml');
   assert.equal(p.schedule.windows[0].time_zone, 'Europe/Berlin');
-  assert.deepEqual(p.rings.map((r) => r.soak_hours), [0, 24]);
+  assert.deepEqual(
+    p.rings.map((r) => r.soak_hours),
+    [0, 24],
+  );
   assert.equal(parsePolicyText(JSON.stringify(p), 'web.json').reboot.max_concurrent, 2, 'JSON is YAML too');
 });
 
 test('problems name the file and the line of the offending value', () => {
-  const bad = YAML.replace('time_zone: Europe/Berlin', 'time_zone: Europe/Berln').replace('max_concurrent: 2', 'max_concurrent: 0');
+  const bad = YAML.replace('time_zone: Europe/Berlin', 'time_zone: Europe/Berln').replace(
+    'max_concurrent: 2',
+    'max_concurrent: 0',
+  );
   assert.throws(
     () => parsePolicyText(bad, 'web.yaml'),
     (err: unknown) => {
       assert.ok(err instanceof PolicyError);
-      assert.deepEqual(err.issues.map((i) => i.path), ['schedule.windows[0].time_zone (line 12)', 'reboot.max_concurrent (line 20)']);
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        ['schedule.windows[0].time_zone (line 12)', 'reboot.max_concurrent (line 20)'],
+      );
       assert.match(err.message, /^web\.yaml: invalid policy:/);
       return true;
     },
   );
-  assert.throws(() => parsePolicyText('name: [unclosed\n', 'x.yaml'), (err: unknown) => err instanceof PolicyError && /x\.yaml: invalid policy:\n {2}line \d+: /.test(err.message));
-  assert.throws(() => parsePolicyText('version: 2\n', 'x.yaml'), (err: unknown) => err instanceof PolicyError && err.issues.some((i) => i.path.startsWith('name')));
+  assert.throws(
+    () => parsePolicyText('name: [unclosed\n', 'x.yaml'),
+    (err: unknown) => err instanceof PolicyError && /x\.yaml: invalid policy:\n {2}line \d+: /.test(err.message),
+  );
+  assert.throws(
+    () => parsePolicyText('version: 2\n', 'x.yaml'),
+    (err: unknown) => err instanceof PolicyError && err.issues.some((i) => i.path.startsWith('name')),
+  );
 });

@@ -9,7 +9,8 @@ export function parsePolicyText(text: string, file: string): PatchPolicy {
   try {
     doc = parseYaml(text, file);
   } catch (err) {
-    if (err instanceof YamlSyntaxError) throw new PolicyError(file, [{ path: `line ${err.line}`, message: err.reason }]);
+    if (err instanceof YamlSyntaxError)
+      throw new PolicyError(file, [{ path: `line ${err.line}`, message: err.reason }]);
     throw err;
   }
   const res = PolicySchema.safeParse(doc.data);

@@ -20,9 +20,16 @@ class LeaseTable implements RebootLeaseClient {
     this.clock = clock;
   }
   async acquire(req: { host: string }) {
-    const d = decideLease(this.leases, { host: req.host, now: this.clock.now, newId: `L${++this.ids}` }, this.policy.reboot);
+    const d = decideLease(
+      this.leases,
+      { host: req.host, now: this.clock.now, newId: `L${++this.ids}` },
+      this.policy.reboot,
+    );
     if (!d.granted) return { granted: false as const, retry_at: d.retry_at, reason: d.reason };
-    this.leases = [...this.leases.filter((l) => l.lease_id !== d.lease.lease_id && Date.parse(l.expires_at) > this.clock.now), d.lease];
+    this.leases = [
+      ...this.leases.filter((l) => l.lease_id !== d.lease.lease_id && Date.parse(l.expires_at) > this.clock.now),
+      d.lease,
+    ];
     return { granted: true as const, lease_id: d.lease.lease_id, expires_at: d.lease.expires_at };
   }
   async renew(id: string) {
@@ -49,14 +56,30 @@ function runNeedingReboot(host: string, policy: PatchPolicy): PatchRun {
     outcome: 'success',
     skip_reason: null,
     exit_code: 0,
-    changes: [{ name: 'linux-image-6.1.0-56-amd64', arch: 'amd64', action: 'install', from: null, to: '6.1.192-2', automatic: true, ok: true }],
+    changes: [
+      {
+        name: 'linux-image-6.1.0-56-amd64',
+        arch: 'amd64',
+        action: 'install',
+        from: null,
+        to: '6.1.192-2',
+        automatic: true,
+        ok: true,
+      },
+    ],
     held_back: [],
     errors: [],
     reboot: {
       required: true,
       because: ['reboot-required', 'kernel'],
       packages: ['linux-image-6.1.0-56-amd64'],
-      kernel: { running: '6.1.0-50-amd64', newest_installed: '6.1.0-56-amd64', installed: ['6.1.0-50-amd64', '6.1.0-56-amd64'], needrestart_status: 3, reboot_needed: true },
+      kernel: {
+        running: '6.1.0-50-amd64',
+        newest_installed: '6.1.0-56-amd64',
+        installed: ['6.1.0-50-amd64', '6.1.0-56-amd64'],
+        needrestart_status: 3,
+        reboot_needed: true,
+      },
       status: 'pending_lease',
     },
     restarts: { needed: [], restarted: [], failed: [], skipped: [] },
@@ -81,8 +104,17 @@ test('a fleet reboots at most K at a time; a host that never comes back loses it
     const clock = { now: Date.parse('2026-06-02T00:00:00Z') }; // 02:00 Berlin, inside the window
     const table = new LeaseTable(policy, clock);
     const sent: { runs: PatchRun[]; boots: BootReport[] } = { runs: [], boots: [] };
-    const report = { sendRun: async (r: PatchRun) => void sent.runs.push(r), sendBoot: async (b: BootReport) => void sent.boots.push(b) };
-    const hosts = ['a', 'b', 'c', 'd', 'e'].map((h) => ({ name: h, boot: `${h}-boot-1`, rebooted: 0, run: runNeedingReboot(h, policy), stateFile: path.join(dir, `${h}.json`) }));
+    const report = {
+      sendRun: async (r: PatchRun) => void sent.runs.push(r),
+      sendBoot: async (b: BootReport) => void sent.boots.push(b),
+    };
+    const hosts = ['a', 'b', 'c', 'd', 'e'].map((h) => ({
+      name: h,
+      boot: `${h}-boot-1`,
+      rebooted: 0,
+      run: runNeedingReboot(h, policy),
+      stateFile: path.join(dir, `${h}.json`),
+    }));
     const deps = (h: (typeof hosts)[number]) => ({
       policy,
       lease: table,
@@ -94,17 +126,49 @@ test('a fleet reboots at most K at a time; a host that never comes back loses it
     });
     const comeBack = (h: (typeof hosts)[number]) => {
       h.boot = `${h.name}-boot-${h.rebooted + 1}`;
-      return afterBoot({ stateFile: h.stateFile, bootId: async () => h.boot, now: () => clock.now, bootedAt: async () => clock.now - 30_000, kernel: '6.1.0-56-amd64', rebootStillRequired: async () => false, lease: table, report });
+      return afterBoot({
+        stateFile: h.stateFile,
+        bootId: async () => h.boot,
+        now: () => clock.now,
+        bootedAt: async () => clock.now - 30_000,
+        kernel: '6.1.0-56-amd64',
+        rebootStillRequired: async () => false,
+        lease: table,
+        report,
+      });
     };
 
     for (const h of hosts) h.run = await rebootIfDue(h.run, deps(h));
-    assert.deepEqual(hosts.map((h) => h.run.reboot.status), ['rebooting', 'rebooting', 'pending_lease', 'pending_lease', 'pending_lease']);
+    assert.deepEqual(
+      hosts.map((h) => h.run.reboot.status),
+      ['rebooting', 'rebooting', 'pending_lease', 'pending_lease', 'pending_lease'],
+    );
     assert.equal(table.live(), 2);
-    assert.match(hosts[2].run.reboot.detail, /2 of 2 reboot slot\(s\) taken \(a, b\); retry at 2026-06-02T00:20:00.000Z/);
-    assert.deepEqual(sent.runs.map((r) => r.reboot.lease_id), ['L1', 'L2'], 'the server hears of the reboot before it happens');
+    assert.match(
+      hosts[2].run.reboot.detail,
+      /2 of 2 reboot slot\(s\) taken \(a, b\); retry at 2026-06-02T00:20:00.000Z/,
+    );
+    assert.deepEqual(
+      sent.runs.map((r) => r.reboot.lease_id),
+      ['L1', 'L2'],
+      'the server hears of the reboot before it happens',
+    );
 
     // Before the reboot has happened, the same boot id means "not yet", and the slot stays taken.
-    assert.equal((await afterBoot({ stateFile: hosts[0].stateFile, bootId: async () => hosts[0].boot, now: () => clock.now, bootedAt: async () => 0, kernel: null, rebootStillRequired: async () => false, lease: table })).state, 'not_rebooted');
+    assert.equal(
+      (
+        await afterBoot({
+          stateFile: hosts[0].stateFile,
+          bootId: async () => hosts[0].boot,
+          now: () => clock.now,
+          bootedAt: async () => 0,
+          kernel: null,
+          rebootStillRequired: async () => false,
+          lease: table,
+        })
+      ).state,
+      'not_rebooted',
+    );
 
     // a comes back after 3 minutes; b never does (it died during the reboot).
     clock.now += 3 * MIN;
@@ -114,7 +178,10 @@ test('a fleet reboots at most K at a time; a host that never comes back loses it
     assert.equal(sent.boots.length, 1);
     assert.equal(table.live(), 1);
     for (const h of hosts.slice(2)) h.run = await rebootIfDue(h.run, deps(h));
-    assert.deepEqual(hosts.slice(2).map((h) => h.run.reboot.status), ['rebooting', 'pending_lease', 'pending_lease']);
+    assert.deepEqual(
+      hosts.slice(2).map((h) => h.run.reboot.status),
+      ['rebooting', 'pending_lease', 'pending_lease'],
+    );
     assert.equal(table.live(), 2);
 
     // c comes back; 20 minutes after b took its slot, b's lease has expired: d and e go.
@@ -128,7 +195,10 @@ test('a fleet reboots at most K at a time; a host that never comes back loses it
     hosts[4].run = await rebootIfDue(hosts[4].run, deps(hosts[4]));
     assert.equal(hosts[4].run.reboot.status, 'rebooting');
     assert.ok(table.live() <= 2);
-    assert.deepEqual(hosts.map((h) => h.rebooted), [1, 1, 1, 1, 1]);
+    assert.deepEqual(
+      hosts.map((h) => h.rebooted),
+      [1, 1, 1, 1, 1],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -139,8 +209,17 @@ test('outside the window no lease is asked for; a failed reboot command gives th
   try {
     const clock = { now: Date.parse('2026-06-02T10:00:00Z') }; // noon in Berlin
     const table = new LeaseTable(policy, clock);
-    const base = { policy, lease: table, now: () => clock.now, stateFile: path.join(dir, 'x.json'), bootId: async () => 'boot-1' };
-    const waiting = await rebootIfDue(runNeedingReboot('x', policy), { ...base, reboot: async () => assert.fail('no reboot outside the window') });
+    const base = {
+      policy,
+      lease: table,
+      now: () => clock.now,
+      stateFile: path.join(dir, 'x.json'),
+      bootId: async () => 'boot-1',
+    };
+    const waiting = await rebootIfDue(runNeedingReboot('x', policy), {
+      ...base,
+      reboot: async () => assert.fail('no reboot outside the window'),
+    });
     assert.equal(waiting.reboot.status, 'pending_window');
     assert.match(waiting.reboot.detail, /next opens 2026-06-03 01:00 Europe\/Berlin/);
     assert.equal(table.leases.length, 0);
@@ -155,11 +234,18 @@ test('outside the window no lease is asked for; a failed reboot command gives th
     assert.equal(failed.reboot.status, 'failed');
     assert.match(failed.reboot.detail, /Failed to connect to bus/);
     assert.equal(table.leases.length, 0, 'the slot is free again');
-    assert.equal((await afterBoot({ ...base, bootedAt: async () => 0, kernel: null, rebootStillRequired: async () => false })).state, 'none');
+    assert.equal(
+      (await afterBoot({ ...base, bootedAt: async () => 0, kernel: null, rebootStillRequired: async () => false }))
+        .state,
+      'none',
+    );
 
     const never = parsePolicy({ name: 'n', version: 1, group: 'g', reboot: { mode: 'never' } });
     const r = runNeedingReboot('y', never);
-    const kept = await rebootIfDue({ ...r, reboot: { ...r.reboot, status: 'policy_never' } }, { ...base, policy: never, reboot: async () => assert.fail('never') });
+    const kept = await rebootIfDue(
+      { ...r, reboot: { ...r.reboot, status: 'policy_never' } },
+      { ...base, policy: never, reboot: async () => assert.fail('never') },
+    );
     assert.equal(kept.reboot.status, 'policy_never');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -56,9 +56,21 @@ export async function rebootIfDue(run: PatchRun, deps: RebootDeps): Promise<Patc
   const now = deps.now();
   const allowed = rebootAllowedNow(deps.policy, now);
   if (!allowed.allowed) {
-    return { ...run, reboot: { ...r, status: deps.policy.reboot.mode === 'never' ? 'policy_never' : 'pending_window', detail: allowed.reason } };
+    return {
+      ...run,
+      reboot: {
+        ...r,
+        status: deps.policy.reboot.mode === 'never' ? 'policy_never' : 'pending_window',
+        detail: allowed.reason,
+      },
+    };
   }
-  const grant = await deps.lease.acquire({ group: deps.policy.group, host: run.host.hostname ?? run.host.root, run_id: run.id, ttl_seconds: deps.policy.reboot.lease_ttl_minutes * 60 });
+  const grant = await deps.lease.acquire({
+    group: deps.policy.group,
+    host: run.host.hostname ?? run.host.root,
+    run_id: run.id,
+    ttl_seconds: deps.policy.reboot.lease_ttl_minutes * 60,
+  });
   if (!grant.granted) {
     return { ...run, reboot: { ...r, status: 'pending_lease', detail: `${grant.reason}; retry at ${grant.retry_at}` } };
   }
@@ -74,7 +86,14 @@ export async function rebootIfDue(run: PatchRun, deps: RebootDeps): Promise<Patc
   await writeIfChanged(deps.stateFile, `${JSON.stringify(pending)}\n`);
   const rebooting: PatchRun = {
     ...run,
-    reboot: { ...r, status: 'rebooting', detail: `lease ${grant.lease_id} until ${grant.expires_at}`, lease_id: grant.lease_id, requested_at: pending.requested_at, boot_id_before: pending.boot_id_before },
+    reboot: {
+      ...r,
+      status: 'rebooting',
+      detail: `lease ${grant.lease_id} until ${grant.expires_at}`,
+      lease_id: grant.lease_id,
+      requested_at: pending.requested_at,
+      boot_id_before: pending.boot_id_before,
+    },
   };
   await deps.report?.sendRun(rebooting);
   try {
@@ -82,7 +101,10 @@ export async function rebootIfDue(run: PatchRun, deps: RebootDeps): Promise<Patc
   } catch (err) {
     await removeIfPresent(deps.stateFile);
     await deps.lease.release(grant.lease_id);
-    const failed: PatchRun = { ...rebooting, reboot: { ...rebooting.reboot, status: 'failed', detail: `the reboot command failed: ${(err as Error).message}` } };
+    const failed: PatchRun = {
+      ...rebooting,
+      reboot: { ...rebooting.reboot, status: 'failed', detail: `the reboot command failed: ${(err as Error).message}` },
+    };
     await deps.report?.sendRun(failed);
     return failed;
   }

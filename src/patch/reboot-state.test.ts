@@ -5,7 +5,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { compareKernelReleases, installedKernels, kernelState, parseNeedrestartBatch, readRebootFlag } from './reboot-state.ts';
+import {
+  compareKernelReleases,
+  installedKernels,
+  kernelState,
+  parseNeedrestartBatch,
+  readRebootFlag,
+} from './reboot-state.ts';
 import { patchlab } from '../../test/support/patch-logs.ts';
 
 test('needrestart -b from the patchlab root after a kernel upgrade', () => {
@@ -21,22 +27,43 @@ test('needrestart -b from the patchlab root after a kernel upgrade', () => {
 test('needrestart -b with services, containers and sessions', () => {
   // Written for this test in needrestart's batch format (apt-dater protocol, needrestart 3.6).
   const nr = parseNeedrestartBatch(
-    ['NEEDRESTART-VER: 3.6', 'NEEDRESTART-KCUR: 6.1.0-50-amd64', 'NEEDRESTART-KEXP: 6.1.0-56-amd64', 'NEEDRESTART-KSTA: 3', 'NEEDRESTART-SVC: nginx.service', 'NEEDRESTART-SVC: ssh.service', 'NEEDRESTART-CONT: LXC web1', 'NEEDRESTART-SESS: alice @ session #3', 'NEEDRESTART-NEWKEY: later versions add keys', ''].join('\n'),
+    [
+      'NEEDRESTART-VER: 3.6',
+      'NEEDRESTART-KCUR: 6.1.0-50-amd64',
+      'NEEDRESTART-KEXP: 6.1.0-56-amd64',
+      'NEEDRESTART-KSTA: 3',
+      'NEEDRESTART-SVC: nginx.service',
+      'NEEDRESTART-SVC: ssh.service',
+      'NEEDRESTART-CONT: LXC web1',
+      'NEEDRESTART-SESS: alice @ session #3',
+      'NEEDRESTART-NEWKEY: later versions add keys',
+      '',
+    ].join('\n'),
   );
   assert.deepEqual(nr.services, ['nginx.service', 'ssh.service']);
   assert.deepEqual(nr.containers, ['LXC web1']);
   assert.deepEqual(nr.sessions, ['alice @ session #3']);
   assert.throws(() => parseNeedrestartBatch('NEEDRESTART-KSTA: three\n', 'nr.txt'), /nr\.txt:1: KSTA is not a number/);
-  assert.throws(() => parseNeedrestartBatch('Pending kernel upgrade!\n', 'nr.txt'), /nr\.txt:1: not needrestart batch output/);
+  assert.throws(
+    () => parseNeedrestartBatch('Pending kernel upgrade!\n', 'nr.txt'),
+    /nr\.txt:1: not needrestart batch output/,
+  );
 });
 
-test('needrestart -b on this machine agrees with uname -r', { skip: !existsSync('/usr/sbin/needrestart') && 'needrestart is not installed' }, () => {
-  const out = execFileSync('/usr/sbin/needrestart', ['-b'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const nr = parseNeedrestartBatch(out);
-  assert.match(nr.version ?? '', /^\d/);
-  assert.equal(nr.kernel_current, os.release());
-  assert.ok(nr.kernel_status !== null && nr.kernel_status >= 0 && nr.kernel_status <= 3);
-});
+test(
+  'needrestart -b on this machine agrees with uname -r',
+  { skip: !existsSync('/usr/sbin/needrestart') && 'needrestart is not installed' },
+  () => {
+    const out = execFileSync('/usr/sbin/needrestart', ['-b'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const nr = parseNeedrestartBatch(out);
+    assert.match(nr.version ?? '', /^\d/);
+    assert.equal(nr.kernel_current, os.release());
+    assert.ok(nr.kernel_status !== null && nr.kernel_status >= 0 && nr.kernel_status <= 3);
+  },
+);
 
 test('reboot-required flag and its package list, and installed kernels, from a root', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'patchloop-reboot-'));
@@ -46,10 +73,17 @@ test('reboot-required flag and its package list, and installed kernels, from a r
     await mkdir(path.join(root, 'run'));
     await writeFile(path.join(root, 'run/reboot-required'), '*** System restart required ***\n');
     // the patchlab root's list, with the duplicate a second postinst run would append
-    await writeFile(path.join(root, 'run/reboot-required.pkgs'), `${patchlab('reboot-required.pkgs')}linux-image-6.1.0-56-amd64\n`);
-    assert.deepEqual(await readRebootFlag(root), { required: true, packages: ['linux-image-6.1.0-56-amd64', 'patchlab-canary'] });
+    await writeFile(
+      path.join(root, 'run/reboot-required.pkgs'),
+      `${patchlab('reboot-required.pkgs')}linux-image-6.1.0-56-amd64\n`,
+    );
+    assert.deepEqual(await readRebootFlag(root), {
+      required: true,
+      packages: ['linux-image-6.1.0-56-amd64', 'patchlab-canary'],
+    });
     await mkdir(path.join(root, 'boot'));
-    for (const k of ['6.1.0-9-amd64', '6.1.0-56-amd64', '6.1.0-10-amd64']) await writeFile(path.join(root, 'boot', `vmlinuz-${k}`), '');
+    for (const k of ['6.1.0-9-amd64', '6.1.0-56-amd64', '6.1.0-10-amd64'])
+      await writeFile(path.join(root, 'boot', `vmlinuz-${k}`), '');
     await writeFile(path.join(root, 'boot', 'config-6.1.0-56-amd64'), '');
     assert.deepEqual(await installedKernels(root), ['6.1.0-9-amd64', '6.1.0-10-amd64', '6.1.0-56-amd64']);
   } finally {
@@ -61,7 +95,11 @@ test('running against installed kernels', () => {
   const installed = ['6.1.0-50-amd64', '6.1.0-56-amd64'];
   assert.equal(kernelState('6.1.0-50-amd64', installed, null).reboot_needed, true);
   assert.equal(kernelState('6.1.0-56-amd64', installed, null).reboot_needed, false);
-  assert.equal(kernelState('6.18.44-custom', installed, null).reboot_needed, null, 'a kernel not installed from packages');
+  assert.equal(
+    kernelState('6.18.44-custom', installed, null).reboot_needed,
+    null,
+    'a kernel not installed from packages',
+  );
   const other = kernelState(null, installed, parseNeedrestartBatch(patchlab('needrestart-b.txt')));
   assert.equal(other.reboot_needed, null);
   assert.equal(other.needrestart_status, null, 'needrestart in another root reports on the host kernel');

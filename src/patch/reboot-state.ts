@@ -86,7 +86,14 @@ export async function readRebootFlag(root: string): Promise<RebootFlag> {
   const pkgs = await readOptional(`${flag}.pkgs`);
   return {
     required: (await readOptional(flag)) !== null,
-    packages: [...new Set((pkgs ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''))],
+    packages: [
+      ...new Set(
+        (pkgs ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== ''),
+      ),
+    ],
   };
 }
 
@@ -106,7 +113,9 @@ export function compareKernelReleases(a: string, b: string): number {
 export async function installedKernels(root: string): Promise<string[]> {
   const list = async (dir: string, prefix: string): Promise<string[]> => {
     try {
-      return (await readdir(path.join(root, dir))).filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length));
+      return (await readdir(path.join(root, dir)))
+        .filter((f) => f.startsWith(prefix))
+        .map((f) => f.slice(prefix.length));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -119,7 +128,11 @@ export async function installedKernels(root: string): Promise<string[]> {
 }
 
 /** Running versus installed kernel; `running` is null for a root that is not this system. */
-export function kernelState(running: string | null, installed: readonly string[], needrestart: NeedrestartBatch | null): KernelState {
+export function kernelState(
+  running: string | null,
+  installed: readonly string[],
+  needrestart: NeedrestartBatch | null,
+): KernelState {
   const newest = installed.at(-1) ?? null;
   return {
     running,

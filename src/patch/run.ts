@@ -5,7 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { insideWindow, nextWindow, describeInstant, rebootAllowedNow, globMatch, type PatchPolicy } from '../core/policy/index.ts';
+import {
+  insideWindow,
+  nextWindow,
+  describeInstant,
+  rebootAllowedNow,
+  globMatch,
+  type PatchPolicy,
+} from '../core/policy/index.ts';
 import type { Finding, OsInfo } from '../core/types.ts';
 import { isHostRoot } from '../inventory/rootfs.ts';
 import { runningKernel } from '../inventory/kernel.ts';
@@ -13,7 +20,13 @@ import { readOsInfo } from '../inventory/os-release.ts';
 import { startReport, type BackendReport } from './backend.ts';
 import { backendFor, patchableDistributions } from './backends.ts';
 import { execInRoot } from './exec.ts';
-import { installedKernels, kernelState, parseNeedrestartBatch, readRebootFlag, type NeedrestartBatch } from './reboot-state.ts';
+import {
+  installedKernels,
+  kernelState,
+  parseNeedrestartBatch,
+  readRebootFlag,
+  type NeedrestartBatch,
+} from './reboot-state.ts';
 import { rootHostname, rootMachineId } from './root-files.ts';
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun, type RebootState, type RestartState } from './types.ts';
 
@@ -55,12 +68,19 @@ async function needrestart(root: string, warnings: string[]): Promise<Needrestar
   }
 }
 
-export async function rebootState(root: string, policy: PatchPolicy, nr: NeedrestartBatch | null, now: number, kernelOverride?: string): Promise<RebootState> {
+export async function rebootState(
+  root: string,
+  policy: PatchPolicy,
+  nr: NeedrestartBatch | null,
+  now: number,
+  kernelOverride?: string,
+): Promise<RebootState> {
   const flag = await readRebootFlag(root);
   const kernel = kernelState(runningKernel(root, kernelOverride), await installedKernels(root), nr);
   const because: RebootState['because'] = [];
   if (flag.required) because.push('reboot-required');
-  if (kernel.reboot_needed || (kernel.needrestart_status !== null && kernel.needrestart_status >= 2)) because.push('kernel');
+  if (kernel.reboot_needed || (kernel.needrestart_status !== null && kernel.needrestart_status >= 2))
+    because.push('kernel');
   const required = because.length > 0;
   let status: RebootState['status'] = 'not_required';
   let detail = '';
@@ -70,11 +90,28 @@ export async function rebootState(root: string, policy: PatchPolicy, nr: Needres
     else status = allowed.allowed ? 'pending_lease' : 'pending_window';
     detail = allowed.reason;
   }
-  return { required, because, packages: flag.packages, kernel, status, detail, lease_id: null, requested_at: null, back_at: null, boot_id_before: null };
+  return {
+    required,
+    because,
+    packages: flag.packages,
+    kernel,
+    status,
+    detail,
+    lease_id: null,
+    requested_at: null,
+    back_at: null,
+    boot_id_before: null,
+  };
 }
 
 /** Restarts what needrestart reported, per policy, on the running system only. */
-async function restartServices(root: string, policy: PatchPolicy, nr: NeedrestartBatch | null, dryRun: boolean, log: (m: string) => void): Promise<RestartState> {
+async function restartServices(
+  root: string,
+  policy: PatchPolicy,
+  nr: NeedrestartBatch | null,
+  dryRun: boolean,
+  log: (m: string) => void,
+): Promise<RestartState> {
   const state: RestartState = { needed: nr?.services ?? [], restarted: [], failed: [], skipped: [] };
   for (const svc of state.needed) {
     const excluded = policy.restart.exclude.some((g) => globMatch(g, svc));
@@ -103,23 +140,34 @@ export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
   const os: OsInfo = osInfo.os;
   const backend = backendFor(os);
   if (!backend) {
-    throw new Error(`cannot patch ${os.pretty_name || os.id || root}: no backend for this distribution (supported: ${patchableDistributions().join(', ')}, and their derivatives)`);
+    throw new Error(
+      `cannot patch ${os.pretty_name || os.id || root}: no backend for this distribution (supported: ${patchableDistributions().join(', ')}, and their derivatives)`,
+    );
   }
   const warnings = [...osInfo.warnings];
-  if (!isHostRoot(root)) warnings.push(`${root} is not the running system: running kernel ${opts.kernel ? `given as ${opts.kernel}` : 'unknown'}, services are not restarted`);
+  if (!isHostRoot(root))
+    warnings.push(
+      `${root} is not the running system: running kernel ${opts.kernel ? `given as ${opts.kernel}` : 'unknown'}, services are not restarted`,
+    );
 
   let report: BackendReport;
   let before: Finding[] | null = null;
   const mode: PatchRun['mode'] = dryRun ? 'dry_run' : policy.schedule.runner === 'timer' ? 'collect' : 'run';
   if (!dryRun && !opts.ignoreWindow && mode === 'run' && !insideWindow(policy.schedule.windows, now())) {
     const next = nextWindow(policy.schedule.windows, now());
-    report = skippedReport(`outside the maintenance window${next ? `; the next opens ${describeInstant(next.start, next.window.time_zone)}` : ''}`, now);
+    report = skippedReport(
+      `outside the maintenance window${next ? `; the next opens ${describeInstant(next.start, next.window.time_zone)}` : ''}`,
+      now,
+    );
   } else {
     if (opts.scan && !dryRun) before = await opts.scan(root);
     if (mode === 'collect') {
       report = backend.collect
         ? await backend.collect({ root, policy, os })
-        : skippedReport(`collecting ${backend.name} timer runs is not implemented yet; use schedule.runner: patchloop`, now);
+        : skippedReport(
+            `collecting ${backend.name} timer runs is not implemented yet; use schedule.runner: patchloop`,
+            now,
+          );
     } else {
       report = await backend.run({ root, policy, os, dryRun, refreshLists: opts.refreshLists ?? true, log });
     }
@@ -134,7 +182,12 @@ export async function patchHost(opts: PatchHostOptions): Promise<PatchRun> {
   const run: PatchRun = {
     schema: PATCH_RUN_SCHEMA,
     id: randomUUID(),
-    host: { hostname: await rootHostname(root), machine_id: await rootMachineId(root), root: path.resolve(root), os: { id: os.id, version_id: os.version_id, codename: os.codename } },
+    host: {
+      hostname: await rootHostname(root),
+      machine_id: await rootMachineId(root),
+      root: path.resolve(root),
+      os: { id: os.id, version_id: os.version_id, codename: os.codename },
+    },
     policy: { name: policy.name, version: policy.version, group: policy.group },
     backend: backend.name,
     mode,

@@ -3,7 +3,15 @@
 // running to that timer.
 import { WEEKDAYS, type MaintenanceWindow, type PatchPolicy } from '../core/policy/schema.ts';
 
-const DAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = { sun: 'Sun', mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat' };
+const DAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = {
+  sun: 'Sun',
+  mon: 'Mon',
+  tue: 'Tue',
+  wed: 'Wed',
+  thu: 'Thu',
+  fri: 'Fri',
+  sat: 'Sat',
+};
 
 function windowMinutes(w: MaintenanceWindow): number {
   const s = Number(w.start.slice(0, 2)) * 60 + Number(w.start.slice(3));
@@ -13,7 +21,12 @@ function windowMinutes(w: MaintenanceWindow): number {
 
 /** `OnCalendar=` value for a window's start, in the window's own zone (systemd >= 235). */
 export function calendarSpec(w: MaintenanceWindow): string {
-  const days = w.days.length === 7 ? '' : `${WEEKDAYS.filter((d) => w.days.includes(d)).map((d) => DAY_NAMES[d]).join(',')} `;
+  const days =
+    w.days.length === 7
+      ? ''
+      : `${WEEKDAYS.filter((d) => w.days.includes(d))
+          .map((d) => DAY_NAMES[d])
+          .join(',')} `;
   return `${days}*-*-* ${w.start}:00 ${w.time_zone}`;
 }
 

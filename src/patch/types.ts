@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { clientId, isoTime, MAX, text } from '../core/bounds.ts';
 
 /** Most entries one run may report per list: far beyond a real run, small enough to bound the server's work. */
-export const PATCH_RUN_LIMITS = { changes: 20_000, errors: 1_000, warnings: 1_000, cvesClosed: 100_000, services: 2_000, kernels: 256 } as const;
+export const PATCH_RUN_LIMITS = {
+  changes: 20_000,
+  errors: 1_000,
+  warnings: 1_000,
+  cvesClosed: 100_000,
+  services: 2_000,
+  kernels: 256,
+} as const;
 
 export const PATCH_RUN_SCHEMA = 'patchloop.patch-run/v1';
 
@@ -35,7 +42,17 @@ export type PackageChange = z.infer<typeof PackageChangeSchema>;
  * versionlock; `not_allowlisted`: outside the policy's allowlist; `untrusted`: unsigned origin;
  * `interrupted`: the run was stopped (SIGTERM at shutdown, battery) before it got there.
  */
-export const HeldReasonSchema = z.enum(['blocklist', 'config_prompt', 'dependency', 'phased', 'held', 'not_allowlisted', 'untrusted', 'interrupted', 'unknown']);
+export const HeldReasonSchema = z.enum([
+  'blocklist',
+  'config_prompt',
+  'dependency',
+  'phased',
+  'held',
+  'not_allowlisted',
+  'untrusted',
+  'interrupted',
+  'unknown',
+]);
 export type HeldReason = z.infer<typeof HeldReasonSchema>;
 
 export const HeldBackSchema = z.strictObject({
@@ -47,7 +64,10 @@ export const HeldBackSchema = z.strictObject({
 export type HeldBack = z.infer<typeof HeldBackSchema>;
 
 export const PatchErrorSchema = z.strictObject({
-  /** `lock`: another package manager; `dpkg`/`rpm`/`apk`: the package manager failed on a package; `resolver`; `download`; `interrupted`; `exit`: a failure known only from the exit status. */
+  /**
+   * `lock`: another package manager; `dpkg`/`rpm`/`apk`: the package manager failed on a package; `resolver`;
+   * `download`; `interrupted`; `exit`: a failure known only from the exit status.
+   */
   kind: z.enum(['lock', 'dpkg', 'rpm', 'apk', 'resolver', 'download', 'interrupted', 'config', 'exit', 'internal']),
   /** `file:line` in the host's log where known. */
   where: text(MAX.longText).nullable(),
@@ -70,7 +90,16 @@ export type PatchOutcome = z.infer<typeof OutcomeSchema>;
  * window), `pending_lease` (waits for the server's semaphore); `rebooting` (command issued,
  * lease held); `rebooted` (the host came back: `back_at`); `failed` (the command failed).
  */
-export const RebootStatusSchema = z.enum(['not_required', 'policy_never', 'pending_window', 'pending_lease', 'rebooting', 'rebooted', 'failed', 'unknown']);
+export const RebootStatusSchema = z.enum([
+  'not_required',
+  'policy_never',
+  'pending_window',
+  'pending_lease',
+  'rebooting',
+  'rebooted',
+  'failed',
+  'unknown',
+]);
 export type RebootStatus = z.infer<typeof RebootStatusSchema>;
 
 export const KernelStateSchema = z.strictObject({
@@ -134,7 +163,12 @@ export const PatchRunSchema = z.strictObject({
   /** For `skipped`: why. */
   skip_reason: text(MAX.longText).nullable(),
   /** The package manager's exit status (0 also for "nothing to do"); null when it did not run. */
-  exit_code: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).nullable(),
+  exit_code: z
+    .number()
+    .int()
+    .min(-(2 ** 31))
+    .max(2 ** 31 - 1)
+    .nullable(),
   changes: z.array(PackageChangeSchema).max(PATCH_RUN_LIMITS.changes),
   held_back: z.array(HeldBackSchema).max(PATCH_RUN_LIMITS.changes),
   errors: z.array(PatchErrorSchema).max(PATCH_RUN_LIMITS.errors),
@@ -165,7 +199,12 @@ export type BootReport = z.infer<typeof BootReportSchema>;
 /** The server's counting semaphore of reboot slots per group (see decideLease in core/policy). */
 export interface RebootLeaseClient {
   /** Asks for a slot; `ttl_seconds` bounds how long a silent holder keeps it. */
-  acquire(req: { group: string; host: string; run_id: string; ttl_seconds: number }): Promise<
+  acquire(req: {
+    group: string;
+    host: string;
+    run_id: string;
+    ttl_seconds: number;
+  }): Promise<
     { granted: true; lease_id: string; expires_at: string } | { granted: false; retry_at: string; reason: string }
   >;
   /** Extends a held lease (while a slow shutdown is still going). */

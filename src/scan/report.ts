@@ -43,7 +43,13 @@ export interface ScanReport {
 
 export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
   const by_severity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const by_status: Record<FindingStatus, number> = { fixed: 0, affected: 0, will_not_fix: 0, fix_deferred: 0, end_of_life: 0 };
+  const by_status: Record<FindingStatus, number> = {
+    fixed: 0,
+    affected: 0,
+    will_not_fix: 0,
+    fix_deferred: 0,
+    end_of_life: 0,
+  };
   let total = 0;
   let kernelNotRunning = 0;
   let binaries = 0;
@@ -67,7 +73,11 @@ export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
  */
 export function findingNamed(f: Finding, id: string): boolean {
   const wanted = id.trim();
-  return sameVulnId(wanted, f.id) || f.aliases.some((a) => sameVulnId(wanted, a)) || f.advisory_ids.some((a) => sameVulnId(wanted, a));
+  return (
+    sameVulnId(wanted, f.id) ||
+    f.aliases.some((a) => sameVulnId(wanted, a)) ||
+    f.advisory_ids.some((a) => sameVulnId(wanted, a))
+  );
 }
 
 /** True when an exposure finding at or above `threshold` exists (`--fail-on`). */

@@ -48,7 +48,9 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
     for (const f of feeds) {
       const age = now.getTime() - Date.parse(f.updated_at);
       if (age > STALE_AFTER_MS) {
-        warnings.push(`vulnerability data of feed "${f.feed}" is ${Math.floor(age / 86400000)} days old (updated ${f.updated_at}); run \`patchloop db update\``);
+        warnings.push(
+          `vulnerability data of feed "${f.feed}" is ${Math.floor(age / 86400000)} days old (updated ${f.updated_at}); run \`patchloop db update\``,
+        );
       }
     }
     const result = matchInventory(inventory, db, {
@@ -59,7 +61,9 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
     warnings.push(...result.warnings);
     const wanted = options.vulnerabilities ?? [];
     const findings = result.findings.filter(
-      (f) => (!options.onlyFixed || f.status === 'fixed') && (wanted.length === 0 || wanted.some((id) => findingNamed(f, id))),
+      (f) =>
+        (!options.onlyFixed || f.status === 'fixed') &&
+        (wanted.length === 0 || wanted.some((id) => findingNamed(f, id))),
     );
     return {
       schema: SCAN_SCHEMA,
@@ -96,7 +100,10 @@ function openDb(dataDir: string, profile: DistroProfile): VulnDb {
   // A distribution no feed applies to (CentOS Stream) is scanned without data; the matcher says so.
   if (profile.feeds.length > 0 && db.feedsFor(profile.advisoryDistro ?? profile.id).length === 0) {
     db.close();
-    throw new PatchloopError('PL_E_CANNOT_SCAN', `no vulnerability data for ${profile.name} in ${dataDir}; run \`patchloop db update --source ${profile.feeds[0]}\` first`);
+    throw new PatchloopError(
+      'PL_E_CANNOT_SCAN',
+      `no vulnerability data for ${profile.name} in ${dataDir}; run \`patchloop db update --source ${profile.feeds[0]}\` first`,
+    );
   }
   return db;
 }

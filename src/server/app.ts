@@ -5,7 +5,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { ServerContext } from './context.ts';
 import { registerAccessControl } from './http/access.ts';
 import { registerAudit } from './http/audit.ts';
@@ -25,7 +30,17 @@ import { z } from 'zod';
 import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
 
 /** Client-side routes of the dashboard (web/src/main.tsx); `/` is its index file. */
-const DASHBOARD_PAGES = ['/hosts', '/hosts/:id', '/vulnerabilities', '/vulnerabilities/:id', '/findings', '/patching', '/users', '/audit', '/account'];
+const DASHBOARD_PAGES = [
+  '/hosts',
+  '/hosts/:id',
+  '/vulnerabilities',
+  '/vulnerabilities/:id',
+  '/findings',
+  '/patching',
+  '/users',
+  '/audit',
+  '/account',
+];
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -77,18 +92,36 @@ export async function buildApp(ctx: ServerContext) {
     if (isApiPath(request.url)) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     } else {
-      reply.header('content-security-policy', "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
     }
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
-    request.log[level]({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log[level](
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
 
   app.get(
     '/api/v1/health',
-    { config: { access: 'public' }, schema: { summary: 'Liveness', tags: ['meta'], response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } },
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Liveness',
+        tags: ['meta'],
+        response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) },
+      },
+    },
     async () => ({ status: 'ok' as const, version: ctx.version }),
   );
   await app.register(agentRoutes(ctx));
@@ -115,12 +148,17 @@ export async function buildApp(ctx: ServerContext) {
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, access: 'public' };
       });
-      if (web.kind === 'directory') await scope.register(fastifyStatic, { root: web.dir, prefix: '/', wildcard: false, index: 'index.html' });
+      if (web.kind === 'directory')
+        await scope.register(fastifyStatic, { root: web.dir, prefix: '/', wildcard: false, index: 'index.html' });
       else serveEmbedded(scope, web.files);
     });
   } else {
     app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-      reply.type('text/plain').send(`patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`),
+      reply
+        .type('text/plain')
+        .send(
+          `patchloop server ${ctx.version}: the dashboard is not built (web/dist); the API is at /api/v1, its description at /api/docs\n`,
+        ),
     );
   }
   if (web) {
@@ -132,7 +170,9 @@ export async function buildApp(ctx: ServerContext) {
       );
     }
   }
-  app.setNotFoundHandler(async (request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
   return app;
 }
 

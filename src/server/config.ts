@@ -29,11 +29,18 @@ const days = z.number().positive().max(3650);
 
 export const ServerConfigSchema = z
   .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    listen: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
     tls: z.object({ cert: z.string(), key: z.string() }).strict().optional(),
     data_dir: z.string().optional(),
     store: z
-      .object({ file: z.string().optional(), synchronous: z.enum(['normal', 'full']).default('normal'), cache: size.default(64 * 1024 * 1024) })
+      .object({
+        file: z.string().optional(),
+        synchronous: z.enum(['normal', 'full']).default('normal'),
+        cache: size.default(64 * 1024 * 1024),
+      })
       .strict()
       .default({ synchronous: 'normal', cache: 64 * 1024 * 1024 }),
     admin: z
@@ -53,7 +60,9 @@ export const ServerConfigSchema = z
           .array(
             z
               .object({
-                name: z.string().refine((n) => FEED_NAMES.includes(n), { message: `unknown feed (known: ${FEED_NAMES.join(', ')})` }),
+                name: z
+                  .string()
+                  .refine((n) => FEED_NAMES.includes(n), { message: `unknown feed (known: ${FEED_NAMES.join(', ')})` }),
                 from: z.array(z.string()).optional(),
               })
               .strict(),
@@ -75,12 +84,18 @@ export const ServerConfigSchema = z
       .object({ body: size.default(32 * 1024 * 1024) })
       .strict()
       .default({ body: 32 * 1024 * 1024 }),
-    match: z.object({ include_undetermined: z.boolean().default(false) }).strict().default({ include_undetermined: false }),
+    match: z
+      .object({ include_undetermined: z.boolean().default(false) })
+      .strict()
+      .default({ include_undetermined: false }),
     /** The package repositories under /repo/ and /install.sh (src/server/repo). */
     repo: z
       .object({
         enabled: z.boolean().default(true),
-        /** The packages to publish (default: dist/ of this installation when it holds packages, else <data_dir>/packages). */
+        /**
+         * The packages to publish (default: dist/ of this installation when it holds packages, else
+         * <data_dir>/packages).
+         */
         packages_dir: z.string().optional(),
         /** The server's address as hosts reach it, for install.sh (default: from each request). */
         public_url: PublicUrlSchema.optional(),

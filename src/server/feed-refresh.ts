@@ -57,11 +57,17 @@ export class FeedRefresher {
         timeoutMs: this.o.timeoutMs,
         heapLimitMb: this.o.heapLimitMb ?? FEED_IMPORT_HEAP_MB,
         signal: this.stopping.signal,
-        onEvent: (e) => (e.kind === 'warning' ? log.debug({ warning: e.message }, 'feed import warning') : log.info(e.message)),
+        onEvent: (e) =>
+          e.kind === 'warning' ? log.debug({ warning: e.message }, 'feed import warning') : log.info(e.message),
       });
       const ok = result.status !== 'failed';
       feeds.push({ name: source.name, ok, message: result.message, result });
-      const details = { status: result.status, entries: result.database?.entries ?? null, seconds: Number(result.seconds.toFixed(1)), warnings: result.warning_count };
+      const details = {
+        status: result.status,
+        entries: result.database?.entries ?? null,
+        seconds: Number(result.seconds.toFixed(1)),
+        warnings: result.warning_count,
+      };
       if (ok) log.info(details, result.status === 'updated' ? 'feed updated' : 'feed up to date');
       else log.error({ ...details, message: result.message }, 'feed update failed; previous data kept');
     }

@@ -7,7 +7,14 @@ import { resolveDistro, supportState, type DistroProfile } from '../core/distros
 import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory, type MatchResult } from '../core/match.ts';
-import { FINDING_STATUSES, SEVERITIES, type AdvisoryEntry, type Finding, type InstalledPackage, type VulnerabilityInfo } from '../core/types.ts';
+import {
+  FINDING_STATUSES,
+  SEVERITIES,
+  type AdvisoryEntry,
+  type Finding,
+  type InstalledPackage,
+  type VulnerabilityInfo,
+} from '../core/types.ts';
 import { exposureIdentity, findingIdentity, type StoredFinding } from './store/finding-identity.ts';
 import { type HostMatch, type HostMatcher, type HostMatchInput } from './store/host-matcher.ts';
 import type { Interner } from './store/interner.ts';
@@ -29,7 +36,10 @@ interface PackageResult {
 }
 
 /** The result of a package with no finding and full support (shared, never changed). */
-const NOTHING: PackageResult = Object.freeze({ findings: Object.freeze([]) as unknown as CachedFinding[], unsupported: null });
+const NOTHING: PackageResult = Object.freeze({
+  findings: Object.freeze([]) as unknown as CachedFinding[],
+  unsupported: null,
+});
 
 /**
  * Releases whose results are cached at once. A fleet has a few dozen (distribution release ×
@@ -120,7 +130,12 @@ export class FleetMatcher implements HostMatcher {
   }
 
   /** The host's distribution release and the result cache of that release. */
-  private releaseOf(input: Omit<HostMatchInput, 'pkgIds'>): { profile: DistroProfile; release: string; osKey: string; cache: Map<number, PackageResult> } {
+  private releaseOf(input: Omit<HostMatchInput, 'pkgIds'>): {
+    profile: DistroProfile;
+    release: string;
+    osKey: string;
+    cache: Map<number, PackageResult>;
+  } {
     const resolved = resolveDistro(input.os);
     const { profile } = resolved;
     const release = input.releaseHint || resolved.release;
@@ -142,12 +157,16 @@ export class FleetMatcher implements HostMatcher {
     r: { profile: DistroProfile; release: string; cache: Map<number, PackageResult> },
     called: { cacheKey: number; pkg: InstalledPackage; id: number }[],
   ): MatchResult {
-    const result = matchInventory({ os: input.os, kernel: input.kernel, packages: called.map((m) => m.pkg) }, this.lookup, {
-      release: r.release,
-      today: this.options.today(),
-      includeUndetermined: this.options.includeUndetermined,
-      proAttached: input.proAttached,
-    });
+    const result = matchInventory(
+      { os: input.os, kernel: input.kernel, packages: called.map((m) => m.pkg) },
+      this.lookup,
+      {
+        release: r.release,
+        today: this.options.today(),
+        includeUndetermined: this.options.includeUndetermined,
+        proAttached: input.proAttached,
+      },
+    );
     for (const w of result.warnings) if (w.startsWith('skipped ')) this.options.onWarning?.(w);
     this.store(r.cache, called, result.findings, result.unsupported, r.profile.keyKind);
     return result;
@@ -212,7 +231,10 @@ export class FleetMatcher implements HostMatcher {
       if (!cache.has(cacheKey)) misses.push({ cacheKey, pkg: p.pkg, id });
     }
 
-    const kernelKey = `${osKey}\u0000${input.kernel ?? ''}\u0000${images.map((i) => i.id).sort((a, b) => a - b).join(',')}`;
+    const kernelKey = `${osKey}\u0000${input.kernel ?? ''}\u0000${images
+      .map((i) => i.id)
+      .sort((a, b) => a - b)
+      .join(',')}`;
     const kernelKnown = this.kernels.has(kernelKey);
     const warnings: string[] = [];
     if (misses.length > 0 || !kernelKnown) {
@@ -221,7 +243,12 @@ export class FleetMatcher implements HostMatcher {
       // The kernel summary (is a newer image installed?) needs every image of the host.
       if (!kernelKnown) {
         for (const img of images) {
-          if (!inCall.has(img.id)) inCall.set(img.id, { cacheKey: img.id * 2 + (img.running ? 1 : 0), pkg: this.interner.pkg(img.id).pkg, id: img.id });
+          if (!inCall.has(img.id))
+            inCall.set(img.id, {
+              cacheKey: img.id * 2 + (img.running ? 1 : 0),
+              pkg: this.interner.pkg(img.id).pkg,
+              id: img.id,
+            });
         }
       }
       const result = this.matchMisses(input, rel, [...inCall.values()]);
@@ -257,18 +284,27 @@ export class FleetMatcher implements HostMatcher {
         const identity = findingIdentity(f.nameId, f.vulnId);
         if (!findings.has(identity)) {
           findings.set(identity, {
-            nameId: f.nameId, vulnId: f.vulnId, srcId: f.srcId, pkgId: input.pkgIds[i], detailId: f.detailId, severity: f.severity, status: f.status, fixable: f.fixable,
+            nameId: f.nameId,
+            vulnId: f.vulnId,
+            srcId: f.srcId,
+            pkgId: input.pkgIds[i],
+            detailId: f.detailId,
+            severity: f.severity,
+            status: f.status,
+            fixable: f.fixable,
           });
         }
       }
     }
     // The dormant count covers the whole host, a delta's scope or not (the same rule as the scan's summary).
-    for (const r of skipped) for (const f of r.findings) (f.dormant ? dormantSeen : exposed).add(exposureIdentity(f.srcId, f.vulnId));
+    for (const r of skipped)
+      for (const f of r.findings) (f.dormant ? dormantSeen : exposed).add(exposureIdentity(f.srcId, f.vulnId));
     let dormant = 0;
     for (const identity of dormantSeen) if (!exposed.has(identity)) dormant++;
 
     let sameAsBefore = this.previous !== null;
-    for (let i = 0; sameAsBefore && i < slots.length; i++) sameAsBefore = this.sameAsPrevious(osKey, slots[i], cache.get(slots[i])!);
+    for (let i = 0; sameAsBefore && i < slots.length; i++)
+      sameAsBefore = this.sameAsPrevious(osKey, slots[i], cache.get(slots[i])!);
 
     const support = supportState(profile, release, this.options.today());
     return {

@@ -56,7 +56,12 @@ export class IngestQueue {
 
   private async submitLarge(hostId: number, report: Report): Promise<IngestOutcome> {
     if (this.largeReports >= MAX_LARGE_REPORTS) {
-      return { kind: 'rejected', status: 503, error: 'busy', message: `the server is taking ${MAX_LARGE_REPORTS} other large reports: send this one later` };
+      return {
+        kind: 'rejected',
+        status: 503,
+        error: 'busy',
+        message: `the server is taking ${MAX_LARGE_REPORTS} other large reports: send this one later`,
+      };
     }
     this.largeReports++;
     const turn = this.preparing.then(() => this.prepareAndIngest(hostId, report)).finally(() => this.largeReports--);
@@ -93,7 +98,9 @@ export class IngestQueue {
       const group = this.queue.splice(0, this.maxGroup);
       let results;
       try {
-        results = this.store.group(group.map((p) => () => ingestReport(this.store, this.matcher, p.hostId, p.report, p.prepared)));
+        results = this.store.group(
+          group.map((p) => () => ingestReport(this.store, this.matcher, p.hostId, p.report, p.prepared)),
+        );
       } catch (err) {
         for (const p of group) p.reject(err);
         continue;

@@ -66,10 +66,15 @@ export class RefreshScheduler implements FeedControl {
     if (this.o.store.meta('vulndb_fingerprint') !== this.o.vulndb.fingerprint()) this.newGeneration();
   }
 
-  /** Re-matches the hosts matched with older data (a crash mid re-match, new feed files) and plans the first refresh. */
+  /**
+   * Re-matches the hosts matched with older data (a crash mid re-match, new feed files) and plans the first refresh.
+   */
   start(): void {
     const { store, matcher, log } = this.o;
-    const behind = store.get<{ n: number }>('SELECT count(*) AS n FROM hosts WHERE os IS NOT NULL AND match_gen != ?', matcher.generation)!.n;
+    const behind = store.get<{ n: number }>(
+      'SELECT count(*) AS n FROM hosts WHERE os IS NOT NULL AND match_gen != ?',
+      matcher.generation,
+    )!.n;
     if (behind > 0) {
       log.info({ hosts: behind }, 're-matching hosts matched with older vulnerability data');
       this.rematch(null).catch((err: unknown) => logBackgroundFailure(log, 're-match', err));
@@ -98,7 +103,11 @@ export class RefreshScheduler implements FeedControl {
     const started = clock.now();
     let id: number;
     try {
-      id = store.run('INSERT INTO refreshes (started_at, feeds) VALUES (?, ?)', started, JSON.stringify(this.o.feeds)).lastInsertRowid;
+      id = store.run(
+        'INSERT INTO refreshes (started_at, feeds) VALUES (?, ?)',
+        started,
+        JSON.stringify(this.o.feeds),
+      ).lastInsertRowid;
     } catch (err) {
       logBackgroundFailure(log, 'feed refresh', err);
       this.schedule(RETRY_MS);
@@ -154,7 +163,15 @@ export class RefreshScheduler implements FeedControl {
     try {
       store.run(
         'UPDATE refreshes SET finished_at = ?, outcome = ?, message = ?, hosts = ?, detected = ?, resolved = ?, reopened = ?, duration_ms = ? WHERE id = ?',
-        finished, outcome, message, summary?.hosts ?? null, summary?.detected ?? null, summary?.resolved ?? null, summary?.reopened ?? null, finished - started, id,
+        finished,
+        outcome,
+        message,
+        summary?.hosts ?? null,
+        summary?.detected ?? null,
+        summary?.resolved ?? null,
+        summary?.reopened ?? null,
+        finished - started,
+        id,
       );
       store.setMeta('last_refresh_at', String(started));
     } catch (err) {
@@ -200,7 +217,8 @@ export class RefreshScheduler implements FeedControl {
     const { store, clock, intervalMs, feeds } = this.o;
     if (this.abort.signal.aborted || intervalMs === 0 || feeds.length === 0) return;
     const last = Number(store.meta('last_refresh_at') ?? 0);
-    this.nextAt = retryInMs !== undefined ? clock.now() + retryInMs : Math.max(clock.now() + MIN_DELAY_MS, last + intervalMs);
+    this.nextAt =
+      retryInMs !== undefined ? clock.now() + retryInMs : Math.max(clock.now() + MIN_DELAY_MS, last + intervalMs);
     this.timer = setTimeout(() => void this.refreshNow(), Math.min(this.nextAt - clock.now(), MAX_TIMER_MS));
   }
 }

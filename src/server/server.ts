@@ -55,11 +55,15 @@ export function createLogger(level: string): Logger {
     {
       level,
       base: { service: 'patchloop-server' },
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'token', 'host_token', 'password'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'token', 'host_token', 'password'],
+        censor: '[redacted]',
+      },
     },
     stream,
   );
-  stream.onRecovered = (dropped, error) => log.warn({ dropped_lines: dropped, error }, 'the log could not be written for a while; writing again');
+  stream.onRecovered = (dropped, error) =>
+    log.warn({ dropped_lines: dropped, error }, 'the log could not be written for a while; writing again');
   return log;
 }
 
@@ -74,7 +78,11 @@ function lockDataDir(dataDir: string): HeldLock {
   try {
     return acquireLock(serverLockFile(dataDir), `the data directory ${dataDir} is in use by another patchloop server`);
   } catch (err) {
-    if (err instanceof LockHeldError) throw new PatchloopError('PL_E_SERVER_START', `${err.message}; stop that server first, or give this one its own data directory`);
+    if (err instanceof LockHeldError)
+      throw new PatchloopError(
+        'PL_E_SERVER_START',
+        `${err.message}; stop that server first, or give this one its own data directory`,
+      );
     throw err;
   }
 }
@@ -87,7 +95,10 @@ const LISTEN_ERRORS: Record<string, string> = {
 };
 
 function listenError(host: string, port: number, err: NodeJS.ErrnoException): PatchloopError {
-  return new PatchloopError('PL_E_SERVER_START', `cannot listen on ${host}:${port}: ${LISTEN_ERRORS[err.code ?? ''] ?? err.code ?? err.message}`);
+  return new PatchloopError(
+    'PL_E_SERVER_START',
+    `cannot listen on ${host}:${port}: ${LISTEN_ERRORS[err.code ?? ''] ?? err.code ?? err.message}`,
+  );
 }
 
 /**
@@ -101,7 +112,10 @@ async function checkCanServe(config: ServerConfig): Promise<void> {
       try {
         return readFileSync(file);
       } catch (err) {
-        throw new PatchloopError('PL_E_SERVER_START', `cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new PatchloopError(
+          'PL_E_SERVER_START',
+          `cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     };
     const cert = read('certificate', config.tls.cert);
@@ -109,7 +123,10 @@ async function checkCanServe(config: ServerConfig): Promise<void> {
     try {
       createSecureContext({ cert, key });
     } catch (err) {
-      throw new PatchloopError('PL_E_SERVER_START', `the TLS certificate ${config.tls.cert} and key ${config.tls.key} cannot be used: ${(err as Error).message}`);
+      throw new PatchloopError(
+        'PL_E_SERVER_START',
+        `the TLS certificate ${config.tls.cert} and key ${config.tls.key} cannot be used: ${(err as Error).message}`,
+      );
     }
   }
   const { host, port } = config.listen;
@@ -146,7 +163,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
 }
 
-async function startWithLock(config: ServerConfig, options: StartOptions, clock: Clock, log: Logger, lock: HeldLock, stops: (() => unknown)[]): Promise<RunningServer> {
+async function startWithLock(
+  config: ServerConfig,
+  options: StartOptions,
+  clock: Clock,
+  log: Logger,
+  lock: HeldLock,
+  stops: (() => unknown)[],
+): Promise<RunningServer> {
   const store = Store.open(
     config.store.file,
     clock,
@@ -156,7 +180,9 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
   stops.push(() => store.close());
   // WAL checkpoints happen in a worker; the automatic one is only a backstop (~80 MB of WAL).
   store.db.exec('PRAGMA wal_autocheckpoint = 20000; PRAGMA journal_size_limit = 67108864;');
-  const checkpointer = new Checkpointer(config.store.file, 1000, (m) => log.warn({ error: m }, 'WAL checkpoint failed'));
+  const checkpointer = new Checkpointer(config.store.file, 1000, (m) =>
+    log.warn({ error: m }, 'WAL checkpoint failed'),
+  );
   stops.push(() => checkpointer.stop());
   const vulndb = new VulnDbHolder(config.data_dir);
   stops.push(() => vulndb.close());
@@ -187,7 +213,16 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
   refreshes.adoptFeedFilesOnDisk();
 
   const ingest = new IngestQueue(store, matcher);
-  const ctx: ServerContext = { store, matcher, ingest, vulndb, config, log, version: packageVersion(), feeds: refreshes };
+  const ctx: ServerContext = {
+    store,
+    matcher,
+    ingest,
+    vulndb,
+    config,
+    log,
+    version: packageVersion(),
+    feeds: refreshes,
+  };
   const app = await buildApp(ctx);
   stops.push(() => app.close());
   let address: string;
@@ -207,7 +242,17 @@ async function startWithLock(config: ServerConfig, options: StartOptions, clock:
     log.info({ username: config.admin.username }, 'admin account created (password shown once on stderr)');
   }
 
-  log.info({ address, data_dir: config.data_dir, feeds: vulndb.current().feeds().map((f) => f.feed) }, 'patchloop server listening');
+  log.info(
+    {
+      address,
+      data_dir: config.data_dir,
+      feeds: vulndb
+        .current()
+        .feeds()
+        .map((f) => f.feed),
+    },
+    'patchloop server listening',
+  );
 
   refreshes.start();
   const snapshots = setInterval(() => {

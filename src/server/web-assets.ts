@@ -13,7 +13,9 @@ export type WebAssets = { kind: 'directory'; dir: string } | { kind: 'embedded';
 /** The dashboard of this installation, or null when it has none (not built). */
 export function findWebAssets(configuredDir?: string): WebAssets | null {
   if (!configuredDir && isSingleExecutable()) {
-    const files = new Map(installedFiles('web/dist').map((path) => [path.slice('web/dist/'.length), installedFile(path)!]));
+    const files = new Map(
+      installedFiles('web/dist').map((path) => [path.slice('web/dist/'.length), installedFile(path)!]),
+    );
     return files.has('index.html') ? { kind: 'embedded', files } : null;
   }
   const dir = configuredDir ?? join(projectRoot(), 'web', 'dist');

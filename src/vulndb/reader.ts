@@ -4,7 +4,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
-import type { AdvisoryEntry, EntryStatus, PackageKeyKind, Severity, VersionSchemeName, VulnerabilityInfo } from '../core/types.ts';
+import type {
+  AdvisoryEntry,
+  EntryStatus,
+  PackageKeyKind,
+  Severity,
+  VersionSchemeName,
+  VulnerabilityInfo,
+} from '../core/types.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { vulnDbDir } from './paths.ts';
 import { PatchloopError } from '../core/errors.ts';
@@ -53,10 +60,15 @@ class FeedFile {
     try {
       this.db = new DatabaseSync(file, { readOnly: true });
       const meta = Object.fromEntries(
-        (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+        (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [
+          r.key,
+          r.value,
+        ]),
       );
       if (Number(meta.schema_version) !== SCHEMA_VERSION) {
-        throw new Error(`schema version ${meta.schema_version ?? '(none)'}, this patchloop reads ${SCHEMA_VERSION}; run \`patchloop db update\``);
+        throw new Error(
+          `schema version ${meta.schema_version ?? '(none)'}, this patchloop reads ${SCHEMA_VERSION}; run \`patchloop db update\``,
+        );
       }
       this.info = {
         feed: meta.feed,
@@ -68,11 +80,20 @@ class FeedFile {
       };
       this.byPackage = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package = ?');
       this.vuln = this.db.prepare('SELECT * FROM vulnerabilities WHERE id = ?');
-      this.supportStmt = this.db.prepare('SELECT kind, note FROM support WHERE distro = ? AND release = ? AND package = ?');
-      this.manyEntries = this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
-      this.manySupport = this.db.prepare('SELECT package, kind, note FROM support WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))');
+      this.supportStmt = this.db.prepare(
+        'SELECT kind, note FROM support WHERE distro = ? AND release = ? AND package = ?',
+      );
+      this.manyEntries = this.db.prepare(
+        'SELECT * FROM entries WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))',
+      );
+      this.manySupport = this.db.prepare(
+        'SELECT package, kind, note FROM support WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))',
+      );
     } catch (err) {
-      throw new PatchloopError('PL_E_DB_CORRUPT', `cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PatchloopError(
+        'PL_E_DB_CORRUPT',
+        `cannot read vulnerability database ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -84,16 +105,29 @@ class FeedFile {
     try {
       return fn();
     } catch (err) {
-      throw new PatchloopError('PL_E_DB_CORRUPT', `cannot read vulnerability database ${this.info.file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PatchloopError(
+        'PL_E_DB_CORRUPT',
+        `cannot read vulnerability database ${this.info.file}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
   /** Entries and support notes of many keys in two queries. */
-  prefetch(distro: string, release: string, keysJson: string): { entries: AdvisoryEntry[]; support: Map<string, SupportNote> } {
+  prefetch(
+    distro: string,
+    release: string,
+    keysJson: string,
+  ): { entries: AdvisoryEntry[]; support: Map<string, SupportNote> } {
     return this.read(() => {
-      const entries = (this.manyEntries.all(distro, release, keysJson) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed));
+      const entries = (this.manyEntries.all(distro, release, keysJson) as unknown as EntryRow[]).map((r) =>
+        toEntry(r, this.info.feed),
+      );
       const support = new Map<string, SupportNote>();
-      for (const r of this.manySupport.all(distro, release, keysJson) as { package: string; kind: 'ended' | 'limited'; note: string }[]) {
+      for (const r of this.manySupport.all(distro, release, keysJson) as {
+        package: string;
+        kind: 'ended' | 'limited';
+        note: string;
+      }[]) {
         support.set(r.package, { kind: r.kind, note: r.note });
       }
       return { entries, support };
@@ -105,12 +139,21 @@ class FeedFile {
   }
 
   entries(distro: string, release: string, pkg: string): AdvisoryEntry[] {
-    return this.read(() => (this.byPackage.all(distro, release, pkg) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed)));
+    return this.read(() =>
+      (this.byPackage.all(distro, release, pkg) as unknown as EntryRow[]).map((r) => toEntry(r, this.info.feed)),
+    );
   }
 
   vulnerability(id: string): VulnerabilityInfo | null {
     const r = this.read(() => this.vuln.get(id)) as
-      | { id: string; aliases: string; description: string; published: string | null; modified: string | null; refs: string }
+      | {
+          id: string;
+          aliases: string;
+          description: string;
+          published: string | null;
+          modified: string | null;
+          refs: string;
+        }
       | undefined;
     if (!r) return null;
     return {
@@ -124,13 +167,16 @@ class FeedFile {
   }
 
   support(distro: string, release: string, pkg: string): SupportNote | null {
-    const r = this.read(() => this.supportStmt.get(distro, release, pkg)) as { kind: 'ended' | 'limited'; note: string } | undefined;
+    const r = this.read(() => this.supportStmt.get(distro, release, pkg)) as
+      { kind: 'ended' | 'limited'; note: string } | undefined;
     return r ? { kind: r.kind, note: r.note } : null;
   }
 
   /** Every entry of one distribution release (server-side bulk matching). */
   *allEntries(distro: string, release: string): Iterable<AdvisoryEntry> {
-    const rows = this.read(() => this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ?').iterate(distro, release)) as Iterator<EntryRow>;
+    const rows = this.read(() =>
+      this.db.prepare('SELECT * FROM entries WHERE distro = ? AND release = ?').iterate(distro, release),
+    ) as Iterator<EntryRow>;
     for (;;) {
       const next = this.read(() => rows.next());
       if (next.done) return;
@@ -176,7 +222,11 @@ function parseList(json: string): string[] {
 export class VulnDb implements AdvisoryLookup {
   private readonly files: FeedFile[];
   /** Filled by prefetch(): `${distro}\0${release}` → key → entries / support notes. */
-  private prefetched: { scope: string; entries: Map<string, AdvisoryEntry[]>; support: Map<string, SupportNote> } | null = null;
+  private prefetched: {
+    scope: string;
+    entries: Map<string, AdvisoryEntry[]>;
+    support: Map<string, SupportNote>;
+  } | null = null;
 
   private constructor(files: FeedFile[]) {
     this.files = files;
@@ -203,7 +253,11 @@ export class VulnDb implements AdvisoryLookup {
   /** Opens the feed files present; `feeds` restricts to those names. Missing DB: empty list of feeds. */
   static open(dataDir: string, feeds?: string[]): VulnDb {
     const dir = vulnDbDir(dataDir);
-    const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sqlite')).sort() : [];
+    const names = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.sqlite'))
+          .sort()
+      : [];
     const wanted = feeds ? names.filter((n) => feeds.includes(n.slice(0, -'.sqlite'.length))) : names;
     return new VulnDb(wanted.map((n) => new FeedFile(join(dir, n))));
   }

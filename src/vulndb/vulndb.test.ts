@@ -9,9 +9,22 @@ import { VulnDb } from './reader.ts';
 import { feedFile } from './paths.ts';
 
 const entry = (over: Partial<AdvisoryEntry> = {}): AdvisoryEntry => ({
-  feed: 'debian', distro: 'debian', release: 'bookworm', package: 'openssl', key_kind: 'source', scheme: 'deb',
-  vuln_id: 'CVE-2024-0001', status: 'fixed', raw_status: 'resolved', introduced: null, fixed_version: '3.0.15-1',
-  last_affected: null, severity: 'high', raw_severity: 'high', advisory_ids: ['DSA-1-1'], ...over,
+  feed: 'debian',
+  distro: 'debian',
+  release: 'bookworm',
+  package: 'openssl',
+  key_kind: 'source',
+  scheme: 'deb',
+  vuln_id: 'CVE-2024-0001',
+  status: 'fixed',
+  raw_status: 'resolved',
+  introduced: null,
+  fixed_version: '3.0.15-1',
+  last_affected: null,
+  severity: 'high',
+  raw_severity: 'high',
+  advisory_ids: ['DSA-1-1'],
+  ...over,
 });
 
 test('a feed round-trips through the store', async () => {
@@ -19,8 +32,22 @@ test('a feed round-trips through the store', async () => {
   const summary = await replaceFeed(dir, 'debian', (w) => {
     w.entry(entry());
     w.entry(entry({ release: 'trixie', fixed_version: '3.3.0-1', module_stream: null, arches: ['amd64'] }));
-    w.vulnerability({ id: 'CVE-2024-0001', aliases: ['A'], description: 'd', published: null, modified: null, references: ['r1'] });
-    w.vulnerability({ id: 'CVE-2024-0001', aliases: ['B'], description: 'ignored', published: null, modified: null, references: ['r1'] });
+    w.vulnerability({
+      id: 'CVE-2024-0001',
+      aliases: ['A'],
+      description: 'd',
+      published: null,
+      modified: null,
+      references: ['r1'],
+    });
+    w.vulnerability({
+      id: 'CVE-2024-0001',
+      aliases: ['B'],
+      description: 'ignored',
+      published: null,
+      modified: null,
+      references: ['r1'],
+    });
     w.support({ distro: 'debian', release: 'bookworm', package: 'openssl', kind: 'limited', note: 'n' });
     w.meta('source', 'file:///x');
   });
@@ -30,7 +57,9 @@ test('a feed round-trips through the store', async () => {
 
   const db = VulnDb.open(dir);
   try {
-    assert.deepEqual(db.entries('debian', 'bookworm', 'openssl'), [{ ...entry(), module_stream: null, arches: [], pro_only: false, aliases: ['A', 'B'] }]);
+    assert.deepEqual(db.entries('debian', 'bookworm', 'openssl'), [
+      { ...entry(), module_stream: null, arches: [], pro_only: false, aliases: ['A', 'B'] },
+    ]);
     // A batch prefetch answers the same, and says "nothing" for keys it fetched without entries.
     db.prefetch('debian', 'bookworm', ['openssl', 'zlib']);
     assert.equal(db.entries('debian', 'bookworm', 'openssl')[0].vuln_id, 'CVE-2024-0001');
@@ -58,27 +87,45 @@ test('a failed update keeps the previous feed and leaves no temporary file behin
       w.entry(entry({ vuln_id: 'CVE-NEW' }));
       throw new Error('input truncated at byte 123');
     }),
-    (err: Error) => err instanceof FeedUpdateError && /previous database kept: input truncated at byte 123/.test(err.message),
+    (err: Error) =>
+      err instanceof FeedUpdateError && /previous database kept: input truncated at byte 123/.test(err.message),
   );
-  await assert.rejects(replaceFeed(dir, 'debian', () => {}), /contained no advisory entries/);
-  assert.deepEqual(reader.entries('debian', 'bookworm', 'openssl').map((e) => e.vuln_id), ['CVE-2024-0001']);
+  await assert.rejects(
+    replaceFeed(dir, 'debian', () => {}),
+    /contained no advisory entries/,
+  );
+  assert.deepEqual(
+    reader.entries('debian', 'bookworm', 'openssl').map((e) => e.vuln_id),
+    ['CVE-2024-0001'],
+  );
   reader.close();
   const fresh = VulnDb.open(dir);
-  assert.deepEqual(fresh.entries('debian', 'bookworm', 'openssl').map((e) => e.vuln_id), ['CVE-2024-0001']);
+  assert.deepEqual(
+    fresh.entries('debian', 'bookworm', 'openssl').map((e) => e.vuln_id),
+    ['CVE-2024-0001'],
+  );
   fresh.close();
   assert.deepEqual(readdirSync(join(dir, 'vulndb')).sort(), ['debian.lock', 'debian.sqlite']);
 });
 
 test('updating one feed leaves the others untouched', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vulndb-'));
-  await replaceFeed(dir, 'alpine', (w) => w.entry(entry({ feed: 'alpine', distro: 'alpine', release: '3.20', scheme: 'apk' })));
+  await replaceFeed(dir, 'alpine', (w) =>
+    w.entry(entry({ feed: 'alpine', distro: 'alpine', release: '3.20', scheme: 'apk' })),
+  );
   const before = statSync(feedFile(dir, 'alpine')).mtimeMs;
   await replaceFeed(dir, 'debian', (w) => w.entry(entry()));
   await replaceFeed(dir, 'debian', (w) => w.entry(entry({ vuln_id: 'CVE-2' })));
   assert.equal(statSync(feedFile(dir, 'alpine')).mtimeMs, before);
   const db = VulnDb.open(dir);
-  assert.deepEqual(db.feeds().map((f) => f.feed), ['alpine', 'debian']);
-  assert.deepEqual(db.feedsFor('alpine').map((f) => f.feed), ['alpine']);
+  assert.deepEqual(
+    db.feeds().map((f) => f.feed),
+    ['alpine', 'debian'],
+  );
+  assert.deepEqual(
+    db.feedsFor('alpine').map((f) => f.feed),
+    ['alpine'],
+  );
   assert.equal(db.entries('debian', 'bookworm', 'openssl')[0].vuln_id, 'CVE-2');
   db.close();
 });
@@ -91,7 +138,10 @@ test('a concurrent update of the same feed is refused, naming the holder; the lo
     inner = replaceFeed(dir, 'debian', (w2) => w2.entry(entry()));
     w.entry(entry());
   });
-  await assert.rejects(inner as Promise<unknown>, new RegExp(`another update of feed debian is running \\(pid ${process.pid}; lock `));
+  await assert.rejects(
+    inner as Promise<unknown>,
+    new RegExp(`another update of feed debian is running \\(pid ${process.pid}; lock `),
+  );
   // Earlier versions kept the pid in <feed>.sqlite.lock; one of a dead process is removed.
   writeFileSync(`${feedFile(dir, 'debian')}.lock`, '999999999');
   await replaceFeed(dir, 'debian', (w) => w.entry(entry()));
@@ -103,5 +153,8 @@ test('a corrupt feed file is reported by name, not read as empty', () => {
   const file = feedFile(dir, 'debian');
   mkdirSync(join(dir, 'vulndb'), { recursive: true });
   writeFileSync(file, 'this is not a SQLite database, just text that got here somehow'.repeat(100));
-  assert.throws(() => VulnDb.open(dir), (err: Error) => err.message.startsWith(`cannot read vulnerability database ${file}:`));
+  assert.throws(
+    () => VulnDb.open(dir),
+    (err: Error) => err.message.startsWith(`cannot read vulnerability database ${file}:`),
+  );
 });

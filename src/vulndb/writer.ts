@@ -65,7 +65,12 @@ export function feedLockFile(dataDir: string, feed: string): string {
  * updates (reported through `onLeftovers`). Another update of the feed holding the lock: a
  * FeedUpdateError naming its pid, at once.
  */
-export async function withFeedLock<T>(dataDir: string, feed: string, fn: () => Promise<T> | T, onLeftovers?: (files: string[]) => void): Promise<T> {
+export async function withFeedLock<T>(
+  dataDir: string,
+  feed: string,
+  fn: () => Promise<T> | T,
+  onLeftovers?: (files: string[]) => void,
+): Promise<T> {
   feedFile(dataDir, feed); // validates the name
   mkdirSync(vulnDbDir(dataDir), { recursive: true });
   let lock;
@@ -121,7 +126,8 @@ export async function replaceFeed(
   fill: (w: FeedWriter) => Promise<void> | void,
   options: ReplaceOptions = {},
 ): Promise<FeedSummary> {
-  if (!options.locked) return withFeedLock(dataDir, feed, () => replaceFeed(dataDir, feed, fill, { ...options, locked: true }));
+  if (!options.locked)
+    return withFeedLock(dataDir, feed, () => replaceFeed(dataDir, feed, fill, { ...options, locked: true }));
   const file = feedFile(dataDir, feed);
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
@@ -148,13 +154,22 @@ export async function replaceFeed(
     db.exec(CREATE_INDEXES);
     db.exec('ANALYZE');
     const check = db.prepare('PRAGMA quick_check').get() as { quick_check: string };
-    if (check.quick_check !== 'ok') throw new Error(`the new database failed its integrity check: ${check.quick_check}`);
+    if (check.quick_check !== 'ok')
+      throw new Error(`the new database failed its integrity check: ${check.quick_check}`);
     db.close();
     db = undefined;
     fsyncFile(tmp);
     renameSync(tmp, file);
     fsyncFile(dirname(file));
-    return { feed, file, entries: sink.entries, vulnerabilities: sink.vulnerabilities, support: sink.supportRows, distros, updated_at: updatedAt };
+    return {
+      feed,
+      file,
+      entries: sink.entries,
+      vulnerabilities: sink.vulnerabilities,
+      support: sink.supportRows,
+      distros,
+      updated_at: updatedAt,
+    };
   } catch (err) {
     try {
       db?.close();
@@ -189,9 +204,13 @@ class Sink {
         fixed_version, last_affected, severity, raw_severity, advisory_ids, module_stream, arches, pro_only)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertVuln = db.prepare('INSERT INTO vulnerabilities (id, aliases, description, published, modified, refs) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertVuln = db.prepare(
+      'INSERT INTO vulnerabilities (id, aliases, description, published, modified, refs) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.mergeVuln = db.prepare('UPDATE vulnerabilities SET aliases = ?, refs = ? WHERE id = ?');
-    this.insertSupport = db.prepare('INSERT OR REPLACE INTO support (distro, release, package, kind, note) VALUES (?, ?, ?, ?, ?)');
+    this.insertSupport = db.prepare(
+      'INSERT OR REPLACE INTO support (distro, release, package, kind, note) VALUES (?, ?, ?, ?, ?)',
+    );
     this.insertMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   }
 
@@ -203,9 +222,23 @@ class Sink {
     return {
       entry: (e) => {
         this.insertEntry.run(
-          e.distro, e.release, e.package, e.key_kind, e.scheme, e.vuln_id, e.status, e.raw_status, e.introduced,
-          e.fixed_version, e.last_affected, e.severity, e.raw_severity, JSON.stringify(e.advisory_ids),
-          e.module_stream ?? null, e.arches?.length ? JSON.stringify(e.arches) : null, e.pro_only ? 1 : 0,
+          e.distro,
+          e.release,
+          e.package,
+          e.key_kind,
+          e.scheme,
+          e.vuln_id,
+          e.status,
+          e.raw_status,
+          e.introduced,
+          e.fixed_version,
+          e.last_affected,
+          e.severity,
+          e.raw_severity,
+          JSON.stringify(e.advisory_ids),
+          e.module_stream ?? null,
+          e.arches?.length ? JSON.stringify(e.arches) : null,
+          e.pro_only ? 1 : 0,
         );
         this.entries++;
         this.distros.add(e.distro);
@@ -214,7 +247,14 @@ class Sink {
         const seen = this.seenVulns.get(v.id);
         if (!seen) {
           this.seenVulns.set(v.id, { aliases: new Set(v.aliases), refs: new Set(v.references) });
-          this.insertVuln.run(v.id, JSON.stringify(v.aliases), v.description, v.published, v.modified, JSON.stringify(v.references));
+          this.insertVuln.run(
+            v.id,
+            JSON.stringify(v.aliases),
+            v.description,
+            v.published,
+            v.modified,
+            JSON.stringify(v.references),
+          );
           this.vulnerabilities++;
           return;
         }

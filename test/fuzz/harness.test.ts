@@ -9,9 +9,20 @@ import path from 'node:path';
 import { FuzzWorker, fuzzTarget, settingsFrom, type FuzzReport, type FuzzSettings, type Verdict } from './harness.ts';
 
 /** Fuzzes a self-test target with small budgets: the misbehaviour is certain, only its detection is in question. */
-async function selfTest(t: { after(fn: () => void): void }, name: string): Promise<{ report: FuzzReport; worker: FuzzWorker }> {
+async function selfTest(
+  t: { after(fn: () => void): void },
+  name: string,
+): Promise<{ report: FuzzReport; worker: FuzzWorker }> {
   const findings = mkdtempSync(path.join(tmpdir(), 'patchloop-fuzz-selftest-'));
-  const s: FuzzSettings = { ...settingsFrom({}), runs: 100, seed: 42, timeoutMs: 2_000, heapMb: 64, shrinkSeconds: 5, findings };
+  const s: FuzzSettings = {
+    ...settingsFrom({}),
+    runs: 100,
+    seed: 42,
+    timeoutMs: 2_000,
+    heapMb: 64,
+    shrinkSeconds: 5,
+    findings,
+  };
   const worker = new FuzzWorker(s);
   t.after(async () => {
     await worker.close();

@@ -56,7 +56,11 @@ export function settingsFrom(env: NodeJS.ProcessEnv = process.env): FuzzSettings
     heapMb: numberFrom(env, 'FUZZ_HEAP_MB', 512),
     shrinkSeconds: numberFrom(env, 'FUZZ_SHRINK_SECONDS', 60),
     findings: env.FUZZ_FINDINGS || path.join(tmpdir(), 'patchloop-fuzz-findings'),
-    only: env.FUZZ_TARGET ? env.FUZZ_TARGET.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    only: env.FUZZ_TARGET
+      ? env.FUZZ_TARGET.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : null,
   };
 }
 
@@ -116,7 +120,8 @@ export class FuzzWorker {
     w.on('error', (err: Error & { code?: string }) => {
       started(`the worker failed to start: ${err.stack ?? err.message}`);
       if (this.#worker?.w === w) this.#worker = null;
-      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.#settle(w, { outcome: 'memory', message: `the worker's heap (${this.#settings.heapMb} MiB) ran out` });
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY')
+        this.#settle(w, { outcome: 'memory', message: `the worker's heap (${this.#settings.heapMb} MiB) ran out` });
       else this.#settle(w, { outcome: 'worker-died', message: `uncaught in the worker: ${err.stack ?? err.message}` });
     });
     w.on('exit', (code) => {
@@ -230,11 +235,27 @@ export async function fuzzTarget(name: string, worker: FuzzWorker, s: FuzzSettin
   const corpus = corpusOf(name);
   // Kept inputs are seeds too (as in a coverage-guided fuzzer's corpus), the small ones: the
   // megabyte inputs of past hangs would only slow every mutation down.
-  const seeds = [...(await t.seeds()), ...corpus.filter((c) => c.bytes.length <= 64 << 10).map((c) => ({ name: path.basename(c.file), bytes: c.bytes }))];
+  const seeds = [
+    ...(await t.seeds()),
+    ...corpus.filter((c) => c.bytes.length <= 64 << 10).map((c) => ({ name: path.basename(c.file), bytes: c.bytes })),
+  ];
   const weight = t.weight ?? 1;
-  const report: FuzzReport = { target: name, seed: s.seed, runs: 0, replayRuns: s.runs, accepted: 0, refused: 0, replayed: 0, replayFailures: [], failure: null };
+  const report: FuzzReport = {
+    target: name,
+    seed: s.seed,
+    runs: 0,
+    replayRuns: s.runs,
+    accepted: 0,
+    refused: 0,
+    replayed: 0,
+    replayFailures: [],
+    failure: null,
+  };
 
-  const replay = [...(await t.seeds()).map((x) => ({ input: `seed ${x.name}`, bytes: x.bytes })), ...corpus.map((c) => ({ input: path.relative(process.cwd(), c.file), bytes: c.bytes }))];
+  const replay = [
+    ...(await t.seeds()).map((x) => ({ input: `seed ${x.name}`, bytes: x.bytes })),
+    ...corpus.map((c) => ({ input: path.relative(process.cwd(), c.file), bytes: c.bytes })),
+  ];
   for (const r of replay) {
     const v = await worker.run(name, r.bytes);
     report.replayed++;
@@ -244,7 +265,8 @@ export async function fuzzTarget(name: string, worker: FuzzWorker, s: FuzzSettin
   let firstFailureAt: number | null = null;
   let last: FuzzFailure | null = null;
   const property = fc.asyncProperty(inputs(seeds, t.kind, t.dictionary), async (input) => {
-    if (firstFailureAt !== null && Date.now() - firstFailureAt > s.shrinkSeconds * 1000) return true; // shrinking time is up
+    // Shrinking time is up.
+    if (firstFailureAt !== null && Date.now() - firstFailureAt > s.shrinkSeconds * 1000) return true;
     const v = await worker.run(name, input);
     if (firstFailureAt === null) {
       report.runs++;
@@ -266,7 +288,11 @@ export async function fuzzTarget(name: string, worker: FuzzWorker, s: FuzzSettin
     const shrunk = (details.counterexample as [Uint8Array] | null)?.[0];
     const failure = last as FuzzFailure;
     report.replayRuns = Math.ceil(report.runs / weight);
-    report.failure = { ...failure, file: shrunk ? save(s.findings, name, shrunk) : failure.file, counterexamplePath: details.counterexamplePath };
+    report.failure = {
+      ...failure,
+      file: shrunk ? save(s.findings, name, shrunk) : failure.file,
+      counterexamplePath: details.counterexamplePath,
+    };
   }
   return report;
 }
@@ -278,8 +304,12 @@ export function explain(r: FuzzReport): string {
   if (r.failure) {
     lines.push(`${r.target}: ${describe(r.failure.verdict)}`);
     lines.push(`  input written to ${r.failure.file}`);
-    lines.push(`  replay: FUZZ_TARGET=${r.target} FUZZ_SEED=${r.seed} FUZZ_RUNS=${r.replayRuns} node --test 'test/fuzz/*.test.ts'`);
-    lines.push(`  once fixed, keep the input as a regression case: cp ${r.failure.file} test/fuzz/corpus/${r.target}/<what-it-is>`);
+    lines.push(
+      `  replay: FUZZ_TARGET=${r.target} FUZZ_SEED=${r.seed} FUZZ_RUNS=${r.replayRuns} node --test 'test/fuzz/*.test.ts'`,
+    );
+    lines.push(
+      `  once fixed, keep the input as a regression case: cp ${r.failure.file} test/fuzz/corpus/${r.target}/<what-it-is>`,
+    );
   }
   return lines.join('\n');
 }
@@ -291,10 +321,16 @@ export function fuzzSuite(names: readonly string[]): void {
   after(() => worker.close());
   for (const name of names) {
     const skip = s.only !== null && !s.only.includes(name);
-    test(`fuzz ${name}: every input is parsed or clearly refused`, { skip: skip && 'not in FUZZ_TARGET' }, async (t) => {
-      const r = await fuzzTarget(name, worker, s);
-      t.diagnostic(`${name}: ${r.runs} inputs (${r.accepted} returned, ${r.refused} refused with a clear error), ${r.replayed} seeds and kept inputs replayed first; seed ${r.seed}`);
-      if (r.failure || r.replayFailures.length > 0) throw new Error(explain(r));
-    });
+    test(
+      `fuzz ${name}: every input is parsed or clearly refused`,
+      { skip: skip && 'not in FUZZ_TARGET' },
+      async (t) => {
+        const r = await fuzzTarget(name, worker, s);
+        t.diagnostic(
+          `${name}: ${r.runs} inputs (${r.accepted} returned, ${r.refused} refused with a clear error), ${r.replayed} seeds and kept inputs replayed first; seed ${r.seed}`,
+        );
+        if (r.failure || r.replayFailures.length > 0) throw new Error(explain(r));
+      },
+    );
   }
 }

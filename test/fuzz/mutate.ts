@@ -20,9 +20,77 @@ const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
 /** Bytes worth inserting into any text format: separators, quotes, escapes, odd encodings. */
 const COMMON_TOKENS: Uint8Array[] = [
-  ...['\n', '\r\n', '\n\n', '\r', '\t', ' ', ':', '=', ',', ';', '"', "'", '\\', '/', '#', '-', '(', ')', '[', ']', '{', '}', '<', '>', '&', '%', '$', '*', '.', '..', '@', '|'].map(utf8),
-  ...['0', '-1', '1e309', '99999999999999999999', '4294967296', '-2147483649', '9007199254740993', 'NaN', 'null', 'true', '__proto__', 'constructor', 'toString'].map(utf8),
-  ...['%E0%A4%A', '%00', '%ZZ', '\u0085', '\u2028', '\ufeff', '\ud7ff\ue000', 'é', '𝄞', '<![CDATA[', ']]>', '<!--', '-->', '&amp;', '&#0;', '&#xFFFFFF;', '<!DOCTYPE x [<!ENTITY e "ee">]>', '&e;', '${x}', '`'].map(utf8),
+  ...[
+    '\n',
+    '\r\n',
+    '\n\n',
+    '\r',
+    '\t',
+    ' ',
+    ':',
+    '=',
+    ',',
+    ';',
+    '"',
+    "'",
+    '\\',
+    '/',
+    '#',
+    '-',
+    '(',
+    ')',
+    '[',
+    ']',
+    '{',
+    '}',
+    '<',
+    '>',
+    '&',
+    '%',
+    '$',
+    '*',
+    '.',
+    '..',
+    '@',
+    '|',
+  ].map(utf8),
+  ...[
+    '0',
+    '-1',
+    '1e309',
+    '99999999999999999999',
+    '4294967296',
+    '-2147483649',
+    '9007199254740993',
+    'NaN',
+    'null',
+    'true',
+    '__proto__',
+    'constructor',
+    'toString',
+  ].map(utf8),
+  ...[
+    '%E0%A4%A',
+    '%00',
+    '%ZZ',
+    '\u0085',
+    '\u2028',
+    '\ufeff',
+    '\ud7ff\ue000',
+    'é',
+    '𝄞',
+    '<![CDATA[',
+    ']]>',
+    '<!--',
+    '-->',
+    '&amp;',
+    '&#0;',
+    '&#xFFFFFF;',
+    '<!DOCTYPE x [<!ENTITY e "ee">]>',
+    '&e;',
+    '${x}',
+    '`',
+  ].map(utf8),
   Uint8Array.of(0),
   Uint8Array.of(0xff, 0xfe),
   Uint8Array.of(0xc0, 0x80), // overlong NUL
@@ -33,10 +101,40 @@ const COMMON_TOKENS: Uint8Array[] = [
 const SEPARATOR = /[:/@?=&.-]/;
 
 /** Words for parts of structured strings. */
-const COMMON_WORDS = ['', '0', '-1', '99999999999999999999', '__proto__', 'constructor', 'toString', '%', '%E0%A4%A', '%ZZ', 'x'.repeat(1000), '\u0000', 'é'];
+const COMMON_WORDS = [
+  '',
+  '0',
+  '-1',
+  '99999999999999999999',
+  '__proto__',
+  'constructor',
+  'toString',
+  '%',
+  '%E0%A4%A',
+  '%ZZ',
+  'x'.repeat(1000),
+  '\u0000',
+  'é',
+];
 
-const INTERESTING_INTS = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x1ff, 0x200, 0xfff, 0x1000, 0x7fff, 0x8000, 0xffff, 0x10000, 0x0fffffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
-const INTERESTING_NUMBERS = ['0', '00', '-1', '-0', '1e309', '4294967295', '4294967296', '9007199254740993', '99999999999999999999', '0x10', '1.5', '9'.repeat(400)];
+const INTERESTING_INTS = [
+  0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x1ff, 0x200, 0xfff, 0x1000, 0x7fff, 0x8000, 0xffff, 0x10000, 0x0fffffff,
+  0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+];
+const INTERESTING_NUMBERS = [
+  '0',
+  '00',
+  '-1',
+  '-0',
+  '1e309',
+  '4294967295',
+  '4294967296',
+  '9007199254740993',
+  '99999999999999999999',
+  '0x10',
+  '1.5',
+  '9'.repeat(400),
+];
 const REPEATS = [2, 3, 10, 100, 1000, 20000];
 const LONG = [256, 4096, 65536, 1 << 20];
 
@@ -73,13 +171,22 @@ function byteOp(tokens: number): fc.Arbitrary<ByteOp> {
     fc.record({ op: fc.constant('truncate' as const), at: position }),
     fc.record({ op: fc.constant('flip' as const), at: position, bit: fc.nat({ max: 7 }) }),
     fc.record({ op: fc.constant('set' as const), at: position, byte: fc.nat({ max: 255 }) }),
-    fc.record({ op: fc.constant('insert' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+    fc.record({
+      op: fc.constant('insert' as const),
+      at: position,
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    }),
     fc.record({ op: fc.constant('token' as const), at: position, token: fc.nat({ max: tokens - 1 }) }),
     fc.record({ op: fc.constant('delete' as const), at: position, length: span }),
     fc.record({ op: fc.constant('repeat' as const), at: position, length: span, times: fc.constantFrom(...REPEATS) }),
     fc.record({ op: fc.constant('move' as const), at: position, length: span, to: position }),
     fc.record({ op: fc.constant('splice' as const), seed: fc.nat(), from: position, length: span, at: position }),
-    fc.record({ op: fc.constant('long' as const), at: position, length: fc.constantFrom(...LONG), byte: fc.constantFrom(0x41, 0x20, 0x30, 0x2d, 0x7b, 0x5b, 0x28, 0x3c) }),
+    fc.record({
+      op: fc.constant('long' as const),
+      at: position,
+      length: fc.constantFrom(...LONG),
+      byte: fc.constantFrom(0x41, 0x20, 0x30, 0x2d, 0x7b, 0x5b, 0x28, 0x3c),
+    }),
   );
 }
 
@@ -91,16 +198,21 @@ const intOp: fc.Arbitrary<ByteOp> = fc.record({
   littleEndian: fc.boolean(),
 });
 
-const lineOp = (tokens: number): fc.Arbitrary<LineOp> => fc.oneof(
-  fc.record({ op: fc.constant('line-duplicate' as const), line: fc.nat(), times: fc.constantFrom(1, 2, ...REPEATS) }),
-  fc.record({ op: fc.constant('line-insert' as const), line: fc.nat(), token: fc.nat({ max: tokens - 1 }) }),
-  fc.record({ op: fc.constant('rename-field' as const), line: fc.nat(), token: fc.nat({ max: tokens - 1 }) }),
-  fc.record({ op: fc.constant('word' as const), at: position, token: fc.nat({ max: tokens - 1 }) }),
-  fc.record({ op: fc.constant('line-delete' as const), line: fc.nat() }),
-  fc.record({ op: fc.constant('line-swap' as const), line: fc.nat(), other: fc.nat() }),
-  fc.record({ op: fc.constant('line-from-seed' as const), seed: fc.nat(), line: fc.nat(), at: fc.nat() }),
-  fc.record({ op: fc.constant('number' as const), at: position, value: fc.nat({ max: INTERESTING_NUMBERS.length - 1 }) }),
-);
+const lineOp = (tokens: number): fc.Arbitrary<LineOp> =>
+  fc.oneof(
+    fc.record({ op: fc.constant('line-duplicate' as const), line: fc.nat(), times: fc.constantFrom(1, 2, ...REPEATS) }),
+    fc.record({ op: fc.constant('line-insert' as const), line: fc.nat(), token: fc.nat({ max: tokens - 1 }) }),
+    fc.record({ op: fc.constant('rename-field' as const), line: fc.nat(), token: fc.nat({ max: tokens - 1 }) }),
+    fc.record({ op: fc.constant('word' as const), at: position, token: fc.nat({ max: tokens - 1 }) }),
+    fc.record({ op: fc.constant('line-delete' as const), line: fc.nat() }),
+    fc.record({ op: fc.constant('line-swap' as const), line: fc.nat(), other: fc.nat() }),
+    fc.record({ op: fc.constant('line-from-seed' as const), seed: fc.nat(), line: fc.nat(), at: fc.nat() }),
+    fc.record({
+      op: fc.constant('number' as const),
+      at: position,
+      value: fc.nat({ max: INTERESTING_NUMBERS.length - 1 }),
+    }),
+  );
 
 /** Joins pieces (an array, not spread arguments: there can be a million of them). */
 const concat = (parts: readonly Uint8Array[]): Uint8Array => Buffer.concat(parts);
@@ -128,7 +240,11 @@ function applyByteOp(data: Uint8Array, m: ByteOp, seeds: readonly Seed[], tokens
     case 'repeat': {
       const piece = data.subarray(at, Math.min(n, at + Math.max(1, m.length)));
       const times = Math.min(m.times, Math.floor(MAX_INPUT_BYTES / Math.max(1, piece.length)));
-      return concat([data.subarray(0, at), ...Array.from({ length: times }, () => piece), data.subarray(at + piece.length)]);
+      return concat([
+        data.subarray(0, at),
+        ...Array.from({ length: times }, () => piece),
+        data.subarray(at + piece.length),
+      ]);
     }
     case 'move': {
       const piece = data.subarray(at, Math.min(n, at + m.length));
@@ -241,23 +357,98 @@ type JsonOp =
 
 const DEEP_MARK = '\u0001deep:';
 const INTERESTING_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 31, 2 ** 32, 2 ** 53 + 2, Number.MIN_VALUE,
-  '', ' ', '0', '-', 'x'.repeat(100_000), '\u0000', '\ud800', '%E0%A4%A', '1:2.3-4.el9', 'CVE-2024-0001', '9999-12-31T23:59:59Z',
-  'pkg:rpm/redhat/%E0@1.0-1.el9?arch=x86_64', 'pkg:rpm/redhat/x@1-1?epoch=%ZZ', '../../etc/passwd', [], {}, [null], { '': null },
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53 + 2,
+  Number.MIN_VALUE,
+  '',
+  ' ',
+  '0',
+  '-',
+  'x'.repeat(100_000),
+  '\u0000',
+  '\ud800',
+  '%E0%A4%A',
+  '1:2.3-4.el9',
+  'CVE-2024-0001',
+  '9999-12-31T23:59:59Z',
+  'pkg:rpm/redhat/%E0@1.0-1.el9?arch=x86_64',
+  'pkg:rpm/redhat/x@1-1?epoch=%ZZ',
+  '../../etc/passwd',
+  [],
+  {},
+  [null],
+  { '': null },
 ];
-const KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'x'.repeat(1000), 'id', 'name', 'version'];
+const KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'x'.repeat(1000),
+  'id',
+  'name',
+  'version',
+];
 const DEPTHS = [64, 1000, 20_000, 100_000];
 
 const jsonOp: fc.Arbitrary<JsonOp> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('replace' as const), node: fc.nat(), value: fc.nat({ max: INTERESTING_VALUES.length - 1 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('deep' as const), node: fc.nat(), depth: fc.constantFrom(...DEPTHS), object: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('replace' as const),
+      node: fc.nat(),
+      value: fc.nat({ max: INTERESTING_VALUES.length - 1 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('deep' as const),
+      node: fc.nat(),
+      depth: fc.constantFrom(...DEPTHS),
+      object: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), node: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('duplicate' as const), node: fc.nat(), times: fc.constantFrom(1, 2, 10, 1000, 20_000) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('rename' as const), node: fc.nat(), key: fc.nat({ max: KEYS.length - 1 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('duplicate' as const),
+      node: fc.nat(),
+      times: fc.constantFrom(1, 2, 10, 1000, 20_000),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('rename' as const), node: fc.nat(), key: fc.nat({ max: KEYS.length - 1 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('wrap' as const), node: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('graft' as const), node: fc.nat(), from: fc.nat() }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('string-part' as const), node: fc.nat(), at: fc.nat(), token: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('recurse' as const), node: fc.nat(), inner: fc.nat(), depth: fc.constantFrom(2, 10, 100, 1000, 10_000) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant('string-part' as const), node: fc.nat(), at: fc.nat(), token: fc.nat() }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('recurse' as const),
+      node: fc.nat(),
+      inner: fc.nat(),
+      depth: fc.constantFrom(2, 10, 100, 1000, 10_000),
+    }),
+  },
 );
 
 interface JsonNode {
@@ -273,12 +464,15 @@ function jsonNodes(root: unknown): JsonNode[] {
   for (let i = 0; i < out.length && out.length < 200_000; i++) {
     const v = out[i].value;
     if (Array.isArray(v)) v.forEach((c, k) => out.push({ parent: v, key: k, value: c, up: i }));
-    else if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) out.push({ parent: v as Record<string, unknown>, key: k, value: c, up: i });
+    else if (v !== null && typeof v === 'object')
+      for (const [k, c] of Object.entries(v))
+        out.push({ parent: v as Record<string, unknown>, key: k, value: c, up: i });
   }
   return out;
 }
 
-const keysOf = (v: unknown): string | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join('\u0000') : null);
+const keysOf = (v: unknown): string | null =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join('\u0000') : null;
 
 /**
  * Objects with an ancestor of the same keys (a branch within a branch): where a document
@@ -309,7 +503,9 @@ function applyJsonOp(root: unknown, m: JsonOp, deep: string[], words: readonly s
     case 'replace':
       return set(structuredClone(INTERESTING_VALUES[m.value]));
     case 'deep': {
-      deep.push(m.object ? '{"a":'.repeat(m.depth) + '1' + '}'.repeat(m.depth) : '['.repeat(m.depth) + ']'.repeat(m.depth));
+      deep.push(
+        m.object ? '{"a":'.repeat(m.depth) + '1' + '}'.repeat(m.depth) : '['.repeat(m.depth) + ']'.repeat(m.depth),
+      );
       return set(`${DEEP_MARK}${deep.length - 1}`);
     }
     case 'delete':
@@ -331,7 +527,12 @@ function applyJsonOp(root: unknown, m: JsonOp, deep: string[], words: readonly s
     case 'rename':
       if (target.parent !== null && !Array.isArray(target.parent)) {
         delete target.parent[target.key as string];
-        Object.defineProperty(target.parent, KEYS[m.key], { value: target.value, enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(target.parent, KEYS[m.key], {
+          value: target.value,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       }
       return root;
     case 'wrap':
@@ -376,7 +577,10 @@ function applyJsonOp(root: unknown, m: JsonOp, deep: string[], words: readonly s
       parent[hole.key] = hole.value;
       if (suffix === undefined) return root;
       // Half the size limit at most: the rest of the document must fit too, or the cut makes it invalid JSON.
-      const depth = Math.max(1, Math.min(m.depth, Math.floor(MAX_INPUT_BYTES / 2 / (prefix.length + suffix.length + 1))));
+      const depth = Math.max(
+        1,
+        Math.min(m.depth, Math.floor(MAX_INPUT_BYTES / 2 / (prefix.length + suffix.length + 1))),
+      );
       deep.push(prefix.repeat(depth) + leaf + suffix.repeat(depth));
       const placeholder = `${DEEP_MARK}${deep.length - 1}`;
       if (outer.parent === null) return placeholder;
@@ -395,26 +599,38 @@ function serialiseJson(root: unknown, deep: readonly string[], indent: boolean):
 }
 
 /** Cuts an input back to MAX_INPUT_BYTES. */
-const bounded = (data: Uint8Array): Uint8Array => (data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data);
+const bounded = (data: Uint8Array): Uint8Array =>
+  data.length > MAX_INPUT_BYTES ? data.subarray(0, MAX_INPUT_BYTES) : data;
 
 /**
  * Inputs for a target: its seeds mutated (most of the time), random bytes, and sequences of
  * the format's own words (`dictionary`: field names, magic strings, keywords).
  */
-export function inputs(seeds: readonly Seed[], kind: InputKind, dictionary: readonly string[] = []): fc.Arbitrary<Uint8Array> {
+export function inputs(
+  seeds: readonly Seed[],
+  kind: InputKind,
+  dictionary: readonly string[] = [],
+): fc.Arbitrary<Uint8Array> {
   if (seeds.length === 0) throw new Error('a fuzz target needs at least one seed');
   const tokens = [...COMMON_TOKENS, ...dictionary.map(utf8)];
   const seedIndex = fc.nat({ max: seeds.length - 1 });
   const bytes = byteOp(tokens.length);
-  const ops: fc.Arbitrary<ByteOp | LineOp> = kind === 'binary' ? fc.oneof(bytes, intOp) : fc.oneof({ weight: 3, arbitrary: bytes }, { weight: 2, arbitrary: lineOp(tokens.length) });
-  const isLineOp = (m: ByteOp | LineOp): m is LineOp => m.op.startsWith('line-') || m.op === 'number' || m.op === 'rename-field' || m.op === 'word';
+  const ops: fc.Arbitrary<ByteOp | LineOp> =
+    kind === 'binary'
+      ? fc.oneof(bytes, intOp)
+      : fc.oneof({ weight: 3, arbitrary: bytes }, { weight: 2, arbitrary: lineOp(tokens.length) });
+  const isLineOp = (m: ByteOp | LineOp): m is LineOp =>
+    m.op.startsWith('line-') || m.op === 'number' || m.op === 'rename-field' || m.op === 'word';
   const mutate = (data: Uint8Array, list: readonly (ByteOp | LineOp)[]): Uint8Array => {
     let out = data;
-    for (const m of list) out = bounded(isLineOp(m) ? applyLineOp(out, m, seeds, tokens) : applyByteOp(out, m, seeds, tokens));
+    for (const m of list)
+      out = bounded(isLineOp(m) ? applyLineOp(out, m, seeds, tokens) : applyByteOp(out, m, seeds, tokens));
     return out;
   };
 
-  const mutated = fc.tuple(seedIndex, fc.array(ops, { minLength: 1, maxLength: 6 })).map(([i, list]) => mutate(seeds[i].bytes, list));
+  const mutated = fc
+    .tuple(seedIndex, fc.array(ops, { minLength: 1, maxLength: 6 }))
+    .map(([i, list]) => mutate(seeds[i].bytes, list));
   const random = fc.uint8Array({ maxLength: 4096 });
   const words = fc
     .array(fc.oneof(fc.constantFrom(...tokens), fc.uint8Array({ maxLength: 8 })), { maxLength: 64 })
@@ -434,7 +650,10 @@ export function inputs(seeds: readonly Seed[], kind: InputKind, dictionary: read
       }
     });
     // Mostly well-formed JSON (the structure is the point), sometimes damaged afterwards too.
-    const afterwards = fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(bytes, { minLength: 1, maxLength: 2 }) });
+    const afterwards = fc.oneof(
+      { weight: 2, arbitrary: fc.constant([]) },
+      { weight: 1, arbitrary: fc.array(bytes, { minLength: 1, maxLength: 2 }) },
+    );
     const structural = fc
       .tuple(seedIndex, fc.array(jsonOp, { minLength: 1, maxLength: 4 }), afterwards, fc.boolean())
       .map(([i, list, after, indent]) => {
@@ -446,7 +665,10 @@ export function inputs(seeds: readonly Seed[], kind: InputKind, dictionary: read
         return mutate(bounded(serialiseJson(root, deep, indent)), after);
       });
     arbitraries.push({ weight: 14, arbitrary: structural });
-    arbitraries.push({ weight: 1, arbitrary: fc.jsonValue({ maxDepth: 6 }).map((v) => utf8(JSON.stringify(v) ?? 'null')) });
+    arbitraries.push({
+      weight: 1,
+      arbitrary: fc.jsonValue({ maxDepth: 6 }).map((v) => utf8(JSON.stringify(v) ?? 'null')),
+    });
   }
   return fc.oneof(...arbitraries);
 }

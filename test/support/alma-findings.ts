@@ -23,6 +23,12 @@ export async function almaFindingRecords(hostId = 'host-alma94'): Promise<Findin
   assert.equal(scan.findings.filter((f) => f.kernel_not_running).length, 2110);
   return findingRecordsFromScan(
     { ...scan, scanned_at: SCANNED_AT, host: { ...scan.host, hostname: 'alma94.example.net' } },
-    { hostId, agent: { id: hostId, version: '0.1.0' }, format: 'rpm', slaDays: { high: 30, medium: 90 }, scanId: 'scan-1' },
+    {
+      hostId,
+      agent: { id: hostId, version: '0.1.0' },
+      format: 'rpm',
+      slaDays: { high: 30, medium: 90 },
+      scanId: 'scan-1',
+    },
   );
 }

@@ -6,7 +6,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.PATCHLOOP_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (scripts/test-debian-packages lists it)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: apt-get install chromium (scripts/test-debian-packages lists it)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

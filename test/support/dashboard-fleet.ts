@@ -14,7 +14,13 @@ import { randomUUID } from 'node:crypto';
 import { PATCH_RUN_SCHEMA, type PatchRun } from '../../src/patch/types.ts';
 import pino from 'pino';
 import { generateTracker } from './debian-tracker-generator.ts';
-import { packageDigest, REPORT_SCHEMA, toWirePackage, type ReportInput, type WirePackage } from '../../src/core/protocol.ts';
+import {
+  packageDigest,
+  REPORT_SCHEMA,
+  toWirePackage,
+  type ReportInput,
+  type WirePackage,
+} from '../../src/core/protocol.ts';
 import type { OsInfo } from '../../src/core/types.ts';
 import { compareVersions } from '../../src/core/version/index.ts';
 import { readInventory } from '../../src/inventory/index.ts';
@@ -77,10 +83,34 @@ const ROLES: Role[] = [
   { prefix: 'web', group: 'web', tags: ['prod', 'dc1'], weight: 5, patchEvery: 7, patchShare: 0.8, rebootAfter: 2 },
   { prefix: 'api', group: 'web', tags: ['prod', 'dc2'], weight: 4, patchEvery: 7, patchShare: 0.7, rebootAfter: 3 },
   { prefix: 'db', group: 'db', tags: ['prod', 'dc1'], weight: 3, patchEvery: 21, patchShare: 0.6, rebootAfter: 30 },
-  { prefix: 'k8s-node', group: 'k8s', tags: ['prod', 'dc2'], weight: 6, patchEvery: 5, patchShare: 0.9, rebootAfter: 1 },
+  {
+    prefix: 'k8s-node',
+    group: 'k8s',
+    tags: ['prod', 'dc2'],
+    weight: 6,
+    patchEvery: 5,
+    patchShare: 0.9,
+    rebootAfter: 1,
+  },
   { prefix: 'ci-runner', group: 'ci', tags: ['staging'], weight: 3, patchEvery: 3, patchShare: 1, rebootAfter: 1 },
-  { prefix: 'mail', group: 'infra', tags: ['prod', 'dc1'], weight: 1, patchEvery: 14, patchShare: 0.5, rebootAfter: 10 },
-  { prefix: 'legacy-app', group: 'infra', tags: ['prod', 'legacy'], weight: 1, patchEvery: 0, patchShare: 0, rebootAfter: 0 },
+  {
+    prefix: 'mail',
+    group: 'infra',
+    tags: ['prod', 'dc1'],
+    weight: 1,
+    patchEvery: 14,
+    patchShare: 0.5,
+    rebootAfter: 10,
+  },
+  {
+    prefix: 'legacy-app',
+    group: 'infra',
+    tags: ['prod', 'legacy'],
+    weight: 1,
+    patchEvery: 0,
+    patchShare: 0,
+    rebootAfter: 0,
+  },
 ];
 
 /**
@@ -92,15 +122,25 @@ const POLICIES: Record<string, object> = {
   web: {
     group: 'web',
     description: 'Web and API front ends: canary first, the rest a day later',
-    schedule: { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '01:00', end: '05:00', time_zone: 'Europe/Berlin' }] },
-    rings: [{ name: 'canary', tags: ['canary'] }, { name: 'rest', soak_hours: 24 }],
+    schedule: {
+      windows: [
+        { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '01:00', end: '05:00', time_zone: 'Europe/Berlin' },
+      ],
+    },
+    rings: [
+      { name: 'canary', tags: ['canary'] },
+      { name: 'rest', soak_hours: 24 },
+    ],
     reboot: { mode: 'when_required', max_concurrent: 2, lease_ttl_minutes: 60 },
   },
   db: {
     group: 'db',
     description: 'Databases: security updates in the Sunday window, canary first',
     schedule: { windows: [{ days: ['sun'], start: '02:00', end: '06:00', time_zone: 'UTC' }] },
-    rings: [{ name: 'canary', tags: ['canary'] }, { name: 'rest', soak_hours: 48 }],
+    rings: [
+      { name: 'canary', tags: ['canary'] },
+      { name: 'rest', soak_hours: 48 },
+    ],
     install: { blocklist: ['postgresql-*'] },
     reboot: { mode: 'when_required', max_concurrent: 1, lease_ttl_minutes: 120 },
   },
@@ -165,7 +205,11 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   mkdirSync(dataDir, { recursive: true });
   const fullTracker = join(dir, 'tracker-full.json');
   const feedFile = join(dir, 'debian-tracker.json');
-  await generateTracker(fullTracker, { seed: spec.seed ?? 7, cves: spec.cves, dpkgStatus: [join(BOOKWORM_ROOT, 'var/lib/dpkg/status')] });
+  await generateTracker(fullTracker, {
+    seed: spec.seed ?? 7,
+    cves: spec.cves,
+    dpkgStatus: [join(BOOKWORM_ROOT, 'var/lib/dpkg/status')],
+  });
   const tracker = JSON.parse(readFileSync(fullTracker, 'utf8')) as Tracker;
   // Most advisories are known when the history starts; the rest are published over the period.
   const published = (id: string): number => {
@@ -189,7 +233,11 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
   const base = server.url;
   const adminToken = createApiToken(server.ctx.store, 'fleet builder').token;
   const call = async (path: string, body: unknown, token: string, method = 'POST'): Promise<unknown> => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text}`);
     return JSON.parse(text);
@@ -197,7 +245,9 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
 
   try {
     const feedSteps = spec.feedUpdates ?? 6;
-    const refreshDays = new Set(Array.from({ length: feedSteps }, (_, i) => Math.round(((i + 1) * spec.days) / (feedSteps + 1))));
+    const refreshDays = new Set(
+      Array.from({ length: feedSteps }, (_, i) => Math.round(((i + 1) * spec.days) / (feedSteps + 1))),
+    );
     // Hosts can only install fixes that have been published: the tracker as of the last refresh.
     let known = trackerAsOf(tracker, published, 0);
     let fixes = fixedVersions(known);
@@ -206,7 +256,11 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
 
     const policyVersions = new Map<string, { name: string; version: number; group: string }>();
     for (const [name, doc] of Object.entries(POLICIES)) {
-      const stored = (await call(`/api/v1/policies/${name}`, doc, adminToken, 'PUT')) as { name: string; version: number; group: string };
+      const stored = (await call(`/api/v1/policies/${name}`, doc, adminToken, 'PUT')) as {
+        name: string;
+        version: number;
+        group: string;
+      };
       policyVersions.set(stored.group, { name: stored.name, version: stored.version, group: stored.group });
     }
 
@@ -222,11 +276,16 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
       const n = (counters.get(role.prefix) ?? 0) + 1;
       counters.set(role.prefix, n);
       const r = rand();
-      const release: keyof typeof RELEASES = role.prefix === 'legacy-app' || r < 0.12 ? 'bullseye' : r < 0.26 ? 'trixie' : 'bookworm';
+      const release: keyof typeof RELEASES =
+        role.prefix === 'legacy-app' || r < 0.12 ? 'bullseye' : r < 0.26 ? 'trixie' : 'bookworm';
       const tags = [...role.tags, ...(n === 1 ? ['canary'] : [])];
       const key = `${role.group}|${tags.join(',')}`;
       if (!tokens.has(key)) {
-        const t = (await call('/api/v1/enrollment-tokens', { name: key, uses: 1_000_000, ttl_seconds: null, group: role.group, tags }, adminToken)) as { token: string };
+        const t = (await call(
+          '/api/v1/enrollment-tokens',
+          { name: key, uses: 1_000_000, ttl_seconds: null, group: role.group, tags },
+          adminToken,
+        )) as { token: string };
         tokens.set(key, t.token);
       }
       // Hosts drop a few packages each, so no two inventories are quite the same.
@@ -295,7 +354,15 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
           h.rebootDueDay = null;
           // The host is back: its agent sends the boot report for the run that asked for it.
           if (h.rebootRun) {
-            const boot = { run_id: h.rebootRun.id, hostname: h.name, lease_id: null, boot_id: randomUUID(), booted_at: new Date(clock.now() - 60_000).toISOString(), kernel: inventory.kernel, reboot_still_required: false };
+            const boot = {
+              run_id: h.rebootRun.id,
+              hostname: h.name,
+              lease_id: null,
+              boot_id: randomUUID(),
+              booted_at: new Date(clock.now() - 60_000).toISOString(),
+              kernel: inventory.kernel,
+              reboot_still_required: false,
+            };
             await call('/api/v1/agent/boot', boot, h.token);
             h.rebootRun = null;
           }
@@ -347,13 +414,33 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
     // The k8s nodes whose reboot is still to come queue for the group's one lease: one gets it,
     // the others wait.
     for (const h of hosts) {
-      if (h.role.group !== 'k8s' || h.neverReports || h.stopDay <= spec.days || h.rebootRun === null || h.rebootDueDay === null) continue;
-      const lease = (await call('/api/v1/agent/reboot-lease', { action: 'acquire', run_id: h.rebootRun.id }, h.token)) as { granted: boolean };
+      if (
+        h.role.group !== 'k8s' ||
+        h.neverReports ||
+        h.stopDay <= spec.days ||
+        h.rebootRun === null ||
+        h.rebootDueDay === null
+      )
+        continue;
+      const lease = (await call(
+        '/api/v1/agent/reboot-lease',
+        { action: 'acquire', run_id: h.rebootRun.id },
+        h.token,
+      )) as { granted: boolean };
       log(`${h.name}: reboot lease ${lease.granted ? 'granted' : 'refused, waits'}`);
     }
     await server.idle();
     log(`fleet: ${hosts.length} hosts over ${spec.days} days`);
-    return { dir, dataDir, feedFile, password: PASSWORD, passwordHash, hosts: hosts.length, endedAt, policies: Object.keys(POLICIES) };
+    return {
+      dir,
+      dataDir,
+      feedFile,
+      password: PASSWORD,
+      passwordHash,
+      hosts: hosts.length,
+      endedAt,
+      policies: Object.keys(POLICIES),
+    };
   } finally {
     await server.close();
   }
@@ -363,10 +450,18 @@ export async function buildFleet(dir: string, spec: FleetSpec): Promise<Fleet> {
  * The patch run a host reports for a patch day: the upgrades it made, or (db canaries always,
  * other hosts now and then) a dpkg failure. Reboot state as the agent reports it before the reboot.
  */
-function patchRunOf(h: SimHost, policy: { name: string; version: number; group: string }, now: number, removed: WirePackage[], added: WirePackage[], rand: () => number): PatchRun {
+function patchRunOf(
+  h: SimHost,
+  policy: { name: string; version: number; group: string },
+  now: number,
+  removed: WirePackage[],
+  added: WirePackage[],
+  rand: () => number,
+): PatchRun {
   const canaryFails = h.role.group === 'db' && h.name.startsWith('db-01.');
   const r = rand();
-  const outcome: PatchRun['outcome'] = added.length === 0 ? 'nothing_to_do' : canaryFails || r < 0.04 ? 'failed' : r < 0.1 ? 'partial' : 'success';
+  const outcome: PatchRun['outcome'] =
+    added.length === 0 ? 'nothing_to_do' : canaryFails || r < 0.04 ? 'failed' : r < 0.1 ? 'partial' : 'success';
   const broken = outcome === 'failed' || outcome === 'partial' ? added[0] : undefined;
   const rebootNever = (POLICIES[h.role.group] as { reboot?: { mode?: string } }).reboot?.mode === 'never';
   const required = outcome !== 'failed' && added.length > 0;
@@ -374,7 +469,16 @@ function patchRunOf(h: SimHost, policy: { name: string; version: number; group: 
   return {
     schema: PATCH_RUN_SCHEMA,
     id: randomUUID(),
-    host: { hostname: h.name, machine_id: null, root: '/', os: { id: RELEASES[h.release].id, version_id: RELEASES[h.release].version_id, codename: RELEASES[h.release].codename } },
+    host: {
+      hostname: h.name,
+      machine_id: null,
+      root: '/',
+      os: {
+        id: RELEASES[h.release].id,
+        version_id: RELEASES[h.release].version_id,
+        codename: RELEASES[h.release].codename,
+      },
+    },
     policy,
     backend: 'unattended-upgrades',
     mode: 'run',
@@ -383,16 +487,37 @@ function patchRunOf(h: SimHost, policy: { name: string; version: number; group: 
     outcome,
     skip_reason: null,
     exit_code: outcome === 'failed' || outcome === 'partial' ? 1 : 0,
-    changes: added.map((p, i) => ({ name: p.name, arch: p.arch, action: 'upgrade' as const, from: removed[i]?.version ?? null, to: p.version, automatic: false, ok: outcome === 'failed' ? false : p !== broken })),
+    changes: added.map((p, i) => ({
+      name: p.name,
+      arch: p.arch,
+      action: 'upgrade' as const,
+      from: removed[i]?.version ?? null,
+      to: p.version,
+      automatic: false,
+      ok: outcome === 'failed' ? false : p !== broken,
+    })),
     held_back: [],
     errors: broken
-      ? [{ kind: 'dpkg' as const, where: '/var/log/unattended-upgrades/unattended-upgrades-dpkg.log:42', package: broken.name, message: `dpkg: error processing package ${broken.name} (--configure): installed ${broken.name} package post-installation script subprocess returned error exit status 1` }]
+      ? [
+          {
+            kind: 'dpkg' as const,
+            where: '/var/log/unattended-upgrades/unattended-upgrades-dpkg.log:42',
+            package: broken.name,
+            message: `dpkg: error processing package ${broken.name} (--configure): installed ${broken.name} package post-installation script subprocess returned error exit status 1`,
+          },
+        ]
       : [],
     reboot: {
       required,
       because: required ? ['reboot-required'] : [],
       packages: required ? added.slice(0, 3).map((p) => p.name) : [],
-      kernel: { running: '6.1.0-40-amd64', newest_installed: '6.1.0-40-amd64', installed: ['6.1.0-40-amd64'], needrestart_status: 1, reboot_needed: false },
+      kernel: {
+        running: '6.1.0-40-amd64',
+        newest_installed: '6.1.0-40-amd64',
+        installed: ['6.1.0-40-amd64'],
+        needrestart_status: 1,
+        reboot_needed: false,
+      },
       status: !required ? 'not_required' : rebootNever ? 'policy_never' : leased ? 'pending_lease' : 'pending_window',
       detail: '',
       lease_id: null,

@@ -36,7 +36,13 @@ export interface TrackerStats {
 
 const RELEASES = ['buster', 'bullseye', 'bookworm', 'trixie', 'sid'] as const;
 type Release = (typeof RELEASES)[number];
-const SUITE_SUFFIX: Record<Release, string> = { buster: '+deb10u', bullseye: '+deb11u', bookworm: '+deb12u', trixie: '+deb13u', sid: '' };
+const SUITE_SUFFIX: Record<Release, string> = {
+  buster: '+deb10u',
+  bullseye: '+deb11u',
+  bookworm: '+deb12u',
+  trixie: '+deb13u',
+  sid: '',
+};
 
 /** Source name → source version, from dpkg status files (`Source: name (version)` or the binary's own). */
 export function hostSources(files: readonly string[]): Map<string, string> {
@@ -68,7 +74,21 @@ const STEMS = (
   'python qemu qt redis rsync ruby samba sasl sndfile snmp sqlite ssh ssl svg tar tiff tls unbound vim ' +
   'vorbis webkit wget x11 xen xml xslt yaml zip zlib zstd'
 ).split(' ');
-const AFFIXES = ['lib%-perl', 'python-%', 'ruby-%', 'node-%', 'golang-github-%-go', 'php-%', 'r-cran-%', 'lib%', '%', '%-tools', '%2', 'haskell-%', 'rust-%'];
+const AFFIXES = [
+  'lib%-perl',
+  'python-%',
+  'ruby-%',
+  'node-%',
+  'golang-github-%-go',
+  'php-%',
+  'r-cran-%',
+  'lib%',
+  '%',
+  '%-tools',
+  '%2',
+  'haskell-%',
+  'rust-%',
+];
 const URGENCIES: [string, number][] = [
   ['not yet assigned', 0.46],
   ['unimportant', 0.16],
@@ -106,7 +126,18 @@ export async function generateTracker(path: string, opts: TrackerOptions = {}): 
   // chromium and firefox-esr do), which keeps per-package records realistically skewed.
   const names: string[] = [...host.keys()].sort();
   const taken = new Set(names);
-  for (const big of ['linux', 'chromium', 'firefox-esr', 'thunderbird', 'imagemagick', 'tcpdump', 'wireshark', 'php8.2', 'qemu', 'openjdk-17']) {
+  for (const big of [
+    'linux',
+    'chromium',
+    'firefox-esr',
+    'thunderbird',
+    'imagemagick',
+    'tcpdump',
+    'wireshark',
+    'php8.2',
+    'qemu',
+    'openjdk-17',
+  ]) {
     if (!taken.has(big)) {
       taken.add(big);
       names.push(big);
@@ -122,7 +153,10 @@ export async function generateTracker(path: string, opts: TrackerOptions = {}): 
     }
   }
   // Zipf-like weights: the package at rank r gets 1/(r+8); host packages are spread over ranks.
-  const order = names.map((n) => ({ n, k: rand() })).sort((a, b) => a.k - b.k).map((x) => x.n);
+  const order = names
+    .map((n) => ({ n, k: rand() }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.n);
   const weights = order.map((_, r) => 1 / (r + 8));
   const cumulative: number[] = [];
   weights.reduce((s, w, i) => (cumulative[i] = s + w), 0);
@@ -151,7 +185,10 @@ export async function generateTracker(path: string, opts: TrackerOptions = {}): 
     ids.push(id);
   }
   for (let i = 0; i < Math.round(cveCount * 0.03); i++) {
-    const id = `TEMP-${String(Math.floor(rand() * 1_500_000)).padStart(7, '0')}-${Math.floor(rand() * 0xffffff).toString(16).toUpperCase().padStart(6, '0')}`;
+    const id = `TEMP-${String(Math.floor(rand() * 1_500_000)).padStart(7, '0')}-${Math.floor(rand() * 0xffffff)
+      .toString(16)
+      .toUpperCase()
+      .padStart(6, '0')}`;
     if (usedIds.has(id)) continue;
     usedIds.add(id);
     ids.push(id);
@@ -172,7 +209,16 @@ export async function generateTracker(path: string, opts: TrackerOptions = {}): 
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  const stats: TrackerStats = { path, bytes: 0, packages: 0, ids: ids.length, records: 0, releaseEntries: 0, notAffected: 0, hostPackages: 0 };
+  const stats: TrackerStats = {
+    path,
+    bytes: 0,
+    packages: 0,
+    ids: ids.length,
+    records: 0,
+    releaseEntries: 0,
+    notAffected: 0,
+    hostPackages: 0,
+  };
   await write('{');
   let firstPackage = true;
   for (const pkg of [...byPackage.keys()].sort()) {
@@ -219,7 +265,13 @@ function sentence(rand: () => number, words: number): string {
   return `${s[0].toUpperCase()}${s.slice(1)}.`;
 }
 
-function record(rand: () => number, id: string, base: Record<Release, string>, installed: string | undefined, stats: TrackerStats): Record<string, unknown> {
+function record(
+  rand: () => number,
+  id: string,
+  base: Record<Release, string>,
+  installed: string | undefined,
+  stats: TrackerStats,
+): Record<string, unknown> {
   const rec: Record<string, unknown> = {};
   if (rand() < 0.97) rec.description = sentence(rand, 20 + Math.floor(rand() * 50));
   if (rand() < 0.7) rec.scope = rand() < 0.75 ? 'remote' : 'local';
@@ -232,7 +284,15 @@ function record(rand: () => number, id: string, base: Record<Release, string>, i
   for (const rel of RELEASES) {
     if (rel === 'buster' && rand() < 0.35) continue; // not tracked for every package any more
     if (rel === 'trixie' && rand() < 0.05) continue;
-    releases[rel] = release(rand, rel, base[rel], installed && rel === 'bookworm' ? installed : undefined, urgency, old, stats);
+    releases[rel] = release(
+      rand,
+      rel,
+      base[rel],
+      installed && rel === 'bookworm' ? installed : undefined,
+      urgency,
+      old,
+      stats,
+    );
     stats.releaseEntries++;
   }
   rec.releases = releases;
@@ -268,10 +328,19 @@ function release(
     return { status: 'resolved', repositories, fixed_version: fixed, urgency };
   }
   if (r < 0.97) {
-    const entry: Record<string, unknown> = { status: 'open', repositories, urgency: rel === 'buster' && rand() < 0.4 ? 'end-of-life' : urgency };
+    const entry: Record<string, unknown> = {
+      status: 'open',
+      repositories,
+      urgency: rel === 'buster' && rand() < 0.4 ? 'end-of-life' : urgency,
+    };
     const n = rand();
     if (rel !== 'sid' && n < 0.45) {
-      entry.nodsa = pick(rand, ['Minor issue', 'Minor issue; can be fixed via point release', 'Revisit when fixed upstream', 'Negligible security impact']);
+      entry.nodsa = pick(rand, [
+        'Minor issue',
+        'Minor issue; can be fixed via point release',
+        'Revisit when fixed upstream',
+        'Negligible security impact',
+      ]);
       entry.nodsa_reason = n < 0.04 ? 'ignored' : n < 0.08 ? 'postponed' : '';
     }
     return entry;
@@ -280,7 +349,9 @@ function release(
 }
 
 function usage(): never {
-  process.stderr.write('usage: node test/support/debian-tracker-generator.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...\n');
+  process.stderr.write(
+    'usage: node test/support/debian-tracker-generator.ts OUT.json [--seed N] [--cves N] [--dpkg-status FILE]...\n',
+  );
   process.exit(2);
 }
 

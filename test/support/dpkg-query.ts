@@ -20,7 +20,13 @@ export function haveDpkgQuery(): boolean {
 export function dpkgQueryInstalled(adminDir: string): string[] {
   const out = execFileSync(
     'dpkg-query',
-    ['--admindir', adminDir, '-W', '-f', '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n'],
+    [
+      '--admindir',
+      adminDir,
+      '-W',
+      '-f',
+      '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 },
   );
   return out
@@ -32,6 +38,8 @@ export function dpkgQueryInstalled(adminDir: string): string[] {
 }
 
 /** The same lines for packages read by patchloop. */
-export function packageLines(pkgs: { name: string; version: string; arch: string; source: string; source_version: string }[]): string[] {
+export function packageLines(
+  pkgs: { name: string; version: string; arch: string; source: string; source_version: string }[],
+): string[] {
   return pkgs.map((p) => [p.name, p.version, p.arch, p.source, p.source_version].join('\t')).sort();
 }

@@ -55,11 +55,29 @@ export class TestFleet {
     const dataDir = join(work, 'data');
     mkdirSync(dataDir);
     importDebianFeed(dataDir, feed);
-    execFileSync(process.execPath, [CLI, 'db', 'update', '--source', 'almalinux', '--from', join(SHARED_DATA, 'feeds/almalinux/osv/almalinux9'), '--data-dir', dataDir], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        CLI,
+        'db',
+        'update',
+        '--source',
+        'almalinux',
+        '--from',
+        join(SHARED_DATA, 'feeds/almalinux/osv/almalinux9'),
+        '--data-dir',
+        dataDir,
+      ],
+      {
+        stdio: 'pipe',
+      },
+    );
     const feedFile = join(dataDir, 'inputs', 'debian.json');
-    const server = await startTestServer(null, { ...config, feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [feedFile] }] } }, { dataDir });
+    const server = await startTestServer(
+      null,
+      { ...config, feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [feedFile] }] } },
+      { dataDir },
+    );
     const bookworm = await readInventory(BOOKWORM_ROOT, { kernel: BOOKWORM_KERNEL });
     const alma = await readInventory(almaRoot(work), { kernel: ALMA_KERNEL });
     return new TestFleet(server, work, feedFile, bookworm, alma);
@@ -108,7 +126,9 @@ export class TestFleet {
   }
 
   async removeHost(name: string): Promise<void> {
-    const list = await this.get<{ items: { id: number; hostname: string }[] }>(`/api/v1/hosts?search=${encodeURIComponent(name)}`);
+    const list = await this.get<{ items: { id: number; hostname: string }[] }>(
+      `/api/v1/hosts?search=${encodeURIComponent(name)}`,
+    );
     const id = list.items.find((h) => h.hostname === name)?.id;
     if (id === undefined) throw new Error(`no host ${name} on the server`);
     const r = await api(this.server.url, `/api/v1/hosts/${id}`, { token: this.server.adminToken, method: 'DELETE' });

@@ -16,7 +16,9 @@ interface TrackerRelease {
   repositories: Record<string, string>;
 }
 
-const rel = (r: Omit<TrackerRelease, 'repositories'>): { releases: { bookworm: TrackerRelease }; description: string; scope: string } => ({
+const rel = (
+  r: Omit<TrackerRelease, 'repositories'>,
+): { releases: { bookworm: TrackerRelease }; description: string; scope: string } => ({
   description: 'patchloop server test entry',
   scope: 'local',
   releases: { bookworm: { ...r, repositories: { bookworm: 'x' } } },
@@ -39,12 +41,18 @@ export function trackerFeedV1(): Record<string, Record<string, unknown>> {
 
 /** Generation 2: adds CVE-2099-1003, fixed in bash 5.2.15-3 (high), on top of generation 1. */
 export function trackerFeedV2(): Record<string, Record<string, unknown>> {
-  return { ...trackerFeedV1(), bash: { 'CVE-2099-1003': rel({ status: 'resolved', fixed_version: '5.2.15-3', urgency: 'high' }) } };
+  return {
+    ...trackerFeedV1(),
+    bash: { 'CVE-2099-1003': rel({ status: 'resolved', fixed_version: '5.2.15-3', urgency: 'high' }) },
+  };
 }
 
 /** Generation 3: a fix published for zlib's CVE-2099-1002 (open until now), on top of generation 2. */
 export function trackerFeedV3(): Record<string, Record<string, unknown>> {
-  return { ...trackerFeedV2(), zlib: { 'CVE-2099-1002': rel({ status: 'resolved', fixed_version: '1:1.2.13.dfsg-2', urgency: 'medium' }) } };
+  return {
+    ...trackerFeedV2(),
+    zlib: { 'CVE-2099-1002': rel({ status: 'resolved', fixed_version: '1:1.2.13.dfsg-2', urgency: 'medium' }) },
+  };
 }
 
 export function writeFeedFile(dir: string, name: string, feed: unknown): string {
@@ -67,14 +75,18 @@ export function copyBookwormRoot(): string {
 export function upgradeSource(root: string, source: string, version: string): number {
   const file = join(root, 'var/lib/dpkg/status');
   let changed = 0;
-  const stanzas = readFileSync(file, 'utf8').split('\n\n').map((stanza) => {
-    const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
-    const src = /^Source: (\S+)/m.exec(stanza)?.[1] ?? name;
-    if (src !== source) return stanza;
-    changed++;
-    // Without a version in Source:, the source version is the binary's own.
-    return stanza.replace(/^Version: .*$/m, `Version: ${version}`).replace(/^Source: (\S+) \([^)]*\)$/m, 'Source: $1');
-  });
+  const stanzas = readFileSync(file, 'utf8')
+    .split('\n\n')
+    .map((stanza) => {
+      const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
+      const src = /^Source: (\S+)/m.exec(stanza)?.[1] ?? name;
+      if (src !== source) return stanza;
+      changed++;
+      // Without a version in Source:, the source version is the binary's own.
+      return stanza
+        .replace(/^Version: .*$/m, `Version: ${version}`)
+        .replace(/^Source: (\S+) \([^)]*\)$/m, 'Source: $1');
+    });
   writeFileSync(file, stanzas.join('\n\n'));
   return changed;
 }

@@ -24,7 +24,12 @@ export class HttpBrowser {
   /** The cookies this browser would send to a URL. */
   cookieHeader(url: URL): string {
     return (this.jar.get(url.host) ?? [])
-      .filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/')
+      .filter(
+        (c) =>
+          url.pathname === c.path ||
+          url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) ||
+          c.path === '/',
+      )
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
   }
@@ -40,7 +45,9 @@ export class HttpBrowser {
       const name = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
       const path = attrs.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) || '/';
-      const expired = attrs.some((a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now()));
+      const expired = attrs.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now()),
+      );
       const list = (this.jar.get(url.host) ?? []).filter((c) => !(c.name === name && c.path === path));
       if (!expired && value !== '') list.push({ name, value, path });
       this.jar.set(url.host, list);
@@ -48,7 +55,11 @@ export class HttpBrowser {
   }
 
   /** One request; the answer's status, Location and body. */
-  async send(method: string, url: string, form?: Record<string, string>): Promise<{ status: number; location: string | null; body: string; url: URL }> {
+  async send(
+    method: string,
+    url: string,
+    form?: Record<string, string>,
+  ): Promise<{ status: number; location: string | null; body: string; url: URL }> {
     const u = new URL(url);
     const headers: Record<string, string> = { accept: 'text/html,application/json' };
     const cookies = this.cookieHeader(u);
@@ -67,7 +78,12 @@ export class HttpBrowser {
   }
 
   /** Follows redirects from a first request until an answer that is not one (at most 20). */
-  async follow(method: string, url: string, form?: Record<string, string>, stopAt?: (next: URL) => boolean): Promise<{ status: number; body: string; url: URL; location: string | null }> {
+  async follow(
+    method: string,
+    url: string,
+    form?: Record<string, string>,
+    stopAt?: (next: URL) => boolean,
+  ): Promise<{ status: number; body: string; url: URL; location: string | null }> {
     let r = await this.send(method, url, form);
     for (let i = 0; r.location && r.status >= 300 && r.status < 400; i++) {
       if (i === 20) throw new Error(`too many redirects from ${url}`);
@@ -82,13 +98,22 @@ export class HttpBrowser {
    * `login` (the development pages take any password), submits the consent form, and follows
    * the redirects; stops where `stopAt` says (before requesting that URL) or at a page without a form.
    */
-  async throughProvider(page: { body: string; url: URL }, login: string, stopAt?: (next: URL) => boolean): Promise<{ status: number; body: string; url: URL; location: string | null }> {
-    let current: { status: number; body: string; url: URL; location: string | null } = { status: 200, location: null, ...page };
+  async throughProvider(
+    page: { body: string; url: URL },
+    login: string,
+    stopAt?: (next: URL) => boolean,
+  ): Promise<{ status: number; body: string; url: URL; location: string | null }> {
+    let current: { status: number; body: string; url: URL; location: string | null } = {
+      status: 200,
+      location: null,
+      ...page,
+    };
     for (let i = 0; i < 5; i++) {
       const form = /<form[^>]*action="([^"]+)"[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(current.body);
       if (!form) return current;
       const fields: Record<string, string> = {};
-      for (const m of form[2].matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)) fields[m[1]] = m[2];
+      for (const m of form[2].matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi))
+        fields[m[1]] = m[2];
       if (/name="login"/.test(form[2])) {
         fields.login = login;
         fields.password = 'any password';

@@ -14,7 +14,14 @@ export function largeInventory(base: Inventory, total: number, tag: string): Wir
   const packages = base.packages.slice(0, total).map(toWirePackage);
   for (let i = packages.length; i < total; i++) {
     const v = `${1 + (i % 9)}.${i % 31}.${i}-${1 + (i % 4)}`;
-    packages.push({ name: `bulk-${tag}-${i}`, version: v, arch: 'amd64', source: `bulk-src-${tag}-${Math.floor(i / 3)}`, source_version: v, format: 'deb' });
+    packages.push({
+      name: `bulk-${tag}-${i}`,
+      version: v,
+      arch: 'amd64',
+      source: `bulk-src-${tag}-${Math.floor(i / 3)}`,
+      source_version: v,
+      format: 'deb',
+    });
   }
   return packages;
 }

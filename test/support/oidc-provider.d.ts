@@ -6,7 +6,12 @@ declare module 'oidc-provider' {
     claims(): Record<string, unknown> | Promise<Record<string, unknown>>;
   }
   export default class Provider {
-    constructor(issuer: string, configuration: Record<string, unknown> & { findAccount?: (ctx: unknown, sub: string) => Account | undefined | Promise<Account | undefined> });
+    constructor(
+      issuer: string,
+      configuration: Record<string, unknown> & {
+        findAccount?: (ctx: unknown, sub: string) => Account | undefined | Promise<Account | undefined>;
+      },
+    );
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
   }

@@ -5,7 +5,13 @@
 // to another provider while discovery and the JWKS stay this provider's.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +75,16 @@ export async function startProvider(o: ProviderOptions): Promise<TestProvider> {
     pkce: { required: () => true },
     cookies: { keys: ['test-provider-cookie-key'] },
     // Keys of its own (the package's development keys are the same for every instance).
-    jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: `key-${port}`, use: 'sig', alg: 'RS256' }] },
+    jwks: {
+      keys: [
+        {
+          ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+          kid: `key-${port}`,
+          use: 'sig',
+          alg: 'RS256',
+        },
+      ],
+    },
     findAccount: (_ctx, sub) => {
       const claims = o.accounts[sub];
       if (!claims) return undefined;
@@ -130,7 +145,10 @@ export async function startFront(): Promise<Front & { attach(own: string, other:
         const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
         delete doc.authorization_response_iss_parameter_supported;
         const body = JSON.stringify(doc);
-        res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.writeHead(up.statusCode ?? 200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
         res.end(body);
       });
     });

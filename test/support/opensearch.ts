@@ -17,10 +17,15 @@ export interface ScriptResult {
 
 export function runNodeScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ScriptResult> {
   return new Promise((resolve) => {
-    execFile('sh', [SCRIPT, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'sh',
+      [SCRIPT, ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -33,17 +38,22 @@ export async function testClusterUrl(): Promise<string> {
   const configured = process.env.PATCHLOOP_TEST_OPENSEARCH_URL;
   if (!configured) {
     const started = await runNodeScript(['start']);
-    if (started.code !== 0) throw new Error(`scripts/opensearch-node start failed (${started.code}):\n${started.stderr}`);
+    if (started.code !== 0)
+      throw new Error(`scripts/opensearch-node start failed (${started.code}):\n${started.stderr}`);
     return started.stdout.trim().split('\n').pop() as string;
   }
   try {
     const response = await fetch(new URL('/_cluster/health', configured), { signal: AbortSignal.timeout(10_000) });
     const health = (await response.json()) as { status?: string };
-    if (health.status !== 'green' && health.status !== 'yellow') throw new Error(`cluster health is ${String(health.status)}`);
+    if (health.status !== 'green' && health.status !== 'yellow')
+      throw new Error(`cluster health is ${String(health.status)}`);
   } catch (error) {
-    throw new Error(`PATCHLOOP_TEST_OPENSEARCH_URL=${configured} is set but the node does not answer (${(error as Error).message}); start it with scripts/opensearch-node start`, {
-      cause: error,
-    });
+    throw new Error(
+      `PATCHLOOP_TEST_OPENSEARCH_URL=${configured} is set but the node does not answer (${(error as Error).message}); start it with scripts/opensearch-node start`,
+      {
+        cause: error,
+      },
+    );
   }
   return configured;
 }
@@ -55,7 +65,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -82,7 +94,11 @@ export async function removeExport(client: SearchClient, names: ExportNames): Pr
 
 /** Count of documents in an index or data stream (after a refresh, so all writes count). */
 /** Documents of `target` (those `query` matches, when given), after a refresh. */
-export async function countDocs(client: SearchClient, target: string, query?: Record<string, unknown>): Promise<number> {
+export async function countDocs(
+  client: SearchClient,
+  target: string,
+  query?: Record<string, unknown>,
+): Promise<number> {
   await client.request({ method: 'POST', path: `/${target}/_refresh` });
   const response = query
     ? await client.request<{ count: number }>({ method: 'POST', path: `/${target}/_count`, body: { query } })
@@ -107,7 +123,13 @@ export async function allDocs(client: SearchClient, target: string): Promise<Sto
     const response = await client.request<{ hits: { hits: (StoredDoc & { sort: unknown[] })[] } }>({
       method: 'POST',
       path: `/${target}/_search`,
-      body: { size: 2000, version: true, seq_no_primary_term: true, sort: [{ _id: 'asc' }], ...(after ? { search_after: after } : {}) },
+      body: {
+        size: 2000,
+        version: true,
+        seq_no_primary_term: true,
+        sort: [{ _id: 'asc' }],
+        ...(after ? { search_after: after } : {}),
+      },
     });
     const hits = response.body.hits.hits;
     docs.push(...hits);

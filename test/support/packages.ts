@@ -8,14 +8,18 @@ import { REPO_ROOT } from './paths.ts';
 import type { PackageManifest } from '../../scripts/packaging/manifest.ts';
 
 export const DIST = join(REPO_ROOT, 'dist');
-export const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 /** The manifest of the packages built from this checkout's version; throws (naming the command) when there is none. */
 export function packageManifest(): PackageManifest {
   const file = join(DIST, 'packages.json');
   if (!existsSync(file)) throw new Error('dist/packages.json is missing: run `npm run package` first');
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as PackageManifest;
-  if (manifest.version !== VERSION) throw new Error(`dist/ holds packages of version ${manifest.version}, package.json says ${VERSION}: run \`npm run package\``);
+  if (manifest.version !== VERSION)
+    throw new Error(
+      `dist/ holds packages of version ${manifest.version}, package.json says ${VERSION}: run \`npm run package\``,
+    );
   return manifest;
 }
 
@@ -41,7 +45,10 @@ export interface Run {
 }
 
 /** Runs argv with a PATH that holds no Node.js or npm (only the system's directories), from `cwd`. */
-export function runWithoutNode(argv: string[], o: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<Run> {
+export function runWithoutNode(
+  argv: string[],
+  o: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: o.cwd,
@@ -66,7 +73,9 @@ const BUILD_TEST_ROOT = join(REPO_ROOT, 'scripts/build-test-root');
 
 /** Tools the Debian root tests need, missing here (empty when all are present). */
 export function missingRootTools(): string[] {
-  return ['mmdebstrap', 'zstd', 'unshare', 'dpkg-deb', 'rpm', 'rpmbuild'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  return ['mmdebstrap', 'zstd', 'unshare', 'dpkg-deb', 'rpm', 'rpmbuild'].filter(
+    (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+  );
 }
 
 /**
@@ -77,14 +86,30 @@ export function unpackBookwormRoot(dir: string): void {
   const cache = spawnSync(BUILD_TEST_ROOT, ['cache'], { encoding: 'utf8', timeout: 20 * 60_000 });
   if (cache.status !== 0) throw new Error(`build-test-root cache failed:\n${cache.stderr}`);
   const tarball = cache.stdout.trim();
-  const unpack = spawnSync('sh', ['-c', 'mkdir -p "$1" && zstd -dc -T0 "$0" | tar --numeric-owner --xattrs --acls -C "$1" -xf -', tarball, dir], { encoding: 'utf8' });
+  const unpack = spawnSync(
+    'sh',
+    ['-c', 'mkdir -p "$1" && zstd -dc -T0 "$0" | tar --numeric-owner --xattrs --acls -C "$1" -xf -', tarball, dir],
+    { encoding: 'utf8' },
+  );
   if (unpack.status !== 0) throw new Error(`unpacking ${tarball} failed:\n${unpack.stderr}`);
 }
 
-/** Runs a command inside the root (chroot in its own PID and mount namespace; the network is the host's, so loopback reaches a test server). */
+/**
+ * Runs a command inside the root (chroot in its own PID and mount namespace; the network is the host's, so loopback
+ * reaches a test server).
+ */
 export function inRoot(root: string, argv: string[], o: { input?: string; env?: Record<string, string> } = {}): Run {
-  const env = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', ...o.env }).map(([k, v]) => `${k}=${v}`);
-  const r = spawnSync(BUILD_TEST_ROOT, ['run', root, 'env', '-i', ...env, ...argv], { encoding: 'utf8', input: o.input ?? '', timeout: 10 * 60_000 });
+  const env = Object.entries({
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    DEBIAN_FRONTEND: 'noninteractive',
+    ...o.env,
+  }).map(([k, v]) => `${k}=${v}`);
+  const r = spawnSync(BUILD_TEST_ROOT, ['run', root, 'env', '-i', ...env, ...argv], {
+    encoding: 'utf8',
+    input: o.input ?? '',
+    timeout: 10 * 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

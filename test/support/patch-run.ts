@@ -1,13 +1,26 @@
 // A patch run as an agent reports it, for server tests: a Debian host upgraded libssl3.
 import { PATCH_RUN_SCHEMA, PatchRunSchema, type PatchRun } from '../../src/patch/types.ts';
 
-export function samplePatchRun(o: { id: string; hostname: string; finishedAt: string; outcome?: PatchRun['outcome']; group?: string; policy?: string; policyVersion?: number }): PatchRun {
+export function samplePatchRun(o: {
+  id: string;
+  hostname: string;
+  finishedAt: string;
+  outcome?: PatchRun['outcome'];
+  group?: string;
+  policy?: string;
+  policyVersion?: number;
+}): PatchRun {
   const outcome = o.outcome ?? 'success';
   const failed = outcome === 'failed' || outcome === 'partial';
   return PatchRunSchema.parse({
     schema: PATCH_RUN_SCHEMA,
     id: o.id,
-    host: { hostname: o.hostname, machine_id: null, root: '/', os: { id: 'debian', version_id: '12', codename: 'bookworm' } },
+    host: {
+      hostname: o.hostname,
+      machine_id: null,
+      root: '/',
+      os: { id: 'debian', version_id: '12', codename: 'bookworm' },
+    },
     policy: { name: o.policy ?? 'default', version: o.policyVersion ?? 1, group: o.group ?? '' },
     backend: 'unattended-upgrades',
     mode: 'run',
@@ -16,9 +29,28 @@ export function samplePatchRun(o: { id: string; hostname: string; finishedAt: st
     outcome,
     skip_reason: null,
     exit_code: failed ? 1 : 0,
-    changes: [{ name: 'libssl3', arch: 'amd64', action: 'upgrade', from: '3.0.19-1~deb12u2', to: '3.0.19-1~deb12u3', automatic: false, ok: !failed }],
+    changes: [
+      {
+        name: 'libssl3',
+        arch: 'amd64',
+        action: 'upgrade',
+        from: '3.0.19-1~deb12u2',
+        to: '3.0.19-1~deb12u3',
+        automatic: false,
+        ok: !failed,
+      },
+    ],
     held_back: [],
-    errors: failed ? [{ kind: 'dpkg', where: '/var/log/dpkg.log:12', package: 'libssl3', message: 'subprocess installed post-installation script returned error exit status 1' }] : [],
+    errors: failed
+      ? [
+          {
+            kind: 'dpkg',
+            where: '/var/log/dpkg.log:12',
+            package: 'libssl3',
+            message: 'subprocess installed post-installation script returned error exit status 1',
+          },
+        ]
+      : [],
     reboot: {
       required: false,
       because: [],

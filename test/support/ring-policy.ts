@@ -9,7 +9,9 @@ export const rings = parsePolicy({
   name: 'web',
   version: 7,
   group: 'web',
-  schedule: { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '01:00', end: '04:00', time_zone: 'Europe/Berlin' }] },
+  schedule: {
+    windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '01:00', end: '04:00', time_zone: 'Europe/Berlin' }],
+  },
   rings: [
     { name: 'canary', hosts: ['web-canary-*'], tags: ['canary'] },
     { name: 'early', hosts: ['web-0*'], soak_hours: 24 },
@@ -18,4 +20,8 @@ export const rings = parsePolicy({
   reboot: { mode: 'when_required', max_concurrent: 2, lease_ttl_minutes: 20 },
 });
 
-export const run = (finished_at: string, outcome: RunEvidence['outcome'], reboot?: RunEvidence['reboot']): RunEvidence => ({ finished_at, outcome, reboot });
+export const run = (
+  finished_at: string,
+  outcome: RunEvidence['outcome'],
+  reboot?: RunEvidence['reboot'],
+): RunEvidence => ({ finished_at, outcome, reboot });

@@ -15,7 +15,8 @@ export interface RpmCliPackage {
   modularityLabel: string | null;
 }
 
-const QUERY_FORMAT = '%{NAME}\\t%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t%{VENDOR}\\t%{MODULARITYLABEL}\\n';
+const QUERY_FORMAT =
+  '%{NAME}\\t%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t%{VENDOR}\\t%{MODULARITYLABEL}\\n';
 
 /**
  * `rpm -qa` over the database in `dbDir`. rpm wants to create lock files beside the
@@ -35,7 +36,11 @@ export function rpmQueryAll(dbDir: string): RpmCliPackage[] {
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new Error('the rpm binary is missing: install Debian package rpm (listed in scripts/test-debian-packages)', { cause: err });
+      if (e.code === 'ENOENT')
+        throw new Error(
+          'the rpm binary is missing: install Debian package rpm (listed in scripts/test-debian-packages)',
+          { cause: err },
+        );
       throw new Error(`rpm -qa failed on ${dbDir}: ${e.stderr ?? e.message}`, { cause: err });
     }
     const none = (s: string): string | null => (s === '(none)' ? null : s);
@@ -44,7 +49,14 @@ export function rpmQueryAll(dbDir: string): RpmCliPackage[] {
       .filter((line) => line !== '')
       .map((line) => {
         const [name, evr, arch, sourceRpm, vendor, modularityLabel] = line.split('\t');
-        return { name, evr, arch: none(arch), sourceRpm: none(sourceRpm), vendor: none(vendor), modularityLabel: none(modularityLabel) };
+        return {
+          name,
+          evr,
+          arch: none(arch),
+          sourceRpm: none(sourceRpm),
+          vendor: none(vendor),
+          modularityLabel: none(modularityLabel),
+        };
       })
       .filter((p) => p.name !== 'gpg-pubkey');
   } finally {

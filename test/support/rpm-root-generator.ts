@@ -71,7 +71,9 @@ function subjectOf(summary: string): string {
 function readBinaries(dir: string): Binary[] {
   // Each binary belongs to the subject of its latest advisory; its fixes are that subject's.
   const byName = new Map<string, { group: string; published: string; fixes: Map<string, string[]> }>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const adv = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Advisory;
     const group = subjectOf(adv.summary);
     for (const a of adv.affected ?? []) {
@@ -111,7 +113,9 @@ function olderThan(fixes: string[]): string {
   const evr = parseEvr(fixes[0]);
   const release = evr.release ?? '1';
   const m = /[1-9]\d*/.exec(release);
-  const lowered = m ? `${release.slice(0, m.index)}${Number(m[0]) - 1}${release.slice(m.index + m[0].length)}` : `0.${release}`;
+  const lowered = m
+    ? `${release.slice(0, m.index)}${Number(m[0]) - 1}${release.slice(m.index + m[0].length)}`
+    : `0.${release}`;
   const older = formatEvr(evr.epoch, evr.version, lowered);
   return compareRpmVersions(older, fixes[0]) < 0 ? older : formatEvr(evr.epoch, evr.version, `0.${release}`);
 }
@@ -160,7 +164,9 @@ export function generateRpmRoot(root: string, o: RpmRootOptions): RpmRootSummary
       const label = modular ? `${subject}:${stream}:9040020240101000000:rhel9` : '-';
       for (const name of names) {
         const arch = NOARCH.test(name) ? 'noarch' : 'x86_64';
-        lines.push([name, epoch && epoch !== '0' ? epoch : '-', version, release, arch, srpm, label, 'AlmaLinux'].join('\t'));
+        lines.push(
+          [name, epoch && epoch !== '0' ? epoch : '-', version, release, arch, srpm, label, 'AlmaLinux'].join('\t'),
+        );
         if (name === 'kernel-core') summary.kernel = `${version}-${release}.x86_64`;
         summary.packages++;
         if (modular) summary.modular++;

@@ -12,7 +12,10 @@ test('a seed names one sequence: mulberry32, the same on every platform', () => 
   const again = seededRandom(1);
   const other = seededRandom(2);
   const a = Array.from({ length: 100 }, () => again());
-  assert.notDeepEqual(a, Array.from({ length: 100 }, () => other()));
+  assert.notDeepEqual(
+    a,
+    Array.from({ length: 100 }, () => other()),
+  );
   assert.ok(a.every((x) => x >= 0 && x < 1));
 });
 

@@ -18,13 +18,22 @@ export interface ServerProcess {
  * runs it (the bundle, when current); with `executable`, that file (a single executable).
  * `listen` defaults to a free loopback port (pass the old one to restart).
  */
-export function startServerProcess(args: string[], listen = '127.0.0.1:0', env: NodeJS.ProcessEnv = {}, o: { bin?: boolean; executable?: string } = {}): Promise<ServerProcess> {
+export function startServerProcess(
+  args: string[],
+  listen = '127.0.0.1:0',
+  env: NodeJS.ProcessEnv = {},
+  o: { bin?: boolean; executable?: string } = {},
+): Promise<ServerProcess> {
   // The address is read from the "listening" log line, which needs log level info.
   const command = ['server', 'run', '--listen', listen, '--log-level', 'info', ...args];
-  const child = spawn(o.executable ?? (o.bin ? BIN : process.execPath), o.executable || o.bin ? command : [CLI, ...command], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    o.executable ?? (o.bin ? BIN : process.execPath),
+    o.executable || o.bin ? command : [CLI, ...command],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

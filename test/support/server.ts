@@ -33,7 +33,11 @@ export interface TestServerOptions {
   clock?: ManualClock;
 }
 
-export async function startTestServer(feed: unknown, config: Partial<ServerConfigInput> = {}, o: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  feed: unknown,
+  config: Partial<ServerConfigInput> = {},
+  o: TestServerOptions = {},
+): Promise<TestServer> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'patchloop-server-'));
   if (feed && !o.dataDir) importDebianFeed(dataDir, feed);
   const clock = o.clock ?? new ManualClock('2026-11-01T00:00:00Z');
@@ -53,7 +57,14 @@ export async function startTestServer(feed: unknown, config: Partial<ServerConfi
 export async function api(
   base: string,
   path: string,
-  init: { method?: string; token?: string; body?: unknown; gzip?: boolean; headers?: Record<string, string>; raw?: Buffer | string } = {},
+  init: {
+    method?: string;
+    token?: string;
+    body?: unknown;
+    gzip?: boolean;
+    headers?: Record<string, string>;
+    raw?: Buffer | string;
+  } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers; text: string }> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.token) headers.authorization = `Bearer ${init.token}`;

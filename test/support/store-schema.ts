@@ -13,7 +13,11 @@ import { REPO_ROOT } from './paths.ts';
 type Entry = { name: string; tbl_name: string; sql: string };
 
 function entries(db: DatabaseSync, type: 'table' | 'index'): Entry[] {
-  return db.prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL").all(type) as Entry[];
+  return db
+    .prepare(
+      "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
+    )
+    .all(type) as Entry[];
 }
 
 function columns(db: DatabaseSync, table: string): string[] {
@@ -40,12 +44,17 @@ export function backToSchema3(db: DatabaseSync): void {
     if (have.join(',') === want.join(',')) continue;
     const keep = want.filter((c) => have.includes(c)).join(', ');
     db.exec(t.sql.replace(/^CREATE TABLE \S+/, `CREATE TABLE "${name}_v3"`));
-    db.exec(`INSERT INTO "${name}_v3" (${keep}) SELECT ${keep} FROM "${name}"; DROP TABLE "${name}"; ALTER TABLE "${name}_v3" RENAME TO "${name}"`);
+    db.exec(
+      `INSERT INTO "${name}_v3" (${keep}) SELECT ${keep} FROM "${name}"; DROP TABLE "${name}"; ALTER TABLE "${name}_v3" RENAME TO "${name}"`,
+    );
   }
   for (const i of indexes) db.exec(i.sql);
 
   const perBinary = (prefix: string, where: string) =>
-    SEVERITIES.map((s, i) => `${prefix}_${s} = (SELECT count(*) FROM findings f WHERE f.host_id = hosts.id AND f.open = 1 AND f.severity = ${i}${where})`);
+    SEVERITIES.map(
+      (s, i) =>
+        `${prefix}_${s} = (SELECT count(*) FROM findings f WHERE f.host_id = hosts.id AND f.open = 1 AND f.severity = ${i}${where})`,
+    );
   db.exec(`UPDATE hosts SET ${[...perBinary('open', ''), ...perBinary('fix', ' AND f.fixable = 1')].join(', ')}, match_gen = 1;
     DELETE FROM open_age; INSERT INTO open_age (grp, severity, day, n)
       SELECT h.grp, f.severity, f.opened_at / ${DAY_MS}, count(*) FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.open = 1 GROUP BY 1, 2, 3;

@@ -46,7 +46,9 @@ export const debInvalid: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(debVersion, fc.constantFrom(' ', '\t'), debVersion).map(([a, blank, b]) => a + blank + b),
   debVersion.map((v) => `${v}-`),
   debVersion.map((v) => `:${v}`),
-  fc.tuple(fc.constantFrom('a', 'x1', '1a', '1.0', '-1', '+'), debVersion).map(([e, v]) => `${e}:${v.replace(/^\d+:/, '')}`),
+  fc
+    .tuple(fc.constantFrom('a', 'x1', '1a', '1.0', '-1', '+'), debVersion)
+    .map(([e, v]) => `${e}:${v.replace(/^\d+:/, '')}`),
   fc.bigInt({ min: 2147483648n, max: 10n ** 30n }).map((e) => `${e}:1.0`),
   debEpoch.map((e) => `${e}:`),
   debEpoch.map((e) => `${e}:-1`),

@@ -10,5 +10,7 @@ export function importDebianFeed(dataDir: string, feed: unknown, name = 'debian.
   const dir = join(dataDir, 'inputs');
   mkdirSync(dir, { recursive: true });
   const file = writeFeedFile(dir, name, feed);
-  execFileSync(process.execPath, [CLI, 'db', 'update', '--source', 'debian', '--from', file, '--data-dir', dataDir], { stdio: 'pipe' });
+  execFileSync(process.execPath, [CLI, 'db', 'update', '--source', 'debian', '--from', file, '--data-dir', dataDir], {
+    stdio: 'pipe',
+  });
 }

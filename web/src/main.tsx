@@ -1,5 +1,6 @@
 // The dashboard's entry point: checks the session, shows the login form or the app (with the
-// session, its account and role, for every page), and routes between the pages. Everything is client-side; the server serves index.html for
+// session, its account and role, for every page), and routes between the pages. Everything is client-side; the server
+// serves index.html for
 // every path that is not an API route, so deep links and reloads work.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';

@@ -24,29 +24,44 @@ function common(cmd: Command): Command {
 async function context(opts: CommonOptions) {
   const { loadAgentConfig } = await import('../../agent/config.ts');
   const pino = (await import('pino')).default;
-  const config = loadAgentConfig(opts.config, { state_dir: opts.stateDir, root: opts.root, kernel: opts.kernel, hostname: opts.hostname });
-  const log = pino({ level: process.env.PATCHLOOP_LOG_LEVEL ?? 'info', base: { service: 'patchloop-agent' } }, pino.destination(2));
+  const config = loadAgentConfig(opts.config, {
+    state_dir: opts.stateDir,
+    root: opts.root,
+    kernel: opts.kernel,
+    hostname: opts.hostname,
+  });
+  const log = pino(
+    { level: process.env.PATCHLOOP_LOG_LEVEL ?? 'info', base: { service: 'patchloop-agent' } },
+    pino.destination(2),
+  );
   return { config, deps: { log, version: PATCHLOOP_VERSION } };
 }
 
 function finish(outcome: { pending: number; rejected: number; message: string | null }): void {
   if (outcome.rejected > 0) {
-    throw new PatchloopError('PL_E_FAILED', `${outcome.rejected} report(s) rejected by the server (kept under the spool's rejected/ directory, with the reason)`);
+    throw new PatchloopError(
+      'PL_E_FAILED',
+      `${outcome.rejected} report(s) rejected by the server (kept under the spool's rejected/ directory, with the reason)`,
+    );
   }
   if (outcome.pending > 0) {
-    process.stderr.write(`patchloop: ${outcome.pending} report(s) stay spooled and will be sent later: ${outcome.message ?? 'server unreachable'}\n`);
+    process.stderr.write(
+      `patchloop: ${outcome.pending} report(s) stay spooled and will be sent later: ${outcome.message ?? 'server unreachable'}\n`,
+    );
     process.exitCode = EXIT.tempfail;
   }
 }
 
 export function register(program: Command): void {
-  const agent = program.command('agent').description('Report this host to a patchloop server: enrol, run, flush, install, status');
+  const agent = program
+    .command('agent')
+    .description('Report this host to a patchloop server: enrol, run, flush, install, status');
 
   common(agent.command('enroll'))
     .description('Enrol with a server using an enrolment token; stores the host credential (mode 0600)')
     .requiredOption('--server <url>', 'server URL, e.g. https://patchloop.example.org:8080')
     .requiredOption('--token <token>', 'enrolment token; "-" reads it from stdin (keeps it out of the process list)')
-    .option('--hostname <name>', 'host name to enrol as (default: the system\'s)')
+    .option('--hostname <name>', "host name to enrol as (default: the system's)")
     .option('--root <dir>', 'root filesystem (its etc/machine-id identifies the host)')
     .action(async (opts: CommonOptions & { server: string; token: string }) => {
       const { config, deps } = await context(opts);
@@ -102,25 +117,36 @@ the credential; 2 usage or configuration error.`,
     .option('--config <file>', 'configuration file the units use', '/etc/patchloop/agent.yaml')
     .option('--state-dir <dir>', 'state directory (default: from the configuration)')
     .option('--unit-dir <dir>', 'where to write the units', '/etc/systemd/system')
-    .option('--bin <path>', 'patchloop command the units run (default: this installation\'s bin/patchloop)')
+    .option('--bin <path>', "patchloop command the units run (default: this installation's bin/patchloop)")
     .option('--server <url>', 'server URL to put in a new configuration file')
     .option('--no-enable', 'only write the files (no systemctl)')
-    .action(async (opts: { config: string; stateDir?: string; unitDir: string; bin?: string; server?: string; enable: boolean }) => {
-      const { loadAgentConfig } = await import('../../agent/config.ts');
-      const { existsSync } = await import('node:fs');
-      const config = loadAgentConfig(existsSync(opts.config) ? opts.config : undefined, { state_dir: opts.stateDir });
-      const { installAgent } = await import('../../agent/install.ts');
-      const r = installAgent({
-        unitDir: opts.unitDir,
-        config: opts.config,
-        stateDir: config.state_dir,
-        dataDir: config.data_dir,
-        bin: opts.bin,
-        server: opts.server,
-        enable: opts.enable,
-      });
-      for (const f of r.written) process.stdout.write(`wrote ${f}\n`);
-      if (r.config.created) process.stdout.write(`wrote ${r.config.file} (defaults, documented)\n`);
-      process.stdout.write(r.enabled ? 'enabled patchloop-agent.timer and patchloop-agent-flush.timer\n' : 'not enabled (--no-enable)\n');
-    });
+    .action(
+      async (opts: {
+        config: string;
+        stateDir?: string;
+        unitDir: string;
+        bin?: string;
+        server?: string;
+        enable: boolean;
+      }) => {
+        const { loadAgentConfig } = await import('../../agent/config.ts');
+        const { existsSync } = await import('node:fs');
+        const config = loadAgentConfig(existsSync(opts.config) ? opts.config : undefined, { state_dir: opts.stateDir });
+        const { installAgent } = await import('../../agent/install.ts');
+        const r = installAgent({
+          unitDir: opts.unitDir,
+          config: opts.config,
+          stateDir: config.state_dir,
+          dataDir: config.data_dir,
+          bin: opts.bin,
+          server: opts.server,
+          enable: opts.enable,
+        });
+        for (const f of r.written) process.stdout.write(`wrote ${f}\n`);
+        if (r.config.created) process.stdout.write(`wrote ${r.config.file} (defaults, documented)\n`);
+        process.stdout.write(
+          r.enabled ? 'enabled patchloop-agent.timer and patchloop-agent-flush.timer\n' : 'not enabled (--no-enable)\n',
+        );
+      },
+    );
 }

@@ -41,7 +41,10 @@ export function register(program: Command): void {
     .addHelpText('after', HELP_AFTER)
     .action(async (a: string | undefined, b: string | undefined, opts: { scheme: SchemeName }) => {
       if (a !== undefined && b === undefined) {
-        throw new PatchloopError('PL_E_USAGE', 'compare-versions: give two versions, or none to read A<TAB>B lines from stdin');
+        throw new PatchloopError(
+          'PL_E_USAGE',
+          'compare-versions: give two versions, or none to read A<TAB>B lines from stdin',
+        );
       }
       const { getScheme, InvalidVersionError } = await import('../../core/version/index.ts');
       const scheme = getScheme(opts.scheme);
@@ -67,7 +70,10 @@ export function register(program: Command): void {
       if (malformed.count > 0) {
         const shown = malformed.lines.join(', ');
         const more = malformed.count > malformed.lines.length ? ', …' : '';
-        throw new PatchloopError('PL_E_FAILED', `stdin: ${malformed.count} line(s) not of the form A<TAB>B (line ${shown}${more})`);
+        throw new PatchloopError(
+          'PL_E_FAILED',
+          `stdin: ${malformed.count} line(s) not of the form A<TAB>B (line ${shown}${more})`,
+        );
       }
     });
 }

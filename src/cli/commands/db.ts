@@ -17,7 +17,8 @@ interface StatusOptions {
   format: 'json' | 'table';
 }
 
-const DATA_DIR_HELP = 'data directory (default: $PATCHLOOP_HOME, else /var/lib/patchloop as root, else ~/.local/share/patchloop)';
+const DATA_DIR_HELP =
+  'data directory (default: $PATCHLOOP_HOME, else /var/lib/patchloop as root, else ~/.local/share/patchloop)';
 /** Warnings printed per feed; the rest are counted. */
 const WARNINGS_SHOWN = 20;
 
@@ -26,8 +27,14 @@ export function register(program: Command): void {
 
   db.command('update')
     .description('Fetch or import feeds into the local vulnerability database')
-    .option('--source <name...>', `feed(s) to update: ${FEED_NAMES.join(', ')} (default: the feeds already in the database)`)
-    .option('--from <input...>', "file, directory or URL to import instead of the feed's default downloads (repeatable; with one --source)")
+    .option(
+      '--source <name...>',
+      `feed(s) to update: ${FEED_NAMES.join(', ')} (default: the feeds already in the database)`,
+    )
+    .option(
+      '--from <input...>',
+      "file, directory or URL to import instead of the feed's default downloads (repeatable; with one --source)",
+    )
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .addHelpText(
       'after',
@@ -75,14 +82,24 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
   const dataDir = await dataDirOf(opts);
   let sources = opts.source ? [...new Set(opts.source)] : [];
   const unknown = sources.filter((s) => !FEED_NAMES.includes(s));
-  if (unknown.length) throw new PatchloopError('PL_E_USAGE', `db update: unknown feed source ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${FEED_NAMES.join(', ')})`);
+  if (unknown.length)
+    throw new PatchloopError(
+      'PL_E_USAGE',
+      `db update: unknown feed source ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${FEED_NAMES.join(', ')})`,
+    );
   if (opts.from && sources.length !== 1) {
-    throw new PatchloopError('PL_E_USAGE', 'db update: --from needs exactly one --source (the feed its inputs are for)');
+    throw new PatchloopError(
+      'PL_E_USAGE',
+      'db update: --from needs exactly one --source (the feed its inputs are for)',
+    );
   }
   if (sources.length === 0) {
     sources = (await feedsOnDisk(dataDir)).filter((f) => FEED_NAMES.includes(f));
     if (sources.length === 0) {
-      throw new PatchloopError('PL_E_USAGE', `db update: the vulnerability database in ${dataDir} has no feeds yet; name the feeds to fetch with --source (${FEED_NAMES.join(', ')})`);
+      throw new PatchloopError(
+        'PL_E_USAGE',
+        `db update: the vulnerability database in ${dataDir} has no feeds yet; name the feeds to fetch with --source (${FEED_NAMES.join(', ')})`,
+      );
     }
   }
 
@@ -97,7 +114,8 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
         process.stderr.write(`patchloop: ${name}: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}\n`);
       },
     });
-    if (result.warning_count > WARNINGS_SHOWN) process.stderr.write(`patchloop: ${name}: … and ${result.warning_count - WARNINGS_SHOWN} more warnings\n`);
+    if (result.warning_count > WARNINGS_SHOWN)
+      process.stderr.write(`patchloop: ${name}: … and ${result.warning_count - WARNINGS_SHOWN} more warnings\n`);
     if (result.status === 'failed') {
       failed.push(name);
       process.stderr.write(`patchloop: update of feed ${name} failed, ${result.message}\n`);
@@ -105,7 +123,11 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
       process.stdout.write(`${name}: ${result.message}\n`);
     }
   }
-  if (failed.length) throw new PatchloopError('PL_E_FAILED', `db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`);
+  if (failed.length)
+    throw new PatchloopError(
+      'PL_E_FAILED',
+      `db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`,
+    );
 }
 
 interface StatusRow {
@@ -141,7 +163,16 @@ async function runStatus(opts: StatusOptions): Promise<void> {
         source: info.meta.source ?? null,
       });
     } catch (err) {
-      rows.push({ feed, file: feedFile(dataDir, feed), updated_at: null, age_seconds: null, entries: null, distros: [], source: null, error: err instanceof Error ? err.message : String(err) });
+      rows.push({
+        feed,
+        file: feedFile(dataDir, feed),
+        updated_at: null,
+        age_seconds: null,
+        entries: null,
+        distros: [],
+        source: null,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
   if (opts.format === 'json') {
@@ -157,11 +188,20 @@ async function runStatus(opts: StatusOptions): Promise<void> {
     ...rows.map((r) =>
       r.error
         ? [r.feed, '-', '-', '-', '-', `unreadable: ${r.error}`]
-        : [r.feed, r.updated_at ?? '-', age(r.age_seconds), (r.entries ?? 0).toLocaleString('en-US'), r.distros.join(',') || '-', r.source ?? '-'],
+        : [
+            r.feed,
+            r.updated_at ?? '-',
+            age(r.age_seconds),
+            (r.entries ?? 0).toLocaleString('en-US'),
+            r.distros.join(',') || '-',
+            r.source ?? '-',
+          ],
     ),
   ];
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  const lines = table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '));
+  const lines = table.map((row) =>
+    row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '),
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

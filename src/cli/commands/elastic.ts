@@ -17,7 +17,8 @@ interface ConnectionOptions {
   prefix?: string;
 }
 
-const CONFIG_HELP = 'server configuration file; its export: section names the cluster (default: /etc/patchloop/server.yaml when it exists)';
+const CONFIG_HELP =
+  'server configuration file; its export: section names the cluster (default: /etc/patchloop/server.yaml when it exists)';
 
 function connection(cmd: Command): Command {
   return cmd
@@ -34,7 +35,14 @@ async function settings(opts: ConnectionOptions) {
   const { loadLocalExportSettings } = await import('../../server/export/local.ts');
   return loadLocalExportSettings(
     { config: opts.config, dataDir: opts.dataDir },
-    { url: opts.url, username: opts.user, password_file: opts.passwordFile, api_key_file: opts.apiKeyFile, ca_file: opts.ca, prefix: opts.prefix },
+    {
+      url: opts.url,
+      username: opts.user,
+      password_file: opts.passwordFile,
+      api_key_file: opts.apiKeyFile,
+      ca_file: opts.ca,
+      prefix: opts.prefix,
+    },
   );
 }
 
@@ -49,7 +57,9 @@ export function register(program: Command): void {
     .description('Central logging to Elasticsearch / OpenSearch: templates, dashboards, the server exporter');
 
   connection(elastic.command('setup'))
-    .description('Install the index templates and lifecycle policies, and import the dashboards into Kibana or OpenSearch Dashboards')
+    .description(
+      'Install the index templates and lifecycle policies, and import the dashboards into Kibana or OpenSearch Dashboards',
+    )
     .option('--kibana <url>', 'import the saved objects into Kibana 8.x at this URL')
     .option('--dashboards <url>', 'import the saved objects into OpenSearch Dashboards 2.x at this URL')
     .option('--space <space>', 'Kibana space to import into (default: the default space)')
@@ -64,48 +74,82 @@ On OpenSearch without the ISM plugin the lifecycle policies are skipped with a w
 The dashboards count days in the Kibana / OpenSearch Dashboards time zone (dateFormat:tz):
 set it to UTC to see the same days as the patchloop server.`,
     )
-    .action(async (opts: ConnectionOptions & { kibana?: string; dashboards?: string; space?: string; tenant?: string; dashboardsUser?: string; dashboardsPasswordFile?: string }) => {
-      if (opts.kibana && opts.dashboards) throw new PatchloopError('PL_E_USAGE', 'give --kibana or --dashboards, not both');
-      if (opts.dashboardsUser && !opts.dashboardsPasswordFile) throw new PatchloopError('PL_E_USAGE', '--dashboards-user needs --dashboards-password-file');
-      const s = await settings(opts);
-      if (!s.export) throw new PatchloopError('PL_E_USAGE', 'no cluster given: use --url (or export.url in the server configuration)');
-      const { exportClientOptions } = await import('../../server/export/config.ts');
-      const { SearchClient } = await import('../../export/client.ts');
-      const { exportNames } = await import('../../export/names.ts');
-      const { setupCluster } = await import('../../export/setup.ts');
-      const { readFileSync } = await import('node:fs');
-      const clientOptions = exportClientOptions(s.export, s.server.data_dir);
-      const client = new SearchClient(clientOptions, logger());
-      try {
-        const dashboardsUrl = opts.kibana ?? opts.dashboards;
-        let dashboardsAuth = clientOptions.auth;
-        if (opts.dashboardsUser) {
-          dashboardsAuth = { username: opts.dashboardsUser, password: readFileSync(opts.dashboardsPasswordFile as string, 'utf8').replace(/\r?\n$/, '') };
+    .action(
+      async (
+        opts: ConnectionOptions & {
+          kibana?: string;
+          dashboards?: string;
+          space?: string;
+          tenant?: string;
+          dashboardsUser?: string;
+          dashboardsPasswordFile?: string;
+        },
+      ) => {
+        if (opts.kibana && opts.dashboards)
+          throw new PatchloopError('PL_E_USAGE', 'give --kibana or --dashboards, not both');
+        if (opts.dashboardsUser && !opts.dashboardsPasswordFile)
+          throw new PatchloopError('PL_E_USAGE', '--dashboards-user needs --dashboards-password-file');
+        const s = await settings(opts);
+        if (!s.export)
+          throw new PatchloopError(
+            'PL_E_USAGE',
+            'no cluster given: use --url (or export.url in the server configuration)',
+          );
+        const { exportClientOptions } = await import('../../server/export/config.ts');
+        const { SearchClient } = await import('../../export/client.ts');
+        const { exportNames } = await import('../../export/names.ts');
+        const { setupCluster } = await import('../../export/setup.ts');
+        const { readFileSync } = await import('node:fs');
+        const clientOptions = exportClientOptions(s.export, s.server.data_dir);
+        const client = new SearchClient(clientOptions, logger());
+        try {
+          const dashboardsUrl = opts.kibana ?? opts.dashboards;
+          let dashboardsAuth = clientOptions.auth;
+          if (opts.dashboardsUser) {
+            dashboardsAuth = {
+              username: opts.dashboardsUser,
+              password: readFileSync(opts.dashboardsPasswordFile as string, 'utf8').replace(/\r?\n$/, ''),
+            };
+          }
+          const report = await setupCluster(client, {
+            names: exportNames(s.export.prefix),
+            retention: {
+              eventsDays: s.export.retention.events_days,
+              summariesDays: s.export.retention.summaries_days,
+              auditDays: s.export.retention.audit_days,
+            },
+            dashboards: dashboardsUrl
+              ? {
+                  url: dashboardsUrl,
+                  flavor: opts.kibana ? 'kibana' : 'opensearch-dashboards',
+                  auth: dashboardsAuth,
+                  caFile: s.export.ca_file,
+                  space: opts.space,
+                  tenant: opts.tenant,
+                }
+              : undefined,
+          });
+          const i = report.install;
+          const out: string[] = [
+            `cluster: ${i.product.kind} ${i.product.version} at ${client.url}`,
+            `lifecycle: ${i.lifecycle}${i.policies.length ? ` (${i.policies.join(', ')})` : ''}`,
+            `templates: ${i.componentTemplates.length} component, ${i.indexTemplates.length} index (${i.indexTemplates.join(', ')})`,
+            `created: ${i.created.length ? i.created.join(', ') : 'nothing new (mappings updated)'}`,
+          ];
+          if (report.dashboards) {
+            out.push(
+              `dashboards: ${report.dashboards.successCount} of ${report.dashboards.objects} saved objects imported into ${dashboardsUrl}`,
+            );
+            for (const e of report.dashboards.errors) out.push(`  refused: ${e.type} ${e.id}: ${e.error}`);
+          }
+          process.stdout.write(`${out.join('\n')}\n`);
+          if (report.dashboards && report.dashboards.errors.length > 0)
+            throw new PatchloopError('PL_E_FAILED', `${report.dashboards.errors.length} saved object(s) were refused`);
+        } finally {
+          await client.close();
         }
-        const report = await setupCluster(client, {
-          names: exportNames(s.export.prefix),
-          retention: { eventsDays: s.export.retention.events_days, summariesDays: s.export.retention.summaries_days, auditDays: s.export.retention.audit_days },
-          dashboards: dashboardsUrl
-            ? { url: dashboardsUrl, flavor: opts.kibana ? 'kibana' : 'opensearch-dashboards', auth: dashboardsAuth, caFile: s.export.ca_file, space: opts.space, tenant: opts.tenant }
-            : undefined,
-        });
-        const i = report.install;
-        const out: string[] = [
-          `cluster: ${i.product.kind} ${i.product.version} at ${client.url}`,
-          `lifecycle: ${i.lifecycle}${i.policies.length ? ` (${i.policies.join(', ')})` : ''}`,
-          `templates: ${i.componentTemplates.length} component, ${i.indexTemplates.length} index (${i.indexTemplates.join(', ')})`,
-          `created: ${i.created.length ? i.created.join(', ') : 'nothing new (mappings updated)'}`,
-        ];
-        if (report.dashboards) {
-          out.push(`dashboards: ${report.dashboards.successCount} of ${report.dashboards.objects} saved objects imported into ${dashboardsUrl}`);
-          for (const e of report.dashboards.errors) out.push(`  refused: ${e.type} ${e.id}: ${e.error}`);
-        }
-        process.stdout.write(`${out.join('\n')}\n`);
-        if (report.dashboards && report.dashboards.errors.length > 0) throw new PatchloopError('PL_E_FAILED', `${report.dashboards.errors.length} saved object(s) were refused`);
-      } finally {
-        await client.close();
-      }
-    });
+      },
+    );
 
   connection(elastic.command('export'))
     .description("Run the server's exporter once: every change since the last run (the first run builds the indices)")
@@ -124,13 +168,19 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
     .action(async (opts: ConnectionOptions & { rebuild?: boolean; dropEvents?: boolean; json?: boolean }) => {
       if (opts.dropEvents && !opts.rebuild) throw new PatchloopError('PL_E_USAGE', '--drop-events goes with --rebuild');
       const s = await settings(opts);
-      if (!s.export) throw new PatchloopError('PL_E_USAGE', 'no cluster given: use --url (or export.url in the server configuration)');
+      if (!s.export)
+        throw new PatchloopError(
+          'PL_E_USAGE',
+          'no cluster given: use --url (or export.url in the server configuration)',
+        );
       const { openServerStore } = await import('../../server/export/local.ts');
       const { createStoreExporter } = await import('../../server/export/job.ts');
       const store = openServerStore(s.server);
       const exporter = createStoreExporter(store, s.export, s.server.data_dir, logger());
       try {
-        const report = opts.rebuild ? await exporter.rebuild({ dropEvents: opts.dropEvents }) : await exporter.runOnce();
+        const report = opts.rebuild
+          ? await exporter.rebuild({ dropEvents: opts.dropEvents })
+          : await exporter.runOnce();
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
           const t = report.sent;
@@ -141,7 +191,8 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
           // A run the cluster stopped is no export: only the steps it took before it stopped
           // are worth a line (their cursor moved; a rebuild cut short is redone whole).
           if (!report.unavailable) process.stdout.write(`${report.rebuilt ? 'rebuilt' : 'exported'}: ${documents}\n`);
-          else if (report.steps > 0) process.stdout.write(`partly exported before the cluster became unavailable: ${documents}\n`);
+          else if (report.steps > 0)
+            process.stdout.write(`partly exported before the cluster became unavailable: ${documents}\n`);
         }
         if (report.unavailable) {
           process.stderr.write(
@@ -151,7 +202,9 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
           // The cluster was unavailable: the export resumes from where it stopped.
           process.exitCode = EXIT.tempfail;
         } else if (report.bulk.rejected > 0) {
-          process.stderr.write(`patchloop: ${report.bulk.rejected} document(s) rejected by the cluster, kept in ${exporter.client.options.deadLetterFile}\n`);
+          process.stderr.write(
+            `patchloop: ${report.bulk.rejected} document(s) rejected by the cluster, kept in ${exporter.client.options.deadLetterFile}\n`,
+          );
         }
       } finally {
         await exporter.client.close();
@@ -178,13 +231,27 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         const { exportClientOptions } = await import('../../server/export/config.ts');
         const { SearchClient } = await import('../../export/client.ts');
         const { exportNames } = await import('../../export/names.ts');
-        const client = new SearchClient({ ...exportClientOptions(s.export, s.server.data_dir), retry: { maxRetries: 0 } }, logger());
+        const client = new SearchClient(
+          { ...exportClientOptions(s.export, s.server.data_dir), retry: { maxRetries: 0 } },
+          logger(),
+        );
         const names = exportNames(s.export.prefix);
         try {
           const product = await client.info();
           const counts: Record<string, number | null> = {};
-          for (const target of [names.findings, names.hosts, names.vulnerabilityEvents, names.patchEvents, names.hostSummaries, names.audit]) {
-            const r = await client.request<{ count?: number }>({ method: 'GET', path: `/${encodeURIComponent(target)}/_count`, accept: [404] });
+          for (const target of [
+            names.findings,
+            names.hosts,
+            names.vulnerabilityEvents,
+            names.patchEvents,
+            names.hostSummaries,
+            names.audit,
+          ]) {
+            const r = await client.request<{ count?: number }>({
+              method: 'GET',
+              path: `/${encodeURIComponent(target)}/_count`,
+              accept: [404],
+            });
             counts[target] = r.status === 404 ? null : (r.body.count ?? null);
           }
           cluster = { url: client.url, product: `${product.kind} ${product.version}`, documents: counts };
@@ -212,7 +279,8 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         if ('error' in cluster) lines.push(`cluster: ${String(cluster.url)}: ${String(cluster.error)}`);
         else {
           lines.push(`cluster: ${String(cluster.product)} at ${String(cluster.url)}`);
-          for (const [target, n] of Object.entries(cluster.documents as Record<string, number | null>)) lines.push(`  ${target}: ${n === null ? 'missing' : `${n} documents`}`);
+          for (const [target, n] of Object.entries(cluster.documents as Record<string, number | null>))
+            lines.push(`  ${target}: ${n === null ? 'missing' : `${n} documents`}`);
         }
       }
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -223,7 +291,11 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
     .description('Write the Kibana and OpenSearch Dashboards saved objects (NDJSON) for an index prefix')
     .option('--prefix <prefix>', 'index prefix the objects read (default: patchloop)', 'patchloop')
     .option('--out <dir>', 'write kibana.ndjson and opensearch-dashboards.ndjson into this directory')
-    .option('--flavor <flavor>', 'without --out: print the objects for kibana or opensearch-dashboards on stdout', 'kibana')
+    .option(
+      '--flavor <flavor>',
+      'without --out: print the objects for kibana or opensearch-dashboards on stdout',
+      'kibana',
+    )
     .action(async (opts: { prefix: string; out?: string; flavor: string }) => {
       const { savedObjects, toNdjson, NDJSON_FILES } = await import('../../export/dashboards/saved-objects.ts');
       const { exportNames } = await import('../../export/names.ts');
@@ -234,7 +306,8 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         throw new PatchloopError('PL_E_USAGE', (err as Error).message);
       }
       if (!opts.out) {
-        if (opts.flavor !== 'kibana' && opts.flavor !== 'opensearch-dashboards') throw new PatchloopError('PL_E_USAGE', '--flavor is kibana or opensearch-dashboards');
+        if (opts.flavor !== 'kibana' && opts.flavor !== 'opensearch-dashboards')
+          throw new PatchloopError('PL_E_USAGE', '--flavor is kibana or opensearch-dashboards');
         process.stdout.write(toNdjson(savedObjects(opts.flavor, names)));
         return;
       }

@@ -16,7 +16,11 @@ export function register(program: Command): void {
     .command('inventory')
     .description('List the installed packages, OS release and running kernel of this host or of a root filesystem')
     .option('--root <dir>', 'root filesystem to read (an image, a chroot, a mounted disk)', '/')
-    .option('--kernel <release>', 'kernel release to report (default: the running one when --root is /, else null)', parseKernel)
+    .option(
+      '--kernel <release>',
+      'kernel release to report (default: the running one when --root is /, else null)',
+      parseKernel,
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'))
     .addHelpText(
       'after',
@@ -45,7 +49,9 @@ package database); 2 for a usage error.
         if (err.code === 'EPIPE') process.exit(EXIT.ok);
         throw err;
       });
-      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(inventoryJson(inventory), null, 2)}\n` : inventoryTable(inventory));
+      process.stdout.write(
+        opts.format === 'json' ? `${JSON.stringify(inventoryJson(inventory), null, 2)}\n` : inventoryTable(inventory),
+      );
     });
 }
 

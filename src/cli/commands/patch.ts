@@ -33,7 +33,10 @@ export function register(program: Command): void {
     .option('--ignore-window', 'run now even outside the maintenance windows')
     .option('--no-refresh', 'do not update the package lists first')
     .option('--kernel <release>', 'running kernel release of that root (default for /: uname -r)')
-    .option('--scan', 'scan before and after, to report the vulnerabilities the run closed (needs the vulnerability DB)')
+    .option(
+      '--scan',
+      'scan before and after, to report the vulnerabilities the run closed (needs the vulnerability DB)',
+    )
     .option('--data-dir <dir>', 'data directory holding the vulnerability DB, for --scan')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-o, --output <file>', 'also write the patch-run record (JSON) to this file')
@@ -60,13 +63,17 @@ partly failed, or the lock stayed taken; 2 usage error; 3 cannot patch this syst
       try {
         policy = flags.policy ? await readPolicyFile(flags.policy) : defaultPolicy();
       } catch (err) {
-        throw new PatchloopError('PL_E_USAGE', err instanceof PolicyError ? err.message : `patch: ${(err as Error).message}`);
+        throw new PatchloopError(
+          'PL_E_USAGE',
+          err instanceof PolicyError ? err.message : `patch: ${(err as Error).message}`,
+        );
       }
       if (flags.explain) {
         await explain(policy, flags);
         return;
       }
-      if (process.getuid?.() !== 0 && !flags.dryRun) throw new PatchloopError('PL_E_CANNOT_PATCH', 'patch: must run as root (the package manager needs it)');
+      if (process.getuid?.() !== 0 && !flags.dryRun)
+        throw new PatchloopError('PL_E_CANNOT_PATCH', 'patch: must run as root (the package manager needs it)');
       const { patchHost } = await import('../../patch/run.ts');
       let scan;
       if (flags.scan) {
@@ -110,13 +117,27 @@ async function explain(policy: PatchPolicy, flags: PatchFlags): Promise<void> {
   const { hostname } = await import('node:os');
   const now = flags.at ? Date.parse(flags.at) : Date.now();
   if (Number.isNaN(now)) throw new PatchloopError('PL_E_USAGE', `patch: --at: not an ISO time: ${flags.at}`);
-  const host = { hostname: flags.host ?? hostname(), tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()).filter(Boolean) : [] };
+  const host = {
+    hostname: flags.host ?? hostname(),
+    tags: flags.tags
+      ? flags.tags
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [],
+  };
   // Run histories of the other rings live on the server; locally none are known.
-  const outlook = hostOutlook(policy, host, policy.rings.map(() => []), now);
+  const outlook = hostOutlook(
+    policy,
+    host,
+    policy.rings.map(() => []),
+    now,
+  );
   if (flags.format === 'json') process.stdout.write(`${JSON.stringify(outlook, null, 2)}\n`);
   else {
     const lines = [...outlook.lines];
-    if ((outlook.ring?.index ?? 0) > 0) lines.push('(Earlier rings\' runs are known to the server only: evaluated here as if those rings had no hosts.)');
+    if ((outlook.ring?.index ?? 0) > 0)
+      lines.push("(Earlier rings' runs are known to the server only: evaluated here as if those rings had no hosts.)");
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 }

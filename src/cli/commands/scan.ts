@@ -25,12 +25,22 @@ export function register(program: Command): void {
     .command('scan')
     .description('scan the installed packages of this host (or a root directory) for known vulnerabilities')
     .option('--root <dir>', 'root directory of the system to scan', '/')
-    .option('--data-dir <dir>', 'data directory holding the vulnerability DB (default: $PATCHLOOP_HOME, /var/lib/patchloop as root, else ~/.local/share/patchloop)')
+    .option(
+      '--data-dir <dir>',
+      'data directory holding the vulnerability DB (default: $PATCHLOOP_HOME, /var/lib/patchloop as root, else ~/.local/share/patchloop)',
+    )
     .option('--kernel <release>', 'running kernel release of that root (default for /: uname -r)')
     .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(SEVERITIES as string[]))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(
+        SEVERITIES as string[],
+      ),
+    )
     .option('--only-fixed', 'report only vulnerabilities with a fixed version available')
-    .option('--vuln <id...>', 'report only these vulnerabilities: a CVE, an alias or an advisory id (ALSA-2024:10274 finds every CVE it fixes)')
+    .option(
+      '--vuln <id...>',
+      'report only these vulnerabilities: a CVE, an alias or an advisory id (ALSA-2024:10274 finds every CVE it fixes)',
+    )
     .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
     .option('--pro', 'Ubuntu: the host is attached to Ubuntu Pro (esm fixes are installable)')
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
@@ -57,8 +67,11 @@ export function register(program: Command): void {
       const toFile = flags.output !== undefined;
       // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
       // JSON report carries them too).
-      if (flags.format !== 'table' || toFile) for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
-      const chunks = await renderReport(report, flags.format, { colour: !toFile && process.stdout.isTTY && !process.env.NO_COLOR });
+      if (flags.format !== 'table' || toFile)
+        for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
+      const chunks = await renderReport(report, flags.format, {
+        colour: !toFile && process.stdout.isTTY && !process.env.NO_COLOR,
+      });
       await writeOut(chunks, flags.output);
       if (flags.failOn && meetsFailOn(report.findings, flags.failOn)) process.exitCode = EXIT.failure;
     });
@@ -74,7 +87,12 @@ function checkOutputPath(file: string): void {
     else accessSync(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    problem = code === 'ENOENT' ? `the directory ${dir} does not exist` : code === 'EACCES' ? `no permission to write in ${dir}` : `${dir}: ${code ?? (err as Error).message}`;
+    problem =
+      code === 'ENOENT'
+        ? `the directory ${dir} does not exist`
+        : code === 'EACCES'
+          ? `no permission to write in ${dir}`
+          : `${dir}: ${code ?? (err as Error).message}`;
   }
   if (problem) throw new PatchloopError('PL_E_USAGE', `-o ${file}: cannot write the report there: ${problem}`);
 }
@@ -93,6 +111,9 @@ async function writeOut(chunks: Iterable<string>, file: string | undefined): Pro
     await once(out, 'finish');
   } catch (err) {
     out.destroy();
-    throw new Error(`cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new Error(
+      `cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }

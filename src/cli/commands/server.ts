@@ -16,10 +16,13 @@ interface RunOptions extends ConfigOptions {
 }
 
 const CONFIG_HELP = 'configuration file (default: /etc/patchloop/server.yaml when it exists)';
-const DATA_DIR_HELP = 'data directory (default: $PATCHLOOP_HOME, else /var/lib/patchloop as root, else ~/.local/share/patchloop)';
+const DATA_DIR_HELP =
+  'data directory (default: $PATCHLOOP_HOME, else /var/lib/patchloop as root, else ~/.local/share/patchloop)';
 
 export function register(program: Command): void {
-  const server = program.command('server').description('Run the central server (HTTP API, store, feed refresh, fleet matching) and its admin tasks');
+  const server = program
+    .command('server')
+    .description('Run the central server (HTTP API, store, feed refresh, fleet matching) and its admin tasks');
 
   server
     .command('run', { isDefault: true })
@@ -76,30 +79,49 @@ configuration error (the message names the file and line).`,
     .option('--ttl <duration>', 'lifetime, e.g. 30m, 24h, 7d; "none" with a use limit', '24h')
     .option('--group <group>', 'group the hosts join', '')
     .option('--tag <tag...>', 'tags the hosts get')
-    .action(async (opts: ConfigOptions & { name: string; uses?: string; unlimited?: boolean; ttl: string; group: string; tag?: string[] }) => {
-      const config = await loadServerConfig(opts);
-      const { parseDuration } = await import('../../core/duration.ts');
-      const uses = opts.unlimited ? null : opts.uses === undefined ? 1 : Number(opts.uses);
-      if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new PatchloopError('PL_E_USAGE', `--uses must be a whole number of at least 1 (got ${opts.uses})`);
-      let ttlMs: number | null;
-      try {
-        ttlMs = opts.ttl === 'none' ? null : parseDuration(opts.ttl);
-      } catch (err) {
-        throw new PatchloopError('PL_E_USAGE', `--ttl: ${(err as Error).message}`);
-      }
-      if (uses === null && ttlMs === null) throw new PatchloopError('PL_E_USAGE', 'an unlimited token needs a lifetime (--ttl)');
-      const { createEnrollmentToken } = await import('../../server/store/credentials.ts');
-      const store = await openExistingStore(config);
-      try {
-        const t = createEnrollmentToken(store, { name: opts.name, uses, ttlMs, grp: opts.group, tags: opts.tag ?? [] });
-        process.stdout.write(`${t.token}\n`);
-        process.stderr.write(
-          `enrolment token ${t.id}: ${uses === null ? 'any number of hosts' : `${uses} host(s)`}, ${t.expires_at ? `valid until ${t.expires_at}` : 'no expiry'}\n`,
-        );
-      } finally {
-        store.close();
-      }
-    });
+    .action(
+      async (
+        opts: ConfigOptions & {
+          name: string;
+          uses?: string;
+          unlimited?: boolean;
+          ttl: string;
+          group: string;
+          tag?: string[];
+        },
+      ) => {
+        const config = await loadServerConfig(opts);
+        const { parseDuration } = await import('../../core/duration.ts');
+        const uses = opts.unlimited ? null : opts.uses === undefined ? 1 : Number(opts.uses);
+        if (uses !== null && (!Number.isInteger(uses) || uses < 1))
+          throw new PatchloopError('PL_E_USAGE', `--uses must be a whole number of at least 1 (got ${opts.uses})`);
+        let ttlMs: number | null;
+        try {
+          ttlMs = opts.ttl === 'none' ? null : parseDuration(opts.ttl);
+        } catch (err) {
+          throw new PatchloopError('PL_E_USAGE', `--ttl: ${(err as Error).message}`);
+        }
+        if (uses === null && ttlMs === null)
+          throw new PatchloopError('PL_E_USAGE', 'an unlimited token needs a lifetime (--ttl)');
+        const { createEnrollmentToken } = await import('../../server/store/credentials.ts');
+        const store = await openExistingStore(config);
+        try {
+          const t = createEnrollmentToken(store, {
+            name: opts.name,
+            uses,
+            ttlMs,
+            grp: opts.group,
+            tags: opts.tag ?? [],
+          });
+          process.stdout.write(`${t.token}\n`);
+          process.stderr.write(
+            `enrolment token ${t.id}: ${uses === null ? 'any number of hosts' : `${uses} host(s)`}, ${t.expires_at ? `valid until ${t.expires_at}` : 'no expiry'}\n`,
+          );
+        } finally {
+          store.close();
+        }
+      },
+    );
 
   server
     .command('set-admin-password')
@@ -115,7 +137,13 @@ configuration error (the message names the file and line).`,
         await setAdminPassword(store, config.admin.username, password);
         const { cliAudit } = await import('../../server/store/audit-cli.ts');
         const { recordAudit } = await import('../../server/store/audit.ts');
-        recordAudit(store, { actor: cliAudit(store).actor, action: 'user.password_reset', target: { type: 'user', id: config.admin.username }, outcome: 'success', reason: 'set-admin-password' });
+        recordAudit(store, {
+          actor: cliAudit(store).actor,
+          action: 'user.password_reset',
+          target: { type: 'user', id: config.admin.username },
+          outcome: 'success',
+          reason: 'set-admin-password',
+        });
         process.stderr.write(`password of "${config.admin.username}" set\n`);
       } finally {
         store.close();
@@ -126,7 +154,9 @@ configuration error (the message names the file and line).`,
 
   server
     .command('unlock-logins')
-    .description('Lift every login brake of the server on this data directory (a running server sees it at the next attempt)')
+    .description(
+      'Lift every login brake of the server on this data directory (a running server sees it at the next attempt)',
+    )
     .option('--config <file>', CONFIG_HELP)
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (opts: ConfigOptions) => {
@@ -159,7 +189,8 @@ one is refused and nothing is copied.`,
     .action(async (files: string[], opts: ConfigOptions) => {
       const config = await loadServerConfig(opts);
       const { publishPackages, publishedLine } = await import('../../server/repo/publish.ts');
-      for (const p of await publishPackages(files, config.repo.packages_dir)) process.stdout.write(`${publishedLine(p)}\n`);
+      for (const p of await publishPackages(files, config.repo.packages_dir))
+        process.stdout.write(`${publishedLine(p)}\n`);
     });
 
   server
@@ -177,8 +208,16 @@ one is refused and nothing is copied.`,
  * command line by the system user who ran it.
  */
 function registerUserCommands(server: Command): void {
-  const user = server.command('user').description('Manage people\'s accounts (local accounts, roles, disabling) on the store of this data directory');
-  const withStore = async <T>(opts: ConfigOptions, fn: (store: import('../../server/store/store.ts').Store, cli: import('../../server/store/audit-cli.ts').CliAudit) => Promise<T>): Promise<T> => {
+  const user = server
+    .command('user')
+    .description("Manage people's accounts (local accounts, roles, disabling) on the store of this data directory");
+  const withStore = async <T>(
+    opts: ConfigOptions,
+    fn: (
+      store: import('../../server/store/store.ts').Store,
+      cli: import('../../server/store/audit-cli.ts').CliAudit,
+    ) => Promise<T>,
+  ): Promise<T> => {
     const config = await loadServerConfig(opts);
     const { cliAudit } = await import('../../server/store/audit-cli.ts');
     const store = await openExistingStore(config);
@@ -189,19 +228,29 @@ function registerUserCommands(server: Command): void {
     }
   };
   const role = (r: string): 'viewer' | 'operator' | 'admin' => {
-    if (r !== 'viewer' && r !== 'operator' && r !== 'admin') throw new PatchloopError('PL_E_USAGE', `unknown role ${JSON.stringify(r)} (viewer, operator or admin)`);
+    if (r !== 'viewer' && r !== 'operator' && r !== 'admin')
+      throw new PatchloopError('PL_E_USAGE', `unknown role ${JSON.stringify(r)} (viewer, operator or admin)`);
     return r;
   };
-  const common = (c: Command): Command => c.option('--config <file>', CONFIG_HELP).option('--data-dir <dir>', DATA_DIR_HELP);
+  const common = (c: Command): Command =>
+    c.option('--config <file>', CONFIG_HELP).option('--data-dir <dir>', DATA_DIR_HELP);
 
-  common(user.command('add').description('Create a local account; its password is read from stdin').argument('<username>').requiredOption('--role <role>', 'viewer, operator or admin'))
+  common(
+    user
+      .command('add')
+      .description('Create a local account; its password is read from stdin')
+      .argument('<username>')
+      .requiredOption('--role <role>', 'viewer, operator or admin'),
+  )
     .option('--name <display name>', 'the name shown for it')
     .action(async (username: string, opts: ConfigOptions & { role: string; name?: string }) => {
       const r = role(opts.role);
       const password = await readSecret();
       await withStore(opts, async (store, cli) => {
         const { createLocalUser } = await import('../../server/store/users.ts');
-        const u = await cli.change('user.create', username, async () => createLocalUser(store, { username, role: r, password, display_name: opts.name ?? null }, cli.actor.name));
+        const u = await cli.change('user.create', username, async () =>
+          createLocalUser(store, { username, role: r, password, display_name: opts.name ?? null }, cli.actor.name),
+        );
         process.stderr.write(`account ${u.username} created with the ${u.role} role\n`);
       });
     });
@@ -213,52 +262,98 @@ function registerUserCommands(server: Command): void {
         const { listUsers } = await import('../../server/store/users.ts');
         const users = listUsers(store);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(users.map((u) => ({ ...u, disabled: u.disabled_at !== null })), null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify(
+              users.map((u) => ({ ...u, disabled: u.disabled_at !== null })),
+              null,
+              2,
+            )}\n`,
+          );
           return;
         }
-        const rows = [['USERNAME', 'ROLE', 'KIND', 'STATE', 'LAST LOGIN'], ...users.map((u) => [u.username, u.role, u.kind, u.disabled_at === null ? 'enabled' : 'disabled', u.last_login_at === null ? '-' : new Date(u.last_login_at).toISOString()])];
+        const rows = [
+          ['USERNAME', 'ROLE', 'KIND', 'STATE', 'LAST LOGIN'],
+          ...users.map((u) => [
+            u.username,
+            u.role,
+            u.kind,
+            u.disabled_at === null ? 'enabled' : 'disabled',
+            u.last_login_at === null ? '-' : new Date(u.last_login_at).toISOString(),
+          ]),
+        ];
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+        for (const r of rows)
+          process.stdout.write(
+            `${r
+              .map((c, i) => c.padEnd(widths[i]))
+              .join('  ')
+              .trimEnd()}\n`,
+          );
       });
     });
 
-  common(user.command('set-role').description('Change an account\'s role (a single sign-on account gets its role from the provider again at its next login)').argument('<username>').argument('<role>', 'viewer, operator or admin'))
-    .action(async (username: string, newRole: string, opts: ConfigOptions) => {
-      const r = role(newRole);
+  common(
+    user
+      .command('set-role')
+      .description(
+        "Change an account's role (a single sign-on account gets its role from the provider again at its next login)",
+      )
+      .argument('<username>')
+      .argument('<role>', 'viewer, operator or admin'),
+  ).action(async (username: string, newRole: string, opts: ConfigOptions) => {
+    const r = role(newRole);
+    await withStore(opts, async (store, cli) => {
+      const { updateUser } = await import('../../server/store/users.ts');
+      const u = await cli.change('user.update', username, async (id) => updateUser(store, id, { role: r }));
+      process.stderr.write(`${u.username} now has the ${u.role} role\n`);
+    });
+  });
+
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    common(
+      user
+        .command(name)
+        .description(
+          disabled
+            ? 'Disable an account: its sessions end, its API tokens stop working'
+            : 'Enable a disabled account again',
+        )
+        .argument('<username>'),
+    ).action(async (username: string, opts: ConfigOptions) => {
       await withStore(opts, async (store, cli) => {
-        const { updateUser } = await import('../../server/store/users.ts');
-        const u = await cli.change('user.update', username, async (id) => updateUser(store, id, { role: r }));
-        process.stderr.write(`${u.username} now has the ${u.role} role\n`);
+        const { setUserDisabled } = await import('../../server/store/users.ts');
+        const u = await cli.change('user.update', username, async (id) => setUserDisabled(store, id, disabled));
+        process.stderr.write(`${u.username} ${disabled ? 'disabled' : 'enabled'}\n`);
       });
     });
-
-  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
-    common(user.command(name).description(disabled ? 'Disable an account: its sessions end, its API tokens stop working' : 'Enable a disabled account again').argument('<username>'))
-      .action(async (username: string, opts: ConfigOptions) => {
-        await withStore(opts, async (store, cli) => {
-          const { setUserDisabled } = await import('../../server/store/users.ts');
-          const u = await cli.change('user.update', username, async (id) => setUserDisabled(store, id, disabled));
-          process.stderr.write(`${u.username} ${disabled ? 'disabled' : 'enabled'}\n`);
-        });
-      });
   }
 
-  common(user.command('passwd').description('Set a local account\'s password (read from stdin) and end its sessions').argument('<username>'))
-    .action(async (username: string, opts: ConfigOptions) => {
-      const password = await readSecret();
-      await withStore(opts, async (store, cli) => {
-        const { setUserPassword } = await import('../../server/store/users.ts');
-        const u = await cli.change('user.password_reset', username, async (id) => setUserPassword(store, id, password));
-        process.stderr.write(`password of ${u.username} set\n`);
-      });
+  common(
+    user
+      .command('passwd')
+      .description("Set a local account's password (read from stdin) and end its sessions")
+      .argument('<username>'),
+  ).action(async (username: string, opts: ConfigOptions) => {
+    const password = await readSecret();
+    await withStore(opts, async (store, cli) => {
+      const { setUserPassword } = await import('../../server/store/users.ts');
+      const u = await cli.change('user.password_reset', username, async (id) => setUserPassword(store, id, password));
+      process.stderr.write(`password of ${u.username} set\n`);
     });
+  });
 }
 
 async function readSecret(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (password.length < 12) throw new PatchloopError('PL_E_USAGE', 'the password must have at least 12 characters (give it on stdin)');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (password.length < 12)
+    throw new PatchloopError('PL_E_USAGE', 'the password must have at least 12 characters (give it on stdin)');
   return password;
 }
 
@@ -281,13 +376,15 @@ async function loadServerConfig(opts: RunOptions): Promise<import('../../server/
  * Opens the store of an existing server for an admin task. A data directory without one is
  * refused: a mistyped --data-dir must not create an empty store that no server uses.
  */
-async function openExistingStore(config: import('../../server/config.ts').ServerConfig): Promise<import('../../server/store/store.ts').Store> {
+async function openExistingStore(
+  config: import('../../server/config.ts').ServerConfig,
+): Promise<import('../../server/store/store.ts').Store> {
   const { existsSync, statSync } = await import('node:fs');
   if (!existsSync(config.store.file) || !statSync(config.store.file).isFile()) {
     throw new PatchloopError(
       'PL_E_USAGE',
       `no server store at ${config.store.file}: is the data directory (${config.data_dir}) right? ` +
-        'Give the server\'s --config or --data-dir; a new server creates its store on its first `patchloop server run`.',
+        "Give the server's --config or --data-dir; a new server creates its store on its first `patchloop server run`.",
     );
   }
   const { Store } = await import('../../server/store/store.ts');

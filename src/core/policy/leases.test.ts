@@ -31,7 +31,10 @@ test('simulated fleet with a controllable clock: never more than K reboots at on
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 4 }),
-      fc.array(fc.record({ rebootMinutes: fc.integer({ min: 1, max: 15 }), crashes: fc.boolean() }), { minLength: 2, maxLength: 12 }),
+      fc.array(fc.record({ rebootMinutes: fc.integer({ min: 1, max: 15 }), crashes: fc.boolean() }), {
+        minLength: 2,
+        maxLength: 12,
+      }),
       (k, hosts) => {
         const policy = { max_concurrent: k, lease_ttl_minutes: 20 };
         let leases: Lease[] = [];
@@ -60,7 +63,10 @@ test('simulated fleet with a controllable clock: never more than K reboots at on
           assert.ok(rebooting <= k, `${rebooting} hosts rebooting at once with K=${k}`);
           assert.ok(leases.filter((l) => Date.parse(l.expires_at) > now).length <= k);
         }
-        assert.ok(state.every((s) => s.done), 'every host got its turn, crashed holders notwithstanding');
+        assert.ok(
+          state.every((s) => s.done),
+          'every host got its turn, crashed holders notwithstanding',
+        );
       },
     ),
     { numRuns: 100 },

@@ -35,7 +35,12 @@ export function decideLease(
   if (live.length < reboot.max_concurrent) {
     return {
       granted: true,
-      lease: { lease_id: request.newId, host: request.host, acquired_at: new Date(request.now).toISOString(), expires_at },
+      lease: {
+        lease_id: request.newId,
+        host: request.host,
+        acquired_at: new Date(request.now).toISOString(),
+        expires_at,
+      },
       renewed: false,
     };
   }
@@ -55,7 +60,13 @@ export function rebootAllowedNow(policy: PatchPolicy, now: number): { allowed: b
   if (policy.reboot.mode === 'never') return { allowed: false, reason: 'the policy never reboots' };
   if (policy.reboot.only_in_window && !insideWindow(policy.schedule.windows, now)) {
     const next = nextWindow(policy.schedule.windows, now);
-    return { allowed: false, reason: `outside the maintenance window${next ? `; next opens ${describeInterval(next)}` : ''}` };
+    return {
+      allowed: false,
+      reason: `outside the maintenance window${next ? `; next opens ${describeInterval(next)}` : ''}`,
+    };
   }
-  return { allowed: true, reason: policy.schedule.windows.length === 0 ? 'no maintenance windows: any time' : 'inside the maintenance window' };
+  return {
+    allowed: true,
+    reason: policy.schedule.windows.length === 0 ? 'no maintenance windows: any time' : 'inside the maintenance window',
+  };
 }

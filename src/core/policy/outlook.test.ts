@@ -5,7 +5,11 @@ import type { HostHistory } from './rings.ts';
 import { at, rings, run } from '../../../test/support/ring-policy.ts';
 
 test('what will happen tonight, and why', () => {
-  const histories: HostHistory[][] = [[{ host: 'web-canary-1', runs: [run('2026-06-01T23:30:00Z', 'success')] }], [], []];
+  const histories: HostHistory[][] = [
+    [{ host: 'web-canary-1', runs: [run('2026-06-01T23:30:00Z', 'success')] }],
+    [],
+    [],
+  ];
   // Tuesday 2 June 2026, 15:00 Berlin
   const now = at('2026-06-02T13:00:00Z');
   const canary = hostOutlook(rings, { hostname: 'web-canary-1' }, histories, now);
@@ -28,12 +32,20 @@ test('what will happen tonight, and why', () => {
   assert.match(rest.lines.join('\n'), /soaking 48 h until 2026-06-03T23:30:00.000Z/);
   assert.match(rest.lines.join('\n'), /Nothing will be installed in this window/);
 
-  const blocked = hostOutlook(rings, { hostname: 'web-01' }, [[{ host: 'web-canary-1', runs: [run('2026-06-01T23:30:00Z', 'failed')] }], [], []], now);
+  const blocked = hostOutlook(
+    rings,
+    { hostname: 'web-01' },
+    [[{ host: 'web-canary-1', runs: [run('2026-06-01T23:30:00Z', 'failed')] }], [], []],
+    now,
+  );
   assert.equal(blocked.will_patch, false);
   assert.match(blocked.lines.join('\n'), /Ring gate blocked: ring canary is not healthy/);
 
   // Friday afternoon: the next window is Monday night, more than 24 h away.
   const weekend = hostOutlook(rings, { hostname: 'web-canary-1' }, histories, at('2026-06-05T13:00:00Z'));
   assert.equal(weekend.will_patch, false);
-  assert.match(weekend.lines.join('\n'), /No maintenance window opens in the next 24 hours; the next one is 2026-06-08 01:00/);
+  assert.match(
+    weekend.lines.join('\n'),
+    /No maintenance window opens in the next 24 hours; the next one is 2026-06-08 01:00/,
+  );
 });

@@ -8,10 +8,16 @@ import { DAY, describeInstant, describeInterval, nextWindow, type WindowInterval
 export function describeInstall(install: InstallPolicy): string {
   const parts = [install.updates === 'security' ? 'security updates only' : 'all stable updates'];
   if (install.allowlist.length > 0) {
-    parts.push(`${install.allowlist_strict ? 'strictly ' : ''}limited to ${install.allowlist.join(', ')}${install.allowlist_strict ? '' : ' and what they need'}`);
+    parts.push(
+      `${install.allowlist_strict ? 'strictly ' : ''}limited to ${install.allowlist.join(', ')}${install.allowlist_strict ? '' : ' and what they need'}`,
+    );
   }
   if (install.blocklist.length > 0) parts.push(`never ${install.blocklist.join(', ')}`);
-  parts.push(install.config_files === 'keep_local' ? 'locally changed config files are kept' : 'packages with locally changed config files are skipped');
+  parts.push(
+    install.config_files === 'keep_local'
+      ? 'locally changed config files are kept'
+      : 'packages with locally changed config files are skipped',
+  );
   return parts.join('; ');
 }
 
@@ -36,7 +42,12 @@ export interface HostOutlook {
  * What will happen to `host` in the next 24 hours under `policy`, and why: its ring, the window,
  * the ring gate evaluated at the window's start, what gets installed and how reboots go.
  */
-export function hostOutlook(policy: PatchPolicy, host: HostRef, histories: readonly (readonly HostHistory[])[], now: number): HostOutlook {
+export function hostOutlook(
+  policy: PatchPolicy,
+  host: HostRef,
+  histories: readonly (readonly HostHistory[])[],
+  now: number,
+): HostOutlook {
   const lines: string[] = [];
   const ringIndex = ringOf(policy, host);
   const base = {
@@ -48,7 +59,16 @@ export function hostOutlook(policy: PatchPolicy, host: HostRef, histories: reado
   lines.push(`Policy ${policy.name} v${policy.version} for group ${policy.group}.`);
   if (ringIndex < 0) {
     lines.push(`No ring selects ${host.hostname}, so it is not patched. Add it to a ring (by name or tag).`);
-    return { ...base, ring: null, window: null, gate: { state: 'blocked', reasons: ['not in any ring'] }, will_patch: false, patch_at: null, reboot: 'no reboot', lines };
+    return {
+      ...base,
+      ring: null,
+      window: null,
+      gate: { state: 'blocked', reasons: ['not in any ring'] },
+      will_patch: false,
+      patch_at: null,
+      reboot: 'no reboot',
+      lines,
+    };
   }
   const ring = { index: ringIndex, name: policy.rings[ringIndex].name };
   lines.push(`${host.hostname} is in ring ${ring.name} (${ringIndex + 1} of ${policy.rings.length}).`);
@@ -59,12 +79,27 @@ export function hostOutlook(policy: PatchPolicy, host: HostRef, histories: reado
   if (windows.length > 0) {
     interval = nextWindow(windows, now);
     if (!interval || interval.start > now + DAY) {
-      lines.push(`No maintenance window opens in the next 24 hours${interval ? `; the next one is ${describeInterval(interval)}` : ''}.`);
+      lines.push(
+        `No maintenance window opens in the next 24 hours${interval ? `; the next one is ${describeInterval(interval)}` : ''}.`,
+      );
       const gate = ringGate(policy, ringIndex, histories, now);
-      return { ...base, ring, window: null, gate, will_patch: false, patch_at: null, reboot: describeReboot(policy, null), lines };
+      return {
+        ...base,
+        ring,
+        window: null,
+        gate,
+        will_patch: false,
+        patch_at: null,
+        reboot: describeReboot(policy, null),
+        lines,
+      };
     }
     at = Math.max(now, interval.start);
-    lines.push(interval.start <= now ? `The maintenance window is open now: ${describeInterval(interval)}.` : `Next maintenance window: ${describeInterval(interval)}.`);
+    lines.push(
+      interval.start <= now
+        ? `The maintenance window is open now: ${describeInterval(interval)}.`
+        : `Next maintenance window: ${describeInterval(interval)}.`,
+    );
   } else {
     lines.push('The policy has no maintenance windows: patching may run at any time.');
   }
@@ -88,11 +123,19 @@ export function hostOutlook(policy: PatchPolicy, host: HostRef, histories: reado
   }
   const reboot = describeReboot(policy, interval);
   lines.push(`Reboots: ${reboot}.`);
-  lines.push(`Services: ${policy.restart.services === 'restart' ? `services using replaced libraries are restarted (except ${policy.restart.exclude.join(', ') || 'none'})` : 'services needing a restart are reported, not restarted'}.`);
+  lines.push(
+    `Services: ${policy.restart.services === 'restart' ? `services using replaced libraries are restarted (except ${policy.restart.exclude.join(', ') || 'none'})` : 'services needing a restart are reported, not restarted'}.`,
+  );
   return {
     ...base,
     ring,
-    window: interval ? { start: new Date(interval.start).toISOString(), end: new Date(interval.end).toISOString(), time_zone: interval.window.time_zone } : null,
+    window: interval
+      ? {
+          start: new Date(interval.start).toISOString(),
+          end: new Date(interval.end).toISOString(),
+          time_zone: interval.window.time_zone,
+        }
+      : null,
     gate,
     will_patch: willPatch,
     patch_at: willPatch ? new Date(at).toISOString() : null,
@@ -104,6 +147,11 @@ export function hostOutlook(policy: PatchPolicy, host: HostRef, histories: reado
 function describeReboot(policy: PatchPolicy, interval: WindowInterval | null): string {
   const r = policy.reboot;
   if (r.mode === 'never') return 'never; a required reboot is only reported';
-  const where = r.only_in_window && policy.schedule.windows.length > 0 ? (interval ? `inside the window (${describeInterval(interval)})` : 'only inside a maintenance window') : 'at any time';
+  const where =
+    r.only_in_window && policy.schedule.windows.length > 0
+      ? interval
+        ? `inside the window (${describeInterval(interval)})`
+        : 'only inside a maintenance window'
+      : 'at any time';
   return `when required, ${where}, with a lease from the server (at most ${r.max_concurrent} host(s) of ${policy.group} at once, lease expires after ${r.lease_ttl_minutes} min)`;
 }

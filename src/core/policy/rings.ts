@@ -61,11 +61,15 @@ function healthySince(h: HostHistory, now: number, ring: Ring): { since: number 
     return { reason: `${h.host} last patched ${last.finished_at}, longer ago than ${ring.evidence_max_age_hours} h` };
   }
   if (last.outcome === 'failed' || last.outcome === 'partial') {
-    return { reason: `${h.host}'s run at ${last.finished_at} ${last.outcome === 'failed' ? 'failed' : 'partly failed'}` };
+    return {
+      reason: `${h.host}'s run at ${last.finished_at} ${last.outcome === 'failed' ? 'failed' : 'partly failed'}`,
+    };
   }
   const status = last.reboot?.status;
-  if (status && REBOOT_PENDING.has(status)) return { reason: `${h.host} still has to reboot (${status.replace('_', ' ')})` };
-  if (status === 'rebooted' && !last.reboot?.back_at) return { reason: `${h.host} rebooted after its run at ${last.finished_at} and has not reported back` };
+  if (status && REBOOT_PENDING.has(status))
+    return { reason: `${h.host} still has to reboot (${status.replace('_', ' ')})` };
+  if (status === 'rebooted' && !last.reboot?.back_at)
+    return { reason: `${h.host} rebooted after its run at ${last.finished_at} and has not reported back` };
   if (status === 'failed') return { reason: `${h.host}'s reboot after its run at ${last.finished_at} failed` };
   let i = runs.length - 1;
   while (i > 0 && (runs[i - 1].outcome === 'success' || runs[i - 1].outcome === 'nothing_to_do')) i--;
@@ -80,7 +84,12 @@ function healthySince(h: HostHistory, now: number, ring: Ring): { since: number 
  * the nearest non-empty ring before it has been healthy (last run succeeded, back from any
  * reboot, evidence recent) for that ring's `soak_hours`. `histories[i]` lists ring i's hosts.
  */
-export function ringGate(policy: PatchPolicy, ringIndex: number, histories: readonly (readonly HostHistory[])[], now: number): GateDecision {
+export function ringGate(
+  policy: PatchPolicy,
+  ringIndex: number,
+  histories: readonly (readonly HostHistory[])[],
+  now: number,
+): GateDecision {
   if (ringIndex <= 0) return { state: 'open', reasons: [`ring ${policy.rings[0]?.name ?? 0} goes first`] };
   const ring = policy.rings[ringIndex];
   let prev = ringIndex - 1;
@@ -100,7 +109,11 @@ export function ringGate(policy: PatchPolicy, ringIndex: number, histories: read
   const opensAt = latestSince + ring.soak_hours * HOUR;
   const all = `all ${histories[prev].length} host(s) of ring ${prevName} patched successfully`;
   if (opensAt > now) {
-    return { state: 'waiting', until: new Date(opensAt).toISOString(), reasons: [`${all}; soaking ${ring.soak_hours} h until ${new Date(opensAt).toISOString()}`] };
+    return {
+      state: 'waiting',
+      until: new Date(opensAt).toISOString(),
+      reasons: [`${all}; soaking ${ring.soak_hours} h until ${new Date(opensAt).toISOString()}`],
+    };
   }
   return { state: 'open', reasons: [`${all} and have been healthy for at least ${ring.soak_hours} h`] };
 }

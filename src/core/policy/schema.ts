@@ -31,12 +31,21 @@ export function isTimeZone(tz: string): boolean {
  */
 export const WindowSchema = z
   .strictObject({
-    days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(() => [...WEEKDAYS]),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .max(7)
+      .default(() => [...WEEKDAYS]),
     start: timeOfDay.refine((s) => s !== '24:00', 'a window cannot start at 24:00'),
     end: timeOfDay,
-    time_zone: text(64).refine(isTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin or UTC)` }),
+    time_zone: text(64).refine(isTimeZone, {
+      error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin or UTC)`,
+    }),
   })
-  .refine((w) => w.start !== w.end, { message: 'start and end are equal: use 00:00 to 24:00 for a whole day', path: ['end'] });
+  .refine((w) => w.start !== w.end, {
+    message: 'start and end are equal: use 00:00 to 24:00 for a whole day',
+    path: ['end'],
+  });
 export type MaintenanceWindow = z.infer<typeof WindowSchema>;
 
 /**
@@ -48,7 +57,9 @@ export const PACKAGE_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9+._*-]*$/;
 const packagePattern = text(256).regex(PACKAGE_PATTERN, 'expected a package name, optionally with * wildcards');
 
 /** One extra apt origin, in unattended-upgrades' Origins-Pattern keywords (all must match). */
-const originValue = text(256).min(1).regex(/^[^"\n\r\\]+$/, 'must not contain quotes, backslashes or line breaks');
+const originValue = text(256)
+  .min(1)
+  .regex(/^[^"\n\r\\]+$/, 'must not contain quotes, backslashes or line breaks');
 export const AptOriginSchema = z
   .strictObject({
     origin: originValue.optional(),
@@ -96,16 +107,24 @@ export const ScheduleSchema = z.strictObject({
 export type SchedulePolicy = z.infer<typeof ScheduleSchema>;
 
 export const RingSchema = z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lower-case name (a-z, 0-9, _ and -, up to 64)'),
-    /** Host name globs (`web-*`); a host belongs to the first ring that selects it. */
-    hosts: z.array(text(253).min(1)).max(10_000).default([]),
-    /** Host tags; a ring with neither hosts nor tags takes every host not selected before it. */
-    tags: z.array(text(100).min(1)).max(LIST).default([]),
-    /** Hours the previous ring must have been healthy before this ring patches. */
-    soak_hours: z.number().min(0).max(24 * 90).default(0),
-    /** Runs older than this are no evidence: a previous-ring host silent for longer blocks. */
-    evidence_max_age_hours: z.number().min(1).max(24 * 365).default(24 * 7),
-  });
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lower-case name (a-z, 0-9, _ and -, up to 64)'),
+  /** Host name globs (`web-*`); a host belongs to the first ring that selects it. */
+  hosts: z.array(text(253).min(1)).max(10_000).default([]),
+  /** Host tags; a ring with neither hosts nor tags takes every host not selected before it. */
+  tags: z.array(text(100).min(1)).max(LIST).default([]),
+  /** Hours the previous ring must have been healthy before this ring patches. */
+  soak_hours: z
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(0),
+  /** Runs older than this are no evidence: a previous-ring host silent for longer blocks. */
+  evidence_max_age_hours: z
+    .number()
+    .min(1)
+    .max(24 * 365)
+    .default(24 * 7),
+});
 export type Ring = z.infer<typeof RingSchema>;
 
 export const RebootSchema = z.strictObject({
@@ -116,7 +135,12 @@ export const RebootSchema = z.strictObject({
   /** At most this many hosts of the group reboot at once (the server's lease semaphore). */
   max_concurrent: z.number().int().min(1).max(10000).default(1),
   /** A lease not renewed or released in time expires, so a host that died does not hold it. */
-  lease_ttl_minutes: z.number().int().min(1).max(24 * 60).default(30),
+  lease_ttl_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
 });
 export type RebootPolicy = z.infer<typeof RebootSchema>;
 
@@ -124,7 +148,10 @@ export const RestartSchema = z.strictObject({
   /** `restart`: restart the services needrestart reports as using replaced files. */
   services: z.enum(['report', 'restart']).default('report'),
   /** Unit name globs never restarted by patchloop (they wait for the reboot). */
-  exclude: z.array(text(256).min(1)).max(LIST).default(['dbus.service', 'systemd-logind.service', 'getty@*.service', 'serial-getty@*.service', 'user@*.service']),
+  exclude: z
+    .array(text(256).min(1))
+    .max(LIST)
+    .default(['dbus.service', 'systemd-logind.service', 'getty@*.service', 'serial-getty@*.service', 'user@*.service']),
 });
 export type RestartPolicy = z.infer<typeof RestartSchema>;
 
@@ -141,22 +168,36 @@ export const PolicySchema = z
     description: text(MAX.longText).default(''),
     install: InstallSchema.default(() => InstallSchema.parse({})),
     schedule: ScheduleSchema.default(() => ScheduleSchema.parse({})),
-    rings: z.array(RingSchema).min(1).max(32).default(() => [RingSchema.parse({ name: 'all' })]),
+    rings: z
+      .array(RingSchema)
+      .min(1)
+      .max(32)
+      .default(() => [RingSchema.parse({ name: 'all' })]),
     reboot: RebootSchema.default(() => RebootSchema.parse({})),
     restart: RestartSchema.default(() => RestartSchema.parse({})),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rings.forEach((r, i) => {
-      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rings', i, 'name'], message: `duplicate ring name "${r.name}"` });
+      if (seen.has(r.name))
+        ctx.addIssue({ code: 'custom', path: ['rings', i, 'name'], message: `duplicate ring name "${r.name}"` });
       seen.add(r.name);
     });
     if (p.rings[0].soak_hours !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['rings', 0, 'soak_hours'], message: 'the first ring has no ring before it to soak after; use 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rings', 0, 'soak_hours'],
+        message: 'the first ring has no ring before it to soak after; use 0',
+      });
     }
     const blocked = new Set(p.install.blocklist);
     for (const [i, name] of p.install.allowlist.entries()) {
-      if (blocked.has(name)) ctx.addIssue({ code: 'custom', path: ['install', 'allowlist', i], message: `"${name}" is on both the allowlist and the blocklist` });
+      if (blocked.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['install', 'allowlist', i],
+          message: `"${name}" is on both the allowlist and the blocklist`,
+        });
     }
   });
 export type PatchPolicy = z.infer<typeof PolicySchema>;
@@ -165,7 +206,10 @@ export type PatchPolicy = z.infer<typeof PolicySchema>;
 export class PolicyError extends PatchloopError {
   readonly issues: { path: string; message: string }[];
   constructor(source: string, issues: { path: string; message: string }[]) {
-    super('PL_E_POLICY', `${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}`);
+    super(
+      'PL_E_POLICY',
+      `${source}: invalid policy:\n${issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}`,
+    );
     this.issues = issues;
   }
 }
@@ -179,7 +223,10 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
 export function parsePolicy(input: unknown, source = 'policy'): PatchPolicy {
   const res = PolicySchema.safeParse(input);
   if (!res.success) {
-    throw new PolicyError(source, res.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })));
+    throw new PolicyError(
+      source,
+      res.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })),
+    );
   }
   return res.data;
 }

@@ -6,7 +6,9 @@ import { at } from '../../../test/support/ring-policy.ts';
 import { activeWindow, insideWindow, nextWindow, zonedTime, zonedToInstant } from './windows.ts';
 
 const H = 3_600_000;
-const win = (w: Partial<MaintenanceWindow> & Pick<MaintenanceWindow, 'start' | 'end' | 'time_zone'>): MaintenanceWindow =>
+const win = (
+  w: Partial<MaintenanceWindow> & Pick<MaintenanceWindow, 'start' | 'end' | 'time_zone'>,
+): MaintenanceWindow =>
   parsePolicy({ name: 'p', version: 1, group: 'g', schedule: { windows: [w] } }).schedule.windows[0];
 
 test('wall time to instant across DST changes (Europe/Berlin, America/New_York, Lord Howe)', () => {
@@ -27,16 +29,31 @@ test('wall time to instant across DST changes (Europe/Berlin, America/New_York, 
 });
 
 test('zoned round trip: the instant found shows the same wall time and is the earliest such', () => {
-  const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/St_Johns', 'UTC', 'Pacific/Chatham'];
+  const zones = [
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'Asia/Kolkata',
+    'America/St_Johns',
+    'UTC',
+    'Pacific/Chatham',
+  ];
   fc.assert(
-    fc.property(fc.integer({ min: at('2020-01-01T00:00:00Z') / 60_000, max: at('2035-01-01T00:00:00Z') / 60_000 }), fc.constantFrom(...zones), (minute, tz) => {
-      const t = minute * 60_000;
-      const w = zonedTime(t, tz);
-      const r = zonedToInstant(w.year, w.month, w.day, w.hour, w.minute, tz);
-      const back = zonedTime(r, tz);
-      assert.deepEqual([back.year, back.month, back.day, back.hour, back.minute], [w.year, w.month, w.day, w.hour, w.minute]);
-      assert.ok(r <= t, 'ambiguous wall times resolve to the first occurrence');
-    }),
+    fc.property(
+      fc.integer({ min: at('2020-01-01T00:00:00Z') / 60_000, max: at('2035-01-01T00:00:00Z') / 60_000 }),
+      fc.constantFrom(...zones),
+      (minute, tz) => {
+        const t = minute * 60_000;
+        const w = zonedTime(t, tz);
+        const r = zonedToInstant(w.year, w.month, w.day, w.hour, w.minute, tz);
+        const back = zonedTime(r, tz);
+        assert.deepEqual(
+          [back.year, back.month, back.day, back.hour, back.minute],
+          [w.year, w.month, w.day, w.hour, w.minute],
+        );
+        assert.ok(r <= t, 'ambiguous wall times resolve to the first occurrence');
+      },
+    ),
     { numRuns: 400 },
   );
 });
@@ -76,24 +93,32 @@ test('windows across midnight belong to the day they start; 24:00 ends at midnig
 
 test('activeWindow agrees with a minute-by-minute scan of local wall time', () => {
   const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'];
-  const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45)).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+  const hhmm = fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45))
+    .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
   fc.assert(
-    fc.property(hhmm, hhmm, fc.constantFrom(...zones), fc.integer({ min: 0, max: 3 * 365 * 24 * 4 }), (start, end, tz, quarter) => {
-      fc.pre(start !== end);
-      const w = win({ start, end, time_zone: tz });
-      const t = at('2026-01-01T00:00:00Z') + quarter * 15 * 60_000;
-      const occ = activeWindow([w], t);
-      const local = zonedTime(t, tz);
-      const m = local.hour * 60 + local.minute;
-      const s = Number(start.slice(0, 2)) * 60 + Number(start.slice(3));
-      const e = Number(end.slice(0, 2)) * 60 + Number(end.slice(3));
-      const expected = s < e ? m >= s && m < e : m >= s || m < e;
-      // Near a DST change the wall clock jumps; only compare away from it.
-      const shifted = zonedTime(t - 2 * H, tz);
-      const stable = (local.hour * 60 + local.minute - (shifted.hour * 60 + shifted.minute) + 1440) % 1440 === 120;
-      if (stable) assert.equal(occ !== null, expected, `${start}-${end} ${tz} at ${new Date(t).toISOString()}`);
-      if (occ) assert.ok(occ.start <= t && t < occ.end);
-    }),
+    fc.property(
+      hhmm,
+      hhmm,
+      fc.constantFrom(...zones),
+      fc.integer({ min: 0, max: 3 * 365 * 24 * 4 }),
+      (start, end, tz, quarter) => {
+        fc.pre(start !== end);
+        const w = win({ start, end, time_zone: tz });
+        const t = at('2026-01-01T00:00:00Z') + quarter * 15 * 60_000;
+        const occ = activeWindow([w], t);
+        const local = zonedTime(t, tz);
+        const m = local.hour * 60 + local.minute;
+        const s = Number(start.slice(0, 2)) * 60 + Number(start.slice(3));
+        const e = Number(end.slice(0, 2)) * 60 + Number(end.slice(3));
+        const expected = s < e ? m >= s && m < e : m >= s || m < e;
+        // Near a DST change the wall clock jumps; only compare away from it.
+        const shifted = zonedTime(t - 2 * H, tz);
+        const stable = (local.hour * 60 + local.minute - (shifted.hour * 60 + shifted.minute) + 1440) % 1440 === 120;
+        if (stable) assert.equal(occ !== null, expected, `${start}-${end} ${tz} at ${new Date(t).toISOString()}`);
+        if (occ) assert.ok(occ.start <= t && t < occ.end);
+      },
+    ),
     { numRuns: 500 },
   );
 });

@@ -58,7 +58,14 @@ function offsetAt(instant: number, tz: string): number {
  * change is read with the offset before the change (02:30 on a spring-forward night becomes
  * 03:30); a time that occurs twice resolves to the first occurrence.
  */
-export function zonedToInstant(year: number, month: number, day: number, hour: number, minute: number, tz: string): number {
+export function zonedToInstant(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  tz: string,
+): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const before = offsetAt(wall - DAY, tz);
   const after = offsetAt(wall + DAY, tz);
@@ -84,10 +91,24 @@ function occurrenceOn(w: MaintenanceWindow, y: number, m: number, d: number): Wi
   if (!w.days.includes(WEEKDAYS[date.getUTCDay()])) return null;
   const s = minutesOf(w.start);
   const e = minutesOf(w.end);
-  const start = zonedToInstant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), Math.floor(s / 60), s % 60, w.time_zone);
+  const start = zonedToInstant(
+    date.getUTCFullYear(),
+    date.getUTCMonth() + 1,
+    date.getUTCDate(),
+    Math.floor(s / 60),
+    s % 60,
+    w.time_zone,
+  );
   const endDate = new Date(Date.UTC(y, m - 1, d + (e <= s || e === 24 * 60 ? 1 : 0)));
   const endMin = e === 24 * 60 ? 0 : e;
-  const end = zonedToInstant(endDate.getUTCFullYear(), endDate.getUTCMonth() + 1, endDate.getUTCDate(), Math.floor(endMin / 60), endMin % 60, w.time_zone);
+  const end = zonedToInstant(
+    endDate.getUTCFullYear(),
+    endDate.getUTCMonth() + 1,
+    endDate.getUTCDate(),
+    Math.floor(endMin / 60),
+    endMin % 60,
+    w.time_zone,
+  );
   return end > start ? { start, end, window: w } : null;
 }
 

@@ -89,7 +89,10 @@ test('apk: refuses what apk-tools refuses, with a reason', () => {
   ];
   for (const [v, why] of cases) {
     assert.match(validateApkVersion(v) ?? '', why, JSON.stringify(v));
-    assert.throws(() => cmp(v, '1.0'), (err: unknown) => err instanceof InvalidVersionError && why.test(err.message));
+    assert.throws(
+      () => cmp(v, '1.0'),
+      (err: unknown) => err instanceof InvalidVersionError && why.test(err.message),
+    );
     assert.throws(() => cmp('1.0', v), InvalidVersionError);
   }
 });
@@ -119,7 +122,8 @@ test('apk property: reflexive, antisymmetric and transitive', () => {
     fc.property(fc.array(apkVersion, { minLength: 3, maxLength: 12 }), (vs) => {
       const sorted = [...vs].sort(cmp);
       for (let i = 0; i < sorted.length; i++) {
-        for (let j = i + 1; j < sorted.length; j++) assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
+        for (let j = i + 1; j < sorted.length; j++)
+          assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
       }
     }),
     { numRuns: 500 },

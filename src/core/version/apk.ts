@@ -78,7 +78,8 @@ class Tokenizer {
     this.token = INITIAL_DIGIT;
     this.why = '';
     this.digits();
-    if (this.token === INVALID) this.why = s.length === 0 ? 'version string is empty' : 'version must start with a digit';
+    if (this.token === INVALID)
+      this.why = s.length === 0 ? 'version string is empty' : 'version must start with a digit';
   }
 
   next(): void {

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareDebVersions, debVersionWarnings, parseDebVersion, validateDebVersion } from './deb.ts';
 import { InvalidVersionError } from './scheme.ts';
-import { debEpoch, debInvalid, debRevision, debUpstream, debVersion } from '../../../test/support/version-arbitraries.ts';
+import {
+  debEpoch,
+  debInvalid,
+  debRevision,
+  debUpstream,
+  debVersion,
+} from '../../../test/support/version-arbitraries.ts';
 
 const cmp = compareDebVersions;
 
@@ -48,7 +54,7 @@ test('deb: numbers of any length compare exactly', () => {
   assert.equal(cmp('9007199254740993', '9007199254740992'), 1);
 });
 
-test('deb: refuses what dpkg refuses, with dpkg\'s reason', () => {
+test("deb: refuses what dpkg refuses, with dpkg's reason", () => {
   const cases: [string, RegExp][] = [
     ['', /version string is empty/],
     ['   ', /version string is empty/],
@@ -66,7 +72,10 @@ test('deb: refuses what dpkg refuses, with dpkg\'s reason', () => {
   ];
   for (const [v, why] of cases) {
     assert.match(validateDebVersion(v) ?? '', why, JSON.stringify(v));
-    assert.throws(() => cmp(v, '1.0'), (err: unknown) => err instanceof InvalidVersionError && why.test(err.message));
+    assert.throws(
+      () => cmp(v, '1.0'),
+      (err: unknown) => err instanceof InvalidVersionError && why.test(err.message),
+    );
     assert.throws(() => cmp('1.0', v), InvalidVersionError);
   }
 });
@@ -98,7 +107,8 @@ test('deb property: transitive (a sorted list is ordered pairwise)', () => {
     fc.property(fc.array(debVersion, { minLength: 3, maxLength: 12 }), (vs) => {
       const sorted = [...vs].sort(cmp);
       for (let i = 0; i < sorted.length; i++) {
-        for (let j = i + 1; j < sorted.length; j++) assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
+        for (let j = i + 1; j < sorted.length; j++)
+          assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
       }
     }),
     { numRuns: 500 },

@@ -18,7 +18,8 @@ export function isVersionSchemeName(s: string): s is VersionSchemeName {
 
 export function getScheme(name: VersionSchemeName): VersionScheme {
   const scheme = isVersionSchemeName(name) ? SCHEMES[name] : undefined;
-  if (scheme === undefined) throw new Error(`unknown version scheme ${JSON.stringify(name)} (known: ${SCHEME_NAMES.join(', ')})`);
+  if (scheme === undefined)
+    throw new Error(`unknown version scheme ${JSON.stringify(name)} (known: ${SCHEME_NAMES.join(', ')})`);
   return scheme;
 }
 

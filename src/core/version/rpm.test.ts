@@ -81,7 +81,8 @@ test('rpmvercmp property: reflexive, antisymmetric and transitive on single fiel
     fc.property(fc.array(rpmField, { minLength: 3, maxLength: 12 }), (vs) => {
       const sorted = [...vs].sort(rpmvercmp);
       for (let i = 0; i < sorted.length; i++) {
-        for (let j = i + 1; j < sorted.length; j++) assert.ok(rpmvercmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
+        for (let j = i + 1; j < sorted.length; j++)
+          assert.ok(rpmvercmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
       }
     }),
     { numRuns: 500 },
@@ -101,7 +102,8 @@ test('rpm EVR property: reflexive, antisymmetric and transitive', () => {
     fc.property(fc.array(rpmEvr, { minLength: 3, maxLength: 12 }), (vs) => {
       const sorted = [...vs].sort(cmp);
       for (let i = 0; i < sorted.length; i++) {
-        for (let j = i + 1; j < sorted.length; j++) assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
+        for (let j = i + 1; j < sorted.length; j++)
+          assert.ok(cmp(sorted[i], sorted[j]) <= 0, `${sorted[i]} vs ${sorted[j]}`);
       }
     }),
     { numRuns: 500 },
@@ -109,7 +111,9 @@ test('rpm EVR property: reflexive, antisymmetric and transitive', () => {
 });
 
 test('rpm EVR property: a higher epoch always wins', () => {
-  const rest = fc.tuple(rpmField, fc.option(rpmField, { nil: undefined })).map(([v, r]) => (r === undefined ? v : `${v}-${r}`));
+  const rest = fc
+    .tuple(rpmField, fc.option(rpmField, { nil: undefined }))
+    .map(([v, r]) => (r === undefined ? v : `${v}-${r}`));
   fc.assert(
     fc.property(rpmEpoch, rpmEpoch, rest, rest, (e1, e2, x, y) => {
       fc.pre(BigInt(e1) !== BigInt(e2));

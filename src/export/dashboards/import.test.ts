@@ -16,7 +16,10 @@ interface Captured {
   body: Buffer;
 }
 
-async function withServer(answer: (c: Captured) => { status: number; body: unknown }, fn: (url: string, captured: Captured[]) => Promise<void>): Promise<void> {
+async function withServer(
+  answer: (c: Captured) => { status: number; body: unknown },
+  fn: (url: string, captured: Captured[]) => Promise<void>,
+): Promise<void> {
   const captured: Captured[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,7 +42,11 @@ async function withServer(answer: (c: Captured) => { status: number; body: unkno
 
 /** The multipart body read back the way a server reads it. */
 async function formFile(c: Captured): Promise<string> {
-  const request = new Request('http://x/', { method: 'POST', headers: { 'content-type': String(c.headers['content-type']) }, body: new Uint8Array(c.body) });
+  const request = new Request('http://x/', {
+    method: 'POST',
+    headers: { 'content-type': String(c.headers['content-type']) },
+    body: new Uint8Array(c.body),
+  });
   const form = await request.formData();
   const file = form.get('file');
   assert.ok(file instanceof Blob, 'the NDJSON travels as the multipart part "file"');
@@ -51,7 +58,12 @@ test('OpenSearch Dashboards: osd-xsrf, overwrite, basic auth, tenant; the NDJSON
   await withServer(
     () => ({ status: 200, body: { success: true, successCount: 20 } }),
     async (url, captured) => {
-      const r = await importSavedObjects(ndjson, { url: `${url}/osd`, flavor: 'opensearch-dashboards', auth: { username: 'admin', password: 's3cret' }, tenant: 'global' });
+      const r = await importSavedObjects(ndjson, {
+        url: `${url}/osd`,
+        flavor: 'opensearch-dashboards',
+        auth: { username: 'admin', password: 's3cret' },
+        tenant: 'global',
+      });
       assert.deepEqual(r, { successCount: 20, errors: [] });
       const c = captured[0];
       assert.equal(c.method, 'POST');
@@ -70,19 +82,42 @@ test('Kibana: kbn-xsrf, a space, an API key; refused objects and refused credent
   await withServer(
     (c) =>
       c.headers.authorization === 'ApiKey a2V5'
-        ? { status: 200, body: { success: false, successCount: 19, errors: [{ id: 'patchloop-overview', type: 'dashboard', error: { type: 'missing_references', references: [] } }] } }
+        ? {
+            status: 200,
+            body: {
+              success: false,
+              successCount: 19,
+              errors: [
+                { id: 'patchloop-overview', type: 'dashboard', error: { type: 'missing_references', references: [] } },
+              ],
+            },
+          }
         : { status: 401, body: { statusCode: 401, error: 'Unauthorized', message: 'Unauthorized' } },
     async (url, captured) => {
-      const r = await importSavedObjects('{}\n', { url, flavor: 'kibana', auth: { apiKey: 'a2V5' }, space: 'security team' });
+      const r = await importSavedObjects('{}\n', {
+        url,
+        flavor: 'kibana',
+        auth: { apiKey: 'a2V5' },
+        space: 'security team',
+      });
       assert.deepEqual(r.errors, [{ id: 'patchloop-overview', type: 'dashboard', error: 'missing_references' }]);
       assert.equal(captured[0].url, '/s/security%20team/api/saved_objects/_import?overwrite=true');
       assert.equal(captured[0].headers['kbn-xsrf'], 'true');
-      await assert.rejects(importSavedObjects('{}\n', { url, flavor: 'kibana', auth: { apiKey: 'wrong' } }), /HTTP 401: check the credentials/);
+      await assert.rejects(
+        importSavedObjects('{}\n', { url, flavor: 'kibana', auth: { apiKey: 'wrong' } }),
+        /HTTP 401: check the credentials/,
+      );
     },
   );
 });
 
 test('credentials in the URL are refused; an unreachable server is said so', async () => {
-  assert.throws(() => importTarget({ url: 'http://u:p@localhost:5601', flavor: 'kibana' }), /not in the dashboards URL/);
-  await assert.rejects(importSavedObjects('{}\n', { url: 'http://127.0.0.1:1', flavor: 'kibana', timeoutMs: 2000 }), /cannot reach Kibana/);
+  assert.throws(
+    () => importTarget({ url: 'http://u:p@localhost:5601', flavor: 'kibana' }),
+    /not in the dashboards URL/,
+  );
+  await assert.rejects(
+    importSavedObjects('{}\n', { url: 'http://127.0.0.1:1', flavor: 'kibana', timeoutMs: 2000 }),
+    /cannot reach Kibana/,
+  );
 });

@@ -39,7 +39,11 @@ const answerSchema = z.object({
 /** Where and with which headers the import goes (pure, for tests). */
 export function importTarget(options: ImportOptions): { url: URL; headers: Record<string, string> } {
   const base = new URL(options.url);
-  if (base.username || base.password) throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', 'put credentials in the auth options, not in the dashboards URL');
+  if (base.username || base.password)
+    throw new PatchloopError(
+      'PL_E_DASHBOARDS_IMPORT',
+      'put credentials in the auth options, not in the dashboards URL',
+    );
   const prefix = base.pathname.replace(/\/+$/, '');
   const space = options.space && options.flavor === 'kibana' ? `/s/${encodeURIComponent(options.space)}` : '';
   const url = new URL(`${prefix}${space}/api/saved_objects/_import`, base);
@@ -71,15 +75,29 @@ export async function importSavedObjects(ndjson: string, options: ImportOptions)
       text = (await readBody(answer, where, timeoutMs)).toString('utf8');
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: cannot reach ${options.flavor === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'} (${err.reason})`);
+      throw new PatchloopError(
+        'PL_E_DASHBOARDS_IMPORT',
+        `${where}: cannot reach ${options.flavor === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'} (${err.reason})`,
+      );
     }
-    if (status === 401 || status === 403) throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: HTTP ${status}: check the credentials (${text.slice(0, 200)})`);
-    if (status !== 200) throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: HTTP ${status} ${text.slice(0, 300)}`);
+    if (status === 401 || status === 403)
+      throw new PatchloopError(
+        'PL_E_DASHBOARDS_IMPORT',
+        `${where}: HTTP ${status}: check the credentials (${text.slice(0, 200)})`,
+      );
+    if (status !== 200)
+      throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: HTTP ${status} ${text.slice(0, 300)}`);
     const answer = jsonOrNull(text);
-    if (answer === null) throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: the answer is not JSON: ${text.slice(0, 200)}`);
+    if (answer === null)
+      throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: the answer is not JSON: ${text.slice(0, 200)}`);
     const parsed = answerSchema.safeParse(answer);
-    if (!parsed.success) throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: unexpected answer ${text.slice(0, 300)}`);
-    const errors = (parsed.data.errors ?? []).map((e) => ({ id: e.id, type: e.type, error: [e.error.type, typeof e.error.message === 'string' ? e.error.message : ''].filter(Boolean).join(': ') }));
+    if (!parsed.success)
+      throw new PatchloopError('PL_E_DASHBOARDS_IMPORT', `${where}: unexpected answer ${text.slice(0, 300)}`);
+    const errors = (parsed.data.errors ?? []).map((e) => ({
+      id: e.id,
+      type: e.type,
+      error: [e.error.type, typeof e.error.message === 'string' ? e.error.message : ''].filter(Boolean).join(': '),
+    }));
     return { successCount: parsed.data.successCount, errors };
   } finally {
     await pool?.close();

@@ -11,7 +11,9 @@
 /** The data views (index patterns) the panels read, by role. */
 export type DataViewKey = 'findings' | 'hosts' | 'vulnerabilityEvents' | 'patchEvents' | 'hostSummaries';
 
-export type MetricSpec = { type: 'count'; label?: string } | { type: 'avg' | 'sum' | 'max' | 'min' | 'cardinality'; field: string; label?: string };
+export type MetricSpec =
+  | { type: 'count'; label?: string }
+  | { type: 'avg' | 'sum' | 'max' | 'min' | 'cardinality'; field: string; label?: string };
 
 export type BucketSpec =
   | {
@@ -56,13 +58,20 @@ export const OPEN_FINDINGS = `patchloop.state:(open OR reopened OR stale) AND ${
 export const LAST_90_DAYS = '@timestamp:["now-89d/d" TO *]';
 const RESOLVED = `event.action:"vulnerability-resolved" AND ${COUNTED}`;
 
-const SEVERITY_TERMS: BucketSpec = { type: 'terms', field: 'vulnerability.severity', size: 6, orderBy: 'key', label: 'Severity' };
+const SEVERITY_TERMS: BucketSpec = {
+  type: 'terms',
+  field: 'vulnerability.severity',
+  size: 6,
+  orderBy: 'key',
+  label: 'Severity',
+};
 
 export const PANELS: readonly PanelSpec[] = [
   {
     id: 'open-by-severity',
     title: 'Open findings by severity',
-    description: 'Findings open now (one per vulnerability and source package, including those on hosts that stopped reporting), by severity.',
+    description:
+      'Findings open now (one per vulnerability and source package, including those on hosts that stopped reporting), by severity.',
     vis: 'pie',
     dataView: 'findings',
     query: OPEN_FINDINGS,
@@ -109,7 +118,8 @@ export const PANELS: readonly PanelSpec[] = [
   {
     id: 'new-vs-resolved',
     title: 'New vs resolved findings per day',
-    description: 'Findings (per vulnerability and source package) detected or reopened, and findings resolved, per day.',
+    description:
+      'Findings (per vulnerability and source package) detected or reopened, and findings resolved, per day.',
     vis: 'histogram',
     dataView: 'vulnerabilityEvents',
     query: COUNTED,
@@ -241,7 +251,7 @@ export const PANELS: readonly PanelSpec[] = [
   {
     id: 'open-trend',
     title: 'Open findings per day (host summaries)',
-    description: 'Open findings at the end of each day, summed over the hosts\' daily summaries.',
+    description: "Open findings at the end of each day, summed over the hosts' daily summaries.",
     vis: 'line',
     dataView: 'hostSummaries',
     query: '',

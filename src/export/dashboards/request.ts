@@ -15,7 +15,12 @@ const aggSchema = z.object({
 });
 export type VisAgg = z.infer<typeof aggSchema>;
 
-const visStateSchema = z.object({ title: z.string(), type: z.string(), aggs: z.array(aggSchema), params: z.record(z.string(), z.unknown()) });
+const visStateSchema = z.object({
+  title: z.string(),
+  type: z.string(),
+  aggs: z.array(aggSchema),
+  params: z.record(z.string(), z.unknown()),
+});
 const searchSourceSchema = z.object({
   query: z.object({ query: z.string(), language: z.enum(['lucene', 'kuery']) }),
   filter: z.array(z.unknown()),
@@ -45,14 +50,29 @@ export interface RequestOptions {
 }
 
 /** The parsed parts of a visualization saved object (throws naming the object when malformed). */
-export function parseVisualization(object: SavedObject): { visState: z.infer<typeof visStateSchema>; search: z.infer<typeof searchSourceSchema>; indexPatternId: string } {
+export function parseVisualization(object: SavedObject): {
+  visState: z.infer<typeof visStateSchema>;
+  search: z.infer<typeof searchSourceSchema>;
+  indexPatternId: string;
+} {
   const where = `visualization ${object.id}`;
-  const attributes = object.attributes as { visState?: unknown; kibanaSavedObjectMeta?: { searchSourceJSON?: unknown } };
-  const vs = visStateSchema.safeParse(typeof attributes.visState === 'string' ? JSON.parse(attributes.visState) : undefined);
-  if (!vs.success) throw new Error(`${where}: visState: ${vs.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const attributes = object.attributes as {
+    visState?: unknown;
+    kibanaSavedObjectMeta?: { searchSourceJSON?: unknown };
+  };
+  const vs = visStateSchema.safeParse(
+    typeof attributes.visState === 'string' ? JSON.parse(attributes.visState) : undefined,
+  );
+  if (!vs.success)
+    throw new Error(
+      `${where}: visState: ${vs.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const raw = attributes.kibanaSavedObjectMeta?.searchSourceJSON;
   const ss = searchSourceSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : undefined);
-  if (!ss.success) throw new Error(`${where}: searchSourceJSON: ${ss.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!ss.success)
+    throw new Error(
+      `${where}: searchSourceJSON: ${ss.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const ref = object.references.find((r) => r.name === ss.data.indexRefName && r.type === 'index-pattern');
   if (!ref) throw new Error(`${where}: no index-pattern reference named ${ss.data.indexRefName}`);
   return { visState: vs.data, search: ss.data, indexPatternId: ref.id };
@@ -92,7 +112,8 @@ function bucketBody(agg: VisAgg, metrics: VisAgg[], options: RequestOptions): Re
     case 'filters': {
       const filters: Record<string, unknown> = {};
       for (const f of p.filters as { input: { query: string; language: string }; label: string }[]) {
-        if (f.input.language !== 'lucene') throw new Error(`filters agg ${agg.id}: only Lucene queries are supported here (got ${f.input.language})`);
+        if (f.input.language !== 'lucene')
+          throw new Error(`filters agg ${agg.id}: only Lucene queries are supported here (got ${f.input.language})`);
         filters[f.label || f.input.query] = luceneQuery(f.input.query, options);
       }
       return { filters: { filters } };
@@ -101,7 +122,14 @@ function bucketBody(agg: VisAgg, metrics: VisAgg[], options: RequestOptions): Re
       const interval = String(p.interval);
       const calendar: Record<string, string> = { d: '1d', w: '1w', M: '1M', y: '1y', h: '1h' };
       if (!calendar[interval]) throw new Error(`date_histogram agg ${agg.id}: interval ${interval} not supported here`);
-      return { date_histogram: { field: p.field, calendar_interval: calendar[interval], time_zone: options.timeZone ?? 'UTC', min_doc_count: p.min_doc_count ?? 1 } };
+      return {
+        date_histogram: {
+          field: p.field,
+          calendar_interval: calendar[interval],
+          time_zone: options.timeZone ?? 'UTC',
+          min_doc_count: p.min_doc_count ?? 1,
+        },
+      };
     }
     default:
       throw new Error(`aggregation ${agg.id}: type ${agg.type} not supported`);
@@ -111,14 +139,17 @@ function bucketBody(agg: VisAgg, metrics: VisAgg[], options: RequestOptions): Re
 /** The search a visualization runs, given its index pattern saved object. */
 export function panelRequest(vis: SavedObject, indexPattern: SavedObject, options: RequestOptions = {}): PanelRequest {
   const { visState, search, indexPatternId } = parseVisualization(vis);
-  if (indexPattern.id !== indexPatternId) throw new Error(`visualization ${vis.id} reads index pattern ${indexPatternId}, not ${indexPattern.id}`);
-  if (search.query.language !== 'lucene') throw new Error(`visualization ${vis.id}: only Lucene queries are supported here`);
+  if (indexPattern.id !== indexPatternId)
+    throw new Error(`visualization ${vis.id} reads index pattern ${indexPatternId}, not ${indexPattern.id}`);
+  if (search.query.language !== 'lucene')
+    throw new Error(`visualization ${vis.id}: only Lucene queries are supported here`);
   const attributes = indexPattern.attributes as { title: string; timeFieldName?: string };
   const enabled = visState.aggs.filter((a) => a.enabled);
   const metrics = enabled.filter((a) => a.schema === 'metric');
   const buckets = enabled.filter((a) => a.schema !== 'metric');
   for (const a of enabled) {
-    if (!(a.schema === 'metric' ? METRIC_TYPES : BUCKET_TYPES).has(a.type)) throw new Error(`visualization ${vis.id}: aggregation type ${a.type} not supported`);
+    if (!(a.schema === 'metric' ? METRIC_TYPES : BUCKET_TYPES).has(a.type))
+      throw new Error(`visualization ${vis.id}: aggregation type ${a.type} not supported`);
   }
 
   // Innermost level first: metrics, then each bucket wrapping the level below it. Metrics sit
@@ -140,7 +171,11 @@ export function panelRequest(vis: SavedObject, indexPattern: SavedObject, option
   if (timeField && options.timeRange) {
     filter.push({
       range: {
-        [timeField]: { gte: anchorDateMath(`"${options.timeRange.from}"`, options.now).slice(1, -1), lte: anchorDateMath(`"${options.timeRange.to}"`, options.now).slice(1, -1), format: 'strict_date_optional_time' },
+        [timeField]: {
+          gte: anchorDateMath(`"${options.timeRange.from}"`, options.now).slice(1, -1),
+          lte: anchorDateMath(`"${options.timeRange.to}"`, options.now).slice(1, -1),
+          format: 'strict_date_optional_time',
+        },
       },
     });
   }
@@ -160,7 +195,11 @@ export interface PanelRow {
   values: Record<string, number | null>;
 }
 
-function metricValues(metrics: VisAgg[], bucket: Record<string, unknown>, docCount: number): Record<string, number | null> {
+function metricValues(
+  metrics: VisAgg[],
+  bucket: Record<string, unknown>,
+  docCount: number,
+): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   for (const m of metrics) {
     if (m.type === 'count') out[m.id] = docCount;
@@ -170,7 +209,10 @@ function metricValues(metrics: VisAgg[], bucket: Record<string, unknown>, docCou
 }
 
 /** The rows a panel shows (as a data table would), from the search answer. */
-export function panelRows(request: PanelRequest, response: { hits?: { total?: { value: number } | number }; aggregations?: Record<string, unknown> }): PanelRow[] {
+export function panelRows(
+  request: PanelRequest,
+  response: { hits?: { total?: { value: number } | number }; aggregations?: Record<string, unknown> },
+): PanelRow[] {
   const rows: PanelRow[] = [];
   const walk = (level: number, container: Record<string, unknown>, keys: string[], docCount: number): void => {
     if (level === request.buckets.length) {

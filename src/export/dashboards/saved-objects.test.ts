@@ -15,7 +15,11 @@ const FLAVORS: Flavor[] = ['kibana', 'opensearch-dashboards'];
 
 test('deploy/elastic holds exactly what the generator writes (regenerate with `patchloop elastic dashboards --out deploy/elastic`)', () => {
   for (const flavor of FLAVORS) {
-    assert.equal(readFileSync(DEPLOY + NDJSON_FILES[flavor], 'utf8'), toNdjson(savedObjects(flavor)), NDJSON_FILES[flavor]);
+    assert.equal(
+      readFileSync(DEPLOY + NDJSON_FILES[flavor], 'utf8'),
+      toNdjson(savedObjects(flavor)),
+      NDJSON_FILES[flavor],
+    );
   }
 });
 
@@ -43,10 +47,16 @@ function check(flavor: Flavor, objects: SavedObject[]): void {
     [...patterns.values()].map((p) => p.attributes.title).sort(),
     DATA_VIEWS.map((v) => v.title(names)).sort(),
   );
-  const fieldsOf = new Map([...patterns].map(([id, p]) => [id, new Map((JSON.parse(p.attributes.fields as string) as Field[]).map((f) => [f.name, f]))]));
+  const fieldsOf = new Map(
+    [...patterns].map(([id, p]) => [
+      id,
+      new Map((JSON.parse(p.attributes.fields as string) as Field[]).map((f) => [f.name, f])),
+    ]),
+  );
   for (const p of patterns.values()) {
     const fields = fieldsOf.get(p.id)!;
-    if (p.attributes.timeFieldName) assert.equal(fields.get(p.attributes.timeFieldName as string)?.type, 'date', `${p.id}: time field`);
+    if (p.attributes.timeFieldName)
+      assert.equal(fields.get(p.attributes.timeFieldName as string)?.type, 'date', `${p.id}: time field`);
     JSON.parse(p.attributes.fieldFormatMap as string);
   }
   // State indices have no time field: the time picker must not hide what is open now.
@@ -62,13 +72,20 @@ function check(flavor: Flavor, objects: SavedObject[]): void {
     assert.equal(search.query.language, 'lucene');
     assert.ok(['metric', 'table', 'pie', 'histogram', 'horizontal_bar', 'line'].includes(visState.type), visState.type);
     // Every field a query names exists in the data view.
-    const queries = [search.query.query, ...visState.aggs.flatMap((a) => ((a.params.filters as { input: { query: string } }[] | undefined) ?? []).map((f) => f.input.query))];
-    for (const q of queries) for (const m of q.matchAll(/([@\w.]+):/g)) assert.ok(fields.has(m[1]), `${vis.id}: query field ${m[1]}`);
+    const queries = [
+      search.query.query,
+      ...visState.aggs.flatMap((a) =>
+        ((a.params.filters as { input: { query: string } }[] | undefined) ?? []).map((f) => f.input.query),
+      ),
+    ];
+    for (const q of queries)
+      for (const m of q.matchAll(/([@\w.]+):/g)) assert.ok(fields.has(m[1]), `${vis.id}: query field ${m[1]}`);
     const metricIds = new Set<string>();
     for (const agg of visState.aggs) {
       const field = agg.params.field as string | undefined;
       const f: Field | undefined = field === undefined ? undefined : fields.get(field);
-      if (field !== undefined) assert.ok(f?.aggregatable, `${vis.id}: ${agg.type} on ${field}, which is not an aggregatable field`);
+      if (field !== undefined)
+        assert.ok(f?.aggregatable, `${vis.id}: ${agg.type} on ${field}, which is not an aggregatable field`);
       switch (agg.type) {
         case 'count':
           break;
@@ -84,11 +101,19 @@ function check(flavor: Flavor, objects: SavedObject[]): void {
           break;
         case 'terms':
           assert.ok(['string', 'boolean', 'number'].includes(f?.type ?? ''), `${vis.id}: terms on ${f?.type}`);
-          assert.ok(agg.params.orderBy === '_key' || metricIds.has(agg.params.orderBy as string), `${vis.id}: terms ordered by an existing metric`);
+          assert.ok(
+            agg.params.orderBy === '_key' || metricIds.has(agg.params.orderBy as string),
+            `${vis.id}: terms ordered by an existing metric`,
+          );
           break;
         case 'date_histogram':
           assert.equal(f?.type, 'date');
-          assert.ok(flavor === 'kibana' ? 'useNormalizedEsInterval' in agg.params : 'useNormalizedOpenSearchInterval' in agg.params, `${vis.id}: interval switch for ${flavor}`);
+          assert.ok(
+            flavor === 'kibana'
+              ? 'useNormalizedEsInterval' in agg.params
+              : 'useNormalizedOpenSearchInterval' in agg.params,
+            `${vis.id}: interval switch for ${flavor}`,
+          );
           break;
         case 'filters':
           assert.ok((agg.params.filters as unknown[]).length > 0);
@@ -110,9 +135,17 @@ function check(flavor: Flavor, objects: SavedObject[]): void {
   const dashboards = objects.filter((o) => o.type === 'dashboard');
   assert.equal(dashboards.length, 1);
   const d = dashboards[0];
-  const panels = JSON.parse(d.attributes.panelsJSON as string) as { panelRefName: string; panelIndex: string; gridData: { x: number; y: number; w: number; h: number; i: string } }[];
+  const panels = JSON.parse(d.attributes.panelsJSON as string) as {
+    panelRefName: string;
+    panelIndex: string;
+    gridData: { x: number; y: number; w: number; h: number; i: string };
+  }[];
   assert.deepEqual(panels.map((p) => p.panelRefName).sort(), d.references.map((r) => r.name).sort());
-  assert.deepEqual(d.references.map((r) => r.id).sort(), visualizations.map((v) => v.id).sort(), 'every visualization is on the dashboard');
+  assert.deepEqual(
+    d.references.map((r) => r.id).sort(),
+    visualizations.map((v) => v.id).sort(),
+    'every visualization is on the dashboard',
+  );
   for (const r of d.references) assert.equal(r.type, 'visualization');
   // The grid is 48 columns wide and panels do not overlap.
   const cells = new Set<string>();
@@ -136,7 +169,9 @@ test('saved objects: types, ids, references, fields of every aggregation, dashbo
   // Another prefix: every index pattern and id follows it.
   const other = savedObjects('kibana', exportNames('fleet2'));
   assert.ok(other.every((o) => o.id.startsWith('fleet2-')));
-  assert.ok(other.filter((o) => o.type === 'index-pattern').every((o) => String(o.attributes.title).startsWith('fleet2-')));
+  assert.ok(
+    other.filter((o) => o.type === 'index-pattern').every((o) => String(o.attributes.title).startsWith('fleet2-')),
+  );
 });
 
 test('a visualization becomes the search Kibana sends: nested buckets, terms ordered by their metric, anchored date math', () => {
@@ -146,11 +181,19 @@ test('a visualization becomes the search Kibana sends: nested buckets, terms ord
   const r = panelRequest(vis, byId.get(vis.references[0].id)!, { now: '2026-11-05T10:00:00.000Z' });
   assert.equal(r.index, 'patchloop-findings');
   assert.deepEqual(r.body.aggs, {
-    '3': { terms: { field: 'vulnerability.id', size: 10, order: { '1': 'desc' } }, aggs: { '1': { cardinality: { field: 'host.id' } } } },
+    '3': {
+      terms: { field: 'vulnerability.id', size: 10, order: { '1': 'desc' } },
+      aggs: { '1': { cardinality: { field: 'host.id' } } },
+    },
   });
   const sla = byId.get('patchloop-sla-open')!;
   const s = panelRequest(sla, byId.get(sla.references[0].id)!, { now: '2026-11-05T10:00:00.000Z' });
-  const filters = ((s.body.aggs as Record<string, { aggs: Record<string, { filters: { filters: Record<string, { query_string: { query: string } }> } }> }>)['2'].aggs['3']).filters.filters;
+  const filters = (
+    s.body.aggs as Record<
+      string,
+      { aggs: Record<string, { filters: { filters: Record<string, { query_string: { query: string } }> } }> }
+    >
+  )['2'].aggs['3'].filters.filters;
   assert.equal(filters.overdue.query_string.query, 'patchloop.sla_due:[* TO "2026-11-05T10:00:00.000Z||/d"}');
   assert.equal(filters['within SLA'].query_string.query, 'patchloop.sla_due:["2026-11-05T10:00:00.000Z||/d" TO *]');
 });

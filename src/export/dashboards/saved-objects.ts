@@ -30,9 +30,19 @@ interface DataViewSpec {
 export const DATA_VIEWS: readonly DataViewSpec[] = [
   { key: 'findings', title: (n) => n.findings, label: 'patchloop findings (state)', timeField: null },
   { key: 'hosts', title: (n) => n.hosts, label: 'patchloop hosts (state)', timeField: null },
-  { key: 'vulnerabilityEvents', title: (n) => n.vulnerabilityEvents, label: 'patchloop vulnerability events', timeField: '@timestamp' },
+  {
+    key: 'vulnerabilityEvents',
+    title: (n) => n.vulnerabilityEvents,
+    label: 'patchloop vulnerability events',
+    timeField: '@timestamp',
+  },
   { key: 'patchEvents', title: (n) => n.patchEvents, label: 'patchloop patch runs', timeField: '@timestamp' },
-  { key: 'hostSummaries', title: (n) => n.hostSummaries, label: 'patchloop host day summaries', timeField: '@timestamp' },
+  {
+    key: 'hostSummaries',
+    title: (n) => n.hostSummaries,
+    label: 'patchloop host day summaries',
+    timeField: '@timestamp',
+  },
 ];
 
 export const dataViewId = (names: ExportNames, key: DataViewKey): string => `${names.prefix}-dataview-${key}`;
@@ -44,7 +54,8 @@ const INDEX_REF = 'kibanaSavedObjectMeta.searchSourceJSON.index';
 /** Kibana field type of a mapping type. */
 function kibanaType(esType: string): string {
   if (['keyword', 'text'].includes(esType)) return 'string';
-  if (['long', 'integer', 'short', 'byte', 'float', 'double', 'scaled_float', 'half_float'].includes(esType)) return 'number';
+  if (['long', 'integer', 'short', 'byte', 'float', 'double', 'scaled_float', 'half_float'].includes(esType))
+    return 'number';
   return esType; // date, boolean, ip
 }
 
@@ -72,7 +83,16 @@ export function mappingFields(properties: Record<string, unknown>, prefix = ''):
     }
     const esType = m.type as string;
     const text = esType === 'text';
-    out.push({ name: path, type: kibanaType(esType), esTypes: [esType], searchable: true, aggregatable: !text, readFromDocValues: !text, count: 0, scripted: false });
+    out.push({
+      name: path,
+      type: kibanaType(esType),
+      esTypes: [esType],
+      searchable: true,
+      aggregatable: !text,
+      readFromDocValues: !text,
+      count: 0,
+      scripted: false,
+    });
     for (const [sub, subMapping] of Object.entries(m.fields ?? {})) {
       const subText = subMapping.type === 'text';
       out.push({
@@ -110,9 +130,22 @@ function indexPattern(names: ExportNames, view: DataViewSpec, fields: FieldEntry
   attributes.fields = JSON.stringify(fields);
   // event.duration is in nanoseconds (ECS): show it in days.
   attributes.fieldFormatMap = JSON.stringify(
-    fields.some((f) => f.name === 'event.duration') ? { 'event.duration': { id: 'duration', params: { inputFormat: 'nanoseconds', outputFormat: 'asDays', outputPrecision: 1 } } } : {},
+    fields.some((f) => f.name === 'event.duration')
+      ? {
+          'event.duration': {
+            id: 'duration',
+            params: { inputFormat: 'nanoseconds', outputFormat: 'asDays', outputPrecision: 1 },
+          },
+        }
+      : {},
   );
-  return { type: 'index-pattern', id: dataViewId(names, view.key), attributes, references: [], migrationVersion: { 'index-pattern': '7.6.0' } };
+  return {
+    type: 'index-pattern',
+    id: dataViewId(names, view.key),
+    attributes,
+    references: [],
+    migrationVersion: { 'index-pattern': '7.6.0' },
+  };
 }
 
 function metricAgg(id: string, m: MetricSpec): Record<string, unknown> {
@@ -191,7 +224,16 @@ function axisChart(type: 'histogram' | 'line', horizontal: boolean, metricLabel:
     type: horizontal ? 'histogram' : type,
     grid: { categoryLines: false },
     categoryAxes: [
-      { id: 'CategoryAxis-1', type: 'category', position: categoryPosition, show: true, style: {}, scale: { type: 'linear' }, labels: { show: true, filter: !horizontal, truncate: 200 }, title: {} },
+      {
+        id: 'CategoryAxis-1',
+        type: 'category',
+        position: categoryPosition,
+        show: true,
+        style: {},
+        scale: { type: 'linear' },
+        labels: { show: true, filter: !horizontal, truncate: 200 },
+        title: {},
+      },
     ],
     valueAxes: [
       {
@@ -232,7 +274,14 @@ function visParams(panel: PanelSpec): Record<string, unknown> {
   const label = panel.metrics[0].label ?? 'Count';
   switch (panel.vis) {
     case 'pie':
-      return { type: 'pie', addTooltip: true, addLegend: true, legendPosition: 'right', isDonut: true, labels: { show: true, values: true, last_level: true, truncate: 100 } };
+      return {
+        type: 'pie',
+        addTooltip: true,
+        addLegend: true,
+        legendPosition: 'right',
+        isDonut: true,
+        labels: { show: true, values: true, last_level: true, truncate: 100 },
+      };
     case 'metric':
       return {
         type: 'metric',
@@ -250,7 +299,15 @@ function visParams(panel: PanelSpec): Record<string, unknown> {
         },
       };
     case 'table':
-      return { perPage: 10, showPartialRows: false, showMetricsAtAllLevels: false, sort: { columnIndex: null, direction: null }, showTotal: false, totalFunc: 'sum', percentageCol: '' };
+      return {
+        perPage: 10,
+        showPartialRows: false,
+        showMetricsAtAllLevels: false,
+        sort: { columnIndex: null, direction: null },
+        showTotal: false,
+        totalFunc: 'sum',
+        percentageCol: '',
+      };
     case 'histogram':
       return axisChart('histogram', false, label);
     case 'horizontal_bar':
@@ -263,7 +320,9 @@ function visParams(panel: PanelSpec): Record<string, unknown> {
 /** The `visState` of a panel: its aggregations, metrics first (ids 1..n), then buckets. */
 export function visState(panel: PanelSpec, flavor: Flavor): Record<string, unknown> {
   const aggs: Record<string, unknown>[] = panel.metrics.map((m, i) => metricAgg(String(i + 1), m));
-  panel.buckets.forEach((b, i) => aggs.push(bucketAgg(String(panel.metrics.length + i + 1), b, bucketSchema(panel.vis, i), flavor)));
+  panel.buckets.forEach((b, i) =>
+    aggs.push(bucketAgg(String(panel.metrics.length + i + 1), b, bucketSchema(panel.vis, i), flavor)),
+  );
   return { title: panel.title, type: panel.vis, aggs, params: visParams(panel) };
 }
 
@@ -278,7 +337,11 @@ function visualization(names: ExportNames, panel: PanelSpec, flavor: Flavor): Sa
       uiStateJSON: '{}',
       version: 1,
       kibanaSavedObjectMeta: {
-        searchSourceJSON: JSON.stringify({ query: { query: panel.query, language: 'lucene' }, filter: [], indexRefName: INDEX_REF }),
+        searchSourceJSON: JSON.stringify({
+          query: { query: panel.query, language: 'lucene' },
+          filter: [],
+          indexRefName: INDEX_REF,
+        }),
       },
     },
     references: [{ name: INDEX_REF, type: 'index-pattern', id: dataViewId(names, panel.dataView) }],
@@ -299,7 +362,8 @@ function dashboard(names: ExportNames, panels: readonly PanelSpec[]): SavedObjec
     id: dashboardId(names),
     attributes: {
       title: 'patchloop: fleet vulnerabilities and patching',
-      description: 'Open findings, fixable now, most vulnerable hosts, most widespread vulnerabilities, new vs resolved, time to remediate, SLA, hosts not reporting, reboots pending, patch runs.',
+      description:
+        'Open findings, fixable now, most vulnerable hosts, most widespread vulnerabilities, new vs resolved, time to remediate, SLA, hosts not reporting, reboots pending, patch runs.',
       hits: 0,
       panelsJSON: JSON.stringify(panelsJSON),
       optionsJSON: JSON.stringify({ hidePanelTitles: false, useMargins: true }),
@@ -308,7 +372,9 @@ function dashboard(names: ExportNames, panels: readonly PanelSpec[]): SavedObjec
       timeFrom: 'now-90d',
       timeTo: 'now',
       refreshInterval: { pause: false, value: 300_000 },
-      kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify({ query: { query: '', language: 'lucene' }, filter: [] }) },
+      kibanaSavedObjectMeta: {
+        searchSourceJSON: JSON.stringify({ query: { query: '', language: 'lucene' }, filter: [] }),
+      },
     },
     references: panels.map((p, i) => ({ name: `panel_${i}`, type: 'visualization', id: visualizationId(names, p) })),
     migrationVersion: { dashboard: '7.9.3' },
@@ -331,4 +397,7 @@ export function toNdjson(objects: readonly SavedObject[]): string {
 }
 
 /** The file names the generated objects are kept under in deploy/elastic. */
-export const NDJSON_FILES: Record<Flavor, string> = { kibana: 'kibana.ndjson', 'opensearch-dashboards': 'opensearch-dashboards.ndjson' };
+export const NDJSON_FILES: Record<Flavor, string> = {
+  kibana: 'kibana.ndjson',
+  'opensearch-dashboards': 'opensearch-dashboards.ndjson',
+};

@@ -59,7 +59,10 @@ function parseDocument(file: InputFile): unknown {
   if (/\.ya?ml$/i.test(file.name)) {
     const text = textOf(file);
     const tooDeep = flowNestingBeyond(text, MAX_FLOW_DEPTH);
-    if (tooDeep !== null) throw new InputError(`${file.origin}:${lineAt(text, tooDeep)}: not a secdb document: YAML collections nested more than ${MAX_FLOW_DEPTH} deep`);
+    if (tooDeep !== null)
+      throw new InputError(
+        `${file.origin}:${lineAt(text, tooDeep)}: not a secdb document: YAML collections nested more than ${MAX_FLOW_DEPTH} deep`,
+      );
     try {
       // Without prettyErrors: the library's context for each error costs time in proportion to
       // the input, and a damaged file can hold tens of thousands of errors (minutes for 1 MB).
@@ -99,7 +102,11 @@ function lineAt(text: string, pos: number): number {
 
 /** A value in a message: its JSON when it is small, and never a walk through a deep structure. */
 function glimpse(value: unknown): string {
-  const s = small(value) ? (JSON.stringify(value) ?? String(value)) : Array.isArray(value) ? `a list of ${value.length} items` : 'a large or deeply nested object';
+  const s = small(value)
+    ? (JSON.stringify(value) ?? String(value))
+    : Array.isArray(value)
+      ? `a list of ${value.length} items`
+      : 'a large or deeply nested object';
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -209,7 +216,9 @@ export async function importAlpine(inputs: readonly string[], ctx: FeedImportCon
     }
   }
   if (summary.documents === 0) {
-    throw new InputError(`${inputs.join(', ')}: not Alpine secdb data (${summary.files} file(s), none a secdb document)`);
+    throw new InputError(
+      `${inputs.join(', ')}: not Alpine secdb data (${summary.files} file(s), none a secdb document)`,
+    );
   }
   summary.entries = buffer.flush(ctx.writer);
   ctx.writer.meta('note', 'Alpine secdb lists fixed versions only: vulnerabilities without a fix are absent');

@@ -17,7 +17,13 @@ import { InputError, readInput, type InputFile } from '../archive.ts';
 import { EntryBuffer } from '../common/entries.ts';
 import { looksLikeRepomd, RepodataError, followRepository, updateinfoRecord } from '../common/repodata.ts';
 import { fromAmazonSeverity } from '../common/severity.ts';
-import { looksLikeUpdateinfo, readUpdateinfo, UpdateinfoError, utf8Chunks, type UpdateHeader } from '../common/updateinfo.ts';
+import {
+  looksLikeUpdateinfo,
+  readUpdateinfo,
+  UpdateinfoError,
+  utf8Chunks,
+  type UpdateHeader,
+} from '../common/updateinfo.ts';
 import type { FeedImportContext, FeedSource } from '../registry.ts';
 
 /** The mirror lists of the Amazon Linux 2023 core repository, as AWS publishes them for dnf. */
@@ -58,7 +64,14 @@ export const amazonFeed: FeedSource = {
 
 export async function importAmazon(inputs: readonly string[], ctx: FeedImportContext): Promise<AmazonImportSummary> {
   const buffer = new EntryBuffer();
-  const summary: AmazonImportSummary = { documents: 0, updates: 0, advisories: 0, otherReleases: 0, nonSecurity: 0, entries: 0 };
+  const summary: AmazonImportSummary = {
+    documents: 0,
+    updates: 0,
+    advisories: 0,
+    otherReleases: 0,
+    nonSecurity: 0,
+    entries: 0,
+  };
   let otherExample = '';
   const releaseOf = (u: UpdateHeader): string | { skip: string } => {
     if (ALAS2023.test(u.id)) {
@@ -67,18 +80,24 @@ export async function importAmazon(inputs: readonly string[], ctx: FeedImportCon
     }
     summary.otherReleases++;
     otherExample ||= u.id;
-    return { skip: 'not an Amazon Linux 2023 advisory (ALAS2023-…); Amazon Linux 2 and older releases are not supported' };
+    return {
+      skip: 'not an Amazon Linux 2023 advisory (ALAS2023-…); Amazon Linux 2 and older releases are not supported',
+    };
   };
   for (const input of inputs) {
     for await (const file of updateinfoFiles(input)) {
       const problems: string[] = [];
       let counts;
       try {
-        counts = readUpdateinfo(utf8Chunks(file.data), { feed: 'amazon', distro: DISTRO, releaseOf, severity: fromAmazonSeverity }, {
-          entry: (e) => buffer.add(e),
-          vulnerability: (v) => ctx.writer.vulnerability(v),
-          problem: (m) => problems.push(m),
-        });
+        counts = readUpdateinfo(
+          utf8Chunks(file.data),
+          { feed: 'amazon', distro: DISTRO, releaseOf, severity: fromAmazonSeverity },
+          {
+            entry: (e) => buffer.add(e),
+            vulnerability: (v) => ctx.writer.vulnerability(v),
+            problem: (m) => problems.push(m),
+          },
+        );
       } catch (err) {
         // The file is the feed: half of it would hide every advisory of the other half.
         if (err instanceof UpdateinfoError) throw new InputError(`${file.origin}: ${err.message}`);
@@ -88,12 +107,16 @@ export async function importAmazon(inputs: readonly string[], ctx: FeedImportCon
       summary.updates += counts.updates;
       summary.nonSecurity += counts.nonSecurity;
       for (const p of problems.slice(0, PROBLEMS_SHOWN)) ctx.warn(`${file.origin}: skipped ${p}`);
-      if (problems.length > PROBLEMS_SHOWN) ctx.warn(`${file.origin}: ${problems.length - PROBLEMS_SHOWN} more updates or packages skipped`);
+      if (problems.length > PROBLEMS_SHOWN)
+        ctx.warn(`${file.origin}: ${problems.length - PROBLEMS_SHOWN} more updates or packages skipped`);
     }
   }
   // An empty result would replace the feed with nothing: refused, the previous database stays.
   if (summary.advisories === 0) {
-    const found = summary.otherReleases > 0 ? `only ${summary.otherReleases} of other releases (such as ${otherExample}); patchloop reads Amazon Linux 2023 data only` : `${summary.updates} updates, none of them a security advisory`;
+    const found =
+      summary.otherReleases > 0
+        ? `only ${summary.otherReleases} of other releases (such as ${otherExample}); patchloop reads Amazon Linux 2023 data only`
+        : `${summary.updates} updates, none of them a security advisory`;
     throw new InputError(`${inputs.join(', ')}: no Amazon Linux 2023 advisory (ALAS2023-…): ${found}`);
   }
   summary.entries = buffer.flush(ctx.writer);
@@ -108,7 +131,9 @@ async function* updateinfoFiles(input: string): AsyncGenerator<InputFile> {
   try {
     isDir = (await stat(input)).isDirectory();
   } catch (err) {
-    throw new InputError(`${input}: cannot read input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(
+      `${input}: cannot read input: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (isDir) {
     yield* repositoryUpdateinfo(await repomdIn(input));
@@ -125,7 +150,13 @@ async function* updateinfoFiles(input: string): AsyncGenerator<InputFile> {
 /** The repomd.xml of a repository given by its root or its repodata/ directory. */
 async function repomdIn(dir: string): Promise<string> {
   for (const candidate of [join(dir, 'repodata', 'repomd.xml'), join(dir, 'repomd.xml')]) {
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
   throw new InputError(`${dir}: not an rpm repository (no repodata/repomd.xml) nor an updateinfo file`);
 }
@@ -146,13 +177,17 @@ async function* repositoryUpdateinfo(repomd: string): AsyncGenerator<InputFile> 
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new InputError(`${repomd} names ${href}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(
+      `${repomd} names ${href}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const algorithm = checksum?.type === 'sha' ? 'sha1' : checksum?.type;
   if (checksum && algorithm && getHashes().includes(algorithm)) {
     const actual = createHash(algorithm).update(bytes).digest('hex');
     if (actual !== checksum.value) {
-      throw new InputError(`${file}: ${checksum.type} ${actual} is not the ${checksum.value} that ${repomd} gives: a partial or mixed copy of the repository`);
+      throw new InputError(
+        `${file}: ${checksum.type} ${actual} is not the ${checksum.value} that ${repomd} gives: a partial or mixed copy of the repository`,
+      );
     }
   }
   for await (const member of readInput(file)) yield member;

@@ -21,7 +21,12 @@ function buffered(ids: readonly string[]): AdvisoryEntry[] {
     const file = fileURLToPath(new URL(`./${id}.json`, ALMA9));
     const rec = osvRecordSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     const warnings: string[] = [];
-    const converted = convertRecord(rec, file, { feed: 'almalinux', acceptTarget: (t) => t.distro === 'almalinux', warn: (m) => warnings.push(m), stats: newStats() });
+    const converted = convertRecord(rec, file, {
+      feed: 'almalinux',
+      acceptTarget: (t) => t.distro === 'almalinux',
+      warn: (m) => warnings.push(m),
+      stats: newStats(),
+    });
     assert.deepEqual(warnings, []);
     assert.ok(converted, id);
     for (const c of converted.entries) buffer.add(c.entry);
@@ -31,7 +36,8 @@ function buffered(ids: readonly string[]): AdvisoryEntry[] {
 
 function lookupOf(entries: AdvisoryEntry[]): AdvisoryLookup {
   return {
-    entries: (distro, release, key) => entries.filter((e) => e.distro === distro && e.release === release && e.package === key),
+    entries: (distro, release, key) =>
+      entries.filter((e) => e.distro === distro && e.release === release && e.package === key),
     vulnerability: () => null,
     support: () => null,
   };
@@ -41,12 +47,18 @@ function lookupOf(entries: AdvisoryEntry[]): AdvisoryLookup {
 function findings(entries: AdvisoryEntry[], name: string, version: string): [string | null, string[]][] {
   const pkg: InstalledPackage = { name, version, arch: 'x86_64', source: name, source_version: version, format: 'rpm' };
   const os = { id: 'almalinux', version_id: '9.6', codename: '', pretty_name: 'AlmaLinux 9.6' };
-  return matchInventory({ os, kernel: null, packages: [pkg] }, lookupOf(entries)).findings.map((f) => [f.fixed_version, f.advisory_ids]);
+  return matchInventory({ os, kernel: null, packages: [pkg] }, lookupOf(entries)).findings.map((f) => [
+    f.fixed_version,
+    f.advisory_ids,
+  ]);
 }
 
 test('CVE-2025-2487 fixed in 389-ds-base 2.5.2-9.el9_5 and 2.6.1-8.el9_6: each line is held to its own fix', () => {
   // Either import order gives the same entries.
-  for (const order of [['ALSA-2025:4491', 'ALSA-2025:7395'], ['ALSA-2025:7395', 'ALSA-2025:4491']]) {
+  for (const order of [
+    ['ALSA-2025:4491', 'ALSA-2025:7395'],
+    ['ALSA-2025:7395', 'ALSA-2025:4491'],
+  ]) {
     const entries = buffered(order);
     const ds = entries.filter((e) => e.package === '389-ds-base');
     assert.deepEqual(
@@ -59,10 +71,18 @@ test('CVE-2025-2487 fixed in 389-ds-base 2.5.2-9.el9_5 and 2.6.1-8.el9_6: each l
     const fixed2618: [string, string[]] = ['2.6.1-8.el9_6', ['ALSA-2025:7395']];
     // Older than every line: the lowest fix, and both advisories (neither fix is installed).
     const both: [string, string[]] = ['2.5.2-9.el9_5', ['ALSA-2025:4491', 'ALSA-2025:7395']];
-    assert.deepEqual(findings(entries, '389-ds-base', '2.4.5-5.el9_4'), [both], 'older than every line: the lowest fix');
+    assert.deepEqual(
+      findings(entries, '389-ds-base', '2.4.5-5.el9_4'),
+      [both],
+      'older than every line: the lowest fix',
+    );
     assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-8.el9_5'), [both]);
     assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-9.el9_5'), []);
-    assert.deepEqual(findings(entries, '389-ds-base', '2.5.2-10.el9_5'), [], 'a later z-stream build of the older line has the fix');
+    assert.deepEqual(
+      findings(entries, '389-ds-base', '2.5.2-10.el9_5'),
+      [],
+      'a later z-stream build of the older line has the fix',
+    );
     assert.deepEqual(findings(entries, '389-ds-base-libs', '2.6.1-7.el9_6'), [fixed2618]);
     assert.deepEqual(findings(entries, '389-ds-base', '2.6.1-8.el9_6'), []);
     assert.deepEqual(findings(entries, '389-ds-base', '2.7.0-1.el9_7'), []);
@@ -73,10 +93,16 @@ test('CVE-2025-2487 fixed in 389-ds-base 2.5.2-9.el9_5 and 2.6.1-8.el9_6: each l
   }
 });
 
-test('lines carry the fix\'s epoch: containernetworking-plugins 1:1.4.0-6.el9_4 and 1:1.5.1-3.el9_5 (CVE-2024-34156)', () => {
+test("lines carry the fix's epoch: containernetworking-plugins 1:1.4.0-6.el9_4 and 1:1.5.1-3.el9_5 (CVE-2024-34156)", () => {
   const entries = buffered(['ALSA-2024:11216', 'ALSA-2024:8110']);
   const cni = entries.filter((e) => e.package === 'containernetworking-plugins' && e.vuln_id === 'CVE-2024-34156');
-  assert.deepEqual(cni.map((e) => [e.introduced, e.fixed_version]), [[null, '1:1.4.0-6.el9_4'], ['1:1.5.1', '1:1.5.1-3.el9_5']]);
+  assert.deepEqual(
+    cni.map((e) => [e.introduced, e.fixed_version]),
+    [
+      [null, '1:1.4.0-6.el9_4'],
+      ['1:1.5.1', '1:1.5.1-3.el9_5'],
+    ],
+  );
   const fixedIn = (v: string) => findings(entries, 'containernetworking-plugins', v).map(([f]) => f);
   assert.deepEqual(fixedIn('1:1.4.0-5.el9_4'), ['1:1.4.0-6.el9_4']);
   assert.deepEqual(fixedIn('1:1.4.0-7.el9_4'), []);
@@ -89,7 +115,13 @@ test('lines carry the fix\'s epoch: containernetworking-plugins 1:1.4.0-6.el9_4 
 test('fixes on one line still fold into the lowest, with every advisory and the most severe rating', () => {
   const e = buffered(['ALSA-2025:4491'])[0];
   const buffer = new EntryBuffer();
-  buffer.add({ ...e, fixed_version: '2.5.2-11.el9_5', advisory_ids: ['ALSA-X'], severity: 'high', raw_severity: 'Important' });
+  buffer.add({
+    ...e,
+    fixed_version: '2.5.2-11.el9_5',
+    advisory_ids: ['ALSA-X'],
+    severity: 'high',
+    raw_severity: 'Important',
+  });
   buffer.add(e);
   assert.deepEqual(
     [...buffer.values()].map((x) => [x.introduced, x.fixed_version, x.advisory_ids, x.severity]),

@@ -32,8 +32,17 @@ const SEP = '\u0000';
 
 function keyOf(e: AdvisoryEntry): string {
   return [
-    e.distro, e.release, e.package, e.key_kind, e.vuln_id, e.module_stream ?? '', e.status,
-    e.introduced ?? '', e.last_affected ?? '', e.fixed_version === null ? 'open' : 'fixed', e.pro_only ? 'pro' : '',
+    e.distro,
+    e.release,
+    e.package,
+    e.key_kind,
+    e.vuln_id,
+    e.module_stream ?? '',
+    e.status,
+    e.introduced ?? '',
+    e.last_affected ?? '',
+    e.fixed_version === null ? 'open' : 'fixed',
+    e.pro_only ? 'pro' : '',
   ].join(SEP);
 }
 
@@ -140,7 +149,8 @@ export class EntryBuffer {
       for (const line of sorted.slice(1)) {
         const start = rpmLineStart(line.fixed_version as string);
         // A range that was written with a later start keeps it.
-        const introduced = line.introduced !== null && scheme.compare(line.introduced, start) > 0 ? line.introduced : start;
+        const introduced =
+          line.introduced !== null && scheme.compare(line.introduced, start) > 0 ? line.introduced : start;
         yield { ...line, introduced };
       }
     }

@@ -14,7 +14,8 @@ test('an id with a suffix names its CVE; other ids are kept as written', () => {
   assert.equal(normaliseVulnId('XSA-295'), 'XSA-295');
   assert.equal(normaliseVulnId('CVE-2018-1000001_1'), 'CVE-2018-1000001');
   // Characters no id has are no suffix: an id followed by a space or a NUL is not that id.
-  for (const other of ['CVE-2018-1000001 ', 'CVE-2018-1000001\u0000', ' CVE-2018-1000001']) assert.equal(normaliseVulnId(other), other);
+  for (const other of ['CVE-2018-1000001 ', 'CVE-2018-1000001\u0000', ' CVE-2018-1000001'])
+    assert.equal(normaliseVulnId(other), other);
 });
 
 test('a written item: the CVE is the id, the other ids its aliases, notes passed over', () => {

@@ -61,16 +61,23 @@ export function parseRepomd(xml: string): RepomdRecord[] {
     throw new RepodataError(`not well-formed XML: ${err.message.split('\n')[0]}`, { cause: err });
   };
   parser.write(xml).close();
-  if (root !== 'repomd') throw new RepodataError(`not a repomd.xml (its root element is ${root === null ? 'missing' : `<${root}>`})`);
+  if (root !== 'repomd')
+    throw new RepodataError(`not a repomd.xml (its root element is ${root === null ? 'missing' : `<${root}>`})`);
   return records;
 }
 
 /** The updateinfo record of a repomd.xml; throws RepodataError when there is none or its location is unusable. */
 export function updateinfoRecord(xml: string): RepomdRecord {
   const record = parseRepomd(xml).find((r) => r.type === 'updateinfo');
-  if (!record) throw new RepodataError('the repository publishes no updateinfo (no <data type="updateinfo"> in repomd.xml)');
+  if (!record)
+    throw new RepodataError('the repository publishes no updateinfo (no <data type="updateinfo"> in repomd.xml)');
   // A path inside the repository: never absolute, never climbing out of it.
-  if (!record.href || record.href.startsWith('/') || record.href.split('/').includes('..') || /^[a-z][a-z0-9+.-]*:/i.test(record.href)) {
+  if (
+    !record.href ||
+    record.href.startsWith('/') ||
+    record.href.split('/').includes('..') ||
+    /^[a-z][a-z0-9+.-]*:/i.test(record.href)
+  ) {
     throw new RepodataError(`the updateinfo location "${record.href}" is not a path inside the repository`);
   }
   return record;
@@ -91,7 +98,8 @@ export function parseMirrorList(text: string): URL[] {
     } catch {
       throw new RepodataError(`line ${i + 1} is not a URL: ${JSON.stringify(line.slice(0, 80))}`);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RepodataError(`line ${i + 1}: not an http(s) URL: ${url.protocol}`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new RepodataError(`line ${i + 1}: not an http(s) URL: ${url.protocol}`);
     urls.push(url);
   }
   if (urls.length === 0) throw new RepodataError('an empty mirror list');
@@ -129,8 +137,12 @@ export async function followRepository(d: FeedDownload): Promise<string[] | null
     throw err;
   }
   const from = new URL(d.url).protocol;
-  const allowed = next.protocol === from || next.protocol === 'https:' || (next.protocol === 'http:' && from !== 'https:');
-  if (!allowed) throw new RepodataError(`${d.url}: will not follow ${next.href} (from https only to https, and from the network never to a local file)`);
+  const allowed =
+    next.protocol === from || next.protocol === 'https:' || (next.protocol === 'http:' && from !== 'https:');
+  if (!allowed)
+    throw new RepodataError(
+      `${d.url}: will not follow ${next.href} (from https only to https, and from the network never to a local file)`,
+    );
   return [next.href];
 }
 

@@ -12,7 +12,9 @@ export function rhelMajorFromCpeProduct(product: string): string | null {
   return m ? m[2] : null;
 }
 
-/** RHEL major release of a full CPE (`cpe:/o:redhat:enterprise_linux:9::baseos`); null when not a mainline RHEL product. */
+/**
+ * RHEL major release of a full CPE (`cpe:/o:redhat:enterprise_linux:9::baseos`); null when not a mainline RHEL product.
+ */
 export function rhelMajorFromCpe(cpe: string): string | null {
   const m = /^cpe:\/[aoh]:redhat:(.*)$/.exec(cpe);
   return m ? rhelMajorFromCpeProduct(m[1]) : null;

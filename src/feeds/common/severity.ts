@@ -11,13 +11,23 @@ function ratingScale(words: Readonly<Record<string, Severity>>): (word: string) 
 }
 
 /** Red Hat impact (also used by AlmaLinux and Rocky): Low/Moderate/Important/Critical. */
-export const fromRedHatImpact = ratingScale({ critical: 'critical', important: 'high', moderate: 'medium', low: 'low' });
+export const fromRedHatImpact = ratingScale({
+  critical: 'critical',
+  important: 'high',
+  moderate: 'medium',
+  low: 'low',
+});
 
 /**
  * Amazon Linux (ALAS) severity: Low/Medium/Important/Critical, as its updateinfo.xml writes
  * them. Amazon says "Medium" where Red Hat says "Moderate".
  */
-export const fromAmazonSeverity = ratingScale({ critical: 'critical', important: 'high', medium: 'medium', low: 'low' });
+export const fromAmazonSeverity = ratingScale({
+  critical: 'critical',
+  important: 'high',
+  medium: 'medium',
+  low: 'low',
+});
 
 /** Ubuntu priority: negligible/low/medium/high/critical ("untriaged" and the rest: unknown). */
 export function fromUbuntuPriority(word: string): Severity {
@@ -86,5 +96,7 @@ export function cvss3BaseScore(vector: string): number | null {
   const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * Math.pow(iss - 0.02, 15) : 6.42 * iss;
   const exploitability = 8.22 * av * ac * pr * ui;
   if (impact <= 0) return 0;
-  return changed ? roundUp(Math.min(1.08 * (impact + exploitability), 10)) : roundUp(Math.min(impact + exploitability, 10));
+  return changed
+    ? roundUp(Math.min(1.08 * (impact + exploitability), 10))
+    : roundUp(Math.min(impact + exploitability, 10));
 }

@@ -8,8 +8,15 @@ const opts = { feed: 'rocky', distro: 'rocky', defaultRelease: '8' };
 
 test('XML that is not well-formed is an UpdateinfoError saying so', () => {
   const real = readFileSync(REAL, 'utf8');
-  for (const broken of [real.slice(0, real.length / 2), '<updates><update type="security"><id>RLSA-1:1</id></updates>', '<updates>&e;</updates>']) {
-    assert.throws(() => parseUpdateinfo(broken, opts), (err: unknown) => err instanceof UpdateinfoError && /^not well-formed XML: /.test(err.message));
+  for (const broken of [
+    real.slice(0, real.length / 2),
+    '<updates><update type="security"><id>RLSA-1:1</id></updates>',
+    '<updates>&e;</updates>',
+  ]) {
+    assert.throws(
+      () => parseUpdateinfo(broken, opts),
+      (err: unknown) => err instanceof UpdateinfoError && /^not well-formed XML: /.test(err.message),
+    );
   }
   assert.ok(parseUpdateinfo(real, opts).entries.length > 0);
 });

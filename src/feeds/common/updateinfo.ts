@@ -105,11 +105,18 @@ export function parseUpdateinfo(xml: string, opts: UpdateinfoOptions): Updateinf
  * entries and vulnerability to `sink` as it is read. Throws UpdateinfoError when the text is
  * not well-formed XML (what was handed on before stays handed on: the caller abandons the file).
  */
-export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions, sink: UpdateinfoSink): UpdateinfoCounts {
+export function readUpdateinfo(
+  chunks: Iterable<string>,
+  opts: UpdateinfoOptions,
+  sink: UpdateinfoSink,
+): UpdateinfoCounts {
   const counts: UpdateinfoCounts = { updates: 0, nonSecurity: 0 };
   const rpm = getScheme('rpm');
   const severityOf = opts.severity ?? fromRedHatImpact;
-  const releaseOf = opts.releaseOf ?? ((u: UpdateHeader) => /(\d+)/.exec(u.release)?.[1] ?? opts.defaultRelease ?? { skip: `no release ("${u.release}") to file it under` });
+  const releaseOf =
+    opts.releaseOf ??
+    ((u: UpdateHeader) =>
+      /(\d+)/.exec(u.release)?.[1] ?? opts.defaultRelease ?? { skip: `no release ("${u.release}") to file it under` });
   const parser = sax.parser(true, { trim: false });
   const path: string[] = [];
   let u: Update | null = null;
@@ -120,7 +127,19 @@ export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions
     text = '';
     const a = tag.attributes as Record<string, string>;
     if (tag.name === 'update') {
-      u = { id: '', type: a.type ?? '', title: '', severity: '', release: '', issued: null, updated: null, description: '', cves: [], refs: [], collections: [] };
+      u = {
+        id: '',
+        type: a.type ?? '',
+        title: '',
+        severity: '',
+        release: '',
+        issued: null,
+        updated: null,
+        description: '',
+        cves: [],
+        refs: [],
+        collections: [],
+      };
     } else if (!u) {
       return;
     } else if (tag.name === 'issued') {
@@ -186,7 +205,10 @@ export function readUpdateinfo(chunks: Iterable<string>, opts: UpdateinfoOptions
     // Each CVE the update names is a vulnerability of its own, with the update among its
     // advisory ids; an update that names no CVE is one under its own id.
     const vulnIds = up.cves.length ? up.cves : [up.id];
-    const impact = up.severity && up.severity !== 'None' ? up.severity : (/^(Low|Moderate|Important|Critical):/.exec(up.title)?.[1] ?? '');
+    const impact =
+      up.severity && up.severity !== 'None'
+        ? up.severity
+        : (/^(Low|Moderate|Important|Critical):/.exec(up.title)?.[1] ?? '');
     for (const c of up.collections) {
       for (const p of c.packages) {
         if (p.arch === 'src') continue;

@@ -36,7 +36,10 @@ test('tracker-lists excerpts: a malformed header is a warning and its lines are 
     [['DLA-2711-1', 'stretch', 'thunderbird', '1:78.12.0-1~deb9u1', 4]],
   );
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /tracker-lists\/data\/DLA\/list:4: not an advisory header, skipped with its lines: \[19 Jul 2021\] MALFORMED HEADER/);
+  assert.match(
+    warnings[0],
+    /tracker-lists\/data\/DLA\/list:4: not an advisory header, skipped with its lines: \[19 Jul 2021\] MALFORMED HEADER/,
+  );
 
   const dsa = read('tracker-lists/data/DSA/list');
   assert.deepEqual(

@@ -25,7 +25,8 @@ const ID = /^(?:CVE-\d{4}-\d+|TEMP-\d+-[0-9A-Fa-f]+)$/;
 /** Parses one list. Lines it cannot read are reported through `warn` (naming file and line) and skipped. */
 export function parseAdvisoryList(text: string, file: string, warn: (message: string) => void): AdvisoryFix[] {
   const fixes: AdvisoryFix[] = [];
-  let current: { id: string; cves: string[]; fixes: { release: string; package: string; version: string }[] } | null = null;
+  let current: { id: string; cves: string[]; fixes: { release: string; package: string; version: string }[] } | null =
+    null;
   // After a header that cannot be read, its body lines are skipped without further warnings.
   let skipping = false;
   const flush = () => {

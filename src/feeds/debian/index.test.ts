@@ -65,7 +65,10 @@ test('the sample tracker, its DSA excerpt and the support lists: entries, adviso
     db.entries('debian', 'buster', 'chromium').map((e) => [e.status, e.raw_status, e.severity, e.raw_severity]),
     [['end_of_life', 'open', 'unknown', 'end-of-life']],
   );
-  assert.deepEqual(db.entries('debian', 'buster', 'prototypejs').map((e) => e.vuln_id), ['CVE-2008-7220']);
+  assert.deepEqual(
+    db.entries('debian', 'buster', 'prototypejs').map((e) => e.vuln_id),
+    ['CVE-2008-7220'],
+  );
   assert.deepEqual(db.entries('debian', 'bookworm', 'prototypejs'), []);
 
   assert.deepEqual(db.vulnerability('CVE-2008-7220'), {
@@ -84,8 +87,14 @@ test('the sample tracker, its DSA excerpt and the support lists: entries, adviso
     note: 'security support ended on 2026-06-12 (last supported version 5.5.4-2+deb12u2): Crypto library difficult to support in the longterm; see: https://bugs.debian.org/1138294',
   });
   assert.equal(db.support('debian', 'buster', 'xen')?.kind, 'ended');
-  assert.match(db.support('debian', 'stretch', 'xen')?.note ?? '', /^security support ended on 2020-01-13 \(last supported version 4\.8\.5\.final\+shim4\.10\.4-1\+deb9u12\)/);
-  assert.deepEqual(db.support('debian', 'trixie', 'adns'), { kind: 'limited', note: 'Stub resolver that should only be used with trusted recursors' });
+  assert.match(
+    db.support('debian', 'stretch', 'xen')?.note ?? '',
+    /^security support ended on 2020-01-13 \(last supported version 4\.8\.5\.final\+shim4\.10\.4-1\+deb9u12\)/,
+  );
+  assert.deepEqual(db.support('debian', 'trixie', 'adns'), {
+    kind: 'limited',
+    note: 'Stub resolver that should only be used with trusted recursors',
+  });
   assert.deepEqual(db.support('debian', 'sid', 'adns'), db.support('debian', 'trixie', 'adns'));
   assert.equal(db.support('debian', 'bookworm', 'adns')?.kind, 'limited');
   // Support rows belong to the release whose list names them.
@@ -95,7 +104,11 @@ test('the sample tracker, its DSA excerpt and the support lists: entries, adviso
 
 test('support announced for a later date is recorded as limited, with the date', async (t) => {
   const dataDir = tmp(t);
-  await importInto(dataDir, [SAMPLE, join(SUPPORT_DIR, 'security-support-ended.deb12')], new Date('2026-05-01T12:00:00Z'));
+  await importInto(
+    dataDir,
+    [SAMPLE, join(SUPPORT_DIR, 'security-support-ended.deb12')],
+    new Date('2026-05-01T12:00:00Z'),
+  );
   const db = VulnDb.open(dataDir);
   t.after(() => db.close());
   assert.deepEqual(db.support('debian', 'bookworm', 'lxd'), {
@@ -105,16 +118,30 @@ test('support announced for a later date is recorded as limited, with the date',
   assert.equal(db.support('debian', 'bookworm', 'suricata')?.kind, 'ended');
 });
 
-test('security-support patterns expand over the tracker\'s source packages', async (t) => {
+test("security-support patterns expand over the tracker's source packages", async (t) => {
   const dir = tmp(t);
   const tracker = join(dir, 'debian.json');
   const rec = { releases: { stretch: { status: 'open', repositories: { stretch: '1' }, urgency: 'low' } } };
-  writeFileSync(tracker, JSON.stringify({ 'node-lodash': { 'CVE-2020-8203': rec }, nodejs: { 'CVE-2020-1': rec }, 'golang-1.19': { 'CVE-2023-1': rec } }));
+  writeFileSync(
+    tracker,
+    JSON.stringify({
+      'node-lodash': { 'CVE-2020-8203': rec },
+      nodejs: { 'CVE-2020-1': rec },
+      'golang-1.19': { 'CVE-2023-1': rec },
+    }),
+  );
   const dataDir = join(dir, 'data');
-  const { stats } = await importInto(dataDir, [tracker, join(SUPPORT_DIR, 'security-support-ended.deb9'), join(SUPPORT_DIR, 'security-support-limited')]);
+  const { stats } = await importInto(dataDir, [
+    tracker,
+    join(SUPPORT_DIR, 'security-support-ended.deb9'),
+    join(SUPPORT_DIR, 'security-support-limited'),
+  ]);
   const db = VulnDb.open(dataDir);
   t.after(() => db.close());
-  assert.match(db.support('debian', 'stretch', 'node-lodash')?.note ?? '', /^security support ended on 2020-02-20: https:\/\/www\.debian\.org\/releases\/stretch/);
+  assert.match(
+    db.support('debian', 'stretch', 'node-lodash')?.note ?? '',
+    /^security support ended on 2020-02-20: https:\/\/www\.debian\.org\/releases\/stretch/,
+  );
   // nodejs has its own line (a last supported version), not the node-.* one.
   assert.match(db.support('debian', 'stretch', 'nodejs')?.note ?? '', /last supported version 0\.10\.29~dfsg-2/);
   assert.equal(db.support('debian', 'stretch', 'golang-1.19')?.kind, 'limited');
@@ -132,7 +159,11 @@ test('the unsuffixed ended list takes its release from the VERSION file or a lin
   copyFileSync(join(SUPPORT_DIR, 'security-support-ended.deb10'), join(linked, 'security-support-ended.deb10'));
   symlinkSync('security-support-ended.deb10', join(linked, 'security-support-ended'));
   const dataDir = join(dir, 'data');
-  await importInto(dataDir, [SAMPLE, join(withVersion, 'security-support-ended'), join(linked, 'security-support-ended')]);
+  await importInto(dataDir, [
+    SAMPLE,
+    join(withVersion, 'security-support-ended'),
+    join(linked, 'security-support-ended'),
+  ]);
   const db = VulnDb.open(dataDir);
   t.after(() => db.close());
   assert.equal(db.support('debian', 'bookworm', 'pdns')?.kind, 'ended');
@@ -141,30 +172,45 @@ test('the unsuffixed ended list takes its release from the VERSION file or a lin
   const bare = join(dir, 'c');
   mkdirSync(bare);
   copyFileSync(join(SUPPORT_DIR, 'security-support-ended'), join(bare, 'security-support-ended'));
-  await assert.rejects(importInto(join(dir, 'd2'), [SAMPLE, join(bare, 'security-support-ended')]), /cannot tell which Debian release this list is for/);
+  await assert.rejects(
+    importInto(join(dir, 'd2'), [SAMPLE, join(bare, 'security-support-ended')]),
+    /cannot tell which Debian release this list is for/,
+  );
   copyFileSync(join(SUPPORT_DIR, 'security-support-ended.deb10'), join(bare, 'security-support-ended.deb99'));
-  await assert.rejects(importInto(join(dir, 'd3'), [SAMPLE, join(bare, 'security-support-ended.deb99')]), /Debian 99 has no known codename/);
+  await assert.rejects(
+    importInto(join(dir, 'd3'), [SAMPLE, join(bare, 'security-support-ended.deb99')]),
+    /Debian 99 has no known codename/,
+  );
 });
 
 test('gzip inputs and downloaded-copy names (<hash>-<name>) are recognised', async (t) => {
   const dir = tmp(t);
   writeFileSync(join(dir, '0123456789abcdef-json'), gzipSync(readFileSync(SAMPLE)));
   writeFileSync(join(dir, '89abcdef01234567-list'), gzipSync(readFileSync(join(SAMPLE_DIR, 'DSA-list-excerpt'))));
-  copyFileSync(join(SUPPORT_DIR, 'security-support-ended.deb12'), join(dir, 'fedcba9876543210-security-support-ended.deb12'));
+  copyFileSync(
+    join(SUPPORT_DIR, 'security-support-ended.deb12'),
+    join(dir, 'fedcba9876543210-security-support-ended.deb12'),
+  );
   const { stats } = await importInto(join(dir, 'data'), [dir]);
   assert.equal(stats.entries, 21);
   assert.equal(stats.entriesWithAdvisories, 1);
   assert.equal(stats.supportRows, 15);
 });
 
-test('inputs that are not the feed\'s are errors naming the file', async (t) => {
+test("inputs that are not the feed's are errors naming the file", async (t) => {
   const dir = tmp(t);
   await assert.rejects(importInto(join(dir, 'd1'), [SUPPORT_DIR]), /no Debian tracker JSON among the inputs/);
   await assert.rejects(importInto(join(dir, 'd2'), [SAMPLE, SAMPLE]), /several tracker JSON files among the inputs/);
-  await assert.rejects(importInto(join(dir, 'd3'), [SAMPLE, join(DATA, 'tracker-lists/data/CVE/list')]), /tracker-lists\/data\/CVE\/list: not a debian feed input/);
+  await assert.rejects(
+    importInto(join(dir, 'd3'), [SAMPLE, join(DATA, 'tracker-lists/data/CVE/list')]),
+    /tracker-lists\/data\/CVE\/list: not a debian feed input/,
+  );
   await assert.rejects(importInto(join(dir, 'd4'), [join(dir, 'absent.json')]), /cannot read input .*absent\.json/);
   // The tracker's distributions.json is JSON too, but not the tracker's records.
-  await assert.rejects(importInto(join(dir, 'd5'), [join(DATA, 'tracker-lists/distributions.json')]), /distributions\.json: 6 of 6 records are malformed/);
+  await assert.rejects(
+    importInto(join(dir, 'd5'), [join(DATA, 'tracker-lists/distributions.json')]),
+    /distributions\.json: 6 of 6 records are malformed/,
+  );
 });
 
 test('a truncated tracker file fails the import and leaves the previous feed in place', async (t) => {
@@ -174,7 +220,10 @@ test('a truncated tracker file fails the import and leaves the previous feed in 
   const text = readFileSync(SAMPLE, 'utf8');
   const cut = join(dir, 'debian.json');
   writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.6)));
-  await assert.rejects(importInto(dataDir, [cut]), /update of feed "debian" failed, previous database kept: .*debian\.json:\d+: truncated Debian tracker JSON/);
+  await assert.rejects(
+    importInto(dataDir, [cut]),
+    /update of feed "debian" failed, previous database kept: .*debian\.json:\d+: truncated Debian tracker JSON/,
+  );
   const db = VulnDb.open(dataDir);
   t.after(() => db.close());
   assert.equal(db.feeds()[0].entry_count, 21);
@@ -184,7 +233,14 @@ test('a few malformed records are warnings; mostly malformed records fail the im
   const dir = tmp(t);
   const good = { releases: { bookworm: { status: 'open', repositories: {}, urgency: 'low' } } };
   const some = join(dir, 'some.json');
-  writeFileSync(some, JSON.stringify({ a: { 'CVE-1': good, 'CVE-2': good, 'CVE-3': { releases: 5 } }, 'Bad Name': { 'CVE-4': good } }, null, 1));
+  writeFileSync(
+    some,
+    JSON.stringify(
+      { a: { 'CVE-1': good, 'CVE-2': good, 'CVE-3': { releases: 5 } }, 'Bad Name': { 'CVE-4': good } },
+      null,
+      1,
+    ),
+  );
   const { stats, warnings } = await importInto(join(dir, 'd1'), [some]);
   assert.equal(stats.entries, 2);
   assert.equal(stats.malformedRecords, 2);
@@ -194,7 +250,10 @@ test('a few malformed records are warnings; mostly malformed records fail the im
 
   const most = join(dir, 'most.json');
   writeFileSync(most, JSON.stringify({ a: { 'CVE-1': good, 'CVE-2': { releases: 5 }, 'CVE-3': [] } }));
-  await assert.rejects(importInto(join(dir, 'd2'), [most]), /2 of 3 records are malformed; is this the Debian tracker JSON format\?/);
+  await assert.rejects(
+    importInto(join(dir, 'd2'), [most]),
+    /2 of 3 records are malformed; is this the Debian tracker JSON format\?/,
+  );
 });
 
 test('a tracker JSON without records, or with mostly malformed ones, is refused with a DebianInputError', async (t) => {
@@ -203,8 +262,14 @@ test('a tracker JSON without records, or with mostly malformed ones, is refused 
   writeFileSync(empty, '{}');
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ a: { 'CVE-1': { releases: 5 } } }));
-  for (const [input, why] of [[empty, /the tracker JSON holds no records/], [bad, /1 of 1 records are malformed/]] as const) {
-    await assert.rejects(importInto(join(dir, 'data'), [input]), (err: Error) => err.cause instanceof DebianInputError && why.test(err.cause.message));
+  for (const [input, why] of [
+    [empty, /the tracker JSON holds no records/],
+    [bad, /1 of 1 records are malformed/],
+  ] as const) {
+    await assert.rejects(
+      importInto(join(dir, 'data'), [input]),
+      (err: Error) => err.cause instanceof DebianInputError && why.test(err.cause.message),
+    );
   }
 });
 

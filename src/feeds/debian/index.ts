@@ -41,12 +41,17 @@ export interface DebianImportStats {
 }
 
 /** Imports the feed's inputs through `ctx.writer`. Throws when the inputs are not usable. */
-export async function importDebian(inputs: readonly string[], ctx: FeedImportContext, options: DebianImportOptions = {}): Promise<DebianImportStats> {
+export async function importDebian(
+  inputs: readonly string[],
+  ctx: FeedImportContext,
+  options: DebianImportOptions = {},
+): Promise<DebianImportStats> {
   const files = classifyInputs(inputs, ctx.warn);
   const w = ctx.writer;
 
   const advisories = new AdvisoryIndex();
-  for (const f of files) if (f.kind === 'advisories') advisories.add(parseAdvisoryList(readText(f.path), f.path, ctx.warn));
+  for (const f of files)
+    if (f.kind === 'advisories') advisories.add(parseAdvisoryList(readText(f.path), f.path, ctx.warn));
 
   const tracker = files.find((f) => f.kind === 'tracker');
   if (!tracker) throw new DebianInputError('no tracker JSON among the inputs');
@@ -70,7 +75,9 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
     const pkg = member.name;
     const ids = Object.keys(member.value);
     if (!PACKAGE_NAME.test(pkg)) {
-      ctx.warn(`${tracker.path}:${member.line}: ${JSON.stringify(pkg)} is not a source package name, its ${ids.length} record(s) skipped`);
+      ctx.warn(
+        `${tracker.path}:${member.line}: ${JSON.stringify(pkg)} is not a source package name, its ${ids.length} record(s) skipped`,
+      );
       stats.records += ids.length;
       stats.malformedRecords += ids.length;
       continue;
@@ -79,7 +86,9 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
     for (const id of ids) {
       stats.records++;
       const place = { file: tracker.path, line: member.line };
-      const result = convertRecord(pkg, id, member.value[id], place, ctx.warn, (release, fixed) => advisories.lookup(release, pkg, id, fixed));
+      const result = convertRecord(pkg, id, member.value[id], place, ctx.warn, (release, fixed) =>
+        advisories.lookup(release, pkg, id, fixed),
+      );
       if (!result) {
         stats.malformedRecords++;
         continue;
@@ -92,7 +101,8 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
         if (e.advisory_ids.length) stats.entriesWithAdvisories++;
       }
       const v = vulns.get(id);
-      if (!v) vulns.set(id, { description: result.description, bugs: new Set(result.debianbug ? [result.debianbug] : []) });
+      if (!v)
+        vulns.set(id, { description: result.description, bugs: new Set(result.debianbug ? [result.debianbug] : []) });
       else {
         if (!v.description) v.description = result.description;
         if (result.debianbug) v.bugs.add(result.debianbug);
@@ -103,7 +113,9 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
   if (stats.records === 0) throw new DebianInputError(`${tracker.path}: the tracker JSON holds no records`);
   // A file whose records are mostly unreadable is a format change, not a few bad records.
   if (stats.malformedRecords * 2 > stats.records) {
-    throw new DebianInputError(`${tracker.path}: ${stats.malformedRecords} of ${stats.records} records are malformed; is this the Debian tracker JSON format?`);
+    throw new DebianInputError(
+      `${tracker.path}: ${stats.malformedRecords} of ${stats.records} records are malformed; is this the Debian tracker JSON format?`,
+    );
   }
 
   for (const [id, v] of vulns) {
@@ -141,7 +153,13 @@ export async function importDebian(inputs: readonly string[], ctx: FeedImportCon
       const ended = row.date <= today;
       for (const name of names) {
         // Announced for a later date: support is still given, but it is limited in time.
-        w.support({ distro: 'debian', release: f.release, package: name, kind: ended ? 'ended' : 'limited', note: endedNote(row, ended) });
+        w.support({
+          distro: 'debian',
+          release: f.release,
+          package: name,
+          kind: ended ? 'ended' : 'limited',
+          note: endedNote(row, ended),
+        });
         stats.supportRows++;
       }
     }

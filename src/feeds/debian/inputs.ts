@@ -47,10 +47,14 @@ export function classifyInputs(inputs: readonly string[], warn: (message: string
   }
   const trackers = out.filter((i) => i.kind === 'tracker');
   if (trackers.length === 0) {
-    throw new DebianInputError(`no Debian tracker JSON among the inputs (${inputs.join(', ')}); it is the file at https://security-tracker.debian.org/tracker/data/json`);
+    throw new DebianInputError(
+      `no Debian tracker JSON among the inputs (${inputs.join(', ')}); it is the file at https://security-tracker.debian.org/tracker/data/json`,
+    );
   }
   if (trackers.length > 1) {
-    throw new DebianInputError(`several tracker JSON files among the inputs (${trackers.map((t) => t.path).join(', ')}); give one`);
+    throw new DebianInputError(
+      `several tracker JSON files among the inputs (${trackers.map((t) => t.path).join(', ')}); give one`,
+    );
   }
   return out;
 }
@@ -76,11 +80,19 @@ function classifyDirectory(dir: string, warn: (message: string) => void): Debian
   walk(dir);
   if (ignored.length) {
     const shown = ignored.slice(0, 5).join(', ');
-    warn(`${dir}: ignored ${ignored.length} file(s) that are not debian feed inputs: ${shown}${ignored.length > 5 ? ', …' : ''}`);
+    warn(
+      `${dir}: ignored ${ignored.length} file(s) that are not debian feed inputs: ${shown}${ignored.length > 5 ? ', …' : ''}`,
+    );
   }
   // The unsuffixed ended list is a copy of (or link to) one release's list; keep one of the two.
-  const explicit = new Set(found.filter((f) => f.kind === 'support-ended' && ENDED.exec(basename(f.path))?.[1]).map((f) => (f as { release: string }).release));
-  return found.filter((f) => !(f.kind === 'support-ended' && !ENDED.exec(basename(f.path))?.[1] && explicit.has(f.release)));
+  const explicit = new Set(
+    found
+      .filter((f) => f.kind === 'support-ended' && ENDED.exec(basename(f.path))?.[1])
+      .map((f) => (f as { release: string }).release),
+  );
+  return found.filter(
+    (f) => !(f.kind === 'support-ended' && !ENDED.exec(basename(f.path))?.[1] && explicit.has(f.release)),
+  );
 }
 
 /** The input's kind, or why it is none of the feed's inputs. */
@@ -92,7 +104,7 @@ function classifyFile(path: string): DebianInput | string {
     if (!release) {
       return ended[1]
         ? `Debian ${ended[1]} has no known codename (known: 9 to 15)`
-        : 'cannot tell which Debian release this list is for: name it security-support-ended.debNN, or keep the package\'s VERSION file beside it';
+        : "cannot tell which Debian release this list is for: name it security-support-ended.debNN, or keep the package's VERSION file beside it";
     }
     return { kind: 'support-ended', path, release };
   }

@@ -95,7 +95,9 @@ const WILDCARD_PATTERN = /^[a-z0-9+.-]*(?:\.\*[a-z0-9+.-]*)+$/;
 export function expandPattern(pattern: string, known: Iterable<string>, where: string, warn: Warn): string[] | null {
   if (isPlainName(pattern)) return [pattern];
   if (!WILDCARD_PATTERN.test(pattern)) {
-    warn(`${where}: ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 77)}...` : pattern)} is not a source name or a name with ".*" wildcards, skipped`);
+    warn(
+      `${where}: ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 77)}...` : pattern)} is not a source name or a name with ".*" wildcards, skipped`,
+    );
     return null;
   }
   const pieces = pattern.split('.*');

@@ -51,14 +51,19 @@ test('any object of objects round-trips, split into arbitrary chunks', async () 
   const record = fc.dictionary(text, fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }));
   const data = fc.dictionary(text, record, { maxKeys: 6 });
   await fc.assert(
-    fc.asyncProperty(data, fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), fc.boolean(), async (obj, sizes, pretty) => {
-      const buf = Buffer.from(JSON.stringify(obj, null, pretty ? 2 : undefined));
-      const got = await members(buf, sizes);
-      assert.deepEqual(
-        got.map((m) => [m.name, m.value]),
-        Object.entries(JSON.parse(buf.toString('utf8')) as Record<string, unknown>),
-      );
-    }),
+    fc.asyncProperty(
+      data,
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }),
+      fc.boolean(),
+      async (obj, sizes, pretty) => {
+        const buf = Buffer.from(JSON.stringify(obj, null, pretty ? 2 : undefined));
+        const got = await members(buf, sizes);
+        assert.deepEqual(
+          got.map((m) => [m.name, m.value]),
+          Object.entries(JSON.parse(buf.toString('utf8')) as Record<string, unknown>),
+        );
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -68,7 +73,10 @@ test('a file cut anywhere is reported as truncated or invalid, never read as com
   for (let cut = 0; cut < text.length; cut += 97) {
     await assert.rejects(members(Buffer.from(text.slice(0, cut))), TrackerFormatError, `cut at ${cut}`);
   }
-  await assert.rejects(members(Buffer.from(text.slice(0, text.length - 1))), /truncated Debian tracker JSON: it ends inside or after the record of package "chromium-browser"/);
+  await assert.rejects(
+    members(Buffer.from(text.slice(0, text.length - 1))),
+    /truncated Debian tracker JSON: it ends inside or after the record of package "chromium-browser"/,
+  );
 });
 
 test('structures other than an object of objects are errors that name file and line', async () => {

@@ -56,7 +56,10 @@ function show(b: number): string {
  * Throws TrackerFormatError (naming the file and line) for anything else: another top-level
  * type, a member that is not an object, invalid JSON, or a file that ends early (truncated).
  */
-export async function* readTopLevelObjects(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<TopLevelMember> {
+export async function* readTopLevelObjects(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+): AsyncGenerator<TopLevelMember> {
   let state: number = S.start;
   let line = 1;
   let members = 0;
@@ -168,8 +171,15 @@ export async function* readTopLevelObjects(chunks: AsyncIterable<Buffer>, file: 
   }
 
   if (state !== S.end) {
-    const where = state === S.start ? 'the file is empty' : members === 0 && state === S.key ? 'it ends after "{"' : `it ends inside or after the record of package ${JSON.stringify(key)}`;
-    throw new TrackerFormatError(`${file}:${line}: truncated Debian tracker JSON: ${where} (the top-level object is never closed)`);
+    const where =
+      state === S.start
+        ? 'the file is empty'
+        : members === 0 && state === S.key
+          ? 'it ends after "{"'
+          : `it ends inside or after the record of package ${JSON.stringify(key)}`;
+    throw new TrackerFormatError(
+      `${file}:${line}: truncated Debian tracker JSON: ${where} (the top-level object is never closed)`,
+    );
   }
 }
 

@@ -5,7 +5,10 @@ import type { AdvisoryEntry } from '../../core/types.ts';
 import { convertRecord, rawStatusOf, severityOf, statusOf, type RecordResult } from './tracker.ts';
 
 const SAMPLE = JSON.parse(
-  readFileSync(new URL('../../../../shared/data/feeds/debian/tracker-json-sample/debian.json', import.meta.url), 'utf8'),
+  readFileSync(
+    new URL('../../../../shared/data/feeds/debian/tracker-json-sample/debian.json', import.meta.url),
+    'utf8',
+  ),
 ) as Record<string, Record<string, unknown>>;
 
 const place = { file: 'debian.json', line: 7 };
@@ -17,10 +20,21 @@ function convert(pkg: string, id: string, raw: unknown, advisories: (r: string, 
   return { result, warnings };
 }
 
-function byRelease(result: RecordResult | null): Record<string, Pick<AdvisoryEntry, 'status' | 'fixed_version' | 'severity' | 'raw_status' | 'raw_severity'>> {
+function byRelease(
+  result: RecordResult | null,
+): Record<string, Pick<AdvisoryEntry, 'status' | 'fixed_version' | 'severity' | 'raw_status' | 'raw_severity'>> {
   assert.ok(result);
   return Object.fromEntries(
-    result.entries.map((e) => [e.release, { status: e.status, fixed_version: e.fixed_version, severity: e.severity, raw_status: e.raw_status, raw_severity: e.raw_severity }]),
+    result.entries.map((e) => [
+      e.release,
+      {
+        status: e.status,
+        fixed_version: e.fixed_version,
+        severity: e.severity,
+        raw_status: e.raw_status,
+        raw_severity: e.raw_severity,
+      },
+    ]),
   );
 }
 
@@ -28,17 +42,61 @@ test('chromium CVE-2022-0456 (sample): fixed where resolved, end_of_life where o
   const { result, warnings } = convert('chromium', 'CVE-2022-0456', SAMPLE.chromium['CVE-2022-0456']);
   assert.deepEqual(warnings, []);
   assert.deepEqual(byRelease(result), {
-    bookworm: { status: 'fixed', fixed_version: '98.0.4758.80-1', severity: 'unknown', raw_status: 'resolved', raw_severity: 'not yet assigned' },
-    bullseye: { status: 'fixed', fixed_version: '98.0.4758.80-1~deb11u1', severity: 'unknown', raw_status: 'resolved', raw_severity: 'not yet assigned' },
-    buster: { status: 'end_of_life', fixed_version: null, severity: 'unknown', raw_status: 'open', raw_severity: 'end-of-life' },
-    sid: { status: 'fixed', fixed_version: '98.0.4758.80-1', severity: 'unknown', raw_status: 'resolved', raw_severity: 'not yet assigned' },
-    stretch: { status: 'end_of_life', fixed_version: null, severity: 'unknown', raw_status: 'open', raw_severity: 'end-of-life' },
+    bookworm: {
+      status: 'fixed',
+      fixed_version: '98.0.4758.80-1',
+      severity: 'unknown',
+      raw_status: 'resolved',
+      raw_severity: 'not yet assigned',
+    },
+    bullseye: {
+      status: 'fixed',
+      fixed_version: '98.0.4758.80-1~deb11u1',
+      severity: 'unknown',
+      raw_status: 'resolved',
+      raw_severity: 'not yet assigned',
+    },
+    buster: {
+      status: 'end_of_life',
+      fixed_version: null,
+      severity: 'unknown',
+      raw_status: 'open',
+      raw_severity: 'end-of-life',
+    },
+    sid: {
+      status: 'fixed',
+      fixed_version: '98.0.4758.80-1',
+      severity: 'unknown',
+      raw_status: 'resolved',
+      raw_severity: 'not yet assigned',
+    },
+    stretch: {
+      status: 'end_of_life',
+      fixed_version: null,
+      severity: 'unknown',
+      raw_status: 'open',
+      raw_severity: 'end-of-life',
+    },
   });
   assert.equal(result?.description, '');
   const e = result?.entries[0];
   assert.deepEqual(
-    { feed: e?.feed, distro: e?.distro, package: e?.package, key_kind: e?.key_kind, scheme: e?.scheme, vuln_id: e?.vuln_id },
-    { feed: 'debian', distro: 'debian', package: 'chromium', key_kind: 'source', scheme: 'deb', vuln_id: 'CVE-2022-0456' },
+    {
+      feed: e?.feed,
+      distro: e?.distro,
+      package: e?.package,
+      key_kind: e?.key_kind,
+      scheme: e?.scheme,
+      vuln_id: e?.vuln_id,
+    },
+    {
+      feed: 'debian',
+      distro: 'debian',
+      package: 'chromium',
+      key_kind: 'source',
+      scheme: 'deb',
+      vuln_id: 'CVE-2022-0456',
+    },
   );
 });
 
@@ -51,7 +109,10 @@ test('prototypejs CVE-2007-2383 (sample): resolved in version 0 everywhere gives
 });
 
 test('sample urgencies map to severities: high** → high, low** → low, medium → medium', () => {
-  assert.equal(convert('prototypejs', 'CVE-2008-7220', SAMPLE.prototypejs['CVE-2008-7220']).result?.entries[0].severity, 'high');
+  assert.equal(
+    convert('prototypejs', 'CVE-2008-7220', SAMPLE.prototypejs['CVE-2008-7220']).result?.entries[0].severity,
+    'high',
+  );
   const txt2man = convert('txt2man', 'CVE-2013-1444', SAMPLE.txt2man['CVE-2013-1444']).result;
   assert.deepEqual(
     txt2man?.entries.map((e) => [e.release, e.severity, e.raw_severity, e.fixed_version]),
@@ -86,7 +147,11 @@ test('advisory ids are looked up by release and fixed version', () => {
 });
 
 test('an empty releases list (encoded as []) is a record without entries, not an error', () => {
-  const { result, warnings } = convert('chromium-browser', 'CVE-2022-0358', SAMPLE['chromium-browser']['CVE-2022-0358']);
+  const { result, warnings } = convert(
+    'chromium-browser',
+    'CVE-2022-0358',
+    SAMPLE['chromium-browser']['CVE-2022-0358'],
+  );
   assert.deepEqual(warnings, []);
   assert.deepEqual(result?.entries, []);
 });
@@ -95,9 +160,21 @@ test('open entries: no-dsa stays affected, ignored → will_not_fix, postponed �
   const { result, warnings } = convert('foot', 'CVE-2023-0001', {
     description: 'x',
     releases: {
-      bookworm: { status: 'open', repositories: { bookworm: '1.13.1-2' }, urgency: 'not yet assigned', nodsa: 'Minor issue', nodsa_reason: '' },
+      bookworm: {
+        status: 'open',
+        repositories: { bookworm: '1.13.1-2' },
+        urgency: 'not yet assigned',
+        nodsa: 'Minor issue',
+        nodsa_reason: '',
+      },
       bullseye: { status: 'open', repositories: {}, urgency: 'low', nodsa: 'Minor issue', nodsa_reason: 'ignored' },
-      buster: { status: 'open', repositories: {}, urgency: 'medium', nodsa: 'Revisit when fixed upstream', nodsa_reason: 'postponed' },
+      buster: {
+        status: 'open',
+        repositories: {},
+        urgency: 'medium',
+        nodsa: 'Revisit when fixed upstream',
+        nodsa_reason: 'postponed',
+      },
       trixie: { status: 'open', repositories: {}, urgency: 'high' },
       sid: { status: 'undetermined', repositories: {}, urgency: 'unimportant' },
       forky: { status: 'open', repositories: {}, urgency: 'end-of-life', nodsa: 'x', nodsa_reason: 'ignored' },
@@ -105,12 +182,42 @@ test('open entries: no-dsa stays affected, ignored → will_not_fix, postponed �
   });
   assert.deepEqual(warnings, []);
   assert.deepEqual(byRelease(result), {
-    bookworm: { status: 'affected', fixed_version: null, severity: 'unknown', raw_status: 'open (no-dsa: Minor issue)', raw_severity: 'not yet assigned' },
-    bullseye: { status: 'will_not_fix', fixed_version: null, severity: 'low', raw_status: 'open (ignored: Minor issue)', raw_severity: 'low' },
-    buster: { status: 'fix_deferred', fixed_version: null, severity: 'medium', raw_status: 'open (postponed: Revisit when fixed upstream)', raw_severity: 'medium' },
+    bookworm: {
+      status: 'affected',
+      fixed_version: null,
+      severity: 'unknown',
+      raw_status: 'open (no-dsa: Minor issue)',
+      raw_severity: 'not yet assigned',
+    },
+    bullseye: {
+      status: 'will_not_fix',
+      fixed_version: null,
+      severity: 'low',
+      raw_status: 'open (ignored: Minor issue)',
+      raw_severity: 'low',
+    },
+    buster: {
+      status: 'fix_deferred',
+      fixed_version: null,
+      severity: 'medium',
+      raw_status: 'open (postponed: Revisit when fixed upstream)',
+      raw_severity: 'medium',
+    },
     trixie: { status: 'affected', fixed_version: null, severity: 'high', raw_status: 'open', raw_severity: 'high' },
-    sid: { status: 'undetermined', fixed_version: null, severity: 'negligible', raw_status: 'undetermined', raw_severity: 'unimportant' },
-    forky: { status: 'end_of_life', fixed_version: null, severity: 'unknown', raw_status: 'open (ignored: x)', raw_severity: 'end-of-life' },
+    sid: {
+      status: 'undetermined',
+      fixed_version: null,
+      severity: 'negligible',
+      raw_status: 'undetermined',
+      raw_severity: 'unimportant',
+    },
+    forky: {
+      status: 'end_of_life',
+      fixed_version: null,
+      severity: 'unknown',
+      raw_status: 'open (ignored: x)',
+      raw_severity: 'end-of-life',
+    },
   });
 });
 
@@ -152,8 +259,36 @@ test('malformed records and releases are warnings naming file, line, package and
 test('severity, status and raw status rules (DESIGN.md table)', () => {
   const sev = (u: string | undefined) => severityOf(u);
   assert.deepEqual(
-    ['unimportant', 'low', 'low*', 'low**', 'lowish', 'medium', 'medium**', 'high', 'high*', 'not yet assigned', 'end-of-life', '', undefined].map(sev),
-    ['negligible', 'low', 'low', 'low', 'unknown', 'medium', 'medium', 'high', 'high', 'unknown', 'unknown', 'unknown', 'unknown'],
+    [
+      'unimportant',
+      'low',
+      'low*',
+      'low**',
+      'lowish',
+      'medium',
+      'medium**',
+      'high',
+      'high*',
+      'not yet assigned',
+      'end-of-life',
+      '',
+      undefined,
+    ].map(sev),
+    [
+      'negligible',
+      'low',
+      'low',
+      'low',
+      'unknown',
+      'medium',
+      'medium',
+      'high',
+      'high',
+      'unknown',
+      'unknown',
+      'unknown',
+      'unknown',
+    ],
   );
   assert.equal(statusOf({ status: 'resolved', fixed_version: '0' }), null);
   assert.equal(statusOf({ status: 'resolved', fixed_version: '1:2.3-4' }), 'fixed');

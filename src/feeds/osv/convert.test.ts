@@ -13,7 +13,12 @@ function convert(id: string): ConvertedRecord {
   const file = fileURLToPath(new URL(`./${id}.json`, ALMA8));
   const rec = osvRecordSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   const warnings: string[] = [];
-  const converted = convertRecord(rec, file, { feed: 'almalinux', acceptTarget: (t) => t.distro === 'almalinux', warn: (m) => warnings.push(m), stats: newStats() });
+  const converted = convertRecord(rec, file, {
+    feed: 'almalinux',
+    acceptTarget: (t) => t.distro === 'almalinux',
+    warn: (m) => warnings.push(m),
+    stats: newStats(),
+  });
   assert.deepEqual(warnings, []);
   assert.ok(converted, id);
   return converted;
@@ -21,11 +26,14 @@ function convert(id: string): ConvertedRecord {
 
 /** The module streams of a package's entries, sorted. */
 function streamsOf(c: ConvertedRecord, pkg: string): (string | null)[] {
-  return [...new Set(c.entries.filter((e) => e.entry.package === pkg).map((e) => e.entry.module_stream ?? null))].sort();
+  return [
+    ...new Set(c.entries.filter((e) => e.entry.package === pkg).map((e) => e.entry.module_stream ?? null)),
+  ].sort();
 }
 
 test('summaries: every module stream named, the impact before the title or after it', () => {
-  const summaryOf = (id: string): string => (JSON.parse(readFileSync(fileURLToPath(new URL(`./${id}.json`, ALMA8)), 'utf8')) as { summary: string }).summary;
+  const summaryOf = (id: string): string =>
+    (JSON.parse(readFileSync(fileURLToPath(new URL(`./${id}.json`, ALMA8)), 'utf8')) as { summary: string }).summary;
   const cases: [string, { impact: string | null; streams: string[] }][] = [
     ['ALSA-2024:3061', { impact: 'Moderate', streams: ['pki-core:10.6', 'pki-deps:10.6'] }], // "Moderate: pki-core:10.6 and pki-deps:10.6 security update"
     ['ALSA-2021:4160', { impact: 'Moderate', streams: ['python39:3.9', 'python39-devel:3.9'] }],
@@ -39,14 +47,18 @@ test('summaries: every module stream named, the impact before the title or after
     ['ALSA-2024:4197', { impact: 'Moderate', streams: ['httpd:2.4'] }],
     ['ALSA-2024:4235', { impact: 'Important', streams: [] }], // "Important: 389-ds security update"
   ];
-  for (const [id, expected] of cases) assert.deepEqual(parseRhSummary(summaryOf(id)), expected, `${id}: ${summaryOf(id)}`);
+  for (const [id, expected] of cases)
+    assert.deepEqual(parseRhSummary(summaryOf(id)), expected, `${id}: ${summaryOf(id)}`);
   assert.deepEqual(parseRhSummary(undefined), { impact: null, streams: [] });
 });
 
-test('pki-core:10.6 and pki-deps:10.6 (ALSA-2024:3061): the record cannot tell a package\'s module, so each modular fix is filed under both streams', () => {
+test("pki-core:10.6 and pki-deps:10.6 (ALSA-2024:3061): the record cannot tell a package's module, so each modular fix is filed under both streams", () => {
   const c = convert('ALSA-2024:3061');
-  for (const pkg of ['jackson-databind', 'slf4j', 'pki-servlet-engine']) assert.deepEqual(streamsOf(c, pkg), ['pki-core:10.6', 'pki-deps:10.6'], pkg);
-  const jackson = c.entries.filter((e) => e.entry.package === 'jackson-databind').map((e) => [e.entry.vuln_id, e.entry.fixed_version, e.entry.module_stream, e.entry.severity]);
+  for (const pkg of ['jackson-databind', 'slf4j', 'pki-servlet-engine'])
+    assert.deepEqual(streamsOf(c, pkg), ['pki-core:10.6', 'pki-deps:10.6'], pkg);
+  const jackson = c.entries
+    .filter((e) => e.entry.package === 'jackson-databind')
+    .map((e) => [e.entry.vuln_id, e.entry.fixed_version, e.entry.module_stream, e.entry.severity]);
   assert.deepEqual(jackson, [
     ['CVE-2020-36518', '2.14.2-1.module_el8.10.0+3791+e0637953', 'pki-core:10.6', 'medium'],
     ['CVE-2020-36518', '2.14.2-1.module_el8.10.0+3791+e0637953', 'pki-deps:10.6', 'medium'],
@@ -63,7 +75,9 @@ test('a single-stream summary keeps one stream; a summary in the "ID: title (Imp
 
 test('a USN record takes its priority from cves_map; nulls and odd shapes there are passed over (found by the fuzz suite)', () => {
   const file = fileURLToPath(new URL('../../../../shared/data/feeds/ubuntu/osv/usn/USN-5614-1.json', import.meta.url));
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { affected: { database_specific: { cves_map: { cves: unknown[] } } }[] };
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+    affected: { database_specific: { cves_map: { cves: unknown[] } } }[];
+  };
   const severities = (doc: unknown): string[] => {
     const rec = osvRecordSchema.parse(doc);
     const c = convertRecord(rec, file, { feed: 'ubuntu', acceptTarget: () => true, warn: () => {}, stats: newStats() });

@@ -7,7 +7,13 @@ import { getScheme } from '../../core/version/index.ts';
 import { mapEcosystem, type EcosystemTarget } from './ecosystems.ts';
 import type { OsvAffected, OsvRange, OsvRecord } from './schema.ts';
 import { cveOf } from '../../core/vuln-id.ts';
-import { cvss3BaseScore, fromCvssScore, fromRedHatImpact, fromSeverityWord, fromUbuntuPriority } from '../common/severity.ts';
+import {
+  cvss3BaseScore,
+  fromCvssScore,
+  fromRedHatImpact,
+  fromSeverityWord,
+  fromUbuntuPriority,
+} from '../common/severity.ts';
 
 export interface ConvertOptions {
   feed: string;
@@ -150,7 +156,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function chooseSeverity(rec: OsvRecord, a: OsvAffected, t: EcosystemTarget, vulnId: string, rhImpact: string | null): SeverityChoice {
+function chooseSeverity(
+  rec: OsvRecord,
+  a: OsvAffected,
+  t: EcosystemTarget,
+  vulnId: string,
+  rhImpact: string | null,
+): SeverityChoice {
   // The distribution's own rating first (DESIGN.md), then CVSS.
   const own = stringField(a.ecosystem_specific, 'severity') ?? stringField(a.database_specific, 'severity');
   if (own) return { severity: t.distro === 'ubuntu' ? fromUbuntuPriority(own) : fromSeverityWord(own), raw: own };
@@ -267,7 +279,9 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
     const ecosystemRanges = (a.ranges ?? []).filter((r) => r.type === 'ECOSYSTEM');
     for (const r of ecosystemRanges) {
       const versions = r.events.map((e) => Object.values(e)[0] as string).filter((v) => v !== '0');
-      const invalid = versions.map((v) => [v, validVersion(t.scheme, normaliseVersion(t.scheme, v))] as const).find(([, why]) => why !== null);
+      const invalid = versions
+        .map((v) => [v, validVersion(t.scheme, normaliseVersion(t.scheme, v))] as const)
+        .find(([, why]) => why !== null);
       if (invalid) {
         opts.warn(`${where}: skipped, invalid ${t.scheme} version ${JSON.stringify(invalid[0])}: ${invalid[1]}`);
         bad = true;
@@ -311,7 +325,12 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
           scheme: t.scheme,
           vuln_id: vulnId,
           status: fixed !== null ? 'fixed' : 'affected',
-          raw_status: fixed !== null ? 'fixed' : iv.last_affected !== null ? 'affected (last affected version known)' : 'affected',
+          raw_status:
+            fixed !== null
+              ? 'fixed'
+              : iv.last_affected !== null
+                ? 'affected (last affected version known)'
+                : 'affected',
           introduced: iv.introduced === null ? null : normaliseVersion(t.scheme, iv.introduced),
           fixed_version: fixed,
           last_affected: iv.last_affected === null ? null : normaliseVersion(t.scheme, iv.last_affected),
@@ -330,7 +349,10 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
   if (nonSecurity && entries.length === 0) opts.stats.nonSecurity++;
   if (entries.length === 0) return null;
 
-  const description = [rec.summary, rec.details].filter((s): s is string => Boolean(s?.trim())).map((s) => s.trim()).join('\n\n');
+  const description = [rec.summary, rec.details]
+    .filter((s): s is string => Boolean(s?.trim()))
+    .map((s) => s.trim())
+    .join('\n\n');
   const references = (rec.references ?? []).map((r) => r.url);
   const vulnerabilities = vulnIds.map((id): VulnerabilityInfo => ({
     id,

@@ -18,7 +18,15 @@ export interface EcosystemTarget {
 export type EcosystemMapping = EcosystemTarget | { skip: string } | null;
 
 const DEBIAN_CODENAMES: Record<string, string> = {
-  '7': 'wheezy', '8': 'jessie', '9': 'stretch', '10': 'buster', '11': 'bullseye', '12': 'bookworm', '13': 'trixie', '14': 'forky', '15': 'duke',
+  '7': 'wheezy',
+  '8': 'jessie',
+  '9': 'stretch',
+  '10': 'buster',
+  '11': 'bullseye',
+  '12': 'bookworm',
+  '13': 'trixie',
+  '14': 'forky',
+  '15': 'duke',
 };
 
 /**
@@ -33,7 +41,9 @@ export function mapEcosystem(ecosystem: string): EcosystemMapping {
     case 'Debian': {
       // Own keys only: `Debian:constructor` names no release.
       const codename = Object.hasOwn(DEBIAN_CODENAMES, rest) ? DEBIAN_CODENAMES[rest] : undefined;
-      return codename ? { distro: 'debian', release: codename, scheme: 'deb', key_kind: 'source' } : { skip: `${ecosystem} (no Debian release)` };
+      return codename
+        ? { distro: 'debian', release: codename, scheme: 'deb', key_kind: 'source' }
+        : { skip: `${ecosystem} (no Debian release)` };
     }
     case 'Ubuntu': {
       // Ubuntu:22.04:LTS, Ubuntu:25.10, Ubuntu:Pro:16.04:LTS; Pro variants (FIPS, Realtime,
@@ -44,21 +54,29 @@ export function mapEcosystem(ecosystem: string): EcosystemMapping {
     }
     case 'AlmaLinux': {
       const m = /^(\d+)$/.exec(rest);
-      return m ? { distro: 'almalinux', release: m[1], scheme: 'rpm', key_kind: 'binary' } : { skip: `${ecosystem} (no AlmaLinux major release)` };
+      return m
+        ? { distro: 'almalinux', release: m[1], scheme: 'rpm', key_kind: 'binary' }
+        : { skip: `${ecosystem} (no AlmaLinux major release)` };
     }
     case 'Rocky Linux': {
       // Rocky's OSV names source packages (RLSA-2024:3671 lists `ruby`, not `ruby-libs`).
       const m = /^(\d+)$/.exec(rest);
-      return m ? { distro: 'rocky', release: m[1], scheme: 'rpm', key_kind: 'source' } : { skip: `${ecosystem} (no Rocky Linux major release)` };
+      return m
+        ? { distro: 'rocky', release: m[1], scheme: 'rpm', key_kind: 'source' }
+        : { skip: `${ecosystem} (no Rocky Linux major release)` };
     }
     case 'Alpine': {
       const m = /^v(\d+\.\d+)$/.exec(rest);
       if (m) return { distro: 'alpine', release: m[1], scheme: 'apk', key_kind: 'source' };
-      return rest === 'edge' ? { distro: 'alpine', release: 'edge', scheme: 'apk', key_kind: 'source' } : { skip: `${ecosystem} (no Alpine branch)` };
+      return rest === 'edge'
+        ? { distro: 'alpine', release: 'edge', scheme: 'apk', key_kind: 'source' }
+        : { skip: `${ecosystem} (no Alpine branch)` };
     }
     case 'Red Hat': {
       const major = rhelMajorFromCpeProduct(rest);
-      return major ? { distro: 'rhel', release: major, scheme: 'rpm', key_kind: 'binary' } : { skip: `${ecosystem} (not a mainline RHEL stream)` };
+      return major
+        ? { distro: 'rhel', release: major, scheme: 'rpm', key_kind: 'binary' }
+        : { skip: `${ecosystem} (not a mainline RHEL stream)` };
     }
     default:
       return null;

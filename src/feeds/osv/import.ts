@@ -49,9 +49,22 @@ export interface OsvImportSummary {
   entries: number;
 }
 
-export async function importOsv(inputs: readonly string[], ctx: FeedImportContext, options: OsvImportOptions): Promise<OsvImportSummary> {
+export async function importOsv(
+  inputs: readonly string[],
+  ctx: FeedImportContext,
+  options: OsvImportOptions,
+): Promise<OsvImportSummary> {
   const stats = newStats();
-  const summary: OsvImportSummary = { files: 0, records: 0, invalid: 0, withdrawn: 0, duplicates: 0, copies: 0, superseded: 0, entries: 0 };
+  const summary: OsvImportSummary = {
+    files: 0,
+    records: 0,
+    invalid: 0,
+    withdrawn: 0,
+    duplicates: 0,
+    copies: 0,
+    superseded: 0,
+    entries: 0,
+  };
   /** Record id → where it was first read and a digest of its bytes. */
   const seen = new Map<string, { origin: string; digest: string }>();
   const held: { upstream: string[]; converted: ConvertedRecord }[] = [];
@@ -105,7 +118,9 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
     const parsed = osvRecordSchema.safeParse(doc);
     if (!parsed.success) {
       const id = (doc as { id?: unknown }).id;
-      ctx.warn(`skipped ${file.origin}: record ${typeof id === 'string' ? id : '(no id)'} fails the OSV schema: ${describeIssues(parsed.error)}`);
+      ctx.warn(
+        `skipped ${file.origin}: record ${typeof id === 'string' ? id : '(no id)'} fails the OSV schema: ${describeIssues(parsed.error)}`,
+      );
       summary.invalid++;
       continue;
     }
@@ -127,7 +142,12 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
     }
     seen.set(rec.id, { origin: file.origin, digest });
     summary.records++;
-    const converted = convertRecord(rec, file.origin, { feed: options.feed, acceptTarget: options.acceptTarget, warn: ctx.warn, stats });
+    const converted = convertRecord(rec, file.origin, {
+      feed: options.feed,
+      acceptTarget: options.acceptTarget,
+      warn: ctx.warn,
+      stats,
+    });
     if (!converted) continue;
     // Records derived from other records of the same database (USN → UBUNTU-CVE, DSA →
     // DEBIAN-CVE) wait until every record has been seen; a bare CVE id as upstream is not a
@@ -138,7 +158,10 @@ export async function importOsv(inputs: readonly string[], ctx: FeedImportContex
   }
 
   if (summary.records === 0 && otherDocs === 0) {
-    const what = summary.files === 0 ? 'no JSON files' : `${summary.files} file(s), none of them a valid OSV record${extra ? ' or updateinfo document' : ''}`;
+    const what =
+      summary.files === 0
+        ? 'no JSON files'
+        : `${summary.files} file(s), none of them a valid OSV record${extra ? ' or updateinfo document' : ''}`;
     throw new InputError(`${inputs.join(', ')}: not ${options.feed} OSV data (${what})`);
   }
 

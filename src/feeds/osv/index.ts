@@ -25,7 +25,8 @@ import { importOsv } from './import.ts';
 
 export const osvFeed: FeedSource = {
   name: 'osv',
-  description: 'any OSV directory or archive (zip, tar, tar.gz, tar.xz, tar.zst): Debian, Ubuntu, AlmaLinux, Rocky, Alpine and Red Hat ecosystems',
+  description:
+    'any OSV directory or archive (zip, tar, tar.gz, tar.xz, tar.zst): Debian, Ubuntu, AlmaLinux, Rocky, Alpine and Red Hat ecosystems',
   defaultUrls: [],
   async import(inputs, ctx) {
     await importOsv(inputs, ctx, { feed: 'osv', acceptTarget: () => true, consolidate: 'global' });

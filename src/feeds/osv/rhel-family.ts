@@ -32,7 +32,12 @@ export function rhelRebuildFeed(rebuild: RhelRebuild): FeedSource {
   };
 }
 
-export async function importRhelFamily(feed: string, distro: string, inputs: readonly string[], ctx: FeedImportContext): Promise<OsvImportSummary> {
+export async function importRhelFamily(
+  feed: string,
+  distro: string,
+  inputs: readonly string[],
+  ctx: FeedImportContext,
+): Promise<OsvImportSummary> {
   return importOsv(inputs, ctx, {
     feed,
     acceptTarget: (t) => t.distro === distro,
@@ -45,7 +50,8 @@ export async function importRhelFamily(feed: string, distro: string, inputs: rea
         const r = parseUpdateinfo(xml, { feed, distro });
         const notes = r.problems.slice(0, 5).map((p) => `${file.origin}: ${p}`);
         if (r.problems.length > 5) notes.push(`${file.origin}: ${r.problems.length - 5} more problems`);
-        if (r.nonSecurity) notes.push(`${file.origin}: skipped ${r.nonSecurity} bug-fix/enhancement updates that name no CVE`);
+        if (r.nonSecurity)
+          notes.push(`${file.origin}: skipped ${r.nonSecurity} bug-fix/enhancement updates that name no CVE`);
         return { entries: r.entries, vulnerabilities: r.vulnerabilities, notes };
       },
     },

@@ -4,7 +4,9 @@
 // repo for GIT ranges. Fields patchloop does not read are not checked.
 import { z } from 'zod';
 
-const timestamp = z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$/, 'not an RFC 3339 UTC timestamp');
+const timestamp = z
+  .string()
+  .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$/, 'not an RFC 3339 UTC timestamp');
 
 const severity = z
   .array(z.object({ type: z.enum(['CVSS_V2', 'CVSS_V3', 'CVSS_V4', 'Ubuntu']), score: z.string() }))
@@ -27,11 +29,17 @@ const range = z
     database_specific: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((r, ctx) => {
-    if (!r.events.some((e) => 'introduced' in e)) ctx.addIssue({ code: 'custom', message: 'a range needs an "introduced" event', path: ['events'] });
+    if (!r.events.some((e) => 'introduced' in e))
+      ctx.addIssue({ code: 'custom', message: 'a range needs an "introduced" event', path: ['events'] });
     if (r.events.some((e) => 'fixed' in e) && r.events.some((e) => 'last_affected' in e)) {
-      ctx.addIssue({ code: 'custom', message: '"fixed" and "last_affected" events are mutually exclusive', path: ['events'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: '"fixed" and "last_affected" events are mutually exclusive',
+        path: ['events'],
+      });
     }
-    if (r.type === 'GIT' && !r.repo) ctx.addIssue({ code: 'custom', message: 'a GIT range needs a repo', path: ['repo'] });
+    if (r.type === 'GIT' && !r.repo)
+      ctx.addIssue({ code: 'custom', message: 'a GIT range needs a repo', path: ['repo'] });
   });
 
 export type OsvRange = z.infer<typeof range>;
@@ -63,7 +71,19 @@ export const osvRecordSchema = z.object({
   references: z
     .array(
       z.object({
-        type: z.enum(['ADVISORY', 'ARTICLE', 'DETECTION', 'DISCUSSION', 'REPORT', 'FIX', 'INTRODUCED', 'GIT', 'PACKAGE', 'EVIDENCE', 'WEB']),
+        type: z.enum([
+          'ADVISORY',
+          'ARTICLE',
+          'DETECTION',
+          'DISCUSSION',
+          'REPORT',
+          'FIX',
+          'INTRODUCED',
+          'GIT',
+          'PACKAGE',
+          'EVIDENCE',
+          'WEB',
+        ]),
         url: z.string(),
       }),
     )
@@ -75,5 +95,11 @@ export type OsvRecord = z.infer<typeof osvRecordSchema>;
 
 /** Whether a parsed JSON document looks like an OSV record at all (an object with id and modified). */
 export function looksLikeOsv(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'id' in doc && ('modified' in doc || 'affected' in doc);
+  return (
+    typeof doc === 'object' &&
+    doc !== null &&
+    !Array.isArray(doc) &&
+    'id' in doc &&
+    ('modified' in doc || 'affected' in doc)
+  );
 }

@@ -46,7 +46,16 @@ const vulnerability = z.object({
       under_investigation: productIds,
     })
     .optional(),
-  remediations: z.array(z.object({ category: z.string(), details: z.string().optional(), url: z.string().optional(), product_ids: productIds })).optional(),
+  remediations: z
+    .array(
+      z.object({
+        category: z.string(),
+        details: z.string().optional(),
+        url: z.string().optional(),
+        product_ids: productIds,
+      }),
+    )
+    .optional(),
   threats: z.array(z.object({ category: z.string(), details: z.string(), product_ids: productIds })).optional(),
   references: z.array(z.object({ url: z.string() })).optional(),
   release_date: z.string().optional(),
@@ -59,7 +68,11 @@ export const csafSchema = z.object({
     csaf_version: z.string().optional(),
     title: z.string().optional(),
     aggregate_severity: z.object({ text: z.string() }).optional(),
-    tracking: z.object({ id: z.string(), current_release_date: z.string().optional(), initial_release_date: z.string().optional() }),
+    tracking: z.object({
+      id: z.string(),
+      current_release_date: z.string().optional(),
+      initial_release_date: z.string().optional(),
+    }),
   }),
   product_tree: z
     .object({
@@ -104,13 +117,21 @@ export function branchNestingProblem(doc: unknown): string | null {
 }
 
 export function isCsaf(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && 'document' in doc && typeof (doc as { document: unknown }).document === 'object';
+  return (
+    typeof doc === 'object' &&
+    doc !== null &&
+    'document' in doc &&
+    typeof (doc as { document: unknown }).document === 'object'
+  );
 }
 
 const ADVISORY = /\bRH[SBE]A-\d{4}:\d+\b/;
 
 /** Why a component without a fix has none: Red Hat's remediation wording → status. */
-export function statusOfRemediation(details: string | undefined, category: string | undefined): { status: EntryStatus; raw: string } {
+export function statusOfRemediation(
+  details: string | undefined,
+  category: string | undefined,
+): { status: EntryStatus; raw: string } {
   const d = (details ?? '').trim();
   const w = d.toLowerCase();
   if (w.startsWith('will not fix')) return { status: 'will_not_fix', raw: d };
@@ -130,7 +151,10 @@ export interface CsafConversion {
 
 export function convertCsaf(doc: CsafDocument): CsafConversion {
   const rpm = getScheme('rpm');
-  const tree = new ProductTree(doc.product_tree?.branches ?? [], (doc.product_tree?.relationships ?? []) as CsafRelationship[]);
+  const tree = new ProductTree(
+    doc.product_tree?.branches ?? [],
+    (doc.product_tree?.relationships ?? []) as CsafRelationship[],
+  );
   const out: CsafConversion = { entries: [], vulnerabilities: [], otherPlatforms: 0, invalidVersions: [] };
   const docId = doc.document.tracking.id;
   const docIsAdvisory = ADVISORY.test(docId);
@@ -139,10 +163,18 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
     const vulnId = v.cve ?? docId;
     const impactFor = (pid: string): string | null => {
       const impacts = (v.threats ?? []).filter((t) => t.category === 'impact');
-      return impacts.find((t) => t.product_ids?.includes(pid))?.details ?? impacts.find((t) => !t.product_ids?.length)?.details ?? impacts[0]?.details ?? doc.document.aggregate_severity?.text ?? null;
+      return (
+        impacts.find((t) => t.product_ids?.includes(pid))?.details ??
+        impacts.find((t) => !t.product_ids?.length)?.details ??
+        impacts[0]?.details ??
+        doc.document.aggregate_severity?.text ??
+        null
+      );
     };
     const remediationFor = (pid: string): { category: string; details?: string; url?: string } | undefined =>
-      (v.remediations ?? []).find((r) => r.category !== 'workaround' && r.category !== 'mitigation' && r.product_ids?.includes(pid));
+      (v.remediations ?? []).find(
+        (r) => r.category !== 'workaround' && r.category !== 'mitigation' && r.product_ids?.includes(pid),
+      );
 
     const base = (pid: string, c: { name: string; moduleStream: string | null }, release: string) => {
       const impact = impactFor(pid);
@@ -159,7 +191,10 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
       };
     };
 
-    const add = (pids: readonly string[] | undefined, kind: 'fixed' | 'affected' | 'not_affected' | 'under_investigation'): void => {
+    const add = (
+      pids: readonly string[] | undefined,
+      kind: 'fixed' | 'affected' | 'not_affected' | 'under_investigation',
+    ): void => {
       for (const pid of pids ?? []) {
         const c = tree.resolve(pid);
         if (!c) continue;
@@ -201,7 +236,12 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
         if (c.evr !== null && kind !== 'affected') continue;
         const keyKind = c.arch === null || c.arch === 'src' ? 'source' : 'binary';
         let status: EntryStatus = kind;
-        let raw: string = kind === 'not_affected' ? 'Not affected' : kind === 'under_investigation' ? 'Under investigation' : 'Affected';
+        let raw: string =
+          kind === 'not_affected'
+            ? 'Not affected'
+            : kind === 'under_investigation'
+              ? 'Under investigation'
+              : 'Affected';
         if (kind === 'affected') {
           const rem = remediationFor(pid);
           const s = statusOfRemediation(rem?.details, rem?.category);

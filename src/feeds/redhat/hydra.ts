@@ -14,17 +14,36 @@ export const hydraSchema = z.object({
   details: z.array(z.string()).nullish(),
   references: z.array(z.string()).nullish(),
   affected_release: z
-    .array(z.object({ product_name: z.string().optional(), advisory: z.string().nullish(), cpe: z.string().nullish(), package: z.string().nullish() }))
+    .array(
+      z.object({
+        product_name: z.string().optional(),
+        advisory: z.string().nullish(),
+        cpe: z.string().nullish(),
+        package: z.string().nullish(),
+      }),
+    )
     .nullish(),
   package_state: z
-    .array(z.object({ product_name: z.string().optional(), fix_state: z.string(), package_name: z.string(), cpe: z.string().nullish() }))
+    .array(
+      z.object({
+        product_name: z.string().optional(),
+        fix_state: z.string(),
+        package_name: z.string(),
+        cpe: z.string().nullish(),
+      }),
+    )
     .nullish(),
 });
 
 export type HydraDocument = z.infer<typeof hydraSchema>;
 
 export function isHydra(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && 'name' in doc && ('affected_release' in doc || 'package_state' in doc || 'threat_severity' in doc);
+  return (
+    typeof doc === 'object' &&
+    doc !== null &&
+    'name' in doc &&
+    ('affected_release' in doc || 'package_state' in doc || 'threat_severity' in doc)
+  );
 }
 
 /** Red Hat's fix_state words → status. */
@@ -57,15 +76,31 @@ export interface HydraConversion {
 export function convertHydra(doc: HydraDocument): HydraConversion {
   const rpm = getScheme('rpm');
   const impact = doc.threat_severity ?? '';
-  const base = { feed: 'redhat', distro: 'rhel', key_kind: 'source' as const, scheme: 'rpm' as const, vuln_id: doc.name, severity: fromRedHatImpact(impact), raw_severity: impact, introduced: null, last_affected: null, arches: [] };
-  const out: HydraConversion = { entries: [], otherPlatforms: 0, skipped: [], vulnerability: {
-    id: doc.name,
-    aliases: [],
-    description: (doc.details ?? []).at(-1) ?? '',
-    published: doc.public_date ?? null,
-    modified: null,
-    references: (doc.references ?? []).flatMap((r) => r.split(/\s+/)).filter(Boolean),
-  } };
+  const base = {
+    feed: 'redhat',
+    distro: 'rhel',
+    key_kind: 'source' as const,
+    scheme: 'rpm' as const,
+    vuln_id: doc.name,
+    severity: fromRedHatImpact(impact),
+    raw_severity: impact,
+    introduced: null,
+    last_affected: null,
+    arches: [],
+  };
+  const out: HydraConversion = {
+    entries: [],
+    otherPlatforms: 0,
+    skipped: [],
+    vulnerability: {
+      id: doc.name,
+      aliases: [],
+      description: (doc.details ?? []).at(-1) ?? '',
+      published: doc.public_date ?? null,
+      modified: null,
+      references: (doc.references ?? []).flatMap((r) => r.split(/\s+/)).filter(Boolean),
+    },
+  };
   for (const r of doc.affected_release ?? []) {
     const release = r.cpe ? rhelMajorFromCpe(r.cpe) : null;
     if (!release) {
@@ -84,7 +119,16 @@ export function convertHydra(doc: HydraDocument): HydraConversion {
       out.skipped.push(`${r.package}: invalid version`);
       continue;
     }
-    out.entries.push({ ...base, release, package: m[1], status: 'fixed', raw_status: 'fixed', fixed_version: evr, advisory_ids: r.advisory ? [r.advisory] : [], module_stream: null });
+    out.entries.push({
+      ...base,
+      release,
+      package: m[1],
+      status: 'fixed',
+      raw_status: 'fixed',
+      fixed_version: evr,
+      advisory_ids: r.advisory ? [r.advisory] : [],
+      module_stream: null,
+    });
   }
   for (const s of doc.package_state ?? []) {
     const release = s.cpe ? rhelMajorFromCpe(s.cpe) : null;

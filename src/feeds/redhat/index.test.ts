@@ -11,18 +11,27 @@ import { replaceFeed } from '../../vulndb/writer.ts';
 import { MAX_BRANCH_DEPTH } from './csaf.ts';
 import { importRedHat, type RedHatImportSummary } from './index.ts';
 
-const ADVISORY = fileURLToPath(new URL('../../../../shared/data/feeds/redhat/csaf/advisories/2024/rhsa-2024_6163.json', import.meta.url));
+const ADVISORY = fileURLToPath(
+  new URL('../../../../shared/data/feeds/redhat/csaf/advisories/2024/rhsa-2024_6163.json', import.meta.url),
+);
 
 /** The real advisory with one more top-level branch: a chain `depth` branches deep. */
 function withChain(depth: number): string {
   const doc = JSON.parse(readFileSync(ADVISORY, 'utf8')) as { product_tree: { branches: unknown[] } };
   doc.product_tree.branches.push('CHAIN');
   // Spliced into the text: JSON.stringify recurses too.
-  const chain = '{"category":"vendor","name":"x","branches":['.repeat(depth) + '{"category":"vendor","name":"y"}' + ']}'.repeat(depth);
+  const chain =
+    '{"category":"vendor","name":"x","branches":['.repeat(depth) +
+    '{"category":"vendor","name":"y"}' +
+    ']}'.repeat(depth);
   return JSON.stringify(doc).replace('"CHAIN"', chain);
 }
 
-async function importText(t: { after(fn: () => void): void }, text: string, warnings: string[]): Promise<RedHatImportSummary> {
+async function importText(
+  t: { after(fn: () => void): void },
+  text: string,
+  warnings: string[],
+): Promise<RedHatImportSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-csaf-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'rhsa.json'), text);
@@ -37,7 +46,12 @@ test('a product tree nested 10,000 branches deep is skipped with a warning, not 
   const warnings: string[] = [];
   await assert.rejects(importText(t, withChain(10_000), warnings), (err: Error) => err.cause instanceof InputError);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], new RegExp(`rhsa\\.json: not a valid CSAF document: product_tree branches nested more than ${MAX_BRANCH_DEPTH} deep$`));
+  assert.match(
+    warnings[0],
+    new RegExp(
+      `rhsa\\.json: not a valid CSAF document: product_tree branches nested more than ${MAX_BRANCH_DEPTH} deep$`,
+    ),
+  );
 });
 
 test('a product tree nested as deep as allowed is imported as before', async (t) => {

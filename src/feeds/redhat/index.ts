@@ -41,7 +41,8 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
       }
       summary.csaf++;
       const c = convertCsaf(parsed.data);
-      for (const bad of c.invalidVersions.slice(0, 3)) ctx.warn(`${file.origin} (${parsed.data.document.tracking.id}): skipped ${bad}`);
+      for (const bad of c.invalidVersions.slice(0, 3))
+        ctx.warn(`${file.origin} (${parsed.data.document.tracking.id}): skipped ${bad}`);
       summary.otherPlatforms += c.otherPlatforms;
       for (const e of c.entries) buffer.add(e);
       for (const v of c.vulnerabilities) ctx.writer.vulnerability(v);
@@ -53,7 +54,10 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
       }
       summary.hydra++;
       const c = convertHydra(parsed.data);
-      if (c.skipped.length) ctx.warn(`${file.origin} (${parsed.data.name}): skipped fixes without an rpm version: ${c.skipped.slice(0, 5).join(', ')}`);
+      if (c.skipped.length)
+        ctx.warn(
+          `${file.origin} (${parsed.data.name}): skipped fixes without an rpm version: ${c.skipped.slice(0, 5).join(', ')}`,
+        );
       summary.otherPlatforms += c.otherPlatforms;
       for (const e of c.entries) buffer.add(e);
       ctx.writer.vulnerability(c.vulnerability);
@@ -62,10 +66,15 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
     }
   }
   if (summary.csaf + summary.hydra === 0) {
-    throw new InputError(`${inputs.join(', ')}: not Red Hat CSAF data (${summary.files} JSON file(s), none a CSAF or CVE document)`);
+    throw new InputError(
+      `${inputs.join(', ')}: not Red Hat CSAF data (${summary.files} JSON file(s), none a CSAF or CVE document)`,
+    );
   }
   summary.entries = buffer.flush(ctx.writer);
-  if (summary.otherPlatforms) ctx.warn(`skipped ${summary.otherPlatforms} product statuses for other platforms than mainline RHEL (EUS, AUS, TUS, E4S, other products)`);
+  if (summary.otherPlatforms)
+    ctx.warn(
+      `skipped ${summary.otherPlatforms} product statuses for other platforms than mainline RHEL (EUS, AUS, TUS, E4S, other products)`,
+    );
   return summary;
 }
 

@@ -58,7 +58,10 @@ export class ProductTree {
     };
     walk(branches);
     for (const r of relationships) {
-      this.relationships.set(r.full_product_name.product_id, { component: r.product_reference, parent: r.relates_to_product_reference });
+      this.relationships.set(r.full_product_name.product_id, {
+        component: r.product_reference,
+        parent: r.relates_to_product_reference,
+      });
     }
   }
 
@@ -84,7 +87,13 @@ export class ProductTree {
     const component = this.products.get(rel.component);
     const parsed = component ? parseComponent(component) : parseNevra(rel.component);
     if (!parsed) return null;
-    return { platformCpe: ctx.cpe, moduleStream: parsed.moduleStream ?? ctx.module, name: parsed.name, evr: parsed.evr, arch: parsed.arch };
+    return {
+      platformCpe: ctx.cpe,
+      moduleStream: parsed.moduleStream ?? ctx.module,
+      name: parsed.name,
+      evr: parsed.evr,
+      arch: parsed.arch,
+    };
   }
 }
 

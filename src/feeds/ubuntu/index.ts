@@ -89,7 +89,8 @@ export async function importUbuntu(inputs: readonly string[], ctx: FeedImportCon
     if (overlay.size === 0) return kept;
     for (const e of kept) {
       const entry = e.entry;
-      if (entry.fixed_version !== null || entry.last_affected !== null || !CVE_ID.test(entry.vuln_id) || !e.purlDistro) continue;
+      if (entry.fixed_version !== null || entry.last_affected !== null || !CVE_ID.test(entry.vuln_id) || !e.purlDistro)
+        continue;
       const st = overlay.get(entry.vuln_id, e.purlDistro, entry.package);
       if (!st) continue;
       entry.status = st.status;

@@ -21,8 +21,12 @@ export const openVexSchema = z.object({
 });
 
 export function isOpenVex(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && typeof (doc as Record<string, unknown>)['@context'] === 'string' &&
-    /openvex/i.test((doc as Record<string, string>)['@context']);
+  return (
+    typeof doc === 'object' &&
+    doc !== null &&
+    typeof (doc as Record<string, unknown>)['@context'] === 'string' &&
+    /openvex/i.test((doc as Record<string, string>)['@context'])
+  );
 }
 
 export interface VexStatus {
@@ -37,7 +41,9 @@ export interface VexStatus {
  */
 export function trackerStatus(s: z.infer<typeof statement>): VexStatus | null {
   if (s.status === 'under_investigation') {
-    return /deferred/i.test(s.status_notes ?? '') ? { status: 'fix_deferred', raw: 'deferred' } : { status: 'under_investigation', raw: 'needs-triage' };
+    return /deferred/i.test(s.status_notes ?? '')
+      ? { status: 'fix_deferred', raw: 'deferred' }
+      : { status: 'under_investigation', raw: 'needs-triage' };
   }
   if (s.status !== 'affected') return null;
   const action = s.action_statement ?? '';
@@ -86,8 +92,13 @@ export class VexOverlay {
   }
 }
 
-/** `pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=source&distro=jammy` → its parts; null for another shape or malformed percent-encoding. */
-export function parseDebPurl(purl: string): { name: string; version: string; arch: string | null; distro: string | null } | null {
+/**
+ * `pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=source&distro=jammy` → its parts; null for another shape or malformed
+ * percent-encoding.
+ */
+export function parseDebPurl(
+  purl: string,
+): { name: string; version: string; arch: string | null; distro: string | null } | null {
   const m = /^pkg:deb\/ubuntu\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]*))?/.exec(purl);
   if (!m) return null;
   const q = new URLSearchParams(m[3] ?? '');

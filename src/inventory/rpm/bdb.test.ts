@@ -53,7 +53,10 @@ test('a truncated Packages file is an InventoryError naming the file, wherever i
   for (const cut of [0, 12, 511, PAGE, PAGE * 2 + 100, PAGE * 10, data.length - PAGE, data.length - 1]) {
     inventoryError(() => read(data.subarray(0, cut), '/db/Packages'), /^\/db\/Packages: /);
   }
-  inventoryError(() => read(data.subarray(0, data.length - 1)), /truncated: 94207 bytes, but the metadata describes 23 pages of 4096 bytes/);
+  inventoryError(
+    () => read(data.subarray(0, data.length - 1)),
+    /truncated: 94207 bytes, but the metadata describes 23 pages of 4096 bytes/,
+  );
 });
 
 test('metadata that is not a usable hash database is an InventoryError saying why', () => {

@@ -65,10 +65,12 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
 
   /** Byte position of page `pgno`, after checking that the page is where it claims to be. */
   const pageAt = (pgno: number, what: string): number => {
-    if (pgno < 1 || pgno > meta.lastPage) throw new InventoryError(file, `${what} points to page ${pgno}, outside pages 1..${meta.lastPage}`);
+    if (pgno < 1 || pgno > meta.lastPage)
+      throw new InventoryError(file, `${what} points to page ${pgno}, outside pages 1..${meta.lastPage}`);
     const pos = pgno * pageSize;
     const stored = u32(pos + 8);
-    if (stored !== pgno) throw new InventoryError(file, `page ${pgno} records itself as page ${stored} (corrupt or not a database page)`);
+    if (stored !== pgno)
+      throw new InventoryError(file, `page ${pgno} records itself as page ${stored} (corrupt or not a database page)`);
     return pos;
   };
 
@@ -77,7 +79,8 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
     let pgno = bucket + meta.spares[bitLength(bucket)];
     let what = `hash bucket ${bucket}`;
     while (pgno !== 0) {
-      if (visited.has(pgno)) throw new InventoryError(file, `${what} leads back to page ${pgno} (a loop in the hash chains)`);
+      if (visited.has(pgno))
+        throw new InventoryError(file, `${what} leads back to page ${pgno} (a loop in the hash chains)`);
       visited.add(pgno);
       const pos = pageAt(pgno, what);
       const type = data[pos + 25];
@@ -102,7 +105,10 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
       // Items are packed from the end of the page downwards: each ends where the previous begins.
       const keyEnd = i === 0 ? pageSize : u16(pos + PAGE_HEADER_BYTES + (i - 1) * 2);
       if (keyOff < firstItem || keyOff >= keyEnd || keyEnd > pageSize || valOff < firstItem || valOff >= keyOff) {
-        throw new InventoryError(file, `page ${pgno}, item pair ${i / 2}: item offsets ${keyOff}/${valOff} are out of order or outside the page`);
+        throw new InventoryError(
+          file,
+          `page ${pgno}, item pair ${i / 2}: item offsets ${keyOff}/${valOff} are out of order or outside the page`,
+        );
       }
       const keyItem = itemBytes(pgno, pos, keyOff, keyEnd, null);
       if (keyItem === null) continue;
@@ -119,12 +125,21 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
   }
 
   /** The bytes of the item at `off..end` of page `pgno`; null (the record skipped) when unreadable. */
-  function itemBytes(pgno: number, pos: number, off: number, end: number, id: number | null): Uint8Array | ByteSource | null {
+  function itemBytes(
+    pgno: number,
+    pos: number,
+    off: number,
+    end: number,
+    id: number | null,
+  ): Uint8Array | ByteSource | null {
     const type = data[pos + off];
     if (type === ITEM_KEYDATA) return data.subarray(pos + off + 1, pos + end);
     if (type === ITEM_OFFPAGE) {
       if (end - off !== OFFPAGE_ITEM_BYTES) {
-        throw new InventoryError(file, `page ${pgno}: overflow reference of ${end - off} bytes, expected ${OFFPAGE_ITEM_BYTES}`);
+        throw new InventoryError(
+          file,
+          `page ${pgno}: overflow reference of ${end - off} bytes, expected ${OFFPAGE_ITEM_BYTES}`,
+        );
       }
       return overflowChain(u32(pos + off + 4), u32(pos + off + 8), id);
     }
@@ -146,7 +161,13 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
       seen.add(pgno);
       const pos = pgno * pageSize;
       const len = u16(pos + 22);
-      if (u32(pos + 8) !== pgno || data[pos + 25] !== PAGE_OVERFLOW || PAGE_HEADER_BYTES + len > pageSize || len === 0 || filled + len > total) {
+      if (
+        u32(pos + 8) !== pgno ||
+        data[pos + 25] !== PAGE_OVERFLOW ||
+        PAGE_HEADER_BYTES + len > pageSize ||
+        len === 0 ||
+        filled + len > total
+      ) {
         problems.skip(id, `overflow page ${pgno} is not a valid continuation (${filled} of ${total} bytes read)`);
         return null;
       }
@@ -159,11 +180,15 @@ export function* readBdbRecords(file: string, data: Uint8Array, problems: Record
 }
 
 function readMeta(file: string, data: Uint8Array, view: DataView): HashMeta {
-  if (data.length < 512) throw new InventoryError(file, `${data.length} bytes: too short for a Berkeley DB metadata page`);
+  if (data.length < 512)
+    throw new InventoryError(file, `${data.length} bytes: too short for a Berkeley DB metadata page`);
   const magicLe = view.getUint32(12, true);
   const magicBe = view.getUint32(12, false);
   if (magicLe === BDB_BTREE_MAGIC || magicBe === BDB_BTREE_MAGIC) {
-    throw new InventoryError(file, 'a Berkeley DB btree (an rpm index), not the hash database that holds the package headers');
+    throw new InventoryError(
+      file,
+      'a Berkeley DB btree (an rpm index), not the hash database that holds the package headers',
+    );
   }
   if (magicLe !== BDB_HASH_MAGIC && magicBe !== BDB_HASH_MAGIC) {
     throw new InventoryError(file, 'not a Berkeley DB hash database (no 0x061561 magic at byte 12)');
@@ -172,24 +197,32 @@ function readMeta(file: string, data: Uint8Array, view: DataView): HashMeta {
   const u32 = (pos: number): number => view.getUint32(pos, le);
   const version = u32(16);
   if (version < MIN_HASH_VERSION || version > MAX_HASH_VERSION) {
-    throw new InventoryError(file, `unsupported Berkeley DB hash version ${version} (supported ${MIN_HASH_VERSION}..${MAX_HASH_VERSION})`);
+    throw new InventoryError(
+      file,
+      `unsupported Berkeley DB hash version ${version} (supported ${MIN_HASH_VERSION}..${MAX_HASH_VERSION})`,
+    );
   }
   const pageSize = u32(20);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
     throw new InventoryError(file, `invalid Berkeley DB page size ${pageSize}`);
   }
   if (data[24] !== 0) throw new InventoryError(file, 'encrypted Berkeley DB database; rpm never encrypts its database');
-  if (data[25] !== PAGE_HASH_META) throw new InventoryError(file, `metadata page has type ${data[25]}, expected ${PAGE_HASH_META} (hash metadata)`);
+  if (data[25] !== PAGE_HASH_META)
+    throw new InventoryError(file, `metadata page has type ${data[25]}, expected ${PAGE_HASH_META} (hash metadata)`);
   const lastPage = u32(32);
   const needed = (lastPage + 1) * pageSize;
   if (data.length < needed) {
-    throw new InventoryError(file, `truncated: ${data.length} bytes, but the metadata describes ${lastPage + 1} pages of ${pageSize} bytes (${needed} bytes)`);
+    throw new InventoryError(
+      file,
+      `truncated: ${data.length} bytes, but the metadata describes ${lastPage + 1} pages of ${pageSize} bytes (${needed} bytes)`,
+    );
   }
   const maxBucket = u32(72);
   const spares: number[] = [];
   for (let i = 0; i < 32; i++) spares.push(u32(96 + i * 4));
   // Bucket b starts at page b + spares[bitLength(b)]; every bucket must land inside the file.
-  if (maxBucket > lastPage) throw new InventoryError(file, `metadata claims ${maxBucket + 1} hash buckets in a file of ${lastPage + 1} pages`);
+  if (maxBucket > lastPage)
+    throw new InventoryError(file, `metadata claims ${maxBucket + 1} hash buckets in a file of ${lastPage + 1} pages`);
   return { littleEndian: le, pageSize, lastPage, maxBucket, spares };
 }
 

@@ -67,7 +67,11 @@ export class FileSource implements ByteSource {
     } catch (err) {
       throw new InventoryError(this.#file, `read error at byte ${offset}: ${(err as Error).message}`);
     }
-    if (got < length) throw new InventoryError(this.#file, `ended at byte ${offset + got} while ${length} bytes at ${offset} were read (did it shrink?)`);
+    if (got < length)
+      throw new InventoryError(
+        this.#file,
+        `ended at byte ${offset + got} while ${length} bytes at ${offset} were read (did it shrink?)`,
+      );
     this.#windows.unshift({ start: offset, bytes: buf.subarray(0, got) });
     if (this.#windows.length > MAX_WINDOWS) this.#windows.pop();
     return buf.subarray(0, length);

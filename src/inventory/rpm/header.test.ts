@@ -24,7 +24,10 @@ const nvr: HeaderEntrySpec[] = [
 ];
 
 function headerError(blob: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => parseHeaderFields(blob), (err: unknown) => err instanceof RpmHeaderError && pattern.test(err.message));
+  assert.throws(
+    () => parseHeaderFields(blob),
+    (err: unknown) => err instanceof RpmHeaderError && pattern.test(err.message),
+  );
 }
 
 test('every header of a real SQLite rpmdb parses, with the fields the blob holds', () => {

@@ -67,16 +67,20 @@ const utf8 = new TextDecoder('utf-8');
  */
 export function parseHeaderFields(blob: Uint8Array | ByteSource): RpmHeaderFields {
   const source = blob instanceof Uint8Array ? memorySource(blob) : blob;
-  if (source.length < INTRO_BYTES) throw new RpmHeaderError(`header is ${source.length} bytes, shorter than its 8-byte intro`);
+  if (source.length < INTRO_BYTES)
+    throw new RpmHeaderError(`header is ${source.length} bytes, shorter than its 8-byte intro`);
   const intro = viewOf(source.read(0, INTRO_BYTES));
   const il = intro.getUint32(0);
   const dl = intro.getUint32(4);
-  if (il < 1 || il > MAX_INDEX_ENTRIES) throw new RpmHeaderError(`header claims ${il} index entries (allowed 1..${MAX_INDEX_ENTRIES})`);
+  if (il < 1 || il > MAX_INDEX_ENTRIES)
+    throw new RpmHeaderError(`header claims ${il} index entries (allowed 1..${MAX_INDEX_ENTRIES})`);
   if (dl > MAX_DATA_BYTES) throw new RpmHeaderError(`header claims ${dl} data bytes (at most ${MAX_DATA_BYTES})`);
   const dataStart = INTRO_BYTES + il * ENTRY_BYTES;
   const expected = dataStart + dl;
   if (source.length !== expected) {
-    throw new RpmHeaderError(`header is ${source.length} bytes but its intro (${il} entries, ${dl} data bytes) requires ${expected}`);
+    throw new RpmHeaderError(
+      `header is ${source.length} bytes but its intro (${il} entries, ${dl} data bytes) requires ${expected}`,
+    );
   }
 
   const index = viewOf(source.read(INTRO_BYTES, il * ENTRY_BYTES));
@@ -84,7 +88,11 @@ export function parseHeaderFields(blob: Uint8Array | ByteSource): RpmHeaderField
   for (let pos = 0; pos < index.byteLength; pos += ENTRY_BYTES) {
     const tag = index.getUint32(pos);
     if (WANTED.has(tag)) {
-      found.set(tag, { type: index.getUint32(pos + 4), offset: index.getInt32(pos + 8), count: index.getUint32(pos + 12) });
+      found.set(tag, {
+        type: index.getUint32(pos + 4),
+        offset: index.getInt32(pos + 8),
+        count: index.getUint32(pos + 12),
+      });
     }
   }
 
@@ -123,7 +131,8 @@ interface EntryInfo {
 function checkedEntry(ctx: DecodeContext, found: Map<number, EntryInfo>, tag: number, label: string): EntryInfo | null {
   const entry = found.get(tag);
   if (entry === undefined) return null;
-  if (entry.offset < 0 || entry.offset >= ctx.dl) throw new RpmHeaderError(`${label}: data offset ${entry.offset} outside the ${ctx.dl}-byte data store`);
+  if (entry.offset < 0 || entry.offset >= ctx.dl)
+    throw new RpmHeaderError(`${label}: data offset ${entry.offset} outside the ${ctx.dl}-byte data store`);
   if (entry.count < 1) throw new RpmHeaderError(`${label}: count ${entry.count}`);
   return entry;
 }
@@ -142,7 +151,8 @@ function optionalString(ctx: DecodeContext, found: Map<number, EntryInfo>, tag: 
   if (entry.type !== TYPE_STRING && entry.type !== TYPE_I18NSTRING && entry.type !== TYPE_STRING_ARRAY) {
     throw new RpmHeaderError(`${label}: type ${entry.type}, expected a string type`);
   }
-  if (entry.type === TYPE_STRING && entry.count !== 1) throw new RpmHeaderError(`${label}: STRING with count ${entry.count}`);
+  if (entry.type === TYPE_STRING && entry.count !== 1)
+    throw new RpmHeaderError(`${label}: STRING with count ${entry.count}`);
   // Strings are short; read a little, and more only when no NUL has turned up yet.
   const start = ctx.dataStart + entry.offset;
   const end = ctx.dataStart + ctx.dl;
@@ -151,7 +161,8 @@ function optionalString(ctx: DecodeContext, found: Map<number, EntryInfo>, tag: 
     const bytes = ctx.source.read(start, length);
     const nul = bytes.indexOf(0);
     if (nul !== -1) return utf8.decode(bytes.subarray(0, nul));
-    if (start + length >= end) throw new RpmHeaderError(`${label}: string at offset ${entry.offset} runs past the data store`);
+    if (start + length >= end)
+      throw new RpmHeaderError(`${label}: string at offset ${entry.offset} runs past the data store`);
   }
 }
 
@@ -160,6 +171,7 @@ function optionalInt32(ctx: DecodeContext, found: Map<number, EntryInfo>, tag: n
   if (entry === null) return null;
   if (entry.type !== TYPE_INT32) throw new RpmHeaderError(`${label}: type ${entry.type}, expected INT32`);
   if (entry.offset % 4 !== 0) throw new RpmHeaderError(`${label}: INT32 at unaligned offset ${entry.offset}`);
-  if (entry.offset + 4 > ctx.dl) throw new RpmHeaderError(`${label}: INT32 at offset ${entry.offset} runs past the data store`);
+  if (entry.offset + 4 > ctx.dl)
+    throw new RpmHeaderError(`${label}: INT32 at offset ${entry.offset} runs past the data store`);
   return viewOf(ctx.source.read(ctx.dataStart + entry.offset, 4)).getUint32(0);
 }

@@ -51,7 +51,8 @@ export async function readRpmDatabase(file: string): Promise<RpmDatabaseContents
   const kind = await sniffKind(file);
   if (kind === 'sqlite') return collectSqlite(file);
   const problems = new ProblemLog(file);
-  if (kind === 'bdb') return { kind, ...toPackages(file, readBdbRecords(file, await readWhole(file), problems), problems) };
+  if (kind === 'bdb')
+    return { kind, ...toPackages(file, readBdbRecords(file, await readWhole(file), problems), problems) };
   // NDB blobs are contiguous, so only the parts of each header that are needed get read.
   const fd = openForReading(file);
   try {
@@ -114,7 +115,10 @@ function toPackages(file: string, records: Iterable<HeaderRecord>, problems: Pro
   }
   // Records but not one of them readable: a damaged database, not an empty one.
   if (parsed === 0 && problems.lost > 0) {
-    throw new InventoryError(file, `none of its ${problems.lost} package records could be read (first: ${problems.firstLoss})`);
+    throw new InventoryError(
+      file,
+      `none of its ${problems.lost} package records could be read (first: ${problems.firstLoss})`,
+    );
   }
   found.sort((a, b) => a.id - b.id);
   return { packages: found.map((f) => f.pkg), warnings: problems.warnings };

@@ -36,10 +36,20 @@ test('the SLE 15 BCI Packages.db holds exactly the packages go-rpmdb asserts for
   assert.deepEqual(warnings, []);
   const got = records.map(({ blob }) => {
     const f = parseHeaderFields(blob);
-    return { name: f.name, epoch: f.epoch, version: f.version, release: f.release, arch: f.arch, sourceRpm: f.sourceRpm };
+    return {
+      name: f.name,
+      epoch: f.epoch,
+      version: f.version,
+      release: f.release,
+      arch: f.arch,
+      sourceRpm: f.sourceRpm,
+    };
   });
   const key = (p: { name: string; arch: string | null }): string => `${p.name}.${p.arch}`;
-  assert.deepEqual(got.sort((a, b) => key(a).localeCompare(key(b))), expected.sort((a, b) => key(a).localeCompare(key(b))));
+  assert.deepEqual(
+    got.sort((a, b) => key(a).localeCompare(key(b))),
+    expected.sort((a, b) => key(a).localeCompare(key(b))),
+  );
   // Package indexes are unique and come out in order.
   assert.deepEqual(
     records.map((r) => r.id),
@@ -109,7 +119,10 @@ test('the checksum explains a blob damaged inside its header data, and clears an
   const { records, warnings } = collect(image);
   assert.deepEqual(warnings, [], 'head and tail are intact: the blob is still yielded');
   assert.equal(records.length, 2);
-  assert.match(records[0].explainDamage?.() ?? '', /^its Adler-32 0x[0-9a-f]{8} differs from the stored 0x[0-9a-f]{8}: the blob is damaged on disk$/);
+  assert.match(
+    records[0].explainDamage?.() ?? '',
+    /^its Adler-32 0x[0-9a-f]{8} differs from the stored 0x[0-9a-f]{8}: the blob is damaged on disk$/,
+  );
   assert.equal(records[1].explainDamage?.(), null);
 });
 
@@ -142,7 +155,9 @@ test('reading through the file in small windows gives what reading it from memor
     for (const windowBytes of [64, 8192]) {
       const fd = openSync(file, 'r');
       try {
-        const { records, problems } = collectRecords((p) => readNdbRecords(file, new FileSource(file, fd, windowBytes), p));
+        const { records, problems } = collectRecords((p) =>
+          readNdbRecords(file, new FileSource(file, fd, windowBytes), p),
+        );
         assert.deepEqual(problems, []);
         assert.deepEqual(
           records.map((r) => parseHeaderFields(r.blob)),
@@ -162,7 +177,10 @@ test('a file that shrinks while it is read is an InventoryError, not a crash', (
   try {
     const source = new FileSource(file, fd, 64);
     truncateSync(file, 8192);
-    inventoryError(() => collectRecords((p) => readNdbRecords(file, source, p)), /: ended at byte \d+ while \d+ bytes at \d+ were read \(did it shrink\?\)$/);
+    inventoryError(
+      () => collectRecords((p) => readNdbRecords(file, source, p)),
+      /: ended at byte \d+ while \d+ bytes at \d+ were read \(did it shrink\?\)$/,
+    );
   } finally {
     closeSync(fd);
   }

@@ -51,18 +51,27 @@ interface Slot {
  * parse (rpm itself does not check it when reading).
  */
 export function* readNdbRecords(file: string, db: ByteSource, problems: RecordProblems): Generator<HeaderRecord> {
-  if (db.length < FILE_HEADER_SIZE) throw new InventoryError(file, `${db.length} bytes: too short for an NDB package database header`);
+  if (db.length < FILE_HEADER_SIZE)
+    throw new InventoryError(file, `${db.length} bytes: too short for an NDB package database header`);
   const header = viewOf(db.read(0, FILE_HEADER_SIZE));
-  if (header.getUint32(0, true) !== FILE_MAGIC) throw new InventoryError(file, 'not an NDB package database (no "RpmP" magic)');
+  if (header.getUint32(0, true) !== FILE_MAGIC)
+    throw new InventoryError(file, 'not an NDB package database (no "RpmP" magic)');
   const version = header.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw new InventoryError(file, `unsupported NDB format version ${version} (expected ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION)
+    throw new InventoryError(file, `unsupported NDB format version ${version} (expected ${FORMAT_VERSION})`);
   const slotPages = header.getUint32(12, true);
   if (slotPages < 1) throw new InventoryError(file, 'the header claims no slot pages');
   if (db.length % BLOCK_SIZE !== 0) {
-    throw new InventoryError(file, `truncated or damaged: ${db.length} bytes is not a whole number of ${BLOCK_SIZE}-byte blocks`);
+    throw new InventoryError(
+      file,
+      `truncated or damaged: ${db.length} bytes is not a whole number of ${BLOCK_SIZE}-byte blocks`,
+    );
   }
   if (slotPages * PAGE_SIZE > db.length) {
-    throw new InventoryError(file, `truncated: the header claims ${slotPages} slot pages (${slotPages * PAGE_SIZE} bytes) but the file has ${db.length}`);
+    throw new InventoryError(
+      file,
+      `truncated: the header claims ${slotPages} slot pages (${slotPages * PAGE_SIZE} bytes) but the file has ${db.length}`,
+    );
   }
 
   const fileBlocks = db.length / BLOCK_SIZE;
@@ -71,16 +80,23 @@ export function* readNdbRecords(file: string, db: ByteSource, problems: RecordPr
   const slots: Slot[] = [];
   for (let pos = FILE_HEADER_SIZE; pos < table.byteLength; pos += SLOT_SIZE) {
     const slotNo = pos / SLOT_SIZE;
-    if (table.getUint32(pos, true) !== SLOT_MAGIC) throw new InventoryError(file, `slot ${slotNo}: no "Slot" magic (damaged slot table)`);
+    if (table.getUint32(pos, true) !== SLOT_MAGIC)
+      throw new InventoryError(file, `slot ${slotNo}: no "Slot" magic (damaged slot table)`);
     const blockOff = table.getUint32(pos + 8, true);
     if (blockOff === 0) continue; // a free slot
     const pkgIdx = table.getUint32(pos + 4, true);
     const blockCount = table.getUint32(pos + 12, true);
     if (pkgIdx === 0 || blockCount === 0 || blockOff < firstBlobBlock) {
-      throw new InventoryError(file, `slot ${slotNo}: invalid entry (package ${pkgIdx}, blocks ${blockOff}+${blockCount})`);
+      throw new InventoryError(
+        file,
+        `slot ${slotNo}: invalid entry (package ${pkgIdx}, blocks ${blockOff}+${blockCount})`,
+      );
     }
     if (blockOff + blockCount > fileBlocks) {
-      throw new InventoryError(file, `truncated: slot ${slotNo} (package ${pkgIdx}) ends at block ${blockOff + blockCount}, the file has ${fileBlocks}`);
+      throw new InventoryError(
+        file,
+        `truncated: slot ${slotNo} (package ${pkgIdx}) ends at block ${blockOff + blockCount}, the file has ${fileBlocks}`,
+      );
     }
     slots.push({ slotNo, pkgIdx, blockOff, blockCount });
   }
@@ -99,25 +115,30 @@ export function* readNdbRecords(file: string, db: ByteSource, problems: RecordPr
       problems.skip(slot.pkgIdx, `blob at byte ${start}: ${message}`);
       return null;
     };
-    if (end - start < BLOB_HEAD_SIZE + BLOB_TAIL_SIZE) return fail(`${slot.blockCount} blocks cannot hold a blob head and tail`);
+    if (end - start < BLOB_HEAD_SIZE + BLOB_TAIL_SIZE)
+      return fail(`${slot.blockCount} blocks cannot hold a blob head and tail`);
     const head = viewOf(db.read(start, BLOB_HEAD_SIZE));
     if (head.getUint32(0, true) !== BLOB_HEAD_MAGIC) return fail('no "BlbS" magic');
     const owner = head.getUint32(4, true);
     if (owner !== slot.pkgIdx) return fail(`head names package ${owner}, the slot package ${slot.pkgIdx}`);
     const length = head.getUint32(12, true);
     const blocksNeeded = Math.ceil((BLOB_HEAD_SIZE + length + BLOB_TAIL_SIZE) / BLOCK_SIZE);
-    if (blocksNeeded !== slot.blockCount) return fail(`length ${length} needs ${blocksNeeded} blocks, the slot has ${slot.blockCount}`);
+    if (blocksNeeded !== slot.blockCount)
+      return fail(`length ${length} needs ${blocksNeeded} blocks, the slot has ${slot.blockCount}`);
     const tailPos = end - BLOB_TAIL_SIZE;
     const tail = viewOf(db.read(tailPos, BLOB_TAIL_SIZE));
     if (tail.getUint32(8, true) !== BLOB_TAIL_MAGIC) return fail('no "BlbE" magic at its end');
-    if (tail.getUint32(4, true) !== length) return fail(`tail length ${tail.getUint32(4, true)} differs from head length ${length}`);
+    if (tail.getUint32(4, true) !== length)
+      return fail(`tail length ${tail.getUint32(4, true)} differs from head length ${length}`);
     const stored = tail.getUint32(0, true);
     return {
       id: slot.pkgIdx,
       blob: sliceSource(db, start + BLOB_HEAD_SIZE, length),
       explainDamage(): string | null {
         const computed = adler32(db.read(start, tailPos - start), 0, tailPos - start);
-        return computed === stored ? null : `its Adler-32 ${hex(computed)} differs from the stored ${hex(stored)}: the blob is damaged on disk`;
+        return computed === stored
+          ? null
+          : `its Adler-32 ${hex(computed)} differs from the stored ${hex(stored)}: the blob is damaged on disk`;
       },
     };
   }

@@ -5,7 +5,11 @@ import type { RpmHeaderFields } from './header.ts';
 import { formatEvr, parseSourceRpm, toInstalledPackage } from './package.ts';
 
 test('parseSourceRpm keeps hyphens that belong to the name', () => {
-  assert.deepEqual(parseSourceRpm('util-linux-2.32.1-42.el8_8.src.rpm'), { name: 'util-linux', version: '2.32.1', release: '42.el8_8' });
+  assert.deepEqual(parseSourceRpm('util-linux-2.32.1-42.el8_8.src.rpm'), {
+    name: 'util-linux',
+    version: '2.32.1',
+    release: '42.el8_8',
+  });
   assert.deepEqual(parseSourceRpm('python-setuptools-wheel-53.0.0-12.el9.src.rpm'), {
     name: 'python-setuptools-wheel',
     version: '53.0.0',
@@ -16,7 +20,11 @@ test('parseSourceRpm keeps hyphens that belong to the name', () => {
 
 test('parseSourceRpm accepts .nosrc.rpm and keeps dots and tildes in version and release', () => {
   assert.deepEqual(parseSourceRpm('acroread-9.5.5-1.nosrc.rpm'), { name: 'acroread', version: '9.5.5', release: '1' });
-  assert.deepEqual(parseSourceRpm('kernel-5.14.0~rc1-70.13.1.el9_0.src.rpm'), { name: 'kernel', version: '5.14.0~rc1', release: '70.13.1.el9_0' });
+  assert.deepEqual(parseSourceRpm('kernel-5.14.0~rc1-70.13.1.el9_0.src.rpm'), {
+    name: 'kernel',
+    version: '5.14.0~rc1',
+    release: '70.13.1.el9_0',
+  });
   assert.deepEqual(parseSourceRpm('a-1-2.src.rpm'), { name: 'a', version: '1', release: '2' });
 });
 
@@ -89,7 +97,10 @@ test('toInstalledPackage keeps the modularity label and leaves out absent or emp
 });
 
 test('toInstalledPackage skips gpg-pubkey pseudo packages', () => {
-  assert.equal(toInstalledPackage({ ...base, name: 'gpg-pubkey', sourceRpm: null, arch: null }, () => {}), null);
+  assert.equal(
+    toInstalledPackage({ ...base, name: 'gpg-pubkey', sourceRpm: null, arch: null }, () => {}),
+    null,
+  );
 });
 
 test('toInstalledPackage falls back to the binary itself, with a warning, for a malformed SOURCERPM', () => {

@@ -51,7 +51,9 @@ export function toInstalledPackage(fields: RpmHeaderFields, warn: (message: stri
   if (fields.sourceRpm !== null) {
     const parsed = parseSourceRpm(fields.sourceRpm);
     if (parsed === null) {
-      warn(`${fields.name}: SOURCERPM "${fields.sourceRpm}" is not name-version-release.src.rpm; using the binary package's own name and version`);
+      warn(
+        `${fields.name}: SOURCERPM "${fields.sourceRpm}" is not name-version-release.src.rpm; using the binary package's own name and version`,
+      );
     } else {
       source = parsed.name;
       // A source rpm file name carries no epoch; the binary's epoch is the build's epoch.

@@ -48,7 +48,11 @@ type OpenMode = 'immutable' | 'live' | 'copy';
  * file throws InventoryError naming `file`; an empty file (a database rpm created but never
  * initialised) yields no records and a warning.
  */
-export function* readSqliteRecords(file: string, problems: RecordProblems, options: SqliteReadOptions = {}): Generator<HeaderRecord> {
+export function* readSqliteRecords(
+  file: string,
+  problems: RecordProblems,
+  options: SqliteReadOptions = {},
+): Generator<HeaderRecord> {
   const before = statOrThrow(file);
   if (before.size === 0) {
     problems.warn(null, 'empty file (0 bytes): an SQLite database that rpm never initialised; no packages');
@@ -80,13 +84,19 @@ export function* readSqliteRecords(file: string, problems: RecordProblems, optio
     } else {
       db = new DatabaseSync(file, { readOnly: true });
     }
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => String(row.name));
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((row) => String(row.name));
     if (!tables.includes('Packages')) {
       if (tables.length === 0) {
         problems.warn(null, 'an SQLite database without tables (never initialised by rpm); no packages');
         return;
       }
-      throw new InventoryError(file, `no Packages table (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}); not an rpm database`);
+      throw new InventoryError(
+        file,
+        `no Packages table (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}); not an rpm database`,
+      );
     }
     for (const row of db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').iterate()) {
       const id = row.hnum;
@@ -150,15 +160,20 @@ function readHeader(file: string, size: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
-  if (got < HEADER_BYTES || !looksLikeSqlite(header)) throw new InventoryError(file, 'not an SQLite database (no "SQLite format 3" header)');
+  if (got < HEADER_BYTES || !looksLikeSqlite(header))
+    throw new InventoryError(file, 'not an SQLite database (no "SQLite format 3" header)');
   const view = new DataView(header.buffer);
   const rawPageSize = view.getUint16(16);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
-  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new InventoryError(file, `SQLite header: invalid page size ${rawPageSize}`);
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0)
+    throw new InventoryError(file, `SQLite header: invalid page size ${rawPageSize}`);
   // The in-header page count is valid only when its "version-valid-for" matches the change counter.
   const pageCount = view.getUint32(28);
   if (view.getUint32(92) === view.getUint32(24) && pageCount > 0 && size < pageCount * pageSize) {
-    throw new InventoryError(file, `truncated: ${size} bytes, but the SQLite header describes ${pageCount} pages of ${pageSize} bytes`);
+    throw new InventoryError(
+      file,
+      `truncated: ${size} bytes, but the SQLite header describes ${pageCount} pages of ${pageSize} bytes`,
+    );
   }
   return header;
 }

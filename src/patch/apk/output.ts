@@ -35,7 +35,11 @@ export function parseApkOutput(text: string, where = 'apk'): ApkResult {
       // Own keys only: "(1/2) constructor x (1)" must not find Object.prototype.constructor.
       const action = Object.hasOwn(ACTION, m[1]) ? ACTION[m[1]] : undefined;
       if (!action) continue;
-      const [from, to] = m[3].includes(' -> ') ? m[3].split(' -> ') : action === 'remove' || action === 'purge' ? [m[3], null] : [action === 'reinstall' ? m[3] : null, m[3]];
+      const [from, to] = m[3].includes(' -> ')
+        ? m[3].split(' -> ')
+        : action === 'remove' || action === 'purge'
+          ? [m[3], null]
+          : [action === 'reinstall' ? m[3] : null, m[3]];
       res.changes.push({ name: m[2], arch: null, action, from, to, automatic: false, ok: true });
     } else if ((m = /^ERROR: (.*)$/.exec(line))) {
       const msg = m[1];

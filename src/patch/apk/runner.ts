@@ -11,15 +11,28 @@ import { parseApkOutput, parseApkVersionList } from './output.ts';
 
 export const APK_LOCK_FILES = ['lib/apk/db/lock'];
 
-export async function runApk(opts: { root: string; policy: PatchPolicy; dryRun: boolean; log?: (m: string) => void }): Promise<BackendReport> {
+export async function runApk(opts: {
+  root: string;
+  policy: PatchPolicy;
+  dryRun: boolean;
+  log?: (m: string) => void;
+}): Promise<BackendReport> {
   const { root, policy } = opts;
   const report = startReport();
   const { errors, warnings } = report;
-  if (policy.install.updates === 'security') warnings.push('Alpine publishes no security-only channel: all available updates were considered');
-  const wait = await waitForLocks(root, { timeoutMs: policy.schedule.lock_timeout_seconds * 1000, files: APK_LOCK_FILES, onWait: (h) => opts.log?.(`waiting: ${describeHeld(h)}`) });
+  if (policy.install.updates === 'security')
+    warnings.push('Alpine publishes no security-only channel: all available updates were considered');
+  const wait = await waitForLocks(root, {
+    timeoutMs: policy.schedule.lock_timeout_seconds * 1000,
+    files: APK_LOCK_FILES,
+    onWait: (h) => opts.log?.(`waiting: ${describeHeld(h)}`),
+  });
   if (!wait.free) {
     errors.push({ kind: 'lock', where: null, package: null, message: describeHeld(wait.held) });
-    return report.finish({ outcome: 'skipped', skip_reason: 'another apk held the database lock for the whole lock timeout' });
+    return report.finish({
+      outcome: 'skipped',
+      skip_reason: 'another apk held the database lock for the whole lock timeout',
+    });
   }
   if (!opts.dryRun) {
     const upd = await execInRoot(root, ['apk', 'update', '-q'], { timeoutMs: 15 * 60_000 });
@@ -30,8 +43,10 @@ export async function runApk(opts: { root: string; policy: PatchPolicy; dryRun: 
   const held_back: HeldBack[] = [];
   const chosen: string[] = [];
   for (const u of upgradable) {
-    if (policy.install.blocklist.some((g) => globMatch(g, u.name))) held_back.push({ name: u.name, reason: 'blocklist', detail: 'on the policy blocklist' });
-    else if (policy.install.allowlist.length > 0 && !policy.install.allowlist.some((g) => globMatch(g, u.name))) held_back.push({ name: u.name, reason: 'not_allowlisted', detail: 'not on the policy allowlist' });
+    if (policy.install.blocklist.some((g) => globMatch(g, u.name)))
+      held_back.push({ name: u.name, reason: 'blocklist', detail: 'on the policy blocklist' });
+    else if (policy.install.allowlist.length > 0 && !policy.install.allowlist.some((g) => globMatch(g, u.name)))
+      held_back.push({ name: u.name, reason: 'not_allowlisted', detail: 'not on the policy allowlist' });
     else chosen.push(u.name);
   }
   if (chosen.length === 0) return report.finish({ outcome: opts.dryRun ? 'dry_run' : 'nothing_to_do', held_back });
@@ -40,7 +55,19 @@ export async function runApk(opts: { root: string; policy: PatchPolicy; dryRun: 
   const r = await execInRoot(root, argv, { timeoutMs: 3 * 3600_000 });
   const parsed = parseApkOutput(`${r.stdout}\n${r.stderr}`, argv.slice(0, 3).join(' '));
   errors.push(...parsed.errors);
-  if (r.code !== 0 && parsed.errors.length === 0) errors.push({ kind: 'exit', where: null, package: null, message: `apk exited ${r.code}` });
-  if (parsed.locked && parsed.changes.length === 0) return report.finish({ outcome: 'skipped', skip_reason: 'the apk database was locked', exit_code: r.code, held_back });
-  return report.finish({ outcome: opts.dryRun ? 'dry_run' : outcomeOf(parsed.changes, errors), exit_code: r.code, changes: parsed.changes, held_back });
+  if (r.code !== 0 && parsed.errors.length === 0)
+    errors.push({ kind: 'exit', where: null, package: null, message: `apk exited ${r.code}` });
+  if (parsed.locked && parsed.changes.length === 0)
+    return report.finish({
+      outcome: 'skipped',
+      skip_reason: 'the apk database was locked',
+      exit_code: r.code,
+      held_back,
+    });
+  return report.finish({
+    outcome: opts.dryRun ? 'dry_run' : outcomeOf(parsed.changes, errors),
+    exit_code: r.code,
+    changes: parsed.changes,
+    held_back,
+  });
 }

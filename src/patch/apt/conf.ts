@@ -36,7 +36,10 @@ export function originPattern(o: AptOrigin): string {
  * security updates, so it stays in (as in Ubuntu's own default).
  */
 export function distroOrigins(distro: string, codename: string, updates: 'security' | 'all'): AptOrigin[] {
-  if (!/^[a-z0-9][a-z0-9.+-]*$/.test(codename)) throw new Error(`cannot build apt origins: invalid or missing codename ${JSON.stringify(codename)} (VERSION_CODENAME in os-release)`);
+  if (!/^[a-z0-9][a-z0-9.+-]*$/.test(codename))
+    throw new Error(
+      `cannot build apt origins: invalid or missing codename ${JSON.stringify(codename)} (VERSION_CODENAME in os-release)`,
+    );
   switch (distro) {
     case 'debian': {
       const security: AptOrigin[] = [
@@ -44,7 +47,11 @@ export function distroOrigins(distro: string, codename: string, updates: 'securi
         { origin: 'Debian', codename, label: 'Debian-Security' },
       ];
       if (updates === 'security') return security;
-      return [{ origin: 'Debian', codename, label: 'Debian' }, { origin: 'Debian', codename: `${codename}-updates`, label: 'Debian' }, ...security];
+      return [
+        { origin: 'Debian', codename, label: 'Debian' },
+        { origin: 'Debian', codename: `${codename}-updates`, label: 'Debian' },
+        ...security,
+      ];
     }
     case 'ubuntu': {
       const security: AptOrigin[] = [
@@ -54,7 +61,12 @@ export function distroOrigins(distro: string, codename: string, updates: 'securi
         { origin: 'UbuntuESM', codename: `${codename}-infra-security` },
       ];
       if (updates === 'security') return security;
-      return [...security, { origin: 'Ubuntu', codename: `${codename}-updates` }, { origin: 'UbuntuESMApps', codename: `${codename}-apps-updates` }, { origin: 'UbuntuESM', codename: `${codename}-infra-updates` }];
+      return [
+        ...security,
+        { origin: 'Ubuntu', codename: `${codename}-updates` },
+        { origin: 'UbuntuESMApps', codename: `${codename}-apps-updates` },
+        { origin: 'UbuntuESM', codename: `${codename}-infra-updates` },
+      ];
     }
     default:
       return [];
@@ -63,12 +75,16 @@ export function distroOrigins(distro: string, codename: string, updates: 'securi
 
 function quote(s: string): string {
   // apt.conf has no escape for a quote or a line break inside a value
-  if (/["\n\r]/.test(s)) throw new Error(`cannot write ${JSON.stringify(s)} into apt.conf (quotes and line breaks are not representable)`);
+  if (/["\n\r]/.test(s))
+    throw new Error(`cannot write ${JSON.stringify(s)} into apt.conf (quotes and line breaks are not representable)`);
   return `"${s}"`;
 }
 
 function listItem(key: string, values: readonly string[]): string[] {
-  return [`#clear ${key};`, values.length === 0 ? `${key} { };` : `${key} {\n${values.map((v) => `  ${quote(v)};`).join('\n')}\n};`];
+  return [
+    `#clear ${key};`,
+    values.length === 0 ? `${key} { };` : `${key} {\n${values.map((v) => `  ${quote(v)};`).join('\n')}\n};`,
+  ];
 }
 
 export interface AptConfInput {
@@ -82,10 +98,13 @@ export interface AptConfInput {
  */
 export function aptConfSnippet({ policy, os }: AptConfInput): string {
   const { install, schedule } = policy;
-  const family = os.id === 'debian' || os.id === 'ubuntu' ? os.id : (os.id_like ?? []).find((x) => x === 'ubuntu' || x === 'debian');
+  const family =
+    os.id === 'debian' || os.id === 'ubuntu' ? os.id : (os.id_like ?? []).find((x) => x === 'ubuntu' || x === 'debian');
   const distro = family ? distroOrigins(family, os.codename, install.updates) : [];
   if (distro.length === 0 && install.extra_apt_origins.length === 0) {
-    throw new Error(`no apt origins for ${os.id || 'this distribution'}: patchloop knows Debian and Ubuntu; list the repositories in install.extra_apt_origins`);
+    throw new Error(
+      `no apt origins for ${os.id || 'this distribution'}: patchloop knows Debian and Ubuntu; list the repositories in install.extra_apt_origins`,
+    );
   }
   // patchloop's own repository (the server's /repo/apt) always counts, whatever the update
   // class: the agent is updated like any other package (blocklist patchloop to hold it).
@@ -99,19 +118,24 @@ export function aptConfSnippet({ policy, os }: AptConfInput): string {
     ...listItem('Unattended-Upgrade::Package-Blacklist', install.blocklist.map(namePatternRegex)),
     ...listItem('Unattended-Upgrade::Package-Whitelist', install.allowlist.map(namePatternRegex)),
     `Unattended-Upgrade::Package-Whitelist-Strict ${quote(String(install.allowlist_strict))};`,
-    '// Reboots are patchloop\'s (window + lease from the server), never unattended-upgrades\' own.',
+    "// Reboots are patchloop's (window + lease from the server), never unattended-upgrades' own.",
     'Unattended-Upgrade::Automatic-Reboot "false";',
     `Unattended-Upgrade::Remove-Unused-Kernel-Packages ${quote(String(install.remove_unused_kernels))};`,
     'Unattended-Upgrade::Remove-New-Unused-Dependencies "true";',
     'Unattended-Upgrade::MinimalSteps "true";',
   ];
   if (install.config_files === 'keep_local') {
-    lines.push('// Upgrade packages whose config file was changed locally, keeping the local file.', 'Dpkg::Options {\n  "--force-confdef";\n  "--force-confold";\n};');
+    lines.push(
+      '// Upgrade packages whose config file was changed locally, keeping the local file.',
+      'Dpkg::Options {\n  "--force-confdef";\n  "--force-confold";\n};',
+    );
   } else {
     lines.push('// No dpkg conffile options: unattended-upgrades skips packages with a changed config file.');
   }
   lines.push(
-    timer ? '// The distribution\'s timer runs unattended-upgrades (inside the windows: see the timer drop-in).' : '// patchloop runs unattended-upgrades itself inside the windows; the daily timer must not.',
+    timer
+      ? "// The distribution's timer runs unattended-upgrades (inside the windows: see the timer drop-in)."
+      : '// patchloop runs unattended-upgrades itself inside the windows; the daily timer must not.',
     `APT::Periodic::Unattended-Upgrade ${quote(timer ? '1' : '0')};`,
     'APT::Periodic::Update-Package-Lists "1";',
   );

@@ -46,7 +46,9 @@ export function parseDpkgLog(text: string, file: string, firstLine = 1): DpkgBlo
   const blocks: DpkgBlock[] = [];
   let cur: DpkgBlock | null = null;
   let current: string | null = null; // package being unpacked or set up, for conffile notes
-  let pending: { kind: 'failure'; f: DpkgFailure } | { kind: 'errors' } | { kind: 'conffile'; path: string; line: number } | null = null;
+  let pending:
+    { kind: 'failure'; f: DpkgFailure } | { kind: 'errors' } | { kind: 'conffile'; path: string; line: number } | null =
+    null;
   const open = (line: number, started: string | null): DpkgBlock => ({
     line,
     started,
@@ -83,7 +85,12 @@ export function parseDpkgLog(text: string, file: string, firstLine = 1): DpkgBlo
       if (line.trim() === '') continue;
       if (!cur) {
         // output outside a block: tolerated (a log cut by rotation), but it must look like dpkg's
-        if (!sawAny && blocks.length === 0 && i === 0) throw new DpkgLogError(file, lineNo, `not an unattended-upgrades dpkg log (expected "Log started: …"): ${JSON.stringify(line.slice(0, 80))}`);
+        if (!sawAny && blocks.length === 0 && i === 0)
+          throw new DpkgLogError(
+            file,
+            lineNo,
+            `not an unattended-upgrades dpkg log (expected "Log started: …"): ${JSON.stringify(line.slice(0, 80))}`,
+          );
         continue;
       }
       const block: DpkgBlock = cur;
@@ -94,7 +101,12 @@ export function parseDpkgLog(text: string, file: string, firstLine = 1): DpkgBlo
         else if (p.kind === 'errors') {
           const name = line.trim();
           if (!block.failures.some((f) => f.package === debName(stripArch(name)))) {
-            block.failures.push({ package: debName(stripArch(name)), phase: 'unknown', detail: 'listed under "Errors were encountered while processing"', line: lineNo });
+            block.failures.push({
+              package: debName(stripArch(name)),
+              phase: 'unknown',
+              detail: 'listed under "Errors were encountered while processing"',
+              line: lineNo,
+            });
           }
         } else if (p.kind === 'conffile' && /==> Keeping old config file as default\./.test(line)) {
           block.conffiles_kept.push({ path: p.path, package: current, line: p.line });

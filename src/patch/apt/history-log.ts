@@ -70,7 +70,10 @@ function parseItems(key: string, value: string): Omit<PackageChange, 'ok'>[] {
     }
     out.push({ name, arch, action, from, to, automatic });
   }
-  if (consumed !== value.length) throw new Error(`cannot read the package list of ${key} at ${JSON.stringify(value.slice(consumed, consumed + 60))}`);
+  if (consumed !== value.length)
+    throw new Error(
+      `cannot read the package list of ${key} at ${JSON.stringify(value.slice(consumed, consumed + 60))}`,
+    );
   return out;
 }
 
@@ -94,10 +97,24 @@ export function parseHistoryLog(text: string, file: string, firstLine = 1): Hist
       return;
     }
     const m = /^([A-Za-z][A-Za-z-]*): ?(.*)$/.exec(line);
-    if (!m) throw new HistoryLogError(file, lineNo, `not an apt history line (expected "Field: value"): ${JSON.stringify(line.slice(0, 80))}`);
+    if (!m)
+      throw new HistoryLogError(
+        file,
+        lineNo,
+        `not an apt history line (expected "Field: value"): ${JSON.stringify(line.slice(0, 80))}`,
+      );
     const [, key, value] = m;
     if (!cur) {
-      cur = { line: lineNo, start: null, end: null, commandline: null, requested_by: null, dry_run: false, changes: [], error: null };
+      cur = {
+        line: lineNo,
+        start: null,
+        end: null,
+        commandline: null,
+        requested_by: null,
+        dry_run: false,
+        changes: [],
+        error: null,
+      };
     }
     const entry: HistoryEntry = cur;
     switch (key) {

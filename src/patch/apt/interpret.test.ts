@@ -32,7 +32,15 @@ function scenario(dir: string): AptEvidence {
 
 test('patchlab: a complete real run, and its dry run, from logs that hold both', () => {
   const history = parseHistoryLog(patchlab('apt-history.log'), files.history).entries;
-  const real = interpretAptRun({ runs: parseUuLog(patchlab('uu.log'), files.uuLog), history, dpkg: parseDpkgLog(patchlab('uu-dpkg.log'), files.dpkgLog), keptBack: null, exitCode: 0, dryRun: false, files });
+  const real = interpretAptRun({
+    runs: parseUuLog(patchlab('uu.log'), files.uuLog),
+    history,
+    dpkg: parseDpkgLog(patchlab('uu-dpkg.log'), files.dpkgLog),
+    keptBack: null,
+    exitCode: 0,
+    dryRun: false,
+    files,
+  });
   assert.equal(real.outcome, 'success');
   assert.equal(real.changes.length, 26);
   assert.ok(real.changes.every((c) => c.ok));
@@ -41,9 +49,20 @@ test('patchlab: a complete real run, and its dry run, from logs that hold both',
   // the dry-run stanzas in the same history.log are not counted as changes of the real run
   assert.equal(real.changes.filter((c) => c.name === 'libssl3').length, 1);
 
-  const dry = interpretAptRun({ runs: parseUuLog(patchlab('uu-dryrun.log'), files.uuLog), history, dpkg: [], keptBack: null, exitCode: 0, dryRun: true, files });
+  const dry = interpretAptRun({
+    runs: parseUuLog(patchlab('uu-dryrun.log'), files.uuLog),
+    history,
+    dpkg: [],
+    keptBack: null,
+    exitCode: 0,
+    dryRun: true,
+    files,
+  });
   assert.equal(dry.outcome, 'dry_run');
-  assert.deepEqual(dry.changes.map((c) => `${c.name}=${c.to}`).sort(), real.changes.map((c) => `${c.name}=${c.to}`).sort());
+  assert.deepEqual(
+    dry.changes.map((c) => `${c.name}=${c.to}`).sort(),
+    real.changes.map((c) => `${c.name}=${c.to}`).sort(),
+  );
 });
 
 test('lock held: nothing changed, the run counts as skipped with a lock error', () => {
@@ -51,7 +70,10 @@ test('lock held: nothing changed, the run counts as skipped with a lock error', 
   assert.equal(r.outcome, 'skipped');
   assert.equal(r.lock_failed, true);
   assert.match(r.skip_reason ?? '', /dpkg lock/);
-  assert.deepEqual(r.errors.map((e) => [e.kind, e.where]), [['lock', 'unattended-upgrades.log:4']]);
+  assert.deepEqual(
+    r.errors.map((e) => [e.kind, e.where]),
+    [['lock', 'unattended-upgrades.log:4']],
+  );
 });
 
 test('blocklist and conffile prompt: held back with their reasons, the rest installed, exit 1 is no failure', () => {
@@ -60,10 +82,13 @@ test('blocklist and conffile prompt: held back with their reasons, the rest inst
   const r = interpretAptRun(ev);
   assert.equal(r.outcome, 'success');
   assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.held_back.map((h) => [h.name, h.reason]), [
-    ['patchloop-canary', 'blocklist'],
-    ['patchloop-canary-conf', 'config_prompt'],
-  ]);
+  assert.deepEqual(
+    r.held_back.map((h) => [h.name, h.reason]),
+    [
+      ['patchloop-canary', 'blocklist'],
+      ['patchloop-canary-conf', 'config_prompt'],
+    ],
+  );
   assert.ok(r.changes.length > 10 && r.changes.every((c) => c.ok));
   assert.ok(!r.changes.some((c) => c.name.startsWith('patchloop-canary')));
 });
@@ -71,19 +96,31 @@ test('blocklist and conffile prompt: held back with their reasons, the rest inst
 test('broken dpkg: the failing package is named, the other set went in: partial', () => {
   const r = interpretAptRun(scenario('broken-dpkg'));
   assert.equal(r.outcome, 'partial');
-  assert.deepEqual(r.changes.map((c) => [c.name, c.ok]), [
-    ['patchloop-canary', true],
-    ['patchloop-broken', false],
-  ]);
-  assert.deepEqual(r.errors.map((e) => [e.kind, e.package, e.where]), [['dpkg', 'patchloop-broken', 'unattended-upgrades-dpkg.log:38']]);
+  assert.deepEqual(
+    r.changes.map((c) => [c.name, c.ok]),
+    [
+      ['patchloop-canary', true],
+      ['patchloop-broken', false],
+    ],
+  );
+  assert.deepEqual(
+    r.errors.map((e) => [e.kind, e.package, e.where]),
+    [['dpkg', 'patchloop-broken', 'unattended-upgrades-dpkg.log:38']],
+  );
   assert.match(r.errors[0].message, /post-installation script subprocess returned error exit status 1/);
-  assert.deepEqual(r.held_back.map((h) => [h.name, h.reason]), [['patchloop-canary-conf', 'config_prompt']], 'the failed package is an error, not held back');
+  assert.deepEqual(
+    r.held_back.map((h) => [h.name, h.reason]),
+    [['patchloop-canary-conf', 'config_prompt']],
+    'the failed package is an error, not held back',
+  );
 });
 
 test('the next run after a broken postinst says nothing to do; dpkg --audit shows the half-configured package', () => {
   const r = interpretAptRun(scenario('broken-dpkg-next-run'));
   assert.equal(r.outcome, 'nothing_to_do');
-  assert.deepEqual(parseDpkgAudit(fixture('broken-dpkg-next-run/dpkg-audit')), [{ package: 'patchloop-broken', state: 'is only half configured' }]);
+  assert.deepEqual(parseDpkgAudit(fixture('broken-dpkg-next-run/dpkg-audit')), [
+    { package: 'patchloop-broken', state: 'is only half configured' },
+  ]);
 });
 
 test('interrupted by SIGTERM: what went in is reported, the rest held back as interrupted', () => {
@@ -94,21 +131,33 @@ test('interrupted by SIGTERM: what went in is reported, the rest held back as in
   assert.equal(r.errors[0].message, 'SIGTERM received, will stop');
   assert.ok(r.changes.length >= 1 && r.changes.every((c) => c.ok));
   // the capture kept the canaries out with a blacklist entry
-  const [blocked, stopped] = [r.held_back.filter((h) => h.name.startsWith('patchloop-')), r.held_back.filter((h) => !h.name.startsWith('patchloop-'))];
-  assert.deepEqual(blocked.map((h) => h.reason), ['blocklist', 'blocklist']);
+  const [blocked, stopped] = [
+    r.held_back.filter((h) => h.name.startsWith('patchloop-')),
+    r.held_back.filter((h) => !h.name.startsWith('patchloop-')),
+  ];
+  assert.deepEqual(
+    blocked.map((h) => h.reason),
+    ['blocklist', 'blocklist'],
+  );
   assert.ok(stopped.length > 5 && stopped.every((h) => h.reason === 'interrupted'));
 });
 
 test('nothing to do, not an update day, and a conffile kept locally', () => {
   const idle = interpretAptRun(scenario('nothing-to-do'));
   assert.equal(idle.outcome, 'nothing_to_do');
-  assert.deepEqual(idle.held_back.map((h) => [h.name, h.reason]), [['patchloop-canary-conf', 'config_prompt']]);
+  assert.deepEqual(
+    idle.held_back.map((h) => [h.name, h.reason]),
+    [['patchloop-canary-conf', 'config_prompt']],
+  );
   const day = interpretAptRun(scenario('not-update-day'));
   assert.equal(day.outcome, 'skipped');
   assert.match(day.skip_reason ?? '', /not an update day/);
   const kept = interpretAptRun(scenario('conffile-kept-local'));
   assert.equal(kept.outcome, 'success');
-  assert.deepEqual(kept.changes.map((c) => [c.name, c.from, c.to]), [['patchloop-canary-conf', '1.0', '1.0+deb12u1']]);
+  assert.deepEqual(
+    kept.changes.map((c) => [c.name, c.from, c.to]),
+    [['patchloop-canary-conf', '1.0', '1.0+deb12u1']],
+  );
 });
 
 test('a phased update is told apart from other kept-back packages by apt-cache policy', () => {
@@ -118,9 +167,24 @@ test('a phased update is told apart from other kept-back packages by apt-cache p
   assert.equal(policy.get('openssl')?.candidate_phased_percent, null);
   // a run that was not interrupted, holding back the phased package with u-u's generic excuse
   const run = ev.runs[0];
-  const generic = { ...run, result: 'all_installed' as const, kept_back: [{ name: 'patchloop-phased', reason: 'dependency' as const, detail: 'Package patchloop-phased is kept back because a related package is kept back or due to local apt_preferences(5).', line: 1 }] };
+  const generic = {
+    ...run,
+    result: 'all_installed' as const,
+    kept_back: [
+      {
+        name: 'patchloop-phased',
+        reason: 'dependency' as const,
+        detail:
+          'Package patchloop-phased is kept back because a related package is kept back or due to local apt_preferences(5).',
+        line: 1,
+      },
+    ],
+  };
   const r = interpretAptRun({ ...ev, runs: [generic], aptPolicy: policy, exitCode: 0 });
-  assert.deepEqual(r.held_back.map((h) => [h.name, h.reason]), [['patchloop-phased', 'phased']]);
+  assert.deepEqual(
+    r.held_back.map((h) => [h.name, h.reason]),
+    [['patchloop-phased', 'phased']],
+  );
   assert.match(r.held_back[0].detail, /phased in \(0% of machines so far\)/);
 });
 
@@ -131,10 +195,13 @@ test('an exit status with no log at all is an error, never a silent success', ()
   // a history stanza that failed while the dpkg log is missing: changes are not confirmed
   const history = parseHistoryLog(fixture('broken-dpkg/history.log'), files.history).entries;
   const noDpkg = interpretAptRun({ runs: [], history, dpkg: [], keptBack: null, exitCode: null, dryRun: false, files });
-  assert.deepEqual(noDpkg.changes.map((c) => [c.name, c.ok]), [
-    ['patchloop-canary', true],
-    ['patchloop-broken', false],
-  ]);
+  assert.deepEqual(
+    noDpkg.changes.map((c) => [c.name, c.ok]),
+    [
+      ['patchloop-canary', true],
+      ['patchloop-broken', false],
+    ],
+  );
   assert.equal(noDpkg.outcome, 'partial');
   assert.equal(noDpkg.warnings.length, 1);
 });

@@ -52,7 +52,17 @@ const REDUNDANT = [
   /^The URI .* failed to download, aborting$/,
 ];
 
-const REASON_RANK: HeldReason[] = ['config_prompt', 'blocklist', 'held', 'not_allowlisted', 'untrusted', 'phased', 'interrupted', 'dependency', 'unknown'];
+const REASON_RANK: HeldReason[] = [
+  'config_prompt',
+  'blocklist',
+  'held',
+  'not_allowlisted',
+  'untrusted',
+  'phased',
+  'interrupted',
+  'dependency',
+  'unknown',
+];
 
 function firstLine(s: string): string {
   return s.split('\n')[0];
@@ -77,33 +87,68 @@ function summaryError(run: UuRun, uuLog: string): PatchError | null {
   switch (run.result) {
     case 'lock_failed': {
       const r = find(/^Lock (could not be acquired|file is already taken)/);
-      return { kind: 'lock', where: r ? at(uuLog, r.line) : null, package: null, message: r ? r.message : 'lock could not be acquired' };
+      return {
+        kind: 'lock',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: r ? r.message : 'lock could not be acquired',
+      };
     }
     case 'install_failed': {
       const r = find(/^(Installing|Auto-removing) the (upgrades|packages) failed!$/);
       const detail = r ? followingDetail(run.records, r, /^[Ee]rror message: /) : null;
-      return { kind: 'dpkg', where: r ? at(uuLog, r.line) : null, package: null, message: `${r?.message ?? 'installing the upgrades failed'}${detail ? ` (${detail})` : ''}` };
+      return {
+        kind: 'dpkg',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: `${r?.message ?? 'installing the upgrades failed'}${detail ? ` (${detail})` : ''}`,
+      };
     }
     case 'apt_error': {
       const r = find(/^Apt returned an error, exiting$/);
       const detail = r ? followingDetail(run.records, r, /^error message: /) : null;
-      return { kind: 'resolver', where: r ? at(uuLog, r.line) : null, package: null, message: `apt returned an error${detail ? `: ${detail}` : ''}` };
+      return {
+        kind: 'resolver',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: `apt returned an error${detail ? `: ${detail}` : ''}`,
+      };
     }
     case 'cache_broken': {
       const r = find(/^Cache has broken packages, exiting$/);
-      return { kind: 'dpkg', where: r ? at(uuLog, r.line) : null, package: null, message: 'the package cache has broken packages (dpkg --audit shows them)' };
+      return {
+        kind: 'dpkg',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: 'the package cache has broken packages (dpkg --audit shows them)',
+      };
     }
     case 'download_failed': {
       const r = find(/failed to download, aborting$|^Download finished, but file/);
-      return { kind: 'download', where: r ? at(uuLog, r.line) : null, package: null, message: r?.message ?? 'a download failed' };
+      return {
+        kind: 'download',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: r?.message ?? 'a download failed',
+      };
     }
     case 'interrupted': {
       const r = find(/SIGTERM|SIGNAL received|battery power|metered connection, stopping/);
-      return { kind: 'interrupted', where: r ? at(uuLog, r.line) : null, package: null, message: r?.message ?? 'interrupted' };
+      return {
+        kind: 'interrupted',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: r?.message ?? 'interrupted',
+      };
     }
     case 'crashed': {
       const r = find(/^An error occurred: /);
-      return { kind: 'internal', where: r ? at(uuLog, r.line) : null, package: null, message: r ? firstLine(r.message) : 'unattended-upgrade crashed' };
+      return {
+        kind: 'internal',
+        where: r ? at(uuLog, r.line) : null,
+        package: null,
+        message: r ? firstLine(r.message) : 'unattended-upgrade crashed',
+      };
     }
     default:
       return null;
@@ -141,10 +186,17 @@ export function interpretAptRun(ev: AptEvidence): AptInterpretation {
     }
   }
   if (entries.some((e) => e.error) && ev.dpkg.length === 0) {
-    warnings.push(`${ev.files.history}: a transaction failed but ${ev.files.dpkgLog} has no output for it; its changes are reported as not confirmed`);
+    warnings.push(
+      `${ev.files.history}: a transaction failed but ${ev.files.dpkgLog} has no output for it; its changes are reported as not confirmed`,
+    );
   }
   for (const [pkg, f] of failed) {
-    errors.push({ kind: 'dpkg', where: at(ev.files.dpkgLog, f.line), package: pkg, message: `dpkg could not ${f.phase === 'dependencies' ? 'configure' : f.phase} ${pkg}${f.detail ? `: ${f.detail.replace(/\n/g, ' ')}` : ''}` });
+    errors.push({
+      kind: 'dpkg',
+      where: at(ev.files.dpkgLog, f.line),
+      package: pkg,
+      message: `dpkg could not ${f.phase === 'dependencies' ? 'configure' : f.phase} ${pkg}${f.detail ? `: ${f.detail.replace(/\n/g, ' ')}` : ''}`,
+    });
   }
   for (const b of ev.dpkg) {
     for (const e of b.apt_errors) {
@@ -158,7 +210,8 @@ export function interpretAptRun(ev: AptEvidence): AptInterpretation {
   const held = new Map<string, HeldBack>();
   const hold = (name: string, reason: HeldReason, detail: string) => {
     const prev = held.get(name);
-    if (!prev || REASON_RANK.indexOf(reason) < REASON_RANK.indexOf(prev.reason)) held.set(name, { name, reason, detail });
+    if (!prev || REASON_RANK.indexOf(reason) < REASON_RANK.indexOf(prev.reason))
+      held.set(name, { name, reason, detail });
   };
   let lockFailed = false;
   let skip: string | null = null;
@@ -166,23 +219,39 @@ export function interpretAptRun(ev: AptEvidence): AptInterpretation {
     if (run.result === 'lock_failed') lockFailed = true;
     if (run.result === 'not_update_day') skip = 'not an update day (Unattended-Upgrade::Update-Days)';
     const summary = summaryError(run, ev.files.uuLog);
-    if (summary && !(summary.kind === 'dpkg' && failed.size > 0 && run.result === 'install_failed')) errors.push(summary);
+    if (summary && !(summary.kind === 'dpkg' && failed.size > 0 && run.result === 'install_failed'))
+      errors.push(summary);
     for (const r of run.errors) {
       if (REDUNDANT.some((re) => re.test(r.message))) continue;
       if (run.result === 'interrupted' && /SIGTERM|SIGNAL|battery|metered/.test(r.message)) continue;
-      errors.push({ kind: r.message.startsWith('Unclean dpkg state') ? 'dpkg' : 'internal', where: at(ev.files.uuLog, r.line), package: null, message: firstLine(r.message) });
+      errors.push({
+        kind: r.message.startsWith('Unclean dpkg state') ? 'dpkg' : 'internal',
+        where: at(ev.files.uuLog, r.line),
+        package: null,
+        message: firstLine(r.message),
+      });
     }
     for (const k of run.kept_back) {
       // after a stop request u-u explains every package it did not reach with the generic excuse
-      if (run.result === 'interrupted' && k.reason === 'dependency' && k.detail.includes('is kept back because a related package')) hold(k.name, 'interrupted', `the run stopped before upgrading it; ${k.detail}`);
+      if (
+        run.result === 'interrupted' &&
+        k.reason === 'dependency' &&
+        k.detail.includes('is kept back because a related package')
+      )
+        hold(k.name, 'interrupted', `the run stopped before upgrading it; ${k.detail}`);
       else hold(k.name, k.reason, k.detail);
     }
   }
-  for (const name of ev.keptBack ?? []) if (!held.has(name)) hold(name, 'unknown', 'listed in /var/lib/unattended-upgrades/kept-back');
+  for (const name of ev.keptBack ?? [])
+    if (!held.has(name)) hold(name, 'unknown', 'listed in /var/lib/unattended-upgrades/kept-back');
   for (const h of held.values()) {
     const p = ev.aptPolicy?.get(h.name);
     if (h.reason === 'dependency' && p?.candidate_phased_percent != null && p.candidate_phased_percent < 100) {
-      held.set(h.name, { name: h.name, reason: 'phased', detail: `the update to ${p.candidate} is being phased in (${p.candidate_phased_percent}% of machines so far); ${h.detail}` });
+      held.set(h.name, {
+        name: h.name,
+        reason: 'phased',
+        detail: `the update to ${p.candidate} is being phased in (${p.candidate_phased_percent}% of machines so far); ${h.detail}`,
+      });
     }
   }
   // a package that was changed, or that failed (reported as an error), was not held back
@@ -190,9 +259,25 @@ export function interpretAptRun(ev: AptEvidence): AptInterpretation {
   const held_back = [...held.values()].filter((h) => !touched.has(h.name)).sort((a, b) => a.name.localeCompare(b.name));
 
   if (ev.runs.length === 0 && ev.exitCode !== null) {
-    errors.push({ kind: 'exit', where: null, package: null, message: `unattended-upgrade exited ${ev.exitCode} and wrote nothing to ${ev.files.uuLog}` });
-  } else if (ev.exitCode !== null && ev.exitCode !== 0 && errors.length === 0 && !lockFailed && !ev.runs.some((r) => r.conffile_prompts.length > 0)) {
-    errors.push({ kind: 'exit', where: null, package: null, message: `unattended-upgrade exited ${ev.exitCode} without logging why` });
+    errors.push({
+      kind: 'exit',
+      where: null,
+      package: null,
+      message: `unattended-upgrade exited ${ev.exitCode} and wrote nothing to ${ev.files.uuLog}`,
+    });
+  } else if (
+    ev.exitCode !== null &&
+    ev.exitCode !== 0 &&
+    errors.length === 0 &&
+    !lockFailed &&
+    !ev.runs.some((r) => r.conffile_prompts.length > 0)
+  ) {
+    errors.push({
+      kind: 'exit',
+      where: null,
+      package: null,
+      message: `unattended-upgrade exited ${ev.exitCode} without logging why`,
+    });
   }
 
   const applied = changes.filter((c) => c.ok).length;

@@ -51,7 +51,11 @@ export interface AptRunReport extends AptInterpretation {
 }
 
 /** Config and timer drop-in for the policy: written for real runs, returned either way. */
-export async function applyAptConfig(root: string, policy: PatchPolicy, os: OsInfo): Promise<{ file: string; changed: boolean; text: string }> {
+export async function applyAptConfig(
+  root: string,
+  policy: PatchPolicy,
+  os: OsInfo,
+): Promise<{ file: string; changed: boolean; text: string }> {
   const text = aptConfSnippet({ policy, os });
   const file = path.join(root, APT_CONF_PATH);
   const changed = await writeIfChanged(file, text);
@@ -94,12 +98,22 @@ async function dryRunScratch(root: string, snippet: string): Promise<Scratch> {
   const etcParts = path.join(root, 'etc/apt/apt.conf.d');
   for (const f of await readdir(etcParts).catch(() => [] as string[])) {
     if (f === path.basename(APT_CONF_PATH)) continue;
-    await cp(path.join(etcParts, f), path.join(parts, f), { dereference: true, recursive: true }).catch(() => undefined);
+    await cp(path.join(etcParts, f), path.join(parts, f), { dereference: true, recursive: true }).catch(
+      () => undefined,
+    );
   }
   await writeIfChanged(path.join(parts, path.basename(APT_CONF_PATH)), snippet);
   await writeIfChanged(
     path.join(parts, 'zzzz-patchloop-dry-run'),
-    ['DPkg::Pre-Invoke', 'DPkg::Post-Invoke', 'DPkg::Pre-Install-Pkgs', 'DPkg::Post-Invoke-Success', 'APT::Update::Pre-Invoke', 'APT::Update::Post-Invoke', 'APT::Update::Post-Invoke-Success']
+    [
+      'DPkg::Pre-Invoke',
+      'DPkg::Post-Invoke',
+      'DPkg::Pre-Install-Pkgs',
+      'DPkg::Post-Invoke-Success',
+      'APT::Update::Pre-Invoke',
+      'APT::Update::Post-Invoke',
+      'APT::Update::Post-Invoke-Success',
+    ]
       .map((k) => `#clear ${k};\n`)
       .join(''),
   );
@@ -171,15 +185,30 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
     config = { file: applied.file, changed: applied.changed };
   }
   try {
-    const files = scratch ? scratch.files : { uuLog: path.join(root, UU_LOG), dpkgLog: path.join(root, UU_DPKG_LOG), history: path.join(root, HISTORY_LOG) };
+    const files = scratch
+      ? scratch.files
+      : {
+          uuLog: path.join(root, UU_LOG),
+          dpkgLog: path.join(root, UU_DPKG_LOG),
+          history: path.join(root, HISTORY_LOG),
+        };
     const lockTimeoutMs = policy.schedule.lock_timeout_seconds * 1000;
     const deadline = started + lockTimeoutMs;
     const extraErrors: PatchError[] = [];
     const warnings: string[] = [];
 
     const waitLocks = async (): Promise<boolean> => {
-      const w = await waitForLocks(root, { timeoutMs: Math.max(0, deadline - Date.now()), onWait: (held) => log(`waiting for the package manager lock: ${describeHeld(held)}`) });
-      if (!w.free) extraErrors.push({ kind: 'lock', where: null, package: null, message: `gave up after ${Math.round(w.waited_ms / 1000)} s: ${describeHeld(w.held)}` });
+      const w = await waitForLocks(root, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        onWait: (held) => log(`waiting for the package manager lock: ${describeHeld(held)}`),
+      });
+      if (!w.free)
+        extraErrors.push({
+          kind: 'lock',
+          where: null,
+          package: null,
+          message: `gave up after ${Math.round(w.waited_ms / 1000)} s: ${describeHeld(w.held)}`,
+        });
       return w.free;
     };
 
@@ -201,8 +230,21 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
 
     if (opts.refreshLists && !dryRun) {
       log('apt-get update');
-      const u = await execInRoot(root, ['apt-get', 'update', '-q', '-o', `DPkg::Lock::Timeout=${Math.max(1, Math.round((deadline - Date.now()) / 1000))}`], { timeoutMs: 15 * 60_000 });
-      if (u.code !== 0) warnings.push(`apt-get update exited ${u.code}; unattended-upgrades used the package lists it had: ${u.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      const u = await execInRoot(
+        root,
+        [
+          'apt-get',
+          'update',
+          '-q',
+          '-o',
+          `DPkg::Lock::Timeout=${Math.max(1, Math.round((deadline - Date.now()) / 1000))}`,
+        ],
+        { timeoutMs: 15 * 60_000 },
+      );
+      if (u.code !== 0)
+        warnings.push(
+          `apt-get update exited ${u.code}; unattended-upgrades used the package lists it had: ${u.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       else for (const l of u.stderr.split('\n')) if (/^(W|E): /.test(l)) warnings.push(`apt-get update: ${l}`);
     }
 
@@ -211,11 +253,21 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
     let interp: AptInterpretation | null = null;
     for (let attempt = 1; ; attempt++) {
       // each attempt is judged by what it alone appended to the logs
-      const offsets = { uu: await fileSize(files.uuLog), dpkg: await fileSize(files.dpkgLog), history: await fileSize(files.history) };
+      const offsets = {
+        uu: await fileSize(files.uuLog),
+        dpkg: await fileSize(files.dpkgLog),
+        history: await fileSize(files.history),
+      };
       log(`${argv.join(' ')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       const res = await execInRoot(root, argv, { binds: scratch?.binds, timeoutMs: opts.timeoutMs ?? 3 * 3600_000 });
       exitCode = res.code;
-      if (res.timedOut) extraErrors.push({ kind: 'interrupted', where: null, package: null, message: `unattended-upgrade ran longer than ${Math.round((opts.timeoutMs ?? 3 * 3600_000) / 60_000)} min and was stopped` });
+      if (res.timedOut)
+        extraErrors.push({
+          kind: 'interrupted',
+          where: null,
+          package: null,
+          message: `unattended-upgrade ran longer than ${Math.round((opts.timeoutMs ?? 3 * 3600_000) / 60_000)} min and was stopped`,
+        });
       interp = await interpretLogs(root, files, offsets, exitCode, dryRun, started, res.stdout);
       if (!interp.lock_failed || interp.changes.length > 0 || Date.now() >= deadline || attempt >= 5) break;
       log('unattended-upgrade found the lock taken; waiting again');
@@ -228,10 +280,18 @@ export async function runUnattendedUpgrades(opts: AptRunOptions): Promise<AptRun
       // next run ("nothing to do"); dpkg --audit does notice.
       const audit = await execInRoot(root, ['dpkg', '--audit'], { timeoutMs: 120_000 });
       for (const a of parseDpkgAudit(audit.stdout)) {
-        extraErrors.push({ kind: 'dpkg', where: 'dpkg --audit', package: a.package, message: `${a.package} ${a.state}` });
+        extraErrors.push({
+          kind: 'dpkg',
+          where: 'dpkg --audit',
+          package: a.package,
+          message: `${a.package} ${a.state}`,
+        });
       }
     }
-    const errors = [...interp.errors, ...extraErrors.filter((e) => !interp.errors.some((i) => i.package !== null && i.package === e.package))];
+    const errors = [
+      ...interp.errors,
+      ...extraErrors.filter((e) => !interp.errors.some((i) => i.package !== null && i.package === e.package)),
+    ];
     let outcome = interp.outcome;
     if (errors.length > interp.errors.length && (outcome === 'success' || outcome === 'nothing_to_do')) {
       outcome = interp.changes.some((c) => c.ok) ? 'partial' : 'failed';
@@ -276,9 +336,19 @@ async function interpretLogs(
     const p = await execInRoot(root, ['apt-cache', 'policy', ...new Set(generic)], { timeoutMs: 120_000 });
     if (p.code === 0) aptPolicy = parseAptPolicy(p.stdout);
   }
-  const interp = interpretAptRun({ runs, history: history.entries, dpkg: blocks, keptBack: keptFresh ? parseKeptBack(keptText) : null, aptPolicy, exitCode, dryRun, files });
+  const interp = interpretAptRun({
+    runs,
+    history: history.entries,
+    dpkg: blocks,
+    keptBack: keptFresh ? parseKeptBack(keptText) : null,
+    aptPolicy,
+    exitCode,
+    dryRun,
+    files,
+  });
   interp.warnings.push(...history.warnings);
-  if (runs.length === 0 && stdout.trim()) interp.warnings.push(`unattended-upgrade said: ${stdout.trim().split('\n').slice(-3).join(' | ')}`);
+  if (runs.length === 0 && stdout.trim())
+    interp.warnings.push(`unattended-upgrade said: ${stdout.trim().split('\n').slice(-3).join(' | ')}`);
   return interp;
 }
 
@@ -302,23 +372,47 @@ export const COLLECT_CURSOR = 'var/lib/patchloop/uu-collected.json';
  * config (and timer drop-in), then reports the u-u runs logged since the last collection
  * (the cursor lives in the root: var/lib/patchloop/uu-collected.json).
  */
-export async function collectUnattendedUpgrades(opts: { root: string; policy: PatchPolicy; os: OsInfo }): Promise<AptRunReport> {
+export async function collectUnattendedUpgrades(opts: {
+  root: string;
+  policy: PatchPolicy;
+  os: OsInfo;
+}): Promise<AptRunReport> {
   const { root } = opts;
   const applied = await applyAptConfig(root, opts.policy, opts.os);
   const tz = await rootTimeZone(root);
   const cursorFile = path.join(root, COLLECT_CURSOR);
   const cursorText = await readOptional(cursorFile);
   const since = cursorText ? (JSON.parse(cursorText) as { last_run_started: string }).last_run_started : '';
-  const files = { uuLog: path.join(root, UU_LOG), dpkgLog: path.join(root, UU_DPKG_LOG), history: path.join(root, HISTORY_LOG) };
+  const files = {
+    uuLog: path.join(root, UU_LOG),
+    dpkgLog: path.join(root, UU_DPKG_LOG),
+    history: path.join(root, HISTORY_LOG),
+  };
   const now = new Date().toISOString();
-  const runs = parseUuLog((await readOptional(files.uuLog)) ?? '', files.uuLog).filter((r) => normaliseLocalTime(r.started_at) > since);
+  const runs = parseUuLog((await readOptional(files.uuLog)) ?? '', files.uuLog).filter(
+    (r) => normaliseLocalTime(r.started_at) > since,
+  );
   const config = { file: applied.file, changed: applied.changed };
   if (runs.length === 0) {
-    return { outcome: 'skipped', skip_reason: since ? `no unattended-upgrades run since ${since} (${tz})` : 'unattended-upgrades has not run yet', changes: [], held_back: [], errors: [], warnings: [], lock_failed: false, exit_code: null, started_at: now, finished_at: now, config };
+    return {
+      outcome: 'skipped',
+      skip_reason: since ? `no unattended-upgrades run since ${since} (${tz})` : 'unattended-upgrades has not run yet',
+      changes: [],
+      held_back: [],
+      errors: [],
+      warnings: [],
+      lock_failed: false,
+      exit_code: null,
+      started_at: now,
+      finished_at: now,
+      config,
+    };
   }
   const from = normaliseLocalTime(runs[0].started_at);
   const history = parseHistoryLog((await readOptional(files.history)) ?? '', files.history);
-  const blocks = parseDpkgLog((await readOptional(files.dpkgLog)) ?? '', files.dpkgLog).filter((b) => b.started !== null && normaliseLocalTime(b.started) >= from);
+  const blocks = parseDpkgLog((await readOptional(files.dpkgLog)) ?? '', files.dpkgLog).filter(
+    (b) => b.started !== null && normaliseLocalTime(b.started) >= from,
+  );
   const keptText = await readOptional(path.join(root, KEPT_BACK));
   const interp = interpretAptRun({
     runs,
@@ -331,5 +425,12 @@ export async function collectUnattendedUpgrades(opts: { root: string; policy: Pa
   });
   const last = runs[runs.length - 1];
   await writeIfChanged(cursorFile, `${JSON.stringify({ last_run_started: normaliseLocalTime(last.started_at) })}\n`);
-  return { ...interp, warnings: [...interp.warnings, ...history.warnings], exit_code: null, started_at: localToIso(runs[0].started_at, tz), finished_at: localToIso(last.ended_at, tz), config };
+  return {
+    ...interp,
+    warnings: [...interp.warnings, ...history.warnings],
+    exit_code: null,
+    started_at: localToIso(runs[0].started_at, tz),
+    finished_at: localToIso(last.ended_at, tz),
+    config,
+  };
 }

@@ -63,10 +63,13 @@ test('broken dpkg: traceback continuation lines stay with their record', () => {
   const tb = r.errors.find((e) => e.message.includes('Traceback'));
   assert.ok(tb);
   assert.match(tb.message, /SystemError: installArchives\(\) failed$/);
-  assert.deepEqual(r.kept_back.map((k) => [k.name, k.reason]), [
-    ['patchloop-broken', 'dependency'],
-    ['patchloop-canary-conf', 'config_prompt'],
-  ]);
+  assert.deepEqual(
+    r.kept_back.map((k) => [k.name, k.reason]),
+    [
+      ['patchloop-broken', 'dependency'],
+      ['patchloop-canary-conf', 'config_prompt'],
+    ],
+  );
   const [next] = parseUuLog(fixture('broken-dpkg-next-run/unattended-upgrades.log'), 'u.log');
   assert.equal(next.result, 'nothing_to_do', 'the half-configured package goes unnoticed by the next run');
 });
@@ -84,10 +87,20 @@ test('interrupted by SIGTERM, nothing to do, not an update day', () => {
 });
 
 test('a log holding many runs is split at each run', () => {
-  const names = ['interrupted', 'lock-held', 'blocklist-and-conffile', 'not-update-day', 'broken-dpkg', 'nothing-to-do'];
+  const names = [
+    'interrupted',
+    'lock-held',
+    'blocklist-and-conffile',
+    'not-update-day',
+    'broken-dpkg',
+    'nothing-to-do',
+  ];
   const text = names.map((n) => fixture(`${n}/unattended-upgrades.log`)).join('');
   const runs = parseUuLog(text, 'u.log');
-  assert.deepEqual(runs.map((r) => r.result), ['interrupted', 'lock_failed', 'unfinished', 'not_update_day', 'install_failed', 'nothing_to_do']);
+  assert.deepEqual(
+    runs.map((r) => r.result),
+    ['interrupted', 'lock_failed', 'unfinished', 'not_update_day', 'install_failed', 'nothing_to_do'],
+  );
   // line numbers count from the start of the whole text
   assert.equal(runs[1].line, fixture('interrupted/unattended-upgrades.log').split('\n').length);
   // and from the offset given when parsing a tail of the file
@@ -95,6 +108,9 @@ test('a log holding many runs is split at each run', () => {
 });
 
 test('something that is not a u-u log is rejected with file and line', () => {
-  assert.throws(() => parseUuLog('\nStart-Date: 2026-11-27  03:00:21\n', 'x.log'), (e: unknown) => e instanceof UuLogError && e.message.startsWith('x.log:2: not an unattended-upgrades log line'));
+  assert.throws(
+    () => parseUuLog('\nStart-Date: 2026-11-27  03:00:21\n', 'x.log'),
+    (e: unknown) => e instanceof UuLogError && e.message.startsWith('x.log:2: not an unattended-upgrades log line'),
+  );
   assert.deepEqual(parseUuLog('', 'x.log'), []);
 });

@@ -73,7 +73,11 @@ export function parseUuRecords(text: string, file: string, firstLine = 1): UuRec
     } else if (records.length > 0) {
       records[records.length - 1].message += `\n${line}`;
     } else if (line.trim() !== '') {
-      throw new UuLogError(file, firstLine + i, `not an unattended-upgrades log line (expected "YYYY-MM-DD HH:MM:SS,mmm LEVEL message"): ${JSON.stringify(line.slice(0, 80))}`);
+      throw new UuLogError(
+        file,
+        firstLine + i,
+        `not an unattended-upgrades log line (expected "YYYY-MM-DD HH:MM:SS,mmm LEVEL message"): ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
   });
   return records;
@@ -122,7 +126,10 @@ const KEPT: [RegExp, HeldReason][] = [
   [/^Package (\S+) is not on the strict whitelist\.$/, 'not_allowlisted'],
   [/^Package (\S+) is not whitelisted and it is not a dependency of a whitelisted package\.$/, 'not_allowlisted'],
   [/^Package (\S+)'s origin is not trusted\.$/, 'untrusted'],
-  [/^Package (\S+) is kept back because a related package is kept back or due to local apt_preferences\(5\)\.$/, 'dependency'],
+  [
+    /^Package (\S+) is kept back because a related package is kept back or due to local apt_preferences\(5\)\.$/,
+    'dependency',
+  ],
 ];
 
 function list(s: string): string[] {
@@ -151,13 +158,17 @@ function interpretRun(records: UuRecord[]): UuRun {
   let m: RegExpExecArray | null;
   const set = (result: UuRun['result']) => {
     // the first failure explains a run better than the ones it causes
-    if (run.result === 'unfinished' || run.result === 'all_installed' || run.result === 'nothing_to_do') run.result = result;
+    if (run.result === 'unfinished' || run.result === 'all_installed' || run.result === 'nothing_to_do')
+      run.result = result;
   };
   for (const r of records) {
     const msg = r.message;
     if (r.level === 'ERROR' || r.level === 'CRITICAL') run.errors.push(r);
     if (msg.startsWith('Allowed origins are: ')) {
-      run.allowed_origins = msg.slice('Allowed origins are: '.length).split(', ').filter((x) => x !== '');
+      run.allowed_origins = msg
+        .slice('Allowed origins are: '.length)
+        .split(', ')
+        .filter((x) => x !== '');
     } else if (msg.startsWith('Initial blacklist:')) {
       run.blacklist = list(msg.slice('Initial blacklist:'.length));
     } else if ((m = /^Initial whitelist \((strict|not strict)\):(.*)$/.exec(msg))) {
@@ -170,7 +181,12 @@ function interpretRun(records: UuRecord[]): UuRun {
     } else if ((m = /^Package (\S+) has conffile prompt and needs to be upgraded manually$/.exec(msg))) {
       if (!run.conffile_prompts.includes(m[1])) run.conffile_prompts.push(m[1]);
     } else if ((m = /^package (\S+) upgradable but fails to be marked for upgrade \((.*)\)$/s.exec(msg))) {
-      run.kept_back.push({ name: m[1], reason: 'dependency', detail: `fails to be marked for upgrade: ${m[2].trim()}`, line: r.line });
+      run.kept_back.push({
+        name: m[1],
+        reason: 'dependency',
+        detail: `fails to be marked for upgrade: ${m[2].trim()}`,
+        line: r.line,
+      });
     } else if ((m = /^Packages that were successfully auto-removed: (.*)$/.exec(msg))) {
       run.auto_removed.push(...list(m[1]));
     } else if (msg === 'All upgrades installed') {
@@ -189,7 +205,13 @@ function interpretRun(records: UuRecord[]): UuRun {
       set('cache_broken');
     } else if (/^The URI .* failed to download, aborting$/.test(msg) || msg.startsWith('Download finished, but file')) {
       set('download_failed');
-    } else if (msg === 'SIGTERM received, will stop' || msg === 'SIGNAL received, stopping' || msg.startsWith('SIGTERM or SIGHUP received') || msg === 'System is on battery power, stopping' || msg === 'System is on metered connection, stopping') {
+    } else if (
+      msg === 'SIGTERM received, will stop' ||
+      msg === 'SIGNAL received, stopping' ||
+      msg.startsWith('SIGTERM or SIGHUP received') ||
+      msg === 'System is on battery power, stopping' ||
+      msg === 'System is on metered connection, stopping'
+    ) {
       run.errors.push(r);
       set('interrupted');
     } else if (msg.startsWith('An error occurred: ') && msg.includes('Traceback')) {
@@ -220,7 +242,12 @@ function interpretRun(records: UuRecord[]): UuRun {
   }
   for (const name of run.conffile_prompts) {
     if (!run.kept_back.some((k) => k.name === name)) {
-      run.kept_back.push({ name, reason: 'config_prompt', detail: `Package ${name} has conffile prompt and needs to be upgraded manually`, line: run.line });
+      run.kept_back.push({
+        name,
+        reason: 'config_prompt',
+        detail: `Package ${name} has conffile prompt and needs to be upgraded manually`,
+        line: run.line,
+      });
     }
   }
   return run;

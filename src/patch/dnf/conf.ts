@@ -11,7 +11,8 @@ export const DNF_TIMER_DROPIN = 'etc/systemd/system/dnf-automatic.timer.d/51patc
 
 /** dnf matches exclude/include entries as globs: a policy pattern is one already. */
 function globList(patterns: readonly string[]): string {
-  for (const p of patterns) if (!PACKAGE_PATTERN.test(p)) throw new Error(`not a package name pattern: ${JSON.stringify(p)}`);
+  for (const p of patterns)
+    if (!PACKAGE_PATTERN.test(p)) throw new Error(`not a package name pattern: ${JSON.stringify(p)}`);
   return patterns.join(' ');
 }
 
@@ -45,9 +46,13 @@ export function dnfAutomaticConf(policy: PatchPolicy): DnfConf {
   if (install.blocklist.length > 0) lines.push(`excludepkgs = ${globList(install.blocklist)}`);
   if (install.allowlist.length > 0) {
     lines.push(`includepkgs = ${globList(install.allowlist)}`);
-    if (!install.allowlist_strict) warnings.push('dnf can only restrict updates to the allowlist strictly (includepkgs): dependencies outside it are not updated');
+    if (!install.allowlist_strict)
+      warnings.push(
+        'dnf can only restrict updates to the allowlist strictly (includepkgs): dependencies outside it are not updated',
+      );
   }
-  if (install.config_files === 'skip_package') warnings.push('rpm never prompts for config files (it writes .rpmnew files): config_files has no effect with dnf');
+  if (install.config_files === 'skip_package')
+    warnings.push('rpm never prompts for config files (it writes .rpmnew files): config_files has no effect with dnf');
   if (install.extra_apt_origins.length > 0) warnings.push('extra_apt_origins apply to apt only');
   return { text: `${lines.join('\n')}\n`, warnings };
 }

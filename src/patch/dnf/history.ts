@@ -57,10 +57,18 @@ export function parseDnfHistoryList(text: string, file = 'dnf history list'): Hi
     if (!header || /^-+$/.test(line.trim()) || line.trim() === '') return;
     const cells = line.split('|').map((c) => c.trim());
     const id = cells.length < 5 ? null : transactionNumber(cells[0]);
-    if (id === null) throw new DnfOutputError(`${file}:${i + 1}: not a history row: ${JSON.stringify(line.slice(0, 80))}`);
-    rows.push({ id, command: cells[1], date: cells[2], actions: cells[3], altered: Number(/^\d+/.exec(cells[4])?.[0] ?? 'NaN') });
+    if (id === null)
+      throw new DnfOutputError(`${file}:${i + 1}: not a history row: ${JSON.stringify(line.slice(0, 80))}`);
+    rows.push({
+      id,
+      command: cells[1],
+      date: cells[2],
+      actions: cells[3],
+      altered: Number(/^\d+/.exec(cells[4])?.[0] ?? 'NaN'),
+    });
   });
-  if (!header && text.trim() !== '' && !/^No transactions/m.test(text)) throw new DnfOutputError(`${file}: no "ID | Command line" header`);
+  if (!header && text.trim() !== '' && !/^No transactions/m.test(text))
+    throw new DnfOutputError(`${file}: no "ID | Command line" header`);
   return rows;
 }
 
@@ -101,12 +109,28 @@ function withoutDuration(value: string): string {
   return open === -1 ? value : value.slice(0, open).trimEnd();
 }
 
-const NEW_STATE: Record<string, PackageChange['action']> = { Install: 'install', Upgrade: 'upgrade', Downgrade: 'downgrade', Reinstall: 'reinstall', Removed: 'remove', Erase: 'remove', Obsoleting: 'install' };
+const NEW_STATE: Record<string, PackageChange['action']> = {
+  Install: 'install',
+  Upgrade: 'upgrade',
+  Downgrade: 'downgrade',
+  Reinstall: 'reinstall',
+  Removed: 'remove',
+  Erase: 'remove',
+  Obsoleting: 'install',
+};
 const OLD_STATE = new Set(['Upgraded', 'Downgraded', 'Reinstalled', 'Obsoleted']);
 
 /** `dnf history info ID` for one transaction. */
 export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): DnfTransaction {
-  const t: DnfTransaction = { id: NaN, begin: null, end: null, command: null, return_code: null, changes: [], errors: [] };
+  const t: DnfTransaction = {
+    id: NaN,
+    begin: null,
+    end: null,
+    command: null,
+    return_code: null,
+    changes: [],
+    errors: [],
+  };
   let section: 'head' | 'packages' | 'other' = 'head';
   const pairs = new Map<string, PackageChange>();
   const list: PackageChange[] = [];
@@ -142,7 +166,15 @@ export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): Dn
       const c = pairs.get(key);
       if (c && (c.from === null || state === 'Reinstalled')) c.from = nevra.version;
       else {
-        const lone: PackageChange = { name: nevra.name, arch: nevra.arch, action: state === 'Obsoleted' ? 'remove' : 'upgrade', from: nevra.version, to: null, automatic: false, ok: true };
+        const lone: PackageChange = {
+          name: nevra.name,
+          arch: nevra.arch,
+          action: state === 'Obsoleted' ? 'remove' : 'upgrade',
+          from: nevra.version,
+          to: null,
+          automatic: false,
+          ok: true,
+        };
         pairs.set(key, lone);
         list.push(lone);
       }
@@ -157,18 +189,39 @@ export function parseDnfHistoryInfo(text: string, file = 'dnf history info'): Dn
         prev.action = action;
         return;
       }
-      const c: PackageChange = { name: nevra.name, arch: nevra.arch, action, from: action === 'reinstall' ? nevra.version : null, to: nevra.version, automatic: false, ok: true };
+      const c: PackageChange = {
+        name: nevra.name,
+        arch: nevra.arch,
+        action,
+        from: action === 'reinstall' ? nevra.version : null,
+        to: nevra.version,
+        automatic: false,
+        ok: true,
+      };
       pairs.set(key, c);
       list.push(c);
       return;
     }
-    list.push({ name: nevra.name, arch: nevra.arch, action, from: action === 'remove' ? nevra.version : null, to: action === 'remove' ? null : nevra.version, automatic: false, ok: true });
+    list.push({
+      name: nevra.name,
+      arch: nevra.arch,
+      action,
+      from: action === 'remove' ? nevra.version : null,
+      to: action === 'remove' ? null : nevra.version,
+      automatic: false,
+      ok: true,
+    });
   });
   if (!Number.isFinite(t.id)) throw new DnfOutputError(`${file}: no "Transaction ID" line`);
   t.changes = list;
   if (t.return_code && t.return_code !== 'Success') {
     for (const c of t.changes) c.ok = false;
-    t.errors.push({ kind: 'rpm', where: `dnf history info ${t.id}`, package: null, message: `transaction ${t.id}: ${t.return_code}` });
+    t.errors.push({
+      kind: 'rpm',
+      where: `dnf history info ${t.id}`,
+      package: null,
+      message: `transaction ${t.id}: ${t.return_code}`,
+    });
   }
   return t;
 }

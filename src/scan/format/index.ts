@@ -6,7 +6,11 @@ export const SCAN_FORMATS = ['table', 'json', 'sarif', 'ecs'] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
 
 /** The report as text, in pieces to write one after the other (JSON streams its findings). */
-export async function renderReport(report: ScanReport, format: ScanFormat, options: { colour: boolean }): Promise<Iterable<string>> {
+export async function renderReport(
+  report: ScanReport,
+  format: ScanFormat,
+  options: { colour: boolean },
+): Promise<Iterable<string>> {
   switch (format) {
     case 'json':
       return (await import('./json.ts')).jsonReportChunks(report);
@@ -16,7 +20,9 @@ export async function renderReport(report: ScanReport, format: ScanFormat, optio
       const { renderSarif } = await import('./sarif.ts');
       const { distroProfile } = await import('../../core/distros.ts');
       const { PATCHLOOP_VERSION } = await import('../../version.ts');
-      return [`${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`];
+      return [
+        `${JSON.stringify(renderSarif(report, PATCHLOOP_VERSION, distroProfile(report.host.distro)?.format ?? null), null, 2)}\n`,
+      ];
     }
     case 'ecs':
       return [(await import('./ecs.ts')).renderEcsNdjson(report)];

@@ -5,16 +5,39 @@ import { summarise, type ScanReport } from '../report.ts';
 import type { Finding } from '../../core/types.ts';
 
 const finding = (id: string): Finding => ({
-  id, aliases: [], package: { name: 'a', version: '1', arch: 'amd64', source: 'a', source_version: '1' }, status: 'fixed',
-  raw_status: 'resolved', fixed_version: '2', severity: 'high', raw_severity: 'high', feed: 'debian', advisory_ids: ['DSA-1'], reason: 'r',
+  id,
+  aliases: [],
+  package: { name: 'a', version: '1', arch: 'amd64', source: 'a', source_version: '1' },
+  status: 'fixed',
+  raw_status: 'resolved',
+  fixed_version: '2',
+  severity: 'high',
+  raw_severity: 'high',
+  feed: 'debian',
+  advisory_ids: ['DSA-1'],
+  reason: 'r',
 });
 
 function report(findings: Finding[]): ScanReport {
   return {
-    schema: 'patchloop.scan/v1', scanned_at: '2026-01-01T00:00:00.000Z',
-    host: { hostname: null, root: '/r', os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'D' }, kernel: null, distro: 'debian', release: 'bookworm', package_count: 1 },
-    db: [], summary: summarise(findings), kernel: { running: null, images: [], newer_installed: false },
-    support: { state: 'unknown' }, unsupported_packages: [], warnings: [], findings,
+    schema: 'patchloop.scan/v1',
+    scanned_at: '2026-01-01T00:00:00.000Z',
+    host: {
+      hostname: null,
+      root: '/r',
+      os: { id: 'debian', version_id: '12', codename: 'bookworm', pretty_name: 'D' },
+      kernel: null,
+      distro: 'debian',
+      release: 'bookworm',
+      package_count: 1,
+    },
+    db: [],
+    summary: summarise(findings),
+    kernel: { running: null, images: [], newer_installed: false },
+    support: { state: 'unknown' },
+    unsupported_packages: [],
+    warnings: [],
+    findings,
   };
 }
 

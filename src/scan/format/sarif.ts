@@ -40,7 +40,9 @@ export function renderSarif(report: ScanReport, toolVersion: string, format: 'de
             rules: [...rules.values()],
           },
         },
-        originalUriBaseIds: { ROOTPATH: { uri: `file://${report.host.root.endsWith('/') ? report.host.root : `${report.host.root}/`}` } },
+        originalUriBaseIds: {
+          ROOTPATH: { uri: `file://${report.host.root.endsWith('/') ? report.host.root : `${report.host.root}/`}` },
+        },
         results: report.findings.map((f) => ({
           ruleId: f.id,
           level: LEVEL[f.severity],
@@ -48,7 +50,9 @@ export function renderSarif(report: ScanReport, toolVersion: string, format: 'de
           locations: [
             {
               physicalLocation: { artifactLocation: { uri: location, uriBaseId: 'ROOTPATH' } },
-              logicalLocations: [{ name: f.package.name, fullyQualifiedName: `${f.package.name}@${f.package.version}`, kind: 'package' }],
+              logicalLocations: [
+                { name: f.package.name, fullyQualifiedName: `${f.package.name}@${f.package.version}`, kind: 'package' },
+              ],
             },
           ],
           partialFingerprints: { packageVulnerability: `${f.package.name}/${f.package.arch}/${f.id}` },
@@ -73,7 +77,11 @@ function rule(f: Finding): object {
     name: f.id.replace(/[^A-Za-z0-9]/g, ''),
     shortDescription: { text: `${f.id} in ${f.package.source}` },
     helpUri: helpUri(f),
-    properties: { 'security-severity': SECURITY_SEVERITY[f.severity], severity: f.severity, tags: ['security', 'vulnerability', f.feed] },
+    properties: {
+      'security-severity': SECURITY_SEVERITY[f.severity],
+      severity: f.severity,
+      tags: ['security', 'vulnerability', f.feed],
+    },
   };
 }
 

@@ -6,7 +6,9 @@ import { wholeNumber } from './schemas.ts';
 
 export const RoleSchema = z.enum(ROLES);
 const Password = z.string().min(MIN_PASSWORD, `at least ${MIN_PASSWORD} characters`).max(1024);
-const Username = z.string().regex(USERNAME, 'letters, digits and . _ @ -, starting with a letter or digit (at most 64)');
+const Username = z
+  .string()
+  .regex(USERNAME, 'letters, digits and . _ @ -, starting with a letter or digit (at most 64)');
 const DisplayName = z.string().trim().min(1).max(200).nullable();
 
 export const SessionInfoSchema = z.object({
@@ -35,15 +37,21 @@ export const UserSchema = z.object({
   last_login_at: z.string().nullable(),
 });
 
-export const UserCreateSchema = z.object({ username: Username, role: RoleSchema, password: Password, display_name: DisplayName.optional() }).strict();
+export const UserCreateSchema = z
+  .object({ username: Username, role: RoleSchema, password: Password, display_name: DisplayName.optional() })
+  .strict();
 export const UserPatchSchema = z
   .object({ role: RoleSchema.optional(), disabled: z.boolean().optional(), display_name: DisplayName.optional() })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 export const PasswordResetSchema = z.object({ password: Password }).strict();
-export const PasswordChangeSchema = z.object({ current_password: z.string().min(1).max(1024), new_password: Password }).strict();
+export const PasswordChangeSchema = z
+  .object({ current_password: z.string().min(1).max(1024), new_password: Password })
+  .strict();
 
-export const ApiTokenCreateSchema = z.object({ name: z.string().min(1).max(100), role: RoleSchema.optional() }).strict();
+export const ApiTokenCreateSchema = z
+  .object({ name: z.string().min(1).max(100), role: RoleSchema.optional() })
+  .strict();
 export const ApiTokenSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -85,7 +93,13 @@ export const AuditQuerySchema = z
 export const AuditEntrySchema = z.object({
   id: z.number().int(),
   at: z.string(),
-  actor: z.object({ kind: z.string(), name: z.string(), user_id: z.number().int().nullable(), token_id: z.number().int().nullable(), role: z.string().nullable() }),
+  actor: z.object({
+    kind: z.string(),
+    name: z.string(),
+    user_id: z.number().int().nullable(),
+    token_id: z.number().int().nullable(),
+    role: z.string().nullable(),
+  }),
   address: z.string().nullable(),
   action: z.string(),
   target: z.object({ type: z.string(), id: z.string() }).nullable(),
@@ -95,4 +109,7 @@ export const AuditEntrySchema = z.object({
   after: z.unknown(),
 });
 
-export const AuditPageSchema = z.object({ items: z.array(AuditEntrySchema), next_before_id: z.number().int().nullable() });
+export const AuditPageSchema = z.object({
+  items: z.array(AuditEntrySchema),
+  next_before_id: z.number().int().nullable(),
+});

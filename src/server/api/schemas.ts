@@ -11,7 +11,12 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const csvOf = (values: readonly string[]) =>
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(values as [string, ...string[]])).min(1));
 
 export const SeverityCountsSchema = z.object({
@@ -52,7 +57,12 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
     items: z.array(item),
   });
 
-export const OsSchema = z.object({ id: z.string(), version_id: z.string(), codename: z.string(), pretty_name: z.string() });
+export const OsSchema = z.object({
+  id: z.string(),
+  version_id: z.string(),
+  codename: z.string(),
+  pretty_name: z.string(),
+});
 
 export const SupportSchema = z.object({
   state: z.enum(['supported', 'extended', 'ended', 'unknown']),
@@ -128,7 +138,9 @@ export const HostsQuerySchema = z.object({
   reboot_pending: bool.optional(),
   /** Hosts with at least one open finding of this severity or worse. */
   min_severity: SeveritySchema.optional(),
-  sort: z.enum(['hostname', 'last_seen', 'open', 'critical', 'high', 'fixable', 'group', 'release']).default('hostname'),
+  sort: z
+    .enum(['hostname', 'last_seen', 'open', 'critical', 'high', 'fixable', 'group', 'release'])
+    .default('hostname'),
 });
 
 export const HostPatchSchema = z
@@ -209,7 +221,12 @@ export const FindingsQuerySchema = z.object({
   sort: z.enum(['severity', 'age', 'host', 'vulnerability']).default('severity'),
 });
 
-export const ExportQuerySchema = FindingsQuerySchema.omit({ page: true, per_page: true, sort: true, order: true }).extend({
+export const ExportQuerySchema = FindingsQuerySchema.omit({
+  page: true,
+  per_page: true,
+  sort: true,
+  order: true,
+}).extend({
   format: z.enum(['csv', 'json', 'ndjson']).default('csv'),
 });
 
@@ -228,13 +245,17 @@ export const EventSchema = z.object({
 });
 
 // Digits bounded so that every cursor accepted is one the API could have returned itself.
-const cursor = z.string().regex(/^(0|[1-9][0-9]{0,14})(\.(0|[1-9][0-9]{0,8}))?$/, 'expected an event id such as 1234.5');
+const cursor = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,14})(\.(0|[1-9][0-9]{0,8}))?$/, 'expected an event id such as 1234.5');
 
 export const EventsQuerySchema = z.object({
   /** Events after this one (for tailing: pass the last id, or next_after, seen). */
   after: cursor.optional(),
   limit: wholeNumber(1, 5000).default(500),
-  type: z.enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed', 'inventory_shrunk']).optional(),
+  type: z
+    .enum(['detected', 'resolved', 'reopened', 'enrolled', 'reenrolled', 'revoked', 'removed', 'inventory_shrunk'])
+    .optional(),
   host: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
 });
 
@@ -313,7 +334,13 @@ export const OverviewSchema = z.object({
   }),
   mttr_days: z.record(z.string(), z.number().nullable()),
   releases: z.array(
-    z.object({ distro: z.string(), release: z.string(), hosts: z.number().int(), support: SupportSchema, end_of_life: z.boolean() }),
+    z.object({
+      distro: z.string(),
+      release: z.string(),
+      hosts: z.number().int(),
+      support: SupportSchema,
+      end_of_life: z.boolean(),
+    }),
   ),
   feeds: z.array(z.object({ feed: z.string(), updated_at: z.string(), entry_count: z.number().int() })),
   last_refresh: z.object({ at: z.string(), outcome: z.string().nullable() }).nullable(),
@@ -339,7 +366,13 @@ export const EnrollmentTokenCreateSchema = z
     /** Hosts that may enrol with it (default 1: a one-time token); null for any number until it expires. */
     uses: z.number().int().min(1).max(1_000_000).nullable().default(1),
     /** Lifetime in seconds (default 24 h); null: until used up or revoked. */
-    ttl_seconds: z.number().int().min(60).max(366 * 86400).nullable().default(86400),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 86400)
+      .nullable()
+      .default(86400),
     group: z.string().max(200).default(''),
     tags: z.array(z.string().min(1).max(100)).max(50).default([]),
   })
@@ -358,11 +391,15 @@ export const EnrollmentTokenSchema = z.object({
   revoked: z.boolean(),
 });
 
-export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
+export const LoginSchema = z
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) })
+  .strict();
 export const SessionSchema = z.object({ username: z.string(), csrf_token: z.string(), expires_at: z.string() });
 
 export const FeedStatusSchema = z.object({
-  feeds: z.array(z.object({ feed: z.string(), updated_at: z.string(), distros: z.array(z.string()), entry_count: z.number().int() })),
+  feeds: z.array(
+    z.object({ feed: z.string(), updated_at: z.string(), distros: z.array(z.string()), entry_count: z.number().int() }),
+  ),
   configured: z.array(z.string()),
   refresh_interval_seconds: z.number(),
   refreshing: z.boolean(),

@@ -53,8 +53,14 @@ export const ExportConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.password_file && !c.username) ctx.addIssue({ code: 'custom', path: ['password_file'], message: 'needs username' });
-    if (c.username && c.api_key_file) ctx.addIssue({ code: 'custom', path: ['api_key_file'], message: 'use either username/password_file or api_key_file' });
+    if (c.password_file && !c.username)
+      ctx.addIssue({ code: 'custom', path: ['password_file'], message: 'needs username' });
+    if (c.username && c.api_key_file)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api_key_file'],
+        message: 'use either username/password_file or api_key_file',
+      });
     try {
       exportNames(c.prefix);
     } catch (err) {
@@ -85,12 +91,19 @@ const ENV_KEYS: Record<string, keyof ExportConfigInput> = {
  * Validates the `export:` section of the server configuration with the environment and
  * `overrides` (command-line values) on top; null when nothing names a cluster.
  */
-export function resolveExportConfig(config: ConfigSource, env: NodeJS.ProcessEnv = process.env, overrides: Partial<ExportConfigInput> = {}): ExportConfig | null {
+export function resolveExportConfig(
+  config: ConfigSource,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<ExportConfigInput> = {},
+): ExportConfig | null {
   const section = sectionOf(config, 'export');
   const fromEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([name, key]) => [key, env[name] || undefined]));
   const merged = withOverrides(withOverrides(section, fromEnv), overrides);
   if (Object.keys(merged.data).length === 0) return null;
-  return validate(ExportConfigSchema, merged, { what: `the export section of ${config.file ?? 'the configuration'}`, prefix: 'export' });
+  return validate(ExportConfigSchema, merged, {
+    what: `the export section of ${config.file ?? 'the configuration'}`,
+    prefix: 'export',
+  });
 }
 
 function readSecretFile(file: string, what: string): string {
@@ -98,7 +111,9 @@ function readSecretFile(file: string, what: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const secret = text.replace(/\r?\n$/, '');
   if (secret.length === 0) throw new ConfigError(`the ${what} file ${file} is empty`);
@@ -106,11 +121,18 @@ function readSecretFile(file: string, what: string): string {
 }
 
 /** Client options for the configured cluster, with the secrets read from their files. */
-export function exportClientOptions(config: ExportConfig, dataDir: string, env: NodeJS.ProcessEnv = process.env): ClientOptionsInput {
+export function exportClientOptions(
+  config: ExportConfig,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientOptionsInput {
   let auth: ClientOptionsInput['auth'];
   if (config.username) {
-    const password = env.PATCHLOOP_EXPORT_PASSWORD ?? (config.password_file ? readSecretFile(config.password_file, 'password') : undefined);
-    if (password === undefined) throw new ConfigError('export.username needs export.password_file (or PATCHLOOP_EXPORT_PASSWORD)');
+    const password =
+      env.PATCHLOOP_EXPORT_PASSWORD ??
+      (config.password_file ? readSecretFile(config.password_file, 'password') : undefined);
+    if (password === undefined)
+      throw new ConfigError('export.username needs export.password_file (or PATCHLOOP_EXPORT_PASSWORD)');
     auth = { username: config.username, password };
   } else if (config.api_key_file || env.PATCHLOOP_EXPORT_API_KEY) {
     auth = { apiKey: env.PATCHLOOP_EXPORT_API_KEY ?? readSecretFile(config.api_key_file as string, 'API key') };

@@ -100,7 +100,8 @@ export class StoreExporter {
   readonly client: SearchClient;
   readonly names: ExportNames;
   readonly state: ExportState;
-  private readonly options: Required<Omit<StoreExporterOptions, 'refresh' | 'logger' | 'retention'>> & Pick<StoreExporterOptions, 'refresh'>;
+  private readonly options: Required<Omit<StoreExporterOptions, 'refresh' | 'logger' | 'retention'>> &
+    Pick<StoreExporterOptions, 'refresh'>;
   private readonly retention: StoreExporterOptions['retention'];
   private readonly log: ExportLogger;
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -137,7 +138,11 @@ export class StoreExporter {
       await this.reachCluster();
       const cursor = this.state.cursor();
       if (!cursor || this.state.get('target') !== this.options.target || this.state.get('needs_rebuild') === '1') {
-        this.log.info(cursor ? `export: rebuilding the indices (${this.state.get('needs_rebuild') === '1' ? 'an earlier rebuild did not finish' : 'the export target changed'})` : 'export: first export from this store, building the indices');
+        this.log.info(
+          cursor
+            ? `export: rebuilding the indices (${this.state.get('needs_rebuild') === '1' ? 'an earlier rebuild did not finish' : 'the export target changed'})`
+            : 'export: first export from this store, building the indices',
+        );
         await this.rebuildInto(report, false);
       } else {
         const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
@@ -203,7 +208,15 @@ export class StoreExporter {
 
   private emptyReport(): ExportRunReport {
     const { rejected: _r, pending: _p, pendingReason: _why, ...counts } = emptyReport();
-    return { rebuilt: false, steps: 0, caughtUp: false, unavailable: null, sent: emptyCounts(), bulk: { ...counts, rejected: 0 }, cursor: null };
+    return {
+      rebuilt: false,
+      steps: 0,
+      caughtUp: false,
+      unavailable: null,
+      sent: emptyCounts(),
+      bulk: { ...counts, rejected: 0 },
+      cursor: null,
+    };
   }
 
   // ------------------------------------------------------------------ one incremental step
@@ -219,15 +232,18 @@ export class StoreExporter {
     const events = readEventRows(store, cursor.events, batch);
     const changes = store.all<{ seq: number; host_id: number; name_id: number; vuln_id: number }>(
       'SELECT seq, host_id, name_id, vuln_id FROM export_changes WHERE seq > ? ORDER BY seq LIMIT ?',
-      cursor.changes, batch,
+      cursor.changes,
+      batch,
     );
     const runs = hasPatchRuns(store) ? patchRunRows(store, cursor.runs, batch) : [];
     const hosts = readHosts(store, now);
     const byId = new Map(hosts.map((h) => [h.id, h]));
     const exported = new Map(
-      store.all<{ host_id: number; enrolled_at: number; doc_hash: string; findings_hash: string }>('SELECT host_id, enrolled_at, doc_hash, findings_hash FROM export_hosts').map(
-        (r) => [r.host_id, r],
-      ),
+      store
+        .all<{ host_id: number; enrolled_at: number; doc_hash: string; findings_hash: string }>(
+          'SELECT host_id, enrolled_at, doc_hash, findings_hash FROM export_hosts',
+        )
+        .map((r) => [r.host_id, r]),
     );
 
     // Hosts gone from the store, or removed and their id given to a new host: their
@@ -271,7 +287,8 @@ export class StoreExporter {
     // Single findings that changed, on hosts not rewritten whole in this step.
     const dirty = new Map<string, [number, number, number]>();
     for (const row of events) {
-      for (const e of findingEvents(row)) dirty.set(`${e.hostId}:${e.nameId}:${e.vulnId}`, [e.hostId, e.nameId, e.vulnId]);
+      for (const e of findingEvents(row))
+        dirty.set(`${e.hostId}:${e.nameId}:${e.vulnId}`, [e.hostId, e.nameId, e.vulnId]);
     }
     for (const c of changes) dirty.set(`${c.host_id}:${c.name_id}:${c.vuln_id}`, [c.host_id, c.name_id, c.vuln_id]);
     for (const [hostId, nameId, vulnId] of dirty.values()) {
@@ -290,7 +307,12 @@ export class StoreExporter {
 
     // Send: deletions first, then documents in order.
     if (removed.size > 0) {
-      await deleteHosts(this.client, this.names, [...removed].map(String), this.options.refresh === undefined ? undefined : true);
+      await deleteHosts(
+        this.client,
+        this.names,
+        [...removed].map(String),
+        this.options.refresh === undefined ? undefined : true,
+      );
       report.sent.removedHosts += removed.size;
     }
     await this.send(items, report);
@@ -318,12 +340,17 @@ export class StoreExporter {
         store.run(
           `INSERT INTO export_hosts (host_id, enrolled_at, doc_hash, findings_hash) VALUES (?, ?, ?, ?)
            ON CONFLICT (host_id) DO UPDATE SET enrolled_at = excluded.enrolled_at, doc_hash = excluded.doc_hash, findings_hash = excluded.findings_hash`,
-          h.id, h.enrolledAt, h.docHash, findingsHash,
+          h.id,
+          h.enrolledAt,
+          h.docHash,
+          findingsHash,
         );
       }
       this.saveCursor(next);
     });
-    const moreEvents = store.get<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE id > ? LIMIT 1)', next.events)!.n > 0;
+    const moreEvents =
+      store.get<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE id > ? LIMIT 1)', next.events)!
+        .n > 0;
     const auditDone = await this.auditStep(report);
     return !moreEvents && changes.length < batch && runs.length < batch && deferredHosts === 0 && auditDone;
   }
@@ -356,7 +383,12 @@ export class StoreExporter {
     const accept = [404];
     await this.client.request({ method: 'DELETE', path: `/${encodeURIComponent(this.names.findings)}`, accept });
     await this.client.request({ method: 'DELETE', path: `/${encodeURIComponent(this.names.hosts)}`, accept });
-    if (dropEvents) await this.client.request({ method: 'DELETE', path: `/_data_stream/${encodeURIComponent(this.names.vulnerabilityEvents)}`, accept });
+    if (dropEvents)
+      await this.client.request({
+        method: 'DELETE',
+        path: `/_data_stream/${encodeURIComponent(this.names.vulnerabilityEvents)}`,
+        accept,
+      });
     await installTemplates(this.client, {
       names: this.names,
       retention: {
@@ -379,7 +411,10 @@ export class StoreExporter {
     const byId = new Map(hosts.map((h) => [h.id, h]));
     const version = this.state.reserveVersion();
 
-    await this.send(hosts.map((h) => hostStateItem(h.state, this.names, version)), report);
+    await this.send(
+      hosts.map((h) => hostStateItem(h.state, this.names, version)),
+      report,
+    );
     report.sent.hosts += hosts.length;
 
     const chunk = this.options.rebuildChunk;
@@ -422,7 +457,9 @@ export class StoreExporter {
 
     // The whole event history, host by host (each host's events in order give every
     // resolved event its open period without looking back).
-    const hostIds = store.all<{ host_id: number }>('SELECT DISTINCT host_id FROM events WHERE id <= ? ORDER BY host_id', maxEvent).map((r) => r.host_id);
+    const hostIds = store
+      .all<{ host_id: number }>('SELECT DISTINCT host_id FROM events WHERE id <= ? ORDER BY host_id', maxEvent)
+      .map((r) => r.host_id);
     for (const hostId of hostIds) {
       const builder = new EventRecords(store, byId);
       let after = 0;
@@ -441,7 +478,7 @@ export class StoreExporter {
 
     // Patch runs (events too: already present ones are kept).
     const runBuilder = new EventRecords(store, byId);
-    for (let after = 0; withRuns; ) {
+    for (let after = 0; withRuns;) {
       const rows = patchRunRows(store, after, chunk, maxRun);
       if (rows.length === 0) break;
       after = rows[rows.length - 1].rowid;
@@ -459,7 +496,13 @@ export class StoreExporter {
     store.tx(() => {
       store.run('DELETE FROM export_hosts');
       for (const h of hosts) {
-        store.run('INSERT INTO export_hosts (host_id, enrolled_at, doc_hash, findings_hash) VALUES (?, ?, ?, ?)', h.id, h.enrolledAt, h.docHash, h.findingsHash);
+        store.run(
+          'INSERT INTO export_hosts (host_id, enrolled_at, doc_hash, findings_hash) VALUES (?, ?, ?, ?)',
+          h.id,
+          h.enrolledAt,
+          h.docHash,
+          h.findingsHash,
+        );
       }
       this.saveCursor({ events: maxEvent, changes: maxChange, runs: maxRun });
       this.state.set('needs_rebuild', '0');
@@ -479,7 +522,10 @@ export class StoreExporter {
     if (done !== null && done >= day) return;
     const hosts = readHosts(this.store, now);
     const records = daySummaries(this.store, day, hosts, now);
-    await this.send(records.map((r) => hostSummaryItem(r, this.names)), report);
+    await this.send(
+      records.map((r) => hostSummaryItem(r, this.names)),
+      report,
+    );
     report.sent.summaries += records.length;
     this.state.set('summary_day', String(day));
   }
@@ -521,7 +567,13 @@ export class StoreExporter {
     report.bulk.unchanged += r.unchanged;
     report.bulk.requests += r.requests;
     report.bulk.rejected += r.rejected.length;
-    if (r.pending.length > 0) throw new ClusterError(`${r.pending.length} of ${items.length} documents not delivered: ${r.pendingReason ?? 'no reason given'}`, null, null, true);
+    if (r.pending.length > 0)
+      throw new ClusterError(
+        `${r.pending.length} of ${items.length} documents not delivered: ${r.pendingReason ?? 'no reason given'}`,
+        null,
+        null,
+        true,
+      );
   }
 
   /**
@@ -536,7 +588,11 @@ export class StoreExporter {
       [this.names.hosts, '5s'],
       [this.names.vulnerabilityEvents, null],
     ] as const) {
-      await this.client.request({ method: 'PUT', path: `/${encodeURIComponent(target)}/_settings`, body: { index: { refresh_interval: interval ?? usual } } });
+      await this.client.request({
+        method: 'PUT',
+        path: `/${encodeURIComponent(target)}/_settings`,
+        body: { index: { refresh_interval: interval ?? usual } },
+      });
     }
   }
 
@@ -565,7 +621,10 @@ export class StoreExporter {
     if (raw) {
       const lease = JSON.parse(raw) as { owner: string; until: number };
       if (lease.owner !== this.owner && lease.until > Date.now()) {
-        throw new PatchloopError('PL_E_EXPORT_BUSY', `another exporter (${lease.owner}) is exporting from this store until ${new Date(lease.until).toISOString()}`);
+        throw new PatchloopError(
+          'PL_E_EXPORT_BUSY',
+          `another exporter (${lease.owner}) is exporting from this store until ${new Date(lease.until).toISOString()}`,
+        );
       }
     }
     this.renewLease();
@@ -577,6 +636,7 @@ export class StoreExporter {
 
   private releaseLease(): void {
     const raw = this.state.get('lease');
-    if (raw && (JSON.parse(raw) as { owner: string }).owner === this.owner) this.store.run("DELETE FROM export_state WHERE key = 'lease'");
+    if (raw && (JSON.parse(raw) as { owner: string }).owner === this.owner)
+      this.store.run("DELETE FROM export_state WHERE key = 'lease'");
   }
 }

@@ -22,7 +22,12 @@ export function pinoExportLogger(log: Logger): ExportLogger {
 }
 
 /** Builds the exporter for a store from the `export:` settings. */
-export function createStoreExporter(store: Store, config: ExportConfig, dataDir: string, logger: ExportLogger): StoreExporter {
+export function createStoreExporter(
+  store: Store,
+  config: ExportConfig,
+  dataDir: string,
+  logger: ExportLogger,
+): StoreExporter {
   const client = new SearchClient(exportClientOptions(config, dataDir), logger);
   const names = exportNames(config.prefix);
   return new StoreExporter(store, client, {
@@ -55,8 +60,21 @@ export function startExportJob(store: Store, config: ExportConfig, dataDir: stri
         const report = await exporter.runOnce();
         last = report;
         const { sent } = report;
-        if (report.unavailable === null && (sent.hosts || sent.findings || sent.events || sent.patchRuns || sent.summaries || sent.audit || sent.removedHosts || sent.purged)) {
-          log.info({ ...sent, rebuilt: report.rebuilt, steps: report.steps, rejected: report.bulk.rejected }, 'export: documents written');
+        if (
+          report.unavailable === null &&
+          (sent.hosts ||
+            sent.findings ||
+            sent.events ||
+            sent.patchRuns ||
+            sent.summaries ||
+            sent.audit ||
+            sent.removedHosts ||
+            sent.purged)
+        ) {
+          log.info(
+            { ...sent, rebuilt: report.rebuilt, steps: report.steps, rejected: report.bulk.rejected },
+            'export: documents written',
+          );
         }
         return report;
       } catch (err) {

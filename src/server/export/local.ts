@@ -28,7 +28,11 @@ export function loadLocalExportSettings(
 ): LocalExportSettings {
   const source = withOverrides(readConfig(options.config, DEFAULT_CONFIG_FILE), { data_dir: options.dataDir });
   const { export: _section, ...server } = source.data;
-  return { server: resolveConfig({ ...source, data: server }), export: resolveExportConfig(source, env, overrides), file: source.file };
+  return {
+    server: resolveConfig({ ...source, data: server }),
+    export: resolveExportConfig(source, env, overrides),
+    file: source.file,
+  };
 }
 
 /** Opens the server's store with the server's SLA and stale settings; it must exist. */
@@ -55,8 +59,13 @@ export interface ExportStatus {
 
 /** The exporter's state in a store, read-only (nothing is created when it never ran). */
 export function exportStatus(store: Store): ExportStatus {
-  const events = store.get<{ n: number | null; items: number | null }>('SELECT count(*) AS n, sum(count) AS items FROM events')!;
-  const runsAfter = (rowid: number): number => (hasPatchRuns(store) ? store.get<{ n: number }>('SELECT count(*) AS n FROM patch_runs WHERE rowid > ?', rowid)!.n : 0);
+  const events = store.get<{ n: number | null; items: number | null }>(
+    'SELECT count(*) AS n, sum(count) AS items FROM events',
+  )!;
+  const runsAfter = (rowid: number): number =>
+    hasPatchRuns(store)
+      ? store.get<{ n: number }>('SELECT count(*) AS n FROM patch_runs WHERE rowid > ?', rowid)!.n
+      : 0;
   if (!exportTablesExist(store)) {
     return {
       configured: false,
@@ -74,8 +83,14 @@ export function exportStatus(store: Store): ExportStatus {
   const state = new ExportState(store);
   const cursor = state.cursor();
   const after = cursor?.events ?? 0;
-  const pending = store.get<{ n: number; items: number | null }>('SELECT count(*) AS n, sum(count) AS items FROM events WHERE id > ?', after)!;
-  const updates = store.get<{ n: number }>('SELECT count(*) AS n FROM export_changes WHERE seq > ?', cursor?.changes ?? 0)!.n;
+  const pending = store.get<{ n: number; items: number | null }>(
+    'SELECT count(*) AS n, sum(count) AS items FROM events WHERE id > ?',
+    after,
+  )!;
+  const updates = store.get<{ n: number }>(
+    'SELECT count(*) AS n FROM export_changes WHERE seq > ?',
+    cursor?.changes ?? 0,
+  )!.n;
   const day = state.number('summary_day');
   const lease = state.get('lease');
   const parsedLease = lease ? (JSON.parse(lease) as { owner: string; until: number }) : null;
@@ -83,12 +98,20 @@ export function exportStatus(store: Store): ExportStatus {
     configured: true,
     target: state.get('target') ?? null,
     cursor,
-    backlog: { event_rows: pending.n, finding_events: pending.items ?? 0, updates, patch_runs: runsAfter(cursor?.runs ?? 0) },
+    backlog: {
+      event_rows: pending.n,
+      finding_events: pending.items ?? 0,
+      updates,
+      patch_runs: runsAfter(cursor?.runs ?? 0),
+    },
     last_run_at: state.get('last_run_at') ?? null,
     last_success_at: state.get('last_success_at') ?? null,
     last_error: state.get('last_error') || null,
     summary_day: day === null ? null : new Date(day * 86_400_000).toISOString().slice(0, 10),
     needs_rebuild: cursor === null || state.get('needs_rebuild') === '1',
-    lease: parsedLease && parsedLease.until > Date.now() ? { owner: parsedLease.owner, until: new Date(parsedLease.until).toISOString() } : null,
+    lease:
+      parsedLease && parsedLease.until > Date.now()
+        ? { owner: parsedLease.owner, until: new Date(parsedLease.until).toISOString() }
+        : null,
   };
 }

@@ -87,7 +87,12 @@ function snapshotOf(store: Store, r: HostRow, now: number): HostSnapshot {
   let os = EMPTY_OS;
   if (r.os) {
     const parsed = JSON.parse(r.os) as Partial<OsInfo>;
-    os = { id: parsed.id ?? '', version_id: parsed.version_id ?? '', codename: parsed.codename ?? '', pretty_name: parsed.pretty_name ?? '' };
+    os = {
+      id: parsed.id ?? '',
+      version_id: parsed.version_id ?? '',
+      codename: parsed.codename ?? '',
+      pretty_name: parsed.pretty_name ?? '',
+    };
     if (parsed.id_like && parsed.id_like.length > 0) os.id_like = parsed.id_like;
   }
   const stale = isStale(store, r.last_seen, now);
@@ -148,11 +153,17 @@ export interface FindingRow {
   reopened: number;
 }
 
-const FINDING_COLUMNS = 'host_id, name_id, vuln_id, src_id, pkg_id, detail_id, severity, open, first_seen, opened_at, last_seen, resolved_at, reopened';
+const FINDING_COLUMNS =
+  'host_id, name_id, vuln_id, src_id, pkg_id, detail_id, severity, open, first_seen, opened_at, last_seen, resolved_at, reopened';
 
 /** The binary package that leads a finding's exposure (the document counted for it). */
 function exposureLead(store: Store, row: FindingRow): number | undefined {
-  return store.get<{ lead_name_id: number }>('SELECT lead_name_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?', row.host_id, row.vuln_id, row.src_id)?.lead_name_id;
+  return store.get<{ lead_name_id: number }>(
+    'SELECT lead_name_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?',
+    row.host_id,
+    row.vuln_id,
+    row.src_id,
+  )?.lead_name_id;
 }
 
 /** Whether a finding belongs in the state index now (retention of resolved and stale ones). */
@@ -168,7 +179,12 @@ export function keepFinding(row: FindingRow, host: HostSnapshot, now: number, re
  * every finding on every report would multiply the export by the fleet's finding count).
  * A finding of a host that stopped reporting is `stale`, last seen at the host's last report.
  */
-export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot, lead = exposureLead(store, row)): FindingRecord {
+export function findingRecord(
+  store: Store,
+  row: FindingRow,
+  host: HostSnapshot,
+  lead = exposureLead(store, row),
+): FindingRecord {
   const pkg = store.interner.pkg(row.pkg_id).pkg;
   const detail = store.interner.detail(row.detail_id);
   const severity = SEVERITIES[row.severity] as Severity;
@@ -191,8 +207,20 @@ export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot,
   return {
     host: host.host,
     agent: null,
-    package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version, format: pkg.format },
-    vulnerability: { id: store.interner.vuln(row.vuln_id), aliases: [...store.interner.aliases.of(row.vuln_id)], severity, raw_severity: detail.raw_severity || null },
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      arch: pkg.arch,
+      source: pkg.source,
+      source_version: pkg.source_version,
+      format: pkg.format,
+    },
+    vulnerability: {
+      id: store.interner.vuln(row.vuln_id),
+      aliases: [...store.interner.aliases.of(row.vuln_id)],
+      severity,
+      raw_severity: detail.raw_severity || null,
+    },
     status: detail.status,
     raw_status: detail.raw_status || null,
     fixed_version: detail.fixed_version,
@@ -210,18 +238,33 @@ export function findingRecord(store: Store, row: FindingRow, host: HostSnapshot,
 }
 
 /** Every finding of a host the state index should hold. */
-export function hostFindingRecords(store: Store, host: HostSnapshot, now: number, retention: RetentionMs): FindingRecord[] {
+export function hostFindingRecords(
+  store: Store,
+  host: HostSnapshot,
+  now: number,
+  retention: RetentionMs,
+): FindingRecord[] {
   const rows = store.all<FindingRow>(`SELECT ${FINDING_COLUMNS} FROM findings WHERE host_id = ?`, host.id);
   const leads = new Map<string, number>();
-  for (const e of store.all<{ vuln_id: number; src_id: number; lead_name_id: number }>('SELECT vuln_id, src_id, lead_name_id FROM exposures WHERE host_id = ?', host.id)) {
+  for (const e of store.all<{ vuln_id: number; src_id: number; lead_name_id: number }>(
+    'SELECT vuln_id, src_id, lead_name_id FROM exposures WHERE host_id = ?',
+    host.id,
+  )) {
     leads.set(`${e.vuln_id}:${e.src_id}`, e.lead_name_id);
   }
-  return rows.filter((r) => keepFinding(r, host, now, retention)).map((r) => findingRecord(store, r, host, leads.get(`${r.vuln_id}:${r.src_id}`)));
+  return rows
+    .filter((r) => keepFinding(r, host, now, retention))
+    .map((r) => findingRecord(store, r, host, leads.get(`${r.vuln_id}:${r.src_id}`)));
 }
 
 /** The stored finding of one identity, if it still exists. */
 export function findingRow(store: Store, hostId: number, nameId: number, vulnId: number): FindingRow | undefined {
-  return store.get<FindingRow>(`SELECT ${FINDING_COLUMNS} FROM findings WHERE host_id = ? AND name_id = ? AND vuln_id = ?`, hostId, nameId, vulnId);
+  return store.get<FindingRow>(
+    `SELECT ${FINDING_COLUMNS} FROM findings WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
+    hostId,
+    nameId,
+    vulnId,
+  );
 }
 
 export interface EventRow {
@@ -255,7 +298,15 @@ export function findingEvents(row: EventRow): FindingEvent[] {
   const items = unpackItems(row.items);
   const out: FindingEvent[] = [];
   for (let i = 0; i + 3 < items.length; i += 4) {
-    out.push({ at: row.at, type: row.type as VulnerabilityEventAction, hostId: row.host_id, nameId: items[i], vulnId: items[i + 1], pkgId: items[i + 2], severity: items[i + 3] });
+    out.push({
+      at: row.at,
+      type: row.type as VulnerabilityEventAction,
+      hostId: row.host_id,
+      nameId: items[i],
+      vulnId: items[i + 1],
+      pkgId: items[i + 2],
+      severity: items[i + 3],
+    });
   }
   return out;
 }
@@ -264,12 +315,22 @@ export function findingEvents(row: EventRow): FindingEvent[] {
  * Event rows past `afterId`, whole rows only, until they hold about `budget` finding events
  * (a first report's detections are one row of hundreds).
  */
-export function readEventRows(store: Store, afterId: number, budget: number, extra = '', ...params: (number | string)[]): EventRow[] {
+export function readEventRows(
+  store: Store,
+  afterId: number,
+  budget: number,
+  extra = '',
+  ...params: (number | string)[]
+): EventRow[] {
   const out: EventRow[] = [];
   let items = 0;
   let after = afterId;
   for (;;) {
-    const rows = store.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id > ? ${extra} ORDER BY id LIMIT 64`, after, ...params);
+    const rows = store.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE id > ? ${extra} ORDER BY id LIMIT 64`,
+      after,
+      ...params,
+    );
     for (const r of rows) {
       out.push(r);
       items += Math.max(1, r.count);
@@ -342,10 +403,19 @@ export class EventRecords {
     return p.source || p.name;
   }
 
-  private exposureOf(hostId: number, vulnId: number, source: string): { open: number; opened_at: number; resolved_at: number | null; first_seen: number } | undefined {
+  private exposureOf(
+    hostId: number,
+    vulnId: number,
+    source: string,
+  ): { open: number; opened_at: number; resolved_at: number | null; first_seen: number } | undefined {
     const srcId = this.store.interner.knownSrc(source);
     if (srcId === undefined) return undefined;
-    return this.store.get('SELECT open, opened_at, resolved_at, first_seen FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?', hostId, vulnId, srcId);
+    return this.store.get(
+      'SELECT open, opened_at, resolved_at, first_seen FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?',
+      hostId,
+      vulnId,
+      srcId,
+    );
   }
 
   private lookupOpenedAt(beforeId: number, e: FindingEvent, source: string): number | null {
@@ -353,7 +423,8 @@ export class EventRecords {
     for (;;) {
       const rows = this.store.all<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE host_id = ? AND id < ? ORDER BY id DESC LIMIT 64`,
-        e.hostId, before,
+        e.hostId,
+        before,
       );
       for (const row of rows) {
         if (row.type !== 'detected' && row.type !== 'reopened') continue;
@@ -384,22 +455,50 @@ export class EventRecords {
     if (!list) {
       // A removed host's name survives in its removal event.
       list = this.store
-        .all<{ id: number; at: number; cause: string | null }>("SELECT id, at, cause FROM events WHERE host_id = ? AND type = 'removed' ORDER BY id", hostId)
-        .map((r) => ({ id: r.id, at: r.at, host: removedHost(hostId, r.cause?.startsWith('hostname ') ? r.cause.slice('hostname '.length) : `host ${hostId} (removed)`) }));
+        .all<{ id: number; at: number; cause: string | null }>(
+          "SELECT id, at, cause FROM events WHERE host_id = ? AND type = 'removed' ORDER BY id",
+          hostId,
+        )
+        .map((r) => ({
+          id: r.id,
+          at: r.at,
+          host: removedHost(
+            hostId,
+            r.cause?.startsWith('hostname ') ? r.cause.slice('hostname '.length) : `host ${hostId} (removed)`,
+          ),
+        }));
       this.removals.set(hostId, list);
     }
     return list;
   }
 
-  private record(e: FindingEvent, openedAt: number, current: FindingRow | undefined, exposure: { first_seen: number } | undefined, host: HostRecord): VulnerabilityEventRecord {
+  private record(
+    e: FindingEvent,
+    openedAt: number,
+    current: FindingRow | undefined,
+    exposure: { first_seen: number } | undefined,
+    host: HostRecord,
+  ): VulnerabilityEventRecord {
     const pkg = this.store.interner.pkg(e.pkgId).pkg;
     const severity = SEVERITIES[e.severity] as Severity;
     const detail = current ? this.store.interner.detail(current.detail_id) : null;
     const finding: FindingRecord = {
       host,
       agent: null,
-      package: { name: pkg.name, version: pkg.version, arch: pkg.arch, source: pkg.source, source_version: pkg.source_version, format: pkg.format },
-      vulnerability: { id: this.store.interner.vuln(e.vulnId), aliases: [...this.store.interner.aliases.of(e.vulnId)], severity, raw_severity: detail?.raw_severity || null },
+      package: {
+        name: pkg.name,
+        version: pkg.version,
+        arch: pkg.arch,
+        source: pkg.source,
+        source_version: pkg.source_version,
+        format: pkg.format,
+      },
+      vulnerability: {
+        id: this.store.interner.vuln(e.vulnId),
+        aliases: [...this.store.interner.aliases.of(e.vulnId)],
+        severity,
+        raw_severity: detail?.raw_severity || null,
+      },
       status: detail?.status ?? 'affected',
       raw_status: detail?.raw_status || null,
       fixed_version: detail?.fixed_version ?? null,
@@ -425,7 +524,9 @@ function removedHost(hostId: number, name: string): HostRecord {
 
 /** The first event id whose time is at or after `t` (events are written in time order). */
 export function firstEventAtOrAfter(store: Store, t: number): number | null {
-  const bounds = store.get<{ lo: number | null; hi: number | null }>('SELECT min(id) AS lo, max(id) AS hi FROM events')!;
+  const bounds = store.get<{ lo: number | null; hi: number | null }>(
+    'SELECT min(id) AS lo, max(id) AS hi FROM events',
+  )!;
   if (bounds.lo === null || bounds.hi === null) return null;
   let lo = bounds.lo;
   let hi = bounds.hi + 1;
@@ -443,7 +544,12 @@ export function firstEventAtOrAfter(store: Store, t: number): number | null {
  * over: open and fixable counts as they stand, the day's detected and resolved findings
  * from the events, and open findings past their SLA due date by the end of the day.
  */
-export function daySummaries(store: Store, day: number, hosts: readonly HostSnapshot[], now: number): HostDaySummaryRecord[] {
+export function daySummaries(
+  store: Store,
+  day: number,
+  hosts: readonly HostSnapshot[],
+  now: number,
+): HostDaySummaryRecord[] {
   const start = day * DAY_MS;
   const end = start + DAY_MS;
   const flow = new Map<number, { detected: number; resolved: number }>();
@@ -455,7 +561,9 @@ export function daySummaries(store: Store, day: number, hosts: readonly HostSnap
       `SELECT host_id, type, sum(count) AS n FROM events e WHERE id >= ? AND at >= ? AND at < ? AND type IN ('detected', 'reopened', 'resolved')
          AND NOT EXISTS (SELECT 1 FROM events r WHERE r.host_id = e.host_id AND r.id > e.id AND r.type = 'removed')
        GROUP BY host_id, type`,
-      first, start, end,
+      first,
+      start,
+      end,
     );
     for (const r of rows) {
       const f = flow.get(r.host_id) ?? { detected: 0, resolved: 0 };
@@ -468,7 +576,8 @@ export function daySummaries(store: Store, day: number, hosts: readonly HostSnap
   for (let sev = 0; sev < SEVERITIES.length; sev++) {
     for (const r of store.all<{ host_id: number; n: number }>(
       'SELECT host_id, count(*) AS n FROM exposures WHERE open = 1 AND severity = ? AND opened_at < ? GROUP BY host_id',
-      sev, end - store.slaMs(sev),
+      sev,
+      end - store.slaMs(sev),
     )) {
       breached.set(r.host_id, (breached.get(r.host_id) ?? 0) + r.n);
     }
@@ -507,12 +616,25 @@ export interface PatchRunRow {
 
 /** Whether this store keeps patch runs (the patching tables exist). */
 export function hasPatchRuns(store: Store): boolean {
-  return store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'patch_runs'")!.n > 0;
+  return (
+    store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'patch_runs'")!
+      .n > 0
+  );
 }
 
 /** Patch runs first stored after `afterRowid`, in the order they arrived. */
-export function patchRunRows(store: Store, afterRowid: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): PatchRunRow[] {
-  return store.all<PatchRunRow>('SELECT rowid, id, host_id, received_at, doc FROM patch_runs WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?', afterRowid, upTo, limit);
+export function patchRunRows(
+  store: Store,
+  afterRowid: number,
+  limit: number,
+  upTo = Number.MAX_SAFE_INTEGER,
+): PatchRunRow[] {
+  return store.all<PatchRunRow>(
+    'SELECT rowid, id, host_id, received_at, doc FROM patch_runs WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?',
+    afterRowid,
+    upTo,
+    limit,
+  );
 }
 
 /**
@@ -529,7 +651,12 @@ export function storedPatchRunRecord(row: PatchRunRow, host: HostRecord, problem
   }
   const parsed = PatchRunSchema.safeParse(value);
   if (!parsed.success) {
-    problems.push(`patch run ${row.id}: ${parsed.error.issues.slice(0, 2).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    problems.push(
+      `patch run ${row.id}: ${parsed.error.issues
+        .slice(0, 2)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
     return null;
   }
   if (parsed.data.mode === 'dry_run' || parsed.data.outcome === 'dry_run') return null;

@@ -47,13 +47,18 @@ export function ensureExportTables(store: Store): void {
   try {
     store.db.exec(EXPORT_TABLES);
   } catch (err) {
-    throw new Error(`cannot set up the exporter's tables in the server store: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot set up the exporter's tables in the server store: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
 /** Whether the exporter was ever set up on this store (read-only check for `status`). */
 export function exportTablesExist(store: Store): boolean {
-  return store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'export_state'")!.n > 0;
+  return (
+    store.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'export_state'")!
+      .n > 0
+  );
 }
 
 /**
@@ -88,7 +93,11 @@ export class ExportState {
   }
 
   set(key: string, value: string): void {
-    this.store.run('INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+    this.store.run(
+      'INSERT INTO export_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      key,
+      value,
+    );
   }
 
   number(key: string): number | null {

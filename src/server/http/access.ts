@@ -66,7 +66,8 @@ export function nonCanonical(path: string): string | null {
     if (decoded === '.' || decoded === '..') return 'dot segment';
     for (const m of segment.matchAll(/%([0-9A-Fa-f]{2})/g)) {
       const c = String.fromCharCode(parseInt(m[1], 16));
-      if (UNRESERVED.test(c) || c === '/' || c === '\\' || c === ';' || isControl(c)) return `needless or unsafe percent-encoding %${m[1]}`;
+      if (UNRESERVED.test(c) || c === '/' || c === '\\' || c === ';' || isControl(c))
+        return `needless or unsafe percent-encoding %${m[1]}`;
     }
     if (/%(?![0-9A-Fa-f]{2})/.test(segment)) return 'malformed percent-encoding';
     if ([...decoded].some(isControl)) return 'control character in path';
@@ -75,7 +76,9 @@ export function nonCanonical(path: string): string | null {
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  return reply
+    .code(404)
+    .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -107,7 +110,10 @@ export function registerAccessControl(app: FastifyInstance, store: Store): void 
     if (access === 'public') return;
     const p = identify(store, request);
     if (!p) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'authentication required' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'authentication required' });
     }
     if (!allows(access, p)) {
       if (p.kind === 'person') auditDenied(store, request, p, `needs the ${roleNeeded(access) ?? access} role`);

@@ -80,7 +80,9 @@ export function registerAudit(app: FastifyInstance, store: Store): void {
   });
   app.addHook('onReady', async () => {
     const missing = routes
-      .filter((r) => PEOPLE.includes(r.config?.access as Access) && methods(r).some((m) => !SAFE.has(m)) && !r.config?.audit)
+      .filter(
+        (r) => PEOPLE.includes(r.config?.access as Access) && methods(r).some((m) => !SAFE.has(m)) && !r.config?.audit,
+      )
       .map((r) => `${String(r.method)} ${r.url}`);
     if (missing.length) throw new Error(`change routes without a declared audit action: ${missing.join(', ')}`);
   });

@@ -50,7 +50,15 @@ export function identify(store: Store, request: FastifyRequest): Principal | nul
       const t = apiTokenFor(store, token);
       if (!t || t.owner_disabled || !isRole(t.role) || !isRole(t.owner_role)) return null;
       // A token never does more than its owner may do now.
-      return { kind: 'person', role: lesserRole(t.role, t.owner_role), userId: t.owner_id, username: t.owner, via: 'token', tokenId: t.id, tokenName: t.name };
+      return {
+        kind: 'person',
+        role: lesserRole(t.role, t.owner_role),
+        userId: t.owner_id,
+        username: t.owner,
+        via: 'token',
+        tokenId: t.id,
+        tokenName: t.name,
+      };
     }
     return null;
   }
@@ -58,7 +66,8 @@ export function identify(store: Store, request: FastifyRequest): Principal | nul
   if (cookie) {
     const s = sessionFor(store, cookie);
     const u = s ? userById(store, s.user_id) : null;
-    if (s && u && u.disabled_at === null && isRole(u.role)) return { kind: 'person', role: u.role, userId: u.id, username: u.username, via: 'session', csrf: s.csrf };
+    if (s && u && u.disabled_at === null && isRole(u.role))
+      return { kind: 'person', role: u.role, userId: u.id, username: u.username, via: 'session', csrf: s.csrf };
   }
   return null;
 }

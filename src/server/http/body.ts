@@ -16,7 +16,12 @@ export function registerBodyDecoding(app: FastifyInstance, bodyLimit: number): v
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = request.headers['content-encoding']?.toLowerCase().trim();
     if (!encoding || encoding === 'identity') return payload;
-    if (encoding !== 'gzip') throw httpError(415, 'PL_UNSUPPORTED_ENCODING', `unsupported content-encoding ${JSON.stringify(encoding)} (use gzip or none)`);
+    if (encoding !== 'gzip')
+      throw httpError(
+        415,
+        'PL_UNSUPPORTED_ENCODING',
+        `unsupported content-encoding ${JSON.stringify(encoding)} (use gzip or none)`,
+      );
 
     const length = Number(request.headers['content-length']);
     if (Number.isInteger(length) && length <= SMALL_BODY) {
@@ -25,11 +30,14 @@ export function registerBodyDecoding(app: FastifyInstance, bodyLimit: number): v
       for await (const c of payload) {
         chunks.push(c as Buffer);
         received += (c as Buffer).length;
-        if (received > SMALL_BODY) throw httpError(400, 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'request body longer than its content-length');
+        if (received > SMALL_BODY)
+          throw httpError(400, 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'request body longer than its content-length');
       }
       let inflated: Buffer;
       try {
-        inflated = gunzipSync(Buffer.concat(chunks), { maxOutputLength: (request.routeOptions.bodyLimit ?? bodyLimit) + 1 });
+        inflated = gunzipSync(Buffer.concat(chunks), {
+          maxOutputLength: (request.routeOptions.bodyLimit ?? bodyLimit) + 1,
+        });
       } catch (err) {
         if (err instanceof RangeError) throw httpError(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'request body too large');
         throw httpError(400, 'PL_BAD_GZIP', `request body is not valid gzip: ${(err as Error).message}`);

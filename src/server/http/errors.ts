@@ -21,7 +21,10 @@ const API_ERRORS: Partial<Record<ErrorCode, [status: number, error: string]>> = 
   PL_E_BUSY: [503, 'busy'],
 };
 
-/** An error a route answers with: the status comes from its code; `error` names the case more precisely than the code's word. */
+/**
+ * An error a route answers with: the status comes from its code; `error` names the case more precisely than the code's
+ * word.
+ */
 export class HttpError extends PatchloopError {
   readonly error: string | undefined;
   readonly details: Details | undefined;
@@ -52,7 +55,9 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     const known = err instanceof PatchloopError ? API_ERRORS[err.code] : undefined;
     if (known) {
       const { error, details } = err instanceof HttpError ? err : { error: undefined, details: undefined };
-      return reply.code(known[0]).send({ error: error ?? known[1], message: err.message, ...(details ? { details } : {}) });
+      return reply
+        .code(known[0])
+        .send({ error: error ?? known[1], message: err.message, ...(details ? { details } : {}) });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const details = err.validation.slice(0, 20).map((v) => ({
@@ -68,22 +73,29 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     }
     const status = err.statusCode ?? 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-      return reply.code(413).send({ error: 'payload_too_large', message: `request body larger than ${request.routeOptions.bodyLimit ?? bodyLimit} bytes (after decompression)` });
+      return reply.code(413).send({
+        error: 'payload_too_large',
+        message: `request body larger than ${request.routeOptions.bodyLimit ?? bodyLimit} bytes (after decompression)`,
+      });
     }
     if (status >= 400 && status < 500) {
-      const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported content-type (send application/json)' : err.message;
+      const message =
+        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'unsupported content-type (send application/json)'
+          : err.message;
       return reply.code(status).send({ error: NAMED[status] ?? 'bad_request', message });
     }
     if (isStorageFull(err)) {
       // Not a fault of the request, nor of the server's code: the operator must free space.
-      request.log.error({ error: err.message, method: request.method, url: request.url.split('?')[0] }, 'write refused: the disk is full');
-      return reply
-        .code(507)
-        .header('retry-after', String(STORAGE_FULL_RETRY_S))
-        .send({
-          error: 'insufficient_storage',
-          message: "the server's disk is full: nothing was stored. Reading works; retry the change once space has been freed on the server",
-        });
+      request.log.error(
+        { error: err.message, method: request.method, url: request.url.split('?')[0] },
+        'write refused: the disk is full',
+      );
+      return reply.code(507).header('retry-after', String(STORAGE_FULL_RETRY_S)).send({
+        error: 'insufficient_storage',
+        message:
+          "the server's disk is full: nothing was stored. Reading works; retry the change once space has been freed on the server",
+      });
     }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal server error' });

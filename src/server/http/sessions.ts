@@ -27,5 +27,13 @@ export function startSession(ctx: ServerContext, reply: FastifyReply, user: User
     path: '/',
     maxAge: Math.floor(ctx.config.session_ttl / 1000),
   });
-  return { username: user.username, role: user.role, user_id: user.id, kind: user.kind, via, csrf_token: s.csrf, expires_at: new Date(s.expires_at).toISOString() };
+  return {
+    username: user.username,
+    role: user.role,
+    user_id: user.id,
+    kind: user.kind,
+    via,
+    csrf_token: s.csrf,
+    expires_at: new Date(s.expires_at).toISOString(),
+  };
 }

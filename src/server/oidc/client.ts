@@ -31,7 +31,14 @@ interface Pending {
 }
 
 /** What a login failure is called in the audit log and on the login page. */
-export type SsoFailure = 'unknown_state' | 'wrong_browser' | 'provider_error' | 'token_rejected' | 'provider_unreachable' | 'no_username' | 'no_role';
+export type SsoFailure =
+  | 'unknown_state'
+  | 'wrong_browser'
+  | 'provider_error'
+  | 'token_rejected'
+  | 'provider_unreachable'
+  | 'no_username'
+  | 'no_role';
 
 export class SsoError extends PatchloopError {
   readonly reason: SsoFailure;
@@ -62,9 +69,15 @@ function readSecret(file: string): string {
   try {
     mode = statSync(file).mode;
   } catch (err) {
-    throw new PatchloopError('PL_E_CONFIG', `oidc.client_secret_file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new PatchloopError('PL_E_CONFIG', `oidc.client_secret_file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
-  if (mode & 0o007) throw new PatchloopError('PL_E_CONFIG', `oidc.client_secret_file ${file} can be read by others: chmod 600 (or 640 for the server's group)`);
+  if (mode & 0o007)
+    throw new PatchloopError(
+      'PL_E_CONFIG',
+      `oidc.client_secret_file ${file} can be read by others: chmod 600 (or 640 for the server's group)`,
+    );
   const secret = readFileSync(file, 'utf8').trim();
   if (!secret) throw new PatchloopError('PL_E_CONFIG', `oidc.client_secret_file ${file} is empty`);
   return secret;
@@ -106,7 +119,11 @@ export function roleFromClaim(values: string[], c: Pick<OidcConfig, 'role_map' |
 /** An openid-client error with what it wraps (its own message often does not say which claim or check failed). */
 function describe(err: unknown): string {
   const parts: string[] = [];
-  for (let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0; e instanceof Error && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0;
+    e instanceof Error && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     parts.push(`${e.message}${e.code ? ` [${e.code}]` : ''}`);
   }
   return parts.join(': ');
@@ -135,16 +152,28 @@ export class OidcClient {
       const issuer = new URL(this.c.issuer);
       const pool = createPool({ caFile: this.c.ca_file });
       const fetchVia: oidc.CustomFetch = (url, options) =>
-        undiciFetch(url, { ...options, dispatcher: pool, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+        undiciFetch(url, {
+          ...options,
+          dispatcher: pool,
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
       const execute = [oidc.enableNonRepudiationChecks];
       // Plain http only to a provider on this machine (tests, a provider behind a local proxy).
-      if (issuer.protocol === 'http:' && isLoopback(issuer.host.replace(/:\d+$/, ''))) execute.push(oidc.allowInsecureRequests);
+      if (issuer.protocol === 'http:' && isLoopback(issuer.host.replace(/:\d+$/, '')))
+        execute.push(oidc.allowInsecureRequests);
       const auth = this.secret === null ? oidc.None() : oidc.ClientSecretBasic(this.secret);
       this.configuration = oidc
-        .discovery(issuer, this.c.client_id, this.secret === null ? undefined : { client_secret: this.secret }, auth, { [oidc.customFetch]: fetchVia, execute })
+        .discovery(issuer, this.c.client_id, this.secret === null ? undefined : { client_secret: this.secret }, auth, {
+          [oidc.customFetch]: fetchVia,
+          execute,
+        })
         .catch((err: unknown) => {
           this.configuration = null;
-          throw new SsoError('provider_unreachable', `the OpenID provider ${this.c.issuer} cannot be used: ${(err as Error).message}`, err);
+          throw new SsoError(
+            'provider_unreachable',
+            `the OpenID provider ${this.c.issuer} cannot be used: ${(err as Error).message}`,
+            err,
+          );
         });
     }
     return this.configuration;
@@ -161,7 +190,13 @@ export class OidcClient {
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const browser = oidc.randomState();
-    this.pending.set(state, { nonce, verifier, browser: sha256(browser).toString('base64url'), returnTo, expires: this.now() + PENDING_MS });
+    this.pending.set(state, {
+      nonce,
+      verifier,
+      browser: sha256(browser).toString('base64url'),
+      returnTo,
+      expires: this.now() + PENDING_MS,
+    });
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: this.c.redirect_uri,
       scope: this.c.scopes.join(' '),
@@ -179,18 +214,25 @@ export class OidcClient {
    * (with the PKCE verifier), verifies the ID token and maps its claims. The state is used up
    * whatever the outcome.
    */
-  async finish(callbackQuery: string, browserCookie: string | undefined): Promise<{ identity: SsoIdentity; returnTo: string }> {
+  async finish(
+    callbackQuery: string,
+    browserCookie: string | undefined,
+  ): Promise<{ identity: SsoIdentity; returnTo: string }> {
     const params = new URLSearchParams(callbackQuery);
     const state = params.get('state') ?? '';
     const p = this.pending.get(state);
     if (p) this.pending.delete(state);
-    if (!p || p.expires < this.now()) throw new SsoError('unknown_state', 'this login is unknown or expired (state): start again');
+    if (!p || p.expires < this.now())
+      throw new SsoError('unknown_state', 'this login is unknown or expired (state): start again');
     const given = sha256(browserCookie ?? '').toString('base64url');
     if (given.length !== p.browser.length || !timingSafeEqual(Buffer.from(given), Buffer.from(p.browser))) {
       throw new SsoError('wrong_browser', 'this login was started in another browser: start again');
     }
     if (params.has('error')) {
-      throw new SsoError('provider_error', `the provider refused: ${params.get('error')}${params.get('error_description') ? ` (${params.get('error_description')})` : ''}`);
+      throw new SsoError(
+        'provider_error',
+        `the provider refused: ${params.get('error')}${params.get('error_description') ? ` (${params.get('error_description')})` : ''}`,
+      );
     }
     const config = await this.discover();
     const current = new URL(this.c.redirect_uri);
@@ -198,7 +240,12 @@ export class OidcClient {
     let claims: Record<string, unknown>;
     let accessToken: string;
     try {
-      const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: p.verifier, expectedState: state, expectedNonce: p.nonce, idTokenExpected: true });
+      const tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: p.verifier,
+        expectedState: state,
+        expectedNonce: p.nonce,
+        idTokenExpected: true,
+      });
       claims = (tokens.claims() ?? {}) as Record<string, unknown>;
       accessToken = tokens.access_token;
     } catch (err) {
@@ -215,7 +262,8 @@ export class OidcClient {
       }
     }
     const username = claimAt(all, this.c.username_claim);
-    if (typeof username !== 'string' || username === '') throw new SsoError('no_username', `the provider gave no ${this.c.username_claim} claim to name the account`);
+    if (typeof username !== 'string' || username === '')
+      throw new SsoError('no_username', `the provider gave no ${this.c.username_claim} claim to name the account`);
     const values = claimValues(claimAt(all, this.c.role_claim));
     const name = claimAt(all, 'name');
     return {

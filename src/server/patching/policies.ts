@@ -25,7 +25,14 @@ interface PolicyRow {
 }
 
 function toStored(r: PolicyRow): StoredPolicy {
-  return { name: r.name, version: r.version, group: r.grp, created_at: new Date(r.created_at).toISOString(), created_by: r.created_by, policy: JSON.parse(r.doc) as PatchPolicy };
+  return {
+    name: r.name,
+    version: r.version,
+    group: r.grp,
+    created_at: new Date(r.created_at).toISOString(),
+    created_by: r.created_by,
+    policy: JSON.parse(r.doc) as PatchPolicy,
+  };
 }
 
 const LATEST = 'SELECT * FROM policies p WHERE version = (SELECT max(version) FROM policies q WHERE q.name = p.name)';
@@ -42,7 +49,9 @@ export function policyVersion(store: Store, name: string, version: number): Stor
 
 export function listPolicies(store: Store): (StoredPolicy & { versions: number })[] {
   return store
-    .all<PolicyRow & { versions: number }>(`SELECT p.*, (SELECT count(*) FROM policies c WHERE c.name = p.name) AS versions FROM (${LATEST}) p ORDER BY p.name`)
+    .all<PolicyRow & { versions: number }>(
+      `SELECT p.*, (SELECT count(*) FROM policies c WHERE c.name = p.name) AS versions FROM (${LATEST}) p ORDER BY p.name`,
+    )
     .map((r) => ({ ...toStored(r), versions: r.versions }));
 }
 
@@ -61,11 +70,19 @@ export function policyForGroup(store: Store, group: string): StoredPolicy | null
  * given it must be the next version (a guard against overwriting a change made meanwhile).
  * Throws HttpError 400 (invalid, with one detail per field), 409 (stale version, group taken).
  */
-export function putPolicy(store: Store, name: string, body: unknown, who: string): { status: 'created' | 'unchanged'; stored: StoredPolicy } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError('PL_E_POLICY', 'the policy must be a JSON object');
+export function putPolicy(
+  store: Store,
+  name: string,
+  body: unknown,
+  who: string,
+): { status: 'created' | 'unchanged'; stored: StoredPolicy } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError('PL_E_POLICY', 'the policy must be a JSON object');
   const doc = { ...(body as Record<string, unknown>) };
   if (doc.name !== undefined && doc.name !== name) {
-    throw new HttpError('PL_E_POLICY', `the body names policy "${String(doc.name)}" but the URL says "${name}"`, { details: [{ path: 'name', message: `must be "${name}" (or left out)` }] });
+    throw new HttpError('PL_E_POLICY', `the body names policy "${String(doc.name)}" but the URL says "${name}"`, {
+      details: [{ path: 'name', message: `must be "${name}" (or left out)` }],
+    });
   }
   return store.tx(() => {
     const latest = latestPolicy(store, name);
@@ -75,21 +92,56 @@ export function putPolicy(store: Store, name: string, body: unknown, who: string
     try {
       policy = parsePolicy({ ...doc, name, version: next }, `policy ${name}`);
     } catch (err) {
-      if (err instanceof PolicyError) throw new HttpError('PL_E_POLICY', `policy ${name} rejected: ${err.issues.map((i) => `${i.path || '(document)'}: ${i.message}`).join('; ')}`, { details: err.issues });
+      if (err instanceof PolicyError)
+        throw new HttpError(
+          'PL_E_POLICY',
+          `policy ${name} rejected: ${err.issues.map((i) => `${i.path || '(document)'}: ${i.message}`).join('; ')}`,
+          { details: err.issues },
+        );
       throw err;
     }
-    if (latest && isDeepStrictEqual({ ...latest.policy, version: 0 }, { ...policy, version: 0 }) && (given === undefined || given === latest.version)) {
+    if (
+      latest &&
+      isDeepStrictEqual({ ...latest.policy, version: 0 }, { ...policy, version: 0 }) &&
+      (given === undefined || given === latest.version)
+    ) {
       return { status: 'unchanged' as const, stored: latest };
     }
     if (given !== undefined && given !== next) {
-      throw new HttpError('PL_E_CONFLICT', `policy ${name} is at version ${latest?.version ?? 0}: send version ${next} (or none) for the next change`, { details: [{ path: 'version', message: `expected ${next}` }] });
+      throw new HttpError(
+        'PL_E_CONFLICT',
+        `policy ${name} is at version ${latest?.version ?? 0}: send version ${next} (or none) for the next change`,
+        { details: [{ path: 'version', message: `expected ${next}` }] },
+      );
     }
     const other = policyForGroup(store, policy.group);
     if (other && other.name !== name) {
-      throw new HttpError('PL_E_CONFLICT', `group "${policy.group}" is already governed by policy ${other.name}; a group has one policy`, { details: [{ path: 'group', message: `taken by ${other.name}` }] });
+      throw new HttpError(
+        'PL_E_CONFLICT',
+        `group "${policy.group}" is already governed by policy ${other.name}; a group has one policy`,
+        { details: [{ path: 'group', message: `taken by ${other.name}` }] },
+      );
     }
     const now = store.clock.now();
-    store.run('INSERT INTO policies (name, version, grp, doc, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)', name, next, policy.group, JSON.stringify(policy), now, who);
-    return { status: 'created' as const, stored: { name, version: next, group: policy.group, created_at: new Date(now).toISOString(), created_by: who, policy } };
+    store.run(
+      'INSERT INTO policies (name, version, grp, doc, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)',
+      name,
+      next,
+      policy.group,
+      JSON.stringify(policy),
+      now,
+      who,
+    );
+    return {
+      status: 'created' as const,
+      stored: {
+        name,
+        version: next,
+        group: policy.group,
+        created_at: new Date(now).toISOString(),
+        created_by: who,
+        policy,
+      },
+    };
   });
 }

@@ -24,11 +24,23 @@ export function runItem(store: Store, row: RunRow & { hostname: string; grp: str
     finished_at: run.finished_at,
     outcome: run.outcome,
     skip_reason: run.skip_reason,
-    changes: run.changes.map((c) => ({ name: c.name, arch: c.arch, action: c.action, from: c.from, to: c.to, ok: c.ok })),
+    changes: run.changes.map((c) => ({
+      name: c.name,
+      arch: c.arch,
+      action: c.action,
+      from: c.from,
+      to: c.to,
+      ok: c.ok,
+    })),
     failed_changes: run.changes.filter((c) => !c.ok).length,
     held_back: run.held_back.map((h) => ({ name: h.name, reason: h.reason })),
     errors: run.errors.map((e) => ({ kind: e.kind, where: e.where, package: e.package, message: e.message })),
-    reboot: { status: run.reboot.status, lease_id: run.reboot.lease_id, required: run.reboot.required, back_at: run.reboot.back_at },
+    reboot: {
+      status: run.reboot.status,
+      lease_id: run.reboot.lease_id,
+      required: run.reboot.required,
+      back_at: run.reboot.back_at,
+    },
     cves_closed: cvesClosed(store, row),
   };
 }
@@ -53,16 +65,24 @@ export function listRuns(store: Store, q: z.infer<typeof PatchRunsQuerySchema>):
     params.push(q.since);
   }
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = store.get<{ n: number }>(`SELECT count(*) AS n FROM patch_runs r JOIN hosts h ON h.id = r.host_id ${w}`, ...params)!.n;
+  const total = store.get<{ n: number }>(
+    `SELECT count(*) AS n FROM patch_runs r JOIN hosts h ON h.id = r.host_id ${w}`,
+    ...params,
+  )!.n;
   const rows = store.all<RunRow & { hostname: string; grp: string }>(
     `SELECT r.*, h.hostname, h.grp FROM patch_runs r JOIN hosts h ON h.id = r.host_id ${w} ORDER BY r.finished_ms DESC, r.id LIMIT ? OFFSET ?`,
-    ...params, q.per_page, (q.page - 1) * q.per_page,
+    ...params,
+    q.per_page,
+    (q.page - 1) * q.per_page,
   );
   return { total, total_exact: true, page: q.page, per_page: q.per_page, items: rows.map((r) => runItem(store, r)) };
 }
 
 export function runById(store: Store, id: string): { item: RunItem; run: PatchRun } | null {
-  const row = store.get<RunRow & { hostname: string; grp: string }>('SELECT r.*, h.hostname, h.grp FROM patch_runs r JOIN hosts h ON h.id = r.host_id WHERE r.id = ?', id);
+  const row = store.get<RunRow & { hostname: string; grp: string }>(
+    'SELECT r.*, h.hostname, h.grp FROM patch_runs r JOIN hosts h ON h.id = r.host_id WHERE r.id = ?',
+    id,
+  );
   return row ? { item: runItem(store, row), run: JSON.parse(row.doc) as PatchRun } : null;
 }
 
@@ -74,7 +94,10 @@ export function runSummary(store: Store, days: number, group?: string) {
   const g = group === undefined ? '' : 'AND r.host_id IN (SELECT id FROM hosts WHERE grp = ?)';
   const args = group === undefined ? [since] : [since, group];
   const by_outcome = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<(typeof OUTCOMES)[number], number>;
-  for (const r of store.all<{ outcome: (typeof OUTCOMES)[number]; n: number }>(`SELECT outcome, count(*) AS n FROM patch_runs r WHERE finished_ms >= ? ${g} GROUP BY outcome`, ...args)) {
+  for (const r of store.all<{ outcome: (typeof OUTCOMES)[number]; n: number }>(
+    `SELECT outcome, count(*) AS n FROM patch_runs r WHERE finished_ms >= ? ${g} GROUP BY outcome`,
+    ...args,
+  )) {
     by_outcome[r.outcome] = r.n;
   }
   const hosts_failed = store.get<{ n: number }>(
@@ -84,7 +107,10 @@ export function runSummary(store: Store, days: number, group?: string) {
      WHERE k = 1 AND outcome IN ('failed', 'partial')`,
     ...args,
   )!.n;
-  const last = store.get<{ t: number | null }>(`SELECT max(finished_ms) AS t FROM patch_runs r WHERE 1 = 1 ${g}`, ...(group === undefined ? [] : [group]))!.t;
+  const last = store.get<{ t: number | null }>(
+    `SELECT max(finished_ms) AS t FROM patch_runs r WHERE 1 = 1 ${g}`,
+    ...(group === undefined ? [] : [group]),
+  )!.t;
   return { days, by_outcome, hosts_failed, last_at: last === null ? null : new Date(last).toISOString() };
 }
 
@@ -106,7 +132,17 @@ export function ringViews(store: Store): z.infer<typeof RingViewSchema>[] {
         else if (last?.outcome === 'failed' || last?.outcome === 'partial') failed++;
       }
       const gate = gateFor(policy, rings, index, now);
-      out.push({ policy: name, policy_version: version, group: policy.group, ring: ring.name, index, hosts: rings.members[index].length, patched, failed, gate });
+      out.push({
+        policy: name,
+        policy_version: version,
+        group: policy.group,
+        ring: ring.name,
+        index,
+        hosts: rings.members[index].length,
+        patched,
+        failed,
+        gate,
+      });
     });
   }
   return out;
@@ -129,7 +165,9 @@ export function policyView(store: Store, host: HostInfo): z.infer<typeof HostPol
       next_window: null,
       gate: null,
       outlook: null,
-      lines: [`No policy governs group "${host.group}": ${host.hostname} is not patched by patchloop. Create one with PUT /api/v1/policies/NAME naming group "${host.group}".`],
+      lines: [
+        `No policy governs group "${host.group}": ${host.hostname} is not patched by patchloop. Create one with PUT /api/v1/policies/NAME naming group "${host.group}".`,
+      ],
     };
   }
   const policy = stored.policy;
@@ -143,7 +181,12 @@ export function policyView(store: Store, host: HostInfo): z.infer<typeof HostPol
     windows: policy.schedule.windows,
     next_window: next ? { start: new Date(next.start).toISOString(), end: new Date(next.end).toISOString() } : null,
     gate: outlook.gate,
-    outlook: { would_install: outlook.will_patch ? describeInstall(policy.install) : null, reboot: outlook.reboot, will_patch: outlook.will_patch, patch_at: outlook.patch_at },
+    outlook: {
+      would_install: outlook.will_patch ? describeInstall(policy.install) : null,
+      reboot: outlook.reboot,
+      will_patch: outlook.will_patch,
+      patch_at: outlook.patch_at,
+    },
     lines: outlook.lines,
   };
 }

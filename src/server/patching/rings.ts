@@ -1,7 +1,14 @@
 // Ring membership and run evidence for a policy's group, from the store: which ring each host
 // of the group is in, and the real runs (not skips, not dry runs) each host reported recently.
 // core/policy's ringGate and hostOutlook decide from these.
-import { ringGate, ringOf, type GateDecision, type HostHistory, type PatchPolicy, type RunEvidence } from '../../core/policy/index.ts';
+import {
+  ringGate,
+  ringOf,
+  type GateDecision,
+  type HostHistory,
+  type PatchPolicy,
+  type RunEvidence,
+} from '../../core/policy/index.ts';
 import type { Store } from '../store/store.ts';
 
 const HOUR = 3_600_000;
@@ -19,7 +26,15 @@ export function hostInfo(store: Store, id: number): HostInfo | null {
     'SELECT id, hostname, grp, tags, last_scan_id FROM hosts WHERE id = ?',
     id,
   );
-  return r ? { id: r.id, hostname: r.hostname, group: r.grp, tags: JSON.parse(r.tags) as string[], last_scan_id: r.last_scan_id } : null;
+  return r
+    ? {
+        id: r.id,
+        hostname: r.hostname,
+        group: r.grp,
+        tags: JSON.parse(r.tags) as string[],
+        last_scan_id: r.last_scan_id,
+      }
+    : null;
 }
 
 export interface GroupRings {
@@ -30,13 +45,29 @@ export interface GroupRings {
 
 export function groupRings(store: Store, policy: PatchPolicy, now: number): GroupRings {
   const hosts = store
-    .all<{ id: number; hostname: string; grp: string; tags: string; last_scan_id: number | null }>('SELECT id, hostname, grp, tags, last_scan_id FROM hosts WHERE grp = ? ORDER BY hostname, id', policy.group)
-    .map((r) => ({ id: r.id, hostname: r.hostname, group: r.grp, tags: JSON.parse(r.tags) as string[], last_scan_id: r.last_scan_id }));
+    .all<{ id: number; hostname: string; grp: string; tags: string; last_scan_id: number | null }>(
+      'SELECT id, hostname, grp, tags, last_scan_id FROM hosts WHERE grp = ? ORDER BY hostname, id',
+      policy.group,
+    )
+    .map((r) => ({
+      id: r.id,
+      hostname: r.hostname,
+      group: r.grp,
+      tags: JSON.parse(r.tags) as string[],
+      last_scan_id: r.last_scan_id,
+    }));
   // Evidence older than a ring's limit does not count, but a healthy streak may have begun
   // before it: load enough to see the start of a streak as long as the longest soak.
-  const hours = Math.max(...policy.rings.map((r) => r.evidence_max_age_hours)) + Math.max(...policy.rings.map((r) => r.soak_hours));
+  const hours =
+    Math.max(...policy.rings.map((r) => r.evidence_max_age_hours)) + Math.max(...policy.rings.map((r) => r.soak_hours));
   const runs = new Map<number, RunEvidence[]>();
-  for (const r of store.all<{ host_id: number; finished_ms: number; outcome: RunEvidence['outcome']; reboot_status: string; back_at: number | null }>(
+  for (const r of store.all<{
+    host_id: number;
+    finished_ms: number;
+    outcome: RunEvidence['outcome'];
+    reboot_status: string;
+    back_at: number | null;
+  }>(
     `SELECT host_id, finished_ms, outcome, reboot_status, back_at FROM patch_runs
       WHERE host_id IN (SELECT id FROM hosts WHERE grp = ?) AND outcome NOT IN ('skipped', 'dry_run') AND finished_ms >= ?
       ORDER BY finished_ms`,
@@ -45,7 +76,11 @@ export function groupRings(store: Store, policy: PatchPolicy, now: number): Grou
   )) {
     let list = runs.get(r.host_id);
     if (!list) runs.set(r.host_id, (list = []));
-    list.push({ finished_at: new Date(r.finished_ms).toISOString(), outcome: r.outcome, reboot: { status: r.reboot_status, back_at: r.back_at === null ? null : new Date(r.back_at).toISOString() } });
+    list.push({
+      finished_at: new Date(r.finished_ms).toISOString(),
+      outcome: r.outcome,
+      reboot: { status: r.reboot_status, back_at: r.back_at === null ? null : new Date(r.back_at).toISOString() },
+    });
   }
   const members: HostInfo[][] = policy.rings.map(() => []);
   const histories: HostHistory[][] = policy.rings.map(() => []);

@@ -5,7 +5,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ringOf } from '../../core/policy/rings.ts';
-import { AgentPolicyResponseSchema, BootAckSchema, LeaseRequestSchema, LeaseResponseSchema, PatchRunAckSchema } from '../../core/patch-protocol.ts';
+import {
+  AgentPolicyResponseSchema,
+  BootAckSchema,
+  LeaseRequestSchema,
+  LeaseResponseSchema,
+  PatchRunAckSchema,
+} from '../../core/patch-protocol.ts';
 import { BootReportSchema, PatchRunSchema } from '../../patch/types.ts';
 import { ErrorSchema, IdParams, pageOf, wholeNumber } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
@@ -49,7 +55,8 @@ export const patchingRoutes =
       {
         config: { access: 'operator', audit: 'policy.put' },
         schema: {
-          summary: 'Create or change a policy: validated, stored as its next version (an identical document is not a new version)',
+          summary:
+            'Create or change a policy: validated, stored as its next version (an identical document is not a new version)',
           description:
             'The body is a policy document (patchloop.policy/v1, see docs/patching.md). `version` may be left out; when given it must be the next version. ' +
             'A group has one policy. 400 lists every invalid field in details.',
@@ -61,16 +68,29 @@ export const patchingRoutes =
       },
       async (request, reply) => {
         const before = latestPolicy(store, request.params.name);
-        auditChange(request, { target: { type: 'policy', id: request.params.name }, before: before && { version: before.version, policy: before.policy } });
+        auditChange(request, {
+          target: { type: 'policy', id: request.params.name },
+          before: before && { version: before.version, policy: before.policy },
+        });
         const r = putPolicy(store, request.params.name, request.body, actorName(request.principal));
-        auditChange(request, { after: { version: r.stored.version, policy: r.stored.policy }, reason: r.status === 'unchanged' ? 'identical to the version in force' : undefined });
+        auditChange(request, {
+          after: { version: r.stored.version, policy: r.stored.policy },
+          reason: r.status === 'unchanged' ? 'identical to the version in force' : undefined,
+        });
         request.log.info({ policy: r.stored.name, version: r.stored.version, status: r.status }, 'policy stored');
         return reply.code(r.status === 'created' ? 201 : 200).send(r.stored);
       },
     );
     app.get(
       '/api/v1/policies',
-      { config: { access: 'viewer' }, schema: { summary: 'Policies in force (newest version of each)', tags: ['patching'], response: { 200: z.array(PolicyListItemSchema) } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Policies in force (newest version of each)',
+          tags: ['patching'],
+          response: { 200: z.array(PolicyListItemSchema) },
+        },
+      },
       async () => listPolicies(store),
     );
     app.get(
@@ -86,14 +106,28 @@ export const patchingRoutes =
         },
       },
       async (request) => {
-        const p = request.query.version ? policyVersion(store, request.params.name, request.query.version) : latestPolicy(store, request.params.name);
-        if (!p) throw new HttpError('PL_E_NOT_FOUND', `no policy ${request.params.name}${request.query.version ? ` version ${request.query.version}` : ''}`);
+        const p = request.query.version
+          ? policyVersion(store, request.params.name, request.query.version)
+          : latestPolicy(store, request.params.name);
+        if (!p)
+          throw new HttpError(
+            'PL_E_NOT_FOUND',
+            `no policy ${request.params.name}${request.query.version ? ` version ${request.query.version}` : ''}`,
+          );
         return p;
       },
     );
     app.get(
       '/api/v1/policies/:name/versions',
-      { config: { access: 'viewer' }, schema: { summary: 'Every version of a policy, newest first', tags: ['patching'], params: PolicyNameParams, response: { 200: z.array(StoredPolicySchema), 404: ErrorSchema } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Every version of a policy, newest first',
+          tags: ['patching'],
+          params: PolicyNameParams,
+          response: { 200: z.array(StoredPolicySchema), 404: ErrorSchema },
+        },
+      },
       async (request) => {
         const list = policyVersions(store, request.params.name);
         if (list.length === 0) throw new HttpError('PL_E_NOT_FOUND', `no policy ${request.params.name}`);
@@ -104,7 +138,15 @@ export const patchingRoutes =
     // ---- dashboard (admin)
     app.get(
       '/api/v1/patch-runs',
-      { config: { access: 'viewer' }, schema: { summary: 'Patch runs, newest first: filter by host id, group, outcome (comma-separated), since (ISO)', tags: ['patching'], querystring: PatchRunsQuerySchema, response: { 200: pageOf(PatchRunItemSchema) } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Patch runs, newest first: filter by host id, group, outcome (comma-separated), since (ISO)',
+          tags: ['patching'],
+          querystring: PatchRunsQuerySchema,
+          response: { 200: pageOf(PatchRunItemSchema) },
+        },
+      },
       async (request) => listRuns(store, request.query),
     );
     app.get(
@@ -139,7 +181,14 @@ export const patchingRoutes =
     );
     app.get(
       '/api/v1/rings',
-      { config: { access: 'viewer' }, schema: { summary: 'Rings of every policy: hosts, how many patched or failed, and the ring gate now', tags: ['patching'], response: { 200: z.array(RingViewSchema) } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Rings of every policy: hosts, how many patched or failed, and the ring gate now',
+          tags: ['patching'],
+          response: { 200: z.array(RingViewSchema) },
+        },
+      },
       async () => ringViews(store),
     );
     app.get(
@@ -180,7 +229,8 @@ export const patchingRoutes =
         config: { access: 'host' },
         schema: {
           summary: "The calling host's policy, its ring and the ring gate (from the other rings' patch runs)",
-          description: 'policy is null when no policy governs the host\'s group. The agent narrows the policy by its own configuration; the server cannot widen what an agent may do.',
+          description:
+            "policy is null when no policy governs the host's group. The agent narrows the policy by its own configuration; the server cannot widen what an agent may do.",
           tags: ['agent'],
           response: { 200: AgentPolicyResponseSchema },
         },
@@ -189,11 +239,17 @@ export const patchingRoutes =
         const host = callingHost(request.principal);
         const stored = policyForGroup(store, host.group);
         const now = store.clock.now();
-        const base = { host: { id: host.id, hostname: host.hostname, group: host.group, tags: host.tags }, server_time: new Date(now).toISOString() };
+        const base = {
+          host: { id: host.id, hostname: host.hostname, group: host.group, tags: host.tags },
+          server_time: new Date(now).toISOString(),
+        };
         if (!stored) return { ...base, policy: null, ring: null, gate: null, lines: policyView(store, host).lines };
         const ringIndex = ringOf(stored.policy, host);
         const rings = groupRings(store, stored.policy, now);
-        const gate = ringIndex < 0 ? { state: 'blocked' as const, reasons: ['not in any ring'] } : gateFor(stored.policy, rings, ringIndex, now);
+        const gate =
+          ringIndex < 0
+            ? { state: 'blocked' as const, reasons: ['not in any ring'] }
+            : gateFor(stored.policy, rings, ringIndex, now);
         return {
           ...base,
           policy: stored.policy,
@@ -210,7 +266,8 @@ export const patchingRoutes =
         // 20,000 changes with their versions and messages fit well within this.
         bodyLimit: 8 * 1024 * 1024,
         schema: {
-          summary: 'Report a patch run (patchloop.patch-run/v1); idempotent by run id, a later report of the same run updates its reboot state',
+          summary:
+            'Report a patch run (patchloop.patch-run/v1); idempotent by run id, a later report of the same run updates its reboot state',
           tags: ['agent'],
           body: PatchRunSchema,
           response: { 200: PatchRunAckSchema, 201: PatchRunAckSchema, 400: ErrorSchema, 409: ErrorSchema },
@@ -219,8 +276,13 @@ export const patchingRoutes =
       async (request, reply) => {
         const host = callingHost(request.principal);
         const r = recordRun(store, host, request.body);
-        request.log.info({ host_id: host.id, run_id: request.body.id, outcome: request.body.outcome, status: r.status }, 'patch run');
-        return reply.code(r.status === 'created' ? 201 : 200).send({ id: request.body.id, status: r.status, received_at: new Date(r.received_at).toISOString() });
+        request.log.info(
+          { host_id: host.id, run_id: request.body.id, outcome: request.body.outcome, status: r.status },
+          'patch run',
+        );
+        return reply
+          .code(r.status === 'created' ? 201 : 200)
+          .send({ id: request.body.id, status: r.status, received_at: new Date(r.received_at).toISOString() });
       },
     );
     app.post(
@@ -237,8 +299,15 @@ export const patchingRoutes =
       async (request) => {
         const host = callingHost(request.principal);
         const r = recordBoot(store, host, request.body);
-        request.log.info({ host_id: host.id, run_id: request.body.run_id, lease_released: r.lease_released }, 'host back after reboot');
-        return { run_id: request.body.run_id, lease_released: r.lease_released, received_at: new Date(r.received_at).toISOString() };
+        request.log.info(
+          { host_id: host.id, run_id: request.body.run_id, lease_released: r.lease_released },
+          'host back after reboot',
+        );
+        return {
+          run_id: request.body.run_id,
+          lease_released: r.lease_released,
+          received_at: new Date(r.received_at).toISOString(),
+        };
       },
     );
     app.post(
@@ -258,10 +327,12 @@ export const patchingRoutes =
       async (request) => {
         const host = callingHost(request.principal);
         const body = request.body;
-        if (body.action === 'release') return { released: releaseLease(store, host, body.lease_id), lease_id: body.lease_id };
+        if (body.action === 'release')
+          return { released: releaseLease(store, host, body.lease_id), lease_id: body.lease_id };
         const stored = policyForGroup(store, host.group);
         if (!stored) throw new HttpError('PL_E_CONFLICT', `no policy governs group "${host.group}": no reboot leases`);
-        if (body.action === 'renew') return { granted: true as const, renewed: true, ...renewLease(store, host, stored.policy, body.lease_id) };
+        if (body.action === 'renew')
+          return { granted: true as const, renewed: true, ...renewLease(store, host, stored.policy, body.lease_id) };
         const r = acquireLease(store, host, stored.policy, body);
         request.log.info({ host_id: host.id, group: host.group, granted: r.granted }, 'reboot lease request');
         return r;

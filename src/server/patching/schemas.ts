@@ -7,7 +7,9 @@ import { PagingQuery, wholeNumber } from '../api/schemas.ts';
 
 const OUTCOMES = ['success', 'nothing_to_do', 'partial', 'failed', 'skipped', 'dry_run'] as const;
 
-export const PolicyNameParams = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, ".", "_" and "-"') });
+export const PolicyNameParams = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, ".", "_" and "-"'),
+});
 
 export const StoredPolicySchema = z.object({
   name: z.string(),
@@ -30,7 +32,12 @@ export const PatchRunsQuerySchema = z.object({
   group: z.string().max(200).optional(),
   outcome: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(OUTCOMES)).min(1))
     .optional(),
   since: z
@@ -56,12 +63,31 @@ export const PatchRunItemSchema = z.object({
   finished_at: z.string(),
   outcome: z.enum(OUTCOMES),
   skip_reason: z.string().nullable(),
-  changes: z.array(z.object({ name: z.string(), arch: z.string().nullable(), action: z.string(), from: z.string().nullable(), to: z.string().nullable(), ok: z.boolean() })),
+  changes: z.array(
+    z.object({
+      name: z.string(),
+      arch: z.string().nullable(),
+      action: z.string(),
+      from: z.string().nullable(),
+      to: z.string().nullable(),
+      ok: z.boolean(),
+    }),
+  ),
   failed_changes: z.number().int(),
   held_back: z.array(z.object({ name: z.string(), reason: z.string() })),
-  errors: z.array(z.object({ kind: z.string(), where: z.string().nullable(), package: z.string().nullable(), message: z.string() })),
-  reboot: z.object({ status: z.string(), lease_id: z.string().nullable(), required: z.boolean(), back_at: z.string().nullable() }),
-  /** Vulnerability ids the run closed: confirmed by the host's next inventory report; before that the agent's own count, or null. */
+  errors: z.array(
+    z.object({ kind: z.string(), where: z.string().nullable(), package: z.string().nullable(), message: z.string() }),
+  ),
+  reboot: z.object({
+    status: z.string(),
+    lease_id: z.string().nullable(),
+    required: z.boolean(),
+    back_at: z.string().nullable(),
+  }),
+  /**
+   * Vulnerability ids the run closed: confirmed by the host's next inventory report; before that the agent's own count,
+   * or null.
+   */
   cves_closed: z.array(z.string()).nullable(),
 });
 

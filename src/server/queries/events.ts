@@ -114,7 +114,10 @@ function toItem(store: Store, r: EventRow, items: Uint32Array | null, i: number)
   };
 }
 
-export function listEvents(store: Store, q: z.infer<typeof EventsQuerySchema>): { items: EventItem[]; next_after: string | null } {
+export function listEvents(
+  store: Store,
+  q: z.infer<typeof EventsQuerySchema>,
+): { items: EventItem[]; next_after: string | null } {
   const r = readEvents(store, { hostId: q.host, type: q.type }, parseCursor(q.after), 'ASC', q.limit);
   return { items: r.items, next_after: r.cursor };
 }

@@ -61,7 +61,8 @@ function conditions(store: Store, q: Filters, t: 'e' | 'f'): Conditions | null {
   const params: SQLInputValue[] = [];
   let vulnIds: number[] | undefined;
   const now = store.clock.now();
-  if (q.status) where.push(`${t}.status IN (${q.status.map((s) => FINDING_STATUSES.indexOf(s as FindingStatus)).join(', ')})`);
+  if (q.status)
+    where.push(`${t}.status IN (${q.status.map((s) => FINDING_STATUSES.indexOf(s as FindingStatus)).join(', ')})`);
   if (q.fixable !== undefined) where.push(`${t}.fixable = ${q.fixable ? 1 : 0}`);
   if (q.group !== undefined) {
     where.push('h.grp = ?');
@@ -88,7 +89,9 @@ function conditions(store: Store, q: Filters, t: 'e' | 'f'): Conditions | null {
         ? []
         : t === 'f'
           ? [`f.name_id IN (${names.join(', ')})`]
-          : [`EXISTS (SELECT 1 FROM findings b WHERE b.host_id = e.host_id AND b.vuln_id = e.vuln_id AND b.src_id = e.src_id AND b.name_id IN (${names.join(', ')}))`];
+          : [
+              `EXISTS (SELECT 1 FROM findings b WHERE b.host_id = e.host_id AND b.vuln_id = e.vuln_id AND b.src_id = e.src_id AND b.name_id IN (${names.join(', ')}))`,
+            ];
     where.push(`(${[...bySource, ...byName].join(' OR ')})`);
   }
   if (q.min_age_days !== undefined) {
@@ -104,7 +107,9 @@ function conditions(store: Store, q: Filters, t: 'e' | 'f'): Conditions | null {
 
 /** The severities asked for, as indexes. */
 function severities(q: Filters): number[] {
-  return q.severity ? [...new Set(q.severity.map((s) => SEVERITIES.indexOf(s as Severity)))].sort() : SEVERITIES.map((_, i) => i);
+  return q.severity
+    ? [...new Set(q.severity.map((s) => SEVERITIES.indexOf(s as Severity)))].sort()
+    : SEVERITIES.map((_, i) => i);
 }
 
 /**
@@ -120,7 +125,9 @@ function stateConditions(store: Store, q: Filters, plain: boolean, t: 'e' | 'f')
   if (q.severity) out.push(`${col('severity')} IN (${severities(q).join(', ')})`);
   if (q.overdue !== undefined) {
     const now = store.clock.now();
-    const due = SEVERITIES.map((_, i) => `(${col('severity')} = ${i} AND ${col('opened_at')} < ${now - store.slaMs(i)})`).join(' OR ');
+    const due = SEVERITIES.map(
+      (_, i) => `(${col('severity')} = ${i} AND ${col('opened_at')} < ${now - store.slaMs(i)})`,
+    ).join(' OR ');
     out.push(q.overdue ? `(${col('open')} = 1 AND (${due}))` : `NOT (${col('open')} = 1 AND (${due}))`);
   }
   return out;
@@ -160,13 +167,17 @@ function common(store: Store, r: Lifecycle, pkgId: number) {
   };
 }
 
-const exposureId = (r: { host_id: number; src_id: number; vuln_id: number }): string => `${r.host_id}-s${r.src_id}-${r.vuln_id}`;
+const exposureId = (r: { host_id: number; src_id: number; vuln_id: number }): string =>
+  `${r.host_id}-s${r.src_id}-${r.vuln_id}`;
 
 function toItem(store: Store, r: Row): FindingItem {
   // Its binaries: the open ones while it is open; else those that went with it.
   const binaries = store.all<{ pkg_id: number; resolved_at: number | null }>(
     'SELECT pkg_id, resolved_at FROM findings WHERE host_id = ? AND vuln_id = ? AND src_id = ? AND open = ?',
-    r.host_id, r.vuln_id, r.src_id, r.open,
+    r.host_id,
+    r.vuln_id,
+    r.src_id,
+    r.open,
   );
   const last = r.open === 1 ? binaries : binaries.filter((b) => b.resolved_at === r.resolved_at);
   const packages = (last.length ? last.map((b) => b.pkg_id) : [r.lead_pkg_id])
@@ -219,7 +230,9 @@ function general(store: Store, q: Query, c: Conditions, selective: boolean): { c
   const dir = q.order ? q.order.toUpperCase() : sort.natural;
   const rows = store.all<Row>(
     `${SELECT} ${w} ORDER BY ${sort.sql.replaceAll('{o}', dir)}, e.host_id, e.vuln_id, e.src_id LIMIT ? OFFSET ?`,
-    ...c.params, q.per_page, (q.page - 1) * q.per_page,
+    ...c.params,
+    q.per_page,
+    (q.page - 1) * q.per_page,
   );
   return { counted, rows };
 }
@@ -235,8 +248,12 @@ function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: num
   const dir = q.order ? q.order.toUpperCase() : 'ASC';
   const need = q.page * q.per_page;
   const byAge = (a: Row, b: Row): number =>
-    (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) || a.host_id - b.host_id || a.vuln_id - b.vuln_id || a.src_id - b.src_id;
-  const simple = !q.status && !q.package && q.min_age_days === undefined && q.max_age_days === undefined && q.overdue === undefined;
+    (dir === 'ASC' ? a.opened_at - b.opened_at : b.opened_at - a.opened_at) ||
+    a.host_id - b.host_id ||
+    a.vuln_id - b.vuln_id ||
+    a.src_id - b.src_id;
+  const simple =
+    !q.status && !q.package && q.min_age_days === undefined && q.max_age_days === undefined && q.overdue === undefined;
   const fixables = q.fixable === undefined ? [0, 1] : [q.fixable ? 1 : 0];
   let counted = simple ? countFromHosts(store, q) : 0;
   const lists: Row[][] = [];
@@ -251,13 +268,23 @@ function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: num
       // Counting stops at the cap across all ranges; hosts are joined only when filtered on.
       if (!simple && counted <= COUNT_CAP) {
         const join = where.some((x) => x.includes('h.')) ? 'JOIN hosts h ON h.id = e.host_id' : '';
-        counted += store.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM exposures e ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`, ...c.params)!.n;
+        counted += store.get<{ n: number }>(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM exposures e ${join} ${w} LIMIT ${COUNT_CAP + 1 - counted})`,
+          ...c.params,
+        )!.n;
       }
-      parts.push(store.all<Row>(`${SELECT} ${w} ORDER BY e.opened_at ${dir}, e.host_id, e.vuln_id, e.src_id LIMIT ?`, ...c.params, need));
+      parts.push(
+        store.all<Row>(
+          `${SELECT} ${w} ORDER BY e.opened_at ${dir}, e.host_id, e.vuln_id, e.src_id LIMIT ?`,
+          ...c.params,
+          need,
+        ),
+      );
     }
     lists.push(parts.length === 1 ? parts[0] : parts.flat().sort(byAge));
   }
-  const merged = q.sort === 'severity' ? (dir === 'ASC' ? lists : [...lists].reverse()).flat() : lists.flat().sort(byAge);
+  const merged =
+    q.sort === 'severity' ? (dir === 'ASC' ? lists : [...lists].reverse()).flat() : lists.flat().sort(byAge);
   return { counted, rows: merged.slice((q.page - 1) * q.per_page, need) };
 }
 
@@ -282,7 +309,8 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
   type Key = [hostId: number, vulnId: number, srcId: number, severity: number, openedAt: number, hostname: string];
   const keys: Key[] = [];
   const others = stateConditions(store, { ...q, state: 'all' }, false, 'e');
-  const columns = 'e.host_id, e.vuln_id, e.src_id, e.severity, e.opened_at, h.hostname FROM exposures e JOIN hosts h ON h.id = e.host_id';
+  const columns =
+    'e.host_id, e.vuln_id, e.src_id, e.severity, e.opened_at, h.hostname FROM exposures e JOIN hosts h ON h.id = e.host_id';
   const read = (sql: string, ...params: SQLInputValue[]): void => {
     const stmt = store.stmt(sql);
     stmt.setReturnArrays(true);
@@ -297,7 +325,11 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
       read(`SELECT ${columns} WHERE ${where.join(' AND ')}`, ...c.params, JSON.stringify(hosts.slice(i, i + 2000)));
     }
   }
-  if (q.state !== 'open') read(`SELECT ${columns} WHERE ${[...c.where, 'e.open = 0', ...others].join(' AND ')} LIMIT ${COUNT_CAP * 2}`, ...c.params);
+  if (q.state !== 'open')
+    read(
+      `SELECT ${columns} WHERE ${[...c.where, 'e.open = 0', ...others].join(' AND ')} LIMIT ${COUNT_CAP * 2}`,
+      ...c.params,
+    );
   const dir = q.order === 'desc' ? -1 : q.order === 'asc' ? 1 : q.sort === 'vulnerability' ? -1 : 1;
   const tie = (a: Key, b: Key): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
   const name = (k: Key): string => store.interner.vuln(k[1]);
@@ -315,8 +347,30 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
 }
 
 const CSV_COLUMNS = [
-  'host_id', 'hostname', 'group', 'vulnerability', 'aliases', 'severity', 'status', 'fixable', 'package', 'version', 'arch', 'source',
-  'source_version', 'fixed_version', 'state', 'first_seen', 'opened_at', 'last_seen', 'resolved_at', 'age_days', 'overdue', 'feed', 'advisory_ids', 'exposure',
+  'host_id',
+  'hostname',
+  'group',
+  'vulnerability',
+  'aliases',
+  'severity',
+  'status',
+  'fixable',
+  'package',
+  'version',
+  'arch',
+  'source',
+  'source_version',
+  'fixed_version',
+  'state',
+  'first_seen',
+  'opened_at',
+  'last_seen',
+  'resolved_at',
+  'age_days',
+  'overdue',
+  'feed',
+  'advisory_ids',
+  'exposure',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -374,7 +428,12 @@ export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchem
   const filters = [...c.where, ...stateConditions(store, q, true, 'f')];
   for (;;) {
     const where = [...filters, '(f.host_id, f.vuln_id, f.name_id) > (?, ?, ?)'];
-    const rows = store.all<BinaryRow>(`${SELECT_BINARY} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.vuln_id, f.name_id LIMIT ?`, ...c.params, ...after, batch);
+    const rows = store.all<BinaryRow>(
+      `${SELECT_BINARY} WHERE ${where.join(' AND ')} ORDER BY f.host_id, f.vuln_id, f.name_id LIMIT ?`,
+      ...c.params,
+      ...after,
+      batch,
+    );
     if (rows.length === 0) break;
     let out = '';
     for (const r of rows) {

@@ -3,7 +3,14 @@
 import type { z } from 'zod';
 import { distroProfile, supportState, type SupportState } from '../../core/distros.ts';
 import { SEVERITIES, type OsInfo } from '../../core/types.ts';
-import type { HostDetailSchema, HostsQuerySchema, HostSummarySchema, PackagesQuerySchema, ScanSchema, HostHistoryQuerySchema } from '../api/schemas.ts';
+import type {
+  HostDetailSchema,
+  HostsQuerySchema,
+  HostSummarySchema,
+  PackagesQuerySchema,
+  ScanSchema,
+  HostHistoryQuerySchema,
+} from '../api/schemas.ts';
 import { decodeIds } from '../store/package-set.ts';
 import type { InventoryShrunk } from '../store/shrink.ts';
 import type { Store } from '../store/store.ts';
@@ -102,7 +109,10 @@ export function listHosts(store: Store, q: z.infer<typeof HostsQuerySchema>): Pa
     where.push('last_seen >= ?');
     params.push(staleBefore);
   }
-  if (q.reboot_pending !== undefined) where.push(q.reboot_pending ? '(reboot_required = 1 OR kernel_newer = 1)' : '(reboot_required = 0 AND kernel_newer = 0)');
+  if (q.reboot_pending !== undefined)
+    where.push(
+      q.reboot_pending ? '(reboot_required = 1 OR kernel_newer = 1)' : '(reboot_required = 0 AND kernel_newer = 0)',
+    );
   if (q.min_severity) {
     const upto = SEVERITIES.slice(0, SEVERITIES.indexOf(q.min_severity as (typeof SEVERITIES)[number]) + 1);
     where.push(`(${upto.map((s) => `open_${s}`).join(' + ')}) > 0`);
@@ -116,9 +126,17 @@ export function listHosts(store: Store, q: z.infer<typeof HostsQuerySchema>): Pa
   const total = store.get<{ n: number }>(`SELECT count(*) AS n FROM hosts ${w}`, ...params)!.n;
   const rows = store.all<HostRowFull>(
     `SELECT ${SUMMARY_COLUMNS} FROM hosts ${w} ORDER BY ${sort}, id LIMIT ? OFFSET ?`,
-    ...params, q.per_page, (q.page - 1) * q.per_page,
+    ...params,
+    q.per_page,
+    (q.page - 1) * q.per_page,
   );
-  return { total, total_exact: true, page: q.page, per_page: q.per_page, items: rows.map((r) => toHostSummary(store, r)) };
+  return {
+    total,
+    total_exact: true,
+    page: q.page,
+    per_page: q.per_page,
+    items: rows.map((r) => toHostSummary(store, r)),
+  };
 }
 
 export function releaseSupport(distro: string | null, release: string | null, now: number): SupportState {
@@ -129,13 +147,23 @@ export function releaseSupport(distro: string | null, release: string | null, no
 
 export function hostDetail(store: Store, id: number): HostDetail | null {
   const r = store.get<
-    HostRowFull & { machine_id: string | null; enrolled_at: number; dormant: number; unsupported: string; warnings: string; match_warnings: string; inventory_shrunk: string | null }
+    HostRowFull & {
+      machine_id: string | null;
+      enrolled_at: number;
+      dormant: number;
+      unsupported: string;
+      warnings: string;
+      match_warnings: string;
+      inventory_shrunk: string | null;
+    }
   >(
     `SELECT ${SUMMARY_COLUMNS}, machine_id, enrolled_at, dormant, unsupported, warnings, match_warnings, inventory_shrunk FROM hosts WHERE id = ?`,
     id,
   );
   if (!r) return null;
-  const revoked = store.get<{ n: number }>('SELECT count(*) AS n FROM host_tokens WHERE host_id = ? AND revoked_at IS NULL', id)!.n === 0;
+  const revoked =
+    store.get<{ n: number }>('SELECT count(*) AS n FROM host_tokens WHERE host_id = ? AND revoked_at IS NULL', id)!
+      .n === 0;
   const scans = store.all<ScanRow>('SELECT * FROM scans WHERE host_id = ? ORDER BY id DESC LIMIT 10', id);
   return {
     ...toHostSummary(store, r),
@@ -196,14 +224,19 @@ function toScan(s: ScanRow): z.infer<typeof ScanSchema> {
 export function hostPackages(store: Store, id: number, q: z.infer<typeof PackagesQuerySchema>) {
   const row = store.get<{ ids: Uint8Array }>('SELECT ids FROM host_packages WHERE host_id = ?', id);
   const open = new Map<number, number>();
-  for (const r of store.all<{ pkg_id: number; n: number }>('SELECT pkg_id, count(*) AS n FROM findings WHERE host_id = ? AND +open = 1 GROUP BY pkg_id', id)) {
+  for (const r of store.all<{ pkg_id: number; n: number }>(
+    'SELECT pkg_id, count(*) AS n FROM findings WHERE host_id = ? AND +open = 1 GROUP BY pkg_id',
+    id,
+  )) {
     open.set(r.pkg_id, r.n);
   }
-  const all = row ? [...decodeIds(row.ids)].map((pid) => ({ ...store.interner.pkg(pid).pkg, open_findings: open.get(pid) ?? 0 })) : [];
+  const all = row
+    ? [...decodeIds(row.ids)].map((pid) => ({ ...store.interner.pkg(pid).pkg, open_findings: open.get(pid) ?? 0 }))
+    : [];
   const needle = q.search?.toLowerCase();
-  const matching = (needle ? all.filter((p) => p.name.toLowerCase().includes(needle) || p.source.toLowerCase().includes(needle)) : all).sort(
-    (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0),
-  );
+  const matching = (
+    needle ? all.filter((p) => p.name.toLowerCase().includes(needle) || p.source.toLowerCase().includes(needle)) : all
+  ).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
   if (q.order === 'desc') matching.reverse();
   const items = matching.slice((q.page - 1) * q.per_page, q.page * q.per_page).map((p) => ({
     name: p.name,
@@ -219,6 +252,8 @@ export function hostPackages(store: Store, id: number, q: z.infer<typeof Package
 
 export function hostHistory(store: Store, id: number, q: z.infer<typeof HostHistoryQuerySchema>) {
   const events = readEvents(store, { hostId: id }, parseCursor(q.before), 'DESC', q.limit);
-  const scans = store.all<ScanRow>('SELECT * FROM scans WHERE host_id = ? ORDER BY id DESC LIMIT ?', id, Math.min(q.limit, 100)).map(toScan);
+  const scans = store
+    .all<ScanRow>('SELECT * FROM scans WHERE host_id = ? ORDER BY id DESC LIMIT ?', id, Math.min(q.limit, 100))
+    .map(toScan);
   return { events: events.items, next_before: events.cursor, scans };
 }

@@ -30,7 +30,9 @@ export function overview(store: Store, group: string | undefined, feeds: FeedInf
        sum(CASE WHEN open_critical > 0 THEN 1 ELSE 0 END) AS with_critical,
        ${SEVERITIES.map((s) => `sum(open_${s}) AS open_${s}, sum(fix_${s}) AS fix_${s}`).join(', ')}
      FROM hosts WHERE ${g.sql}`,
-    staleBefore, staleBefore, ...g.params,
+    staleBefore,
+    staleBefore,
+    ...g.params,
   )!;
   const open = severityCounts(h, 'open');
   const fixable = severityCounts(h, 'fix');
@@ -40,7 +42,8 @@ export function overview(store: Store, group: string | undefined, feeds: FeedInf
   const resolvedRows = store.all<{ severity: number; resolved: number; resolved_ms: number; in_sla: number }>(
     `SELECT severity, sum(resolved) AS resolved, sum(resolved_ms) AS resolved_ms, sum(resolved_in_sla) AS in_sla
      FROM daily WHERE day >= ? AND ${g.sql} GROUP BY severity`,
-    since, ...g.params,
+    since,
+    ...g.params,
   );
   const bySevResolved = new Map(resolvedRows.map((r) => [r.severity, r]));
   const bySeverity: z.infer<typeof OverviewSchema>['sla']['by_severity'] = {};
@@ -50,10 +53,13 @@ export function overview(store: Store, group: string | undefined, feeds: FeedInf
   for (let i = 0; i < SEVERITIES.length; i++) {
     const sev = SEVERITIES[i];
     // Overdue: opened on a day before (now - SLA), counted from the opened-day histogram.
-    const overdue = store.get<{ n: number | null }>(
-      `SELECT sum(n) AS n FROM open_age WHERE severity = ? AND day < ? AND ${g.sql}`,
-      i, dayOf(now - store.slaMs(i)), ...g.params,
-    )!.n ?? 0;
+    const overdue =
+      store.get<{ n: number | null }>(
+        `SELECT sum(n) AS n FROM open_age WHERE severity = ? AND day < ? AND ${g.sql}`,
+        i,
+        dayOf(now - store.slaMs(i)),
+        ...g.params,
+      )!.n ?? 0;
     const r = bySevResolved.get(i);
     const resolved = r?.resolved ?? 0;
     const inSla = r?.in_sla ?? 0;
@@ -79,7 +85,9 @@ export function overview(store: Store, group: string | undefined, feeds: FeedInf
       const support = releaseSupport(r.distro, r.release, now);
       return { distro: r.distro, release: r.release, hosts: r.n, support, end_of_life: support.state === 'ended' };
     });
-  const last = store.get<{ started_at: number; outcome: string | null }>('SELECT started_at, outcome FROM refreshes ORDER BY id DESC LIMIT 1');
+  const last = store.get<{ started_at: number; outcome: string | null }>(
+    'SELECT started_at, outcome FROM refreshes ORDER BY id DESC LIMIT 1',
+  );
   return {
     generated_at: iso(now),
     group: group ?? null,
@@ -94,7 +102,11 @@ export function overview(store: Store, group: string | undefined, feeds: FeedInf
     },
     open,
     fixable,
-    sla: { targets_days: { ...store.settings.slaDays }, by_severity: bySeverity, compliance: considered === 0 ? 1 : round(within / considered) },
+    sla: {
+      targets_days: { ...store.settings.slaDays },
+      by_severity: bySeverity,
+      compliance: considered === 0 ? 1 : round(within / considered),
+    },
     mttr_days: mttr,
     releases,
     feeds: feeds.map((f) => ({ feed: f.feed, updated_at: f.updated_at, entry_count: f.entry_count })),
@@ -120,7 +132,8 @@ export function trends(store: Store, group: string | undefined, days: number): z
   for (const r of store.all<{ day: number; severity: number; detected: number; reopened: number; resolved: number }>(
     `SELECT day, severity, sum(detected) AS detected, sum(reopened) AS reopened, sum(resolved) AS resolved
      FROM daily WHERE day >= ? AND ${g.sql} GROUP BY day, severity`,
-    first, ...g.params,
+    first,
+    ...g.params,
   )) {
     let f = flow.get(r.day);
     if (!f) {
@@ -136,7 +149,9 @@ export function trends(store: Store, group: string | undefined, days: number): z
   const snapshots = new Map<number, SeverityCounts>();
   for (const r of store.all<{ day: number; severity: number; open: number }>(
     `SELECT day, severity, sum(open) AS open FROM open_daily WHERE day >= ? AND day < ? AND ${g.sql} GROUP BY day, severity`,
-    first, today, ...g.params,
+    first,
+    today,
+    ...g.params,
   )) {
     let s = snapshots.get(r.day);
     if (!s) {
@@ -178,7 +193,11 @@ export function writeOpenSnapshot(store: Store): void {
       for (const s of SEVERITIES) {
         store.run(
           'INSERT INTO open_daily (day, grp, severity, open, fixable) VALUES (?, ?, ?, ?, ?)',
-          day, r.grp, SEVERITIES.indexOf(s), Number(r[`open_${s}`] ?? 0), Number(r[`fix_${s}`] ?? 0),
+          day,
+          r.grp,
+          SEVERITIES.indexOf(s),
+          Number(r[`open_${s}`] ?? 0),
+          Number(r[`fix_${s}`] ?? 0),
         );
       }
     }

@@ -33,7 +33,11 @@ function fixedVersions(store: Store, vulnId: number): string[] {
   const step = Math.max(1, Math.floor(hosts.length / 40));
   const out = new Set<string>();
   for (let i = 0; i < hosts.length; i += step) {
-    for (const d of store.all<{ detail_id: number }>('SELECT detail_id FROM findings WHERE host_id = ? AND vuln_id = ? AND +open = 1', hosts[i], vulnId)) {
+    for (const d of store.all<{ detail_id: number }>(
+      'SELECT detail_id FROM findings WHERE host_id = ? AND vuln_id = ? AND +open = 1',
+      hosts[i],
+      vulnId,
+    )) {
       const fv = store.interner.detail(d.detail_id).fixed_version;
       if (fv) out.add(fv);
     }
@@ -64,9 +68,18 @@ interface Listed {
 
 const byName = (a: Listed, b: Listed): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-const ORDERS: Record<z.infer<typeof VulnsQuerySchema>['sort'], { compare: (a: Listed, b: Listed) => number; natural: 'asc' | 'desc' }> = {
-  hosts: { compare: (a, b) => b.v.hosts.size - a.v.hosts.size || a.v.severity - b.v.severity || byName(a, b), natural: 'desc' },
-  severity: { compare: (a, b) => a.v.severity - b.v.severity || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'asc' },
+const ORDERS: Record<
+  z.infer<typeof VulnsQuerySchema>['sort'],
+  { compare: (a: Listed, b: Listed) => number; natural: 'asc' | 'desc' }
+> = {
+  hosts: {
+    compare: (a, b) => b.v.hosts.size - a.v.hosts.size || a.v.severity - b.v.severity || byName(a, b),
+    natural: 'desc',
+  },
+  severity: {
+    compare: (a, b) => a.v.severity - b.v.severity || b.v.hosts.size - a.v.hosts.size || byName(a, b),
+    natural: 'asc',
+  },
   findings: { compare: (a, b) => b.v.findings - a.v.findings || byName(a, b), natural: 'desc' },
   id: { compare: (a, b) => byName(b, a), natural: 'desc' },
 };
@@ -79,7 +92,12 @@ export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Pa
     if (v.findings <= 0 || v.severity > worst) continue;
     if (q.fixable !== undefined && v.fixable > 0 !== q.fixable) continue;
     const name = store.interner.vuln(id);
-    if (needle && !name.toUpperCase().includes(needle) && !store.interner.aliases.of(id).some((a) => a.toUpperCase().includes(needle))) continue;
+    if (
+      needle &&
+      !name.toUpperCase().includes(needle) &&
+      !store.interner.aliases.of(id).some((a) => a.toUpperCase().includes(needle))
+    )
+      continue;
     rows.push({ id, name, v });
   }
   const order = ORDERS[q.sort];
@@ -108,8 +126,18 @@ export function vulnDetail(store: Store, lookup: AdvisoryLookup, id: string): z.
   const summary =
     vulnId !== undefined && v && v.findings > 0
       ? toSummary(store, vulnId, v)
-      : { id: info?.id ?? asked, aliases: [], severity: 'unknown' as Severity, open_hosts: 0, open_findings: 0, fixable_findings: 0, fixed_versions: [] };
-  const aliases = [...new Set([...(info?.aliases ?? []), ...(vulnId === undefined ? [] : store.interner.aliases.of(vulnId))])];
+      : {
+          id: info?.id ?? asked,
+          aliases: [],
+          severity: 'unknown' as Severity,
+          open_hosts: 0,
+          open_findings: 0,
+          fixable_findings: 0,
+          fixed_versions: [],
+        };
+  const aliases = [
+    ...new Set([...(info?.aliases ?? []), ...(vulnId === undefined ? [] : store.interner.aliases.of(vulnId))]),
+  ];
   return {
     ...summary,
     aliases,
@@ -124,11 +152,18 @@ export function vulnDetail(store: Store, lookup: AdvisoryLookup, id: string): z.
 
 /** Resolved exposures of these vulnerabilities. */
 function resolvedCount(store: Store, vulnIds: readonly number[]): number {
-  return store.get<{ n: number }>(`SELECT count(*) AS n FROM exposures WHERE vuln_id IN (${vulnIds.join(', ')}) AND open = 0`)!.n;
+  return store.get<{ n: number }>(
+    `SELECT count(*) AS n FROM exposures WHERE vuln_id IN (${vulnIds.join(', ')}) AND open = 0`,
+  )!.n;
 }
 
 /** The vulnerabilities one name is shared by (an advisory's CVEs), as one: counts together, each named. */
-function namedTogether(store: Store, lookup: AdvisoryLookup, name: string, vulnIds: number[]): z.infer<typeof VulnDetailSchema> {
+function namedTogether(
+  store: Store,
+  lookup: AdvisoryLookup,
+  name: string,
+  vulnIds: number[],
+): z.infer<typeof VulnDetailSchema> {
   const hosts = new Set<number>();
   let findings = 0;
   let fixable = 0;

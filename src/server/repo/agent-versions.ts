@@ -19,7 +19,9 @@ export const AgentVersionsSchema = z.object({
 export type AgentVersions = z.infer<typeof AgentVersionsSchema>;
 
 export function agentVersions(store: Store, latest: string | null): AgentVersions {
-  const rows = store.all<{ version: string | null; hosts: number }>('SELECT agent_version AS version, count(*) AS hosts FROM hosts GROUP BY agent_version');
+  const rows = store.all<{ version: string | null; hosts: number }>(
+    'SELECT agent_version AS version, count(*) AS hosts FROM hosts GROUP BY agent_version',
+  );
   const versions = rows
     .map((r) => ({ version: r.version, hosts: r.hosts, latest: latest !== null && r.version === latest }))
     .sort((a, b) => (a.version === null ? 1 : b.version === null ? -1 : rpmvercmp(b.version, a.version)));

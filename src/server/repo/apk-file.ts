@@ -18,7 +18,8 @@ export interface ApkPackage {
 
 /** The length of a gzip member's header at `at` (RFC 1952: optional extra, name, comment, CRC). */
 function gzipHeaderLength(b: Buffer, file: string): number {
-  if (b.length < 10 || b[0] !== 0x1f || b[1] !== 0x8b || b[2] !== 8) throw new PackageFileError(file, 'not an .apk (no gzip member where one should start)');
+  if (b.length < 10 || b[0] !== 0x1f || b[1] !== 0x8b || b[2] !== 8)
+    throw new PackageFileError(file, 'not an .apk (no gzip member where one should start)');
   const flags = b[3];
   let p = 10;
   if (flags & 4) p += 2 + b.readUInt16LE(p);

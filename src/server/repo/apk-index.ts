@@ -44,17 +44,61 @@ export function apkIndexText(entries: readonly ApkEntry[]): string {
 }
 
 async function tarOf(name: string, data: Uint8Array, mtime: Date, withEnd: boolean): Promise<Uint8Array> {
-  const tar = await packTar([{ header: { name, size: data.length, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime }, body: data }]);
+  const tar = await packTar([
+    {
+      header: {
+        name,
+        size: data.length,
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: 'root',
+        gname: 'root',
+        mtime,
+      },
+      body: data,
+    },
+  ]);
   return withEnd ? tar : tar.subarray(0, 512 + Math.ceil(data.length / 512) * 512);
 }
 
 /** APKINDEX.tar.gz, signed with `sign` under `keyName` (the file name in /etc/apk/keys). */
-export async function signedApkIndex(entries: readonly ApkEntry[], o: { description: string; keyName: string; sign: (data: Uint8Array) => Buffer; now: number }): Promise<Buffer> {
+export async function signedApkIndex(
+  entries: readonly ApkEntry[],
+  o: { description: string; keyName: string; sign: (data: Uint8Array) => Buffer; now: number },
+): Promise<Buffer> {
   const mtime = new Date(Math.floor(o.now / 1000) * 1000);
   const enc = new TextEncoder();
   const index = await packTar([
-    { header: { name: 'DESCRIPTION', size: enc.encode(o.description).length, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime }, body: enc.encode(o.description) },
-    { header: { name: 'APKINDEX', size: enc.encode(apkIndexText(entries)).length, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime }, body: enc.encode(apkIndexText(entries)) },
+    {
+      header: {
+        name: 'DESCRIPTION',
+        size: enc.encode(o.description).length,
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: 'root',
+        gname: 'root',
+        mtime,
+      },
+      body: enc.encode(o.description),
+    },
+    {
+      header: {
+        name: 'APKINDEX',
+        size: enc.encode(apkIndexText(entries)).length,
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: 'root',
+        gname: 'root',
+        mtime,
+      },
+      body: enc.encode(apkIndexText(entries)),
+    },
   ]);
   const indexGz = gzipSync(index, { level: 9 });
   const signatureGz = gzipSync(await tarOf(`.SIGN.RSA256.${o.keyName}`, o.sign(indexGz), mtime, false), { level: 9 });

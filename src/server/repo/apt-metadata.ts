@@ -28,7 +28,11 @@ export function releaseDate(ms: number): string {
   return new Date(ms).toUTCString().replace(/GMT$/, 'UTC');
 }
 
-export function releaseFile(o: { now: number; description: string; indexes: { path: string; size: number; sha256: string }[] }): string {
+export function releaseFile(o: {
+  now: number;
+  description: string;
+  indexes: { path: string; size: number; sha256: string }[];
+}): string {
   const width = Math.max(...o.indexes.map((i) => String(i.size).length), 1);
   return [
     `Origin: ${PATCHLOOP_APT_ORIGIN.origin}`,

@@ -37,22 +37,28 @@ function decompress(name: string, data: Buffer, file: string): Uint8Array {
   if (name === 'control.tar') return data;
   if (name === 'control.tar.gz') return gunzipSync(data);
   if (name === 'control.tar.zst') return zstdDecompressSync(data);
-  throw new PackageFileError(file, `${name}: only control.tar, control.tar.gz and control.tar.zst can be read (rebuild the package with a gzip control member)`);
+  throw new PackageFileError(
+    file,
+    `${name}: only control.tar, control.tar.gz and control.tar.zst can be read (rebuild the package with a gzip control member)`,
+  );
 }
 
 /** The control file of a .deb. */
 export async function readDebControl(file: string): Promise<DebControl> {
   const member = withFile(file, (fd) => {
-    if (readAt(fd, 0, AR_MAGIC.length).toString('latin1') !== AR_MAGIC) throw new PackageFileError(file, 'not a .deb (no ar archive signature)');
+    if (readAt(fd, 0, AR_MAGIC.length).toString('latin1') !== AR_MAGIC)
+      throw new PackageFileError(file, 'not a .deb (no ar archive signature)');
     let offset = AR_MAGIC.length;
     for (let i = 0; i < 3; i++) {
       const header = readAt(fd, offset, AR_HEADER);
-      if (header.length < AR_HEADER || header.toString('latin1', 58, 60) !== '`\n') throw new PackageFileError(file, `malformed ar member header at byte ${offset}`);
+      if (header.length < AR_HEADER || header.toString('latin1', 58, 60) !== '`\n')
+        throw new PackageFileError(file, `malformed ar member header at byte ${offset}`);
       const name = header.toString('latin1', 0, 16).trim().replace(/\/$/, '');
       const size = Number(header.toString('latin1', 48, 58).trim());
       if (!Number.isSafeInteger(size) || size < 0) throw new PackageFileError(file, `ar member ${name}: bad size`);
       if (name.startsWith('control.tar')) {
-        if (size > 64 * 1024 * 1024) throw new PackageFileError(file, `${name} is ${size} bytes, too large for a control member`);
+        if (size > 64 * 1024 * 1024)
+          throw new PackageFileError(file, `${name} is ${size} bytes, too large for a control member`);
         const data = readAt(fd, offset + AR_HEADER, size);
         if (data.length !== size) throw new PackageFileError(file, `${name} is cut short`);
         return { name, data };

@@ -4,7 +4,8 @@
 // because the value ends up in a shell script and in files under /etc.
 import { z } from 'zod';
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** An http(s) origin: scheme, host and port, nothing else (no user, path, query or fragment). */
 export function parsePublicUrl(value: string): string | null {
@@ -23,14 +24,23 @@ export function parsePublicUrl(value: string): string | null {
 export const PublicUrlSchema = z.string().transform((v, ctx) => {
   const origin = parsePublicUrl(v.replace(/\/$/, ''));
   if (origin === null) {
-    ctx.addIssue({ code: 'custom', message: `expected the server's address as hosts reach it, e.g. https://central.example:8443 (got ${JSON.stringify(v)})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected the server's address as hosts reach it, e.g. https://central.example:8443 (got ${JSON.stringify(v)})`,
+    });
     return z.NEVER;
   }
   return origin;
 });
 
-/** The address from a request: the configured one, else scheme + Host header (null when the header is not a plain host). */
-export function requestOrigin(configured: string | undefined, tls: boolean, hostHeader: string | undefined): string | null {
+/**
+ * The address from a request: the configured one, else scheme + Host header (null when the header is not a plain host).
+ */
+export function requestOrigin(
+  configured: string | undefined,
+  tls: boolean,
+  hostHeader: string | undefined,
+): string | null {
   if (configured) return configured;
   if (!hostHeader || !HOST.test(hostHeader)) return null;
   return parsePublicUrl(`${tls ? 'https' : 'http'}://${hostHeader}`);

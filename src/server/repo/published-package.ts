@@ -36,10 +36,19 @@ export type PublishedPackage =
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 
-function check(file: string, name: string | undefined, arch: string | undefined, arches: string[], version: string | undefined): asserts version is string {
-  if (name !== PACKAGE_NAME) throw new PackageFileError(file, `package ${JSON.stringify(name)}: only ${PACKAGE_NAME} packages are published`);
-  if (!arch || !arches.includes(arch)) throw new PackageFileError(file, `architecture ${JSON.stringify(arch)}: published are ${arches.join(', ')}`);
-  if (!version || !/^[A-Za-z0-9.+~:_-]+$/.test(version)) throw new PackageFileError(file, `version ${JSON.stringify(version)} is not one the repository can serve`);
+function check(
+  file: string,
+  name: string | undefined,
+  arch: string | undefined,
+  arches: string[],
+  version: string | undefined,
+): asserts version is string {
+  if (name !== PACKAGE_NAME)
+    throw new PackageFileError(file, `package ${JSON.stringify(name)}: only ${PACKAGE_NAME} packages are published`);
+  if (!arch || !arches.includes(arch))
+    throw new PackageFileError(file, `architecture ${JSON.stringify(arch)}: published are ${arches.join(', ')}`);
+  if (!version || !/^[A-Za-z0-9.+~:_-]+$/.test(version))
+    throw new PackageFileError(file, `version ${JSON.stringify(version)} is not one the repository can serve`);
 }
 
 /** The package format a file name says, or null for other files. */
@@ -72,14 +81,32 @@ export async function readPublishedPackage(file: string): Promise<PublishedPacka
     const arch = str(h, TAG.ARCH) ?? undefined;
     const version = v && r ? `${v}-${r}` : undefined;
     check(file, str(h, TAG.NAME) ?? undefined, arch, RPM_APK_ARCHES, version);
-    pkg = { ...base, kind, rpm, arch: arch!, version, upstream: v!, name: `${PACKAGE_NAME}-${version}.${arch}.rpm`, sha256: '' };
+    pkg = {
+      ...base,
+      kind,
+      rpm,
+      arch: arch!,
+      version,
+      upstream: v!,
+      name: `${PACKAGE_NAME}-${version}.${arch}.rpm`,
+      sha256: '',
+    };
   } else {
     const apk = await readApkFile(file);
     const version = apk.get('pkgver');
     const arch = apk.get('arch');
     check(file, apk.get('pkgname'), arch, RPM_APK_ARCHES, version);
     // apk fetches <repository>/<arch>/<name>-<version>.apk: the name has no architecture.
-    pkg = { ...base, kind, apk, arch: arch!, version, upstream: version.replace(/-r\d+$/, ''), name: `${PACKAGE_NAME}-${version}.apk`, sha256: '' };
+    pkg = {
+      ...base,
+      kind,
+      apk,
+      arch: arch!,
+      version,
+      upstream: version.replace(/-r\d+$/, ''),
+      name: `${PACKAGE_NAME}-${version}.apk`,
+      sha256: '',
+    };
   }
   if (!SAFE_NAME.test(pkg.name)) throw new PackageFileError(file, `cannot serve it as ${JSON.stringify(pkg.name)}`);
   pkg.sha256 = (await fileDigests(file, ['sha256'])).sha256;

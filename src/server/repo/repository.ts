@@ -10,8 +10,21 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { rpmvercmp } from '../../core/version/rpm.ts';
 import { signedApkIndex } from './apk-index.ts';
-import { APT_ARCHITECTURES, APT_COMPONENT, APT_SUITE, packagesIndex, packagesStanza, releaseFile } from './apt-metadata.ts';
-import { describe, packageKind, readPublishedPackage, PACKAGE_NAME, type PublishedPackage } from './published-package.ts';
+import {
+  APT_ARCHITECTURES,
+  APT_COMPONENT,
+  APT_SUITE,
+  packagesIndex,
+  packagesStanza,
+  releaseFile,
+} from './apt-metadata.ts';
+import {
+  describe,
+  packageKind,
+  readPublishedPackage,
+  PACKAGE_NAME,
+  type PublishedPackage,
+} from './published-package.ts';
 import { rpmRepodata } from './rpm-metadata.ts';
 import { loadOrCreateSigningKeys, type RepoSigningKeys } from './signing-keys.ts';
 
@@ -74,7 +87,11 @@ export class PackageRepository {
   keys(): Promise<RepoSigningKeys> {
     if (!this.keysPromise) {
       this.keysPromise = loadOrCreateSigningKeys(this.dataDir).then((k) => {
-        if (k.created) this.log.info({ fingerprint: k.fingerprint, apk_key: k.apkKeyName }, 'package repository signing keys created');
+        if (k.created)
+          this.log.info(
+            { fingerprint: k.fingerprint, apk_key: k.apkKeyName },
+            'package repository signing keys created',
+          );
         return k;
       });
       this.keysPromise.catch(() => (this.keysPromise = null));
@@ -124,7 +141,9 @@ export class PackageRepository {
     const id = `${path}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
     let p = this.parsed.get(id);
     if (!p) {
-      p = await readPublishedPackage(path).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      p = await readPublishedPackage(path).catch((err: unknown) =>
+        err instanceof Error ? err : new Error(String(err)),
+      );
       this.parsed.set(id, p);
     }
     return p;
@@ -157,7 +176,8 @@ export class PackageRepository {
       const b = typeof body === 'string' ? Buffer.from(body) : body;
       files.set(path, { type, body: b, size: b.length, immutable: false });
     };
-    const serve = (path: string, p: PublishedPackage, type: string) => files.set(path, { type, path: p.file, size: p.size, immutable: true });
+    const serve = (path: string, p: PublishedPackage, type: string) =>
+      files.set(path, { type, path: p.file, size: p.size, immutable: true });
     const description = `${PACKAGE_NAME} packages`;
     put('key.asc', keys.publicKeyArmored, 'application/pgp-keys');
 
@@ -174,7 +194,10 @@ export class PackageRepository {
         });
       const plain = Buffer.from(packagesIndex(stanzas));
       const gz = gzipSync(plain, { level: 9 });
-      for (const [name, body] of [['Packages', plain], ['Packages.gz', gz]] as const) {
+      for (const [name, body] of [
+        ['Packages', plain],
+        ['Packages.gz', gz],
+      ] as const) {
         const path = `${APT_COMPONENT}/binary-${arch}/${name}`;
         put(`apt/dists/${APT_SUITE}/${path}`, body, name.endsWith('.gz') ? 'application/gzip' : TEXT);
         indexes.push({ path, size: body.length, sha256: sha256(body) });
@@ -202,7 +225,9 @@ export class PackageRepository {
     // Alpine
     put(`apk/${keys.apkKeyName}`, keys.apkPublicKeyPem, 'application/x-pem-file');
     for (const arch of APK_ARCHITECTURES) {
-      const apks = packages.filter((p): p is Extract<PublishedPackage, { kind: 'apk' }> => p.kind === 'apk' && p.arch === arch);
+      const apks = packages.filter(
+        (p): p is Extract<PublishedPackage, { kind: 'apk' }> => p.kind === 'apk' && p.arch === arch,
+      );
       for (const p of apks) serve(`apk/${arch}/${p.name}`, p, 'application/octet-stream');
       const index = await signedApkIndex(
         apks.map((p) => ({ pkg: p.apk, size: p.size })),
@@ -211,7 +236,11 @@ export class PackageRepository {
       put(`apk/${arch}/APKINDEX.tar.gz`, index, 'application/gzip');
     }
 
-    const latest = packages.map((p) => p.upstream).sort(rpmvercmp).at(-1) ?? null;
+    const latest =
+      packages
+        .map((p) => p.upstream)
+        .sort(rpmvercmp)
+        .at(-1) ?? null;
     for (const s of skipped) this.log.warn({ reason: s }, 'package file not published');
     this.log.info({ packages: packages.map(describe), latest }, 'package repository metadata built');
     return { files, packages, latest, skipped };

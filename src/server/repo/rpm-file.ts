@@ -28,10 +28,12 @@ export interface RpmFile {
 /** Reads one header structure (magic, index, data store) at `offset`. */
 function readHeader(fd: number, offset: number, file: string, what: string): RpmHeader {
   const intro = readAt(fd, offset, 16);
-  if (intro.length < 16 || intro.readUInt32BE(0) !== HEADER_MAGIC) throw new PackageFileError(file, `no ${what} header at byte ${offset}`);
+  if (intro.length < 16 || intro.readUInt32BE(0) !== HEADER_MAGIC)
+    throw new PackageFileError(file, `no ${what} header at byte ${offset}`);
   const il = intro.readUInt32BE(8);
   const dl = intro.readUInt32BE(12);
-  if (il < 1 || il > MAX_INDEX_ENTRIES || dl > MAX_DATA_BYTES) throw new PackageFileError(file, `${what} header claims ${il} entries and ${dl} data bytes`);
+  if (il < 1 || il > MAX_INDEX_ENTRIES || dl > MAX_DATA_BYTES)
+    throw new PackageFileError(file, `${what} header claims ${il} entries and ${dl} data bytes`);
   const body = readAt(fd, offset + 16, il * 16 + dl);
   if (body.length !== il * 16 + dl) throw new PackageFileError(file, `${what} header is cut short`);
   const data = body.subarray(il * 16);
@@ -42,7 +44,16 @@ function readHeader(fd: number, offset: number, file: string, what: string): Rpm
     const at = body.readInt32BE(i * 16 + 8);
     const count = body.readUInt32BE(i * 16 + 12);
     if (at < 0 || at > dl) throw new PackageFileError(file, `${what} header tag ${tag}: offset ${at} outside its data`);
-    tags.set(tag, decode(data, type, at, count, () => new PackageFileError(file, `${what} header tag ${tag}: value runs past its data`)));
+    tags.set(
+      tag,
+      decode(
+        data,
+        type,
+        at,
+        count,
+        () => new PackageFileError(file, `${what} header tag ${tag}: value runs past its data`),
+      ),
+    );
   }
   return { tags, start: offset, end: offset + 16 + il * 16 + dl };
 }
@@ -91,7 +102,8 @@ function decode(data: Buffer, type: number, at: number, count: number, overrun: 
 export function readRpmFile(file: string): RpmFile {
   return withFile(file, (fd) => {
     const lead = readAt(fd, 0, LEAD_BYTES);
-    if (lead.length < LEAD_BYTES || lead.readUInt32BE(0) !== LEAD_MAGIC) throw new PackageFileError(file, 'not an .rpm (no lead)');
+    if (lead.length < LEAD_BYTES || lead.readUInt32BE(0) !== LEAD_MAGIC)
+      throw new PackageFileError(file, 'not an .rpm (no lead)');
     const signature = readHeader(fd, LEAD_BYTES, file, 'signature');
     // The signature header is padded to a multiple of 8 bytes.
     const mainAt = signature.end + ((8 - ((signature.end - LEAD_BYTES) % 8)) % 8);

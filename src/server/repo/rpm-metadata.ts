@@ -18,8 +18,12 @@ export interface RpmEntry {
 
 function esc(s: string): string {
   // XML 1.0 has no representation for most control characters: they are dropped.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+  );
 }
 
 function attrs(a: Record<string, string | number | undefined>): string {
@@ -122,7 +126,12 @@ function primaryPackage(e: RpmEntry): string {
   const sig = e.rpm.signature;
   const { name, arch, version } = nevra(e.rpm);
   const installed = num(h, TAG.LONGSIZE) ?? num(h, TAG.SIZE) ?? 0;
-  const archive = num(sig, SIGTAG_LONGARCHIVESIZE) ?? num(sig, SIGTAG_PAYLOADSIZE) ?? num(h, TAG.LONGARCHIVESIZE) ?? num(h, TAG.ARCHIVESIZE) ?? 0;
+  const archive =
+    num(sig, SIGTAG_LONGARCHIVESIZE) ??
+    num(sig, SIGTAG_PAYLOADSIZE) ??
+    num(h, TAG.LONGARCHIVESIZE) ??
+    num(h, TAG.ARCHIVESIZE) ??
+    0;
   const text = (tag: number) => esc(str(h, tag) ?? '');
   return [
     '<package type="rpm">',
@@ -148,7 +157,9 @@ function primaryPackage(e: RpmEntry): string {
     dependencies(e.rpm, 'requires'),
     dependencies(e.rpm, 'conflicts'),
     dependencies(e.rpm, 'obsoletes'),
-    ...files(e.rpm).filter((f) => PRIMARY_FILE.test(f.path)).map(fileXml),
+    ...files(e.rpm)
+      .filter((f) => PRIMARY_FILE.test(f.path))
+      .map(fileXml),
     '</format>',
     '</package>',
   ]
@@ -158,7 +169,12 @@ function primaryPackage(e: RpmEntry): string {
 
 function filelistsPackage(e: RpmEntry): string {
   const { name, arch, version } = nevra(e.rpm);
-  return [`<package${attrs({ pkgid: e.sha256, name, arch })}>`, version, ...files(e.rpm).map(fileXml), '</package>'].join('\n');
+  return [
+    `<package${attrs({ pkgid: e.sha256, name, arch })}>`,
+    version,
+    ...files(e.rpm).map(fileXml),
+    '</package>',
+  ].join('\n');
 }
 
 function otherPackage(e: RpmEntry): string {
@@ -167,7 +183,9 @@ function otherPackage(e: RpmEntry): string {
   const times = nums(h, TAG.CHANGELOGTIME);
   const authors = strings(h, TAG.CHANGELOGNAME);
   const texts = strings(h, TAG.CHANGELOGTEXT);
-  const changelog = times.map((t, i) => `<changelog${attrs({ author: authors[i] ?? '', date: t })}>${esc(texts[i] ?? '')}</changelog>`);
+  const changelog = times.map(
+    (t, i) => `<changelog${attrs({ author: authors[i] ?? '', date: t })}>${esc(texts[i] ?? '')}</changelog>`,
+  );
   return [`<package${attrs({ pkgid: e.sha256, name, arch })}>`, version, ...changelog, '</package>'].join('\n');
 }
 
@@ -183,9 +201,18 @@ export interface RepodataFile {
 export function rpmRepodata(entries: readonly RpmEntry[], now: number): { files: RepodataFile[]; repomd: Buffer } {
   const n = entries.length;
   const documents: [string, string][] = [
-    ['primary', `${XML}\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${n}">\n${entries.map(primaryPackage).join('\n')}\n</metadata>\n`],
-    ['filelists', `${XML}\n<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${n}">\n${entries.map(filelistsPackage).join('\n')}\n</filelists>\n`],
-    ['other', `${XML}\n<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="${n}">\n${entries.map(otherPackage).join('\n')}\n</otherdata>\n`],
+    [
+      'primary',
+      `${XML}\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${n}">\n${entries.map(primaryPackage).join('\n')}\n</metadata>\n`,
+    ],
+    [
+      'filelists',
+      `${XML}\n<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${n}">\n${entries.map(filelistsPackage).join('\n')}\n</filelists>\n`,
+    ],
+    [
+      'other',
+      `${XML}\n<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="${n}">\n${entries.map(otherPackage).join('\n')}\n</otherdata>\n`,
+    ],
   ];
   const seconds = Math.floor(now / 1000);
   const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -206,6 +233,8 @@ export function rpmRepodata(entries: readonly RpmEntry[], now: number): { files:
       '</data>',
     ].join('\n');
   });
-  const repomd = Buffer.from(`${XML}\n<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n<revision>${seconds}</revision>\n${data.join('\n')}\n</repomd>\n`);
+  const repomd = Buffer.from(
+    `${XML}\n<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n<revision>${seconds}</revision>\n${data.join('\n')}\n</repomd>\n`,
+  );
   return { files, repomd };
 }

@@ -82,18 +82,24 @@ export async function loadOrCreateSigningKeys(dataDir: string): Promise<RepoSign
   const privateKey = await openpgp.readPrivateKey({ armoredKey: readFileSync(pgpPrivateFile, 'utf8') });
   const publicKeyArmored = privateKey.toPublic().armor();
   const pgpPublicFile = join(dir, PGP_PUBLIC);
-  if (!existsSync(pgpPublicFile) || readFileSync(pgpPublicFile, 'utf8') !== publicKeyArmored) writeAtomically(pgpPublicFile, publicKeyArmored, 0o644);
+  if (!existsSync(pgpPublicFile) || readFileSync(pgpPublicFile, 'utf8') !== publicKeyArmored)
+    writeAtomically(pgpPublicFile, publicKeyArmored, 0o644);
 
   const apkPrivateFile = join(dir, APK_PRIVATE);
   if (!existsSync(apkPrivateFile)) {
-    const { privateKey: pem } = generateKeyPairSync('rsa', { modulusLength: 3072, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey: pem } = generateKeyPairSync('rsa', {
+      modulusLength: 3072,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     writeAtomically(apkPrivateFile, pem, 0o600);
     created = true;
   }
   const apkPrivate = createPrivateKey(readFileSync(apkPrivateFile, 'utf8'));
   const apkPublicKeyPem = createPublicKey(apkPrivate).export({ type: 'spki', format: 'pem' }).toString();
   const apkPublicFile = join(dir, APK_PUBLIC);
-  if (!existsSync(apkPublicFile) || readFileSync(apkPublicFile, 'utf8') !== apkPublicKeyPem) writeAtomically(apkPublicFile, apkPublicKeyPem, 0o644);
+  if (!existsSync(apkPublicFile) || readFileSync(apkPublicFile, 'utf8') !== apkPublicKeyPem)
+    writeAtomically(apkPublicFile, apkPublicKeyPem, 0o644);
   // One name per key, so hosts of two servers keep both keys side by side in /etc/apk/keys.
   const apkKeyName = `patchloop-${createHash('sha256').update(apkPublicKeyPem).digest('hex').slice(0, 12)}.rsa.pub`;
 
@@ -103,9 +109,17 @@ export async function loadOrCreateSigningKeys(dataDir: string): Promise<RepoSign
     fingerprint: privateKey.getFingerprint().toUpperCase(),
     // OpenPGP.js writes the signed text with CRLF line ends; apt (and Debian's own InRelease)
     // expect LF. The signature is over the canonical (CRLF) form either way, so both verify.
-    clearSign: async (text) => (await openpgp.sign({ message: await openpgp.createCleartextMessage({ text }), signingKeys: privateKey })).replace(/\r\n/g, '\n'),
+    clearSign: async (text) =>
+      (
+        await openpgp.sign({ message: await openpgp.createCleartextMessage({ text }), signingKeys: privateKey })
+      ).replace(/\r\n/g, '\n'),
     detachSign: async (data) =>
-      openpgp.sign({ message: await openpgp.createMessage({ binary: data }), signingKeys: privateKey, detached: true, format: 'armored' }),
+      openpgp.sign({
+        message: await openpgp.createMessage({ binary: data }),
+        signingKeys: privateKey,
+        detached: true,
+        format: 'armored',
+      }),
     apkKeyName,
     apkPublicKeyPem,
     apkSign: (data) => sign('sha256', data, apkPrivate),

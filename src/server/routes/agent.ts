@@ -64,7 +64,13 @@ export const agentRoutes =
             'A delta the server cannot apply is answered 409 resend_full. A malformed report is rejected whole (400).',
           tags: ['agent'],
           body: ReportSchema,
-          response: { 200: ReportAckSchema, 400: ErrorSchema, 403: ErrorSchema, 409: z.union([ResendFullSchema, ErrorSchema]), 503: ErrorSchema },
+          response: {
+            200: ReportAckSchema,
+            400: ErrorSchema,
+            403: ErrorSchema,
+            409: z.union([ResendFullSchema, ErrorSchema]),
+            503: ErrorSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -74,12 +80,16 @@ export const agentRoutes =
         try {
           out = await ctx.ingest.submit(principal.hostId, request.body);
         } catch (err) {
-          if (err instanceof ReportError) throw new HttpError('PL_E_REPORT_INVALID', `report rejected, nothing was stored: ${err.message}`);
+          if (err instanceof ReportError)
+            throw new HttpError('PL_E_REPORT_INVALID', `report rejected, nothing was stored: ${err.message}`);
           throw err;
         }
         if (out.kind === 'resend') return reply.code(409).send(out.body);
         if (out.kind === 'rejected') return reply.code(out.status).send({ error: out.error, message: out.message });
-        request.log.debug({ host_id: principal.hostId, report_id: out.ack.report_id, status: out.ack.status, changes: out.ack.changes }, 'report');
+        request.log.debug(
+          { host_id: principal.hostId, report_id: out.ack.report_id, status: out.ack.status, changes: out.ack.changes },
+          'report',
+        );
         return reply.code(200).send(out.ack);
       },
     );
@@ -101,7 +111,15 @@ export const agentRoutes =
         const out = [];
         for (const f of feeds) {
           const { sha256, size } = await fileHash(f.file);
-          out.push({ feed: f.feed, updated_at: f.updated_at, distros: f.distros, entry_count: f.entry_count, size, sha256, url: `/api/v1/vulndb/${f.feed}` });
+          out.push({
+            feed: f.feed,
+            updated_at: f.updated_at,
+            distros: f.distros,
+            entry_count: f.entry_count,
+            size,
+            sha256,
+            url: `/api/v1/vulndb/${f.feed}`,
+          });
         }
         return { feeds: out };
       },
@@ -130,7 +148,9 @@ export const agentRoutes =
             await handle.close();
             return reply.code(304).send();
           }
-          reply.type('application/vnd.sqlite3').header('content-disposition', `attachment; filename="${request.params.feed}.sqlite"`);
+          reply
+            .type('application/vnd.sqlite3')
+            .header('content-disposition', `attachment; filename="${request.params.feed}.sqlite"`);
           const stream = handle.createReadStream({ start: 0 });
           if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
             return reply.header('content-encoding', 'gzip').send(stream.pipe(createGzip({ level: 6 })));
@@ -144,7 +164,10 @@ export const agentRoutes =
     );
   };
 
-async function fileHash(file: string, given?: Awaited<ReturnType<typeof open>>): Promise<{ sha256: string; size: number }> {
+async function fileHash(
+  file: string,
+  given?: Awaited<ReturnType<typeof open>>,
+): Promise<{ sha256: string; size: number }> {
   const handle = given ?? (await open(file, 'r'));
   try {
     const st = await handle.stat();

@@ -17,7 +17,9 @@ export const HostFacetsSchema = z.object({
 export type HostFacets = z.infer<typeof HostFacetsSchema>;
 
 export function hostFacets(store: Store): HostFacets {
-  const groups = store.all<{ name: string; hosts: number }>('SELECT grp AS name, count(*) AS hosts FROM hosts GROUP BY grp ORDER BY grp');
+  const groups = store.all<{ name: string; hosts: number }>(
+    'SELECT grp AS name, count(*) AS hosts FROM hosts GROUP BY grp ORDER BY grp',
+  );
   // Counting distinct hosts, not (host, tag) pairs, keeps a tag listed twice on a host from counting twice.
   const tags = store.all<{ name: string; hosts: number }>(
     'SELECT t.value AS name, count(DISTINCT h.id) AS hosts FROM hosts h, json_each(h.tags) t GROUP BY t.value ORDER BY t.value',

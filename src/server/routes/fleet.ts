@@ -47,22 +47,42 @@ export const fleetRoutes =
     const { store } = ctx;
     /** What the audit log keeps of a host: its name and the settings people change. */
     const hostAudited = (id: number): { hostname: string; group: string; tags: string[] } | null => {
-      const h = store.get<{ hostname: string; grp: string; tags: string }>('SELECT hostname, grp, tags FROM hosts WHERE id = ?', id);
+      const h = store.get<{ hostname: string; grp: string; tags: string }>(
+        'SELECT hostname, grp, tags FROM hosts WHERE id = ?',
+        id,
+      );
       return h ? { hostname: h.hostname, group: h.grp, tags: JSON.parse(h.tags) as string[] } : null;
     };
     const hostExists = (id: number): void => {
-      if (!store.get('SELECT 1 AS x FROM hosts WHERE id = ?', id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${id}`);
+      if (!store.get('SELECT 1 AS x FROM hosts WHERE id = ?', id))
+        throw new HttpError('PL_E_NOT_FOUND', `no host ${id}`);
     };
 
     app.get(
       '/api/v1/hosts',
-      { config: { access: 'viewer' }, schema: { summary: 'Hosts: filter, sort, page', tags: ['hosts'], querystring: HostsQuerySchema, response: { 200: pageOf(HostSummarySchema) } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Hosts: filter, sort, page',
+          tags: ['hosts'],
+          querystring: HostsQuerySchema,
+          response: { 200: pageOf(HostSummarySchema) },
+        },
+      },
       async (request) => listHosts(store, request.query),
     );
 
     app.get(
       '/api/v1/hosts/:id',
-      { config: { access: 'viewer' }, schema: { summary: 'One host with its state, support, warnings and recent scans', tags: ['hosts'], params: IdParams, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'One host with its state, support, warnings and recent scans',
+          tags: ['hosts'],
+          params: IdParams,
+          response: { 200: HostDetailSchema, 404: ErrorSchema },
+        },
+      },
       async (request) => {
         const h = hostDetail(store, request.params.id);
         if (!h) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
@@ -72,10 +92,23 @@ export const fleetRoutes =
 
     app.patch(
       '/api/v1/hosts/:id',
-      { config: { access: 'operator', audit: 'host.update' }, schema: { summary: 'Set a host\'s group and tags', tags: ['hosts'], params: IdParams, body: HostPatchSchema, response: { 200: HostDetailSchema, 404: ErrorSchema } } },
+      {
+        config: { access: 'operator', audit: 'host.update' },
+        schema: {
+          summary: "Set a host's group and tags",
+          tags: ['hosts'],
+          params: IdParams,
+          body: HostPatchSchema,
+          response: { 200: HostDetailSchema, 404: ErrorSchema },
+        },
+      },
       async (request) => {
-        auditChange(request, { target: { type: 'host', id: request.params.id }, before: hostAudited(request.params.id) });
-        if (!updateHost(store, request.params.id, request.body)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
+        auditChange(request, {
+          target: { type: 'host', id: request.params.id },
+          before: hostAudited(request.params.id),
+        });
+        if (!updateHost(store, request.params.id, request.body))
+          throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         auditChange(request, { after: hostAudited(request.params.id) });
         return hostDetail(store, request.params.id)!;
       },
@@ -83,10 +116,22 @@ export const fleetRoutes =
 
     app.delete(
       '/api/v1/hosts/:id',
-      { config: { access: 'admin', audit: 'host.delete' }, schema: { summary: 'Remove a host (its findings, packages, credentials); events remain', tags: ['hosts'], params: IdParams, response: { 204: z.null(), 404: ErrorSchema } } },
+      {
+        config: { access: 'admin', audit: 'host.delete' },
+        schema: {
+          summary: 'Remove a host (its findings, packages, credentials); events remain',
+          tags: ['hosts'],
+          params: IdParams,
+          response: { 204: z.null(), 404: ErrorSchema },
+        },
+      },
       async (request, reply) => {
-        auditChange(request, { target: { type: 'host', id: request.params.id }, before: hostAudited(request.params.id) });
-        if (!removeHost(store, request.params.id)) throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
+        auditChange(request, {
+          target: { type: 'host', id: request.params.id },
+          before: hostAudited(request.params.id),
+        });
+        if (!removeHost(store, request.params.id))
+          throw new HttpError('PL_E_NOT_FOUND', `no host ${request.params.id}`);
         return reply.code(204).send(null);
       },
     );
@@ -96,7 +141,7 @@ export const fleetRoutes =
       {
         config: { access: 'admin', audit: 'host.revoke' },
         schema: {
-          summary: 'Revoke the host\'s agent credential (it must enrol again)',
+          summary: "Revoke the host's agent credential (it must enrol again)",
           tags: ['hosts'],
           params: IdParams,
           response: { 200: z.object({ revoked: z.number().int() }), 404: ErrorSchema },
@@ -113,7 +158,16 @@ export const fleetRoutes =
 
     app.get(
       '/api/v1/hosts/:id/packages',
-      { config: { access: 'viewer' }, schema: { summary: 'The host\'s installed packages', tags: ['hosts'], params: IdParams, querystring: PackagesQuerySchema, response: { 200: pageOf(PackageSchema) } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: "The host's installed packages",
+          tags: ['hosts'],
+          params: IdParams,
+          querystring: PackagesQuerySchema,
+          response: { 200: pageOf(PackageSchema) },
+        },
+      },
       async (request) => {
         hostExists(request.params.id);
         return hostPackages(store, request.params.id, request.query);
@@ -125,7 +179,7 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'The host\'s findings (open by default)',
+          summary: "The host's findings (open by default)",
           tags: ['hosts'],
           params: IdParams,
           querystring: FindingsQuerySchema.omit({ host: true }),
@@ -143,11 +197,17 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'The host\'s events (newest first) and scans',
+          summary: "The host's events (newest first) and scans",
           tags: ['hosts'],
           params: IdParams,
           querystring: HostHistoryQuerySchema,
-          response: { 200: z.object({ events: z.array(EventSchema), next_before: z.string().nullable(), scans: z.array(ScanSchema) }) },
+          response: {
+            200: z.object({
+              events: z.array(EventSchema),
+              next_before: z.string().nullable(),
+              scans: z.array(ScanSchema),
+            }),
+          },
         },
       },
       async (request) => {
@@ -161,7 +221,8 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'Findings across the fleet: by state, severity, status, fixable, group, host, vulnerability, package, age, SLA',
+          summary:
+            'Findings across the fleet: by state, severity, status, fixable, group, host, vulnerability, package, age, SLA',
           tags: ['findings'],
           querystring: FindingsQuerySchema,
           response: { 200: pageOf(FindingSchema) },
@@ -182,9 +243,15 @@ export const fleetRoutes =
       },
       async (request, reply) => {
         const q = request.query;
-        const types = { csv: 'text/csv; charset=utf-8', json: 'application/json', ndjson: 'application/x-ndjson' } as const;
+        const types = {
+          csv: 'text/csv; charset=utf-8',
+          json: 'application/json',
+          ndjson: 'application/x-ndjson',
+        } as const;
         const stamp = new Date(store.clock.now()).toISOString().slice(0, 10);
-        reply.type(types[q.format]).header('content-disposition', `attachment; filename="patchloop-findings-${stamp}.${q.format}"`);
+        reply
+          .type(types[q.format])
+          .header('content-disposition', `attachment; filename="patchloop-findings-${stamp}.${q.format}"`);
         return reply.send(Readable.from(exportFindings(store, q)));
       },
     );
@@ -194,7 +261,8 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'Vulnerabilities with open findings: most widespread (sort=hosts), most severe (sort=severity), search by id',
+          summary:
+            'Vulnerabilities with open findings: most widespread (sort=hosts), most severe (sort=severity), search by id',
           tags: ['vulnerabilities'],
           querystring: VulnsQuerySchema,
           response: { 200: pageOf(VulnSummarySchema) },
@@ -208,7 +276,8 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'One vulnerability: description, counts, fixed versions (affected hosts: /api/v1/findings?vulnerability=ID)',
+          summary:
+            'One vulnerability: description, counts, fixed versions (affected hosts: /api/v1/findings?vulnerability=ID)',
           tags: ['vulnerabilities'],
           params: z.object({ id: z.string().min(1).max(100) }),
           response: { 200: VulnDetailSchema, 404: ErrorSchema },
@@ -226,7 +295,8 @@ export const fleetRoutes =
       {
         config: { access: 'viewer' },
         schema: {
-          summary: 'Fleet KPIs: open and fixable by severity, hosts reporting/stale, reboots, SLA compliance, MTTR, releases and EOL, feeds',
+          summary:
+            'Fleet KPIs: open and fixable by severity, hosts reporting/stale, reboots, SLA compliance, MTTR, releases and EOL, feeds',
           tags: ['statistics'],
           querystring: GroupQuerySchema,
           response: { 200: OverviewSchema },
@@ -239,7 +309,12 @@ export const fleetRoutes =
       '/api/v1/stats/trends',
       {
         config: { access: 'viewer' },
-        schema: { summary: 'Open, new and resolved findings per day (default 90 days)', tags: ['statistics'], querystring: TrendsQuerySchema, response: { 200: TrendsSchema } },
+        schema: {
+          summary: 'Open, new and resolved findings per day (default 90 days)',
+          tags: ['statistics'],
+          querystring: TrendsQuerySchema,
+          response: { 200: TrendsSchema },
+        },
       },
       async (request) => trends(store, request.query.group, request.query.days),
     );
@@ -260,17 +335,37 @@ export const fleetRoutes =
 
     app.get(
       '/api/v1/feeds',
-      { config: { access: 'viewer' }, schema: { summary: 'Vulnerability feeds, the refresh schedule and recent refreshes', tags: ['feeds'], response: { 200: FeedStatusSchema } } },
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Vulnerability feeds, the refresh schedule and recent refreshes',
+          tags: ['feeds'],
+          response: { 200: FeedStatusSchema },
+        },
+      },
       async () => {
         const next = ctx.feeds.nextRefresh();
         return {
-          feeds: ctx.vulndb.current().feeds().map((f) => ({ feed: f.feed, updated_at: f.updated_at, distros: f.distros, entry_count: f.entry_count })),
+          feeds: ctx.vulndb
+            .current()
+            .feeds()
+            .map((f) => ({ feed: f.feed, updated_at: f.updated_at, distros: f.distros, entry_count: f.entry_count })),
           configured: ctx.config.feeds.sources.map((s) => s.name),
           refresh_interval_seconds: ctx.config.feeds.refresh_interval / 1000,
           refreshing: ctx.feeds.refreshing(),
           next_refresh: next === null ? null : iso(next),
           recent: store
-            .all<{ id: number; started_at: number; finished_at: number | null; outcome: string | null; message: string | null; hosts: number | null; detected: number | null; resolved: number | null; duration_ms: number | null }>(
+            .all<{
+              id: number;
+              started_at: number;
+              finished_at: number | null;
+              outcome: string | null;
+              message: string | null;
+              hosts: number | null;
+              detected: number | null;
+              resolved: number | null;
+              duration_ms: number | null;
+            }>(
               'SELECT id, started_at, finished_at, outcome, message, hosts, detected, resolved, duration_ms FROM refreshes ORDER BY id DESC LIMIT 20',
             )
             .map((r) => ({ ...r, started_at: iso(r.started_at), finished_at: iso(r.finished_at) })),

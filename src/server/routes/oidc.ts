@@ -32,8 +32,18 @@ export const oidcRoutes =
 
     app.get(
       '/api/v1/auth/methods',
-      { config: { access: 'public' }, schema: { summary: 'Ways of logging in: password, single sign-on (for the login page)', tags: ['auth'], response: { 200: AuthMethodsSchema } } },
-      async () => ({ local_login: c?.local_login ?? true, sso: { enabled: client !== null, label: client?.label ?? '' } }),
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Ways of logging in: password, single sign-on (for the login page)',
+          tags: ['auth'],
+          response: { 200: AuthMethodsSchema },
+        },
+      },
+      async () => ({
+        local_login: c?.local_login ?? true,
+        sso: { enabled: client !== null, label: client?.label ?? '' },
+      }),
     );
 
     app.get(
@@ -56,7 +66,13 @@ export const oidcRoutes =
           request.log.error({ err }, 'single sign-on cannot start');
           return reply.redirect(toLogin(err instanceof SsoError ? err.reason : 'provider_unreachable'), 302);
         }
-        reply.setCookie(BROWSER_COOKIE, started.browser, { httpOnly: true, sameSite: 'lax', secure, path: CALLBACK_PATH, maxAge: 600 });
+        reply.setCookie(BROWSER_COOKIE, started.browser, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure,
+          path: CALLBACK_PATH,
+          maxAge: 600,
+        });
         return reply.redirect(started.url.href, 302);
       },
     );
@@ -79,16 +95,31 @@ export const oidcRoutes =
         const anonymous = { kind: 'anonymous' as const, name: '' };
         try {
           const { identity, returnTo } = await client.finish(query, request.cookies[BROWSER_COOKIE]);
-          const seen = { issuer: identity.issuer, subject: identity.subject, username: identity.username, role_claim: identity.claim_values };
+          const seen = {
+            issuer: identity.issuer,
+            subject: identity.subject,
+            username: identity.username,
+            role_claim: identity.claim_values,
+          };
           if (identity.role === null) {
-            auditChange(request, { actor: { ...anonymous, name: identity.username }, target: { type: 'user', id: identity.username }, outcome: 'denied', reason: 'no role for this identity', after: seen });
+            auditChange(request, {
+              actor: { ...anonymous, name: identity.username },
+              target: { type: 'user', id: identity.username },
+              outcome: 'denied',
+              reason: 'no role for this identity',
+              after: seen,
+            });
             return reply.redirect(toLogin('no_role'), 302);
           }
           const { user, created, before } = ssoUser(ctx.store, { ...identity, role: identity.role });
           auditChange(request, {
             actor: { kind: 'user', name: user.username, userId: user.id, role: user.role },
             target: { type: 'user', id: user.username },
-            reason: created ? 'account made at its first single sign-on' : before && before.role !== user.role ? `role ${before.role} → ${user.role} from the provider` : 'single sign-on',
+            reason: created
+              ? 'account made at its first single sign-on'
+              : before && before.role !== user.role
+                ? `role ${before.role} → ${user.role} from the provider`
+                : 'single sign-on',
             before: before ? { role: before.role, display_name: before.display_name } : null,
             after: { ...seen, role: user.role, display_name: user.display_name },
           });
@@ -97,7 +128,11 @@ export const oidcRoutes =
         } catch (err) {
           if (!(err instanceof SsoError || err instanceof SsoRefused)) throw err;
           request.log.warn({ reason: err.reason, message: err.message }, 'single sign-on refused');
-          auditChange(request, { actor: anonymous, outcome: err instanceof SsoRefused ? 'denied' : 'failure', reason: `${err.reason}: ${err.message}` });
+          auditChange(request, {
+            actor: anonymous,
+            outcome: err instanceof SsoRefused ? 'denied' : 'failure',
+            reason: `${err.reason}: ${err.message}`,
+          });
           return reply.redirect(toLogin(err.reason), 302);
         }
       },

@@ -8,7 +8,16 @@ import type { ServerContext } from '../context.ts';
 import { auditChange } from '../http/audit.ts';
 import { person } from '../http/auth.ts';
 import { HttpError } from '../http/errors.ts';
-import { auditedUser, createLocalUser, listUsers, setUserDisabled, setUserPassword, updateUser, userById, type User } from '../store/users.ts';
+import {
+  auditedUser,
+  createLocalUser,
+  listUsers,
+  setUserDisabled,
+  setUserPassword,
+  updateUser,
+  userById,
+  type User,
+} from '../store/users.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -41,7 +50,14 @@ export const userRoutes =
 
     app.get(
       '/api/v1/users',
-      { config: { access: 'admin' }, schema: { summary: 'Accounts: built-in, local and single sign-on', tags: ['users'], response: { 200: z.array(UserSchema) } } },
+      {
+        config: { access: 'admin' },
+        schema: {
+          summary: 'Accounts: built-in, local and single sign-on',
+          tags: ['users'],
+          response: { 200: z.array(UserSchema) },
+        },
+      },
       async () => listUsers(store).map(userView),
     );
 
@@ -49,7 +65,12 @@ export const userRoutes =
       '/api/v1/users',
       {
         config: { access: 'admin', audit: 'user.create' },
-        schema: { summary: 'Create a local account with a role and a first password', tags: ['users'], body: UserCreateSchema, response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema } },
+        schema: {
+          summary: 'Create a local account with a role and a first password',
+          tags: ['users'],
+          body: UserCreateSchema,
+          response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema },
+        },
       },
       async (request, reply) => {
         auditChange(request, { target: { type: 'user', id: request.body.username } });
@@ -64,8 +85,9 @@ export const userRoutes =
       {
         config: { access: 'admin', audit: 'user.update' },
         schema: {
-          summary: 'Change an account: role, display name, disabled (a disabled account\'s sessions end and its API tokens stop)',
-          description: 'The role of a single sign-on account is set again from the provider\'s claim at its next login.',
+          summary:
+            "Change an account: role, display name, disabled (a disabled account's sessions end and its API tokens stop)",
+          description: "The role of a single sign-on account is set again from the provider's claim at its next login.",
           tags: ['users'],
           params: IdParams,
           body: UserPatchSchema,
@@ -76,8 +98,14 @@ export const userRoutes =
         const before = existing(request.params.id);
         auditChange(request, { target: { type: 'user', id: before.username }, before: auditedUser(before) });
         const p = person(request.principal);
-        if (before.id === p.userId && (request.body.disabled === true || (request.body.role !== undefined && request.body.role !== 'admin'))) {
-          throw new HttpError('PL_E_CONFLICT', 'an administrator cannot disable or demote their own account (another admin can)');
+        if (
+          before.id === p.userId &&
+          (request.body.disabled === true || (request.body.role !== undefined && request.body.role !== 'admin'))
+        ) {
+          throw new HttpError(
+            'PL_E_CONFLICT',
+            'an administrator cannot disable or demote their own account (another admin can)',
+          );
         }
         const { disabled, ...change } = request.body;
         store.tx(() => {
@@ -95,7 +123,7 @@ export const userRoutes =
       {
         config: { access: 'admin', audit: 'user.password_reset' },
         schema: {
-          summary: 'Set a local account\'s password (the account\'s sessions end)',
+          summary: "Set a local account's password (the account's sessions end)",
           tags: ['users'],
           params: IdParams,
           body: PasswordResetSchema,

@@ -57,7 +57,10 @@ export class AggregateBatch {
   }
 
   /** Open exposures of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. */
-  vuln(vulnId: number, change: { findings?: number; fixable?: number; severity?: number; host?: { id: number; delta: number } }): void {
+  vuln(
+    vulnId: number,
+    change: { findings?: number; fixable?: number; severity?: number; host?: { id: number; delta: number } },
+  ): void {
     let v = this.vulns.get(vulnId);
     if (!v) {
       v = { vulnId, findings: 0, fixable: 0, severity: 99, hostsAdded: [], hostsRemoved: [] };
@@ -76,7 +79,10 @@ export class AggregateBatch {
       const [grp, sev, day] = k.split('\u0000');
       s.run(
         'INSERT INTO open_age (grp, severity, day, n) VALUES (?, ?, ?, ?) ON CONFLICT (grp, severity, day) DO UPDATE SET n = n + excluded.n',
-        grp, Number(sev), Number(day), n,
+        grp,
+        Number(sev),
+        Number(day),
+        n,
       );
     }
     s.run('DELETE FROM open_age WHERE n = 0');
@@ -87,7 +93,14 @@ export class AggregateBatch {
          ON CONFLICT (day, grp, severity) DO UPDATE SET detected = detected + excluded.detected, reopened = reopened + excluded.reopened,
            resolved = resolved + excluded.resolved, resolved_ms = resolved_ms + excluded.resolved_ms,
            resolved_in_sla = resolved_in_sla + excluded.resolved_in_sla`,
-        Number(day), grp, Number(sev), d.detected, d.reopened, d.resolved, d.resolvedMs, d.inSla,
+        Number(day),
+        grp,
+        Number(sev),
+        d.detected,
+        d.reopened,
+        d.resolved,
+        d.resolvedMs,
+        d.inSla,
       );
     }
     if (this.vulns.size > 0) {

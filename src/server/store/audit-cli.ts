@@ -34,10 +34,24 @@ export function cliAudit(store: Store): CliAudit {
         if (action !== 'user.create' && !before) throw new PatchloopError('PL_E_USAGE', `no account named ${username}`);
         const after = await fn(before?.id ?? 0);
         if (!after) throw new PatchloopError('PL_E_USAGE', `no account named ${username}`);
-        recordAudit(store, { actor, action, target, outcome: 'success', before: auditedUser(before), after: auditedUser(after) });
+        recordAudit(store, {
+          actor,
+          action,
+          target,
+          outcome: 'success',
+          before: auditedUser(before),
+          after: auditedUser(after),
+        });
         return after;
       } catch (err) {
-        recordAudit(store, { actor, action, target, outcome: 'failure', reason: (err as Error).message, before: auditedUser(before) });
+        recordAudit(store, {
+          actor,
+          action,
+          target,
+          outcome: 'failure',
+          reason: (err as Error).message,
+          before: auditedUser(before),
+        });
         throw err;
       }
     },

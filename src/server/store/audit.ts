@@ -42,7 +42,10 @@ export interface AuditEntry {
   after: unknown;
 }
 
-/** Keys whose values are never written to the audit log, at any depth (password, new_password, client_secret, token, password_hash …). */
+/**
+ * Keys whose values are never written to the audit log, at any depth (password, new_password, client_secret, token,
+ * password_hash …).
+ */
 const SECRET_KEY = /(^|_)(password|passphrase|secret|token|hash|csrf|cookie|api_?key|private_key)$/i;
 
 /** A copy of a value with every secret-looking key left out (the audit log is read by many, and exported). */

@@ -31,14 +31,20 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
       PRAGMA cache_size = -${(options.cacheMiB ?? 64) * 1024};
       PRAGMA foreign_keys = OFF;`);
   } catch (err) {
-    throw new PatchloopError('PL_E_STORE', `cannot open the server store ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new PatchloopError(
+      'PL_E_STORE',
+      `cannot open the server store ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
   if (!hasMeta) {
     const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
     if (tables.n > 0) {
       db.close();
-      throw new PatchloopError('PL_E_STORE', `${file} is not a patchloop server store (it has tables but no meta table)`);
+      throw new PatchloopError(
+        'PL_E_STORE',
+        `${file} is not a patchloop server store (it has tables but no meta table)`,
+      );
     }
     db.exec('BEGIN');
     db.exec(SCHEMA);
@@ -46,11 +52,15 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('match_gen', '1');
     db.exec('COMMIT');
   } else {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      { value: string } | undefined;
     const version = Number(row?.value);
     if (version !== STORE_SCHEMA_VERSION && !migrateStore(db, version, STORE_SCHEMA_VERSION)) {
       db.close();
-      throw new PatchloopError('PL_E_STORE', `${file} has store schema ${row?.value ?? '(none)'}, this patchloop uses ${STORE_SCHEMA_VERSION}`);
+      throw new PatchloopError(
+        'PL_E_STORE',
+        `${file} has store schema ${row?.value ?? '(none)'}, this patchloop uses ${STORE_SCHEMA_VERSION}`,
+      );
     }
   }
   return db;

@@ -4,7 +4,13 @@
 // open, change, reopen or resolve, and those changes are what events (detected / resolved /
 // reopened) and aggregate deltas record.
 import { compareLead } from '../../core/exposure.ts';
-import { exposureIdentity, findingIdentity, splitExposure, splitIdentity, type StoredFinding } from './finding-identity.ts';
+import {
+  exposureIdentity,
+  findingIdentity,
+  splitExposure,
+  splitIdentity,
+  type StoredFinding,
+} from './finding-identity.ts';
 import type { AggregateBatch } from './aggregates.ts';
 import { BatchInsert } from './batch.ts';
 import type { Store } from './store.ts';
@@ -62,7 +68,8 @@ interface ExposureRow {
   opened_at: number;
 }
 
-const EXPOSURE_COLUMNS = 'vuln_id, src_id, lead_name_id, lead_pkg_id, detail_id, severity, status, fixable, binaries, open, opened_at';
+const EXPOSURE_COLUMNS =
+  'vuln_id, src_id, lead_name_id, lead_pkg_id, detail_id, severity, status, fixable, binaries, open, opened_at';
 
 /** One open binary finding of an exposure. */
 type Member = Pick<StoredFinding, 'nameId' | 'pkgId' | 'detailId' | 'severity' | 'status' | 'fixable'>;
@@ -72,15 +79,34 @@ type Member = Pick<StoredFinding, 'nameId' | 'pkgId' | 'detailId' | 'severity' |
  * findings). `scope` limits the comparison to some package names (a delta report); 'all'
  * compares everything (a full report, a re-match after a feed refresh).
  */
-export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, StoredFinding>, scope: 'all' | Set<number>): DiffCounts {
+export function applyFindings(
+  store: Store,
+  ctx: DiffContext,
+  next: Map<number, StoredFinding>,
+  scope: 'all' | Set<number>,
+): DiffCounts {
   const old = new Map<number, FindingColumns>();
   const rows =
     scope === 'all'
       ? store.all<FindingColumns>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ?`, ctx.hostId)
-      : store.all<FindingColumns>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND name_id IN (${[...scope].join(', ')})`, ctx.hostId);
+      : store.all<FindingColumns>(
+          `SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND name_id IN (${[...scope].join(', ')})`,
+          ctx.hostId,
+        );
   for (const r of rows) old.set(findingIdentity(r.name_id, r.vuln_id), r);
   const inserts = new BatchInsert(store, 'findings', [
-    'host_id', 'name_id', 'vuln_id', 'src_id', 'pkg_id', 'detail_id', 'severity', 'status', 'fixable', 'open', 'first_seen', 'opened_at',
+    'host_id',
+    'name_id',
+    'vuln_id',
+    'src_id',
+    'pkg_id',
+    'detail_id',
+    'severity',
+    'status',
+    'fixable',
+    'open',
+    'first_seen',
+    'opened_at',
   ]);
   /** Exposures whose binary findings changed. */
   const touched = new Set<number>();
@@ -95,7 +121,20 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     const key = exposureIdentity(f.srcId, f.vulnId);
     if (!r) {
       touched.add(key);
-      inserts.add([ctx.hostId, f.nameId, f.vulnId, f.srcId, f.pkgId, f.detailId, f.severity, f.status, fix, 1, ctx.now, ctx.now]);
+      inserts.add([
+        ctx.hostId,
+        f.nameId,
+        f.vulnId,
+        f.srcId,
+        f.pkgId,
+        f.detailId,
+        f.severity,
+        f.status,
+        fix,
+        1,
+        ctx.now,
+        ctx.now,
+      ]);
       continue;
     }
     old.delete(identity);
@@ -106,7 +145,16 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
         `UPDATE findings SET open = 1, opened_at = ?, src_id = ?, pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ?, last_seen = NULL,
            resolved_at = NULL, resolved_scan = NULL, resolved_cause = NULL, reopened = reopened + 1
          WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
-        ctx.now, f.srcId, f.pkgId, f.detailId, f.severity, f.status, fix, ctx.hostId, f.nameId, f.vulnId,
+        ctx.now,
+        f.srcId,
+        f.pkgId,
+        f.detailId,
+        f.severity,
+        f.status,
+        fix,
+        ctx.hostId,
+        f.nameId,
+        f.vulnId,
       );
       continue;
     }
@@ -114,7 +162,15 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     // the rating changed): the same finding, updated in place.
     store.run(
       'UPDATE findings SET src_id = ?, pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ? WHERE host_id = ? AND name_id = ? AND vuln_id = ?',
-      f.srcId, f.pkgId, f.detailId, f.severity, f.status, fix, ctx.hostId, f.nameId, f.vulnId,
+      f.srcId,
+      f.pkgId,
+      f.detailId,
+      f.severity,
+      f.status,
+      fix,
+      ctx.hostId,
+      f.nameId,
+      f.vulnId,
     );
     touched.add(exposureIdentity(r.src_id, r.vuln_id));
   }
@@ -125,7 +181,13 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
     store.run(
       `UPDATE findings SET open = 0, last_seen = ?, resolved_at = ?, resolved_scan = ?, resolved_cause = ?
        WHERE host_id = ? AND name_id = ? AND vuln_id = ?`,
-      ctx.cause === 'scan' ? ctx.lastSeen : ctx.now, ctx.now, ctx.scanId, ctx.cause, ctx.hostId, nameId, vulnId,
+      ctx.cause === 'scan' ? ctx.lastSeen : ctx.now,
+      ctx.now,
+      ctx.scanId,
+      ctx.cause,
+      ctx.hostId,
+      nameId,
+      vulnId,
     );
     touched.add(exposureIdentity(r.src_id, vulnId));
   }
@@ -136,7 +198,13 @@ export function applyFindings(store: Store, ctx: DiffContext, next: Map<number, 
 }
 
 /** The open binary findings of each touched exposure, after the diff. */
-function membersOf(store: Store, hostId: number, next: Map<number, StoredFinding>, scope: 'all' | Set<number>, touched: Set<number>): Map<number, Member[]> {
+function membersOf(
+  store: Store,
+  hostId: number,
+  next: Map<number, StoredFinding>,
+  scope: 'all' | Set<number>,
+  touched: Set<number>,
+): Map<number, Member[]> {
   const members = new Map<number, Member[]>();
   const add = (key: number, m: Member): void => {
     if (!touched.has(key)) return;
@@ -144,13 +212,24 @@ function membersOf(store: Store, hostId: number, next: Map<number, StoredFinding
     if (list) list.push(m);
     else members.set(key, [m]);
   };
-  for (const f of next.values()) if (scope === 'all' || scope.has(f.nameId)) add(exposureIdentity(f.srcId, f.vulnId), f);
+  for (const f of next.values())
+    if (scope === 'all' || scope.has(f.nameId)) add(exposureIdentity(f.srcId, f.vulnId), f);
   if (scope !== 'all' && touched.size > 0) {
     // Binaries outside a delta's scope keep their stored state, and may share an exposure.
     const srcs = [...new Set([...touched].map((k) => splitExposure(k).srcId))];
-    for (const r of store.all<FindingColumns>(`SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND +open = 1 AND src_id IN (${srcs.join(', ')})`, hostId)) {
+    for (const r of store.all<FindingColumns>(
+      `SELECT ${COLUMNS} FROM findings WHERE host_id = ? AND +open = 1 AND src_id IN (${srcs.join(', ')})`,
+      hostId,
+    )) {
       if (scope.has(r.name_id)) continue;
-      add(exposureIdentity(r.src_id, r.vuln_id), { nameId: r.name_id, pkgId: r.pkg_id, detailId: r.detail_id, severity: r.severity, status: r.status, fixable: r.fixable === 1 });
+      add(exposureIdentity(r.src_id, r.vuln_id), {
+        nameId: r.name_id,
+        pkgId: r.pkg_id,
+        detailId: r.detail_id,
+        severity: r.severity,
+        status: r.status,
+        fixable: r.fixable === 1,
+      });
     }
   }
   return members;
@@ -174,7 +253,13 @@ function applyExposures(
   scope: 'all' | Set<number>,
   named: Set<number>,
 ): DiffCounts {
-  const counts: DiffCounts = { detected: 0, resolved: 0, reopened: 0, open: [0, 0, 0, 0, 0, 0], fixable: [0, 0, 0, 0, 0, 0] };
+  const counts: DiffCounts = {
+    detected: 0,
+    resolved: 0,
+    reopened: 0,
+    open: [0, 0, 0, 0, 0, 0],
+    fixable: [0, 0, 0, 0, 0, 0],
+  };
   if (touched.size === 0) return counts;
   const { agg } = ctx;
   const before = new Map<number, ExposureRow>();
@@ -199,7 +284,19 @@ function applyExposures(
   };
   const events: Record<'detected' | 'resolved' | 'reopened', number[]> = { detected: [], resolved: [], reopened: [] };
   const inserts = new BatchInsert(store, 'exposures', [
-    'host_id', 'vuln_id', 'src_id', 'lead_name_id', 'lead_pkg_id', 'detail_id', 'severity', 'status', 'fixable', 'binaries', 'open', 'first_seen', 'opened_at',
+    'host_id',
+    'vuln_id',
+    'src_id',
+    'lead_name_id',
+    'lead_pkg_id',
+    'detail_id',
+    'severity',
+    'status',
+    'fixable',
+    'binaries',
+    'open',
+    'first_seen',
+    'opened_at',
   ]);
 
   for (const key of touched) {
@@ -212,13 +309,37 @@ function applyExposures(
       const sev = lead.severity;
       if (!b || b.open === 0) {
         if (!b) {
-          inserts.add([ctx.hostId, vulnId, srcId, lead.nameId, lead.pkgId, lead.detailId, sev, lead.status, fix, m.length, 1, ctx.now, ctx.now]);
+          inserts.add([
+            ctx.hostId,
+            vulnId,
+            srcId,
+            lead.nameId,
+            lead.pkgId,
+            lead.detailId,
+            sev,
+            lead.status,
+            fix,
+            m.length,
+            1,
+            ctx.now,
+            ctx.now,
+          ]);
         } else {
           store.run(
             `UPDATE exposures SET open = 1, opened_at = ?, lead_name_id = ?, lead_pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ?, binaries = ?,
                last_seen = NULL, resolved_at = NULL, resolved_scan = NULL, resolved_cause = NULL, reopened = reopened + 1
              WHERE host_id = ? AND vuln_id = ? AND src_id = ?`,
-            ctx.now, lead.nameId, lead.pkgId, lead.detailId, sev, lead.status, fix, m.length, ctx.hostId, vulnId, srcId,
+            ctx.now,
+            lead.nameId,
+            lead.pkgId,
+            lead.detailId,
+            sev,
+            lead.status,
+            fix,
+            m.length,
+            ctx.hostId,
+            vulnId,
+            srcId,
           );
         }
         const type = b ? 'reopened' : 'detected';
@@ -235,8 +356,13 @@ function applyExposures(
         continue;
       }
       if (
-        b.lead_name_id === lead.nameId && b.lead_pkg_id === lead.pkgId && b.detail_id === lead.detailId && b.severity === sev &&
-        b.status === lead.status && b.fixable === fix && b.binaries === m.length
+        b.lead_name_id === lead.nameId &&
+        b.lead_pkg_id === lead.pkgId &&
+        b.detail_id === lead.detailId &&
+        b.severity === sev &&
+        b.status === lead.status &&
+        b.fixable === fix &&
+        b.binaries === m.length
       ) {
         continue;
       }
@@ -244,7 +370,16 @@ function applyExposures(
       store.run(
         `UPDATE exposures SET lead_name_id = ?, lead_pkg_id = ?, detail_id = ?, severity = ?, status = ?, fixable = ?, binaries = ?
          WHERE host_id = ? AND vuln_id = ? AND src_id = ?`,
-        lead.nameId, lead.pkgId, lead.detailId, sev, lead.status, fix, m.length, ctx.hostId, vulnId, srcId,
+        lead.nameId,
+        lead.pkgId,
+        lead.detailId,
+        sev,
+        lead.status,
+        fix,
+        m.length,
+        ctx.hostId,
+        vulnId,
+        srcId,
       );
       if (b.lead_pkg_id !== lead.pkgId) named.add(lead.pkgId);
       counts.open[b.severity]--;
@@ -262,7 +397,13 @@ function applyExposures(
     store.run(
       `UPDATE exposures SET open = 0, binaries = 0, last_seen = ?, resolved_at = ?, resolved_scan = ?, resolved_cause = ?
        WHERE host_id = ? AND vuln_id = ? AND src_id = ?`,
-      ctx.cause === 'scan' ? ctx.lastSeen : ctx.now, ctx.now, ctx.scanId, ctx.cause, ctx.hostId, vulnId, srcId,
+      ctx.cause === 'scan' ? ctx.lastSeen : ctx.now,
+      ctx.now,
+      ctx.scanId,
+      ctx.cause,
+      ctx.hostId,
+      vulnId,
+      srcId,
     );
     events.resolved.push(b.lead_name_id, vulnId, b.lead_pkg_id, b.severity);
     counts.resolved++;
@@ -281,7 +422,11 @@ function applyExposures(
     const before =
       scope === 'all'
         ? (openBefore.get(vulnId) ?? 0)
-        : store.get<{ n: number }>('SELECT count(*) AS n FROM exposures WHERE host_id = ? AND vuln_id = ? AND +open = 1', ctx.hostId, vulnId)!.n - d;
+        : store.get<{ n: number }>(
+            'SELECT count(*) AS n FROM exposures WHERE host_id = ? AND vuln_id = ? AND +open = 1',
+            ctx.hostId,
+            vulnId,
+          )!.n - d;
     const after = before + d;
     const hosts = (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
     if (hosts !== 0) agg.vuln(vulnId, { host: { id: ctx.hostId, delta: hosts } });
@@ -315,7 +460,14 @@ function insertFindingEvent(
   if (items.length === 0) return;
   store.run(
     'INSERT INTO events (at, type, host_id, scan_id, refresh_id, cause, count, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ctx.now, type, ctx.hostId, ctx.scanId, ctx.refreshId, ctx.cause, items.length / 4, packItems(items),
+    ctx.now,
+    type,
+    ctx.hostId,
+    ctx.scanId,
+    ctx.refreshId,
+    ctx.cause,
+    items.length / 4,
+    packItems(items),
   );
 }
 
@@ -326,8 +478,14 @@ function insertFindingEvent(
  * open counts, trends, time to resolve and SLA compliance stay consistent with the fleet
  * that remains. The caller deletes the rows.
  */
-export function closeAllFindings(store: Store, ctx: { hostId: number; grp: string; now: number; agg: AggregateBatch }): number {
-  const rows = store.all<ExposureRow>(`SELECT ${EXPOSURE_COLUMNS} FROM exposures WHERE host_id = ? AND +open = 1`, ctx.hostId);
+export function closeAllFindings(
+  store: Store,
+  ctx: { hostId: number; grp: string; now: number; agg: AggregateBatch },
+): number {
+  const rows = store.all<ExposureRow>(
+    `SELECT ${EXPOSURE_COLUMNS} FROM exposures WHERE host_id = ? AND +open = 1`,
+    ctx.hostId,
+  );
   const vulns = new Set<number>();
   const items: number[] = [];
   for (const r of rows) {
@@ -339,7 +497,10 @@ export function closeAllFindings(store: Store, ctx: { hostId: number; grp: strin
   }
   for (const v of vulns) ctx.agg.vuln(v, { host: { id: ctx.hostId, delta: -1 } });
   // A finding row pins its package already; the event keeps naming it once the row is gone.
-  pinPackages(store, rows.map((r) => r.lead_pkg_id));
+  pinPackages(
+    store,
+    rows.map((r) => r.lead_pkg_id),
+  );
   insertFindingEvent(store, { ...ctx, scanId: null, refreshId: null, cause: 'host_removed' }, 'resolved', items);
   return rows.length;
 }

@@ -24,7 +24,10 @@ export interface HostMatch {
   release: string;
   /** Exposure findings by identity (see findingIdentity). */
   findings: Map<number, StoredFinding>;
-  /** Exposures (source package, vulnerability) found only on kernel images installed but not running: reported, not exposure. */
+  /**
+   * Exposures (source package, vulnerability) found only on kernel images installed but not running: reported, not
+   * exposure.
+   */
   dormant: number;
   kernelNewer: boolean;
   /** Every package's result is what it was with the previous vulnerability data. */
@@ -39,7 +42,10 @@ export interface HostMatcher {
   readonly generation: number;
   /** The generation sameAsBefore compares with: only hosts matched with it can skip the diff. */
   readonly previousGeneration: number | null;
-  /** Throws UnsupportedDistroError for a host whose release cannot be matched (recorded on the host, not an ingest failure). */
+  /**
+   * Throws UnsupportedDistroError for a host whose release cannot be matched (recorded on the host, not an ingest
+   * failure).
+   */
   matchHost(input: HostMatchInput): HostMatch;
   /** Matches packages ahead of matchHost (a large report, piece by piece); same results. */
   warm(input: Omit<HostMatchInput, 'pkgIds' | 'onlyNames'>, ids: ArrayLike<number>): void;

@@ -8,10 +8,14 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
   return store.tx(() => {
     const h = store.get<{ grp: string }>('SELECT grp FROM hosts WHERE id = ?', id);
     if (!h) return false;
-    if (change.tags !== undefined) store.run('UPDATE hosts SET tags = ? WHERE id = ?', JSON.stringify([...new Set(change.tags)].sort()), id);
+    if (change.tags !== undefined)
+      store.run('UPDATE hosts SET tags = ? WHERE id = ?', JSON.stringify([...new Set(change.tags)].sort()), id);
     if (change.group !== undefined && change.group !== h.grp) {
       const agg = new AggregateBatch(store);
-      for (const f of store.all<{ severity: number; opened_at: number }>('SELECT severity, opened_at FROM exposures WHERE host_id = ? AND +open = 1', id)) {
+      for (const f of store.all<{ severity: number; opened_at: number }>(
+        'SELECT severity, opened_at FROM exposures WHERE host_id = ? AND +open = 1',
+        id,
+      )) {
         agg.openAgeChange(h.grp, f.severity, f.opened_at, -1);
         agg.openAgeChange(change.group, f.severity, f.opened_at, 1);
       }
@@ -44,7 +48,12 @@ export function removeHost(store: Store, id: number): boolean {
     store.run('DELETE FROM host_tokens WHERE host_id = ?', id);
     store.run('DELETE FROM scans WHERE host_id = ?', id);
     store.run('DELETE FROM hosts WHERE id = ?', id);
-    store.run("INSERT INTO events (at, type, host_id, cause) VALUES (?, 'removed', ?, ?)", now, id, `hostname ${h.hostname}`);
+    store.run(
+      "INSERT INTO events (at, type, host_id, cause) VALUES (?, 'removed', ?, ?)",
+      now,
+      id,
+      `hostname ${h.hostname}`,
+    );
     return true;
   });
 }

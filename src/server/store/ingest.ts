@@ -64,14 +64,28 @@ const FIX_COLS = SEVERITIES.map((s) => `fix_${s}`);
 
 /** The report already stored under this id (a resend), or undefined. */
 export function previousScan(store: Store, reportId: string): ScanRow | undefined {
-  return store.get<ScanRow>('SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?', reportId);
+  return store.get<ScanRow>(
+    'SELECT id, host_id, at, digest, detected, resolved, reopened, open FROM scans WHERE report_id = ?',
+    reportId,
+  );
 }
 
-export function ingestReport(store: Store, matcher: HostMatcher, hostId: number, report: Report, prepared?: PreparedSet): IngestOutcome {
+export function ingestReport(
+  store: Store,
+  matcher: HostMatcher,
+  hostId: number,
+  report: Report,
+  prepared?: PreparedSet,
+): IngestOutcome {
   const previous = previousScan(store, report.report_id);
   if (previous) {
     if (previous.host_id !== hostId) {
-      return { kind: 'rejected', status: 409, error: 'report_id_reused', message: `report id ${report.report_id} was already used by another host` };
+      return {
+        kind: 'rejected',
+        status: 409,
+        error: 'report_id_reused',
+        message: `report id ${report.report_id} was already used by another host`,
+      };
     }
     return { kind: 'ack', ack: toAck(report.report_id, 'duplicate', previous) };
   }
@@ -81,20 +95,26 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
     hostId,
   );
   if (!host) return { kind: 'rejected', status: 403, error: 'forbidden', message: 'this host is not enrolled' };
-  const storedDigest = store.get<{ digest: string }>('SELECT digest FROM host_packages WHERE host_id = ?', hostId)?.digest ?? null;
+  const storedDigest =
+    store.get<{ digest: string }>('SELECT digest FROM host_packages WHERE host_id = ?', hostId)?.digest ?? null;
 
   const h = report.host;
   const osJson = JSON.stringify(h.os);
   const hostChanged =
-    host.kernel !== h.kernel || host.os !== osJson || (host.release_hint ?? null) !== (h.release ?? null) || host.pro_attached !== (h.pro_attached ? 1 : 0);
+    host.kernel !== h.kernel ||
+    host.os !== osJson ||
+    (host.release_hint ?? null) !== (h.release ?? null) ||
+    host.pro_attached !== (h.pro_attached ? 1 : 0);
   const current = host.match_gen === matcher.generation && host.match_error === null;
 
   if (report.kind === 'delta') {
     if (storedDigest === null) return resend('the server holds no inventory for this host', null);
-    if (storedDigest !== report.base) return resend('the delta is based on a package set the server does not hold', storedDigest);
+    if (storedDigest !== report.base)
+      return resend('the delta is based on a package set the server does not hold', storedDigest);
     // The daily report of a host where nothing changed: record that it was seen, nothing else.
     if (report.added.length === 0 && report.removed.length === 0 && !hostChanged && current) {
-      if (report.digest !== storedDigest) return resend("the package set after the delta differs from the agent's", storedDigest);
+      if (report.digest !== storedDigest)
+        return resend("the package set after the delta differs from the agent's", storedDigest);
       return store.tx(() => seenUnchanged(store, host, report, storedDigest));
     }
   }
@@ -138,7 +158,17 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
     const scanId = store.run(
       `INSERT INTO scans (host_id, report_id, kind, at, collected_at, digest, package_count, added, removed, detected, resolved, reopened, open, skipped_reports)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)`,
-      hostId, report.report_id, report.kind, now, report.collected_at, report.digest, ids.length, newSet.added, newSet.removed, host.open_total, report.skipped_reports,
+      hostId,
+      report.report_id,
+      report.kind,
+      now,
+      report.collected_at,
+      report.digest,
+      ids.length,
+      newSet.added,
+      newSet.removed,
+      host.open_total,
+      report.skipped_reports,
     ).lastInsertRowid;
 
     const agg = new AggregateBatch(store);
@@ -154,16 +184,51 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
     agg.flush();
 
     const sets: string[] = [
-      'hostname = ?', 'last_seen = ?', 'last_scan_id = ?', 'os = ?', 'kernel = ?', 'release_hint = ?', 'pro_attached = ?',
-      'reboot_required = ?', 'package_count = ?', 'warnings = ?', 'agent_version = ?',
+      'hostname = ?',
+      'last_seen = ?',
+      'last_scan_id = ?',
+      'os = ?',
+      'kernel = ?',
+      'release_hint = ?',
+      'pro_attached = ?',
+      'reboot_required = ?',
+      'package_count = ?',
+      'warnings = ?',
+      'agent_version = ?',
     ];
     const values: (string | number | null)[] = [
-      h.hostname, now, scanId, osJson, h.kernel, h.release ?? null, h.pro_attached ? 1 : 0,
-      h.reboot_required ? 1 : 0, ids.length, warningsJson(report), report.agent.version,
+      h.hostname,
+      now,
+      scanId,
+      osJson,
+      h.kernel,
+      h.release ?? null,
+      h.pro_attached ? 1 : 0,
+      h.reboot_required ? 1 : 0,
+      ids.length,
+      warningsJson(report),
+      report.agent.version,
     ];
     if (match) {
-      sets.push('distro = ?', 'release = ?', 'kernel_newer = ?', 'dormant = ?', 'unsupported = ?', 'match_warnings = ?', 'match_gen = ?', 'match_error = NULL');
-      values.push(match.distro, match.release, match.kernelNewer ? 1 : 0, match.dormant, JSON.stringify(match.unsupported), JSON.stringify(match.warnings), matcher.generation);
+      sets.push(
+        'distro = ?',
+        'release = ?',
+        'kernel_newer = ?',
+        'dormant = ?',
+        'unsupported = ?',
+        'match_warnings = ?',
+        'match_gen = ?',
+        'match_error = NULL',
+      );
+      values.push(
+        match.distro,
+        match.release,
+        match.kernelNewer ? 1 : 0,
+        match.dormant,
+        JSON.stringify(match.unsupported),
+        JSON.stringify(match.warnings),
+        matcher.generation,
+      );
     } else if (matchError) {
       sets.push('match_error = ?', 'match_gen = ?');
       values.push(matchError, matcher.generation);
@@ -176,10 +241,24 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
         open += counts.open[i];
       }
       if (counts.detected || counts.resolved || counts.reopened || open !== host.open_total) {
-        store.run('UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?', counts.detected, counts.resolved, counts.reopened, open, scanId);
+        store.run(
+          'UPDATE scans SET detected = ?, resolved = ?, reopened = ?, open = ? WHERE id = ?',
+          counts.detected,
+          counts.resolved,
+          counts.reopened,
+          open,
+          scanId,
+        );
       }
     }
-    const shrink = checkShrink(store, { hostId, scanId, now, before: host.package_count, after: ids.length, standing: host.inventory_shrunk });
+    const shrink = checkShrink(store, {
+      hostId,
+      scanId,
+      now,
+      before: host.package_count,
+      after: ids.length,
+      standing: host.inventory_shrunk,
+    });
     if (shrink !== undefined) {
       sets.push('inventory_shrunk = ?');
       values.push(shrink);
@@ -189,7 +268,9 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
       const sorted = sortIds(ids);
       store.run(
         'INSERT INTO host_packages (host_id, digest, ids) VALUES (?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET digest = excluded.digest, ids = excluded.ids',
-        hostId, report.digest, encodeSortedIds(sorted),
+        hostId,
+        report.digest,
+        encodeSortedIds(sorted),
       );
       // The host now holds what it gained and no longer holds what it lost (once committed).
       const { gained, lost } = diffSortedIds(stored?.ids ?? new Uint32Array(0), sorted);
@@ -201,8 +282,14 @@ export function ingestReport(store: Store, matcher: HostMatcher, hostId: number,
     return {
       kind: 'ack' as const,
       ack: toAck(report.report_id, 'accepted', {
-        id: scanId, host_id: hostId, at: now, digest: report.digest,
-        detected: counts?.detected ?? 0, resolved: counts?.resolved ?? 0, reopened: counts?.reopened ?? 0, open,
+        id: scanId,
+        host_id: hostId,
+        at: now,
+        digest: report.digest,
+        detected: counts?.detected ?? 0,
+        resolved: counts?.resolved ?? 0,
+        reopened: counts?.reopened ?? 0,
+        open,
       }),
     };
   });
@@ -218,19 +305,49 @@ function seenUnchanged(store: Store, host: HostRow, report: Report, digest: stri
   const scanId = store.run(
     `INSERT INTO scans (host_id, report_id, kind, at, collected_at, digest, package_count, added, removed, detected, resolved, reopened, open, skipped_reports)
      VALUES (?, ?, 'delta', ?, ?, ?, (SELECT package_count FROM hosts WHERE id = ?), 0, 0, 0, 0, 0, ?, ?)`,
-    host.id, report.report_id, now, report.collected_at, digest, host.id, host.open_total, report.skipped_reports,
+    host.id,
+    report.report_id,
+    now,
+    report.collected_at,
+    digest,
+    host.id,
+    host.open_total,
+    report.skipped_reports,
   ).lastInsertRowid;
   const h = report.host;
   const warnings = warningsJson(report);
-  if (host.hostname === h.hostname && host.reboot_required === (h.reboot_required ? 1 : 0) && host.warnings === warnings && host.agent_version === report.agent.version) {
+  if (
+    host.hostname === h.hostname &&
+    host.reboot_required === (h.reboot_required ? 1 : 0) &&
+    host.warnings === warnings &&
+    host.agent_version === report.agent.version
+  ) {
     store.run('UPDATE hosts SET last_seen = ?, last_scan_id = ? WHERE id = ?', now, scanId, host.id);
   } else {
     store.run(
       'UPDATE hosts SET last_seen = ?, last_scan_id = ?, hostname = ?, reboot_required = ?, warnings = ?, agent_version = ? WHERE id = ?',
-      now, scanId, h.hostname, h.reboot_required ? 1 : 0, warnings, report.agent.version, host.id,
+      now,
+      scanId,
+      h.hostname,
+      h.reboot_required ? 1 : 0,
+      warnings,
+      report.agent.version,
+      host.id,
     );
   }
-  return { kind: 'ack', ack: toAck(report.report_id, 'accepted', { id: scanId, host_id: host.id, at: now, digest, detected: 0, resolved: 0, reopened: 0, open: host.open_total }) };
+  return {
+    kind: 'ack',
+    ack: toAck(report.report_id, 'accepted', {
+      id: scanId,
+      host_id: host.id,
+      at: now,
+      digest,
+      detected: 0,
+      resolved: 0,
+      reopened: 0,
+      open: host.open_total,
+    }),
+  };
 }
 
 function toAck(reportId: string, status: 'accepted' | 'duplicate', s: ScanRow): ReportAck {

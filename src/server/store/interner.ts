@@ -86,16 +86,28 @@ export class Interner {
   onGarbage: () => void = () => {};
 
   constructor(db: DatabaseSync) {
-    this.names = new Table(db, 'INSERT INTO pkg_names (name, arch) VALUES (?, ?)', (k) => JSON.parse(k) as [string, string]);
+    this.names = new Table(
+      db,
+      'INSERT INTO pkg_names (name, arch) VALUES (?, ?)',
+      (k) => JSON.parse(k) as [string, string],
+    );
     this.pkgs = new PackageTable(db, (name, arch) => this.nameId(name, arch));
     this.vulns = new Table(db, 'INSERT INTO vulns (name) VALUES (?)', (k) => [k]);
     this.details = new Table(db, 'INSERT INTO details (key) VALUES (?)', (k) => [k]);
     this.srcs = new Table(db, 'INSERT INTO srcs (name) VALUES (?)', (k) => [k]);
     this.aliases = new VulnAliases(db);
-    for (const r of db.prepare('SELECT id, name, arch FROM pkg_names').iterate() as Iterable<{ id: number; name: string; arch: string }>) {
+    for (const r of db.prepare('SELECT id, name, arch FROM pkg_names').iterate() as Iterable<{
+      id: number;
+      name: string;
+      arch: string;
+    }>) {
       this.names.load(JSON.stringify([r.name, r.arch]), r.id, { name: r.name, arch: r.arch });
     }
-    for (const r of db.prepare('SELECT id, key, pinned FROM pkgs').iterate() as Iterable<{ id: number; key: string; pinned: number }>) {
+    for (const r of db.prepare('SELECT id, key, pinned FROM pkgs').iterate() as Iterable<{
+      id: number;
+      key: string;
+      pinned: number;
+    }>) {
       this.pkgs.load(r.id, r.key, r.pinned === 1);
     }
     for (const r of db.prepare('SELECT ids FROM host_packages').iterate() as Iterable<{ ids: Uint8Array }>) {
@@ -258,7 +270,15 @@ export class Interner {
   }
 
   detailId(d: FindingDetail): number {
-    const key = JSON.stringify([d.status, d.raw_status, d.fixed_version, d.severity, d.raw_severity, d.feed, d.advisory_ids]);
+    const key = JSON.stringify([
+      d.status,
+      d.raw_status,
+      d.fixed_version,
+      d.severity,
+      d.raw_severity,
+      d.feed,
+      d.advisory_ids,
+    ]);
     return this.details.id(key, () => d);
   }
 
@@ -302,7 +322,13 @@ export class Interner {
 /** The detail JSON keys are positional: this reads them back. */
 export function parseDetailKey(key: string): FindingDetail {
   const [status, raw_status, fixed_version, severity, raw_severity, feed, advisory_ids] = JSON.parse(key) as [
-    FindingStatus, string, string | null, Severity, string, string, string[],
+    FindingStatus,
+    string,
+    string | null,
+    Severity,
+    string,
+    string,
+    string[],
   ];
   return { status, raw_status, fixed_version, severity, raw_severity, feed, advisory_ids };
 }

@@ -21,7 +21,8 @@ export function collectPackages(store: Store, matcher: HostMatcher | null, limit
   const names = [...perName].filter(([nameId, n]) => store.interner.nameUses(nameId) === n).map(([nameId]) => nameId);
   store.tx(() => {
     store.run('DELETE FROM pkgs WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
-    if (names.length > 0) store.run('DELETE FROM pkg_names WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(names));
+    if (names.length > 0)
+      store.run('DELETE FROM pkg_names WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(names));
     store.afterCommit(() => {
       // The matcher asks the interner about kernel images: it forgets first.
       matcher?.forgetPackages(ids);

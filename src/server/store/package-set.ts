@@ -14,7 +14,8 @@ export function encodeIds(ids: Iterable<number>): Uint8Array {
 }
 
 export function decodeIds(blob: Uint8Array): Uint32Array {
-  if (blob.byteLength % 4 !== 0) throw new Error(`corrupt package set: ${blob.byteLength} bytes is not a whole number of ids`);
+  if (blob.byteLength % 4 !== 0)
+    throw new Error(`corrupt package set: ${blob.byteLength} bytes is not a whole number of ids`);
   // Copy: the blob's buffer may not be aligned for a Uint32Array view.
   const copy = new Uint8Array(blob);
   return new Uint32Array(copy.buffer, 0, copy.byteLength / 4);

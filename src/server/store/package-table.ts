@@ -54,7 +54,15 @@ class HashSlab {
 
 export function fromKey(key: string): InstalledPackage {
   const [name, version, arch, source, source_version, format, vendor, modularity_label, epoch] = JSON.parse(key) as [
-    string, string, string, string, string, PackageFormat, string | null, string | null, number | null,
+    string,
+    string,
+    string,
+    string,
+    string,
+    PackageFormat,
+    string | null,
+    string | null,
+    number | null,
   ];
   const p: InstalledPackage = { name, version, arch, source, source_version, format };
   if (vendor !== null) p.vendor = vendor;
@@ -65,8 +73,14 @@ export function fromKey(key: string): InstalledPackage {
 
 function samePackage(q: InstalledPackage, p: InstalledPackage | WirePackage): boolean {
   return (
-    q.version === p.version && q.arch === p.arch && q.source === p.source && q.source_version === p.source_version && q.format === p.format &&
-    q.vendor === p.vendor && q.modularity_label === p.modularity_label && q.epoch === p.epoch
+    q.version === p.version &&
+    q.arch === p.arch &&
+    q.source === p.source &&
+    q.source_version === p.source_version &&
+    q.format === p.format &&
+    q.vendor === p.vendor &&
+    q.modularity_label === p.modularity_label &&
+    q.epoch === p.epoch
   );
 }
 

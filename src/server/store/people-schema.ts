@@ -74,7 +74,9 @@ export function upgradeToPeople(db: DatabaseSync): void {
     SELECT username, 'admin', 'builtin', password_hash, source, created_at, 'upgrade', created_at FROM admins ORDER BY created_at`);
   const owner = db.prepare("SELECT min(id) AS id FROM users WHERE kind = 'builtin'").get() as { id: number | null };
   if (owner.id !== null) {
-    db.prepare("INSERT INTO api_tokens (id, hash, name, owner_id, role, created_at, revoked_at) SELECT id, hash, name, ?, 'admin', created_at, revoked_at FROM api_tokens_v4").run(owner.id);
+    db.prepare(
+      "INSERT INTO api_tokens (id, hash, name, owner_id, role, created_at, revoked_at) SELECT id, hash, name, ?, 'admin', created_at, revoked_at FROM api_tokens_v4",
+    ).run(owner.id);
   }
   db.exec('DROP TABLE api_tokens_v4; DROP TABLE admins');
 }

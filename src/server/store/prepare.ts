@@ -52,7 +52,7 @@ export async function prepareReport(
     for (const id of ids) held.push(id);
   };
   const resolver = new SetResolver(store, report, stored);
-  for (let done = false; !done; ) {
+  for (let done = false; !done;) {
     const from = resolver.found.length;
     done = resolver.step(PIECE);
     hold(resolver.found.slice(from));
@@ -72,7 +72,12 @@ export async function prepareReport(
   }
   set.fresh = [];
 
-  const facts = { os: report.host.os, kernel: report.host.kernel, releaseHint: report.host.release ?? null, proAttached: report.host.pro_attached === true };
+  const facts = {
+    os: report.host.os,
+    kernel: report.host.kernel,
+    releaseHint: report.host.release ?? null,
+    proAttached: report.host.pro_attached === true,
+  };
   for (let i = 0; i < set.keep.length; i += PIECE) {
     await pause();
     try {

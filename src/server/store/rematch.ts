@@ -41,12 +41,26 @@ interface HostRow {
   ids: Uint8Array;
 }
 
-export async function rematchFleet(store: Store, matcher: HostMatcher, options: RematchOptions): Promise<RematchSummary> {
+export async function rematchFleet(
+  store: Store,
+  matcher: HostMatcher,
+  options: RematchOptions,
+): Promise<RematchSummary> {
   const started = performance.now();
-  const summary: RematchSummary = { hosts: 0, unchanged: 0, skipped: 0, detected: 0, resolved: 0, reopened: 0, duration_ms: 0 };
-  const ids = store.all<{ id: number }>(
-    'SELECT h.id FROM hosts h JOIN host_packages p ON p.host_id = h.id WHERE h.os IS NOT NULL ORDER BY h.distro, h.release, h.id',
-  ).map((r) => r.id);
+  const summary: RematchSummary = {
+    hosts: 0,
+    unchanged: 0,
+    skipped: 0,
+    detected: 0,
+    resolved: 0,
+    reopened: 0,
+    duration_ms: 0,
+  };
+  const ids = store
+    .all<{ id: number }>(
+      'SELECT h.id FROM hosts h JOIN host_packages p ON p.host_id = h.id WHERE h.os IS NOT NULL ORDER BY h.distro, h.release, h.id',
+    )
+    .map((r) => r.id);
   const batch = options.batch ?? 50;
   for (let i = 0; i < ids.length; i += batch) {
     if (options.signal?.aborted) break;
@@ -61,7 +75,14 @@ export async function rematchFleet(store: Store, matcher: HostMatcher, options: 
   return summary;
 }
 
-function rematchHost(store: Store, matcher: HostMatcher, hostId: number, gen: number, refreshId: number | null, summary: RematchSummary): void {
+function rematchHost(
+  store: Store,
+  matcher: HostMatcher,
+  hostId: number,
+  gen: number,
+  refreshId: number | null,
+  summary: RematchSummary,
+): void {
   const h = store.get<HostRow>(
     `SELECT h.id, h.grp, h.os, h.kernel, h.release_hint, h.pro_attached, h.match_gen, p.ids
      FROM hosts h JOIN host_packages p ON p.host_id = h.id WHERE h.id = ?`,
@@ -96,10 +117,22 @@ function rematchHost(store: Store, matcher: HostMatcher, hostId: number, gen: nu
     return;
   }
   const agg = new AggregateBatch(store);
-  const counts = applyFindings(store, { hostId, grp: h.grp, now, cause: 'feed', scanId: null, refreshId, lastSeen: now, agg }, match.findings, 'all');
+  const counts = applyFindings(
+    store,
+    { hostId, grp: h.grp, now, cause: 'feed', scanId: null, refreshId, lastSeen: now, agg },
+    match.findings,
+    'all',
+  );
   agg.flush();
   const sets = [
-    'distro = ?', 'release = ?', 'kernel_newer = ?', 'dormant = ?', 'unsupported = ?', 'match_warnings = ?', 'match_gen = ?', 'match_error = NULL',
+    'distro = ?',
+    'release = ?',
+    'kernel_newer = ?',
+    'dormant = ?',
+    'unsupported = ?',
+    'match_warnings = ?',
+    'match_gen = ?',
+    'match_error = NULL',
   ];
   for (let i = 0; i < SEVERITIES.length; i++) {
     if (counts.open[i]) sets.push(`open_${SEVERITIES[i]} = open_${SEVERITIES[i]} + ${counts.open[i]}`);
@@ -107,7 +140,14 @@ function rematchHost(store: Store, matcher: HostMatcher, hostId: number, gen: nu
   }
   store.run(
     `UPDATE hosts SET ${sets.join(', ')} WHERE id = ?`,
-    match.distro, match.release, match.kernelNewer ? 1 : 0, match.dormant, JSON.stringify(match.unsupported), JSON.stringify(match.warnings), gen, hostId,
+    match.distro,
+    match.release,
+    match.kernelNewer ? 1 : 0,
+    match.dormant,
+    JSON.stringify(match.unsupported),
+    JSON.stringify(match.warnings),
+    gen,
+    hostId,
   );
   summary.hosts++;
   summary.detected += counts.detected;

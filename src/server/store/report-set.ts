@@ -2,7 +2,15 @@
 // already interned, keys of new ones, and the digest check. Linear in the report (sets, and a
 // binary search in the stored sorted set), and fed in steps so that a large report can be
 // resolved with the event loop free between steps.
-import { EMPTY_DIGEST, keyHash, packageKey, toggleDigest, type Report, type ResendFull, type WirePackage } from '../../core/protocol.ts';
+import {
+  EMPTY_DIGEST,
+  keyHash,
+  packageKey,
+  toggleDigest,
+  type Report,
+  type ResendFull,
+  type WirePackage,
+} from '../../core/protocol.ts';
 import { decodeIds, hasId } from './package-set.ts';
 import type { Store } from './store.ts';
 import { PatchloopError } from '../../core/errors.ts';
@@ -33,13 +41,19 @@ export interface StoredSet {
 
 /** The host's stored package set, or null when it has none yet. */
 export function storedSet(store: Store, hostId: number): StoredSet | null {
-  const row = store.get<{ digest: string; ids: Uint8Array }>('SELECT digest, ids FROM host_packages WHERE host_id = ?', hostId);
+  const row = store.get<{ digest: string; ids: Uint8Array }>(
+    'SELECT digest, ids FROM host_packages WHERE host_id = ?',
+    hostId,
+  );
   return row ? { digest: row.digest, ids: decodeIds(row.ids) } : null;
 }
 
 export type Resend = { kind: 'resend'; body: ResendFull };
 
-export const resend = (message: string, digest: string | null): Resend => ({ kind: 'resend', body: { error: 'resend_full', message, digest } });
+export const resend = (message: string, digest: string | null): Resend => ({
+  kind: 'resend',
+  body: { error: 'resend_full', message, digest },
+});
 
 /**
  * Works through a report's packages: step() takes a bounded number of them, finish() gives the
@@ -71,7 +85,9 @@ export class SetResolver {
   }
 
   get total(): number {
-    return this.report.kind === 'full' ? this.report.packages.length : this.report.removed.length + this.report.added.length;
+    return this.report.kind === 'full'
+      ? this.report.packages.length
+      : this.report.removed.length + this.report.added.length;
   }
 
   /** Handles up to `budget` more packages; true when all are done (or the delta failed). */
@@ -92,12 +108,21 @@ export class SetResolver {
     if (r.kind === 'full') {
       const digest = toggleDigest(EMPTY_DIGEST, [this.acc]);
       if (digest !== r.digest) {
-        throw new ReportError(`digest ${r.digest} does not match the ${this.keep.length + this.fresh.length} packages in the report (they give ${digest})`);
+        throw new ReportError(
+          `digest ${r.digest} does not match the ${this.keep.length + this.fresh.length} packages in the report (they give ${digest})`,
+        );
       }
-      return { keep: this.keep, fresh: this.fresh, added: this.keep.length + this.fresh.length, removed: 0, touched: null };
+      return {
+        keep: this.keep,
+        fresh: this.fresh,
+        added: this.keep.length + this.fresh.length,
+        removed: 0,
+        touched: null,
+      };
     }
     const stored = this.stored!;
-    if (toggleDigest(stored.digest, [this.acc]) !== r.digest) return resend("the package set after the delta differs from the agent's", stored.digest);
+    if (toggleDigest(stored.digest, [this.acc]) !== r.digest)
+      return resend("the package set after the delta differs from the agent's", stored.digest);
     // What stays of the stored set comes first, then the additions found interned.
     const keep: number[] = [];
     for (const id of stored.ids) if (!this.drop.has(id)) keep.push(id);

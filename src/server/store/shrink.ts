@@ -38,9 +38,17 @@ export function checkShrink(
   if (drasticShrink(r.before, r.after)) {
     store.run(
       "INSERT INTO events (at, type, host_id, scan_id, cause, count) VALUES (?, 'inventory_shrunk', ?, ?, ?, 0)",
-      r.now, r.hostId, r.scanId, `packages ${r.before} → ${r.after}`,
+      r.now,
+      r.hostId,
+      r.scanId,
+      `packages ${r.before} → ${r.after}`,
     );
-    const warning: InventoryShrunk = { at: r.now, scan_id: r.scanId, before: Math.max(standing?.before ?? 0, r.before), after: r.after };
+    const warning: InventoryShrunk = {
+      at: r.now,
+      scan_id: r.scanId,
+      before: Math.max(standing?.before ?? 0, r.before),
+      after: r.after,
+    };
     return JSON.stringify(warning);
   }
   if (!standing || r.after === standing.after) return undefined;

@@ -15,7 +15,14 @@ export interface StoreSettings {
   staleAfterMs: number;
 }
 
-export const DEFAULT_SLA_DAYS: Record<Severity, number> = { critical: 7, high: 30, medium: 90, low: 180, negligible: 365, unknown: 180 };
+export const DEFAULT_SLA_DAYS: Record<Severity, number> = {
+  critical: 7,
+  high: 30,
+  medium: 90,
+  low: 180,
+  negligible: 365,
+  unknown: 180,
+};
 
 export const DEFAULT_SETTINGS: StoreSettings = { slaDays: DEFAULT_SLA_DAYS, staleAfterMs: 2 * DAY_MS };
 
@@ -138,7 +145,11 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+    this.run(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      key,
+      value,
+    );
   }
 
   /** Generation of the vulnerability data the findings were computed from. */

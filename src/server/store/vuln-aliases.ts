@@ -14,7 +14,10 @@ export class VulnAliases {
 
   constructor(db: DatabaseSync) {
     this.insert = db.prepare('INSERT OR IGNORE INTO vuln_aliases (alias, vuln_id) VALUES (?, ?)');
-    for (const r of db.prepare('SELECT alias, vuln_id FROM vuln_aliases').iterate() as Iterable<{ alias: string; vuln_id: number }>) {
+    for (const r of db.prepare('SELECT alias, vuln_id FROM vuln_aliases').iterate() as Iterable<{
+      alias: string;
+      vuln_id: number;
+    }>) {
       this.remember(r.alias, r.vuln_id);
     }
   }
@@ -51,7 +54,11 @@ export class VulnAliases {
   rollback(mark = 0): number {
     return this.pending.rollback(({ name, vulnId }) => {
       const names = this.byVuln.get(vulnId);
-      if (names) this.byVuln.set(vulnId, names.filter((n) => n !== name));
+      if (names)
+        this.byVuln.set(
+          vulnId,
+          names.filter((n) => n !== name),
+        );
       const key = name.toUpperCase();
       const ids = this.byName.get(key)?.filter((id) => id !== vulnId) ?? [];
       if (ids.length) this.byName.set(key, ids);

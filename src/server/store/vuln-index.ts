@@ -99,7 +99,9 @@ export class VulnIndex {
     let stats: VulnStats | undefined;
     // Per host, in primary-key order (host, vulnerability, source package): a host's rows for
     // one vulnerability are adjacent.
-    for (const r of store.db.prepare('SELECT host_id, vuln_id, severity, fixable FROM exposures WHERE +open = 1').iterate() as Iterable<{
+    for (const r of store.db
+      .prepare('SELECT host_id, vuln_id, severity, fixable FROM exposures WHERE +open = 1')
+      .iterate() as Iterable<{
       host_id: number;
       vuln_id: number;
       severity: number;

@@ -43,7 +43,6 @@ export function invariant(ok: boolean, message: () => string): void {
   if (!ok) throw new FuzzInvariantError(message());
 }
 
-
 export function text(input: Uint8Array): string {
   return Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
 }
@@ -90,9 +89,18 @@ export class CollectingWriter {
 
   readonly writer: FeedWriter = {
     entry: (e) => {
-      invariant(typeof e.vuln_id === 'string' && e.vuln_id !== '', () => `an entry without a vulnerability id: ${JSON.stringify(e).slice(0, 200)}`);
-      invariant(typeof e.package === 'string' && e.package !== '', () => `an entry without a package: ${JSON.stringify(e).slice(0, 200)}`);
-      invariant(typeof e.release === 'string' && e.release !== '', () => `an entry without a release: ${String(e.release).slice(0, 100)} (${typeof e.release})`);
+      invariant(
+        typeof e.vuln_id === 'string' && e.vuln_id !== '',
+        () => `an entry without a vulnerability id: ${JSON.stringify(e).slice(0, 200)}`,
+      );
+      invariant(
+        typeof e.package === 'string' && e.package !== '',
+        () => `an entry without a package: ${JSON.stringify(e).slice(0, 200)}`,
+      );
+      invariant(
+        typeof e.release === 'string' && e.release !== '',
+        () => `an entry without a release: ${String(e.release).slice(0, 100)} (${typeof e.release})`,
+      );
       this.entries++;
     },
     vulnerability: (v) => {

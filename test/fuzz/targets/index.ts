@@ -9,7 +9,15 @@ import { rpmTargets } from './rpm.ts';
 import { selfTestTargets } from './selftest.ts';
 
 export const TARGETS: ReadonlyMap<string, FuzzTarget> = new Map(
-  [...inventoryTargets, ...rpmTargets, ...feedTargets, ...amazonTargets, ...patchLogTargets, ...protocolTargets, ...selfTestTargets].map((t) => [t.name, t]),
+  [
+    ...inventoryTargets,
+    ...rpmTargets,
+    ...feedTargets,
+    ...amazonTargets,
+    ...patchLogTargets,
+    ...protocolTargets,
+    ...selfTestTargets,
+  ].map((t) => [t.name, t]),
 );
 
 export function target(name: string): FuzzTarget {

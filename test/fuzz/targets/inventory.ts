@@ -21,7 +21,10 @@ export function checkPackages(packages: readonly InstalledPackage[], format: Pac
   for (const p of packages) {
     invariant(!bad(p.name), () => `package with name ${JSON.stringify(p.name)}`);
     invariant(!bad(p.version), () => `package ${p.name} with version ${JSON.stringify(p.version)}`);
-    invariant(p.source !== '' && p.source_version !== '', () => `package ${p.name} with an empty source or source version`);
+    invariant(
+      p.source !== '' && p.source_version !== '',
+      () => `package ${p.name} with an empty source or source version`,
+    );
     invariant(p.format === format, () => `package ${p.name} of format ${p.format}`);
   }
 }
@@ -37,7 +40,19 @@ export const dpkgStatus: FuzzTarget = {
     seedFile(path.join(PKGDB, 'dpkg/syft-image-dpkg/var/lib/dpkg/status')),
     seedFile(path.join(PKGDB, 'dpkg/osv-scanner-status')),
   ],
-  dictionary: ['Package: ', 'Version: ', 'Architecture: ', 'Source: ', 'Status: ', 'install ok installed', 'deinstall ok config-files', ' (', ')', ':amd64', '1:2.3-4'],
+  dictionary: [
+    'Package: ',
+    'Version: ',
+    'Architecture: ',
+    'Source: ',
+    'Status: ',
+    'install ok installed',
+    'deinstall ok config-files',
+    ' (',
+    ')',
+    ':amd64',
+    '1:2.3-4',
+  ],
   async run(input, scratch) {
     const file = await writeInput(scratch, 'var/lib/dpkg/status', input);
     const result = await readDpkgDatabase(file);
@@ -74,11 +89,26 @@ export const osRelease: FuzzTarget = {
     ...filesUnder(path.join(ESTATE, 'alpine'), (f) => f.endsWith('/os-release')).map((f) => seedFile(f)),
     seedFile(path.join(ESTATE, 'ubuntu/focal-root/etc/os-release')),
   ],
-  dictionary: ['ID=', 'ID_LIKE=', 'VERSION_ID=', 'VERSION_CODENAME=', 'UBUNTU_CODENAME=', 'VERSION=', 'PRETTY_NAME=', 'debian', 'ubuntu', 'alpine', '"', "'", '\\'],
+  dictionary: [
+    'ID=',
+    'ID_LIKE=',
+    'VERSION_ID=',
+    'VERSION_CODENAME=',
+    'UBUNTU_CODENAME=',
+    'VERSION=',
+    'PRETTY_NAME=',
+    'debian',
+    'ubuntu',
+    'alpine',
+    '"',
+    "'",
+    '\\',
+  ],
   async run(input, scratch) {
     await writeInput(scratch, 'root/etc/os-release', input);
     const result = await readOsInfo(path.join(scratch, 'root'));
-    for (const k of ['id', 'version_id', 'codename', 'pretty_name'] as const) invariant(typeof result.os[k] === 'string', () => `os.${k} is not a string`);
+    for (const k of ['id', 'version_id', 'codename', 'pretty_name'] as const)
+      invariant(typeof result.os[k] === 'string', () => `os.${k} is not a string`);
     return result.os;
   },
   clear: [InventoryError],
@@ -88,7 +118,16 @@ export const alpineRepositories: FuzzTarget = {
   name: 'alpine-repositories',
   kind: 'text',
   seeds: () => filesUnder(path.join(ESTATE, 'alpine'), (f) => f.endsWith('/apk/repositories')).map((f) => seedFile(f)),
-  dictionary: ['https://dl-cdn.alpinelinux.org/alpine/v3.18/main', '/edge/community', '@testing ', 'latest-stable', '#', '/v', '3.18', '/'],
+  dictionary: [
+    'https://dl-cdn.alpinelinux.org/alpine/v3.18/main',
+    '/edge/community',
+    '@testing ',
+    'latest-stable',
+    '#',
+    '/v',
+    '3.18',
+    '/',
+  ],
   async run(input, scratch) {
     // The release file disagrees with most repositories: both are read, the repositories win.
     await writeInput(scratch, 'root/etc/apk/repositories', input);

@@ -40,7 +40,12 @@ export const reportBody: FuzzTarget = {
   name: 'report-body',
   kind: 'json',
   async seeds() {
-    const snapshot = await collectSnapshot({ root: path.join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host'), hostname: 'bookworm-host', kernel: '6.1.0-28-amd64', now: () => new Date('2026-11-27T03:00:00Z') });
+    const snapshot = await collectSnapshot({
+      root: path.join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host'),
+      hostname: 'bookworm-host',
+      kernel: '6.1.0-28-amd64',
+      now: () => new Date('2026-11-27T03:00:00Z'),
+    });
     const entry = (packages: typeof snapshot.packages, forceFull: boolean): SpoolEntry => ({
       report_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
       snapshot: { ...snapshot, packages },
@@ -54,15 +59,37 @@ export const reportBody: FuzzTarget = {
     });
     const some = snapshot.packages.slice(0, 60);
     // A delta: ten packages gone, one upgraded, against the first sixty.
-    const acked = { server: 'https://patchloop.example', host_id: 7, report_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5a', acked_at: '2026-11-26T03:00:00Z', digest: 'f'.repeat(64), packages: some };
+    const acked = {
+      server: 'https://patchloop.example',
+      host_id: 7,
+      report_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5a',
+      acked_at: '2026-11-26T03:00:00Z',
+      digest: 'f'.repeat(64),
+      packages: some,
+    };
     const changed = [...some.slice(10, 59), { ...some[59], version: `${some[59].version}+deb12u9` }];
     return [
       json('report of 60 bookworm-host packages (full)', buildReport(entry(some, true), null, '0.1.0')),
       json('report of bookworm-host (delta)', buildReport(entry(changed, false), acked, '0.1.0')),
-      json('report of all 729 bookworm-host packages (full)', buildReport(entry(snapshot.packages, true), null, '0.1.0')),
+      json(
+        'report of all 729 bookworm-host packages (full)',
+        buildReport(entry(snapshot.packages, true), null, '0.1.0'),
+      ),
     ];
   },
-  dictionary: ['"kind"', '"full"', '"delta"', '"packages"', '"added"', '"removed"', '"format"', '"deb"', '"epoch"', '"digest"', '"warnings"'],
+  dictionary: [
+    '"kind"',
+    '"full"',
+    '"delta"',
+    '"packages"',
+    '"added"',
+    '"removed"',
+    '"format"',
+    '"deb"',
+    '"epoch"',
+    '"digest"',
+    '"warnings"',
+  ],
   weight: 0.5,
   run(input) {
     const body = parseBody(input);
@@ -93,7 +120,12 @@ function patchRunOf(dir: string): PatchRun {
   return PatchRunSchema.parse({
     schema: PATCH_RUN_SCHEMA,
     id: `0193a1b2-c3d4-7e5f-8a9b-${dir.length.toString(16).padStart(12, '0')}`,
-    host: { hostname: 'bookworm-host', machine_id: null, root: '/', os: { id: 'debian', version_id: '12', codename: 'bookworm' } },
+    host: {
+      hostname: 'bookworm-host',
+      machine_id: null,
+      root: '/',
+      os: { id: 'debian', version_id: '12', codename: 'bookworm' },
+    },
     policy: { name: 'default', version: 3, group: 'prod' },
     backend: 'unattended-upgrades',
     mode: 'run',
@@ -109,7 +141,13 @@ function patchRunOf(dir: string): PatchRun {
       required: true,
       because: ['reboot-required'],
       packages: ['linux-image-6.1.0-29-amd64'],
-      kernel: { running: '6.1.0-28-amd64', newest_installed: '6.1.0-29-amd64', installed: ['6.1.0-28-amd64', '6.1.0-29-amd64'], needrestart_status: 3, reboot_needed: true },
+      kernel: {
+        running: '6.1.0-28-amd64',
+        newest_installed: '6.1.0-29-amd64',
+        installed: ['6.1.0-28-amd64', '6.1.0-29-amd64'],
+        needrestart_status: 3,
+        reboot_needed: true,
+      },
       status: 'pending_lease',
     },
     restarts: { needed: ['ssh.service'], restarted: ['ssh.service'], failed: [], skipped: [] },
@@ -124,10 +162,29 @@ export const patchRunBody: FuzzTarget = {
   name: 'patch-run-body',
   kind: 'json',
   seeds: () => [
-    ...['broken-dpkg', 'blocklist-and-conffile', 'interrupted', 'lock-held'].map((d) => json(`patch run of ${d}`, patchRunOf(d))),
-    json('boot report', { run_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', hostname: 'bookworm-host', lease_id: 'l-1', boot_id: 'b-2', booted_at: '2026-11-27T03:06:00.000Z', kernel: '6.1.0-29-amd64', reboot_still_required: false }),
+    ...['broken-dpkg', 'blocklist-and-conffile', 'interrupted', 'lock-held'].map((d) =>
+      json(`patch run of ${d}`, patchRunOf(d)),
+    ),
+    json('boot report', {
+      run_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      hostname: 'bookworm-host',
+      lease_id: 'l-1',
+      boot_id: 'b-2',
+      booted_at: '2026-11-27T03:06:00.000Z',
+      kernel: '6.1.0-29-amd64',
+      reboot_still_required: false,
+    }),
   ],
-  dictionary: ['"changes"', '"held_back"', '"errors"', '"reboot"', '"outcome"', '"cves_closed"', '"started_at"', '"9999-12-31T23:59:59Z"'],
+  dictionary: [
+    '"changes"',
+    '"held_back"',
+    '"errors"',
+    '"reboot"',
+    '"outcome"',
+    '"cves_closed"',
+    '"started_at"',
+    '"9999-12-31T23:59:59Z"',
+  ],
   run(input) {
     const body = parseBody(input);
     return body === null ? 'not JSON' : [check(PatchRunSchema, body.value), check(BootReportSchema, body.value)];

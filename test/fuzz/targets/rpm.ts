@@ -32,7 +32,10 @@ export const rpmHeader: FuzzTarget = {
   dictionary: ['\u0000', 'x86_64', '.src.rpm', 'noarch'],
   run(input) {
     const fields = parseHeaderFields(input);
-    invariant(fields.name !== '' && fields.version !== '' && fields.release !== '', () => 'header fields with an empty name, version or release');
+    invariant(
+      fields.name !== '' && fields.version !== '' && fields.release !== '',
+      () => 'header fields with an empty name, version or release',
+    );
     return toInstalledPackage(fields, () => {});
   },
   clear: [RpmHeaderError],

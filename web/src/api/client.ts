@@ -44,7 +44,13 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', signal });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      signal,
+    });
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new ApiError(0, 'network', `the server cannot be reached (${(err as Error).message})`);
@@ -55,12 +61,20 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new ApiError(res.status, 'bad_response', `${method} ${path}: the server answered ${res.status} with something that is not JSON`);
+    throw new ApiError(
+      res.status,
+      'bad_response',
+      `${method} ${path}: the server answered ${res.status} with something that is not JSON`,
+    );
   }
   if (!res.ok) {
     const e = (parsed ?? {}) as { error?: string; message?: string };
     if (res.status === 401 && !path.startsWith('/api/v1/auth/')) for (const l of unauthorizedListeners) l();
-    throw new ApiError(res.status, e.error ?? 'http_error', e.message ?? `${method} ${path} failed with HTTP ${res.status}`);
+    throw new ApiError(
+      res.status,
+      e.error ?? 'http_error',
+      e.message ?? `${method} ${path} failed with HTTP ${res.status}`,
+    );
   }
   return parsed as T;
 }

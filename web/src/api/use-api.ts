@@ -13,7 +13,10 @@ export interface ApiState<T> {
 /** GET `path` with `params` (null path: nothing to load yet). */
 export function useApi<T>(path: string | null, params: Record<string, QueryValue> = {}): ApiState<T> {
   const key = path === null ? null : `${path}${JSON.stringify(params)}`;
-  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean; key: string | null }>({ loading: path !== null, key: null });
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean; key: string | null }>({
+    loading: path !== null,
+    key: null,
+  });
   const [generation, setGeneration] = useState(0);
   const paramsRef = useRef(params);
   paramsRef.current = params;

@@ -22,7 +22,12 @@ function compact(v: number): string {
   return String(v);
 }
 
-const AXIS = { stroke: '#667085', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e4e7ec', width: 1 }, font: '11px system-ui, sans-serif' };
+const AXIS = {
+  stroke: '#667085',
+  grid: { stroke: '#eef0f3', width: 1 },
+  ticks: { stroke: '#e4e7ec', width: 1 },
+  font: '11px system-ui, sans-serif',
+};
 
 function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; label: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -31,7 +36,9 @@ function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.Align
     const el = box.current!;
     const u = new uPlot({ ...props.options, width: Math.max(200, el.clientWidth) }, props.data, el);
     plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: props.options.height }));
+    const ro = new ResizeObserver(() =>
+      u.setSize({ width: Math.max(200, el.clientWidth), height: props.options.height }),
+    );
     ro.observe(el);
     return () => {
       ro.disconnect();
@@ -81,7 +88,8 @@ function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'
         fill: `${SEVERITY_COLOR[s]}cc`,
         width: 1,
         points: { show: false },
-        value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx == null ? '' : raw[i][idx].toLocaleString('en-US')),
+        value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) =>
+          idx == null ? '' : raw[i][idx].toLocaleString('en-US'),
       })),
     ],
     bands: STACK.slice(0, -1).map((_, i) => ({ series: [i + 1, i + 2] as [number, number] })),
@@ -111,8 +119,22 @@ function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; da
     ],
     series: [
       { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
-      { label: 'New', stroke: '#d9480f', fill: '#f08c4bcc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : v.toLocaleString('en-US')) },
-      { label: 'Resolved', stroke: '#2b8a3e', fill: '#51cf66cc', paths: bars, points: { show: false }, value: (_u, v) => (v == null ? '' : Math.abs(v).toLocaleString('en-US')) },
+      {
+        label: 'New',
+        stroke: '#d9480f',
+        fill: '#f08c4bcc',
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v == null ? '' : v.toLocaleString('en-US')),
+      },
+      {
+        label: 'Resolved',
+        stroke: '#2b8a3e',
+        fill: '#51cf66cc',
+        paths: bars,
+        points: { show: false },
+        value: (_u, v) => (v == null ? '' : Math.abs(v).toLocaleString('en-US')),
+      },
     ],
   };
   return { options, data: [x, added, resolved] };

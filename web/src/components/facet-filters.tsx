@@ -40,10 +40,37 @@ export function releaseOptions(facets: HostFacets | undefined, value: string | u
   );
 }
 
-export function GroupSelect(props: { facets: HostFacets | undefined; value: string | undefined; onChange(v: string | undefined): void; anyLabel?: string }) {
-  return <SelectFilter name="group" label="Group" anyLabel={props.anyLabel ?? 'All groups'} value={props.value} options={groupOptions(props.facets, props.value)} onChange={props.onChange} />;
+export function GroupSelect(props: {
+  facets: HostFacets | undefined;
+  value: string | undefined;
+  onChange(v: string | undefined): void;
+  anyLabel?: string;
+}) {
+  return (
+    <SelectFilter
+      name="group"
+      label="Group"
+      anyLabel={props.anyLabel ?? 'All groups'}
+      value={props.value}
+      options={groupOptions(props.facets, props.value)}
+      onChange={props.onChange}
+    />
+  );
 }
 
-export function TagSelect(props: { facets: HostFacets | undefined; value: string | undefined; onChange(v: string | undefined): void }) {
-  return <SelectFilter name="tag" label="Tag" anyLabel="Any tag" value={props.value} options={tagOptions(props.facets, props.value)} onChange={props.onChange} />;
+export function TagSelect(props: {
+  facets: HostFacets | undefined;
+  value: string | undefined;
+  onChange(v: string | undefined): void;
+}) {
+  return (
+    <SelectFilter
+      name="tag"
+      label="Tag"
+      anyLabel="Any tag"
+      value={props.value}
+      options={tagOptions(props.facets, props.value)}
+      onChange={props.onChange}
+    />
+  );
 }

@@ -2,7 +2,14 @@
 // Enter) and selects (applied at once).
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-export function TextFilter(props: { name: string; label: string; value: string | undefined; placeholder?: string; onChange(v: string | undefined): void; wide?: boolean }) {
+export function TextFilter(props: {
+  name: string;
+  label: string;
+  value: string | undefined;
+  placeholder?: string;
+  onChange(v: string | undefined): void;
+  wide?: boolean;
+}) {
   const [text, setText] = useState(props.value ?? '');
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   // The URL changed from elsewhere (back button, a link): show its value.
@@ -34,11 +41,22 @@ export function TextFilter(props: { name: string; label: string; value: string |
   );
 }
 
-export function SelectFilter(props: { name: string; label: string; value: string | undefined; options: [string, string][]; onChange(v: string | undefined): void; anyLabel?: string }) {
+export function SelectFilter(props: {
+  name: string;
+  label: string;
+  value: string | undefined;
+  options: [string, string][];
+  onChange(v: string | undefined): void;
+  anyLabel?: string;
+}) {
   return (
     <label class="filter">
       <span>{props.label}</span>
-      <select name={props.name} value={props.value ?? ''} onChange={(e) => props.onChange(e.currentTarget.value || undefined)}>
+      <select
+        name={props.name}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(e.currentTarget.value || undefined)}
+      >
         <option value="">{props.anyLabel ?? 'Any'}</option>
         {props.options.map(([v, l]) => (
           <option key={v} value={v}>

@@ -16,10 +16,17 @@ import { Badge, SeverityBadge, StatusBadge } from './ui.tsx';
 const defaultOrder = (key: string): 'asc' | 'desc' => (key === 'vulnerability' ? 'desc' : 'asc');
 
 /** The findings list; `fixed` filters (host, vulnerability) are not shown as controls. */
-export function FindingsTable(props: { id: string; fixed: { host?: number; vulnerability?: string }; show: { host?: boolean; vulnerability?: boolean; group?: boolean; package?: boolean } }) {
+export function FindingsTable(props: {
+  id: string;
+  fixed: { host?: number; vulnerability?: string };
+  show: { host?: boolean; vulnerability?: boolean; group?: boolean; package?: boolean };
+}) {
   const { query, set } = useQuery();
   const sortKey = query.sort ?? 'severity';
-  const sort: SortState = { key: sortKey, order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey) };
+  const sort: SortState = {
+    key: sortKey,
+    order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey),
+  };
   const page = intParam(query.page, 1);
   const perPage = intParam(query.per_page, 50);
   const filters = {
@@ -36,7 +43,14 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
   const path = props.fixed.host !== undefined ? `/api/v1/hosts/${props.fixed.host}/findings` : '/api/v1/findings';
   // Facets only feed the group select: not loaded where it is not shown.
   const facets = useApi<HostFacets>(props.show.group ? '/api/v1/hosts/facets' : null);
-  const res = useApi<Page<Finding>>(path, { ...filters, host: undefined, sort: sort.key, order: sort.order, page, per_page: perPage });
+  const res = useApi<Page<Finding>>(path, {
+    ...filters,
+    host: undefined,
+    sort: sort.key,
+    order: sort.order,
+    page,
+    per_page: perPage,
+  });
   const exportHref = `/api/v1/findings/export${queryString({ ...filters, format: 'csv' })}`;
 
   const columns: Column<Finding>[] = [];
@@ -50,7 +64,12 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
           <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(f.vulnerability)}`}>
             {f.vulnerability}
           </a>
-          {f.aliases.length > 0 && <span class="muted small">{f.aliases.slice(0, 3).join(', ')}{f.aliases.length > 3 ? ` +${f.aliases.length - 3}` : ''}</span>}
+          {f.aliases.length > 0 && (
+            <span class="muted small">
+              {f.aliases.slice(0, 3).join(', ')}
+              {f.aliases.length > 3 ? ` +${f.aliases.length - 3}` : ''}
+            </span>
+          )}
         </span>
       ),
     });
@@ -78,10 +97,13 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
       render: (f) => (
         <span class="stack">
           <span>
-            <b>{f.package.source || f.package.name}</b> <span class="mono small">{f.package.source_version || f.package.version}</span>
+            <b>{f.package.source || f.package.name}</b>{' '}
+            <span class="mono small">{f.package.source_version || f.package.version}</span>
           </span>
           {(f.packages.length > 1 || f.packages[0]?.name !== (f.package.source || f.package.name)) && (
-            <span class="muted small" data-binaries>{f.packages.map((p) => p.name).join(', ')}</span>
+            <span class="muted small" data-binaries>
+              {f.packages.map((p) => p.name).join(', ')}
+            </span>
           )}
         </span>
       ),
@@ -116,8 +138,20 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
           ]}
           onChange={(v) => set({ state: v })}
         />
-        <SelectFilter name="severity" label="Severity" value={query.severity} options={SEVERITIES.map((s) => [s, SEVERITY_LABEL[s]])} onChange={(v) => set({ severity: v })} />
-        <SelectFilter name="status" label="Status" value={query.status} options={FINDING_STATUS_OPTIONS} onChange={(v) => set({ status: v })} />
+        <SelectFilter
+          name="severity"
+          label="Severity"
+          value={query.severity}
+          options={SEVERITIES.map((s) => [s, SEVERITY_LABEL[s]])}
+          onChange={(v) => set({ severity: v })}
+        />
+        <SelectFilter
+          name="status"
+          label="Status"
+          value={query.status}
+          options={FINDING_STATUS_OPTIONS}
+          onChange={(v) => set({ status: v })}
+        />
         <SelectFilter
           name="fixable"
           label="Fix"
@@ -138,15 +172,28 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
           ]}
           onChange={(v) => set({ overdue: v })}
         />
-        {props.show.group && <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />}
-        {props.show.package !== false && <TextFilter name="package" label="Package" value={query.package} onChange={(v) => set({ package: v })} />}
-        {props.fixed.vulnerability === undefined && props.show.vulnerability !== false && props.fixed.host === undefined && (
-          <TextFilter name="vulnerability" label="CVE or advisory" value={query.vulnerability} onChange={(v) => set({ vulnerability: v })} />
+        {props.show.group && (
+          <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />
         )}
+        {props.show.package !== false && (
+          <TextFilter name="package" label="Package" value={query.package} onChange={(v) => set({ package: v })} />
+        )}
+        {props.fixed.vulnerability === undefined &&
+          props.show.vulnerability !== false &&
+          props.fixed.host === undefined && (
+            <TextFilter
+              name="vulnerability"
+              label="CVE or advisory"
+              value={query.vulnerability}
+              onChange={(v) => set({ vulnerability: v })}
+            />
+          )}
       </div>
       <div class="table-toolbar">
         <span class="muted" data-findings-total={res.data?.total}>
-          {res.data ? `${res.data.total_exact ? '' : 'more than '}${int(res.data.total)} findings (per vulnerability and source package)` : ''}
+          {res.data
+            ? `${res.data.total_exact ? '' : 'more than '}${int(res.data.total)} findings (per vulnerability and source package)`
+            : ''}
         </span>
         <ExportLink id={props.id} href={exportHref} />
       </div>
@@ -158,14 +205,25 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
         sort={sort}
         onSort={(key) => {
           const s = nextSort(sort, key, defaultOrder);
-          set({ sort: s.key === 'severity' ? undefined : s.key, order: s.order === defaultOrder(s.key) ? undefined : s.order });
+          set({
+            sort: s.key === 'severity' ? undefined : s.key,
+            order: s.order === defaultOrder(s.key) ? undefined : s.order,
+          });
         }}
         loading={res.loading}
         error={res.error}
         retry={res.reload}
         empty="No finding matches these filters."
       />
-      {res.data && <Pager page={page} perPage={perPage} total={res.data.total} exact={res.data.total_exact} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+      {res.data && (
+        <Pager
+          page={page}
+          perPage={perPage}
+          total={res.data.total}
+          exact={res.data.total_exact}
+          onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+        />
+      )}
     </>
   );
 }
@@ -173,7 +231,10 @@ export function FindingsTable(props: { id: string; fixed: { host?: number; vulne
 /** Feed, advisory and the versions compared: enough to check the verdict by hand. */
 export function Why(props: { f: Finding }) {
   const f = props.f;
-  const src = f.package.source && f.package.source !== f.package.name ? `${f.package.source} ${f.package.source_version}` : f.package.source_version || f.package.version;
+  const src =
+    f.package.source && f.package.source !== f.package.name
+      ? `${f.package.source} ${f.package.source_version}`
+      : f.package.source_version || f.package.version;
   return (
     <span class="why">
       <span class="why-versions mono">
@@ -189,7 +250,8 @@ export function Why(props: { f: Finding }) {
       </span>
       <span class="why-source muted small">
         {f.feed}
-        {f.advisory_ids.length > 0 && <> · {f.advisory_ids.join(', ')}</>} · “{f.raw_status}”{f.raw_severity && <>, {f.raw_severity}</>}
+        {f.advisory_ids.length > 0 && <> · {f.advisory_ids.join(', ')}</>} · “{f.raw_status}”
+        {f.raw_severity && <>, {f.raw_severity}</>}
       </span>
     </span>
   );

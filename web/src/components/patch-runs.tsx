@@ -18,7 +18,14 @@ export const OUTCOME_LABEL: Record<PatchOutcome, string> = {
   dry_run: 'Dry run',
 };
 
-const OUTCOME_TONE: Record<PatchOutcome, Tone> = { success: 'good', nothing_to_do: 'good', partial: 'warn', failed: 'bad', skipped: 'neutral', dry_run: 'neutral' };
+const OUTCOME_TONE: Record<PatchOutcome, Tone> = {
+  success: 'good',
+  nothing_to_do: 'good',
+  partial: 'warn',
+  failed: 'bad',
+  skipped: 'neutral',
+  dry_run: 'neutral',
+};
 
 export function OutcomeBadge(props: { outcome: PatchOutcome; title?: string }) {
   return (
@@ -69,7 +76,11 @@ export function rebootText(r: PatchRun['reboot']): string {
 function changesCell(r: PatchRun): ComponentChildren {
   if (r.changes.length === 0) return <span class="zero">0</span>;
   return (
-    <span title={r.changes.map((c) => `${c.action} ${c.name} ${c.from ?? ''} → ${c.to ?? ''}${c.ok ? '' : ' (failed)'}`).join('\n')}>
+    <span
+      title={r.changes
+        .map((c) => `${c.action} ${c.name} ${c.from ?? ''} → ${c.to ?? ''}${c.ok ? '' : ' (failed)'}`)
+        .join('\n')}
+    >
       {int(r.changes.length)}
       {r.failed_changes > 0 && <span class="bad-text"> ({int(r.failed_changes)} failed)</span>}
     </span>
@@ -78,7 +89,17 @@ function changesCell(r: PatchRun): ComponentChildren {
 
 /** The runs table's columns; `host: false` on a host's own page. */
 export function runColumns(o: { host: boolean }): Column<PatchRun>[] {
-  const cols: Column<PatchRun>[] = [{ key: 'finished', label: 'Finished (UTC)', render: (r) => <span class="nowrap" title={r.finished_at}>{dateTime(r.finished_at)}</span> }];
+  const cols: Column<PatchRun>[] = [
+    {
+      key: 'finished',
+      label: 'Finished (UTC)',
+      render: (r) => (
+        <span class="nowrap" title={r.finished_at}>
+          {dateTime(r.finished_at)}
+        </span>
+      ),
+    },
+  ];
   if (o.host) {
     cols.push(
       {
@@ -94,17 +115,62 @@ export function runColumns(o: { host: boolean }): Column<PatchRun>[] {
     );
   }
   cols.push(
-    { key: 'policy', label: 'Policy', render: (r) => <span class="nowrap">{`${r.policy.name} v${r.policy.version}`}</span> },
-    { key: 'outcome', label: 'Outcome', render: (r) => <OutcomeBadge outcome={r.outcome} title={r.skip_reason ?? r.errors[0]?.message} /> },
+    {
+      key: 'policy',
+      label: 'Policy',
+      render: (r) => <span class="nowrap">{`${r.policy.name} v${r.policy.version}`}</span>,
+    },
+    {
+      key: 'outcome',
+      label: 'Outcome',
+      render: (r) => <OutcomeBadge outcome={r.outcome} title={r.skip_reason ?? r.errors[0]?.message} />,
+    },
     { key: 'changes', label: 'Changed', align: 'right', render: changesCell },
-    { key: 'held_back', label: 'Held back', align: 'right', render: (r) => (r.held_back.length ? <span title={r.held_back.map((h) => `${h.name}: ${h.reason}`).join('\n')}>{int(r.held_back.length)}</span> : <span class="zero">0</span>) },
-    { key: 'cves', label: 'CVEs closed', align: 'right', render: (r) => (r.cves_closed === null ? <span class="muted" title="confirmed by the host's next inventory report">pending</span> : <span title={r.cves_closed.join(' ')}>{int(r.cves_closed.length)}</span>) },
-    { key: 'reboot', label: 'Reboot', render: (r) => <span class="nowrap" title={r.reboot.back_at ? `back ${r.reboot.back_at}` : undefined}>{rebootText(r.reboot)}</span> },
+    {
+      key: 'held_back',
+      label: 'Held back',
+      align: 'right',
+      render: (r) =>
+        r.held_back.length ? (
+          <span title={r.held_back.map((h) => `${h.name}: ${h.reason}`).join('\n')}>{int(r.held_back.length)}</span>
+        ) : (
+          <span class="zero">0</span>
+        ),
+    },
+    {
+      key: 'cves',
+      label: 'CVEs closed',
+      align: 'right',
+      render: (r) =>
+        r.cves_closed === null ? (
+          <span class="muted" title="confirmed by the host's next inventory report">
+            pending
+          </span>
+        ) : (
+          <span title={r.cves_closed.join(' ')}>{int(r.cves_closed.length)}</span>
+        ),
+    },
+    {
+      key: 'reboot',
+      label: 'Reboot',
+      render: (r) => (
+        <span class="nowrap" title={r.reboot.back_at ? `back ${r.reboot.back_at}` : undefined}>
+          {rebootText(r.reboot)}
+        </span>
+      ),
+    },
     {
       key: 'note',
       label: 'Why',
       class: 'cell-note',
-      render: (r) => (r.skip_reason ? <span class="muted">{r.skip_reason}</span> : r.errors.length ? <span class="bad-text">{r.errors[0].message}</span> : ''),
+      render: (r) =>
+        r.skip_reason ? (
+          <span class="muted">{r.skip_reason}</span>
+        ) : r.errors.length ? (
+          <span class="bad-text">{r.errors[0].message}</span>
+        ) : (
+          ''
+        ),
     },
   );
   return cols;

@@ -9,11 +9,20 @@ import { atLeast, ROLE_LABEL, useSession } from '../lib/session.tsx';
 const NAV: { href: string; label: string; icon: string; role?: Role }[] = [
   { href: '/', label: 'Overview', icon: 'M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z' },
   { href: '/hosts', label: 'Hosts', icon: 'M4 4h16v6H4zm0 10h16v6H4zm3-8h2v2H7zm0 10h2v2H7z' },
-  { href: '/vulnerabilities', label: 'Vulnerabilities', icon: 'M12 2 3 6v6c0 5 3.8 9.7 9 11 5.2-1.3 9-6 9-11V6zm-1 5h2v6h-2zm0 8h2v2h-2z' },
+  {
+    href: '/vulnerabilities',
+    label: 'Vulnerabilities',
+    icon: 'M12 2 3 6v6c0 5 3.8 9.7 9 11 5.2-1.3 9-6 9-11V6zm-1 5h2v6h-2zm0 8h2v2h-2z',
+  },
   { href: '/findings', label: 'Findings', icon: 'M4 5h16v2H4zm0 6h16v2H4zm0 6h10v2H4z' },
   { href: '/patching', label: 'Patching', icon: 'M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' },
   { href: '/audit', label: 'Audit log', icon: 'M6 2h9l5 5v15H6zm8 1v5h5M9 12h8v2H9zm0 4h8v2H9z', role: 'operator' },
-  { href: '/users', label: 'Users', icon: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9c0-4 3-6 7-6s7 2 7 6zm15-9a3 3 0 1 0 0-6v6zm1 3c2 .5 4 2 4 6h-3c0-2.5-.5-4.5-1-6z', role: 'admin' },
+  {
+    href: '/users',
+    label: 'Users',
+    icon: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9c0-4 3-6 7-6s7 2 7 6zm15-9a3 3 0 1 0 0-6v6zm1 3c2 .5 4 2 4 6h-3c0-2.5-.5-4.5-1-6z',
+    role: 'admin',
+  },
 ];
 
 export function Shell(props: { onLogout(): void; children: ComponentChildren }) {
@@ -29,7 +38,12 @@ export function Shell(props: { onLogout(): void; children: ComponentChildren }) 
         </a>
         <nav aria-label="Main">
           {NAV.filter((n) => !n.role || atLeast(session.role, n.role)).map((n) => (
-            <a key={n.href} href={n.href} class={active(n.href) ? 'nav active' : 'nav'} aria-current={active(n.href) ? 'page' : undefined}>
+            <a
+              key={n.href}
+              href={n.href}
+              class={active(n.href) ? 'nav active' : 'nav'}
+              aria-current={active(n.href) ? 'page' : undefined}
+            >
               <svg viewBox="0 0 24 24" width={18} height={18} aria-hidden="true">
                 <path d={n.icon} fill="currentColor" />
               </svg>

@@ -44,9 +44,18 @@ export function DataTable<T>(props: {
               const active = props.sort && c.sort === props.sort.key;
               const aria = active ? (props.sort!.order === 'asc' ? 'ascending' : 'descending') : undefined;
               return (
-                <th key={c.key} class={`${c.align === 'right' ? 'num' : ''} ${c.class ?? ''}`} aria-sort={aria} data-col={c.key}>
+                <th
+                  key={c.key}
+                  class={`${c.align === 'right' ? 'num' : ''} ${c.class ?? ''}`}
+                  aria-sort={aria}
+                  data-col={c.key}
+                >
                   {c.sort && props.onSort ? (
-                    <button type="button" class={`sort ${active ? 'active' : ''}`} onClick={() => props.onSort!(c.sort!)}>
+                    <button
+                      type="button"
+                      class={`sort ${active ? 'active' : ''}`}
+                      onClick={() => props.onSort!(c.sort!)}
+                    >
                       {c.label}
                       <span class="sort-mark" aria-hidden="true">
                         {active ? (props.sort!.order === 'asc' ? '▲' : '▼') : '↕'}
@@ -72,13 +81,21 @@ export function DataTable<T>(props: {
           ))}
         </tbody>
       </table>
-      {props.rows && props.rows.length === 0 && <div class="table-empty">{props.empty ?? 'Nothing matches these filters.'}</div>}
+      {props.rows && props.rows.length === 0 && (
+        <div class="table-empty">{props.empty ?? 'Nothing matches these filters.'}</div>
+      )}
       {!props.rows && props.loading && <div class="table-empty">Loading…</div>}
     </div>
   );
 }
 
-export function Pager(props: { page: number; perPage: number; total: number; exact?: boolean; onPage(page: number): void }) {
+export function Pager(props: {
+  page: number;
+  perPage: number;
+  total: number;
+  exact?: boolean;
+  onPage(page: number): void;
+}) {
   const pages = Math.max(1, Math.ceil(props.total / props.perPage));
   const first = props.total === 0 ? 0 : (props.page - 1) * props.perPage + 1;
   const last = Math.min(props.total, props.page * props.perPage);
@@ -94,7 +111,11 @@ export function Pager(props: { page: number; perPage: number; total: number; exa
       <span class="pager-page">
         Page {int(props.page)} of {props.exact === false ? `${int(pages)}+` : int(pages)}
       </span>
-      <button type="button" disabled={props.page >= pages && props.exact !== false} onClick={() => props.onPage(props.page + 1)}>
+      <button
+        type="button"
+        disabled={props.page >= pages && props.exact !== false}
+        onClick={() => props.onPage(props.page + 1)}
+      >
         Next ›
       </button>
     </div>

@@ -14,7 +14,14 @@ export function PageHeader(props: { title: string; subtitle?: ComponentChildren;
   );
 }
 
-export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string; note?: ComponentChildren }) {
+export function Card(props: {
+  title?: ComponentChildren;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+  id?: string;
+  note?: ComponentChildren;
+}) {
   return (
     <section class={`card ${props.class ?? ''}`} id={props.id} data-card={props.id}>
       {(props.title || props.actions) && (
@@ -33,11 +40,20 @@ export function Card(props: { title?: ComponentChildren; actions?: ComponentChil
 
 export type Tone = 'neutral' | 'good' | 'warn' | 'bad';
 
-export function Kpi(props: { id: string; label: string; value: string; sub?: ComponentChildren; tone?: Tone; href?: string }) {
+export function Kpi(props: {
+  id: string;
+  label: string;
+  value: string;
+  sub?: ComponentChildren;
+  tone?: Tone;
+  href?: string;
+}) {
   const body = (
     <>
       <span class="kpi-label">{props.label}</span>
-      <span class="kpi-value" data-value>{props.value}</span>
+      <span class="kpi-value" data-value>
+        {props.value}
+      </span>
       {props.sub && <span class="kpi-sub">{props.sub}</span>}
     </>
   );
@@ -73,7 +89,9 @@ export function Badge(props: { tone?: Tone; children: ComponentChildren; title?:
 /** A count cell that fades zeros so the eye finds the non-zero ones. */
 export function Count(props: { n: number; severity?: Severity }) {
   if (props.n === 0) return <span class="zero">0</span>;
-  return <span class={props.severity ? `count count-${props.severity}` : 'count'}>{props.n.toLocaleString('en-US')}</span>;
+  return (
+    <span class={props.severity ? `count count-${props.severity}` : 'count'}>{props.n.toLocaleString('en-US')}</span>
+  );
 }
 
 export function Empty(props: { title: string; children?: ComponentChildren }) {
@@ -110,7 +128,13 @@ export function Tabs(props: { tabs: { id: string; label: ComponentChildren; href
   return (
     <nav class="tabs" role="tablist">
       {props.tabs.map((t) => (
-        <a key={t.id} role="tab" aria-selected={t.id === props.active} class={t.id === props.active ? 'tab active' : 'tab'} href={t.href}>
+        <a
+          key={t.id}
+          role="tab"
+          aria-selected={t.id === props.active}
+          class={t.id === props.active ? 'tab active' : 'tab'}
+          href={t.href}
+        >
           {t.label}
         </a>
       ))}

@@ -32,7 +32,14 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   if (!iso) return 'never';
   const ms = now - Date.parse(iso);
   const abs = Math.abs(ms);
-  const unit = abs < 60_000 ? 'just now' : abs < 3_600_000 ? `${Math.round(abs / 60_000)} min` : abs < 172_800_000 ? `${Math.round(abs / 3_600_000)} h` : `${Math.round(abs / 86_400_000)} d`;
+  const unit =
+    abs < 60_000
+      ? 'just now'
+      : abs < 3_600_000
+        ? `${Math.round(abs / 60_000)} min`
+        : abs < 172_800_000
+          ? `${Math.round(abs / 3_600_000)} h`
+          : `${Math.round(abs / 86_400_000)} d`;
   if (unit === 'just now') return unit;
   return ms >= 0 ? `${unit} ago` : `in ${unit}`;
 }

@@ -38,11 +38,26 @@ function PasswordChange(props: { onChanged(): void }) {
     <form class="form-row" onSubmit={submit} data-form="password">
       <label>
         <span>Current password</span>
-        <input type="password" name="current-password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+        <input
+          type="password"
+          name="current-password"
+          autocomplete="current-password"
+          required
+          value={current}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+        />
       </label>
       <label>
         <span>New password (12 characters or more)</span>
-        <input type="password" name="new-password" autocomplete="new-password" minLength={12} required value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+        <input
+          type="password"
+          name="new-password"
+          autocomplete="new-password"
+          minLength={12}
+          required
+          value={next}
+          onInput={(e) => setNext(e.currentTarget.value)}
+        />
       </label>
       <button type="submit" class="primary" disabled={busy}>
         Change password
@@ -85,7 +100,11 @@ function ApiTokens() {
     { key: 'role', label: 'Role', render: (t) => <span class={`role role-${t.role}`}>{ROLE_LABEL[t.role]}</span> },
     ...(session.role === 'admin' ? [{ key: 'owner', label: 'Owner', render: (t: ApiToken) => t.owner }] : []),
     { key: 'created', label: 'Created', render: (t) => <span class="nowrap">{dateTime(t.created_at)}</span> },
-    { key: 'state', label: 'State', render: (t) => (t.revoked ? <Badge tone="neutral">Revoked</Badge> : <Badge tone="good">Active</Badge>) },
+    {
+      key: 'state',
+      label: 'State',
+      render: (t) => (t.revoked ? <Badge tone="neutral">Revoked</Badge> : <Badge tone="good">Active</Badge>),
+    },
     {
       key: 'actions',
       label: '',
@@ -98,11 +117,20 @@ function ApiTokens() {
     },
   ];
   return (
-    <Card title="API tokens" note={`For scripts: send as "Authorization: Bearer …". A token acts as its owner with at most its own role.${session.role === 'admin' ? ' As an admin you see everyone\'s.' : ''}`}>
+    <Card
+      title="API tokens"
+      note={`For scripts: send as "Authorization: Bearer …". A token acts as its owner with at most its own role.${session.role === 'admin' ? " As an admin you see everyone's." : ''}`}
+    >
       <form class="form-row" onSubmit={create} data-form="new-token">
         <label>
           <span>Name</span>
-          <input name="token-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            name="token-name"
+            required
+            maxLength={100}
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
         </label>
         <label>
           <span>Role</span>
@@ -125,7 +153,16 @@ function ApiTokens() {
           {error}
         </p>
       )}
-      <DataTable id="api-tokens" columns={columns} rows={tokens.data} rowKey={(t) => t.id} loading={tokens.loading} error={tokens.error} retry={tokens.reload} empty="No API tokens yet." />
+      <DataTable
+        id="api-tokens"
+        columns={columns}
+        rows={tokens.data}
+        rowKey={(t) => t.id}
+        loading={tokens.loading}
+        error={tokens.error}
+        retry={tokens.reload}
+        empty="No API tokens yet."
+      />
     </Card>
   );
 }
@@ -141,7 +178,14 @@ export function AccountPage(props: { onPasswordChanged(): void }) {
           items={[
             ['Account', session.username],
             ['Role', <span class={`role role-${session.role}`}>{ROLE_LABEL[session.role]}</span>],
-            ['Kind', session.kind === 'sso' ? 'single sign-on' : session.kind === 'builtin' ? 'built-in administrator' : 'local'],
+            [
+              'Kind',
+              session.kind === 'sso'
+                ? 'single sign-on'
+                : session.kind === 'builtin'
+                  ? 'built-in administrator'
+                  : 'local',
+            ],
             ['Logged in with', VIA_LABEL[session.via] ?? session.via],
           ]}
         />

@@ -19,7 +19,12 @@ const ACTIONS: [string, string][] = [
   ['policy.*', 'Policies'],
   ['feeds.*', 'Feed refreshes'],
 ];
-const ACTOR_KIND: Record<string, string> = { user: 'session', token: 'API token', cli: 'command line', anonymous: 'not logged in' };
+const ACTOR_KIND: Record<string, string> = {
+  user: 'session',
+  token: 'API token',
+  cli: 'command line',
+  anonymous: 'not logged in',
+};
 
 function show(v: unknown): string {
   return v === undefined ? '–' : JSON.stringify(v);
@@ -78,13 +83,29 @@ const columns: Column<AuditEntry>[] = [
         <strong>{e.actor.name || '(unknown)'}</strong>
         <span class="muted small">
           {' '}
-          {[e.actor.role, e.actor.token_id ? `API token ${e.actor.token_id}` : (ACTOR_KIND[e.actor.kind] ?? e.actor.kind)].filter(Boolean).join(' · ')}
+          {[
+            e.actor.role,
+            e.actor.token_id ? `API token ${e.actor.token_id}` : (ACTOR_KIND[e.actor.kind] ?? e.actor.kind),
+          ]
+            .filter(Boolean)
+            .join(' · ')}
         </span>
       </span>
     ),
   },
   { key: 'action', label: 'Action', render: (e) => <code data-action={e.action}>{e.action}</code> },
-  { key: 'target', label: 'Target', render: (e) => (e.target ? <span class="mono">{e.target.type} {e.target.id}</span> : <span class="muted">–</span>) },
+  {
+    key: 'target',
+    label: 'Target',
+    render: (e) =>
+      e.target ? (
+        <span class="mono">
+          {e.target.type} {e.target.id}
+        </span>
+      ) : (
+        <span class="muted">–</span>
+      ),
+  },
   {
     key: 'outcome',
     label: 'Outcome',
@@ -119,20 +140,47 @@ export function AuditPage() {
     return (
       <>
         <PageHeader title="Audit log" />
-        <Empty title="The audit log is for operators and administrators.">Your role is {ROLE_LABEL[session.role]}.</Empty>
+        <Empty title="The audit log is for operators and administrators.">
+          Your role is {ROLE_LABEL[session.role]}.
+        </Empty>
       </>
     );
   }
   const next = page.data?.next_before_id;
   return (
     <>
-      <PageHeader title="Audit log" subtitle="Every change people made, with who, when, and the state before and after (times in UTC)" />
+      <PageHeader
+        title="Audit log"
+        subtitle="Every change people made, with who, when, and the state before and after (times in UTC)"
+      />
       <Card>
         <div class="filters">
-          <TextFilter name="actor" label="Who" value={query.actor} onChange={(v) => set({ actor: v, before: undefined })} />
-          <SelectFilter name="action" label="What" value={query.action} options={ACTIONS} onChange={(v) => set({ action: v, before: undefined })} />
-          <TextFilter name="target_type" label="Target type" value={query.target_type} placeholder="host, user…" onChange={(v) => set({ target_type: v, before: undefined })} />
-          <TextFilter name="target_id" label="Target" value={query.target_id} onChange={(v) => set({ target_id: v, before: undefined })} />
+          <TextFilter
+            name="actor"
+            label="Who"
+            value={query.actor}
+            onChange={(v) => set({ actor: v, before: undefined })}
+          />
+          <SelectFilter
+            name="action"
+            label="What"
+            value={query.action}
+            options={ACTIONS}
+            onChange={(v) => set({ action: v, before: undefined })}
+          />
+          <TextFilter
+            name="target_type"
+            label="Target type"
+            value={query.target_type}
+            placeholder="host, user…"
+            onChange={(v) => set({ target_type: v, before: undefined })}
+          />
+          <TextFilter
+            name="target_id"
+            label="Target"
+            value={query.target_id}
+            onChange={(v) => set({ target_id: v, before: undefined })}
+          />
           <SelectFilter
             name="outcome"
             label="Outcome"
@@ -146,14 +194,33 @@ export function AuditPage() {
           />
           <label class="filter">
             <span>From</span>
-            <input type="date" name="since" value={query.since ?? ''} onChange={(e) => set({ since: e.currentTarget.value || undefined, before: undefined })} />
+            <input
+              type="date"
+              name="since"
+              value={query.since ?? ''}
+              onChange={(e) => set({ since: e.currentTarget.value || undefined, before: undefined })}
+            />
           </label>
           <label class="filter">
             <span>Before</span>
-            <input type="date" name="until" value={query.until ?? ''} onChange={(e) => set({ until: e.currentTarget.value || undefined, before: undefined })} />
+            <input
+              type="date"
+              name="until"
+              value={query.until ?? ''}
+              onChange={(e) => set({ until: e.currentTarget.value || undefined, before: undefined })}
+            />
           </label>
         </div>
-        <DataTable id="audit" columns={columns} rows={page.data?.items} rowKey={(e) => e.id} loading={page.loading} error={page.error} retry={page.reload} empty="No entries match these filters." />
+        <DataTable
+          id="audit"
+          columns={columns}
+          rows={page.data?.items}
+          rowKey={(e) => e.id}
+          loading={page.loading}
+          error={page.error}
+          retry={page.reload}
+          empty="No entries match these filters."
+        />
         <div class="pager">
           {query.before && (
             <button type="button" onClick={() => set({ before: undefined })}>

@@ -6,7 +6,10 @@ import { Card, PageHeader } from '../components/ui.tsx';
 export function FindingsPage() {
   return (
     <>
-      <PageHeader title="Findings" subtitle="Every vulnerability in every source package on every host, with its binary packages and the reason for each finding" />
+      <PageHeader
+        title="Findings"
+        subtitle="Every vulnerability in every source package on every host, with its binary packages and the reason for each finding"
+      />
       <Card id="findings">
         <FindingsTable id="findings" fixed={{}} show={{ host: true, group: true }} />
       </Card>

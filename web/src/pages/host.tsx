@@ -1,13 +1,33 @@
 // One host: its state and support, findings with their reasons, installed packages, history
 // (scans and events), and patching (policy, next window and runs, once the server has them).
 import { allPages } from '../api/all-pages.ts';
-import type { HostDetail, HostEvent, HostHistory, HostPolicyView, Package, Page, PatchRun, Scan } from '../api/types.ts';
+import type {
+  HostDetail,
+  HostEvent,
+  HostHistory,
+  HostPolicyView,
+  Package,
+  Page,
+  PatchRun,
+  Scan,
+} from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { FindingsTable } from '../components/findings-table.tsx';
 import { TextFilter } from '../components/filters.tsx';
 import { GateBadge, RUN_CSV, runColumns, whenText } from '../components/patch-runs.tsx';
 import { DataTable, ExportButton, Pager, type Column } from '../components/table.tsx';
-import { Badge, Card, Count, Empty, ErrorNote, Facts, Loading, PageHeader, SeverityBadge, Tabs } from '../components/ui.tsx';
+import {
+  Badge,
+  Card,
+  Count,
+  Empty,
+  ErrorNote,
+  Facts,
+  Loading,
+  PageHeader,
+  SeverityBadge,
+  Tabs,
+} from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
 import { date, dateTime, int, plural, relative } from '../lib/format.ts';
 import { SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
@@ -56,9 +76,19 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
       <div class="grid grid-1-2">
         <Card id="host-facts" title="State">
           <div class="badges">
-            {h.stale ? <Badge tone="warn">{h.last_seen ? 'Stale' : 'Never reported'}</Badge> : <Badge tone="good">Reporting</Badge>}
-            {h.reboot_pending && <Badge tone="warn">{h.kernel_newer_installed ? 'Reboot pending: newer kernel installed' : 'Reboot pending'}</Badge>}
-            {h.support.state === 'ended' && <Badge tone="bad">Release out of security support since {h.support.ended}</Badge>}
+            {h.stale ? (
+              <Badge tone="warn">{h.last_seen ? 'Stale' : 'Never reported'}</Badge>
+            ) : (
+              <Badge tone="good">Reporting</Badge>
+            )}
+            {h.reboot_pending && (
+              <Badge tone="warn">
+                {h.kernel_newer_installed ? 'Reboot pending: newer kernel installed' : 'Reboot pending'}
+              </Badge>
+            )}
+            {h.support.state === 'ended' && (
+              <Badge tone="bad">Release out of security support since {h.support.ended}</Badge>
+            )}
             {h.support.state === 'extended' && (
               <Badge tone="warn">
                 {h.support.name} until {h.support.ends}
@@ -74,14 +104,20 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
           </div>
           {h.inventory_shrunk && (
             <p id="inventory-shrunk" class="small">
-              Its report of {dateTime(h.inventory_shrunk.at)} UTC listed {int(h.inventory_shrunk.after)} packages where it had {int(h.inventory_shrunk.before)}; the
-              findings on the missing packages were resolved by that report. Check the host's package database (or the agent's root) before trusting it: see
-              the <a href={href(`/hosts/${id}`, { tab: 'history' })}>history</a>.
+              Its report of {dateTime(h.inventory_shrunk.at)} UTC listed {int(h.inventory_shrunk.after)} packages where
+              it had {int(h.inventory_shrunk.before)}; the findings on the missing packages were resolved by that
+              report. Check the host's package database (or the agent's root) before trusting it: see the{' '}
+              <a href={href(`/hosts/${id}`, { tab: 'history' })}>history</a>.
             </p>
           )}
           <Facts
             items={[
-              ['Last report', <span title={h.last_seen ?? ''}>{h.last_seen ? `${relative(h.last_seen)} (${dateTime(h.last_seen)} UTC)` : 'never'}</span>],
+              [
+                'Last report',
+                <span title={h.last_seen ?? ''}>
+                  {h.last_seen ? `${relative(h.last_seen)} (${dateTime(h.last_seen)} UTC)` : 'never'}
+                </span>,
+              ],
               ['Enrolled', date(h.enrolled_at)],
               ['Packages', int(h.package_count)],
               ['Agent', h.agent_version ?? '–'],
@@ -90,7 +126,10 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
             ]}
           />
           {h.kernel_not_running_findings > 0 && (
-            <p class="muted small">{int(h.kernel_not_running_findings)} findings only in installed kernels that are not running are not counted as exposure.</p>
+            <p class="muted small">
+              {int(h.kernel_not_running_findings)} findings only in installed kernels that are not running are not
+              counted as exposure.
+            </p>
           )}
           {[...h.warnings, ...h.match_warnings].length > 0 && (
             <details class="warnings">
@@ -131,8 +170,24 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
       <Tabs
         active={tab}
         tabs={[
-          { id: 'findings', label: <>Findings <span class="tab-n">{int(h.open.total)}</span></>, href: tabHref('findings') },
-          { id: 'packages', label: <>Packages <span class="tab-n">{int(h.package_count)}</span></>, href: tabHref('packages') },
+          {
+            id: 'findings',
+            label: (
+              <>
+                Findings <span class="tab-n">{int(h.open.total)}</span>
+              </>
+            ),
+            href: tabHref('findings'),
+          },
+          {
+            id: 'packages',
+            label: (
+              <>
+                Packages <span class="tab-n">{int(h.package_count)}</span>
+              </>
+            ),
+            href: tabHref('packages'),
+          },
           { id: 'history', label: 'History', href: tabHref('history') },
           { id: 'patching', label: 'Patching', href: tabHref('patching') },
         ]}
@@ -157,29 +212,76 @@ const PACKAGE_COLUMNS: Column<Package>[] = [
   { key: 'source_version', label: 'Source version', render: (p) => <span class="mono">{p.source_version}</span> },
   { key: 'format', label: 'Format', render: (p) => p.format },
   // Per binary package: each of its own open findings (a vulnerability on it).
-  { key: 'open_findings', label: 'Open findings', align: 'right', render: (p) => (p.open_findings ? <b>{int(p.open_findings)}</b> : <span class="zero">0</span>) },
+  {
+    key: 'open_findings',
+    label: 'Open findings',
+    align: 'right',
+    render: (p) => (p.open_findings ? <b>{int(p.open_findings)}</b> : <span class="zero">0</span>),
+  },
 ];
-const PACKAGE_CSV: CsvColumn<Package>[] = ['name', 'version', 'arch', 'source', 'source_version', 'format', 'open_findings'].map((k) => ({ header: k, value: (p: Package) => p[k as keyof Package] }));
+const PACKAGE_CSV: CsvColumn<Package>[] = [
+  'name',
+  'version',
+  'arch',
+  'source',
+  'source_version',
+  'format',
+  'open_findings',
+].map((k) => ({ header: k, value: (p: Package) => p[k as keyof Package] }));
 
 function PackagesTab(props: { id: number; hostname: string }) {
   const { query, set } = useQuery();
   const page = intParam(query.page, 1);
-  const res = useApi<Page<Package>>(`/api/v1/hosts/${props.id}/packages`, { search: query.search, page, per_page: 100 });
+  const res = useApi<Page<Package>>(`/api/v1/hosts/${props.id}/packages`, {
+    search: query.search,
+    page,
+    per_page: 100,
+  });
   return (
     <Card
       id="host-packages"
       actions={
         <ExportButton
           id="host-packages"
-          run={async () => download(stamped(`${props.hostname}-packages`), toCsv(PACKAGE_CSV, await allPages<Package>(`/api/v1/hosts/${props.id}/packages`, { search: query.search })))}
+          run={async () =>
+            download(
+              stamped(`${props.hostname}-packages`),
+              toCsv(
+                PACKAGE_CSV,
+                await allPages<Package>(`/api/v1/hosts/${props.id}/packages`, { search: query.search }),
+              ),
+            )
+          }
         />
       }
     >
       <div class="filters">
-        <TextFilter name="search" label="Search" wide placeholder="package or source name" value={query.search} onChange={(v) => set({ search: v })} />
+        <TextFilter
+          name="search"
+          label="Search"
+          wide
+          placeholder="package or source name"
+          value={query.search}
+          onChange={(v) => set({ search: v })}
+        />
       </div>
-      <DataTable id="host-packages" columns={PACKAGE_COLUMNS} rows={res.data?.items} rowKey={(p) => `${p.name}:${p.arch}`} loading={res.loading} error={res.error} retry={res.reload} />
-      {res.data && <Pager page={page} perPage={100} total={res.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+      <DataTable
+        id="host-packages"
+        columns={PACKAGE_COLUMNS}
+        rows={res.data?.items}
+        rowKey={(p) => `${p.name}:${p.arch}`}
+        loading={res.loading}
+        error={res.error}
+        retry={res.reload}
+      />
+      {res.data && (
+        <Pager
+          page={page}
+          perPage={100}
+          total={res.data.total}
+          onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+        />
+      )}
     </Card>
   );
 }
@@ -188,13 +290,33 @@ const SCAN_COLUMNS: Column<Scan>[] = [
   { key: 'at', label: 'Received', render: (s) => dateTime(s.at) },
   { key: 'kind', label: 'Report', render: (s) => s.kind },
   { key: 'package_count', label: 'Packages', align: 'right', render: (s) => int(s.package_count) },
-  { key: 'changes', label: 'Changed', align: 'right', render: (s) => (s.added + s.removed === 0 ? <span class="zero">0</span> : `+${int(s.added)} −${int(s.removed)}`) },
+  {
+    key: 'changes',
+    label: 'Changed',
+    align: 'right',
+    render: (s) => (s.added + s.removed === 0 ? <span class="zero">0</span> : `+${int(s.added)} −${int(s.removed)}`),
+  },
   { key: 'detected', label: 'Detected', align: 'right', render: (s) => <Count n={s.detected} /> },
   { key: 'resolved', label: 'Resolved', align: 'right', render: (s) => <Count n={s.resolved} /> },
   { key: 'reopened', label: 'Reopened', align: 'right', render: (s) => <Count n={s.reopened} /> },
   { key: 'open', label: 'Open after', align: 'right', render: (s) => int(s.open) },
 ];
-const SCAN_CSV: CsvColumn<Scan>[] = (['id', 'at', 'kind', 'collected_at', 'package_count', 'added', 'removed', 'detected', 'resolved', 'reopened', 'open', 'skipped_reports'] as const).map((k) => ({
+const SCAN_CSV: CsvColumn<Scan>[] = (
+  [
+    'id',
+    'at',
+    'kind',
+    'collected_at',
+    'package_count',
+    'added',
+    'removed',
+    'detected',
+    'resolved',
+    'reopened',
+    'open',
+    'skipped_reports',
+  ] as const
+).map((k) => ({
   header: k,
   value: (s: Scan) => s[k],
 }));
@@ -202,10 +324,19 @@ const SCAN_CSV: CsvColumn<Scan>[] = (['id', 'at', 'kind', 'collected_at', 'packa
 const EVENT_COLUMNS: Column<HostEvent>[] = [
   { key: 'at', label: 'When', render: (e) => dateTime(e.at) },
   { key: 'type', label: 'Event', render: (e) => <span class={`event event-${e.type}`}>{e.type}</span> },
-  { key: 'vulnerability', label: 'Vulnerability', render: (e) => (e.vulnerability ? <a href={`/vulnerabilities/${encodeURIComponent(e.vulnerability)}`}>{e.vulnerability}</a> : '') },
+  {
+    key: 'vulnerability',
+    label: 'Vulnerability',
+    render: (e) =>
+      e.vulnerability ? <a href={`/vulnerabilities/${encodeURIComponent(e.vulnerability)}`}>{e.vulnerability}</a> : '',
+  },
   { key: 'severity', label: 'Severity', render: (e) => (e.severity ? <SeverityBadge severity={e.severity} /> : '') },
   { key: 'package', label: 'Package', render: (e) => (e.package ? `${e.package.name} ${e.package.version}` : '') },
-  { key: 'cause', label: 'Cause', render: (e) => (e.cause ? e.cause : e.refresh_id ? 'feed update' : e.scan_id ? 'report' : '') },
+  {
+    key: 'cause',
+    label: 'Cause',
+    render: (e) => (e.cause ? e.cause : e.refresh_id ? 'feed update' : e.scan_id ? 'report' : ''),
+  },
 ];
 const EVENT_CSV: CsvColumn<HostEvent>[] = [
   { header: 'id', value: (e) => e.id },
@@ -231,17 +362,39 @@ function HistoryTab(props: { id: number; hostname: string }) {
         id="host-scans"
         title="Reports"
         note="The newest 100 inventory reports and what each changed"
-        actions={<ExportButton id="host-scans" run={() => download(stamped(`${props.hostname}-reports`), toCsv(SCAN_CSV, res.data!.scans))} />}
+        actions={
+          <ExportButton
+            id="host-scans"
+            run={() => download(stamped(`${props.hostname}-reports`), toCsv(SCAN_CSV, res.data!.scans))}
+          />
+        }
       >
-        <DataTable id="host-scans" columns={SCAN_COLUMNS} rows={res.data.scans} rowKey={(s) => s.id} empty="No report received yet." />
+        <DataTable
+          id="host-scans"
+          columns={SCAN_COLUMNS}
+          rows={res.data.scans}
+          rowKey={(s) => s.id}
+          empty="No report received yet."
+        />
       </Card>
       <Card
         id="host-events"
         title="Events"
         note="The newest 500 findings detected, resolved and reopened, and enrolment changes"
-        actions={<ExportButton id="host-events" run={() => download(stamped(`${props.hostname}-events`), toCsv(EVENT_CSV, res.data!.events))} />}
+        actions={
+          <ExportButton
+            id="host-events"
+            run={() => download(stamped(`${props.hostname}-events`), toCsv(EVENT_CSV, res.data!.events))}
+          />
+        }
       >
-        <DataTable id="host-events" columns={EVENT_COLUMNS} rows={res.data.events} rowKey={(e) => e.id} empty="No events yet." />
+        <DataTable
+          id="host-events"
+          columns={EVENT_COLUMNS}
+          rows={res.data.events}
+          rowKey={(e) => e.id}
+          empty="No events yet."
+        />
       </Card>
     </div>
   );
@@ -275,14 +428,36 @@ function PatchingTab(props: { host: HostDetail }) {
           <div class="policy-view">
             <Facts
               items={[
-                ['Policy', <span data-fact="policy">{v.policy ? `${v.policy.name} v${v.policy.version}` : 'none'}</span>],
+                [
+                  'Policy',
+                  <span data-fact="policy">{v.policy ? `${v.policy.name} v${v.policy.version}` : 'none'}</span>,
+                ],
                 ['Ring', <span data-fact="ring">{v.ring ? `${v.ring.name} (${v.ring.index + 1})` : '–'}</span>],
                 ['Ring gate', v.gate ? <GateBadge gate={v.gate} reasons={false} /> : '–'],
-                ['Next window', <span data-fact="next-window">{v.next_window ? `${dateTime(v.next_window.start)} – ${dateTime(v.next_window.end)} UTC` : v.policy && v.windows.length === 0 ? 'any time' : '–'}</span>],
-                ['Will patch', <span data-fact="will-patch">{v.outlook ? (v.outlook.will_patch ? `yes, ${whenText(v.outlook.patch_at)}` : 'no') : '–'}</span>],
+                [
+                  'Next window',
+                  <span data-fact="next-window">
+                    {v.next_window
+                      ? `${dateTime(v.next_window.start)} – ${dateTime(v.next_window.end)} UTC`
+                      : v.policy && v.windows.length === 0
+                        ? 'any time'
+                        : '–'}
+                  </span>,
+                ],
+                [
+                  'Will patch',
+                  <span data-fact="will-patch">
+                    {v.outlook ? (v.outlook.will_patch ? `yes, ${whenText(v.outlook.patch_at)}` : 'no') : '–'}
+                  </span>,
+                ],
                 ['Installs', v.outlook?.would_install ?? '–'],
                 ['Reboot', v.outlook?.reboot ?? '–'],
-                ['Windows', v.windows.length ? v.windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.time_zone}`).join('; ') : '–'],
+                [
+                  'Windows',
+                  v.windows.length
+                    ? v.windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.time_zone}`).join('; ')
+                    : '–',
+                ],
               ]}
             />
             <div>
@@ -301,8 +476,23 @@ function PatchingTab(props: { host: HostDetail }) {
       <Card
         id="host-runs"
         title={<>Patch runs {runs.data && <span class="title-n">{int(runs.data.total)}</span>}</>}
-        note={<>Today {int(h.fixable.total)} findings have a fix available{h.reboot_pending ? '; the host is waiting for a reboot' : ''}.</>}
-        actions={<ExportButton id="host-runs" run={async () => download(stamped(`${h.hostname}-patch-runs`), toCsv(RUN_CSV, await allPages<PatchRun>('/api/v1/patch-runs', { host: h.id }, undefined, 200)))} />}
+        note={
+          <>
+            Today {int(h.fixable.total)} findings have a fix available
+            {h.reboot_pending ? '; the host is waiting for a reboot' : ''}.
+          </>
+        }
+        actions={
+          <ExportButton
+            id="host-runs"
+            run={async () =>
+              download(
+                stamped(`${h.hostname}-patch-runs`),
+                toCsv(RUN_CSV, await allPages<PatchRun>('/api/v1/patch-runs', { host: h.id }, undefined, 200)),
+              )
+            }
+          />
+        }
       >
         <DataTable
           id="host-runs"
@@ -314,7 +504,14 @@ function PatchingTab(props: { host: HostDetail }) {
           retry={runs.reload}
           empty="No patch run reported by this host. Its agent reports runs when patching is enabled in agent.yaml."
         />
-        {runs.data && runs.data.total > 20 && <Pager page={page} perPage={20} total={runs.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+        {runs.data && runs.data.total > 20 && (
+          <Pager
+            page={page}
+            perPage={20}
+            total={runs.data.total}
+            onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+          />
+        )}
       </Card>
     </div>
   );

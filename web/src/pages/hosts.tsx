@@ -18,7 +18,10 @@ const defaultOrder = (key: string) => (ASC_SORTS.has(key) ? 'asc' : 'desc');
 export function HostsPage() {
   const { query, set } = useQuery();
   const sortKey = query.sort ?? 'hostname';
-  const sort: SortState = { key: sortKey, order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey) };
+  const sort: SortState = {
+    key: sortKey,
+    order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey),
+  };
   const page = intParam(query.page, 1);
   const perPage = intParam(query.per_page, 50);
   const [distro, release] = (query.os ?? '').split('/');
@@ -32,7 +35,13 @@ export function HostsPage() {
     reboot_pending: query.reboot_pending,
     min_severity: query.min_severity,
   };
-  const hosts = useApi<Page<HostSummary>>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order, page, per_page: perPage });
+  const hosts = useApi<Page<HostSummary>>('/api/v1/hosts', {
+    ...filters,
+    sort: sort.key,
+    order: sort.order,
+    page,
+    per_page: perPage,
+  });
   // The groups, tags and releases in the fleet, for the selects.
   const facets = useFacets();
 
@@ -40,12 +49,18 @@ export function HostsPage() {
     <>
       <PageHeader
         title="Hosts"
-        subtitle={hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined}
+        subtitle={
+          hosts.data ? <span data-hosts-total={hosts.data.total}>{int(hosts.data.total)} hosts match</span> : undefined
+        }
         actions={
           <ExportButton
             id="hosts"
             run={async () => {
-              const rows = await allPages<HostSummary>('/api/v1/hosts', { ...filters, sort: sort.key, order: sort.order });
+              const rows = await allPages<HostSummary>('/api/v1/hosts', {
+                ...filters,
+                sort: sort.key,
+                order: sort.order,
+              });
               download(stamped('hosts'), toCsv(HOST_CSV, rows));
             }}
           />
@@ -53,10 +68,23 @@ export function HostsPage() {
       />
       <Card id="hosts">
         <div class="filters">
-          <TextFilter name="search" label="Search" wide placeholder="hostname, kernel, OS" value={query.search} onChange={(v) => set({ search: v })} />
+          <TextFilter
+            name="search"
+            label="Search"
+            wide
+            placeholder="hostname, kernel, OS"
+            value={query.search}
+            onChange={(v) => set({ search: v })}
+          />
           <GroupSelect facets={facets.data} value={query.group} onChange={(v) => set({ group: v })} />
           <TagSelect facets={facets.data} value={query.tag} onChange={(v) => set({ tag: v })} />
-          <SelectFilter name="os" label="OS" value={query.os} options={releaseOptions(facets.data, query.os)} onChange={(v) => set({ os: v })} />
+          <SelectFilter
+            name="os"
+            label="OS"
+            value={query.os}
+            options={releaseOptions(facets.data, query.os)}
+            onChange={(v) => set({ os: v })}
+          />
           <SelectFilter
             name="min_severity"
             label="Has findings"
@@ -95,14 +123,24 @@ export function HostsPage() {
           sort={sort}
           onSort={(key) => {
             const s = nextSort(sort, key, defaultOrder);
-            set({ sort: s.key === 'hostname' && s.order === 'asc' ? undefined : s.key, order: s.order === defaultOrder(s.key) ? undefined : s.order });
+            set({
+              sort: s.key === 'hostname' && s.order === 'asc' ? undefined : s.key,
+              order: s.order === defaultOrder(s.key) ? undefined : s.order,
+            });
           }}
           loading={hosts.loading}
           error={hosts.error}
           retry={hosts.reload}
           empty="No host matches these filters."
         />
-        {hosts.data && <Pager page={page} perPage={perPage} total={hosts.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+        {hosts.data && (
+          <Pager
+            page={page}
+            perPage={perPage}
+            total={hosts.data.total}
+            onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+          />
+        )}
       </Card>
     </>
   );
@@ -157,14 +195,39 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
         <span class="muted">—</span>
       ),
   },
-  { key: 'last_seen', label: 'Last report', sort: 'last_seen', render: (h) => <span class="nowrap" title={h.last_seen ?? ''}>{relative(h.last_seen)}</span> },
-  { key: 'critical', label: 'Crit', sort: 'critical', align: 'right', render: (h) => <Count n={h.open.critical} severity="critical" /> },
-  { key: 'high', label: 'High', sort: 'high', align: 'right', render: (h) => <Count n={h.open.high} severity="high" /> },
+  {
+    key: 'last_seen',
+    label: 'Last report',
+    sort: 'last_seen',
+    render: (h) => (
+      <span class="nowrap" title={h.last_seen ?? ''}>
+        {relative(h.last_seen)}
+      </span>
+    ),
+  },
+  {
+    key: 'critical',
+    label: 'Crit',
+    sort: 'critical',
+    align: 'right',
+    render: (h) => <Count n={h.open.critical} severity="critical" />,
+  },
+  {
+    key: 'high',
+    label: 'High',
+    sort: 'high',
+    align: 'right',
+    render: (h) => <Count n={h.open.high} severity="high" />,
+  },
   { key: 'medium', label: 'Med', align: 'right', render: (h) => <Count n={h.open.medium} severity="medium" /> },
   { key: 'low', label: 'Low', align: 'right', render: (h) => <Count n={h.open.low} severity="low" /> },
   { key: 'open', label: 'Open', sort: 'open', align: 'right', render: (h) => <b>{int(h.open.total)}</b> },
   { key: 'fixable', label: 'Fixable', sort: 'fixable', align: 'right', render: (h) => int(h.fixable.total) },
-  { key: 'agent', label: 'Agent', render: (h) => (h.agent_version ? <span class="nowrap">{h.agent_version}</span> : <span class="muted">—</span>) },
+  {
+    key: 'agent',
+    label: 'Agent',
+    render: (h) => (h.agent_version ? <span class="nowrap">{h.agent_version}</span> : <span class="muted">—</span>),
+  },
 ];
 
 const HOST_CSV: CsvColumn<HostSummary>[] = [

@@ -25,11 +25,15 @@ export function LoginPage(props: { expired: boolean; onLogin(s: Session): void }
   const [methods, setMethods] = useState<AuthMethods | null>(null);
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(ssoError() ?? (props.expired ? 'Your session ended; please log in again.' : null));
+  const [error, setError] = useState<string | null>(
+    ssoError() ?? (props.expired ? 'Your session ended; please log in again.' : null),
+  );
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    apiGet<AuthMethods>('/api/v1/auth/methods').then(setMethods, () => setMethods({ local_login: true, sso: { enabled: false, label: '' } }));
+    apiGet<AuthMethods>('/api/v1/auth/methods').then(setMethods, () =>
+      setMethods({ local_login: true, sso: { enabled: false, label: '' } }),
+    );
   }, []);
 
   const submit = async (e: Event) => {
@@ -59,7 +63,8 @@ export function LoginPage(props: { expired: boolean; onLogin(s: Session): void }
         </div>
         {sso && (
           <>
-            {/* target _top: a real navigation to the server (the client-side router takes same-origin links otherwise). */}
+            {/* target _top: a real navigation to the server
+                (the client-side router takes same-origin links otherwise). */}
             <a class="button primary sso" href={sso} target="_top" data-sso>
               {methods!.sso.label}
             </a>
@@ -68,11 +73,25 @@ export function LoginPage(props: { expired: boolean; onLogin(s: Session): void }
         )}
         <label>
           Username
-          <input name="username" autocomplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            name="username"
+            autocomplete="username"
+            required
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autocomplete="current-password" required autofocus={!sso} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            autofocus={!sso}
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         {error && (
           <p class="login-error" role="alert">
@@ -85,7 +104,7 @@ export function LoginPage(props: { expired: boolean; onLogin(s: Session): void }
         <p class="login-hint">
           {methods && !methods.local_login
             ? 'Accounts log in through single sign-on; the password form is for the built-in administrator.'
-            : 'Use your account, or the server\'s built-in admin account (its password is shown once when the server first starts).'}
+            : "Use your account, or the server's built-in admin account (its password is shown once when the server first starts)."}
         </p>
       </form>
     </div>

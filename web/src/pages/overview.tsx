@@ -8,7 +8,17 @@ import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
 import { OUTCOME_LABEL, OUTCOMES, OutcomeBadge } from '../components/patch-runs.tsx';
 import { SeverityBars } from '../components/severity-bars.tsx';
 import { DataTable, ExportButton, type Column } from '../components/table.tsx';
-import { Badge, Card, Empty, ErrorNote, Kpi, Loading, PageHeader, SeverityBadge, type Tone } from '../components/ui.tsx';
+import {
+  Badge,
+  Card,
+  Empty,
+  ErrorNote,
+  Kpi,
+  Loading,
+  PageHeader,
+  SeverityBadge,
+  type Tone,
+} from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
 import { date, dateTime, days, int, percent, relative } from '../lib/format.ts';
 import { SEVERITIES, type Severity } from '../lib/severity.ts';
@@ -27,7 +37,21 @@ export function OverviewPage() {
     <>
       <PageHeader
         title="Fleet overview"
-        subtitle={ov.data ? <>Data as of {dateTime(ov.data.generated_at)} UTC{group ? <> · group <b>{group}</b></> : ' · all groups'}</> : undefined}
+        subtitle={
+          ov.data ? (
+            <>
+              Data as of {dateTime(ov.data.generated_at)} UTC
+              {group ? (
+                <>
+                  {' '}
+                  · group <b>{group}</b>
+                </>
+              ) : (
+                ' · all groups'
+              )}
+            </>
+          ) : undefined
+        }
         actions={<GroupFilter value={group} onChange={(g) => set({ group: g })} />}
       />
       {ov.error && <ErrorNote error={ov.error} retry={ov.reload} />}
@@ -46,7 +70,12 @@ function GroupFilter(props: { value: string | undefined; onChange(g: string | un
   );
 }
 
-function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsError: Error | undefined; group: string | undefined }) {
+function OverviewBody(props: {
+  ov: Overview;
+  trends: Trends | undefined;
+  trendsError: Error | undefined;
+  group: string | undefined;
+}) {
   const { ov, group } = props;
   const h = ov.hosts;
   const breaches = SEVERITIES.reduce((n, s) => n + (ov.sla.by_severity[s]?.overdue ?? 0), 0);
@@ -73,7 +102,11 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
           label="Critical"
           value={int(ov.open.critical)}
           tone={ov.open.critical > 0 ? 'bad' : 'good'}
-          sub={<>on {int(h.with_critical)} hosts · {int(ov.fixable.critical)} fixable</>}
+          sub={
+            <>
+              on {int(h.with_critical)} hosts · {int(ov.fixable.critical)} fixable
+            </>
+          }
           href={href('/findings', { severity: 'critical', group })}
         />
         <Kpi
@@ -119,7 +152,11 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
           id="trend"
           title="Exposure trend, last 90 days"
           note={props.trends ? <TrendSummary trends={props.trends} /> : undefined}
-          actions={props.trends && <ExportButton id="trend" run={() => download(stamped('trend'), toCsv(TREND_CSV, props.trends!.days))} />}
+          actions={
+            props.trends && (
+              <ExportButton id="trend" run={() => download(stamped('trend'), toCsv(TREND_CSV, props.trends!.days))} />
+            )
+          }
         >
           {props.trendsError && <ErrorNote error={props.trendsError} />}
           {!props.trends && !props.trendsError && <Loading />}
@@ -146,7 +183,9 @@ function OverviewBody(props: { ov: Overview; trends: Trends | undefined; trendsE
         <AgentVersionsTile />
         <Card id="feeds" title="Vulnerability data">
           {ov.feeds.length === 0 ? (
-            <Empty title="No vulnerability feeds imported">Run `patchloop db update` or configure feeds.sources; until then nothing can be matched.</Empty>
+            <Empty title="No vulnerability feeds imported">
+              Run `patchloop db update` or configure feeds.sources; until then nothing can be matched.
+            </Empty>
           ) : (
             <ul class="feed-list">
               {ov.feeds.map((f) => (
@@ -190,7 +229,11 @@ function PatchRunsTile(props: { group: string | undefined; rebootPending: number
       {!s && !sum.error && <Loading />}
       {s && total === 0 && (
         <Empty title={s.last_at ? 'No patch run in the last 7 days' : 'No patch runs reported yet'}>
-          Agents with patching enabled report every run here. <a href={href('/hosts', { reboot_pending: 'true', group: props.group })}>{int(props.rebootPending)} hosts are waiting for a reboot</a>.
+          Agents with patching enabled report every run here.{' '}
+          <a href={href('/hosts', { reboot_pending: 'true', group: props.group })}>
+            {int(props.rebootPending)} hosts are waiting for a reboot
+          </a>
+          .
         </Empty>
       )}
       {s && total > 0 && (
@@ -207,7 +250,10 @@ function PatchRunsTile(props: { group: string | undefined; rebootPending: number
           </ul>
           <p class="small" data-hosts-failed={s.hosts_failed}>
             {s.hosts_failed > 0 ? (
-              <a class="bad-text" href={href('/patching', { group: props.group, outcome: 'failed,partial', days: '7' })}>
+              <a
+                class="bad-text"
+                href={href('/patching', { group: props.group, outcome: 'failed,partial', days: '7' })}
+              >
                 {int(s.hosts_failed)} hosts whose latest run failed
               </a>
             ) : (
@@ -229,10 +275,26 @@ function AgentVersionsTile() {
   const av = useApi<AgentVersions>('/api/v1/stats/agent-versions');
   const v = av.data;
   return (
-    <Card id="agent-versions" title="Agent versions" note={v ? (v.latest ? <>Latest published: <b data-latest>{v.latest}</b></> : 'The server publishes no packages') : undefined}>
+    <Card
+      id="agent-versions"
+      title="Agent versions"
+      note={
+        v ? (
+          v.latest ? (
+            <>
+              Latest published: <b data-latest>{v.latest}</b>
+            </>
+          ) : (
+            'The server publishes no packages'
+          )
+        ) : undefined
+      }
+    >
       {av.error && <ErrorNote error={av.error} retry={av.reload} />}
       {!v && !av.error && <Loading />}
-      {v && v.hosts === 0 && <Empty title="No hosts enrolled">Hosts install the agent with the server's install.sh.</Empty>}
+      {v && v.hosts === 0 && (
+        <Empty title="No hosts enrolled">Hosts install the agent with the server's install.sh.</Empty>
+      )}
       {v && v.hosts > 0 && (
         <>
           {v.latest && (
@@ -249,7 +311,11 @@ function AgentVersionsTile() {
           <ul class="outcome-list">
             {v.versions.map((x) => (
               <li key={x.version ?? ''} data-agent-version={x.version ?? ''}>
-                {x.version === null ? <span class="muted">never reported</span> : <Badge tone={x.latest ? 'good' : v.latest ? 'warn' : 'neutral'}>{x.version}</Badge>}
+                {x.version === null ? (
+                  <span class="muted">never reported</span>
+                ) : (
+                  <Badge tone={x.latest ? 'good' : v.latest ? 'warn' : 'neutral'}>{x.version}</Badge>
+                )}
                 <b data-n>{int(x.hosts)}</b>
               </li>
             ))}
@@ -293,7 +359,17 @@ function HostsBar(props: { ov: Overview }) {
     <div class="hostsbar" data-chart="hosts-reporting">
       <h3 class="chart-title">Hosts reporting vs stale</h3>
       <div class="stackbar">
-        {parts.map(([label, n, cls]) => n > 0 && <span key={label} class={`seg seg-${cls}`} style={{ width: `${(n / total) * 100}%` }} title={`${label}: ${n}`} />)}
+        {parts.map(
+          ([label, n, cls]) =>
+            n > 0 && (
+              <span
+                key={label}
+                class={`seg seg-${cls}`}
+                style={{ width: `${(n / total) * 100}%` }}
+                title={`${label}: ${n}`}
+              />
+            ),
+        )}
       </div>
       <ul class="stackbar-legend">
         {parts.map(([label, n, cls]) => (
@@ -318,7 +394,12 @@ function SlaCard(props: { ov: Overview; group: string | undefined }) {
   const columns: Column<SlaRow>[] = [
     { key: 'severity', label: 'Severity', render: (r) => <SeverityBadge severity={r.severity} /> },
     { key: 'target', label: 'Target', align: 'right', render: (r) => `${int(r.target)} d` },
-    { key: 'open', label: 'Open', align: 'right', render: (r) => <a href={href('/findings', { severity: r.severity, group })}>{int(r.open)}</a> },
+    {
+      key: 'open',
+      label: 'Open',
+      align: 'right',
+      render: (r) => <a href={href('/findings', { severity: r.severity, group })}>{int(r.open)}</a>,
+    },
     {
       key: 'overdue',
       label: 'Breaches',
@@ -333,7 +414,12 @@ function SlaCard(props: { ov: Overview; group: string | undefined }) {
         ),
     },
     { key: 'within', label: 'Open within SLA', align: 'right', render: (r) => <Meter value={r.open_within_sla} /> },
-    { key: 'resolved', label: 'Resolved (90 d)', align: 'right', render: (r) => `${int(r.resolved_in_sla_90d)} / ${int(r.resolved_90d)} in SLA` },
+    {
+      key: 'resolved',
+      label: 'Resolved (90 d)',
+      align: 'right',
+      render: (r) => `${int(r.resolved_in_sla_90d)} / ${int(r.resolved_90d)} in SLA`,
+    },
     { key: 'mttr', label: 'Mean time to remediate (90 d)', align: 'right', render: (r) => days(r.mttr) },
   ];
   const csv: CsvColumn<SlaRow>[] = [
@@ -353,8 +439,8 @@ function SlaCard(props: { ov: Overview; group: string | undefined }) {
       title="SLA compliance and time to remediate"
       note={
         <>
-          Overall <b data-sla-compliance>{percent(ov.sla.compliance)}</b> of findings open now or resolved in the last 90 days were within their target. Targets come
-          from the server's <code>sla_days</code> setting.
+          Overall <b data-sla-compliance>{percent(ov.sla.compliance)}</b> of findings open now or resolved in the last
+          90 days were within their target. Targets come from the server's <code>sla_days</code> setting.
         </>
       }
       actions={<ExportButton id="sla" run={() => download(stamped('sla'), toCsv(csv, rows))} />}
@@ -379,7 +465,11 @@ function Meter(props: { value: number }) {
 function ReleasesCard(props: { releases: Release[]; eolHosts: number }) {
   const columns: Column<Release>[] = [
     { key: 'distro', label: 'Distribution', render: (r) => r.distro },
-    { key: 'release', label: 'Release', render: (r) => <a href={href('/hosts', { distro: r.distro, release: r.release })}>{r.release}</a> },
+    {
+      key: 'release',
+      label: 'Release',
+      render: (r) => <a href={href('/hosts', { distro: r.distro, release: r.release })}>{r.release}</a>,
+    },
     { key: 'hosts', label: 'Hosts', align: 'right', render: (r) => int(r.hosts) },
     {
       key: 'support',
@@ -410,10 +500,23 @@ function ReleasesCard(props: { releases: Release[]; eolHosts: number }) {
     <Card
       id="releases"
       title="Releases in the fleet"
-      note={props.eolHosts > 0 ? <span class="bad-text">{int(props.eolHosts)} hosts run a release whose security support has ended</span> : 'Every release in the fleet has security support'}
+      note={
+        props.eolHosts > 0 ? (
+          <span class="bad-text">{int(props.eolHosts)} hosts run a release whose security support has ended</span>
+        ) : (
+          'Every release in the fleet has security support'
+        )
+      }
       actions={<ExportButton id="releases" run={() => download(stamped('releases'), toCsv(csv, props.releases))} />}
     >
-      <DataTable id="releases" columns={columns} rows={props.releases} rowKey={(r) => `${r.distro}/${r.release}`} rowClass={(r) => (r.end_of_life ? 'row-bad' : '')} empty="No host has reported yet." />
+      <DataTable
+        id="releases"
+        columns={columns}
+        rows={props.releases}
+        rowKey={(r) => `${r.distro}/${r.release}`}
+        rowClass={(r) => (r.end_of_life ? 'row-bad' : '')}
+        empty="No host has reported yet."
+      />
     </Card>
   );
 }

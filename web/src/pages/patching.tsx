@@ -39,7 +39,24 @@ export function PatchingPage() {
     <>
       <PageHeader
         title="Patching"
-        subtitle={s ? <>Patch runs, rings and reboots{group ? <> · group <b>{group}</b></> : ' · all groups'} · last run {relative(s.last_at)}</> : 'Patch runs, rings and reboots across the fleet'}
+        subtitle={
+          s ? (
+            <>
+              Patch runs, rings and reboots
+              {group ? (
+                <>
+                  {' '}
+                  · group <b>{group}</b>
+                </>
+              ) : (
+                ' · all groups'
+              )}{' '}
+              · last run {relative(s.last_at)}
+            </>
+          ) : (
+            'Patch runs, rings and reboots across the fleet'
+          )
+        }
         actions={
           <div class="inline-filter">
             <GroupSelect facets={facets.data} value={group} onChange={(g) => set({ group: g })} />
@@ -48,7 +65,13 @@ export function PatchingPage() {
       />
       <div class="kpis">
         <Kpi id="runs" label="Patch runs, 7 days" value={int(total)} sub={<>last {relative(s?.last_at)}</>} />
-        <Kpi id="runs-ok" label="Succeeded" value={int(s ? s.by_outcome.success + s.by_outcome.nothing_to_do : undefined)} tone="good" sub={<>{int(s?.by_outcome.nothing_to_do)} had nothing to do</>} />
+        <Kpi
+          id="runs-ok"
+          label="Succeeded"
+          value={int(s ? s.by_outcome.success + s.by_outcome.nothing_to_do : undefined)}
+          tone="good"
+          sub={<>{int(s?.by_outcome.nothing_to_do)} had nothing to do</>}
+        />
         <Kpi
           id="runs-failed"
           label="Failed"
@@ -57,8 +80,19 @@ export function PatchingPage() {
           sub={<>{int(s?.by_outcome.partial)} partly</>}
           href={href('/patching', { group, outcome: 'failed,partial', days: '7' })}
         />
-        <Kpi id="hosts-failed" label="Hosts failing" value={int(s?.hosts_failed)} tone={s && s.hosts_failed > 0 ? 'bad' : 'good'} sub={<>latest run failed</>} />
-        <Kpi id="skipped" label="Skipped" value={int(s ? s.by_outcome.skipped + s.by_outcome.dry_run : undefined)} sub={<>{int(s?.by_outcome.dry_run)} dry runs</>} />
+        <Kpi
+          id="hosts-failed"
+          label="Hosts failing"
+          value={int(s?.hosts_failed)}
+          tone={s && s.hosts_failed > 0 ? 'bad' : 'good'}
+          sub={<>latest run failed</>}
+        />
+        <Kpi
+          id="skipped"
+          label="Skipped"
+          value={int(s ? s.by_outcome.skipped + s.by_outcome.dry_run : undefined)}
+          sub={<>{int(s?.by_outcome.dry_run)} dry runs</>}
+        />
         <Kpi
           id="leases"
           label="Reboot leases held"
@@ -84,26 +118,61 @@ function RunsCard() {
   const page = intParam(query.page, 1);
   const days = query.days;
   // The period is turned into a time once per choice, so the request stays the same across renders.
-  const since = useMemo(() => (days && Number(days) > 0 ? new Date(Date.now() - Number(days) * 86_400_000).toISOString() : undefined), [days]);
+  const since = useMemo(
+    () => (days && Number(days) > 0 ? new Date(Date.now() - Number(days) * 86_400_000).toISOString() : undefined),
+    [days],
+  );
   const filters = { host: query.host, group: query.group || undefined, outcome: query.outcome, since };
   const runs = useApi<Page<PatchRun>>('/api/v1/patch-runs', { ...filters, page, per_page: RUNS_PER_PAGE });
-  const hostName = query.host && runs.data?.items[0]?.host.id === Number(query.host) ? runs.data.items[0].host.hostname : query.host && `host ${query.host}`;
+  const hostName =
+    query.host && runs.data?.items[0]?.host.id === Number(query.host)
+      ? runs.data.items[0].host.hostname
+      : query.host && `host ${query.host}`;
   return (
     <Card
       id="runs"
-      title={<>Patch runs {runs.data && <span class="title-n" data-runs-total={runs.data.total}>{int(runs.data.total)}</span>}</>}
+      title={
+        <>
+          Patch runs{' '}
+          {runs.data && (
+            <span class="title-n" data-runs-total={runs.data.total}>
+              {int(runs.data.total)}
+            </span>
+          )}
+        </>
+      }
       note="Newest first. CVEs closed are confirmed by the host's next inventory report."
-      actions={<ExportButton id="runs" run={async () => download(stamped('patch-runs'), toCsv(RUN_CSV, await allPages<PatchRun>('/api/v1/patch-runs', filters, undefined, 200)))} />}
+      actions={
+        <ExportButton
+          id="runs"
+          run={async () =>
+            download(
+              stamped('patch-runs'),
+              toCsv(RUN_CSV, await allPages<PatchRun>('/api/v1/patch-runs', filters, undefined, 200)),
+            )
+          }
+        />
+      }
     >
       <div class="filters">
         <SelectFilter
           name="outcome"
           label="Outcome"
           value={query.outcome}
-          options={[['failed,partial', 'Failed or partly'], ...OUTCOMES.map((o): [string, string] => [o, OUTCOME_LABEL[o]])]}
+          options={[
+            ['failed,partial', 'Failed or partly'],
+            ...OUTCOMES.map((o): [string, string] => [o, OUTCOME_LABEL[o]]),
+          ]}
           onChange={(v) => set({ outcome: v })}
         />
-        <SelectFilter name="days" label="Period" anyLabel="All time" value={days} options={PERIODS} onChange={(v) => set({ days: v })} />
+        <SelectFilter
+          name="days"
+          label="Period"
+          anyLabel="All time"
+          value={days}
+          options={PERIODS}
+          onChange={(v) => set({ days: v })}
+        />
         {query.host && (
           <span class="chip">
             {hostName}
@@ -122,15 +191,30 @@ function RunsCard() {
         loading={runs.loading}
         error={runs.error}
         retry={runs.reload}
-        empty={query.host || query.group || query.outcome || days ? 'No patch run matches these filters.' : 'No patch run has been reported yet. Agents with patching enabled report every run.'}
+        empty={
+          query.host || query.group || query.outcome || days
+            ? 'No patch run matches these filters.'
+            : 'No patch run has been reported yet. Agents with patching enabled report every run.'
+        }
       />
-      {runs.data && runs.data.total > RUNS_PER_PAGE && <Pager page={page} perPage={RUNS_PER_PAGE} total={runs.data.total} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+      {runs.data && runs.data.total > RUNS_PER_PAGE && (
+        <Pager
+          page={page}
+          perPage={RUNS_PER_PAGE}
+          total={runs.data.total}
+          onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+        />
+      )}
     </Card>
   );
 }
 
 function FailuresCard(props: { group: string | undefined }) {
-  const failed = useApi<Page<PatchRun>>('/api/v1/patch-runs', { outcome: 'failed,partial', group: props.group, per_page: 8 });
+  const failed = useApi<Page<PatchRun>>('/api/v1/patch-runs', {
+    outcome: 'failed,partial',
+    group: props.group,
+    per_page: 8,
+  });
   const items = failed.data?.items;
   return (
     <Card
@@ -150,10 +234,14 @@ function FailuresCard(props: { group: string | undefined }) {
                   {r.host.hostname}
                 </a>
                 <Badge tone={r.outcome === 'failed' ? 'bad' : 'warn'}>{OUTCOME_LABEL[r.outcome]}</Badge>
-                <span class="muted small">{dateTime(r.finished_at)} UTC · {r.policy.name} v{r.policy.version}</span>
+                <span class="muted small">
+                  {dateTime(r.finished_at)} UTC · {r.policy.name} v{r.policy.version}
+                </span>
               </div>
               <ul class="reasons">
-                {r.errors.length === 0 && <li>{r.failed_changes} package changes failed; no error was parsed from the logs.</li>}
+                {r.errors.length === 0 && (
+                  <li>{r.failed_changes} package changes failed; no error was parsed from the logs.</li>
+                )}
                 {r.errors.map((e, i) => (
                   <li key={i}>
                     <b>{e.kind}</b>
@@ -181,9 +269,22 @@ const LEASE_COLUMNS: Column<LeaseView>[] = [
     ),
   },
   { key: 'group', label: 'Group', render: (l) => l.host.group || <span class="muted">—</span> },
-  { key: 'state', label: 'State', render: (l) => <Badge tone={l.state === 'held' ? 'warn' : 'neutral'}>{l.state === 'held' ? 'rebooting (held)' : 'waiting'}</Badge> },
+  {
+    key: 'state',
+    label: 'State',
+    render: (l) => (
+      <Badge tone={l.state === 'held' ? 'warn' : 'neutral'}>
+        {l.state === 'held' ? 'rebooting (held)' : 'waiting'}
+      </Badge>
+    ),
+  },
   { key: 'requested', label: 'Asked', render: (l) => <span title={l.requested_at}>{relative(l.requested_at)}</span> },
-  { key: 'expires', label: 'Expires', render: (l) => (l.expires_at ? <span title={`${l.expires_at}`}>{relative(l.expires_at)}</span> : <span class="muted">–</span>) },
+  {
+    key: 'expires',
+    label: 'Expires',
+    render: (l) =>
+      l.expires_at ? <span title={`${l.expires_at}`}>{relative(l.expires_at)}</span> : <span class="muted">–</span>,
+  },
 ];
 
 const LEASE_CSV: CsvColumn<LeaseView>[] = [
@@ -203,9 +304,20 @@ function LeasesCard(props: { leases: ApiState<LeaseView[]> }) {
       id="leases"
       title="Reboot leases"
       note="At most reboot.max_concurrent hosts of a group reboot at once; a lease not renewed expires"
-      actions={l.data && <ExportButton id="leases" run={() => download(stamped('reboot-leases'), toCsv(LEASE_CSV, l.data!))} />}
+      actions={
+        l.data && <ExportButton id="leases" run={() => download(stamped('reboot-leases'), toCsv(LEASE_CSV, l.data!))} />
+      }
     >
-      <DataTable id="leases" columns={LEASE_COLUMNS} rows={l.data} rowKey={(x) => x.id} loading={l.loading} error={l.error} retry={l.reload} empty="No host holds or waits for a reboot lease." />
+      <DataTable
+        id="leases"
+        columns={LEASE_COLUMNS}
+        rows={l.data}
+        rowKey={(x) => x.id}
+        loading={l.loading}
+        error={l.error}
+        retry={l.reload}
+        empty="No host holds or waits for a reboot lease."
+      />
     </Card>
   );
 }
@@ -225,20 +337,40 @@ const RING_CSV: CsvColumn<RingView>[] = [
 ];
 
 const RING_COLUMNS: Column<RingView>[] = [
-  { key: 'policy', label: 'Policy', render: (r) => <span class="nowrap" title={`group ${r.group}`}>{r.policy} v{r.policy_version}</span> },
+  {
+    key: 'policy',
+    label: 'Policy',
+    render: (r) => (
+      <span class="nowrap" title={`group ${r.group}`}>
+        {r.policy} v{r.policy_version}
+      </span>
+    ),
+  },
   { key: 'group', label: 'Group', render: (r) => <a href={href('/hosts', { group: r.group })}>{r.group}</a> },
   { key: 'ring', label: 'Ring', render: (r) => <b class="nowrap">{`${r.index + 1}. ${r.ring}`}</b> },
   { key: 'hosts', label: 'Hosts', align: 'right', render: (r) => int(r.hosts) },
   { key: 'patched', label: 'Patched', align: 'right', render: (r) => <Count n={r.patched} /> },
-  { key: 'failed', label: 'Failed', align: 'right', render: (r) => <Count n={r.failed} severity={r.failed > 0 ? 'critical' : undefined} /> },
-  { key: 'progress', label: 'Progress', render: (r) => <Progress done={r.patched} failed={r.failed} total={r.hosts} /> },
+  {
+    key: 'failed',
+    label: 'Failed',
+    align: 'right',
+    render: (r) => <Count n={r.failed} severity={r.failed > 0 ? 'critical' : undefined} />,
+  },
+  {
+    key: 'progress',
+    label: 'Progress',
+    render: (r) => <Progress done={r.patched} failed={r.failed} total={r.hosts} />,
+  },
   { key: 'gate', label: 'Gate now', class: 'cell-note', render: (r) => <GateBadge gate={r.gate} /> },
 ];
 
 function Progress(props: { done: number; failed: number; total: number }) {
   const t = Math.max(1, props.total);
   return (
-    <span class="stackbar progress" title={`${props.done} patched, ${props.failed} failed, ${props.total - props.done - props.failed} not yet`}>
+    <span
+      class="stackbar progress"
+      title={`${props.done} patched, ${props.failed} failed, ${props.total - props.done - props.failed} not yet`}
+    >
       {props.done > 0 && <span class="seg seg-ok" style={{ width: `${(props.done / t) * 100}%` }} />}
       {props.failed > 0 && <span class="seg seg-bad" style={{ width: `${(props.failed / t) * 100}%` }} />}
     </span>
@@ -265,7 +397,8 @@ function RingsCard(props: { group: string | undefined }) {
         retry={rings.reload}
         empty={
           <>
-            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. Create one with <code>PUT /api/v1/policies/NAME</code> (see docs/patching.md).
+            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. Create one with{' '}
+            <code>PUT /api/v1/policies/NAME</code> (see docs/patching.md).
           </>
         }
       />
@@ -283,10 +416,36 @@ function RebootsCard(props: { group: string | undefined }) {
       id="reboots"
       title={<>Hosts waiting for a reboot {reboots.data && <span class="title-n">{int(reboots.data.total)}</span>}</>}
       note="The host asked for a reboot (reboot-required) or runs an older kernel than the newest installed one"
-      actions={<ExportButton id="reboots" run={async () => download(stamped('reboots-pending'), toCsv(REBOOT_CSV, await allPages<HostSummary>('/api/v1/hosts', params)))} />}
+      actions={
+        <ExportButton
+          id="reboots"
+          run={async () =>
+            download(
+              stamped('reboots-pending'),
+              toCsv(REBOOT_CSV, await allPages<HostSummary>('/api/v1/hosts', params)),
+            )
+          }
+        />
+      }
     >
-      <DataTable id="reboots" columns={REBOOT_COLUMNS} rows={reboots.data?.items} rowKey={(h) => h.id} loading={reboots.loading} error={reboots.error} retry={reboots.reload} empty="No host is waiting for a reboot." />
-      {reboots.data && reboots.data.total > 25 && <Pager page={page} perPage={25} total={reboots.data.total} onPage={(p) => set({ rpage: p === 1 ? undefined : String(p), page: query.page })} />}
+      <DataTable
+        id="reboots"
+        columns={REBOOT_COLUMNS}
+        rows={reboots.data?.items}
+        rowKey={(h) => h.id}
+        loading={reboots.loading}
+        error={reboots.error}
+        retry={reboots.reload}
+        empty="No host is waiting for a reboot."
+      />
+      {reboots.data && reboots.data.total > 25 && (
+        <Pager
+          page={page}
+          perPage={25}
+          total={reboots.data.total}
+          onPage={(p) => set({ rpage: p === 1 ? undefined : String(p), page: query.page })}
+        />
+      )}
     </Card>
   );
 }
@@ -304,9 +463,25 @@ function RefreshesCard() {
             : 'No schedule: refreshed on request only'
           : undefined
       }
-      actions={feeds.data && <ExportButton id="refreshes" run={() => download(stamped('refreshes'), toCsv(REFRESH_CSV, feeds.data!.recent))} />}
+      actions={
+        feeds.data && (
+          <ExportButton
+            id="refreshes"
+            run={() => download(stamped('refreshes'), toCsv(REFRESH_CSV, feeds.data!.recent))}
+          />
+        )
+      }
     >
-      <DataTable id="refreshes" columns={REFRESH_COLUMNS} rows={feeds.data?.recent} rowKey={(r) => r.id} loading={feeds.loading} error={feeds.error} retry={feeds.reload} empty="No refresh has run on this server yet." />
+      <DataTable
+        id="refreshes"
+        columns={REFRESH_COLUMNS}
+        rows={feeds.data?.recent}
+        rowKey={(r) => r.id}
+        loading={feeds.loading}
+        error={feeds.error}
+        retry={feeds.reload}
+        empty="No refresh has run on this server yet."
+      />
     </Card>
   );
 }
@@ -346,7 +521,10 @@ const REFRESH_COLUMNS: Column<Refresh>[] = [
     key: 'outcome',
     label: 'Outcome',
     render: (r) => (
-      <Badge tone={r.outcome === 'updated' || r.outcome === 'unchanged' ? 'good' : r.outcome === null ? 'neutral' : 'bad'} title={r.message ?? undefined}>
+      <Badge
+        tone={r.outcome === 'updated' || r.outcome === 'unchanged' ? 'good' : r.outcome === null ? 'neutral' : 'bad'}
+        title={r.message ?? undefined}
+      >
         {r.outcome ?? 'running'}
       </Badge>
     ),
@@ -354,10 +532,17 @@ const REFRESH_COLUMNS: Column<Refresh>[] = [
   { key: 'hosts', label: 'Hosts re-matched', align: 'right', render: (r) => int(r.hosts) },
   { key: 'detected', label: 'Detected', align: 'right', render: (r) => int(r.detected) },
   { key: 'resolved', label: 'Resolved', align: 'right', render: (r) => int(r.resolved) },
-  { key: 'duration', label: 'Took', align: 'right', render: (r) => (r.duration_ms === null ? '–' : `${(r.duration_ms / 1000).toFixed(1)} s`) },
+  {
+    key: 'duration',
+    label: 'Took',
+    align: 'right',
+    render: (r) => (r.duration_ms === null ? '–' : `${(r.duration_ms / 1000).toFixed(1)} s`),
+  },
 ];
 
-const REFRESH_CSV: CsvColumn<Refresh>[] = (['id', 'started_at', 'finished_at', 'outcome', 'message', 'hosts', 'detected', 'resolved', 'duration_ms'] as const).map((k) => ({
+const REFRESH_CSV: CsvColumn<Refresh>[] = (
+  ['id', 'started_at', 'finished_at', 'outcome', 'message', 'hosts', 'detected', 'resolved', 'duration_ms'] as const
+).map((k) => ({
   header: k,
   value: (r: Refresh) => r[k],
 }));

@@ -13,10 +13,23 @@ import { ROLE_LABEL, useCan, useSession } from '../lib/session.tsx';
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 const KIND_LABEL: Record<User['kind'], string> = { builtin: 'Built-in', local: 'Local', sso: 'Single sign-on' };
 
-export function RoleSelect(props: { value: Role; onChange(r: Role): void; disabled?: boolean; name: string; max?: Role; label?: string }) {
+export function RoleSelect(props: {
+  value: Role;
+  onChange(r: Role): void;
+  disabled?: boolean;
+  name: string;
+  max?: Role;
+  label?: string;
+}) {
   const allowed = props.max ? ROLES.slice(0, ROLES.indexOf(props.max) + 1) : ROLES;
   return (
-    <select name={props.name} aria-label={props.label ?? 'Role'} value={props.value} disabled={props.disabled} onChange={(e) => props.onChange(e.currentTarget.value as Role)}>
+    <select
+      name={props.name}
+      aria-label={props.label ?? 'Role'}
+      value={props.value}
+      disabled={props.disabled}
+      onChange={(e) => props.onChange(e.currentTarget.value as Role)}
+    >
       {allowed.map((r) => (
         <option key={r} value={r}>
           {ROLE_LABEL[r]}
@@ -63,7 +76,15 @@ function NewUser(props: { onCreated(): void }) {
       </label>
       <label>
         <span>First password</span>
-        <input name="new-password" type="password" autocomplete="new-password" minLength={12} required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <input
+          name="new-password"
+          type="password"
+          autocomplete="new-password"
+          minLength={12}
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
       </label>
       <button type="submit" class="primary" disabled={busy}>
         Create account
@@ -94,7 +115,10 @@ function UserActions(props: { user: User; self: boolean; onChanged(): void; onEr
   return (
     <div class="row-actions">
       {!fixed && (
-        <button type="button" onClick={() => act(() => apiSend('PATCH', `/api/v1/users/${u.id}`, { disabled: !u.disabled }))}>
+        <button
+          type="button"
+          onClick={() => act(() => apiSend('PATCH', `/api/v1/users/${u.id}`, { disabled: !u.disabled }))}
+        >
           {u.disabled ? 'Enable' : 'Disable'}
         </button>
       )}
@@ -111,7 +135,16 @@ function UserActions(props: { user: User; self: boolean; onChanged(): void; onEr
               });
             }}
           >
-            <input type="password" name="reset-password" aria-label={`New password for ${u.username}`} autocomplete="new-password" minLength={12} required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+            <input
+              type="password"
+              name="reset-password"
+              aria-label={`New password for ${u.username}`}
+              autocomplete="new-password"
+              minLength={12}
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
             <button type="submit">Set</button>
             <button type="button" class="link" onClick={() => setResetting(false)}>
               Cancel
@@ -165,20 +198,46 @@ export function UsersPage() {
             name={`role-${u.username}`}
             label={`Role of ${u.username}`}
             value={u.role}
-            onChange={(role) => apiSend('PATCH', `/api/v1/users/${u.id}`, { role }).then(changed, (err: unknown) => setError(`${u.username}: ${errorText(err)}`))}
+            onChange={(role) =>
+              apiSend('PATCH', `/api/v1/users/${u.id}`, { role }).then(changed, (err: unknown) =>
+                setError(`${u.username}: ${errorText(err)}`),
+              )
+            }
           />
         ),
     },
     { key: 'kind', label: 'Kind', render: (u) => <span title={u.sso_issuer ?? undefined}>{KIND_LABEL[u.kind]}</span> },
-    { key: 'state', label: 'State', render: (u) => (u.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Enabled</Badge>) },
+    {
+      key: 'state',
+      label: 'State',
+      render: (u) => (u.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Enabled</Badge>),
+    },
     { key: 'last', label: 'Last login', render: (u) => <span class="nowrap">{dateTime(u.last_login_at)}</span> },
-    { key: 'created', label: 'Created', render: (u) => <span class="nowrap muted">{dateTime(u.created_at)} by {u.created_by}</span> },
-    { key: 'actions', label: '', render: (u) => <UserActions user={u} self={u.id === session.user_id} onChanged={changed} onError={setError} /> },
+    {
+      key: 'created',
+      label: 'Created',
+      render: (u) => (
+        <span class="nowrap muted">
+          {dateTime(u.created_at)} by {u.created_by}
+        </span>
+      ),
+    },
+    {
+      key: 'actions',
+      label: '',
+      render: (u) => <UserActions user={u} self={u.id === session.user_id} onChanged={changed} onError={setError} />,
+    },
   ];
   return (
     <>
-      <PageHeader title="Users" subtitle="Accounts and their roles: viewers read, operators also change the fleet's settings, admins everything" />
-      <Card title="New local account" note="Accounts of single sign-on are made at their first login, with the role the provider's claim maps to.">
+      <PageHeader
+        title="Users"
+        subtitle="Accounts and their roles: viewers read, operators also change the fleet's settings, admins everything"
+      />
+      <Card
+        title="New local account"
+        note="Accounts of single sign-on are made at their first login, with the role the provider's claim maps to."
+      >
         <NewUser onCreated={changed} />
       </Card>
       <Card title="Accounts">
@@ -187,7 +246,16 @@ export function UsersPage() {
             {error}
           </p>
         )}
-        <DataTable id="users" columns={columns} rows={users.data} rowKey={(u) => u.id} loading={users.loading} error={users.error} retry={users.reload} rowClass={(u) => (u.disabled ? 'is-disabled' : '')} />
+        <DataTable
+          id="users"
+          columns={columns}
+          rows={users.data}
+          rowKey={(u) => u.id}
+          loading={users.loading}
+          error={users.error}
+          retry={users.reload}
+          rowClass={(u) => (u.disabled ? 'is-disabled' : '')}
+        />
       </Card>
     </>
   );

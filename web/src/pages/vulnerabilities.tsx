@@ -17,14 +17,26 @@ export function VulnerabilitiesPage() {
   const { query, set } = useQuery();
   const view = query.view === 'severe' ? 'severe' : 'widespread';
   const sortKey = query.sort ?? (view === 'severe' ? 'severity' : 'hosts');
-  const sort: SortState = { key: sortKey, order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey) };
+  const sort: SortState = {
+    key: sortKey,
+    order: query.order === 'asc' || query.order === 'desc' ? query.order : defaultOrder(sortKey),
+  };
   const page = intParam(query.page, 1);
   const filters = { search: query.search, min_severity: query.min_severity, fixable: query.fixable };
-  const res = useApi<Page<VulnSummary>>('/api/v1/vulnerabilities', { ...filters, sort: sort.key, order: sort.order, page, per_page: 50 });
+  const res = useApi<Page<VulnSummary>>('/api/v1/vulnerabilities', {
+    ...filters,
+    sort: sort.key,
+    order: sort.order,
+    page,
+    per_page: 50,
+  });
 
   return (
     <>
-      <PageHeader title="Vulnerabilities" subtitle="Open in the fleet now, with the hosts they affect and the versions that fix them" />
+      <PageHeader
+        title="Vulnerabilities"
+        subtitle="Open in the fleet now, with the hosts they affect and the versions that fix them"
+      />
       <Tabs
         active={view}
         tabs={[
@@ -34,7 +46,14 @@ export function VulnerabilitiesPage() {
       />
       <Card id="vulns">
         <div class="filters">
-          <TextFilter name="search" label="CVE, alias or advisory id" wide placeholder="CVE-2024- or ALSA-2024:" value={query.search} onChange={(v) => set({ search: v })} />
+          <TextFilter
+            name="search"
+            label="CVE, alias or advisory id"
+            wide
+            placeholder="CVE-2024- or ALSA-2024:"
+            value={query.search}
+            onChange={(v) => set({ search: v })}
+          />
           <SelectFilter
             name="min_severity"
             label="Severity"
@@ -55,7 +74,19 @@ export function VulnerabilitiesPage() {
           <span class="filters-end">
             <ExportButton
               id="vulns"
-              run={async () => download(stamped('vulnerabilities'), toCsv(VULN_CSV, await allPages<VulnSummary>('/api/v1/vulnerabilities', { ...filters, sort: sort.key, order: sort.order })))}
+              run={async () =>
+                download(
+                  stamped('vulnerabilities'),
+                  toCsv(
+                    VULN_CSV,
+                    await allPages<VulnSummary>('/api/v1/vulnerabilities', {
+                      ...filters,
+                      sort: sort.key,
+                      order: sort.order,
+                    }),
+                  ),
+                )
+              }
             />
           </span>
         </div>
@@ -74,7 +105,15 @@ export function VulnerabilitiesPage() {
           retry={res.reload}
           empty={query.search ? `No open vulnerability matches “${query.search}”.` : 'No open vulnerabilities.'}
         />
-        {res.data && <Pager page={page} perPage={50} total={res.data.total} exact={res.data.total_exact} onPage={(p) => set({ page: p === 1 ? undefined : String(p) })} />}
+        {res.data && (
+          <Pager
+            page={page}
+            perPage={50}
+            total={res.data.total}
+            exact={res.data.total_exact}
+            onPage={(p) => set({ page: p === 1 ? undefined : String(p) })}
+          />
+        )}
       </Card>
     </>
   );
@@ -90,7 +129,12 @@ const VULN_COLUMNS: Column<VulnSummary>[] = [
         <a class="mono strong" href={`/vulnerabilities/${encodeURIComponent(v.id)}`}>
           {v.id}
         </a>
-        {v.aliases.length > 0 && <span class="muted small">{v.aliases.slice(0, 3).join(', ')}{v.aliases.length > 3 ? ` +${v.aliases.length - 3}` : ''}</span>}
+        {v.aliases.length > 0 && (
+          <span class="muted small">
+            {v.aliases.slice(0, 3).join(', ')}
+            {v.aliases.length > 3 ? ` +${v.aliases.length - 3}` : ''}
+          </span>
+        )}
       </span>
     ),
   },
