@@ -1,20 +1,14 @@
 // The two renderings of an inventory: the JSON contract of `patchloop inventory` (DESIGN.md)
 // and an aligned table for people.
-import type { InstalledPackage, Inventory } from '../core/types.ts';
+import { toWirePackage, type WirePackage } from '../core/protocol.ts';
+import type { Inventory } from '../core/types.ts';
 import { comparePackages } from './index.ts';
 
-/** One package as the JSON contract lists it: the six contract fields first, rpm extras when set. */
-export interface PackageJson {
-  name: string;
-  version: string;
-  arch: string;
-  source: string;
-  source_version: string;
-  format: string;
-  vendor?: string;
-  modularity_label?: string;
-  epoch?: number;
-}
+/**
+ * One package as the JSON contract lists it: the six contract fields first, rpm extras when set —
+ * the fields the agent sends (one shape for both).
+ */
+export type PackageJson = WirePackage;
 
 export interface InventoryJson {
   os: { id: string; version_id: string; codename: string; pretty_name: string; id_like: string[] };
@@ -34,24 +28,9 @@ export function inventoryJson(inv: Inventory): InventoryJson {
       id_like: inv.os.id_like ?? [],
     },
     kernel: inv.kernel,
-    packages: [...inv.packages].sort(comparePackages).map(packageJson),
+    packages: [...inv.packages].sort(comparePackages).map(toWirePackage),
     warnings: inv.warnings ?? [],
   };
-}
-
-function packageJson(p: InstalledPackage): PackageJson {
-  const out: PackageJson = {
-    name: p.name,
-    version: p.version,
-    arch: p.arch,
-    source: p.source,
-    source_version: p.source_version,
-    format: p.format,
-  };
-  if (p.vendor !== undefined) out.vendor = p.vendor;
-  if (p.modularity_label !== undefined) out.modularity_label = p.modularity_label;
-  if (p.epoch !== undefined) out.epoch = p.epoch;
-  return out;
 }
 
 const HEADERS = ['NAME', 'VERSION', 'ARCH', 'SOURCE', 'SOURCE VERSION', 'FORMAT'];
