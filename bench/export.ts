@@ -1,7 +1,7 @@
 // Export to Elasticsearch / OpenSearch: the server's exporter rebuilding the indices of a
 // 10,000-host fleet into the test node, and an incremental export of a fleet's day.
 //
-// The fleet is the server benchmark's (bench/server.ts: its releases, package universe and
+// The fleet is the server benchmark's (bench/lib/fleet.ts: its releases, package universe and
 // generated vulnerability DB), ingested straight into a store here (no HTTP: this measures
 // the export, not the server). Day 0: every host's first inventory; day 1: the next day's
 // inventories, a quarter of the hosts having upgraded. Figures:
@@ -29,6 +29,7 @@ import { ingestReport } from '../src/server/store/ingest.ts';
 import { SCHEMA } from '../src/server/store/schema.ts';
 import { Store } from '../src/server/store/store.ts';
 import { VulnDb } from '../src/vulndb/reader.ts';
+import { fleetOf, writeVulnDb, type Fleet } from './lib/fleet.ts';
 import { fmtMs } from './lib/measure.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';
 
@@ -36,19 +37,6 @@ const HOSTS = Number(process.env.PATCHLOOP_BENCH_EXPORT_HOSTS ?? 10_000);
 const PACKAGES = Number(process.env.PATCHLOOP_BENCH_EXPORT_PACKAGES ?? 1_500);
 const DAY0 = '2026-11-01T06:00:00Z';
 const DAY_MS = 86_400_000;
-
-type Fleet = typeof import('./server.ts');
-
-/** The server benchmark's fleet generator, sized here (it reads its size from the command line). */
-async function fleetGenerator(): Promise<Fleet> {
-  const argv = process.argv;
-  process.argv = [argv[0], argv[1], '--hosts', String(HOSTS), '--packages', String(PACKAGES)];
-  try {
-    return await import('./server.ts');
-  } finally {
-    process.argv = argv;
-  }
-}
 
 function report(fleet: Fleet, index: number, day: number): Report {
   const h = fleet.hostSpec(index);
@@ -145,7 +133,7 @@ function documents(r: ExportRunReport): number {
 
 export const section: BenchSection = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
-    const fleet = await fleetGenerator();
+    const fleet = fleetOf(PACKAGES);
     // Keyed by the store schema too: a store built by another schema is not reused.
     const schema = createHash('sha1').update(SCHEMA).digest('hex').slice(0, 8);
     const base = join(ctx.cacheDir, `export-fleet-${HOSTS}x${PACKAGES}-${schema}`);
@@ -159,7 +147,7 @@ export const section: BenchSection = {
         rmSync(join(ctx.cacheDir, old), { recursive: true, force: true });
       }
       mkdirSync(base, { recursive: true });
-      const entries = await fleet.writeVulnDb(base, 1);
+      const entries = await writeVulnDb(base, 1);
       const store = Store.open(join(base, 'build.sqlite'), clock);
       const matcher = new FleetMatcher(VulnDb.open(base), store.interner, store.matchGeneration(), {
         today: () => DAY0.slice(0, 10),
