@@ -58,6 +58,18 @@ test('problems name the file and the line of the offending value', () => {
   );
   assert.throws(
     () => parsePolicyText('version: 2\n', 'x.yaml'),
-    (err: unknown) => err instanceof PolicyError && err.issues.some((i) => i.path.startsWith('name')),
+    (err: unknown) => err instanceof PolicyError && err.issues.some((i) => i.path.startsWith('group')),
   );
+  assert.throws(
+    () => parsePolicyText('group: web\n', '/tmp/web policy.yaml'),
+    (err: unknown) =>
+      err instanceof PolicyError && /name: not given, and the file name does not make one/.test(err.message),
+  );
+});
+
+test('name and version may be left out, as PUT /api/v1/policies/NAME allows: the file names it, version 1', () => {
+  const p = parsePolicyText('group: web\n', '/etc/patchloop/web-servers.yml');
+  assert.deepEqual([p.name, p.version, p.group], ['web-servers', 1, 'web']);
+  const named = parsePolicyText('name: db\nversion: 4\ngroup: db\n', 'anything.json');
+  assert.deepEqual([named.name, named.version], ['db', 4]);
 });

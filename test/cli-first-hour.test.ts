@@ -1,0 +1,47 @@
+// A new user's first hour on the command line, through the real CLI as a subprocess: the
+// documented policy read the way the server reads it, one-line usage errors, grammatical
+// counts, `db status`, the agent's summary on a terminal, progress on a terminal only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './support/cli.ts';
+import { docExample } from './support/doc-examples.ts';
+import { api, startTestServer } from './support/server.ts';
+
+const scratch = (): string => mkdtempSync(join(tmpdir(), 'patchloop-first-hour-'));
+
+test('the documented policy: patch --explain reads it as PUT /api/v1/policies/NAME does', async (t) => {
+  const example = docExample('docs/patching.md', 'policy');
+  const file = join(scratch(), 'web.yaml');
+  writeFileSync(file, example.text);
+  const cli = await runCli(['patch', '--explain', '--policy', file, '--host', 'web-1', '--format', 'json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const outlook = JSON.parse(cli.stdout) as { policy: { name: string; version: number }; group: string };
+  // The file names the policy and, with no earlier versions, it is version 1.
+  assert.deepEqual([outlook.policy, outlook.group], [{ name: 'web', version: 1 }, 'web']);
+
+  const s = await startTestServer(null);
+  t.after(() => s.close());
+  const { parseYaml } = await import('../src/config/load.ts');
+  const put = await api(s.url, '/api/v1/policies/web', {
+    method: 'PUT',
+    token: s.adminToken,
+    body: parseYaml(example.text, file).data,
+  });
+  assert.equal(put.status, 201, put.text);
+  assert.deepEqual(
+    [(put.body as { name: string }).name, (put.body as { version: number }).version],
+    [outlook.policy.name, outlook.policy.version],
+  );
+
+  // A name in the document wins over the file name; a wrong one is reported on its line.
+  writeFileSync(file, `name: frontend\n${example.text}`);
+  const named = await runCli(['patch', '--explain', '--policy', file, '--format', 'json']);
+  assert.equal((JSON.parse(named.stdout) as { policy: { name: string } }).policy.name, 'frontend');
+  writeFileSync(file, `name: "front end"\n${example.text}`);
+  const bad = await runCli(['patch', '--explain', '--policy', file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /name \(line 1\): expected letters, digits/);
+});
