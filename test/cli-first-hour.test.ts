@@ -45,3 +45,28 @@ test('the documented policy: patch --explain reads it as PUT /api/v1/policies/NA
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /name \(line 1\): expected letters, digits/);
 });
+
+test('a usage error is one line and where to read more, with the usage exit status', async () => {
+  for (const [args, error, hint] of [
+    [['scan', '--x'], "error: unknown option '--x'", "see 'patchloop scan --help'"],
+    [['server', 'run', '--lissen', 'x'], "error: unknown option '--lissen'", "see 'patchloop server run --help'"],
+    [
+      ['scan', '--format', 'xml'],
+      "error: option '--format <format>' argument 'xml' is invalid.",
+      "see 'patchloop scan --help'",
+    ],
+    [['nonsense'], "error: unknown command 'nonsense'", "see 'patchloop --help'"],
+  ]) {
+    const r = await runCli(args as string[]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.ok(lines[0].startsWith(error as string), r.stderr);
+    assert.equal(lines.at(-1), hint);
+    // Between them at most commander's guess at what was meant.
+    assert.deepEqual(
+      lines.slice(1, -1).filter((l) => !/^\(Did you mean --?[a-z-]+\?\)$/.test(l)),
+      [],
+    );
+  }
+});
