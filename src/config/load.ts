@@ -3,9 +3,9 @@
 // reported as `FILE:LINE: key: message`. One loader for the server, agent and export
 // configuration; policy files use its YAML reading.
 import { existsSync, readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import { PatchloopError } from '../core/errors.ts';
+import { issueLine, readYaml, type LineOf } from './yaml-lines.ts';
 
 export class ConfigError extends PatchloopError {
   constructor(message: string) {
@@ -24,11 +24,7 @@ export class YamlSyntaxError extends ConfigError {
   }
 }
 
-/**
- * The line (1-based) of the value at `path`, or of the deepest part of the path the document
- * holds (a missing key: its mapping's); null when the value is not from the file.
- */
-export type LineOf = (path: readonly PropertyKey[]) => number | null;
+export type { LineOf } from './yaml-lines.ts';
 
 /** A configuration as read: its data, the file it came from (null: none), where each value is in it. */
 export interface ConfigSource {
@@ -53,37 +49,9 @@ export function sourceOf(input: ConfigSource | object): ConfigSource {
 
 /** A YAML document's data and the line of each of its values. */
 export function parseYaml(text: string, file: string): { data: unknown; lineOf: LineOf } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const problem = doc.errors[0];
-  if (problem) {
-    const pos = problem.linePos?.[0];
-    throw new YamlSyntaxError(
-      file,
-      pos?.line ?? null,
-      pos?.col ?? null,
-      problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
-    );
-  }
-  const lineOf: LineOf = (path) => {
-    let node: unknown = doc.contents;
-    let at = (node as { range?: [number] } | null)?.range?.[0];
-    for (const key of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
-        if (!pair) break;
-        at = (pair.key as Scalar).range?.[0];
-        node = pair.value;
-      } else if (isSeq(node) && typeof key === 'number' && node.items[key]) {
-        node = node.items[key];
-        at = (node as { range?: [number] }).range?.[0] ?? at;
-      } else {
-        break;
-      }
-    }
-    return at === undefined ? null : lines.linePos(at).line;
-  };
-  return { data: doc.toJS() ?? {}, lineOf };
+  const read = readYaml(text);
+  if (!read.ok) throw new YamlSyntaxError(file, read.line, read.col, read.reason);
+  return { data: read.data, lineOf: read.lineOf };
 }
 
 /** A YAML configuration file, which must hold a mapping (an empty file is an empty one). */
@@ -143,8 +111,7 @@ export function validate<S extends z.ZodType>(
   const r = schema.safeParse(source.data);
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => {
-    // An unknown key is reported on its mapping; the line wanted is the key's own.
-    const line = source.lineOf(i.code === 'unrecognized_keys' && i.keys.length ? [...i.path, i.keys[0]] : i.path);
+    const line = issueLine(source.lineOf, i);
     const key = [o.prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(top level)';
     return `  ${line !== null && source.file ? `${source.file}:${line}: ` : ''}${key}: ${i.message}`;
   });

@@ -26,6 +26,7 @@ import { oidcRoutes } from './routes/oidc.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { userRoutes } from './routes/users.ts';
 import { patchingRoutes } from './patching/routes.ts';
+import { remediationRoutes } from './routes/remediation.ts';
 import { z } from 'zod';
 import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
 
@@ -35,6 +36,7 @@ const DASHBOARD_PAGES = [
   '/hosts/:id',
   '/vulnerabilities',
   '/vulnerabilities/:id',
+  '/remediation',
   '/findings',
   '/patching',
   '/users',
@@ -132,6 +134,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));
+  await app.register(remediationRoutes(ctx));
   await app.register(repoRoutes(ctx));
   app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs/openapi.yaml', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>

@@ -145,3 +145,20 @@ export function putPolicy(
     };
   });
 }
+
+/**
+ * Brings back version `version` of policy `name` as its next version (nothing is rewritten:
+ * the history keeps every version). Unchanged when it equals the version in force. Null when
+ * there is no such version.
+ */
+export function rollbackPolicy(
+  store: Store,
+  name: string,
+  version: number,
+  who: string,
+): { status: 'created' | 'unchanged'; stored: StoredPolicy } | null {
+  const old = policyVersion(store, name, version);
+  if (!old) return null;
+  const { version: _, ...doc } = old.policy;
+  return putPolicy(store, name, doc, who);
+}

@@ -43,11 +43,12 @@ export interface GroupRings {
   histories: HostHistory[][];
 }
 
-export function groupRings(store: Store, policy: PatchPolicy, now: number): GroupRings {
-  const hosts = store
+/** The hosts of a group, by host name. */
+export function groupHosts(store: Store, group: string): HostInfo[] {
+  return store
     .all<{ id: number; hostname: string; grp: string; tags: string; last_scan_id: number | null }>(
       'SELECT id, hostname, grp, tags, last_scan_id FROM hosts WHERE grp = ? ORDER BY hostname, id',
-      policy.group,
+      group,
     )
     .map((r) => ({
       id: r.id,
@@ -56,6 +57,10 @@ export function groupRings(store: Store, policy: PatchPolicy, now: number): Grou
       tags: JSON.parse(r.tags) as string[],
       last_scan_id: r.last_scan_id,
     }));
+}
+
+export function groupRings(store: Store, policy: PatchPolicy, now: number): GroupRings {
+  const hosts = groupHosts(store, policy.group);
   // Evidence older than a ring's limit does not count, but a healthy streak may have begun
   // before it: load enough to see the start of a streak as long as the longest soak.
   const hours =

@@ -19,7 +19,16 @@ import { auditChange } from '../http/audit.ts';
 import { actorName, type Principal } from '../http/auth.ts';
 import { HttpError } from '../http/errors.ts';
 import { acquireLease, listLeases, releaseLease, renewLease } from './leases.ts';
-import { latestPolicy, listPolicies, policyForGroup, policyVersion, policyVersions, putPolicy } from './policies.ts';
+import {
+  latestPolicy,
+  listPolicies,
+  policyForGroup,
+  policyVersion,
+  policyVersions,
+  putPolicy,
+  rollbackPolicy,
+} from './policies.ts';
+import { previewPolicyText } from './policy-preview.ts';
 import { hostPolicyView, listRuns, policyView, ringViews, runById, runSummary } from './queries.ts';
 import { gateFor, groupRings, hostInfo, type HostInfo } from './rings.ts';
 import { recordBoot, recordRun } from './runs.ts';
@@ -31,6 +40,9 @@ import {
   PatchRunSummarySchema,
   PolicyListItemSchema,
   PolicyNameParams,
+  PolicyPreviewSchema,
+  PolicyRollbackSchema,
+  PolicyTextSchema,
   RingViewSchema,
   StoredPolicySchema,
 } from './schemas.ts';
@@ -132,6 +144,70 @@ export const patchingRoutes =
         const list = policyVersions(store, request.params.name);
         if (list.length === 0) throw new HttpError('PL_E_NOT_FOUND', `no policy ${request.params.name}`);
         return list;
+      },
+    );
+
+    app.post(
+      '/api/v1/policies/:name/preview',
+      {
+        // Nothing is stored; the audit records who looked at which draft's effect.
+        config: { access: 'operator', audit: 'policy.preview' },
+        schema: {
+          summary: 'Check a policy typed as YAML (every problem at its line) and preview it for the hosts of its group',
+          description:
+            'The text may leave out name and version. For each host of the group: ring, window, ring gate and whether it patches in the next 24 hours under the draft, beside what the policy in force would do. Nothing is stored.',
+          tags: ['patching'],
+          params: PolicyNameParams,
+          body: PolicyTextSchema,
+          response: { 200: PolicyPreviewSchema, 400: ErrorSchema },
+        },
+      },
+      async (request) => {
+        auditChange(request, { target: { type: 'policy', id: request.params.name } });
+        return previewPolicyText(store, request.params.name, request.body.text);
+      },
+    );
+    app.post(
+      '/api/v1/policies/:name/rollback',
+      {
+        config: { access: 'operator', audit: 'policy.rollback' },
+        schema: {
+          summary: 'Bring back an earlier version of a policy as its next version',
+          description:
+            'The history is kept: version N+1 is made equal to the version named. 200 (unchanged) when that is the version in force already.',
+          tags: ['patching'],
+          params: PolicyNameParams,
+          body: PolicyRollbackSchema,
+          response: {
+            200: StoredPolicySchema,
+            201: StoredPolicySchema,
+            400: ErrorSchema,
+            404: ErrorSchema,
+            409: ErrorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { name } = request.params;
+        const before = latestPolicy(store, name);
+        auditChange(request, {
+          target: { type: 'policy', id: name },
+          before: before && { version: before.version, policy: before.policy },
+        });
+        const r = rollbackPolicy(store, name, request.body.version, actorName(request.principal));
+        if (!r) throw new HttpError('PL_E_NOT_FOUND', `no policy ${name} version ${request.body.version}`);
+        auditChange(request, {
+          after: { version: r.stored.version, policy: r.stored.policy },
+          reason:
+            r.status === 'unchanged'
+              ? `version ${request.body.version} is the version in force`
+              : `rollback to version ${request.body.version}`,
+        });
+        request.log.info(
+          { policy: name, from: request.body.version, version: r.stored.version, status: r.status },
+          'policy rolled back',
+        );
+        return reply.code(r.status === 'created' ? 201 : 200).send(r.stored);
       },
     );
 

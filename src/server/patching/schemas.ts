@@ -139,3 +139,38 @@ export const HostPolicyViewSchema = z.object({
   /** Why, one sentence per line. */
   lines: z.array(z.string()),
 });
+
+/** A policy typed in the editor: YAML (or JSON) text, checked and previewed, never stored. */
+export const PolicyTextSchema = z.strictObject({ text: z.string().max(256 * 1024) });
+
+const RingRefSchema = z.object({ name: z.string(), index: z.number().int() }).nullable();
+
+export const PolicyPreviewSchema = z.object({
+  valid: z.boolean(),
+  /** Every problem at its line of the text (null: not on a line, e.g. a missing key of an empty text). */
+  issues: z.array(z.object({ line: z.number().int().nullable(), path: z.string(), message: z.string() })),
+  policy: z.record(z.string(), z.unknown()).nullable(),
+  next_version: z.number().int(),
+  hosts_total: z.number().int(),
+  hosts: z.array(
+    z.object({
+      host_id: z.number().int(),
+      hostname: z.string(),
+      draft: z.object({
+        ring: RingRefSchema,
+        window: z.object({ start: z.string(), end: z.string(), time_zone: z.string() }).nullable(),
+        gate: GateSchema,
+        will_patch: z.boolean(),
+        patch_at: z.string().nullable(),
+        reboot: z.string(),
+        lines: z.array(z.string()),
+      }),
+      in_force: z.object({ will_patch: z.boolean(), patch_at: z.string().nullable(), ring: RingRefSchema }).nullable(),
+    }),
+  ),
+});
+
+export const PolicyRollbackSchema = z.strictObject({
+  /** The version to bring back; it becomes the next version. */
+  version: z.number().int().min(1).max(1_000_000_000),
+});
