@@ -122,11 +122,61 @@ export interface VulnerabilityInfo {
   references: string[];
 }
 
+/** CISA Known Exploited Vulnerabilities: the catalogue's entry for a CVE (dates as `YYYY-MM-DD`). */
+export interface KevInfo {
+  date_added: string;
+  /** The date US federal agencies must remediate by. */
+  due_date: string;
+  /** Known use in ransomware campaigns: true "Known", false "Unknown"… as CISA says; null when not said. */
+  ransomware: boolean | null;
+}
+
+/** FIRST EPSS: probability of exploitation activity in the next 30 days, and its percentile. */
+export interface EpssInfo {
+  /** 0..1 */
+  score: number;
+  /** 0..1: the share of scored CVEs with a lower or equal score. */
+  percentile: number;
+  /** The day the score is of (`score_date` of the file, `YYYY-MM-DD`). */
+  date?: string;
+}
+
+export type CvssVersion = '2.0' | '3.0' | '3.1' | '4.0';
+
+/** One CVSS base score as a feed carries it. */
+export interface CvssScore {
+  version: CvssVersion;
+  /** Base score 0.0–10.0 (computed from the vector when the feed gives only the vector). */
+  score: number;
+  /** The vector string (`CVSS:3.1/AV:N/…`, `CVSS:4.0/…`; v2 as written, without prefix). */
+  vector: string;
+  /** Who scored it: the feed (`osv`, `redhat`, `ubuntu`, …) or the publisher it names (`nvd`). */
+  source: string;
+}
+
+/** What the vulnerability DB knows about one vulnerability id beyond its advisories. */
+export interface Enrichment {
+  kev?: KevInfo;
+  epss?: EpssInfo;
+  cvss?: CvssScore[];
+}
+
+export type PriorityLevel = 'P1' | 'P2' | 'P3' | 'P4';
+
+export const PRIORITY_LEVELS: readonly PriorityLevel[] = ['P1', 'P2', 'P3', 'P4'];
+
+/** What to fix first (core/priority.ts): a level and the reason in words. */
+export interface Priority {
+  level: PriorityLevel;
+  /** e.g. "known exploited, fix available, running kernel". */
+  reason: string;
+}
+
 /**
  * One scan finding: an installed binary package affected by one vulnerability (contract).
  * Counts are not of findings but of exposures (core/exposure.ts: one vulnerability in one source
- * package). Enrichment a later feed adds (DESIGN.md "Finding identity": `kev`, `epss`, `cvss`,
- * `priority`) goes beside these fields as optional ones, known per vulnerability id.
+ * package). Enrichment (DESIGN.md "Finding identity": `kev`, `epss`, `cvss`, `priority`) is
+ * optional, present when known, per vulnerability id (vulndb/reader.ts `enrichment`).
  */
 export interface Finding {
   /** The CVE whenever the feed names one (core/vuln-id.ts), else the record's own id. */
@@ -152,4 +202,14 @@ export interface Finding {
   reason: string;
   /** Kernel packages installed but not running: reported, but not exposure. */
   kernel_not_running?: boolean;
+  /**
+   * Where `severity` comes from when not from the distribution's own rating: `cvss` when the
+   * distribution rates nothing (`raw_severity` empty or unknown) and a CVSS base score does
+   * (FIRST's bands on the highest-version score). Absent: the distribution's rating.
+   */
+  severity_source?: 'cvss';
+  kev?: KevInfo;
+  epss?: EpssInfo;
+  cvss?: CvssScore[];
+  priority?: Priority;
 }

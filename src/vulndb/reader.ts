@@ -6,13 +6,16 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import type {
   AdvisoryEntry,
+  CvssScore,
+  CvssVersion,
+  Enrichment,
   EntryStatus,
   PackageKeyKind,
   Severity,
   VersionSchemeName,
   VulnerabilityInfo,
 } from '../core/types.ts';
-import { SCHEMA_VERSION } from './schema.ts';
+import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.ts';
 import { vulnDbDir } from './paths.ts';
 import { PatchloopError } from '../core/errors.ts';
 
@@ -47,8 +50,39 @@ interface EntryRow {
   aliases: string | null;
 }
 
+interface KevRowRead {
+  cve: string;
+  date_added: string;
+  due_date: string;
+  ransomware: number | null;
+}
+interface EpssRowRead {
+  cve: string;
+  score: number;
+  percentile: number;
+}
+interface CvssRowRead {
+  vuln_id: string;
+  source: string;
+  version: string;
+  score: number;
+  vector: string;
+}
+
+/** Lookups of one enrichment table: one id, or many ids in one query (a JSON array of them). */
+interface EnrichmentTable {
+  one: StatementSync;
+  many: StatementSync;
+}
+
 class FeedFile {
   readonly info: FeedInfo;
+  /** Enrichment tables of this file that hold rows (a version-3 file has none). */
+  private readonly kevTable: EnrichmentTable | null;
+  private readonly epssTable: EnrichmentTable | null;
+  private readonly cvssTable: EnrichmentTable | null;
+  /** The day the EPSS scores are of (meta score_date), for an epss file. */
+  private readonly epssDate: string | undefined;
   private readonly db: DatabaseSync;
   private readonly byPackage: StatementSync;
   private readonly vuln: StatementSync;
@@ -65,7 +99,7 @@ class FeedFile {
           r.value,
         ]),
       );
-      if (Number(meta.schema_version) !== SCHEMA_VERSION) {
+      if (!READABLE_SCHEMA_VERSIONS.includes(Number(meta.schema_version))) {
         throw new Error(
           `schema version ${meta.schema_version ?? '(none)'}, this patchloop reads ${SCHEMA_VERSION}; run \`patchloop db update\``,
         );
@@ -89,6 +123,18 @@ class FeedFile {
       this.manySupport = this.db.prepare(
         'SELECT package, kind, note FROM support WHERE distro = ? AND release = ? AND package IN (SELECT value FROM json_each(?))',
       );
+      const filled = (table: string, key: string, columns: string): EnrichmentTable | null => {
+        const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+        if (!exists || !this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get()) return null;
+        return {
+          one: this.db.prepare(`SELECT ${columns} FROM ${table} WHERE ${key} = ?`),
+          many: this.db.prepare(`SELECT ${columns} FROM ${table} WHERE ${key} IN (SELECT value FROM json_each(?))`),
+        };
+      };
+      this.kevTable = filled('kev', 'cve', 'cve, date_added, due_date, ransomware');
+      this.epssTable = filled('epss', 'cve', 'cve, score, percentile');
+      this.cvssTable = filled('cvss', 'vuln_id', 'vuln_id, source, version, score, vector');
+      this.epssDate = meta.score_date ? meta.score_date.slice(0, 10) : undefined;
     } catch (err) {
       throw new PatchloopError(
         'PL_E_DB_CORRUPT',
@@ -132,6 +178,46 @@ class FeedFile {
       }
       return { entries, support };
     });
+  }
+
+  /** Whether this file holds KEV, EPSS or CVSS rows. */
+  get enriches(): boolean {
+    return this.kevTable !== null || this.epssTable !== null || this.cvssTable !== null;
+  }
+
+  /**
+   * Adds what this file knows of `ids` (given as a JSON array, or one id) to `out`. The first
+   * file to give a vulnerability's KEV or EPSS entry wins; CVSS scores are gathered from all.
+   */
+  enrich(ids: { json: string } | { id: string }, out: Map<string, Enrichment>): void {
+    const rows = <T>(t: EnrichmentTable | null): T[] =>
+      t ? (this.read(() => ('json' in ids ? t.many.all(ids.json) : t.one.all(ids.id))) as unknown as T[]) : [];
+    const of = (id: string): Enrichment => {
+      let e = out.get(id);
+      if (!e) out.set(id, (e = {}));
+      return e;
+    };
+    for (const r of rows<KevRowRead>(this.kevTable)) {
+      const e = of(r.cve);
+      e.kev ??= {
+        date_added: r.date_added,
+        due_date: r.due_date,
+        ransomware: r.ransomware === null ? null : r.ransomware === 1,
+      };
+    }
+    for (const r of rows<EpssRowRead>(this.epssTable)) {
+      const e = of(r.cve);
+      e.epss ??= {
+        score: r.score,
+        percentile: r.percentile,
+        ...(this.epssDate ? { date: this.epssDate } : {}),
+      };
+    }
+    for (const r of rows<CvssRowRead>(this.cvssTable)) {
+      const e = of(r.vuln_id);
+      const c: CvssScore = { version: r.version as CvssVersion, score: r.score, vector: r.vector, source: r.source };
+      (e.cvss ??= []).push(c);
+    }
   }
 
   covers(distro: string): boolean {
@@ -291,6 +377,37 @@ export class VulnDb implements AdvisoryLookup {
     return null;
   }
 
+  /** Whether any feed file holds KEV, EPSS or CVSS data (else enrichment is always empty). */
+  hasEnrichment(): boolean {
+    return this.files.some((f) => f.enriches);
+  }
+
+  /**
+   * KEV, EPSS and CVSS of one vulnerability id (a CVE; other ids have no KEV or EPSS): an
+   * indexed lookup per feed file that has such data. Null when nothing is known.
+   */
+  enrichment(id: string): Enrichment | null {
+    const out = new Map<string, Enrichment>();
+    for (const f of this.files) if (f.enriches) f.enrich({ id }, out);
+    const e = out.get(id);
+    if (e?.cvss) e.cvss.sort(compareCvss);
+    return e ?? null;
+  }
+
+  /**
+   * KEV, EPSS and CVSS of many vulnerability ids: one query per table and feed file, whatever
+   * their number (a scan's few thousand, or a fleet's). Ids nothing is known of are absent.
+   */
+  enrichMany(ids: Iterable<string>): Map<string, Enrichment> {
+    const out = new Map<string, Enrichment>();
+    const enriching = this.files.filter((f) => f.enriches);
+    if (enriching.length === 0) return out;
+    const json = JSON.stringify([...new Set(ids)]);
+    for (const f of enriching) f.enrich({ json }, out);
+    for (const e of out.values()) if (e.cvss) e.cvss.sort(compareCvss);
+    return out;
+  }
+
   support(distro: string, release: string, packageKey: string): SupportNote | null {
     const cached = this.fromPrefetch(distro, release);
     if (cached?.entries.has(packageKey)) return cached.support.get(packageKey) ?? null;
@@ -305,4 +422,9 @@ export class VulnDb implements AdvisoryLookup {
   close(): void {
     for (const f of this.files) f.close();
   }
+}
+
+/** CVSS scores newest version first, then by scorer: the first is the one to show. */
+function compareCvss(a: CvssScore, b: CvssScore): number {
+  return Number(b.version) - Number(a.version) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
 }

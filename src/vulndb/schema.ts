@@ -3,7 +3,12 @@
 // 3: entries are filed under the CVE wherever the feed names one (an advisory that names CVEs
 // is one entry per CVE with the advisory in advisory_ids), and ids are normalised
 // (feeds/common/ids.ts); a version-2 file would give findings named by advisory.
-export const SCHEMA_VERSION = 3;
+// 4: the enrichment tables kev, epss and cvss. A version-3 file is still read (it has none of
+// them, so gives no enrichment): the change only adds tables.
+export const SCHEMA_VERSION = 4;
+
+/** Versions this patchloop reads: the current one, and older ones it reads without loss of meaning. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4];
 
 export const CREATE_TABLES = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -25,6 +30,18 @@ CREATE TABLE support (
   distro TEXT NOT NULL, release TEXT NOT NULL, package TEXT NOT NULL,
   kind TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (distro, release, package)
 ) STRICT;
+-- CISA Known Exploited Vulnerabilities (feed kev). ransomware: 1 known, 0 not known, NULL not said.
+CREATE TABLE kev (
+  cve TEXT PRIMARY KEY, date_added TEXT NOT NULL, due_date TEXT NOT NULL, ransomware INTEGER,
+  vendor TEXT NOT NULL, product TEXT NOT NULL, name TEXT NOT NULL, required_action TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+-- FIRST EPSS scores (feed epss); the score date and model version are in meta.
+CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL) STRICT, WITHOUT ROWID;
+-- CVSS base scores a feed carries, one per vulnerability, scorer and version.
+CREATE TABLE cvss (
+  vuln_id TEXT NOT NULL, source TEXT NOT NULL, version TEXT NOT NULL, score REAL NOT NULL, vector TEXT NOT NULL,
+  PRIMARY KEY (vuln_id, source, version)
+) STRICT, WITHOUT ROWID;
 `;
 
 /** Built after the bulk insert: faster than maintaining it row by row. */

@@ -158,3 +158,60 @@ test('a corrupt feed file is reported by name, not read as empty', () => {
     (err: Error) => err.message.startsWith(`cannot read vulnerability database ${file}:`),
   );
 });
+
+test('KEV, EPSS and CVSS of a vulnerability come from whichever feed files hold them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vulndb-'));
+  await replaceFeed(dir, 'debian', (w) => {
+    w.entry(entry());
+    w.cvss('CVE-2024-0001', {
+      version: '3.1',
+      score: 7.5,
+      vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N',
+      source: 'nvd',
+    });
+  });
+  await replaceFeed(dir, 'kev', (w) => {
+    w.kev({
+      cve: 'CVE-2024-0001',
+      date_added: '2024-07-01',
+      due_date: '2024-07-22',
+      ransomware: true,
+      vendor: 'OpenSSL',
+      product: 'OpenSSL',
+      name: 'OpenSSL flaw',
+      required_action: 'Apply updates',
+    });
+  });
+  await replaceFeed(dir, 'epss', (w) => {
+    w.meta('score_date', '2026-11-01T12:55:00Z');
+    w.epss('CVE-2024-0001', 0.97231, 0.99821);
+    w.epss('CVE-2024-0002', 0.00043, 0.1);
+  });
+  // An empty exploitation feed is a broken input, as an empty advisory feed is.
+  await assert.rejects(
+    replaceFeed(dir, 'kev', () => {}),
+    (err: unknown) => err instanceof FeedUpdateError && /no advisory entries/.test(err.message),
+  );
+  const db = VulnDb.open(dir);
+  try {
+    assert.equal(db.hasEnrichment(), true);
+    const want = {
+      kev: { date_added: '2024-07-01', due_date: '2024-07-22', ransomware: true },
+      epss: { score: 0.97231, percentile: 0.99821, date: '2026-11-01' },
+      cvss: [{ version: '3.1', score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', source: 'nvd' }],
+    };
+    assert.deepEqual(db.enrichment('CVE-2024-0001'), want);
+    assert.equal(db.enrichment('CVE-1999-0001'), null);
+    const many = db.enrichMany(['CVE-2024-0001', 'CVE-2024-0002', 'CVE-1999-0001', 'CVE-2024-0001']);
+    assert.deepEqual([...many.keys()].sort(), ['CVE-2024-0001', 'CVE-2024-0002']);
+    assert.deepEqual(many.get('CVE-2024-0001'), want);
+    assert.deepEqual(many.get('CVE-2024-0002'), { epss: { score: 0.00043, percentile: 0.1, date: '2026-11-01' } });
+    // Exploitation feeds cover no distribution: the matcher never reads them.
+    assert.deepEqual(
+      db.feedsFor('debian').map((f) => f.feed),
+      ['debian'],
+    );
+  } finally {
+    db.close();
+  }
+});

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { dirname, join } from 'node:path';
-import type { AdvisoryEntry, VulnerabilityInfo } from '../core/types.ts';
+import type { AdvisoryEntry, CvssScore, KevInfo, VulnerabilityInfo } from '../core/types.ts';
 import { CREATE_INDEXES, CREATE_TABLES, SCHEMA_VERSION } from './schema.ts';
 import { feedFile, vulnDbDir } from './paths.ts';
 import { acquireLock, LockHeldError, processAlive, readPidFile } from './lock.ts';
@@ -19,12 +19,27 @@ export interface SupportRow {
   note: string;
 }
 
+/** One entry of CISA's catalogue as the kev table keeps it. */
+export interface KevRow extends KevInfo {
+  cve: string;
+  vendor: string;
+  product: string;
+  name: string;
+  required_action: string;
+}
+
 /** What an importer fills. Calls are synchronous and buffered in one transaction. */
 export interface FeedWriter {
   entry(e: AdvisoryEntry): void;
   /** First description wins; later calls for the same id merge aliases and references. */
   vulnerability(v: VulnerabilityInfo): void;
   support(row: SupportRow): void;
+  /** A known exploited vulnerability (feed kev); a CVE given twice keeps the last. */
+  kev(row: KevRow): void;
+  /** An EPSS score (feed epss); a CVE given twice keeps the last. */
+  epss(cve: string, score: number, percentile: number): void;
+  /** A CVSS base score a feed carries for a vulnerability; one per scorer and version (the last wins). */
+  cvss(vulnId: string, score: CvssScore): void;
   /** Extra metadata to keep (source URL, ETag, Last-Modified, upstream timestamps). */
   meta(key: string, value: string): void;
 }
@@ -35,6 +50,9 @@ export interface FeedSummary {
   entries: number;
   vulnerabilities: number;
   support: number;
+  kev: number;
+  epss: number;
+  cvss: number;
   distros: string[];
   updated_at: string;
 }
@@ -140,14 +158,16 @@ export async function replaceFeed(
     db.exec('BEGIN');
     const sink = new Sink(db);
     await fill(sink.writer());
-    if (sink.entries === 0 && !options.allowEmpty) throw new Error('the input contained no advisory entries');
+    // A feed of exploitation data has no advisory entries; its own rows are what must be there.
+    const records = sink.entries + sink.kevRows + sink.epssRows;
+    if (records === 0 && !options.allowEmpty) throw new Error('the input contained no advisory entries');
     const updatedAt = (options.now?.() ?? new Date()).toISOString();
     const distros = [...sink.distros].sort();
     sink.setMeta('feed', feed);
     sink.setMeta('schema_version', String(SCHEMA_VERSION));
     sink.setMeta('updated_at', updatedAt);
     sink.setMeta('distros', JSON.stringify(distros));
-    sink.setMeta('entry_count', String(sink.entries));
+    sink.setMeta('entry_count', String(records));
     // Scans need each finding's aliases; keeping them on the entry spares a lookup per finding.
     db.exec('UPDATE entries SET aliases = (SELECT v.aliases FROM vulnerabilities v WHERE v.id = entries.vuln_id)');
     db.exec('COMMIT');
@@ -167,6 +187,9 @@ export async function replaceFeed(
       entries: sink.entries,
       vulnerabilities: sink.vulnerabilities,
       support: sink.supportRows,
+      kev: sink.kevRows,
+      epss: sink.epssRows,
+      cvss: sink.cvssRows,
       distros,
       updated_at: updatedAt,
     };
@@ -190,12 +213,18 @@ class Sink {
   entries = 0;
   vulnerabilities = 0;
   supportRows = 0;
+  kevRows = 0;
+  epssRows = 0;
+  cvssRows = 0;
   readonly distros = new Set<string>();
   private readonly insertEntry: StatementSync;
   private readonly insertVuln: StatementSync;
   private readonly mergeVuln: StatementSync;
   private readonly insertSupport: StatementSync;
   private readonly insertMeta: StatementSync;
+  private readonly insertKev: StatementSync;
+  private readonly insertEpss: StatementSync;
+  private readonly insertCvss: StatementSync;
   private readonly seenVulns = new Map<string, { aliases: Set<string>; refs: Set<string> }>();
 
   constructor(db: DatabaseSync) {
@@ -212,6 +241,14 @@ class Sink {
       'INSERT OR REPLACE INTO support (distro, release, package, kind, note) VALUES (?, ?, ?, ?, ?)',
     );
     this.insertMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.insertKev = db.prepare(
+      `INSERT OR REPLACE INTO kev (cve, date_added, due_date, ransomware, vendor, product, name, required_action)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertEpss = db.prepare('INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?, ?, ?)');
+    this.insertCvss = db.prepare(
+      'INSERT OR REPLACE INTO cvss (vuln_id, source, version, score, vector) VALUES (?, ?, ?, ?, ?)',
+    );
   }
 
   setMeta(key: string, value: string): void {
@@ -268,6 +305,19 @@ class Sink {
       support: (row) => {
         this.insertSupport.run(row.distro, row.release, row.package, row.kind, row.note);
         this.supportRows++;
+      },
+      kev: (r) => {
+        const ransomware = r.ransomware === null ? null : r.ransomware ? 1 : 0;
+        this.insertKev.run(r.cve, r.date_added, r.due_date, ransomware, r.vendor, r.product, r.name, r.required_action);
+        this.kevRows++;
+      },
+      epss: (cve, score, percentile) => {
+        this.insertEpss.run(cve, score, percentile);
+        this.epssRows++;
+      },
+      cvss: (vulnId, c) => {
+        this.insertCvss.run(vulnId, c.source, c.version, c.score, c.vector);
+        this.cvssRows++;
       },
       meta: (key, value) => this.setMeta(key, value),
     };

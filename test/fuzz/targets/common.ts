@@ -110,6 +110,11 @@ export class CollectingWriter {
     support: () => {
       this.support++;
     },
+    kev: () => {},
+    epss: () => {},
+    cvss: (id, c) => {
+      invariant(Number.isFinite(c.score) && c.score >= 0 && c.score <= 10, () => `CVSS score ${c.score} of ${id}`);
+    },
     meta: () => {},
   };
 
