@@ -47,7 +47,7 @@ test('the documented policy: patch --explain reads it as PUT /api/v1/policies/NA
 });
 
 test('a usage error is one line and where to read more, with the usage exit status', async () => {
-  for (const [args, error, hint] of [
+  const cases: [string[], string, string][] = [
     [['scan', '--x'], "error: unknown option '--x'", "see 'patchloop scan --help'"],
     [['server', 'run', '--lissen', 'x'], "error: unknown option '--lissen'", "see 'patchloop server run --help'"],
     [
@@ -56,12 +56,13 @@ test('a usage error is one line and where to read more, with the usage exit stat
       "see 'patchloop scan --help'",
     ],
     [['nonsense'], "error: unknown command 'nonsense'", "see 'patchloop --help'"],
-  ]) {
-    const r = await runCli(args as string[]);
+  ];
+  for (const [args, error, hint] of cases) {
+    const r = await runCli(args);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stdout, '');
     const lines = r.stderr.trimEnd().split('\n');
-    assert.ok(lines[0].startsWith(error as string), r.stderr);
+    assert.ok(lines[0].startsWith(error), r.stderr);
     assert.equal(lines.at(-1), hint);
     // Between them at most commander's guess at what was meant.
     assert.deepEqual(
@@ -69,4 +70,19 @@ test('a usage error is one line and where to read more, with the usage exit stat
       [],
     );
   }
+});
+
+test('counts are grammatical: one of a thing, any other number of things', async () => {
+  const one = await runCli(['compare-versions', '--scheme', 'deb'], { input: '1.0\t2.0\nnot a pair\n' });
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /stdin: 1 line not of the form A<TAB>B \(line 2\)/);
+  const two = await runCli(['compare-versions', '--scheme', 'deb'], { input: 'x\ny\n' });
+  assert.match(two.stderr, /stdin: 2 lines not of the form/);
+
+  const file = join(scratch(), 'db.yaml');
+  writeFileSync(file, 'group: db\nreboot: { mode: when_required, max_concurrent: 1 }\n');
+  const policy = await runCli(['patch', '--explain', '--policy', file, '--host', 'db-1']);
+  assert.equal(policy.code, 0, policy.stderr);
+  assert.match(policy.stdout, /at most 1 host of db at once/);
+  assert.doesNotMatch(policy.stdout, /\(s\)/);
 });

@@ -136,10 +136,10 @@ test("export and status against a running server's data directory", { timeout: 1
   const first = await runCli(['elastic', 'export', ...common]);
   assert.equal(first.code, 0, first.stderr);
   // A document per binary package's finding; an event per exposure (openssl, zlib, curl).
-  assert.match(first.stdout, /^rebuilt: 1 host, 9 finding, 3 event, 0 patch run/m);
+  assert.match(first.stdout, /^rebuilt: documents of 1 host, 9 findings, 3 events, 0 patch runs/m);
   const second = await runCli(['elastic', 'export', ...common]);
   assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stdout, /^exported: 0 host, 0 finding, 0 event/m);
+  assert.match(second.stdout, /^exported: documents of 0 hosts, 0 findings, 0 events/m);
   await client.request({ method: 'POST', path: `/${names.findings},${names.hosts}/_refresh` });
   const status = await runCli(['elastic', 'status', ...common, '--json']);
   assert.equal(status.code, 0, status.stderr);
@@ -200,7 +200,7 @@ test(
     const common = ['--data-dir', server.dataDir, '--url', node.url, '--prefix', names.prefix];
     const first = await runCli(['elastic', 'export', ...common]);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^rebuilt: 1 host, 9 finding/m);
+    assert.match(first.stdout, /^rebuilt: documents of 1 host, 9 findings/m);
     const status = async () =>
       JSON.parse((await runCli(['elastic', 'status', ...common, '--json'])).stdout) as {
         target: string;
@@ -262,7 +262,7 @@ test(
     writeFileSync(config, yaml(url));
     const ok = await runCli(['elastic', 'export', '--config', config]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^rebuilt: 1 host/m);
+    assert.match(ok.stdout, /^rebuilt: documents of 1 host/m);
 
     writeFileSync(config, yaml('http://127.0.0.1:1'));
     const away = await runCli(['elastic', 'export', '--config', config]);

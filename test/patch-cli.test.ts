@@ -59,7 +59,7 @@ test('--explain: what will happen tonight, and why', async () => {
     canary.stdout,
     /Next maintenance window: 2026-06-03 01:00 Europe\/Berlin \(2026-06-02T23:00:00\.000Z\) until 04:00/,
   );
-  assert.match(canary.stdout, /at most 3 host\(s\) of web at once/);
+  assert.match(canary.stdout, /at most 3 hosts of web at once/);
   const json = await runCli([
     'patch',
     '--policy',

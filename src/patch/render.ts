@@ -1,5 +1,6 @@
 // Human-readable summary of a patch run (the CLI's table format).
 import type { PatchRun } from './types.ts';
+import { counted } from '../core/plural.ts';
 
 export function renderPatchRun(run: PatchRun): string {
   const out: string[] = [];
@@ -15,7 +16,7 @@ export function renderPatchRun(run: PatchRun): string {
   );
   out.push(`${run.started_at} .. ${run.finished_at}`);
   if (run.changes.length > 0) {
-    out.push('', `${run.changes.length} package(s) ${what}:`);
+    out.push('', `${counted(run.changes.length, 'package')} ${what}:`);
     const w = Math.max(...run.changes.map((c) => c.name.length));
     for (const c of run.changes) {
       const versions =

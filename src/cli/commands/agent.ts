@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
 import { EXIT } from '../exit.ts';
 import { PATCHLOOP_VERSION } from '../../version.ts';
+import { counted } from '../../core/plural.ts';
 
 interface CommonOptions {
   config?: string;
@@ -41,12 +42,12 @@ function finish(outcome: { pending: number; rejected: number; message: string | 
   if (outcome.rejected > 0) {
     throw new PatchloopError(
       'PL_E_FAILED',
-      `${outcome.rejected} report(s) rejected by the server (kept under the spool's rejected/ directory, with the reason)`,
+      `the server rejected ${counted(outcome.rejected, 'report')} (kept under the spool's rejected/ directory, with the reason)`,
     );
   }
   if (outcome.pending > 0) {
     process.stderr.write(
-      `patchloop: ${outcome.pending} report(s) stay spooled and will be sent later: ${outcome.message ?? 'server unreachable'}\n`,
+      `patchloop: ${counted(outcome.pending, 'report')} kept in the spool, to be sent later: ${outcome.message ?? 'server unreachable'}\n`,
     );
     process.exitCode = EXIT.tempfail;
   }

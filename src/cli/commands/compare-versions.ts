@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import type { VersionSchemeName } from '../../core/types.ts';
 import { PatchloopError } from '../../core/errors.ts';
+import { counted } from '../../core/plural.ts';
 
 // Listed here so that registering the command loads no scheme code; index.ts has the same list.
 const SCHEMES = ['deb', 'rpm', 'apk'] as const satisfies readonly VersionSchemeName[];
@@ -72,7 +73,7 @@ export function register(program: Command): void {
         const more = malformed.count > malformed.lines.length ? ', …' : '';
         throw new PatchloopError(
           'PL_E_FAILED',
-          `stdin: ${malformed.count} line(s) not of the form A<TAB>B (line ${shown}${more})`,
+          `stdin: ${counted(malformed.count, 'line')} not of the form A<TAB>B (line ${shown}${more})`,
         );
       }
     });

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
 import { EXIT } from '../exit.ts';
+import { counted } from '../../core/plural.ts';
 
 interface ConnectionOptions {
   config?: string;
@@ -144,7 +145,10 @@ set it to UTC to see the same days as the patchloop server.`,
           }
           process.stdout.write(`${out.join('\n')}\n`);
           if (report.dashboards && report.dashboards.errors.length > 0)
-            throw new PatchloopError('PL_E_FAILED', `${report.dashboards.errors.length} saved object(s) were refused`);
+            throw new PatchloopError(
+              'PL_E_FAILED',
+              `the cluster refused ${counted(report.dashboards.errors.length, 'saved object')}`,
+            );
         } finally {
           await client.close();
         }
@@ -185,8 +189,8 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         else {
           const t = report.sent;
           const documents =
-            `${t.hosts} host, ${t.findings} finding, ${t.events} event, ${t.patchRuns} patch run, ${t.summaries} summary, ${t.audit} audit documents; ` +
-            `${t.removedHosts} removed hosts, ${t.purged} purged; ${report.bulk.rejected} rejected` +
+            `documents of ${counted(t.hosts, 'host')}, ${counted(t.findings, 'finding')}, ${counted(t.events, 'event')}, ${counted(t.patchRuns, 'patch run')}, ${counted(t.summaries, 'summary', 'summaries')}, ${counted(t.audit, 'audit entry', 'audit entries')}; ` +
+            `${counted(t.removedHosts, 'removed host')}, ${t.purged} purged; ${report.bulk.rejected} rejected` +
             `${report.cursor ? `; cursor events ${report.cursor.events}, updates ${report.cursor.changes}, patch runs ${report.cursor.runs}` : ''}`;
           // A run the cluster stopped is no export: only the steps it took before it stopped
           // are worth a line (their cursor moved; a rebuild cut short is redone whole).
@@ -203,7 +207,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
           process.exitCode = EXIT.tempfail;
         } else if (report.bulk.rejected > 0) {
           process.stderr.write(
-            `patchloop: ${report.bulk.rejected} document(s) rejected by the cluster, kept in ${exporter.client.options.deadLetterFile}\n`,
+            `patchloop: the cluster rejected ${counted(report.bulk.rejected, 'document')}, kept in ${exporter.client.options.deadLetterFile}\n`,
           );
         }
       } finally {
@@ -269,7 +273,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         `exporter: ${status.configured ? 'set up' : 'never ran on this store'}${status.needs_rebuild ? ' (next run rebuilds the indices)' : ''}`,
         `target: ${status.target ?? '-'}`,
         `cursor: ${status.cursor ? `events ${status.cursor.events}, updates ${status.cursor.changes}, patch runs ${status.cursor.runs}` : '-'}`,
-        `backlog: ${status.backlog.finding_events} finding events in ${status.backlog.event_rows} event rows, ${status.backlog.updates} in-place updates, ${status.backlog.patch_runs} patch runs`,
+        `backlog: ${counted(status.backlog.finding_events, 'finding event')} in ${counted(status.backlog.event_rows, 'event row')}, ${counted(status.backlog.updates, 'in-place update')}, ${counted(status.backlog.patch_runs, 'patch run')}`,
         `last run: ${status.last_run_at ?? '-'}; last success: ${status.last_success_at ?? '-'}`,
         `last error: ${status.last_error ?? '-'}`,
         `host summaries written up to: ${status.summary_day ?? '-'}`,
@@ -280,7 +284,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         else {
           lines.push(`cluster: ${String(cluster.product)} at ${String(cluster.url)}`);
           for (const [target, n] of Object.entries(cluster.documents as Record<string, number | null>))
-            lines.push(`  ${target}: ${n === null ? 'missing' : `${n} documents`}`);
+            lines.push(`  ${target}: ${n === null ? 'missing' : counted(n, 'document')}`);
         }
       }
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -318,7 +322,7 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
         const file = join(opts.out, NDJSON_FILES[flavor]);
         const objects = savedObjects(flavor, names);
         writeFileSync(file, toNdjson(objects));
-        process.stderr.write(`${file}: ${objects.length} saved objects\n`);
+        process.stderr.write(`${file}: ${counted(objects.length, 'saved object')}\n`);
       }
     });
 }

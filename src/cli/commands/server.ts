@@ -2,6 +2,7 @@
 // (enrolment tokens, the admin password) so a fresh installation needs no dashboard.
 import type { Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
+import { counted } from '../../core/plural.ts';
 
 interface ConfigOptions {
   config?: string;
@@ -115,7 +116,7 @@ configuration error (the message names the file and line).`,
           });
           process.stdout.write(`${t.token}\n`);
           process.stderr.write(
-            `enrolment token ${t.id}: ${uses === null ? 'any number of hosts' : `${uses} host(s)`}, ${t.expires_at ? `valid until ${t.expires_at}` : 'no expiry'}\n`,
+            `enrolment token ${t.id}: ${uses === null ? 'any number of hosts' : counted(uses, 'host')}, ${t.expires_at ? `valid until ${t.expires_at}` : 'no expiry'}\n`,
           );
         } finally {
           store.close();

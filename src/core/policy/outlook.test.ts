@@ -17,7 +17,7 @@ test('what will happen tonight, and why', () => {
   assert.equal(canary.ring?.name, 'canary');
   assert.equal(canary.patch_at, '2026-06-02T23:00:00.000Z');
   assert.match(canary.lines.join('\n'), /Next maintenance window: 2026-06-03 01:00 Europe\/Berlin/);
-  assert.match(canary.reboot, /at most 2 host\(s\) of web at once/);
+  assert.match(canary.reboot, /at most 2 hosts of web at once/);
 
   // The canary finished 23:30Z; the 24 h soak ends inside tonight's window, so ring early
   // starts then rather than at the window's opening.

@@ -3,6 +3,7 @@
 import { ringGate, ringOf, type GateDecision, type HostHistory, type HostRef } from './rings.ts';
 import type { InstallPolicy, PatchPolicy } from './schema.ts';
 import { DAY, describeInstant, describeInterval, nextWindow, type WindowInterval } from './windows.ts';
+import { counted } from '../plural.ts';
 
 /** A human sentence for the install rules. */
 export function describeInstall(install: InstallPolicy): string {
@@ -153,5 +154,5 @@ function describeReboot(policy: PatchPolicy, interval: WindowInterval | null): s
         ? `inside the window (${describeInterval(interval)})`
         : 'only inside a maintenance window'
       : 'at any time';
-  return `when required, ${where}, with a lease from the server (at most ${r.max_concurrent} host(s) of ${policy.group} at once, lease expires after ${r.lease_ttl_minutes} min)`;
+  return `when required, ${where}, with a lease from the server (at most ${counted(r.max_concurrent, 'host')} of ${policy.group} at once, lease expires after ${r.lease_ttl_minutes} min)`;
 }

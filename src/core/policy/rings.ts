@@ -3,6 +3,7 @@
 import { globMatch } from './glob.ts';
 import type { PatchPolicy, Ring } from './schema.ts';
 import { HOUR } from './windows.ts';
+import { counted } from '../plural.ts';
 
 export interface HostRef {
   hostname: string;
@@ -107,7 +108,7 @@ export function ringGate(
     return { state: 'blocked', reasons: [`ring ${prevName} is not healthy:`, ...problems] };
   }
   const opensAt = latestSince + ring.soak_hours * HOUR;
-  const all = `all ${histories[prev].length} host(s) of ring ${prevName} patched successfully`;
+  const all = `all ${counted(histories[prev].length, 'host')} of ring ${prevName} patched successfully`;
   if (opensAt > now) {
     return {
       state: 'waiting',

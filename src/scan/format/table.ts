@@ -3,6 +3,7 @@
 import { styleText } from 'node:util';
 import { SEVERITIES, type Finding, type Severity } from '../../core/types.ts';
 import type { ScanReport } from '../report.ts';
+import { counted } from '../../core/plural.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -59,7 +60,12 @@ export function renderTable(report: ScanReport, colour: boolean): string {
   );
   // The unit every count shares (core/exposure.ts), said once where the count is.
   if (s.total)
-    out.push(paint('gray', `counted per vulnerability and source package: ${s.findings} findings on binary packages`));
+    out.push(
+      paint(
+        'gray',
+        `counted per vulnerability and source package: ${counted(s.findings, 'finding')} on binary packages`,
+      ),
+    );
   if (s.kernel_not_running) out.push(`plus ${s.kernel_not_running} in kernels installed but not running`);
   if (report.kernel.newer_installed)
     out.push(paint('yellow', 'A newer kernel is installed than the one running: reboot to activate it.'));
