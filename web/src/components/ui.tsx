@@ -103,6 +103,15 @@ export function Empty(props: { title: string; children?: ComponentChildren }) {
   );
 }
 
+/** Where a figure cannot be given yet: says so, and why, instead of a dash. */
+export function NoData(props: { why: string }) {
+  return (
+    <span class="no-data muted" data-no-data>
+      no data yet<small>{props.why}</small>
+    </span>
+  );
+}
+
 export function ErrorNote(props: { error: Error; retry?: () => void }) {
   return (
     <div class="error-note" role="alert">

@@ -12,6 +12,7 @@ import {
   Badge,
   Card,
   Empty,
+  NoData,
   ErrorNote,
   Kpi,
   Loading,
@@ -420,7 +421,13 @@ function SlaCard(props: { ov: Overview; group: string | undefined }) {
       align: 'right',
       render: (r) => `${int(r.resolved_in_sla_90d)} / ${int(r.resolved_90d)} in SLA`,
     },
-    { key: 'mttr', label: 'Mean time to remediate (90 d)', align: 'right', render: (r) => days(r.mttr) },
+    {
+      key: 'mttr',
+      label: 'Mean time to remediate (90 d)',
+      align: 'right',
+      render: (r) =>
+        r.mttr === null ? <NoData why="nothing of this severity was resolved in the last 90 days" /> : days(r.mttr),
+    },
   ];
   const csv: CsvColumn<SlaRow>[] = [
     { header: 'severity', value: (r) => r.severity },
