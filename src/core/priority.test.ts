@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_PRIORITY_CONFIG,
+  enrichFinding,
   formatEpss,
   priorityOf,
   PriorityConfigSchema,
@@ -75,4 +76,39 @@ test('the configuration has defaults, is validated, and changes the rule', () =>
 test('EPSS in words', () => {
   assert.equal(formatEpss({ score: 0.97231, percentile: 0.99821 }), '0.97 (top 0.2 %)');
   assert.equal(formatEpss({ score: 0.2, percentile: 0.9 }), '0.20 (top 10 %)');
+});
+
+test('a finding enriched: KEV and EPSS copied, severity from CVSS only when the distribution rates nothing', () => {
+  const f = {
+    id: 'CVE-2024-0001',
+    aliases: [],
+    package: { name: 'musl', version: '1.2.4-r1', arch: 'x86_64', source: 'musl', source_version: '1.2.4-r1' },
+    status: 'fixed' as const,
+    raw_status: 'fixed',
+    fixed_version: '1.2.4-r2',
+    severity: 'unknown' as const,
+    raw_severity: '',
+    feed: 'alpine',
+    advisory_ids: [],
+    reason: 'r',
+  };
+  const cvss = [
+    { version: '3.1' as const, score: 5.3, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N', source: 'nvd' },
+    {
+      version: '4.0' as const,
+      score: 8.7,
+      vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N',
+      source: 'osv',
+    },
+  ];
+  const e = enrichFinding(f, { cvss, epss: { score: 0.2, percentile: 0.96, date: '2026-11-01' } });
+  assert.equal(e.severity, 'high');
+  assert.equal(e.severity_source, 'cvss');
+  assert.deepEqual(e.epss, { score: 0.2, percentile: 0.96, date: '2026-11-01' });
+  assert.deepEqual(e.priority, { level: 'P2', reason: 'high, EPSS 0.20 (top 4 %), fix available' });
+  assert.equal(f.severity, 'unknown', 'the finding given is not changed');
+  const rated = enrichFinding({ ...f, severity: 'low', raw_severity: 'low' }, { cvss });
+  assert.equal(rated.severity, 'low');
+  assert.equal(rated.severity_source, undefined);
+  assert.deepEqual(enrichFinding(f, null).priority, { level: 'P3', reason: 'severity unknown, fix available' });
 });

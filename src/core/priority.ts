@@ -4,7 +4,8 @@
 // "Priority") is the same on the CLI and the server; its thresholds are a configuration object
 // (PriorityConfigSchema) the server may override. Pure: no I/O.
 import { z } from 'zod';
-import type { EpssInfo, Finding, KevInfo, Priority, PriorityLevel, Severity } from './types.ts';
+import type { Enrichment, EpssInfo, Finding, KevInfo, Priority, PriorityLevel, Severity } from './types.ts';
+import { effectiveSeverity } from './severity.ts';
 
 const Level = z.enum(['P1', 'P2', 'P3', 'P4']);
 const Probability = z.number().min(0).max(1);
@@ -122,4 +123,29 @@ export function formatEpss(e: EpssInfo): string {
 /** Orders priorities first to last (P1 before P4; a finding without one last). */
 export function comparePriority(a: Priority | undefined, b: Priority | undefined): number {
   return (a ? RANK[a.level] : 5) - (b ? RANK[b.level] : 5);
+}
+
+/**
+ * A finding with what the vulnerability DB knows of its vulnerability (`e`: VulnDb.enrichment /
+ * enrichMany) and its priority: `kev`, `epss`, `cvss` when known; the severity from CVSS when
+ * the distribution rates nothing (core/severity.ts); `priority` always. `runningKernel`: the
+ * finding is on the running kernel's image (said in the reason). Returns a new finding.
+ */
+export function enrichFinding(
+  f: Finding,
+  e: Enrichment | null | undefined,
+  config: PriorityConfig = DEFAULT_PRIORITY_CONFIG,
+  runningKernel = false,
+): Finding {
+  const out: Finding = { ...f };
+  if (e?.cvss?.length) {
+    const sev = effectiveSeverity(f.severity, e.cvss);
+    out.severity = sev.severity;
+    if (sev.source) out.severity_source = sev.source;
+  }
+  if (e?.kev) out.kev = e.kev;
+  if (e?.epss) out.epss = e.epss;
+  if (e?.cvss?.length) out.cvss = e.cvss;
+  out.priority = priorityOf({ ...out, running_kernel: runningKernel }, config);
+  return out;
 }

@@ -2,6 +2,8 @@
 // CVSS v3 base score for records that carry nothing better.
 import type { Severity } from '../../core/types.ts';
 
+export { fromCvssScore } from '../../core/severity.ts';
+
 /** A publisher's rating words (lower case) → severity; any other word is `unknown`. */
 function ratingScale(words: Readonly<Record<string, Severity>>): (word: string) => Severity {
   return (word) => {
@@ -42,16 +44,6 @@ export function fromSeverityWord(word: string): Severity {
   if (w === 'important') return 'high';
   if (w === 'none' || w === 'informational') return 'negligible';
   return w === 'negligible' || w === 'low' || w === 'medium' || w === 'high' || w === 'critical' ? w : 'unknown';
-}
-
-/** Severity band of a CVSS base score (FIRST's qualitative rating scale). */
-export function fromCvssScore(score: number): Severity {
-  if (!Number.isFinite(score)) return 'unknown';
-  if (score >= 9) return 'critical';
-  if (score >= 7) return 'high';
-  if (score >= 4) return 'medium';
-  if (score > 0) return 'low';
-  return 'negligible';
 }
 
 const V3_WEIGHTS = {
