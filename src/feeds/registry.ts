@@ -69,6 +69,9 @@ const LOADERS: Record<string, () => Promise<FeedSource>> = {
   amazon: async () => (await import('./amazon/index.ts')).amazonFeed,
   redhat: async () => (await import('./redhat/index.ts')).redhatFeed,
   osv: async () => (await import('./osv/index.ts')).osvFeed,
+  // Exploitation data, not advisories: enrich findings by vulnerability id (no distribution).
+  kev: async () => (await import('./kev/index.ts')).kevFeed,
+  epss: async () => (await import('./epss/index.ts')).epssFeed,
 };
 
 export const FEED_NAMES = Object.keys(LOADERS);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PatchloopError } from '../core/errors.ts';
-import { FeedUpdateError, replaceFeed, withFeedLock } from '../vulndb/writer.ts';
+import { FeedUpdateError, replaceFeed, withFeedLock, type FeedSummary } from '../vulndb/writer.ts';
 import { feedFile } from '../vulndb/paths.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
 import { download, DownloadError } from './download.ts';
@@ -187,9 +187,7 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
   return {
     feed: feed.name,
     status: 'updated',
-    message:
-      `${count(summary.entries)} entries, ${count(summary.vulnerabilities)} vulnerabilities, ${count(summary.support)} support rows` +
-      ` (${summary.distros.join(', ') || 'no distros'}) in ${took.toFixed(1)} s${run.warningCount ? `, ${count(run.warningCount)} warnings` : ''}`,
+    message: `${importedWords(summary)} in ${took.toFixed(1)} s${run.warningCount ? `, ${count(run.warningCount)} warnings` : ''}`,
     database: { updated_at: summary.updated_at, entries: summary.entries, distros: summary.distros },
     imported: { entries: summary.entries, vulnerabilities: summary.vulnerabilities, support: summary.support },
     seconds: took,
@@ -251,6 +249,20 @@ async function resolveInputs(
     else inputs.push({ spec, path: resolve(spec) });
   }
   return inputs;
+}
+
+/** What an import wrote, in words: advisory entries and the rest, or a feed's exploitation data. */
+function importedWords(s: FeedSummary): string {
+  if (s.entries === 0 && (s.kev > 0 || s.epss > 0)) {
+    const parts = [];
+    if (s.kev > 0) parts.push(`${count(s.kev)} known exploited vulnerabilities`);
+    if (s.epss > 0) parts.push(`${count(s.epss)} EPSS scores`);
+    return parts.join(', ');
+  }
+  return (
+    `${count(s.entries)} entries, ${count(s.vulnerabilities)} vulnerabilities, ${count(s.support)} support rows` +
+    `${s.cvss > 0 ? `, ${count(s.cvss)} CVSS scores` : ''} (${s.distros.join(', ') || 'no distros'})`
+  );
 }
 
 function count(x: number): string {

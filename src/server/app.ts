@@ -20,6 +20,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { exceptionRoutes } from './routes/exceptions.ts';
 import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { oidcRoutes } from './routes/oidc.ts';
@@ -131,6 +132,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(userRoutes(ctx));
   await app.register(oidcRoutes(ctx));
   await app.register(auditRoutes(ctx));
+  await app.register(exceptionRoutes(ctx));
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));

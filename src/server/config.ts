@@ -102,6 +102,14 @@ export const ServerConfigSchema = z
       })
       .strict()
       .default({ enabled: true }),
+    /** Exception rules (core/exceptions.ts): the longest expiry allowed, how often ended rules are looked for. */
+    exceptions: z
+      .object({
+        max_days: z.number().int().positive().max(3650).default(180),
+        check_interval: duration.pipe(z.number().min(100)).default(60_000),
+      })
+      .strict()
+      .default({ max_days: 180, check_interval: 60_000 }),
     /** Single sign-on with an OpenID Connect provider (oidc/config.ts). */
     oidc: OidcConfigSchema.optional(),
     /** The dashboard's static files, served at `/` (default: web/dist of this installation, when built). */

@@ -12,6 +12,7 @@ import { FeedRefresher } from './feed-refresh.ts';
 import { FleetMatcher } from './fleet-matcher.ts';
 import { IngestQueue } from './ingest-queue.ts';
 import { logBackgroundFailure, snapshotStatistics } from './background.ts';
+import { endDueExceptions } from './store/exceptions-apply.ts';
 import { RefreshScheduler, type RefreshResult } from './refresh-scheduler.ts';
 import { Checkpointer } from './store/checkpointer.ts';
 import { buildApp, type App } from './app.ts';
@@ -263,6 +264,15 @@ async function startWithLock(
     }
   }, SNAPSHOT_EVERY_MS);
   snapshots.unref();
+  // Rules that expired give their findings back to the open counts (reopened: exception expired).
+  const exceptionExpiry = setInterval(() => {
+    try {
+      endDueExceptions(store);
+    } catch (err) {
+      logBackgroundFailure(log, 'exception expiry', err);
+    }
+  }, config.exceptions.check_interval);
+  exceptionExpiry.unref();
 
   return {
     app,
@@ -272,6 +282,7 @@ async function startWithLock(
     idle: () => refreshes.idle(),
     close: async () => {
       clearInterval(snapshots);
+      clearInterval(exceptionExpiry);
       const refreshesStopped = refreshes.stop();
       await app.close();
       await refreshesStopped;

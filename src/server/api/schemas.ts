@@ -186,7 +186,9 @@ export const FindingSchema = z.object({
   raw_severity: z.string(),
   feed: z.string(),
   advisory_ids: z.array(z.string()),
-  state: z.enum(['open', 'resolved']),
+  /** excepted: still there, but held by an exception rule (exception_id) and out of the open counts. */
+  state: z.enum(['open', 'excepted', 'resolved']),
+  exception_id: z.number().int().nullable(),
   first_seen: z.string(),
   opened_at: z.string(),
   last_seen: z.string().nullable(),
@@ -205,7 +207,7 @@ export const FindingRowSchema = FindingSchema.omit({ packages: true }).extend({ 
 
 export const FindingsQuerySchema = z.object({
   ...PagingQuery,
-  state: z.enum(['open', 'resolved', 'all']).default('open'),
+  state: z.enum(['open', 'excepted', 'resolved', 'all']).default('open'),
   severity: csvOf(SEVERITIES).optional(),
   status: csvOf(FINDING_STATUSES).optional(),
   fixable: bool.optional(),

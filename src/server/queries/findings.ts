@@ -25,6 +25,8 @@ interface Lifecycle extends LifecycleColumns {
   hostname: string;
   grp: string;
   host_last_seen: number | null;
+  /** The exception rule holding the exposure (store/exceptions-apply.ts), or null. */
+  exception_id: number | null;
 }
 
 interface Row extends Lifecycle {
@@ -37,9 +39,16 @@ interface BinaryRow extends Lifecycle {
   pkg_id: number;
 }
 
-const LIFECYCLE = (t: string): string =>
+/** The exception rule holding a row's exposure (a binary finding's is its exposure's). */
+const exceptionOf = (t: 'e' | 'f'): string =>
+  t === 'e'
+    ? 'e.exception_id'
+    : '(SELECT x.exception_id FROM exposures x WHERE x.host_id = f.host_id AND x.vuln_id = f.vuln_id AND x.src_id = f.src_id)';
+
+const LIFECYCLE = (t: 'e' | 'f'): string =>
   `${t}.host_id, ${t}.vuln_id, ${t}.src_id, ${t}.detail_id, ${t}.severity, ${t}.open, ${t}.first_seen, ${t}.opened_at, ${t}.last_seen,
-  ${t}.resolved_at, ${t}.resolved_scan, ${t}.resolved_cause, ${t}.reopened, h.hostname, h.grp, h.last_seen AS host_last_seen`;
+  ${t}.resolved_at, ${t}.resolved_scan, ${t}.resolved_cause, ${t}.reopened, h.hostname, h.grp, h.last_seen AS host_last_seen,
+  ${exceptionOf(t)} AS exception_id`;
 
 const SELECT = `SELECT ${LIFECYCLE('e')}, e.lead_name_id, e.lead_pkg_id FROM exposures e JOIN hosts h ON h.id = e.host_id`;
 const SELECT_BINARY = `SELECT ${LIFECYCLE('f')}, f.name_id, f.pkg_id FROM findings f JOIN hosts h ON h.id = f.host_id`;
@@ -120,7 +129,9 @@ function severities(q: Filters): number[] {
 function stateConditions(store: Store, q: Filters, plain: boolean, t: 'e' | 'f'): string[] {
   const col = (c: string): string => (plain ? `+${t}.${c}` : `${t}.${c}`);
   const out: string[] = [];
-  if (q.state === 'open') out.push(`${col('open')} = 1`);
+  // Excepted exposures are open (still there) but held by a rule: out of the open ones.
+  if (q.state === 'open') out.push(`${col('open')} = 1`, `${exceptionOf(t)} IS NULL`);
+  else if (q.state === 'excepted') out.push(`${col('open')} = 1`, `${exceptionOf(t)} IS NOT NULL`);
   else if (q.state === 'resolved') out.push(`${col('open')} = 0`);
   if (q.severity) out.push(`${col('severity')} IN (${severities(q).join(', ')})`);
   if (q.overdue !== undefined) {
@@ -153,7 +164,8 @@ function common(store: Store, r: Lifecycle, pkgId: number) {
     raw_severity: d.raw_severity,
     feed: d.feed,
     advisory_ids: d.advisory_ids,
-    state: r.open === 1 ? ('open' as const) : ('resolved' as const),
+    state: r.open === 0 ? ('resolved' as const) : r.exception_id === null ? ('open' as const) : ('excepted' as const),
+    exception_id: r.exception_id,
     first_seen: iso(r.first_seen),
     opened_at: iso(r.opened_at),
     last_seen: iso(r.open === 1 ? r.host_last_seen : r.last_seen),
@@ -163,7 +175,7 @@ function common(store: Store, r: Lifecycle, pkgId: number) {
     reopened: r.reopened,
     age_days: Math.round(((end - r.opened_at) / DAY_MS) * 10) / 10,
     sla_due: iso(due),
-    overdue: r.open === 1 && now > due,
+    overdue: r.open === 1 && r.exception_id === null && now > due,
   };
 }
 
@@ -260,7 +272,7 @@ function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: num
   for (const sev of severities(q)) {
     const parts: Row[][] = [];
     for (const fx of fixables) {
-      const where = [...c.where, 'e.open = 1', `e.severity = ${sev}`, `e.fixable = ${fx}`];
+      const where = [...c.where, 'e.open = 1', `e.severity = ${sev}`, `e.fixable = ${fx}`, 'e.exception_id IS NULL'];
       const cutoff = now - store.slaMs(sev);
       if (q.overdue === true) where.push(`e.opened_at < ${cutoff}`);
       if (q.overdue === false) where.push(`e.opened_at >= ${cutoff}`);
@@ -320,12 +332,14 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
     const affected = new Set<number>();
     for (const id of c.vulnIds!) for (const h of store.vulns.get(id)?.hosts.sorted() ?? []) affected.add(h);
     const hosts = [...affected].sort((a, b) => a - b);
-    const where = [...c.where, 'e.host_id IN (SELECT value FROM json_each(?))', '+e.open = 1', ...others];
+    const held =
+      q.state === 'open' ? ['e.exception_id IS NULL'] : q.state === 'excepted' ? ['e.exception_id IS NOT NULL'] : [];
+    const where = [...c.where, 'e.host_id IN (SELECT value FROM json_each(?))', '+e.open = 1', ...held, ...others];
     for (let i = 0; i < hosts.length && keys.length <= COUNT_CAP * 2; i += 2000) {
       read(`SELECT ${columns} WHERE ${where.join(' AND ')}`, ...c.params, JSON.stringify(hosts.slice(i, i + 2000)));
     }
   }
-  if (q.state !== 'open')
+  if (q.state !== 'open' && q.state !== 'excepted')
     read(
       `SELECT ${columns} WHERE ${[...c.where, 'e.open = 0', ...others].join(' AND ')} LIMIT ${COUNT_CAP * 2}`,
       ...c.params,
@@ -371,6 +385,7 @@ const CSV_COLUMNS = [
   'feed',
   'advisory_ids',
   'exposure',
+  'exception_id',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -406,6 +421,7 @@ function csvLine(f: FindingRowItem): string {
     feed: f.feed,
     advisory_ids: f.advisory_ids.join(' '),
     exposure: f.exposure,
+    exception_id: f.exception_id,
   };
   return `${CSV_COLUMNS.map((c) => csvCell(values[c])).join(',')}\r\n`;
 }

@@ -6,7 +6,8 @@
 import type { Report, ReportAck } from '../../core/protocol.ts';
 import { SEVERITIES } from '../../core/types.ts';
 import { AggregateBatch } from './aggregates.ts';
-import { applyFindings, type DiffCounts } from './history.ts';
+import { applyFindingsWithExceptions } from './exceptions-apply.ts';
+import type { DiffCounts } from './history.ts';
 import { UnsupportedDistroError } from '../../core/distros.ts';
 import type { HostMatch, HostMatcher } from './host-matcher.ts';
 import { diffSortedIds, encodeSortedIds, sortIds } from './package-set.ts';
@@ -174,7 +175,7 @@ export function ingestReport(
     const agg = new AggregateBatch(store);
     let counts: DiffCounts | null = null;
     if (match) {
-      counts = applyFindings(
+      counts = applyFindingsWithExceptions(
         store,
         { hostId, grp: host.grp, now, cause: 'scan', scanId, refreshId: null, lastSeen: host.last_seen ?? now, agg },
         match.findings,

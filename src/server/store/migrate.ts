@@ -6,6 +6,7 @@ import { SEVERITIES } from '../../core/types.ts';
 import { DAY_MS } from '../clock.ts';
 import type { LifecycleColumns } from './finding-identity.ts';
 import { unpackItems, type FindingColumns } from './history.ts';
+import { upgradeToExceptions } from './exceptions.ts';
 import { upgradeToPeople } from './people-schema.ts';
 import { EXPOSURES, NAMES } from './schema.ts';
 
@@ -96,6 +97,8 @@ const STEPS: Record<number, (db: DatabaseSync) => void> = {
   },
   // 4 → 5: accounts with roles, API tokens with an owner and a role, the audit log (people-schema.ts).
   4: upgradeToPeople,
+  // 5 → 6: exception rules, and the exposures' columns naming the rule that holds them (exceptions.ts).
+  5: upgradeToExceptions,
 };
 
 interface MigratedFinding extends FindingColumns, LifecycleColumns {

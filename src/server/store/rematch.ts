@@ -5,7 +5,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SEVERITIES, type OsInfo } from '../../core/types.ts';
 import { AggregateBatch } from './aggregates.ts';
-import { applyFindings } from './history.ts';
+import { applyFindingsWithExceptions } from './exceptions-apply.ts';
 import { UnsupportedDistroError } from '../../core/distros.ts';
 import type { HostMatcher } from './host-matcher.ts';
 import { decodeIds } from './package-set.ts';
@@ -117,7 +117,7 @@ function rematchHost(
     return;
   }
   const agg = new AggregateBatch(store);
-  const counts = applyFindings(
+  const counts = applyFindingsWithExceptions(
     store,
     { hostId, grp: h.grp, now, cause: 'feed', scanId: null, refreshId, lastSeen: now, agg },
     match.findings,

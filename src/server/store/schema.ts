@@ -2,9 +2,10 @@
 // floor(ms / 86 400 000). Strings that repeat across the fleet (package versions, package
 // names, vulnerability ids, finding details) are interned once and referenced by integer id,
 // which keeps 10,000 hosts × 1,500 packages small and fast to diff.
+import { EXCEPTIONS } from './exceptions.ts';
 import { AUDIT, PEOPLE } from './people-schema.ts';
 
-export const STORE_SCHEMA_VERSION = 5;
+export const STORE_SCHEMA_VERSION = 6;
 
 /** Tables of schema 4: the names searches find vulnerabilities by, source packages. */
 export const NAMES = `
@@ -188,4 +189,5 @@ CREATE TABLE enrollment_tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQU
 CREATE TABLE host_tokens (hash TEXT PRIMARY KEY, host_id INTEGER NOT NULL, created_at INTEGER NOT NULL,
   revoked_at INTEGER) STRICT;
 CREATE INDEX host_tokens_by_host ON host_tokens (host_id);
+${EXCEPTIONS}
 `;

@@ -1,0 +1,277 @@
+// Exception rules: list and read (viewers), make and revoke (operators; audited), OpenVEX import
+// and export. A rule takes effect at once: the findings it covers leave the open counts, and
+// those of a revoked rule come back (store/exceptions-apply.ts).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { expiryMs, expiryProblems, type ExceptionKind, type ExceptionScope } from '../../core/exceptions.ts';
+import { OpenVexSchema, openVexOf, rulesFromOpenVex } from '../../core/exceptions-openvex.ts';
+import {
+  ExceptedSummarySchema,
+  ExceptionCreateSchema,
+  ExceptionDetailSchema,
+  ExceptionListSchema,
+  ExceptionRevokeSchema,
+  ExceptionSchema,
+  ExceptionsQuerySchema,
+  VexImportResultSchema,
+} from '../api/exception-schemas.ts';
+import { ErrorSchema, IdParams } from '../api/schemas.ts';
+import type { ServerContext } from '../context.ts';
+import { auditChange } from '../http/audit.ts';
+import { person } from '../http/auth.ts';
+import { HttpError } from '../http/errors.ts';
+import {
+  endDueExceptions,
+  exceptedSummary,
+  hostsHeldBy,
+  hostsInScope,
+  reconcileHosts,
+} from '../store/exceptions-apply.ts';
+import {
+  exceptionById,
+  exceptionVersions,
+  heldCounts,
+  insertException,
+  listExceptions,
+  markRevoked,
+  recordedRule,
+  ruleState,
+  type ExceptionRule,
+  type NewException,
+} from '../store/exceptions.ts';
+import type { Store } from '../store/store.ts';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function exceptionView(store: Store, r: ExceptionRule, held: number): z.infer<typeof ExceptionSchema> {
+  return {
+    id: r.id,
+    version: r.version,
+    state: ruleState(r, store.clock.now()),
+    scope: r.scope,
+    kind: r.kind,
+    justification: r.justification,
+    owner: r.owner,
+    cover_escalation: r.cover_escalation,
+    origin: r.origin,
+    created_by: r.created_by,
+    created_at: iso(r.created_at)!,
+    expires_at: iso(r.expires_at),
+    revoked_at: iso(r.revoked_at),
+    revoked_by: r.revoked_by,
+    revoke_reason: r.revoke_reason,
+    held,
+  };
+}
+
+/** Makes a rule and applies it to the fleet at once. */
+export function createException(store: Store, e: NewException, by: string): ExceptionRule {
+  return store.tx(() => {
+    const r = insertException(store, e, by);
+    reconcileHosts(store, hostsInScope(store, r));
+    return r;
+  });
+}
+
+export const exceptionRoutes =
+  (ctx: ServerContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { store } = ctx;
+    const maxDays = ctx.config.exceptions.max_days;
+    const existing = (id: number): ExceptionRule => {
+      const r = exceptionById(store, id);
+      if (!r) throw new HttpError('PL_E_NOT_FOUND', `no exception ${id}`);
+      return r;
+    };
+    const view = (r: ExceptionRule) => exceptionView(store, r, heldCounts(store).get(r.id) ?? 0);
+    /** A new rule's fields checked against the server's limits. */
+    const newRule = (
+      b: {
+        scope: ExceptionScope;
+        kind: ExceptionKind;
+        justification: string;
+        owner?: string;
+        expires_at?: string;
+        cover_escalation?: boolean;
+      },
+      origin: NewException['origin'],
+    ): NewException => {
+      const expires = b.expires_at === undefined ? null : expiryMs(b.expires_at);
+      const problems = expiryProblems(b.kind, expires, store.clock.now(), maxDays);
+      if (problems.length) throw new HttpError('PL_E_BAD_REQUEST', problems.join('; '));
+      return {
+        scope: b.scope,
+        kind: b.kind,
+        justification: b.justification,
+        owner: b.owner ?? null,
+        cover_escalation: b.cover_escalation ?? false,
+        expires_at: expires,
+        origin,
+      };
+    };
+
+    app.get(
+      '/api/v1/exceptions',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Exception rules, newest first, with the count of findings they hold and the excepted summary',
+          tags: ['exceptions'],
+          querystring: ExceptionsQuerySchema,
+          response: { 200: ExceptionListSchema },
+        },
+      },
+      async (request) => {
+        const held = heldCounts(store);
+        return {
+          summary: exceptedSummary(store),
+          items: listExceptions(store, request.query).map((r) => exceptionView(store, r, held.get(r.id) ?? 0)),
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/exceptions/summary',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'Excepted findings (out of the open counts) and how many of them expire within a week',
+          tags: ['exceptions'],
+          response: { 200: ExceptedSummarySchema },
+        },
+      },
+      async () => exceptedSummary(store),
+    );
+
+    app.get(
+      '/api/v1/exceptions/openvex',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: "The fleet's rules in force that name a vulnerability, as an OpenVEX document",
+          tags: ['exceptions'],
+          response: { 200: OpenVexSchema },
+        },
+      },
+      async (request) => {
+        const now = store.clock.now();
+        const rules = listExceptions(store, { state: 'active' }).reverse();
+        return openVexOf(
+          rules.map((r) => ({
+            id: r.id,
+            scope: r.scope,
+            kind: r.kind,
+            justification: r.justification,
+            created_at: iso(r.created_at)!,
+            expires_at: iso(r.expires_at),
+          })),
+          {
+            id: `${request.protocol}://${request.host}/api/v1/exceptions/openvex#${now}`,
+            author: `patchloop ${ctx.version}`,
+            timestamp: iso(now)!,
+          },
+        );
+      },
+    );
+
+    app.get(
+      '/api/v1/exceptions/:id',
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: 'One exception rule with every version of it',
+          tags: ['exceptions'],
+          params: IdParams,
+          response: { 200: ExceptionDetailSchema, 404: ErrorSchema },
+        },
+      },
+      async (request) => {
+        const r = existing(request.params.id);
+        return {
+          ...view(r),
+          versions: exceptionVersions(store, r.id).map((v) => ({ ...v, at: iso(v.at)! })),
+        };
+      },
+    );
+
+    app.post(
+      '/api/v1/exceptions',
+      {
+        config: { access: 'operator', audit: 'exception.create' },
+        schema: {
+          summary: 'Make an exception rule; the findings it covers leave the open counts at once',
+          description: `An accepted risk needs expires_at; no expiry may be more than exceptions.max_days (${maxDays}) away.`,
+          tags: ['exceptions'],
+          body: ExceptionCreateSchema,
+          response: { 201: ExceptionSchema, 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const rule = newRule(request.body, 'api');
+        const r = createException(store, rule, person(request.principal).username);
+        auditChange(request, { target: { type: 'exception', id: r.id }, after: recordedRule(r) });
+        return reply.code(201).send(view(r));
+      },
+    );
+
+    app.post(
+      '/api/v1/exceptions/:id/revoke',
+      {
+        config: { access: 'operator', audit: 'exception.revoke' },
+        schema: {
+          summary: 'Revoke an exception rule: the findings it held are reopened',
+          tags: ['exceptions'],
+          params: IdParams,
+          body: ExceptionRevokeSchema,
+          response: { 200: ExceptionSchema, 404: ErrorSchema, 409: ErrorSchema },
+        },
+      },
+      async (request) => {
+        const before = existing(request.params.id);
+        auditChange(request, { target: { type: 'exception', id: before.id }, before: recordedRule(before) });
+        if (before.revoked_at !== null)
+          throw new HttpError('PL_E_CONFLICT', `exception ${before.id} is already revoked`);
+        const after = store.tx(() => {
+          const hosts = hostsHeldBy(store, before.id);
+          const r = markRevoked(store, before.id, person(request.principal).username, request.body.reason ?? null);
+          reconcileHosts(store, hosts);
+          return r;
+        });
+        endDueExceptions(store);
+        auditChange(request, { after: recordedRule(after) });
+        return view(exceptionById(store, after.id)!);
+      },
+    );
+
+    app.post(
+      '/api/v1/exceptions/openvex',
+      {
+        config: { access: 'operator', audit: 'exception.import' },
+        schema: {
+          summary: 'Import an OpenVEX document: each not_affected statement becomes a false-positive rule',
+          description:
+            'One rule per product (package URL) a statement names, or one for the vulnerability when it names none.',
+          tags: ['exceptions'],
+          body: OpenVexSchema,
+          response: { 201: VexImportResultSchema, 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const doc = request.body;
+        const found = rulesFromOpenVex(doc);
+        const by = person(request.principal).username;
+        const made = found.rules.map((r) =>
+          newRule({ ...r, justification: r.justification || `OpenVEX ${doc['@id']}` }, 'openvex'),
+        );
+        const created = store.tx(() => made.map((r) => createException(store, r, by)));
+        auditChange(request, {
+          target: { type: 'openvex', id: doc['@id'] },
+          after: { created: created.map((r) => r.id), skipped: found.skipped.length },
+        });
+        const held = heldCounts(store);
+        return reply
+          .code(201)
+          .send({ created: created.map((r) => exceptionView(store, r, held.get(r.id) ?? 0)), skipped: found.skipped });
+      },
+    );
+  };

@@ -1,0 +1,294 @@
+// Exception rules through the real server on loopback, with the real bookworm host's packages
+// and a Debian tracker feed: rules take findings out of the open and SLA counts (overview, host
+// counters) and count them as excepted; expiry on the server's clock, revocation and a severity
+// that rose reopen them with a `reopened` event naming why; rules are versioned, audited, and
+// checked (expiry required and bounded, no wildcards); OpenVEX in and out.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenVexSchema } from '../src/core/exceptions-openvex.ts';
+import { readInventory } from '../src/inventory/index.ts';
+import { DAY_MS } from '../src/server/clock.ts';
+import type { Inventory } from '../src/core/types.ts';
+import { BOOKWORM_ROOT, trackerFeedV1, writeFeedFile } from './support/fixtures.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { until } from './support/until.ts';
+
+let s: TestServer;
+let inv: Inventory;
+let feedDir: string;
+const hostTokens: Record<string, string> = {};
+
+interface Overview {
+  open: Record<string, number>;
+  sla: { by_severity: Record<string, { open: number; overdue: number }> };
+}
+interface Rule {
+  id: number;
+  state: string;
+  held: number;
+  version: number;
+}
+interface Summary {
+  excepted: number;
+  expiring: number;
+  active_rules: number;
+  rules_expiring: number;
+}
+
+const get = async <T>(path: string): Promise<T> => {
+  const r = await api(s.url, path, { token: s.adminToken });
+  assert.equal(r.status, 200, `${path}: ${r.text}`);
+  return r.body as T;
+};
+const overview = () => get<Overview>('/api/v1/stats/overview');
+const summary = () => get<Summary>('/api/v1/exceptions/summary');
+const hostOpen = async (name: string): Promise<number> => {
+  const hosts = await get<{ items: { hostname: string; open: Record<string, number> }[] }>(
+    `/api/v1/hosts?search=${name}`,
+  );
+  return hosts.items.find((h) => h.hostname === name)!.open.total;
+};
+const create = (body: unknown) => api(s.url, '/api/v1/exceptions', { token: s.adminToken, body });
+const report = async (host: string) => {
+  const r = await api(s.url, '/api/v1/reports', { token: hostTokens[host], body: fullReportOf(inv, host) });
+  assert.equal(r.status, 200, r.text);
+};
+const reopenedEvents = async (cause: string) =>
+  (await get<{ items: { cause: string | null }[] }>('/api/v1/events?type=reopened&limit=5000')).items.filter(
+    (e) => e.cause === cause,
+  ).length;
+
+before(async () => {
+  feedDir = mkdtempSync(join(tmpdir(), 'patchloop-exc-feed-'));
+  const feed = writeFeedFile(feedDir, 'debian.json', trackerFeedV1());
+  s = await startTestServer(trackerFeedV1(), {
+    feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [feed] }] },
+    exceptions: { max_days: 90, check_interval: '100ms' },
+  });
+  inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+  for (const [host, group] of [
+    ['web-1', 'web'],
+    ['web-2', 'web'],
+    ['db-1', 'db'],
+  ]) {
+    hostTokens[host] = await enrollTestHost(s, host, group);
+    await report(host);
+  }
+});
+after(() => s.close());
+
+test('a rule is refused without a justification, with a wildcard, or without a bounded expiry for an accepted risk', async () => {
+  const inAWeek = new Date(s.clock.now() + 7 * DAY_MS).toISOString();
+  const cases: [unknown, RegExp][] = [
+    [{ scope: { vulnerability: 'CVE-2099-1002' }, kind: 'accepted_risk', justification: 'x' }, /needs an expiry/],
+    [
+      {
+        scope: { vulnerability: 'CVE-2099-1002' },
+        kind: 'accepted_risk',
+        justification: 'x',
+        expires_at: new Date(s.clock.now() + 91 * DAY_MS).toISOString(),
+      },
+      /more than 90 days/,
+    ],
+    [
+      { scope: { vulnerability: 'CVE-2099-1002' }, kind: 'mitigated', justification: 'x', expires_at: '2020-01-01' },
+      /in the past/,
+    ],
+    [{ scope: { vulnerability: 'CVE-2099-*' }, kind: 'false_positive', justification: 'x' }, /wildcards/],
+    [{ scope: { vulnerability: 'CVE-2099-1002' }, kind: 'false_positive', justification: '  ' }, /justification/],
+    [{ scope: {}, kind: 'false_positive', justification: 'x' }, /at least one/],
+    [{ scope: { package: 'zlib' }, kind: 'ignored', justification: 'x', expires_at: inAWeek }, /kind/],
+  ];
+  for (const [body, message] of cases) {
+    const r = await create(body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.match(r.text, message);
+  }
+  assert.deepEqual((await get<{ items: unknown[] }>('/api/v1/exceptions')).items, []);
+});
+
+test('an accepted risk takes its findings out of the open and SLA counts until it expires, then they reopen', async () => {
+  const before = await overview();
+  const web1 = await hostOpen('web-1');
+  // CVE-2099-1002 (medium, zlib1g and zlib1g-dev: one exposure per host) on the web group only.
+  const expires = new Date(s.clock.now() + 10 * DAY_MS).toISOString();
+  const r = await create({
+    scope: { vulnerability: 'cve-2099-1002', group: 'web' },
+    kind: 'accepted_risk',
+    justification: 'zlib is only used for static assets here',
+    owner: 'web-team',
+    expires_at: expires,
+  });
+  assert.equal(r.status, 201, r.text);
+  const rule = r.body as Rule;
+  assert.deepEqual([rule.state, rule.held, rule.version], ['active', 2, 1]);
+
+  const during = await overview();
+  assert.equal(during.open.medium, before.open.medium - 2);
+  assert.equal(during.open.total, before.open.total - 2);
+  assert.equal(during.sla.by_severity.medium.open, before.sla.by_severity.medium.open - 2);
+  assert.equal(await hostOpen('web-1'), web1 - 1);
+  assert.equal(await hostOpen('db-1'), web1, 'db-1 is outside the rule');
+  assert.deepEqual(await summary(), { excepted: 2, expiring: 0, active_rules: 1, rules_expiring: 0 });
+
+  // The findings list shows the state and the rule.
+  const held = await get<{ items: { state: string; exception_id: number | null; host: { hostname: string } }[] }>(
+    '/api/v1/findings?state=excepted&vulnerability=CVE-2099-1002',
+  );
+  assert.deepEqual(held.items.map((f) => [f.host.hostname, f.state, f.exception_id]).sort(), [
+    ['web-1', 'excepted', rule.id],
+    ['web-2', 'excepted', rule.id],
+  ]);
+  const open = await get<{ items: { host: { hostname: string } }[] }>(
+    '/api/v1/findings?state=open&vulnerability=CVE-2099-1002',
+  );
+  assert.deepEqual(
+    open.items.map((f) => f.host.hostname),
+    ['db-1'],
+  );
+
+  // A new report of the same packages keeps them excepted, counted once.
+  await report('web-1');
+  assert.equal((await overview()).open.total, during.open.total);
+  assert.equal(await hostOpen('web-1'), web1 - 1);
+
+  // Overdue: 91 days on, mediums are past their 90-day SLA; the excepted ones are not counted.
+  s.clock.advance(4 * DAY_MS);
+  assert.deepEqual(await summary(), { excepted: 2, expiring: 2, active_rules: 1, rules_expiring: 1 });
+
+  // The clock passes the expiry: the findings come back, with a reopened event naming why.
+  s.clock.advance(7 * DAY_MS);
+  await until(async () => (await summary()).excepted === 0, 'the expired rule to give its findings back');
+  const after = await overview();
+  assert.equal(after.open.total, before.open.total);
+  assert.equal(await hostOpen('web-1'), web1);
+  assert.equal(await reopenedEvents('exception expired'), 2);
+  const expired = await get<{ state: string; versions: unknown[] }>(`/api/v1/exceptions/${rule.id}`);
+  assert.equal(expired.state, 'expired');
+});
+
+test('revoking a rule reopens its findings; versions and the audit log keep what happened', async () => {
+  const before = await overview();
+  const r = await create({
+    scope: { package: 'curl' },
+    kind: 'will_fix_later',
+    justification: 'curl is replaced in the next release',
+  });
+  assert.equal(r.status, 201, r.text);
+  const rule = r.body as Rule;
+  // CVE-2099-1005 (low) on curl's binaries, one exposure on each of the three hosts.
+  assert.equal(rule.held, 3);
+  assert.equal((await overview()).open.low, before.open.low - 3);
+
+  const viewer = await api(s.url, `/api/v1/exceptions/${rule.id}/revoke`, { token: 'pla_nope', body: {} });
+  assert.equal(viewer.status, 401);
+  const rv = await api(s.url, `/api/v1/exceptions/${rule.id}/revoke`, {
+    token: s.adminToken,
+    body: { reason: 'the replacement slipped' },
+  });
+  assert.equal(rv.status, 200, rv.text);
+  assert.deepEqual([(rv.body as Rule).state, (rv.body as Rule).held, (rv.body as Rule).version], ['revoked', 0, 2]);
+  assert.equal((await overview()).open.low, before.open.low);
+  assert.equal(await reopenedEvents('exception revoked'), 3);
+  const again = await api(s.url, `/api/v1/exceptions/${rule.id}/revoke`, { token: s.adminToken, body: {} });
+  assert.equal(again.status, 409);
+
+  const detail = await get<{ versions: { version: number; change: string; rule: { revoke_reason: string | null } }[] }>(
+    `/api/v1/exceptions/${rule.id}`,
+  );
+  assert.deepEqual(
+    detail.versions.map((v) => [v.version, v.change, v.rule.revoke_reason]),
+    [
+      [1, 'created', null],
+      [2, 'revoked', 'the replacement slipped'],
+    ],
+  );
+  const audit = await get<{ items: { action: string; target: { id: string } | null; outcome: string }[] }>(
+    '/api/v1/audit?action=exception.*',
+  );
+  const mine = audit.items.filter((a) => a.target?.id === String(rule.id)).map((a) => [a.action, a.outcome]);
+  assert.deepEqual(mine.sort(), [
+    ['exception.create', 'success'],
+    ['exception.revoke', 'failure'],
+    ['exception.revoke', 'success'],
+  ]);
+  // Nothing is deleted: revoked and expired rules are listed with their state.
+  const revoked = await get<{ items: Rule[] }>('/api/v1/exceptions?state=revoked');
+  assert.deepEqual(
+    revoked.items.map((x) => x.id),
+    [rule.id],
+  );
+});
+
+test('a rule never hides a finding whose severity rose after it took it, unless it covers escalations', async () => {
+  const plain = (
+    await create({ scope: { vulnerability: 'CVE-2099-1002', host: 'db-1' }, kind: 'mitigated', justification: 'WAF' })
+  ).body as Rule;
+  const covering = (
+    await create({
+      scope: { vulnerability: 'CVE-2099-1002', host: 'web-1' },
+      kind: 'false_positive',
+      justification: 'vulnerable_code_not_present: static build',
+      cover_escalation: true,
+    })
+  ).body as Rule;
+  assert.deepEqual([plain.held, covering.held], [1, 1]);
+  // The publisher raises CVE-2099-1002 from medium to high; a refresh re-matches the fleet.
+  const feed = trackerFeedV1() as Record<string, Record<string, { releases: { bookworm: { urgency: string } } }>>;
+  feed.zlib['CVE-2099-1002'].releases.bookworm.urgency = 'high';
+  writeFeedFile(feedDir, 'debian.json', feed);
+  const refreshed = await s.running.refreshNow();
+  assert.equal(refreshed?.outcome, 'updated', JSON.stringify(refreshed));
+  const rules = await get<{ items: Rule[] }>('/api/v1/exceptions?state=active');
+  const held = new Map(rules.items.map((r) => [r.id, r.held]));
+  assert.equal(held.get(plain.id), 0, 'the escalated finding is back in the counts');
+  assert.equal(held.get(covering.id), 1);
+  assert.equal(await reopenedEvents('severity rose'), 1);
+});
+
+test('OpenVEX: not_affected statements become false-positive rules; the fleet exports as a valid document', async () => {
+  const doc = {
+    '@context': 'https://openvex.dev/ns/v0.2.0',
+    '@id': 'https://example.org/vex/2026-001',
+    author: 'Security team',
+    timestamp: '2026-11-01T00:00:00Z',
+    version: 1,
+    statements: [
+      {
+        vulnerability: { name: 'CVE-2099-1001' },
+        products: [{ '@id': 'pkg:deb/debian/openssl@3.0.19-1~deb12u2?arch=amd64' }],
+        status: 'not_affected',
+        justification: 'vulnerable_code_not_in_execute_path',
+        impact_statement: 'the affected cipher is disabled',
+      },
+      { vulnerability: { name: 'CVE-2099-1005' }, status: 'under_investigation' },
+    ],
+  };
+  const bad = await api(s.url, '/api/v1/exceptions/openvex', {
+    token: s.adminToken,
+    body: { ...doc, statements: [{ vulnerability: { name: 'CVE-1' }, status: 'not_affected' }] },
+  });
+  assert.equal(bad.status, 400);
+  const r = await api(s.url, '/api/v1/exceptions/openvex', { token: s.adminToken, body: doc });
+  assert.equal(r.status, 201, r.text);
+  const out = r.body as { created: (Rule & { scope: unknown; kind: string })[]; skipped: { status: string }[] };
+  assert.deepEqual(
+    out.created.map((c) => [c.scope, c.kind, c.held]),
+    [[{ vulnerability: 'CVE-2099-1001', package: 'openssl' }, 'false_positive', 3]],
+  );
+  assert.deepEqual(
+    out.skipped.map((x) => x.status),
+    ['under_investigation'],
+  );
+
+  const exported = OpenVexSchema.parse(await get('/api/v1/exceptions/openvex'));
+  const byVuln = exported.statements.map((st) => [st.vulnerability.name, st.status, st.justification ?? null]);
+  assert.deepEqual(byVuln.sort(), [
+    ['CVE-2099-1001', 'not_affected', 'vulnerable_code_not_in_execute_path'],
+    ['CVE-2099-1002', 'not_affected', 'inline_mitigations_already_exist'],
+    ['CVE-2099-1002', 'not_affected', 'vulnerable_code_not_present'],
+  ]);
+});
