@@ -50,6 +50,13 @@ const EXPECTED: Record<string, Access> = {
   'PATCH /api/v1/users/{id}': 'admin',
   'POST /api/v1/users/{id}/password': 'admin',
   'GET /api/v1/audit': 'operator',
+  'GET /api/v1/exceptions': 'viewer',
+  'POST /api/v1/exceptions': 'operator',
+  'GET /api/v1/exceptions/summary': 'viewer',
+  'GET /api/v1/exceptions/openvex': 'viewer',
+  'POST /api/v1/exceptions/openvex': 'operator',
+  'GET /api/v1/exceptions/{id}': 'viewer',
+  'POST /api/v1/exceptions/{id}/revoke': 'operator',
   'POST /api/v1/reports': 'host',
   'GET /api/v1/vulndb': 'host-or-viewer',
   'GET /api/v1/vulndb/{feed}': 'host-or-viewer',
@@ -254,7 +261,14 @@ before(async () => {
     username: string;
   }[];
 
+  const exception = (
+    await api(s.url, '/api/v1/exceptions', {
+      token: s.adminToken,
+      body: { scope: { vulnerability: 'CVE-2099-1005' }, kind: 'false_positive', justification: 'walked' },
+    })
+  ).body as { id: number };
   Object.assign(values, {
+    '/api/v1/exceptions/{id}': String(exception.id),
     '/api/v1/hosts/{id}': String(hostId),
     '/api/v1/users/{id}': String(viewerAccount.find((u) => u.username === 'walk-viewer')!.id),
     '/api/v1/api-tokens/{id}': String(spareApi.id),
@@ -266,6 +280,16 @@ before(async () => {
   });
   Object.assign(bodies, {
     'POST /api/v1/auth/login': { username: 'admin', password: 'not the password' },
+    'POST /api/v1/exceptions': { scope: { package: 'walked' }, kind: 'mitigated', justification: 'walked' },
+    'POST /api/v1/exceptions/{id}/revoke': { reason: 'walked' },
+    'POST /api/v1/exceptions/openvex': {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      '@id': 'https://example.org/vex/walk',
+      author: 'walk',
+      timestamp: '2026-11-01T00:00:00Z',
+      version: 1,
+      statements: [{ vulnerability: { name: 'CVE-2099-1004' }, status: 'not_affected', impact_statement: 'walked' }],
+    },
     'POST /api/v1/enroll': { token: enrolment.token, hostname: 'walk-new' },
     'POST /api/v1/api-tokens': { name: 'walked' },
     'POST /api/v1/enrollment-tokens': { name: 'walked', group: 'prod' },
