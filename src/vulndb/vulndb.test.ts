@@ -190,7 +190,7 @@ test('KEV, EPSS and CVSS of a vulnerability come from whichever feed files hold 
   // An empty exploitation feed is a broken input, as an empty advisory feed is.
   await assert.rejects(
     replaceFeed(dir, 'kev', () => {}),
-    (err: unknown) => err instanceof FeedUpdateError && /no advisory entries/.test(err.message),
+    (err: unknown) => err instanceof FeedUpdateError && /no known exploited vulnerabilities/.test(err.message),
   );
   const db = VulnDb.open(dir);
   try {

@@ -160,7 +160,12 @@ export async function replaceFeed(
     await fill(sink.writer());
     // A feed of exploitation data has no advisory entries; its own rows are what must be there.
     const records = sink.entries + sink.kevRows + sink.epssRows;
-    if (records === 0 && !options.allowEmpty) throw new Error('the input contained no advisory entries');
+    if (records === 0 && !options.allowEmpty)
+      throw new Error(
+        feed === 'kev' || feed === 'epss'
+          ? `the input contained no ${feed === 'kev' ? 'known exploited vulnerabilities' : 'EPSS scores'}`
+          : 'the input contained no advisory entries',
+      );
     const updatedAt = (options.now?.() ?? new Date()).toISOString();
     const distros = [...sink.distros].sort();
     sink.setMeta('feed', feed);
