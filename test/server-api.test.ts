@@ -306,7 +306,10 @@ test('findings export as CSV and NDJSON with the same filters: a row per binary 
   assert.match(csv.headers.get('content-type')!, /text\/csv/);
   const lines = csv.text.trim().split('\r\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[0], /^host_id,hostname,group,vulnerability,aliases,severity,status,.*,advisory_ids,exposure$/);
+  assert.match(
+    lines[0],
+    /^host_id,hostname,group,vulnerability,aliases,severity,status,.*,advisory_ids,.*exposure,exception_id$/,
+  );
   assert.ok(lines.slice(1).every((l) => l.includes(',CVE-2099-1001,,high,fixed,')));
   const nd = await api(s.url, '/api/v1/findings/export?format=ndjson', { token: s.adminToken });
   const rows = nd.text
