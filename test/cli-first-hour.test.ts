@@ -7,6 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './support/cli.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { BIN } from './support/paths.ts';
+import { runOnTerminal } from './support/pty.ts';
 import { docExample } from './support/doc-examples.ts';
 import { api, startTestServer } from './support/server.ts';
 
@@ -85,4 +88,62 @@ test('counts are grammatical: one of a thing, any other number of things', async
   assert.equal(policy.code, 0, policy.stderr);
   assert.match(policy.stdout, /at most 1 host of db at once/);
   assert.doesNotMatch(policy.stdout, /\(s\)/);
+});
+
+test('agent run on a terminal: a summary for a person; piped: JSON log lines', async (t) => {
+  const s = await startTestServer(trackerFeedV1());
+  let up = true;
+  t.after(() => up && s.close());
+  const dir = scratch();
+  const config = join(dir, 'agent.yaml');
+  writeFileSync(config, 'retry: { attempts: 1, base_delay: 1s, max_delay: 1s }\ntimeout: 10s\n');
+  const host = ['--config', config, '--state-dir', join(dir, 'state'), '--root', BOOKWORM_ROOT];
+  const token = await api(s.url, '/api/v1/enrollment-tokens', { token: s.adminToken, body: { name: 't' } });
+  const enrolled = await runCli([
+    'agent',
+    'enroll',
+    '--server',
+    s.url,
+    '--token',
+    (token.body as { token: string }).token,
+    '--hostname',
+    'first-hour',
+    ...host,
+  ]);
+  assert.equal(enrolled.code, 0, enrolled.stderr);
+  const run = [BIN, 'agent', 'run', ...host, '--kernel', '6.1.0-40-amd64', '--hostname', 'first-hour'];
+
+  const first = await runOnTerminal(run);
+  assert.equal(first.code, 0, first.output);
+  assert.equal(
+    first.output,
+    `Sent the inventory of 729 packages to ${s.url}.\n` +
+      'The server found 3 new vulnerabilities, 0 resolved, 0 reopened; 3 open on this host.\n' +
+      'Next run: none scheduled (`patchloop agent install` sets up a daily run).\n',
+  );
+
+  // Piped, the same run writes the JSON log lines (stderr) and nothing for a person.
+  const piped = await runCli(run.slice(1));
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stdout, '');
+  const logs = piped.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; changes?: unknown });
+  assert.ok(logs.some((l) => l.msg === 'report sent' && l.changes));
+  // On a terminal, --log-format json asks for them too.
+  const json = await runOnTerminal([...run, '--log-format', 'json']);
+  assert.match(json.output, /^\{"level":30,/);
+  assert.doesNotMatch(json.output, /^Sent /m);
+
+  // The server gone: the summary says the report waits in the spool; exit status 75.
+  await s.close();
+  up = false;
+  const down = await runOnTerminal(run);
+  assert.equal(down.code, 75, down.output);
+  assert.match(
+    down.output,
+    /^patchloop: warning: server unreachable; report stays spooled\nNot sent: the server is unreachable \(POST .*ECONNREFUSED.*\)\.\n1 report kept in the spool \(the inventory of 729 packages\); the next run or `patchloop agent flush` sends it\.\n/,
+  );
+  assert.doesNotMatch(down.output, /"level"/);
 });

@@ -130,6 +130,8 @@ function sender(config: AgentConfig, cred: Credential, deps: AgentDeps, force: b
 }
 
 export interface RunOutcome extends SendOutcome {
+  /** The server reported to (its origin). */
+  server: string;
   report_id: string;
   packages: number;
   /** With patching enabled in agent.yaml: what the patch phase did. */
@@ -201,7 +203,13 @@ export async function runOnce(config: AgentConfig, deps: AgentDeps): Promise<Run
         deps.log.warn({ err: (err as Error).message }, 'vulnerability DB download failed; the previous copy is kept');
       }
     }
-    return { ...outcome, report_id: entry.report_id, packages: snapshot.packages.length, ...(patch ? { patch } : {}) };
+    return {
+      ...outcome,
+      server: client.origin,
+      report_id: entry.report_id,
+      packages: snapshot.packages.length,
+      ...(patch ? { patch } : {}),
+    };
   } finally {
     unlock();
   }

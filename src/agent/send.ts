@@ -10,6 +10,7 @@ import {
   ReportAckSchema,
   ResendFullSchema,
   type Report,
+  type ReportAck,
 } from '../core/protocol.ts';
 import { loadAcked, saveAcked, type AckedState } from './acked.ts';
 import { backoffDelay, type BackoffPolicy } from '../net/backoff.ts';
@@ -44,6 +45,8 @@ export interface SendOutcome {
   /** Why sending stopped early (server unreachable, credential refused). */
   stoppedBy: 'none' | 'backoff' | 'unreachable' | 'unauthorized';
   message: string | null;
+  /** What the server said of the reports sent: finding changes summed, `open` as of the last. */
+  changes: ReportAck['changes'] | null;
 }
 
 /** The credential was refused (revoked, host removed): retrying will not help. */
@@ -70,7 +73,7 @@ export function buildReport(entry: SpoolEntry, acked: AckedState | null, agentVe
 }
 
 export async function sendSpool(d: SendDeps): Promise<SendOutcome> {
-  const out: SendOutcome = { sent: 0, pending: 0, rejected: 0, stoppedBy: 'none', message: null };
+  const out: SendOutcome = { sent: 0, pending: 0, rejected: 0, stoppedBy: 'none', message: null, changes: null };
   const entries = d.spool.list();
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
@@ -81,8 +84,10 @@ export async function sendSpool(d: SendDeps): Promise<SendOutcome> {
       return out;
     }
     const result = await sendOne(d, entry);
-    if (result === 'sent') out.sent++;
-    else if (result === 'rejected') out.rejected++;
+    if (typeof result === 'object') {
+      out.sent++;
+      out.changes = addChanges(out.changes, result.changes);
+    } else if (result === 'rejected') out.rejected++;
     else {
       out.pending = entries.length - i;
       out.stoppedBy = 'unreachable';
@@ -93,7 +98,18 @@ export async function sendSpool(d: SendDeps): Promise<SendOutcome> {
   return out;
 }
 
-async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'rejected' | 'pending'> {
+function addChanges(sum: ReportAck['changes'] | null, c: ReportAck['changes']): ReportAck['changes'] {
+  if (!sum) return { ...c };
+  return {
+    detected: sum.detected + c.detected,
+    resolved: sum.resolved + c.resolved,
+    reopened: sum.reopened + c.reopened,
+    open: c.open,
+  };
+}
+
+/** The server's acknowledgement of a report sent, or why it was not. */
+async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<ReportAck | 'rejected' | 'pending'> {
   let tries = 0;
   let resent = false;
   for (;;) {
@@ -121,7 +137,7 @@ async function sendOne(d: SendDeps, entry: SpoolEntry): Promise<'sent' | 'reject
             { report_id: report.report_id, kind: report.kind, status: ack.data.status, changes: ack.data.changes },
             ack.data.status === 'duplicate' ? 'report had already been received' : 'report sent',
           );
-          return 'sent';
+          return ack.data;
         }
       } else if (res.status === 409 && ResendFullSchema.safeParse(body).success && !resent) {
         // The server's copy differs from ours (restored backup, removed host data): start over.

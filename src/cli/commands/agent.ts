@@ -1,10 +1,11 @@
 // `patchloop agent …`: enrol with a server, report the inventory, send spooled reports,
 // install the systemd units, show the agent's state.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
 import { EXIT } from '../exit.ts';
 import { PATCHLOOP_VERSION } from '../../version.ts';
 import { counted } from '../../core/plural.ts';
+import { humanLogStream, LOG_FORMATS, logFormat, type LogFormat } from '../terminal/log.ts';
 
 interface CommonOptions {
   config?: string;
@@ -12,6 +13,7 @@ interface CommonOptions {
   root?: string;
   kernel?: string;
   hostname?: string;
+  logFormat?: LogFormat;
 }
 
 const CONFIG_HELP = 'configuration file (default: /etc/patchloop/agent.yaml when it exists)';
@@ -19,7 +21,13 @@ const CONFIG_HELP = 'configuration file (default: /etc/patchloop/agent.yaml when
 function common(cmd: Command): Command {
   return cmd
     .option('--config <file>', CONFIG_HELP)
-    .option('--state-dir <dir>', 'state directory: credential, spool (default: <data-dir>/agent)');
+    .option('--state-dir <dir>', 'state directory: credential, spool (default: <data-dir>/agent)')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'human: a summary and plain warnings; json: log lines (default: human on a terminal, else json)',
+      ).choices(LOG_FORMATS),
+    );
 }
 
 async function context(opts: CommonOptions) {
@@ -31,14 +39,16 @@ async function context(opts: CommonOptions) {
     kernel: opts.kernel,
     hostname: opts.hostname,
   });
+  const format = logFormat(opts.logFormat);
   const log = pino(
     { level: process.env.PATCHLOOP_LOG_LEVEL ?? 'info', base: { service: 'patchloop-agent' } },
-    pino.destination(2),
+    format === 'human' ? humanLogStream() : pino.destination(2),
   );
-  return { config, deps: { log, version: PATCHLOOP_VERSION } };
+  return { config, format, deps: { log, version: PATCHLOOP_VERSION } };
 }
 
-function finish(outcome: { pending: number; rejected: number; message: string | null }): void {
+/** Exit status and the last word on what stays spooled; `summarised`: a summary said it already. */
+function finish(outcome: { pending: number; rejected: number; message: string | null }, summarised = false): void {
   if (outcome.rejected > 0) {
     throw new PatchloopError(
       'PL_E_FAILED',
@@ -46,9 +56,10 @@ function finish(outcome: { pending: number; rejected: number; message: string | 
     );
   }
   if (outcome.pending > 0) {
-    process.stderr.write(
-      `patchloop: ${counted(outcome.pending, 'report')} kept in the spool, to be sent later: ${outcome.message ?? 'server unreachable'}\n`,
-    );
+    if (!summarised)
+      process.stderr.write(
+        `patchloop: ${counted(outcome.pending, 'report')} kept in the spool, to be sent later: ${outcome.message ?? 'server unreachable'}\n`,
+      );
     process.exitCode = EXIT.tempfail;
   }
 }
@@ -90,18 +101,27 @@ later run or \`agent flush\`, with exponential backoff); 1 the server refused th
 the credential; 2 usage or configuration error.`,
     )
     .action(async (opts: CommonOptions) => {
-      const { config, deps } = await context(opts);
+      const { config, format, deps } = await context(opts);
       const { runOnce } = await import('../../agent/agent.ts');
-      finish(await runOnce(config, deps));
+      const outcome = await runOnce(config, deps);
+      if (format === 'human') {
+        const { renderRunSummary } = await import('../../agent/summary.ts');
+        const { nextTimerRun } = await import('../../agent/next-run.ts');
+        process.stdout.write(renderRunSummary(outcome, { server: outcome.server, nextRun: nextTimerRun() }));
+      }
+      finish(outcome, format === 'human');
     });
 
   common(agent.command('flush'))
     .description('Send spooled reports (honours the backoff unless --now)')
     .option('--now', 'ignore the backoff and try now')
     .action(async (opts: CommonOptions & { now?: boolean }) => {
-      const { config, deps } = await context(opts);
+      const { config, format, deps } = await context(opts);
       const { flushSpool } = await import('../../agent/agent.ts');
-      finish(await flushSpool(config, deps, opts.now === true));
+      const outcome = await flushSpool(config, deps, opts.now === true);
+      if (format === 'human' && outcome.pending === 0)
+        process.stdout.write(`Sent ${counted(outcome.sent, 'spooled report')}; the spool is empty.\n`);
+      finish(outcome);
     });
 
   common(agent.command('status'))
