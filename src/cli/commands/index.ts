@@ -8,7 +8,9 @@ import { register as server } from './server.ts';
 import { register as agent } from './agent.ts';
 import { register as patch } from './patch.ts';
 import { register as elastic } from './elastic.ts';
+import { register as exceptions } from './exceptions.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [compareVersions, inventory, db, scan, server, agent, patch, elastic]) register(program);
+  for (const register of [compareVersions, inventory, db, scan, server, agent, patch, elastic, exceptions])
+    register(program);
 }
