@@ -40,6 +40,8 @@ const DASHBOARD_PAGES = [
   '/remediation',
   '/findings',
   '/patching',
+  '/policies',
+  '/policies/:name',
   '/users',
   '/audit',
   '/account',

@@ -14,6 +14,7 @@ import { Loading } from './components/ui.tsx';
 import { SessionContext } from './lib/session.tsx';
 import { AccountPage } from './pages/account.tsx';
 import { AuditPage } from './pages/audit.tsx';
+import { ExceptionsPage } from './pages/exceptions.tsx';
 import { FindingsPage } from './pages/findings.tsx';
 import { HostPage } from './pages/host.tsx';
 import { HostsPage } from './pages/hosts.tsx';
@@ -21,6 +22,8 @@ import { LoginPage } from './pages/login.tsx';
 import { NotFound } from './pages/not-found.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PatchingPage } from './pages/patching.tsx';
+import { PoliciesPage } from './pages/policies.tsx';
+import { PolicyPage } from './pages/policy.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { VulnerabilitiesPage } from './pages/vulnerabilities.tsx';
 import { VulnerabilityPage } from './pages/vulnerability.tsx';
@@ -69,6 +72,9 @@ function App() {
           <Route path="/vulnerabilities/:id" component={VulnerabilityPage} />
           <Route path="/findings" component={FindingsPage} />
           <Route path="/patching" component={PatchingPage} />
+          <Route path="/policies" component={PoliciesPage} />
+          <Route path="/policies/:name" component={PolicyPage} />
+          <Route path="/exceptions" component={ExceptionsPage} />
           <Route path="/audit" component={AuditPage} />
           <Route path="/users" component={UsersPage} />
           <Route path="/account" component={() => <AccountPage onPasswordChanged={loggedOut} />} />

@@ -2,8 +2,9 @@
 // saved: every problem at its line (the YAML reading and zod schema the configuration and the
 // command line use), and for every host of the group "what will happen tonight" under the draft
 // beside what the policy in force would do. Nothing is stored.
-import { validateYamlText, type LineOf, type TextIssue } from '../../config/yaml-lines.ts';
-import { hostOutlook, PolicySchema, type HostOutlook, type PatchPolicy } from '../../core/policy/index.ts';
+import { checkPolicyText } from '../../config/policy-text.ts';
+import type { TextIssue } from '../../config/yaml-lines.ts';
+import { hostOutlook, type HostOutlook, type PatchPolicy } from '../../core/policy/index.ts';
 import type { Store } from '../store/store.ts';
 import { latestPolicy, policyForGroup } from './policies.ts';
 import { groupHosts, groupRings } from './rings.ts';
@@ -80,25 +81,4 @@ export function previewPolicyText(store: Store, name: string, text: string): Pol
       };
     }),
   };
-}
-
-/** The policy text validated as version `version` of `name`, with the line of each problem. */
-function checkPolicyText(
-  text: string,
-  name: string,
-  version: number,
-): { ok: true; data: PatchPolicy; lineOf: LineOf } | { ok: false; issues: TextIssue[] } {
-  let named: unknown;
-  const r = validateYamlText(PolicySchema, text, (doc) => {
-    named = doc.name;
-    return { ...doc, name, version };
-  });
-  if (!r.ok) return r;
-  if (named !== undefined && named !== name) {
-    return {
-      ok: false,
-      issues: [{ line: r.lineOf(['name']), path: 'name', message: `must be "${name}" (or left out)` }],
-    };
-  }
-  return { ok: true, data: r.data, lineOf: r.lineOf };
 }

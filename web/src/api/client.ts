@@ -83,6 +83,6 @@ export function apiGet<T>(path: string, params: Record<string, QueryValue> = {},
   return request<T>('GET', `${path}${queryString(params)}`, undefined, signal);
 }
 
-export function apiSend<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export function apiSend<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return request<T>(method, path, body);
 }

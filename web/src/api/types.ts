@@ -40,6 +40,9 @@ export type PatchRunSummary = z.infer<typeof P.PatchRunSummarySchema>;
 export type RingView = z.infer<typeof P.RingViewSchema>;
 export type LeaseView = z.infer<typeof P.LeaseViewSchema>;
 export type HostPolicyView = z.infer<typeof P.HostPolicyViewSchema>;
+export type StoredPolicy = z.infer<typeof P.StoredPolicySchema>;
+export type PolicyListItem = z.infer<typeof P.PolicyListItemSchema>;
+export type PolicyPreview = z.infer<typeof P.PolicyPreviewSchema>;
 export type Gate = RingView['gate'];
 export type HostFacets = z.infer<typeof F.HostFacetsSchema>;
 // Agent versions against the newest one the server's repository publishes (src/server/repo).
