@@ -1,5 +1,5 @@
 // The fastify application: plugins, authentication, body decoding, error shape, routes, the
-// OpenAPI description at /api/docs, and the dashboard's static files at / when built.
+// API reference and OpenAPI description at /api/docs, and the dashboard's static files at / when built.
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -18,11 +18,13 @@ import { registerRequestLimits } from './http/request-limits.ts';
 import { registerBodyDecoding } from './http/body.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { apiDocsRoutes } from './routes/api-docs.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { exceptionRoutes } from './routes/exceptions.ts';
 import { facetRoutes } from './routes/facets.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { userRoutes } from './routes/users.ts';
@@ -39,12 +41,14 @@ const DASHBOARD_PAGES = [
   '/vulnerabilities/:id',
   '/remediation',
   '/findings',
+  '/exceptions',
   '/patching',
   '/policies',
   '/policies/:name',
   '/users',
   '/audit',
   '/account',
+  '/notifications',
 ];
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -140,10 +144,8 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(patchingRoutes(ctx));
   await app.register(remediationRoutes(ctx));
   await app.register(repoRoutes(ctx));
-  app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/docs/openapi.yaml', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-    reply.type('application/yaml').send(app.swagger({ yaml: true })),
-  );
+  await app.register(notificationRoutes(ctx));
+  apiDocsRoutes(app);
 
   // The dashboard: the configured web_dir, else this installation's (a directory, or the
   // assets embedded in the single executable).

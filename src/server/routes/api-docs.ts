@@ -1,0 +1,112 @@
+// The API reference at /api/docs: a page with Swagger UI (swagger-ui-dist, served from this
+// server, never a CDN) reading the OpenAPI description, which is beside it as JSON
+// (/api/docs/openapi.json) and YAML (/api/docs/openapi.yaml). A client asking /api/docs for
+// anything but HTML gets the JSON description there too, as before the page existed.
+//
+// The viewer's two files are copied into web/dist by scripts/build-web, so a directory
+// installation and the single executable carry them like the dashboard's own files; a source
+// checkout whose dashboard is not built reads them from node_modules.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { installedFile, isSingleExecutable, projectRoot } from '../../project-root.ts';
+
+/** The viewer's files: the name served under /api/docs/ and in web/dist, and its type. */
+export const VIEWER_FILES: Record<string, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+};
+
+// The page runs only its own scripts and styles; the viewer sets element styles from script
+// (allowed without 'unsafe-inline') and its stylesheet draws icons from data: URLs. Requests go
+// to this server only ("Try it out" sends reads with the page's session).
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>patchloop API reference</title>
+    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+    <link rel="stylesheet" href="/api/docs/swagger-ui.css" />
+    <link rel="stylesheet" href="/api/docs/api-docs.css" />
+  </head>
+  <body>
+    <header class="api-docs-head">
+      <a href="/">← patchloop dashboard</a>
+      <span>The OpenAPI description: <a href="/api/docs/openapi.json">JSON</a> · <a href="/api/docs/openapi.yaml">YAML</a></span>
+    </header>
+    <main id="swagger-ui"><noscript>The reference needs JavaScript; the description itself is at /api/docs/openapi.json.</noscript></main>
+    <script src="/api/docs/swagger-ui-bundle.js"></script>
+    <script src="/api/docs/api-docs.js"></script>
+  </body>
+</html>
+`;
+
+// No validator (it would send the description to validator.swagger.io); "Try it out" for reads only,
+// since changes need the CSRF header the dashboard sends.
+const INIT = `window.ui = SwaggerUIBundle({
+  url: '/api/docs/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  validatorUrl: null,
+  supportedSubmitMethods: ['get'],
+  defaultModelsExpandDepth: 0,
+  docExpansion: 'list',
+  tryItOutEnabled: false,
+});
+`;
+
+const STYLE = `body { margin: 0; font-family: system-ui, sans-serif; }
+.api-docs-head { display: flex; gap: 1.5rem; justify-content: space-between; flex-wrap: wrap;
+  padding: 0.6rem 1.25rem; background: #101828; color: #eaecf0; font-size: 14px; }
+.api-docs-head a { color: #b2ddff; }
+.api-docs-head a:focus-visible { outline: 2px solid #fff; outline-offset: 2px; }
+`;
+
+/** One of the viewer's files: from the installation's web/dist, else (a source checkout) node_modules. */
+async function viewerFile(name: string): Promise<Buffer | null> {
+  const installed = installedFile(`web/dist/${name}`);
+  if (installed || isSingleExecutable()) return installed;
+  return readFile(join(projectRoot(), 'node_modules', 'swagger-ui-dist', name)).catch(() => null);
+}
+
+function page(reply: FastifyReply, type: string, body: string | Buffer): FastifyReply {
+  // The reference and its viewer change only with the server: cacheable, checked at each load.
+  return reply.header('content-security-policy', CSP).header('cache-control', 'no-cache').type(type).send(body);
+}
+
+export function apiDocsRoutes(app: FastifyInstance): void {
+  const hidden = { config: { access: 'public' as const }, schema: { hide: true } };
+  app.get('/api/docs', hidden, async (request, reply) => {
+    reply.header('vary', 'accept');
+    if (!(request.headers.accept ?? '').includes('text/html')) return reply.send(app.swagger());
+    return page(reply, 'text/html; charset=utf-8', PAGE);
+  });
+  app.get('/api/docs/openapi.json', hidden, async () => app.swagger());
+  app.get('/api/docs/openapi.yaml', hidden, async (_request, reply) =>
+    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
+  app.get('/api/docs/api-docs.js', hidden, async (_request, reply) =>
+    page(reply, 'text/javascript; charset=utf-8', INIT),
+  );
+  app.get('/api/docs/api-docs.css', hidden, async (_request, reply) => page(reply, 'text/css; charset=utf-8', STYLE));
+  for (const [name, type] of Object.entries(VIEWER_FILES)) {
+    app.get(`/api/docs/${name}`, hidden, async (_request, reply) => {
+      const body = await viewerFile(name);
+      if (!body) return reply.code(404).send({ error: 'not_found', message: `${name} is not installed` });
+      return page(reply, type, body);
+    });
+  }
+}
