@@ -16,7 +16,12 @@ function groupFilter(group: string | undefined, column = 'grp'): { sql: string; 
   return group === undefined ? { sql: '1 = 1', params: [] } : { sql: `${column} = ?`, params: [group] };
 }
 
-export function overview(store: Store, group: string | undefined, feeds: FeedInfo[]): z.infer<typeof OverviewSchema> {
+/** The overview, but for what enrichment adds (queries/priorities.ts exploitOverview). */
+export function overview(
+  store: Store,
+  group: string | undefined,
+  feeds: FeedInfo[],
+): Omit<z.infer<typeof OverviewSchema>, 'known_exploited' | 'priority'> {
   const now = store.clock.now();
   const staleBefore = now - store.settings.staleAfterMs;
   const g = groupFilter(group);
@@ -165,10 +170,23 @@ export function trends(store: Store, group: string | undefined, days: number): z
     `SELECT ${SEVERITIES.map((s) => `sum(open_${s}) AS open_${s}`).join(', ')} FROM hosts WHERE ${g.sql}`,
     ...g.params,
   )!;
+  // Before anything was ever detected (in the flows, the snapshots, or by a host enrolled now)
+  // nothing was open: counting back from today stops there, so what the flows do not account for
+  // (severities re-rated by a feed) is not carried into days before the fleet existed.
+  const began = store.get<{ day: number | null }>(
+    `SELECT min(day) AS day FROM (SELECT min(day) AS day FROM daily WHERE ${g.sql}
+       UNION ALL SELECT min(day) FROM open_daily WHERE ${g.sql}
+       UNION ALL SELECT min(enrolled_at) / ${DAY_MS} FROM hosts WHERE ${g.sql})`,
+    ...g.params,
+    ...g.params,
+    ...g.params,
+  )!.day;
+  const fleetStart = began === null ? today + 1 : Math.floor(began);
   const out: z.infer<typeof TrendsSchema>['days'] = [];
   let open = severityCounts(live, 'open');
   for (let day = today; day >= first; day--) {
     if (day !== today && snapshots.has(day)) open = snapshots.get(day)!;
+    else if (day < fleetStart) open = emptyCounts();
     const f = flow.get(day) ?? { new: emptyCounts(), resolved: emptyCounts() };
     out.push({ date: isoDay(day), open: { ...open }, new: f.new, resolved: f.resolved });
     const before = emptyCounts();

@@ -29,7 +29,12 @@ const AXIS = {
   font: '11px system-ui, sans-serif',
 };
 
-function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; label: string }) {
+function UPlot(props: {
+  options: Omit<uPlot.Options, 'width'>;
+  data: uPlot.AlignedData;
+  label: string;
+  firstDay?: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
@@ -49,7 +54,35 @@ function UPlot(props: { options: Omit<uPlot.Options, 'width'>; data: uPlot.Align
   useEffect(() => {
     plot.current?.setData(props.data);
   }, [props.data]);
-  return <div class="chart" ref={box} role="img" aria-label={props.label} />;
+  return <div class="chart" ref={box} role="img" aria-label={props.label} data-first-day={props.firstDay} />;
+}
+
+/**
+ * The days from the first with anything to show: a fleet enrolled last week has a week of
+ * history, not 83 empty days before it. Empty when no day has any finding.
+ */
+export function fromFirstData(days: Trends['days']): Trends['days'] {
+  const first = days.findIndex((d) => d.open.total > 0 || d.new.total > 0 || d.resolved.total > 0);
+  return first < 0 ? [] : days.slice(first);
+}
+
+/** The value a legend shows: the hovered day's, or the last day's when the cursor is elsewhere. */
+const at = <T,>(values: T[], idx: number | null | undefined): T => values[idx ?? values.length - 1];
+
+/** The day column of a legend: the hovered day, or "latest" and its date. */
+function daySeries(days: Trends['days']): uPlot.Series {
+  return {
+    label: 'Day',
+    value: (_u, _v, _si, idx) => (idx == null ? `latest, ${days.at(-1)!.date}` : days[idx].date),
+  };
+}
+
+function NoTrend() {
+  return (
+    <p class="chart-empty" data-chart-empty>
+      No findings recorded yet: the chart starts with the first host report that finds one.
+    </p>
+  );
 }
 
 const STACK: Severity[] = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'];
@@ -57,8 +90,10 @@ const toSeconds = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
 /** Open findings per day, stacked by severity (the legend shows each severity's own count). */
 export function OpenTrendChart(props: { days: Trends['days'] }) {
-  const { options, data } = useMemo(() => openTrend(props.days), [props.days]);
-  return <UPlot options={options} data={data} label="Open findings per day by severity" />;
+  const shown = useMemo(() => fromFirstData(props.days), [props.days]);
+  const { options, data } = useMemo(() => openTrend(shown), [shown]);
+  if (shown.length === 0) return <NoTrend />;
+  return <UPlot options={options} data={data} label="Open findings per day by severity" firstDay={shown[0].date} />;
 }
 
 function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData } {
@@ -81,7 +116,7 @@ function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'
       { ...AXIS, size: 48, values: (_u, splits) => splits.map(compact) },
     ],
     series: [
-      { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      daySeries(days),
       ...STACK.map((s, i) => ({
         label: SEVERITY_LABEL[s],
         stroke: SEVERITY_COLOR[s],
@@ -89,7 +124,7 @@ function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'
         width: 1,
         points: { show: false },
         value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) =>
-          idx == null ? '' : raw[i][idx].toLocaleString('en-US'),
+          at(raw[i], idx).toLocaleString('en-US'),
       })),
     ],
     bands: STACK.slice(0, -1).map((_, i) => ({ series: [i + 1, i + 2] as [number, number] })),
@@ -99,14 +134,16 @@ function openTrend(days: Trends['days']): { options: Omit<uPlot.Options, 'width'
 
 /** New (up) and resolved (down) findings per day. */
 export function FlowChart(props: { days: Trends['days'] }) {
-  const { options, data } = useMemo(() => flow(props.days), [props.days]);
-  return <UPlot options={options} data={data} label="New and resolved findings per day" />;
+  const shown = useMemo(() => fromFirstData(props.days), [props.days]);
+  const { options, data } = useMemo(() => flow(shown), [shown]);
+  if (shown.length === 0) return <NoTrend />;
+  return <UPlot options={options} data={data} label="New and resolved findings per day" firstDay={shown[0].date} />;
 }
 
 function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData } {
   const x = days.map((d) => toSeconds(d.date));
   const added = days.map((d) => d.new.total);
-  const resolved = days.map((d) => -d.resolved.total);
+  const resolved = days.map((d) => d.resolved.total);
   const bars = uPlot.paths.bars!({ size: [0.7, 14], align: 0 });
   const options: Omit<uPlot.Options, 'width'> = {
     height: 150,
@@ -118,14 +155,14 @@ function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; da
       { ...AXIS, size: 48, values: (_u, splits) => splits.map((v) => compact(Math.abs(v))) },
     ],
     series: [
-      { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      daySeries(days),
       {
         label: 'New',
         stroke: '#d9480f',
         fill: '#f08c4bcc',
         paths: bars,
         points: { show: false },
-        value: (_u, v) => (v == null ? '' : v.toLocaleString('en-US')),
+        value: (_u, _v, _si, idx) => at(added, idx).toLocaleString('en-US'),
       },
       {
         label: 'Resolved',
@@ -133,9 +170,10 @@ function flow(days: Trends['days']): { options: Omit<uPlot.Options, 'width'>; da
         fill: '#51cf66cc',
         paths: bars,
         points: { show: false },
-        value: (_u, v) => (v == null ? '' : Math.abs(v).toLocaleString('en-US')),
+        value: (_u, _v, _si, idx) => at(resolved, idx).toLocaleString('en-US'),
       },
     ],
   };
-  return { options, data: [x, added, resolved] };
+  // Resolved bars point down.
+  return { options, data: [x, added, resolved.map((n) => -n)] };
 }

@@ -33,10 +33,10 @@ export function SeverityBars(props: { open: SeverityCounts; fixable: SeverityCou
               <span class={`sevbar-nofix bg-${s}`} style={{ width: `${((open - fix) / max) * 100}%` }} />
             </span>
             <span class="sevbar-nums">
-              <b data-open>{int(open)}</b>
-              <span class="muted" title="fix available now">
-                {' '}
-                <span data-fixable>{int(fix)}</span> fix
+              <b data-open>{int(open)}</b> open
+              <span class="muted">
+                {' · '}
+                <span data-fixable>{int(fix)}</span> with a fix
               </span>
             </span>
           </a>
