@@ -82,9 +82,10 @@ test(
     const headers = await page.locator('table thead th').allTextContents();
     const agentColumn = headers.findIndex((h) => h.trim() === 'Agent');
     assert.ok(agentColumn >= 0, headers.join('|'));
-    assert.equal(
-      (await page.locator('table tbody tr').first().locator('td').nth(agentColumn).textContent())?.trim(),
-      '0.1.0',
-    );
+    // db-1's agent is older than the one the repository publishes, and the cell says so in words.
+    const agent = page.locator('table tbody tr').first().locator('td').nth(agentColumn);
+    assert.equal(await agent.locator('[data-agent]').getAttribute('data-agent'), '0.1.0');
+    assert.equal((await agent.textContent())?.trim(), '0.1.0 older');
+    assert.equal(await agent.locator('.badge').getAttribute('title'), 'the repository publishes 0.2.0');
   },
 );

@@ -14,6 +14,7 @@ import { readConfigFile } from '../src/config/load.ts';
 import { createProgram } from '../src/cli/program.ts';
 import { resolveConfig } from '../src/server/config.ts';
 import * as apiSchemas from '../src/server/api/schemas.ts';
+import * as notificationSchemas from '../src/server/api/notification-schemas.ts';
 import { runCli } from './support/cli.ts';
 import { docExamples, type DocExample } from './support/doc-examples.ts';
 
@@ -40,8 +41,8 @@ const RUN: Record<string, (e: DocExample) => Promise<void> | void> = {
 
 function runApiExample(e: DocExample): void {
   const name = e.kind.slice('api:'.length);
-  const schema = (apiSchemas as Record<string, unknown>)[name] as z.ZodType | undefined;
-  assert.ok(schema, `${e.where}: no API schema ${name} in src/server/api/schemas.ts`);
+  const schema = ({ ...apiSchemas, ...notificationSchemas } as Record<string, unknown>)[name] as z.ZodType | undefined;
+  assert.ok(schema, `${e.where}: no API schema ${name} in src/server/api/schemas.ts or notification-schemas.ts`);
   const r = schema.safeParse(JSON.parse(e.text));
   assert.ok(r.success, `${e.where}: not a ${name}: ${r.error?.message}`);
 }

@@ -98,6 +98,14 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/v1/agent/patch-runs': 'host',
   'POST /api/v1/agent/boot': 'host',
   'POST /api/v1/agent/reboot-lease': 'host',
+  'GET /api/v1/notifications/channels': 'viewer',
+  'POST /api/v1/notifications/channels/{name}/test': 'operator',
+  'GET /api/v1/notifications/rules': 'viewer',
+  'POST /api/v1/notifications/rules': 'admin',
+  'PUT /api/v1/notifications/rules/{id}': 'admin',
+  'DELETE /api/v1/notifications/rules/{id}': 'admin',
+  'GET /api/v1/notifications/messages': 'viewer',
+  'POST /api/v1/notifications/messages/{id}/retry': 'operator',
 };
 
 /** A credential and the access levels it passes. */
@@ -277,6 +285,9 @@ before(async () => {
     '/api/v1/policies/{name}': 'web',
     '/api/v1/patch-runs/{id}': run.id,
     '/api/v1/vulndb/{feed}': feeds.feeds[0].feed,
+    '/api/v1/notifications/channels/{name}': 'walk',
+    '/api/v1/notifications/rules/{id}': '1',
+    '/api/v1/notifications/messages/{id}': '1',
   });
   Object.assign(bodies, {
     'POST /api/v1/auth/login': { username: 'admin', password: 'not the password' },
@@ -313,6 +324,8 @@ before(async () => {
       reboot_still_required: false,
     },
     'POST /api/v1/agent/reboot-lease': { action: 'acquire', run_id: run.id },
+    'POST /api/v1/notifications/rules': { name: 'walked', trigger: 'host_stale', channels: ['walk'] },
+    'PUT /api/v1/notifications/rules/{id}': { name: 'walked', trigger: 'host_stale', channels: ['walk'] },
   });
 
   const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` });

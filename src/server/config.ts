@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sourceOf, validate, type ConfigSource } from '../config/load.ts';
 import { duration } from '../core/duration.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
+import { NotificationsConfigSchema } from './notify/config.ts';
 import { OidcConfigSchema } from './oidc/config.ts';
 import { defaultPackagesDir } from './repo/packages-dir.ts';
 import { PublicUrlSchema } from './repo/public-url.ts';
@@ -110,6 +111,8 @@ export const ServerConfigSchema = z
       })
       .strict()
       .default({ max_days: 180, check_interval: 60_000 }),
+    /** Notification channels and delivery (notify/config.ts; rules are kept in the store). */
+    notifications: NotificationsConfigSchema,
     /** Single sign-on with an OpenID Connect provider (oidc/config.ts). */
     oidc: OidcConfigSchema.optional(),
     /** The dashboard's static files, served at `/` (default: web/dist of this installation, when built). */

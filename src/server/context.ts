@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import type { FleetMatcher } from './fleet-matcher.ts';
 import type { IngestQueue } from './ingest-queue.ts';
+import type { NotifyService } from './notify/service.ts';
 import type { Store } from './store/store.ts';
 import type { VulnDbHolder } from './vulndb-holder.ts';
 
@@ -23,4 +24,6 @@ export interface ServerContext {
   log: Logger;
   version: string;
   feeds: FeedControl;
+  /** Notification rules, queue and channels (notify/). */
+  notify: NotifyService;
 }

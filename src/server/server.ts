@@ -21,6 +21,8 @@ import { ensureAdmin } from './store/credentials.ts';
 import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
 import { LogStream } from './log-stream.ts';
+import { NotifyService } from './notify/service.ts';
+import { vulnDbFacts } from './notify/facts.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 import { PatchloopError } from '../core/errors.ts';
@@ -214,6 +216,14 @@ async function startWithLock(
   refreshes.adoptFeedFilesOnDisk();
 
   const ingest = new IngestQueue(store, matcher);
+  const notify = new NotifyService({
+    store,
+    config: config.notifications,
+    clock,
+    log,
+    facts: vulnDbFacts(() => vulndb.current()),
+  });
+  stops.push(() => notify.stop());
   const ctx: ServerContext = {
     store,
     matcher,
@@ -223,6 +233,7 @@ async function startWithLock(
     log,
     version: packageVersion(),
     feeds: refreshes,
+    notify,
   };
   const app = await buildApp(ctx);
   stops.push(() => app.close());
@@ -256,6 +267,7 @@ async function startWithLock(
   );
 
   refreshes.start();
+  notify.start();
   const snapshots = setInterval(() => {
     try {
       snapshotStatistics(store);
@@ -285,6 +297,7 @@ async function startWithLock(
       clearInterval(exceptionExpiry);
       const refreshesStopped = refreshes.stop();
       await app.close();
+      await notify.stop();
       await refreshesStopped;
       try {
         writeOpenSnapshot(store);

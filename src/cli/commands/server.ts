@@ -2,6 +2,7 @@
 // (enrolment tokens, the admin password) so a fresh installation needs no dashboard.
 import type { Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
+import { registerNotifyCommands } from './notify.ts';
 import { counted } from '../../core/plural.ts';
 
 interface ConfigOptions {
@@ -152,6 +153,7 @@ configuration error (the message names the file and line).`,
     });
 
   registerUserCommands(server);
+  registerNotifyCommands(server, CONFIG_HELP);
 
   server
     .command('unlock-logins')

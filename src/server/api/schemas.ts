@@ -88,6 +88,8 @@ export const HostSummarySchema = z.object({
   fixable: SeverityCountsSchema,
   match_error: z.string().nullable(),
   agent_version: z.string().nullable(),
+  /** Whether the host's release still gets security updates (from the distribution's own support dates). */
+  support: SupportSchema,
 });
 
 export const ScanSchema = z.object({
@@ -139,7 +141,7 @@ export const HostsQuerySchema = z.object({
   /** Hosts with at least one open finding of this severity or worse. */
   min_severity: SeveritySchema.optional(),
   sort: z
-    .enum(['hostname', 'last_seen', 'open', 'critical', 'high', 'fixable', 'group', 'release'])
+    .enum(['hostname', 'last_seen', 'open', ...SEVERITIES, 'fixable', 'group', 'release', 'reboot_pending'])
     .default('hostname'),
 });
 

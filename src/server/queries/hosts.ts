@@ -27,11 +27,11 @@ const SORTS: Record<z.infer<typeof HostsQuerySchema>['sort'], string> = {
   hostname: 'hostname',
   last_seen: 'last_seen',
   open: `(${OPEN_SUM})`,
-  critical: 'open_critical',
-  high: 'open_high',
+  ...(Object.fromEntries(SEVERITIES.map((s) => [s, `open_${s}`])) as Record<(typeof SEVERITIES)[number], string>),
   fixable: `(${FIX_SUM})`,
   group: 'grp',
   release: 'distro, release',
+  reboot_pending: '(reboot_required OR kernel_newer)',
 };
 
 const SUMMARY_COLUMNS = `id, hostname, grp, tags, os, distro, release, kernel, last_seen, reboot_required, kernel_newer, package_count,
@@ -73,6 +73,7 @@ export function toHostSummary(store: Store, r: HostRowFull): HostSummary {
     fixable: severityCounts(r, 'fix'),
     match_error: r.match_error,
     agent_version: r.agent_version,
+    support: releaseSupport(r.distro, r.release, store.clock.now()),
   };
 }
 

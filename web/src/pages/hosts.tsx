@@ -1,7 +1,8 @@
 // Hosts: the whole fleet as a sortable, filterable table (group, tag, OS, severity, stale,
 // reboot pending, search), every filter in the URL, and the filtered list as CSV.
 import { allPages } from '../api/all-pages.ts';
-import type { HostSummary, Page } from '../api/types.ts';
+import type { AgentVersions, HostSummary, Page } from '../api/types.ts';
+import { useMemo } from 'preact/hooks';
 import { useApi } from '../api/use-api.ts';
 import { GroupSelect, releaseOptions, TagSelect, useFacets } from '../components/facet-filters.tsx';
 import { SelectFilter, TextFilter } from '../components/filters.tsx';
@@ -9,7 +10,7 @@ import { DataTable, ExportButton, nextSort, Pager, type Column, type SortState }
 import { Badge, Card, Count, PageHeader } from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
 import { int, relative } from '../lib/format.ts';
-import { MAIN_SEVERITIES, SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
+import { MAIN_SEVERITIES, SEVERITIES, SEVERITY_LABEL, type Severity } from '../lib/severity.ts';
 import { intParam, useQuery } from '../lib/url.ts';
 
 const ASC_SORTS = new Set(['hostname', 'group', 'release']);
@@ -44,6 +45,8 @@ export function HostsPage() {
   });
   // The groups, tags and releases in the fleet, for the selects.
   const facets = useFacets();
+  const versions = useApi<AgentVersions>('/api/v1/stats/agent-versions');
+  const columns = useMemo(() => hostColumns(versions.data), [versions.data]);
 
   return (
     <>
@@ -117,7 +120,7 @@ export function HostsPage() {
         </div>
         <DataTable
           id="hosts"
-          columns={HOST_COLUMNS}
+          columns={columns}
           rows={hosts.data?.items}
           rowKey={(h) => h.id}
           sort={sort}
@@ -131,7 +134,7 @@ export function HostsPage() {
           loading={hosts.loading}
           error={hosts.error}
           retry={hosts.reload}
-          empty="No host matches these filters."
+          empty={Object.values(filters).some(Boolean) ? 'No host matches these filters.' : <NoHostsYet />}
         />
         {hosts.data && (
           <Pager
@@ -146,7 +149,32 @@ export function HostsPage() {
   );
 }
 
-export const HOST_COLUMNS: Column<HostSummary>[] = [
+const SHORT_LABEL: Record<Severity, string> = {
+  critical: 'Crit',
+  high: 'High',
+  medium: 'Med',
+  low: 'Low',
+  negligible: 'Negl',
+  unknown: 'Unkn',
+};
+
+/** The first step with an empty fleet: an enrolment token on the server, the agent on each host. */
+function NoHostsYet() {
+  return (
+    <div data-empty="no-hosts">
+      <p>
+        <strong>No host has enrolled yet.</strong> Make an enrolment token on the server, then enrol each host with it:
+      </p>
+      <pre class="command">
+        {`patchloop server enrollment-token --uses 50 --group web
+patchloop agent enroll --server ${location.origin} --token TOKEN`}
+      </pre>
+      <p class="muted small">The token is shown once; hosts appear here after their first report.</p>
+    </div>
+  );
+}
+
+const HOST_COLUMNS: Column<HostSummary>[] = [
   {
     key: 'hostname',
     label: 'Host',
@@ -162,7 +190,6 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
               {h.last_seen ? 'stale' : 'never reported'}
             </Badge>
           )}
-          {h.reboot_pending && <Badge tone="warn">reboot</Badge>}
           {h.match_error && (
             <Badge tone="bad" title={h.match_error}>
               not matched
@@ -205,30 +232,89 @@ export const HOST_COLUMNS: Column<HostSummary>[] = [
       </span>
     ),
   },
-  {
-    key: 'critical',
-    label: 'Crit',
-    sort: 'critical',
+  ...SEVERITIES.map((s): Column<HostSummary> => ({
+    key: s,
+    label: <abbr title={`Open ${SEVERITY_LABEL[s].toLowerCase()} findings`}>{SHORT_LABEL[s]}</abbr>,
+    sort: s,
     align: 'right',
-    render: (h) => <Count n={h.open.critical} severity="critical" />,
-  },
+    render: (h) => <Count n={h.open[s]} severity={s} />,
+  })),
   {
-    key: 'high',
-    label: 'High',
-    sort: 'high',
+    key: 'open',
+    label: <abbr title="Open findings of every severity (the columns before it add up to it)">Open</abbr>,
+    sort: 'open',
     align: 'right',
-    render: (h) => <Count n={h.open.high} severity="high" />,
+    render: (h) => <b>{int(h.open.total)}</b>,
   },
-  { key: 'medium', label: 'Med', align: 'right', render: (h) => <Count n={h.open.medium} severity="medium" /> },
-  { key: 'low', label: 'Low', align: 'right', render: (h) => <Count n={h.open.low} severity="low" /> },
-  { key: 'open', label: 'Open', sort: 'open', align: 'right', render: (h) => <b>{int(h.open.total)}</b> },
   { key: 'fixable', label: 'Fixable', sort: 'fixable', align: 'right', render: (h) => int(h.fixable.total) },
   {
-    key: 'agent',
-    label: 'Agent',
-    render: (h) => (h.agent_version ? <span class="nowrap">{h.agent_version}</span> : <span class="muted">—</span>),
+    key: 'reboot',
+    label: 'Reboot',
+    sort: 'reboot_pending',
+    render: (h) =>
+      h.reboot_pending ? (
+        <Badge tone="warn" title="A reboot is needed to finish applying updates (or to run the newest kernel)">
+          pending
+        </Badge>
+      ) : (
+        <span class="muted">no</span>
+      ),
   },
+  { key: 'support', label: 'Support', render: (h) => <SupportCell support={h.support} /> },
 ];
+
+/** Whether the host's release still gets security updates, in words (the badge's colour only repeats it). */
+function SupportCell(props: { support: HostSummary['support'] }) {
+  const s = props.support;
+  if (s.state === 'supported')
+    return (
+      <span class="nowrap" title={s.ends ? `security support until ${s.ends}` : undefined}>
+        supported
+      </span>
+    );
+  if (s.state === 'extended')
+    return (
+      <Badge tone="warn" title={`${s.name ?? 'extended support'} until ${s.ends ?? '?'}`}>
+        extended{s.ends ? ` to ${s.ends}` : ''}
+      </Badge>
+    );
+  if (s.state === 'ended')
+    return (
+      <Badge tone="bad" title="the release gets no more security updates">
+        ended{s.ended ? ` ${s.ended}` : ''}
+      </Badge>
+    );
+  return <span class="muted">unknown</span>;
+}
+
+/** The agent's version, and whether the server's repository publishes a newer one. */
+function AgentCell(props: { version: string | null; versions: AgentVersions | undefined }) {
+  const { version, versions } = props;
+  if (!version) return <span class="muted">never reported</span>;
+  const latest = versions?.latest ?? null;
+  const rank = (v: string | null) => versions?.versions.findIndex((x) => x.version === v) ?? -1;
+  // The list is newest first: a version after the latest one is older than it.
+  const older = latest !== null && version !== latest && rank(version) > rank(latest);
+  return (
+    <span class="nowrap" data-agent={version}>
+      {version}
+      {older && ' '}
+      {older && (
+        <Badge tone="warn" title={`the repository publishes ${latest}`}>
+          older
+        </Badge>
+      )}
+    </span>
+  );
+}
+
+/** The hosts table's columns; the Agent column compares with the newest agent the repository publishes. */
+export function hostColumns(versions: AgentVersions | undefined): Column<HostSummary>[] {
+  return [
+    ...HOST_COLUMNS,
+    { key: 'agent', label: 'Agent', render: (h) => <AgentCell version={h.agent_version} versions={versions} /> },
+  ];
+}
 
 const HOST_CSV: CsvColumn<HostSummary>[] = [
   { header: 'id', value: (h) => h.id },
@@ -247,4 +333,6 @@ const HOST_CSV: CsvColumn<HostSummary>[] = [
   { header: 'open_total', value: (h) => h.open.total },
   { header: 'fixable_total', value: (h) => h.fixable.total },
   { header: 'agent_version', value: (h) => h.agent_version },
+  { header: 'support', value: (h) => h.support.state },
+  { header: 'support_ends', value: (h) => h.support.ends ?? h.support.ended },
 ];

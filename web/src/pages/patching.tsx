@@ -397,8 +397,8 @@ function RingsCard(props: { group: string | undefined }) {
         retry={rings.reload}
         empty={
           <>
-            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. Create one with{' '}
-            <code>PUT /api/v1/policies/NAME</code> (see docs/patching.md).
+            No policy{props.group ? ` governs group ${props.group}` : ' yet'}. An operator creates one on the{' '}
+            <a href="/policies">Policies</a> page; a policy named after a group governs its hosts.
           </>
         }
       />
