@@ -3,12 +3,12 @@
 // counts, `db status`, the agent's summary on a terminal, progress on a terminal only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './support/cli.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
-import { BIN } from './support/paths.ts';
+import { BIN, SHARED_DATA } from './support/paths.ts';
 import { runOnTerminal } from './support/pty.ts';
 import { docExample } from './support/doc-examples.ts';
 import { api, startTestServer } from './support/server.ts';
@@ -146,4 +146,39 @@ test('agent run on a terminal: a summary for a person; piped: JSON log lines', a
     /^patchloop: warning: server unreachable; report stays spooled\nNot sent: the server is unreachable \(POST .*ECONNREFUSED.*\)\.\n1 report kept in the spool \(the inventory of 729 packages\); the next run or `patchloop agent flush` sends it\.\n/,
   );
   assert.doesNotMatch(down.output, /"level"/);
+});
+
+test('db status shows size, entries, age, source, and the last failed update until a good one', async () => {
+  const dataDir = scratch();
+  const tracker = join(SHARED_DATA, 'feeds/debian/tracker-json-sample/debian.json');
+  const update = (from: string) =>
+    runCli(['db', 'update', '--data-dir', dataDir, '--source', 'debian', '--from', from]);
+  const status = async () => {
+    const r = await runCli(['db', 'status', '--data-dir', dataDir, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { feeds: Record<string, unknown>[] }).feeds;
+  };
+  assert.equal((await update(tracker)).code, 0);
+  const [good] = await status();
+  assert.equal(good.feed, 'debian');
+  assert.equal(good.source, tracker);
+  assert.equal(good.size_bytes, statSync(join(dataDir, 'vulndb/debian.sqlite')).size);
+  assert.ok((good.entries as number) > 0);
+  assert.equal(good.last_failure, null);
+
+  // A failed update keeps the database and is shown until the next good one.
+  const missing = join(dataDir, 'missing.json');
+  assert.equal((await update(missing)).code, 1);
+  const [failed] = await status();
+  assert.equal(failed.entries, good.entries);
+  assert.match((failed.last_failure as { message: string }).message, /missing\.json/);
+  const table = await runCli(['db', 'status', '--data-dir', dataDir]);
+  assert.match(table.stdout, /^FEED +UPDATED +AGE +ENTRIES +SIZE +DISTROS +SOURCE$/m);
+  assert.match(table.stdout, /^debian .* \d+(\.\d)? KiB +debian +\S+debian\.json$/m);
+  assert.match(
+    table.stdout,
+    /^Last failed update:\n {2}debian: \S+ \(\d+ s ago, the database above was kept\): .*missing\.json/m,
+  );
+  assert.equal((await update(tracker)).code, 0);
+  assert.equal((await status())[0].last_failure, null);
 });

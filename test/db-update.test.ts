@@ -152,7 +152,7 @@ test('updating debian leaves another feed file untouched; db status lists both',
   const table = await patchloop('db', 'status', '--data-dir', dataDir);
   assert.match(
     table.stdout,
-    /^FEED {4}UPDATED +AGE +ENTRIES +DISTROS +SOURCE\nalpine +\S+ +\d+ s +1 +alpine +test\ndebian +\S+ +\d+ s +21 +debian +\S+debian\.json\n$/,
+    /^FEED {4}UPDATED +AGE +ENTRIES +SIZE +DISTROS +SOURCE\nalpine +\S+ +\d+ s +1 +\d+ KiB +alpine +test\ndebian +\S+ +\d+ s +21 +\d+ KiB +debian +\S+debian\.json\n$/,
   );
 
   const db = VulnDb.open(dataDir);
@@ -279,5 +279,5 @@ test('file:// inputs are cached like downloads; db status reports an unreadable 
   );
   assert.match(feeds[1].error ?? '', /cannot read vulnerability database .*ubuntu\.sqlite/);
   const table = await patchloop('db', 'status', '--data-dir', dataDir);
-  assert.match(table.stdout, /\nubuntu +- +- +- +- +unreadable: cannot read vulnerability database/);
+  assert.match(table.stdout, /\nubuntu +- +- +- +14 B +- +unreadable: cannot read vulnerability database/);
 });

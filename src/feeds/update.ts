@@ -10,7 +10,8 @@ import { FeedUpdateError, replaceFeed, withFeedLock, type FeedSummary } from '..
 import { feedFile } from '../vulndb/paths.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
 import { download, DownloadError } from './download.ts';
-import { loadFeed, type FeedSource } from './registry.ts';
+import { clearFailure, recordFailure } from './last-failure.ts';
+import { FEED_NAMES, loadFeed, type FeedSource } from './registry.ts';
 
 /** Import warnings kept in the result; the rest are counted (every one is still reported as an event). */
 export const WARNINGS_KEPT = 20;
@@ -94,6 +95,7 @@ interface Run {
 
 /** The result of an update that did not happen: `why`, and the database that stays. */
 export function failedUpdate(feed: string, dataDir: string, why: string, seconds: number): FeedUpdateResult {
+  if (FEED_NAMES.includes(feed)) recordFailure(dataDir, feed, why);
   const previous = currentFeedInfo(dataDir, feed);
   const kept = previous
     ? `previous database kept (updated ${previous.updated_at})`
@@ -151,6 +153,7 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
   );
   const previous = currentFeedInfo(dataDir, feed.name);
   if (previous && inputs.every((i) => i.download?.notModified) && previous.meta.inputs === identity) {
+    clearFailure(dataDir, feed.name);
     return {
       feed: feed.name,
       status: 'up_to_date',
@@ -183,6 +186,7 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
     },
     { locked: true },
   );
+  clearFailure(dataDir, feed.name);
   const took = run.seconds();
   return {
     feed: feed.name,

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { PatchloopError } from '../../core/errors.ts';
 // The registry names the feeds and loads none of them.
 import { FEED_NAMES } from '../../feeds/registry.ts';
+import { counted } from '../../core/plural.ts';
 
 interface UpdateOptions {
   source?: string[];
@@ -137,25 +138,46 @@ interface StatusRow {
   age_seconds: number | null;
   entries: number | null;
   distros: string[];
+  /** The database file's size, in bytes. */
+  size_bytes: number | null;
+  /** The URLs or files it was built from (`--from`, else the feed's default downloads). */
   source: string | null;
+  /** The last update that failed since the last good one (the database shown was kept). */
+  last_failure: { at: string; message: string } | null;
+  /** The database cannot be read. */
   error?: string;
 }
 
 async function runStatus(opts: StatusOptions): Promise<void> {
   const { VulnDb } = await import('../../vulndb/reader.ts');
   const { feedFile, vulnDbDir } = await import('../../vulndb/paths.ts');
+  const { lastFailure } = await import('../../feeds/last-failure.ts');
+  const { existsSync, statSync } = await import('node:fs');
   const dataDir = await dataDirOf(opts);
   const now = Date.now();
   const rows: StatusRow[] = [];
-  for (const feed of await feedsOnDisk(dataDir)) {
+  // Feeds with a database, and feeds whose every update so far failed.
+  const onDisk = await feedsOnDisk(dataDir);
+  const neverUpdated = FEED_NAMES.filter((f) => !onDisk.includes(f) && lastFailure(dataDir, f));
+  for (const feed of [...onDisk, ...neverUpdated].sort()) {
+    const file = feedFile(dataDir, feed);
+    const common = {
+      feed,
+      file,
+      size_bytes: existsSync(file) ? statSync(file).size : null,
+      last_failure: lastFailure(dataDir, feed),
+    };
+    if (!existsSync(file)) {
+      rows.push({ ...common, updated_at: null, age_seconds: null, entries: null, distros: [], source: null });
+      continue;
+    }
     try {
       const db = VulnDb.open(dataDir, [feed]);
       const info = db.feeds()[0];
       db.close();
       const updated = Date.parse(info.updated_at);
       rows.push({
-        feed,
-        file: info.file,
+        ...common,
         updated_at: info.updated_at,
         age_seconds: Number.isNaN(updated) ? null : Math.max(0, Math.round((now - updated) / 1000)),
         entries: info.entry_count,
@@ -164,8 +186,7 @@ async function runStatus(opts: StatusOptions): Promise<void> {
       });
     } catch (err) {
       rows.push({
-        feed,
-        file: feedFile(dataDir, feed),
+        ...common,
         updated_at: null,
         age_seconds: null,
         entries: null,
@@ -183,25 +204,35 @@ async function runStatus(opts: StatusOptions): Promise<void> {
     process.stdout.write(`No feeds in ${vulnDbDir(dataDir)}; fetch some with: patchloop db update --source NAME\n`);
     return;
   }
+  const { formatBytes } = await import('../terminal/bytes.ts');
   const table = [
-    ['FEED', 'UPDATED', 'AGE', 'ENTRIES', 'DISTROS', 'SOURCE'],
-    ...rows.map((r) =>
-      r.error
-        ? [r.feed, '-', '-', '-', '-', `unreadable: ${r.error}`]
-        : [
-            r.feed,
-            r.updated_at ?? '-',
-            age(r.age_seconds),
-            (r.entries ?? 0).toLocaleString('en-US'),
-            r.distros.join(',') || '-',
-            r.source ?? '-',
-          ],
-    ),
+    ['FEED', 'UPDATED', 'AGE', 'ENTRIES', 'SIZE', 'DISTROS', 'SOURCE'],
+    ...rows.map((r) => {
+      const size = r.size_bytes === null ? '-' : formatBytes(r.size_bytes);
+      if (r.error) return [r.feed, '-', '-', '-', size, '-', `unreadable: ${r.error}`];
+      if (r.updated_at === null) return [r.feed, 'never', '-', '-', '-', '-', '-'];
+      return [
+        r.feed,
+        r.updated_at,
+        age(r.age_seconds),
+        (r.entries ?? 0).toLocaleString('en-US'),
+        size,
+        r.distros.join(',') || '-',
+        r.source ?? '-',
+      ];
+    }),
   ];
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const lines = table.map((row) =>
     row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '),
   );
+  const failed = rows.filter((r) => r.last_failure);
+  if (failed.length) lines.push('', `Last failed ${failed.length === 1 ? 'update' : 'updates'}:`);
+  for (const r of failed) {
+    const f = r.last_failure!;
+    const kept = r.updated_at === null ? 'no database yet' : 'the database above was kept';
+    lines.push(`  ${r.feed}: ${f.at} (${age(Math.round((now - Date.parse(f.at)) / 1000))} ago, ${kept}): ${f.message}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -210,5 +241,5 @@ function age(seconds: number | null): string {
   if (seconds < 90) return `${seconds} s`;
   if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
   if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} d`;
+  return counted(Math.round(seconds / 86400), 'day');
 }

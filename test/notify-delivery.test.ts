@@ -1,0 +1,366 @@
+// Notifications through the real server: rules made through the API, events from real reports,
+// patch runs, stale hosts and a failed feed refresh, delivered to real receivers on loopback — a
+// webhook endpoint (HMAC-SHA256 signature), Slack- and Teams-compatible endpoints, and an SMTP
+// server that requires STARTTLS and a password. Each event is told once; throttled and digest
+// rules gather events; failures are retried with backoff and dead-lettered, and a person can
+// retry them. No secret appears in any API answer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readInventory } from '../src/inventory/index.ts';
+import { WebhookPayloadSchema, type WebhookPayload } from '../src/server/api/notification-schemas.ts';
+import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
+import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
+import { samplePatchRun } from './support/patch-run.ts';
+import {
+  secretFile,
+  startHttpReceiver,
+  startSmtpReceiver,
+  type HttpReceiver,
+  type SmtpReceiver,
+} from './support/notify-receivers.ts';
+
+const HOOK_SECRET = 'hmac-key-that-must-stay-secret';
+const SMTP_PASSWORD = 'smtp password that must stay secret';
+const SLACK_TOKEN = 'T000/B000/slack-token-that-must-stay-secret';
+const TEAMS_TOKEN = 'teams-token-that-must-stay-secret';
+const FAILING_TOKEN = 'failing-token-that-must-stay-secret';
+
+let s: TestServer;
+let hooks: HttpReceiver;
+let failing: HttpReceiver;
+let smtp: SmtpReceiver;
+let hostToken: string;
+const dir = mkdtempSync(join(tmpdir(), 'patchloop-notify-'));
+
+const notify = () => s.running.ctx.notify;
+const webhookPosts = (): WebhookPayload[] =>
+  hooks.received.filter((r) => r.path === '/hook').map((r) => WebhookPayloadSchema.parse(JSON.parse(r.body)));
+const slackPosts = () =>
+  hooks.received.filter((r) => r.path === `/slack/${SLACK_TOKEN}`).map((r) => JSON.parse(r.body) as { text: string });
+const teamsPosts = () =>
+  hooks.received.filter((r) => r.path === `/teams/${TEAMS_TOKEN}`).map((r) => JSON.parse(r.body));
+/** A mail's headers unfolded and body, as text. */
+const mailText = (raw: string): string => raw.replace(/\r\n[ \t]+/g, ' ');
+
+async function rule(body: Record<string, unknown>): Promise<number> {
+  const r = await api(s.url, '/api/v1/notifications/rules', { token: s.adminToken, body });
+  assert.equal(r.status, 201, r.text);
+  return (r.body as { id: number }).id;
+}
+
+async function failedRun(id: string, outcome: 'failed' | 'partial' = 'failed'): Promise<void> {
+  const run = samplePatchRun({
+    id,
+    hostname: 'web-1',
+    finishedAt: new Date(s.clock.now()).toISOString(),
+    outcome,
+    group: 'web',
+    policy: 'web',
+  });
+  const r = await api(s.url, '/api/v1/agent/patch-runs', { token: hostToken, body: run });
+  assert.equal(r.status, 201, r.text);
+}
+
+before(async () => {
+  hooks = await startHttpReceiver();
+  failing = await startHttpReceiver();
+  failing.status = 503;
+  smtp = await startSmtpReceiver({ username: 'patchloop', password: SMTP_PASSWORD });
+  process.env.PATCHLOOP_TEST_SLACK_URL = `${hooks.url}/slack/${SLACK_TOKEN}`;
+  s = await startTestServer(trackerFeedV1(), {
+    feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [join(dir, 'no-such-feed.json')] }] },
+    notifications: {
+      // Rounds are run by the test (runOnce); the timer stays out of the way.
+      interval: '1h',
+      max_attempts: 3,
+      retry_base: '1s',
+      retry_max: '2s',
+      digest_at: '08:00',
+      dashboard_url: 'https://patchloop.example.test/',
+      channels: [
+        {
+          name: 'hook',
+          type: 'webhook',
+          url_file: secretFile(dir, 'hook-url', `${hooks.url}/hook`),
+          secret_file: secretFile(dir, 'hook-secret', HOOK_SECRET),
+        },
+        { name: 'chat', type: 'slack', url_env: 'PATCHLOOP_TEST_SLACK_URL' },
+        { name: 'teams', type: 'teams', url_file: secretFile(dir, 'teams-url', `${hooks.url}/teams/${TEAMS_TOKEN}`) },
+        {
+          name: 'mail',
+          type: 'smtp',
+          host: '127.0.0.1',
+          port: smtp.port,
+          security: 'starttls',
+          username: 'patchloop',
+          password_file: secretFile(dir, 'smtp-password', SMTP_PASSWORD),
+          ca_file: smtp.certFile,
+          from: 'patchloop@example.test',
+          to: ['oncall@example.test', 'sec@example.test'],
+        },
+        {
+          name: 'badmail',
+          type: 'smtp',
+          host: '127.0.0.1',
+          port: smtp.port,
+          username: 'patchloop',
+          password_file: secretFile(dir, 'wrong-password', 'not the password'),
+          ca_file: smtp.certFile,
+          from: 'patchloop@example.test',
+          to: ['oncall@example.test'],
+        },
+        {
+          name: 'broken',
+          type: 'webhook',
+          url_file: secretFile(dir, 'broken-url', `${failing.url}/hook/${FAILING_TOKEN}`),
+          secret_file: secretFile(dir, 'broken-secret', HOOK_SECRET),
+        },
+      ],
+    },
+  });
+  hostToken = await enrollTestHost(s, 'web-1', 'web');
+  await enrollTestHost(s, 'db-1', 'db');
+  const policy = { group: 'web', rings: [{ name: 'all' }] };
+  assert.equal(
+    (await api(s.url, '/api/v1/policies/web', { method: 'PUT', token: s.adminToken, body: policy })).status,
+    201,
+  );
+});
+
+after(async () => {
+  await s?.close();
+  await hooks?.close();
+  await failing?.close();
+  await smtp?.close();
+});
+
+test('a new high finding in group web reaches the webhook (signed) and e-mail (STARTTLS, login) once', async () => {
+  await rule({
+    name: 'high in web',
+    trigger: 'new_finding',
+    filter: { severities: ['critical', 'high'], groups: ['web'] },
+    channels: ['hook', 'mail'],
+  });
+  // A rule whose filter the events do not pass sends nothing.
+  await rule({ name: 'db only', trigger: 'new_finding', filter: { groups: ['db'] }, channels: ['chat'] });
+
+  const inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
+  const sent = await api(s.url, '/api/v1/reports', { token: hostToken, body: fullReportOf(inv, 'web-1'), gzip: true });
+  assert.equal(sent.status, 200, sent.text);
+  const round = await notify().runOnce();
+  assert.equal(round.sent, 2, JSON.stringify(round));
+
+  const posts = webhookPosts();
+  assert.equal(posts.length, 1);
+  const p = posts[0];
+  assert.equal(p.kind, 'rule');
+  assert.equal(p.rule?.name, 'high in web');
+  assert.equal(p.events_total, 1);
+  // openssl's three binaries are one exposure: one event.
+  assert.equal(p.events[0].vulnerability, 'CVE-2099-1001');
+  assert.equal(p.events[0].severity, 'high');
+  assert.equal(p.events[0].host?.hostname, 'web-1');
+  assert.equal(p.dashboard_url, 'https://patchloop.example.test/');
+  const req = hooks.received.find((r) => r.path === '/hook')!;
+  const ts = req.headers['x-patchloop-timestamp'] as string;
+  const expected = `sha256=${createHmac('sha256', HOOK_SECRET).update(`${ts}.${req.body}`).digest('hex')}`;
+  assert.equal(req.headers['x-patchloop-signature'], expected);
+  assert.equal(req.headers['x-patchloop-delivery'], p.id);
+  assert.equal(slackPosts().length, 0, 'the db rule took nothing');
+
+  assert.equal(smtp.mails.length, 1);
+  const mail = smtp.mails[0];
+  assert.equal(mail.secure, true, 'upgraded with STARTTLS');
+  assert.equal(mail.user, 'patchloop');
+  assert.deepEqual(mail.to, ['oncall@example.test', 'sec@example.test']);
+  const text = mailText(mail.raw);
+  assert.match(
+    text,
+    /Subject: \[patchloop\] New finding: CVE-2099-1001 \(high\) in libssl-dev 3\.0\.19-1~deb12u2 on web-1/,
+  );
+  // The Message-ID is the delivery id: a retry of this message is recognisably the same mail.
+  const delivery = /X-Patchloop-Delivery: ([0-9a-f-]{36})/.exec(text)?.[1];
+  assert.ok(delivery);
+  assert.match(text, new RegExp(`Message-ID: <${delivery}@patchloop>`, 'i'));
+
+  // Rounds again, and a resend of the same report: nothing more.
+  await notify().runOnce();
+  await api(s.url, '/api/v1/reports', { token: hostToken, body: fullReportOf(inv, 'web-1'), gzip: true });
+  await notify().runOnce();
+  assert.equal(webhookPosts().length, 1);
+  assert.equal(smtp.mails.length, 1);
+});
+
+test('failed and partly failed patch runs reach Slack; a throttled rule gathers the runs of its window', async () => {
+  await rule({ name: 'runs to chat', trigger: 'patch_run_failed', filter: { groups: ['web'] }, channels: ['chat'] });
+  await rule({ name: 'runs throttled', trigger: 'patch_run_failed', channels: ['hook'], throttle_seconds: 3600 });
+  await failedRun('run-1');
+  await notify().runOnce();
+  assert.equal(slackPosts().length, 1);
+  assert.match(slackPosts()[0].text, /^\*\[patchloop\] Patch run failed on web-1 \(policy web/);
+  const before = webhookPosts().length;
+  assert.equal(before, 2, 'the throttled rule sends its first message at once');
+
+  s.clock.advance(60_000);
+  await failedRun('run-2', 'partial');
+  s.clock.advance(60_000);
+  await failedRun('run-3');
+  await notify().runOnce();
+  // Events of one round go together: the unthrottled rule tells both runs in one message.
+  assert.equal(slackPosts().length, 2);
+  assert.match(slackPosts()[1].text, /^\*\[patchloop\] runs to chat: 2 failed patch runs\*/);
+  assert.equal(webhookPosts().length, before, 'held back by the throttle');
+  s.clock.advance(3600_000);
+  await notify().runOnce();
+  const last = webhookPosts().at(-1)!;
+  assert.equal(webhookPosts().length, before + 1);
+  assert.equal(last.events_total, 2);
+  assert.deepEqual(last.events.map((e) => e.detail.run_id).sort(), ['run-2', 'run-3']);
+  assert.equal(last.title, '[patchloop] runs throttled: 2 failed patch runs');
+});
+
+test('a daily digest waits for its time of day and goes as one mail', async () => {
+  await rule({ name: 'digest', trigger: 'patch_run_failed', channels: ['mail'], digest: true });
+  const mails = smtp.mails.length;
+  await failedRun('run-4');
+  s.clock.advance(60_000);
+  await failedRun('run-5');
+  await notify().runOnce();
+  assert.equal(smtp.mails.length, mails, 'not before the digest time');
+  const now = new Date(s.clock.now());
+  let at = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 8, 0);
+  if (at <= s.clock.now()) at += 86_400_000;
+  s.clock.set(at);
+  await notify().runOnce();
+  assert.equal(smtp.mails.length, mails + 1);
+  assert.match(mailText(smtp.mails.at(-1)!.raw), /Subject: \[patchloop\] digest: 2 failed patch runs \(daily digest\)/);
+});
+
+test('a stale host reaches Teams once', async () => {
+  await rule({ name: 'stale', trigger: 'host_stale', filter: { hosts: ['web-1'] }, channels: ['teams'] });
+  await notify().runOnce();
+  assert.equal(teamsPosts().length, 0, 'web-1 reported recently');
+  s.clock.advance(3 * 86_400_000);
+  await notify().runOnce();
+  await notify().runOnce();
+  const posts = teamsPosts();
+  assert.equal(posts.length, 1);
+  const card = posts[0].attachments[0];
+  assert.equal(card.contentType, 'application/vnd.microsoft.card.adaptive');
+  assert.match(card.content.body[0].text, /web-1 has not reported since/);
+});
+
+test('a failed feed refresh: retried with backoff, dead-lettered, shown, retried by an operator', async () => {
+  await rule({ name: 'feeds', trigger: 'feed_refresh_failed', channels: ['broken'] });
+  const r = await s.running.refreshNow();
+  assert.equal(r?.outcome, 'failed');
+  await notify().runOnce();
+  assert.equal(failing.received.length, 1);
+  for (let i = 0; i < 2; i++) {
+    s.clock.advance(5_000);
+    await notify().runOnce();
+  }
+  assert.equal(failing.received.length, 3, 'max_attempts 3');
+  s.clock.advance(60_000);
+  await notify().runOnce();
+  assert.equal(failing.received.length, 3, 'dead: not tried again');
+
+  const dead = await api(s.url, '/api/v1/notifications/messages?state=dead', { token: s.adminToken });
+  const page = dead.body as { items: { id: number; channel: string; attempts: number; last_error: string }[] };
+  assert.equal(page.items.length, 1);
+  assert.equal(page.items[0].channel, 'broken');
+  assert.equal(page.items[0].attempts, 3);
+  // The receiver's refusal repeats the URL's path: the error keeps it out.
+  assert.equal(page.items[0].last_error, 'HTTP 503: refused [redacted]');
+
+  failing.status = 200;
+  const retried = await api(s.url, `/api/v1/notifications/messages/${page.items[0].id}/retry`, {
+    method: 'POST',
+    token: s.adminToken,
+  });
+  assert.equal(retried.status, 200, retried.text);
+  await notify().runOnce();
+  assert.equal(failing.received.length, 4);
+  const body = WebhookPayloadSchema.parse(JSON.parse(failing.received[3].body));
+  assert.equal(body.events[0].trigger, 'feed_refresh_failed');
+  const again = await api(s.url, `/api/v1/notifications/messages/${page.items[0].id}/retry`, {
+    method: 'POST',
+    token: s.adminToken,
+  });
+  assert.equal(again.status, 409, 'only a dead message is retried');
+});
+
+test('test send: a working channel and a refused login, audited', async () => {
+  const ok = await api(s.url, '/api/v1/notifications/channels/mail/test', { method: 'POST', token: s.adminToken });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual((ok.body as { ok: boolean; error: null }).ok, true);
+  assert.match(mailText(smtp.mails.at(-1)!.raw), /Subject: \[patchloop\] Test message for channel mail/);
+  const refused = await api(s.url, '/api/v1/notifications/channels/badmail/test', {
+    method: 'POST',
+    token: s.adminToken,
+  });
+  assert.equal(refused.status, 200, refused.text);
+  const result = refused.body as { ok: boolean; error: string };
+  assert.equal(result.ok, false);
+  assert.match(result.error, /^EAUTH: Invalid login/);
+  assert.ok(!result.error.includes('not the password'));
+  assert.equal(smtp.refusedLogins, 1);
+  const unknown = await api(s.url, '/api/v1/notifications/channels/nope/test', { method: 'POST', token: s.adminToken });
+  assert.equal(unknown.status, 404);
+  const audit = await api(s.url, '/api/v1/audit?action=notification.test', { token: s.adminToken });
+  assert.match(audit.text, /notification_channel/);
+});
+
+test('no API answer holds a secret', async () => {
+  const answers = await Promise.all(
+    [
+      '/api/v1/notifications/channels',
+      '/api/v1/notifications/rules',
+      '/api/v1/notifications/messages?limit=500',
+      '/api/v1/audit?limit=500',
+      '/api/docs',
+    ].map((p) => api(s.url, p, { token: s.adminToken })),
+  );
+  for (const a of answers) {
+    assert.equal(a.status, 200);
+    for (const secret of [HOOK_SECRET, SMTP_PASSWORD, SLACK_TOKEN, TEAMS_TOKEN, FAILING_TOKEN, 'slack/', hooks.url])
+      assert.ok(!a.text.includes(secret), `an answer holds ${secret}`);
+  }
+  const channels = answers[0].body as { name: string; type: string; summary: string }[];
+  assert.deepEqual(
+    channels.map((c) => c.name),
+    ['hook', 'chat', 'teams', 'mail', 'badmail', 'broken'],
+  );
+  assert.match(channels[3].summary, /127\.0\.0\.1:\d+ \(starttls, as patchloop\) to oncall@example.test/);
+});
+
+test('rules are validated: unknown channels, duplicate names', async () => {
+  const bad = await api(s.url, '/api/v1/notifications/rules', {
+    token: s.adminToken,
+    body: { name: 'x', trigger: 'new_finding', channels: ['nope'] },
+  });
+  assert.equal(bad.status, 400);
+  const dup = await api(s.url, '/api/v1/notifications/rules', {
+    token: s.adminToken,
+    body: { name: 'digest', trigger: 'host_stale', channels: ['mail'] },
+  });
+  assert.equal(dup.status, 409);
+  const list = (await api(s.url, '/api/v1/notifications/rules', { token: s.adminToken })).body as {
+    id: number;
+    name: string;
+  }[];
+  const id = list.find((r) => r.name === 'db only')!.id;
+  const put = await api(s.url, `/api/v1/notifications/rules/${id}`, {
+    method: 'PUT',
+    token: s.adminToken,
+    body: { name: 'db only', trigger: 'new_finding', filter: { groups: ['db'] }, channels: ['chat'], enabled: false },
+  });
+  assert.equal(put.status, 200, put.text);
+  assert.equal((put.body as { enabled: boolean }).enabled, false);
+  const del = await api(s.url, `/api/v1/notifications/rules/${id}`, { method: 'DELETE', token: s.adminToken });
+  assert.equal(del.status, 204);
+});
