@@ -2,16 +2,19 @@
 // version compared with the fixed one. Used on the host, vulnerability and findings pages. A
 // row is one vulnerability in one source package of a host (the unit every count counts), its
 // binary packages listed; the export has a row per binary package.
+import { useState } from 'preact/hooks';
 import type { Finding, HostFacets, Page } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { queryString } from '../api/client.ts';
 import { date, int } from '../lib/format.ts';
+import { useCan } from '../lib/session.tsx';
 import { FINDING_STATUS_OPTIONS, SEVERITIES, SEVERITY_LABEL } from '../lib/severity.ts';
 import { intParam, useQuery } from '../lib/url.ts';
 import { GroupSelect } from './facet-filters.tsx';
 import { SelectFilter, TextFilter } from './filters.tsx';
 import { DataTable, ExportLink, nextSort, Pager, type Column, type SortState } from './table.tsx';
 import { Badge, SeverityBadge, StatusBadge } from './ui.tsx';
+import { ExceptionForm } from './exception-form.tsx';
 
 const defaultOrder = (key: string): 'asc' | 'desc' => (key === 'vulnerability' ? 'desc' : 'asc');
 
@@ -22,6 +25,9 @@ export function FindingsTable(props: {
   show: { host?: boolean; vulnerability?: boolean; group?: boolean; package?: boolean };
 }) {
   const { query, set } = useQuery();
+  const canExcept = useCan('operator');
+  // The finding an exception is being made from (the form opens above the table).
+  const [excepting, setExcepting] = useState<Finding | null>(null);
   const sortKey = query.sort ?? 'severity';
   const sort: SortState = {
     key: sortKey,
@@ -122,6 +128,23 @@ export function FindingsTable(props: {
         </span>
       ),
     },
+    {
+      key: 'exception',
+      label: '',
+      render: (f) =>
+        f.state === 'excepted' ? (
+          <a
+            href={`/exceptions?vulnerability=${encodeURIComponent(f.vulnerability)}`}
+            data-excepted-by={f.exception_id}
+          >
+            <Badge tone="neutral">excepted #{f.exception_id}</Badge>
+          </a>
+        ) : f.state === 'open' && canExcept ? (
+          <button type="button" class="link" data-except={f.id} onClick={() => setExcepting(f)}>
+            Except…
+          </button>
+        ) : null,
+    },
   );
 
   return (
@@ -133,6 +156,7 @@ export function FindingsTable(props: {
           anyLabel="Open"
           value={query.state === 'open' ? undefined : query.state}
           options={[
+            ['excepted', 'Excepted'],
             ['resolved', 'Resolved'],
             ['all', 'Open and resolved'],
           ]}
@@ -189,6 +213,26 @@ export function FindingsTable(props: {
             />
           )}
       </div>
+      {excepting && (
+        <div class="exception-from-finding" data-excepting={excepting.id}>
+          <p class="muted small">
+            New exception from {excepting.vulnerability} in {excepting.package.source || excepting.package.name} on{' '}
+            {excepting.host.hostname}: clear a field to widen the rule.
+          </p>
+          <ExceptionForm
+            initial={{
+              vulnerability: excepting.vulnerability,
+              package: excepting.package.source || excepting.package.name,
+              host: excepting.host.hostname,
+            }}
+            onDone={() => {
+              setExcepting(null);
+              res.reload();
+            }}
+            onCancel={() => setExcepting(null)}
+          />
+        </div>
+      )}
       <div class="table-toolbar">
         <span class="muted" data-findings-total={res.data?.total}>
           {res.data
