@@ -163,6 +163,9 @@ test('a new high finding in group web reaches the webhook (signed) and e-mail (S
   // openssl's three binaries are one exposure: one event.
   assert.equal(p.events[0].vulnerability, 'CVE-2099-1001');
   assert.equal(p.events[0].severity, 'high');
+  // Priority from core/priority.ts (high with a fix: P2); KEV unknown without a KEV feed.
+  assert.equal(p.events[0].priority, 'P2');
+  assert.equal(p.events[0].kev, null);
   assert.equal(p.events[0].host?.hostname, 'web-1');
   assert.equal(p.dashboard_url, 'https://patchloop.example.test/');
   const req = hooks.received.find((r) => r.path === '/hook')!;
@@ -180,7 +183,7 @@ test('a new high finding in group web reaches the webhook (signed) and e-mail (S
   const text = mailText(mail.raw);
   assert.match(
     text,
-    /Subject: \[patchloop\] New finding: CVE-2099-1001 \(high\) in libssl-dev 3\.0\.19-1~deb12u2 on web-1/,
+    /Subject: \[patchloop\] New finding: CVE-2099-1001 \(high, P2\) in libssl-dev 3\.0\.19-1~deb12u2 on web-1/,
   );
   // The Message-ID is the delivery id: a retry of this message is recognisably the same mail.
   const delivery = /X-Patchloop-Delivery: ([0-9a-f-]{36})/.exec(text)?.[1];
