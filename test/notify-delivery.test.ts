@@ -15,6 +15,7 @@ import { WebhookPayloadSchema, type WebhookPayload } from '../src/server/api/not
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
+import { endDueExceptions } from '../src/server/store/exceptions-apply.ts';
 import {
   secretFile,
   startHttpReceiver,
@@ -295,6 +296,50 @@ test('a failed feed refresh: retried with backoff, dead-lettered, shown, retried
     token: s.adminToken,
   });
   assert.equal(again.status, 409, 'only a dead message is retried');
+});
+
+test('an exception about to end is told once; when it ends, its finding reopens and is told once', async () => {
+  await rule({
+    name: 'expiring',
+    trigger: 'exception_expiring',
+    filter: { hosts: ['web-1'] },
+    channels: ['hook'],
+    days: 7,
+  });
+  await rule({ name: 'medium', trigger: 'new_finding', filter: { severities: ['medium'] }, channels: ['hook'] });
+  const made = await api(s.url, '/api/v1/exceptions', {
+    token: s.adminToken,
+    body: {
+      scope: { vulnerability: 'CVE-2099-1002', host: 'web-1' },
+      kind: 'accepted_risk',
+      justification: 'zlib is not reachable from outside',
+      owner: 'ops',
+      expires_at: new Date(s.clock.now() + 3 * 86_400_000).toISOString(),
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const id = (made.body as { id: number }).id;
+  const before = webhookPosts().length;
+  await notify().runOnce();
+  await notify().runOnce();
+  const told = webhookPosts().slice(before);
+  assert.equal(told.length, 1);
+  assert.equal(told[0].events[0].trigger, 'exception_expiring');
+  assert.equal(told[0].events[0].detail.exception_id, id);
+  assert.match(told[0].title, /Exception \d+ \(accepted risk: vulnerability CVE-2099-1002, host web-1\) ends/);
+
+  s.clock.advance(4 * 86_400_000);
+  endDueExceptions(s.running.ctx.store);
+  await notify().runOnce();
+  await notify().runOnce();
+  const reopened = webhookPosts().slice(before + 1);
+  assert.equal(reopened.length, 1);
+  assert.equal(reopened[0].rule?.name, 'medium');
+  assert.deepEqual(
+    reopened[0].events.map((e) => e.vulnerability),
+    ['CVE-2099-1002'],
+  );
+  assert.match(reopened[0].events[0].summary, /^Reopened: CVE-2099-1002 \(medium/);
 });
 
 test('test send: a working channel and a refused login, audited', async () => {

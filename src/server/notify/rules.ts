@@ -94,11 +94,19 @@ export function matches(rule: Rule, e: NotificationEvent): boolean {
   if (f.kev !== undefined && (e.kev ?? false) !== f.kev) return false;
   if (f.priorities && (e.priority === null || !f.priorities.includes(e.priority))) return false;
   if (f.groups || f.tags || f.hosts) {
-    const h = e.host;
+    const h = e.host ?? scopeOf(e);
     if (!h) return false;
     if (f.groups && !f.groups.includes(h.group)) return false;
     if (f.tags && !h.tags.some((t) => f.tags!.includes(t))) return false;
     if (f.hosts && !f.hosts.includes(h.hostname)) return false;
   }
   return true;
+}
+
+/** An exception's scope as the host of filters (exception_expiring events have no host). */
+function scopeOf(e: NotificationEvent): { hostname: string; group: string; tags: string[] } | null {
+  if (e.trigger !== 'exception_expiring') return null;
+  const word = (k: string): string | null => (typeof e.detail[k] === 'string' ? (e.detail[k] as string) : null);
+  const tag = word('scope_tag');
+  return { hostname: word('scope_host') ?? '', group: word('scope_group') ?? '', tags: tag ? [tag] : [] };
 }

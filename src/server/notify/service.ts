@@ -33,11 +33,13 @@ import {
   patchRunEvents,
   refreshEvents,
   slaEvents,
+  addStateSource,
   stateSource,
   type Batch,
   type FindingFacts,
 } from './sources.ts';
 import { ensureNotifyTables, NotifyState } from './tables.ts';
+import { expiringExceptions } from './exception-source.ts';
 
 export interface NotifyServiceOptions {
   store: Store;
@@ -93,6 +95,7 @@ export class NotifyService {
     this.channels = new Map((o.channels ?? o.config.channels.map((c) => createChannel(c))).map((c) => [c.name, c]));
     ensurePatchingTables(this.store);
     ensureNotifyTables(this.store);
+    addStateSource(expiringExceptions);
     this.state = new NotifyState(this.store);
     this.startCursors();
   }

@@ -129,12 +129,18 @@ export function findingEvents(
     limit,
   );
   const events: NotificationEvent[] = [];
-  const exposure = store.stmt('SELECT status FROM exposures WHERE host_id = ? AND vuln_id = ? AND lead_name_id = ?');
+  const exposure = store.stmt(
+    'SELECT status, exception_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND lead_name_id = ?',
+  );
   for (const r of rows) {
     if ((r.type !== 'detected' && r.type !== 'reopened') || !r.items) continue;
     const items = unpackItems(r.items);
     const host = hosts.get(r.host_id);
     for (let i = 0; i * 4 < items.length; i++) {
+      const now = exposure.get(r.host_id, items[i * 4 + 1], items[i * 4]) as
+        { status: number; exception_id: number | null } | undefined;
+      // Held by an exception rule by the time it is read (an accepted risk): nothing to tell.
+      if (now?.exception_id != null) continue;
       events.push(
         findingEvent(store, facts, {
           key: `finding:${r.id}.${i}`,
@@ -145,8 +151,7 @@ export function findingEvents(
           vulnId: items[i * 4 + 1],
           pkgId: items[i * 4 + 2],
           severity: items[i * 4 + 3],
-          status:
-            (exposure.get(r.host_id, items[i * 4 + 1], items[i * 4]) as { status: number } | undefined)?.status ?? null,
+          status: now?.status ?? null,
           what: r.type === 'reopened' ? 'Reopened' : 'New finding',
         }),
       );
@@ -335,11 +340,7 @@ export const pendingReboots: StateSource = {
   },
 };
 
-/**
- * State sources by trigger. Exceptions (accepted risks with an expiry) add theirs with
- * addStateSource({ trigger: 'exception_expiring', collect }) once they exist: an event per
- * exception and expiry date, within the rule's days (rule.days).
- */
+/** State sources by trigger (expiring exceptions: exception-source.ts, added by the service). */
 const STATE_SOURCES = new Map<Trigger, StateSource>([
   ['host_stale', staleHosts],
   ['reboot_pending', pendingReboots],
