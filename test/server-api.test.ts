@@ -254,6 +254,13 @@ test('the dashboard queries answer from the stored report', async () => {
     open_findings: 1,
     fixable_findings: 1,
     fixed_versions: ['3.0.19-1~deb12u3'],
+    // No KEV, EPSS or CVSS in this DB: the priority from the rating and the fix alone.
+    kev: null,
+    epss: null,
+    cvss: [],
+    cvss_score: null,
+    priority: { level: 'P2', reason: 'high, fix available' },
+    priority_findings: { P1: 0, P2: 1, P3: 0, P4: 0 },
   });
   const search = (await api(s.url, '/api/v1/vulnerabilities?search=2099-1005', { token: s.adminToken })).body as {
     items: { id: string }[];

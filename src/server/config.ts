@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { sourceOf, validate, type ConfigSource } from '../config/load.ts';
 import { duration } from '../core/duration.ts';
+import { PriorityConfigSchema } from '../core/priority.ts';
 import { FEED_NAMES } from '../feeds/registry.ts';
 import { NotificationsConfigSchema } from './notify/config.ts';
 import { OidcConfigSchema } from './oidc/config.ts';
@@ -89,6 +90,8 @@ export const ServerConfigSchema = z
       .object({ include_undetermined: z.boolean().default(false) })
       .strict()
       .default({ include_undetermined: false }),
+    /** What to fix first: the priority rule's thresholds (core/priority.ts; docs/server.md "Priority"). */
+    priority: PriorityConfigSchema.prefault({}),
     /** The package repositories under /repo/ and /install.sh (src/server/repo). */
     repo: z
       .object({

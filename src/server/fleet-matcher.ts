@@ -7,10 +7,13 @@ import { resolveDistro, supportState, type DistroProfile } from '../core/distros
 import { kernelRole } from '../core/kernel.ts';
 import type { AdvisoryLookup, SupportNote } from '../core/lookup.ts';
 import { matchInventory, type MatchResult } from '../core/match.ts';
+import { effectiveSeverity } from '../core/severity.ts';
 import {
   FINDING_STATUSES,
   SEVERITIES,
   type AdvisoryEntry,
+  type CvssScore,
+  type Enrichment,
   type Finding,
   type InstalledPackage,
   type VulnerabilityInfo,
@@ -338,9 +341,16 @@ export class FleetMatcher implements HostMatcher {
       const key = keyKind === 'source' ? c.pkg.source : c.pkg.name;
       r.unsupported = unsupported.find((u) => u.source === key) ?? null;
     }
-    for (const f of findings) {
-      const targets = byTriple.get(triple(f.package.name, f.package.version, f.package.arch));
+    // Where the distribution rates nothing, the severity is the band of the CVSS score the feeds
+    // carry (core/severity.ts), as `patchloop scan` says: counts by severity agree.
+    const cvss = this.lookup.cvssOf(findings.filter((f) => f.severity === 'unknown').map((f) => f.id));
+    for (const found of findings) {
+      const targets = byTriple.get(triple(found.package.name, found.package.version, found.package.arch));
       if (!targets) continue;
+      const f =
+        found.severity === 'unknown' && cvss.has(found.id)
+          ? { ...found, severity: effectiveSeverity(found.severity, cvss.get(found.id)).severity }
+          : found;
       const vulnId = this.interner.vulnId(f.id);
       // Its other names, so that searches by an alias or an advisory find it.
       this.interner.aliases.note(vulnId, f.advisory_ids.length ? [...f.aliases, ...f.advisory_ids] : f.aliases);
@@ -436,6 +446,18 @@ class MemoLookup implements AdvisoryLookup {
       this.supportMemo.set(k, s);
     }
     return s;
+  }
+
+  /** The CVSS scores the feeds carry for these ids (those with none are absent). */
+  cvssOf(ids: readonly string[]): Map<string, CvssScore[]> {
+    const out = new Map<string, CvssScore[]>();
+    const inner = this.inner as AdvisoryLookup & {
+      hasEnrichment?(): boolean;
+      enrichMany?(ids: Iterable<string>): Map<string, Enrichment>;
+    };
+    if (ids.length === 0 || !inner.enrichMany || !inner.hasEnrichment?.()) return out;
+    for (const [id, e] of inner.enrichMany(ids)) if (e.cvss?.length) out.set(id, e.cvss);
+    return out;
   }
 
   vulnerability(id: string): VulnerabilityInfo | null {

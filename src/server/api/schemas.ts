@@ -2,6 +2,12 @@
 // requests, type the handlers and produce the OpenAPI description at /api/docs.
 import { z } from 'zod';
 import { FINDING_STATUSES, SEVERITIES } from '../../core/types.ts';
+import {
+  EnrichmentFields,
+  EnrichmentFilters,
+  KnownExploitedOpenSchema,
+  PriorityCountsSchema,
+} from './enrichment-schemas.ts';
 
 export const SeveritySchema = z.enum(SEVERITIES as [string, ...string[]]);
 export const StatusSchema = z.enum(FINDING_STATUSES as [string, ...string[]]);
@@ -188,6 +194,7 @@ export const FindingSchema = z.object({
   raw_severity: z.string(),
   feed: z.string(),
   advisory_ids: z.array(z.string()),
+  ...EnrichmentFields,
   /** excepted: still there, but held by an exception rule (exception_id) and out of the open counts. */
   state: z.enum(['open', 'excepted', 'resolved']),
   exception_id: z.number().int().nullable(),
@@ -222,7 +229,8 @@ export const FindingsQuerySchema = z.object({
   min_age_days: wholeNumber(0, 100_000).optional(),
   max_age_days: wholeNumber(0, 100_000).optional(),
   overdue: bool.optional(),
-  sort: z.enum(['severity', 'age', 'host', 'vulnerability']).default('severity'),
+  ...EnrichmentFilters,
+  sort: z.enum(['severity', 'age', 'host', 'vulnerability', 'priority']).default('severity'),
 });
 
 export const ExportQuerySchema = FindingsQuerySchema.omit({
@@ -279,6 +287,10 @@ export const VulnSummarySchema = z.object({
   open_findings: z.number().int(),
   fixable_findings: z.number().int(),
   fixed_versions: z.array(z.string()),
+  /** KEV, EPSS, CVSS of the vulnerability; its priority is that of its most urgent open exposure. */
+  ...EnrichmentFields,
+  /** Its open exposures per priority. */
+  priority_findings: PriorityCountsSchema,
 });
 
 export const VulnsQuerySchema = z.object({
@@ -287,7 +299,8 @@ export const VulnsQuerySchema = z.object({
   search: z.string().max(100).optional(),
   min_severity: SeveritySchema.optional(),
   fixable: bool.optional(),
-  sort: z.enum(['hosts', 'severity', 'findings', 'id']).default('hosts'),
+  ...EnrichmentFilters,
+  sort: z.enum(['hosts', 'severity', 'findings', 'id', 'priority', 'epss', 'cvss']).default('hosts'),
 });
 
 export const VulnDetailSchema = VulnSummarySchema.extend({
@@ -348,6 +361,10 @@ export const OverviewSchema = z.object({
   ),
   feeds: z.array(z.object({ feed: z.string(), updated_at: z.string(), entry_count: z.number().int() })),
   last_refresh: z.object({ at: z.string(), outcome: z.string().nullable() }).nullable(),
+  /** Known exploited vulnerabilities open now, with their hosts. */
+  known_exploited: KnownExploitedOpenSchema,
+  /** Open exposures per priority. */
+  priority: PriorityCountsSchema,
 });
 
 export const TrendsQuerySchema = GroupQuerySchema.extend({ days: wholeNumber(1, 365).default(90) });

@@ -1,5 +1,6 @@
 // Helpers shared by the read-side queries.
 import { SEVERITIES, type Severity } from '../../core/types.ts';
+import type { Store } from '../store/store.ts';
 
 export type SeverityCounts = Record<Severity, number> & { total: number };
 
@@ -24,6 +25,15 @@ export function emptyCounts(): SeverityCounts {
   const out = { total: 0 } as SeverityCounts;
   for (const s of SEVERITIES) out[s] = 0;
   return out;
+}
+
+/**
+ * A number that changes whenever the store's rows do (SQLite's total_changes() of the one
+ * connection every write goes through): read models derived from the store keep what they
+ * derived while it stays the same.
+ */
+export function storeVersion(store: Store): number {
+  return store.get<{ n: number }>('SELECT total_changes() AS n')!.n;
 }
 
 /** Counting stops here: beyond it the total is reported as a lower bound. */

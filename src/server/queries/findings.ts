@@ -3,9 +3,16 @@
 // and the CSV/JSON/NDJSON export, which lists the finding of every binary package.
 import type { SQLInputValue } from 'node:sqlite';
 import type { z } from 'zod';
-import { FINDING_STATUSES, SEVERITIES, type FindingStatus, type Severity } from '../../core/types.ts';
+import {
+  FINDING_STATUSES,
+  SEVERITIES,
+  type FindingStatus,
+  type PriorityLevel,
+  type Severity,
+} from '../../core/types.ts';
 import type { ExportQuerySchema, FindingRowSchema, FindingSchema, FindingsQuerySchema } from '../api/schemas.ts';
 import { DAY_MS } from '../clock.ts';
+import { levelRank, SQL_EPSS, SQL_KEV, SQL_PRIORITY, type ServerEnrichment } from '../enrichment.ts';
 import type { LifecycleColumns } from '../store/finding-identity.ts';
 import type { Store } from '../store/store.ts';
 import { COUNT_CAP, iso, type Page } from './common.ts';
@@ -21,6 +28,7 @@ interface Lifecycle extends LifecycleColumns {
   src_id: number;
   detail_id: number;
   severity: number;
+  status: number;
   open: number;
   hostname: string;
   grp: string;
@@ -46,7 +54,7 @@ const exceptionOf = (t: 'e' | 'f'): string =>
     : '(SELECT x.exception_id FROM exposures x WHERE x.host_id = f.host_id AND x.vuln_id = f.vuln_id AND x.src_id = f.src_id)';
 
 const LIFECYCLE = (t: 'e' | 'f'): string =>
-  `${t}.host_id, ${t}.vuln_id, ${t}.src_id, ${t}.detail_id, ${t}.severity, ${t}.open, ${t}.first_seen, ${t}.opened_at, ${t}.last_seen,
+  `${t}.host_id, ${t}.vuln_id, ${t}.src_id, ${t}.detail_id, ${t}.severity, ${t}.status, ${t}.open, ${t}.first_seen, ${t}.opened_at, ${t}.last_seen,
   ${t}.resolved_at, ${t}.resolved_scan, ${t}.resolved_cause, ${t}.reopened, h.hostname, h.grp, h.last_seen AS host_last_seen,
   ${exceptionOf(t)} AS exception_id`;
 
@@ -111,6 +119,17 @@ function conditions(store: Store, q: Filters, t: 'e' | 'f'): Conditions | null {
     where.push(`${t}.opened_at >= ?`);
     params.push(now - q.max_age_days * DAY_MS);
   }
+  // What the vulnerability DB knows (KEV, EPSS) and the priority from it: SQL functions over the
+  // memo of enrichment.ts, so a refreshed catalogue applies at once.
+  if (q.kev !== undefined) where.push(`${SQL_KEV}(${t}.vuln_id) = ${q.kev ? 1 : 0}`);
+  if (q.min_epss !== undefined) {
+    where.push(`${SQL_EPSS}(${t}.vuln_id) >= ?`);
+    params.push(q.min_epss);
+  }
+  if (q.priority) {
+    const ranks = [...new Set(q.priority.map((p) => levelRank(p as PriorityLevel)))].sort();
+    where.push(`${SQL_PRIORITY}(${t}.vuln_id, ${t}.severity, ${t}.status) IN (${ranks.join(', ')})`);
+  }
   return { where, params, vulnIds };
 }
 
@@ -145,7 +164,7 @@ function stateConditions(store: Store, q: Filters, plain: boolean, t: 'e' | 'f')
 }
 
 /** What an exposure and a binary finding both say: host, vulnerability, advisory data, lifecycle. */
-function common(store: Store, r: Lifecycle, pkgId: number) {
+function common(store: Store, x: ServerEnrichment, r: Lifecycle, pkgId: number) {
   const now = store.clock.now();
   const p = store.interner.pkg(pkgId).pkg;
   const d = store.interner.detail(r.detail_id);
@@ -164,6 +183,7 @@ function common(store: Store, r: Lifecycle, pkgId: number) {
     raw_severity: d.raw_severity,
     feed: d.feed,
     advisory_ids: d.advisory_ids,
+    ...x.fields(r.vuln_id, r.severity, r.status),
     state: r.open === 0 ? ('resolved' as const) : r.exception_id === null ? ('open' as const) : ('excepted' as const),
     exception_id: r.exception_id,
     first_seen: iso(r.first_seen),
@@ -182,7 +202,7 @@ function common(store: Store, r: Lifecycle, pkgId: number) {
 const exposureId = (r: { host_id: number; src_id: number; vuln_id: number }): string =>
   `${r.host_id}-s${r.src_id}-${r.vuln_id}`;
 
-function toItem(store: Store, r: Row): FindingItem {
+function toItem(store: Store, x: ServerEnrichment, r: Row): FindingItem {
   // Its binaries: the open ones while it is open; else those that went with it.
   const binaries = store.all<{ pkg_id: number; resolved_at: number | null }>(
     'SELECT pkg_id, resolved_at FROM findings WHERE host_id = ? AND vuln_id = ? AND src_id = ? AND open = ?',
@@ -196,11 +216,11 @@ function toItem(store: Store, r: Row): FindingItem {
     .map((id) => store.interner.pkg(id).pkg)
     .map((p) => ({ name: p.name, version: p.version, arch: p.arch }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
-  return { id: exposureId(r), ...common(store, r, r.lead_pkg_id), packages };
+  return { id: exposureId(r), ...common(store, x, r, r.lead_pkg_id), packages };
 }
 
-function toRowItem(store: Store, r: BinaryRow): FindingRowItem {
-  return { id: `${r.host_id}-${r.name_id}-${r.vuln_id}`, exposure: exposureId(r), ...common(store, r, r.pkg_id) };
+function toRowItem(store: Store, x: ServerEnrichment, r: BinaryRow): FindingRowItem {
+  return { id: `${r.host_id}-${r.name_id}-${r.vuln_id}`, exposure: exposureId(r), ...common(store, x, r, r.pkg_id) };
 }
 
 const SORTS: Record<z.infer<typeof FindingsQuerySchema>['sort'], { sql: string; natural: 'ASC' | 'DESC' }> = {
@@ -208,17 +228,21 @@ const SORTS: Record<z.infer<typeof FindingsQuerySchema>['sort'], { sql: string; 
   age: { sql: '+e.opened_at {o}', natural: 'ASC' },
   host: { sql: 'h.hostname {o}, e.severity ASC', natural: 'ASC' },
   vulnerability: { sql: '(SELECT name FROM vulns WHERE id = e.vuln_id) {o}', natural: 'DESC' },
+  priority: {
+    sql: `${SQL_PRIORITY}(e.vuln_id, e.severity, e.status) {o}, +e.severity {o}, +e.opened_at ASC`,
+    natural: 'ASC',
+  },
 };
 
 type Query = z.infer<typeof FindingsQuerySchema>;
 
-export function queryFindings(store: Store, q: Query): Page<FindingItem> {
+export function queryFindings(store: Store, x: ServerEnrichment, q: Query): Page<FindingItem> {
   const c = conditions(store, q, 'e');
   if (!c) return { total: 0, total_exact: true, page: q.page, per_page: q.per_page, items: [] };
   const selective = q.host !== undefined || q.vulnerability !== undefined || q.package !== undefined;
   const r =
     q.vulnerability !== undefined && q.host === undefined
-      ? byVulnerability(store, q, c)
+      ? byVulnerability(store, x, q, c)
       : q.state === 'open' && !selective && (q.sort === 'severity' || q.sort === 'age')
         ? bySeverityRanges(store, q, c)
         : general(store, q, c, selective);
@@ -227,7 +251,7 @@ export function queryFindings(store: Store, q: Query): Page<FindingItem> {
     total_exact: r.counted <= COUNT_CAP,
     page: q.page,
     per_page: q.per_page,
-    items: r.rows.map((row) => toItem(store, row)),
+    items: r.rows.map((row) => toItem(store, x, row)),
   };
 }
 
@@ -265,7 +289,14 @@ function bySeverityRanges(store: Store, q: Query, c: Conditions): { counted: num
     a.vuln_id - b.vuln_id ||
     a.src_id - b.src_id;
   const simple =
-    !q.status && !q.package && q.min_age_days === undefined && q.max_age_days === undefined && q.overdue === undefined;
+    !q.status &&
+    !q.package &&
+    q.min_age_days === undefined &&
+    q.max_age_days === undefined &&
+    q.overdue === undefined &&
+    q.kev === undefined &&
+    q.min_epss === undefined &&
+    !q.priority;
   const fixables = q.fixable === undefined ? [0, 1] : [q.fixable ? 1 : 0];
   let counted = simple ? countFromHosts(store, q) : 0;
   const lists: Row[][] = [];
@@ -316,13 +347,21 @@ function countFromHosts(store: Store, q: Query): number {
  * in-memory index of the hosts each affects (the store keeps no SQL index of open exposures by
  * vulnerability), their resolved ones through the partial index; the rows are sorted here.
  */
-function byVulnerability(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
+function byVulnerability(store: Store, x: ServerEnrichment, q: Query, c: Conditions): { counted: number; rows: Row[] } {
   // Sort keys first (a widespread vulnerability has a row on every host), full rows for the page.
-  type Key = [hostId: number, vulnId: number, srcId: number, severity: number, openedAt: number, hostname: string];
+  type Key = [
+    hostId: number,
+    vulnId: number,
+    srcId: number,
+    severity: number,
+    openedAt: number,
+    hostname: string,
+    status: number,
+  ];
   const keys: Key[] = [];
   const others = stateConditions(store, { ...q, state: 'all' }, false, 'e');
   const columns =
-    'e.host_id, e.vuln_id, e.src_id, e.severity, e.opened_at, h.hostname FROM exposures e JOIN hosts h ON h.id = e.host_id';
+    'e.host_id, e.vuln_id, e.src_id, e.severity, e.opened_at, h.hostname, e.status FROM exposures e JOIN hosts h ON h.id = e.host_id';
   const read = (sql: string, ...params: SQLInputValue[]): void => {
     const stmt = store.stmt(sql);
     stmt.setReturnArrays(true);
@@ -345,6 +384,7 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
       ...c.params,
     );
   const dir = q.order === 'desc' ? -1 : q.order === 'asc' ? 1 : q.sort === 'vulnerability' ? -1 : 1;
+  const rank = (k: Key): number => x.rank(k[1], k[3], k[6]);
   const tie = (a: Key, b: Key): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
   const name = (k: Key): string => store.interner.vuln(k[1]);
   const compare: Record<Query['sort'], (a: Key, b: Key) => number> = {
@@ -352,6 +392,7 @@ function byVulnerability(store: Store, q: Query, c: Conditions): { counted: numb
     age: (a, b) => dir * (a[4] - b[4]) || tie(a, b),
     host: (a, b) => dir * (a[5] < b[5] ? -1 : a[5] > b[5] ? 1 : 0) || a[3] - b[3] || tie(a, b),
     vulnerability: (a, b) => dir * (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0) || tie(a, b),
+    priority: (a, b) => dir * (rank(a) - rank(b) || a[3] - b[3]) || a[4] - b[4] || tie(a, b),
   };
   keys.sort(compare[q.sort]);
   const rows = keys
@@ -384,6 +425,13 @@ const CSV_COLUMNS = [
   'overdue',
   'feed',
   'advisory_ids',
+  'kev_date_added',
+  'kev_due_date',
+  'epss',
+  'epss_percentile',
+  'cvss',
+  'priority',
+  'priority_reason',
   'exposure',
   'exception_id',
 ] as const;
@@ -420,6 +468,13 @@ function csvLine(f: FindingRowItem): string {
     overdue: f.overdue,
     feed: f.feed,
     advisory_ids: f.advisory_ids.join(' '),
+    kev_date_added: f.kev?.date_added,
+    kev_due_date: f.kev?.due_date,
+    epss: f.epss?.score,
+    epss_percentile: f.epss?.percentile,
+    cvss: f.cvss_score,
+    priority: f.priority.level,
+    priority_reason: f.priority.reason,
     exposure: f.exposure,
     exception_id: f.exception_id,
   };
@@ -431,7 +486,12 @@ function csvLine(f: FindingRowItem): string {
  * binary or a source package), in chunks of text. Rows are read in primary-key batches (no
  * statement stays open between chunks), so a long download never holds the database.
  */
-export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchema>, batch = 2000): Generator<string> {
+export function* exportFindings(
+  store: Store,
+  x: ServerEnrichment,
+  q: z.infer<typeof ExportQuerySchema>,
+  batch = 2000,
+): Generator<string> {
   const c = conditions(store, q, 'f');
   if (q.format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
   if (q.format === 'json') yield '[';
@@ -453,7 +513,7 @@ export function* exportFindings(store: Store, q: z.infer<typeof ExportQuerySchem
     if (rows.length === 0) break;
     let out = '';
     for (const r of rows) {
-      const item = toRowItem(store, r);
+      const item = toRowItem(store, x, r);
       if (q.format === 'csv') out += csvLine(item);
       else if (q.format === 'ndjson') out += `${JSON.stringify(item)}\n`;
       else {

@@ -12,7 +12,7 @@ import { SEVERITIES, type Severity } from '../../core/types.ts';
 import { compareVersions } from '../../core/version/index.ts';
 import type { HostRemediationSchema, RemediationQuerySchema, RemediationSchema } from '../api/remediation-schemas.ts';
 import type { Store } from '../store/store.ts';
-import { COUNT_CAP, type Page } from './common.ts';
+import { COUNT_CAP, storeVersion, type Page } from './common.ts';
 
 export type Remediation = z.infer<typeof RemediationSchema>;
 export type HostRemediation = z.infer<typeof HostRemediationSchema>;
@@ -20,7 +20,7 @@ type Query = z.infer<typeof RemediationQuerySchema>;
 
 /** What the roll-up needs to know of a vulnerability beyond the store: whether it is known exploited. */
 export interface VulnFacts {
-  knownExploited(vulnId: string): boolean;
+  knownExploited(vulnId: number): boolean;
 }
 
 /** One source package's upgrade on one host, while its exposures are read. */
@@ -98,14 +98,14 @@ function upgradesOf(
   return out;
 }
 
-// The fleet-wide roll-up, derived again only when open exposures changed (VulnIndex.generation).
-const cache = new WeakMap<Store, { generation: number; lines: Line[] }>();
+// The fleet-wide roll-up, derived again only when the store changed.
+const cache = new WeakMap<Store, { version: number; lines: Line[] }>();
 
 /** The roll-up of every host (or of one group's hosts), one line per source package and version. */
 function rollUp(store: Store, group: string | undefined): Line[] {
   const cached = group === undefined ? cache.get(store) : undefined;
-  if (cached && cached.generation === store.vulns.generation) return cached.lines;
-  const generation = store.vulns.generation;
+  const version = storeVersion(store);
+  if (cached && cached.version === version) return cached.lines;
   const hosts = hostInfos(store, group);
   const lines = new Map<string, Line>();
   const fold = (hostId: number, rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[]): void => {
@@ -135,7 +135,8 @@ function rollUp(store: Store, group: string | undefined): Line[] {
   };
   // In primary-key order: a host's exposures are adjacent, folded when the next host starts.
   const stmt = store.db.prepare(
-    'SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures WHERE +open = 1 AND +fixable = 1',
+    // Exposures an exception holds are out of the open counts, and out of what there is to do.
+    'SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures WHERE +open = 1 AND +fixable = 1 AND exception_id IS NULL',
   );
   stmt.setReturnArrays(true);
   let current = -1;
@@ -153,7 +154,7 @@ function rollUp(store: Store, group: string | undefined): Line[] {
   }
   if (rows.length) fold(current, rows);
   const out = [...lines.values()];
-  if (group === undefined) cache.set(store, { generation, lines: out });
+  if (group === undefined) cache.set(store, { version, lines: out });
   return out;
 }
 
@@ -176,7 +177,7 @@ export function remediationSummary(r: {
 function toRemediation(store: Store, facts: VulnFacts, line: Line): Remediation {
   const ids = [...line.vulnIds].map((id) => store.interner.vuln(id)).sort();
   const source = store.interner.source(line.srcId);
-  const kev = ids.filter((id) => facts.knownExploited(id)).length;
+  const kev = [...line.vulnIds].filter((id) => facts.knownExploited(id)).length;
   const base = {
     source,
     fixed_version: line.version,
@@ -249,7 +250,7 @@ export function hostRemediation(store: Store, facts: VulnFacts, hostId: number):
     fixable: number;
     lead_pkg_id: number;
   }>(
-    'SELECT src_id, vuln_id, detail_id, severity, fixable, lead_pkg_id FROM exposures WHERE host_id = ? AND +open = 1',
+    'SELECT src_id, vuln_id, detail_id, severity, fixable, lead_pkg_id FROM exposures WHERE host_id = ? AND +open = 1 AND exception_id IS NULL',
     hostId,
   );
   const fixable: { src_id: number; vuln_id: number; fixed: string; severity: number }[] = [];
@@ -268,14 +269,14 @@ export function hostRemediation(store: Store, facts: VulnFacts, hostId: number):
   }
   const out: HostRemediation[] = [];
   for (const u of upgradesOf(host.scheme, fixable).values()) {
-    const ids = [...new Set(u.vulnIds.map((id) => store.interner.vuln(id)))].sort();
+    const ids = u.vulnIds.map((id) => store.interner.vuln(id)).sort();
     const base = {
       source: store.interner.source(u.srcId),
       fixed_version: u.version,
       installed_versions: [...(installed.get(u.srcId) ?? [])].sort(),
       exposures: u.vulnIds.length,
       vulnerabilities: ids.length,
-      known_exploited: ids.filter((id) => facts.knownExploited(id)).length,
+      known_exploited: u.vulnIds.filter((id) => facts.knownExploited(id)).length,
       severity: severityOf(u.severity),
       vulnerability_ids: ids,
       still_open_without_fix: unfixed.get(u.srcId) ?? 0,

@@ -3,12 +3,15 @@
 // its data, found by its id or by one of its other names (an alias, an advisory that names it).
 import type { z } from 'zod';
 import type { AdvisoryLookup } from '../../core/lookup.ts';
-import { SEVERITIES, type Severity } from '../../core/types.ts';
+import { leadingCvss } from '../../core/severity.ts';
+import { PRIORITY_LEVELS, SEVERITIES, type PriorityLevel, type Severity } from '../../core/types.ts';
 import { normaliseVulnId } from '../../core/vuln-id.ts';
 import type { VulnDetailSchema, VulnsQuerySchema, VulnSummarySchema } from '../api/schemas.ts';
+import type { ServerEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
 import type { VulnStats } from '../store/vuln-index.ts';
 import { COUNT_CAP, type Page } from './common.ts';
+import { vulnPriority, vulnRank } from './priorities.ts';
 
 type VulnSummary = z.infer<typeof VulnSummarySchema>;
 
@@ -48,8 +51,27 @@ function fixedVersions(store: Store, vulnId: number): string[] {
   return versions;
 }
 
-function toSummary(store: Store, vulnId: number, v: VulnStats): VulnSummary {
+/** KEV, EPSS, CVSS of a vulnerability, and its priority from its open exposures. */
+function enrichmentOf(store: Store, x: ServerEnrichment, vulnId: number | undefined, severity: number) {
+  const e = vulnId === undefined ? {} : x.of(vulnId);
+  const lead = leadingCvss(e.cvss);
+  const p =
+    vulnId === undefined
+      ? { priority: { level: 'P4' as const, reason: 'not found in the fleet' }, counts: { P1: 0, P2: 0, P3: 0, P4: 0 } }
+      : vulnPriority(store, x, vulnId, severity);
   return {
+    kev: e.kev ?? null,
+    epss: e.epss ?? null,
+    cvss: e.cvss ?? [],
+    cvss_score: lead ? lead.score : null,
+    priority: p.priority,
+    priority_findings: p.counts,
+  };
+}
+
+function toSummary(store: Store, x: ServerEnrichment, vulnId: number, v: VulnStats): VulnSummary {
+  return {
+    ...enrichmentOf(store, x, vulnId, v.severity),
     id: store.interner.vuln(vulnId),
     aliases: [...store.interner.aliases.of(vulnId)],
     severity: SEVERITIES[Math.min(v.severity, SEVERITIES.length - 1)],
@@ -64,6 +86,10 @@ interface Listed {
   id: number;
   name: string;
   v: VulnStats;
+  /** 1 (P1) to 4: its most urgent open exposure's priority. */
+  rank: number;
+  epss: number;
+  cvss: number;
 }
 
 const byName = (a: Listed, b: Listed): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -82,9 +108,21 @@ const ORDERS: Record<
   },
   findings: { compare: (a, b) => b.v.findings - a.v.findings || byName(a, b), natural: 'desc' },
   id: { compare: (a, b) => byName(b, a), natural: 'desc' },
+  // What to fix first: the priority, then the likelier to be exploited, the more widespread.
+  priority: {
+    compare: (a, b) =>
+      a.rank - b.rank ||
+      b.epss - a.epss ||
+      b.v.hosts.size - a.v.hosts.size ||
+      a.v.severity - b.v.severity ||
+      byName(a, b),
+    natural: 'asc',
+  },
+  epss: { compare: (a, b) => b.epss - a.epss || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'desc' },
+  cvss: { compare: (a, b) => b.cvss - a.cvss || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'desc' },
 };
 
-export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Page<VulnSummary> {
+export function listVulns(store: Store, x: ServerEnrichment, q: z.infer<typeof VulnsQuerySchema>): Page<VulnSummary> {
   const needle = q.search?.trim().toUpperCase();
   const worst = q.min_severity ? SEVERITIES.indexOf(q.min_severity as Severity) : SEVERITIES.length;
   const rows: Listed[] = [];
@@ -98,7 +136,13 @@ export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Pa
       !store.interner.aliases.of(id).some((a) => a.toUpperCase().includes(needle))
     )
       continue;
-    rows.push({ id, name, v });
+    if (q.kev !== undefined && x.knownExploited(id) !== q.kev) continue;
+    const e = x.of(id);
+    const epss = e.epss?.score ?? -1;
+    if (q.min_epss !== undefined && epss < q.min_epss) continue;
+    const rank = vulnRank(store, x, id);
+    if (q.priority && !q.priority.includes(PRIORITY_LEVELS[rank - 1] as PriorityLevel)) continue;
+    rows.push({ id, name, v, rank, epss, cvss: leadingCvss(e.cvss)?.score ?? -1 });
   }
   const order = ORDERS[q.sort];
   rows.sort(order.compare);
@@ -108,25 +152,31 @@ export function listVulns(store: Store, q: z.infer<typeof VulnsQuerySchema>): Pa
     total_exact: rows.length <= COUNT_CAP,
     page: q.page,
     per_page: q.per_page,
-    items: rows.slice((q.page - 1) * q.per_page, q.page * q.per_page).map((r) => toSummary(store, r.id, r.v)),
+    items: rows.slice((q.page - 1) * q.per_page, q.page * q.per_page).map((r) => toSummary(store, x, r.id, r.v)),
   };
 }
 
-export function vulnDetail(store: Store, lookup: AdvisoryLookup, id: string): z.infer<typeof VulnDetailSchema> | null {
+export function vulnDetail(
+  store: Store,
+  x: ServerEnrichment,
+  lookup: AdvisoryLookup,
+  id: string,
+): z.infer<typeof VulnDetailSchema> | null {
   const asked = normaliseVulnId(id);
   const vulnId = store.interner.knownVuln(asked) ?? store.interner.knownVuln(asked.toUpperCase());
   const info = lookup.vulnerability(asked) ?? lookup.vulnerability(asked.toUpperCase());
   if (vulnId === undefined && !info) {
     // Another name: of one vulnerability, its page; of several (an advisory), theirs together.
     const named = store.interner.vulnsNamed(asked);
-    if (named.length === 1) return vulnDetail(store, lookup, store.interner.vuln(named[0]));
-    return named.length > 1 ? namedTogether(store, lookup, asked, named) : null;
+    if (named.length === 1) return vulnDetail(store, x, lookup, store.interner.vuln(named[0]));
+    return named.length > 1 ? namedTogether(store, x, lookup, asked, named) : null;
   }
   const v = vulnId === undefined ? undefined : store.vulns.get(vulnId);
   const summary =
     vulnId !== undefined && v && v.findings > 0
-      ? toSummary(store, vulnId, v)
+      ? toSummary(store, x, vulnId, v)
       : {
+          ...enrichmentOf(store, x, vulnId, SEVERITIES.indexOf('unknown')),
           id: info?.id ?? asked,
           aliases: [],
           severity: 'unknown' as Severity,
@@ -160,6 +210,7 @@ function resolvedCount(store: Store, vulnIds: readonly number[]): number {
 /** The vulnerabilities one name is shared by (an advisory's CVEs), as one: counts together, each named. */
 function namedTogether(
   store: Store,
+  x: ServerEnrichment,
   lookup: AdvisoryLookup,
   name: string,
   vulnIds: number[],
@@ -180,7 +231,10 @@ function namedTogether(
   }
   const names = vulnIds.map((id) => store.interner.vuln(id)).sort();
   const first = lookup.vulnerability(names[0]);
+  // The advisory's most urgent vulnerability speaks for it (KEV, EPSS, CVSS and priority).
+  const urgent = [...vulnIds].sort((a, b) => vulnRank(store, x, a) - vulnRank(store, x, b))[0];
   return {
+    ...enrichmentOf(store, x, urgent, severity === 99 ? SEVERITIES.indexOf('unknown') : severity),
     id: name,
     aliases: [],
     vulnerabilities: names,

@@ -30,12 +30,14 @@ import {
   VulnSummarySchema,
 } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
+import { enrichmentOf, type ServerEnrichment } from '../enrichment.ts';
 import { auditChange } from '../http/audit.ts';
 import { HttpError } from '../http/errors.ts';
 import { iso } from '../queries/common.ts';
 import { listEvents } from '../queries/events.ts';
 import { exportFindings, queryFindings } from '../queries/findings.ts';
 import { hostDetail, hostHistory, hostPackages, listHosts } from '../queries/hosts.ts';
+import { exploitOverview } from '../queries/priorities.ts';
 import { overview, trends } from '../queries/stats.ts';
 import { listVulns, vulnDetail } from '../queries/vulns.ts';
 import { revokeHostTokens } from '../store/credentials.ts';
@@ -45,6 +47,7 @@ export const fleetRoutes =
   (ctx: ServerContext): FastifyPluginAsyncZod =>
   async (app) => {
     const { store } = ctx;
+    const enrichment = (): ServerEnrichment => enrichmentOf(ctx);
     /** What the audit log keeps of a host: its name and the settings people change. */
     const hostAudited = (id: number): { hostname: string; group: string; tags: string[] } | null => {
       const h = store.get<{ hostname: string; grp: string; tags: string }>(
@@ -188,7 +191,7 @@ export const fleetRoutes =
       },
       async (request) => {
         hostExists(request.params.id);
-        return queryFindings(store, { ...request.query, host: request.params.id });
+        return queryFindings(store, enrichment(), { ...request.query, host: request.params.id });
       },
     );
 
@@ -228,7 +231,7 @@ export const fleetRoutes =
           response: { 200: pageOf(FindingSchema) },
         },
       },
-      async (request) => queryFindings(store, request.query),
+      async (request) => queryFindings(store, enrichment(), request.query),
     );
 
     app.get(
@@ -252,7 +255,7 @@ export const fleetRoutes =
         reply
           .type(types[q.format])
           .header('content-disposition', `attachment; filename="patchloop-findings-${stamp}.${q.format}"`);
-        return reply.send(Readable.from(exportFindings(store, q)));
+        return reply.send(Readable.from(exportFindings(store, enrichment(), q)));
       },
     );
 
@@ -268,7 +271,7 @@ export const fleetRoutes =
           response: { 200: pageOf(VulnSummarySchema) },
         },
       },
-      async (request) => listVulns(store, request.query),
+      async (request) => listVulns(store, enrichment(), request.query),
     );
 
     app.get(
@@ -284,7 +287,7 @@ export const fleetRoutes =
         },
       },
       async (request) => {
-        const v = vulnDetail(store, ctx.vulndb.current(), request.params.id);
+        const v = vulnDetail(store, enrichment(), ctx.vulndb.current(), request.params.id);
         if (!v) throw new HttpError('PL_E_NOT_FOUND', `unknown vulnerability ${request.params.id}`);
         return v;
       },
@@ -302,7 +305,10 @@ export const fleetRoutes =
           response: { 200: OverviewSchema },
         },
       },
-      async (request) => overview(store, request.query.group, ctx.vulndb.current().feeds()),
+      async (request) => ({
+        ...overview(store, request.query.group, ctx.vulndb.current().feeds()),
+        ...exploitOverview(store, enrichment(), request.query.group),
+      }),
     );
 
     app.get(

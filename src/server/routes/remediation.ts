@@ -5,13 +5,13 @@ import { HostRemediationSchema, RemediationQuerySchema, RemediationSchema } from
 import { ErrorSchema, IdParams, pageOf } from '../api/schemas.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http/errors.ts';
-import { hostRemediation, listRemediation, type VulnFacts } from '../queries/remediation.ts';
+import { enrichmentOf, type ServerEnrichment } from '../enrichment.ts';
+import { hostRemediation, listRemediation } from '../queries/remediation.ts';
 
 export const remediationRoutes =
   (ctx: ServerContext): FastifyPluginAsyncZod =>
   async (app) => {
-    // Known exploited vulnerabilities come with the enrichment feeds (KEV); none until then.
-    const facts = (): VulnFacts => ({ knownExploited: () => false });
+    const facts = (): ServerEnrichment => enrichmentOf(ctx);
     app.get(
       '/api/v1/remediation',
       {

@@ -91,11 +91,6 @@ export interface VulnChange {
 
 export class VulnIndex {
   private readonly byVuln = new Map<number, VulnStats>();
-  /**
-   * Counts the committed changes to open exposures (opened, resolved, or updated in place: a new
-   * fix, another rating), so read models derived from them know when to derive again.
-   */
-  generation = 0;
 
   /** Built from the open exposures in the store. */
   static load(store: Store): VulnIndex {
@@ -135,7 +130,6 @@ export class VulnIndex {
   }
 
   apply(changes: Iterable<VulnChange>): void {
-    this.generation++;
     for (const c of changes) {
       let s = this.byVuln.get(c.vulnId);
       if (!s) {
