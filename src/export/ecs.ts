@@ -410,6 +410,14 @@ function findingPatchloopFields(record: FindingRecord, id: string): Doc {
     },
     package: { source: record.package.source, source_version: record.package.source_version },
     host: patchloopHostFields(record.host),
+    // Exploitation and priority: no ECS field holds them (ECS vulnerability.* has the CVSS score).
+    known_exploited: record.kev === undefined ? null : record.kev !== null,
+    kev: record.kev ?? null,
+    epss: record.epss ?? null,
+    cvss_vector: record.vulnerability.score_vector ?? null,
+    priority: record.priority
+      ? { level: record.priority.level, rank: Number(record.priority.level.slice(1)), reason: record.priority.reason }
+      : null,
   };
 }
 

@@ -5,7 +5,10 @@ import { z } from 'zod';
 import {
   FINDING_STATUSES,
   SEVERITIES,
+  type EpssInfo,
   type FindingStatus,
+  type KevInfo,
+  type Priority,
   type OsInfo,
   type PackageFormat,
   type Severity,
@@ -56,6 +59,8 @@ export interface VulnerabilityRecord {
   references?: string[];
   /** CVSS base score and its version, when a feed provides one. */
   score?: { base: number; version: string } | null;
+  /** The CVSS vector of `score`. */
+  score_vector?: string | null;
   published?: string | null;
 }
 
@@ -108,6 +113,12 @@ export interface FindingRecord {
    * other binary packages of the exposure (and for kernels that are not running).
    */
   exposure_lead?: boolean;
+  /** CISA Known Exploited Vulnerabilities entry, when the vulnerability is in the catalogue. */
+  kev?: KevInfo | null;
+  /** FIRST EPSS score, when known. */
+  epss?: EpssInfo | null;
+  /** What to fix first (core/priority.ts). */
+  priority?: Priority | null;
 }
 
 export type VulnerabilityEventAction = 'detected' | 'resolved' | 'reopened';

@@ -2,6 +2,7 @@
 // open and first seen now. The server's exporter builds records from its store instead,
 // where first_seen / fixed_at carry the finding's history.
 import { groupExposures } from '../core/exposure.ts';
+import { leadingCvss } from '../core/severity.ts';
 import type { Finding, OsInfo, Severity } from '../core/types.ts';
 import type { AgentRecord, FindingRecord, HostRecord } from './records.ts';
 
@@ -61,6 +62,7 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
   }
   return [...chosen.values()].map((finding): FindingRecord => {
     const days = options.slaDays?.[finding.severity];
+    const cvss = leadingCvss(finding.cvss);
     return {
       host,
       agent: options.agent ?? null,
@@ -70,6 +72,7 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
         aliases: finding.aliases,
         severity: finding.severity,
         raw_severity: finding.raw_severity || null,
+        ...(cvss ? { score: { base: cvss.score, version: cvss.version }, score_vector: cvss.vector } : {}),
       },
       status: finding.status,
       raw_status: finding.raw_status || null,
@@ -85,6 +88,9 @@ export function findingRecordsFromScan(scan: ScanLike, options: ScanRecordOption
       scan_id: options.scanId ?? null,
       kernel_not_running: finding.kernel_not_running,
       exposure_lead: leads.has(finding),
+      // Present when the scan had them (a scan's finding has a priority; KEV and EPSS when known).
+      ...(finding.priority ? { kev: finding.kev ?? null, priority: finding.priority } : {}),
+      ...(finding.epss ? { epss: finding.epss } : {}),
     };
   });
 }

@@ -103,6 +103,11 @@ function vulnerabilityProperties(): Record<string, Mapping> {
       sla_missed: boolean,
       updated_at: date,
       package: object({ source: keyword, source_version: keyword }),
+      known_exploited: boolean,
+      kev: object({ date_added: date, due_date: date, ransomware: boolean }),
+      epss: object({ score: { type: 'float' }, percentile: { type: 'float' }, date: date }),
+      cvss_vector: keyword,
+      priority: object({ level: keyword, rank: { type: 'byte' }, reason: keyword }),
     }),
   };
 }

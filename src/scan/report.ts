@@ -3,7 +3,15 @@
 import { groupExposures } from '../core/exposure.ts';
 import { sameVulnId } from '../core/vuln-id.ts';
 import type { KernelSummary, matchInventory } from '../core/match.ts';
-import { SEVERITIES, type Finding, type FindingStatus, type OsInfo, type Severity } from '../core/types.ts';
+import {
+  PRIORITY_LEVELS,
+  SEVERITIES,
+  type Finding,
+  type FindingStatus,
+  type OsInfo,
+  type PriorityLevel,
+  type Severity,
+} from '../core/types.ts';
 
 export const SCAN_SCHEMA = 'patchloop.scan/v1';
 
@@ -31,6 +39,10 @@ export interface ScanReport {
     kernel_not_running: number;
     by_severity: Record<Severity, number>;
     by_status: Record<FindingStatus, number>;
+    /** Exposures per priority (core/priority.ts), the lead finding's. */
+    by_priority: Record<PriorityLevel, number>;
+    /** Exposures to vulnerabilities in CISA's Known Exploited Vulnerabilities catalogue. */
+    known_exploited: number;
     /** The binary findings behind `total` (one per installed binary package and vulnerability). */
     findings: number;
   };
@@ -50,6 +62,8 @@ export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
     fix_deferred: 0,
     end_of_life: 0,
   };
+  const by_priority = Object.fromEntries(PRIORITY_LEVELS.map((p) => [p, 0])) as Record<PriorityLevel, number>;
+  let knownExploited = 0;
   let total = 0;
   let kernelNotRunning = 0;
   let binaries = 0;
@@ -62,8 +76,18 @@ export function summarise(findings: readonly Finding[]): ScanReport['summary'] {
     binaries += e.findings.length;
     by_severity[e.lead.severity]++;
     by_status[e.lead.status]++;
+    if (e.lead.priority) by_priority[e.lead.priority.level]++;
+    if (e.lead.kev) knownExploited++;
   }
-  return { total, kernel_not_running: kernelNotRunning, by_severity, by_status, findings: binaries };
+  return {
+    total,
+    kernel_not_running: kernelNotRunning,
+    by_severity,
+    by_status,
+    by_priority,
+    known_exploited: knownExploited,
+    findings: binaries,
+  };
 }
 
 /**
@@ -80,8 +104,23 @@ export function findingNamed(f: Finding, id: string): boolean {
   );
 }
 
-/** True when an exposure finding at or above `threshold` exists (`--fail-on`). */
-export function meetsFailOn(findings: readonly Finding[], threshold: Severity): boolean {
-  const limit = SEVERITIES.indexOf(threshold);
-  return findings.some((f) => !f.kernel_not_running && SEVERITIES.indexOf(f.severity) <= limit);
+/** `--fail-on`: a severity (that or worse), `kev` (known exploited), or `p1`…`p4` (that priority or higher). */
+export type FailOn = Severity | 'kev' | 'p1' | 'p2' | 'p3' | 'p4';
+
+export const FAIL_ON_CHOICES: readonly FailOn[] = [...SEVERITIES, 'kev', 'p1', 'p2', 'p3', 'p4'];
+
+/**
+ * True when an exposure finding meets `threshold` (`--fail-on`): its severity at or above it,
+ * its vulnerability known exploited (`kev`), or its priority at or above it (`p2`: P1 or P2).
+ * Kernels installed but not running are not exposure and never fail a scan.
+ */
+export function meetsFailOn(findings: readonly Finding[], threshold: FailOn): boolean {
+  const exposed = findings.filter((f) => !f.kernel_not_running);
+  if (threshold === 'kev') return exposed.some((f) => f.kev !== undefined);
+  if (/^p[1-4]$/.test(threshold)) {
+    const limit = PRIORITY_LEVELS.indexOf(threshold.toUpperCase() as PriorityLevel);
+    return exposed.some((f) => f.priority !== undefined && PRIORITY_LEVELS.indexOf(f.priority.level) <= limit);
+  }
+  const limit = SEVERITIES.indexOf(threshold as Severity);
+  return exposed.some((f) => SEVERITIES.indexOf(f.severity) <= limit);
 }

@@ -1,8 +1,9 @@
 // A standalone scan of one host or root directory: inventory → local vulnerability DB → findings.
 import { hostname } from 'node:os';
 import { resolveDistro, UnsupportedDistroError, type DistroProfile } from '../core/distros.ts';
-import { matchInventory } from '../core/match.ts';
-import type { Inventory } from '../core/types.ts';
+import { matchInventory, type KernelSummary } from '../core/match.ts';
+import { DEFAULT_PRIORITY_CONFIG, enrichFinding, type PriorityConfig } from '../core/priority.ts';
+import type { Finding, Inventory } from '../core/types.ts';
 import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
 import { findingNamed, SCAN_SCHEMA, summarise, type ScanReport } from './report.ts';
 import { PatchloopError } from '../core/errors.ts';
@@ -20,8 +21,13 @@ export interface ScanOptions {
   vulnerabilities?: readonly string[];
   includeUndetermined?: boolean;
   proAttached?: boolean;
+  /** The priority rule's thresholds (core/priority.ts); the defaults when absent. */
+  priority?: PriorityConfig;
   now?: Date;
 }
+
+/** Exploitation data: not a distribution's feed, but read for every scan when present. */
+const ENRICHMENT_FEEDS = ['kev', 'epss'];
 
 export async function scanHost(options: ScanOptions): Promise<ScanReport> {
   const { readInventory } = await import('../inventory/index.ts');
@@ -44,7 +50,10 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
 
   const db = openDb(options.dataDir, distro.profile);
   try {
-    const feeds = db.feedsFor(distro.profile.advisoryDistro ?? distro.profile.id);
+    const feeds = [
+      ...db.feedsFor(distro.profile.advisoryDistro ?? distro.profile.id),
+      ...db.feeds().filter((f) => ENRICHMENT_FEEDS.includes(f.feed)),
+    ];
     for (const f of feeds) {
       const age = now.getTime() - Date.parse(f.updated_at);
       if (age > STALE_AFTER_MS) {
@@ -60,7 +69,7 @@ export async function scanHost(options: ScanOptions): Promise<ScanReport> {
     });
     warnings.push(...result.warnings);
     const wanted = options.vulnerabilities ?? [];
-    const findings = result.findings.filter(
+    const findings = enrich(result.findings, db, result.kernel, options.priority).filter(
       (f) =>
         (!options.onlyFixed || f.status === 'fixed') &&
         (wanted.length === 0 || wanted.some((id) => findingNamed(f, id))),
@@ -106,4 +115,26 @@ function openDb(dataDir: string, profile: DistroProfile): VulnDb {
     );
   }
   return db;
+}
+
+/**
+ * Each finding with its KEV, EPSS and CVSS (one query per table and feed file for all of them)
+ * and its priority. A finding on the running kernel's image says so in its reason.
+ */
+function enrich(
+  findings: readonly Finding[],
+  db: VulnDb,
+  kernel: KernelSummary,
+  config: PriorityConfig = DEFAULT_PRIORITY_CONFIG,
+): Finding[] {
+  const known = db.hasEnrichment() ? db.enrichMany(findings.map((f) => f.id)) : new Map();
+  const runningImages = new Set(kernel.images.filter((i) => i.running).map((i) => `${i.name}\0${i.version}`));
+  return findings.map((f) =>
+    enrichFinding(
+      f,
+      known.get(f.id),
+      config,
+      !f.kernel_not_running && runningImages.has(`${f.package.name}\0${f.package.version}`),
+    ),
+  );
 }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { accessSync, constants, createWriteStream, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { SEVERITIES, type Severity } from '../../core/types.ts';
+import { FAIL_ON_CHOICES, type FailOn } from '../../scan/report.ts';
 import { renderReport, SCAN_FORMATS, type ScanFormat } from '../../scan/format/index.ts';
 import { PatchloopError } from '../../core/errors.ts';
 import { EXIT } from '../exit.ts';
@@ -12,12 +12,14 @@ interface ScanFlags {
   dataDir?: string;
   kernel?: string;
   format: ScanFormat;
-  failOn?: Severity;
+  failOn?: FailOn;
   onlyFixed?: boolean;
   vuln?: string[];
   includeUndetermined?: boolean;
   pro?: boolean;
   output?: string;
+  groupBy: 'source' | 'fix';
+  ignoreFile?: string;
 }
 
 export function register(program: Command): void {
@@ -32,9 +34,18 @@ export function register(program: Command): void {
     .option('--kernel <release>', 'running kernel release of that root (default for /: uname -r)')
     .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
     .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse is present').choices(
-        SEVERITIES as string[],
-      ),
+      new Option(
+        '--fail-on <level>',
+        'exit 1 when an exposure meets it: a severity (that or worse), kev (known exploited), or p1..p4 (that priority or higher)',
+      ).choices(FAIL_ON_CHOICES as string[]),
+    )
+    .addOption(
+      new Option(
+        '--group-by <what>',
+        'table: group findings by source package, or by the upgrade that fixes them (fix: the remediation roll-up)',
+      )
+        .choices(['source', 'fix'])
+        .default('source'),
     )
     .option('--only-fixed', 'report only vulnerabilities with a fixed version available')
     .option(
@@ -44,6 +55,10 @@ export function register(program: Command): void {
     .option('--include-undetermined', 'also report entries the distribution has not yet assessed')
     .option('--pro', 'Ubuntu: the host is attached to Ubuntu Pro (esm fixes are installable)')
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .option(
+      '--ignore-file <file>',
+      'exceptions (.patchloop-ignore.yaml, docs/exceptions.md): findings they cover are reported as excepted',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 done; 1 --fail-on met; 2 usage error (including an -o file that cannot be created); 3 cannot scan (unsupported distribution,\n' +
@@ -55,7 +70,7 @@ export function register(program: Command): void {
       const { defaultDataDir } = await import('../../vulndb/paths.ts');
       // A report that could not be written would be a scan for nothing: the place is checked first.
       if (flags.output !== undefined) checkOutputPath(flags.output);
-      const report = await scanHost({
+      let report = await scanHost({
         root: flags.root,
         dataDir: flags.dataDir ?? defaultDataDir(),
         kernel: flags.kernel,
@@ -64,6 +79,10 @@ export function register(program: Command): void {
         includeUndetermined: flags.includeUndetermined,
         proAttached: flags.pro,
       });
+      if (flags.ignoreFile !== undefined) {
+        const { applyIgnoreEntries, readIgnoreFile } = await import('../../scan/ignore-file.ts');
+        report = applyIgnoreEntries(report, readIgnoreFile(flags.ignoreFile), Date.now(), flags.ignoreFile);
+      }
       const toFile = flags.output !== undefined;
       // The table on a terminal shows warnings itself; otherwise they go to stderr (and the
       // JSON report carries them too).
@@ -71,6 +90,7 @@ export function register(program: Command): void {
         for (const w of report.warnings) process.stderr.write(`patchloop: warning: ${w}\n`);
       const chunks = await renderReport(report, flags.format, {
         colour: !toFile && process.stdout.isTTY && !process.env.NO_COLOR,
+        groupBy: flags.groupBy,
       });
       await writeOut(chunks, flags.output);
       if (flags.failOn && meetsFailOn(report.findings, flags.failOn)) process.exitCode = EXIT.failure;

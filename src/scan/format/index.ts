@@ -9,13 +9,13 @@ export type ScanFormat = (typeof SCAN_FORMATS)[number];
 export async function renderReport(
   report: ScanReport,
   format: ScanFormat,
-  options: { colour: boolean },
+  options: { colour: boolean; groupBy?: 'source' | 'fix' },
 ): Promise<Iterable<string>> {
   switch (format) {
     case 'json':
       return (await import('./json.ts')).jsonReportChunks(report);
     case 'table':
-      return [(await import('./table.ts')).renderTable(report, options.colour)];
+      return [(await import('./table.ts')).renderTable(report, options.colour, options.groupBy)];
     case 'sarif': {
       const { renderSarif } = await import('./sarif.ts');
       const { distroProfile } = await import('../../core/distros.ts');

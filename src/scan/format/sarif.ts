@@ -1,5 +1,6 @@
 // SARIF 2.1.0 output, for code-scanning dashboards and CI systems that ingest it.
 // One rule per vulnerability, one result per affected binary package.
+import { leadingCvss } from '../../core/severity.ts';
 import type { Finding, Severity } from '../../core/types.ts';
 import type { ScanReport } from '../report.ts';
 
@@ -63,6 +64,10 @@ export function renderSarif(report: ScanReport, toolVersion: string, format: 'de
             fixed_version: f.fixed_version,
             feed: f.feed,
             advisory_ids: f.advisory_ids,
+            ...(f.priority ? { priority: f.priority.level, priority_reason: f.priority.reason } : {}),
+            ...(f.kev ? { kev: f.kev } : {}),
+            ...(f.epss ? { epss: f.epss } : {}),
+            ...(f.cvss ? { cvss: f.cvss } : {}),
           },
         })),
         properties: { host: report.host, scanned_at: report.scanned_at },
@@ -72,15 +77,17 @@ export function renderSarif(report: ScanReport, toolVersion: string, format: 'de
 }
 
 function rule(f: Finding): object {
+  // The CVSS base score where a feed gives one; else a number standing for the severity.
+  const cvss = leadingCvss(f.cvss);
   return {
     id: f.id,
     name: f.id.replace(/[^A-Za-z0-9]/g, ''),
     shortDescription: { text: `${f.id} in ${f.package.source}` },
     helpUri: helpUri(f),
     properties: {
-      'security-severity': SECURITY_SEVERITY[f.severity],
+      'security-severity': cvss ? cvss.score.toFixed(1) : SECURITY_SEVERITY[f.severity],
       severity: f.severity,
-      tags: ['security', 'vulnerability', f.feed],
+      tags: ['security', 'vulnerability', f.feed, ...(f.kev ? ['known-exploited'] : [])],
     },
   };
 }

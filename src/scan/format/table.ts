@@ -1,9 +1,19 @@
-// Human-readable scan output: findings grouped by source package, worst first, with counts by
-// severity and status. Colour only when the stream is a terminal (and NO_COLOR is unset).
+// Human-readable scan output: findings grouped by source package, highest priority first, with
+// their KEV and EPSS and counts by severity, status and priority; or (`--group-by fix`) the
+// remediation roll-up: the upgrades that close them. Colour only when the stream is a terminal
+// (and NO_COLOR is unset).
 import { styleText } from 'node:util';
-import { SEVERITIES, type Finding, type Severity } from '../../core/types.ts';
+import { comparePriority } from '../../core/priority.ts';
+import { distroProfile } from '../../core/distros.ts';
+import { compareVersions } from '../../core/version/index.ts';
+import { PRIORITY_LEVELS, SEVERITIES, type Finding, type PriorityLevel, type Severity } from '../../core/types.ts';
 import type { ScanReport } from '../report.ts';
+import { remediationSteps } from '../remediation.ts';
 import { counted } from '../../core/plural.ts';
+
+/** How the table groups findings: by source package (default), or by the upgrade that fixes them. */
+export const TABLE_GROUPS = ['source', 'fix'] as const;
+export type TableGroup = (typeof TABLE_GROUPS)[number];
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -16,7 +26,14 @@ const SEVERITY_STYLE: Record<Severity, Style> = {
   unknown: 'gray',
 };
 
-export function renderTable(report: ScanReport, colour: boolean): string {
+const PRIORITY_STYLE: Record<PriorityLevel, Style> = {
+  P1: ['bold', 'red'],
+  P2: 'red',
+  P3: 'yellow',
+  P4: 'gray',
+};
+
+export function renderTable(report: ScanReport, colour: boolean, groupBy: TableGroup = 'source'): string {
   const paint = (style: Style, text: string): string =>
     colour ? styleText(style, text, { validateStream: false }) : text;
   const out: string[] = [];
@@ -31,21 +48,9 @@ export function renderTable(report: ScanReport, colour: boolean): string {
   for (const w of report.warnings) out.push(paint('yellow', `warning: ${w}`));
   out.push('');
 
-  const groups = groupBySource(report.findings);
-  if (groups.length === 0) out.push(paint('green', 'No known vulnerabilities found.'));
-  for (const g of groups) {
-    out.push(
-      paint('bold', `${g.source} ${g.sourceVersion}`) + paint('gray', `  (${[...g.binaries].sort().join(', ')})`),
-    );
-    const rows = g.findings.map((f) => [
-      paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase()),
-      f.id,
-      statusLabel(f),
-      f.fixed_version ?? '-',
-      f.advisory_ids.join(' '),
-    ]);
-    out.push(...columns(rows, colour).map((line) => `  ${line}`));
-  }
+  if (report.findings.length === 0) out.push(paint('green', 'No known vulnerabilities found.'));
+  else if (groupBy === 'fix') out.push(...fixLines(report, paint));
+  else out.push(...sourceLines(report.findings, paint, colour));
 
   out.push('');
   const s = report.summary;
@@ -66,6 +71,12 @@ export function renderTable(report: ScanReport, colour: boolean): string {
         `counted per vulnerability and source package: ${counted(s.findings, 'finding')} on binary packages`,
       ),
     );
+  if (s.total) {
+    const pr = PRIORITY_LEVELS.filter((p) => s.by_priority[p] > 0).map((p) =>
+      paint(PRIORITY_STYLE[p], `${p} ${s.by_priority[p]}`),
+    );
+    if (pr.length) out.push(`Priority: ${pr.join(', ')}; known exploited ${s.known_exploited}`);
+  }
   if (s.kernel_not_running) out.push(`plus ${s.kernel_not_running} in kernels installed but not running`);
   if (report.kernel.newer_installed)
     out.push(paint('yellow', 'A newer kernel is installed than the one running: reboot to activate it.'));
@@ -77,15 +88,80 @@ export function renderTable(report: ScanReport, colour: boolean): string {
   return `${out.join('\n')}\n`;
 }
 
+type Paint = (style: Style, text: string) => string;
+
+const HEADER = ['PRIORITY', 'SEVERITY', 'VULNERABILITY', 'KEV', 'EPSS', 'STATUS', 'FIXED IN', 'ADVISORIES'];
+
+/** Per source package, its vulnerabilities; columns aligned across every group under one header. */
+function sourceLines(findings: readonly Finding[], paint: Paint, colour: boolean): string[] {
+  const groups = groupBySource(findings);
+  const rows: string[][] = [HEADER.map((h) => paint('gray', h))];
+  for (const g of groups)
+    for (const f of g.findings)
+      rows.push([
+        f.priority ? paint(PRIORITY_STYLE[f.priority.level], f.priority.level) : '-',
+        paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase()),
+        f.id,
+        f.kev ? paint(['bold', 'red'], f.kev.ransomware ? 'KEV ransomware' : 'KEV') : '-',
+        f.epss ? f.epss.score.toFixed(2) : '-',
+        statusLabel(f),
+        f.fixed_version ?? '-',
+        f.advisory_ids.join(' '),
+      ]);
+  const lines = columns(rows, colour);
+  const out = [`  ${lines[0]}`];
+  let i = 1;
+  for (const g of groups) {
+    out.push(
+      paint('bold', `${g.source} ${g.sourceVersion}`) + paint('gray', `  (${[...g.binaries].sort().join(', ')})`),
+    );
+    out.push(...lines.slice(i, i + g.findings.length).map((line) => `  ${line}`));
+    i += g.findings.length;
+  }
+  return out;
+}
+
+/** Vulnerability ids listed under an upgrade (JSON has them all). */
+const IDS_SHOWN = 12;
+
+/** The remediation roll-up: one line per upgrade, what it closes, highest priority first. */
+function fixLines(report: ScanReport, paint: Paint): string[] {
+  const scheme = distroProfile(report.host.distro)?.scheme ?? 'deb';
+  const steps = remediationSteps(report.findings, (a, b) => compareVersions(scheme, a, b));
+  const out: string[] = [];
+  let shown = 0;
+  const seen = new Set<string>();
+  for (const step of steps) {
+    // A lower version of a source already listed closes a subset: said once, under it.
+    const first = !seen.has(step.source);
+    seen.add(step.source);
+    const kev = step.known_exploited.length ? ` (${step.known_exploited.length} known exploited)` : '';
+    const level = step.priority ? paint(PRIORITY_STYLE[step.priority.level], step.priority.level) : '-';
+    const text = `upgrade ${step.source} to ${step.fixed_version}: closes ${counted(step.closes.length, 'CVE')}${kev}`;
+    if (first) {
+      out.push(`${level}  ${paint('bold', text)}` + paint('gray', `  (${step.binaries.join(', ')})`));
+      const more = step.closes.length > IDS_SHOWN ? ` and ${step.closes.length - IDS_SHOWN} more` : '';
+      out.push(paint('gray', `      ${step.closes.slice(0, IDS_SHOWN).join(' ')}${more}`));
+      shown += step.closes.length;
+    } else out.push(paint('gray', `      or ${text.replace(/^upgrade \S+ /, '')}`));
+  }
+  if (steps.length === 0) out.push('No fix is available for any of them yet.');
+  const total = report.summary.total;
+  if (total > shown)
+    out.push('', `${counted(total - shown, 'exposure')} with no fix available yet (see the default table).`);
+  return out;
+}
+
 interface Group {
   source: string;
   sourceVersion: string;
   binaries: Set<string>;
   findings: Finding[];
   worst: number;
+  best: Finding['priority'];
 }
 
-/** One group per source package; each vulnerability once, worst severity first. */
+/** One group per source package; each vulnerability once, highest priority and worst severity first. */
 function groupBySource(findings: readonly Finding[]): Group[] {
   const groups = new Map<string, Group>();
   for (const f of findings) {
@@ -98,19 +174,24 @@ function groupBySource(findings: readonly Finding[]): Group[] {
         binaries: new Set(),
         findings: [],
         worst: SEVERITIES.length,
+        best: undefined,
       };
       groups.set(key, g);
     }
     g.binaries.add(f.package.name);
     if (!g.findings.some((x) => x.id === f.id)) g.findings.push(f);
     g.worst = Math.min(g.worst, SEVERITIES.indexOf(f.severity));
+    if (comparePriority(f.priority, g.best) < 0) g.best = f.priority;
   }
   const list = [...groups.values()];
   for (const g of list)
     g.findings.sort(
-      (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.id.localeCompare(b.id),
+      (a, b) =>
+        comparePriority(a.priority, b.priority) ||
+        SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+        a.id.localeCompare(b.id),
     );
-  return list.sort((a, b) => a.worst - b.worst || a.source.localeCompare(b.source));
+  return list.sort((a, b) => comparePriority(a.best, b.best) || a.worst - b.worst || a.source.localeCompare(b.source));
 }
 
 function statusLabel(f: Finding): string {
