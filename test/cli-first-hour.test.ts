@@ -3,9 +3,12 @@
 // counts, `db status`, the agent's summary on a terminal, progress on a terminal only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatBytes } from '../src/cli/terminal/bytes.ts';
 import { runCli } from './support/cli.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { BIN, SHARED_DATA } from './support/paths.ts';
@@ -181,4 +184,30 @@ test('db status shows size, entries, age, source, and the last failed update unt
   );
   assert.equal((await update(tracker)).code, 0);
   assert.equal((await status())[0].last_failure, null);
+});
+
+test('db update shows its progress on a terminal, and nothing of it when piped', async (t) => {
+  const tracker = readFileSync(join(SHARED_DATA, 'feeds/debian/tracker-json-sample/debian.json'));
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(tracker.length) });
+    res.end(tracker);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian.json`;
+  const size = formatBytes(tracker.length);
+  const update = ['db', 'update', '--source', 'debian', '--from', url];
+
+  const onTerminal = await runOnTerminal([BIN, ...update, '--data-dir', scratch()]);
+  assert.equal(onTerminal.code, 0, onTerminal.output);
+  // The line is rewritten in place: each state starts with a carriage return and a line erase.
+  const states = onTerminal.output.split('\r\x1b[2K').map((s) => s.trim());
+  assert.ok(states.includes(`debian: downloading ${url}: ${size} of ${size}`), onTerminal.output);
+  assert.ok(states.includes('debian: importing: 21 entries, done'), onTerminal.output);
+  assert.match(states.at(-1)!, /^debian: 21 entries, /);
+
+  const piped = await runCli([...update, '--data-dir', scratch()]);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stderr, '');
+  assert.match(piped.stdout, /^debian: 21 entries, [^\r\x1b]*\n$/);
 });

@@ -47,6 +47,8 @@ export interface DownloadOptions {
   gunzip?: 'auto' | boolean;
   /** Called before each retry (for progress logs). */
   onRetry?: (info: RetryInfo) => void;
+  /** Called as the body arrives: bytes so far, and the Content-Length when the server sent one. */
+  onBytes?: (received: number, total: number | null) => void;
   signal?: AbortSignal;
 }
 
@@ -230,7 +232,7 @@ async function fetchOnce(
     }
     const etag = headerValue(res.headers.etag);
     const lastModified = headerValue(res.headers['last-modified']);
-    const counter = new LengthCheck(url, status, headerValue(res.headers['content-length']));
+    const counter = new LengthCheck(url, status, headerValue(res.headers['content-length']), opts.onBytes);
     await writeAtomically(path, metaPath, { url, etag, lastModified }, (out) => {
       const stages: (Readable | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [res.body, counter];
       const encoding = (headerValue(res.headers['content-encoding']) ?? '').toLowerCase();
@@ -259,17 +261,20 @@ class LengthCheck extends Transform {
   private readonly url: string;
   private readonly status: number;
   private readonly declared: number | null;
+  private readonly onBytes: DownloadOptions['onBytes'];
   private received = 0;
 
-  constructor(url: string, status: number, contentLength: string | null) {
+  constructor(url: string, status: number, contentLength: string | null, onBytes?: DownloadOptions['onBytes']) {
     super();
     this.url = url;
     this.status = status;
     this.declared = contentLength === null ? null : Number(contentLength);
+    this.onBytes = onBytes;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
     this.received += chunk.length;
+    this.onBytes?.(this.received, this.declared);
     done(null, chunk);
   }
 

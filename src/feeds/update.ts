@@ -45,12 +45,22 @@ export interface FeedUpdateEvent {
   message: string;
 }
 
+/** How far a long step has come, for a progress display (the command line's, on a terminal). */
+export type FeedProgress =
+  | { stage: 'download'; url: string; bytes: number; total: number | null }
+  | { stage: 'import'; entries: number; done: boolean };
+
 export interface FeedUpdateOptions {
   dataDir: string;
   /** Files, directories or URLs to import instead of the feed's default downloads. */
   from?: readonly string[];
   onEvent?: (event: FeedUpdateEvent) => void;
+  /** Called often during downloads and imports (in this thread only: not sent from a worker). */
+  onProgress?: (progress: FeedProgress) => void;
 }
+
+/** Entries between two import progress calls. */
+const IMPORT_PROGRESS_EVERY = 1000;
 
 interface ResolvedInput {
   /** What was asked for: a URL or a local path. */
@@ -143,7 +153,7 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
   if (specs.length === 0)
     throw new Error(`the ${feed.name} feed has no default download location; give its input with --from`);
 
-  const inputs = await resolveInputs(feed, dataDir, specs, from !== undefined, options.onEvent);
+  const inputs = await resolveInputs(feed, dataDir, specs, from !== undefined, options);
 
   // What the feed was built from: an update whose downloads are all unchanged is skipped.
   const identity = JSON.stringify(
@@ -172,10 +182,21 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
     async (writer) => {
       writer.meta('source', specs.join(' '));
       writer.meta('inputs', identity);
+      const progress = options.onProgress;
+      let entries = 0;
+      const counting = progress
+        ? {
+            ...writer,
+            entry: (e: Parameters<typeof writer.entry>[0]) => {
+              writer.entry(e);
+              if (++entries % IMPORT_PROGRESS_EVERY === 0) progress({ stage: 'import', entries, done: false });
+            },
+          }
+        : writer;
       await feed.import(
         inputs.map((i) => i.path),
         {
-          writer,
+          writer: counting,
           warn: (message) => {
             if (run.warnings.length < WARNINGS_KEPT) run.warnings.push(message);
             run.warningCount++;
@@ -183,6 +204,7 @@ async function updateLocked(feed: FeedSource, options: FeedUpdateOptions, run: R
           },
         },
       );
+      progress?.({ stage: 'import', entries, done: true });
     },
     { locked: true },
   );
@@ -212,7 +234,7 @@ async function resolveInputs(
   dataDir: string,
   specs: readonly string[],
   named: boolean,
-  onEvent: FeedUpdateOptions['onEvent'],
+  { onEvent, onProgress }: FeedUpdateOptions,
 ): Promise<ResolvedInput[]> {
   const cacheDir = join(dataDir, 'cache', feed.name);
   const inputs: ResolvedInput[] = [];
@@ -222,6 +244,7 @@ async function resolveInputs(
       got = await download(url, cacheDir, {
         onRetry: (r) =>
           onEvent?.({ kind: 'progress', message: `${r.reason}; retrying in ${(r.delayMs / 1000).toFixed(1)} s` }),
+        onBytes: onProgress && ((bytes, total) => onProgress({ stage: 'download', url, bytes, total })),
       });
     } catch (err) {
       // A default location the publisher no longer serves is skipped; the feed decides

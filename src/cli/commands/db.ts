@@ -104,6 +104,9 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
     }
   }
 
+  const { terminalProgress } = await import('../terminal/progress.ts');
+  const { showFeedProgress } = await import('../terminal/feed-progress.ts');
+  const progress = terminalProgress();
   const failed: string[] = [];
   for (const name of sources) {
     let warningsShown = 0;
@@ -112,9 +115,11 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
       from: opts.from,
       onEvent: (e) => {
         if (e.kind === 'warning' && warningsShown++ >= WARNINGS_SHOWN) return;
-        process.stderr.write(`patchloop: ${name}: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}\n`);
+        progress.print(`patchloop: ${name}: ${e.kind === 'warning' ? 'warning: ' : ''}${e.message}`);
       },
+      onProgress: showFeedProgress(progress, name),
     });
+    progress.clear();
     if (result.warning_count > WARNINGS_SHOWN)
       process.stderr.write(`patchloop: ${name}: … and ${result.warning_count - WARNINGS_SHOWN} more warnings\n`);
     if (result.status === 'failed') {
