@@ -261,6 +261,7 @@ test('the dashboard queries answer from the stored report', async () => {
     cvss_score: null,
     priority: { level: 'P2', reason: 'high, fix available' },
     priority_findings: { P1: 0, P2: 1, P3: 0, P4: 0 },
+    title: 'patchloop server test entry',
   });
   const search = (await api(s.url, '/api/v1/vulnerabilities?search=2099-1005', { token: s.adminToken })).body as {
     items: { id: string }[];

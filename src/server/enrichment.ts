@@ -38,6 +38,7 @@ export class ServerEnrichment {
   private readonly byVuln = new Map<number, Enrichment>();
   /** Priorities per (vulnerability, severity, status), the same for every host. */
   private readonly ranks = new Map<number, number>();
+  private readonly titles = new Map<number, string>();
   /** Incremented whenever the enrichment is read afresh (a new DB): derived counts are derived again. */
   generation = 0;
 
@@ -60,6 +61,7 @@ export class ServerEnrichment {
       this.source = db;
       this.byVuln.clear();
       this.ranks.clear();
+      this.titles.clear();
       this.generation++;
       // The open vulnerabilities in one query per table: the lists ask for all of them.
       if (db.hasEnrichment()) {
@@ -80,6 +82,19 @@ export class ServerEnrichment {
       this.byVuln.set(vulnId, e);
     }
     return e;
+  }
+
+  /** A line saying what the vulnerability is: the first sentence of its description (up to 160 characters). */
+  title(vulnId: number): string {
+    let t = this.titles.get(vulnId);
+    if (t === undefined) {
+      const text = (this.db().vulnerability(this.store.interner.vuln(vulnId))?.description ?? '').trim();
+      const first = text.split(/(?<=[.!?])\s+|\n/)[0] ?? '';
+      t = first.length > 160 ? `${first.slice(0, 159).trimEnd()}…` : first;
+      if (this.titles.size > 100_000) this.titles.clear();
+      this.titles.set(vulnId, t);
+    }
+    return t;
   }
 
   knownExploited(vulnId: number): boolean {

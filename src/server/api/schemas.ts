@@ -279,6 +279,8 @@ export const HostHistoryQuerySchema = z.object({
 
 export const VulnSummarySchema = z.object({
   id: z.string(),
+  /** What it is in a line: the first sentence of its description. */
+  title: z.string(),
   /** Its other names: aliases and the advisories that name it. */
   aliases: z.array(z.string()),
   severity: SeveritySchema,

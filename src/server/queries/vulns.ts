@@ -71,6 +71,7 @@ function enrichmentOf(store: Store, x: ServerEnrichment, vulnId: number | undefi
 
 function toSummary(store: Store, x: ServerEnrichment, vulnId: number, v: VulnStats): VulnSummary {
   return {
+    title: x.title(vulnId),
     ...enrichmentOf(store, x, vulnId, v.severity),
     id: store.interner.vuln(vulnId),
     aliases: [...store.interner.aliases.of(vulnId)],
@@ -177,6 +178,7 @@ export function vulnDetail(
       ? toSummary(store, x, vulnId, v)
       : {
           ...enrichmentOf(store, x, vulnId, SEVERITIES.indexOf('unknown')),
+          title: '',
           id: info?.id ?? asked,
           aliases: [],
           severity: 'unknown' as Severity,
@@ -235,6 +237,7 @@ function namedTogether(
   const urgent = [...vulnIds].sort((a, b) => vulnRank(store, x, a) - vulnRank(store, x, b))[0];
   return {
     ...enrichmentOf(store, x, urgent, severity === 99 ? SEVERITIES.indexOf('unknown') : severity),
+    title: x.title(urgent),
     id: name,
     aliases: [],
     vulnerabilities: names,
