@@ -65,7 +65,7 @@ test(
     assert.equal(next.code, 0, next.stderr);
     assert.ok(
       next.stderr.includes(
-        `patchloop: almalinux: removed 2 file(s) left by an interrupted update: ${join(vulndb, `almalinux.sqlite.tmp-${pid}`)}, ${join(vulndb, `almalinux.sqlite.tmp-${pid}-journal`)}\n`,
+        `patchloop: almalinux: removed 2 files left by an interrupted update: ${join(vulndb, `almalinux.sqlite.tmp-${pid}`)}, ${join(vulndb, `almalinux.sqlite.tmp-${pid}-journal`)}\n`,
       ),
       next.stderr,
     );
@@ -112,7 +112,7 @@ test(
     ]);
     assert.equal(next.code, 0, next.stderr);
     assert.ok(
-      next.stderr.includes(`removed 1 file(s) left by an interrupted update: ${join(cache, leftover)}\n`),
+      next.stderr.includes(`removed 1 file left by an interrupted update: ${join(cache, leftover)}\n`),
       next.stderr,
     );
     assert.deepEqual(readdirSync(cache), []);

@@ -113,7 +113,7 @@ test(
     assert.equal(result.status, 'updated', result.message);
     assert.deepEqual(
       next.events.filter((e) => e.kind === 'progress').map((e) => e.message),
-      [`removed 1 file(s) left by an interrupted update: ${join(cache, partial[0])}`],
+      [`removed 1 file left by an interrupted update: ${join(cache, partial[0])}`],
     );
     assert.deepEqual(
       readdirSync(cache).filter((f) => f.includes('.tmp-')),

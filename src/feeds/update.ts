@@ -12,6 +12,7 @@ import { VulnDb, type FeedInfo } from '../vulndb/reader.ts';
 import { download, DownloadError } from './download.ts';
 import { clearFailure, recordFailure } from './last-failure.ts';
 import { FEED_NAMES, loadFeed, type FeedSource } from './registry.ts';
+import { counted } from '../core/plural.ts';
 
 /** Import warnings kept in the result; the rest are counted (every one is still reported as an event). */
 export const WARNINGS_KEPT = 20;
@@ -82,7 +83,7 @@ export async function updateFeed(name: string, options: FeedUpdateOptions): Prom
     const leftovers = (files: string[]): void => {
       options.onEvent?.({
         kind: 'progress',
-        message: `removed ${files.length} file(s) left by an interrupted update: ${files.join(', ')}`,
+        message: `removed ${counted(files.length, 'file')} left by an interrupted update: ${files.join(', ')}`,
       });
     };
     return await withFeedLock(options.dataDir, feed.name, () => updateLocked(feed, options, run), leftovers);

@@ -121,7 +121,9 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
     });
     progress.clear();
     if (result.warning_count > WARNINGS_SHOWN)
-      process.stderr.write(`patchloop: ${name}: … and ${result.warning_count - WARNINGS_SHOWN} more warnings\n`);
+      process.stderr.write(
+        `patchloop: ${name}: … and ${counted(result.warning_count - WARNINGS_SHOWN, 'more warning')}\n`,
+      );
     if (result.status === 'failed') {
       failed.push(name);
       process.stderr.write(`patchloop: update of feed ${name} failed, ${result.message}\n`);
@@ -132,7 +134,7 @@ async function runUpdate(opts: UpdateOptions): Promise<void> {
   if (failed.length)
     throw new PatchloopError(
       'PL_E_FAILED',
-      `db update: ${failed.length} of ${sources.length} feed update(s) failed (${failed.join(', ')})`,
+      `db update: ${failed.length} of ${counted(sources.length, 'feed update')} failed (${failed.join(', ')})`,
     );
 }
 

@@ -2,6 +2,7 @@
 // `max_concurrent` hosts reboot at once, and whether a host may start a reboot now.
 import type { PatchPolicy, RebootPolicy } from './schema.ts';
 import { describeInterval, insideWindow, MINUTE, nextWindow } from './windows.ts';
+import { counted } from '../plural.ts';
 
 export interface Lease {
   lease_id: string;
@@ -49,7 +50,7 @@ export function decideLease(
     granted: false,
     holders: live,
     retry_at: new Date(soonest).toISOString(),
-    reason: `${live.length} of ${reboot.max_concurrent} reboot slot(s) taken (${live.map((l) => l.host).join(', ')})`,
+    reason: `${live.length} of ${counted(reboot.max_concurrent, 'reboot slot')} taken (${live.map((l) => l.host).join(', ')})`,
   };
 }
 
