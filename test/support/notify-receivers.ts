@@ -51,10 +51,12 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     let body = '';
     req.setEncoding('utf8').on('data', (c: string) => (body += c));
     req.on('end', () => {
+      // Recorded on arrival: a request held and never answered (its sender killed) was received.
+      r.received.push({ path: req.url ?? '', headers: req.headers, body });
+      const status = r.status;
+      // A refusal names the path, as some servers do: the sender must not repeat it (it is the secret).
       const answer = (): void => {
-        r.received.push({ path: req.url ?? '', headers: req.headers, body });
-        // A refusal names the path, as some servers do: the sender must not repeat it (it is the secret).
-        res.writeHead(r.status, { 'content-type': 'text/plain' }).end(r.status < 300 ? 'ok' : `refused ${req.url}`);
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `refused ${req.url}`);
       };
       count++;
       for (const w of waiting.filter((x) => count >= x.n)) {

@@ -153,12 +153,23 @@ export function composeDue(store: Store, now: number, dashboardUrl: string | nul
   return made;
 }
 
-export function dueMessages(store: Store, now: number, limit: number): MessageRow[] {
+export function dueMessages(store: Store, now: number, channel: string, limit: number): MessageRow[] {
   return store.all<MessageRow>(
-    "SELECT * FROM notify_messages WHERE state = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+    "SELECT * FROM notify_messages WHERE state = 'queued' AND next_at <= ? AND channel = ? ORDER BY next_at, id LIMIT ?",
     now,
+    channel,
     limit,
   );
+}
+
+/** Channels with messages due. */
+export function dueChannels(store: Store, now: number): string[] {
+  return store
+    .all<{ channel: string }>(
+      "SELECT DISTINCT channel FROM notify_messages WHERE state = 'queued' AND next_at <= ?",
+      now,
+    )
+    .map((r) => r.channel);
 }
 
 /** Takes a queued message for sending (committed before anything goes out); false if another took it. */

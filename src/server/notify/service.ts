@@ -1,7 +1,9 @@
 // The notification worker of the running server. Each round it reads what happened since its
-// cursors (sources.ts), queues the events each enabled rule takes, makes the messages that are
-// due (queue.ts) and sends them, one at a time, with retries and backoff. Rounds never overlap;
-// a stop waits for the message being sent, so only a crash leaves one cut off.
+// cursors (sources.ts), queues the events each enabled rule takes and makes the messages that
+// are due (queue.ts); rounds never overlap. Each channel then sends its due messages one at a
+// time, with retries and backoff, independently of the others (a slow or hanging receiver holds
+// up its own channel only). A stop waits for the messages being sent, so only a crash leaves
+// one cut off.
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -16,6 +18,7 @@ import {
   claim,
   composeDue,
   deadLetterInterrupted,
+  dueChannels,
   dueMessages,
   enqueue,
   insertMessage,
@@ -71,7 +74,7 @@ export interface ChannelMessage {
   attachments?: Attachment[];
 }
 
-/** Messages sent per round at most (the rest wait for the next round). */
+/** Messages a channel sends in one go at most (the rest wait for the next round). */
 const SENDS_PER_ROUND = 50;
 
 export class NotifyService {
@@ -82,7 +85,8 @@ export class NotifyService {
   private readonly channels: Map<string, Channel>;
   private readonly facts: FindingFacts;
   private readonly state: NotifyState;
-  private running: Promise<RoundReport> | null = null;
+  private collecting: Promise<{ queued: number; messages: number }> | null = null;
+  private readonly draining = new Map<string, Promise<Omit<RoundReport, 'queued' | 'messages'>>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -118,7 +122,7 @@ export class NotifyService {
   start(): void {
     const cut = deadLetterInterrupted(this.store);
     if (cut) this.log.warn({ messages: cut }, 'notifications cut off by a stop while sending were dead-lettered');
-    this.timer = setInterval(() => void this.runOnce().catch(() => undefined), this.config.interval);
+    this.timer = setInterval(() => this.tick(), this.config.interval);
     this.timer.unref();
     this.kick();
   }
@@ -126,7 +130,7 @@ export class NotifyService {
   /** A round soon (after a change: a retry asked for, a report queued). */
   kick(): void {
     if (this.stopped || this.timer === null) return;
-    setImmediate(() => void this.runOnce().catch(() => undefined));
+    setImmediate(() => this.tick());
   }
 
   channelList(): { name: string; type: Channel['type']; summary: string }[] {
@@ -137,23 +141,56 @@ export class NotifyService {
     return new Set(this.channels.keys());
   }
 
-  /** One round: collect, compose, send. Rounds never overlap (a second call waits for the first). */
-  runOnce(): Promise<RoundReport> {
-    if (this.running) return this.running;
-    this.running = (async () => {
+  /**
+   * One round: collect and compose, then the channels' sending, awaited (tests, a kick). A round
+   * already running is waited for instead of starting another.
+   */
+  async runOnce(): Promise<RoundReport> {
+    const round = await this.round();
+    const sends = await Promise.all(this.startSending());
+    const report: RoundReport = { ...round, sent: 0, failed: 0, dead: 0 };
+    for (const r of sends) {
+      report.sent += r.sent;
+      report.failed += r.failed;
+      report.dead += r.dead;
+    }
+    return report;
+  }
+
+  /** The timer's round: its sending goes on in the background. */
+  private tick(): void {
+    this.round()
+      .then(() => void this.startSending())
+      .catch(() => undefined);
+  }
+
+  private round(): Promise<{ queued: number; messages: number }> {
+    if (this.collecting) return this.collecting;
+    this.collecting = (async () => {
       try {
         const queued = await this.collect();
         const messages = composeDue(this.store, this.clock.now(), this.config.dashboard_url ?? null);
-        const sent = await this.sendDue();
-        return { queued, messages, ...sent };
+        return { queued, messages };
       } catch (err) {
         this.log.error({ err }, 'notification round failed');
         throw err;
       } finally {
-        this.running = null;
+        this.collecting = null;
       }
     })();
-    return this.running;
+    return this.collecting;
+  }
+
+  /** Starts sending on each channel with messages due that is not sending already; all sendings in progress. */
+  private startSending(): Promise<Omit<RoundReport, 'queued' | 'messages'>>[] {
+    if (!this.stopped) {
+      for (const channel of dueChannels(this.store, this.clock.now())) {
+        if (this.draining.has(channel)) continue;
+        const drain = this.sendDue(channel).finally(() => this.draining.delete(channel));
+        this.draining.set(channel, drain);
+      }
+    }
+    return [...this.draining.values()];
   }
 
   private async collect(): Promise<number> {
@@ -199,15 +236,20 @@ export class NotifyService {
     return queued;
   }
 
-  private async sendDue(): Promise<Omit<RoundReport, 'queued' | 'messages'>> {
+  private async sendDue(channel: string): Promise<Omit<RoundReport, 'queued' | 'messages'>> {
     const out = { sent: 0, failed: 0, dead: 0 };
-    for (const row of dueMessages(this.store, this.clock.now(), SENDS_PER_ROUND)) {
-      if (this.stopped) break;
-      if (!claim(this.store, row.id)) continue;
-      const result = await this.deliver({ ...row, attempts: row.attempts + 1 });
-      if (result === 'sent') out.sent++;
-      else if (result === 'dead') out.dead++;
-      else out.failed++;
+    for (let n = 0; n < SENDS_PER_ROUND && !this.stopped;) {
+      const rows = dueMessages(this.store, this.clock.now(), channel, 10);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (this.stopped) break;
+        if (!claim(this.store, row.id)) continue;
+        n++;
+        const result = await this.deliver({ ...row, attempts: row.attempts + 1 });
+        if (result === 'sent') out.sent++;
+        else if (result === 'dead') out.dead++;
+        else out.failed++;
+      }
     }
     return out;
   }
@@ -295,7 +337,8 @@ export class NotifyService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    await this.collecting?.catch(() => undefined);
+    await Promise.all(this.draining.values());
     for (const c of this.channels.values()) c.close();
   }
 }
