@@ -20,10 +20,12 @@ import { HostPage } from './pages/host.tsx';
 import { HostsPage } from './pages/hosts.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { NotFound } from './pages/not-found.tsx';
+import { NotificationsPage } from './pages/notifications.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PatchingPage } from './pages/patching.tsx';
 import { PoliciesPage } from './pages/policies.tsx';
 import { PolicyPage } from './pages/policy.tsx';
+import { RemediationPage } from './pages/remediation.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { VulnerabilitiesPage } from './pages/vulnerabilities.tsx';
 import { VulnerabilityPage } from './pages/vulnerability.tsx';
@@ -71,10 +73,12 @@ function App() {
           <Route path="/vulnerabilities" component={VulnerabilitiesPage} />
           <Route path="/vulnerabilities/:id" component={VulnerabilityPage} />
           <Route path="/findings" component={FindingsPage} />
+          <Route path="/remediation" component={RemediationPage} />
           <Route path="/patching" component={PatchingPage} />
           <Route path="/policies" component={PoliciesPage} />
           <Route path="/policies/:name" component={PolicyPage} />
           <Route path="/exceptions" component={ExceptionsPage} />
+          <Route path="/notifications" component={NotificationsPage} />
           <Route path="/audit" component={AuditPage} />
           <Route path="/users" component={UsersPage} />
           <Route path="/account" component={() => <AccountPage onPasswordChanged={loggedOut} />} />

@@ -207,7 +207,17 @@ const SORTS: Record<Query['sort'], (a: Remediation, b: Remediation) => number> =
     SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) ||
     b.exposures - a.exposures ||
     bySource(a, b),
-  source: (a, b) => bySource(b, a) || byVersion(b, a),
+  source: (a, b) => bySource(a, b) || byVersion(a, b),
+};
+
+/** The order each sort lists in unless `order` says otherwise. */
+const NATURAL: Record<Query['sort'], 'asc' | 'desc'> = {
+  impact: 'desc',
+  hosts: 'desc',
+  exposures: 'desc',
+  known_exploited: 'desc',
+  severity: 'asc',
+  source: 'asc',
 };
 
 function bySource(a: Remediation, b: Remediation): number {
@@ -225,7 +235,7 @@ export function listRemediation(store: Store, facts: VulnFacts, q: Query): Page<
     .map((l) => toRemediation(store, facts, l));
   if (q.kev) items = items.filter((r) => r.known_exploited > 0);
   items.sort(SORTS[q.sort]);
-  if (q.order === 'asc') items.reverse();
+  if (q.order && q.order !== NATURAL[q.sort]) items.reverse();
   return {
     total: Math.min(items.length, COUNT_CAP),
     total_exact: items.length <= COUNT_CAP,

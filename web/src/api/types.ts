@@ -2,6 +2,7 @@
 // nothing of the server ends up in the bundle), so a change there shows up here as a type error.
 import type { z } from 'zod';
 import type * as S from '../../../src/server/api/schemas.ts';
+import type * as R from '../../../src/server/api/remediation-schemas.ts';
 import type * as P from '../../../src/server/patching/schemas.ts';
 import type * as F from '../../../src/server/routes/facets.ts';
 import type * as A from '../../../src/server/repo/agent-versions.ts';
@@ -31,6 +32,8 @@ export type Scan = z.infer<typeof S.ScanSchema>;
 export type HostHistory = { events: HostEvent[]; scans: Scan[] };
 export type VulnSummary = z.infer<typeof S.VulnSummarySchema>;
 export type VulnDetail = z.infer<typeof S.VulnDetailSchema>;
+export type Remediation = z.infer<typeof R.RemediationSchema>;
+export type HostRemediation = z.infer<typeof R.HostRemediationSchema>;
 export type FeedStatus = z.infer<typeof S.FeedStatusSchema>;
 
 // Patching (src/server/patching/schemas.ts) and host facets (src/server/routes/facets.ts).

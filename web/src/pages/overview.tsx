@@ -62,6 +62,34 @@ export function OverviewPage() {
   );
 }
 
+/** The hosts known exploited vulnerabilities are open on (the first of them), each a link to its page. */
+function KnownExploitedHosts(props: { kev: Overview['known_exploited'] }) {
+  const { kev } = props;
+  return (
+    <Card
+      id="kev-hosts"
+      title="Known exploited vulnerabilities open"
+      note="In CISA's Known Exploited Vulnerabilities catalogue: fix these first"
+      actions={<a href={href('/remediation', { kev: 'true' })}>What to upgrade</a>}
+    >
+      <p>
+        <b>{int(kev.open)}</b> open findings of <b>{int(kev.vulnerabilities)}</b> known exploited vulnerabilities on{' '}
+        <b>{int(kev.hosts)}</b> hosts:
+      </p>
+      <ul class="host-links" data-list="kev-hosts">
+        {kev.host_list.map((h) => (
+          <li key={h.id}>
+            <a href={`/hosts/${h.id}`} data-host={h.id}>
+              {h.hostname}
+            </a>
+          </li>
+        ))}
+        {kev.hosts > kev.host_list.length && <li class="muted">and {int(kev.hosts - kev.host_list.length)} more</li>}
+      </ul>
+    </Card>
+  );
+}
+
 function GroupFilter(props: { value: string | undefined; onChange(g: string | undefined): void }) {
   const facets = useFacets();
   return (
@@ -97,6 +125,26 @@ function OverviewBody(props: {
             </>
           }
           href={href('/findings', { group })}
+        />
+        <Kpi
+          id="kev"
+          label="Known exploited, open"
+          value={int(ov.known_exploited.open)}
+          tone={ov.known_exploited.open > 0 ? 'bad' : 'good'}
+          sub={
+            <>
+              {int(ov.known_exploited.vulnerabilities)} in CISA KEV · on {int(ov.known_exploited.hosts)} hosts
+            </>
+          }
+          href={href('/vulnerabilities', { kev: 'true' })}
+        />
+        <Kpi
+          id="p1"
+          label="Priority P1"
+          value={int(ov.priority.P1)}
+          tone={ov.priority.P1 > 0 ? 'bad' : 'good'}
+          sub={<>{int(ov.priority.P2)} P2 · fix these first</>}
+          href={href('/vulnerabilities', { priority: 'P1' })}
         />
         <Kpi
           id="critical"
@@ -175,6 +223,8 @@ function OverviewBody(props: {
           <HostsBar ov={ov} />
         </Card>
       </div>
+
+      {ov.known_exploited.hosts > 0 && <KnownExploitedHosts kev={ov.known_exploited} />}
 
       <SlaCard ov={ov} group={group} />
 
