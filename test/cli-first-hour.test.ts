@@ -209,5 +209,6 @@ test('db update shows its progress on a terminal, and nothing of it when piped',
   const piped = await runCli([...update, '--data-dir', scratch()]);
   assert.equal(piped.code, 0, piped.stderr);
   assert.equal(piped.stderr, '');
-  assert.match(piped.stdout, /^debian: 21 entries, [^\r\x1b]*\n$/);
+  assert.match(piped.stdout, /^debian: 21 entries, .*\n$/);
+  assert.ok(!piped.stdout.includes('\r') && !piped.stdout.includes('\x1b'), 'no terminal control in a pipe');
 });

@@ -144,10 +144,7 @@ test('a fleet reboots at most K at a time; a host that never comes back loses it
       ['rebooting', 'rebooting', 'pending_lease', 'pending_lease', 'pending_lease'],
     );
     assert.equal(table.live(), 2);
-    assert.match(
-      hosts[2].run.reboot.detail,
-      /2 of 2 reboot slots taken \(a, b\); retry at 2026-06-02T00:20:00.000Z/,
-    );
+    assert.match(hosts[2].run.reboot.detail, /2 of 2 reboot slots taken \(a, b\); retry at 2026-06-02T00:20:00.000Z/);
     assert.deepEqual(
       sent.runs.map((r) => r.reboot.lease_id),
       ['L1', 'L2'],
