@@ -411,6 +411,14 @@ test("patch runs by outcome and failed runs by host match the server's patch-run
   );
 });
 
+test('excepted findings per exception rule are what the API says each rule holds', async () => {
+  const rules = await fleet.get<{ items: { id: number; held: number }[] }>('/api/v1/exceptions');
+  assert.deepEqual(
+    Object.fromEntries((await panel('excepted')).map((r) => [r.keys[0], r.values['1']])),
+    Object.fromEntries(rules.items.filter((r) => r.held > 0).map((r) => [String(r.id), r.held])),
+  );
+});
+
 test('every visualization of the dashboard was checked against the node', () => {
   const all = objects
     .filter((o) => o.type === 'visualization')

@@ -79,6 +79,8 @@ export function ecsVulnerabilityStatus(state: FindingLifecycle): string {
       return 'fixed';
     case 'stale':
       return 'unknown';
+    case 'excepted':
+      return 'excepted';
   }
 }
 
@@ -107,6 +109,7 @@ export function findingDocument(record: FindingRecord): Doc {
     patchloop: {
       ...findingPatchloopFields(record, id),
       state: record.state,
+      exception_id: record.exception_id ?? null,
       first_seen: record.first_seen,
       opened_at: record.opened_at ?? record.first_seen,
       last_seen: record.last_seen,

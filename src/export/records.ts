@@ -67,10 +67,11 @@ export interface VulnerabilityRecord {
 /**
  * Lifecycle of a finding in the state index: `open` (seen in the last scan), `reopened`
  * (seen again after it was resolved), `resolved` (no longer seen: fixed, `fixed_at` set),
- * `stale` (its host stopped reporting: neither open nor fixed, until purged).
+ * `stale` (its host stopped reporting: neither open nor fixed, until purged), `excepted` (still
+ * there, held by an exception rule, `exception_id`: out of the open counts).
  */
-export type FindingLifecycle = 'open' | 'reopened' | 'resolved' | 'stale';
-export const FINDING_LIFECYCLES: readonly FindingLifecycle[] = ['open', 'reopened', 'resolved', 'stale'];
+export type FindingLifecycle = 'open' | 'reopened' | 'resolved' | 'stale' | 'excepted';
+export const FINDING_LIFECYCLES: readonly FindingLifecycle[] = ['open', 'reopened', 'resolved', 'stale', 'excepted'];
 
 /** One finding as the server's store knows it: the state document's source. */
 export interface FindingRecord {
@@ -113,6 +114,8 @@ export interface FindingRecord {
    * other binary packages of the exposure (and for kernels that are not running).
    */
   exposure_lead?: boolean;
+  /** The server's exception rule holding the finding (state `excepted`), or null. */
+  exception_id?: number | null;
   /** CISA Known Exploited Vulnerabilities entry, when the vulnerability is in the catalogue. */
   kev?: KevInfo | null;
   /** FIRST EPSS score, when known. */
@@ -287,6 +290,7 @@ export const findingRecordSchema = z.object({
   scan_id: z.string().nullable().optional(),
   kernel_not_running: z.boolean().optional(),
   exposure_lead: z.boolean().optional(),
+  exception_id: z.number().int().nullable().optional(),
 }) satisfies z.ZodType<FindingRecord>;
 
 export const vulnerabilityEventRecordSchema = z.object({

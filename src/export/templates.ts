@@ -95,6 +95,7 @@ function vulnerabilityProperties(): Record<string, Mapping> {
       kernel_not_running: boolean,
       exposure: object({ id: keyword, lead: boolean }),
       state: keyword,
+      exception_id: { type: 'long' },
       first_seen: date,
       opened_at: date,
       last_seen: date,

@@ -259,4 +259,16 @@ export const PANELS: readonly PanelSpec[] = [
     buckets: [{ type: 'date_histogram', field: '@timestamp', interval: 'd', label: 'Day' }],
     grid: { x: 0, y: 86, w: 48, h: 14 },
   },
+  {
+    id: 'excepted',
+    title: 'Excepted findings',
+    description:
+      'Findings held by an exception rule of the server (accepted risk, false positive, mitigated, fix planned): out of the open counts until the rule expires or is revoked.',
+    vis: 'horizontal_bar',
+    dataView: 'findings',
+    query: `patchloop.state:excepted AND ${COUNTED}`,
+    metrics: [{ type: 'count', label: 'Excepted findings' }],
+    buckets: [{ type: 'terms', field: 'patchloop.exception_id', size: 20, orderBy: 'metric', label: 'Exception rule' }],
+    grid: { x: 0, y: 100, w: 48, h: 14 },
+  },
 ];

@@ -19,6 +19,7 @@ import type {
 } from '../../export/records.ts';
 import { DAY_MS, dayOf, isoDay } from '../clock.ts';
 import { unpackItems } from '../store/history.ts';
+import { enrichedFields } from './enrichment.ts';
 import type { Store } from '../store/store.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -156,14 +157,20 @@ export interface FindingRow {
 const FINDING_COLUMNS =
   'host_id, name_id, vuln_id, src_id, pkg_id, detail_id, severity, open, first_seen, opened_at, last_seen, resolved_at, reopened';
 
-/** The binary package that leads a finding's exposure (the document counted for it). */
-function exposureLead(store: Store, row: FindingRow): number | undefined {
-  return store.get<{ lead_name_id: number }>(
-    'SELECT lead_name_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?',
+/** What a finding's exposure says of it: its lead binary package (the document counted), the exception holding it. */
+interface ExposureOf {
+  lead: number;
+  exception: number | null;
+}
+
+function exposureOf(store: Store, row: FindingRow): ExposureOf | undefined {
+  const e = store.get<{ lead_name_id: number; exception_id: number | null }>(
+    'SELECT lead_name_id, exception_id FROM exposures WHERE host_id = ? AND vuln_id = ? AND src_id = ?',
     row.host_id,
     row.vuln_id,
     row.src_id,
-  )?.lead_name_id;
+  );
+  return e && { lead: e.lead_name_id, exception: e.exception_id };
 }
 
 /** Whether a finding belongs in the state index now (retention of resolved and stale ones). */
@@ -183,11 +190,12 @@ export function findingRecord(
   store: Store,
   row: FindingRow,
   host: HostSnapshot,
-  lead = exposureLead(store, row),
+  exposure = exposureOf(store, row),
 ): FindingRecord {
   const pkg = store.interner.pkg(row.pkg_id).pkg;
   const detail = store.interner.detail(row.detail_id);
   const severity = SEVERITIES[row.severity] as Severity;
+  const enriched = enrichedFields(store, row.vuln_id, row.severity, detail.status);
   let state: FindingLifecycle;
   let lastSeen: number;
   let updatedAt: number;
@@ -200,7 +208,7 @@ export function findingRecord(
     lastSeen = host.lastSeen;
     updatedAt = Math.max(row.opened_at, host.lastSeen + store.settings.staleAfterMs);
   } else {
-    state = row.reopened > 0 ? 'reopened' : 'open';
+    state = (exposure?.exception ?? null) !== null ? 'excepted' : row.reopened > 0 ? 'reopened' : 'open';
     lastSeen = row.opened_at;
     updatedAt = row.opened_at;
   }
@@ -220,20 +228,23 @@ export function findingRecord(
       aliases: [...store.interner.aliases.of(row.vuln_id)],
       severity,
       raw_severity: detail.raw_severity || null,
+      ...enriched.vulnerability,
     },
     status: detail.status,
     raw_status: detail.raw_status || null,
     fixed_version: detail.fixed_version,
     feed: detail.feed,
     advisory_ids: detail.advisory_ids,
-    exposure_lead: lead === row.name_id,
+    exposure_lead: exposure?.lead === row.name_id,
     state,
+    exception_id: row.open === 1 ? (exposure?.exception ?? null) : null,
     first_seen: iso(row.first_seen),
     opened_at: iso(row.opened_at),
     last_seen: iso(lastSeen),
     fixed_at: row.open === 0 ? iso(row.resolved_at as number) : null,
     sla_due: iso(row.opened_at + store.slaMs(row.severity)),
     updated_at: iso(updatedAt),
+    ...enriched.finding,
   };
 }
 
@@ -245,12 +256,12 @@ export function hostFindingRecords(
   retention: RetentionMs,
 ): FindingRecord[] {
   const rows = store.all<FindingRow>(`SELECT ${FINDING_COLUMNS} FROM findings WHERE host_id = ?`, host.id);
-  const leads = new Map<string, number>();
-  for (const e of store.all<{ vuln_id: number; src_id: number; lead_name_id: number }>(
-    'SELECT vuln_id, src_id, lead_name_id FROM exposures WHERE host_id = ?',
+  const leads = new Map<string, ExposureOf>();
+  for (const e of store.all<{ vuln_id: number; src_id: number; lead_name_id: number; exception_id: number | null }>(
+    'SELECT vuln_id, src_id, lead_name_id, exception_id FROM exposures WHERE host_id = ?',
     host.id,
   )) {
-    leads.set(`${e.vuln_id}:${e.src_id}`, e.lead_name_id);
+    leads.set(`${e.vuln_id}:${e.src_id}`, { lead: e.lead_name_id, exception: e.exception_id });
   }
   return rows
     .filter((r) => keepFinding(r, host, now, retention))

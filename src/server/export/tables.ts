@@ -35,6 +35,13 @@ CREATE TRIGGER IF NOT EXISTS export_finding_changed AFTER UPDATE OF open, pkg_id
 BEGIN
   INSERT INTO export_changes (host_id, name_id, vuln_id) VALUES (NEW.host_id, NEW.name_id, NEW.vuln_id);
 END;
+-- An exception rule took or gave back an exposure: every binary finding of it changes state.
+CREATE TRIGGER IF NOT EXISTS export_exposure_exception AFTER UPDATE OF exception_id ON exposures
+  WHEN OLD.exception_id IS NOT NEW.exception_id
+BEGIN
+  INSERT INTO export_changes (host_id, name_id, vuln_id)
+    SELECT host_id, name_id, vuln_id FROM findings WHERE host_id = NEW.host_id AND vuln_id = NEW.vuln_id AND src_id = NEW.src_id;
+END;
 CREATE TRIGGER IF NOT EXISTS export_exposure_lead AFTER UPDATE OF lead_name_id ON exposures
   WHEN OLD.lead_name_id IS NOT NEW.lead_name_id
 BEGIN
