@@ -371,3 +371,12 @@ test('/api/docs: a readable reference from this server alone, JSON and YAML besi
   );
   await anon.close();
 });
+
+test('the sidebar links to the API reference, which the browser loads as a page of its own', async () => {
+  await page.goto(`${server.url}/hosts`);
+  await page.locator('.sidebar').getByRole('link', { name: 'API reference' }).click();
+  await page.waitForURL(`${server.url}/api/docs`);
+  await page.locator('.opblock').first().waitFor();
+  await page.locator('.api-docs-head').getByRole('link', { name: '← patchloop dashboard' }).click();
+  await page.locator('[data-card="trend"]').waitFor();
+});

@@ -54,6 +54,10 @@ export function Shell(props: { onLogout(): void; children: ComponentChildren }) 
             </a>
           ))}
         </nav>
+        {/* A page of the server, not of the dashboard: target _top has the browser load it. */}
+        <a class="api-link" href="/api/docs" target="_top">
+          API reference
+        </a>
         <div class="sidebar-foot">
           <a class="user" href="/account" title="Your account: password, API tokens" data-user={session.username}>
             {session.username}
