@@ -20,6 +20,7 @@ import { HostPage } from './pages/host.tsx';
 import { HostsPage } from './pages/hosts.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { NotFound } from './pages/not-found.tsx';
+import { NotificationsPage } from './pages/notifications.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PatchingPage } from './pages/patching.tsx';
 import { PoliciesPage } from './pages/policies.tsx';
@@ -77,6 +78,7 @@ function App() {
           <Route path="/policies" component={PoliciesPage} />
           <Route path="/policies/:name" component={PolicyPage} />
           <Route path="/exceptions" component={ExceptionsPage} />
+          <Route path="/notifications" component={NotificationsPage} />
           <Route path="/audit" component={AuditPage} />
           <Route path="/users" component={UsersPage} />
           <Route path="/account" component={() => <AccountPage onPasswordChanged={loggedOut} />} />

@@ -19,6 +19,11 @@ const NAV: { href: string; label: string; icon: string; role?: Role }[] = [
   { href: '/patching', label: 'Patching', icon: 'M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' },
   { href: '/policies', label: 'Policies', icon: 'M5 3h10l4 4v14H5zm9 1v4h4M8 11h8v2H8zm0 4h8v2H8zm0-8h4v2H8z' },
   { href: '/exceptions', label: 'Exceptions', icon: 'M12 2 4 5v6c0 5 3.4 9.3 8 11 4.6-1.7 8-6 8-11V5zm-4 9h8v2H8z' },
+  {
+    href: '/notifications',
+    label: 'Notifications',
+    icon: 'M12 22a2 2 0 0 0 2-2h-4a2 2 0 0 0 2 2zm6-6V11c0-3.1-1.6-5.6-4.5-6.3V4a1.5 1.5 0 0 0-3 0v.7C7.6 5.4 6 7.9 6 11v5l-2 2v1h16v-1z',
+  },
   { href: '/audit', label: 'Audit log', icon: 'M6 2h9l5 5v15H6zm8 1v5h5M9 12h8v2H9zm0 4h8v2H9z', role: 'operator' },
   {
     href: '/users',
