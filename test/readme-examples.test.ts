@@ -15,6 +15,8 @@ import { createProgram } from '../src/cli/program.ts';
 import { resolveConfig } from '../src/server/config.ts';
 import * as apiSchemas from '../src/server/api/schemas.ts';
 import * as notificationSchemas from '../src/server/api/notification-schemas.ts';
+import * as exceptionSchemas from '../src/server/api/exception-schemas.ts';
+import { readIgnoreFile } from '../src/scan/ignore-file.ts';
 import { runCli } from './support/cli.ts';
 import { docExamples, type DocExample } from './support/doc-examples.ts';
 
@@ -37,12 +39,17 @@ const RUN: Record<string, (e: DocExample) => Promise<void> | void> = {
   },
   'server.yaml': (e) => void resolveConfig(readConfigFile(fileOf(e, 'server.yaml'))),
   'agent.yaml': (e) => void resolveAgentConfig(readConfigFile(fileOf(e, 'agent.yaml'))),
+  '.patchloop-ignore.yaml': (e) => void readIgnoreFile(fileOf(e, '.patchloop-ignore.yaml')),
 };
 
 function runApiExample(e: DocExample): void {
   const name = e.kind.slice('api:'.length);
-  const schema = ({ ...apiSchemas, ...notificationSchemas } as Record<string, unknown>)[name] as z.ZodType | undefined;
-  assert.ok(schema, `${e.where}: no API schema ${name} in src/server/api/schemas.ts or notification-schemas.ts`);
+  const schema = ({ ...apiSchemas, ...notificationSchemas, ...exceptionSchemas } as Record<string, unknown>)[name] as
+    z.ZodType | undefined;
+  assert.ok(
+    schema,
+    `${e.where}: no API schema ${name} in src/server/api/schemas.ts, notification-schemas.ts or exception-schemas.ts`,
+  );
   const r = schema.safeParse(JSON.parse(e.text));
   assert.ok(r.success, `${e.where}: not a ${name}: ${r.error?.message}`);
 }
@@ -71,7 +78,7 @@ function commandLines(text: string): string[][] {
   for (const line of text.replace(/\\\n/g, ' ').split('\n')) {
     for (const part of line.replace(/\s#.*$/, '').split(/&&|\|/)) {
       const m =
-        /(?:^|\s)(?:\S*\/)?patchloop\s+((?:scan|db|inventory|compare-versions|server|agent|patch|elastic)\b.*)$/.exec(
+        /(?:^|\s)(?:\S*\/)?patchloop\s+((?:scan|db|inventory|compare-versions|server|agent|patch|elastic|exceptions)\b.*)$/.exec(
           part,
         );
       if (!m) continue;
