@@ -412,3 +412,52 @@ test('rules are validated: unknown channels, duplicate names', async () => {
   const del = await api(s.url, `/api/v1/notifications/rules/${id}`, { method: 'DELETE', token: s.adminToken });
   assert.equal(del.status, 204);
 });
+
+test('a reboot pending longer than the rule’s days is told once', async () => {
+  await rule({ name: 'reboots', trigger: 'reboot_pending', channels: ['hook'], days: 2 });
+  const run = samplePatchRun({
+    id: 'run-reboot',
+    hostname: 'web-1',
+    finishedAt: new Date(s.clock.now()).toISOString(),
+    group: 'web',
+    policy: 'web',
+  });
+  const waiting = {
+    ...run,
+    reboot: { ...run.reboot, required: true, because: ['reboot-required'], status: 'pending_window' },
+  };
+  assert.equal((await api(s.url, '/api/v1/agent/patch-runs', { token: hostToken, body: waiting })).status, 201);
+  const before = webhookPosts().length;
+  await notify().runOnce();
+  assert.equal(webhookPosts().length, before, 'not pending long enough yet');
+  s.clock.advance(3 * 86_400_000);
+  await notify().runOnce();
+  await notify().runOnce();
+  const told = webhookPosts().slice(before);
+  assert.deepEqual(
+    told.map((p) => p.rule?.name),
+    ['reboots'],
+  );
+  assert.equal(told[0].events[0].detail.run_id, 'run-reboot');
+  assert.match(told[0].events[0].summary, /^web-1 has waited for a reboot since .* \(pending_window\)$/);
+});
+
+test('an exposure passing its SLA is told once, when it passes', async () => {
+  await rule({ name: 'sla high', trigger: 'sla_breach', filter: { severities: ['high'] }, channels: ['hook'] });
+  const before = webhookPosts().length;
+  await notify().runOnce();
+  assert.equal(webhookPosts().length, before, 'within the SLA still');
+  // CVE-2099-1001 (high, 30 days) was detected at the clock's start, 2026-11-01.
+  s.clock.set('2026-12-01T00:00:01Z');
+  await notify().runOnce();
+  await notify().runOnce();
+  const told = webhookPosts().slice(before);
+  assert.deepEqual(
+    told.map((p) => p.rule?.name),
+    ['sla high'],
+  );
+  assert.equal(told[0].events_total, 1);
+  assert.equal(told[0].events[0].vulnerability, 'CVE-2099-1001');
+  assert.equal(told[0].events[0].at, '2026-12-01T00:00:00.000Z');
+  assert.equal(told[0].events[0].detail.sla_days, 30);
+});
