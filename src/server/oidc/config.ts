@@ -22,8 +22,9 @@ export const OidcConfigSchema = z
     /** A file holding the client secret (mode 0600 or 0640); without one the client is public (PKCE only). */
     client_secret_file: z.string().optional(),
     /** This server's callback as the provider knows it: https://<server>/api/v1/auth/oidc/callback. */
+    // URL.parse: this check runs even when the one before it failed, so it must not throw on a non-URL.
     redirect_uri: httpUrl.refine(
-      (s) => new URL(s).pathname === CALLBACK_PATH,
+      (s) => URL.parse(s)?.pathname === CALLBACK_PATH,
       `the redirect URI's path must be ${CALLBACK_PATH}`,
     ),
     scopes: z
