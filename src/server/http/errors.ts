@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isStorageFull, PatchloopError, type ErrorCode } from '../../core/errors.ts';
+import { counted } from '../../core/plural.ts';
 
 type Details = { path: string; message: string }[];
 
@@ -67,7 +68,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
       const where = err.validationContext ?? 'request';
       const isReport = request.routeOptions.url === '/api/v1/reports';
       const message = isReport
-        ? `report rejected, nothing was stored: ${details.length} problem(s), first: ${details[0]?.path}: ${details[0]?.message}`
+        ? `report rejected, nothing was stored: ${counted(details.length, 'problem')}, first: ${details[0]?.path}: ${details[0]?.message}`
         : `invalid ${where}: ${details[0]?.path}: ${details[0]?.message}`;
       return reply.code(400).send({ error: isReport ? 'invalid_report' : 'bad_request', message, details });
     }
