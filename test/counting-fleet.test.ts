@@ -4,36 +4,29 @@
 // real secdb. Each root is scanned by `patchloop scan` and reported by the agent's own collector
 // to a real server that exports to the real OpenSearch node; the scan's summary, the server's
 // host counters, overview, trends and findings totals, and the state index all count the same
-// exposures (one vulnerability in one source package of a host). A CVE that only an ALSA
-// advisory carries is found by the advisory's id through the API and the CLI.
+// exposures (one vulnerability in one source package of a host). With CISA's real KEV catalogue
+// and an EPSS file imported, the known exploited and P1 counts agree too: the scan's summary, the
+// API's filters and overview tiles (which the dashboard shows, test/dashboard-remediation.test.ts)
+// and the state index's documents. A CVE that only an ALSA advisory carries is found by the
+// advisory's id through the API and the CLI.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectSnapshot } from '../src/agent/collect.ts';
-import { packageDigest, REPORT_SCHEMA } from '../src/core/protocol.ts';
-import { SEVERITIES } from '../src/core/types.ts';
+import { PRIORITY_LEVELS, SEVERITIES } from '../src/core/types.ts';
 import { SearchClient } from '../src/export/client.ts';
+import { OPEN_FINDINGS } from '../src/export/dashboards/panels.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
 import { StoreExporter } from '../src/server/export/exporter.ts';
 import { runCli } from './support/cli.ts';
-import { ESTATE, FEEDS, removeTemporaries, rpmRoot, scanJson, temporary, type Report } from './support/estate.ts';
+import { writeEpssFile } from './support/epss-generator.ts';
+import { FEEDS, removeTemporaries, temporary, type Report } from './support/estate.ts';
+import { ALMA_KERNEL, startMixedFleet, type FleetHost } from './support/mixed-fleet.ts';
 import { countDocs, removeExport, testClusterUrl, uniquePrefix } from './support/opensearch.ts';
-import { REPO_ROOT, SHARED_DATA } from './support/paths.ts';
-import { api, enrollTestHost, startTestServer, type TestServer } from './support/server.ts';
+import { REPO_ROOT } from './support/paths.ts';
+import { api, type TestServer } from './support/server.ts';
 
 const DAY = 86_400_000;
-/** The AlmaLinux root runs its newer kernel: the older one's CVEs that the newer fixes are dormant. */
-const ALMA_KERNEL = '5.14.0-427.18.1.el9_4.x86_64';
-
-interface FleetHost {
-  name: string;
-  root: string;
-  kernel?: string;
-  scan: Report;
-  id: number;
-}
 
 type Counts = Record<string, number> & { total: number };
 interface HostDetail {
@@ -46,12 +39,14 @@ interface Page<T> {
   total_exact: boolean;
   items: T[];
 }
+/** The scan summary with what enrichment adds (KEV, priority). */
+type Summary = Report['summary'] & { by_priority: Record<string, number>; known_exploited: number };
 
 let server: TestServer;
 let dataDir: string;
 let client: SearchClient;
 let names: ExportNames;
-const hosts: FleetHost[] = [];
+let hosts: FleetHost[] = [];
 
 async function get<T>(path: string): Promise<T> {
   const r = await api(server.url, path, { token: server.adminToken });
@@ -59,61 +54,30 @@ async function get<T>(path: string): Promise<T> {
   return r.body as T;
 }
 
-/** The AlmaLinux root of the estate tests; the Alpine 3.15 root of the Alpine scan tests. */
-function alpineRoot(): string {
-  const root = temporary('alpine-3.15');
-  cpSync(join(ESTATE, 'alpine/etc-3.15'), join(root, 'etc'), { recursive: true });
-  mkdirSync(join(root, 'lib/apk/db'), { recursive: true });
-  cpSync(join(ESTATE, 'alpine/installed-3.15'), join(root, 'lib/apk/db/installed'));
-  return root;
+/**
+ * An EPSS file scoring the Debian host's CVEs (from its tracker feed) across the range, so that
+ * EPSS raises some priorities; the real KEV catalogue names some of the fleet's CVEs.
+ */
+function epssFile(): string {
+  const tracker = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'test/fixtures/debian/bookworm-host-tracker.json'), 'utf8'),
+  ) as Record<string, Record<string, unknown>>;
+  const cves = [...new Set(Object.values(tracker).flatMap((byCve) => Object.keys(byCve)))]
+    .filter((id) => id.startsWith('CVE-'))
+    .sort();
+  const scores = [0.93, 0.3, 0.05, 0.001];
+  return writeEpssFile(join(temporary('epss'), 'epss_scores-current.csv.gz'), {
+    rows: 2000,
+    known: cves.map((cve, i) => ({ cve, score: scores[i % 4], percentile: 1 - (i % 4) / 10 })),
+  });
 }
 
 before(async () => {
-  dataDir = temporary('data-fleet');
-  const feeds: [string, string[]][] = [
-    ['debian', [join(REPO_ROOT, 'test/fixtures/debian/bookworm-host-tracker.json')]],
-    ['almalinux', [join(FEEDS, 'almalinux/osv/almalinux9')]],
-    ['alpine', [join(FEEDS, 'alpine/secdb-json'), join(FEEDS, 'alpine/secdb-yaml')]],
-  ];
-  for (const [source, inputs] of feeds) {
-    const r = await runCli([
-      'db',
-      'update',
-      '--source',
-      source,
-      ...inputs.flatMap((i) => ['--from', i]),
-      '--data-dir',
-      dataDir,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  const roots: Omit<FleetHost, 'scan' | 'id'>[] = [
-    { name: 'debian-1', root: join(SHARED_DATA, 'pkgdb/dpkg/bookworm-host'), kernel: '6.1.0-40-amd64' },
-    { name: 'alma-1', root: rpmRoot('almalinux-9.4.tsv', 'almalinux-9.4'), kernel: ALMA_KERNEL },
-    { name: 'alpine-1', root: alpineRoot() },
-  ];
-  server = await startTestServer(null, {}, { dataDir });
-  for (const r of roots) {
-    const scan = await scanJson(r.root, dataDir, r.kernel ? ['--kernel', r.kernel] : []);
-    const token = await enrollTestHost(server, r.name, 'fleet');
-    // What the agent sends: its own collector's snapshot of the root, as a full report.
-    const snap = await collectSnapshot({ root: r.root, kernel: r.kernel, hostname: r.name });
-    const body = {
-      schema: REPORT_SCHEMA,
-      report_id: randomUUID(),
-      kind: 'full',
-      collected_at: snap.collected_at,
-      agent: { version: 'test' },
-      host: snap.host,
-      digest: packageDigest(snap.packages),
-      packages: snap.packages,
-      warnings: snap.warnings,
-    };
-    const sent = await api(server.url, '/api/v1/reports', { token, body, gzip: true });
-    assert.equal(sent.status, 200, sent.text);
-    const list = await get<Page<{ id: number; hostname: string }>>(`/api/v1/hosts?search=${r.name}`);
-    hosts.push({ ...r, scan, id: list.items.find((h) => h.hostname === r.name)!.id });
-  }
+  const fleet = await startMixedFleet([
+    ['kev', [join(FEEDS, 'kev/known_exploited_vulnerabilities.json')]],
+    ['epss', [epssFile()]],
+  ]);
+  ({ server, dataDir, hosts } = fleet);
   client = new SearchClient({ url: await testClusterUrl(), bulk: { maxDocs: 500 } });
   names = exportNames(uniquePrefix('counting'));
 });
@@ -250,6 +214,71 @@ test('the OpenSearch state index: one counted document per exposure, as the dash
   assert.equal(
     detected,
     hosts.reduce((n, h) => n + h.scan.summary.total, 0),
+  );
+});
+
+test('known exploited and by priority: the scan summary, the API and the state index count the same exposures', async () => {
+  const sum = (f: (s: Summary) => number) => hosts.reduce((n, h) => n + f(h.scan.summary as Summary), 0);
+  const kev = sum((s) => s.known_exploited);
+  assert.ok(kev > 0, 'the real catalogue names some of the fleet’s CVEs');
+  assert.ok(sum((s) => s.by_priority.P1) > kev, 'EPSS and severities make more P1 than the KEV ones');
+  const overview = await get<{
+    known_exploited: { open: number; hosts: number };
+    priority: Record<string, number>;
+  }>('/api/v1/stats/overview');
+  assert.equal(overview.known_exploited.open, kev);
+  assert.equal(
+    overview.known_exploited.hosts,
+    hosts.filter((h) => (h.scan.summary as Summary).known_exploited > 0).length,
+  );
+  const count = (q: string) => countDocs(client, names.findings, { query_string: { query: q } });
+  for (const p of PRIORITY_LEVELS) {
+    assert.equal(
+      overview.priority[p],
+      sum((s) => s.by_priority[p]),
+      p,
+    );
+    assert.equal(
+      await count(`patchloop.priority.level:${p} AND ${OPEN_FINDINGS}`),
+      overview.priority[p],
+      `state index ${p}`,
+    );
+  }
+  assert.equal(await count(`patchloop.known_exploited:true AND ${OPEN_FINDINGS}`), kev, 'state index KEV');
+  for (const h of hosts) {
+    const s = h.scan.summary as Summary;
+    assert.equal(
+      (await get<Page<unknown>>(`/api/v1/findings?host=${h.id}&kev=true&per_page=1`)).total,
+      s.known_exploited,
+    );
+    assert.equal(
+      await count(`host.id:"${h.id}" AND patchloop.known_exploited:true AND ${OPEN_FINDINGS}`),
+      s.known_exploited,
+      h.name,
+    );
+    for (const p of PRIORITY_LEVELS) {
+      assert.equal(
+        (await get<Page<unknown>>(`/api/v1/findings?host=${h.id}&priority=${p}&per_page=1`)).total,
+        s.by_priority[p],
+        `${h.name} ${p}`,
+      );
+      assert.equal(
+        await count(`host.id:"${h.id}" AND patchloop.priority.level:${p} AND ${OPEN_FINDINGS}`),
+        s.by_priority[p],
+        `${h.name} ${p} in the state index`,
+      );
+    }
+  }
+  // The remediation roll-up closes every fixable exposure once.
+  let closed = 0;
+  for (let page = 1; ; page++) {
+    const lines = await get<Page<{ exposures: number }>>(`/api/v1/remediation?per_page=500&page=${page}`);
+    closed += lines.items.reduce((n, l) => n + l.exposures, 0);
+    if (lines.items.length < 500) break;
+  }
+  assert.equal(
+    closed,
+    sum((s) => s.by_status.fixed),
   );
 });
 

@@ -97,6 +97,12 @@ export class ServerEnrichment {
     return t;
   }
 
+  /** Identifies the feed files ranked with (changes when a refresh replaces any). */
+  fingerprint(): string {
+    this.db();
+    return this.vulndb.fingerprint();
+  }
+
   knownExploited(vulnId: number): boolean {
     return this.of(vulnId).kev !== undefined;
   }
@@ -144,6 +150,11 @@ export class ServerEnrichment {
 export const levelRank = (level: PriorityLevel): number => PRIORITY_LEVELS.indexOf(level) + 1;
 
 const servers = new WeakMap<Store, ServerEnrichment>();
+
+/** The enrichment made for this store, if any (the exporter ranks its documents with it). */
+export function existingEnrichment(store: Store): ServerEnrichment | undefined {
+  return servers.get(store);
+}
 
 /** The enrichment of a running server's store (one per store, made on first use). */
 export function enrichmentOf(ctx: {

@@ -39,6 +39,7 @@ import {
   type PatchRunRow,
   type RetentionMs,
 } from './source.ts';
+import { enrichmentVersion } from './enrichment.ts';
 import { ensureExportTables, ExportState, type ExportCursor } from './tables.ts';
 import { PatchloopError } from '../../core/errors.ts';
 
@@ -127,6 +128,20 @@ export class StoreExporter {
   }
 
   /**
+   * New KEV, EPSS or CVSS data ranks findings again without changing their rows (enrichment.ts):
+   * when the vulnerability DB is another one than the documents were written with, every open
+   * finding is queued to be written again.
+   */
+  private queueReranked(): void {
+    const version = enrichmentVersion(this.store);
+    if (version === null || this.state.get('enrichment') === version) return;
+    this.store.run(
+      'INSERT INTO export_changes (host_id, name_id, vuln_id) SELECT host_id, name_id, vuln_id FROM findings WHERE open = 1',
+    );
+    this.state.set('enrichment', version);
+  }
+
+  /**
    * Exports what changed since the last run, step by step, until caught up (or the cluster
    * becomes unavailable). The first run, a changed target, or an interrupted rebuild, rebuild.
    * Then writes yesterday's host summaries once, and purges past retention once in a while.
@@ -136,6 +151,7 @@ export class StoreExporter {
     this.acquireLease();
     try {
       await this.reachCluster();
+      this.queueReranked();
       const cursor = this.state.cursor();
       if (!cursor || this.state.get('target') !== this.options.target || this.state.get('needs_rebuild') === '1') {
         this.log.info(

@@ -6,6 +6,7 @@ import { SearchClient, type ExportLogger } from '../../export/client.ts';
 import { exportNames } from '../../export/names.ts';
 import type { Store } from '../store/store.ts';
 import { exportClientOptions, type ExportConfig } from './config.ts';
+import { exportEnrichment } from './enrichment.ts';
 import { StoreExporter, type ExportRunReport } from './exporter.ts';
 
 export interface ExportJob {
@@ -29,6 +30,7 @@ export function createStoreExporter(
   logger: ExportLogger,
 ): StoreExporter {
   const client = new SearchClient(exportClientOptions(config, dataDir), logger);
+  exportEnrichment(store, dataDir);
   const names = exportNames(config.prefix);
   return new StoreExporter(store, client, {
     names,

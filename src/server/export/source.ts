@@ -19,6 +19,7 @@ import type {
 } from '../../export/records.ts';
 import { DAY_MS, dayOf, isoDay } from '../clock.ts';
 import { unpackItems } from '../store/history.ts';
+import { enrichedFields } from './enrichment.ts';
 import type { Store } from '../store/store.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -194,6 +195,7 @@ export function findingRecord(
   const pkg = store.interner.pkg(row.pkg_id).pkg;
   const detail = store.interner.detail(row.detail_id);
   const severity = SEVERITIES[row.severity] as Severity;
+  const enriched = enrichedFields(store, row.vuln_id, row.severity, detail.status);
   let state: FindingLifecycle;
   let lastSeen: number;
   let updatedAt: number;
@@ -226,6 +228,7 @@ export function findingRecord(
       aliases: [...store.interner.aliases.of(row.vuln_id)],
       severity,
       raw_severity: detail.raw_severity || null,
+      ...enriched.vulnerability,
     },
     status: detail.status,
     raw_status: detail.raw_status || null,
@@ -241,6 +244,7 @@ export function findingRecord(
     fixed_at: row.open === 0 ? iso(row.resolved_at as number) : null,
     sla_due: iso(row.opened_at + store.slaMs(row.severity)),
     updated_at: iso(updatedAt),
+    ...enriched.finding,
   };
 }
 
