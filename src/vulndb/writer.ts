@@ -158,8 +158,12 @@ export async function replaceFeed(
     db.exec('BEGIN');
     const sink = new Sink(db);
     await fill(sink.writer());
+    // Rows of the enrichment tables, as stored (a CVE given twice is one row).
+    const rows = (table: 'kev' | 'epss' | 'cvss'): number =>
+      (db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const [kevRows, epssRows, cvssRows] = [rows('kev'), rows('epss'), rows('cvss')];
     // A feed of exploitation data has no advisory entries; its own rows are what must be there.
-    const records = sink.entries + sink.kevRows + sink.epssRows;
+    const records = sink.entries + kevRows + epssRows;
     if (records === 0 && !options.allowEmpty)
       throw new Error(
         feed === 'kev' || feed === 'epss'
@@ -192,9 +196,9 @@ export async function replaceFeed(
       entries: sink.entries,
       vulnerabilities: sink.vulnerabilities,
       support: sink.supportRows,
-      kev: sink.kevRows,
-      epss: sink.epssRows,
-      cvss: sink.cvssRows,
+      kev: kevRows,
+      epss: epssRows,
+      cvss: cvssRows,
       distros,
       updated_at: updatedAt,
     };
@@ -218,9 +222,6 @@ class Sink {
   entries = 0;
   vulnerabilities = 0;
   supportRows = 0;
-  kevRows = 0;
-  epssRows = 0;
-  cvssRows = 0;
   readonly distros = new Set<string>();
   private readonly insertEntry: StatementSync;
   private readonly insertVuln: StatementSync;
@@ -314,15 +315,12 @@ class Sink {
       kev: (r) => {
         const ransomware = r.ransomware === null ? null : r.ransomware ? 1 : 0;
         this.insertKev.run(r.cve, r.date_added, r.due_date, ransomware, r.vendor, r.product, r.name, r.required_action);
-        this.kevRows++;
       },
       epss: (cve, score, percentile) => {
         this.insertEpss.run(cve, score, percentile);
-        this.epssRows++;
       },
       cvss: (vulnId, c) => {
         this.insertCvss.run(vulnId, c.source, c.version, c.score, c.vector);
-        this.cvssRows++;
       },
       meta: (key, value) => this.setMeta(key, value),
     };

@@ -2,18 +2,13 @@
 // and the vulnerability's descriptive data. Distribution-specific readings of the record
 // (Ubuntu priorities and Pro fixes, RHEL-family severities and module streams) are decided by
 // the ecosystem, so every OSV feed reads a record the same way.
-import type { AdvisoryEntry, Severity, VersionSchemeName, VulnerabilityInfo } from '../../core/types.ts';
+import type { AdvisoryEntry, CvssScore, Severity, VersionSchemeName, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
 import { mapEcosystem, type EcosystemTarget } from './ecosystems.ts';
 import type { OsvAffected, OsvRange, OsvRecord } from './schema.ts';
 import { cveOf } from '../../core/vuln-id.ts';
-import {
-  cvss3BaseScore,
-  fromCvssScore,
-  fromRedHatImpact,
-  fromSeverityWord,
-  fromUbuntuPriority,
-} from '../common/severity.ts';
+import { fromCvssScore, fromRedHatImpact, fromSeverityWord, fromUbuntuPriority } from '../common/severity.ts';
+import { cvssBaseScore, cvssScore } from '../common/cvss.ts';
 
 export interface ConvertOptions {
   feed: string;
@@ -52,6 +47,8 @@ export interface ConvertedRecord {
   vulnerabilities: VulnerabilityInfo[];
   /** CVE ids the record is about. */
   cves: string[];
+  /** CVSS scores the record gives its vulnerability (only a record about one vulnerability: see recordCvss). */
+  cvss: { vulnId: string; score: CvssScore }[];
 }
 
 const CVE = /\bCVE-\d{4}-\d{4,}\b/;
@@ -126,10 +123,13 @@ function severityFromList(list: OsvRecord['severity']): SeverityChoice | null {
   if (!list?.length) return null;
   const ubuntu = list.find((s) => s.type === 'Ubuntu');
   if (ubuntu) return { severity: fromUbuntuPriority(ubuntu.score), raw: ubuntu.score };
-  for (const s of list) {
-    if (s.type !== 'CVSS_V3') continue;
-    const score = cvss3BaseScore(s.score);
-    if (score !== null) return { severity: fromCvssScore(score), raw: s.score };
+  // The newest CVSS version the record scores with (v4, then v3).
+  for (const type of ['CVSS_V4', 'CVSS_V3'] as const) {
+    for (const s of list) {
+      if (s.type !== type) continue;
+      const base = cvssBaseScore(s.score);
+      if (base) return { severity: fromCvssScore(base.score), raw: s.score };
+    }
   }
   return { severity: 'unknown', raw: list[0].score };
 }
@@ -363,7 +363,26 @@ export function convertRecord(rec: OsvRecord, origin: string, opts: ConvertOptio
     // An advisory links every CVE it fixes: each CVE keeps its own links and the advisory's.
     references: cves.length <= 1 ? references : references.filter((url) => ownReference(url, id)),
   }));
-  return { id: rec.id, entries, cves, vulnerabilities };
+  return { id: rec.id, entries, cves, vulnerabilities, cvss: recordCvss(rec, vulnIds, opts.feed) };
+}
+
+/**
+ * The CVSS vectors (CVSS_V2/V3/V4) of a record, scored, for the one vulnerability it is about;
+ * the scorer is the feed. A record naming several CVEs (an advisory) gets none: its vectors
+ * would be the advisory's, not each CVE's. Invalid vectors are left out (the severity rule
+ * reads them apart). Record-level and per-package vectors are both read; one per version.
+ */
+function recordCvss(rec: OsvRecord, vulnIds: readonly string[], feed: string): ConvertedRecord['cvss'] {
+  if (vulnIds.length !== 1) return [];
+  const out = new Map<string, CvssScore>();
+  for (const list of [rec.severity, ...(rec.affected ?? []).map((a) => a.severity)]) {
+    for (const s of list ?? []) {
+      if (s.type === 'Ubuntu') continue;
+      const score = cvssScore(s.score, feed);
+      if (score && !out.has(score.version)) out.set(score.version, score);
+    }
+  }
+  return [...out.values()].map((score) => ({ vulnId: vulnIds[0], score }));
 }
 
 /** Whether a reference of a several-CVE advisory belongs to CVE `id`: it names that CVE or none. */

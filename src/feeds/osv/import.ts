@@ -77,6 +77,7 @@ export async function importOsv(
     if (entries.length === 0) return;
     for (const e of entries) buffer.add(e.entry);
     for (const v of converted.vulnerabilities) ctx.writer.vulnerability(v);
+    for (const c of converted.cvss) ctx.writer.cvss(c.vulnId, c.score);
     if (options.consolidate === 'record') summary.entries += buffer.flush(ctx.writer);
   };
 

@@ -10,10 +10,11 @@
 //   streams (EUS, AUS, TUS, E4S) and other products are skipped.
 // - Severity: the Red Hat impact of the vulnerability (or of the product where it differs).
 import { z } from 'zod';
-import type { AdvisoryEntry, EntryStatus, VulnerabilityInfo } from '../../core/types.ts';
+import type { AdvisoryEntry, CvssScore, EntryStatus, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
 import { rhelMajorFromCpe } from '../common/rhel-cpe.ts';
 import { fromRedHatImpact } from '../common/severity.ts';
+import { cvssScore } from '../common/cvss.ts';
 import { ProductTree, type CsafBranch, type CsafRelationship } from './products.ts';
 
 const branch: z.ZodType<CsafBranch> = z.lazy(() =>
@@ -33,7 +34,7 @@ const branch: z.ZodType<CsafBranch> = z.lazy(() =>
 
 const productIds = z.array(z.string()).optional();
 
-const vulnerability = z.object({
+const vulnerabilitySchema = z.object({
   cve: z.string().optional(),
   title: z.string().optional(),
   notes: z.array(z.object({ category: z.string(), text: z.string() })).optional(),
@@ -57,6 +58,17 @@ const vulnerability = z.object({
     )
     .optional(),
   threats: z.array(z.object({ category: z.string(), details: z.string(), product_ids: productIds })).optional(),
+  // CVSS per set of products; Red Hat scores a CVE once for all its products in practice.
+  scores: z
+    .array(
+      z.object({
+        cvss_v2: z.object({ vectorString: z.string() }).optional(),
+        cvss_v3: z.object({ vectorString: z.string() }).optional(),
+        cvss_v4: z.object({ vectorString: z.string() }).optional(),
+        products: productIds,
+      }),
+    )
+    .optional(),
   references: z.array(z.object({ url: z.string() })).optional(),
   release_date: z.string().optional(),
   discovery_date: z.string().optional(),
@@ -89,7 +101,7 @@ export const csafSchema = z.object({
         .optional(),
     })
     .optional(),
-  vulnerabilities: z.array(vulnerability).optional(),
+  vulnerabilities: z.array(vulnerabilitySchema).optional(),
 });
 
 export type CsafDocument = z.infer<typeof csafSchema>;
@@ -144,6 +156,8 @@ export function statusOfRemediation(
 export interface CsafConversion {
   entries: AdvisoryEntry[];
   vulnerabilities: VulnerabilityInfo[];
+  /** Red Hat's CVSS scores of each vulnerability (one per version). */
+  cvss: { vulnId: string; score: CvssScore }[];
   /** Product ids skipped because their platform is not a mainline RHEL release. */
   otherPlatforms: number;
   invalidVersions: string[];
@@ -155,12 +169,19 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
     doc.product_tree?.branches ?? [],
     (doc.product_tree?.relationships ?? []) as CsafRelationship[],
   );
-  const out: CsafConversion = { entries: [], vulnerabilities: [], otherPlatforms: 0, invalidVersions: [] };
+  const out: CsafConversion = {
+    entries: [],
+    vulnerabilities: [],
+    cvss: [],
+    otherPlatforms: 0,
+    invalidVersions: [],
+  };
   const docId = doc.document.tracking.id;
   const docIsAdvisory = ADVISORY.test(docId);
 
   for (const v of doc.vulnerabilities ?? []) {
     const vulnId = v.cve ?? docId;
+    out.cvss.push(...csafCvss(v, vulnId));
     const impactFor = (pid: string): string | null => {
       const impacts = (v.threats ?? []).filter((t) => t.category === 'impact');
       return (
@@ -277,4 +298,15 @@ export function convertCsaf(doc: CsafDocument): CsafConversion {
     });
   }
   return out;
+}
+
+/** Red Hat's CVSS scores of one vulnerability: each version once, vectors that do not score left out. */
+function csafCvss(v: z.infer<typeof vulnerabilitySchema>, vulnId: string): CsafConversion['cvss'] {
+  const out = new Map<string, CvssScore>();
+  for (const s of v.scores ?? [])
+    for (const c of [s.cvss_v4, s.cvss_v3, s.cvss_v2]) {
+      const score = c ? cvssScore(c.vectorString, 'redhat') : null;
+      if (score && !out.has(score.version)) out.set(score.version, score);
+    }
+  return [...out.values()].map((score) => ({ vulnId, score }));
 }

@@ -2,14 +2,16 @@
 // CVE-….json): `affected_release` lists the fixed SOURCE builds per product (with the RHSA),
 // `package_state` the components without a fix and why.
 import { z } from 'zod';
-import type { AdvisoryEntry, EntryStatus, VulnerabilityInfo } from '../../core/types.ts';
+import type { AdvisoryEntry, CvssScore, EntryStatus, VulnerabilityInfo } from '../../core/types.ts';
 import { getScheme } from '../../core/version/index.ts';
 import { rhelMajorFromCpe } from '../common/rhel-cpe.ts';
 import { fromRedHatImpact } from '../common/severity.ts';
+import { cvssScore } from '../common/cvss.ts';
 
 export const hydraSchema = z.object({
   name: z.string().regex(/^CVE-\d{4}-\d+$/),
   threat_severity: z.string().nullish(),
+  cvss3: z.object({ cvss3_scoring_vector: z.string() }).nullish(),
   public_date: z.string().nullish(),
   details: z.array(z.string()).nullish(),
   references: z.array(z.string()).nullish(),
@@ -69,6 +71,8 @@ export function statusOfFixState(state: string): EntryStatus {
 export interface HydraConversion {
   entries: AdvisoryEntry[];
   vulnerability: VulnerabilityInfo;
+  /** Red Hat's CVSS v3 score of the CVE, when the document has a vector that scores. */
+  cvss: CvssScore | null;
   otherPlatforms: number;
   skipped: string[];
 }
@@ -92,6 +96,7 @@ export function convertHydra(doc: HydraDocument): HydraConversion {
     entries: [],
     otherPlatforms: 0,
     skipped: [],
+    cvss: doc.cvss3 ? cvssScore(doc.cvss3.cvss3_scoring_vector, 'redhat') : null,
     vulnerability: {
       id: doc.name,
       aliases: [],

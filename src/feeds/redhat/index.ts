@@ -46,6 +46,7 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
       summary.otherPlatforms += c.otherPlatforms;
       for (const e of c.entries) buffer.add(e);
       for (const v of c.vulnerabilities) ctx.writer.vulnerability(v);
+      for (const s of c.cvss) ctx.writer.cvss(s.vulnId, s.score);
     } else if (isHydra(doc)) {
       const parsed = hydraSchema.safeParse(doc);
       if (!parsed.success) {
@@ -61,6 +62,7 @@ export async function importRedHat(inputs: readonly string[], ctx: FeedImportCon
       summary.otherPlatforms += c.otherPlatforms;
       for (const e of c.entries) buffer.add(e);
       ctx.writer.vulnerability(c.vulnerability);
+      if (c.cvss) ctx.writer.cvss(c.vulnerability.id, c.cvss);
     } else {
       ctx.warn(`skipped ${file.origin}: neither a CSAF document nor a Red Hat CVE document`);
     }
