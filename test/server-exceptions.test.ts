@@ -277,7 +277,7 @@ test('OpenVEX: not_affected statements become false-positive rules; the fleet ex
   const out = r.body as { created: (Rule & { scope: unknown; kind: string })[]; skipped: { status: string }[] };
   assert.deepEqual(
     out.created.map((c) => [c.scope, c.kind, c.held]),
-    [[{ vulnerability: 'CVE-2099-1001', package: 'openssl' }, 'false_positive', 3]],
+    [[{ vulnerability: 'CVE-2099-1001', package: 'openssl', version: '3.0.19-1~deb12u2' }, 'false_positive', 3]],
   );
   assert.deepEqual(
     out.skipped.map((x) => x.status),

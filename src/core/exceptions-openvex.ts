@@ -80,10 +80,19 @@ export const OpenVexSchema = z
   .loose();
 export type OpenVexDocument = z.infer<typeof OpenVexSchema>;
 
-/** The package name a product names: a purl's name (`pkg:deb/debian/openssl@3.0.11?arch=amd64` → openssl). */
-export function packageOfProduct(id: string): string | null {
-  const m = /^pkg:[a-z0-9.+-]+\/(?:[^@?#]*\/)?([^/@?#]+)/i.exec(id);
-  return m ? decodeURIComponent(m[1]) : null;
+/**
+ * The package a product names: a purl's name and version
+ * (`pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.24?arch=amd64&distro=jammy` → curl, 7.81.0-1ubuntu1.24).
+ */
+export function packageOfProduct(id: string): { name: string; version?: string } | null {
+  const m = /^pkg:[a-z0-9.+-]+\/(?:[^@?#]*\/)?([^/@?#]+)(?:@([^?#]+))?/i.exec(id);
+  if (!m) return null;
+  try {
+    const name = decodeURIComponent(m[1]);
+    return m[2] === undefined ? { name } : { name, version: decodeURIComponent(m[2]) };
+  } catch {
+    return null;
+  }
 }
 
 /** A rule an import makes. */
@@ -115,15 +124,22 @@ export function rulesFromOpenVex(doc: OpenVexDocument): VexImport {
     }
     const justification = [s.justification, s.impact_statement].filter(Boolean).join(': ');
     const ids = (s.products ?? []).flatMap((p) => [p['@id'], ...(p.subcomponents ?? []).map((c) => c['@id'])]);
-    const packages = [...new Set(ids.filter((i): i is string => !!i).map(packageOfProduct))];
+    const packages = ids.filter((i): i is string => !!i).map(packageOfProduct);
     if (packages.includes(null)) {
       skipped.push({ vulnerability, status: s.status, reason: 'a product that is not a package URL' });
       continue;
     }
-    const named = packages as string[];
-    if (named.length === 0) rules.push({ scope: { vulnerability }, kind: 'false_positive', justification });
-    for (const pkg of named)
-      rules.push({ scope: { vulnerability, package: pkg }, kind: 'false_positive', justification });
+    // One rule per package and version named (one build for several architectures is one rule):
+    // a statement about one build says nothing of other versions of the package.
+    const named = new Map<string, { name: string; version?: string }>();
+    for (const p of packages as { name: string; version?: string }[]) named.set(`${p.name}@${p.version ?? ''}`, p);
+    if (named.size === 0) rules.push({ scope: { vulnerability }, kind: 'false_positive', justification });
+    for (const p of named.values())
+      rules.push({
+        scope: { vulnerability, package: p.name, ...(p.version === undefined ? {} : { version: p.version }) },
+        kind: 'false_positive',
+        justification,
+      });
   }
   return { rules, skipped };
 }
@@ -154,7 +170,10 @@ export function openVexOf(
   const statements: VexStatement[] = [];
   for (const r of rules) {
     if (r.scope.vulnerability === undefined) continue;
-    const products = r.scope.package ? [{ '@id': `pkg:generic/${encodeURIComponent(r.scope.package)}` }] : undefined;
+    const version = r.scope.version ? `@${encodeURIComponent(r.scope.version)}` : '';
+    const products = r.scope.package
+      ? [{ '@id': `pkg:generic/${encodeURIComponent(r.scope.package)}${version}` }]
+      : undefined;
     const notes = [
       `patchloop exception ${r.id} (${r.kind})`,
       ...(['host', 'group', 'tag'] as const).filter((k) => r.scope[k] !== undefined).map((k) => `${k} ${r.scope[k]}`),

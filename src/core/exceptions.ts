@@ -24,12 +24,15 @@ const scopeWord = (what: string) =>
 /**
  * What a rule covers. Every field given must match (they combine); at least one is needed.
  * vulnerability: an id or any alias or advisory of it; package: a binary or source package name;
- * host: a hostname; group: a host group; tag: a host tag.
+ * version: that package's installed version (binary) or source version, exactly (with package
+ * only: a statement about one build, as OpenVEX products name them); host: a hostname; group: a
+ * host group; tag: a host tag.
  */
 export const ExceptionScopeSchema = z
   .object({
     vulnerability: scopeWord('vulnerability').optional(),
     package: scopeWord('package').optional(),
+    version: scopeWord('version').optional(),
     host: scopeWord('host').optional(),
     group: scopeWord('group').optional(),
     tag: scopeWord('tag').optional(),
@@ -37,6 +40,9 @@ export const ExceptionScopeSchema = z
   .strict()
   .refine((s) => Object.values(s).some((v) => v !== undefined), {
     message: 'a scope needs at least one of vulnerability, package, host, group, tag',
+  })
+  .refine((s) => s.version === undefined || s.package !== undefined, {
+    message: 'a version needs the package it is a version of',
   });
 export type ExceptionScope = z.infer<typeof ExceptionScopeSchema>;
 
@@ -82,8 +88,8 @@ export function expiryProblems(
 export interface ExceptionTarget {
   /** The vulnerability's id, its aliases and the advisories naming it. */
   vulnIds: readonly string[];
-  /** Binary package names and the source package name. */
-  packages: readonly string[];
+  /** Binary packages and the source package, with their installed (source) versions. */
+  packages: readonly { name: string; version: string }[];
   hostname: string;
   group: string;
   tags: readonly string[];
@@ -102,7 +108,11 @@ export function scopeMatches(scope: ExceptionScope, t: ExceptionTarget): boolean
     const want = upper(scope.vulnerability);
     if (!t.vulnIds.some((id) => upper(id) === want)) return false;
   }
-  if (scope.package !== undefined && !t.packages.includes(scope.package)) return false;
+  if (
+    scope.package !== undefined &&
+    !t.packages.some((p) => p.name === scope.package && (scope.version === undefined || p.version === scope.version))
+  )
+    return false;
   if (scope.host !== undefined && t.hostname !== scope.host) return false;
   if (scope.group !== undefined && t.group !== scope.group) return false;
   if (scope.tag !== undefined && !t.tags.includes(scope.tag)) return false;

@@ -115,7 +115,10 @@ export function applyIgnoreEntries(
   for (const f of report.findings) {
     const target = {
       vulnIds: [f.id, ...f.aliases, ...f.advisory_ids],
-      packages: [f.package.name, f.package.source],
+      packages: [
+        { name: f.package.name, version: f.package.version },
+        { name: f.package.source, version: f.package.source_version },
+      ],
       hostname,
       group: '',
       tags: [],

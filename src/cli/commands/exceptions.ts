@@ -188,6 +188,7 @@ export function register(program: Command): void {
     .requiredOption('--justification <text>', 'why (required)')
     .option('--vulnerability <id>', 'a vulnerability id or alias (no wildcards)')
     .option('--package <name>', 'a binary or source package name')
+    .option('--package-version <version>', "only that package's installed (or source) version")
     .option('--host <hostname>', 'a host')
     .option('--group <group>', 'a host group')
     .option('--tag <tag>', 'a host tag')
@@ -198,6 +199,7 @@ export function register(program: Command): void {
       const scope: Record<string, string> = {};
       for (const k of ['vulnerability', 'package', 'host', 'group', 'tag'])
         if (typeof o[k] === 'string') scope[k] = o[k] as string;
+      if (typeof o.packageVersion === 'string') scope.version = o.packageVersion;
       const body = {
         scope,
         kind: o.kind,

@@ -203,16 +203,20 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
 function targetOf(store: Store, h: HostInfo, e: OpenExposure): ExceptionTarget {
   const i = store.interner;
   const binaries = store
-    .all<{ name_id: number }>(
-      'SELECT name_id FROM findings WHERE host_id = ? AND vuln_id = ? AND src_id = ? AND +open = 1',
+    .all<{ pkg_id: number }>(
+      'SELECT pkg_id FROM findings WHERE host_id = ? AND vuln_id = ? AND src_id = ? AND +open = 1',
       h.id,
       e.vuln_id,
       e.src_id,
     )
-    .map((r) => i.name(r.name_id).name);
+    .map((r) => i.pkg(r.pkg_id).pkg);
+  const lead = i.pkg(e.lead_pkg_id).pkg;
   return {
     vulnIds: [i.vuln(e.vuln_id), ...i.aliases.of(e.vuln_id)],
-    packages: [i.source(e.src_id), i.name(e.lead_name_id).name, ...binaries],
+    packages: [lead, ...binaries].flatMap((p) => [
+      { name: p.name, version: p.version },
+      { name: p.source || p.name, version: p.source_version || p.version },
+    ]),
     hostname: h.hostname,
     group: h.grp,
     tags: h.tags,
