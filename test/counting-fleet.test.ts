@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { PRIORITY_LEVELS, SEVERITIES } from '../src/core/types.ts';
 import { SearchClient } from '../src/export/client.ts';
 import { OPEN_FINDINGS } from '../src/export/dashboards/panels.ts';
+import { panelRequest, panelRows } from '../src/export/dashboards/request.ts';
+import { savedObjects } from '../src/export/dashboards/saved-objects.ts';
 import { exportNames, type ExportNames } from '../src/export/names.ts';
 import { StoreExporter } from '../src/server/export/exporter.ts';
 import { runCli } from './support/cli.ts';
@@ -269,6 +271,26 @@ test('known exploited and by priority: the scan summary, the API and the state i
       );
     }
   }
+  // The dashboards' known exploited and priority panel, its own search run on the node.
+  const objects = savedObjects('opensearch-dashboards', names);
+  const vis = objects.find((o) => o.type === 'visualization' && o.id.endsWith('-exploitation-priority'))!;
+  const pattern = objects.find((o) => o.id === vis.references[0].id)!;
+  const request = panelRequest(vis, pattern, { timeZone: 'UTC' });
+  const response = await client.request<Record<string, unknown>>({
+    method: 'POST',
+    path: `/${encodeURIComponent(request.index)}/_search`,
+    body: request.body,
+  });
+  const rows = panelRows(request, response.body);
+  assert.deepEqual(
+    Object.fromEntries(rows.filter((r) => r.keys[0] !== 'EPSS 10 % or more').map((r) => [r.keys[0], r.values['1']])),
+    { 'Known exploited (KEV)': kev, ...overview.priority },
+  );
+  assert.equal(rows[0].values['2'], overview.known_exploited.hosts);
+  assert.equal(
+    rows.find((r) => r.keys[0] === 'EPSS 10 % or more')!.values['1'],
+    (await get<Page<unknown>>('/api/v1/findings?min_epss=0.1&per_page=1')).total,
+  );
   // The remediation roll-up closes every fixable exposure once.
   let closed = 0;
   for (let page = 1; ; page++) {

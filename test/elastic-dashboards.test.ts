@@ -46,6 +46,8 @@ interface Overview {
     by_severity: Record<string, { open: number; overdue: number; resolved_90d: number; resolved_in_sla_90d: number }>;
   };
   mttr_days: Record<string, number | null>;
+  known_exploited: { open: number; hosts: number };
+  priority: Record<'P1' | 'P2' | 'P3' | 'P4', number>;
 }
 
 function patchRun(id: string, hostname: string, outcome: PatchRun['outcome'], finished: string): PatchRun {
@@ -417,6 +419,20 @@ test('excepted findings per exception rule are what the API says each rule holds
     Object.fromEntries((await panel('excepted')).map((r) => [r.keys[0], r.values['1']])),
     Object.fromEntries(rules.items.filter((r) => r.held > 0).map((r) => [String(r.id), r.held])),
   );
+});
+
+test('known exploited, EPSS and priority: the panel counts what the API counts', async () => {
+  const o = await fleet.get<Overview>('/api/v1/stats/overview');
+  const epss = await fleet.get<{ total: number }>('/api/v1/findings?min_epss=0.1&per_page=1');
+  const rows = await panel('exploitation-priority');
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r.keys[0], r.values['1']])), {
+    'Known exploited (KEV)': o.known_exploited.open,
+    'EPSS 10 % or more': epss.total,
+    ...o.priority,
+  });
+  // Hosts: those with a known exploited finding, as the overview's tile says.
+  assert.equal(rows[0].values['2'], o.known_exploited.hosts);
+  assert.ok(o.priority.P2 + o.priority.P3 > 0, 'the fleet has findings of several priorities');
 });
 
 test('every visualization of the dashboard was checked against the node', () => {

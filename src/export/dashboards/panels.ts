@@ -271,4 +271,28 @@ export const PANELS: readonly PanelSpec[] = [
     buckets: [{ type: 'terms', field: 'patchloop.exception_id', size: 20, orderBy: 'metric', label: 'Exception rule' }],
     grid: { x: 0, y: 100, w: 48, h: 14 },
   },
+  {
+    id: 'exploitation-priority',
+    title: 'Known exploited, likely exploited and priority (open)',
+    description:
+      "Open findings whose vulnerability is in CISA's Known Exploited Vulnerabilities catalogue, those with an EPSS score of 10 % or more, and open findings by priority (P1 first), with the hosts they are on.",
+    vis: 'table',
+    dataView: 'findings',
+    query: OPEN_FINDINGS,
+    metrics: [
+      { type: 'count', label: 'Open findings' },
+      { type: 'cardinality', field: 'host.id', label: 'Hosts' },
+    ],
+    buckets: [
+      {
+        type: 'filters',
+        filters: [
+          { label: 'Known exploited (KEV)', query: 'patchloop.known_exploited:true' },
+          { label: 'EPSS 10 % or more', query: 'patchloop.epss.score:>=0.1' },
+          ...(['P1', 'P2', 'P3', 'P4'] as const).map((p) => ({ label: p, query: `patchloop.priority.level:${p}` })),
+        ],
+      },
+    ],
+    grid: { x: 0, y: 114, w: 48, h: 14 },
+  },
 ];

@@ -363,7 +363,7 @@ function dashboard(names: ExportNames, panels: readonly PanelSpec[]): SavedObjec
     attributes: {
       title: 'patchloop: fleet vulnerabilities and patching',
       description:
-        'Open findings, fixable now, most vulnerable hosts, most widespread vulnerabilities, new vs resolved, time to remediate, SLA, hosts not reporting, reboots pending, patch runs.',
+        'Open findings, fixable now, most vulnerable hosts, most widespread vulnerabilities, new vs resolved, time to remediate, SLA, hosts not reporting, reboots pending, patch runs, known exploited and priority.',
       hits: 0,
       panelsJSON: JSON.stringify(panelsJSON),
       optionsJSON: JSON.stringify({ hidePanelTitles: false, useMargins: true }),
