@@ -63,6 +63,17 @@ try {
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: join(OUT, 'host-patching.png') });
   console.log('host-patching.png');
+  // The most widespread vulnerability's page, and the API reference.
+  await page.goto(`${server.url}/vulnerabilities`);
+  await page.locator('table[data-table="vulns"] tbody tr a').first().click();
+  await page.locator('table[data-table="vuln-findings"] tbody tr').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(OUT, 'vulnerability.png') });
+  console.log('vulnerability.png');
+  await page.goto(`${server.url}/api/docs`);
+  await page.locator('.opblock').first().waitFor();
+  await page.screenshot({ path: join(OUT, 'api-docs.png') });
+  console.log('api-docs.png');
 } finally {
   await browser.close();
   await server.stop();

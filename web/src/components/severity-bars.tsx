@@ -35,8 +35,7 @@ export function SeverityBars(props: { open: SeverityCounts; fixable: SeverityCou
             <span class="sevbar-nums">
               <b data-open>{int(open)}</b> open
               <span class="muted">
-                {' · '}
-                <span data-fixable>{int(fix)}</span> with a fix
+                <span data-fixable>{int(fix)}</span> fixable
               </span>
             </span>
           </a>

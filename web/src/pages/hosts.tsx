@@ -224,7 +224,7 @@ const HOST_COLUMNS: Column<HostSummary>[] = [
   },
   {
     key: 'last_seen',
-    label: 'Last report',
+    label: 'Report',
     sort: 'last_seen',
     render: (h) => (
       <span class="nowrap" title={h.last_seen ?? ''}>
@@ -246,7 +246,13 @@ const HOST_COLUMNS: Column<HostSummary>[] = [
     align: 'right',
     render: (h) => <b>{int(h.open.total)}</b>,
   },
-  { key: 'fixable', label: 'Fixable', sort: 'fixable', align: 'right', render: (h) => int(h.fixable.total) },
+  {
+    key: 'fixable',
+    label: <abbr title="Open findings with a fixed version published">Fix</abbr>,
+    sort: 'fixable',
+    align: 'right',
+    render: (h) => int(h.fixable.total),
+  },
   {
     key: 'reboot',
     label: 'Reboot',
@@ -274,15 +280,17 @@ function SupportCell(props: { support: HostSummary['support'] }) {
     );
   if (s.state === 'extended')
     return (
-      <Badge tone="warn" title={`${s.name ?? 'extended support'} until ${s.ends ?? '?'}`}>
-        extended{s.ends ? ` to ${s.ends}` : ''}
-      </Badge>
+      <span class="nowrap" title={`${s.name ?? 'extended support'} until ${s.ends ?? '?'}`}>
+        <Badge tone="warn">extended</Badge>
+        {s.ends && <span class="sub muted"> to {s.ends}</span>}
+      </span>
     );
   if (s.state === 'ended')
     return (
-      <Badge tone="bad" title="the release gets no more security updates">
-        ended{s.ended ? ` ${s.ended}` : ''}
-      </Badge>
+      <span class="nowrap" title="the release gets no more security updates">
+        <Badge tone="bad">ended</Badge>
+        {s.ended && <span class="sub muted"> {s.ended}</span>}
+      </span>
     );
   return <span class="muted">unknown</span>;
 }
