@@ -15,7 +15,7 @@ import type {
   VersionSchemeName,
   VulnerabilityInfo,
 } from '../core/types.ts';
-import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.ts';
+import { SCHEMA_VERSION } from './schema.ts';
 import { vulnDbDir } from './paths.ts';
 import { PatchloopError } from '../core/errors.ts';
 
@@ -77,7 +77,7 @@ interface EnrichmentTable {
 
 class FeedFile {
   readonly info: FeedInfo;
-  /** Enrichment tables of this file that hold rows (a version-3 file has none). */
+  /** Enrichment tables of this file that hold rows (a file written before they existed has none). */
   private readonly kevTable: EnrichmentTable | null;
   private readonly epssTable: EnrichmentTable | null;
   private readonly cvssTable: EnrichmentTable | null;
@@ -99,7 +99,7 @@ class FeedFile {
           r.value,
         ]),
       );
-      if (!READABLE_SCHEMA_VERSIONS.includes(Number(meta.schema_version))) {
+      if (Number(meta.schema_version) !== SCHEMA_VERSION) {
         throw new Error(
           `schema version ${meta.schema_version ?? '(none)'}, this patchloop reads ${SCHEMA_VERSION}; run \`patchloop db update\``,
         );

@@ -3,12 +3,11 @@
 // 3: entries are filed under the CVE wherever the feed names one (an advisory that names CVEs
 // is one entry per CVE with the advisory in advisory_ids), and ids are normalised
 // (feeds/common/ids.ts); a version-2 file would give findings named by advisory.
-// 4: the enrichment tables kev, epss and cvss. A version-3 file is still read (it has none of
-// them, so gives no enrichment): the change only adds tables.
-export const SCHEMA_VERSION = 4;
-
-/** Versions this patchloop reads: the current one, and older ones it reads without loss of meaning. */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4];
+// The enrichment tables kev, epss and cvss were added within version 3, on purpose: the change
+// only adds tables, so a file without them reads as one without enrichment (the reader looks
+// for them), and an older patchloop reading a newer file (an agent syncing a newer server's DB)
+// ignores them and keeps matching.
+export const SCHEMA_VERSION = 3;
 
 export const CREATE_TABLES = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
