@@ -10,7 +10,7 @@
 // that were disabled after their credentials were made: none gets a 2xx beyond its role.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { readInventory } from '../src/inventory/index.ts';
@@ -89,6 +89,10 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/policies/{name}/versions': 'viewer',
   'POST /api/v1/policies/{name}/preview': 'operator',
   'POST /api/v1/policies/{name}/rollback': 'operator',
+  'GET /api/v1/stats/resolution': 'viewer',
+  'GET /api/v1/monthly-reports': 'viewer',
+  'GET /api/v1/monthly-reports/{file}': 'viewer',
+  'POST /api/v1/monthly-reports': 'operator',
   'GET /api/v1/patch-runs': 'viewer',
   'GET /api/v1/patch-runs/summary': 'viewer',
   'GET /api/v1/patch-runs/{id}': 'viewer',
@@ -170,6 +174,10 @@ before(async () => {
     (await api(s.url, `/api/v1/hosts/${revokedId}/revoke`, { method: 'POST', token: s.adminToken })).status,
     200,
   );
+
+  // A report file as the monthly job leaves it, for the download route to answer with.
+  mkdirSync(join(s.dataDir, 'reports'), { recursive: true });
+  writeFileSync(join(s.dataDir, 'reports', 'patchloop-report-2026-10.json'), '{}\n');
 
   const policy = { group: 'web', rings: [{ name: 'all' }] };
   assert.equal(
@@ -283,6 +291,7 @@ before(async () => {
     '/api/v1/enrollment-tokens/{id}': String(enrolment.id),
     '/api/v1/vulnerabilities/{id}': 'CVE-2099-1001',
     '/api/v1/policies/{name}': 'web',
+    '/api/v1/monthly-reports/{file}': 'patchloop-report-2026-10.json',
     '/api/v1/patch-runs/{id}': run.id,
     '/api/v1/vulndb/{feed}': feeds.feeds[0].feed,
     '/api/v1/notifications/channels/{name}': 'walk',
@@ -309,6 +318,8 @@ before(async () => {
     'PUT /api/v1/policies/{name}': { ...policy, description: 'walked' },
     'POST /api/v1/policies/{name}/preview': { text: 'group: web\nrings: [{ name: all }]\n' },
     'POST /api/v1/policies/{name}/rollback': { version: 1 },
+    // A month not begun: refused at once (the rendering is the report tests' business).
+    'POST /api/v1/monthly-reports': { month: '2099-01' },
     'POST /api/v1/auth/password': { current_password: password, new_password: 'a walked new password' },
     'POST /api/v1/users': { username: 'walk-new', role: 'admin', password: 'a walked new password' },
     'PATCH /api/v1/users/{id}': { role: 'admin' },

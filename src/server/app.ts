@@ -29,6 +29,7 @@ import { oidcRoutes } from './routes/oidc.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { userRoutes } from './routes/users.ts';
 import { patchingRoutes } from './patching/routes.ts';
+import { reportRoutes } from './report/routes.ts';
 import { remediationRoutes } from './routes/remediation.ts';
 import { z } from 'zod';
 import { findWebAssets, indexPage, serveEmbedded } from './web-assets.ts';
@@ -142,6 +143,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(facetRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(patchingRoutes(ctx));
+  await app.register(reportRoutes(ctx));
   await app.register(remediationRoutes(ctx));
   await app.register(repoRoutes(ctx));
   await app.register(notificationRoutes(ctx));

@@ -9,8 +9,9 @@ import { register as agent } from './agent.ts';
 import { register as patch } from './patch.ts';
 import { register as elastic } from './elastic.ts';
 import { register as exceptions } from './exceptions.ts';
+import { register as report } from './report.ts';
 
 export function registerCommands(program: Command): void {
-  for (const register of [compareVersions, inventory, db, scan, server, agent, patch, elastic, exceptions])
+  for (const register of [compareVersions, inventory, db, scan, server, agent, patch, elastic, exceptions, report])
     register(program);
 }
