@@ -461,3 +461,27 @@ test('an exposure passing its SLA is told once, when it passes', async () => {
   assert.equal(told[0].events[0].at, '2026-12-01T00:00:00.000Z');
   assert.equal(told[0].events[0].detail.sla_days, 30);
 });
+
+test('events of the log told a month ago and old messages are purged; state events stay remembered', async () => {
+  const store = s.running.ctx.store;
+  const rows = (prefix: string): number =>
+    store.get<{ n: number }>('SELECT count(*) AS n FROM notify_pending WHERE event_key LIKE ?', `${prefix}%`)!.n;
+  const stale = rows('host_stale:');
+  const messages = (): number => store.get<{ n: number }>('SELECT count(*) AS n FROM notify_messages')!.n;
+  const before = messages();
+  assert.ok(rows('finding:') > 0);
+  assert.ok(stale > 0);
+  s.clock.advance(200 * 86_400_000);
+  const posts = teamsPosts().length;
+  await notify().runOnce();
+  assert.equal(rows('finding:'), 0);
+  assert.equal(rows('patch_run:'), 0);
+  assert.equal(rows('host_stale:'), stale, 'a host still stale since the same report is not told again');
+  assert.equal(teamsPosts().length, posts);
+  const page = (await api(s.url, '/api/v1/notifications/messages?limit=500', { token: s.adminToken })).body as {
+    items: { created_at: string }[];
+  };
+  const oldest = s.clock.now() - 180 * 86_400_000;
+  assert.ok(page.items.every((m) => Date.parse(m.created_at) >= oldest));
+  assert.ok(messages() < before, `${messages()} messages of ${before} left`);
+});

@@ -14,12 +14,13 @@ const WHAT: Record<Trigger, [one: string, many: string]> = {
   exception_expiring: ['expiring exception', 'expiring exceptions'],
 };
 
+/** A rule's message: `events` are the first (up to LISTED_EVENTS) of `n`. */
 export function ruleMessage(
   rule: Pick<Rule, 'id' | 'name' | 'trigger' | 'digest'>,
   events: NotificationEvent[],
+  n: number,
   o: { deliveryId: string; now: number; dashboardUrl: string | null },
 ): WebhookPayload {
-  const n = events.length;
   const [one, many] = WHAT[rule.trigger];
   const title =
     n === 1 && !rule.digest

@@ -21,11 +21,8 @@ import {
 } from '../api/notification-schemas.ts';
 import type { Store } from '../store/store.ts';
 import type { Attachment, OutgoingMessage } from './channels/index.ts';
-import { nextDigestTime, ruleMessage } from './compose.ts';
+import { LISTED_EVENTS, nextDigestTime, ruleMessage } from './compose.ts';
 import { ruleById } from './rules.ts';
-
-/** Events in one message at most; more wait for the next one. */
-const EVENTS_PER_MESSAGE = 1000;
 
 export const INTERRUPTED =
   'interrupted: the server stopped while sending, so it may have arrived; not sent again unless retried by hand';
@@ -131,22 +128,26 @@ export function composeDue(store: Store, now: number, dashboardUrl: string | nul
       if (last !== null && last !== undefined && now < last + rule.throttle_seconds * 1000) continue;
     }
     store.tx(() => {
-      const rows = store.all<{ event_key: string; event: string }>(
-        `SELECT event_key, event FROM notify_pending WHERE rule_id = ? AND channel = ? AND message_id IS NULL AND due_at <= ?
-          ORDER BY queued_at, event_key LIMIT ?`,
+      // Every due event goes in (a burst is one message counting them all); the first are listed.
+      const where = 'WHERE rule_id = ? AND channel = ? AND message_id IS NULL AND due_at <= ?';
+      const listed = store.all<{ event: string }>(
+        `SELECT event FROM notify_pending ${where} ORDER BY queued_at, event_key LIMIT ?`,
         rule.id,
         g.channel,
         now,
-        EVENTS_PER_MESSAGE,
+        LISTED_EVENTS,
       );
-      if (rows.length === 0) return;
-      const events = rows.map((r) => NotificationEventSchema.parse(JSON.parse(r.event)));
-      const payload = ruleMessage(rule, events, { deliveryId: randomUUID(), now, dashboardUrl });
+      if (listed.length === 0) return;
+      const total = store.get<{ n: number }>(
+        `SELECT count(*) AS n FROM notify_pending ${where}`,
+        rule.id,
+        g.channel,
+        now,
+      )!.n;
+      const events = listed.map((r) => NotificationEventSchema.parse(JSON.parse(r.event)));
+      const payload = ruleMessage(rule, events, total, { deliveryId: randomUUID(), now, dashboardUrl });
       const id = insertMessage(store, { kind: 'rule', rule, channel: g.channel, payload, now });
-      const mark = store.stmt(
-        'UPDATE notify_pending SET message_id = ? WHERE rule_id = ? AND channel = ? AND event_key = ?',
-      );
-      for (const r of rows) mark.run(id, rule.id, g.channel, r.event_key);
+      store.run(`UPDATE notify_pending SET message_id = ? ${where}`, id, rule.id, g.channel, now);
       made++;
     });
   }

@@ -41,6 +41,7 @@ import {
   type Batch,
   type FindingFacts,
 } from './sources.ts';
+import { purgeOld } from './retention.ts';
 import { ensureNotifyTables, NotifyState } from './tables.ts';
 import { expiringExceptions } from './exception-source.ts';
 
@@ -73,9 +74,6 @@ export interface ChannelMessage {
   /** Files e-mail attaches; the other channels name them. */
   attachments?: Attachment[];
 }
-
-/** Messages a channel sends in one go at most (the rest wait for the next round). */
-const SENDS_PER_ROUND = 50;
 
 export class NotifyService {
   readonly store: Store;
@@ -164,12 +162,14 @@ export class NotifyService {
       .catch(() => undefined);
   }
 
-  private round(): Promise<{ queued: number; messages: number }> {
+  /** Collects and composes (no sending); a round already running is waited for. */
+  round(): Promise<{ queued: number; messages: number }> {
     if (this.collecting) return this.collecting;
     this.collecting = (async () => {
       try {
         const queued = await this.collect();
         const messages = composeDue(this.store, this.clock.now(), this.config.dashboard_url ?? null);
+        purgeOld(this.store, this.state, this.clock.now());
         return { queued, messages };
       } catch (err) {
         this.log.error({ err }, 'notification round failed');
@@ -236,15 +236,15 @@ export class NotifyService {
     return queued;
   }
 
+  /** Sends a channel's due messages, oldest first, until none is due (or the service stops). */
   private async sendDue(channel: string): Promise<Omit<RoundReport, 'queued' | 'messages'>> {
     const out = { sent: 0, failed: 0, dead: 0 };
-    for (let n = 0; n < SENDS_PER_ROUND && !this.stopped;) {
-      const rows = dueMessages(this.store, this.clock.now(), channel, 10);
-      if (rows.length === 0) break;
+    for (;;) {
+      const rows = dueMessages(this.store, this.clock.now(), channel, 20);
+      if (rows.length === 0 || this.stopped) break;
       for (const row of rows) {
         if (this.stopped) break;
         if (!claim(this.store, row.id)) continue;
-        n++;
         const result = await this.deliver({ ...row, attempts: row.attempts + 1 });
         if (result === 'sent') out.sent++;
         else if (result === 'dead') out.dead++;

@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS notify_pending (
   message_id INTEGER,
   PRIMARY KEY (rule_id, channel, event_key)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS notify_pending_waiting ON notify_pending (due_at) WHERE message_id IS NULL;
+DROP INDEX IF EXISTS notify_pending_waiting;
+-- Events not yet in a message (few): what composing reads.
+CREATE INDEX IF NOT EXISTS notify_pending_unsent ON notify_pending (rule_id, channel, queued_at, event_key) WHERE message_id IS NULL;
 CREATE TABLE IF NOT EXISTS notify_messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   delivery_id TEXT NOT NULL UNIQUE,
