@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { OpenVexSchema } from '../src/core/exceptions-openvex.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { DAY_MS } from '../src/server/clock.ts';
-import type { Inventory } from '../src/core/types.ts';
+import { SEVERITIES, type Inventory } from '../src/core/types.ts';
 import { BOOKWORM_ROOT, trackerFeedV1, writeFeedFile } from './support/fixtures.ts';
 import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } from './support/server.ts';
 import { until } from './support/until.ts';
@@ -154,6 +154,7 @@ test('an accepted risk takes its findings out of the open and SLA counts until i
   await report('web-1');
   assert.equal((await overview()).open.total, during.open.total);
   assert.equal(await hostOpen('web-1'), web1 - 1);
+  assertCountsAgree();
 
   // Overdue: 91 days on, mediums are past their 90-day SLA; the excepted ones are not counted.
   s.clock.advance(4 * DAY_MS);
@@ -166,6 +167,7 @@ test('an accepted risk takes its findings out of the open and SLA counts until i
   assert.equal(after.open.total, before.open.total);
   assert.equal(await hostOpen('web-1'), web1);
   assert.equal(await reopenedEvents('exception expired'), 2);
+  assertCountsAgree();
   const expired = await get<{ state: string; versions: unknown[] }>(`/api/v1/exceptions/${rule.id}`);
   assert.equal(expired.state, 'expired');
 });
@@ -247,6 +249,63 @@ test('a rule never hides a finding whose severity rose after it took it, unless 
   assert.equal(held.get(plain.id), 0, 'the escalated finding is back in the counts');
   assert.equal(held.get(covering.id), 1);
   assert.equal(await reopenedEvents('severity rose'), 1);
+  assertCountsAgree();
+});
+
+/** The open ages (SLA overdue) and the host counters count the same exposures, per severity. */
+function assertCountsAgree(): void {
+  const store = s.running.ctx.store;
+  const ages = store.all<{ severity: number; n: number }>(
+    'SELECT severity, sum(n) AS n FROM open_age GROUP BY severity HAVING sum(n) != 0 ORDER BY severity',
+  );
+  const hosts = store.get<Record<string, number>>(
+    `SELECT ${SEVERITIES.map((sev) => `coalesce(sum(open_${sev}), 0) AS ${sev}`).join(', ')} FROM hosts`,
+  )!;
+  assert.deepEqual(
+    ages.map((a) => [SEVERITIES[a.severity], a.n]),
+    SEVERITIES.filter((sev) => hosts[sev] !== 0).map((sev) => [sev, hosts[sev]]),
+  );
+}
+
+test("a host's tags and group decide which rules hold its findings; removing it keeps the counts consistent", async () => {
+  hostTokens['web-3'] = await enrollTestHost(s, 'web-3', 'web');
+  await report('web-3');
+  const id = (await get<{ items: { id: number; hostname: string }[] }>('/api/v1/hosts?search=web-3')).items.find(
+    (h) => h.hostname === 'web-3',
+  )!.id;
+  const patch = async (body: unknown) =>
+    assert.equal((await api(s.url, `/api/v1/hosts/${id}`, { method: 'PATCH', token: s.adminToken, body })).status, 200);
+  const held = async (ruleId: number) => (await get<Rule>(`/api/v1/exceptions/${ruleId}`)).held;
+
+  await patch({ tags: ['dmz'] });
+  const r = await create({
+    scope: { vulnerability: 'CVE-2099-1005', tag: 'dmz' },
+    kind: 'mitigated',
+    justification: 'proxy',
+  });
+  const rule = r.body as Rule;
+  assert.equal(rule.held, 1);
+  assertCountsAgree();
+  const before = await reopenedEvents('exception no longer applies');
+  await patch({ tags: [] });
+  assert.equal(await held(rule.id), 0);
+  assert.equal(await reopenedEvents('exception no longer applies'), before + 1);
+  assertCountsAgree();
+  await patch({ tags: ['dmz'] });
+  assert.equal(await held(rule.id), 1);
+  // A group change moves the open ages of the host's open findings, not of those a rule holds.
+  await patch({ group: 'db' });
+  assert.equal(await held(rule.id), 1);
+  assertCountsAgree();
+  const excepted = (await summary()).excepted;
+  assert.equal((await api(s.url, `/api/v1/hosts/${id}`, { method: 'DELETE', token: s.adminToken })).status, 204);
+  assert.equal((await summary()).excepted, excepted - 1);
+  assertCountsAgree();
+  assert.equal(
+    (await api(s.url, `/api/v1/exceptions/${rule.id}/revoke`, { token: s.adminToken, body: {} })).status,
+    200,
+  );
+  assertCountsAgree();
 });
 
 test('OpenVEX: not_affected statements become false-positive rules; the fleet exports as a valid document', async () => {

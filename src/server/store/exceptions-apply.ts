@@ -115,12 +115,13 @@ function reopenCause(store: Store, ruleId: number, now: number): string {
 function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: CountDelta, agg: AggregateBatch): number {
   const now = store.clock.now();
   const rules = rulesForHost(activeRules(store, now), h);
-  // Resolved exposures hold no rule.
-  store.run(
-    'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND exception_id IS NOT NULL AND open = 0',
-    h.id,
-  );
   if (rules.length === 0 && held.size === 0) return 0;
+  // Resolved exposures hold no rule (those that were held are all in `held`: only they can be).
+  if (held.size > 0)
+    store.run(
+      'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND exception_id IS NOT NULL AND open = 0',
+      h.id,
+    );
   const rows =
     rules.length === 0
       ? store.all<OpenExposure>(
@@ -243,7 +244,26 @@ export function applyFindingsWithExceptions(
   return counts;
 }
 
-/** Applies the rules in force to the given hosts again (a rule made, revoked or expired). */
+/**
+ * Counts a host's held exposures back into the open ages and lets go of them, without events:
+ * before the host is removed (its removal resolves every open exposure it has).
+ */
+export function releaseHost(store: Store, hostId: number, agg: AggregateBatch): void {
+  const h = hostInfo(store, hostId);
+  if (!h) return;
+  const delta = new CountDelta(h, agg);
+  if (lift(store, h, delta).size === 0) return;
+  store.run(
+    'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND exception_id IS NOT NULL',
+    hostId,
+  );
+  delta.write(store);
+}
+
+/**
+ * Applies the rules in force to the given hosts again: a rule made, revoked or expired; a host's group or tags
+ * changed.
+ */
 export function reconcileHosts(store: Store, hostIds: Iterable<number>): number {
   let changed = 0;
   store.tx(() => {

@@ -1,5 +1,6 @@
 // Host administration: group and tags, removal. Aggregates keyed by group follow the host.
 import { AggregateBatch } from './aggregates.ts';
+import { reconcileHosts, releaseHost } from './exceptions-apply.ts';
 import { closeAllFindings } from './history.ts';
 import { storedSet } from './report-set.ts';
 import type { Store } from './store.ts';
@@ -12,8 +13,9 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
       store.run('UPDATE hosts SET tags = ? WHERE id = ?', JSON.stringify([...new Set(change.tags)].sort()), id);
     if (change.group !== undefined && change.group !== h.grp) {
       const agg = new AggregateBatch(store);
+      // Exposures an exception holds are not in the open ages.
       for (const f of store.all<{ severity: number; opened_at: number }>(
-        'SELECT severity, opened_at FROM exposures WHERE host_id = ? AND +open = 1',
+        'SELECT severity, opened_at FROM exposures WHERE host_id = ? AND +open = 1 AND exception_id IS NULL',
         id,
       )) {
         agg.openAgeChange(h.grp, f.severity, f.opened_at, -1);
@@ -22,6 +24,8 @@ export function updateHost(store: Store, id: number, change: { group?: string; t
       agg.flush();
       store.run('UPDATE hosts SET grp = ? WHERE id = ?', change.group, id);
     }
+    // Rules scoped by group or tag may cover the host now, or no longer.
+    reconcileHosts(store, [id]);
     return true;
   });
 }
@@ -37,6 +41,7 @@ export function removeHost(store: Store, id: number): boolean {
     if (!h) return false;
     const now = store.clock.now();
     const agg = new AggregateBatch(store);
+    releaseHost(store, id, agg);
     closeAllFindings(store, { hostId: id, grp: h.grp, now, agg });
     agg.flush();
     store.run('DELETE FROM findings WHERE host_id = ?', id);
