@@ -107,6 +107,9 @@ test('--fail-on kev and p1 gate on exposures; an idle kernel never fails a scan'
   const r = await runCli([...idle, '--format', 'json', '--fail-on', 'kev']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await runCli([...base, '--fail-on', 'P9'])).code, 2);
+  const grouped = await runCli([...base, '--group-by', 'fix']);
+  assert.equal(grouped.code, 2);
+  assert.match(grouped.stderr, /--group-by fix groups the table; it does not apply to --format json/);
 });
 
 test('table: priority, KEV and EPSS columns, and the remediation roll-up with --group-by fix', async () => {

@@ -70,6 +70,11 @@ export function register(program: Command): void {
       const { defaultDataDir } = await import('../../vulndb/paths.ts');
       // A report that could not be written would be a scan for nothing: the place is checked first.
       if (flags.output !== undefined) checkOutputPath(flags.output);
+      if (flags.groupBy !== 'source' && flags.format !== 'table')
+        throw new PatchloopError(
+          'PL_E_USAGE',
+          `--group-by ${flags.groupBy} groups the table; it does not apply to --format ${flags.format}`,
+        );
       let report = await scanHost({
         root: flags.root,
         dataDir: flags.dataDir ?? defaultDataDir(),
