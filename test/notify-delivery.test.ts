@@ -34,6 +34,7 @@ let s: TestServer;
 let hooks: HttpReceiver;
 let failing: HttpReceiver;
 let smtp: SmtpReceiver;
+let smtps: SmtpReceiver;
 let hostToken: string;
 const dir = mkdtempSync(join(tmpdir(), 'patchloop-notify-'));
 
@@ -71,7 +72,9 @@ before(async () => {
   failing = await startHttpReceiver();
   failing.status = 503;
   smtp = await startSmtpReceiver({ username: 'patchloop', password: SMTP_PASSWORD });
+  smtps = await startSmtpReceiver({ username: 'patchloop', password: SMTP_PASSWORD, implicitTls: true });
   process.env.PATCHLOOP_TEST_SLACK_URL = `${hooks.url}/slack/${SLACK_TOKEN}`;
+  process.env.PATCHLOOP_TEST_SMTP_PASSWORD = SMTP_PASSWORD;
   s = await startTestServer(trackerFeedV1(), {
     feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [join(dir, 'no-such-feed.json')] }] },
     notifications: {
@@ -102,6 +105,18 @@ before(async () => {
           ca_file: smtp.certFile,
           from: 'patchloop@example.test',
           to: ['oncall@example.test', 'sec@example.test'],
+        },
+        {
+          name: 'mail-tls',
+          type: 'smtp',
+          host: '127.0.0.1',
+          port: smtps.port,
+          security: 'tls',
+          username: 'patchloop',
+          password_env: 'PATCHLOOP_TEST_SMTP_PASSWORD',
+          ca_file: smtps.certFile,
+          from: 'patchloop@example.test',
+          to: ['oncall@example.test'],
         },
         {
           name: 'badmail',
@@ -137,6 +152,7 @@ after(async () => {
   await hooks?.close();
   await failing?.close();
   await smtp?.close();
+  await smtps?.close();
 });
 
 test('a new high finding in group web reaches the webhook (signed) and e-mail (STARTTLS, login) once', async () => {
@@ -347,6 +363,12 @@ test('test send: a working channel and a refused login, audited', async () => {
   assert.equal(ok.status, 200, ok.text);
   assert.deepEqual((ok.body as { ok: boolean; error: null }).ok, true);
   assert.match(mailText(smtp.mails.at(-1)!.raw), /Subject: \[patchloop\] Test message for channel mail/);
+  // TLS from the start (port 465 style), the password from the environment.
+  const tls = await api(s.url, '/api/v1/notifications/channels/mail-tls/test', { method: 'POST', token: s.adminToken });
+  assert.equal((tls.body as { ok: boolean }).ok, true, tls.text);
+  assert.equal(smtps.mails.length, 1);
+  assert.equal(smtps.mails[0].secure, true);
+  assert.equal(smtps.mails[0].user, 'patchloop');
   const refused = await api(s.url, '/api/v1/notifications/channels/badmail/test', {
     method: 'POST',
     token: s.adminToken,
@@ -381,7 +403,7 @@ test('no API answer holds a secret', async () => {
   const channels = answers[0].body as { name: string; type: string; summary: string }[];
   assert.deepEqual(
     channels.map((c) => c.name),
-    ['hook', 'chat', 'teams', 'mail', 'badmail', 'broken'],
+    ['hook', 'chat', 'teams', 'mail', 'mail-tls', 'badmail', 'broken'],
   );
   assert.match(channels[3].summary, /127\.0\.0\.1:\d+ \(starttls, as patchloop\) to oncall@example.test/);
 });

@@ -119,11 +119,17 @@ export function makeCertificate(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-export async function startSmtpReceiver(o: { username: string; password: string }): Promise<SmtpReceiver> {
+/** `implicitTls`: TLS from the first byte (port 465 style) instead of STARTTLS. */
+export async function startSmtpReceiver(o: {
+  username: string;
+  password: string;
+  implicitTls?: boolean;
+}): Promise<SmtpReceiver> {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-smtp-'));
   const { cert, key } = makeCertificate(dir);
   const r: SmtpReceiver = { port: 0, certFile: cert, mails: [], refusedLogins: 0, close: async () => undefined };
   const server = new SMTPServer({
+    secure: o.implicitTls ?? false,
     key: readFileSync(key),
     cert: readFileSync(cert),
     authMethods: ['PLAIN', 'LOGIN'],
