@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfigFile } from '../src/config/load.ts';
 import { resolveConfig } from '../src/server/config.ts';
+import type { z } from 'zod';
 import { createChannel } from '../src/server/notify/channels/index.ts';
+import type { ChannelConfigSchema } from '../src/server/notify/config.ts';
 import { secretFile } from './support/notify-receivers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patchloop-notify-config-'));
@@ -57,7 +59,7 @@ test('mistakes are named at their line', () => {
 });
 
 test('secrets: from a 0600 or 0640 file or the environment; a file others may read, an unset variable or a bad URL refused', () => {
-  const config = (c: Record<string, unknown>) =>
+  const config = (c: z.input<typeof ChannelConfigSchema>) =>
     resolveConfig({ data_dir: dir, notifications: { channels: [c] } }).notifications.channels[0];
   const url = secretFile(dir, 'url', 'https://hooks.example.test/services/T1/B2/secret-token');
   const grp = secretFile(dir, 'url-640', 'https://hooks.example.test/services/T1/B2/secret-token', 0o640);

@@ -22,7 +22,8 @@ import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
 import { LogStream } from './log-stream.ts';
 import { NotifyService } from './notify/service.ts';
-import { vulnDbFacts } from './notify/facts.ts';
+import { serverFacts } from './notify/facts.ts';
+import { enrichmentOf } from './enrichment.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
 import { PATCHLOOP_VERSION } from '../version.ts';
 import { PatchloopError } from '../core/errors.ts';
@@ -221,7 +222,7 @@ async function startWithLock(
     config: config.notifications,
     clock,
     log,
-    facts: vulnDbFacts(() => vulndb.current()),
+    facts: serverFacts(enrichmentOf({ store, vulndb, config }), () => vulndb.current().hasEnrichment()),
   });
   stops.push(() => notify.stop());
   const ctx: ServerContext = {

@@ -1,16 +1,13 @@
-// KEV and priority of a finding for rule filters and messages: the vulnerability DB's
-// enrichment (KEV catalogue, EPSS) and core/priority.ts, as the findings API derives them.
-import { priorityOf } from '../../core/priority.ts';
-import type { VulnDb } from '../../vulndb/reader.ts';
+// KEV and priority of a finding for rule filters and messages, ranked as the findings API ranks
+// them: the server's enrichment (enrichment.ts: the vulnerability DB's KEV catalogue and EPSS
+// scores, the priority rule of server.yaml).
+import type { ServerEnrichment } from '../enrichment.ts';
 import type { FindingFacts } from './sources.ts';
 
-export function vulnDbFacts(current: () => VulnDb): FindingFacts {
-  return ({ vulnerability, severity, status }) => {
-    const db = current();
-    const e = db.enrichment(vulnerability);
-    // Without any KEV data, "not known exploited" cannot be told from "not known".
-    const kev = e?.kev ? true : db.hasEnrichment() ? false : null;
-    const priority = status === null ? null : priorityOf({ severity, status, kev: e?.kev, epss: e?.epss }).level;
-    return { kev, priority };
-  };
+export function serverFacts(enrichment: ServerEnrichment, hasEnrichment: () => boolean): FindingFacts {
+  return ({ vulnId, severity, status }) => ({
+    // Without any enrichment data, "not known exploited" cannot be told from "not known".
+    kev: enrichment.knownExploited(vulnId) ? true : hasEnrichment() ? false : null,
+    priority: status === null ? null : enrichment.priority(vulnId, severity, status).level,
+  });
 }

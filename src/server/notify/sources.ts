@@ -6,7 +6,7 @@
 // since its last report, an exposure past its SLA since it was opened, a reboot pending since
 // a patch run). Every event has a key; notify_pending remembers which were queued for which
 // rule and channel, so reading a source again never queues an event twice.
-import { FINDING_STATUSES, SEVERITIES, type FindingStatus, type Severity } from '../../core/types.ts';
+import { SEVERITIES } from '../../core/types.ts';
 import type { NotificationEvent, Rule, Trigger } from '../api/notification-schemas.ts';
 import { unpackItems } from '../store/history.ts';
 import type { Store } from '../store/store.ts';
@@ -15,7 +15,13 @@ import type { NotifyState } from './tables.ts';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What is known of a finding beyond the event (KEV, priority): notify/facts.ts. */
-export type FindingFacts = (f: { vulnerability: string; severity: Severity; status: FindingStatus | null }) => {
+export type FindingFacts = (f: {
+  vulnId: number;
+  /** Index into SEVERITIES. */
+  severity: number;
+  /** Index into FINDING_STATUSES, when known. */
+  status: number | null;
+}) => {
   kev: boolean | null;
   priority: NotificationEvent['priority'];
 };
@@ -88,8 +94,7 @@ function findingEvent(
   const vulnerability = store.interner.vuln(o.vulnId);
   const pkg = store.interner.pkg(o.pkgId).pkg;
   const severity = SEVERITIES[o.severity] ?? 'unknown';
-  const status = o.status === null ? null : (FINDING_STATUSES[o.status] ?? null);
-  const known = facts({ vulnerability, severity, status });
+  const known = facts({ vulnId: o.vulnId, severity: o.severity, status: o.status });
   const hostname = o.host?.hostname ?? `host ${o.hostId}`;
   const flags = [known.priority, known.kev ? 'KEV' : null].filter(Boolean).join(', ');
   return event({
