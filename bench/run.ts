@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   executable: async () => (await import('./executable.ts')).section,
   notify: async () => (await import('./notify.ts')).section,
   'kev-epss': async () => (await import('./kev-epss.ts')).section,
+  priorities: async () => (await import('./priorities.ts')).section,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,39 +1,47 @@
 // Open exposures by priority, fleet-wide and per vulnerability. An exposure's priority follows
 // from its vulnerability (KEV, EPSS) and its lead's severity and status, so the open exposures
-// are counted once per (vulnerability, severity, status, group) — read again only when the store
-// changed — and ranked from those classes with the enrichment
-// of the moment: a new KEV catalogue or EPSS file ranks them again without reading the store.
+// are counted once per (vulnerability, severity, status) — fleet-wide, or for one group's hosts —
+// read again only when the store changed, and ranked from those classes with the enrichment of
+// the moment: a new KEV catalogue or EPSS file ranks them again without reading the store.
 import { FINDING_STATUSES, PRIORITY_LEVELS, SEVERITIES, type Priority, type PriorityLevel } from '../../core/types.ts';
 import type { ServerEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
 import { storeVersion } from './common.ts';
 
-/** Open exposures of one vulnerability with one severity and status in one group. */
+/** Open exposures of one vulnerability with one severity and status. */
 interface Class {
   vulnId: number;
   severity: number;
   status: number;
-  grp: string;
   n: number;
 }
 
-const cache = new WeakMap<Store, { version: number; classes: Class[]; byVuln: Map<number, Class[]> }>();
+interface Classes {
+  version: number;
+  classes: Class[];
+  byVuln: Map<number, Class[]>;
+}
 
-function classes(store: Store): { classes: Class[]; byVuln: Map<number, Class[]> } {
-  const hit = cache.get(store);
+// Fleet-wide (key ''), and the last group asked for.
+const cache = new WeakMap<Store, Map<string, Classes>>();
+
+function classes(store: Store, group?: string): Classes {
+  let byGroup = cache.get(store);
+  if (!byGroup) cache.set(store, (byGroup = new Map()));
+  const key = group === undefined ? '' : `g:${group}`;
+  const hit = byGroup.get(key);
   const version = storeVersion(store);
   if (hit && hit.version === version) return hit;
-  const rows = store.all<{ vuln_id: number; severity: number; status: number; grp: string; n: number }>(
-    `SELECT e.vuln_id, e.severity, e.status, h.grp, count(*) AS n FROM exposures e JOIN hosts h ON h.id = e.host_id
-     WHERE +e.open = 1 AND e.exception_id IS NULL GROUP BY e.vuln_id, e.severity, e.status, h.grp`,
+  // Exposures an exception holds are out of the open counts.
+  const rows = store.all<{ vuln_id: number; severity: number; status: number; n: number }>(
+    group === undefined
+      ? `SELECT vuln_id, severity, status, count(*) AS n FROM exposures WHERE +open = 1 AND exception_id IS NULL
+         GROUP BY vuln_id, severity, status`
+      : `SELECT e.vuln_id, e.severity, e.status, count(*) AS n FROM hosts h JOIN exposures e ON e.host_id = h.id
+         WHERE h.grp = ? AND +e.open = 1 AND e.exception_id IS NULL GROUP BY e.vuln_id, e.severity, e.status`,
+    ...(group === undefined ? [] : [group]),
   );
-  const out: Class[] = rows.map((r) => ({
-    vulnId: r.vuln_id,
-    severity: r.severity,
-    status: r.status,
-    grp: r.grp,
-    n: r.n,
-  }));
+  const out: Class[] = rows.map((r) => ({ vulnId: r.vuln_id, severity: r.severity, status: r.status, n: r.n }));
   const byVuln = new Map<number, Class[]>();
   for (const c of out) {
     const list = byVuln.get(c.vulnId);
@@ -41,7 +49,8 @@ function classes(store: Store): { classes: Class[]; byVuln: Map<number, Class[]>
     else byVuln.set(c.vulnId, [c]);
   }
   const entry = { version, classes: out, byVuln };
-  cache.set(store, entry);
+  for (const k of byGroup.keys()) if (k !== '') byGroup.delete(k);
+  byGroup.set(key, entry);
   return entry;
 }
 
@@ -52,8 +61,7 @@ const zero = (): PriorityCounts => ({ P1: 0, P2: 0, P3: 0, P4: 0 });
 /** Open exposures per priority (of one group's hosts, when given). */
 export function priorityCounts(store: Store, x: ServerEnrichment, group?: string): PriorityCounts {
   const out = zero();
-  for (const c of classes(store).classes) {
-    if (group !== undefined && c.grp !== group) continue;
+  for (const c of classes(store, group).classes) {
     out[PRIORITY_LEVELS[x.rank(c.vulnId, c.severity, c.status) - 1]] += c.n;
   }
   return out;
@@ -71,11 +79,25 @@ export function vulnRank(store: Store, x: ServerEnrichment, vulnId: number): num
  * Known exploited vulnerabilities open in the fleet (or one group): their open exposures and the
  * hosts they are on.
  */
-export function knownExploitedOpen(
-  store: Store,
-  x: ServerEnrichment,
-  group?: string,
-): { exposures: number; vulnerabilities: number; hostIds: number[] } {
+export function knownExploitedOpen(store: Store, x: ServerEnrichment, group?: string): KnownExploitedOpen {
+  const key = `${storeVersion(store)} ${x.generation} ${group ?? ''}`;
+  const hit = kevCache.get(store);
+  if (hit?.key === key) return hit.value;
+  const value = countKnownExploited(store, x, group);
+  kevCache.set(store, { key, value });
+  return value;
+}
+
+interface KnownExploitedOpen {
+  exposures: number;
+  vulnerabilities: number;
+  hostIds: number[];
+}
+
+// The last answer, while neither the store nor the enrichment changed.
+const kevCache = new WeakMap<Store, { key: string; value: KnownExploitedOpen }>();
+
+function countKnownExploited(store: Store, x: ServerEnrichment, group?: string): KnownExploitedOpen {
   let exposures = 0;
   let vulnerabilities = 0;
   const hosts = new Set<number>();
@@ -86,7 +108,7 @@ export function knownExploitedOpen(
   for (const [vulnId, v] of store.vulns.entries()) {
     if (v.findings <= 0 || !x.knownExploited(vulnId)) continue;
     let n = 0;
-    for (const c of classes(store).byVuln.get(vulnId) ?? []) if (group === undefined || c.grp === group) n += c.n;
+    for (const c of classes(store, group).byVuln.get(vulnId) ?? []) n += c.n;
     if (n === 0) continue;
     exposures += n;
     vulnerabilities++;

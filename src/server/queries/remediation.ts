@@ -21,6 +21,8 @@ type Query = z.infer<typeof RemediationQuerySchema>;
 /** What the roll-up needs to know of a vulnerability beyond the store: whether it is known exploited. */
 export interface VulnFacts {
   knownExploited(vulnId: number): boolean;
+  /** Changes when what knownExploited says may have changed (a refresh). */
+  readonly generation: number;
 }
 
 /** One source package's upgrade on one host, while its exposures are read. */
@@ -43,16 +45,26 @@ interface Line {
   severity: number;
 }
 
-/** A version ordered by the host's scheme; text order when a version does not parse. */
+// Comparisons remembered: a fleet compares the same few fixed versions of a source over and over.
+const compared = new Map<string, boolean>();
+
+/** Whether `a` is newer than `b` in the host's scheme; text order when a version does not parse. */
 function newer(scheme: string | undefined, a: string, b: string): boolean {
-  if (scheme === 'deb' || scheme === 'rpm' || scheme === 'apk') {
-    try {
-      return compareVersions(scheme, a, b) > 0;
-    } catch {
-      // An unparsable version from a feed: text order keeps the choice stable.
+  const key = `${scheme}\u0000${a}\u0000${b}`;
+  let out = compared.get(key);
+  if (out === undefined) {
+    out = a > b;
+    if (scheme === 'deb' || scheme === 'rpm' || scheme === 'apk') {
+      try {
+        out = compareVersions(scheme, a, b) > 0;
+      } catch {
+        // An unparsable version from a feed: text order keeps the choice stable.
+      }
     }
+    if (compared.size >= 100_000) compared.clear();
+    compared.set(key, out);
   }
-  return a > b;
+  return out;
 }
 
 interface HostInfo {
@@ -98,6 +110,9 @@ function upgradesOf(
   return out;
 }
 
+/** Hosts whose exposures are read at once (one query, rows in memory only for them). */
+const HOSTS_PER_READ = 200;
+
 // The fleet-wide roll-up, derived again only when the store changed.
 const cache = new WeakMap<Store, { version: number; lines: Line[] }>();
 
@@ -133,26 +148,30 @@ function rollUp(store: Store, group: string | undefined): Line[] {
       if (u.severity < line.severity) line.severity = u.severity;
     }
   };
-  // In primary-key order: a host's exposures are adjacent, folded when the next host starts.
-  const stmt = store.db.prepare(
-    // Exposures an exception holds are out of the open counts, and out of what there is to do.
-    'SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures WHERE +open = 1 AND +fixable = 1 AND exception_id IS NULL',
+  // Hosts in pieces along the primary key (host, vulnerability, source): a host's exposures are
+  // adjacent, folded when the next host starts. Exposures an exception holds are out of the open
+  // counts, and out of what there is to do.
+  const stmt = store.stmt(
+    `SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures
+     WHERE host_id IN (SELECT value FROM json_each(?)) AND +open = 1 AND +fixable = 1 AND exception_id IS NULL`,
   );
   stmt.setReturnArrays(true);
-  let current = -1;
-  let rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[] = [];
-  for (const r of stmt.iterate() as Iterable<[number, number, number, number, number]>) {
-    const [hostId, srcId, vulnId, detailId, severity] = r;
-    if (hostId !== current) {
-      if (rows.length) fold(current, rows);
-      current = hostId;
-      rows = [];
+  const ids = [...hosts.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < ids.length; i += HOSTS_PER_READ) {
+    let current = -1;
+    let rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[] = [];
+    for (const r of stmt.all(JSON.stringify(ids.slice(i, i + HOSTS_PER_READ))) as unknown as number[][]) {
+      const [hostId, srcId, vulnId, detailId, severity] = r;
+      if (hostId !== current) {
+        if (rows.length) fold(current, rows);
+        current = hostId;
+        rows = [];
+      }
+      const fixed = store.interner.detail(detailId).fixed_version;
+      if (fixed) rows.push({ src_id: srcId, vuln_id: vulnId, fixed, severity });
     }
-    if (!hosts.has(hostId)) continue;
-    const fixed = store.interner.detail(detailId).fixed_version;
-    if (fixed) rows.push({ src_id: srcId, vuln_id: vulnId, fixed, severity });
+    if (rows.length) fold(current, rows);
   }
-  if (rows.length) fold(current, rows);
   const out = [...lines.values()];
   if (group === undefined) cache.set(store, { version, lines: out });
   return out;
@@ -228,11 +247,21 @@ function byVersion(a: Remediation, b: Remediation): number {
 }
 
 /** The fleet's remediation roll-up: filtered, sorted, paged. */
+// The lines as the API gives them, while neither the roll-up nor the enrichment changed.
+const described = new WeakMap<Store, { lines: Line[]; generation: number; items: Remediation[] }>();
+
+function remediations(store: Store, facts: VulnFacts, group: string | undefined): Remediation[] {
+  const lines = rollUp(store, group);
+  const hit = described.get(store);
+  if (hit && hit.lines === lines && hit.generation === facts.generation) return hit.items;
+  const items = lines.map((l) => toRemediation(store, facts, l));
+  if (group === undefined) described.set(store, { lines, generation: facts.generation, items });
+  return items;
+}
+
 export function listRemediation(store: Store, facts: VulnFacts, q: Query): Page<Remediation> {
   const needle = q.search?.trim().toLowerCase();
-  let items = rollUp(store, q.group)
-    .filter((l) => !needle || store.interner.source(l.srcId).toLowerCase().includes(needle))
-    .map((l) => toRemediation(store, facts, l));
+  let items = remediations(store, facts, q.group).filter((r) => !needle || r.source.toLowerCase().includes(needle));
   if (q.kev) items = items.filter((r) => r.known_exploited > 0);
   items.sort(SORTS[q.sort]);
   if (q.order && q.order !== NATURAL[q.sort]) items.reverse();
