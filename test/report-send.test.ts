@@ -2,11 +2,12 @@
 // with an SMTP channel (a real SMTP server on loopback, STARTTLS and a login) and a webhook (a
 // real HTTP receiver) makes November's report on request and sends it. The e-mail carries the
 // PDF the server serves, byte for byte; the webhook names it; both say the report's figures.
-// The fleet has an exception rule, which the report lists with its expiry as the API does.
+// The fleet has an exception rule, which the report lists with its expiry as the API does, and a
+// KEV catalogue naming some of its vulnerabilities: the report's known exploited figures are the overview's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFleet, type Fleet } from './support/dashboard-fleet.ts';
@@ -17,12 +18,13 @@ import {
   type HttpReceiver,
   type SmtpReceiver,
 } from './support/notify-receivers.ts';
-import { REPO_ROOT } from './support/paths.ts';
+import { REPO_ROOT, SHARED_DATA } from './support/paths.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { until } from './support/until.ts';
 import { MonthlyReportSchema } from '../src/server/report/schema.ts';
 
 const MONTH = '2026-11';
+const REAL_KEV = join(SHARED_DATA, 'feeds/kev/known_exploited_vulnerabilities.json');
 
 let dir: string;
 let fleet: Fleet;
@@ -30,6 +32,7 @@ let server: ServerProcess;
 let smtp: SmtpReceiver;
 let hook: HttpReceiver;
 let admin: Record<string, string>;
+let kevFile: string;
 
 before(async () => {
   execFileSync('sh', [join(REPO_ROOT, 'scripts/build-web')], { stdio: 'pipe' });
@@ -37,6 +40,8 @@ before(async () => {
   fleet = await buildFleet(dir, { hosts: 8, days: 40, cves: 250, seed: 3, feedUpdates: 1 });
   smtp = await startSmtpReceiver({ username: 'patchloop', password: 'smtp password 1' });
   hook = await startHttpReceiver();
+  // Written once the fleet's vulnerabilities are known (the first refresh is the test's).
+  kevFile = join(dir, 'known_exploited_vulnerabilities.json');
   const config = join(dir, 'server.yaml');
   writeFileSync(
     config,
@@ -50,6 +55,8 @@ before(async () => {
       '  sources:',
       '    - name: debian',
       `      from: [${JSON.stringify(fleet.feedFile)}]`,
+      '    - name: kev',
+      `      from: [${JSON.stringify(kevFile)}]`,
       'notifications:',
       '  channels:',
       '    - name: management-mail',
@@ -91,6 +98,18 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * A KEV catalogue as CISA publishes it (the real catalogue's first entries) naming `ids`: the
+ * fleet's own vulnerabilities are generated, so real entries are given their ids.
+ */
+function kevCatalogue(ids: string[]): string {
+  const real = JSON.parse(readFileSync(REAL_KEV, 'utf8')) as Record<string, unknown> & {
+    vulnerabilities: Record<string, unknown>[];
+  };
+  const vulnerabilities = ids.map((id, i) => ({ ...real.vulnerabilities[i], cveID: id }));
+  return JSON.stringify({ ...real, count: vulnerabilities.length, vulnerabilities });
+}
+
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${server.url}${path}`, {
     method,
@@ -102,9 +121,19 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 }
 
 test(
-  'the report goes out by e-mail with its PDF and by webhook, and lists the exceptions as the API does',
+  'the report goes out by e-mail with its PDF and by webhook; exceptions and known exploited as the API says',
   { timeout: 300_000 },
   async () => {
+    // Three of the fleet's vulnerabilities are known exploited once the KEV feed is refreshed.
+    const top = await call<{ items: { id: string }[] }>('GET', '/api/v1/vulnerabilities?per_page=4&sort=hosts');
+    writeFileSync(kevFile, kevCatalogue(top.items.slice(1, 4).map((v) => v.id)));
+    await call('POST', '/api/v1/feeds/refresh');
+    await until(async () => {
+      const o = await call<{ feeds: { feed: string }[] }>('GET', '/api/v1/stats/overview');
+      const f = await call<{ refreshing: boolean }>('GET', '/api/v1/feeds');
+      return o.feeds.some((x) => x.feed === 'kev') && !f.refreshing;
+    }, 'the KEV feed');
+
     // An accepted risk on the fleet's most widespread vulnerability, expiring in 20 days.
     const vulns = await call<{ items: { id: string }[] }>('GET', '/api/v1/vulnerabilities?per_page=1&sort=hosts');
     const expires = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
@@ -124,6 +153,17 @@ test(
     const report = MonthlyReportSchema.parse(
       await call('GET', `/api/v1/monthly-reports/patchloop-report-${MONTH}.json`),
     );
+
+    // Known exploited: loaded, and the overview's figures.
+    const overview = await call<{ known_exploited: Record<string, unknown>; feeds: { feed: string }[] }>(
+      'GET',
+      '/api/v1/stats/overview',
+    );
+    assert.ok(
+      overview.feeds.some((f) => f.feed === 'kev'),
+      'the KEV feed is in',
+    );
+    assert.deepEqual(report.known_exploited, { loaded: true, ...overview.known_exploited });
 
     // Exceptions: the API's summary and the rule with its expiry.
     const summary = await call<Record<string, number>>('GET', '/api/v1/exceptions/summary');
@@ -178,7 +218,11 @@ test(
       body.text,
       new RegExp(`Open findings: ${report.exposure.open_start.total} → ${report.exposure.open_end.total}`),
     );
-    assert.match(body.text, /Known exploited open: KEV data not loaded/);
+    assert.ok(report.known_exploited.loaded);
+    assert.match(
+      body.text,
+      new RegExp(`Known exploited open: ${report.known_exploited.open} on ${report.known_exploited.hosts} host`),
+    );
     assert.match(body.text, new RegExp(`Exceptions: ${report.exceptions.excepted} findings held by`));
     assert.deepEqual(body.attachments, [
       { filename: `patchloop-report-${MONTH}.pdf`, content_type: 'application/pdf', size: pdf.length },
