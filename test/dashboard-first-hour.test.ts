@@ -67,6 +67,9 @@ before(async () => {
   page = await context.newPage();
   await logIn(page, server.url, fleet.password);
   freshContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const login = await freshContext.newPage();
+  await logIn(login, fresh.url, ADMIN_PASSWORD);
+  await login.close();
 });
 
 after(async () => {
@@ -234,7 +237,7 @@ test('hosts: every severity column sorts on the server; reboot, support and agen
 
 test('a vulnerability page keeps the advisory text as paragraphs, a list and links, runs nothing from it', async () => {
   const p = await freshContext.newPage();
-  await logIn(p, fresh.url, ADMIN_PASSWORD, '/vulnerabilities/CVE-2099-3001');
+  await p.goto(`${fresh.url}/vulnerabilities/CVE-2099-3001`);
   const text = p.locator('[data-advisory-text]');
   await text.waitFor();
   assert.equal(await p.locator('[data-vuln-title]').textContent(), 'openssl: a heap overflow in the X.509 name check');
@@ -294,6 +297,11 @@ test('with no host yet: the hosts page gives the enrolment commands, time to rem
   await rings.waitFor();
   assert.match((await rings.textContent()) ?? '', /No policy yet\. An operator creates one on the Policies page/);
   assert.equal(await rings.locator('a').getAttribute('href'), '/policies');
+  // No patch run: the agent's switch that turns patching on.
+  assert.equal(
+    (await p.locator('[data-card="runs"] .table-empty').textContent())?.replace(/\s+/g, ' '),
+    'No patch run has been reported yet. An agent patches, and reports each run, once its /etc/patchloop/agent.yaml has patch: { enabled: true }; a policy then says when and what.',
+  );
   await p.close();
 });
 

@@ -204,3 +204,17 @@ export const RUN_CSV: CsvColumn<PatchRun>[] = [
 export function whenText(iso: string | null): string {
   return iso ? `${relative(iso)} (${dateTime(iso)} UTC)` : '–';
 }
+
+/** With no patch run anywhere: the agent's switch that turns patching on. */
+export function NoRunsYet(props: { host?: boolean }) {
+  return (
+    <>
+      No patch run {props.host ? 'reported by this host' : 'has been reported yet'}. An agent patches, and reports each
+      run, once its <code>/etc/patchloop/agent.yaml</code> has{' '}
+      <code>
+        patch: {'{'} enabled: true {'}'}
+      </code>
+      ; a policy then says when and what.
+    </>
+  );
+}

@@ -14,7 +14,7 @@ import type {
 import { useApi } from '../api/use-api.ts';
 import { FindingsTable } from '../components/findings-table.tsx';
 import { TextFilter } from '../components/filters.tsx';
-import { GateBadge, RUN_CSV, runColumns, whenText } from '../components/patch-runs.tsx';
+import { GateBadge, NoRunsYet, RUN_CSV, runColumns, whenText } from '../components/patch-runs.tsx';
 import { DataTable, ExportButton, Pager, type Column } from '../components/table.tsx';
 import {
   Badge,
@@ -120,9 +120,9 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
               ],
               ['Enrolled', date(h.enrolled_at)],
               ['Packages', int(h.package_count)],
-              ['Agent', h.agent_version ?? '–'],
+              ['Agent', h.agent_version ?? <span class="muted">never reported</span>],
               ['Support', h.support.state === 'supported' ? `until ${h.support.ends}` : h.support.state],
-              ['Machine id', <span class="mono small">{h.machine_id ?? '–'}</span>],
+              ['Machine id', <span class="mono small">{h.machine_id ?? 'not reported'}</span>],
             ]}
           />
           {h.kernel_not_running_findings > 0 && (
@@ -432,8 +432,11 @@ function PatchingTab(props: { host: HostDetail }) {
                   'Policy',
                   <span data-fact="policy">{v.policy ? `${v.policy.name} v${v.policy.version}` : 'none'}</span>,
                 ],
-                ['Ring', <span data-fact="ring">{v.ring ? `${v.ring.name} (${v.ring.index + 1})` : '–'}</span>],
-                ['Ring gate', v.gate ? <GateBadge gate={v.gate} reasons={false} /> : '–'],
+                [
+                  'Ring',
+                  <span data-fact="ring">{v.ring ? `${v.ring.name} (${v.ring.index + 1})` : 'in no ring'}</span>,
+                ],
+                ['Ring gate', v.gate ? <GateBadge gate={v.gate} reasons={false} /> : 'none (no ring)'],
                 [
                   'Next window',
                   <span data-fact="next-window">
@@ -441,22 +444,26 @@ function PatchingTab(props: { host: HostDetail }) {
                       ? `${dateTime(v.next_window.start)} – ${dateTime(v.next_window.end)} UTC`
                       : v.policy && v.windows.length === 0
                         ? 'any time'
-                        : '–'}
+                        : 'none ahead'}
                   </span>,
                 ],
                 [
                   'Will patch',
                   <span data-fact="will-patch">
-                    {v.outlook ? (v.outlook.will_patch ? `yes, ${whenText(v.outlook.patch_at)}` : 'no') : '–'}
+                    {v.outlook
+                      ? v.outlook.will_patch
+                        ? `yes, ${whenText(v.outlook.patch_at)}`
+                        : 'no'
+                      : 'not known yet'}
                   </span>,
                 ],
-                ['Installs', v.outlook?.would_install ?? '–'],
-                ['Reboot', v.outlook?.reboot ?? '–'],
+                ['Installs', v.outlook?.would_install ?? 'not known yet'],
+                ['Reboot', v.outlook?.reboot ?? 'not known yet'],
                 [
                   'Windows',
                   v.windows.length
                     ? v.windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.time_zone}`).join('; ')
-                    : '–',
+                    : 'any time',
                 ],
               ]}
             />
@@ -502,7 +509,7 @@ function PatchingTab(props: { host: HostDetail }) {
           loading={runs.loading}
           error={runs.error}
           retry={runs.reload}
-          empty="No patch run reported by this host. Its agent reports runs when patching is enabled in agent.yaml."
+          empty={<NoRunsYet host />}
         />
         {runs.data && runs.data.total > 20 && (
           <Pager

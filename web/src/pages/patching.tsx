@@ -8,7 +8,15 @@ import type { FeedStatus, HostSummary, LeaseView, Page, PatchRun, PatchRunSummar
 import { useApi, type ApiState } from '../api/use-api.ts';
 import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
 import { SelectFilter } from '../components/filters.tsx';
-import { GateBadge, OUTCOME_LABEL, OUTCOMES, RUN_CSV, runColumns, whenText } from '../components/patch-runs.tsx';
+import {
+  GateBadge,
+  NoRunsYet,
+  OUTCOME_LABEL,
+  OUTCOMES,
+  RUN_CSV,
+  runColumns,
+  whenText,
+} from '../components/patch-runs.tsx';
 import { DataTable, ExportButton, Pager, type Column } from '../components/table.tsx';
 import { Badge, Card, Count, ErrorNote, Kpi, PageHeader } from '../components/ui.tsx';
 import { download, stamped, toCsv, type CsvColumn } from '../lib/csv.ts';
@@ -192,9 +200,7 @@ function RunsCard() {
         error={runs.error}
         retry={runs.reload}
         empty={
-          query.host || query.group || query.outcome || days
-            ? 'No patch run matches these filters.'
-            : 'No patch run has been reported yet. Agents with patching enabled report every run.'
+          query.host || query.group || query.outcome || days ? 'No patch run matches these filters.' : <NoRunsYet />
         }
       />
       {runs.data && runs.data.total > RUNS_PER_PAGE && (
