@@ -6,7 +6,7 @@
 // loopback. Figures: the first round (reading the history, queueing, composing), a round with
 // nothing new (the cost of every interval: state sources, due messages), and sending the
 // messages to the receiver.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -17,28 +17,21 @@ import { createRule } from '../src/server/notify/rules.ts';
 import { NotifyService } from '../src/server/notify/service.ts';
 import { NotifyState } from '../src/server/notify/tables.ts';
 import { Store } from '../src/server/store/store.ts';
-import { buildFleet, type Fleet } from '../test/support/dashboard-fleet.ts';
 import { secretFile, startHttpReceiver } from '../test/support/notify-receivers.ts';
+import { cachedFleet } from './lib/cached-fleet.ts';
 import type { BenchContext, BenchRow, BenchSection } from './lib/context.ts';
 
 const HOSTS = 200;
 
-async function fleetOf(ctx: BenchContext): Promise<Fleet> {
-  const dir = join(ctx.cacheDir, 'notify-fleet');
-  const saved = join(dir, 'fleet.json');
-  if (!ctx.fresh && existsSync(saved)) return JSON.parse(readFileSync(saved, 'utf8')) as Fleet;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const started = performance.now();
-  const fleet = await buildFleet(dir, { hosts: HOSTS, days: 30, cves: 600, reportEvery: 7, feedUpdates: 3 });
-  writeFileSync(saved, JSON.stringify(fleet));
-  ctx.log(`fleet of ${HOSTS} hosts built through the API in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return fleet;
-}
-
 export const section: BenchSection = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
-    const fleet = await fleetOf(ctx);
+    const fleet = await cachedFleet(ctx, 'notify-fleet', {
+      hosts: HOSTS,
+      days: 30,
+      cves: 600,
+      reportEvery: 7,
+      feedUpdates: 3,
+    });
     const work = mkdtempSync(join(tmpdir(), 'patchloop-bench-notify-'));
     const file = join(work, 'server.sqlite');
     copyFileSync(join(fleet.dataDir, 'server.sqlite'), file);
