@@ -16,6 +16,7 @@ import { api, enrollTestHost, fullReportOf, startTestServer, type TestServer } f
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { samplePatchRun } from './support/patch-run.ts';
 import { endDueExceptions } from '../src/server/store/exceptions-apply.ts';
+import { sendToChannels } from '../src/server/notify/service.ts';
 import {
   secretFile,
   startHttpReceiver,
@@ -383,6 +384,34 @@ test('test send: a working channel and a refused login, audited', async () => {
   assert.equal(unknown.status, 404);
   const audit = await api(s.url, '/api/v1/audit?action=notification.test', { token: s.adminToken });
   assert.match(audit.text, /notification_channel/);
+});
+
+test('sendToChannels: a report with an HTML body and a PDF goes by e-mail with the file, by webhook naming it', async () => {
+  const pdf = Buffer.from('%PDF-1.7\n% patchloop test report\n%%EOF\n');
+  const mails = smtp.mails.length;
+  const posts = webhookPosts().length;
+  const ids = sendToChannels(notify(), {
+    channels: ['mail', 'hook'],
+    title: 'patchloop report 2026-11',
+    text: 'Fleet exposure in November.',
+    html: '<h1>Fleet exposure in November</h1>',
+    attachments: [{ filename: 'patchloop-2026-11.pdf', contentType: 'application/pdf', content: pdf }],
+  });
+  assert.equal(ids.length, 2);
+  assert.throws(() => sendToChannels(notify(), { channels: ['nope'], title: 't', text: 't' }), /no channel nope/);
+  await notify().runOnce();
+  assert.equal(smtp.mails.length, mails + 1);
+  const mail = mailText(smtp.mails.at(-1)!.raw);
+  assert.match(mail, /Subject: patchloop report 2026-11/);
+  assert.match(mail, /Content-Type: text\/html/);
+  assert.match(mail, /Content-Disposition: attachment; filename=patchloop-2026-11\.pdf/);
+  assert.ok(mail.includes(pdf.toString('base64').slice(0, 40)));
+  const post = webhookPosts().slice(posts);
+  assert.equal(post.length, 1);
+  assert.equal(post[0].kind, 'report');
+  assert.deepEqual(post[0].attachments, [
+    { filename: 'patchloop-2026-11.pdf', content_type: 'application/pdf', size: pdf.length },
+  ]);
 });
 
 test('no API answer holds a secret', async () => {
