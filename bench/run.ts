@@ -12,6 +12,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   export: async () => (await import('./export.ts')).section,
   ingest: async () => (await import('./ingest.ts')).section,
   executable: async () => (await import('./executable.ts')).section,
+  exceptions: async () => (await import('./exceptions.ts')).section,
   notify: async () => (await import('./notify.ts')).section,
   'kev-epss': async () => (await import('./kev-epss.ts')).section,
   priorities: async () => (await import('./priorities.ts')).section,

@@ -61,11 +61,39 @@ const reopenedEvents = async (cause: string) =>
     (e) => e.cause === cause,
   ).length;
 
+/** A CISA KEV catalogue (its real format) of these CVEs and the days they were added. */
+function kevCatalogue(entries: [string, string][]): unknown {
+  return {
+    title: 'CISA Catalog of Known Exploited Vulnerabilities',
+    catalogVersion: '2026.11.01',
+    dateReleased: '2026-11-01T00:00:00.000Z',
+    count: entries.length,
+    vulnerabilities: entries.map(([cveID, dateAdded]) => ({
+      cveID,
+      vendorProject: 'Example',
+      product: 'example',
+      vulnerabilityName: 'Example vulnerability',
+      dateAdded,
+      shortDescription: 'An example.',
+      requiredAction: 'Apply updates.',
+      dueDate: '2026-12-01',
+      knownRansomwareCampaignUse: 'Unknown',
+    })),
+  };
+}
+
 before(async () => {
   feedDir = mkdtempSync(join(tmpdir(), 'patchloop-exc-feed-'));
   const feed = writeFeedFile(feedDir, 'debian.json', trackerFeedV1());
+  const kev = writeFeedFile(feedDir, 'kev.json', kevCatalogue([['CVE-2099-9999', '2026-10-01']]));
   s = await startTestServer(trackerFeedV1(), {
-    feeds: { refresh_interval: 0, sources: [{ name: 'debian', from: [feed] }] },
+    feeds: {
+      refresh_interval: 0,
+      sources: [
+        { name: 'debian', from: [feed] },
+        { name: 'kev', from: [kev] },
+      ],
+    },
     exceptions: { max_days: 90, check_interval: '100ms' },
   });
   inv = await readInventory(BOOKWORM_ROOT, { kernel: '6.1.0-40-amd64' });
@@ -266,6 +294,43 @@ function assertCountsAgree(): void {
     SEVERITIES.filter((sev) => hosts[sev] !== 0).map((sev) => [sev, hosts[sev]]),
   );
 }
+
+test('a vulnerability known exploited since a rule was made comes back, unless the rule covers escalations', async () => {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const make = async (host: string, cover: boolean) =>
+    (
+      await create({
+        scope: { vulnerability: 'CVE-2099-1005', host },
+        kind: 'will_fix_later',
+        justification: 'curl goes in the next image',
+        cover_escalation: cover,
+      })
+    ).body as Rule;
+  const plain = await make('web-2', false);
+  const covering = await make('db-1', true);
+  assert.deepEqual([plain.held, covering.held], [1, 1]);
+  // CISA adds CVE-2099-1005 the next day; the feeds are refreshed (no finding changes).
+  s.clock.advance(DAY_MS);
+  writeFeedFile(
+    feedDir,
+    'kev.json',
+    kevCatalogue([
+      ['CVE-2099-9999', '2026-10-01'],
+      ['CVE-2099-1005', day(s.clock.now())],
+    ]),
+  );
+  assert.equal((await s.running.refreshNow())?.outcome, 'updated');
+  const held = async (id: number) => (await get<Rule>(`/api/v1/exceptions/${id}`)).held;
+  await until(async () => (await held(plain.id)) === 0, 'the finding known exploited since its rule to come back');
+  assert.equal(await held(covering.id), 1);
+  assert.equal(await reopenedEvents('known exploited'), 1);
+  // A rule made knowing it (the day it was added) holds it.
+  const knowing = await make('web-2', false);
+  assert.equal(knowing.held, 1);
+  assertCountsAgree();
+  for (const r of [plain, covering, knowing])
+    await api(s.url, `/api/v1/exceptions/${r.id}/revoke`, { token: s.adminToken, body: {} });
+});
 
 test("a host's tags and group decide which rules hold its findings; removing it keeps the counts consistent", async () => {
   hostTokens['web-3'] = await enrollTestHost(s, 'web-3', 'web');

@@ -7,6 +7,8 @@
 // reopened with a `reopened` event whose cause says why.
 import { ruleFor, scopeMatches, stillCovers, type ExceptionTarget } from '../../core/exceptions.ts';
 import { SEVERITIES } from '../../core/types.ts';
+import { DAY_MS, dayOf } from '../clock.ts';
+import { existingEnrichment } from '../enrichment.ts';
 import { AggregateBatch } from './aggregates.ts';
 import { activeRules, endedRules, exceptionById, markEnded, ruleState, type ExceptionRule } from './exceptions.ts';
 import { exposureIdentity } from './finding-identity.ts';
@@ -87,7 +89,7 @@ function lift(store: Store, h: HostInfo, delta: CountDelta): Map<number, Held> {
   const held = new Map<number, Held>();
   for (const e of store.all<OpenExposure>(
     `SELECT vuln_id, src_id, lead_name_id, lead_pkg_id, severity, fixable, opened_at, exception_id, exception_severity
-     FROM exposures WHERE host_id = ? AND exception_id IS NOT NULL AND open = 1`,
+     FROM exposures WHERE host_id = ? AND +exception_id IS NOT NULL AND open = 1`,
     h.id,
   )) {
     held.set(exposureIdentity(e.src_id, e.vuln_id), { ruleId: e.exception_id!, baseline: e.exception_severity! });
@@ -119,14 +121,14 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
   // Resolved exposures hold no rule (those that were held are all in `held`: only they can be).
   if (held.size > 0)
     store.run(
-      'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND exception_id IS NOT NULL AND open = 0',
+      'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND +exception_id IS NOT NULL AND open = 0',
       h.id,
     );
   const rows =
     rules.length === 0
       ? store.all<OpenExposure>(
           `SELECT vuln_id, src_id, lead_name_id, lead_pkg_id, severity, fixable, opened_at, exception_id, exception_severity
-           FROM exposures WHERE host_id = ? AND exception_id IS NOT NULL AND open = 1`,
+           FROM exposures WHERE host_id = ? AND +exception_id IS NOT NULL AND open = 1`,
           h.id,
         )
       : store.all<OpenExposure>(
@@ -134,25 +136,41 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
            FROM exposures WHERE host_id = ? AND +open = 1`,
           h.id,
         );
+  const prepared = rules.map((r) => prepare(store, r));
+  // The binary packages of each exposure, read once for the host, when a rule names a package.
+  const binaries = rules.some((r) => r.scope.package !== undefined) ? openBinaries(store, h.id) : new Map();
   const reopened = new Map<string, number[]>();
   let changed = 0;
   for (const e of rows) {
-    const prev = held.get(exposureIdentity(e.src_id, e.vuln_id));
-    const target = targetOf(store, h, e);
+    const key = exposureIdentity(e.src_id, e.vuln_id);
+    const prev = held.get(key);
+    const bins: number[] = binaries.get(key) ?? [];
+    // Most exposures no rule can cover: told apart from ids already in memory.
+    const candidates = prepared.filter((p) => mayCover(store, p, e, bins)).map((p) => p.rule);
+    if (!prev && candidates.length === 0) continue;
+    const target = targetOf(store, h, e, bins);
     let rule: ExceptionRule | undefined;
     let baseline = e.severity;
     const prevRule = prev && rules.find((r) => r.id === prev.ruleId);
+    const exploitedAt = kevAddedAt(store, e.vuln_id);
+    /** Known exploited since the rule was made: added to the catalogue on a later day (that day counts as known). */
+    const exploitedSince = (r: ExceptionRule): boolean =>
+      exploitedAt !== null && exploitedAt >= (dayOf(r.created_at) + 1) * DAY_MS;
     if (prev && prevRule && scopeMatches(prevRule.scope, target)) {
-      if (stillCovers(prevRule, SEVERITIES[prev.baseline], SEVERITIES[e.severity])) {
+      if (
+        stillCovers(prevRule, SEVERITIES[prev.baseline], SEVERITIES[e.severity]) &&
+        (prevRule.cover_escalation || !exploitedSince(prevRule))
+      ) {
         rule = prevRule;
         baseline = prev.baseline;
       }
     }
     if (!rule) {
-      // A severity that rose since a rule took the exposure: only rules that cover escalations take it again.
+      // A severity that rose since a rule took the exposure, or a vulnerability known exploited
+      // since a rule was made: only rules that cover escalations take it.
       const rose = prev !== undefined && e.severity < prev.baseline;
       rule = ruleFor(
-        rules.filter((r) => !rose || r.cover_escalation),
+        candidates.filter((r) => r.cover_escalation || (!rose && !exploitedSince(r))),
         target,
       );
     }
@@ -179,7 +197,12 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
       e.vuln_id,
       e.src_id,
     );
-    const cause = e.severity < prev.baseline ? 'severity rose' : reopenCause(store, prev.ruleId, now);
+    const cause =
+      e.severity < prev.baseline
+        ? 'severity rose'
+        : prevRule && exploitedSince(prevRule)
+          ? 'known exploited'
+          : reopenCause(store, prev.ruleId, now);
     const items = reopened.get(cause) ?? [];
     items.push(e.lead_name_id, e.vuln_id, e.lead_pkg_id, e.severity);
     reopened.set(cause, items);
@@ -200,17 +223,81 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
   return changed;
 }
 
+/**
+ * When the vulnerability was added to CISA's Known Exploited Vulnerabilities catalogue (ms, the
+ * start of that day), as the server's vulnerability DB says; null when it is not in it (or the
+ * server ranks nothing: no enrichment).
+ */
+function kevAddedAt(store: Store, vulnId: number): number | null {
+  const kev = existingEnrichment(store)?.of(vulnId).kev;
+  return kev ? Date.parse(`${kev.date_added}T00:00:00Z`) : null;
+}
+
+/** The vulnerability DB the held exposures were last checked against, per store. */
+const checkedAgainst = new WeakMap<Store, string>();
+
+/**
+ * After a feed refresh (another vulnerability DB), the hosts with held exposures are checked
+ * again: a vulnerability that became known exploited gives its findings back, though no finding
+ * changed (a re-match leaves such hosts alone).
+ */
+function checkAfterFeeds(store: Store): void {
+  const enrichment = existingEnrichment(store);
+  if (!enrichment) return;
+  const fingerprint = enrichment.fingerprint();
+  if (checkedAgainst.get(store) === fingerprint) return;
+  checkedAgainst.set(store, fingerprint);
+  const hosts = store
+    .all<{ host_id: number }>('SELECT DISTINCT host_id FROM exposures WHERE exception_id IS NOT NULL')
+    .map((r) => r.host_id);
+  if (hosts.length > 0) reconcileHosts(store, hosts);
+}
+
+/** A rule with the interned ids its scope names, for telling most exposures apart without reading them. */
+interface PreparedRule {
+  rule: ExceptionRule;
+  /** The vulnerabilities its vulnerability names (itself, those it is an alias or advisory of); null: any. */
+  vulns: Set<number> | null;
+  /** Its package: the name, and the source package of that name if there is one. */
+  pkg: { name: string; src: number | undefined } | null;
+}
+
+function prepare(store: Store, rule: ExceptionRule): PreparedRule {
+  const { vulnerability, package: pkg } = rule.scope;
+  return {
+    rule,
+    vulns: vulnerability === undefined ? null : new Set(store.interner.vulnsNamed(vulnerability)),
+    pkg: pkg === undefined ? null : { name: pkg, src: store.interner.knownSrc(pkg) },
+  };
+}
+
+/** Whether a rule may cover an exposure (scopeMatches decides): its vulnerability and package. */
+function mayCover(store: Store, p: PreparedRule, e: OpenExposure, pkgIds: number[]): boolean {
+  if (p.vulns && !p.vulns.has(e.vuln_id)) return false;
+  if (!p.pkg || p.pkg.src === e.src_id) return true;
+  const name = p.pkg.name;
+  return pkgIds.some((id) => store.interner.pkg(id).pkg.name === name);
+}
+
+/** The installed packages of each open exposure of a host (by exposure identity). */
+function openBinaries(store: Store, hostId: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const f of store.all<{ vuln_id: number; src_id: number; pkg_id: number }>(
+    'SELECT vuln_id, src_id, pkg_id FROM findings WHERE host_id = ? AND +open = 1',
+    hostId,
+  )) {
+    const key = exposureIdentity(f.src_id, f.vuln_id);
+    const list = out.get(key);
+    if (list) list.push(f.pkg_id);
+    else out.set(key, [f.pkg_id]);
+  }
+  return out;
+}
+
 /** What an exposure offers the rules: its vulnerability's names, its packages, its host. */
-function targetOf(store: Store, h: HostInfo, e: OpenExposure): ExceptionTarget {
+function targetOf(store: Store, h: HostInfo, e: OpenExposure, pkgIds: number[]): ExceptionTarget {
   const i = store.interner;
-  const binaries = store
-    .all<{ pkg_id: number }>(
-      'SELECT pkg_id FROM findings WHERE host_id = ? AND vuln_id = ? AND src_id = ? AND +open = 1',
-      h.id,
-      e.vuln_id,
-      e.src_id,
-    )
-    .map((r) => i.pkg(r.pkg_id).pkg);
+  const binaries = pkgIds.map((id) => i.pkg(id).pkg);
   const lead = i.pkg(e.lead_pkg_id).pkg;
   return {
     vulnIds: [i.vuln(e.vuln_id), ...i.aliases.of(e.vuln_id)],
@@ -254,7 +341,7 @@ export function releaseHost(store: Store, hostId: number, agg: AggregateBatch): 
   const delta = new CountDelta(h, agg);
   if (lift(store, h, delta).size === 0) return;
   store.run(
-    'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND exception_id IS NOT NULL',
+    'UPDATE exposures SET exception_id = NULL, exception_severity = NULL WHERE host_id = ? AND +exception_id IS NOT NULL',
     hostId,
   );
   delta.write(store);
@@ -314,10 +401,12 @@ export function hostsHeldBy(store: Store, ruleId: number): number[] {
 }
 
 /**
- * Gives back the exposures of rules that ended (expired by now, or revoked): run periodically
+ * Gives back the exposures of rules that ended (expired by now, or revoked), and after a feed
+ * refresh those of vulnerabilities known exploited since their rule was made: run periodically
  * by the server and right after a revocation. The number of rules it ended.
  */
 export function endDueExceptions(store: Store): number {
+  checkAfterFeeds(store);
   const now = store.clock.now();
   const due = endedRules(store, now);
   if (due.length === 0) return 0;
