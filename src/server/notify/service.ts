@@ -87,6 +87,7 @@ export class NotifyService {
   private readonly draining = new Map<string, Promise<Omit<RoundReport, 'queued' | 'messages'>>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private kicked = false;
 
   constructor(o: NotifyServiceOptions) {
     this.store = o.store;
@@ -127,8 +128,13 @@ export class NotifyService {
 
   /** A round soon (after a change: a retry asked for, a report queued). */
   kick(): void {
-    if (this.stopped || this.timer === null) return;
-    setImmediate(() => this.tick());
+    if (this.stopped || this.timer === null || this.kicked) return;
+    // Many kicks at once (a report to every channel) are one round.
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.tick();
+    });
   }
 
   channelList(): { name: string; type: Channel['type']; summary: string }[] {
@@ -157,6 +163,7 @@ export class NotifyService {
 
   /** The timer's round: its sending goes on in the background. */
   private tick(): void {
+    if (this.stopped) return;
     this.round()
       .then(() => void this.startSending())
       .catch(() => undefined);
