@@ -108,8 +108,10 @@ test('an operator excepts a finding: the open KPIs drop; when the clock passes t
     await until(async () => (await rows.count()) === 1, 'the excepted finding to leave the open list');
     assert.match((await rows.first().textContent())!, /web-2/);
 
-    // The KPIs: one open finding fewer, one excepted.
+    // The KPIs: one open finding fewer, one excepted (expiring within the week).
     assert.equal(await openKpi(page), openBefore - 1);
+    await until(async () => (await kpi(page, 'excepted')) === 1, 'the overview to count one excepted finding');
+    assert.match((await page.locator('[data-kpi="excepted"]').textContent())!, /1 expire this week/);
     await page.goto(`${s.url}/exceptions`);
     await page.locator('[data-kpi="excepted"] [data-value]').waitFor();
     assert.equal(await kpi(page, 'excepted'), 1);
@@ -129,6 +131,7 @@ test('an operator excepts a finding: the open KPIs drop; when the clock passes t
       'the expired rule to give its finding back',
     );
     assert.equal(await openKpi(page), openBefore);
+    await until(async () => (await kpi(page, 'excepted')) === 0, 'the overview to count no excepted finding');
     await page.goto(`${s.url}/findings?vulnerability=CVE-2099-1002`);
     await until(async () => (await rows.count()) === 2, 'the finding to be listed as open again');
     await page.goto(`${s.url}/exceptions?state=expired`);

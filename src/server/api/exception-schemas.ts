@@ -48,6 +48,8 @@ export const ExceptionsQuerySchema = z.object({
   owner: z.string().max(200).optional(),
 });
 
+export const ExceptionSummaryQuerySchema = z.object({ group: z.string().max(200).optional() });
+
 export const ExceptedSummarySchema = z.object({
   /** Open findings held by a rule: out of the open and SLA counts. */
   excepted: z.number().int(),

@@ -13,6 +13,7 @@ import {
   ExceptionRevokeSchema,
   ExceptionSchema,
   ExceptionsQuerySchema,
+  ExceptionSummaryQuerySchema,
   VexImportResultSchema,
 } from '../api/exception-schemas.ts';
 import { ErrorSchema, IdParams } from '../api/schemas.ts';
@@ -136,11 +137,13 @@ export const exceptionRoutes =
         config: { access: 'viewer' },
         schema: {
           summary: 'Excepted findings (out of the open counts) and how many of them expire within a week',
+          description: "group: the findings of that group of hosts only (the rule counts are the fleet's).",
           tags: ['exceptions'],
+          querystring: ExceptionSummaryQuerySchema,
           response: { 200: ExceptedSummarySchema },
         },
       },
-      async () => exceptedSummary(store),
+      async (request) => exceptedSummary(store, 7, request.query.group),
     );
 
     app.get(

@@ -4,6 +4,7 @@
 import type { AgentVersions, Overview, PatchRunSummary, Trends } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { FlowChart, OpenTrendChart } from '../components/chart.tsx';
+import { ExceptedKpi } from '../components/excepted-kpi.tsx';
 import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
 import { OUTCOME_LABEL, OUTCOMES, OutcomeBadge } from '../components/patch-runs.tsx';
 import { SeverityBars } from '../components/severity-bars.tsx';
@@ -194,6 +195,7 @@ function OverviewBody(props: {
           sub={<>hosts running old code</>}
           href={href('/hosts', { reboot_pending: 'true', group })}
         />
+        <ExceptedKpi group={group} />
       </div>
 
       <div class="grid grid-2-1">
