@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFleet, startFleetServer, type Fleet } from './support/dashboard-fleet.ts';
+import { launchBrowser, logIn } from './support/browser.ts';
 import { runCli } from './support/cli.ts';
 import { REPO_ROOT } from './support/paths.ts';
 import type { ServerProcess } from './support/server-process.ts';
@@ -314,6 +315,39 @@ test('the server makes the same report itself and serves its files', { timeout: 
   );
   assert.ok(own_tokens.length > 0 && own_tokens.every((t) => t.revoked), JSON.stringify(own_tokens));
 });
+
+test(
+  'the Reports page lists the reports with their files, and an operator makes one',
+  { timeout: 300_000 },
+  async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await logIn(page, server.url, fleet.password, '/reports');
+      const row = page.locator('table[data-table="reports"] tbody tr').filter({ hasText: 'November 2026' });
+      await row.waitFor();
+      const listed = await api<{ month: string; files: { name: string }[] }[]>('/api/v1/monthly-reports');
+      assert.equal(await page.locator('table[data-table="reports"] tbody tr').count(), listed.length);
+      const links = await row.locator('a[data-file]').evaluateAll((els) => els.map((e) => e.getAttribute('href')));
+      assert.deepEqual(
+        links,
+        ['pdf', 'html', 'json'].map((f) => `/api/v1/monthly-reports/patchloop-report-${MONTH}.${f}`),
+      );
+      // The PDF link downloads the PDF with the page's own session.
+      const pdf = await page.request.get(`${server.url}${links[0]}`);
+      assert.equal(pdf.headers()['content-type'], 'application/pdf');
+
+      await page.locator('select[name="report-month"]').selectOption('2026-10');
+      await page.locator('form[data-form="make-report"] button[type="submit"]').click();
+      await page.locator('table[data-table="reports"] tbody tr').filter({ hasText: 'October 2026' }).waitFor();
+      const october = await api<MonthlyReport>('/api/v1/monthly-reports/patchloop-report-2026-10.json');
+      assert.equal(october.month, '2026-10');
+      assert.equal(october.to, '2026-10-31');
+    } finally {
+      await browser.close();
+    }
+  },
+);
 
 test('without Chromium the report says so and what to install', async () => {
   const r = await runCli(

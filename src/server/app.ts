@@ -46,6 +46,7 @@ const DASHBOARD_PAGES = [
   '/patching',
   '/policies',
   '/policies/:name',
+  '/reports',
   '/users',
   '/audit',
   '/account',

@@ -25,6 +25,7 @@ import { OverviewPage } from './pages/overview.tsx';
 import { PatchingPage } from './pages/patching.tsx';
 import { PoliciesPage } from './pages/policies.tsx';
 import { PolicyPage } from './pages/policy.tsx';
+import { ReportsPage } from './report/reports-page.tsx';
 import { RemediationPage } from './pages/remediation.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { VulnerabilitiesPage } from './pages/vulnerabilities.tsx';
@@ -77,6 +78,7 @@ function App() {
           <Route path="/patching" component={PatchingPage} />
           <Route path="/policies" component={PoliciesPage} />
           <Route path="/policies/:name" component={PolicyPage} />
+          <Route path="/reports" component={ReportsPage} />
           <Route path="/exceptions" component={ExceptionsPage} />
           <Route path="/notifications" component={NotificationsPage} />
           <Route path="/audit" component={AuditPage} />

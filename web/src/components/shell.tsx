@@ -18,6 +18,7 @@ const NAV: { href: string; label: string; icon: string; role?: Role }[] = [
   { href: '/remediation', label: 'Remediation', icon: 'M12 3 4 11h5v8h6v-8h5zM4 21h16v-1H4z' },
   { href: '/patching', label: 'Patching', icon: 'M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' },
   { href: '/policies', label: 'Policies', icon: 'M5 3h10l4 4v14H5zm9 1v4h4M8 11h8v2H8zm0 4h8v2H8zm0-8h4v2H8z' },
+  { href: '/reports', label: 'Reports', icon: 'M4 20h16v2H4zM6 10h3v8H6zm5-6h3v14h-3zm5 9h3v5h-3z' },
   { href: '/exceptions', label: 'Exceptions', icon: 'M12 2 4 5v6c0 5 3.4 9.3 8 11 4.6-1.7 8-6 8-11V5zm-4 9h8v2H8z' },
   {
     href: '/notifications',

@@ -11,26 +11,7 @@ import { DataTable, type Column } from '../components/table.tsx';
 import { Badge, Card, Kpi, SeverityBadge, type Tone } from '../components/ui.tsx';
 import { date, days, int, percent } from '../lib/format.ts';
 import { SEVERITIES, type Severity } from '../lib/severity.ts';
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
-export function monthName(month: string): string {
-  const [y, m] = month.split('-');
-  return `${MONTHS[Number(m) - 1]} ${y}`;
-}
+import { monthName } from './month-name.ts';
 
 /** A figure with its name, so tests and readers of the HTML find it. */
 function F(props: { name: string; children: ComponentChildren }) {
