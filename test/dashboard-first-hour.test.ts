@@ -374,6 +374,19 @@ test('/api/docs: a readable reference from this server alone, JSON and YAML besi
   // A client that asks /api/docs for JSON (not HTML) still gets the description there.
   const plain = await anon.request.get(`${fresh.url}/api/docs`, { headers: { accept: 'application/json' } });
   assert.deepEqual(await plain.json(), await json.json());
+  // The viewer's bundle: gzipped when asked, and not sent again to a browser that has it.
+  const bundle = await fetch(`${fresh.url}/api/docs/swagger-ui-bundle.js`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(bundle.headers.get('content-encoding'), 'gzip');
+  assert.equal(
+    Buffer.from(await bundle.arrayBuffer()).length,
+    statSync(join(REPO_ROOT, 'node_modules/swagger-ui-dist/swagger-ui-bundle.js')).size,
+  );
+  const etag = bundle.headers.get('etag')!;
+  assert.match(etag, /^"[\w-]{27}"$/);
+  assert.equal(
+    (await fetch(`${fresh.url}/api/docs/swagger-ui-bundle.js`, { headers: { 'if-none-match': etag } })).status,
+    304,
+  );
   // The dashboard's own pages keep their stricter policy.
   const dash = await anon.request.get(`${fresh.url}/hosts`);
   assert.equal(
