@@ -117,7 +117,12 @@ test('an admin manages accounts on the Users page and finds each change in the A
       'Hosts',
       'Vulnerabilities',
       'Findings',
+      'Remediation',
       'Patching',
+      'Policies',
+      'Reports',
+      'Exceptions',
+      'Notifications',
       'Audit log',
       'Users',
     ]);
@@ -184,7 +189,18 @@ test('a viewer sees no change controls; their account page changes the password 
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('.sidebar').waitFor();
     assert.equal(await page.locator('.sidebar-foot [data-role]').textContent(), 'Viewer');
-    assert.deepEqual(await navLabels(page), ['Overview', 'Hosts', 'Vulnerabilities', 'Findings', 'Patching']);
+    assert.deepEqual(await navLabels(page), [
+      'Overview',
+      'Hosts',
+      'Vulnerabilities',
+      'Findings',
+      'Remediation',
+      'Patching',
+      'Policies',
+      'Reports',
+      'Exceptions',
+      'Notifications',
+    ]);
     await page.goto(`${s.url}/audit`);
     await page.getByText('The audit log is for operators and administrators.').waitFor();
     await page.locator('.sidebar-foot [data-user]').click();
