@@ -83,6 +83,26 @@ test('an admin makes a rule, sends a test, and retries a dead letter; a viewer o
     { ...rules[0], name: 'feeds down', trigger: 'feed_refresh_failed', channels: ['broken'], throttle_seconds: 0 },
   ]);
 
+  // Changed in the same form: at most one message per 15 minutes.
+  await page
+    .locator('tr', { has: page.locator('[data-rule="feeds down"]') })
+    .getByRole('button', { name: 'Edit' })
+    .click();
+  const edit = page.locator('form[data-form="edit-rule"]');
+  assert.equal(await edit.locator('input[name="rule-name"]').inputValue(), 'feeds down');
+  await edit.locator('input[name="rule-throttle"]').fill('15');
+  await edit.getByRole('button', { name: 'Save rule' }).click();
+  await page.locator('tr', { hasText: 'at most every 15 min' }).waitFor();
+  const changed = (await api(s.url, '/api/v1/notifications/rules', { token: s.adminToken })).body as {
+    throttle_seconds: number;
+    channels: string[];
+    enabled: boolean;
+  }[];
+  assert.deepEqual(
+    changed.map((r) => [r.throttle_seconds, r.channels, r.enabled]),
+    [[900, ['broken'], true]],
+  );
+
   // A test message.
   await page.locator('[data-test-channel="hook"]').click();
   await page.locator('[data-test-result="hook"]', { hasText: 'Sent' }).waitFor();

@@ -163,31 +163,37 @@ function ChannelsCard() {
   );
 }
 
-function NewRule(props: { channels: Channel[]; onCreated(): void }) {
-  const [name, setName] = useState('');
-  const [trigger, setTrigger] = useState<Trigger>('new_finding');
-  const [chosen, setChosen] = useState<string[]>([]);
-  const [severities, setSeverities] = useState<string[]>([]);
-  const [kev, setKev] = useState(false);
-  const [groups, setGroups] = useState('');
-  const [tags, setTags] = useState('');
-  const [days, setDays] = useState('');
-  const [throttle, setThrottle] = useState('0');
-  const [digest, setDigest] = useState(false);
+/** A new rule, or (with `rule`) a change of one; filter fields the form has no control for are kept. */
+function RuleForm(props: { channels: Channel[]; rule?: Rule; onSaved(): void; onCancel?(): void }) {
+  const r = props.rule;
+  const [name, setName] = useState(r?.name ?? '');
+  const [trigger, setTrigger] = useState<Trigger>(r?.trigger ?? 'new_finding');
+  const [chosen, setChosen] = useState<string[]>(r?.channels ?? []);
+  const [severities, setSeverities] = useState<string[]>(r?.filter.severities ?? []);
+  const [kev, setKev] = useState(r?.filter.kev === true);
+  const [groups, setGroups] = useState((r?.filter.groups ?? []).join(', '));
+  const [tags, setTags] = useState((r?.filter.tags ?? []).join(', '));
+  const [days, setDays] = useState(r?.days ? String(r.days) : '');
+  const [throttle, setThrottle] = useState(String(Math.round((r?.throttle_seconds ?? 0) / 60)));
+  const [digest, setDigest] = useState(r?.digest ?? false);
   const [error, setError] = useState<string | null>(null);
   const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
   const finding = trigger === 'new_finding' || trigger === 'sla_breach';
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
+    // Filters the form has no control for are kept (priorities where they still apply).
+    const f = r?.filter ?? {};
     const filter: RuleFilter = {
+      ...(finding && f.priorities ? { priorities: f.priorities } : {}),
+      ...(f.hosts ? { hosts: f.hosts } : {}),
       ...(finding && severities.length ? { severities } : {}),
       ...(finding && kev ? { kev: true } : {}),
       ...(words(groups) ? { groups: words(groups) } : {}),
       ...(words(tags) ? { tags: words(tags) } : {}),
     };
     try {
-      await apiSend('POST', '/api/v1/notifications/rules', {
+      const body = {
         name,
         trigger,
         filter,
@@ -195,15 +201,18 @@ function NewRule(props: { channels: Channel[]; onCreated(): void }) {
         ...(days ? { days: Number(days) } : {}),
         throttle_seconds: Math.round(Number(throttle) * 60),
         digest,
-      });
-      setName('');
-      props.onCreated();
+        enabled: r?.enabled ?? true,
+      };
+      if (r) await apiSend('PUT', `/api/v1/notifications/rules/${r.id}`, body);
+      else await apiSend('POST', '/api/v1/notifications/rules', body);
+      if (!r) setName('');
+      props.onSaved();
     } catch (err) {
       setError(errorText(err));
     }
   };
   return (
-    <form class="form-row" onSubmit={submit} data-form="new-rule">
+    <form class="form-row" onSubmit={submit} data-form={r ? 'edit-rule' : 'new-rule'}>
       <label>
         <span>Name</span>
         <input name="rule-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
@@ -296,8 +305,13 @@ function NewRule(props: { channels: Channel[]; onCreated(): void }) {
         Daily digest
       </label>
       <button type="submit" class="primary" disabled={chosen.length === 0}>
-        Create rule
+        {r ? 'Save rule' : 'Create rule'}
       </button>
+      {props.onCancel && (
+        <button type="button" class="link" onClick={props.onCancel}>
+          Cancel
+        </button>
+      )}
       {error && (
         <p class="form-error" role="alert">
           {error}
@@ -312,6 +326,8 @@ function RulesCard() {
   const rules = useApi<Rule[]>('/api/v1/notifications/rules');
   const channels = useApi<Channel[]>('/api/v1/notifications/channels');
   const [error, setError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<number | null>(null);
+  const edited = rules.data?.find((r) => r.id === editing);
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
     try {
@@ -347,6 +363,9 @@ function RulesCard() {
       render: (r) =>
         admin && (
           <div class="row-actions">
+            <button type="button" onClick={() => setEditing(r.id)}>
+              Edit
+            </button>
             <button
               type="button"
               onClick={() =>
@@ -383,7 +402,19 @@ function RulesCard() {
       id="rules"
       note="Each event is told once per rule and channel; events of one round go together in one message."
     >
-      {admin && channels.data && <NewRule channels={channels.data} onCreated={rules.reload} />}
+      {admin && channels.data && !edited && <RuleForm channels={channels.data} onSaved={rules.reload} />}
+      {admin && channels.data && edited && (
+        <RuleForm
+          key={edited.id}
+          channels={channels.data}
+          rule={edited}
+          onSaved={() => {
+            setEditing(null);
+            rules.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      )}
       {error && (
         <p class="form-error" role="alert">
           {error}
