@@ -462,6 +462,27 @@ test('rules are validated: unknown channels, duplicate names', async () => {
   assert.equal((put.body as { enabled: boolean }).enabled, false);
   const del = await api(s.url, `/api/v1/notifications/rules/${id}`, { method: 'DELETE', token: s.adminToken });
   assert.equal(del.status, 204);
+  // Each change is in the audit log with the rule before and after.
+  const entry = async (action: string) =>
+    (
+      (await api(s.url, `/api/v1/audit?action=${action}`, { token: s.adminToken })).body as {
+        items: {
+          target: { type: string; id: string } | null;
+          before: { enabled?: boolean } | null;
+          after: { enabled?: boolean } | null;
+          outcome: string;
+        }[];
+      }
+    ).items[0];
+  const update = await entry('notification_rule.update');
+  assert.deepEqual(update.target, { type: 'notification_rule', id: String(id) });
+  assert.equal(update.before?.enabled, true);
+  assert.equal(update.after?.enabled, false);
+  const deleted = await entry('notification_rule.delete');
+  assert.equal(deleted.after, null);
+  assert.equal(deleted.before?.enabled, false);
+  const refused = await entry('notification_rule.create');
+  assert.equal(refused.outcome, 'failure', 'the duplicate name, refused with 409');
 });
 
 test('a reboot pending longer than the rule’s days is told once', async () => {
