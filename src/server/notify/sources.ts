@@ -234,7 +234,7 @@ export function refreshEvents(store: Store, state: NotifyState): Batch {
         key: `feed_refresh:${r.id}`,
         trigger: 'feed_refresh_failed',
         at: iso(r.finished_at),
-        summary: `Feed refresh ${r.outcome === 'failed' ? 'failed' : 'partly failed'}${message ? `: ${message.split('\n')[0]}` : ''}`,
+        summary: `Feed refresh ${r.outcome === 'failed' ? 'failed' : 'partly failed'}${message ? `: ${message.split('\n')[0].replace(/[\s,;:]+$/, '')}` : ''}`,
         detail: { refresh_id: r.id, outcome: r.outcome, message, feeds: r.feeds },
       }),
     );
