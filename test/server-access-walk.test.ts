@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/v1/exceptions/openvex': 'viewer',
   'POST /api/v1/exceptions/openvex': 'operator',
   'GET /api/v1/exceptions/{id}': 'viewer',
+  'PATCH /api/v1/exceptions/{id}': 'operator',
   'POST /api/v1/exceptions/{id}/revoke': 'operator',
   'POST /api/v1/reports': 'host',
   'GET /api/v1/vulndb': 'host-or-viewer',
@@ -301,6 +302,7 @@ before(async () => {
   Object.assign(bodies, {
     'POST /api/v1/auth/login': { username: 'admin', password: 'not the password' },
     'POST /api/v1/exceptions': { scope: { package: 'walked' }, kind: 'mitigated', justification: 'walked' },
+    'PATCH /api/v1/exceptions/{id}': { owner: 'walked' },
     'POST /api/v1/exceptions/{id}/revoke': { reason: 'walked' },
     'POST /api/v1/exceptions/openvex': {
       '@context': 'https://openvex.dev/ns/v0.2.0',

@@ -253,6 +253,61 @@ test('revoking a rule reopens its findings; versions and the audit log keep what
   );
 });
 
+test("a rule's justification, owner, expiry and escalation cover change in new versions; its scope and kind do not", async () => {
+  const iso = (days: number) => new Date(s.clock.now() + days * DAY_MS).toISOString();
+  const made = await create({
+    scope: { vulnerability: 'CVE-2099-1001', host: 'db-1' },
+    kind: 'accepted_risk',
+    justification: 'openssl upgrade waits for the vendor',
+    expires_at: iso(10),
+  });
+  const rule = made.body as Rule;
+  assert.equal(rule.held, 1);
+  const patch = (body: unknown) =>
+    api(s.url, `/api/v1/exceptions/${rule.id}`, { method: 'PATCH', token: s.adminToken, body });
+  assert.match((await patch({ expires_at: iso(91) })).text, /more than 90 days/);
+  assert.match((await patch({ expires_at: null })).text, /needs an expiry/);
+  assert.equal((await patch({ scope: { host: 'web-1' } })).status, 400);
+  assert.equal((await patch({})).status, 400);
+  const changed = await patch({
+    justification: 'the vendor ships in three weeks',
+    owner: 'db-team',
+    expires_at: iso(21),
+  });
+  assert.equal(changed.status, 200, changed.text);
+  const after = changed.body as Rule & { justification: string; owner: string; expires_at: string };
+  assert.deepEqual(
+    [after.version, after.held, after.justification, after.owner, after.expires_at],
+    [2, 1, 'the vendor ships in three weeks', 'db-team', iso(21)],
+  );
+  const detail = await get<{ versions: { change: string; rule: { justification: string } }[] }>(
+    `/api/v1/exceptions/${rule.id}`,
+  );
+  assert.deepEqual(
+    detail.versions.map((v) => [v.change, v.rule.justification]),
+    [
+      ['created', 'openssl upgrade waits for the vendor'],
+      ['updated', 'the vendor ships in three weeks'],
+    ],
+  );
+  assert.equal(
+    (await api(s.url, `/api/v1/exceptions/${rule.id}/revoke`, { token: s.adminToken, body: {} })).status,
+    200,
+  );
+  assert.equal((await patch({ owner: 'nobody' })).status, 409);
+  const audit = await get<{ items: { action: string; target: { id: string } | null; outcome: string }[] }>(
+    '/api/v1/audit?action=exception.update',
+  );
+  assert.deepEqual(
+    audit.items
+      .filter((a) => a.target?.id === String(rule.id))
+      .map((a) => a.outcome)
+      .sort(),
+    // Bodies the schema refuses are audited before any rule is read (without a target).
+    ['failure', 'failure', 'failure', 'success'],
+  );
+});
+
 test('a rule never hides a finding whose severity rose after it took it, unless it covers escalations', async () => {
   const plain = (
     await create({ scope: { vulnerability: 'CVE-2099-1002', host: 'db-1' }, kind: 'mitigated', justification: 'WAF' })

@@ -5,6 +5,17 @@ import { EXCEPTION_KINDS, ExceptionFieldsSchema, ExceptionScopeSchema } from '..
 
 export const ExceptionCreateSchema = ExceptionFieldsSchema;
 
+/** What a rule's new version changes; its scope and kind stay (another scope or kind is another rule). */
+export const ExceptionUpdateSchema = ExceptionFieldsSchema.pick({ justification: true, owner: true })
+  .partial()
+  .extend({
+    owner: z.string().trim().min(1).max(200).nullable().optional(),
+    expires_at: ExceptionFieldsSchema.shape.expires_at.unwrap().nullable().optional(),
+    cover_escalation: z.boolean().optional(),
+  })
+  .strict()
+  .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'nothing to change' });
+
 export const ExceptionRevokeSchema = z.object({ reason: z.string().trim().min(1).max(2000).optional() }).strict();
 
 export const ExceptionStateSchema = z.enum(['active', 'expired', 'revoked']);

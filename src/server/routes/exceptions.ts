@@ -14,6 +14,7 @@ import {
   ExceptionSchema,
   ExceptionsQuerySchema,
   ExceptionSummaryQuerySchema,
+  ExceptionUpdateSchema,
   VexImportResultSchema,
 } from '../api/exception-schemas.ts';
 import { ErrorSchema, IdParams } from '../api/schemas.ts';
@@ -37,6 +38,7 @@ import {
   markRevoked,
   recordedRule,
   ruleState,
+  updateException,
   type ExceptionRule,
   type NewException,
 } from '../store/exceptions.ts';
@@ -214,6 +216,47 @@ export const exceptionRoutes =
         const r = createException(store, rule, person(request.principal).username);
         auditChange(request, { target: { type: 'exception', id: r.id }, after: recordedRule(r) });
         return reply.code(201).send(view(r));
+      },
+    );
+
+    app.patch(
+      '/api/v1/exceptions/:id',
+      {
+        config: { access: 'operator', audit: 'exception.update' },
+        schema: {
+          summary: "Change a rule's justification, owner, expiry or cover_escalation (a new version)",
+          description: `Its scope and kind stay: another scope or kind is another rule. The expiry is checked as for a new rule (at most ${maxDays} days from now).`,
+          tags: ['exceptions'],
+          params: IdParams,
+          body: ExceptionUpdateSchema,
+          response: { 200: ExceptionSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+        },
+      },
+      async (request) => {
+        const before = existing(request.params.id);
+        auditChange(request, { target: { type: 'exception', id: before.id }, before: recordedRule(before) });
+        const now = store.clock.now();
+        if (ruleState(before, now) !== 'active')
+          throw new HttpError('PL_E_CONFLICT', `exception ${before.id} is ${ruleState(before, now)}: make a new rule`);
+        const { expires_at, ...rest } = request.body;
+        const expires =
+          expires_at === undefined ? before.expires_at : expires_at === null ? null : expiryMs(expires_at);
+        if (expires_at !== undefined) {
+          const problems = expiryProblems(before.kind, expires, now, maxDays);
+          if (problems.length) throw new HttpError('PL_E_BAD_REQUEST', problems.join('; '));
+        }
+        const after = store.tx(() => {
+          const r = updateException(
+            store,
+            before.id,
+            { ...rest, ...(expires_at === undefined ? {} : { expires_at: expires }) },
+            person(request.principal).username,
+          );
+          reconcileHosts(store, new Set([...hostsHeldBy(store, r.id), ...hostsInScope(store, r)]));
+          return r;
+        });
+        auditChange(request, { after: recordedRule(after) });
+        return view(exceptionById(store, after.id)!);
       },
     );
 

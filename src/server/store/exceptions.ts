@@ -140,6 +140,30 @@ export function insertException(store: Store, e: NewException, by: string): Exce
   return r;
 }
 
+export interface ExceptionChange {
+  justification?: string;
+  owner?: string | null;
+  expires_at?: number | null;
+  cover_escalation?: boolean;
+}
+
+/** Changes what a rule says besides its scope and kind (a new version). */
+export function updateException(store: Store, id: number, change: ExceptionChange, by: string): ExceptionRule {
+  const now = store.clock.now();
+  const before = exceptionById(store, id)!;
+  store.run(
+    'UPDATE exceptions SET version = version + 1, justification = ?, owner = ?, expires_at = ?, cover_escalation = ? WHERE id = ?',
+    change.justification ?? before.justification,
+    change.owner === undefined ? before.owner : change.owner,
+    change.expires_at === undefined ? before.expires_at : change.expires_at,
+    (change.cover_escalation ?? before.cover_escalation) ? 1 : 0,
+    id,
+  );
+  const r = exceptionById(store, id)!;
+  addVersion(store, r, by, 'updated', now);
+  return r;
+}
+
 /** Marks a rule revoked (a new version); its findings are given back by exceptions-apply.ts. */
 export function markRevoked(store: Store, id: number, by: string, reason: string | null): ExceptionRule {
   const now = store.clock.now();
