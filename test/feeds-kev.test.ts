@@ -76,10 +76,12 @@ test('the real catalogue imports every entry with its dates and ransomware use',
   assert.equal(all.size, new Set(cat.vulnerabilities.map((v) => v.cveID)).size);
 
   const status = await patchloop('db', 'status', '--data-dir', dir, '--format', 'json');
-  const { feeds } = JSON.parse(status.stdout) as { feeds: { feed: string; entries: number; distros: string[] }[] };
+  const { feeds } = JSON.parse(status.stdout) as {
+    feeds: { feed: string; entries: number; distros: string[]; data_version: string }[];
+  };
   assert.deepEqual(
-    feeds.map((f) => [f.feed, f.entries, f.distros]),
-    [['kev', 1404, []]],
+    feeds.map((f) => [f.feed, f.entries, f.distros, f.data_version]),
+    [['kev', 1404, [], '2025.08.25']],
   );
 });
 

@@ -149,6 +149,8 @@ interface StatusRow {
   size_bytes: number | null;
   /** The URLs or files it was built from (`--from`, else the feed's default downloads). */
   source: string | null;
+  /** What the publisher says the data is of: KEV's catalogue version, EPSS's score date (other feeds: absent). */
+  data_version?: string;
   /** The last update that failed since the last good one (the database shown was kept). */
   last_failure: { at: string; message: string } | null;
   /** The database cannot be read. */
@@ -190,6 +192,9 @@ async function runStatus(opts: StatusOptions): Promise<void> {
         entries: info.entry_count,
         distros: info.distros,
         source: info.meta.source ?? null,
+        ...(info.meta.catalog_version || info.meta.score_date
+          ? { data_version: info.meta.catalog_version ?? info.meta.score_date }
+          : {}),
       });
     } catch (err) {
       rows.push({
