@@ -65,14 +65,23 @@ test('add, list, show and revoke a rule from the command line', async () => {
   );
   assert.match(list.stdout, /excepted: 1 open finding, 0 expiring within a week/);
 
+  const update = await runCli(
+    ['exceptions', 'update', String(rule.id), '--owner', 'platform-team', '--expires', '2026-12-15'],
+    {
+      env,
+    },
+  );
+  assert.equal(update.code, 0, update.stderr);
+  assert.equal(update.stdout.trim(), `exception ${rule.id} is at version 2`);
   const revoke = await runCli(['exceptions', 'revoke', String(rule.id), '--reason', 'patched instead'], { env });
   assert.equal(revoke.code, 0, revoke.stderr);
   assert.equal(revoke.stdout.trim(), `revoked exception ${rule.id}`);
   const show = await runCli(['exceptions', 'show', String(rule.id)], { env });
   assert.equal(show.code, 0, show.stderr);
-  assert.match(show.stdout, new RegExp(`exception ${rule.id} \\(version 2\\): revoked`));
+  assert.match(show.stdout, new RegExp(`exception ${rule.id} \\(version 3\\): revoked`));
   assert.match(show.stdout, /revoked: .* \(patched instead\)/);
-  assert.match(show.stdout, /v1 created at .* by admin\n {2}v2 revoked at .* by admin/);
+  assert.match(show.stdout, /owner: {9}platform-team/);
+  assert.match(show.stdout, /v1 created at .* by admin\n {2}v2 updated at .* by admin\n {2}v3 revoked at .* by admin/);
 });
 
 test('refusals: no token, a role too low, a rule the server rejects', async () => {

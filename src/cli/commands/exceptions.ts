@@ -58,7 +58,7 @@ function serverUrl(o: ServerOptions): URL {
 }
 
 /** One API call; the answer's JSON, or an error with the server's message. */
-async function call<T>(o: ServerOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function call<T>(o: ServerOptions, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
   const { createPool, readBody, send, jsonOrNull } = await import('../../net/http.ts');
   const base = serverUrl(o);
   const url = new URL(path, base);
@@ -210,6 +210,27 @@ export function register(program: Command): void {
       };
       const r = await call<Rule>(o, 'POST', '/api/v1/exceptions', body);
       print(o, r, () => `created exception ${r.id}: holds ${counted(r.held, 'open finding')}`);
+    });
+
+  serverOptions(exceptions.command('update'))
+    .description(
+      'A new version of a rule in force: its justification, owner, expiry or escalation cover (scope and kind stay)',
+    )
+    .argument('<id>', 'rule id')
+    .option('--justification <text>', 'why')
+    .option('--owner <owner>', 'who answers for it')
+    .option('--expires <date>', 'new expiry, a date (its end in UTC) or an ISO time')
+    .option('--cover-escalation', 'keep holding findings whose severity rose after the rule took them')
+    .option('--no-cover-escalation', 'give back findings whose severity rises (the default)')
+    .action(async (id: string, o: ServerOptions & Record<string, string | boolean | undefined>) => {
+      const body = {
+        ...(typeof o.justification === 'string' ? { justification: o.justification } : {}),
+        ...(typeof o.owner === 'string' ? { owner: o.owner } : {}),
+        ...(typeof o.expires === 'string' ? { expires_at: o.expires } : {}),
+        ...(typeof o.coverEscalation === 'boolean' ? { cover_escalation: o.coverEscalation } : {}),
+      };
+      const r = await call<Rule>(o, 'PATCH', `/api/v1/exceptions/${encodeURIComponent(id)}`, body);
+      print(o, r, () => `exception ${r.id} is at version ${r.version}`);
     });
 
   serverOptions(exceptions.command('revoke'))
