@@ -245,7 +245,9 @@ export function queryFindings(store: Store, x: ServerEnrichment, q: Query): Page
       ? byVulnerability(store, x, q, c)
       : q.state === 'open' && !selective && (q.sort === 'severity' || q.sort === 'age')
         ? bySeverityRanges(store, q, c)
-        : general(store, q, c, selective);
+        : q.state === 'open' && !selective && q.sort === 'priority'
+          ? byPriority(store, q, c)
+          : general(store, q, c, selective);
   return {
     total: Math.min(r.counted, COUNT_CAP),
     total_exact: r.counted <= COUNT_CAP,
@@ -253,6 +255,35 @@ export function queryFindings(store: Store, x: ServerEnrichment, q: Query): Page
     per_page: q.per_page,
     items: r.rows.map((row) => toItem(store, x, row)),
   };
+}
+
+/**
+ * Open exposures by priority, P1 first (then by severity and age): the severity ranges of
+ * bySeverityRanges read once per priority with the priority as a condition, until the page is
+ * full — a first page of a fleet's millions of exposures costs about its own size while P1 has
+ * as many. The total is that of the same filters without the order.
+ */
+function byPriority(store: Store, q: Query, c: Conditions): { counted: number; rows: Row[] } {
+  const need = q.page * q.per_page;
+  const ranks = q.order === 'desc' ? [4, 3, 2, 1] : [1, 2, 3, 4];
+  const bySeverity: Query = { ...q, sort: 'severity', order: q.order === 'desc' ? 'desc' : 'asc' };
+  const counted = bySeverityRanges(store, { ...bySeverity, page: 1, per_page: 1 }, c).counted;
+  const rows: Row[] = [];
+  for (const rank of ranks) {
+    if (rows.length >= need) break;
+    const ranked: Conditions = {
+      ...c,
+      where: [...c.where, `${SQL_PRIORITY}(e.vuln_id, e.severity, e.status) = ${rank}`],
+    };
+    // The total of this call is not used: counted above.
+    const part = bySeverityRanges(
+      store,
+      { ...bySeverity, page: 1, per_page: need - rows.length, overdue: q.overdue },
+      ranked,
+    );
+    rows.push(...part.rows);
+  }
+  return { counted, rows: rows.slice((q.page - 1) * q.per_page, need) };
 }
 
 function general(store: Store, q: Query, c: Conditions, selective: boolean): { counted: number; rows: Row[] } {

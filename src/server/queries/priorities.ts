@@ -1,12 +1,13 @@
 // Open exposures by priority, fleet-wide and per vulnerability. An exposure's priority follows
 // from its vulnerability (KEV, EPSS) and its lead's severity and status, so the open exposures
 // are counted once per (vulnerability, severity, status) — fleet-wide, or for one group's hosts —
-// read again only when the store changed, and ranked from those classes with the enrichment of
-// the moment: a new KEV catalogue or EPSS file ranks them again without reading the store.
+// derived from the store in pieces (derived.ts), and ranked from those classes with the
+// enrichment of the moment: a new KEV catalogue or EPSS file ranks them again without reading
+// the store.
 import { FINDING_STATUSES, PRIORITY_LEVELS, SEVERITIES, type Priority, type PriorityLevel } from '../../core/types.ts';
 import type { ServerEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
-import { storeVersion } from './common.ts';
+import { Derived, yieldToEventLoop } from './derived.ts';
 
 /** Open exposures of one vulnerability with one severity and status. */
 interface Class {
@@ -16,76 +17,88 @@ interface Class {
   n: number;
 }
 
-interface Classes {
-  version: number;
+export interface Classes {
   classes: Class[];
   byVuln: Map<number, Class[]>;
 }
 
-// Fleet-wide (key ''), and the last group asked for.
-const cache = new WeakMap<Store, Map<string, Classes>>();
+/** Hosts whose exposures are counted in one query. */
+const HOSTS_PER_READ = 500;
 
-function classes(store: Store, group?: string): Classes {
-  let byGroup = cache.get(store);
-  if (!byGroup) cache.set(store, (byGroup = new Map()));
-  const key = group === undefined ? '' : `g:${group}`;
-  const hit = byGroup.get(key);
-  const version = storeVersion(store);
-  if (hit && hit.version === version) return hit;
+/** The hosts of the fleet, or of one group, in id order. */
+export function hostIds(store: Store, group?: string): number[] {
+  return store
+    .all<{ id: number }>(
+      `SELECT id FROM hosts${group === undefined ? '' : ' WHERE grp = ?'} ORDER BY id`,
+      ...(group === undefined ? [] : [group]),
+    )
+    .map((r) => r.id);
+}
+
+async function deriveClasses(store: Store, group?: string): Promise<Classes> {
   // Exposures an exception holds are out of the open counts.
-  const rows = store.all<{ vuln_id: number; severity: number; status: number; n: number }>(
-    group === undefined
-      ? `SELECT vuln_id, severity, status, count(*) AS n FROM exposures WHERE +open = 1 AND exception_id IS NULL
-         GROUP BY vuln_id, severity, status`
-      : `SELECT e.vuln_id, e.severity, e.status, count(*) AS n FROM hosts h JOIN exposures e ON e.host_id = h.id
-         WHERE h.grp = ? AND +e.open = 1 AND e.exception_id IS NULL GROUP BY e.vuln_id, e.severity, e.status`,
-    ...(group === undefined ? [] : [group]),
+  const stmt = store.stmt(
+    `SELECT vuln_id, severity, status, count(*) FROM exposures
+     WHERE host_id IN (SELECT value FROM json_each(?)) AND +open = 1 AND exception_id IS NULL
+     GROUP BY vuln_id, severity, status`,
   );
-  const out: Class[] = rows.map((r) => ({ vulnId: r.vuln_id, severity: r.severity, status: r.status, n: r.n }));
+  stmt.setReturnArrays(true);
+  const counts = new Map<number, number>();
+  const ids = hostIds(store, group);
+  for (let i = 0; i < ids.length; i += HOSTS_PER_READ) {
+    for (const [vulnId, severity, status, n] of stmt.all(
+      JSON.stringify(ids.slice(i, i + HOSTS_PER_READ)),
+    ) as unknown as number[][]) {
+      const key = (vulnId * 8 + severity) * 8 + status;
+      counts.set(key, (counts.get(key) ?? 0) + n);
+    }
+    await yieldToEventLoop();
+  }
+  const classes: Class[] = [];
   const byVuln = new Map<number, Class[]>();
-  for (const c of out) {
+  for (const [key, n] of counts) {
+    const c = { vulnId: Math.floor(key / 64), severity: Math.floor(key / 8) % 8, status: key % 8, n };
+    classes.push(c);
     const list = byVuln.get(c.vulnId);
     if (list) list.push(c);
     else byVuln.set(c.vulnId, [c]);
   }
-  const entry = { version, classes: out, byVuln };
-  for (const k of byGroup.keys()) if (k !== '') byGroup.delete(k);
-  byGroup.set(key, entry);
-  return entry;
+  return { classes, byVuln };
+}
+
+// Fleet-wide (key ''), and the groups asked for (a few).
+const classCache = new WeakMap<Store, Map<string, Derived<Classes>>>();
+
+/** The open exposures' classes of the fleet, or of one group's hosts. */
+export function classesOf(store: Store, group?: string): Promise<Classes> {
+  let byGroup = classCache.get(store);
+  if (!byGroup) classCache.set(store, (byGroup = new Map()));
+  const key = group ?? '';
+  let d = byGroup.get(key);
+  if (!d) {
+    if (byGroup.size > 16) for (const k of byGroup.keys()) if (k !== '') byGroup.delete(k);
+    d = new Derived(store, () => deriveClasses(store, group));
+    byGroup.set(key, d);
+  }
+  return d.get();
 }
 
 export type PriorityCounts = Record<PriorityLevel, number>;
 
 const zero = (): PriorityCounts => ({ P1: 0, P2: 0, P3: 0, P4: 0 });
 
-/** Open exposures per priority (of one group's hosts, when given). */
-export function priorityCounts(store: Store, x: ServerEnrichment, group?: string): PriorityCounts {
+/** Open exposures per priority. */
+export function priorityCounts(classes: Classes, x: ServerEnrichment): PriorityCounts {
   const out = zero();
-  for (const c of classes(store, group).classes) {
-    out[PRIORITY_LEVELS[x.rank(c.vulnId, c.severity, c.status) - 1]] += c.n;
-  }
+  for (const c of classes.classes) out[PRIORITY_LEVELS[x.rank(c.vulnId, c.severity, c.status) - 1]] += c.n;
   return out;
 }
 
 /** The most urgent rank (1 = P1) among a vulnerability's open exposures; 5 when it has none. */
-export function vulnRank(store: Store, x: ServerEnrichment, vulnId: number): number {
+export function vulnRank(classes: Classes, x: ServerEnrichment, vulnId: number): number {
   let best = 5;
-  for (const c of classes(store).byVuln.get(vulnId) ?? [])
-    best = Math.min(best, x.rank(c.vulnId, c.severity, c.status));
+  for (const c of classes.byVuln.get(vulnId) ?? []) best = Math.min(best, x.rank(c.vulnId, c.severity, c.status));
   return best;
-}
-
-/**
- * Known exploited vulnerabilities open in the fleet (or one group): their open exposures and the
- * hosts they are on.
- */
-export function knownExploitedOpen(store: Store, x: ServerEnrichment, group?: string): KnownExploitedOpen {
-  const key = `${storeVersion(store)} ${x.generation} ${group ?? ''}`;
-  const hit = kevCache.get(store);
-  if (hit?.key === key) return hit.value;
-  const value = countKnownExploited(store, x, group);
-  kevCache.set(store, { key, value });
-  return value;
 }
 
 interface KnownExploitedOpen {
@@ -94,35 +107,52 @@ interface KnownExploitedOpen {
   hostIds: number[];
 }
 
-// The last answer, while neither the store nor the enrichment changed.
-const kevCache = new WeakMap<Store, { key: string; value: KnownExploitedOpen }>();
-
-function countKnownExploited(store: Store, x: ServerEnrichment, group?: string): KnownExploitedOpen {
+async function deriveKnownExploited(store: Store, x: ServerEnrichment, group?: string): Promise<KnownExploitedOpen> {
+  const classes = await classesOf(store, group);
   let exposures = 0;
   let vulnerabilities = 0;
   const hosts = new Set<number>();
-  const inGroup =
-    group === undefined
-      ? null
-      : new Set(store.all<{ id: number }>('SELECT id FROM hosts WHERE grp = ?', group).map((r) => r.id));
+  const inGroup = group === undefined ? null : new Set(hostIds(store, group));
   for (const [vulnId, v] of store.vulns.entries()) {
     if (v.findings <= 0 || !x.knownExploited(vulnId)) continue;
     let n = 0;
-    for (const c of classes(store, group).byVuln.get(vulnId) ?? []) n += c.n;
+    for (const c of classes.byVuln.get(vulnId) ?? []) n += c.n;
     if (n === 0) continue;
     exposures += n;
     vulnerabilities++;
     // Its hosts, but those where an exception holds every exposure of it.
     const candidates = v.hosts.sorted().filter((h) => !inGroup || inGroup.has(h));
-    for (const r of store.all<{ host_id: number }>(
-      `SELECT DISTINCT host_id FROM exposures WHERE host_id IN (SELECT value FROM json_each(?)) AND vuln_id = ?
-         AND +open = 1 AND exception_id IS NULL`,
-      JSON.stringify(candidates),
-      vulnId,
-    ))
-      hosts.add(r.host_id);
+    for (let i = 0; i < candidates.length; i += 2000) {
+      for (const r of store.all<{ host_id: number }>(
+        `SELECT DISTINCT host_id FROM exposures WHERE host_id IN (SELECT value FROM json_each(?)) AND vuln_id = ?
+           AND +open = 1 AND exception_id IS NULL`,
+        JSON.stringify(candidates.slice(i, i + 2000)),
+        vulnId,
+      ))
+        hosts.add(r.host_id);
+      await yieldToEventLoop();
+    }
   }
   return { exposures, vulnerabilities, hostIds: [...hosts].sort((a, b) => a - b) };
+}
+
+const kevCache = new WeakMap<Store, Map<string, Derived<KnownExploitedOpen>>>();
+
+/**
+ * Known exploited vulnerabilities open in the fleet (or one group): their open exposures and the
+ * hosts they are on (derived again when the store or the enrichment changed).
+ */
+export function knownExploitedOpen(store: Store, x: ServerEnrichment, group?: string): Promise<KnownExploitedOpen> {
+  let byGroup = kevCache.get(store);
+  if (!byGroup) kevCache.set(store, (byGroup = new Map()));
+  const key = group ?? '';
+  let d = byGroup.get(key);
+  if (!d) {
+    if (byGroup.size > 16) for (const k of byGroup.keys()) if (k !== '') byGroup.delete(k);
+    d = new Derived(store, () => deriveKnownExploited(store, x, group));
+    byGroup.set(key, d);
+  }
+  return d.get(String(x.generation));
 }
 
 /**
@@ -130,7 +160,7 @@ function countKnownExploited(store: Store, x: ServerEnrichment, group?: string):
  * open exposures per priority. With none open, the rule on its rating (`severity`) alone.
  */
 export function vulnPriority(
-  store: Store,
+  classes: Classes,
   x: ServerEnrichment,
   vulnId: number,
   severity: number,
@@ -138,7 +168,7 @@ export function vulnPriority(
   const counts = zero();
   let best: Class | null = null;
   let bestRank = 5;
-  for (const c of classes(store).byVuln.get(vulnId) ?? []) {
+  for (const c of classes.byVuln.get(vulnId) ?? []) {
     const r = x.rank(c.vulnId, c.severity, c.status);
     counts[PRIORITY_LEVELS[r - 1]] += c.n;
     if (r < bestRank || (r === bestRank && best && c.severity < best.severity)) {
@@ -153,8 +183,9 @@ export function vulnPriority(
 }
 
 /** The overview's part from enrichment: known exploited open (with the first hosts) and exposures per priority. */
-export function exploitOverview(store: Store, x: ServerEnrichment, group?: string) {
-  const kev = knownExploitedOpen(store, x, group);
+export async function exploitOverview(store: Store, x: ServerEnrichment, group?: string) {
+  const kev = await knownExploitedOpen(store, x, group);
+  const classes = await classesOf(store, group);
   const first = kev.hostIds.slice(0, 20);
   const names = new Map(
     first.length
@@ -170,6 +201,6 @@ export function exploitOverview(store: Store, x: ServerEnrichment, group?: strin
       hosts: kev.hostIds.length,
       host_list: first.map((id) => ({ id, hostname: names.get(id) ?? '' })),
     },
-    priority: priorityCounts(store, x, group),
+    priority: priorityCounts(classes, x),
   };
 }

@@ -12,7 +12,8 @@ import { SEVERITIES, type Severity } from '../../core/types.ts';
 import { compareVersions } from '../../core/version/index.ts';
 import type { HostRemediationSchema, RemediationQuerySchema, RemediationSchema } from '../api/remediation-schemas.ts';
 import type { Store } from '../store/store.ts';
-import { COUNT_CAP, storeVersion, type Page } from './common.ts';
+import { COUNT_CAP, type Page } from './common.ts';
+import { Derived, yieldToEventLoop } from './derived.ts';
 
 export type Remediation = z.infer<typeof RemediationSchema>;
 export type HostRemediation = z.infer<typeof HostRemediationSchema>;
@@ -113,14 +114,18 @@ function upgradesOf(
 /** Hosts whose exposures are read at once (one query, rows in memory only for them). */
 const HOSTS_PER_READ = 200;
 
-// The fleet-wide roll-up, derived again only when the store changed.
-const cache = new WeakMap<Store, { version: number; lines: Line[] }>();
+// The fleet-wide roll-up (derived.ts: read in pieces, kept while the store is unchanged).
+const fleetRollUp = new WeakMap<Store, Derived<Line[]>>();
 
 /** The roll-up of every host (or of one group's hosts), one line per source package and version. */
-function rollUp(store: Store, group: string | undefined): Line[] {
-  const cached = group === undefined ? cache.get(store) : undefined;
-  const version = storeVersion(store);
-  if (cached && cached.version === version) return cached.lines;
+function rollUp(store: Store, group: string | undefined): Promise<Line[]> {
+  if (group !== undefined) return deriveRollUp(store, group);
+  let d = fleetRollUp.get(store);
+  if (!d) fleetRollUp.set(store, (d = new Derived(store, () => deriveRollUp(store, undefined))));
+  return d.get();
+}
+
+async function deriveRollUp(store: Store, group: string | undefined): Promise<Line[]> {
   const hosts = hostInfos(store, group);
   const lines = new Map<string, Line>();
   const fold = (hostId: number, rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[]): void => {
@@ -171,10 +176,9 @@ function rollUp(store: Store, group: string | undefined): Line[] {
       if (fixed) rows.push({ src_id: srcId, vuln_id: vulnId, fixed, severity });
     }
     if (rows.length) fold(current, rows);
+    await yieldToEventLoop();
   }
-  const out = [...lines.values()];
-  if (group === undefined) cache.set(store, { version, lines: out });
-  return out;
+  return [...lines.values()];
 }
 
 const severityOf = (i: number): Severity => SEVERITIES[Math.min(i, SEVERITIES.length - 1)];
@@ -250,8 +254,8 @@ function byVersion(a: Remediation, b: Remediation): number {
 // The lines as the API gives them, while neither the roll-up nor the enrichment changed.
 const described = new WeakMap<Store, { lines: Line[]; generation: number; items: Remediation[] }>();
 
-function remediations(store: Store, facts: VulnFacts, group: string | undefined): Remediation[] {
-  const lines = rollUp(store, group);
+async function remediations(store: Store, facts: VulnFacts, group: string | undefined): Promise<Remediation[]> {
+  const lines = await rollUp(store, group);
   const hit = described.get(store);
   if (hit && hit.lines === lines && hit.generation === facts.generation) return hit.items;
   const items = lines.map((l) => toRemediation(store, facts, l));
@@ -259,9 +263,11 @@ function remediations(store: Store, facts: VulnFacts, group: string | undefined)
   return items;
 }
 
-export function listRemediation(store: Store, facts: VulnFacts, q: Query): Page<Remediation> {
+export async function listRemediation(store: Store, facts: VulnFacts, q: Query): Promise<Page<Remediation>> {
   const needle = q.search?.trim().toLowerCase();
-  let items = remediations(store, facts, q.group).filter((r) => !needle || r.source.toLowerCase().includes(needle));
+  let items = (await remediations(store, facts, q.group)).filter(
+    (r) => !needle || r.source.toLowerCase().includes(needle),
+  );
   if (q.kev) items = items.filter((r) => r.known_exploited > 0);
   items.sort(SORTS[q.sort]);
   if (q.order && q.order !== NATURAL[q.sort]) items.reverse();

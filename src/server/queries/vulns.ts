@@ -11,7 +11,7 @@ import type { ServerEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
 import type { VulnStats } from '../store/vuln-index.ts';
 import { COUNT_CAP, type Page } from './common.ts';
-import { vulnPriority, vulnRank } from './priorities.ts';
+import { classesOf, vulnPriority, vulnRank, type Classes } from './priorities.ts';
 
 type VulnSummary = z.infer<typeof VulnSummarySchema>;
 
@@ -52,13 +52,13 @@ function fixedVersions(store: Store, vulnId: number): string[] {
 }
 
 /** KEV, EPSS, CVSS of a vulnerability, and its priority from its open exposures. */
-function enrichmentOf(store: Store, x: ServerEnrichment, vulnId: number | undefined, severity: number) {
+function enrichmentOf(classes: Classes, x: ServerEnrichment, vulnId: number | undefined, severity: number) {
   const e = vulnId === undefined ? {} : x.of(vulnId);
   const lead = leadingCvss(e.cvss);
   const p =
     vulnId === undefined
       ? { priority: { level: 'P4' as const, reason: 'not found in the fleet' }, counts: { P1: 0, P2: 0, P3: 0, P4: 0 } }
-      : vulnPriority(store, x, vulnId, severity);
+      : vulnPriority(classes, x, vulnId, severity);
   return {
     kev: e.kev ?? null,
     epss: e.epss ?? null,
@@ -69,10 +69,10 @@ function enrichmentOf(store: Store, x: ServerEnrichment, vulnId: number | undefi
   };
 }
 
-function toSummary(store: Store, x: ServerEnrichment, vulnId: number, v: VulnStats): VulnSummary {
+function toSummary(store: Store, x: ServerEnrichment, classes: Classes, vulnId: number, v: VulnStats): VulnSummary {
   return {
     title: x.title(vulnId),
-    ...enrichmentOf(store, x, vulnId, v.severity),
+    ...enrichmentOf(classes, x, vulnId, v.severity),
     id: store.interner.vuln(vulnId),
     aliases: [...store.interner.aliases.of(vulnId)],
     severity: SEVERITIES[Math.min(v.severity, SEVERITIES.length - 1)],
@@ -123,7 +123,12 @@ const ORDERS: Record<
   cvss: { compare: (a, b) => b.cvss - a.cvss || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'desc' },
 };
 
-export function listVulns(store: Store, x: ServerEnrichment, q: z.infer<typeof VulnsQuerySchema>): Page<VulnSummary> {
+export async function listVulns(
+  store: Store,
+  x: ServerEnrichment,
+  q: z.infer<typeof VulnsQuerySchema>,
+): Promise<Page<VulnSummary>> {
+  const classes = await classesOf(store);
   const needle = q.search?.trim().toUpperCase();
   const worst = q.min_severity ? SEVERITIES.indexOf(q.min_severity as Severity) : SEVERITIES.length;
   const rows: Listed[] = [];
@@ -141,7 +146,7 @@ export function listVulns(store: Store, x: ServerEnrichment, q: z.infer<typeof V
     const e = x.of(id);
     const epss = e.epss?.score ?? -1;
     if (q.min_epss !== undefined && epss < q.min_epss) continue;
-    const rank = vulnRank(store, x, id);
+    const rank = vulnRank(classes, x, id);
     if (q.priority && !q.priority.includes(PRIORITY_LEVELS[rank - 1] as PriorityLevel)) continue;
     rows.push({ id, name, v, rank, epss, cvss: leadingCvss(e.cvss)?.score ?? -1 });
   }
@@ -153,16 +158,19 @@ export function listVulns(store: Store, x: ServerEnrichment, q: z.infer<typeof V
     total_exact: rows.length <= COUNT_CAP,
     page: q.page,
     per_page: q.per_page,
-    items: rows.slice((q.page - 1) * q.per_page, q.page * q.per_page).map((r) => toSummary(store, x, r.id, r.v)),
+    items: rows
+      .slice((q.page - 1) * q.per_page, q.page * q.per_page)
+      .map((r) => toSummary(store, x, classes, r.id, r.v)),
   };
 }
 
-export function vulnDetail(
+export async function vulnDetail(
   store: Store,
   x: ServerEnrichment,
   lookup: AdvisoryLookup,
   id: string,
-): z.infer<typeof VulnDetailSchema> | null {
+): Promise<z.infer<typeof VulnDetailSchema> | null> {
+  const classes = await classesOf(store);
   const asked = normaliseVulnId(id);
   const vulnId = store.interner.knownVuln(asked) ?? store.interner.knownVuln(asked.toUpperCase());
   const info = lookup.vulnerability(asked) ?? lookup.vulnerability(asked.toUpperCase());
@@ -170,14 +178,14 @@ export function vulnDetail(
     // Another name: of one vulnerability, its page; of several (an advisory), theirs together.
     const named = store.interner.vulnsNamed(asked);
     if (named.length === 1) return vulnDetail(store, x, lookup, store.interner.vuln(named[0]));
-    return named.length > 1 ? namedTogether(store, x, lookup, asked, named) : null;
+    return named.length > 1 ? namedTogether(store, x, classes, lookup, asked, named) : null;
   }
   const v = vulnId === undefined ? undefined : store.vulns.get(vulnId);
   const summary =
     vulnId !== undefined && v && v.findings > 0
-      ? toSummary(store, x, vulnId, v)
+      ? toSummary(store, x, classes, vulnId, v)
       : {
-          ...enrichmentOf(store, x, vulnId, SEVERITIES.indexOf('unknown')),
+          ...enrichmentOf(classes, x, vulnId, SEVERITIES.indexOf('unknown')),
           title: '',
           id: info?.id ?? asked,
           aliases: [],
@@ -213,6 +221,7 @@ function resolvedCount(store: Store, vulnIds: readonly number[]): number {
 function namedTogether(
   store: Store,
   x: ServerEnrichment,
+  classes: Classes,
   lookup: AdvisoryLookup,
   name: string,
   vulnIds: number[],
@@ -234,9 +243,9 @@ function namedTogether(
   const names = vulnIds.map((id) => store.interner.vuln(id)).sort();
   const first = lookup.vulnerability(names[0]);
   // The advisory's most urgent vulnerability speaks for it (KEV, EPSS, CVSS and priority).
-  const urgent = [...vulnIds].sort((a, b) => vulnRank(store, x, a) - vulnRank(store, x, b))[0];
+  const urgent = [...vulnIds].sort((a, b) => vulnRank(classes, x, a) - vulnRank(classes, x, b))[0];
   return {
-    ...enrichmentOf(store, x, urgent, severity === 99 ? SEVERITIES.indexOf('unknown') : severity),
+    ...enrichmentOf(classes, x, urgent, severity === 99 ? SEVERITIES.indexOf('unknown') : severity),
     title: x.title(urgent),
     id: name,
     aliases: [],

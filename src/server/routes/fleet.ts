@@ -289,7 +289,7 @@ export const fleetRoutes =
         },
       },
       async (request) => {
-        const v = vulnDetail(store, enrichment(), ctx.vulndb.current(), request.params.id);
+        const v = await vulnDetail(store, enrichment(), ctx.vulndb.current(), request.params.id);
         if (!v) throw new HttpError('PL_E_NOT_FOUND', `unknown vulnerability ${request.params.id}`);
         return v;
       },
@@ -309,7 +309,7 @@ export const fleetRoutes =
       },
       async (request) => ({
         ...overview(store, request.query.group, ctx.vulndb.current().feeds()),
-        ...exploitOverview(store, enrichment(), request.query.group),
+        ...(await exploitOverview(store, enrichment(), request.query.group)),
       }),
     );
 
