@@ -112,7 +112,14 @@ test(
     });
     assert.equal(sent.status, 200, sent.text);
     await hooks.arrived(1);
-    await until(() => chat.received.length >= 2, 'the chat channel tried twice');
+    // The refusing channel's message is dead (both attempts made and recorded) before the kill.
+    await until(async () => {
+      const page = (await api(srv.url, '/api/v1/notifications/messages?channel=chat', { token })).body as {
+        items: Message[];
+      };
+      return page.items.length === 1 && page.items[0].state === 'dead';
+    }, 'the chat channel tried twice');
+    assert.equal(chat.received.length, 2);
     const firstRun = { logs: srv.logs(), stderr: srv.stderr() };
     await srv.stop('SIGKILL');
 
