@@ -107,7 +107,11 @@ export const agentRoutes =
       },
       async (request) => {
         const db = ctx.vulndb.current();
-        const feeds = request.query.distro ? db.feedsFor(request.query.distro) : db.feeds();
+        // A host gets its distribution's feeds and those about vulnerabilities of any distribution
+        // (KEV, EPSS: they cover none), so its standalone scans rank findings as the server does.
+        const feeds = request.query.distro
+          ? [...db.feedsFor(request.query.distro), ...db.feeds().filter((f) => f.distros.length === 0)]
+          : db.feeds();
         const out = [];
         for (const f of feeds) {
           const { sha256, size } = await fileHash(f.file);
