@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readInventory } from '../src/inventory/index.ts';
@@ -213,4 +213,27 @@ test('patchloop server notify test: sends from the configuration; a secret file 
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /hook: not sent: HTTP 500: refused \[redacted\]/);
   assert.ok(!refused.stderr.includes('cli-hook'));
+});
+
+test('a server whose channel secret others may read does not start, and writes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'patchloop-notify-start-'));
+  const dataDir = join(dir, 'data');
+  const config = join(dir, 'server.yaml');
+  writeFileSync(
+    config,
+    [
+      `data_dir: ${dataDir}`,
+      'notifications:',
+      '  channels:',
+      '    - name: chat',
+      '      type: slack',
+      `      url_file: ${secretFile(dir, 'chat-url', 'https://chat.example.test/hooks/never-shown', 0o644)}`,
+      '',
+    ].join('\n'),
+  );
+  const r = await runCliFromSources(['server', 'run', '--config', config, '--listen', '127.0.0.1:0']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /notifications\.channels chat url: .*chat-url can be read by others: chmod 600/);
+  assert.ok(!r.stderr.includes('never-shown'));
+  assert.ok(!existsSync(join(dataDir, 'server.sqlite')), 'no store was made');
 });

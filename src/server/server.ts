@@ -22,6 +22,7 @@ import { Store } from './store/store.ts';
 import { VulnDbHolder } from './vulndb-holder.ts';
 import { LogStream } from './log-stream.ts';
 import { NotifyService } from './notify/service.ts';
+import { createChannel, type Channel } from './notify/channels/index.ts';
 import { serverFacts } from './notify/facts.ts';
 import { enrichmentOf } from './enrichment.ts';
 import { acquireLock, LockHeldError, type HeldLock } from '../vulndb/lock.ts';
@@ -147,6 +148,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.logger ?? createLogger(config.log_level);
   // Checks that touch nothing on disk come first: a server that cannot start leaves no trace.
   await checkCanServe(config);
+  // Notification channels read their secrets now: a missing one, or one others may read, stops
+  // the start before anything is written.
+  const channels = config.notifications.channels.map((c) => createChannel(c));
   const lock = lockDataDir(config.data_dir);
   // Everything started so far, stopped again when the start fails half-way.
   const stops: (() => unknown)[] = [() => lock.release()];
@@ -160,7 +164,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
   };
   try {
-    return await startWithLock(config, options, clock, log, lock, stops);
+    return await startWithLock(config, options, clock, log, lock, stops, channels);
   } catch (err) {
     await undo();
     throw err;
@@ -174,6 +178,7 @@ async function startWithLock(
   log: Logger,
   lock: HeldLock,
   stops: (() => unknown)[],
+  channels: Channel[],
 ): Promise<RunningServer> {
   const store = Store.open(
     config.store.file,
@@ -220,6 +225,7 @@ async function startWithLock(
   const notify = new NotifyService({
     store,
     config: config.notifications,
+    channels,
     clock,
     log,
     facts: serverFacts(enrichmentOf({ store, vulndb, config }), () => vulndb.current().hasEnrichment()),
