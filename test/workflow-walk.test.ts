@@ -79,6 +79,8 @@ function signedPosts(): { request: Received; payload: WebhookPayload }[] {
       const ts = request.headers['x-patchloop-timestamp'] as string;
       const expected = `sha256=${createHmac('sha256', HOOK_SECRET).update(`${ts}.${request.body}`).digest('hex')}`;
       assert.equal(request.headers['x-patchloop-signature'], expected, 'signed with the key of server.yaml');
+      // Signed by the wall clock, as a receiver's replay window (five minutes, as the docs suggest) needs.
+      assert.ok(Math.abs(Number(ts) - Date.now() / 1000) <= 300, `timestamp ${ts} within a receiver's window`);
       assert.equal(request.headers['x-patchloop-event'], 'rule');
       const payload = WebhookPayloadSchema.parse(JSON.parse(request.body));
       assert.equal(request.headers['x-patchloop-delivery'], payload.id);
