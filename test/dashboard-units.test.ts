@@ -4,38 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { csvCell, toCsv } from '../web/src/lib/csv.ts';
+import { parseCsv } from './support/csv.ts';
 import { days, int, percent, relative } from '../web/src/lib/format.ts';
 import { href, intParam } from '../web/src/lib/url.ts';
-
-/** RFC 4180 reader, enough to read back what toCsv writes. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  assert.equal(cell, '', 'text ends with a line break');
-  return rows;
-}
 
 test('CSV cells are quoted when needed and formulas are defused', () => {
   assert.equal(csvCell('plain'), 'plain');

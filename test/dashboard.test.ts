@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { parseCsv } from './support/csv.ts';
 import { launchBrowser, logIn } from './support/browser.ts';
 import { buildFleet, startFleetServer, type Fleet } from './support/dashboard-fleet.ts';
 import { REPO_ROOT } from './support/paths.ts';
@@ -349,13 +350,11 @@ test('CSV exports hold exactly the rows of the filtered table', async () => {
   await page.locator('table[data-table="hosts"] tbody tr').first().waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-export="hosts"]').click()]);
   assert.match(download.suggestedFilename(), /^patchloop-hosts-\d{4}-\d{2}-\d{2}\.csv$/);
-  const csv = readFileSync((await download.path())!, 'utf8')
-    .trimEnd()
-    .split('\r\n');
-  const header = csv[0].split(',');
+  const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
+  const header = csv[0];
   const api = await apiGet<ApiPage<HostSummary>>('/api/v1/hosts?group=db&per_page=500');
   assert.equal(csv.length - 1, api.total);
-  const col = (name: string) => csv.slice(1).map((l) => l.split(',')[header.indexOf(name)]);
+  const col = (name: string) => csv.slice(1).map((l) => l[header.indexOf(name)]);
   assert.deepEqual(
     col('hostname'),
     api.items.map((h) => h.hostname),
@@ -374,12 +373,10 @@ test('CSV exports hold exactly the rows of the filtered table', async () => {
     page.locator('[data-export="host-findings"]').click(),
   ]);
   // A row per binary package; the counts (and the table) are of their exposures.
-  const lines = readFileSync((await findingsCsv.path())!, 'utf8')
-    .trimEnd()
-    .split('\r\n');
-  const exposure = lines[0].split(',').indexOf('exposure');
-  assert.equal(new Set(lines.slice(1).map((l) => l.split(',')[exposure])).size, host.open.high);
-  assert.ok(lines.slice(1).every((l) => l.includes(',high,')));
+  const rows = parseCsv(readFileSync((await findingsCsv.path())!, 'utf8'));
+  const [exposure, severity] = ['exposure', 'severity'].map((c) => rows[0].indexOf(c));
+  assert.equal(new Set(rows.slice(1).map((r) => r[exposure])).size, host.open.high);
+  assert.ok(rows.slice(1).every((r) => r[severity] === 'high'));
 });
 
 test('vulnerabilities: search by CVE id, open one, see its hosts and fixed versions', async () => {
