@@ -156,16 +156,18 @@ async function deriveRollUp(store: Store, group: string | undefined): Promise<Li
   // Hosts in pieces along the primary key (host, vulnerability, source): a host's exposures are
   // adjacent, folded when the next host starts. Exposures an exception holds are out of the open
   // counts, and out of what there is to do.
+  // A range of the primary key per piece (a list of ids would make SQLite scan the table for each).
   const stmt = store.stmt(
     `SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures
-     WHERE host_id IN (SELECT value FROM json_each(?)) AND +open = 1 AND +fixable = 1 AND exception_id IS NULL`,
+     WHERE host_id BETWEEN ? AND ? AND +open = 1 AND +fixable = 1 AND exception_id IS NULL`,
   );
   stmt.setReturnArrays(true);
   const ids = [...hosts.keys()].sort((a, b) => a - b);
   for (let i = 0; i < ids.length; i += HOSTS_PER_READ) {
     let current = -1;
     let rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[] = [];
-    for (const r of stmt.all(JSON.stringify(ids.slice(i, i + HOSTS_PER_READ))) as unknown as number[][]) {
+    const last = ids[Math.min(i + HOSTS_PER_READ, ids.length) - 1];
+    for (const r of stmt.all(ids[i], last) as unknown as number[][]) {
       const [hostId, srcId, vulnId, detailId, severity] = r;
       if (hostId !== current) {
         if (rows.length) fold(current, rows);
