@@ -16,6 +16,7 @@ import { createApiToken, revokeApiToken } from '../store/credentials.ts';
 import { builtinAdminId } from '../store/users.ts';
 import { collectReport, ReportError, type ApiGet } from './collect.ts';
 import { renderReport, type ReportFiles } from './render.ts';
+import { monthDue } from './job.ts';
 import { monthResolution } from './resolution.ts';
 import { MonthSchema, previousMonth, ResolutionSchema } from './schema.ts';
 import { reportSummary } from './summary.ts';
@@ -23,8 +24,6 @@ import { reportSummary } from './summary.ts';
 /** The first check a while after the start (a server restarted for an upgrade does no work at once), then hourly. */
 const FIRST_CHECK_MS = 15 * 60_000;
 const CHECK_EVERY_MS = 60 * 60_000;
-/** After a failed attempt, the job tries again this much later. */
-const RETRY_AFTER_MS = 24 * 60 * 60_000;
 
 const FILE = /^patchloop-report-(20\d\d-(?:0[1-9]|1[0-2]))\.(pdf|html|json)$/;
 const TYPES: Record<string, string> = {
@@ -189,9 +188,12 @@ export const reportRoutes =
     const tried = new Map<string, number>();
     const check = async (): Promise<void> => {
       const now = store.clock.now();
-      const month = previousMonth(now);
-      if (existsSync(join(reportsDir(ctx), `patchloop-report-${month}.pdf`))) return;
-      if (now - (tried.get(month) ?? -Infinity) < RETRY_AFTER_MS) return;
+      const month = monthDue(
+        now,
+        (m) => existsSync(join(reportsDir(ctx), `patchloop-report-${m}.pdf`)),
+        tried.get(previousMonth(now)),
+      );
+      if (!month) return;
       tried.set(month, now);
       try {
         const files = await makeMonthlyReport(app, ctx, month);
