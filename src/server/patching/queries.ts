@@ -166,7 +166,7 @@ export function policyView(store: Store, host: HostInfo): z.infer<typeof HostPol
       gate: null,
       outlook: null,
       lines: [
-        `No policy governs group "${host.group}": ${host.hostname} is not patched by patchloop. Create one with PUT /api/v1/policies/NAME naming group "${host.group}".`,
+        `No policy governs group "${host.group}": ${host.hostname} is not patched by patchloop. An operator creates one on the dashboard's Policies page (or with PUT /api/v1/policies/NAME) naming group "${host.group}".`,
       ],
     };
   }
