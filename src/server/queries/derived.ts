@@ -44,10 +44,13 @@ export class Derived<T> {
     if (this.running?.key === key) return this.running.promise;
     const version = storeVersion(this.store);
     const started = performance.now();
-    const promise = this.derive().then((data) => {
-      this.value = { version, key, at: Date.now(), costMs: performance.now() - started, data };
-      return data;
-    });
+    // Started after the current request is answered: one served a value kept meanwhile does not wait.
+    const promise = yieldToEventLoop()
+      .then(() => this.derive())
+      .then((data) => {
+        this.value = { version, key, at: Date.now(), costMs: performance.now() - started, data };
+        return data;
+      });
     const running = { key, promise };
     this.running = running;
     const done = (): void => {

@@ -157,9 +157,13 @@ async function deriveRollUp(store: Store, group: string | undefined): Promise<Li
   // adjacent, folded when the next host starts. Exposures an exception holds are out of the open
   // counts, and out of what there is to do.
   // A range of the primary key per piece (a list of ids would make SQLite scan the table for each).
+  // One group's hosts through the hosts' group index, each host's exposures by the primary key.
   const stmt = store.stmt(
-    `SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures
-     WHERE host_id BETWEEN ? AND ? AND +open = 1 AND +fixable = 1 AND exception_id IS NULL`,
+    group === undefined
+      ? `SELECT host_id, src_id, vuln_id, detail_id, severity FROM exposures
+         WHERE host_id BETWEEN ? AND ? AND +open = 1 AND +fixable = 1 AND exception_id IS NULL`
+      : `SELECT e.host_id, e.src_id, e.vuln_id, e.detail_id, e.severity FROM hosts h JOIN exposures e ON e.host_id = h.id
+         WHERE h.id BETWEEN ? AND ? AND h.grp = ? AND +e.open = 1 AND +e.fixable = 1 AND e.exception_id IS NULL`,
   );
   stmt.setReturnArrays(true);
   const ids = [...hosts.keys()].sort((a, b) => a - b);
@@ -167,7 +171,8 @@ async function deriveRollUp(store: Store, group: string | undefined): Promise<Li
     let current = -1;
     let rows: { src_id: number; vuln_id: number; fixed: string; severity: number }[] = [];
     const last = ids[Math.min(i + HOSTS_PER_READ, ids.length) - 1];
-    for (const r of stmt.all(ids[i], last) as unknown as number[][]) {
+    const params = group === undefined ? [ids[i], last] : [ids[i], last, group];
+    for (const r of stmt.all(...params) as unknown as number[][]) {
       const [hostId, srcId, vulnId, detailId, severity] = r;
       if (hostId !== current) {
         if (rows.length) fold(current, rows);
