@@ -195,7 +195,7 @@ test('the preview of tonight is the server’s for every host of the group, besi
   assert.match(
     (await page.locator('[data-preview-summary]').textContent()) ?? '',
     new RegExp(
-      `${hosts.total} host\\(s\\) in group web: ${patching} would patch in the next 24 hours, ${differ} differ`,
+      `${hosts.total} hosts in group web: ${patching} would patch in the next 24 hours, ${differ} differs? from`,
     ),
   );
   // Every host has a policy in force to compare with (web has one).

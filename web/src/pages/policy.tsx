@@ -9,7 +9,7 @@ import { useApi } from '../api/use-api.ts';
 import { GateBadge } from '../components/patch-runs.tsx';
 import { DataTable, type Column } from '../components/table.tsx';
 import { Badge, Card, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
-import { dateTime, int } from '../lib/format.ts';
+import { dateTime, int, plural } from '../lib/format.ts';
 import { lineDiff, withContext } from '../lib/line-diff.ts';
 import type { TextIssue } from '../lib/policy-yaml.ts';
 import { usePolicyText, type PolicyText } from '../lib/use-policy-text.ts';
@@ -261,8 +261,8 @@ function PreviewTable(props: { preview: PolicyPreview }) {
   return (
     <>
       <p data-preview-summary>
-        {int(p.hosts_total)} host(s) in group <strong>{String(p.policy.group)}</strong>: {int(patching)} would patch in
-        the next 24 hours, {int(changed)} differ from the policy in force.
+        {plural(p.hosts_total, 'host')} in group <strong>{String(p.policy.group)}</strong>: {int(patching)} would patch
+        in the next 24 hours, {int(changed)} {changed === 1 ? 'differs' : 'differ'} from the policy in force.
         {p.hosts_total > p.hosts.length && ` The first ${int(p.hosts.length)} are listed.`}
       </p>
       <DataTable

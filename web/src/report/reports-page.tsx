@@ -6,7 +6,7 @@ import { ApiError, apiSend } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
 import { DataTable, type Column } from '../components/table.tsx';
 import { Card, PageHeader } from '../components/ui.tsx';
-import { dateTime } from '../lib/format.ts';
+import { dateTime, plural } from '../lib/format.ts';
 import { useCan } from '../lib/session.tsx';
 import { monthName } from './month-name.ts';
 
@@ -83,7 +83,7 @@ export function ReportsPage() {
       const r = await apiSend<{ sent: number[] }>('POST', '/api/v1/monthly-reports', { month, send });
       setNote({
         bad: false,
-        text: `The report of ${monthName(month)} is made${send ? `; ${r.sent.length} message(s) queued` : ''}.`,
+        text: `The report of ${monthName(month)} is made${send ? `; ${plural(r.sent.length, 'message')} queued` : ''}.`,
       });
       list.reload();
     } catch (err) {
