@@ -242,6 +242,27 @@ test('failed and partly failed patch runs reach Slack; a throttled rule gathers 
   assert.equal(last.events_total, 2);
   assert.deepEqual(last.events.map((e) => e.detail.run_id).sort(), ['run-2', 'run-3']);
   assert.equal(last.title, '[patchloop] runs throttled: 2 failed patch runs');
+
+  // A run held back by the throttle, then the rule moved to another channel: the held run is
+  // dropped for the channel the rule no longer names.
+  await failedRun('run-3b');
+  await notify().runOnce();
+  const rules = (await api(s.url, '/api/v1/notifications/rules', { token: s.adminToken })).body as {
+    id: number;
+    name: string;
+  }[];
+  const throttled = rules.find((r) => r.name === 'runs throttled')!;
+  const moved = await api(s.url, `/api/v1/notifications/rules/${throttled.id}`, {
+    method: 'PUT',
+    token: s.adminToken,
+    body: { name: 'runs throttled', trigger: 'patch_run_failed', channels: ['chat'], throttle_seconds: 3600 },
+  });
+  assert.equal(moved.status, 200, moved.text);
+  const chat = slackPosts().length;
+  s.clock.advance(3600_000);
+  await notify().runOnce();
+  assert.equal(webhookPosts().length, before + 1);
+  assert.equal(slackPosts().length, chat, 'changes apply to events from then on');
 });
 
 test('a daily digest waits for its time of day and goes as one mail', async () => {

@@ -67,15 +67,24 @@ export function createRule(store: Store, input: RuleInput, channels: ReadonlySet
   return ruleById(store, lastInsertRowid)!;
 }
 
+/** Changes a rule from now on; what it queued for a channel it no longer names is dropped. */
 export function updateRule(store: Store, id: number, input: RuleInput, channels: ReadonlySet<string>): Rule {
   check(store, input, channels, id);
-  store.run(
-    'UPDATE notify_rules SET name = ?, doc = ?, updated_at = ? WHERE id = ?',
-    input.name,
-    JSON.stringify(input),
-    store.clock.now(),
-    id,
-  );
+  store.tx(() => {
+    store.run(
+      'UPDATE notify_rules SET name = ?, doc = ?, updated_at = ? WHERE id = ?',
+      input.name,
+      JSON.stringify(input),
+      store.clock.now(),
+      id,
+    );
+    store.run(
+      `DELETE FROM notify_pending WHERE rule_id = ? AND message_id IS NULL
+         AND channel NOT IN (SELECT value FROM json_each(?))`,
+      id,
+      JSON.stringify(input.channels),
+    );
+  });
   return ruleById(store, id)!;
 }
 
