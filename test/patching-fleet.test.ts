@@ -256,7 +256,7 @@ test('patching on a fleet: policies, reboot leases, rings and the dashboard endp
       assert.ok(
         after
           .filter((r) => r.reboot.status === 'pending_lease')
-          .every((r) => /2 of 2 reboot slot\(s\) of web taken/.test(r.reboot.detail)),
+          .every((r) => /2 of 2 reboot slots of web taken/.test(r.reboot.detail)),
       );
       let view = await leases(s, 'web');
       assert.deepEqual(

@@ -127,6 +127,12 @@ test('each change route writes who, what, the outcome and the target before and 
     [1, 2, 'nightly'],
   );
 
+  // A preview changes nothing and writes nothing; a refused one is written.
+  const before = (await audit('?limit=1')).items[0];
+  const preview = await as('POST', '/api/v1/policies/db/preview', { text: 'group: db\nrings:\n  - name: all\n' });
+  assert.equal(preview.status, 200, preview.text);
+  assert.deepEqual((await audit('?limit=1')).items[0], before);
+
   assert.equal((await as('POST', '/api/v1/feeds/refresh')).status, 202);
   e = await latest('feeds.refresh');
   assert.deepEqual([e.actor.name, e.outcome], ['opal', 'success']);
@@ -165,6 +171,13 @@ test('refusals: a role too low and a missing CSRF token are denied, failed login
     [e.actor.name, e.actor.role, e.outcome, e.reason, e.target],
     ['vera', 'viewer', 'denied', 'needs the operator role', { type: 'route', id: 'PUT /api/v1/policies/:name' }],
   );
+  const preview = await api(s.url, '/api/v1/policies/db/preview', {
+    body: { text: 'group: db\n' },
+    headers: { cookie: vera.cookie, 'x-csrf-token': vera.csrf },
+  });
+  assert.equal(preview.status, 403);
+  e = (await audit('?outcome=denied&limit=1')).items[0];
+  assert.deepEqual([e.actor.name, e.action, e.target?.id], ['vera', 'request', 'POST /api/v1/policies/:name/preview']);
   assert.equal((await api(s.url, '/api/v1/audit', { headers: { cookie: vera.cookie } })).status, 403);
   e = (await audit('?outcome=denied&limit=1')).items[0];
   assert.deepEqual([e.action, e.target?.id], ['request', 'GET /api/v1/audit']);

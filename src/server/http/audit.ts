@@ -13,8 +13,11 @@ import type { PersonPrincipal, Principal } from './auth.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The action a change route records (`<object>.<verb>`, e.g. host.update). */
-    audit?: string;
+    /**
+     * The action a change route records (`<object>.<verb>`, e.g. host.update); `false` for a POST
+     * that changes nothing (a preview): only its refusals are written.
+     */
+    audit?: string | false;
   }
   interface FastifyRequest {
     auditNote: AuditNote | null;
@@ -56,7 +59,7 @@ function routeName(request: FastifyRequest): string {
 export function auditDenied(store: Store, request: FastifyRequest, p: PersonPrincipal, reason: string): void {
   recordAudit(store, {
     actor: actorOf(p),
-    action: request.routeOptions.config.audit ?? 'request',
+    action: request.routeOptions.config.audit || 'request',
     target: { type: 'route', id: routeName(request) },
     outcome: 'denied',
     reason,
@@ -81,7 +84,10 @@ export function registerAudit(app: FastifyInstance, store: Store): void {
   app.addHook('onReady', async () => {
     const missing = routes
       .filter(
-        (r) => PEOPLE.includes(r.config?.access as Access) && methods(r).some((m) => !SAFE.has(m)) && !r.config?.audit,
+        (r) =>
+          PEOPLE.includes(r.config?.access as Access) &&
+          methods(r).some((m) => !SAFE.has(m)) &&
+          r.config?.audit === undefined,
       )
       .map((r) => `${String(r.method)} ${r.url}`);
     if (missing.length) throw new Error(`change routes without a declared audit action: ${missing.join(', ')}`);
@@ -90,6 +96,7 @@ export function registerAudit(app: FastifyInstance, store: Store): void {
   app.addHook('onSend', async (request, reply, payload) => {
     const note = request.auditNote;
     const action = note?.action ?? request.routeOptions.config?.audit;
+    // A route that changes nothing (audit: false) writes no entry.
     const p: Principal | null = request.principal;
     const actor = note?.actor ?? (p?.kind === 'person' ? actorOf(p) : undefined);
     // Nobody to name (an unauthenticated request, answered 401 before any handler): no entry.

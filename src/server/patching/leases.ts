@@ -5,6 +5,7 @@
 // does not hold its group's slot forever.
 import { randomUUID } from 'node:crypto';
 import { decideLease, nextWindow, rebootAllowedNow, type Lease, type PatchPolicy } from '../../core/policy/index.ts';
+import { counted } from '../../core/plural.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { HostInfo } from './rings.ts';
@@ -85,7 +86,7 @@ export function acquireLease(
         req.run_id,
         now,
         Date.parse(d.retry_at),
-        `${rows.length} of ${policy.reboot.max_concurrent} reboot slot(s) of ${host.group} taken (${names.join(', ')})`,
+        `${rows.length} of ${counted(policy.reboot.max_concurrent, 'reboot slot')} of ${host.group} taken (${names.join(', ')})`,
       );
     }
     const expires = Date.parse(d.lease.expires_at);

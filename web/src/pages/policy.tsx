@@ -366,7 +366,7 @@ function Versions(props: {
               d.kind === 'gap' ? (
                 <div key={i} class="gap" data-kind="gap">
                   <span class="diff-num">⋯</span>
-                  {d.lines} unchanged line(s)
+                  {plural(d.lines, 'unchanged line')}
                 </div>
               ) : (
                 <div key={i} class={d.kind} data-kind={d.kind}>
