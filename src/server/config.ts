@@ -114,6 +114,14 @@ export const ServerConfigSchema = z
       })
       .strict()
       .default({ max_days: 180, check_interval: 60_000 }),
+    /**
+     * The monthly management report (report/): `monthly: false` stops the job that makes last
+     * month's report early each month and sends it; reports on request stay possible.
+     */
+    reports: z
+      .object({ monthly: z.boolean().default(true) })
+      .strict()
+      .default({ monthly: true }),
     /** Notification channels and delivery (notify/config.ts; rules are kept in the store). */
     notifications: NotificationsConfigSchema,
     /** Single sign-on with an OpenID Connect provider (oidc/config.ts). */

@@ -205,6 +205,7 @@ export const reportRoutes =
     };
     let timer: NodeJS.Timeout | null = null;
     app.addHook('onReady', async () => {
+      if (!ctx.config.reports.monthly) return;
       const tick = () => {
         void check().finally(() => {
           if (timer) timer = setTimeout(tick, CHECK_EVERY_MS).unref();
