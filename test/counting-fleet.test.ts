@@ -304,6 +304,39 @@ test('known exploited and by priority: the scan summary, the API and the state i
   );
 });
 
+test('remediation: each upgrade the CLI names (scan --group-by fix) is the server’s for the host, with what it closes', async () => {
+  for (const h of hosts) {
+    const cli = await runCli([
+      'scan',
+      '--root',
+      h.root,
+      ...(h.kernel ? ['--kernel', h.kernel] : []),
+      '--data-dir',
+      dataDir,
+      '--format',
+      'table',
+      '--group-by',
+      'fix',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    // The first line of each source: its highest fixed version, which closes all the others do.
+    const fromCli = [
+      ...cli.stdout.matchAll(/upgrade (\S+) to (\S+): closes (\d+) CVEs?(?: \((\d+) known exploited\))?/g),
+    ]
+      .map((m) => `${m[1]} ${m[2]} ${m[3]} ${m[4] ?? 0}`)
+      .sort();
+    const api = await get<{
+      items: { source: string; fixed_version: string; vulnerabilities: number; known_exploited: number }[];
+    }>(`/api/v1/hosts/${h.id}/remediation`);
+    assert.ok(fromCli.length > 0, h.name);
+    assert.deepEqual(
+      fromCli,
+      api.items.map((u) => `${u.source} ${u.fixed_version} ${u.vulnerabilities} ${u.known_exploited}`).sort(),
+      h.name,
+    );
+  }
+});
+
 test('a CVE an ALSA advisory carries is found by its CVE and by the advisory, through the API and the CLI', async () => {
   const alma = hosts[1];
   const carried = [
