@@ -11,7 +11,7 @@
 // advisory's id through the API and the CLI.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIORITY_LEVELS, SEVERITIES } from '../src/core/types.ts';
 import { SearchClient } from '../src/export/client.ts';
@@ -49,6 +49,9 @@ let dataDir: string;
 let client: SearchClient;
 let names: ExportNames;
 let hosts: FleetHost[] = [];
+let exporter: StoreExporter;
+let kevCopy: string;
+const KEV_FILE = join(FEEDS, 'kev/known_exploited_vulnerabilities.json');
 
 async function get<T>(path: string): Promise<T> {
   const r = await api(server.url, path, { token: server.adminToken });
@@ -75,10 +78,16 @@ function epssFile(): string {
 }
 
 before(async () => {
-  const fleet = await startMixedFleet([
-    ['kev', [join(FEEDS, 'kev/known_exploited_vulnerabilities.json')]],
-    ['epss', [epssFile()]],
-  ]);
+  // The catalogue the server refreshes (changed by the last test): the real one to begin with.
+  kevCopy = join(temporary('kev'), 'known_exploited_vulnerabilities.json');
+  writeFileSync(kevCopy, readFileSync(KEV_FILE));
+  const fleet = await startMixedFleet(
+    [
+      ['kev', [KEV_FILE]],
+      ['epss', [epssFile()]],
+    ],
+    { feeds: { refresh_interval: 0, sources: [{ name: 'kev', from: [kevCopy] }] } },
+  );
   ({ server, dataDir, hosts } = fleet);
   client = new SearchClient({ url: await testClusterUrl(), bulk: { maxDocs: 500 } });
   names = exportNames(uniquePrefix('counting'));
@@ -176,7 +185,7 @@ test('fleet-wide: overview, findings totals (both query paths) and trends count 
 });
 
 test('the OpenSearch state index: one counted document per exposure, as the dashboards count them', async () => {
-  const exporter = new StoreExporter(server.running.ctx.store, client, {
+  exporter = new StoreExporter(server.running.ctx.store, client, {
     names,
     target: `${client.url}|${names.prefix}`,
     retention: { resolved: 30 * DAY, stale: 30 * DAY },
@@ -410,4 +419,46 @@ test('a CVE an ALSA advisory carries is found by its CVE and by the advisory, th
     ['nodejs', 'npm'],
   );
   assert.ok(csv.slice(1).every((l) => l.split(',')[header.indexOf('aliases')].split(' ').includes('ALSA-2024:2779')));
+});
+
+test('a KEV refresh on the server re-ranks the state index with no report: the next export writes the findings again', async () => {
+  // A CVE of the Debian host's that the catalogue does not name, added to it.
+  const debian = hosts[0];
+  const plain = (await get<Page<{ vulnerability: string }>>(`/api/v1/findings?host=${debian.id}&kev=false&per_page=1`))
+    .items[0];
+  const catalogue = JSON.parse(readFileSync(KEV_FILE, 'utf8')) as { count: number; vulnerabilities: object[] };
+  catalogue.vulnerabilities.push({
+    cveID: plain.vulnerability,
+    vendorProject: 'Debian',
+    product: 'test',
+    vulnerabilityName: 'test entry',
+    dateAdded: '2026-11-01',
+    shortDescription: 'added for the re-export test',
+    requiredAction: 'Apply updates per vendor instructions.',
+    dueDate: '2026-11-22',
+    knownRansomwareCampaignUse: 'Unknown',
+    notes: '',
+  });
+  catalogue.count++;
+  writeFileSync(kevCopy, JSON.stringify(catalogue));
+  const before = await get<{ known_exploited: { open: number }; priority: Record<string, number> }>(
+    '/api/v1/stats/overview',
+  );
+  const refresh = await api(server.url, '/api/v1/feeds/refresh', { method: 'POST', token: server.adminToken });
+  assert.equal(refresh.status, 202, refresh.text);
+  await server.running.idle();
+  const after = await get<{ known_exploited: { open: number }; priority: Record<string, number> }>(
+    '/api/v1/stats/overview',
+  );
+  assert.ok(after.known_exploited.open > before.known_exploited.open, 'the new entry counts');
+  const run = await exporter.runOnce();
+  assert.equal(run.unavailable, null);
+  const count = (q: string) => countDocs(client, names.findings, { query_string: { query: q } });
+  assert.equal(await count(`patchloop.known_exploited:true AND ${OPEN_FINDINGS}`), after.known_exploited.open);
+  for (const p of PRIORITY_LEVELS)
+    assert.equal(await count(`patchloop.priority.level:${p} AND ${OPEN_FINDINGS}`), after.priority[p], p);
+  assert.equal(
+    await count(`vulnerability.id:"${plain.vulnerability}" AND patchloop.known_exploited:true AND ${OPEN_FINDINGS}`),
+    (await get<Page<unknown>>(`/api/v1/findings?vulnerability=${plain.vulnerability}&per_page=1`)).total,
+  );
 });
