@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Overview, Page as ApiPage, Remediation, VulnSummary } from '../web/src/api/types.ts';
+import type { HostRemediation, Overview, Page as ApiPage, Remediation, VulnSummary } from '../web/src/api/types.ts';
 import { launchBrowser, logIn } from './support/browser.ts';
 import { FEEDS, removeTemporaries } from './support/estate.ts';
 import { startMixedFleet, type MixedFleet } from './support/mixed-fleet.ts';
@@ -75,6 +75,26 @@ test('overview: known exploited open and P1 tiles are the API’s, with links to
   // A host's link opens its page.
   await links.first().click();
   await page.waitForURL(`${base}/hosts/${ov.known_exploited.host_list[0].id}`);
+});
+
+test('a host with known exploited findings: "what to upgrade" lists its upgrades as the API gives them', async () => {
+  await page.goto(`${base}/`);
+  const ov = await apiGet<Overview>('/api/v1/stats/overview');
+  const first = ov.known_exploited.host_list[0];
+  await page.locator(`[data-host-fix="${first.id}"]`).click();
+  await page.waitForURL(`${base}/remediation?host=${first.id}`);
+  await page.locator('table[data-table="host-remediation"] tbody tr').first().waitFor();
+  const api = await apiGet<{ items: HostRemediation[] }>(`/api/v1/hosts/${first.id}/remediation`);
+  assert.deepEqual(
+    await column('host-remediation', 'summary'),
+    api.items.map((r) => r.summary),
+  );
+  assert.ok(api.items[0].known_exploited > 0, 'known exploited first');
+  assert.deepEqual(
+    (await column('host-remediation', 'stays')).map(num),
+    api.items.map((r) => r.still_open_without_fix),
+  );
+  await page.getByRole('heading', { name: `Remediation on ${first.hostname}` }).waitFor();
 });
 
 test('the KEV tile opens the known exploited vulnerabilities: each with its badge, P1, as the API lists them', async () => {

@@ -82,6 +82,9 @@ function KnownExploitedHosts(props: { kev: Overview['known_exploited'] }) {
           <li key={h.id}>
             <a href={`/hosts/${h.id}`} data-host={h.id}>
               {h.hostname}
+            </a>{' '}
+            <a class="muted small" href={href('/remediation', { host: String(h.id) })} data-host-fix={h.id}>
+              what to upgrade
             </a>
           </li>
         ))}

@@ -2,7 +2,7 @@
 // "upgrade openssl to 3.0.17-1~deb12u3 on 212 hosts: closes 9 vulnerabilities (2 known
 // exploited)". Known exploited first, then the most findings closed; filters in the URL; CSV.
 import { allPages } from '../api/all-pages.ts';
-import type { Page, Remediation } from '../api/types.ts';
+import type { HostDetail, HostRemediation, Page, Remediation } from '../api/types.ts';
 import { useApi } from '../api/use-api.ts';
 import { GroupSelect, useFacets } from '../components/facet-filters.tsx';
 import { SelectFilter, TextFilter } from '../components/filters.tsx';
@@ -15,6 +15,11 @@ import { href, intParam, useQuery } from '../lib/url.ts';
 const defaultOrder = (key: string): 'asc' | 'desc' => (key === 'source' || key === 'severity' ? 'asc' : 'desc');
 
 export function RemediationPage() {
+  const { query } = useQuery();
+  return query.host ? <HostRemediationView hostId={query.host} /> : <FleetRemediation />;
+}
+
+function FleetRemediation() {
   const { query, set } = useQuery();
   const facets = useFacets();
   const sortKey = query.sort ?? 'impact';
@@ -151,6 +156,100 @@ const COLUMNS: Column<Remediation>[] = [
   { key: 'exposures', label: 'Findings closed', sort: 'exposures', align: 'right', render: (r) => int(r.exposures) },
   { key: 'severity', label: 'Worst', sort: 'severity', render: (r) => <SeverityBadge severity={r.severity} /> },
   { key: 'summary', label: 'In words', class: 'wrap', render: (r) => <span class="small">{r.summary}</span> },
+];
+
+/** One host's upgrades (`?host=ID`): per source package, the version, what it closes, what stays. */
+function HostRemediationView(props: { hostId: string }) {
+  const host = useApi<HostDetail>(`/api/v1/hosts/${encodeURIComponent(props.hostId)}`);
+  const res = useApi<{ items: HostRemediation[] }>(`/api/v1/hosts/${encodeURIComponent(props.hostId)}/remediation`);
+  const name = host.data?.hostname ?? `host ${props.hostId}`;
+  return (
+    <>
+      <PageHeader
+        title={`Remediation on ${name}`}
+        subtitle={
+          <>
+            What to upgrade on this host, known exploited first · <a href={`/hosts/${props.hostId}`}>the host</a> ·{' '}
+            <a href="/remediation">the whole fleet</a>
+          </>
+        }
+      />
+      <Card id="host-remediation">
+        <div class="filters">
+          <span class="filters-end">
+            <ExportButton
+              id="host-remediation"
+              run={async () => download(stamped(`remediation-${name}`), toCsv(HOST_CSV, res.data?.items ?? []))}
+            />
+          </span>
+        </div>
+        <DataTable
+          id="host-remediation"
+          columns={HOST_COLUMNS}
+          rows={res.data?.items}
+          rowKey={(r) => r.source}
+          loading={res.loading}
+          error={res.error}
+          retry={res.reload}
+          empty="Nothing to upgrade: no open finding of this host has a fix."
+        />
+      </Card>
+    </>
+  );
+}
+
+const HOST_COLUMNS: Column<HostRemediation>[] = [
+  {
+    key: 'upgrade',
+    label: 'Upgrade',
+    render: (r) => (
+      <span class="stack">
+        <span>
+          <span class="mono strong">{r.source}</span> to <span class="mono">{r.fixed_version}</span>
+        </span>
+        <span class="muted small">installed {r.installed_versions.join(', ')}</span>
+      </span>
+    ),
+  },
+  {
+    key: 'vulnerabilities',
+    label: 'Closes',
+    align: 'right',
+    render: (r) => <span title={r.vulnerability_ids.join(' ')}>{int(r.vulnerabilities)} vulnerabilities</span>,
+  },
+  {
+    key: 'kev',
+    label: 'Known exploited',
+    align: 'right',
+    render: (r) =>
+      r.known_exploited > 0 ? (
+        <Badge tone="bad" title="In CISA's Known Exploited Vulnerabilities catalogue">
+          {int(r.known_exploited)} KEV
+        </Badge>
+      ) : (
+        <span class="zero">0</span>
+      ),
+  },
+  { key: 'severity', label: 'Worst', render: (r) => <SeverityBadge severity={r.severity} /> },
+  {
+    key: 'stays',
+    label: 'Stays open (no fix yet)',
+    align: 'right',
+    render: (r) => int(r.still_open_without_fix),
+  },
+  { key: 'summary', label: 'In words', class: 'wrap', render: (r) => <span class="small">{r.summary}</span> },
+];
+
+const HOST_CSV: CsvColumn<HostRemediation>[] = [
+  { header: 'source', value: (r) => r.source },
+  { header: 'fixed_version', value: (r) => r.fixed_version },
+  { header: 'installed_versions', value: (r) => r.installed_versions.join(' ') },
+  { header: 'vulnerabilities', value: (r) => r.vulnerabilities },
+  { header: 'known_exploited', value: (r) => r.known_exploited },
+  { header: 'severity', value: (r) => r.severity },
+  { header: 'still_open_without_fix', value: (r) => r.still_open_without_fix },
+  { header: 'vulnerability_ids', value: (r) => r.vulnerability_ids.join(' ') },
+  { header: 'summary', value: (r) => r.summary },
 ];
 
 const REMEDIATION_CSV: CsvColumn<Remediation>[] = [
