@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { readInventory } from '../src/inventory/index.ts';
-import { launchBrowser } from './support/browser.ts';
+import { launchBrowser, signOn, kpiValue } from './support/browser.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
 import { REPO_ROOT } from './support/paths.ts';
@@ -58,25 +58,10 @@ after(async () => {
   await provider?.close();
 });
 
-async function signOn(page: Page, path: string): Promise<void> {
-  await page.goto(`${s.url}${path}`);
-  await page.getByRole('link', { name: 'Log in with Example ID' }).click();
-  await page.locator('input[name="login"]').fill('olga');
-  await page.locator('input[name="password"]').fill('anything');
-  await page.locator('button[type="submit"]').click();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.locator('.sidebar').waitFor();
-}
-
-async function kpi(page: Page, id: string): Promise<number> {
-  const text = await page.locator(`[data-kpi="${id}"] [data-value]`).textContent();
-  return Number(text!.replace(/,/g, ''));
-}
-
 async function openKpi(page: Page): Promise<number> {
   await page.goto(`${s.url}/`);
   await page.locator('[data-kpi="open"] [data-value]').waitFor();
-  return kpi(page, 'open');
+  return kpiValue(page, 'open');
 }
 
 test('an operator excepts a finding: the open KPIs drop; when the clock passes the expiry the finding reopens', async () => {
@@ -85,7 +70,7 @@ test('an operator excepts a finding: the open KPIs drop; when the clock passes t
   try {
     // The day the rule will end: signed on in the afternoon, the session outlives the rule's last day.
     s.clock.set('2026-11-10T13:00:00Z');
-    await signOn(page, '/');
+    await signOn(page, s.url, 'olga', '/');
     const openBefore = await openKpi(page);
 
     // From the findings page: CVE-2099-1002 in zlib on web-1.
@@ -110,11 +95,11 @@ test('an operator excepts a finding: the open KPIs drop; when the clock passes t
 
     // The KPIs: one open finding fewer, one excepted (expiring within the week).
     assert.equal(await openKpi(page), openBefore - 1);
-    await until(async () => (await kpi(page, 'excepted')) === 1, 'the overview to count one excepted finding');
+    await until(async () => (await kpiValue(page, 'excepted')) === 1, 'the overview to count one excepted finding');
     assert.match((await page.locator('[data-kpi="excepted"]').textContent())!, /1 expire this week/);
     await page.goto(`${s.url}/exceptions`);
     await page.locator('[data-kpi="excepted"] [data-value]').waitFor();
-    assert.equal(await kpi(page, 'excepted'), 1);
+    assert.equal(await kpiValue(page, 'excepted'), 1);
     const rule = page.locator('table[data-table="exceptions"] tbody tr').first();
     assert.match((await rule.textContent())!, /Accepted risk.*vulnerability CVE-2099-1002 · package zlib · host web-1/);
     assert.equal(await rule.locator('[data-state]').getAttribute('data-state'), 'active');
@@ -131,7 +116,7 @@ test('an operator excepts a finding: the open KPIs drop; when the clock passes t
       'the expired rule to give its finding back',
     );
     assert.equal(await openKpi(page), openBefore);
-    await until(async () => (await kpi(page, 'excepted')) === 0, 'the overview to count no excepted finding');
+    await until(async () => (await kpiValue(page, 'excepted')) === 0, 'the overview to count no excepted finding');
     await page.goto(`${s.url}/findings?vulnerability=CVE-2099-1002`);
     await until(async () => (await rows.count()) === 2, 'the finding to be listed as open again');
     await page.goto(`${s.url}/exceptions?state=expired`);
@@ -151,7 +136,7 @@ test('a rule made on the Exceptions page is revoked there and its findings reope
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   try {
-    await signOn(page, '/exceptions');
+    await signOn(page, s.url, 'olga', '/exceptions');
     const openBefore = await openKpi(page);
     await page.goto(`${s.url}/exceptions`);
     await page.locator('[data-new-exception]').click();
@@ -166,7 +151,7 @@ test('a rule made on the Exceptions page is revoked there and its findings reope
     const row = page.locator('table[data-table="exceptions"] tbody tr').filter({ hasText: 'package curl' });
     await row.waitFor();
     assert.match((await row.textContent())!, /Mitigated/);
-    await until(async () => (await kpi(page, 'excepted')) === 2, 'both hosts excepted');
+    await until(async () => (await kpiValue(page, 'excepted')) === 2, 'both hosts excepted');
     assert.equal(await openKpi(page), openBefore - 2);
 
     await page.goto(`${s.url}/exceptions?state=active`);

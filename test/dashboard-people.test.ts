@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, logIn } from './support/browser.ts';
+import { launchBrowser, logIn, signOn } from './support/browser.ts';
 import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
 import { REPO_ROOT } from './support/paths.ts';
 import { api, ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.ts';
@@ -59,14 +59,8 @@ async function navLabels(page: Page): Promise<string[]> {
 test("single sign-on from the login page: the provider's pages, back in the dashboard as an operator", async () => {
   const { context, page } = await freshPage();
   try {
-    await page.goto(`${s.url}/patching`);
-    await page.getByRole('link', { name: 'Log in with Example ID' }).click();
     // The provider's own login and consent pages.
-    await page.locator('input[name="login"]').fill('olga');
-    await page.locator('input[name="password"]').fill('anything');
-    await page.locator('button[type="submit"]').click();
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.locator('.sidebar').waitFor();
+    await signOn(page, s.url, 'olga', '/patching');
     assert.equal(new URL(page.url()).pathname, '/patching', 'back on the page asked for');
     assert.equal(await page.locator('.sidebar-foot [data-user]').getAttribute('data-user'), 'olga');
     assert.equal(await page.locator('.sidebar-foot [data-role]').textContent(), 'Operator');

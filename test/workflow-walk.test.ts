@@ -17,7 +17,7 @@ import { readConfigFile } from '../src/config/load.ts';
 import { readInventory } from '../src/inventory/index.ts';
 import { WebhookPayloadSchema, type WebhookPayload } from '../src/server/api/notification-schemas.ts';
 import type { ServerConfigInput } from '../src/server/config.ts';
-import { launchBrowser } from './support/browser.ts';
+import { launchBrowser, signOn, kpiValue } from './support/browser.ts';
 import { BOOKWORM_ROOT, trackerFeedV1 } from './support/fixtures.ts';
 import { secretFile, startHttpReceiver, type HttpReceiver, type Received } from './support/notify-receivers.ts';
 import { freePort, startProvider, type TestProvider } from './support/oidc.ts';
@@ -162,21 +162,6 @@ after(async () => {
   await hooks?.close();
 });
 
-async function signOn(page: Page): Promise<void> {
-  await page.goto(`${s.url}/`);
-  await page.getByRole('link', { name: 'Log in with Example ID' }).click();
-  await page.locator('input[name="login"]').fill('olga');
-  await page.locator('input[name="password"]').fill('anything');
-  await page.locator('button[type="submit"]').click();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.locator('.sidebar').waitFor();
-}
-
-async function kpi(page: Page, id: string): Promise<number> {
-  const text = await page.locator(`[data-kpi="${id}"] [data-value]`).textContent();
-  return Number(text!.replace(/,/g, ''));
-}
-
 /** The overview as the browser shows it, once both its KPIs have loaded. */
 async function overviewKpis(page: Page): Promise<{ open: number; excepted: number }> {
   await page.goto(`${s.url}/`);
@@ -185,7 +170,7 @@ async function overviewKpis(page: Page): Promise<{ open: number; excepted: numbe
     async () => /^[\d,]+$/.test((await page.locator('[data-kpi="excepted"] [data-value]').textContent()) ?? ''),
     'the excepted tile',
   );
-  return { open: await kpi(page, 'open'), excepted: await kpi(page, 'excepted') };
+  return { open: await kpiValue(page, 'open'), excepted: await kpiValue(page, 'excepted') };
 }
 
 /** The same figures from the API (an admin token, a second reader beside the operator's session). */
@@ -215,7 +200,7 @@ test('SSO operator → exception from a finding → KPIs move → the rule expir
   try {
     // Signed on in the afternoon: the session outlives the rule, which ends at midnight.
     s.clock.set('2026-11-10T13:00:00Z');
-    await signOn(page);
+    await signOn(page, s.url, 'olga');
     const who = await context.request.get(`${s.url}/api/v1/auth/session`);
     const session = (await who.json()) as { username: string; role: string; via: string };
     assert.deepEqual([session.username, session.role, session.via], ['olga', 'operator', 'sso']);

@@ -1,5 +1,6 @@
 // Debian's chromium driven by playwright-core (no browser download), with the flags that let
-// it run headless as root in a container, and the dashboard's login as a person does it.
+// it run headless as root in a container, and the dashboard's logins as a person does them
+// (password, single sign-on).
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -20,4 +21,33 @@ export async function logIn(page: Page, base: string, password: string, path = '
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('.sidebar').waitFor();
+}
+
+/**
+ * Opens `path` and signs on through the OpenID provider of test/support/oidc.ts: its button on the
+ * login page, then the provider's own login and consent pages (any password is taken), back in
+ * the dashboard.
+ */
+export async function signOn(page: Page, base: string, account: string, path = '/'): Promise<void> {
+  await page.goto(`${base}${path}`);
+  await page.getByRole('link', { name: 'Log in with Example ID' }).click();
+  await page.locator('input[name="login"]').fill(account);
+  await page.locator('input[name="password"]').fill('anything');
+  await page.locator('button[type="submit"]').click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.sidebar').waitFor();
+}
+
+/**
+ * The figure of the KPI tile `id` as the page shows it, once it shows one (a tile says "–" while its
+ * figures load).
+ */
+export async function kpiValue(page: Page, id: string): Promise<number> {
+  const value = page.locator(`[data-kpi="${id}"] [data-value]`);
+  await page.waitForFunction(
+    (el) => /^[\d,]+$/.test(el?.textContent?.trim() ?? ''),
+    await value.elementHandle({ timeout: 10_000 }),
+    { timeout: 10_000 },
+  );
+  return Number((await value.textContent())!.replace(/,/g, ''));
 }
