@@ -314,7 +314,12 @@ test('a feed refresh re-matches stored inventories: a new advisory becomes a fin
   // A second re-match with the same data changes nothing.
   s.store.setMeta('match_gen', String(s.matcher.generation + 1));
   s.matcher.reset(s.lookup(), s.matcher.generation + 1);
-  const again = await rematchFleet(s.store, s.matcher, { refreshId: null });
+  const progress: [number, number][] = [];
+  const again = await rematchFleet(s.store, s.matcher, {
+    refreshId: null,
+    onProgress: (done, total) => progress.push([done, total]),
+  });
+  assert.deepEqual(progress, [[1, 1]]);
   assert.deepEqual([again.detected, again.resolved, again.reopened], [0, 0, 0]);
   // Same data again: every package's result is unchanged, so the host is not even compared.
   assert.equal(again.unchanged, 1);

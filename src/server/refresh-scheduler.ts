@@ -9,6 +9,7 @@
 // a refresh or by a `db update` while the server was down, make a new generation; hosts
 // behind it are re-matched, also after a restart that interrupted a re-match.
 import type { Logger } from 'pino';
+import { counted } from '../core/plural.ts';
 import { logBackgroundFailure, snapshotStatistics } from './background.ts';
 import type { Clock } from './clock.ts';
 import type { FeedControl } from './context.ts';
@@ -197,7 +198,11 @@ export class RefreshScheduler implements FeedControl {
   private rematch(refreshId: number | null): Promise<RematchSummary> {
     const { store, matcher, log } = this.o;
     const run = this.rematching.then(async () => {
-      const summary = await rematchFleet(store, matcher, { refreshId, signal: this.abort.signal });
+      const summary = await rematchFleet(store, matcher, {
+        refreshId,
+        signal: this.abort.signal,
+        onProgress: progressLog(log),
+      });
       if (!this.abort.signal.aborted) snapshotStatistics(store);
       log.info({ ...summary, generation: matcher.generation }, 'fleet re-matched');
       return summary;
@@ -221,4 +226,29 @@ export class RefreshScheduler implements FeedControl {
       retryInMs !== undefined ? clock.now() + retryInMs : Math.max(clock.now() + MIN_DELAY_MS, last + intervalMs);
     this.timer = setTimeout(() => void this.refreshNow(), Math.min(this.nextAt - clock.now(), MAX_TIMER_MS));
   }
+}
+
+/** How often a long re-match says how far it has come. */
+const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * A re-match of a large fleet takes minutes: every few seconds the log says how many hosts are
+ * done of how many (as `patchloop server run` on a terminal shows its log), nothing for a short one.
+ */
+export function progressLog(
+  log: Pick<Logger, 'info'>,
+  clock: () => number = () => performance.now(),
+): (done: number, total: number) => void {
+  const started = clock();
+  let last = started;
+  return (done, total) => {
+    const now = clock();
+    if (done >= total || now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    const seconds = (now - started) / 1000;
+    log.info(
+      { done, total, seconds: Math.round(seconds) },
+      `re-matching hosts: ${done.toLocaleString('en-US')} of ${counted(total, 'host')}`,
+    );
+  };
 }

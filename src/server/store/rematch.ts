@@ -28,6 +28,8 @@ export interface RematchOptions {
   batch?: number;
   /** Stop early (server shutting down); the remaining hosts are re-matched on their next report. */
   signal?: AbortSignal;
+  /** Told after each batch: hosts gone through so far, of how many (a large fleet takes minutes). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 interface HostRow {
@@ -68,6 +70,7 @@ export async function rematchFleet(
     store.tx(() => {
       for (const id of ids.slice(i, i + batch)) rematchHost(store, matcher, id, gen, options.refreshId, summary);
     });
+    options.onProgress?.(Math.min(i + batch, ids.length), ids.length);
     await yieldToEventLoop();
   }
   if (!options.signal?.aborted) matcher.forgetPrevious();
