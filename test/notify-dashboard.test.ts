@@ -2,7 +2,8 @@
 // loopback with real receivers: an admin makes a rule in the form and sends a test message; a
 // failed feed refresh's message is a dead letter, shown with its error (the URL redacted) and
 // retried from the page; a viewer reads the page without any control to change it. No secret
-// is on the page.
+// is on the page. A rule with every kind of filter (priority, host, not known exploited) is made
+// in the form and keeps them through an edit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -148,4 +149,49 @@ test('an admin makes a rule, sends a test, and retries a dead letter; a viewer o
   assert.equal(await viewer.getByRole('button', { name: 'Switch off' }).count(), 0);
   assert.equal(await viewer.getByRole('link', { name: 'Notifications' }).count(), 1);
   await viewer.close();
+});
+
+test("every filter of a rule is set in the form and an edit of the rule's throttle keeps them all", async () => {
+  type StoredRule = { name: string; trigger: string; filter: Record<string, unknown>; throttle_seconds: number };
+  const stored = async (name: string): Promise<StoredRule | undefined> =>
+    ((await api(s.url, '/api/v1/notifications/rules', { token: s.adminToken })).body as StoredRule[]).find(
+      (r) => r.name === name,
+    );
+  const page = await browser.newPage();
+  await logIn(page, s.url, ADMIN_PASSWORD, '/notifications');
+  await page.locator('[data-channel="hook"]').waitFor();
+
+  // New P1/P2 findings on two named hosts that are not on the known-exploited list.
+  const form = page.locator('form[data-form="new-rule"]');
+  await form.locator('input[name="rule-name"]').fill('urgent not kev');
+  await form.locator('select[name="rule-trigger"]').selectOption('new_finding');
+  await form.locator('input[name="rule-priority-P1"]').check();
+  await form.locator('input[name="rule-priority-P2"]').check();
+  await form.locator('select[name="rule-kev"]').selectOption('false');
+  await form.locator('input[name="rule-hosts"]').fill('web-1, db-1');
+  await form.locator('input[name="rule-channel-hook"]').check();
+  await form.getByRole('button', { name: 'Create rule' }).click();
+  await page.locator('tr', { has: page.locator('[data-rule="urgent not kev"]') }).waitFor();
+  const filter = { kev: false, priorities: ['P1', 'P2'], hosts: ['web-1', 'db-1'] };
+  const made = await stored('urgent not kev');
+  assert.deepEqual([made?.trigger, made?.filter, made?.throttle_seconds], ['new_finding', filter, 0]);
+  const row = page.locator('tr', { has: page.locator('[data-rule="urgent not kev"]') });
+  assert.match((await row.textContent()) ?? '', /not KEV, priority P1\/P2, host web-1\/db-1/);
+
+  // The edit form shows every filter; a new throttle leaves them as they were.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.locator('form[data-form="edit-rule"]');
+  assert.equal(await edit.locator('select[name="rule-kev"]').inputValue(), 'false');
+  assert.equal(await edit.locator('input[name="rule-priority-P1"]').isChecked(), true);
+  assert.equal(await edit.locator('input[name="rule-priority-P3"]').isChecked(), false);
+  assert.equal(await edit.locator('input[name="rule-hosts"]').inputValue(), 'web-1, db-1');
+  await edit.locator('input[name="rule-throttle"]').fill('30');
+  await edit.getByRole('button', { name: 'Save rule' }).click();
+  await edit.waitFor({ state: 'detached' });
+  await page
+    .locator('tr', { has: page.locator('[data-rule="urgent not kev"]'), hasText: 'at most every 30 min' })
+    .waitFor();
+  const changed = await stored('urgent not kev');
+  assert.deepEqual([changed?.filter, changed?.throttle_seconds], [filter, 1800]);
+  await page.close();
 });

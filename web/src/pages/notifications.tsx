@@ -77,6 +77,9 @@ const TRIGGER_LABEL: Record<Trigger, string> = {
 };
 const STATE_TONE: Record<MessageState, Tone> = { queued: 'neutral', sending: 'warn', sent: 'good', dead: 'bad' };
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'];
+const PRIORITIES = ['P1', 'P2', 'P3', 'P4'];
+/** The KEV filter's three choices: no filter, on the known-exploited list, not on it. */
+type KevChoice = '' | 'true' | 'false';
 
 function errorText(err: unknown): string {
   return err instanceof ApiError ? err.message : (err as Error).message;
@@ -163,34 +166,85 @@ function ChannelsCard() {
   );
 }
 
-/** A new rule, or (with `rule`) a change of one; filter fields the form has no control for are kept. */
+/** A group of check boxes (named `${name}-${option}`) choosing some of `options`. */
+function Checks(props: {
+  legend: string;
+  name: string;
+  options: readonly string[];
+  chosen: string[];
+  onChange(chosen: string[]): void;
+}) {
+  const { chosen } = props;
+  return (
+    <fieldset class="notify-checks">
+      <legend>{props.legend}</legend>
+      {props.options.map((o) => (
+        <label key={o}>
+          <input
+            type="checkbox"
+            name={`${props.name}-${o}`}
+            checked={chosen.includes(o)}
+            onChange={() => props.onChange(chosen.includes(o) ? chosen.filter((x) => x !== o) : [...chosen, o])}
+          />
+          {o}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A text field of comma-separated names (empty: no filter). */
+function NameList(props: {
+  label: string;
+  name: string;
+  placeholder: string;
+  value: string;
+  onChange(v: string): void;
+}) {
+  return (
+    <label>
+      <span>{props.label}</span>
+      <input
+        name={props.name}
+        placeholder={props.placeholder}
+        value={props.value}
+        onInput={(e) => props.onChange(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
+/**
+ * A new rule, or (with `rule`) a change of one. Every filter of the API's rule schema has a control,
+ * so what a rule filters on is what the form shows and saves back.
+ */
 function RuleForm(props: { channels: Channel[]; rule?: Rule; onSaved(): void; onCancel?(): void }) {
   const r = props.rule;
   const [name, setName] = useState(r?.name ?? '');
   const [trigger, setTrigger] = useState<Trigger>(r?.trigger ?? 'new_finding');
   const [chosen, setChosen] = useState<string[]>(r?.channels ?? []);
   const [severities, setSeverities] = useState<string[]>(r?.filter.severities ?? []);
-  const [kev, setKev] = useState(r?.filter.kev === true);
+  const [priorities, setPriorities] = useState<string[]>(r?.filter.priorities ?? []);
+  const [kev, setKev] = useState<KevChoice>(r?.filter.kev === undefined ? '' : r.filter.kev ? 'true' : 'false');
   const [groups, setGroups] = useState((r?.filter.groups ?? []).join(', '));
   const [tags, setTags] = useState((r?.filter.tags ?? []).join(', '));
+  const [hosts, setHosts] = useState((r?.filter.hosts ?? []).join(', '));
   const [days, setDays] = useState(r?.days ? String(r.days) : '');
   const [throttle, setThrottle] = useState(String(Math.round((r?.throttle_seconds ?? 0) / 60)));
   const [digest, setDigest] = useState(r?.digest ?? false);
   const [error, setError] = useState<string | null>(null);
-  const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
   const finding = trigger === 'new_finding' || trigger === 'sla_breach';
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    // Filters the form has no control for are kept (priorities where they still apply).
-    const f = r?.filter ?? {};
+    // Severity, KEV and priority belong to findings: other triggers' events carry none.
     const filter: RuleFilter = {
-      ...(finding && f.priorities ? { priorities: f.priorities } : {}),
-      ...(f.hosts ? { hosts: f.hosts } : {}),
       ...(finding && severities.length ? { severities } : {}),
-      ...(finding && kev ? { kev: true } : {}),
+      ...(finding && kev ? { kev: kev === 'true' } : {}),
+      ...(finding && priorities.length ? { priorities } : {}),
       ...(words(groups) ? { groups: words(groups) } : {}),
       ...(words(tags) ? { tags: words(tags) } : {}),
+      ...(words(hosts) ? { hosts: words(hosts) } : {}),
     };
     try {
       const body = {
@@ -228,38 +282,34 @@ function RuleForm(props: { channels: Channel[]; rule?: Rule; onSaved(): void; on
         </select>
       </label>
       {finding && (
-        <fieldset class="notify-checks">
-          <legend>Severity (none: any)</legend>
-          {SEVERITIES.map((s) => (
-            <label key={s}>
-              <input
-                type="checkbox"
-                name={`rule-severity-${s}`}
-                checked={severities.includes(s)}
-                onChange={() => setSeverities(toggle(severities, s))}
-              />
-              {s}
-            </label>
-          ))}
+        <>
+          <Checks
+            legend="Severity (none: any)"
+            name="rule-severity"
+            options={SEVERITIES}
+            chosen={severities}
+            onChange={setSeverities}
+          />
+          <Checks
+            legend="Priority (none: any)"
+            name="rule-priority"
+            options={PRIORITIES}
+            chosen={priorities}
+            onChange={setPriorities}
+          />
           <label>
-            <input type="checkbox" name="rule-kev" checked={kev} onChange={() => setKev(!kev)} />
-            known exploited only
+            <span>Known exploited</span>
+            <select name="rule-kev" value={kev} onChange={(e) => setKev(e.currentTarget.value as KevChoice)}>
+              <option value="">either</option>
+              <option value="true">on the KEV list</option>
+              <option value="false">not on the KEV list</option>
+            </select>
           </label>
-        </fieldset>
+        </>
       )}
-      <label>
-        <span>Groups</span>
-        <input
-          name="rule-groups"
-          placeholder="prod, web"
-          value={groups}
-          onInput={(e) => setGroups(e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        <span>Tags</span>
-        <input name="rule-tags" placeholder="dmz" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
-      </label>
+      <NameList label="Groups" name="rule-groups" placeholder="prod, web" value={groups} onChange={setGroups} />
+      <NameList label="Tags" name="rule-tags" placeholder="dmz" value={tags} onChange={setTags} />
+      <NameList label="Hosts" name="rule-hosts" placeholder="web-1, db-1" value={hosts} onChange={setHosts} />
       {(trigger === 'reboot_pending' || trigger === 'exception_expiring') && (
         <label>
           <span>Days</span>
@@ -275,20 +325,13 @@ function RuleForm(props: { channels: Channel[]; rule?: Rule; onSaved(): void; on
           />
         </label>
       )}
-      <fieldset class="notify-checks">
-        <legend>Channels</legend>
-        {props.channels.map((c) => (
-          <label key={c.name}>
-            <input
-              type="checkbox"
-              name={`rule-channel-${c.name}`}
-              checked={chosen.includes(c.name)}
-              onChange={() => setChosen(toggle(chosen, c.name))}
-            />
-            {c.name}
-          </label>
-        ))}
-      </fieldset>
+      <Checks
+        legend="Channels"
+        name="rule-channel"
+        options={props.channels.map((c) => c.name)}
+        chosen={chosen}
+        onChange={setChosen}
+      />
       <label>
         <span>At most one message per (minutes)</span>
         <input
