@@ -26,8 +26,9 @@ export const LAYERS = {
   // The ECS mapping of patch runs (agent-ship.ts) reads the patch run type.
   export: ['core', 'net', 'config', 'patch'],
   // The scan reads the inventory and the local vulnerability DB; its ECS format is the
-  // exporter's own mapping, and its reports name the version.
-  scan: ['core', 'inventory', 'vulndb', 'export', 'version.ts'],
+  // exporter's own mapping, and its reports name the version; ignore files are read with the
+  // configuration's YAML reading (problems at their line).
+  scan: ['core', 'inventory', 'vulndb', 'export', 'config', 'version.ts'],
   // The agent collects the inventory, keeps its vulnerability DB in step, runs the patch
   // phase and the scan after it, and installs its systemd units from the project root.
   agent: ['core', 'inventory', 'vulndb', 'patch', 'scan', 'net', 'config', 'project-root.ts'],

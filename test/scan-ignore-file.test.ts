@@ -128,7 +128,7 @@ test('a wrong ignore file is a usage error naming the file and line', async () =
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,
-    new RegExp(`${file}:2: exceptions\\.0\\.scope\\.vulnerability: vulnerability: wildcards are not allowed`),
+    new RegExp(`${file}:2: exceptions\\[0\\]\\.scope\\.vulnerability: vulnerability: wildcards are not allowed`),
   );
-  assert.match(r.stderr, /exceptions\.1\.justification/);
+  assert.match(r.stderr, /exceptions\[1\]\.justification/);
 });

@@ -57,3 +57,21 @@ test('a text naming another policy, a syntax error and a list at the top are ref
   const dup = readYaml('a: 1\nb: 2\na: 3\n');
   assert.ok(!dup.ok && dup.line === 3, 'a repeated key at its second place');
 });
+
+test('aliases that expand to an excessive size are a problem of the text, not a failure of the reader', () => {
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 10; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  const bomb = readYaml(`${lines.join('\n')}\ngroup: *a9\n`);
+  assert.equal(bomb.ok, false);
+  assert.match(!bomb.ok ? bomb.reason : '', /cannot be read: Excessive alias count/);
+  const policy = checkPolicyText(`${lines.join('\n')}\ngroup: *a9\n`, 'web', 1);
+  assert.equal(policy.ok, false);
+  // A few aliases, as configuration files use them, still read.
+  const fine = readYaml('base: &b { x: 1 }\none: *b\ntwo: *b\n');
+  assert.deepEqual(fine.ok && fine.data, { base: { x: 1 }, one: { x: 1 }, two: { x: 1 } });
+});

@@ -46,7 +46,15 @@ export function readYaml(text: string): YamlRead {
     }
     return at === undefined ? null : lines.linePos(at).line;
   };
-  return { ok: true, data: doc.toJS() ?? {}, lineOf };
+  let data: unknown;
+  try {
+    // Aliases are expanded here; the library refuses a document whose aliases would expand to an
+    // excessive size (a "billion laughs" text), which is the text's problem, not the reader's.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return { ok: false, line: null, col: null, reason: `the text cannot be read: ${(err as Error).message}` };
+  }
+  return { ok: true, data, lineOf };
 }
 
 /** The line of a zod issue: an unknown key's own line, not its mapping's. */

@@ -6,8 +6,8 @@
 // a finding was less severe (its `severity`), or not known exploited (`known_exploited: false`),
 // does not hide it once that rose, unless it covers escalations.
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { validateYamlText } from '../config/yaml-lines.ts';
 import { PatchloopError } from '../core/errors.ts';
 import {
   DEFAULT_MAX_EXCEPTION_DAYS,
@@ -51,23 +51,11 @@ export function readIgnoreFile(file: string): IgnoreEntry[] {
   } catch (err) {
     throw new PatchloopError('PL_E_USAGE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new PatchloopError('PL_E_USAGE', `${file}:${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
-  }
-  const r = IgnoreFileSchema.safeParse(doc.toJS());
-  if (r.success) return r.data.exceptions;
-  const problems = r.error.issues.map((i) => {
-    // The line of the value, else of the nearest mapping that holds it (a missing key).
-    let line: number | null = null;
-    for (let n = i.path.length; n >= 0 && line === null; n--) {
-      const node = doc.getIn(i.path.slice(0, n) as (string | number)[], true);
-      if (isNode(node) && node.range) line = lines.linePos(node.range[0]).line;
-    }
-    return `  ${file}${line === null ? '' : `:${line}`}: ${i.path.join('.') || '(top level)'}: ${i.message}`;
-  });
+  const r = validateYamlText(IgnoreFileSchema, text);
+  if (r.ok) return r.data.exceptions;
+  const problems = r.issues.map(
+    (i) => `  ${file}${i.line === null ? '' : `:${i.line}`}: ${i.path ? `${i.path}: ` : ''}${i.message}`,
+  );
   throw new PatchloopError('PL_E_USAGE', `${file} is invalid:\n${problems.join('\n')}`);
 }
 
