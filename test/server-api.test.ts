@@ -253,6 +253,7 @@ test('the dashboard queries answer from the stored report', async () => {
     open_hosts: 1,
     open_findings: 1,
     fixable_findings: 1,
+    excepted_findings: 0,
     fixed_versions: ['3.0.19-1~deb12u3'],
     // No KEV, EPSS or CVSS in this DB: the priority from the rating and the fix alone.
     kev: null,

@@ -285,9 +285,11 @@ export const VulnSummarySchema = z.object({
   aliases: z.array(z.string()),
   severity: SeveritySchema,
   open_hosts: z.number().int(),
-  /** Open exposures: one per host and source package. */
+  /** Open exposures, one per host and source package; those a rule holds left out (of open_hosts too). */
   open_findings: z.number().int(),
   fixable_findings: z.number().int(),
+  /** Open exposures an exception rule holds, counted apart. */
+  excepted_findings: z.number().int(),
   fixed_versions: z.array(z.string()),
   /** KEV, EPSS, CVSS of the vulnerability; its priority is that of its most urgent open exposure. */
   ...EnrichmentFields,

@@ -9,7 +9,7 @@ import { normaliseVulnId } from '../../core/vuln-id.ts';
 import type { VulnDetailSchema, VulnsQuerySchema, VulnSummarySchema } from '../api/schemas.ts';
 import type { ServerEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
-import type { VulnStats } from '../store/vuln-index.ts';
+import { openCounts, type VulnStats } from '../store/vuln-index.ts';
 import { COUNT_CAP, type Page } from './common.ts';
 import { classesOf, vulnPriority, vulnRank, type Classes } from './priorities.ts';
 
@@ -70,15 +70,17 @@ function enrichmentOf(classes: Classes, x: ServerEnrichment, vulnId: number | un
 }
 
 function toSummary(store: Store, x: ServerEnrichment, classes: Classes, vulnId: number, v: VulnStats): VulnSummary {
+  const open = openCounts(v);
   return {
     title: x.title(vulnId),
     ...enrichmentOf(classes, x, vulnId, v.severity),
     id: store.interner.vuln(vulnId),
     aliases: [...store.interner.aliases.of(vulnId)],
     severity: SEVERITIES[Math.min(v.severity, SEVERITIES.length - 1)],
-    open_hosts: v.hosts.size,
-    open_findings: v.findings,
-    fixable_findings: v.fixable,
+    open_hosts: open.hosts,
+    open_findings: open.findings,
+    fixable_findings: open.fixable,
+    excepted_findings: open.excepted,
     fixed_versions: fixedVersions(store, vulnId),
   };
 }
@@ -87,6 +89,8 @@ interface Listed {
   id: number;
   name: string;
   v: VulnStats;
+  /** Its counts with the exposures exception rules hold left out. */
+  open: ReturnType<typeof openCounts>;
   /** 1 (P1) to 4: its most urgent open exposure's priority. */
   rank: number;
   epss: number;
@@ -100,27 +104,23 @@ const ORDERS: Record<
   { compare: (a: Listed, b: Listed) => number; natural: 'asc' | 'desc' }
 > = {
   hosts: {
-    compare: (a, b) => b.v.hosts.size - a.v.hosts.size || a.v.severity - b.v.severity || byName(a, b),
+    compare: (a, b) => b.open.hosts - a.open.hosts || a.v.severity - b.v.severity || byName(a, b),
     natural: 'desc',
   },
   severity: {
-    compare: (a, b) => a.v.severity - b.v.severity || b.v.hosts.size - a.v.hosts.size || byName(a, b),
+    compare: (a, b) => a.v.severity - b.v.severity || b.open.hosts - a.open.hosts || byName(a, b),
     natural: 'asc',
   },
-  findings: { compare: (a, b) => b.v.findings - a.v.findings || byName(a, b), natural: 'desc' },
+  findings: { compare: (a, b) => b.open.findings - a.open.findings || byName(a, b), natural: 'desc' },
   id: { compare: (a, b) => byName(b, a), natural: 'desc' },
   // What to fix first: the priority, then the likelier to be exploited, the more widespread.
   priority: {
     compare: (a, b) =>
-      a.rank - b.rank ||
-      b.epss - a.epss ||
-      b.v.hosts.size - a.v.hosts.size ||
-      a.v.severity - b.v.severity ||
-      byName(a, b),
+      a.rank - b.rank || b.epss - a.epss || b.open.hosts - a.open.hosts || a.v.severity - b.v.severity || byName(a, b),
     natural: 'asc',
   },
-  epss: { compare: (a, b) => b.epss - a.epss || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'desc' },
-  cvss: { compare: (a, b) => b.cvss - a.cvss || b.v.hosts.size - a.v.hosts.size || byName(a, b), natural: 'desc' },
+  epss: { compare: (a, b) => b.epss - a.epss || b.open.hosts - a.open.hosts || byName(a, b), natural: 'desc' },
+  cvss: { compare: (a, b) => b.cvss - a.cvss || b.open.hosts - a.open.hosts || byName(a, b), natural: 'desc' },
 };
 
 export async function listVulns(
@@ -133,8 +133,10 @@ export async function listVulns(
   const worst = q.min_severity ? SEVERITIES.indexOf(q.min_severity as Severity) : SEVERITIES.length;
   const rows: Listed[] = [];
   for (const [id, v] of store.vulns.entries()) {
-    if (v.findings <= 0 || v.severity > worst) continue;
-    if (q.fixable !== undefined && v.fixable > 0 !== q.fixable) continue;
+    // Listed while open: a vulnerability whose every exposure a rule holds is on the Exceptions page.
+    const open = openCounts(v);
+    if (open.findings <= 0 || v.severity > worst) continue;
+    if (q.fixable !== undefined && open.fixable > 0 !== q.fixable) continue;
     const name = store.interner.vuln(id);
     if (
       needle &&
@@ -148,7 +150,7 @@ export async function listVulns(
     if (q.min_epss !== undefined && epss < q.min_epss) continue;
     const rank = vulnRank(classes, x, id);
     if (q.priority && !q.priority.includes(PRIORITY_LEVELS[rank - 1] as PriorityLevel)) continue;
-    rows.push({ id, name, v, rank, epss, cvss: leadingCvss(e.cvss)?.score ?? -1 });
+    rows.push({ id, name, v, open, rank, epss, cvss: leadingCvss(e.cvss)?.score ?? -1 });
   }
   const order = ORDERS[q.sort];
   rows.sort(order.compare);
@@ -193,6 +195,7 @@ export async function vulnDetail(
           open_hosts: 0,
           open_findings: 0,
           fixable_findings: 0,
+          excepted_findings: 0,
           fixed_versions: [],
         };
   const aliases = [
@@ -229,14 +232,17 @@ function namedTogether(
   const hosts = new Set<number>();
   let findings = 0;
   let fixable = 0;
+  let excepted = 0;
   let severity = 99;
   const fixed = new Set<string>();
   for (const id of vulnIds) {
     const v = store.vulns.get(id);
     if (!v || v.findings <= 0) continue;
-    for (const h of v.hosts.sorted()) hosts.add(h);
-    findings += v.findings;
-    fixable += v.fixable;
+    for (const h of v.hosts.sorted()) if (!v.exceptedHosts.has(h)) hosts.add(h);
+    const open = openCounts(v);
+    findings += open.findings;
+    fixable += open.fixable;
+    excepted += open.excepted;
     severity = Math.min(severity, v.severity);
     for (const f of fixedVersions(store, id)) fixed.add(f);
   }
@@ -254,6 +260,7 @@ function namedTogether(
     open_hosts: hosts.size,
     open_findings: findings,
     fixable_findings: fixable,
+    excepted_findings: excepted,
     fixed_versions: [...fixed].sort(),
     // Names shared this way are advisories: what one of them says describes the advisory.
     description: first?.description ?? '',

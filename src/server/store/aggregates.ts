@@ -56,18 +56,45 @@ export class AggregateBatch {
     if (took <= this.store.slaMs(severity)) d.inSla++;
   }
 
-  /** Open exposures of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. */
+  /**
+   * Open exposures of a vulnerability changed; `host` gained (+1) or lost (-1) its last one. `excepted`:
+   * exposures a rule took or gave back; `exceptedHost`: a rule now holds all of the host's (+1), or no longer (-1).
+   */
   vuln(
     vulnId: number,
-    change: { findings?: number; fixable?: number; severity?: number; host?: { id: number; delta: number } },
+    change: {
+      findings?: number;
+      fixable?: number;
+      severity?: number;
+      host?: { id: number; delta: number };
+      excepted?: number;
+      exceptedFixable?: number;
+      exceptedHost?: { id: number; delta: number };
+    },
   ): void {
     let v = this.vulns.get(vulnId);
     if (!v) {
-      v = { vulnId, findings: 0, fixable: 0, severity: 99, hostsAdded: [], hostsRemoved: [] };
+      v = {
+        vulnId,
+        findings: 0,
+        fixable: 0,
+        severity: 99,
+        hostsAdded: [],
+        hostsRemoved: [],
+        excepted: 0,
+        exceptedFixable: 0,
+        exceptedHosts: new Map(),
+      };
       this.vulns.set(vulnId, v);
     }
     v.findings += change.findings ?? 0;
     v.fixable += change.fixable ?? 0;
+    v.excepted += change.excepted ?? 0;
+    v.exceptedFixable += change.exceptedFixable ?? 0;
+    if (change.exceptedHost) {
+      const { id, delta } = change.exceptedHost;
+      v.exceptedHosts.set(id, (v.exceptedHosts.get(id) ?? 0) + delta);
+    }
     if (change.severity !== undefined) v.severity = Math.min(v.severity, change.severity);
     if (change.host) (change.host.delta > 0 ? v.hostsAdded : v.hostsRemoved).push(change.host.id);
   }

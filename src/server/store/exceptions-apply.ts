@@ -40,10 +40,37 @@ interface Held {
   baseline: number;
 }
 
-/** Changes to one host's counters and open ages, written once. */
+/** A host's exposures of one vulnerability that rules hold. */
+interface HeldOfVuln {
+  held: number;
+  fixable: number;
+  /** A rule holds every open exposure of it on the host. */
+  all: boolean;
+}
+
+/** Per vulnerability, the host's open exposures that rules hold (only vulnerabilities with some). */
+function heldByVuln(store: Store, hostId: number): Map<number, HeldOfVuln> {
+  const out = new Map<number, HeldOfVuln>();
+  for (const r of store.all<{ vuln_id: number; n: number; held: number; fixable: number }>(
+    `SELECT vuln_id, count(*) AS n, count(exception_id) AS held,
+       sum(CASE WHEN exception_id IS NULL THEN 0 ELSE fixable END) AS fixable
+     FROM exposures WHERE host_id = ? AND +open = 1 GROUP BY vuln_id HAVING count(exception_id) > 0`,
+    hostId,
+  ))
+    out.set(r.vuln_id, { held: r.held, fixable: r.fixable, all: r.held === r.n });
+  return out;
+}
+
+const NONE: HeldOfVuln = { held: 0, fixable: 0, all: false };
+
+/** Changes to one host's counters and open ages, written once; the vulnerability index's excepted counts follow. */
 class CountDelta {
   readonly open = SEVERITIES.map(() => 0);
   readonly fixable = SEVERITIES.map(() => 0);
+  /** What rules held on the host before the change (read only when they held something). */
+  heldBefore = new Map<number, HeldOfVuln>();
+  /** Rules were applied: what they hold may differ from heldBefore. */
+  applied = false;
   private readonly host: HostInfo;
   private readonly agg: AggregateBatch;
   constructor(host: HostInfo, agg: AggregateBatch) {
@@ -63,6 +90,20 @@ class CountDelta {
       if (this.fixable[i]) sets.push(`fix_${s} = fix_${s} + ${this.fixable[i]}`);
     });
     if (sets.length) store.run(`UPDATE hosts SET ${sets.join(', ')} WHERE id = ?`, this.host.id);
+    if (this.applied || this.heldBefore.size > 0) this.writeVulns(heldByVuln(store, this.host.id));
+  }
+  /** The vulnerability index's excepted exposures and hosts, from what rules held before and hold now. */
+  private writeVulns(after: Map<number, HeldOfVuln>): void {
+    for (const vulnId of new Set([...this.heldBefore.keys(), ...after.keys()])) {
+      const b = this.heldBefore.get(vulnId) ?? NONE;
+      const a = after.get(vulnId) ?? NONE;
+      if (a.held === b.held && a.fixable === b.fixable && a.all === b.all) continue;
+      this.agg.vuln(vulnId, {
+        excepted: a.held - b.held,
+        exceptedFixable: a.fixable - b.fixable,
+        exceptedHost: a.all === b.all ? undefined : { id: this.host.id, delta: a.all ? 1 : -1 },
+      });
+    }
   }
 }
 
@@ -95,6 +136,7 @@ function lift(store: Store, h: HostInfo, delta: CountDelta): Map<number, Held> {
     held.set(exposureIdentity(e.src_id, e.vuln_id), { ruleId: e.exception_id!, baseline: e.exception_severity! });
     delta.add(e, 1);
   }
+  if (held.size > 0) delta.heldBefore = heldByVuln(store, h.id);
   return held;
 }
 
@@ -118,6 +160,7 @@ function reapply(store: Store, h: HostInfo, held: Map<number, Held>, delta: Coun
   const now = store.clock.now();
   const rules = rulesForHost(activeRules(store, now), h);
   if (rules.length === 0 && held.size === 0) return 0;
+  delta.applied = true;
   // Resolved exposures hold no rule (those that were held are all in `held`: only they can be).
   if (held.size > 0)
     store.run(

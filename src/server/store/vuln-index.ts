@@ -1,5 +1,8 @@
 // Open exposures by vulnerability, in memory: which hosts each vulnerability affects, and how
 // many open and fixable exposures (the counting unit: one per host and source package) it has.
+// Exposures an exception rule holds are still there (open = 1) but out of the open counts, as
+// everywhere else: the index keeps them apart (`excepted`, and the hosts where every exposure of
+// the vulnerability is held), and openCounts gives what is left open.
 // Kept out of SQLite on purpose: an index on exposures by vulnerability costs a random page
 // write per new exposure, which dominated the cost of a host's first report. It is derived
 // data — rebuilt from the exposures at startup and updated only after the transactions that
@@ -70,13 +73,38 @@ export class HostSet {
 }
 
 export interface VulnStats {
-  /** Open exposures (host × source package) of the vulnerability. */
+  /** Open exposures (host × source package) of the vulnerability, those an exception holds included. */
   findings: number;
   fixable: number;
   /** The most severe rating among its open exposures (index into SEVERITIES). */
   severity: number;
   hosts: HostSet;
+  /** Of `findings` and `fixable`, the exposures an exception rule holds. */
+  excepted: number;
+  exceptedFixable: number;
+  /** Of `hosts`, those where a rule holds every open exposure of it. */
+  exceptedHosts: HostSet;
 }
+
+/** A vulnerability's counts as the rest of the fleet's figures count: exposures a rule holds left out. */
+export function openCounts(v: VulnStats): { findings: number; fixable: number; hosts: number; excepted: number } {
+  return {
+    findings: v.findings - v.excepted,
+    fixable: v.fixable - v.exceptedFixable,
+    hosts: v.hosts.size - v.exceptedHosts.size,
+    excepted: v.excepted,
+  };
+}
+
+const emptyStats = (): VulnStats => ({
+  findings: 0,
+  fixable: 0,
+  severity: 99,
+  hosts: new HostSet(),
+  excepted: 0,
+  exceptedFixable: 0,
+  exceptedHosts: new HostSet(),
+});
 
 export interface VulnChange {
   vulnId: number;
@@ -87,6 +115,11 @@ export interface VulnChange {
   /** Hosts that now have, or no longer have, an open finding of it. */
   hostsAdded: number[];
   hostsRemoved: number[];
+  /** Exposures a rule took (+) or gave back (-). */
+  excepted: number;
+  exceptedFixable: number;
+  /** Per host: a rule now holds all of its exposures of it (+1), or no longer does (-1); 0: no change. */
+  exceptedHosts: Map<number, number>;
 }
 
 export class VulnIndex {
@@ -97,27 +130,43 @@ export class VulnIndex {
     const index = new VulnIndex();
     let last = -1;
     let stats: VulnStats | undefined;
+    // The previous (host, vulnerability): whether a rule holds all of its rows.
+    let prev: { stats: VulnStats; host: number; allHeld: boolean } | undefined;
+    const endGroup = (): void => {
+      if (prev?.allHeld) prev.stats.exceptedHosts.add(prev.host);
+    };
     // Per host, in primary-key order (host, vulnerability, source package): a host's rows for
     // one vulnerability are adjacent.
     for (const r of store.db
-      .prepare('SELECT host_id, vuln_id, severity, fixable FROM exposures WHERE +open = 1')
+      .prepare('SELECT host_id, vuln_id, severity, fixable, exception_id FROM exposures WHERE +open = 1')
       .iterate() as Iterable<{
       host_id: number;
       vuln_id: number;
       severity: number;
       fixable: number;
+      exception_id: number | null;
     }>) {
       stats = index.byVuln.get(r.vuln_id);
       if (!stats) {
-        stats = { findings: 0, fixable: 0, severity: 99, hosts: new HostSet() };
+        stats = emptyStats();
         index.byVuln.set(r.vuln_id, stats);
       }
+      const held = r.exception_id !== null;
       stats.findings++;
       stats.fixable += r.fixable;
+      if (held) {
+        stats.excepted++;
+        stats.exceptedFixable += r.fixable;
+      }
       if (r.severity < stats.severity) stats.severity = r.severity;
-      if (last !== r.host_id * 0x4000000 + r.vuln_id) stats.hosts.add(r.host_id);
+      if (last !== r.host_id * 0x4000000 + r.vuln_id) {
+        stats.hosts.add(r.host_id);
+        endGroup();
+        prev = { stats, host: r.host_id, allHeld: held };
+      } else if (!held) prev!.allHeld = false;
       last = r.host_id * 0x4000000 + r.vuln_id;
     }
+    endGroup();
     return index;
   }
 
@@ -133,14 +182,20 @@ export class VulnIndex {
     for (const c of changes) {
       let s = this.byVuln.get(c.vulnId);
       if (!s) {
-        s = { findings: 0, fixable: 0, severity: 99, hosts: new HostSet() };
+        s = emptyStats();
         this.byVuln.set(c.vulnId, s);
       }
       s.findings += c.findings;
       s.fixable += c.fixable;
+      s.excepted += c.excepted;
+      s.exceptedFixable += c.exceptedFixable;
       if (c.severity < s.severity) s.severity = c.severity;
       for (const h of c.hostsAdded) s.hosts.add(h);
       for (const h of c.hostsRemoved) s.hosts.delete(h);
+      for (const [h, d] of c.exceptedHosts) {
+        if (d > 0) s.exceptedHosts.add(h);
+        else if (d < 0) s.exceptedHosts.delete(h);
+      }
       if (s.findings <= 0) this.byVuln.delete(c.vulnId);
     }
   }
