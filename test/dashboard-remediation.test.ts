@@ -97,6 +97,21 @@ test('a host with known exploited findings: "what to upgrade" lists its upgrades
   await page.getByRole('heading', { name: `Remediation on ${first.hostname}` }).waitFor();
 });
 
+test('a host\'s page links to its remediation: "what to upgrade" opens the upgrades of that host', async () => {
+  const ov = await apiGet<Overview>('/api/v1/stats/overview');
+  const host = ov.known_exploited.host_list[0];
+  await page.goto(`${base}/hosts/${host.id}`);
+  await page.locator('a[data-host-remediation]').click();
+  await page.waitForURL(`${base}/remediation?host=${host.id}`);
+  await page.getByRole('heading', { name: `Remediation on ${host.hostname}` }).waitFor();
+  const api = await apiGet<{ items: HostRemediation[] }>(`/api/v1/hosts/${host.id}/remediation`);
+  await page.locator('table[data-table="host-remediation"] tbody tr').first().waitFor();
+  assert.deepEqual(
+    await column('host-remediation', 'summary'),
+    api.items.map((r) => r.summary),
+  );
+});
+
 test('the KEV tile opens the known exploited vulnerabilities: each with its badge, P1, as the API lists them', async () => {
   await page.goto(`${base}/`);
   await page.locator('[data-kpi="kev"]').click();

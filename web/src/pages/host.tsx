@@ -71,7 +71,14 @@ export function HostPage(props: { params?: { id?: string }; id?: string }) {
             ))}
           </>
         }
-        actions={<a href="/hosts">← All hosts</a>}
+        actions={
+          <>
+            <a data-host-remediation href={href('/remediation', { host: String(id) })}>
+              What to upgrade
+            </a>{' '}
+            · <a href="/hosts">← All hosts</a>
+          </>
+        }
       />
       <div class="grid grid-1-2">
         <Card id="host-facts" title="State">
