@@ -2,7 +2,9 @@
 // on loopback (the real bookworm host's packages, a Debian tracker feed) with a real OpenID
 // provider: an operator signs on, makes an exception from a finding, sees the open KPIs drop and
 // the finding counted as excepted; the server's clock passes the expiry and the finding reopens,
-// with the rule shown as expired. A second rule made on the Exceptions page is revoked there.
+// with the rule shown as expired. A second rule made on the Exceptions page is revoked there. A
+// third rule's expiry is changed on the page: the form shows the API's own message for an expiry
+// too far away, and a good one is the rule's next version, in its versions and through the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -162,6 +164,73 @@ test('a rule made on the Exceptions page is revoked there and its findings reope
       state: 'detached',
     });
     assert.equal(await openKpi(page), openBefore);
+  } finally {
+    await context.close();
+  }
+});
+
+test("an operator changes a rule's expiry on the Exceptions page: the API's checks and messages, a new version", async () => {
+  type Detail = {
+    version: number;
+    expires_at: string | null;
+    owner: string | null;
+    versions: { version: number; change: string; by: string; rule: { expires_at: string | null } }[];
+  };
+  s.clock.set('2026-11-20T09:00:00Z');
+  const made = await api(s.url, '/api/v1/exceptions', {
+    token: s.adminToken,
+    body: {
+      scope: { vulnerability: 'CVE-2099-1002', host: 'web-2' },
+      kind: 'accepted_risk',
+      justification: 'zlib is only used by a tool nobody runs on web-2',
+      owner: 'web-team',
+      expires_at: '2026-12-01',
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const id = (made.body as { id: number }).id;
+  const detail = async () => (await api(s.url, `/api/v1/exceptions/${id}`, { token: s.adminToken })).body as Detail;
+
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  try {
+    await signOn(page, s.url, 'olga', '/exceptions?state=active');
+    await page.locator(`[data-edit="${id}"]`).click();
+    const form = page.locator(`form[data-form="edit-exception"][data-exception="${id}"]`);
+    assert.equal(await form.locator('input[name="expires"]').inputValue(), '2026-12-01');
+    assert.equal(await form.locator('input[name="owner"]').inputValue(), 'web-team');
+
+    // More than exceptions.max_days (180) away: refused with the message the API gives.
+    const tooFar = await api(s.url, `/api/v1/exceptions/${id}`, {
+      token: s.adminToken,
+      method: 'PATCH',
+      body: { expires_at: '2027-06-01' },
+    });
+    assert.equal(tooFar.status, 400, tooFar.text);
+    await form.locator('input[name="expires"]').fill('2027-06-01');
+    await form.getByRole('button', { name: 'Save exception' }).click();
+    await form.getByRole('alert').waitFor();
+    assert.equal(await form.getByRole('alert').textContent(), (tooFar.body as { message: string }).message);
+    assert.equal((await detail()).version, 1);
+
+    // Two weeks more: the rule's second version, by the operator; nothing else changed.
+    await form.locator('input[name="expires"]').fill('2026-12-15');
+    await form.getByRole('button', { name: 'Save exception' }).click();
+    await form.waitFor({ state: 'detached' });
+    const versions = page.locator(`[data-versions="${id}"] li`);
+    await until(async () => (await versions.count()) === 2, 'the new version listed with the rule');
+    assert.match((await versions.nth(1).textContent())!, /^v2 updated .* by olga$/);
+    const row = page.locator('table[data-table="exceptions"] tbody tr', { has: page.locator(`[data-edit="${id}"]`) });
+    assert.match((await row.textContent())!, /2026-12-15/);
+    const after = await detail();
+    assert.deepEqual([after.version, after.expires_at, after.owner], [2, '2026-12-15T23:59:59.999Z', 'web-team']);
+    assert.deepEqual(
+      after.versions.map((v) => [v.version, v.change, v.by, v.rule.expires_at]),
+      [
+        [1, 'created', after.versions[0].by, '2026-12-01T23:59:59.999Z'],
+        [2, 'updated', 'olga', '2026-12-15T23:59:59.999Z'],
+      ],
+    );
   } finally {
     await context.close();
   }

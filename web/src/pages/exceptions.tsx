@@ -1,11 +1,13 @@
 // Exceptions: the rules that take findings out of the open counts (accepted risks, false
 // positives, mitigations, planned fixes). The excepted count and what expires this week, the
 // rules filtered by state, kind and scope (in the URL), each with its versions; operators make
-// new rules and revoke them (the findings a revoked rule held reopen at once).
-import { useState } from 'preact/hooks';
+// new rules, change the terms of one in force (justification, owner, expiry, cover_escalation)
+// and revoke them (the findings a revoked rule held reopen at once).
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, apiSend } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
 import {
+  ExceptionEditForm,
   ExceptionForm,
   KIND_LABEL,
   type ExceptionDetail,
@@ -89,6 +91,7 @@ export function ExceptionsPage() {
   const operator = useCan('operator');
   const { query, set } = useQuery();
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<number | null>(null);
   const list = useApi<ExceptionList>('/api/v1/exceptions', {
     state: query.state,
     kind: query.kind,
@@ -98,6 +101,11 @@ export function ExceptionsPage() {
     owner: query.owner,
   });
   const s = list.data?.summary;
+  const edited = list.data?.items.find((r) => r.id === editing && r.state === 'active');
+  // The form opens above the list: bring it into view from a row far down.
+  useEffect(() => {
+    if (edited) document.getElementById('edit-exception')?.scrollIntoView({ block: 'nearest' });
+  }, [edited?.id]);
 
   const columns: Column<ExceptionRule>[] = [
     { key: 'id', label: 'Rule', render: (r) => <span class="mono">#{r.id}</span> },
@@ -124,7 +132,8 @@ export function ExceptionsPage() {
             {r.cover_escalation && <>, keeps holding findings whose severity rises</>}
             {r.revoke_reason && <>. Revoked: {r.revoke_reason}</>}
           </p>
-          <Versions id={r.id} />
+          {/* Keyed by version: read again once the rule changes. */}
+          <Versions key={`${r.id}-${r.version}`} id={r.id} />
         </details>
       ),
     },
@@ -151,7 +160,15 @@ export function ExceptionsPage() {
     columns.push({
       key: 'actions',
       label: '',
-      render: (r) => (r.state === 'active' ? <Revoke rule={r} onRevoked={list.reload} /> : null),
+      render: (r) =>
+        r.state === 'active' ? (
+          <div class="row-actions">
+            <button type="button" data-edit={r.id} onClick={() => setEditing(r.id)}>
+              Edit
+            </button>
+            <Revoke rule={r} onRevoked={list.reload} />
+          </div>
+        ) : null,
     });
   }
 
@@ -187,6 +204,19 @@ export function ExceptionsPage() {
               list.reload();
             }}
             onCancel={() => setCreating(false)}
+          />
+        </Card>
+      )}
+      {edited && (
+        <Card title={`Change exception #${edited.id}`} id="edit-exception">
+          <ExceptionEditForm
+            key={edited.id}
+            rule={edited}
+            onDone={() => {
+              setEditing(null);
+              list.reload();
+            }}
+            onCancel={() => setEditing(null)}
           />
         </Card>
       )}
