@@ -471,3 +471,30 @@ test('OpenVEX: not_affected statements become false-positive rules; the fleet ex
     ['CVE-2099-1002', 'not_affected', 'vulnerable_code_not_present'],
   ]);
 });
+
+test('OpenVEX: a large document is imported in pieces (every rule made); one making too many rules is refused whole', async () => {
+  const statements = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      vulnerability: { name: `CVE-2099-${String(9000 + i).padStart(5, '0')}` },
+      products: [{ '@id': `pkg:deb/debian/zlib@1:1.2.13.dfsg-${i}` }],
+      status: 'not_affected',
+      justification: 'component_not_present',
+    }));
+  const doc = (n: number) => ({
+    '@context': 'https://openvex.dev/ns/v0.2.0',
+    '@id': `https://example.org/vex/large-${n}`,
+    author: 'Security team',
+    timestamp: '2026-11-01T00:00:00Z',
+    version: 1,
+    statements: statements(n),
+  });
+  const before = ((await get('/api/v1/exceptions')) as { items: unknown[] }).items.length;
+  const tooMany = await api(s.url, '/api/v1/exceptions/openvex', { token: s.adminToken, body: doc(5_001) });
+  assert.equal(tooMany.status, 400, tooMany.text);
+  assert.match(tooMany.text, /5,001 rules; at most 5,000 are imported at once/);
+  assert.equal(((await get('/api/v1/exceptions')) as { items: unknown[] }).items.length, before);
+  const r = await api(s.url, '/api/v1/exceptions/openvex', { token: s.adminToken, body: doc(64) });
+  assert.equal(r.status, 201, r.text);
+  assert.equal((r.body as { created: unknown[] }).created.length, 64);
+  assert.equal(((await get('/api/v1/exceptions')) as { items: unknown[] }).items.length, before + 64);
+});

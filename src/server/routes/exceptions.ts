@@ -1,6 +1,7 @@
 // Exception rules: list and read (viewers), make and revoke (operators; audited), OpenVEX import
 // and export. A rule takes effect at once: the findings it covers leave the open counts, and
 // those of a revoked rule come back (store/exceptions-apply.ts).
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { expiryMs, expiryProblems, type ExceptionKind, type ExceptionScope } from '../../core/exceptions.ts';
@@ -43,6 +44,11 @@ import {
   type NewException,
 } from '../store/exceptions.ts';
 import type { Store } from '../store/store.ts';
+
+/** Rules one OpenVEX import may make (each is applied to the whole fleet as it is made). */
+export const MAX_IMPORTED_RULES = 5_000;
+/** Rules made per transaction during an import. */
+const IMPORT_CHUNK = 10;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -309,7 +315,27 @@ export const exceptionRoutes =
         const made = found.rules.map((r) =>
           newRule({ ...r, justification: r.justification || `OpenVEX ${doc['@id']}` }, 'openvex'),
         );
-        const created = store.tx(() => made.map((r) => createException(store, r, by)));
+        if (made.length > MAX_IMPORTED_RULES)
+          throw new HttpError(
+            'PL_E_BAD_REQUEST',
+            `the document makes ${made.length.toLocaleString('en-US')} rules; at most ${MAX_IMPORTED_RULES.toLocaleString('en-US')} are imported at once: split it`,
+          );
+        // A rule is applied to the whole fleet as it is made: in small transactions with the event
+        // loop free between them, so a large document does not hold up reports and the dashboard.
+        const created: ReturnType<typeof createException>[] = [];
+        try {
+          for (let i = 0; i < made.length; i += IMPORT_CHUNK) {
+            created.push(...store.tx(() => made.slice(i, i + IMPORT_CHUNK).map((r) => createException(store, r, by))));
+            await yieldToEventLoop();
+          }
+        } catch (err) {
+          // The rules made before the failure stay (each is whole); the audit log names them.
+          auditChange(request, {
+            target: { type: 'openvex', id: doc['@id'] },
+            after: { created: created.map((r) => r.id) },
+          });
+          throw err;
+        }
         auditChange(request, {
           target: { type: 'openvex', id: doc['@id'] },
           after: { created: created.map((r) => r.id), skipped: found.skipped.length },
