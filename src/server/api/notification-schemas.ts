@@ -19,6 +19,8 @@ export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 
 const isoTime = z.string().describe('ISO 8601 time (UTC)');
 const shortText = z.string().min(1).max(200);
+/** Names one list of a rule's filter may hold: each event is compared with every one. */
+const MAX_FILTER_NAMES = 1_000;
 
 /** Which events of its trigger a rule takes; every field given must match (lists: any of them). */
 export const RuleFilterSchema = z
@@ -26,9 +28,9 @@ export const RuleFilterSchema = z
     severities: z.array(z.enum(SEVERITIES)).min(1).optional().describe('finding triggers: any of these severities'),
     kev: z.boolean().optional().describe('finding triggers: on the known-exploited list (or not)'),
     priorities: z.array(z.enum(PRIORITIES)).min(1).optional().describe('finding triggers: any of these priorities'),
-    groups: z.array(shortText).min(1).optional().describe("the host's group is one of these"),
-    tags: z.array(shortText).min(1).optional().describe('the host has one of these tags'),
-    hosts: z.array(shortText).min(1).optional().describe('the host name is one of these'),
+    groups: z.array(shortText).min(1).max(MAX_FILTER_NAMES).optional().describe("the host's group is one of these"),
+    tags: z.array(shortText).min(1).max(MAX_FILTER_NAMES).optional().describe('the host has one of these tags'),
+    hosts: z.array(shortText).min(1).max(MAX_FILTER_NAMES).optional().describe('the host name is one of these'),
   })
   .strict();
 export type RuleFilter = z.infer<typeof RuleFilterSchema>;
