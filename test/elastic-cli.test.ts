@@ -1,7 +1,8 @@
 // `patchloop elastic` as a user runs it (./bin/patchloop): setup against the real node with
 // the dashboards import taken by a loopback stand-in for OpenSearch Dashboards (which does
 // not run here), export and status against a running server's data directory, settings
-// from the server configuration, exit statuses, and no secret in any output.
+// from the server configuration (its priority rule included), exit statuses, and no secret in
+// any output.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -286,4 +287,40 @@ test('dashboards prints the shipped saved objects', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, readFileSync(join(REPO_ROOT, 'deploy/elastic/opensearch-dashboards.ndjson'), 'utf8'));
   assert.equal((await runCli(['elastic', 'dashboards', '--prefix', 'Bad Prefix'])).code, 2);
+});
+
+/** Exports the store to a new prefix (with these extra arguments): the priorities of one vulnerability's documents. */
+async function exportedLevels(label: string, vuln: string, extra: string[]): Promise<string[]> {
+  const names = newNames(label);
+  const common = ['--data-dir', server.dataDir, '--url', url, '--prefix', names.prefix];
+  const r = await runCli(['elastic', 'export', ...common, ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  await client.request({ method: 'POST', path: `/${names.findings}/_refresh` });
+  const found = await client.request<{
+    hits: { hits: { _source: { vulnerability: { id: string }; patchloop: { priority: { level: string } | null } } }[] };
+  }>({ method: 'GET', path: `/${names.findings}/_search?size=100` });
+  const levels = found.body.hits.hits
+    .filter((h) => h._source.vulnerability.id === vuln)
+    .map((h) => h._source.patchloop.priority?.level ?? 'none');
+  assert.ok(levels.length > 0, `documents of ${vuln}`);
+  return [...new Set(levels)];
+}
+
+test("export given the server's configuration ranks with its priority rule", { timeout: 180_000 }, async () => {
+  // CVE-2099-1002, a medium without a fix: P4 by the default rule, the server's.
+  const vuln = 'CVE-2099-1002';
+  const listed = await api(server.url, `/api/v1/findings?vulnerability=${vuln}`, { token: server.adminToken });
+  assert.equal(listed.status, 200, listed.text);
+  const levels = (listed.body as { items: { priority: { level: string } }[] }).items.map((f) => f.priority.level);
+  assert.deepEqual([...new Set(levels)], ['P4']);
+
+  // A rule that makes mediums P1, a missing fix not lowering them.
+  const config = join(work, 'server-priority.yaml');
+  writeFileSync(
+    config,
+    `data_dir: ${server.dataDir}\npriority:\n  no_fix_lowers: false\n  severity:\n    medium: P1\n`,
+  );
+  assert.deepEqual(await exportedLevels('cli-prio-config', vuln, ['--config', config]), ['P1']);
+  // With no configuration, the default rule: the server's levels.
+  assert.deepEqual(await exportedLevels('cli-prio-default', vuln, []), ['P4']);
 });

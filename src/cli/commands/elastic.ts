@@ -180,7 +180,8 @@ stderr, no summary on stdout; nothing is lost, the next run continues where this
       const { openServerStore } = await import('../../server/export/local.ts');
       const { createStoreExporter } = await import('../../server/export/job.ts');
       const store = openServerStore(s.server);
-      const exporter = createStoreExporter(store, s.export, s.server.data_dir, logger());
+      // Ranked with the configuration's priority: rule, as the server ranks them.
+      const exporter = createStoreExporter(store, s.export, s.server.data_dir, logger(), s.server.priority);
       try {
         const report = opts.rebuild
           ? await exporter.rebuild({ dropEvents: opts.dropEvents })

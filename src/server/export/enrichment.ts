@@ -5,18 +5,22 @@
 import { leadingCvss } from '../../core/severity.ts';
 import { FINDING_STATUSES, type FindingStatus } from '../../core/types.ts';
 import type { FindingRecord, VulnerabilityRecord } from '../../export/records.ts';
-import { DEFAULT_PRIORITY_CONFIG } from '../../core/priority.ts';
+import { DEFAULT_PRIORITY_CONFIG, type PriorityConfig } from '../../core/priority.ts';
 import { enrichmentOf, existingEnrichment } from '../enrichment.ts';
 import type { Store } from '../store/store.ts';
 import { VulnDbHolder } from '../vulndb-holder.ts';
 
 /**
  * The enrichment of the server this store belongs to; for an exporter run on its own (patchloop
- * elastic export), one over the data directory's vulnerability DB with the default rule.
+ * elastic export), one over the data directory's vulnerability DB with the server configuration's
+ * priority rule (the default rule when none is given), so its documents rank as the server's do.
  */
-export function exportEnrichment(store: Store, dataDir: string): void {
-  if (!existingEnrichment(store))
-    enrichmentOf({ store, vulndb: new VulnDbHolder(dataDir), config: { priority: DEFAULT_PRIORITY_CONFIG } });
+export function exportEnrichment(
+  store: Store,
+  dataDir: string,
+  priority: PriorityConfig = DEFAULT_PRIORITY_CONFIG,
+): void {
+  if (!existingEnrichment(store)) enrichmentOf({ store, vulndb: new VulnDbHolder(dataDir), config: { priority } });
 }
 
 /** The fields of a finding document from enrichment (none when the store has no enrichment). */

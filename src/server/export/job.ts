@@ -2,6 +2,7 @@
 // two at once, never holding up report ingest (a run only reads the store between awaits and
 // writes its own small tables). A failed or partial run is logged and retried on schedule.
 import type { Logger } from 'pino';
+import type { PriorityConfig } from '../../core/priority.ts';
 import { SearchClient, type ExportLogger } from '../../export/client.ts';
 import { exportNames } from '../../export/names.ts';
 import type { Store } from '../store/store.ts';
@@ -22,15 +23,19 @@ export function pinoExportLogger(log: Logger): ExportLogger {
   return { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) };
 }
 
-/** Builds the exporter for a store from the `export:` settings. */
+/**
+ * Builds the exporter for a store from the `export:` settings. `priority`: the server's rule, for an
+ * exporter run on its own (a running server's store is ranked with the rule it already has).
+ */
 export function createStoreExporter(
   store: Store,
   config: ExportConfig,
   dataDir: string,
   logger: ExportLogger,
+  priority?: PriorityConfig,
 ): StoreExporter {
   const client = new SearchClient(exportClientOptions(config, dataDir), logger);
-  exportEnrichment(store, dataDir);
+  exportEnrichment(store, dataDir, priority);
   const names = exportNames(config.prefix);
   return new StoreExporter(store, client, {
     names,
