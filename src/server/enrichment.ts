@@ -97,10 +97,13 @@ export class ServerEnrichment {
     return t;
   }
 
-  /** Identifies the feed files ranked with (changes when a refresh replaces any). */
+  /**
+   * Identifies the feed files ranked with (changes when a refresh has replaced any and the server
+   * opened them): the open files', not the disk's, which change a moment before they are opened.
+   */
   fingerprint(): string {
     this.db();
-    return this.vulndb.fingerprint();
+    return this.vulndb.currentFingerprint();
   }
 
   knownExploited(vulnId: number): boolean {
