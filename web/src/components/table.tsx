@@ -61,6 +61,9 @@ export function DataTable<T>(props: {
                         {active ? (props.sort!.order === 'asc' ? '▲' : '▼') : '↕'}
                       </span>
                     </button>
+                  ) : c.label === '' ? (
+                    // A column of buttons has no heading to show; screen readers still get one.
+                    <span class="visually-hidden">Actions</span>
                   ) : (
                     c.label
                   )}
