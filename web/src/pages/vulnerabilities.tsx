@@ -187,7 +187,16 @@ const VULN_COLUMNS: Column<VulnSummary>[] = [
       </span>
     ),
   },
-  { key: 'title', label: 'Title', class: 'wrap', render: (v) => <span class="small">{v.title}</span> },
+  {
+    key: 'title',
+    label: 'Title',
+    class: 'wrap title-cell',
+    render: (v) => (
+      <span class="small clamp-2" title={v.title}>
+        {v.title}
+      </span>
+    ),
+  },
   { key: 'severity', label: 'Severity', sort: 'severity', render: (v) => <SeverityBadge severity={v.severity} /> },
   { key: 'cvss', label: 'CVSS', sort: 'cvss', align: 'right', render: (v) => cvssText(v.cvss_score) },
   { key: 'epss', label: 'EPSS', sort: 'epss', align: 'right', render: (v) => epssText(v.epss) },
