@@ -293,13 +293,16 @@ test('with no host yet: the hosts page gives the enrolment commands, time to rem
 
   // Rings without a policy point at the Policies page, not at the API.
   await p.goto(`${fresh.url}/patching`);
-  const rings = p.locator('[data-card="rings"] .table-empty');
+  // The table says "Loading…" in the same place until the rings have come.
+  const rings = p.locator('[data-card="rings"] .table-empty', { hasText: 'No policy yet' });
   await rings.waitFor();
   assert.match((await rings.textContent()) ?? '', /No policy yet\. An operator creates one on the Policies page/);
   assert.equal(await rings.locator('a').getAttribute('href'), '/policies');
   // No patch run: the agent's switch that turns patching on.
+  const runs = p.locator('[data-card="runs"] .table-empty', { hasText: 'No patch run' });
+  await runs.waitFor();
   assert.equal(
-    (await p.locator('[data-card="runs"] .table-empty').textContent())?.replace(/\s+/g, ' '),
+    (await runs.textContent())?.replace(/\s+/g, ' '),
     'No patch run has been reported yet. An agent patches, and reports each run, once its /etc/patchloop/agent.yaml has patch: { enabled: true }; a policy then says when and what.',
   );
   await p.close();
