@@ -3,9 +3,9 @@
 // directory; admin tasks refuse a data directory without a store; scan keeps exit 1 for
 // --fail-on and names the file it could not read or write; agent URLs are checked with a clear
 // message; configuration errors name the file and line. Exit codes as the README documents.
+import { makeCertificate } from './support/tls.ts';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, closeSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -62,27 +62,7 @@ test(
     assert.equal(existsSync(join(dir, 'b')), false);
 
     // A certificate given as its own key: readable, but not a pair.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { cwd: dir, stdio: 'pipe' },
-    );
+    const { cert } = makeCertificate(dir);
     const notAPair = await runCli([
       'server',
       'run',
@@ -91,16 +71,14 @@ test(
       '--listen',
       '127.0.0.1:0',
       '--tls-cert',
-      join(dir, 'cert.pem'),
+      cert,
       '--tls-key',
-      join(dir, 'cert.pem'),
+      cert,
     ]);
     assert.equal(notAPair.code, 1);
     assert.match(
       notAPair.stderr,
-      new RegExp(
-        `^patchloop: the TLS certificate ${join(dir, 'cert.pem')} and key ${join(dir, 'cert.pem')} cannot be used: `,
-      ),
+      new RegExp(`^patchloop: the TLS certificate ${cert} and key ${cert} cannot be used: `),
     );
     assert.equal(existsSync(join(dir, 'c')), false);
   },
@@ -248,35 +226,8 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const dir = tmp(t);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { cwd: dir, stdio: 'pipe' },
-    );
-    const server = await startServerProcess([
-      '--data-dir',
-      join(dir, 'data'),
-      '--tls-cert',
-      join(dir, 'cert.pem'),
-      '--tls-key',
-      join(dir, 'key.pem'),
-    ]);
+    const { cert, key } = makeCertificate(dir);
+    const server = await startServerProcess(['--data-dir', join(dir, 'data'), '--tls-cert', cert, '--tls-key', key]);
     t.after(() => server.stop('SIGKILL'));
     const { host } = new URL(server.url);
     const r = await runCli([

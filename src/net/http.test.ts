@@ -1,8 +1,8 @@
 // The HTTP client against real servers on 127.0.0.1: what a failure is classified as (refused,
 // stalled, untrusted certificate, plain HTTP answering TLS), the CA file, Retry-After.
+import { makeCertificate } from '../../test/support/tls.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -32,30 +32,8 @@ async function failure(p: Promise<unknown>): Promise<RequestError> {
 function selfSigned(t: { after: (fn: () => void) => void }): { dir: string; key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-net-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  return { dir, key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  const { cert, key } = makeCertificate(dir);
+  return { dir, key: readFileSync(key), cert: readFileSync(cert) };
 }
 
 test('a refused connection and a server that never answers are worth retrying; the reason names them', async (t) => {
@@ -108,7 +86,7 @@ test('TLS: an untrusted certificate and plain HTTP answering https:// are named,
   assert.deepEqual([untrusted.kind, untrusted.code, untrusted.retryable], ['untrusted', 'PL_E_TLS', false]);
   assert.match(untrusted.reason, /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN): /);
 
-  const pool = createPool({ caFile: join(pki.dir, 'cert.pem') });
+  const pool = createPool({ caFile: join(pki.dir, 'server-cert.pem') });
   t.after(() => pool.close());
   const trusted = await send(new URL(`https://127.0.0.1:${tlsPort}/`), { pool, timeoutMs: 5000 });
   assert.equal((await readBody(trusted, 'GET /', 5000)).toString(), 'ok');
@@ -124,7 +102,7 @@ test('TLS: an untrusted certificate and plain HTTP answering https:// are named,
     () => createPool({ caFile: join(pki.dir, 'missing.pem') }),
     (e: Error & { code?: string }) => e.code === 'PL_E_CONFIG' && /cannot read CA file .*missing\.pem/.test(e.message),
   );
-  assert.throws(() => createPool({ caFile: join(pki.dir, 'key.pem') }), /holds no PEM certificate/);
+  assert.throws(() => createPool({ caFile: join(pki.dir, 'server-key.pem') }), /holds no PEM certificate/);
 });
 
 test("retryable statuses: overload, timeouts and unavailability, not the request's own faults", () => {

@@ -2,7 +2,7 @@
 // posted to it (and answers with the status the test chooses), and an SMTP server (the npm
 // smtp-server package) that requires STARTTLS before authentication, with a certificate made
 // by openssl for 127.0.0.1.
-import { execFileSync } from 'node:child_process';
+import { makeCertificate } from './tls.ts';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,42 +91,13 @@ export interface SmtpReceiver {
   close(): Promise<void>;
 }
 
-/** A self-signed certificate for 127.0.0.1 (also its own CA). */
-export function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'smtp-cert.pem');
-  const key = join(dir, 'smtp-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  return { cert, key };
-}
-
-/** `implicitTls`: TLS from the first byte (port 465 style) instead of STARTTLS. */
 export async function startSmtpReceiver(o: {
   username: string;
   password: string;
   implicitTls?: boolean;
 }): Promise<SmtpReceiver> {
   const dir = mkdtempSync(join(tmpdir(), 'patchloop-smtp-'));
-  const { cert, key } = makeCertificate(dir);
+  const { cert, key } = makeCertificate(dir, 'smtp');
   const r: SmtpReceiver = { port: 0, certFile: cert, mails: [], refusedLogins: 0, close: async () => undefined };
   const server = new SMTPServer({
     secure: o.implicitTls ?? false,
